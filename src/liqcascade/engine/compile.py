@@ -1,0 +1,303 @@
+"""Turn a validated :class:`Scenario` into the plain arrays the kernels take.
+
+Nothing here runs a simulation; it resolves names to indices, loads position files, builds the
+venue and oracle state arrays, and sorts positions into *segments* (one protocol × one
+collateral asset) ordered by liquidation price, descending.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import InputError
+from ..kernels import aave as K_aave
+from ..kernels import venues as K_v
+from ..kernels.oracles import NPARAM
+from ..market.venues import make_venue_state
+from ..oracles import ORACLE_KINDS, oracle_params
+from ..positions.io import load_positions
+from ..scenario.models import Scenario
+
+RULE_CODES = {"fixed": K_aave.RULE_FIXED, "v3.2": K_aave.RULE_V32, "v3.3": K_aave.RULE_V33}
+
+
+@dataclass
+class Book:
+    """Simple positions (one collateral asset, one debt asset) sorted into segments."""
+
+    coll: np.ndarray  # float64[N] collateral units, sorted
+    debt: np.ndarray  # float64[N] debt units, sorted
+    key: np.ndarray  # float64[N] liquidation ratio debt/(coll·LT) (price of coll in debt units)
+    seg_ptr: np.ndarray  # int64[S+1]
+    seg_asset: np.ndarray  # int64[S] collateral asset
+    seg_proto: np.ndarray  # int64[S]
+    seg_debt_asset: np.ndarray  # int64[S]
+    ids: np.ndarray  # str[N] original ids, in sorted order
+    # positions left out of the books (never liquidatable): no debt, or no collateral
+    idle_coll: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    idle_debt: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    idle_asset: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    idle_proto: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    idle_debt_asset: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+
+    @property
+    def n(self) -> int:
+        return int(self.coll.shape[0])
+
+    def nbytes(self) -> int:
+        return sum(a.nbytes for a in (self.coll, self.debt, self.key, self.seg_ptr))
+
+
+@dataclass
+class Compiled:
+    scenario: Scenario
+    base_dir: Path
+    assets: list[str]
+    p0: np.ndarray
+    stable: np.ndarray
+    venue_names: list[str]
+    vs0: np.ndarray
+    vdk: np.ndarray
+    vdq: np.ndarray
+    venue_asset: np.ndarray
+    av_ptr: np.ndarray  # venues of each asset, CSR
+    av_idx: np.ndarray
+    oracle_names: list[str]
+    o_kind: np.ndarray
+    o_params: np.ndarray
+    o_src_ptr: np.ndarray
+    o_src: np.ndarray
+    o_asset: np.ndarray
+    protocols: list[str]
+    lt_pa: np.ndarray
+    bonus_pa: np.ndarray
+    pfee_pa: np.ndarray
+    rules: np.ndarray
+    oracle_of: np.ndarray  # int64[P, A]: oracle index, -1 = mean venue spot (risky) / fixed (stable)
+    book: Book
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def n_assets(self) -> int:
+        return len(self.assets)
+
+
+def compile_scenario(sc: Scenario, base_dir: Path, source: str | None = None, book: Book | None = None) -> Compiled:
+    assets = [a.name for a in sc.assets]
+    aidx = {n: i for i, n in enumerate(assets)}
+    p0 = np.array([a.price for a in sc.assets], dtype=np.float64)
+    stable = np.array([a.stable for a in sc.assets], dtype=np.bool_)
+
+    vlist = []
+    for v in sc.venues:
+        d = {"kind": v.kind, "asset": aidx[v.asset], "fee": v.fee}
+        price = p0[aidx[v.asset]]
+        if v.kind == "cpmm":
+            d["reserve_asset"] = v.reserve_asset
+            d["reserve_quote"] = v.reserve_asset * price
+        else:
+            d["mid"] = price
+            d["depth"] = [tuple(x) for x in v.depth]
+            d["half_life_steps"] = v.half_life_steps
+        vlist.append(d)
+    if vlist:
+        vs0, vdk, vdq = make_venue_state(vlist)
+    else:
+        vs0, vdk, vdq = np.zeros((0, K_v.NCOL)), np.zeros((0, 1)), np.zeros((0, 1))
+    venue_asset = np.array([aidx[v.asset] for v in sc.venues], dtype=np.int64)
+    av_ptr, av_idx = _csr([[j for j, v in enumerate(sc.venues) if v.asset == a] for a in assets])
+    vname = {v.name: j for j, v in enumerate(sc.venues)}
+
+    dt = sc.simulation.dt_seconds
+    o_kind, o_params, srcs, o_asset = [], [], [], []
+    for o in sc.oracles:
+        o_kind.append(ORACLE_KINDS[o.kind])
+        o_params.append(
+            oracle_params(
+                o.kind,
+                dt_seconds=dt,
+                lag_steps=o.lag_steps,
+                heartbeat_seconds=o.heartbeat_seconds,
+                deviation=o.deviation,
+                window_steps=o.window_steps,
+                hop_seconds=o.hop_seconds,
+                half_life_steps=o.half_life_steps,
+                max_jump=o.max_jump,
+            )
+        )
+        src = [vname[s] for s in o.sources] if o.sources else [j for j, v in enumerate(sc.venues) if v.asset == o.asset]
+        srcs.append(src)
+        o_asset.append(aidx[o.asset])
+    o_src_ptr, o_src = _csr(srcs)
+    oname = {o.name: k for k, o in enumerate(sc.oracles)}
+
+    P, A = len(sc.protocols), len(assets)
+    lt_pa = np.zeros((P, A))
+    bonus_pa = np.zeros((P, A))
+    pfee_pa = np.zeros((P, A))
+    rules = np.zeros((P, K_aave.NRULE))
+    oracle_of = np.full((P, A), -1, dtype=np.int64)
+    for k, pr in enumerate(sc.protocols):
+        for a, prm in pr.params.items():
+            lt_pa[k, aidx[a]] = prm.liquidation_threshold
+            bonus_pa[k, aidx[a]] = prm.liquidation_bonus
+            pfee_pa[k, aidx[a]] = prm.protocol_fee
+        rules[k, K_aave.R_RULE] = RULE_CODES[pr.close_factor_rule]
+        rules[k, K_aave.R_CF] = pr.close_factor
+        rules[k, K_aave.R_HF_CF] = pr.hf_close_factor_threshold
+        rules[k, K_aave.R_MIN_BASE] = pr.min_base_close_factor
+        rules[k, K_aave.R_MIN_LEFTOVER] = pr.min_leftover
+        for a, on in pr.oracles.items():
+            oracle_of[k, aidx[a]] = oname[on]
+        # an asset without an explicit oracle uses the first oracle declared for it, if any
+        for a in range(A):
+            if oracle_of[k, a] < 0:
+                for j, o in enumerate(sc.oracles):
+                    if o_asset[j] == a:
+                        oracle_of[k, a] = j
+                        break
+
+    if book is None:
+        book = build_book(sc, base_dir, assets, p0, lt_pa)
+    notes = [
+        "amounts are real numbers, not fixed-point integers (Aave's floor/ceil rounding is not reproduced)",
+        "all collateral seized in a step or round is sold into the venues (liquidator and treasury shares alike)",
+    ]
+    return Compiled(
+        scenario=sc, base_dir=base_dir, assets=assets, p0=p0, stable=stable,
+        venue_names=[v.name for v in sc.venues], vs0=vs0, vdk=vdk, vdq=vdq, venue_asset=venue_asset,
+        av_ptr=av_ptr, av_idx=av_idx,
+        oracle_names=[o.name for o in sc.oracles], o_kind=np.array(o_kind, dtype=np.int64),
+        o_params=np.array(o_params, dtype=np.float64).reshape(len(o_kind), NPARAM),
+        o_src_ptr=o_src_ptr, o_src=o_src, o_asset=np.array(o_asset, dtype=np.int64),
+        protocols=[p.name for p in sc.protocols], lt_pa=lt_pa, bonus_pa=bonus_pa, pfee_pa=pfee_pa,
+        rules=rules, oracle_of=oracle_of, book=book, notes=notes,
+    )
+
+
+def _csr(lists):
+    ptr = np.zeros(len(lists) + 1, dtype=np.int64)
+    for i, l in enumerate(lists):
+        ptr[i + 1] = ptr[i] + len(l)
+    flat = np.array([x for l in lists for x in l], dtype=np.int64)
+    return ptr, flat
+
+
+def build_book(sc: Scenario, base_dir: Path, assets, p0, lt_pa) -> Book:
+    """Load every protocol's positions and sort them into segments."""
+    aidx = {n: i for i, n in enumerate(assets)}
+    parts = []  # (proto, coll_asset, debt_asset, coll, debt, ids)
+    for k, pr in enumerate(sc.protocols):
+        path = Path(pr.positions)
+        if not path.is_absolute():
+            path = base_dir / path
+        table = load_positions(path, assets=None)
+        debt_a = aidx[pr.debt]
+        if table.wide:
+            if pr.collateral is None:
+                raise InputError(str(path), "protocols." + pr.name + ".collateral",
+                                 "a wide position file (id,collateral,debt) needs `collateral` set in the protocol")
+            parts.append((k, aidx[pr.collateral], debt_a, table.collateral, table.debt, table.ids))
+            continue
+        # long format: one row per (position, asset); the engine's books need one collateral asset
+        # and the protocol's debt asset per position
+        names = table.assets
+        for nm in names:
+            if nm not in aidx:
+                raise InputError(str(path), "asset", f"unknown asset {nm!r} (scenario assets: {', '.join(assets)})")
+        n = table.n
+        coll = np.zeros(n)
+        debt = np.zeros(n)
+        casset = np.full(n, -1, dtype=np.int64)
+        for i in range(n):
+            for j in range(table.ptr[i], table.ptr[i + 1]):
+                a = aidx[names[table.asset[j]]]
+                if table.collateral[j] > 0:
+                    if casset[i] >= 0 and casset[i] != a:
+                        raise InputError(
+                            str(path), f"id {table.ids[i]}",
+                            "position holds several collateral assets; this engine version liquidates "
+                            "single-collateral positions only (split the position or use one asset)")
+                    casset[i] = a
+                    coll[i] += table.collateral[j]
+                if table.debt[j] > 0:
+                    if a != debt_a:
+                        raise InputError(str(path), f"id {table.ids[i]}",
+                                         f"debt in {names[table.asset[j]]!r}, but protocol {pr.name!r} lends {pr.debt!r}")
+                    debt[i] += table.debt[j]
+        for a in np.unique(casset[casset >= 0]):
+            sel = casset == a
+            if assets[a] not in pr.params:
+                raise InputError(str(path), f"asset {assets[a]}",
+                                 f"no parameters for collateral {assets[a]!r} in protocol {pr.name!r}")
+            parts.append((k, int(a), debt_a, coll[sel], debt[sel], table.ids[sel]))
+        nocoll = casset < 0
+        if nocoll.any():
+            parts.append((k, debt_a, debt_a, coll[nocoll], debt[nocoll], table.ids[nocoll]))
+
+    segs = []
+    idle = []
+    for k, a, da, c, d, ids in parts:
+        c = np.asarray(c, dtype=np.float64)
+        d = np.asarray(d, dtype=np.float64)
+        live = (c > 0) & (d > 0) & (lt_pa[k, a] > 0)
+        if (~live).any():
+            idle.append((k, a, da, c[~live], d[~live]))
+        c, d, ids = c[live], d[live], ids[live]
+        key = d / (c * lt_pa[k, a])
+        order = np.argsort(-key, kind="stable")
+        segs.append((k, a, da, c[order], d[order], key[order], ids[order]))
+    if segs:
+        coll = np.concatenate([s[3] for s in segs])
+        debt = np.concatenate([s[4] for s in segs])
+        key = np.concatenate([s[5] for s in segs])
+        ids = np.concatenate([np.asarray(s[6], dtype=object) for s in segs])
+    else:
+        coll = debt = key = np.zeros(0)
+        ids = np.zeros(0, dtype=object)
+    seg_ptr = np.zeros(len(segs) + 1, dtype=np.int64)
+    for j, s in enumerate(segs):
+        seg_ptr[j + 1] = seg_ptr[j] + s[3].shape[0]
+    book = Book(
+        coll=coll, debt=debt, key=key, seg_ptr=seg_ptr,
+        seg_asset=np.array([s[1] for s in segs], dtype=np.int64),
+        seg_proto=np.array([s[0] for s in segs], dtype=np.int64),
+        seg_debt_asset=np.array([s[2] for s in segs], dtype=np.int64),
+        ids=ids,
+    )
+    if idle:
+        book.idle_coll = np.concatenate([x[3] for x in idle])
+        book.idle_debt = np.concatenate([x[4] for x in idle])
+        book.idle_asset = np.concatenate([np.full(x[3].shape[0], x[1], dtype=np.int64) for x in idle])
+        book.idle_proto = np.concatenate([np.full(x[3].shape[0], x[0], dtype=np.int64) for x in idle])
+        book.idle_debt_asset = np.concatenate([np.full(x[3].shape[0], x[2], dtype=np.int64) for x in idle])
+    return book
+
+
+def book_from_arrays(coll, debt, lt, proto=0, asset=0, debt_asset=1, ids=None) -> Book:
+    """A one-segment book from arrays (tests, benchmarks, synthetic books)."""
+    coll = np.asarray(coll, dtype=np.float64)
+    debt = np.asarray(debt, dtype=np.float64)
+    if ids is None:
+        ids = np.arange(coll.shape[0])
+    live = (coll > 0) & (debt > 0)
+    key = debt[live] / (coll[live] * lt)
+    order = np.argsort(-key, kind="stable")
+    b = Book(
+        coll=np.ascontiguousarray(coll[live][order]), debt=np.ascontiguousarray(debt[live][order]),
+        key=np.ascontiguousarray(key[order]),
+        seg_ptr=np.array([0, int(live.sum())], dtype=np.int64),
+        seg_asset=np.array([asset], dtype=np.int64), seg_proto=np.array([proto], dtype=np.int64),
+        seg_debt_asset=np.array([debt_asset], dtype=np.int64), ids=np.asarray(ids)[live][order],
+    )
+    if (~live).any():
+        b.idle_coll = coll[~live]
+        b.idle_debt = debt[~live]
+        m = int((~live).sum())
+        b.idle_asset = np.full(m, asset, dtype=np.int64)
+        b.idle_proto = np.full(m, proto, dtype=np.int64)
+        b.idle_debt_asset = np.full(m, debt_asset, dtype=np.int64)
+    return b

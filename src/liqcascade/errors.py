@@ -1,0 +1,25 @@
+"""Errors for bad input: each names the file, the place in it and the reason.
+
+The CLI turns :class:`InputError` into a one-line message and exit status 2 (no traceback).
+"""
+
+from __future__ import annotations
+
+
+class InputError(Exception):
+    """Bad user input: ``file`` (path or None), ``where`` (field, line or column), ``reason``."""
+
+    def __init__(self, file: str | None, where: str | None, reason: str):
+        self.file = None if file is None else str(file)
+        self.where = where
+        self.reason = reason
+        super().__init__(self.message())
+
+    def message(self) -> str:
+        parts = []
+        if self.file:
+            parts.append(self.file)
+        if self.where:
+            parts.append(self.where)
+        head = ": ".join(parts)
+        return f"{head}: {self.reason}" if head else self.reason

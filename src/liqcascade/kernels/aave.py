@@ -1,0 +1,98 @@
+"""Aave v3 liquidation sizing for one (collateral, debt) pair — compiled kernel.
+
+Follows ``protocol-mechanics.md`` §1 (aave-v3-origin ``LiquidationLogic``):
+
+* liquidatable exactly when HF < 1 (§1.1);
+* close factor (§1.3): ``RULE_FIXED`` uses a fixed fraction; ``RULE_V32`` is v3.0–v3.2
+  (50 % while HF > 0.95, else 100 %); ``RULE_V33`` is v3.3+ (100 % by default, 50 % only when
+  collateral value ≥ US$2,000, debt value ≥ US$2,000 and HF > 0.95), with the dust rule: a
+  partial liquidation must leave both debt and collateral worth ≥ US$1,000 or it reverts;
+* seizure (§1.4): collateral = repaid · P_debt · LB / P_coll, capped at the balance, in which
+  case the repaid debt is recomputed from the whole balance;
+* protocol fee (§1.4): a share of the bonus part of the seized collateral, to the treasury;
+* bad debt (§1.6): when the collateral is exhausted, the remaining debt is written off to the
+  reserve deficit and the position closes.
+
+Simplifications (stated in the docs and the run output): amounts are real numbers, not
+fixed-point integers with Aave's floor/ceil rounding; a single debt asset per position in this
+kernel (the engine handles multi-asset positions by picking the pair); when the v3.3 dust rule
+would revert a 50 % liquidation, the mechanical liquidator repays the largest amount that does
+not revert (leaves exactly US$1,000 of collateral).
+"""
+
+from __future__ import annotations
+
+from ._jit import njit
+
+RULE_FIXED = 0
+RULE_V32 = 1
+RULE_V33 = 2
+
+# index constants of the per-protocol rule vector (float64[NRULE])
+R_RULE = 0  # rule code
+R_CF = 1  # fixed close factor (RULE_FIXED) / default close factor (v3.2, v3.3: 0.5)
+R_HF_CF = 2  # HF threshold under which the close factor is 100 % (0.95)
+R_MIN_BASE = 3  # v3.3: MIN_BASE_MAX_CLOSE_FACTOR_THRESHOLD in quote units (2000)
+R_MIN_LEFTOVER = 4  # v3.3: MIN_LEFTOVER_BASE in quote units (1000)
+NRULE = 5
+
+
+@njit
+def close_factor(rules, hf, coll_value, debt_value):
+    """Close factor in force for a position with health factor ``hf``."""
+    rule = int(rules[R_RULE])
+    if rule == RULE_FIXED:
+        return rules[R_CF]
+    if rule == RULE_V32:
+        return rules[R_CF] if hf > rules[R_HF_CF] else 1.0
+    # v3.3: 50 % only for large positions that are not deep underwater
+    if hf > rules[R_HF_CF] and coll_value >= rules[R_MIN_BASE] and debt_value >= rules[R_MIN_BASE]:
+        return rules[R_CF]
+    return 1.0
+
+
+@njit
+def liquidate_pair(coll, debt, p_coll, p_debt, lt, bonus, pfee, rules):
+    """Size one mechanical liquidation (the largest allowed repay).
+
+    Returns ``(seized, repaid, bad_debt, fee, closed)`` in asset units: ``seized`` collateral
+    taken from the position (``fee`` of it goes to the treasury, the rest to the liquidator),
+    ``repaid`` debt, ``bad_debt`` written off, ``closed`` true when the position has no
+    collateral or no debt left. Caller guarantees HF < 1.
+    """
+    coll_value = coll * p_coll
+    debt_value = debt * p_debt
+    hf = coll_value * lt / debt_value
+    cf = close_factor(rules, hf, coll_value, debt_value)
+    lb = 1.0 + bonus
+    repay = cf * debt
+    seize = repay * p_debt * lb / p_coll
+    bad = 0.0
+    closed = False
+    if seize >= coll:
+        seize = coll
+        repay = coll * p_coll / (lb * p_debt)
+        if repay > debt:
+            repay = debt
+        bad = debt - repay
+        closed = True
+    elif repay >= debt:
+        repay = debt
+        closed = True
+    elif int(rules[R_RULE]) == RULE_V33:
+        # dust rule: partial liquidation must leave both sides >= MIN_LEFTOVER
+        left = rules[R_MIN_LEFTOVER]
+        if (debt - repay) * p_debt < left or (coll - seize) * p_coll < left:
+            if cf >= 1.0:
+                pass  # full repay already chosen above; unreachable
+            else:
+                # largest non-reverting repay: leave exactly MIN_LEFTOVER of collateral
+                repay = (coll_value - left) / (lb * p_debt)
+                if repay > cf * debt:
+                    repay = cf * debt
+                if repay < 0.0:
+                    repay = 0.0
+                seize = repay * p_debt * lb / p_coll
+    bonus_part = seize - seize / lb
+    fee = bonus_part * pfee
+    return seize, repay, bad, fee, closed

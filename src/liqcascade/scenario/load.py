@@ -1,0 +1,60 @@
+"""Load and validate a scenario file, turning every failure into an :class:`InputError`."""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+
+from pydantic import ValidationError
+
+from ..errors import InputError
+from .models import Scenario
+
+
+def _loc(loc) -> str:
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += ("." if out else "") + str(part)
+    return out
+
+
+def validate_dict(data: dict, file: str | None = None) -> Scenario:
+    try:
+        return Scenario.model_validate(data)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        where = _loc(err.get("loc", ())) or "scenario"
+        msg = err.get("msg", "invalid")
+        if msg.startswith("Value error, "):
+            msg = msg[len("Value error, "):]
+        if err.get("type") == "extra_forbidden":
+            msg = "unknown key (not part of the scenario schema)"
+        elif err.get("type") == "missing":
+            msg = "required field is missing"
+        more = len(exc.errors()) - 1
+        if more:
+            msg += f" (and {more} more problem{'s' if more > 1 else ''})"
+        raise InputError(file, where, msg) from None
+
+
+def load_scenario(path: str | Path) -> tuple[Scenario, Path]:
+    """Read and validate ``path``; return the scenario and the folder relative paths use."""
+    p = Path(path)
+    if not p.exists():
+        raise InputError(str(p), None, "file not found")
+    if p.is_dir():
+        raise InputError(str(p), None, "is a directory, expected a .toml scenario file")
+    try:
+        text = p.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError(str(p), None, f"cannot read: {exc}") from None
+    if not text.strip():
+        raise InputError(str(p), None, "empty file")
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise InputError(str(p), None, f"malformed TOML: {exc}") from None
+    return validate_dict(data, str(p)), p.resolve().parent
