@@ -119,12 +119,12 @@ def compile_scenario(sc: Scenario, base_dir: Path, source: str | None = None, bo
             oracle_params(
                 o.kind,
                 dt_seconds=dt,
-                lag_steps=o.lag_steps,
-                heartbeat_seconds=o.heartbeat_seconds,
+                lag_s=o.lag_steps * dt,
+                heartbeat_s=o.heartbeat_seconds,
                 deviation=o.deviation,
-                window_steps=o.window_steps,
-                hop_seconds=o.hop_seconds,
-                half_life_steps=o.half_life_steps,
+                window_s=o.window_steps * dt,
+                hop_s=o.hop_seconds,
+                halflife_s=o.half_life_steps * dt,
                 max_jump=o.max_jump,
             )
         )

@@ -1,0 +1,263 @@
+"""Command-line interface (Typer). Heavy imports happen inside the commands."""
+
+from __future__ import annotations
+
+import json
+import math
+import sys
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from .errors import InputError
+
+app = typer.Typer(add_completion=False, no_args_is_help=True,
+                  help="Simulate, measure and prevent liquidation cascades.")
+positions_app = typer.Typer(no_args_is_help=True, help="Position books: synthetic generation.")
+app.add_typer(positions_app, name="positions")
+
+
+def _fail(msg: str, code: int = 2):
+    typer.echo(f"error: {msg}", err=True)
+    raise typer.Exit(code)
+
+
+def _load(path: Path):
+    from .engine.compile import compile_scenario
+    from .scenario.load import load_scenario
+
+    sc, base = load_scenario(path)
+    return compile_scenario(sc, base)
+
+
+def parse_shocks(spec: str):
+    """``start:stop:step`` (stop included when on the grid) or a comma list."""
+    import numpy as np
+
+    try:
+        if ":" in spec:
+            parts = [float(x) for x in spec.split(":")]
+            if len(parts) != 3:
+                raise ValueError
+            start, stop, step = parts
+            if not step > 0 or stop < start:
+                raise InputError(None, "--shocks", "need start:stop:step with step > 0 and stop >= start")
+            n = int(math.floor((stop - start) / step + 1e-9)) + 1
+            if n > 100_000:
+                raise InputError(None, "--shocks", f"{n} shocks is too many (at most 100,000)")
+            vals = np.round(start + step * np.arange(n), 12)
+        else:
+            vals = np.array([float(x) for x in spec.split(",") if x.strip()])
+    except ValueError:
+        raise InputError(None, "--shocks", f"cannot parse {spec!r}; use start:stop:step or a,b,c") from None
+    if vals.size == 0 or np.any(~np.isfinite(vals)) or np.any(vals < 0) or np.any(vals >= 1):
+        raise InputError(None, "--shocks", "shocks must be fractions in [0, 1)")
+    return vals
+
+
+def _guard(fn):
+    """Run a command body; bad input becomes a one-line message and exit status 2."""
+    import functools
+
+    @functools.wraps(fn)
+    def wrapper(*a, **k):
+        try:
+            return fn(*a, **k)
+        except InputError as exc:
+            _fail(exc.message())
+        except (KeyboardInterrupt, BrokenPipeError):
+            raise typer.Exit(130)
+
+    return wrapper
+
+
+@app.command()
+@_guard
+def validate(scenario: Path = typer.Argument(..., help="scenario TOML")):
+    """Validate a scenario and its position files; print what it contains."""
+    c = _load(scenario)
+    b = c.book
+    typer.echo(
+        f"ok: {scenario}: {len(c.assets)} assets, {len(c.venue_names)} venues, {len(c.oracle_names)} oracles, "
+        f"{len(c.protocols)} protocols, {b.n + b.idle_coll.shape[0]} positions ({b.n} liquidatable books)"
+    )
+
+
+@app.command()
+@_guard
+def curve(
+    scenario: Path = typer.Argument(..., help="scenario TOML"),
+    shocks: str = typer.Option("0:0.5:0.01", help="start:stop:step or a comma list of fractions"),
+    mode: str = typer.Option("mechanical", help="mechanical (every HF<1 liquidated) or rational"),
+    asset: Optional[str] = typer.Option(None, help="asset whose price the curve reports"),
+    as_json: bool = typer.Option(False, "--json", help="print one JSON object"),
+):
+    """Static cascade curve over a grid of exogenous shocks."""
+    from .engine.static import solve_static
+
+    if mode not in ("mechanical", "rational"):
+        raise InputError(None, "--mode", "must be mechanical or rational")
+    grid = parse_shocks(shocks)
+    c = _load(scenario)
+    if asset is not None and asset not in c.assets:
+        raise InputError(None, "--asset", f"unknown asset {asset!r}")
+    res = solve_static(c, grid, mode=mode, asset=asset)
+    if as_json:
+        typer.echo(json.dumps(res.as_dict(), default=_json_default))
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    t = Table(title=f"cascade curve — {c.scenario.name} ({res.asset}, p0 = {res.p0:,.2f}, {mode})")
+    for col in ("shock", "final price", "rounds", "liquidations", "liquidated coll.", "repaid debt", "bad debt", "amplif."):
+        t.add_column(col, justify="right")
+    for p in res.points:
+        t.add_row(f"{p.shock:.3f}", f"{p.final_price:,.2f}", str(p.rounds), str(p.liquidations),
+                  f"{p.liquidated_collateral:,.0f}", f"{p.repaid_debt:,.0f}", f"{p.bad_debt:,.0f}",
+                  "-" if p.amplification is None else f"{p.amplification:.3f}")
+    con = Console()
+    con.print(t)
+    if res.critical_shock is None:
+        con.print("critical shock: none on this grid (no jump of 1% of the price or more)")
+    else:
+        con.print(f"critical shock: {res.critical_shock:.3f} (endogenous drop jumps by {res.critical_jump:.1%} of p0)")
+    for n in res.notes:
+        con.print(f"[dim]note: {n}[/dim]")
+
+
+@app.command()
+@_guard
+def run(
+    scenario: Path = typer.Argument(..., help="scenario TOML"),
+    paths: Optional[int] = typer.Option(None, min=1, help="override simulation.paths"),
+    seed: Optional[int] = typer.Option(None, min=0, help="override simulation.seed"),
+    out: Optional[Path] = typer.Option(None, help="write events.parquet, steps.parquet and summary.json here"),
+    as_json: bool = typer.Option(False, "--json", help="print one JSON object"),
+):
+    """Dynamic time-stepped simulation."""
+    from .engine.compile import compile_scenario
+    from .engine.dynamic import run_dynamic
+    from .scenario.load import load_scenario
+
+    sc, base = load_scenario(scenario)
+    if paths is not None:
+        sc.simulation.paths = paths
+    if seed is not None:
+        sc.simulation.seed = seed
+    if out is not None and out.exists() and not out.is_dir():
+        raise InputError(str(out), "--out", "exists and is not a directory")
+    c = compile_scenario(sc, base)
+    n = sc.simulation.paths
+    if n > 1 and not as_json and sys.stderr.isatty():
+        from rich.progress import Progress
+
+        with Progress(transient=True) as prog:
+            task = prog.add_task("simulating paths", total=n)
+            res = run_dynamic(c, progress=lambda k: prog.advance(task, k))
+    else:
+        res = run_dynamic(c)
+    if out is not None:
+        from .results.store import write_run
+
+        write_run(out, res)
+    if as_json:
+        typer.echo(json.dumps(res.as_dict(), default=_json_default))
+        return
+    _print_run(res, out)
+
+
+def _print_run(res, out):
+    from rich.console import Console
+    from rich.table import Table
+
+    tot = res.totals()
+    t = Table(title=f"run — {res.scenario}: {res.positions_label() if hasattr(res, 'positions_label') else res.n_positions} positions, "
+                    f"{res.paths} path(s) × {res.steps} steps")
+    t.add_column("metric")
+    t.add_column("value", justify="right")
+    per = " (mean over paths)" if res.paths > 1 else ""
+    rows = [
+        ("liquidations" + per, f"{tot['liquidations']:,.0f}"),
+        ("collateral liquidated (oracle value)", f"{tot['liquidated_collateral']:,.2f}"),
+        ("debt repaid", f"{tot['repaid_debt']:,.2f}"),
+        ("bad debt", f"{tot['bad_debt']:,.2f}"),
+        ("liquidator bonus (oracle value)", f"{tot['liquidator_bonus']:,.2f}"),
+        ("protocol fees", f"{tot['protocol_fees']:,.2f}"),
+        ("sale proceeds", f"{tot['sale_proceeds']:,.2f}"),
+        ("liquidator profit after slippage and gas", f"{tot['liquidator_profit']:,.2f}"),
+    ]
+    for a, v in tot["max_drawdown"].items():
+        if v > 0:
+            rows.append((f"max drawdown {a}", f"{v:.2%}"))
+    for a, v in tot["final_price"].items():
+        rows.append((f"final price {a}", f"{v:,.2f}"))
+    if "bad_debt_p95" in tot:
+        rows.append(("bad debt, 95th percentile", f"{tot['bad_debt_p95']:,.2f}"))
+        rows.append(("probability of bad debt", f"{tot['probability_bad_debt']:.2%}"))
+    for r in rows:
+        t.add_row(*r)
+    con = Console()
+    con.print(t)
+    if out is not None:
+        con.print(f"wrote {out}/summary.json, events.parquet, steps.parquet")
+    for n in res.notes:
+        con.print(f"[dim]note: {n}[/dim]")
+
+
+@positions_app.command("synth")
+@_guard
+def positions_synth(
+    n: int = typer.Option(..., "--n", min=1, max=50_000_000, help="number of positions"),
+    seed: int = typer.Option(0, "--seed", min=0),
+    out: Path = typer.Option(..., "--out", help="CSV or Parquet file (id,collateral,debt)"),
+    price: float = typer.Option(2000.0, help="collateral price"),
+    lt: float = typer.Option(0.86, help="liquidation threshold the health factors refer to"),
+):
+    """Synthetic book calibrated on real Compound v2 borrowers."""
+    import numpy as np
+
+    from .positions.io import PositionTable, write_positions
+    from .positions.synth import synth_book
+
+    if out.suffix.lower() not in (".csv", ".parquet", ".pq"):
+        raise InputError(str(out), "--out", "extension must be .csv or .parquet")
+    if not (0 < lt < 1) or not (price > 0 and math.isfinite(price)):
+        raise InputError(None, "--lt/--price", "need 0 < lt < 1 and a positive price")
+    coll, debt = synth_book(n, seed, price, lt)
+    ids = np.array([str(i) for i in range(n)], dtype=object)
+    table = PositionTable(ids=ids, assets=("collateral", "debt"), wide=True, collateral=coll, debt=debt)
+    write_positions(out, table)
+    typer.echo(f"wrote {n} positions to {out}")
+
+
+@app.command()
+def warmup():
+    """Compile and cache every numba kernel (run before starting worker processes)."""
+    import time
+
+    from .engine.warmup import warm
+
+    t = time.perf_counter()
+    warm()
+    typer.echo(f"kernels compiled and cached in {time.perf_counter() - t:.1f} s")
+
+
+def _json_default(o):
+    import numpy as np
+
+    if isinstance(o, (np.floating,)):
+        return float(o)
+    if isinstance(o, (np.integer,)):
+        return int(o)
+    if isinstance(o, np.ndarray):
+        return o.tolist()
+    raise TypeError(type(o))
+
+
+def main():
+    app()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -1,0 +1,68 @@
+"""Write a run to a folder: ``events.parquet``, ``steps.parquet`` and ``summary.json``.
+
+Files are first written into a temporary folder beside the target and moved in only when all
+of them are complete, so a failure leaves nothing half-written.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+from ..kernels import dynamic as K
+
+
+def steps_columns(res) -> dict:
+    """Per (recorded path, step, asset) market state as flat columns."""
+    R, T1, A, _ = res.steps_asset.shape
+    path = np.repeat(np.arange(R), T1 * A)
+    step = np.tile(np.repeat(np.arange(T1), A), R)
+    asset = np.tile(np.array(res.assets, dtype=object), R * T1)
+    sa = res.steps_asset.reshape(R * T1 * A, K.NST)
+    ss = np.repeat(res.steps_scalar.reshape(R * T1, K.NSS), A, axis=0)
+    return {
+        "path": path, "step": step, "time_s": step * res.dt_seconds, "asset": asset,
+        "reference_price": sa[:, K.ST_REF], "venue_price": sa[:, K.ST_SPOT], "oracle_price": sa[:, K.ST_ORACLE],
+        "collateral_sold": sa[:, K.ST_SEIZED], "sale_proceeds": sa[:, K.ST_PROCEEDS],
+        "liquidations": ss[:, K.SS_NLIQ].astype(np.int64), "debt_repaid": ss[:, K.SS_REPAID],
+        "bad_debt": ss[:, K.SS_BAD],
+    }
+
+
+def events_columns(res) -> dict:
+    ev = res.events
+    cols = {}
+    for name in ev.dtype.names:
+        col = ev[name]
+        cols[name] = col.astype(str) if col.dtype == object else col
+    return cols
+
+
+def write_run(out: Path, res) -> None:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
+    try:
+        pq.write_table(pa.table(events_columns(res)), tmp / "events.parquet")
+        pq.write_table(pa.table(steps_columns(res)), tmp / "steps.parquet")
+        (tmp / "summary.json").write_text(json.dumps(res.as_dict(), indent=2, default=_default))
+        out.mkdir(exist_ok=True)
+        for f in ("events.parquet", "steps.parquet", "summary.json"):
+            (tmp / f).replace(out / f)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _default(o):
+    if isinstance(o, np.generic):
+        return o.item()
+    if isinstance(o, np.ndarray):
+        return o.tolist()
+    raise TypeError(type(o))
