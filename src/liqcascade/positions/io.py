@@ -289,22 +289,23 @@ def _read_csv(p: Path, fname: str) -> tuple[tuple[str, ...], _Rows]:
             norm = [h.strip().lower() for h in header]
             order = [norm.index(c) for c in expected]
             width = len(header)
-            cols: list[list[str]] = [[] for _ in expected]
+            recs: list[list[str]] = []
             lines: list[int] = []
             for rec in reader:
-                if not rec or (len(rec) == 1 and not rec[0].strip()):
-                    continue  # blank line
                 if len(rec) != width:
+                    if not rec or (len(rec) == 1 and not rec[0].strip()):
+                        continue  # blank line
                     raise InputError(fname, f"line {reader.line_num}",
                                      f"expected {width} fields ({','.join(header)}), found {len(rec)}")
-                for k, j in enumerate(order):
-                    cols[k].append(rec[j])
+                recs.append(rec)
                 lines.append(reader.line_num)
         except UnicodeDecodeError as e:
             raise InputError(fname, None, f"not UTF-8 text ({e.reason} at byte {e.start})") from None
         except csv.Error as e:
             raise InputError(fname, f"line {reader.line_num}", f"malformed CSV: {e}") from None
-    return expected, _Rows(dict(zip(expected, cols)), lines, parquet=False)
+    by_pos = list(zip(*recs)) if recs else [() for _ in header]
+    cols = {c: list(by_pos[j]) for c, j in zip(expected, order)}
+    return expected, _Rows(cols, lines, parquet=False)
 
 
 def _read_parquet(p: Path, fname: str) -> tuple[tuple[str, ...], _Rows]:
@@ -325,15 +326,26 @@ def _read_parquet(p: Path, fname: str) -> tuple[tuple[str, ...], _Rows]:
         col = table.column(norm.index(c))
         t = col.type
         if c in _AMOUNT_COLUMNS:
-            if not (pa.types.is_integer(t) or pa.types.is_floating(t) or pa.types.is_decimal(t)
-                    or pa.types.is_string(t) or pa.types.is_large_string(t)):
+            numeric = pa.types.is_integer(t) or pa.types.is_floating(t)
+            if not (numeric or pa.types.is_decimal(t) or pa.types.is_string(t)
+                    or pa.types.is_large_string(t)):
                 raise InputError(fname, f"column '{c}'", f"has type {t}; expected numbers")
+            if numeric and col.null_count == 0:
+                columns[c] = col.to_numpy().astype(np.float64, copy=False)
+                continue
         columns[c] = col.to_pylist()
     return expected, _Rows(columns, None, parquet=True)
 
 
 def _parse_amounts(fname: str, rows: _Rows, col: str) -> np.ndarray:
     vals = rows.columns[col]
+    if isinstance(vals, np.ndarray):  # numeric Parquet column without nulls
+        bad = np.flatnonzero(~np.isfinite(vals) | (vals < 0.0))
+        if bad.size:
+            i = int(bad[0])
+            kind = "NaN" if np.isnan(vals[i]) else "infinite amount" if np.isinf(vals[i]) else "negative amount"
+            raise InputError(fname, rows.where(i, col), f"{kind} is not allowed (got {vals[i]!r})")
+        return vals
     try:
         arr = np.array(vals, dtype=np.float64)
     except (ValueError, TypeError):
@@ -362,12 +374,13 @@ def _parse_amounts(fname: str, rows: _Rows, col: str) -> np.ndarray:
 
 
 def _parse_ids(fname: str, rows: _Rows) -> list[str]:
-    out = []
-    for i, v in enumerate(rows.columns["id"]):
-        s = "" if v is None else str(v).strip()
-        if not s:
-            raise InputError(fname, rows.where(i, "id"), "missing id")
-        out.append(s)
+    col = rows.columns["id"]
+    if rows.parquet:
+        col = ["" if v is None else str(v) for v in col]
+    out = [v.strip() for v in col]
+    if not all(out):
+        i = out.index("")
+        raise InputError(fname, rows.where(i, "id"), "missing id")
     return out
 
 
@@ -378,12 +391,13 @@ def _build(fname: str, cols: tuple[str, ...], rows: _Rows, assets) -> PositionTa
     if cols == WIDE_COLUMNS:
         if assets is not None and len(assets) != 2:
             raise ValueError("for a wide position file, assets must be [collateral_asset, debt_asset]")
-        first: dict[str, int] = {}
-        for i, s in enumerate(ids):
-            j = first.setdefault(s, i)
-            if j != i:
-                raise InputError(fname, rows.where(i, "id"),
-                                 f"duplicate id {s!r} (first at {rows.where_row(j)})")
+        if len(set(ids)) != len(ids):
+            first: dict[str, int] = {}
+            for i, s in enumerate(ids):
+                j = first.setdefault(s, i)
+                if j != i:
+                    raise InputError(fname, rows.where(i, "id"),
+                                     f"duplicate id {s!r} (first at {rows.where_row(j)})")
         return PositionTable(
             ids=_ids_array(ids, len(ids)),
             assets=tuple(assets) if assets is not None else _DEFAULT_WIDE_ASSETS,
@@ -445,7 +459,9 @@ def _build(fname: str, cols: tuple[str, ...], rows: _Rows, assets) -> PositionTa
 def _ids_array(ids, n: int) -> np.ndarray:
     if ids is None:
         return np.arange(n).astype(str)
-    arr = np.asarray([str(x) for x in ids], dtype=str) if n else np.empty(0, dtype=str)
+    if not isinstance(ids, list) or not all(type(x) is str for x in ids):
+        ids = [str(x) for x in ids]
+    arr = np.asarray(ids, dtype=str) if n else np.empty(0, dtype=str)
     if arr.shape != (n,):
         raise ValueError(f"expected {n} ids, got {arr.shape[0]}")
     return arr

@@ -12,7 +12,7 @@ independently:
 With the scenario's liquidation threshold ``lt`` the health factor is
 ``HF = collateral · price · lt / (debt · debt_price) = c · lt``.
 
-Origin of the constants (fitted by ``scripts/calibrate_synth.py``, run 2025; re-run it to
+Origin of the constants (fitted by ``scripts/calibrate_synth.py`` on 2026-11-23; re-run it to
 reproduce):
     file     ../shared/data/compound_v2_borrowers_2023/compound_v2_accounts_with_borrows.csv
              (8,851 Compound v2 borrowers, snapshot ~May 2023, rtuchman/compound-risk-optimization
