@@ -80,7 +80,7 @@ def validate(scenario: Path = typer.Argument(..., help="scenario TOML")):
     b = c.book
     typer.echo(
         f"ok: {scenario}: {len(c.assets)} assets, {len(c.venue_names)} venues, {len(c.oracle_names)} oracles, "
-        f"{len(c.protocols)} protocols, {b.n + b.idle_coll.shape[0]} positions ({b.n} liquidatable books)"
+        f"{len(c.protocols)} protocols, {b.n + b.idle_coll.shape[0] + b.n_multi} positions ({b.n} in sorted books, {b.n_multi} multi-asset)"
     )
 
 

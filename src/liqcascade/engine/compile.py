@@ -42,6 +42,20 @@ class Book:
     idle_asset: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
     idle_proto: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
     idle_debt_asset: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    # multi-asset positions (several collateral or debt assets), CSR; scanned every step/round
+    m_ptr: np.ndarray = field(default_factory=lambda: np.zeros(1, np.int64))
+    m_asset: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    m_coll: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    m_debt: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    m_proto: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    m_ids: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=object))
+
+    @property
+    def n_multi(self) -> int:
+        return int(self.m_proto.shape[0])
+
+    def multi_args(self):
+        return self.m_ptr, self.m_asset, self.m_coll, self.m_debt, self.m_proto
 
     @property
     def n(self) -> int:
@@ -190,6 +204,7 @@ def build_book(sc: Scenario, base_dir: Path, assets, p0, lt_pa) -> Book:
     """Load every protocol's positions and sort them into segments."""
     aidx = {n: i for i, n in enumerate(assets)}
     parts = []  # (proto, coll_asset, debt_asset, coll, debt, ids)
+    multi = []  # (proto, table, entry asset, mask of multi positions)
     for k, pr in enumerate(sc.protocols):
         path = Path(pr.positions)
         if not path.is_absolute():
@@ -202,41 +217,37 @@ def build_book(sc: Scenario, base_dir: Path, assets, p0, lt_pa) -> Book:
                                  "a wide position file (id,collateral,debt) needs `collateral` set in the protocol")
             parts.append((k, aidx[pr.collateral], debt_a, table.collateral, table.debt, table.ids))
             continue
-        # long format: one row per (position, asset); the engine's books need one collateral asset
-        # and the protocol's debt asset per position
+        # long format: one row per (position, asset). A position with one collateral asset and
+        # one debt asset joins a sorted segment; one with several goes to the multi-asset list.
         names = table.assets
         for nm in names:
             if nm not in aidx:
                 raise InputError(str(path), "asset", f"unknown asset {nm!r} (scenario assets: {', '.join(assets)})")
-        n = table.n
-        coll = np.zeros(n)
-        debt = np.zeros(n)
-        casset = np.full(n, -1, dtype=np.int64)
-        for i in range(n):
-            for j in range(table.ptr[i], table.ptr[i + 1]):
-                a = aidx[names[table.asset[j]]]
-                if table.collateral[j] > 0:
-                    if casset[i] >= 0 and casset[i] != a:
-                        raise InputError(
-                            str(path), f"id {table.ids[i]}",
-                            "position holds several collateral assets; this engine version liquidates "
-                            "single-collateral positions only (split the position or use one asset)")
-                    casset[i] = a
-                    coll[i] += table.collateral[j]
-                if table.debt[j] > 0:
-                    if a != debt_a:
-                        raise InputError(str(path), f"id {table.ids[i]}",
-                                         f"debt in {names[table.asset[j]]!r}, but protocol {pr.name!r} lends {pr.debt!r}")
-                    debt[i] += table.debt[j]
-        for a in np.unique(casset[casset >= 0]):
-            sel = casset == a
+        amap = np.array([aidx[nm] for nm in names], dtype=np.int64)
+        ent_asset = amap[table.asset]
+        for a in np.unique(ent_asset[table.collateral > 0]):
             if assets[a] not in pr.params:
                 raise InputError(str(path), f"asset {assets[a]}",
                                  f"no parameters for collateral {assets[a]!r} in protocol {pr.name!r}")
-            parts.append((k, int(a), debt_a, coll[sel], debt[sel], table.ids[sel]))
-        nocoll = casset < 0
-        if nocoll.any():
-            parts.append((k, debt_a, debt_a, coll[nocoll], debt[nocoll], table.ids[nocoll]))
+        n = table.n
+        pos_of = np.repeat(np.arange(n), np.diff(table.ptr))
+        ncoll = np.bincount(pos_of[table.collateral > 0], minlength=n)
+        ndebt = np.bincount(pos_of[table.debt > 0], minlength=n)
+        simple = (ncoll <= 1) & (ndebt <= 1)
+        coll = np.bincount(pos_of, weights=table.collateral, minlength=n)
+        debt = np.bincount(pos_of, weights=table.debt, minlength=n)
+        casset = np.full(n, debt_a, dtype=np.int64)
+        dasset = np.full(n, debt_a, dtype=np.int64)
+        has_c = table.collateral > 0
+        has_d = table.debt > 0
+        casset[pos_of[has_c]] = ent_asset[has_c]
+        dasset[pos_of[has_d]] = ent_asset[has_d]
+        for a in np.unique(casset[simple]):
+            for da in np.unique(dasset[simple & (casset == a)]):
+                sel = simple & (casset == a) & (dasset == da)
+                parts.append((k, int(a), int(da), coll[sel], debt[sel], table.ids[sel]))
+        if (~simple).any():
+            multi.append((k, table, ent_asset, ~simple))
 
     segs = []
     idle = []
@@ -274,6 +285,24 @@ def build_book(sc: Scenario, base_dir: Path, assets, p0, lt_pa) -> Book:
         book.idle_asset = np.concatenate([np.full(x[3].shape[0], x[1], dtype=np.int64) for x in idle])
         book.idle_proto = np.concatenate([np.full(x[3].shape[0], x[0], dtype=np.int64) for x in idle])
         book.idle_debt_asset = np.concatenate([np.full(x[3].shape[0], x[2], dtype=np.int64) for x in idle])
+    if multi:
+        ptr = [0]
+        ea, ec, ed, ep, eids = [], [], [], [], []
+        for k, table, ent_asset, mask in multi:
+            for i in np.flatnonzero(mask):
+                s0, s1 = table.ptr[i], table.ptr[i + 1]
+                ea.append(ent_asset[s0:s1])
+                ec.append(table.collateral[s0:s1])
+                ed.append(table.debt[s0:s1])
+                ptr.append(ptr[-1] + (s1 - s0))
+                ep.append(k)
+                eids.append(table.ids[i])
+        book.m_ptr = np.array(ptr, dtype=np.int64)
+        book.m_asset = np.concatenate(ea).astype(np.int64)
+        book.m_coll = np.concatenate(ec).astype(np.float64)
+        book.m_debt = np.concatenate(ed).astype(np.float64)
+        book.m_proto = np.array(ep, dtype=np.int64)
+        book.m_ids = np.array(eids, dtype=object)
     return book
 
 

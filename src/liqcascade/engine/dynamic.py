@@ -14,7 +14,7 @@ from .compile import Compiled
 EVENT_DTYPE = np.dtype([
     ("path", np.int64), ("step", np.int64), ("position", "O"), ("protocol", "O"), ("asset", "O"),
     ("collateral_seized", np.float64), ("debt_repaid", np.float64), ("oracle_price", np.float64),
-    ("execution_price", np.float64), ("bonus_paid", np.float64), ("bad_debt", np.float64),
+    ("execution_price", np.float64), ("bonus_paid", np.float64), ("bad_debt", np.float64),  # bad_debt: quote value
     ("protocol_fee", np.float64),
 ])
 
@@ -66,6 +66,8 @@ class RunResult:
     steps_scalar: np.ndarray  # [recorded, T+1, NSS]
     final_coll: np.ndarray | None = None  # path 0 final book state (sorted order)
     final_debt: np.ndarray | None = None
+    final_mcoll: np.ndarray | None = None  # path 0 final multi-asset entries (CSR as in the book)
+    final_mdebt: np.ndarray | None = None
     notes: list[str] = field(default_factory=list)
 
     def totals(self) -> dict:
@@ -131,6 +133,7 @@ def kernel_args(c: Compiled):
         c.o_kind, c.o_params, c.o_src_ptr, c.o_src,
         c.lt_pa, c.bonus_pa, c.pfee_pa, c.rules, c.oracle_of, c.stable, c.p0.copy(),
         b.coll, b.debt, b.key, b.seg_ptr, b.seg_asset, b.seg_proto, b.seg_debt_asset,
+        *b.multi_args(),
         K.MODE_RATIONAL if lq.mode == "rational" else K.MODE_MECHANICAL,
         float(lq.gas_cost), float(lq.capital) if math.isfinite(lq.capital) else 1e300, int(lq.max_per_step),
     )
@@ -154,20 +157,23 @@ def run_dynamic(c: Compiled, paths: np.ndarray | None = None, record_paths: int 
     steps_asset = np.zeros((rec, T + 1, A, K.NST))
     steps_scalar = np.zeros((rec, T + 1, K.NSS))
     ev_parts = []
-    final_coll = final_debt = None
+    final_coll = final_debt = final_mcoll = final_mdebt = None
     for p in range(rec):
         cap = max(4 * b.n + 1024, 1024)
         ev = _event_buffers(cap)
         oc = b.coll.copy()
         od = b.debt.copy()
+        omc = b.m_coll.copy()
+        omd = b.m_debt.copy()
         n_ev = K.simulate_path(paths[p], *args, summary[p], steps_asset[p], steps_scalar[p], True,
-                               *ev, oc, od)
+                               *ev, oc, od, omc, omd)
         ev_parts.append((p, n_ev, ev))
         sp = steps_asset[p, :, :, K.ST_SPOT]
         min_spot[p] = sp.min(axis=0)
         final_spot[p] = sp[-1]
         if p == 0:
             final_coll, final_debt = oc, od
+            final_mcoll, final_mdebt = omc, omd
         if progress:
             progress(1)
     rest = n_paths - rec
@@ -187,10 +193,11 @@ def run_dynamic(c: Compiled, paths: np.ndarray | None = None, record_paths: int 
         "debt assets marked stable keep their fixed price",
     ]
     return RunResult(
-        scenario=c.scenario.name, assets=c.assets, protocols=c.protocols, n_positions=b.n + b.idle_coll.shape[0],
+        scenario=c.scenario.name, assets=c.assets, protocols=c.protocols, n_positions=b.n + b.idle_coll.shape[0] + b.n_multi,
         paths=n_paths, steps=T, dt_seconds=sim.dt_seconds, summary=summary, min_spot=min_spot,
         final_spot=final_spot, p0=c.p0, events=events, steps_asset=steps_asset, steps_scalar=steps_scalar,
-        final_coll=final_coll, final_debt=final_debt, notes=notes,
+        final_coll=final_coll, final_debt=final_debt, final_mcoll=final_mcoll, final_mdebt=final_mdebt,
+        notes=notes,
     )
 
 
@@ -204,13 +211,13 @@ def _events_table(c: Compiled, parts) -> np.ndarray:
     total = sum(n for _, n, _ in parts)
     out = np.zeros(total, dtype=EVENT_DTYPE)
     k = 0
-    ids = c.book.ids
+    all_ids = np.concatenate([np.asarray(c.book.ids, dtype=object), np.asarray(c.book.m_ids, dtype=object)])
     for p, n, ev in parts:
         st, pos, pr, asset, seized, repaid, price, exe, bonus, bad, fee = (x[:n] for x in ev)
         sl = slice(k, k + n)
         out["path"][sl] = p
         out["step"][sl] = st
-        out["position"][sl] = ids[pos] if n else []
+        out["position"][sl] = all_ids[pos] if n else []
         out["protocol"][sl] = np.array(c.protocols, dtype=object)[pr] if n else []
         out["asset"][sl] = np.array(c.assets, dtype=object)[asset] if n else []
         out["collateral_seized"][sl] = seized

@@ -97,6 +97,7 @@ def solve_static(c: Compiled, shocks, mode: str = "mechanical", asset: str | Non
         shocks, b.coll, b.debt, key, b.seg_ptr, b.seg_asset, b.seg_proto, pd,
         c.lt_pa, c.bonus_pa, c.pfee_pa, c.rules, vs, vdk, vdq, c.p0.copy(), mask,
         mcode, float(c.scenario.liquidators.gas_cost), int(c.scenario.simulation.max_rounds),
+        *b.multi_args(),
     )
     final_price, units, rounds, n_liq, liq_value, repaid, bad, fees, bonus, conv = out
     name = asset or c.scenario.curve.asset or next(n for n, s in zip(c.assets, c.stable) if not s)
@@ -158,15 +159,19 @@ def final_state(c: Compiled, shock: float, mode: str = "mechanical"):
     od = b.debt.copy()
     price = np.empty(c.n_assets)
     units = np.empty(c.n_assets)
+    omc = b.m_coll.copy()
+    omd = b.m_debt.copy()
     r = K.solve_shock(
         float(shock), b.coll, b.debt, key, b.seg_ptr, b.seg_asset, b.seg_proto, pd,
         c.lt_pa, c.bonus_pa, c.pfee_pa, c.rules, vs, vdk, vdq, c.p0.copy(), mask,
         K.MODE_RATIONAL if mode == "rational" else K.MODE_MECHANICAL,
         float(c.scenario.liquidators.gas_cost), int(c.scenario.simulation.max_rounds),
-        oc, od, price, units,
+        oc, od, price, units, *b.multi_args(), omc, omd,
     )
     keys = ("rounds", "liquidations", "liquidated_value", "repaid", "bad_debt", "fees", "bonus", "converged")
     summary = dict(zip(keys, r))
     summary["final_price"] = price
     summary["units"] = units
+    summary["multi_coll"] = omc
+    summary["multi_debt"] = omd
     return oc, od, summary

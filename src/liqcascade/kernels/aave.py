@@ -96,3 +96,98 @@ def liquidate_pair(coll, debt, p_coll, p_debt, lt, bonus, pfee, rules):
     bonus_part = seize - seize / lb
     fee = bonus_part * pfee
     return seize, repay, bad, fee, closed
+
+
+@njit
+def liquidate_position(cs, ds, assets, prices, lt_row, bonus_row, pfee_row, rules):
+    """One mechanical liquidation of a multi-asset position, in place.
+
+    ``cs``/``ds`` are the position's collateral and debt entries (asset units, one per entry,
+    ``assets`` their asset indices); ``prices`` is indexed by asset. HF is
+    ``Σ c·p·LT / Σ d·p`` over all entries (§1.1). If HF < 1 the liquidator picks the pair a
+    bot would (largest collateral value with LT > 0, largest debt value) and repays the largest
+    allowed amount: v3.2 caps at CF × the reserve's debt; v3.3 caps at 50 % of the *total*
+    debt value only when both chosen reserves are worth ≥ MIN_BASE and HF > 0.95, else the
+    whole reserve debt, with the dust rule on both leftovers (§1.3). When the position's
+    collateral is exhausted every remaining debt is written off (§1.6).
+
+    Returns ``(e_coll, e_debt, seized, repaid, bad_value, fee, closed)``; ``e_coll < 0`` when
+    nothing was liquidated. ``bad_value`` is in quote units; the others in asset units.
+    """
+    n = cs.shape[0]
+    wv = 0.0
+    dv = 0.0
+    best_c = -1
+    best_cv = 0.0
+    best_d = -1
+    best_dv = 0.0
+    for e in range(n):
+        a = assets[e]
+        v = cs[e] * prices[a]
+        if v > 0.0 and lt_row[a] > 0.0:
+            wv += v * lt_row[a]
+            if v > best_cv:
+                best_cv = v
+                best_c = e
+        dd = ds[e] * prices[a]
+        if dd > 0.0:
+            dv += dd
+            if dd > best_dv:
+                best_dv = dd
+                best_d = e
+    if best_d < 0 or best_c < 0 or not (wv < dv):
+        return -1, -1, 0.0, 0.0, 0.0, 0.0, False
+    hf = wv / dv
+    ai = assets[best_c]
+    aj = assets[best_d]
+    pi = prices[ai]
+    pj = prices[aj]
+    rule = int(rules[R_RULE])
+    cf = rules[R_CF]
+    dj = ds[best_d]
+    if rule == RULE_FIXED:
+        max_repay = cf * dj
+    elif rule == RULE_V32:
+        max_repay = (cf if hf > rules[R_HF_CF] else 1.0) * dj
+    else:
+        if hf > rules[R_HF_CF] and best_cv >= rules[R_MIN_BASE] and best_dv >= rules[R_MIN_BASE]:
+            max_repay = dj if best_dv <= cf * dv else cf * dv / pj
+        else:
+            max_repay = dj
+    lb = 1.0 + bonus_row[ai]
+    repay = max_repay
+    seize = repay * pj * lb / pi
+    ci = cs[best_c]
+    if seize >= ci:
+        seize = ci
+        repay = ci * pi / (lb * pj)
+        if repay > dj:
+            repay = dj
+    elif rule == RULE_V33 and repay < dj:
+        left = rules[R_MIN_LEFTOVER]
+        if (dj - repay) * pj < left or (ci - seize) * pi < left:
+            r1 = (best_cv - left) / (lb * pj)
+            r2 = dj - left / pj
+            repay = min(max_repay, r1, r2)
+            if repay <= 0.0:
+                return -1, -1, 0.0, 0.0, 0.0, 0.0, False
+            seize = repay * pj * lb / pi
+    cs[best_c] = ci - seize if seize < ci else 0.0
+    ds[best_d] = dj - repay if repay < dj else 0.0
+    fee = (seize - seize / lb) * pfee_row[ai]
+    left_coll = 0.0
+    left_debt = 0.0
+    for e in range(n):
+        if lt_row[assets[e]] > 0.0:
+            left_coll += cs[e]
+        left_debt += ds[e]
+    bad = 0.0
+    closed = False
+    if left_coll <= 0.0:
+        for e in range(n):
+            bad += ds[e] * prices[assets[e]]
+            ds[e] = 0.0
+        closed = True
+    elif left_debt <= 0.0:
+        closed = True
+    return best_c, best_d, seize, repay, bad, fee, closed

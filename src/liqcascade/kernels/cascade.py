@@ -24,7 +24,7 @@ from __future__ import annotations
 import numpy as np
 
 from ._jit import njit, prange
-from .aave import liquidate_pair
+from .aave import liquidate_pair, liquidate_position
 from .venues import (
     KIND,
     MID,
@@ -93,11 +93,15 @@ def solve_shock(
     shock, coll, debt, key, seg_ptr, seg_asset, seg_proto, seg_pdebt,
     lt_pa, bonus_pa, pfee_pa, rules, vs0, vdk, vdq, p_fixed, shock_mask,
     mode, gas, max_rounds, out_coll, out_debt, out_price, out_units,
+    m_ptr, m_asset, m_coll0, m_debt0, m_proto, out_mcoll, out_mdebt,
 ):
     """Run one shock to its fixed point. Returns the scalar summary tuple.
 
     ``out_coll``/``out_debt`` (length N, or 0 to skip) receive the final position state;
     ``out_price``/``out_units`` (length A) receive final prices and seized units per asset.
+    Multi-asset positions (CSR ``m_ptr``/``m_asset``/``m_coll0``/``m_debt0``, protocol
+    ``m_proto``) are scanned every round — the exact, slower path; their final state goes to
+    ``out_mcoll``/``out_mdebt`` when those are non-empty.
     """
     n_assets = vs0.shape[0]
     n_seg = seg_asset.shape[0]
@@ -106,6 +110,10 @@ def solve_shock(
         if shock_mask[a] and vs[a, KIND] >= 0:
             apply_shock(vs, vdk, vdq, a, venue_spot(vs, a) * (1.0 - shock))
     ptr = seg_ptr[:-1].copy()
+    n_multi = m_proto.shape[0]
+    mc = m_coll0.copy()
+    md = m_debt0.copy()
+    m_open = np.ones(n_multi, np.bool_)
     # touched store and cohorts
     cap = 1024
     t_pos = np.empty(cap, np.int64)
@@ -242,6 +250,39 @@ def solve_shock(
                 c_end[n_c] = n_t
                 c_seg[n_c] = seg
                 n_c += 1
+        # --- pass 3: multi-asset positions, scanned
+        for m in range(n_multi):
+            if not m_open[m]:
+                continue
+            s0 = m_ptr[m]
+            s1 = m_ptr[m + 1]
+            pr = m_proto[m]
+            save_c = mc[s0:s1].copy()
+            save_d = md[s0:s1].copy()
+            ec, ed, seize, repay, badv, fee, closed = liquidate_position(
+                mc[s0:s1], md[s0:s1], m_asset[s0:s1], price, lt_pa[pr], bonus_pa[pr], pfee_pa[pr], rules[pr])
+            if ec < 0:
+                continue
+            a = m_asset[s0 + ec]
+            pdj = price[m_asset[s0 + ed]]
+            if mode == MODE_RATIONAL:
+                got = seize - fee
+                proceeds = _sale_quote(vs, vdk, vdq, a, got) if (got > 0.0 and vs[a, KIND] >= 0) else got * price[a]
+                if proceeds - repay * pdj - gas <= 0.0:
+                    mc[s0:s1] = save_c
+                    md[s0:s1] = save_d
+                    continue
+            acted += 1
+            n_liq += 1
+            if closed:
+                m_open[m] = False
+            sold[a] += seize
+            out_units[a] += seize
+            liq_value += seize * price[a]
+            repaid_value += repay * pdj
+            bad_value += badv
+            fee_value += fee * price[a]
+            bonus_value += (seize - fee) * price[a] - repay * pdj
         if acted == 0:
             break
         rounds += 1
@@ -260,6 +301,9 @@ def solve_shock(
             for h in range(c_head[k], c_end[k]):
                 out_coll[t_pos[h]] = t_c[h]
                 out_debt[t_pos[h]] = t_d[h]
+    if out_mcoll.shape[0] > 0:
+        out_mcoll[:] = mc
+        out_mdebt[:] = md
     return rounds, n_liq, liq_value, repaid_value, bad_value, fee_value, bonus_value, converged
 
 
@@ -267,7 +311,7 @@ def solve_shock(
 def solve_curve(
     shocks, coll, debt, key, seg_ptr, seg_asset, seg_proto, seg_pdebt,
     lt_pa, bonus_pa, pfee_pa, rules, vs0, vdk, vdq, p_fixed, shock_mask,
-    mode, gas, max_rounds,
+    mode, gas, max_rounds, m_ptr, m_asset, m_coll0, m_debt0, m_proto,
 ):
     """Solve every shock of a grid. Returns arrays indexed by shock."""
     S = shocks.shape[0]
@@ -288,6 +332,7 @@ def solve_curve(
             shocks[s], coll, debt, key, seg_ptr, seg_asset, seg_proto, seg_pdebt,
             lt_pa, bonus_pa, pfee_pa, rules, vs0, vdk, vdq, p_fixed, shock_mask,
             mode, gas, max_rounds, empty, empty, final_price[s], units[s],
+            m_ptr, m_asset, m_coll0, m_debt0, m_proto, empty, empty,
         )
         rounds[s] = r[0]
         n_liq[s] = r[1]

@@ -54,8 +54,15 @@ def _venues_from_arrays(vs, vdk, vdq):
 
 
 def solve_shock_py(shock, coll, debt, pos_asset, pos_proto, pos_pdebt, lt_pa, bonus_pa, pfee_pa,
-                   rules, vs0, vdk, vdq, p_fixed, shock_mask, mode, gas, max_rounds):
-    """One shock by brute force. Positions need not be sorted. Returns a dict."""
+                   rules, vs0, vdk, vdq, p_fixed, shock_mask, mode, gas, max_rounds, multi=None):
+    """One shock by brute force. Positions need not be sorted. Returns a dict.
+
+    ``multi`` optionally gives multi-asset positions as a list of
+    ``(proto, [(asset, coll, debt), ...])``; they are liquidated one pair per round with
+    :func:`liquidate_multi_py` and their final entries returned under ``"multi"``.
+    """
+    multi = [] if multi is None else [(int(pr), [[int(a), float(c_), float(d_)] for a, c_, d_ in ents]) for pr, ents in multi]
+    multi_open = [True] * len(multi)
     venues = _venues_from_arrays(vs0, vdk, vdq)
     A = len(venues)
     for a in range(A):
@@ -115,6 +122,31 @@ def solve_shock_py(shock, coll, debt, pos_asset, pos_proto, pos_pdebt, lt_pa, bo
             bad_value += bad * pd
             fee_value += fee * p
             bonus_value += (seize - fee) * p - repay * pd
+        for m, (pr, ents) in enumerate(multi):
+            if not multi_open[m]:
+                continue
+            saved = [list(e) for e in ents]
+            r = liquidate_multi_py(ents, prices, lt_pa[pr], bonus_pa[pr], pfee_pa[pr], rules[pr])
+            if r is None:
+                continue
+            a, aj, seize, repay, badv, fee, closed = r
+            if mode == MODE_RATIONAL:
+                got = seize - fee
+                proceeds = _sell(venues[a], got, mutate=False) if (got > 0 and venues[a] is not None) else got * prices[a]
+                if proceeds - repay * prices[aj] - gas <= 0:
+                    multi[m] = (pr, saved)
+                    continue
+            acted += 1
+            n_liq += 1
+            if closed:
+                multi_open[m] = False
+            sold[a] += seize
+            units[a] += seize
+            liq_value += seize * prices[a]
+            repaid_value += repay * prices[aj]
+            bad_value += badv
+            fee_value += fee * prices[a]
+            bonus_value += (seize - fee) * prices[a] - repay * prices[aj]
         if acted == 0:
             break
         rounds += 1
@@ -137,4 +169,60 @@ def solve_shock_py(shock, coll, debt, pos_asset, pos_proto, pos_pdebt, lt_pa, bo
         "converged": converged,
         "coll": np.array(c),
         "debt": np.array(d),
+        "multi": multi,
     }
+
+
+def liquidate_multi_py(ents, prices, lt_row, bonus_row, pfee_row, rules):
+    """Twin of :func:`liqcascade.kernels.aave.liquidate_position` on a list of
+    ``[asset, coll, debt]`` entries (mutated in place). ``None`` when nothing happens."""
+    rule, cf, hf_thr, min_base, min_left = (float(v) for v in rules[:5])
+    rule = int(rule)
+    coll_vals = [(e[1] * prices[e[0]], k) for k, e in enumerate(ents) if e[1] > 0 and lt_row[e[0]] > 0]
+    debt_vals = [(e[2] * prices[e[0]], k) for k, e in enumerate(ents) if e[2] > 0]
+    if not coll_vals or not debt_vals:
+        return None
+    weighted = sum(v * lt_row[ents[k][0]] for v, k in coll_vals)
+    total_debt = sum(v for v, _ in debt_vals)
+    if not weighted < total_debt:
+        return None
+    hf = weighted / total_debt
+    # largest collateral and debt by value; ties go to the first entry
+    best_cv, kc = max(coll_vals, key=lambda t: (t[0], -t[1]))
+    best_dv, kd = max(debt_vals, key=lambda t: (t[0], -t[1]))
+    a, aj = ents[kc][0], ents[kd][0]
+    pi, pj = prices[a], prices[aj]
+    dj = ents[kd][2]
+    if rule == 0:
+        max_repay = cf * dj
+    elif rule == 1:
+        max_repay = (cf if hf > hf_thr else 1.0) * dj
+    elif hf > hf_thr and best_cv >= min_base and best_dv >= min_base:
+        max_repay = dj if best_dv <= cf * total_debt else cf * total_debt / pj
+    else:
+        max_repay = dj
+    lb = 1.0 + bonus_row[a]
+    repay = max_repay
+    seize = repay * pj * lb / pi
+    ci = ents[kc][1]
+    if seize >= ci:
+        seize = ci
+        repay = min(ci * pi / (lb * pj), dj)
+    elif rule == 2 and repay < dj and ((dj - repay) * pj < min_left or (ci - seize) * pi < min_left):
+        repay = min(max_repay, (best_cv - min_left) / (lb * pj), dj - min_left / pj)
+        if repay <= 0:
+            return None
+        seize = repay * pj * lb / pi
+    ents[kc][1] = ci - seize if seize < ci else 0.0
+    ents[kd][2] = dj - repay if repay < dj else 0.0
+    fee = (seize - seize / lb) * pfee_row[a]
+    bad = 0.0
+    closed = False
+    if sum(e[1] for e in ents if lt_row[e[0]] > 0) <= 0:
+        bad = sum(e[2] * prices[e[0]] for e in ents)
+        for e in ents:
+            e[2] = 0.0
+        closed = True
+    elif sum(e[2] for e in ents) <= 0:
+        closed = True
+    return a, aj, seize, repay, bad, fee, closed

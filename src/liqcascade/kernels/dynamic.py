@@ -25,7 +25,7 @@ from __future__ import annotations
 import numpy as np
 
 from ._jit import njit, prange
-from .aave import liquidate_pair
+from .aave import liquidate_pair, liquidate_position
 from .cascade import _grow, _sale_quote
 from .oracles import NSTATE, oracle_init, oracle_step
 from .venues import (
@@ -85,11 +85,14 @@ def simulate_path(
     o_kind, o_params, o_src_ptr, o_src,
     lt_pa, bonus_pa, pfee_pa, rules, oracle_of, stable, p_fixed,
     coll, debt, key, seg_ptr, seg_asset, seg_proto, seg_debt_asset,
+    m_ptr, m_asset, m_coll0, m_debt0, m_proto,
     mode, gas, capital, max_per_step,
     summary, steps_asset, steps_scalar, record,
     ev_step, ev_pos, ev_proto, ev_asset, ev_seized, ev_repaid, ev_price, ev_exec, ev_bonus, ev_bad, ev_fee,
-    out_coll, out_debt,
+    out_coll, out_debt, out_mcoll, out_mdebt,
 ):
+    """One path. Events of multi-asset position ``m`` carry ``position = N + m``; event
+    ``bad_debt`` is a quote value. Returns the number of events recorded."""
     T = path.shape[0] - 1
     A = path.shape[1]
     V = vs0.shape[0]
@@ -139,6 +142,11 @@ def simulate_path(
     c_seg = np.empty(64, np.int64)
     n_c = 0
     sold = np.zeros(A)
+    n_multi = m_proto.shape[0]
+    n_simple = coll.shape[0]
+    mc = m_coll0.copy()
+    md = m_debt0.copy()
+    m_open = np.ones(n_multi, np.bool_)
     P = lt_pa.shape[0]
     pprice = np.zeros((P, A))
 
@@ -278,7 +286,7 @@ def simulate_path(
                             ev_price[n_ev] = pc
                             ev_exec[n_ev] = np.nan
                             ev_bonus[n_ev] = (seize - fee) * pc - repay * pd
-                            ev_bad[n_ev] = bad
+                            ev_bad[n_ev] = bad * pd
                             ev_fee[n_ev] = fee
                             n_ev += 1
                         else:
@@ -332,6 +340,67 @@ def simulate_path(
                 c_end[n_c] = n_t
                 c_seg[n_c] = seg
                 n_c += 1
+        # multi-asset positions: scanned every step (exact, slower path)
+        for m in range(n_multi):
+            if full:
+                break
+            if not m_open[m]:
+                continue
+            if max_per_step > 0 and step_n >= max_per_step:
+                break
+            s0 = m_ptr[m]
+            s1 = m_ptr[m + 1]
+            pr = m_proto[m]
+            save_c = mc[s0:s1].copy()
+            save_d = md[s0:s1].copy()
+            ec, ed, seize, repay, badv, fee, closed = liquidate_position(
+                mc[s0:s1], md[s0:s1], m_asset[s0:s1], pprice[pr], lt_pa[pr], bonus_pa[pr], pfee_pa[pr], rules[pr])
+            if ec < 0:
+                continue
+            a = m_asset[s0 + ec]
+            pc = pprice[pr, a]
+            pdj = pprice[pr, m_asset[s0 + ed]]
+            ok = repay * pdj <= cap_left
+            if ok and mode == MODE_RATIONAL:
+                got = seize - fee
+                best = _best_venue(vs, av_ptr, av_idx, a)
+                proceeds = _sale_quote(vs, vdk, vdq, best, got) if (best >= 0 and got > 0.0) else got * pc
+                ok = proceeds - repay * pdj - gas > 0.0
+            if not ok:
+                mc[s0:s1] = save_c
+                md[s0:s1] = save_d
+                summary[SUM_SKIPPED] += 1.0
+                continue
+            cap_left -= repay * pdj
+            step_n += 1
+            if closed:
+                m_open[m] = False
+            sold[a] += seize
+            summary[SUM_NLIQ] += 1.0
+            summary[SUM_LIQ_VALUE] += seize * pc
+            summary[SUM_REPAID] += repay * pdj
+            summary[SUM_BAD] += badv
+            summary[SUM_FEES] += fee * pc
+            summary[SUM_BONUS] += (seize - fee) * pc - repay * pdj
+            summary[SUM_GAS] += gas
+            step_repaid += repay * pdj
+            step_bad += badv
+            if record:
+                if n_ev < ev_cap:
+                    ev_step[n_ev] = t
+                    ev_pos[n_ev] = n_simple + m
+                    ev_proto[n_ev] = pr
+                    ev_asset[n_ev] = a
+                    ev_seized[n_ev] = seize
+                    ev_repaid[n_ev] = repay
+                    ev_price[n_ev] = pc
+                    ev_exec[n_ev] = np.nan
+                    ev_bonus[n_ev] = (seize - fee) * pc - repay * pdj
+                    ev_bad[n_ev] = badv
+                    ev_fee[n_ev] = fee
+                    n_ev += 1
+                else:
+                    summary[SUM_EV_LOST] += 1.0
         # 5. sales, routed for best execution
         for a in range(A):
             proceeds = 0.0
@@ -363,6 +432,9 @@ def simulate_path(
             for h in range(c_head[k], c_end[k]):
                 out_coll[t_pos[h]] = t_c[h]
                 out_debt[t_pos[h]] = t_d[h]
+    if out_mcoll.shape[0] > 0:
+        out_mcoll[:] = mc
+        out_mdebt[:] = md
     return n_ev
 
 
@@ -395,6 +467,7 @@ def simulate_many(
     o_kind, o_params, o_src_ptr, o_src,
     lt_pa, bonus_pa, pfee_pa, rules, oracle_of, stable, p_fixed,
     coll, debt, key, seg_ptr, seg_asset, seg_proto, seg_debt_asset,
+    m_ptr, m_asset, m_coll0, m_debt0, m_proto,
     mode, gas, capital, max_per_step,
 ):
     """Many paths, summaries only (no events): the Monte Carlo workhorse.
@@ -418,10 +491,11 @@ def simulate_many(
             o_kind, o_params, o_src_ptr, o_src,
             lt_pa, bonus_pa, pfee_pa, rules, oracle_of, stable, p_fixed,
             coll, debt, key, seg_ptr, seg_asset, seg_proto, seg_debt_asset,
+            m_ptr, m_asset, m_coll0, m_debt0, m_proto,
             mode, gas, capital, max_per_step,
             summary[p], steps_asset, steps_scalar, True,
             e_i, e_i, e_i, e_i, e_f, e_f, e_f, e_f, e_f, e_f, e_f,
-            empty, empty,
+            empty, empty, empty, empty,
         )
         for a in range(A):
             m = np.inf
