@@ -18,6 +18,13 @@ positions_app = typer.Typer(no_args_is_help=True, help="Position books: syntheti
 app.add_typer(positions_app, name="positions")
 
 
+def _console():
+    """A rich console; when output is not a terminal, wide enough that tables don't fold."""
+    from rich.console import Console
+
+    return Console() if sys.stdout.isatty() else Console(width=150)
+
+
 def _fail(msg: str, code: int = 2):
     typer.echo(f"error: {msg}", err=True)
     raise typer.Exit(code)
@@ -106,7 +113,6 @@ def curve(
     if as_json:
         typer.echo(json.dumps(res.as_dict(), default=_json_default))
         return
-    from rich.console import Console
     from rich.table import Table
 
     t = Table(title=f"cascade curve — {c.scenario.name} ({res.asset}, p0 = {res.p0:,.2f}, {mode})")
@@ -116,7 +122,7 @@ def curve(
         t.add_row(f"{p.shock:.3f}", f"{p.final_price:,.2f}", str(p.rounds), str(p.liquidations),
                   f"{p.liquidated_collateral:,.0f}", f"{p.repaid_debt:,.0f}", f"{p.bad_debt:,.0f}",
                   "-" if p.amplification is None else f"{p.amplification:.3f}")
-    con = Console()
+    con = _console()
     con.print(t)
     if res.critical_shock is None:
         con.print("critical shock: none on this grid (no jump of 1% of the price or more)")
@@ -168,7 +174,6 @@ def run(
 
 
 def _print_run(res, out):
-    from rich.console import Console
     from rich.table import Table
 
     tot = res.totals()
@@ -197,7 +202,7 @@ def _print_run(res, out):
         rows.append(("probability of bad debt", f"{tot['probability_bad_debt']:.2%}"))
     for r in rows:
         t.add_row(*r)
-    con = Console()
+    con = _console()
     con.print(t)
     if out is not None:
         con.print(f"wrote {out}/summary.json, events.parquet, steps.parquet")

@@ -206,11 +206,14 @@ def build_book(sc: Scenario, base_dir: Path, assets, p0, lt_pa) -> Book:
     parts = []  # (proto, coll_asset, debt_asset, coll, debt, ids)
     multi = []  # (proto, table, entry asset, mask of multi positions)
     for k, pr in enumerate(sc.protocols):
+        debt_a = aidx[pr.debt]
+        if pr.positions.startswith("synth:"):
+            parts.append(_synth_part(pr, k, aidx, p0, lt_pa))
+            continue
         path = Path(pr.positions)
         if not path.is_absolute():
             path = base_dir / path
         table = load_positions(path, assets=None)
-        debt_a = aidx[pr.debt]
         if table.wide:
             if pr.collateral is None:
                 raise InputError(str(path), "protocols." + pr.name + ".collateral",
@@ -304,6 +307,29 @@ def build_book(sc: Scenario, base_dir: Path, assets, p0, lt_pa) -> Book:
         book.m_proto = np.array(ep, dtype=np.int64)
         book.m_ids = np.array(eids, dtype=object)
     return book
+
+
+def _synth_part(pr, k, aidx, p0, lt_pa):
+    """``positions = "synth:N:SEED"``: a synthetic book calibrated on real borrowers."""
+    from ..positions.synth import synth_book
+
+    where = f"protocols.{pr.name}.positions"
+    bits = pr.positions.split(":")
+    try:
+        if len(bits) != 3:
+            raise ValueError
+        n, seed = int(bits[1]), int(bits[2])
+    except ValueError:
+        raise InputError(None, where, f"{pr.positions!r}: expected synth:N:SEED") from None
+    if not (1 <= n <= 50_000_000) or seed < 0:
+        raise InputError(None, where, "synth:N:SEED needs 1 <= N <= 50,000,000 and SEED >= 0")
+    if pr.collateral is None:
+        raise InputError(None, f"protocols.{pr.name}.collateral", "a synthetic book needs `collateral` set")
+    a = aidx[pr.collateral]
+    da = aidx[pr.debt]
+    coll, debt = synth_book(n, seed, float(p0[a]), float(lt_pa[k, a]), debt_price=float(p0[da]))
+    ids = np.array([f"{pr.name}-{i}" for i in range(n)], dtype=object)
+    return (k, a, da, coll, debt, ids)
 
 
 def book_from_arrays(coll, debt, lt, proto=0, asset=0, debt_asset=1, ids=None) -> Book:
