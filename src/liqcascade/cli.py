@@ -236,6 +236,49 @@ def positions_synth(
     typer.echo(f"wrote {n} positions to {out}")
 
 
+def flagship_path() -> Path:
+    """The flagship scenario embedded in the package."""
+    from importlib.resources import files
+
+    return Path(str(files("liqcascade") / "presets" / "flagship.toml"))
+
+
+@app.command()
+@_guard
+def demo(
+    out: Path = typer.Option(Path("reports/flagship"), help="folder for the report and run files"),
+    scenario: Optional[Path] = typer.Option(None, help="scenario to use instead of the embedded flagship"),
+    shocks: str = typer.Option("0:0.5:0.01", help="grid for the cascade curve"),
+):
+    """Run the flagship scenario (dynamic run + cascade curve) and write an HTML report."""
+    import time
+
+    from .engine.compile import compile_scenario
+    from .engine.dynamic import run_dynamic
+    from .engine.static import solve_static
+    from .report.html import write_report
+    from .results.store import write_run
+    from .scenario.load import load_scenario
+
+    grid = parse_shocks(shocks)
+    path = scenario or flagship_path()
+    t0 = time.perf_counter()
+    con = _console()
+    with con.status(f"running {path.name} …"):
+        sc, base = load_scenario(path)
+        c = compile_scenario(sc, base)
+        res = run_dynamic(c)
+        cur = solve_static(c, grid, mode=sc.liquidators.mode)
+        write_run(out, res)
+        (out / "curve.json").write_text(json.dumps(cur.as_dict(), indent=2, default=_json_default))
+        report = write_report(out / "report.html", run=res, curve=cur, compiled=c,
+                              title=f"liqcascade — {sc.name}")
+    _print_run(res, out)
+    con.print(f"critical shock on the cascade curve: "
+              f"{'none' if cur.critical_shock is None else f'{cur.critical_shock:.2f}'}")
+    con.print(f"report: {report}  ({time.perf_counter() - t0:.1f} s)")
+
+
 @app.command()
 def warmup():
     """Compile and cache every numba kernel (run before starting worker processes)."""
