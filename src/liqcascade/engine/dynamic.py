@@ -64,6 +64,7 @@ class RunResult:
     events: np.ndarray  # EVENT_DTYPE, recorded paths only
     steps_asset: np.ndarray  # [recorded, T+1, A, NST]
     steps_scalar: np.ndarray  # [recorded, T+1, NSS]
+    stable: np.ndarray | None = None  # bool[A], assets held at a fixed price
     final_coll: np.ndarray | None = None  # path 0 final book state (sorted order)
     final_debt: np.ndarray | None = None
     final_mcoll: np.ndarray | None = None  # path 0 final multi-asset entries (CSR as in the book)
@@ -72,7 +73,7 @@ class RunResult:
 
     def totals(self) -> dict:
         s = self.summary
-        risky = [i for i, _ in enumerate(self.assets)]
+        risky = [i for i, _ in enumerate(self.assets) if self.stable is None or not self.stable[i]]
         dd = {self.assets[a]: float(np.max(1.0 - self.min_spot[:, a] / self.p0[a])) for a in risky}
         out = {
             "liquidations": float(s[:, K.SUM_NLIQ].mean()),
@@ -195,7 +196,7 @@ def run_dynamic(c: Compiled, paths: np.ndarray | None = None, record_paths: int 
     return RunResult(
         scenario=c.scenario.name, assets=c.assets, protocols=c.protocols, n_positions=b.n + b.idle_coll.shape[0] + b.n_multi,
         paths=n_paths, steps=T, dt_seconds=sim.dt_seconds, summary=summary, min_spot=min_spot,
-        final_spot=final_spot, p0=c.p0, events=events, steps_asset=steps_asset, steps_scalar=steps_scalar,
+        final_spot=final_spot, p0=c.p0, stable=c.stable.copy(), events=events, steps_asset=steps_asset, steps_scalar=steps_scalar,
         final_coll=final_coll, final_debt=final_debt, final_mcoll=final_mcoll, final_mdebt=final_mdebt,
         notes=notes,
     )

@@ -68,6 +68,15 @@ def _sale_quote(vs, vdk, vdq, a, q):
 
 
 @njit
+def marginal_proceeds(vs, vdk, vdq, a, queued, q):
+    """Quote a liquidator gets for ``q`` more units when ``queued`` are already being sold
+    into venue ``a`` in the same round/step (the earlier liquidations' sales come first)."""
+    if queued <= 0.0:
+        return _sale_quote(vs, vdk, vdq, a, q)
+    return _sale_quote(vs, vdk, vdq, a, queued + q) - _sale_quote(vs, vdk, vdq, a, queued)
+
+
+@njit
 def apply_shock(vs, vdk, vdq, a, target):
     """Exogenous seller: sell into venue ``a`` until its spot is ``target``."""
     kind = int(vs[a, KIND])
@@ -182,7 +191,7 @@ def solve_shock(
                 do_it = repay > 0.0 or bad > 0.0
                 if do_it and mode == MODE_RATIONAL:
                     got = seize - fee
-                    proceeds = _sale_quote(vs, vdk, vdq, a, got) if got > 0.0 else 0.0
+                    proceeds = marginal_proceeds(vs, vdk, vdq, a, sold[a], got) if got > 0.0 else 0.0
                     if proceeds - repay * pd - gas <= 0.0:
                         do_it = False
                         pending += 1
@@ -267,7 +276,7 @@ def solve_shock(
             pdj = price[m_asset[s0 + ed]]
             if mode == MODE_RATIONAL:
                 got = seize - fee
-                proceeds = _sale_quote(vs, vdk, vdq, a, got) if (got > 0.0 and vs[a, KIND] >= 0) else got * price[a]
+                proceeds = marginal_proceeds(vs, vdk, vdq, a, sold[a], got) if (got > 0.0 and vs[a, KIND] >= 0) else got * price[a]
                 if proceeds - repay * pdj - gas <= 0.0:
                     mc[s0:s1] = save_c
                     md[s0:s1] = save_d

@@ -8,8 +8,9 @@ One step (``t = 1 … T``), for every path:
    arbitraged toward the reference price (venue recovery) when enabled;
 3. **oracles** read the venue spots of this step (after lag, heartbeat, TWAP … rules);
 4. **liquidations**: each protocol sees its oracle prices; liquidators liquidate positions with
-   HF < 1 (mechanical: all of them; rational: only when selling the collateral at the venue's
-   execution price beats the repaid debt plus gas), within per-step capacity and capital;
+   HF < 1 (mechanical: all of them; rational: only when selling the collateral at the best
+   venue's execution price — after the sales already queued in this step — beats the repaid
+   debt plus gas), within per-step capacity and capital;
 5. **sales**: the collateral seized in the step is routed to the venues of its asset for best
    execution; each liquidation event gets the step's average execution price;
 6. **record**: per-step market state and events (for the recorded paths only).
@@ -26,7 +27,7 @@ import numpy as np
 
 from ._jit import njit, prange
 from .aave import liquidate_pair, liquidate_position
-from .cascade import _grow, _sale_quote
+from .cascade import _grow, marginal_proceeds
 from .oracles import NSTATE, oracle_init, oracle_step
 from .venues import (
     KIND,
@@ -242,7 +243,7 @@ def simulate_path(
                 if ok and mode == MODE_RATIONAL:
                     got = seize - fee
                     best = _best_venue(vs, av_ptr, av_idx, a)
-                    proceeds = _sale_quote(vs, vdk, vdq, best, got) if (best >= 0 and got > 0.0) else got * pc
+                    proceeds = marginal_proceeds(vs, vdk, vdq, best, sold[a], got) if (best >= 0 and got > 0.0) else got * pc
                     if proceeds - repay * pd - gas <= 0.0:
                         ok = False
                 if not ok:
@@ -364,7 +365,7 @@ def simulate_path(
             if ok and mode == MODE_RATIONAL:
                 got = seize - fee
                 best = _best_venue(vs, av_ptr, av_idx, a)
-                proceeds = _sale_quote(vs, vdk, vdq, best, got) if (best >= 0 and got > 0.0) else got * pc
+                proceeds = marginal_proceeds(vs, vdk, vdq, best, sold[a], got) if (best >= 0 and got > 0.0) else got * pc
                 ok = proceeds - repay * pdj - gas > 0.0
             if not ok:
                 mc[s0:s1] = save_c
