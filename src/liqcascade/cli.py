@@ -38,6 +38,15 @@ def _load(path: Path):
     return compile_scenario(sc, base)
 
 
+def check_out_path(out: Path, option: str = "--out") -> None:
+    """Refuse an output path that cannot be created: an existing ancestor that is a file."""
+    for parent in [out, *out.parents]:
+        if parent.exists():
+            if not parent.is_dir():
+                raise InputError(str(parent), option, "exists and is not a directory")
+            return
+
+
 def parse_shocks(spec: str):
     """``start:stop:step`` (stop included when on the grid) or a comma list."""
     import numpy as np
@@ -151,8 +160,8 @@ def run(
         sc.simulation.paths = paths
     if seed is not None:
         sc.simulation.seed = seed
-    if out is not None and out.exists() and not out.is_dir():
-        raise InputError(str(out), "--out", "exists and is not a directory")
+    if out is not None:
+        check_out_path(out)
     c = compile_scenario(sc, base)
     n = sc.simulation.paths
     if n > 1 and not as_json and sys.stderr.isatty():
@@ -227,9 +236,11 @@ def positions_synth(
 
     if out.suffix.lower() not in (".csv", ".parquet", ".pq"):
         raise InputError(str(out), "--out", "extension must be .csv or .parquet")
+    check_out_path(out.parent)
     if not (0 < lt < 1) or not (price > 0 and math.isfinite(price)):
         raise InputError(None, "--lt/--price", "need 0 < lt < 1 and a positive price")
     coll, debt = synth_book(n, seed, price, lt)
+    out.parent.mkdir(parents=True, exist_ok=True)
     ids = np.array([str(i) for i in range(n)], dtype=object)
     table = PositionTable(ids=ids, assets=("collateral", "debt"), wide=True, collateral=coll, debt=debt)
     write_positions(out, table)
@@ -261,6 +272,7 @@ def demo(
     from .scenario.load import load_scenario
 
     grid = parse_shocks(shocks)
+    check_out_path(out)
     path = scenario or flagship_path()
     t0 = time.perf_counter()
     con = _console()
