@@ -30,12 +30,28 @@ def _fail(msg: str, code: int = 2):
     raise typer.Exit(code)
 
 
+class _scenario_file:
+    """Attach the scenario's file name to input errors raised while building or running it."""
+
+    def __init__(self, path):
+        self.path = str(path)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, typ, exc, tb):
+        if isinstance(exc, InputError) and exc.file is None and not (exc.where or "").startswith("--"):
+            raise InputError(self.path, exc.where, exc.reason) from None
+        return False
+
+
 def _load(path: Path):
     from .engine.compile import compile_scenario
     from .scenario.load import load_scenario
 
     sc, base = load_scenario(path)
-    return compile_scenario(sc, base)
+    with _scenario_file(path):
+        return compile_scenario(sc, base)
 
 
 def check_out_path(out: Path, option: str = "--out") -> None:
@@ -118,7 +134,8 @@ def curve(
     c = _load(scenario)
     if asset is not None and asset not in c.assets:
         raise InputError(None, "--asset", f"unknown asset {asset!r}")
-    res = solve_static(c, grid, mode=mode, asset=asset)
+    with _scenario_file(scenario):
+        res = solve_static(c, grid, mode=mode, asset=asset)
     if as_json:
         typer.echo(json.dumps(res.as_dict(), default=_json_default))
         return
@@ -162,16 +179,17 @@ def run(
         sc.simulation.seed = seed
     if out is not None:
         check_out_path(out)
-    c = compile_scenario(sc, base)
     n = sc.simulation.paths
-    if n > 1 and not as_json and sys.stderr.isatty():
-        from rich.progress import Progress
+    with _scenario_file(scenario):
+        c = compile_scenario(sc, base)
+        if n > 1 and not as_json and sys.stderr.isatty():
+            from rich.progress import Progress
 
-        with Progress(transient=True) as prog:
-            task = prog.add_task("simulating paths", total=n)
-            res = run_dynamic(c, progress=lambda k: prog.advance(task, k))
-    else:
-        res = run_dynamic(c)
+            with Progress(transient=True) as prog:
+                task = prog.add_task("simulating paths", total=n)
+                res = run_dynamic(c, progress=lambda k: prog.advance(task, k))
+        else:
+            res = run_dynamic(c)
     if out is not None:
         from .results.store import write_run
 
@@ -278,9 +296,10 @@ def demo(
     con = _console()
     with con.status(f"running {path.name} …"):
         sc, base = load_scenario(path)
-        c = compile_scenario(sc, base)
-        res = run_dynamic(c)
-        cur = solve_static(c, grid, mode=sc.liquidators.mode)
+        with _scenario_file(path):
+            c = compile_scenario(sc, base)
+            res = run_dynamic(c)
+            cur = solve_static(c, grid, mode=sc.liquidators.mode)
         write_run(out, res)
         (out / "curve.json").write_text(json.dumps(cur.as_dict(), indent=2, default=_json_default))
         report = write_report(out / "report.html", run=res, curve=cur, compiled=c,

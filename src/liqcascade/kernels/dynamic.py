@@ -290,7 +290,7 @@ def simulate_path(
                             ev_bad[n_ev] = bad * pd
                             ev_fee[n_ev] = fee
                             n_ev += 1
-                        else:
+                        elif ev_cap > 0:
                             summary[SUM_EV_LOST] += 1.0
                     if closed or d <= 0.0:
                         if out_coll.shape[0] > 0:
@@ -400,7 +400,7 @@ def simulate_path(
                     ev_bad[n_ev] = badv
                     ev_fee[n_ev] = fee
                     n_ev += 1
-                else:
+                elif ev_cap > 0:
                     summary[SUM_EV_LOST] += 1.0
         # 5. sales, routed for best execution
         for a in range(A):

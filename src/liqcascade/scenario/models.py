@@ -40,7 +40,7 @@ class Asset(Strict):
 class PriceProcess(Strict):
     kind: Literal["crash", "gbm", "jump", "historical"] = "crash"
     shock: Union[Fraction, list[Fraction]] = 0.3
-    start: int = Field(1, ge=0)
+    start: int = Field(1, ge=1, description="first step of the fall")
     over_steps: int = Field(1, ge=1)
     recovery: Fraction = 0.0
     recovery_steps: int = Field(0, ge=0)
@@ -118,7 +118,7 @@ class Protocol(Strict):
     kind: Literal["aave_v3"] = "aave_v3"
     positions: str = Field(description="CSV or Parquet, relative to the scenario file")
     collateral: str | None = Field(None, description="collateral asset for the wide format id,collateral,debt")
-    debt: str = Field(description="debt asset")
+    debt: str = Field(description="debt asset of wide-format files and synthetic books (long files name theirs per row)")
     close_factor_rule: Literal["v3.3", "v3.2", "fixed"] = "v3.3"
     close_factor: Annotated[float, Field(gt=0, le=1)] = 0.5
     hf_close_factor_threshold: PosFloat = 0.95
