@@ -255,6 +255,8 @@ def positions_synth(
     if out.suffix.lower() not in (".csv", ".parquet", ".pq"):
         raise InputError(str(out), "--out", "extension must be .csv or .parquet")
     check_out_path(out.parent)
+    if out.is_dir():
+        raise InputError(str(out), "--out", "is a directory, expected a file name")
     if not (0 < lt < 1) or not (price > 0 and math.isfinite(price)):
         raise InputError(None, "--lt/--price", "need 0 < lt < 1 and a positive price")
     coll, debt = synth_book(n, seed, price, lt)

@@ -236,6 +236,7 @@ def _two_risky(run, compiled):
     weth2[..., [0, 1, 2]] *= 0.5
     r2 = dataclasses.replace(
         run, assets=["WETH", "WBTC", "USDC"], p0=np.array([run.p0[0], run.p0[0] / 2, 1.0]),
+        stable=np.array([False, False, True]),
         steps_asset=np.concatenate([sa[:, :, :1], weth2, sa[:, :, 1:]], axis=2),
         min_spot=np.column_stack([run.min_spot[:, 0], run.min_spot[:, 0] / 2, run.min_spot[:, 1]]),
         final_spot=np.column_stack([run.final_spot[:, 0], run.final_spot[:, 0] / 2, run.final_spot[:, 1]]),

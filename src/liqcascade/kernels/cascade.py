@@ -10,6 +10,12 @@ Pinned semantics (README, docs/static-solver.md):
   the venue as one order, giving ``p_{r+1}``;
 * stop when no open position has HF < 1 (mechanical) or no liquidation happened (rational).
 
+Rational mode judges each liquidation on its own: the liquidator's share of the seized
+collateral is priced by selling it alone into the venue as it stands at the round's start,
+against the repaid debt plus gas. That keeps a round's outcome independent of the order in
+which positions are examined. (The dynamic engine's agents instead price their lot after the
+sales already queued in the step.)
+
 Speed: positions arrive grouped in *segments* (one protocol × one collateral asset), each sorted
 by liquidation price ``debt · p_debt / (collateral · LT)`` descending, so the untouched part of a
 segment is consumed by a pointer. A position that stays open after a liquidation is appended to
@@ -191,7 +197,7 @@ def solve_shock(
                 do_it = repay > 0.0 or bad > 0.0
                 if do_it and mode == MODE_RATIONAL:
                     got = seize - fee
-                    proceeds = marginal_proceeds(vs, vdk, vdq, a, sold[a], got) if got > 0.0 else 0.0
+                    proceeds = _sale_quote(vs, vdk, vdq, a, got) if got > 0.0 else 0.0
                     if proceeds - repay * pd - gas <= 0.0:
                         do_it = False
                         pending += 1
@@ -276,7 +282,7 @@ def solve_shock(
             pdj = price[m_asset[s0 + ed]]
             if mode == MODE_RATIONAL:
                 got = seize - fee
-                proceeds = marginal_proceeds(vs, vdk, vdq, a, sold[a], got) if (got > 0.0 and vs[a, KIND] >= 0) else got * price[a]
+                proceeds = _sale_quote(vs, vdk, vdq, a, got) if (got > 0.0 and vs[a, KIND] >= 0) else got * price[a]
                 if proceeds - repay * pdj - gas <= 0.0:
                     mc[s0:s1] = save_c
                     md[s0:s1] = save_d

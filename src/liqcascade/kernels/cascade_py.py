@@ -38,11 +38,6 @@ def _sell(venue, q, mutate=True):
     return out
 
 
-def _marginal(venue, queued, q):
-    """Proceeds of ``q`` more units sold after ``queued`` units already queued this round."""
-    return _sell(venue, queued + q, mutate=False) - (_sell(venue, queued, mutate=False) if queued > 0 else 0.0)
-
-
 def _venues_from_arrays(vs, vdk, vdq):
     out = []
     for a in range(vs.shape[0]):
@@ -107,7 +102,7 @@ def solve_shock_py(shock, coll, debt, pos_asset, pos_proto, pos_pdebt, lt_pa, bo
                 continue
             if mode == MODE_RATIONAL:
                 got = seize - fee
-                proceeds = _marginal(venues[a], sold[a], got) if got > 0 else 0.0
+                proceeds = _sell(venues[a], got, mutate=False) if got > 0 else 0.0
                 if proceeds - repay * pd - gas <= 0:
                     continue
             acted += 1
@@ -137,7 +132,7 @@ def solve_shock_py(shock, coll, debt, pos_asset, pos_proto, pos_pdebt, lt_pa, bo
             a, aj, seize, repay, badv, fee, closed = r
             if mode == MODE_RATIONAL:
                 got = seize - fee
-                proceeds = _marginal(venues[a], sold[a], got) if (got > 0 and venues[a] is not None) else got * prices[a]
+                proceeds = _sell(venues[a], got, mutate=False) if (got > 0 and venues[a] is not None) else got * prices[a]
                 if proceeds - repay * prices[aj] - gas <= 0:
                     multi[m] = (pr, saved)
                     continue

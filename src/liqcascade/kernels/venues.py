@@ -21,9 +21,15 @@ What is modelled
     be sold and the price stays positive. Buying up to ``m (1 + k)`` spends ``D(k)`` quote and
     receives ``∫_0^k D'(u) / (m (1 + u)) du`` asset. The inverse maps (amount → ``k``) are exact
     closed forms per segment (an exponential on the bid side, linear on the ask side), so no
-    iteration is needed there. Every fill is at least as bad as the mid: ``quote_out <= dq · m``
-    when selling and ``asset_out <= dy / m`` when buying (enforced against rounding). Books
-    charge no fee (the spread is in the curve). Transient impact: the book keeps a reference
+    iteration is needed there. A flat stretch of the curve (no resting quote) is crossed only
+    by a trade larger than the depth before it: the inverse maps return the *smallest* ``k``
+    (a trade that exactly fills the depth up to the stretch stops at its near end, up to
+    rounding). After every trade the curve is re-centred on the new mid (the book's shape is
+    stationary), so a sell followed by a buy is not exactly reversible: depending on the shape
+    it loses or, for a flat-density curve, gains a third-order amount. Every fill is at least
+    as bad as the mid: ``quote_out <= dq · m`` when selling and ``asset_out <= dy / m`` when
+    buying (enforced against rounding). Books charge no fee (the spread is in the curve).
+    Transient impact: the book keeps a reference
     mid ``REF`` (the mid without endogenous impact) and ``MID = REF · (1 - I)``; each step
     ``I ← I · 0.5 ** (1 / HALF)`` (``HALF <= 0``: no recovery). Impact from buys (``I < 0``)
     decays the same way.
@@ -37,7 +43,8 @@ read; CPMM rows are unused). ``ASSET`` is the asset index a venue trades against
 Routing and arbitrage
 ---------------------
 :func:`route_sell` splits one sell order over several venues of the same asset by equalising
-their *spot* prices (the brief's rule: the fee of a pool is not part of the routing price).
+their *spot* prices (a pool's fee is not part of the routing price). Venue ids must be
+distinct.
 :func:`arbitrage` and :func:`arbitrage_to_reference` are fee-aware: an arbitrageur compares the
 marginal *bid* ``spot · (1 - f)`` of one venue with the marginal *ask* ``spot / (1 - f)`` of
 another (books: both equal the mid) and trades until ``bid = ask · (1 + threshold)``. Every
@@ -404,29 +411,6 @@ def venue_buy_to_price(vs, vdk, vdq, v, p_target):
 
 
 @njit
-def _venue_asset_bought_to_price(vs, vdk, vdq, v, p_target):
-    """Asset received when lifting venue ``v``'s spot to ``p_target`` (no state change)."""
-    kind = int(vs[v, KIND])
-    if kind == VENUE_CPMM:
-        x = vs[v, X]
-        y = vs[v, Y]
-        dy = cpmm_buy_to_price(x, y, vs[v, FEE], p_target)
-        if dy <= 0.0:
-            return 0.0
-        if dy == math.inf:
-            return x
-        b = (1.0 - vs[v, FEE]) * dy
-        return x * (b / (y + b))
-    if kind == VENUE_BOOK:
-        mid = vs[v, MID]
-        if p_target <= mid:
-            return 0.0
-        nk = int(vs[v, NK])
-        return _book_buy_asset(mid, vdk[v], vdq[v], nk, (p_target - mid) / mid)
-    return 0.0
-
-
-@njit
 def venue_apply_return(vs, v, ret):
     """Move venue ``v`` by the exogenous multiplicative return ``ret`` (> 0).
 
@@ -489,11 +473,13 @@ def route_sell(vs, vdk, vdq, venue_ids, dq):
     """Sell ``dq`` asset across the venues ``venue_ids`` (same asset) with best execution.
 
     Finds the common marginal spot ``P`` at which the asset needed to bring every venue above
-    ``P`` down to ``P`` sums to ``dq`` (log-space bisection to ~1e-15 relative, taking the side
-    where the sum is ``<= dq``), sells each venue its slice, and sells the rounding residual on
-    the venue with the highest spot afterwards, so the slices sum to ``dq`` exactly up to
-    floating-point addition. Venues already at or below ``P`` get nothing. Routing equalises
-    spots (pool fees are not part of the routing price). State is updated in place.
+    ``P`` down to ``P`` sums to ``dq`` (bracketed root search on ``log P`` — Illinois regula
+    falsi with a bisection safeguard — to ~1e-15 relative, taking the side where the sum is
+    ``<= dq``), sells each venue its slice, and sells the rounding residual on
+    the venue with the best price afterwards (all venues that traded sit at ``P``; the one that
+    took the largest slice), so the slices sum to ``dq`` up to floating-point addition. Venues
+    already at or below ``P`` get nothing. Routing equalises spots (pool fees are not part of
+    the routing price). Venue ids must be distinct. State is updated in place.
 
     Returns ``(quote_out, final_marginal_price)``, the latter the highest spot among the venues
     after the sale (≈ ``P``).
@@ -510,30 +496,63 @@ def route_sell(vs, vdk, vdq, venue_ids, dq):
             best = max(best, venue_spot(vs, venue_ids[i]))
         return quote, best
 
+    # Bracket: g(p) = need(p) - dq is decreasing; g(lo) >= 0 > g(hi).
     hi = venue_spot(vs, venue_ids[0])
     for i in range(1, n):
         hi = max(hi, venue_spot(vs, venue_ids[i]))
+    ghi = -dq
     lo = 0.5 * hi
+    glo = _route_need(vs, vdk, vdq, venue_ids, lo) - dq
     for _ in range(2000):
-        if _route_need(vs, vdk, vdq, venue_ids, lo) >= dq or lo == 0.0:
+        if glo >= 0.0 or lo == 0.0:
             break
-        hi = lo  # need(lo) < dq: the answer is below lo
+        hi = lo
+        ghi = glo
         lo *= 0.5
-    if lo > 0.0:
-        for _ in range(_BISECT_MAX):
-            if hi - lo <= _BISECT_RTOL * hi:
-                break
+        glo = _route_need(vs, vdk, vdq, venue_ids, lo) - dq
+    # Illinois regula falsi on log p with a bisection safeguard, keeping the bracket.
+    side = 0
+    stuck = 0
+    for _ in range(_BISECT_MAX):
+        if lo <= 0.0 or hi - lo <= _BISECT_RTOL * hi:
+            break
+        p = -1.0
+        if stuck < 3 and glo < math.inf:
+            t = glo / (glo - ghi)
+            p = lo * math.exp(t * math.log(hi / lo))
+        if not (lo < p < hi):
+            stuck = 0
             p = math.sqrt(lo * hi)
-            if p <= lo or p >= hi:
+            if not (lo < p < hi):
                 break
-            if _route_need(vs, vdk, vdq, venue_ids, p) >= dq:
-                lo = p
+        g = _route_need(vs, vdk, vdq, venue_ids, p) - dq
+        if g == 0.0:
+            hi = p
+            break
+        if g > 0.0:
+            lo = p
+            glo = g
+            if side == 1:
+                ghi *= 0.5
+                stuck += 1
             else:
-                hi = p
+                side = 1
+                stuck = 0
+        else:
+            hi = p
+            ghi = g
+            if side == -1:
+                glo *= 0.5
+                stuck += 1
+            else:
+                side = -1
+                stuck = 0
     price = hi  # need(price) <= dq
 
     quote = 0.0
     sold = 0.0
+    vbig = -1
+    sbig = 0.0
     for i in range(n):
         v = venue_ids[i]
         s = venue_sell_to_price(vs, vdk, vdq, v, price)
@@ -542,16 +561,19 @@ def route_sell(vs, vdk, vdq, venue_ids, dq):
                 s = dq - sold
             quote += venue_sell(vs, vdk, vdq, v, s)
             sold += s
+            if s > sbig:
+                sbig = s
+                vbig = v
     residual = dq - sold
     if residual > 0.0:
-        vbest = venue_ids[0]
-        pbest = venue_spot(vs, vbest)
-        for i in range(1, n):
-            p = venue_spot(vs, venue_ids[i])
-            if p > pbest:
-                pbest = p
-                vbest = venue_ids[i]
-        quote += venue_sell(vs, vdk, vdq, vbest, residual)
+        # Every venue that traded now sits at the best price P; the residual goes to the one
+        # that took the largest slice (the deepest there), so it moves prices the least.
+        if vbig < 0:
+            vbig = venue_ids[0]
+            for i in range(1, n):
+                if venue_spot(vs, venue_ids[i]) > venue_spot(vs, vbig):
+                    vbig = venue_ids[i]
+        quote += venue_sell(vs, vdk, vdq, vbig, residual)
     best = venue_spot(vs, venue_ids[0])
     for i in range(1, n):
         best = max(best, venue_spot(vs, venue_ids[i]))
@@ -564,39 +586,103 @@ def route_sell(vs, vdk, vdq, venue_ids, dq):
 
 
 @njit
+def _venue_preview_sell(vs, vdk, vdq, v, dq):
+    """``(quote_out, spot_after)`` of selling ``dq`` into venue ``v``, without changing it."""
+    kind = int(vs[v, KIND])
+    if kind == VENUE_CPMM:
+        x, y, out = cpmm_sell(vs[v, X], vs[v, Y], vs[v, FEE], dq)
+        return out, y / x
+    if kind == VENUE_BOOK:
+        m, out = book_sell(vs[v, MID], vdk[v], vdq[v], int(vs[v, NK]), dq)
+        return out, m
+    return 0.0, vs[v, MID]
+
+
+@njit
+def _venue_preview_buy(vs, vdk, vdq, v, dy):
+    """``(asset_out, spot_after)`` of spending ``dy`` on venue ``v``, without changing it."""
+    kind = int(vs[v, KIND])
+    if kind == VENUE_CPMM:
+        x, y, out = cpmm_buy(vs[v, X], vs[v, Y], vs[v, FEE], dy)
+        return out, y / x
+    if kind == VENUE_BOOK:
+        m, out = book_buy(vs[v, MID], vdk[v], vdq[v], int(vs[v, NK]), dy)
+        return out, m
+    return 0.0, vs[v, MID]
+
+
+@njit
+def _arb_gap(vs, vdk, vdq, vlo, vhi, g_lo, g_hi, up, dy):
+    """``bid_hi - ask_lo · up`` after spending ``dy`` on ``vlo`` and selling the asset on ``vhi``
+    (decreasing in ``dy``)."""
+    asset, s_lo = _venue_preview_buy(vs, vdk, vdq, vlo, dy)
+    _, s_hi = _venue_preview_sell(vs, vdk, vdq, vhi, asset)
+    return s_hi * g_hi - s_lo / g_lo * up
+
+
+@njit
 def _arb_pair(vs, vdk, vdq, vlo, vhi, thr):
     """Buy on ``vlo``, sell the same asset on ``vhi`` until ``bid_hi = ask_lo · (1 + thr)``.
 
-    Parameter ``a`` = the low venue's marginal ask after the trade; its spot target is
-    ``a · g_lo`` and the high venue's is ``a (1 + thr) / g_hi``. Bisection (log space) finds
-    ``a`` where the asset bought on ``vlo`` equals the asset the high venue absorbs; the lower
-    side is kept so the high venue never overshoots its target. Returns the quote profit.
+    The unknown is the quote ``dy`` spent on the low venue (the traded amounts are then
+    accurate relative to themselves even when one venue is far deeper than the other). It lies
+    in ``[0, dy_max]`` with ``dy_max`` the quote that lifts the low venue's ask to the high
+    venue's *current* bid ``/ (1 + thr)``; a bracketed root search (Illinois regula falsi with
+    a bisection safeguard) keeps the side where ``bid_hi >= ask_lo · (1 + thr)``, so every unit
+    traded is profitable at the margin. Returns the quote profit.
     """
     g_lo = _venue_gross(vs, vlo)
     g_hi = _venue_gross(vs, vhi)
     up = 1.0 + thr
-    a_lo = venue_spot(vs, vlo) / g_lo
-    a_hi = venue_spot(vs, vhi) * g_hi / up
-    if not a_hi > a_lo:
+    bid_hi = venue_spot(vs, vhi) * g_hi
+    flo = bid_hi - venue_spot(vs, vlo) / g_lo * up
+    if not flo > 0.0:
         return 0.0
-    for _ in range(_BISECT_MAX):
-        if a_hi - a_lo <= _BISECT_RTOL * a_hi:
+    lo = 0.0
+    hi = venue_buy_to_price(vs, vdk, vdq, vlo, bid_hi / up * g_lo)
+    fhi = _arb_gap(vs, vdk, vdq, vlo, vhi, g_lo, g_hi, up, hi)
+    if fhi >= 0.0:
+        lo = hi
+    # Illinois regula falsi on dy with a bisection safeguard, keeping gap(lo) >= 0 > gap(hi).
+    side = 0
+    stuck = 0
+    for _ in range(4 * _BISECT_MAX):
+        if hi - lo <= _BISECT_RTOL * hi:
             break
-        a = math.sqrt(a_lo * a_hi)
-        if a <= a_lo or a >= a_hi:
-            break
-        bought = _venue_asset_bought_to_price(vs, vdk, vdq, vlo, a * g_lo)
-        absorbed = venue_sell_to_price(vs, vdk, vdq, vhi, a * up / g_hi)
-        if bought <= absorbed:
-            a_lo = a
+        dy = -1.0
+        if stuck < 3:
+            dy = lo + (hi - lo) * (flo / (flo - fhi))
+        if not (lo < dy < hi):
+            stuck = 0
+            dy = 0.5 * (lo + hi)
+            if not (lo < dy < hi):
+                break
+        f = _arb_gap(vs, vdk, vdq, vlo, vhi, g_lo, g_hi, up, dy)
+        if f >= 0.0:
+            lo = dy
+            flo = f
+            if f == 0.0:
+                break
+            if side == 1:
+                fhi *= 0.5
+                stuck += 1
+            else:
+                side = 1
+                stuck = 0
         else:
-            a_hi = a
-    dy = venue_buy_to_price(vs, vdk, vdq, vlo, a_lo * g_lo)
-    if dy <= 0.0:
+            hi = dy
+            fhi = f
+            if side == -1:
+                flo *= 0.5
+                stuck += 1
+            else:
+                side = -1
+                stuck = 0
+    if lo <= 0.0:
         return 0.0
-    asset = venue_buy(vs, vdk, vdq, vlo, dy)
+    asset = venue_buy(vs, vdk, vdq, vlo, lo)
     quote = venue_sell(vs, vdk, vdq, vhi, asset)
-    return quote - dy
+    return quote - lo
 
 
 @njit

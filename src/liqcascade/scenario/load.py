@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import tomllib
 from pathlib import Path
 
@@ -14,6 +15,8 @@ from .models import Scenario
 def _loc(loc) -> str:
     out = ""
     for part in loc:
+        if isinstance(part, str) and ("-" in part or "[" in part):
+            continue  # pydantic's names for union members ("constrained-float"), not fields
         if isinstance(part, int):
             out += f"[{part}]"
         else:
@@ -30,6 +33,9 @@ def validate_dict(data: dict, file: str | None = None) -> Scenario:
         msg = err.get("msg", "invalid")
         if msg.startswith("Value error, "):
             msg = msg[len("Value error, "):]
+            m = re.match(r"^([A-Za-z_][\w.\[\]]*): (.*)$", msg, re.S)
+            if m and where == "scenario":
+                where, msg = m.group(1), m.group(2)
         if err.get("type") == "extra_forbidden":
             msg = "unknown key (not part of the scenario schema)"
         elif err.get("type") == "missing":

@@ -146,7 +146,7 @@ class Protocol(Strict):
 class Liquidators(Strict):
     mode: Literal["mechanical", "rational"] = "mechanical"
     gas_cost: NonNegFloat = Field(0.0, description="quote cost per liquidation")
-    capital: PosFloat = Field(math.inf, allow_inf_nan=True, description="quote repaid per step, at most")
+    capital: float = Field(math.inf, gt=0, description="quote repaid per step, at most (inf = unlimited)")
     max_per_step: int = Field(0, ge=0, description="liquidations per step (0 = unlimited)")
 
     @field_validator("capital")
