@@ -88,7 +88,7 @@ def parse_shocks(spec: str):
     return vals
 
 
-def _guard(fn):
+def guard(fn):
     """Run a command body; bad input becomes a one-line message and exit status 2."""
     import functools
 
@@ -105,7 +105,7 @@ def _guard(fn):
 
 
 @app.command()
-@_guard
+@guard
 def validate(scenario: Path = typer.Argument(..., help="scenario TOML")):
     """Validate a scenario and its position files; print what it contains."""
     c = _load(scenario)
@@ -117,7 +117,7 @@ def validate(scenario: Path = typer.Argument(..., help="scenario TOML")):
 
 
 @app.command()
-@_guard
+@guard
 def curve(
     scenario: Path = typer.Argument(..., help="scenario TOML"),
     shocks: str = typer.Option("0:0.5:0.01", help="start:stop:step or a comma list of fractions"),
@@ -159,7 +159,7 @@ def curve(
 
 
 @app.command()
-@_guard
+@guard
 def run(
     scenario: Path = typer.Argument(..., help="scenario TOML"),
     paths: Optional[int] = typer.Option(None, min=1, help="override simulation.paths"),
@@ -238,7 +238,7 @@ def _print_run(res, out):
 
 
 @positions_app.command("synth")
-@_guard
+@guard
 def positions_synth(
     n: int = typer.Option(..., "--n", min=1, max=50_000_000, help="number of positions"),
     seed: int = typer.Option(0, "--seed", min=0),
@@ -275,7 +275,7 @@ def flagship_path() -> Path:
 
 
 @app.command()
-@_guard
+@guard
 def demo(
     out: Path = typer.Option(Path("reports/flagship"), help="folder for the report and run files"),
     scenario: Optional[Path] = typer.Option(None, help="scenario to use instead of the embedded flagship"),
@@ -334,6 +334,18 @@ def _json_default(o):
     if isinstance(o, np.ndarray):
         return o.tolist()
     raise TypeError(type(o))
+
+
+def _register_extensions() -> None:
+    import importlib
+
+    from .commands import MODULES
+
+    for name in MODULES:
+        importlib.import_module(f"liqcascade.commands.{name}").register(app)
+
+
+_register_extensions()
 
 
 def main():
