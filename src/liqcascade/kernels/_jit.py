@@ -23,7 +23,27 @@ if DISABLED:  # pragma: no cover - exercised only with the env switch
         return range(*args)
 
 else:
+    import hashlib
+    from pathlib import Path
+
     import numba
+
+    def _kernel_source_hash() -> str:
+        """Hash of every kernel module's source.
+
+        numba's on-disk cache is invalidated only when a function's *own* file changes, not when
+        a kernel it calls (in another module) does. Keying the cache folder on all kernel
+        sources makes any edit start from a clean cache.
+        """
+        h = hashlib.sha1()
+        for f in sorted(Path(__file__).parent.glob("*.py")):
+            h.update(f.name.encode())
+            h.update(f.read_bytes())
+        return h.hexdigest()[:16]
+
+    if not os.environ.get("NUMBA_CACHE_DIR"):
+        _base = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "liqcascade" / "numba"
+        numba.config.CACHE_DIR = str(_base / _kernel_source_hash())
 
     def njit(*args, **kwargs):
         opts = {"cache": True, "nogil": True}
