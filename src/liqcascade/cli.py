@@ -124,6 +124,7 @@ def curve(
     mode: str = typer.Option("mechanical", help="mechanical (every HF<1 liquidated) or rational"),
     asset: Optional[str] = typer.Option(None, help="asset whose price the curve reports"),
     as_json: bool = typer.Option(False, "--json", help="print one JSON object"),
+    report: Optional[Path] = typer.Option(None, help="also write an HTML report to this file"),
 ):
     """Static cascade curve over a grid of exogenous shocks."""
     from .engine.static import solve_static
@@ -135,7 +136,19 @@ def curve(
     if asset is not None and asset not in c.assets:
         raise InputError(None, "--asset", f"unknown asset {asset!r}")
     with _scenario_file(scenario):
-        res = solve_static(c, grid, mode=mode, asset=asset)
+        if not as_json and sys.stderr.isatty() and grid.size * max(c.book.n, 1) > 5e7:
+            from rich.progress import Progress
+
+            with Progress(transient=True) as prog:
+                task = prog.add_task("solving shocks", total=int(grid.size))
+                res = solve_static(c, grid, mode=mode, asset=asset, progress=lambda k: prog.advance(task, k))
+        else:
+            res = solve_static(c, grid, mode=mode, asset=asset)
+    if report is not None:
+        from .report.html import write_report
+
+        check_out_path(report.parent, "--report")
+        write_report(report, curve=res, compiled=c, title=f"liqcascade — {c.scenario.name} cascade curve")
     if as_json:
         typer.echo(json.dumps(res.as_dict(), default=_json_default))
         return
@@ -156,6 +169,8 @@ def curve(
         con.print(f"critical shock: {res.critical_shock:.3f} (endogenous drop jumps by {res.critical_jump:.1%} of p0)")
     for n in res.notes:
         con.print(f"[dim]note: {n}[/dim]")
+    if report is not None:
+        con.print(f"report: {report}")
 
 
 @app.command()
@@ -166,6 +181,7 @@ def run(
     seed: Optional[int] = typer.Option(None, min=0, help="override simulation.seed"),
     out: Optional[Path] = typer.Option(None, help="write events.parquet, steps.parquet and summary.json here"),
     as_json: bool = typer.Option(False, "--json", help="print one JSON object"),
+    report: Optional[Path] = typer.Option(None, help="also write an HTML report to this file"),
 ):
     """Dynamic time-stepped simulation."""
     from .engine.compile import compile_scenario
@@ -179,6 +195,8 @@ def run(
         sc.simulation.seed = seed
     if out is not None:
         check_out_path(out)
+    if report is not None:
+        check_out_path(report.parent, "--report")
     n = sc.simulation.paths
     with _scenario_file(scenario):
         c = compile_scenario(sc, base)
@@ -194,10 +212,16 @@ def run(
         from .results.store import write_run
 
         write_run(out, res)
+    if report is not None:
+        from .report.html import write_report
+
+        write_report(report, run=res, compiled=c, title=f"liqcascade — {sc.name}")
     if as_json:
         typer.echo(json.dumps(res.as_dict(), default=_json_default))
         return
     _print_run(res, out)
+    if report is not None:
+        _console().print(f"report: {report}")
 
 
 def _print_run(res, out):

@@ -82,7 +82,9 @@ def _pdebt(c: Compiled) -> np.ndarray:
     return c.p0[c.book.seg_debt_asset].astype(np.float64)
 
 
-def solve_static(c: Compiled, shocks, mode: str = "mechanical", asset: str | None = None) -> CurveResult:
+def solve_static(c: Compiled, shocks, mode: str = "mechanical", asset: str | None = None,
+                 progress=None) -> CurveResult:
+    """Cascade curve over ``shocks``. ``progress(k)`` is called as chunks of shocks finish."""
     shocks = np.ascontiguousarray(np.asarray(shocks, dtype=np.float64))
     if shocks.ndim != 1 or shocks.size == 0:
         raise InputError(None, "--shocks", "need at least one shock")
@@ -93,12 +95,20 @@ def solve_static(c: Compiled, shocks, mode: str = "mechanical", asset: str | Non
     pd = _pdebt(c)
     key = b.key * pd[_seg_of(b)] if b.n else b.key
     mcode = K.MODE_RATIONAL if mode == "rational" else K.MODE_MECHANICAL
-    out = K.solve_curve(
-        shocks, b.coll, b.debt, key, b.seg_ptr, b.seg_asset, b.seg_proto, pd,
-        c.lt_pa, c.bonus_pa, c.pfee_pa, c.rules, vs, vdk, vdq, c.p0.copy(), mask,
-        mcode, float(c.scenario.liquidators.gas_cost), int(c.scenario.simulation.max_rounds),
-        *b.multi_args(),
-    )
+    args = (b.coll, b.debt, key, b.seg_ptr, b.seg_asset, b.seg_proto, pd,
+            c.lt_pa, c.bonus_pa, c.pfee_pa, c.rules, vs, vdk, vdq, c.p0.copy(), mask,
+            mcode, float(c.scenario.liquidators.gas_cost), int(c.scenario.simulation.max_rounds),
+            *b.multi_args())
+    if progress is None:
+        out = K.solve_curve(shocks, *args)
+    else:
+        # chunks of shocks so a progress bar can move; each chunk still runs in parallel
+        step = max(1, -(-shocks.shape[0] // 20))
+        parts = []
+        for i in range(0, shocks.shape[0], step):
+            parts.append(K.solve_curve(np.ascontiguousarray(shocks[i:i + step]), *args))
+            progress(min(step, shocks.shape[0] - i))
+        out = tuple(np.concatenate([p[k] for p in parts]) for k in range(len(parts[0])))
     final_price, units, rounds, n_liq, liq_value, repaid, bad, fees, bonus, conv = out
     name = asset or c.scenario.curve.asset or next(n for n, s in zip(c.assets, c.stable) if not s)
     a = c.assets.index(name)
