@@ -15,6 +15,7 @@ import numpy as np
 from ..errors import InputError
 from ..kernels import aave as K_aave
 from ..kernels import venues as K_v
+from ..kernels.cascade_agg import BIN_NONE, BIN_SMALL
 from ..kernels.oracles import NPARAM
 from ..market.venues import make_venue_state
 from ..oracles import ORACLE_KINDS, oracle_params
@@ -36,6 +37,7 @@ class Book:
     seg_proto: np.ndarray  # int64[S]
     seg_debt_asset: np.ndarray  # int64[S]
     ids: np.ndarray  # str[N] original ids, in sorted order
+    seg_bin: np.ndarray | None = None  # int64[S] debt-size bin (v3.3 segments), see kernels.cascade_agg
     # positions left out of the books (never liquidatable): no debt, or no collateral
     idle_coll: np.ndarray = field(default_factory=lambda: np.zeros(0))
     idle_debt: np.ndarray = field(default_factory=lambda: np.zeros(0))
@@ -176,6 +178,8 @@ def compile_scenario(sc: Scenario, base_dir: Path, source: str | None = None, bo
 
     if book is None:
         book = build_book(sc, base_dir, assets, p0, lt_pa)
+    elif book.seg_bin is None:
+        book = split_bins(book, sc, p0)
     notes = [
         "amounts are real numbers, not fixed-point integers (Aave's floor/ceil rounding is not reproduced)",
         "all collateral seized in a step or round is sold into the venues (liquidator and treasury shares alike)",
@@ -261,9 +265,17 @@ def build_book(sc: Scenario, base_dir: Path, assets, p0, lt_pa) -> Book:
         if (~live).any():
             idle.append((k, a, da, c[~live], d[~live]))
         c, d, ids = c[live], d[live], ids[live]
-        key = d / (c * lt_pa[k, a])
-        order = np.argsort(-key, kind="stable")
-        segs.append((k, a, da, c[order], d[order], key[order], ids[order]))
+        pr = sc.protocols[k]
+        if pr.close_factor_rule == "v3.3":
+            bins = debt_size_bins(d * float(p0[da]), pr.min_base_close_factor)
+        else:
+            bins = np.full(c.shape[0], BIN_NONE, dtype=np.int64)
+        for b in np.unique(bins):
+            sel = bins == b
+            cb, db, ib = c[sel], d[sel], ids[sel]
+            key = db / (cb * lt_pa[k, a])
+            order = np.argsort(-key, kind="stable")
+            segs.append((k, a, da, cb[order], db[order], key[order], ib[order], int(b)))
     if segs:
         coll = np.concatenate([s[3] for s in segs])
         debt = np.concatenate([s[4] for s in segs])
@@ -280,7 +292,7 @@ def build_book(sc: Scenario, base_dir: Path, assets, p0, lt_pa) -> Book:
         seg_asset=np.array([s[1] for s in segs], dtype=np.int64),
         seg_proto=np.array([s[0] for s in segs], dtype=np.int64),
         seg_debt_asset=np.array([s[2] for s in segs], dtype=np.int64),
-        ids=ids,
+        ids=ids, seg_bin=np.array([s[7] for s in segs], dtype=np.int64),
     )
     if idle:
         book.idle_coll = np.concatenate([x[3] for x in idle])
@@ -330,6 +342,54 @@ def _synth_part(pr, k, aidx, p0, lt_pa):
     coll, debt = synth_book(n, seed, float(p0[a]), float(lt_pa[k, a]), debt_price=float(p0[da]))
     ids = np.array([f"{pr.name}-{i}" for i in range(n)], dtype=object)
     return (k, a, da, coll, debt, ids)
+
+
+def split_bins(b: Book, sc: Scenario, p0) -> Book:
+    """Split the segments of a book built from arrays into v3.3 debt-size bins."""
+    parts = []
+    for s in range(b.seg_asset.shape[0]):
+        lo, hi = b.seg_ptr[s], b.seg_ptr[s + 1]
+        k, a, da = int(b.seg_proto[s]), int(b.seg_asset[s]), int(b.seg_debt_asset[s])
+        pr = sc.protocols[k] if k < len(sc.protocols) else None
+        if pr is not None and getattr(pr, "close_factor_rule", None) == "v3.3":
+            bins = debt_size_bins(b.debt[lo:hi] * float(p0[da]), pr.min_base_close_factor)
+        else:
+            bins = np.full(hi - lo, BIN_NONE, dtype=np.int64)
+        for v in np.unique(bins):
+            idx = lo + np.flatnonzero(bins == v)  # keeps the sorted order
+            parts.append((k, a, da, idx, int(v)))
+    idx = np.concatenate([p[3] for p in parts]) if parts else np.zeros(0, np.int64)
+    seg_ptr = np.zeros(len(parts) + 1, dtype=np.int64)
+    for j, p in enumerate(parts):
+        seg_ptr[j + 1] = seg_ptr[j] + p[3].shape[0]
+    import dataclasses
+
+    return dataclasses.replace(
+        b, coll=b.coll[idx], debt=b.debt[idx], key=b.key[idx], ids=np.asarray(b.ids)[idx], seg_ptr=seg_ptr,
+        seg_asset=np.array([p[1] for p in parts], dtype=np.int64),
+        seg_proto=np.array([p[0] for p in parts], dtype=np.int64),
+        seg_debt_asset=np.array([p[2] for p in parts], dtype=np.int64),
+        seg_bin=np.array([p[4] for p in parts], dtype=np.int64),
+    )
+
+
+def debt_size_bins(debt_value: np.ndarray, min_base: float) -> np.ndarray:
+    """Aave v3.3 debt-size bin of each position: -1 below ``min_base``, else the largest ``m``
+    with ``debt_value >= min_base · 2^m`` (after ``k`` halvings a position is still eligible for
+    the 50 % close factor iff ``k <= m``; powers of two keep the comparison exact)."""
+    dv = np.asarray(debt_value, dtype=np.float64)
+    out = np.full(dv.shape[0], BIN_SMALL, dtype=np.int64)
+    big = dv >= min_base
+    if min_base > 0 and big.any():
+        m = np.floor(np.log2(dv[big] / min_base)).astype(np.int64)
+        m = np.maximum(m, 0)
+        # correct the log's rounding with the exact comparison
+        m -= (dv[big] < min_base * np.exp2(m)).astype(np.int64)
+        m += (dv[big] >= min_base * np.exp2(m + 1)).astype(np.int64)
+        out[big] = m
+    elif min_base <= 0:
+        out[:] = 10_000
+    return out
 
 
 def book_from_arrays(coll, debt, lt, proto=0, asset=0, debt_asset=1, ids=None) -> Book:

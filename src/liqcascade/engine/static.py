@@ -8,6 +8,8 @@ import numpy as np
 
 from ..errors import InputError
 from ..kernels import cascade as K
+from ..kernels import cascade_agg as KA
+from ..kernels.aave import RULE_V33
 from ..kernels import venues as K_v
 from .compile import Compiled
 
@@ -78,6 +80,32 @@ def static_arrays(c: Compiled):
     return vs, vdk, vdq, mask
 
 
+def choose_engine(c: Compiled, mode: str) -> tuple[str, str]:
+    """Which static kernel runs, and why: the aggregated one needs mechanical mode and, for
+    Aave v3.3 segments, parameters under which the close factor depends only on HF and the
+    debt-size bin (:func:`liqcascade.kernels.cascade_agg.v33_aggregable`)."""
+    if mode != "mechanical":
+        return "per-position", "rational mode judges every lot on its own sale"
+    b = c.book
+    for s in range(b.seg_asset.shape[0]):
+        pr, a = int(b.seg_proto[s]), int(b.seg_asset[s])
+        if int(c.rules[pr, 0]) != RULE_V33:
+            continue
+        if b.seg_bin is None or b.seg_bin[s] == KA.BIN_NONE:
+            return "per-position", "v3.3 segment without debt-size bins"
+        if not KA.v33_aggregable(float(c.lt_pa[pr, a]), float(c.bonus_pa[pr, a]), c.rules[pr]):
+            return "per-position", (f"protocol {c.protocols[pr]!r} asset {c.assets[a]!r}: v3.3 close factor "
+                                    "depends on position size beyond the debt bins (LT above the 0.95 "
+                                    "threshold or dust rule binding)")
+    return "aggregated", "mechanical mode, close factor a function of HF and debt bin"
+
+
+def _prefix(x: np.ndarray) -> np.ndarray:
+    out = np.zeros(x.shape[0] + 1)
+    np.cumsum(x, out=out[1:])
+    return out
+
+
 def _pdebt(c: Compiled) -> np.ndarray:
     return c.p0[c.book.seg_debt_asset].astype(np.float64)
 
@@ -95,18 +123,34 @@ def solve_static(c: Compiled, shocks, mode: str = "mechanical", asset: str | Non
     pd = _pdebt(c)
     key = b.key * pd[_seg_of(b)] if b.n else b.key
     mcode = K.MODE_RATIONAL if mode == "rational" else K.MODE_MECHANICAL
-    args = (b.coll, b.debt, key, b.seg_ptr, b.seg_asset, b.seg_proto, pd,
-            c.lt_pa, c.bonus_pa, c.pfee_pa, c.rules, vs, vdk, vdq, c.p0.copy(), mask,
-            mcode, float(c.scenario.liquidators.gas_cost), int(c.scenario.simulation.max_rounds),
-            *b.multi_args())
+    engine, why = choose_engine(c, mode)
+    if engine == "aggregated":
+        solver = KA.solve_curve_agg
+        args = (b.coll, b.debt, key, _prefix(b.coll), _prefix(b.debt), b.seg_ptr, b.seg_asset, b.seg_proto,
+                pd, b.seg_bin, c.lt_pa, c.bonus_pa, c.pfee_pa, c.rules, vs, vdk, vdq, c.p0.copy(), mask,
+                int(c.scenario.simulation.max_rounds), *b.multi_args())
+        import numba
+
+        threads = numba.get_num_threads()
+    else:
+        solver = K.solve_curve
+        args = (b.coll, b.debt, key, b.seg_ptr, b.seg_asset, b.seg_proto, pd,
+                c.lt_pa, c.bonus_pa, c.pfee_pa, c.rules, vs, vdk, vdq, c.p0.copy(), mask,
+                mcode, float(c.scenario.liquidators.gas_cost), int(c.scenario.simulation.max_rounds),
+                *b.multi_args())
+    def call(sh):
+        if engine == "aggregated":
+            return solver(sh, *args, KA.interleaved_order(sh.shape[0], threads))
+        return solver(sh, *args)
+
     if progress is None:
-        out = K.solve_curve(shocks, *args)
+        out = call(shocks)
     else:
         # chunks of shocks so a progress bar can move; each chunk still runs in parallel
         step = max(1, -(-shocks.shape[0] // 20))
         parts = []
         for i in range(0, shocks.shape[0], step):
-            parts.append(K.solve_curve(np.ascontiguousarray(shocks[i:i + step]), *args))
+            parts.append(call(np.ascontiguousarray(shocks[i:i + step])))
             progress(min(step, shocks.shape[0] - i))
         out = tuple(np.concatenate([p[k] for p in parts]) for k in range(len(parts[0])))
     final_price, units, rounds, n_liq, liq_value, repaid, bad, fees, bonus, conv = out
@@ -128,7 +172,8 @@ def solve_static(c: Compiled, shocks, mode: str = "mechanical", asset: str | Non
         ))
     crit, jump = critical_shock(points, p0)
     notes = list(c.notes) + [
-        "static solver: one venue per asset, rounds at the round-start price, no oracle lag, no recovery",
+        f"static solver ({engine} kernel: {why}): one venue per asset, rounds at the round-start price, "
+        "no oracle lag, no recovery",
         "liquidated_collateral, repaid_debt and bad_debt are quote values at the liquidation prices",
     ]
     if not all(p.converged for p in points):
@@ -159,9 +204,13 @@ def critical_shock(points: list[CurvePoint], p0: float, min_jump: float = 0.01) 
     return float(pts[k + 1].shock), float(jumps[k])
 
 
-def final_state(c: Compiled, shock: float, mode: str = "mechanical"):
-    """Run one shock and return ``(coll, debt, summary)`` of every booked position (tests)."""
+def final_state(c: Compiled, shock: float, mode: str = "mechanical", engine: str | None = None):
+    """Run one shock and return ``(coll, debt, summary)`` of every booked position (tests).
+
+    ``engine`` forces ``"per-position"`` or ``"aggregated"``; by default the one
+    :func:`choose_engine` picks."""
     b = c.book
+    engine = engine or choose_engine(c, mode)[0]
     vs, vdk, vdq, mask = static_arrays(c)
     pd = _pdebt(c)
     key = b.key * pd[_seg_of(b)] if b.n else b.key
@@ -171,13 +220,20 @@ def final_state(c: Compiled, shock: float, mode: str = "mechanical"):
     units = np.empty(c.n_assets)
     omc = b.m_coll.copy()
     omd = b.m_debt.copy()
-    r = K.solve_shock(
-        float(shock), b.coll, b.debt, key, b.seg_ptr, b.seg_asset, b.seg_proto, pd,
-        c.lt_pa, c.bonus_pa, c.pfee_pa, c.rules, vs, vdk, vdq, c.p0.copy(), mask,
-        K.MODE_RATIONAL if mode == "rational" else K.MODE_MECHANICAL,
-        float(c.scenario.liquidators.gas_cost), int(c.scenario.simulation.max_rounds),
-        oc, od, price, units, *b.multi_args(), omc, omd,
-    )
+    if engine == "aggregated":
+        r = KA.solve_shock_agg(
+            float(shock), b.coll, b.debt, key, _prefix(b.coll), _prefix(b.debt), b.seg_ptr, b.seg_asset,
+            b.seg_proto, pd, b.seg_bin, c.lt_pa, c.bonus_pa, c.pfee_pa, c.rules, vs, vdk, vdq, c.p0.copy(), mask,
+            int(c.scenario.simulation.max_rounds), oc, od, price, units, *b.multi_args(), omc, omd,
+        )
+    else:
+        r = K.solve_shock(
+            float(shock), b.coll, b.debt, key, b.seg_ptr, b.seg_asset, b.seg_proto, pd,
+            c.lt_pa, c.bonus_pa, c.pfee_pa, c.rules, vs, vdk, vdq, c.p0.copy(), mask,
+            K.MODE_RATIONAL if mode == "rational" else K.MODE_MECHANICAL,
+            float(c.scenario.liquidators.gas_cost), int(c.scenario.simulation.max_rounds),
+            oc, od, price, units, *b.multi_args(), omc, omd,
+        )
     keys = ("rounds", "liquidations", "liquidated_value", "repaid", "bad_debt", "fees", "bonus", "converged")
     summary = dict(zip(keys, r))
     summary["final_price"] = price
