@@ -1,0 +1,473 @@
+"""MakerDAO unit (family ``maker``): configuration, presets, pack builder, totals and a
+stand-alone runner.
+
+Rules: ``shared/reference/protocol-mechanics.md`` §3 — vault safety (§3.1), ``Dog.bark`` with
+the Hole/hole throttle and the dust cases (§3.2), the ``Clipper`` Dutch auction (§3.3) with the
+abacus curves (§3.4), ClipperMom (§3.5), the OSM (§3.7) and the 2020 ``Cat``/``Flipper`` English
+auction (§3.8). The compiled step is :func:`liqcascade.kernels.maker.maker_step`; its docstring
+lists what is exact and what is simplified (also ``docs/protocols/maker.md``).
+
+Units: DAI amounts (dust, hole, Hole, tip, line) in the quote unit; times (tail, step, tau, ttl,
+osm_hop) in **seconds**; ``chop``, ``chip``, ``cusp``, ``tolerance`` and ``flip.beg`` are
+fractions (``chop = 0.13`` is a 13 % penalty, stored in the kernel as the multiplier 1.13);
+``mat`` and ``buf`` are ratios (1.5 = 150 %).
+
+Presets (:data:`PRESETS`): ``ETH-A``, ``ETH-B`` (the revised parameters of §3.6),
+``YFI-A`` (§3.6) and ``ETH-A-flip-2020`` (the English auction of §3.8). Values not in the
+reference are marked as such in :data:`PRESET_NOTES` and ``docs/protocols/maker.md``.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Annotated, Callable, Literal, Sequence
+
+import numpy as np
+from pydantic import Field, model_validator
+
+from liqcascade.kernels import maker as K
+from liqcascade.kernels.oracles import NPARAM, NSTATE, ORACLE_OSM, P_HOP, oracle_init, oracle_peep, oracle_step
+from liqcascade.kernels.units import LQ_GAS, NACC
+from liqcascade.kernels.venues import ASSET, route_sell, venue_apply_return, venue_decay, venue_spot
+from liqcascade.scenario.models import Strict
+
+__all__ = [
+    "FlipConfig", "MakerConfig", "PRESETS", "PRESET_NOTES", "MakerRun", "build_pack", "totals",
+    "describe", "run_unit", "preset", "copy_pack",
+]
+
+Frac = Annotated[float, Field(ge=0, lt=1, allow_inf_nan=False)]
+NonNeg = Annotated[float, Field(ge=0, allow_inf_nan=False)]
+Pos = Annotated[float, Field(gt=0, allow_inf_nan=False)]
+PosOrInf = Annotated[float, Field(gt=0)]  # ``inf`` = no limit
+
+_CALC = {"linear": K.CALC_LINEAR, "stairstep": K.CALC_STAIRSTEP, "exponential": K.CALC_EXPONENTIAL}
+
+MIN = 60.0
+HOUR = 3600.0
+DAY = 86400.0
+
+
+class FlipConfig(Strict):
+    """2020 ``Flipper`` / ``Cat`` parameters (§3.8). Defaults are flip.sol's code defaults."""
+
+    beg: Frac = Field(0.05, description="minimum bid increase / lot decrease (5 %)")
+    ttl: Pos = Field(3 * HOUR, description="lifetime of one bid, seconds (3 h)")
+    tau: Pos = Field(2 * DAY, description="maximum auction duration, seconds (2 d)")
+    lump: PosOrInf = Field(math.inf, description="collateral per Cat.bite, collateral units (inf = whole vault)")
+
+
+class MakerConfig(Strict):
+    """One collateral type (ilk) and its liquidation machinery."""
+
+    name: str = "maker"
+    auction: Literal["clip", "flip"] = Field("clip", description="Liquidations 2.0 Dutch (clip) or 2020 English (flip)")
+    # vat / spotter (§3.1)
+    mat: float = Field(1.5, ge=1.0, allow_inf_nan=False, description="liquidation ratio (1.5 = 150 %)")
+    line: PosOrInf = Field(math.inf, description="debt ceiling, DAI (stored; only limits borrowing)")
+    dust: NonNeg = Field(0.0, description="minimum vault / auction debt, DAI")
+    # dog (§3.2)
+    chop: NonNeg = Field(0.13, description="liquidation penalty fraction (0.13 = 13 %)")
+    hole: PosOrInf = Field(math.inf, description="ilk limit on DAI needed by running auctions (inf = none)")
+    Hole: PosOrInf = Field(math.inf, description="global limit on DAI needed by running auctions (inf = none)")
+    # clip (§3.3)
+    buf: Pos = Field(1.2, description="starting price multiplier on the OSM price")
+    tail: Pos = Field(90 * MIN, description="auction age after which it needs a redo, seconds")
+    cusp: Frac = Field(0.4, description="price / top below which it needs a redo")
+    chip: Frac = Field(0.001, description="keeper reward, fraction of tab")
+    tip: NonNeg = Field(0.0, description="flat keeper reward, DAI")
+    # abacus (§3.4)
+    calc: Literal["stairstep", "linear", "exponential"] = "stairstep"
+    cut: float = Field(0.99, gt=0, le=1, description="stairstep: factor per step; exponential: per second")
+    step: Pos = Field(90.0, description="stairstep step, seconds")
+    tau: Pos = Field(HOUR, description="linear curve: seconds until the price reaches 0")
+    # ClipperMom (§3.5)
+    tolerance: float = Field(0.5, ge=0, le=1, allow_inf_nan=False,
+                             description="breaker trips if OSM next < current · tolerance (0 = off)")
+    stopped: int = Field(0, ge=0, le=3, description="initial breaker level")
+    # flip (§3.8)
+    flip: FlipConfig = Field(default_factory=FlipConfig)
+    # OSM (§3.7)
+    osm_hop: Pos = Field(HOUR, description="OSM hop, seconds")
+
+    @model_validator(mode="after")
+    def _check(self):
+        for nm in ("hole", "Hole", "line", "flip"):
+            v = getattr(self, nm)
+            if isinstance(v, float) and math.isnan(v):
+                raise ValueError(f"{nm} must be a number")
+        return self
+
+    @property
+    def chost(self) -> float:
+        """``dust · chop`` (multiplier), the clipper's cached minimum leftover (§3.3)."""
+        return self.dust * (1.0 + self.chop)
+
+
+PRESETS: dict[str, MakerConfig] = {
+    # §3.1 mat 150 %; §3.6 ETH-A/B/C & WBTC-A: cut 0.99, step 90 s "same as YFI-A", ETH ≈ $35M of hole;
+    # global Hole 100M; chop 13 %; tolerance 0.5.
+    "ETH-A": MakerConfig(
+        name="ETH-A", mat=1.5, chop=0.13, dust=2_000.0, hole=35e6, Hole=100e6, buf=1.30,
+        tail=140 * MIN, cusp=0.4, chip=0.001, tip=0.0, calc="stairstep", cut=0.99, step=90.0,
+        tolerance=0.5,
+    ),
+    # §3.6 "ETH-B, revised" [forum 8477] — every auction value is from the table; mat 130 % §3.1.
+    "ETH-B": MakerConfig(
+        name="ETH-B", mat=1.3, chop=0.13, dust=2_000.0, hole=15e6, Hole=100e6, buf=1.20,
+        tail=90 * MIN, cusp=0.4, chip=0.001, tip=300.0, calc="stairstep", cut=0.99, step=60.0,
+        tolerance=0.5,
+    ),
+    # §3.6 YFI-A [forum 7502]; mat 175 % §3.1.
+    "YFI-A": MakerConfig(
+        name="YFI-A", mat=1.75, chop=0.13, dust=2_000.0, hole=5e6, Hole=100e6, buf=1.30,
+        tail=140 * MIN, cusp=0.4, chip=0.001, tip=0.0, calc="stairstep", cut=0.99, step=90.0,
+        tolerance=0.5,
+    ),
+    # §3.8 flip.sol code defaults (beg 5 %, ttl 3 h, tau 2 d), chop 13 %; no Hole/dust in the 2020 Cat,
+    # no ClipperMom.
+    "ETH-A-flip-2020": MakerConfig(
+        name="ETH-A-flip-2020", auction="flip", mat=1.5, chop=0.13, dust=0.0, tolerance=0.0,
+        flip=FlipConfig(beg=0.05, ttl=3 * HOUR, tau=2 * DAY, lump=50.0),
+    ),
+}
+
+PRESET_NOTES: dict[str, str] = {
+    "ETH-A": (
+        "Reference §3.1/§3.6: mat 1.5, cut 0.99, step 90 s, chop 13 %, Hole 100M, tolerance 0.5. "
+        "buf 1.30, tail 140 min, cusp 0.4, chip 0.1 %, tip 0 are YFI-A's values, which §3.6 says the "
+        "ETH ilks shared ('same as YFI-A' for cut/step; the forum post proposes 'a similar set'). "
+        "hole 35M is the whole ETH allocation of §3.6 (its split between ETH-A/B/C is not in the "
+        "reference). dust 2,000 DAI is the only dust value in the reference (§3.8, the 2021 ETH-C "
+        "proposal); mainnet dust changed often. Not a reference value: dust, hole."
+    ),
+    "ETH-B": (
+        "Reference §3.6 'ETH-B, revised' table (forum 8477): cut 0.99, step 60 s, buf 1.20, cusp 0.4, "
+        "tail 90 min, chip 0.1 %, tip 300, chop 13 %, tolerance 0.5, hole 15M, Hole 100M; mat 1.3 (§3.1). "
+        "Not a reference value: dust 2,000 DAI (§3.8's ETH-C proposal value, used as a stand-in)."
+    ),
+    "YFI-A": (
+        "Reference §3.6 YFI-A table (forum 7502): cut 0.99, step 90 s, buf 1.30, cusp 0.4, tail 140 min, "
+        "chip 0.1 %, tip 0, hole 5M, chop 13 %, tolerance 0.5, Hole 100M; mat 1.75 (§3.1). "
+        "Not a reference value: dust 2,000 DAI."
+    ),
+    "ETH-A-flip-2020": (
+        "Reference §3.8: flip.sol code defaults beg 5 %, ttl 3 h, tau 2 d (mainnet values were set by "
+        "governance and are not verified in the reference), chop 13 %, Cat.bite lot = min(ink, lump); "
+        "mat 1.5 (§3.1). Not a reference value: lump = 50 collateral units per bite (our assumption; "
+        "set it to the value you want to study). No Hole/hole, dust or ClipperMom in the 2020 system."
+    ),
+}
+
+
+def preset(name: str, **overrides) -> MakerConfig:
+    """A copy of ``PRESETS[name]`` with fields replaced (validated)."""
+    base = PRESETS[name].model_dump()
+    base.update(overrides)
+    return MakerConfig.model_validate(base)
+
+
+# ---------------------------------------------------------------------------------------------
+# pack
+
+
+def _per_ilk(x, n, dtype=float):
+    arr = np.asarray(x, dtype=dtype)
+    if arr.ndim == 0:
+        return np.full(n, arr.item(), dtype=dtype)
+    if arr.shape != (n,):
+        raise ValueError(f"expected one value per ilk ({n}), got shape {arr.shape}")
+    return arr
+
+
+def build_pack(config: MakerConfig | Sequence[MakerConfig], ink, art, *, ilk_of=None, asset=0,
+               rate=1.0, capacity: int | None = None, surplus: float = 0.0, lowball: float = 0.0,
+               margin: float = 0.0):
+    """Build the unit's state ``(prm, ilk, vilk, ink, art, auc, vow)`` (layout: kernel docstring).
+
+    ``config``: one :class:`MakerConfig`, or one per ilk (their ``auction``, ``Hole`` and
+    ``osm_hop`` must agree: they are global). ``ink``/``art``: vault collateral and normalized
+    debt (debt = ``art · rate``); ``ilk_of``: each vault's ilk index (default 0); ``asset``: the
+    asset index of each ilk (int or one per ilk); ``rate``: accumulated stability fee per ilk;
+    ``capacity``: auction slots (default ``2·N + 16``); ``surplus``: the vow's DAI surplus at the
+    start; ``lowball``: the flip zero-bidder's bid (0 = none, 1e-27 ≈ "1 rad"); ``margin``:
+    profit keepers require, as a fraction of the DAI they pay.
+    """
+    cfgs = [config] if isinstance(config, MakerConfig) else list(config)
+    if not cfgs:
+        raise ValueError("need at least one MakerConfig")
+    g = cfgs[0]
+    for c in cfgs[1:]:
+        if c.auction != g.auction or c.Hole != g.Hole or c.osm_hop != g.osm_hop:
+            raise ValueError("all ilks of one pack must share auction, Hole and osm_hop")
+    n_ilk = len(cfgs)
+    ink = np.array(ink, dtype=np.float64, copy=True).reshape(-1)
+    art = np.array(art, dtype=np.float64, copy=True).reshape(-1)
+    if ink.shape != art.shape:
+        raise ValueError("ink and art must have the same length")
+    if np.any(ink < 0) or np.any(art < 0) or not (np.all(np.isfinite(ink)) and np.all(np.isfinite(art))):
+        raise ValueError("ink and art must be finite and >= 0")
+    n = ink.shape[0]
+    vilk = np.zeros(n, np.int64) if ilk_of is None else np.asarray(ilk_of, dtype=np.int64).copy()
+    if vilk.shape != (n,) or (n and (vilk.min() < 0 or vilk.max() >= n_ilk)):
+        raise ValueError("ilk_of must give an ilk index in [0, len(config)) for every vault")
+    assets = _per_ilk(asset, n_ilk, np.int64)
+    rates = _per_ilk(rate, n_ilk)
+    if np.any(rates <= 0):
+        raise ValueError("rate must be > 0")
+
+    ilk = np.zeros((n_ilk, K.NILK))
+    for i, c in enumerate(cfgs):
+        ilk[i, K.IK_ASSET] = assets[i]
+        ilk[i, K.IK_RATE] = rates[i]
+        ilk[i, K.IK_MAT] = c.mat
+        ilk[i, K.IK_CHOP] = 1.0 + c.chop
+        ilk[i, K.IK_DUST] = c.dust
+        ilk[i, K.IK_HOLE] = c.hole
+        ilk[i, K.IK_LINE] = c.line
+        ilk[i, K.IK_BUF] = c.buf
+        ilk[i, K.IK_TAIL] = c.tail
+        ilk[i, K.IK_CUSP] = c.cusp
+        ilk[i, K.IK_CHIP] = c.chip
+        ilk[i, K.IK_TIP] = c.tip
+        ilk[i, K.IK_CHOST] = c.chost
+        ilk[i, K.IK_CALC] = _CALC[c.calc]
+        ilk[i, K.IK_CUT] = c.cut
+        ilk[i, K.IK_STEP] = c.step
+        ilk[i, K.IK_TAU] = c.tau
+        ilk[i, K.IK_TOL] = c.tolerance
+        ilk[i, K.IK_STOPPED] = c.stopped
+        ilk[i, K.IK_PEEP] = np.nan
+        ilk[i, K.IK_BEG] = 1.0 + c.flip.beg
+        ilk[i, K.IK_TTL] = c.flip.ttl
+        ilk[i, K.IK_FTAU] = c.flip.tau
+        ilk[i, K.IK_LUMP] = c.flip.lump
+
+    prm = np.zeros(K.NPRM)
+    prm[K.P_MODE] = K.AUCTION_CLIP if g.auction == "clip" else K.AUCTION_FLIP
+    prm[K.P_HOLE] = g.Hole
+    prm[K.P_LOWBALL] = lowball
+    prm[K.P_MARGIN] = margin
+    prm[K.P_HOP] = g.osm_hop
+    cap = 2 * n + 16 if capacity is None else int(capacity)
+    auc = np.zeros((max(cap, 1), K.NAU))
+    vow = np.zeros(K.NVOW)
+    vow[K.VW_SURPLUS0] = surplus
+    vow[K.VW_JOY] = surplus
+    vow[K.VW_DEBT0] = float(np.sum(art * rates[vilk])) if n else 0.0
+    return prm, ilk, vilk, ink, art, auc, vow
+
+
+def copy_pack(pack):
+    """A deep copy of a pack (every array copied)."""
+    return tuple(np.array(x, copy=True) for x in pack)
+
+
+def totals(pack) -> dict:
+    """Conservation view of a pack.
+
+    Per ilk (arrays, collateral units): ``ink`` (in vaults), ``lot`` (in running auctions),
+    ``bought`` (won by keepers / bidders, gone to the market), ``returned`` (given back to vault
+    owners), ``collateral`` (their sum: constant). DAI (scalars): ``debt`` (Σ art·rate in
+    vaults), ``due`` (debt in running auctions not yet covered), ``repaid`` (DAI paid in that
+    covered debt), ``penalty`` (DAI paid in above the debt), ``bad_debt`` (debt uncovered when
+    its auction ended), ``rewards`` (keeper rewards minted as new debt: ``tip + chip·tab``),
+    ``sin`` (booked on the vow: debt taken off vaults + rewards), ``joy`` (DAI received, with
+    the initial ``surplus0``), ``debt0``, ``tab`` (DAI still wanted by running auctions),
+    ``bid_escrow`` (flip: bids standing), ``Dirt``/``dirt``.
+
+    Identities (up to rounding): ``debt + due + repaid + bad_debt == debt0``;
+    ``sin == (debt0 − debt) + rewards``; ``joy == surplus0 + repaid + penalty``;
+    ``ink + lot + bought + returned == ink0`` per ilk. ``vow_net = joy − sin`` is the system's
+    result so far (negative: a deficit to cover by surplus or MKR debt auctions).
+    """
+    prm, ilk, vilk, ink, art, auc, vow = pack
+    s_ink, s_debt, s_lot, s_due, s_tab, s_bid = K._totals_arrays(pack)
+    bought = ilk[:, K.IK_BOUGHT].copy()
+    returned = ilk[:, K.IK_RETURNED].copy()
+    return {
+        "ink": s_ink, "lot": s_lot, "bought": bought, "returned": returned,
+        "collateral": s_ink + s_lot + bought + returned,
+        "debt": float(s_debt.sum()), "due": float(s_due.sum()), "tab": float(s_tab.sum()),
+        "bid_escrow": float(s_bid.sum()),
+        "repaid": float(vow[K.VW_REPAID]), "penalty": float(vow[K.VW_PENALTY]),
+        "bad_debt": float(vow[K.VW_BAD]), "rewards": float(vow[K.VW_REWARDS]),
+        "sin": float(vow[K.VW_SIN]), "joy": float(vow[K.VW_JOY]), "surplus0": float(vow[K.VW_SURPLUS0]),
+        "debt0": float(vow[K.VW_DEBT0]),
+        "vow_net": float(vow[K.VW_JOY] - vow[K.VW_SIN]),
+        "Dirt": float(prm[K.P_DIRT]), "dirt": ilk[:, K.IK_DIRT].copy(),
+        "stopped": ilk[:, K.IK_STOPPED].copy(),
+        "n_active": int(prm[K.P_NACTIVE]), "n_kick": int(prm[K.P_NKICK]),
+        "n_take": int(prm[K.P_NTAKE]), "n_redo": int(prm[K.P_NREDO]), "n_bid": int(prm[K.P_NBID]),
+        "n_deal": int(prm[K.P_NDEAL]), "n_trip": int(prm[K.P_NTRIP]),
+        "n_refused": int(prm[K.P_NREFUSED]),
+    }
+
+
+def describe(config: MakerConfig | None = None) -> str:
+    """Plain-text description of the unit (and of ``config``'s parameters, if given)."""
+    lines = [
+        "maker — MakerDAO liquidations (protocol-mechanics.md §3)",
+        "  unsafe: ink·price/mat < art·rate, price = OSM current value (§3.1, §3.7)",
+        "  clip (Liquidations 2.0): bark sized to min(Hole−Dirt, hole−dirt)/rate/chop with the dust",
+        "    cases (§3.2); Dutch auction from top = OSM·buf down an abacus curve, redo after tail",
+        "    or below cusp, take with the chost rule, keeper reward tip + chip·tab minted as debt;",
+        "    ClipperMom trips stopped = 2 when OSM next < current·tolerance (§3.3–3.5)",
+        "  flip (2020): Cat.bite min(ink, lump), English auction tend/dent with beg, ttl, tau (§3.8)",
+        "  simplified: real numbers (no wad/ray), constant rate, vow as an account (no heal/flop),",
+        "    keepers = one competitive pool (capital & actions per step), optional zero-bidder",
+    ]
+    if config is not None:
+        c = config
+        lines.append(f"  config {c.name}: auction={c.auction} mat={c.mat} chop={c.chop:.2%} dust={c.dust:g} "
+                     f"hole={c.hole:g} Hole={c.Hole:g}")
+        if c.auction == "clip":
+            lines.append(f"    buf={c.buf} tail={c.tail:g}s cusp={c.cusp} chip={c.chip:.2%} tip={c.tip:g} "
+                         f"calc={c.calc} cut={c.cut} step={c.step:g}s tau={c.tau:g}s "
+                         f"tolerance={c.tolerance} osm_hop={c.osm_hop:g}s")
+        else:
+            f = c.flip
+            lines.append(f"    beg={f.beg:.2%} ttl={f.ttl:g}s tau={f.tau:g}s lump={f.lump:g} "
+                         f"osm_hop={c.osm_hop:g}s")
+        note = PRESET_NOTES.get(c.name)
+        if note:
+            lines.append(f"    sources: {note}")
+    return "\n".join(lines)
+
+
+# ---------------------------------------------------------------------------------------------
+# stand-alone runner
+
+
+@dataclass
+class MakerRun:
+    """Output of :func:`run_unit` (arrays indexed by step ``0 … T``; step 0 is the start)."""
+
+    acc: np.ndarray
+    events: dict
+    spot: np.ndarray  # [T+1, A] mean venue spot (path price for assets without a venue)
+    osm: np.ndarray  # [T+1, A] price the unit acted on (OSM current)
+    peep: np.ndarray  # [T+1, A] OSM next
+    sold: np.ndarray  # [T+1, A] collateral sold by agents
+    proceeds: np.ndarray  # [T+1, A] quote received for it
+    n_active: np.ndarray  # [T+1]
+    dirt: np.ndarray  # [T+1] global Dirt
+    bad_debt: np.ndarray  # [T+1] cumulative vow bad debt
+    stopped: np.ndarray  # [T+1, I]
+    vs: np.ndarray  # final venue state
+    extra: dict = field(default_factory=dict)
+
+
+def _source(vs, av_ptr, av_idx, a, fallback):
+    lo, hi = av_ptr[a], av_ptr[a + 1]
+    if hi <= lo:
+        return fallback
+    return float(np.mean([venue_spot(vs, int(v)) for v in av_idx[lo:hi]]))
+
+
+def run_unit(pack, prices_path, vs, vdk, vdq, av_ptr, av_idx, liq, dt_seconds, osm_prices=None, *,
+             osm_next=None, gas_path=None, ev_cap: int | None = None, proto_id: int = 0,
+             pos_offset: int = 0, step_fn: Callable | None = None) -> MakerRun:
+    """Run the unit alone over a price path (the pack is mutated in place; ``vs`` is copied).
+
+    Each step ``t = 1 … T``: every venue moves by the exogenous return
+    ``prices_path[t, a] / prices_path[t − 1, a]`` (``venue_apply_return``) and book impact decays;
+    the OSM (hop ``prm[P_HOP]`` seconds, rounded to whole steps, at least 1) reads the mean venue
+    spot of each asset (the path price for assets without a venue) — or, when ``osm_prices``
+    ``[T+1, A]`` is given, the unit acts on ``osm_prices[t]`` and the breaker reads
+    ``osm_next[t]`` (default ``osm_prices[min(t + hop, T)]``); the step runs; the collateral it
+    put in ``sold`` is routed to the asset's venues (``route_sell``) and the step's take/deal
+    events get the average execution price. ``gas_path[T+1]`` overrides ``liq[LQ_GAS]`` per step.
+    ``step_fn`` replaces the compiled step (the parity tests pass the twin).
+    """
+    step = K.maker_step if step_fn is None else step_fn
+    path = np.asarray(prices_path, dtype=np.float64)
+    if path.ndim != 2:
+        raise ValueError("prices_path must be [T+1, A]")
+    T = path.shape[0] - 1
+    A = path.shape[1]
+    vs = np.array(vs, dtype=np.float64, copy=True)
+    av_ptr = np.asarray(av_ptr, dtype=np.int64)
+    av_idx = np.asarray(av_idx, dtype=np.int64)
+    liq = np.array(liq, dtype=np.float64, copy=True)
+    prm, ilk = pack[0], pack[1]
+    n_ilk = ilk.shape[0]
+    hop = max(1, int(round(prm[K.P_HOP] / dt_seconds)))
+    cap = ev_cap if ev_cap is not None else 4 * pack[3].shape[0] + 64 * (T + 1)
+    ev = (np.zeros(cap, np.int64), np.zeros(cap, np.int64), np.zeros(cap, np.int64), np.zeros(cap, np.int64),
+          np.zeros(cap), np.zeros(cap), np.zeros(cap), np.zeros(cap), np.zeros(cap), np.zeros(cap), np.zeros(cap))
+    acc = np.zeros(NACC)
+    spot = np.zeros((T + 1, A))
+    osm = np.zeros((T + 1, A))
+    peep = np.full((T + 1, A), np.nan)
+    sold_rec = np.zeros((T + 1, A))
+    proceeds = np.zeros((T + 1, A))
+    n_active = np.zeros(T + 1)
+    dirt = np.zeros(T + 1)
+    bad = np.zeros(T + 1)
+    stopped = np.zeros((T + 1, n_ilk))
+
+    hist = np.zeros((A, T + 1))
+    ostate = np.zeros((A, NSTATE))
+    oparams = np.zeros(NPARAM)
+    oparams[P_HOP] = hop
+    for a in range(A):
+        hist[a, 0] = _source(vs, av_ptr, av_idx, a, path[0, a])
+        spot[0, a] = hist[a, 0]
+        oracle_init(ORACLE_OSM, oparams, ostate[a], hist[a, 0])
+        osm[0, a] = hist[a, 0] if osm_prices is None else osm_prices[0][a]
+    n_active[0] = prm[K.P_NACTIVE]
+    dirt[0] = prm[K.P_DIRT]
+    bad[0] = pack[6][K.VW_BAD]
+    stopped[0] = ilk[:, K.IK_STOPPED]
+
+    n_ev = 0
+    sold = np.zeros(A)
+    prices = np.zeros(A)
+    for t in range(1, T + 1):
+        for v in range(vs.shape[0]):
+            a = int(vs[v, ASSET])
+            prev = path[t - 1, a]
+            if prev > 0:
+                venue_apply_return(vs, v, path[t, a] / prev)
+            venue_decay(vs, v)
+        nxt = np.full(A, np.nan)
+        for a in range(A):
+            hist[a, t] = _source(vs, av_ptr, av_idx, a, path[t, a])
+            spot[t, a] = hist[a, t]
+            if osm_prices is None:
+                prices[a] = oracle_step(ORACLE_OSM, oparams, np.array([a], np.int64), hist, t, ostate[a])
+                nxt[a] = oracle_peep(ostate[a])
+            else:
+                prices[a] = osm_prices[t][a]
+                nxt[a] = (osm_next[t][a] if osm_next is not None else osm_prices[min(t + hop, T)][a])
+        for i in range(n_ilk):
+            ilk[i, K.IK_PEEP] = nxt[int(ilk[i, K.IK_ASSET])]
+        osm[t] = prices
+        peep[t] = nxt
+        if gas_path is not None:
+            liq[LQ_GAS] = gas_path[t]
+        sold[:] = 0.0
+        n0 = n_ev
+        n_ev = step(pack, t, float(dt_seconds), prices, vs, vdk, vdq, av_ptr, av_idx, sold, acc, liq,
+                    *ev, n_ev, proto_id, pos_offset)
+        for a in range(A):
+            if sold[a] > 0.0 and av_ptr[a + 1] > av_ptr[a]:
+                q, _ = route_sell(vs, vdk, vdq, av_idx[av_ptr[a]:av_ptr[a + 1]], sold[a])
+                proceeds[t, a] = q
+            sold_rec[t, a] = sold[a]
+        for j in range(n0, n_ev):
+            a = ev[3][j]
+            if ev[4][j] > 0.0 and sold[a] > 0.0 and proceeds[t, a] > 0.0:
+                ev[7][j] = proceeds[t, a] / sold[a]
+        n_active[t] = prm[K.P_NACTIVE]
+        dirt[t] = prm[K.P_DIRT]
+        bad[t] = pack[6][K.VW_BAD]
+        stopped[t] = ilk[:, K.IK_STOPPED]
+    names = ("step", "position", "protocol", "asset", "collateral_seized", "debt_repaid", "oracle_price",
+             "execution_price", "bonus_paid", "bad_debt", "protocol_fee")
+    events = {nm: arr[:n_ev].copy() for nm, arr in zip(names, ev)}
+    return MakerRun(acc=acc, events=events, spot=spot, osm=osm, peep=peep, sold=sold_rec, proceeds=proceeds,
+                    n_active=n_active, dirt=dirt, bad_debt=bad, stopped=stopped, vs=vs,
+                    extra={"hop_steps": hop, "events_lost": n_ev >= cap})
