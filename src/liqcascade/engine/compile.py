@@ -95,6 +95,7 @@ class Compiled:
     oracle_of: np.ndarray  # int64[P, A]: oracle index, -1 = mean venue spot (risky) / fixed (stable)
     book: Book
     notes: list[str] = field(default_factory=list)
+    units: list = field(default_factory=list)  # engine.units.Unit, one per non-Aave protocol
 
     @property
     def n_assets(self) -> int:
@@ -157,15 +158,16 @@ def compile_scenario(sc: Scenario, base_dir: Path, source: str | None = None, bo
     rules = np.zeros((P, K_aave.NRULE))
     oracle_of = np.full((P, A), -1, dtype=np.int64)
     for k, pr in enumerate(sc.protocols):
-        for a, prm in pr.params.items():
+        for a, prm in getattr(pr, "params", {}).items():
             lt_pa[k, aidx[a]] = prm.liquidation_threshold
             bonus_pa[k, aidx[a]] = prm.liquidation_bonus
             pfee_pa[k, aidx[a]] = prm.protocol_fee
-        rules[k, K_aave.R_RULE] = RULE_CODES[pr.close_factor_rule]
-        rules[k, K_aave.R_CF] = pr.close_factor
-        rules[k, K_aave.R_HF_CF] = pr.hf_close_factor_threshold
-        rules[k, K_aave.R_MIN_BASE] = pr.min_base_close_factor
-        rules[k, K_aave.R_MIN_LEFTOVER] = pr.min_leftover
+        if pr.kind == "aave_v3":
+            rules[k, K_aave.R_RULE] = RULE_CODES[pr.close_factor_rule]
+            rules[k, K_aave.R_CF] = pr.close_factor
+            rules[k, K_aave.R_HF_CF] = pr.hf_close_factor_threshold
+            rules[k, K_aave.R_MIN_BASE] = pr.min_base_close_factor
+            rules[k, K_aave.R_MIN_LEFTOVER] = pr.min_leftover
         for a, on in pr.oracles.items():
             oracle_of[k, aidx[a]] = oname[on]
         # an asset without an explicit oracle uses the first oracle declared for it, if any
@@ -180,6 +182,15 @@ def compile_scenario(sc: Scenario, base_dir: Path, source: str | None = None, bo
         book = build_book(sc, base_dir, assets, p0, lt_pa)
     elif book.seg_bin is None:
         book = split_bins(book, sc, p0)
+    from .units import build_unit
+
+    units = []
+    for k, pr in enumerate(sc.protocols):
+        if pr.kind != "aave_v3":
+            if any(u.kind == pr.kind for u in units):
+                raise InputError(source, f"protocols[{k}].kind",
+                                 f"one {pr.kind} protocol per scenario in this version")
+            units.append(build_unit(pr, k, aidx, p0, [v.name for v in sc.venues], venue_asset, base_dir))
     notes = [
         "amounts are real numbers, not fixed-point integers (Aave's floor/ceil rounding is not reproduced)",
         "all collateral seized in a step or round is sold into the venues (liquidator and treasury shares alike)",
@@ -192,7 +203,7 @@ def compile_scenario(sc: Scenario, base_dir: Path, source: str | None = None, bo
         o_params=np.array(o_params, dtype=np.float64).reshape(len(o_kind), NPARAM),
         o_src_ptr=o_src_ptr, o_src=o_src, o_asset=np.array(o_asset, dtype=np.int64),
         protocols=[p.name for p in sc.protocols], lt_pa=lt_pa, bonus_pa=bonus_pa, pfee_pa=pfee_pa,
-        rules=rules, oracle_of=oracle_of, book=book, notes=notes,
+        rules=rules, oracle_of=oracle_of, book=book, notes=notes, units=units,
     )
 
 
@@ -210,6 +221,8 @@ def build_book(sc: Scenario, base_dir: Path, assets, p0, lt_pa) -> Book:
     parts = []  # (proto, coll_asset, debt_asset, coll, debt, ids)
     multi = []  # (proto, table, entry asset, mask of multi positions)
     for k, pr in enumerate(sc.protocols):
+        if pr.kind != "aave_v3":
+            continue  # protocol units load their own positions (engine.units)
         debt_a = aidx[pr.debt]
         if pr.positions.startswith("synth:"):
             parts.append(_synth_part(pr, k, aidx, p0, lt_pa))

@@ -69,6 +69,7 @@ class RunResult:
     final_debt: np.ndarray | None = None
     final_mcoll: np.ndarray | None = None  # path 0 final multi-asset entries (CSR as in the book)
     final_mdebt: np.ndarray | None = None
+    unit_totals: dict = field(default_factory=dict)  # path 0: protocol name -> unit totals()
     notes: list[str] = field(default_factory=list)
 
     def totals(self) -> dict:
@@ -90,6 +91,8 @@ class RunResult:
             "final_price": {self.assets[a]: float(self.final_spot[:, a].mean()) for a in risky},
             "events_not_recorded": int(s[:, K.SUM_EV_LOST].sum()),
         }
+        if self.unit_totals:
+            out["fund_draw"] = float(s[:, K.SUM_FUND_DRAW].mean())
         if self.paths > 1:
             bad = s[:, K.SUM_BAD]
             out["bad_debt_p95"] = float(np.quantile(bad, 0.95))
@@ -111,8 +114,22 @@ class RunResult:
                 "bad_debt": self.summary[:, K.SUM_BAD].tolist(),
                 "liquidated_collateral": self.summary[:, K.SUM_LIQ_VALUE].tolist(),
             } if self.paths <= 1000 else None,
+            "protocol_units": _plain(self.unit_totals) if self.unit_totals else None,
             "notes": self.notes,
         }
+
+
+def _plain(x):
+    """Unit totals as JSON-friendly values."""
+    if isinstance(x, dict):
+        return {str(k): _plain(v) for k, v in x.items()}
+    if isinstance(x, (list, tuple)):
+        return [_plain(v) for v in x]
+    if isinstance(x, np.ndarray):
+        return x.tolist()
+    if isinstance(x, np.generic):
+        return x.item()
+    return x
 
 
 def _treasury_share(r: RunResult) -> np.ndarray:
@@ -122,6 +139,43 @@ def _treasury_share(r: RunResult) -> np.ndarray:
     with np.errstate(invalid="ignore", divide="ignore"):
         share = np.where(s[:, K.SUM_LIQ_VALUE] > 0, s[:, K.SUM_FEES] / s[:, K.SUM_LIQ_VALUE], 0.0)
     return share * s[:, K.SUM_PROCEEDS]
+
+
+def unit_args(c: Compiled, packs=None):
+    """Trailing kernel arguments for the protocol units: (dt, liq, umeta, five packs or None)."""
+    from ..kernels import units as KU
+    from .units import FAMILY_ORDER
+
+    sc = c.scenario
+    lq = sc.liquidators
+    liq = np.zeros(KU.NLIQ)
+    liq[KU.LQ_MODE] = 1.0 if lq.mode == "rational" else 0.0
+    liq[KU.LQ_GAS] = lq.gas_cost
+    liq[KU.LQ_CAPITAL] = lq.capital if math.isfinite(lq.capital) else 1e300
+    liq[KU.LQ_MAX] = lq.max_per_step
+    umeta = np.full((K.NUNIT, 3), -1, dtype=np.int64)
+    slot = {"comet": K.U_COMET, "liquity": K.U_LIQUITY, "perp": K.U_PERP, "maker": K.U_MAKER, "llamma": K.U_LLAMMA}
+    out = [None] * K.NUNIT
+    offset = c.book.n + c.book.n_multi
+    by_kind = {u.kind: u for u in c.units}
+    for kind in FAMILY_ORDER:
+        u = by_kind.get(kind)
+        if u is None:
+            continue
+        j = slot[kind]
+        umeta[j, 0] = u.proto_id
+        umeta[j, 1] = offset
+        oname = sc.protocols[u.proto_id].oracles
+        # the oracle of the unit's first priced asset, for Maker's OSM peep
+        o = -1
+        for a in range(c.n_assets):
+            if c.oracle_of[u.proto_id, a] >= 0 and not c.stable[a]:
+                o = int(c.oracle_of[u.proto_id, a])
+                break
+        umeta[j, 2] = o
+        offset += u.n
+        out[j] = u.pack if packs is None else packs[kind]
+    return (float(sc.simulation.dt_seconds), liq, umeta, *out)
 
 
 def kernel_args(c: Compiled):
@@ -159,6 +213,7 @@ def run_dynamic(c: Compiled, paths: np.ndarray | None = None, record_paths: int 
     steps_scalar = np.zeros((rec, T + 1, K.NSS))
     ev_parts = []
     final_coll = final_debt = final_mcoll = final_mdebt = None
+    unit_totals = {}
     for p in range(rec):
         cap = max(4 * b.n + 1024, 1024)
         ev = _event_buffers(cap)
@@ -166,8 +221,11 @@ def run_dynamic(c: Compiled, paths: np.ndarray | None = None, record_paths: int 
         od = b.debt.copy()
         omc = b.m_coll.copy()
         omd = b.m_debt.copy()
+        packs = {u.kind: u.fresh_pack() for u in c.units}
         n_ev = K.simulate_path(paths[p], *args, summary[p], steps_asset[p], steps_scalar[p], True,
-                               *ev, oc, od, omc, omd)
+                               *ev, oc, od, omc, omd, *unit_args(c, packs))
+        if p == 0:
+            unit_totals = {c.protocols[u.proto_id]: u.totals(packs[u.kind]) for u in c.units}
         ev_parts.append((p, n_ev, ev))
         sp = steps_asset[p, :, :, K.ST_SPOT]
         min_spot[p] = sp.min(axis=0)
@@ -178,7 +236,9 @@ def run_dynamic(c: Compiled, paths: np.ndarray | None = None, record_paths: int 
         if progress:
             progress(1)
     rest = n_paths - rec
-    if rest > 0:
+    if rest > 0 and c.units:
+        _run_unit_paths(c, paths, rec, args, summary, min_spot, final_spot, progress)
+    elif rest > 0:
         chunk = 64
         for start in range(rec, n_paths, chunk):
             stop = min(start + chunk, n_paths)
@@ -194,12 +254,41 @@ def run_dynamic(c: Compiled, paths: np.ndarray | None = None, record_paths: int 
         "debt assets marked stable keep their fixed price",
     ]
     return RunResult(
-        scenario=c.scenario.name, assets=c.assets, protocols=c.protocols, n_positions=b.n + b.idle_coll.shape[0] + b.n_multi,
+        scenario=c.scenario.name, assets=c.assets, protocols=c.protocols, n_positions=b.n + b.idle_coll.shape[0] + b.n_multi + sum(u.n for u in c.units),
         paths=n_paths, steps=T, dt_seconds=sim.dt_seconds, summary=summary, min_spot=min_spot,
         final_spot=final_spot, p0=c.p0, stable=c.stable.copy(), events=events, steps_asset=steps_asset, steps_scalar=steps_scalar,
         final_coll=final_coll, final_debt=final_debt, final_mcoll=final_mcoll, final_mdebt=final_mdebt,
-        notes=notes,
+        notes=notes, unit_totals=unit_totals,
     )
+
+
+def _run_unit_paths(c: Compiled, paths, start, args, summary, min_spot, final_spot, progress):
+    """Paths of a scenario with protocol units: each path needs fresh unit state, so they run
+    one kernel call per path, on two threads (the kernel releases the GIL)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    T1, A = paths.shape[1], paths.shape[2]
+    e_i = np.zeros(0, np.int64)
+    e_f = np.zeros(0)
+
+    def one(p):
+        packs = {u.kind: u.fresh_pack() for u in c.units}
+        st = np.zeros((T1, A, K.NST))
+        ss = np.zeros((T1, K.NSS))
+        K.simulate_path(paths[p], *args, summary[p], st, ss, True,
+                        e_i, e_i, e_i, e_i, e_f, e_f, e_f, e_f, e_f, e_f, e_f,
+                        e_f, e_f, e_f, e_f, *unit_args(c, packs))
+        sp = st[:, :, K.ST_SPOT]
+        min_spot[p] = sp.min(axis=0)
+        final_spot[p] = sp[-1]
+        return p
+
+    import numba
+
+    with ThreadPoolExecutor(max_workers=max(1, numba.config.NUMBA_NUM_THREADS)) as pool:
+        for _ in pool.map(one, range(start, paths.shape[0])):
+            if progress:
+                progress(1)
 
 
 def _event_buffers(cap: int):
@@ -212,7 +301,11 @@ def _events_table(c: Compiled, parts) -> np.ndarray:
     total = sum(n for _, n, _ in parts)
     out = np.zeros(total, dtype=EVENT_DTYPE)
     k = 0
-    all_ids = np.concatenate([np.asarray(c.book.ids, dtype=object), np.asarray(c.book.m_ids, dtype=object)])
+    from .units import FAMILY_ORDER
+
+    unit_ids = [np.asarray(u.ids, dtype=object) for kind in FAMILY_ORDER for u in c.units if u.kind == kind]
+    all_ids = np.concatenate([np.asarray(c.book.ids, dtype=object), np.asarray(c.book.m_ids, dtype=object),
+                              *unit_ids, np.array(["(protocol)"], dtype=object)])
     for p, n, ev in parts:
         st, pos, pr, asset, seized, repaid, price, exe, bonus, bad, fee = (x[:n] for x in ev)
         sl = slice(k, k + n)

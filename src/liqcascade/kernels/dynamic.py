@@ -27,6 +27,23 @@ import numpy as np
 
 from ._jit import njit, prange
 from .aave import liquidate_pair, liquidate_position
+from .comet import comet_step
+from .liquity import liquity_step
+from .llamma import llamma_step
+from .maker import IK_PEEP, maker_step
+from .oracles import oracle_peep
+from .perp import perp_mark_init, perp_step
+from .units import (
+    ACC_BAD,
+    ACC_BONUS,
+    ACC_FEES,
+    ACC_FUND_DRAW,
+    ACC_GAS,
+    ACC_LIQ_VALUE,
+    ACC_NLIQ,
+    ACC_REPAID,
+    NACC,
+)
 from .cascade import _grow, marginal_proceeds
 from .oracles import NSTATE, oracle_init, oracle_step
 from .venues import (
@@ -54,7 +71,17 @@ SUM_PROCEEDS = 6  # quote received from selling seized collateral
 SUM_GAS = 7
 SUM_SKIPPED = 8  # liquidatable-but-skipped position-steps
 SUM_EV_LOST = 9  # events not recorded (buffer full)
-NSUM = 10
+SUM_FUND_DRAW = 10  # insurance fund / reserves / stability pool drawn by protocol units
+NSUM = 11
+
+# unit families and their row in ``umeta`` (proto_id, pos_offset, oracle whose next price the
+# unit may read — Maker's OSM peep — or -1)
+U_COMET = 0
+U_LIQUITY = 1
+U_PERP = 2
+U_MAKER = 3
+U_LLAMMA = 4
+NUNIT = 5
 
 # per-step recorded columns, per asset
 ST_REF = 0
@@ -91,6 +118,7 @@ def simulate_path(
     summary, steps_asset, steps_scalar, record,
     ev_step, ev_pos, ev_proto, ev_asset, ev_seized, ev_repaid, ev_price, ev_exec, ev_bonus, ev_bad, ev_fee,
     out_coll, out_debt, out_mcoll, out_mdebt,
+    dt_seconds, liq, umeta, comet_pack, liquity_pack, perp_pack, maker_pack, llamma_pack,
 ):
     """One path. Events of multi-asset position ``m`` carry ``position = N + m``; event
     ``bad_debt`` is a quote value. Returns the number of events recorded."""
@@ -120,6 +148,13 @@ def simulate_path(
         oprice[o] = p0
     for k in range(NSUM):
         summary[k] = 0.0
+    if perp_pack is not None:
+        p0row = np.empty(A)
+        for a in range(A):
+            p0row[a] = _protocol_price(umeta[U_PERP, 0], a, stable, p_fixed, oracle_of, oprice,
+                                       _mean_spots(vs, av_ptr, av_idx, stable, p_fixed))
+        perp_mark_init(perp_pack, p0row, vs)
+    acc = np.zeros(NACC)
     if record:
         for a in range(A):
             steps_asset[0, a, ST_REF] = path[0, a]
@@ -402,6 +437,44 @@ def simulate_path(
                     n_ev += 1
                 elif ev_cap > 0:
                     summary[SUM_EV_LOST] += 1.0
+        # protocol units (Compound v3, Liquity, perps, Maker, crvUSD): each adds its sales to `sold`
+        if comet_pack is not None:
+            acc[:] = 0.0
+            n_ev = comet_step(comet_pack, t, dt_seconds, pprice[umeta[U_COMET, 0]], vs, vdk, vdq, av_ptr, av_idx,
+                              sold, acc, liq, ev_step, ev_pos, ev_proto, ev_asset, ev_seized, ev_repaid,
+                              ev_price, ev_exec, ev_bonus, ev_bad, ev_fee, n_ev, umeta[U_COMET, 0], umeta[U_COMET, 1])
+            step_n, step_repaid, step_bad = _take_acc(summary, acc, step_n, step_repaid, step_bad)
+        if liquity_pack is not None:
+            acc[:] = 0.0
+            n_ev = liquity_step(liquity_pack, t, dt_seconds, pprice[umeta[U_LIQUITY, 0]], vs, vdk, vdq, av_ptr,
+                                av_idx, sold, acc, liq, ev_step, ev_pos, ev_proto, ev_asset, ev_seized, ev_repaid,
+                                ev_price, ev_exec, ev_bonus, ev_bad, ev_fee, n_ev, umeta[U_LIQUITY, 0],
+                                umeta[U_LIQUITY, 1])
+            step_n, step_repaid, step_bad = _take_acc(summary, acc, step_n, step_repaid, step_bad)
+        if perp_pack is not None:
+            acc[:] = 0.0
+            n_ev = perp_step(perp_pack, t, dt_seconds, pprice[umeta[U_PERP, 0]], vs, vdk, vdq, av_ptr, av_idx,
+                             sold, acc, liq, ev_step, ev_pos, ev_proto, ev_asset, ev_seized, ev_repaid,
+                             ev_price, ev_exec, ev_bonus, ev_bad, ev_fee, n_ev, umeta[U_PERP, 0], umeta[U_PERP, 1])
+            step_n, step_repaid, step_bad = _take_acc(summary, acc, step_n, step_repaid, step_bad)
+        if maker_pack is not None:
+            acc[:] = 0.0
+            ilk = maker_pack[1]
+            po = umeta[U_MAKER, 2]
+            nxt = oracle_peep(ostate[po]) if po >= 0 else np.nan
+            for i in range(ilk.shape[0]):
+                ilk[i, IK_PEEP] = nxt
+            n_ev = maker_step(maker_pack, t, dt_seconds, pprice[umeta[U_MAKER, 0]], vs, vdk, vdq, av_ptr, av_idx,
+                              sold, acc, liq, ev_step, ev_pos, ev_proto, ev_asset, ev_seized, ev_repaid,
+                              ev_price, ev_exec, ev_bonus, ev_bad, ev_fee, n_ev, umeta[U_MAKER, 0], umeta[U_MAKER, 1])
+            step_n, step_repaid, step_bad = _take_acc(summary, acc, step_n, step_repaid, step_bad)
+        if llamma_pack is not None:
+            acc[:] = 0.0
+            n_ev = llamma_step(llamma_pack, t, dt_seconds, pprice[umeta[U_LLAMMA, 0]], vs, vdk, vdq, av_ptr,
+                               av_idx, sold, acc, liq, ev_step, ev_pos, ev_proto, ev_asset, ev_seized, ev_repaid,
+                               ev_price, ev_exec, ev_bonus, ev_bad, ev_fee, n_ev, umeta[U_LLAMMA, 0],
+                               umeta[U_LLAMMA, 1])
+            step_n, step_repaid, step_bad = _take_acc(summary, acc, step_n, step_repaid, step_bad)
         # 5. sales, routed for best execution
         for a in range(A):
             proceeds = 0.0
@@ -416,7 +489,7 @@ def simulate_path(
                 if record:
                     px = proceeds / sold[a]
                     for j in range(ev_first, n_ev):
-                        if ev_asset[j] == a:
+                        if ev_asset[j] == a and np.isnan(ev_exec[j]):
                             ev_exec[j] = px
             if record:
                 steps_asset[t, a, ST_REF] = path[t, a]
@@ -437,6 +510,28 @@ def simulate_path(
         out_mcoll[:] = mc
         out_mdebt[:] = md
     return n_ev
+
+
+@njit
+def _take_acc(summary, acc, step_n, step_repaid, step_bad):
+    """Add a unit's step accumulators to the path summary and the step counters."""
+    summary[SUM_NLIQ] += acc[ACC_NLIQ]
+    summary[SUM_LIQ_VALUE] += acc[ACC_LIQ_VALUE]
+    summary[SUM_REPAID] += acc[ACC_REPAID]
+    summary[SUM_BAD] += acc[ACC_BAD]
+    summary[SUM_FEES] += acc[ACC_FEES]
+    summary[SUM_BONUS] += acc[ACC_BONUS]
+    summary[SUM_GAS] += acc[ACC_GAS]
+    summary[SUM_FUND_DRAW] += acc[ACC_FUND_DRAW]
+    return step_n + int(acc[ACC_NLIQ]), step_repaid + acc[ACC_REPAID], step_bad + acc[ACC_BAD]
+
+
+@njit
+def _mean_spots(vs, av_ptr, av_idx, stable, p_fixed):
+    out = np.empty(stable.shape[0])
+    for a in range(stable.shape[0]):
+        out[a] = p_fixed[a] if stable[a] else _mean_spot(vs, av_ptr, av_idx, a)
+    return out
 
 
 @njit
@@ -471,7 +566,8 @@ def simulate_many(
     m_ptr, m_asset, m_coll0, m_debt0, m_proto,
     mode, gas, capital, max_per_step,
 ):
-    """Many paths, summaries only (no events): the Monte Carlo workhorse.
+    """Many paths of an Aave-rule scenario (no protocol units), summaries only (no events): the
+    Monte Carlo workhorse. Scenarios with units run path by path (see engine.dynamic).
 
     Returns ``summary[P, NSUM]``, ``min_spot[P, A]`` and ``final_spot[P, A]`` (mean venue spot).
     """
@@ -481,6 +577,7 @@ def simulate_many(
     summary = np.zeros((n_paths, NSUM))
     min_spot = np.zeros((n_paths, A))
     final_spot = np.zeros((n_paths, A))
+    umeta_none = np.full((NUNIT, 3), -1, np.int64)
     for p in prange(n_paths):
         steps_asset = np.zeros((T + 1, A, NST))
         steps_scalar = np.zeros((T + 1, NSS))
@@ -497,6 +594,7 @@ def simulate_many(
             summary[p], steps_asset, steps_scalar, True,
             e_i, e_i, e_i, e_i, e_f, e_f, e_f, e_f, e_f, e_f, e_f,
             empty, empty, empty, empty,
+            60.0, empty, umeta_none, None, None, None, None, None,
         )
         for a in range(A):
             m = np.inf

@@ -12,11 +12,19 @@ from ..errors import InputError
 from .models import Scenario
 
 
+_UNION_TAGS = {"aave_v3", "comet", "maker", "liquity", "llamma", "perp"}
+
+
 def _loc(loc) -> str:
     out = ""
+    prev = None
     for part in loc:
         if isinstance(part, str) and ("-" in part or "[" in part):
             continue  # pydantic's names for union members ("constrained-float"), not fields
+        if isinstance(part, str) and isinstance(prev, int) and part in _UNION_TAGS:
+            prev = part
+            continue  # the protocol-kind tag of a discriminated union
+        prev = part
         if isinstance(part, int):
             out += f"[{part}]"
         else:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 from typing import Annotated, Literal, Union
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, field_validator, model_validator
 
 PosFloat = Annotated[float, Field(gt=0, allow_inf_nan=False)]
 NonNegFloat = Annotated[float, Field(ge=0, allow_inf_nan=False)]
@@ -143,6 +143,55 @@ class Protocol(Strict):
         return self
 
 
+UNIT_KINDS = ("comet", "maker", "liquity", "llamma", "perp")
+
+
+class UnitProtocol(Strict):
+    """A protocol family other than Aave v3, run as a unit in the time loop.
+
+    ``preset`` names a parameter set of the family (``liqcascade protocols`` lists them) and
+    ``config`` overrides its fields; the merged table is validated by the family's own model
+    (``liqcascade.protocols.<kind>``). ``positions`` formats: ``comet``: long
+    ``id,asset,collateral,debt`` (debt in the base asset) or wide with ``collateral`` set;
+    ``maker``, ``liquity``, ``llamma``: wide ``id,collateral,debt``; ``perp``:
+    ``id,side,size,entry,margin[,account]``.
+    """
+
+    name: str = Field(min_length=1)
+    kind: Literal["comet", "maker", "liquity", "llamma", "perp"]
+    positions: str = Field(description="CSV or Parquet, relative to the scenario file")
+    collateral: str | None = Field(None, description="collateral asset (wide files; the perp's underlying)")
+    debt: str | None = Field(None, description="debt / base / stablecoin asset")
+    preset: str | None = Field(None, description="a preset of the family (see `liqcascade protocols`)")
+    config: dict = Field(default_factory=dict, description="overrides of the family's parameters")
+    oracles: dict[str, str] = Field(default_factory=dict, description="asset -> oracle name")
+
+    @model_validator(mode="after")
+    def _family(self):
+        from ..engine.units import family_config
+
+        family_config(self)  # raises ValueError naming the config field
+        return self
+
+
+def _protocol_kind(v) -> str:
+    kind = v.get("kind", "aave_v3") if isinstance(v, dict) else getattr(v, "kind", "aave_v3")
+    return kind if isinstance(kind, str) else "?"
+
+
+ProtocolEntry = Annotated[
+    Union[
+        Annotated[Protocol, Tag("aave_v3")],
+        Annotated[UnitProtocol, Tag("comet")],
+        Annotated[UnitProtocol, Tag("maker")],
+        Annotated[UnitProtocol, Tag("liquity")],
+        Annotated[UnitProtocol, Tag("llamma")],
+        Annotated[UnitProtocol, Tag("perp")],
+    ],
+    Discriminator(_protocol_kind),
+]
+
+
 class Liquidators(Strict):
     mode: Literal["mechanical", "rational"] = "mechanical"
     gas_cost: NonNegFloat = Field(0.0, description="quote cost per liquidation")
@@ -179,7 +228,7 @@ class Scenario(Strict):
     price: PriceProcess = Field(default_factory=PriceProcess)
     venues: list[Venue] = Field(default_factory=list)
     oracles: list[Oracle] = Field(default_factory=list)
-    protocols: list[Protocol] = Field(min_length=1)
+    protocols: list[ProtocolEntry] = Field(min_length=1)
     liquidators: Liquidators = Field(default_factory=Liquidators)
     arbitrage: Arbitrage = Field(default_factory=Arbitrage)
     curve: Curve = Field(default_factory=Curve)
@@ -215,6 +264,13 @@ class Scenario(Strict):
             for field, asset in (("collateral", p.collateral), ("debt", p.debt)):
                 if asset is not None and asset not in known:
                     raise ValueError(f"protocols[{i}].{field}: unknown asset {asset!r}")
+            for asset, oname in p.oracles.items():
+                if asset not in known:
+                    raise ValueError(f"protocols[{i}].oracles: unknown asset {asset!r}")
+                if oname not in oracle_names:
+                    raise ValueError(f"protocols[{i}].oracles: unknown oracle {oname!r}")
+            if isinstance(p, UnitProtocol):
+                continue
             for asset in p.params:
                 if asset not in known:
                     raise ValueError(f"protocols[{i}].params: unknown asset {asset!r}")
