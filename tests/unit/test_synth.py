@@ -74,8 +74,8 @@ def test_health_factor_quantiles_match_fit(lt, min_hf):
     coll, debt = synth_book(200_000, 11, price, lt, debt_price, min_hf=min_hf)
     hf = coll * price * lt / (debt * debt_price)
     assert hf.min() >= min_hf * (1 - 1e-12)
-    floor = max(1.0, min_hf / lt)
-    c = hf / lt
+    floor = max(1.0, min_hf)
+    c = hf  # the fitted ratio is the health factor (CF-weighted collateral)
     assert c.min() > floor * (1 - 1e-12)
     want = ratio_quantile(Q, floor=floor)
     got = np.quantile(c, Q)
@@ -105,7 +105,7 @@ def test_bad_arguments():
         with pytest.raises(ValueError):
             synth_book(**args)
     with pytest.raises(ValueError):
-        synth_book(10, 1, 2000.0, 0.01, min_hf=1e6)  # no mass left above the floor
+        synth_book(10, 1, 2000.0, 0.5, min_hf=1e6)  # no mass left above the floor
     with pytest.raises(ValueError):
         next(iter_synth_book(10, 1, 2000.0, 0.8, chunk=0))
 

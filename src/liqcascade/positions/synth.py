@@ -7,10 +7,13 @@ independently:
 * debt value in ETH ~ lognormal(``DEBT_LOG_MU_ETH``, ``DEBT_LOG_SIGMA``) truncated to
   [``DEBT_MIN_ETH``, ``DEBT_MAX_ETH``], converted to USD at ``ETH_USD``;
 * ``log(c - 1)`` ~ Gaussian mixture (``RATIO_W``, ``RATIO_MU``, ``RATIO_SD``), so ``c > 1``,
-  further conditioned on ``c > min_hf / lt`` so that no position starts liquidatable.
+  further conditioned on ``c > min_hf`` so that no position starts liquidatable.
 
-With the scenario's liquidation threshold ``lt`` the health factor is
-``HF = collateral · price · lt / (debt · debt_price) = c · lt``.
+The file's collateral column turned out to be weighted by collateral factor (for accounts with
+a single cToken, collateral value / cToken balance is the same number to 1e-9: 0.825 × the cETH
+exchange rate; see docs/calibration.md), so ``c`` is Compound's own health factor. A synthetic
+position therefore gets ``HF = c`` under the scenario's liquidation threshold ``lt``: its raw
+collateral value is ``c · debt value / lt``.
 
 Origin of the constants (fitted by ``scripts/calibrate_synth.py`` on 2026-11-23; re-run it to
 reproduce):
@@ -18,8 +21,8 @@ reproduce):
              (8,851 Compound v2 borrowers, snapshot ~May 2023, rtuchman/compound-risk-optimization
              @ f7b808a, Apache-2.0; the data is NOT in this repository)
     columns  totalBorrowValueInEth, totalCollateralValueInEth (c = collateral / borrow, equal to
-             the file's ratio_coll_over_borrow column to 1e-9). Collateral is taken as RAW value,
-             not weighted by collateral factor, as the data README says to assume.
+             the file's ratio_coll_over_borrow column to 1e-9). The collateral column is CF-weighted (checked
+             in docs/calibration.md), so c is the account's health factor.
     filter   debt >= 0.1 ETH (drops 6,865 dust accounts) and c > 1 (drops 188 more whose
              recorded collateral does not cover the debt, mostly zero collateral): 1,798 kept.
     fits     debt: truncated-lognormal maximum likelihood on [0.1 ETH, largest kept debt];
@@ -166,12 +169,12 @@ class _Sampler:
 
     def __init__(self, seed, price, lt, debt_price, min_hf):
         self.ss = seed if isinstance(seed, np.random.SeedSequence) else np.random.SeedSequence(seed)
-        self.coll_scale = ETH_USD / price  # collateral units per (c · debt ETH)
+        self.coll_scale = ETH_USD / (price * lt)  # collateral units per (HF · debt ETH)
         self.debt_scale = ETH_USD / debt_price  # debt units per debt ETH
-        self.c_min = max(C_FLOOR, min_hf / lt)
+        self.c_min = max(C_FLOOR, min_hf)
         p_c = 1.0 - _mix_cdf_y(_y_of(self.c_min))
         if p_c < 1e-9:
-            raise ValueError(f"min_hf / lt = {min_hf / lt:.4g} leaves no mass in the ratio model")
+            raise ValueError(f"min_hf = {min_hf:.4g} leaves no mass in the ratio model")
         self.p_c = p_c
         self.cw = np.cumsum(np.asarray(RATIO_W) / sum(RATIO_W))
         self.cw[-1] = 1.0
@@ -265,10 +268,10 @@ def synth_book(
     n : number of positions.
     seed : int (or a ``numpy.random.SeedSequence``); the book is a pure function of it.
     price : USD price of the collateral asset (used to turn collateral value into units).
-    lt : liquidation threshold in (0, 1]; ``HF = c · lt``.
+    lt : liquidation threshold in (0, 1]; the drawn ratio is the health factor under it.
     debt_price : USD price of the debt asset (1 for a stablecoin).
-    min_hf : every position has ``HF > min_hf`` (up to rounding): ``c`` is drawn from the
-        fitted mixture conditioned on ``c > max(1, min_hf / lt)``. 0 keeps the bare fit.
+    min_hf : every position has ``HF > min_hf`` (up to rounding): ``HF`` is drawn from the
+        fitted mixture conditioned on ``HF > max(1, min_hf)``. 0 keeps the bare fit.
 
     Returns
     -------
