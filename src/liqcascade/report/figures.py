@@ -312,7 +312,7 @@ def heatmap_figure(compiled, bucket: float = 0.01):
             rows.append((a, r))
     if not rows:
         return _empty(go, title, "no booked positions")
-    fig = make_subplots(rows=len(rows), cols=1, vertical_spacing=0.12,
+    fig = make_subplots(rows=len(rows), cols=1, vertical_spacing=min(0.12, 0.9 / max(len(rows) - 1, 1)),
                         subplot_titles=[compiled.assets[a] for a, _ in rows],
                         specs=[[{"secondary_y": True}] for _ in rows])
     for row, (a, (edges, width, per, cum)) in enumerate(rows, start=1):

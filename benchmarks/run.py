@@ -1,0 +1,722 @@
+"""Performance benchmark of the liqcascade engine (``make bench``).
+
+Measures, in one process and on the same machine, the three targets of the performance issue
+and reports them as *ratios* (never as pass/fail tests):
+
+1. **static curve** — ``solve_static`` on a 1M-position synthetic book × 1,000 shocks
+   (grid 0 … 0.5), against the median time of ``np.sort`` on 1M float64 (target ≤ 10×);
+2. **dynamic run** — ``run_dynamic`` on 100k positions × 1,440 steps × 100 paths (GBM, sigma 0.8
+   annualised, dt 60 s, times a deterministic crash), a CPMM and a depth-book venue and a
+   heartbeat oracle, on 2 threads (target < 10 s); reports position-steps per second;
+3. **memory** — peak extra resident memory of the static curve run per booked position
+   (target ≤ 64 B), measured in a fresh subprocess (book arrays + solver scratch), plus the
+   book's own bytes per position.
+
+Correctness is checked before anything is timed (parity against the brute-force Python twin on
+a 2,000-position slice, conservation on the full book, consistency of the dynamic totals); the
+script aborts with a clear message if a check fails. Numba compilation is excluded from every
+timing (kernels are warmed first).
+
+Usage::
+
+    .venv/bin/python benchmarks/run.py            # full sizes (a few minutes)
+    .venv/bin/python benchmarks/run.py --quick    # 10x smaller sizes (smoke test)
+
+Results go to ``benchmarks/results.json`` (``--out`` to change).
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as _dt
+import gc
+import json
+import os
+import platform
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+# one BLAS thread: numpy's OpenBLAS workers would otherwise spin next to numba's threads on a
+# small machine (nothing timed here uses BLAS)
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+
+import numpy as np  # noqa: E402
+
+HERE = Path(__file__).resolve().parent
+
+# --- benchmark setup ---------------------------------------------------------------------------
+
+ETH_PRICE = 1800.0
+LT = 0.86
+BONUS = 0.05
+PFEE = 0.10
+SEED = 20240601
+
+FULL = {
+    "static_n": 1_000_000,
+    "static_shocks": 1000,
+    "dyn_n": 100_000,
+    "dyn_steps": 1440,
+    "dyn_paths": 100,
+}
+QUICK = {k: max(1, v // 10) for k, v in FULL.items()}
+
+# Venue sizes are set relative to the book's total collateral so that the cascade (and therefore
+# the work) does not depend on N: CPMM asset reserve = POOL_FRAC × total collateral units; the
+# depth book holds BOOK_DEPTH (fraction from mid, fraction of total collateral value) of quote.
+POOL_FRAC = 1.0
+BOOK_DEPTH = ((0.005, 0.01), (0.02, 0.05), (0.05, 0.12), (0.2, 0.3))
+# dynamic price process: GBM (sigma annualised) times a crash of CRASH over CRASH_OVER of the
+# horizon, starting at CRASH_START of the horizon, half of the drop recovered afterwards
+GBM_SIGMA = 0.8
+DT_SECONDS = 60.0
+CRASH = 0.30
+CRASH_START = 0.5
+CRASH_OVER = 0.02
+CRASH_RECOVERY = 0.5
+CRASH_RECOVERY_OVER = 0.1
+
+SORT_REPEATS = 9
+
+
+class BenchError(RuntimeError):
+    """A correctness check failed: the timings would be meaningless."""
+
+
+def check(cond: bool, what: str) -> None:
+    if not cond:
+        raise BenchError(what)
+
+
+# --- building blocks ---------------------------------------------------------------------------
+
+
+def make_book_arrays(n: int, seed: int = SEED) -> tuple[np.ndarray, np.ndarray, str]:
+    """(collateral ETH units, debt USDC units, generator name) for ``n`` positions."""
+    try:
+        from liqcascade.positions.synth import synth_book
+    except Exception as e:  # noqa: BLE001 - the synth module is being written concurrently
+        rng = np.random.default_rng(seed)
+        debt = np.exp(rng.normal(np.log(3000.0), 2.0, n))
+        hf = 1.0 + np.exp(rng.normal(-0.5, 1.0, n))
+        coll = hf * debt / (ETH_PRICE * LT)
+        return coll, debt, f"fallback lognormal/HF generator (synth_book not importable: {e!r})"
+    coll, debt = synth_book(n, seed, ETH_PRICE, LT)
+    return coll, debt, "liqcascade.positions.synth.synth_book"
+
+
+def make_scenario(total_coll: float, steps: int = 10, paths: int = 1):
+    from liqcascade.scenario.models import Scenario
+
+    value = total_coll * ETH_PRICE
+    return Scenario.model_validate({
+        "name": "bench",
+        "simulation": {"steps": steps, "dt_seconds": DT_SECONDS, "paths": paths, "seed": SEED,
+                       "record_paths": 0, "max_rounds": 10_000},
+        "assets": [{"name": "ETH", "price": ETH_PRICE}, {"name": "USDC", "price": 1.0, "stable": True}],
+        "price": {"kind": "gbm", "sigma": GBM_SIGMA},
+        "venues": [
+            {"name": "pool", "asset": "ETH", "kind": "cpmm", "reserve_asset": POOL_FRAC * total_coll,
+             "fee": 0.003},
+            {"name": "book", "asset": "ETH", "kind": "book",
+             "depth": [[k, f * value] for k, f in BOOK_DEPTH], "half_life_steps": 30},
+        ],
+        "oracles": [{"name": "chainlink", "asset": "ETH", "kind": "heartbeat",
+                     "heartbeat_seconds": 3600, "deviation": 0.005}],
+        "protocols": [{"name": "aave", "positions": "-", "collateral": "ETH", "debt": "USDC",
+                       "close_factor_rule": "v3.3",
+                       "params": {"ETH": {"liquidation_threshold": LT, "liquidation_bonus": BONUS,
+                                          "protocol_fee": PFEE}}}],
+        "liquidators": {"mode": "mechanical"},
+        "arbitrage": {"enabled": True, "threshold": 0.003, "to_reference": True},
+        "curve": {"asset": "ETH", "venue": {"ETH": "pool"}},
+    })
+
+
+def compile_bench(coll: np.ndarray, debt: np.ndarray, steps: int = 10, paths: int = 1):
+    from liqcascade.engine.compile import book_from_arrays, compile_scenario
+
+    book = book_from_arrays(coll, debt, LT)
+    sc = make_scenario(float(book.coll.sum()), steps, paths)
+    return compile_scenario(sc, HERE, book=book)
+
+
+def make_dyn_paths(c, steps: int, n_paths: int) -> np.ndarray:
+    """GBM (sigma 0.8, dt 60 s) times a deterministic crash with partial recovery."""
+    from liqcascade.market.price import crash_path, generate_paths
+
+    gbm = generate_paths({"kind": "gbm", "sigma": GBM_SIGMA}, c.p0, steps, DT_SECONDS, n_paths, SEED,
+                         stable=c.stable)
+    crash = crash_path(1.0, CRASH, steps, start=max(1, int(CRASH_START * steps)),
+                       over_steps=max(1, int(CRASH_OVER * steps)), recovery=CRASH_RECOVERY,
+                       recovery_steps=max(1, int(CRASH_RECOVERY_OVER * steps)))
+    out = gbm.copy()
+    for a in range(c.n_assets):
+        if not c.stable[a]:
+            out[:, :, a] *= crash[None, :]
+    return np.ascontiguousarray(out)
+
+
+def shock_grid(n: int) -> np.ndarray:
+    return np.linspace(0.0, 0.5, n)
+
+
+def median_time(fn, repeats: int, budget_s: float = 60.0, cpu: list | None = None) -> tuple[float, list[float], object]:
+    """Median wall time of ``fn()`` over ``repeats`` runs (fewer once ``budget_s`` is spent).
+
+    ``cpu``, when given, receives the process CPU time (all threads) of each run, so that a
+    reader can tell a slow kernel from a machine busy with other work.
+    """
+    times, out = [], None
+    for _ in range(repeats):
+        gc.collect()
+        c0 = time.process_time()
+        t = time.perf_counter()
+        out = fn()
+        times.append(time.perf_counter() - t)
+        if cpu is not None:
+            cpu.append(time.process_time() - c0)
+        if sum(times) > budget_s:
+            break
+    return float(np.median(times)), times, out
+
+
+def proc_status() -> dict[str, int]:
+    """VmRSS / VmHWM of this process in bytes."""
+    out = {}
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith(("VmRSS:", "VmHWM:")):
+                k, v = line.split(":", 1)
+                out[k] = int(v.split()[0]) * 1024
+    return out
+
+
+def reset_hwm() -> bool:
+    """Reset VmHWM to the current RSS (Linux ≥ 4.0: write 5 to /proc/self/clear_refs)."""
+    try:
+        with open("/proc/self/clear_refs", "w") as f:
+            f.write("5")
+        return True
+    except OSError:
+        return False
+
+
+# --- correctness checks ------------------------------------------------------------------------
+
+
+def check_parity(coll_all, debt_all, n_slice: int, shocks) -> dict:
+    """Compiled solver (solve_static + final_state) vs the brute-force twin on a slice.
+
+    Mechanical mode (the mode that is timed) must match exactly, or the benchmark aborts.
+    Rational mode is compared too; a mismatch there is reported as a warning (it does not
+    affect the timed workload).
+    """
+    from liqcascade.engine.static import final_state, solve_static, static_arrays
+    from liqcascade.kernels.cascade_py import solve_shock_py
+
+    c = compile_bench(coll_all[:n_slice], debt_all[:n_slice])
+    b = c.book
+    vs, vdk, vdq, mask = static_arrays(c)
+    n = b.n
+    compared, warnings = [], []
+    for mode in ("mechanical", "rational"):
+        curve = solve_static(c, shocks, mode=mode)
+        for k, s in enumerate(shocks):
+            oc, od, summ = final_state(c, s, mode=mode)
+            ref = solve_shock_py(
+                float(s), b.coll, b.debt, np.zeros(n, np.int64), np.zeros(n, np.int64), np.ones(n),
+                c.lt_pa, c.bonus_pa, c.pfee_pa, c.rules, vs, vdk, vdq, c.p0.copy(), mask,
+                1 if mode == "rational" else 0, 0.0, 10_000,
+            )
+            try:
+                _compare_shock(f"parity {mode} shock={s:.3f}", curve.points[k], oc, od, summ, ref)
+            except BenchError as e:
+                if mode == "mechanical":
+                    raise
+                warnings.append(str(e))
+            compared.append({"mode": mode, "shock": float(s),
+                             "liquidations": [int(summ["liquidations"]), int(ref["liquidations"])],
+                             "rounds": [int(summ["rounds"]), int(ref["rounds"])],
+                             "final_price": [float(summ["final_price"][0]), float(ref["final_price"][0])]})
+    check(any(x["liquidations"][1] > 0 for x in compared), "parity slice: no liquidation at any checked shock")
+    return {"positions": n, "shocks": [float(s) for s in shocks], "cases": compared,
+            "note": "liquidations/rounds/final_price are [numba, twin]", "warnings": warnings}
+
+
+def _compare_shock(tag, pt, oc, od, summ, ref) -> None:
+    check(summ["liquidations"] == ref["liquidations"],
+          f"{tag}: liquidations {summ['liquidations']} (numba) != {ref['liquidations']} (twin)")
+    check(summ["rounds"] == ref["rounds"], f"{tag}: rounds {summ['rounds']} (numba) != {ref['rounds']} (twin)")
+    for key in ("repaid", "bad_debt", "liquidated_value", "fees", "bonus"):
+        check(np.isclose(summ[key], ref[key], rtol=1e-9, atol=1e-6),
+              f"{tag}: {key} {summ[key]!r} (numba) != {ref[key]!r} (twin)")
+    check(np.allclose(summ["final_price"], ref["final_price"], rtol=1e-12),
+          f"{tag}: final price {summ['final_price']} (numba) != {ref['final_price']} (twin)")
+    check(np.allclose(oc, ref["coll"], rtol=1e-9, atol=1e-9),
+          f"{tag}: per-position collateral differs (max |diff| {np.max(np.abs(oc - ref['coll'])):.3g})")
+    check(np.allclose(od, ref["debt"], rtol=1e-9, atol=1e-6),
+          f"{tag}: per-position debt differs (max |diff| {np.max(np.abs(od - ref['debt'])):.3g})")
+    # solve_curve (prange over shocks) must agree with the single-shock entry point
+    check(pt.liquidations == summ["liquidations"] and np.isclose(pt.repaid_debt, summ["repaid"], rtol=1e-12)
+          and np.isclose(pt.final_price, summ["final_price"][0], rtol=1e-12),
+          f"{tag}: solve_static disagrees with final_state")
+
+
+def check_conservation(c, shock: float) -> dict:
+    from liqcascade.engine.static import final_state
+
+    b = c.book
+    oc, od, s = final_state(c, shock)
+    coll0, debt0 = float(b.coll.sum()), float(b.debt.sum())
+    seized = float(s["units"][0])
+    coll_err = abs(coll0 - (float(oc.sum()) + seized)) / coll0
+    # debt asset is a stablecoin at 1: repaid/bad (quote values) are debt units
+    debt_err = abs(debt0 - (float(od.sum()) + s["repaid"] + s["bad_debt"])) / debt0
+    check(s["liquidations"] > 0, f"conservation: no liquidation at shock {shock}")
+    check(bool(np.all(oc >= 0)) and bool(np.all(od >= 0)), "conservation: negative collateral or debt left")
+    check(coll_err < 1e-9, f"conservation: collateral seized + left != before (rel. err {coll_err:.3g})")
+    check(debt_err < 1e-9, f"conservation: debt repaid + bad + left != before (rel. err {debt_err:.3g})")
+    return {"shock": shock, "liquidations": int(s["liquidations"]), "rounds": int(s["rounds"]),
+            "collateral_rel_err": coll_err, "debt_rel_err": debt_err}
+
+
+def check_dynamic_consistency(c, paths: np.ndarray) -> dict:
+    """Recorded path (simulate_path) vs summaries (simulate_many) and per-path conservation."""
+    from liqcascade.engine.dynamic import run_dynamic
+    from liqcascade.kernels import dynamic as KD
+
+    k = min(2, paths.shape[0])
+    rec = run_dynamic(c, paths=paths[:k], record_paths=k)
+    many = run_dynamic(c, paths=paths[:k], record_paths=0)
+    cols = [j for j in range(KD.NSUM) if j != KD.SUM_EV_LOST]  # simulate_many records no events
+    check(np.allclose(rec.summary[:, cols], many.summary[:, cols], rtol=1e-12, atol=1e-9),
+          "dynamic: recorded path (simulate_path) and simulate_many summaries differ")
+    b = c.book
+    s0 = rec.summary[0]
+    debt_err = abs(b.debt.sum() - rec.final_debt.sum() - s0[KD.SUM_REPAID] - s0[KD.SUM_BAD]) / b.debt.sum()
+    seized = rec.steps_asset[0, :, 0, KD.ST_SEIZED].sum()
+    coll_err = abs(b.coll.sum() - rec.final_coll.sum() - seized) / b.coll.sum()
+    check(debt_err < 1e-9, f"dynamic: debt repaid + bad + left != before on path 0 (rel. err {debt_err:.3g})")
+    check(coll_err < 1e-9, f"dynamic: collateral seized + left != before on path 0 (rel. err {coll_err:.3g})")
+    return {"paths": k, "liquidations_path0": float(s0[KD.SUM_NLIQ]),
+            "debt_rel_err": float(debt_err), "collateral_rel_err": float(coll_err)}
+
+
+def check_dynamic_totals(res, debt0: float) -> dict:
+    from liqcascade.kernels import dynamic as KD
+
+    s = res.summary
+    check(bool(np.all(np.isfinite(s))), "dynamic: non-finite values in the per-path summary")
+    check(bool(np.all(np.isfinite(res.min_spot))) and bool(np.all(np.isfinite(res.final_spot))),
+          "dynamic: non-finite spot prices")
+    lost = s[:, KD.SUM_REPAID] + s[:, KD.SUM_BAD]
+    check(bool(np.all(lost <= debt0 * (1 + 1e-9))), "dynamic: repaid + bad debt exceeds the initial debt")
+    check(bool(np.all(s[:, KD.SUM_NLIQ] >= 0)) and bool(np.all(s[:, KD.SUM_BAD] >= 0)),
+          "dynamic: negative counts or bad debt")
+    check(float(s[:, KD.SUM_NLIQ].sum()) > 0, "dynamic: no liquidation happened on any path")
+    return {"paths_with_liquidations": int((s[:, KD.SUM_NLIQ] > 0).sum()),
+            "paths_with_bad_debt": int((s[:, KD.SUM_BAD] > 0).sum()),
+            "max_repaid_plus_bad_over_debt": float(lost.max() / debt0)}
+
+
+# --- memory child ------------------------------------------------------------------------------
+
+
+def memory_child(n: int, n_shocks: int, threads: int) -> dict:
+    """Run in a fresh interpreter: peak extra RSS of building the book and solving the curve."""
+    import numba
+
+    from liqcascade.engine.static import solve_static
+    from liqcascade.engine.warmup import warm
+
+    numba.set_num_threads(min(threads, numba.config.NUMBA_NUM_THREADS))
+    warm()
+    # start the thread pool and touch every code path of solve_static on a tiny book
+    tc, td, _ = make_book_arrays(2000)
+    solve_static(compile_bench(tc, td), shock_grid(8))
+    del tc, td
+    gc.collect()
+    base = proc_status()
+    coll, debt, gen = make_book_arrays(n)
+    c = compile_bench(coll, debt)
+    del coll, debt
+    gc.collect()
+    after_book = proc_status()
+    b = c.book
+    book_nbytes = b.nbytes()
+    book_all = sum(a.nbytes for a in (b.coll, b.debt, b.key, b.seg_ptr, b.seg_asset, b.seg_proto,
+                                     b.seg_debt_asset, b.ids, b.idle_coll, b.idle_debt))
+    # the wrapper's per-call temporaries alone (key × debt price, gathered per segment)
+    from liqcascade.engine import static as static_mod
+
+    ok = reset_hwm()
+    tmp = b.key * static_mod._pdebt(c)[static_mod._seg_of(b)]
+    del tmp
+    prep = proc_status()
+    ok = ok and reset_hwm()
+    shocks = shock_grid(n_shocks)
+    t = time.perf_counter()
+    solve_static(c, shocks)
+    elapsed = time.perf_counter() - t
+    end = proc_status()
+    return {
+        "n": b.n,
+        "generator": gen,
+        "hwm_reset": ok,
+        "rss_base": base["VmRSS"],
+        "rss_after_book": after_book["VmRSS"],
+        "hwm_build": after_book["VmHWM"],
+        "hwm_prep": prep["VmHWM"],
+        "hwm_solve": end["VmHWM"],
+        "rss_end": end["VmRSS"],
+        "solve_s": elapsed,
+        "book_nbytes": book_nbytes,
+        "book_all_arrays_nbytes": book_all,
+        "ru_maxrss": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024,
+    }
+
+
+def measure_memory(n: int, n_shocks: int, threads: int) -> dict:
+    cmd = [sys.executable, str(Path(__file__).resolve()), "--_memory-child", str(n), str(n_shocks), str(threads)]
+    # a fixed glibc mmap threshold: every large array is its own mapping and goes back to the OS
+    # when freed, so RSS reflects the arrays alive (glibc's dynamic threshold would otherwise keep
+    # freed temporaries of a few MB resident on the heap and inflate the figure)
+    env = dict(os.environ, MALLOC_MMAP_THRESHOLD_="131072", MALLOC_TRIM_THRESHOLD_="131072")
+    r = subprocess.run(cmd, capture_output=True, text=True, env=env)
+    if r.returncode != 0:
+        raise BenchError(f"memory subprocess failed (rc {r.returncode}):\n{r.stderr[-4000:]}")
+    m = json.loads(r.stdout.strip().splitlines()[-1])
+    n = m["n"]
+    m["book_bytes_per_pos"] = m["book_nbytes"] / n
+    m["book_all_arrays_bytes_per_pos"] = m["book_all_arrays_nbytes"] / n
+    m["book_resident_bytes_per_pos"] = (m["rss_after_book"] - m["rss_base"]) / n
+    # headline: peak resident memory while solving, above the process before the book existed
+    # (book arrays + solver scratch); construction temporaries are excluded when the HWM reset works
+    peak = m["hwm_solve"] if m["hwm_reset"] else max(m["hwm_solve"], m["hwm_build"])
+    m["peak_extra_bytes_per_pos"] = (peak - m["rss_base"]) / n
+    m["solver_scratch_bytes_per_pos"] = (m["hwm_solve"] - m["rss_after_book"]) / n if m["hwm_reset"] else None
+    m["build_peak_extra_bytes_per_pos"] = (m["hwm_build"] - m["rss_base"]) / n
+    m["key_prep_peak_bytes_per_pos"] = (m["hwm_prep"] - m["rss_after_book"]) / n if m["hwm_reset"] else None
+    return m
+
+
+# --- main --------------------------------------------------------------------------------------
+
+
+def machine_info(threads: int) -> dict:
+    import numba
+
+    try:
+        cpu = next((ln.split(":", 1)[1].strip() for ln in open("/proc/cpuinfo") if ln.startswith("model name")), "")
+    except OSError:
+        cpu = platform.processor()
+    return {
+        "date": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+        "hostname": platform.node(),
+        "platform": platform.platform(),
+        "python": platform.python_version(),
+        "cpu_model": cpu,
+        "cpu_count": os.cpu_count(),
+        "cpu_affinity": len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None,
+        "numpy": np.__version__,
+        "numba": numba.__version__,
+        "numba_max_threads": numba.config.NUMBA_NUM_THREADS,
+        "numba_threading_layer": None,
+        "threads_used": threads,
+    }
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--quick", action="store_true", help="10x smaller sizes (smoke test)")
+    ap.add_argument("--out", type=Path, default=HERE / "results.json")
+    ap.add_argument("--threads", type=int, default=2, help="numba threads for the timed runs (default 2)")
+    ap.add_argument("--no-memory", action="store_true", help="skip the memory subprocess")
+    ap.add_argument("--_memory-child", nargs=3, type=int, help=argparse.SUPPRESS)
+    args = ap.parse_args(argv)
+    if args._memory_child:
+        print(json.dumps(memory_child(*args._memory_child)))
+        return 0
+    try:
+        return run(args)
+    except BenchError as e:
+        print(f"\nBENCHMARK ABORTED — correctness check failed: {e}", file=sys.stderr)
+        return 1
+
+
+def run(args) -> int:
+    import numba
+    from rich.console import Console
+    from rich.table import Table
+
+    from liqcascade.engine.dynamic import run_dynamic
+    from liqcascade.engine.static import solve_static
+    from liqcascade.engine.warmup import warm
+    from liqcascade.kernels import dynamic as KD
+
+    con = Console() if sys.stdout.isatty() else Console(width=132)
+    sizes = QUICK if args.quick else FULL
+    threads = min(args.threads, numba.config.NUMBA_NUM_THREADS)
+    numba.set_num_threads(threads)
+    info = machine_info(threads)
+    results: dict = {"mode": "quick" if args.quick else "full", "sizes": sizes, "machine": info,
+                     "setup": {"eth_price": ETH_PRICE, "lt": LT, "bonus": BONUS, "protocol_fee": PFEE,
+                               "pool_reserve_frac_of_collateral": POOL_FRAC, "book_depth_frac": BOOK_DEPTH,
+                               "gbm_sigma": GBM_SIGMA, "dt_seconds": DT_SECONDS, "crash": CRASH,
+                               "crash_start_frac": CRASH_START, "crash_over_frac": CRASH_OVER,
+                               "crash_recovery": CRASH_RECOVERY, "seed": SEED}}
+    con.rule(f"liqcascade benchmark ({results['mode']}) — {threads} numba threads, "
+             f"{info['cpu_count']} CPUs, numpy {info['numpy']}, numba {info['numba']}")
+
+    # 0. warm the numba cache (compile time excluded from every timing)
+    t = time.perf_counter()
+    warm()
+    results["warmup_s"] = time.perf_counter() - t
+    try:
+        info["numba_threading_layer"] = numba.threading_layer()
+    except ValueError:
+        pass
+    con.print(f"warm-up (compile or load cache): {results['warmup_s']:.2f} s")
+    info["loadavg_start"] = os.getloadavg()
+    if info["loadavg_start"][0] > 0.5:
+        con.print(f"[yellow]note: load average {info['loadavg_start'][0]:.2f} before the run — other processes "
+                  "share the CPUs; compare the reported CPU utilisation with the thread count[/]")
+
+    # 1. books
+    N = sizes["static_n"]
+    t = time.perf_counter()
+    coll, debt, gen = make_book_arrays(N)
+    results["book_generator"] = gen
+    results["book_generate_s"] = time.perf_counter() - t
+    t = time.perf_counter()
+    c_static = compile_bench(coll, debt)
+    results["book_build_s"] = time.perf_counter() - t
+    con.print(f"book: {c_static.book.n:,} positions from {gen} "
+              f"(generate {results['book_generate_s']:.2f} s, sort/build {results['book_build_s']:.2f} s)")
+
+    # 2. correctness first
+    con.print("checking correctness ...")
+    t = time.perf_counter()
+    checks = {"parity": check_parity(coll, debt, 2000, np.array([0.0, 0.05, 0.15, 0.3, 0.45]))}
+    checks["conservation"] = check_conservation(c_static, 0.25)
+    Nd = sizes["dyn_n"]
+    c_dyn = compile_bench(coll[:Nd], debt[:Nd], sizes["dyn_steps"], sizes["dyn_paths"])
+    t_p = time.perf_counter()
+    dpaths = make_dyn_paths(c_dyn, sizes["dyn_steps"], sizes["dyn_paths"])
+    results["dyn_paths_generate_s"] = time.perf_counter() - t_p
+    checks["dynamic_consistency"] = check_dynamic_consistency(c_dyn, dpaths)
+    results["checks"] = checks
+    for w in checks["parity"]["warnings"]:
+        con.print(f"[red]warning (not fatal, rational mode is not timed):[/] {w}")
+    con.print(f"  parity vs brute-force twin on {checks['parity']['positions']} positions "
+              f"({len(checks['parity']['cases'])} cases), conservation at shock 0.25 "
+              f"({checks['conservation']['liquidations']:,} liquidations), dynamic consistency: ok "
+              f"[{time.perf_counter() - t:.1f} s]")
+    del coll, debt
+
+    # 3. np.sort reference
+    ref = np.random.default_rng(1).random(N)
+    sort_med, sort_all, _ = median_time(lambda: np.sort(ref), SORT_REPEATS)
+    del ref
+    results["np_sort"] = {"n": N, "median_s": sort_med, "times_s": sort_all}
+
+    # 4. static curve
+    shocks = shock_grid(sizes["static_shocks"])
+    static_rep = 3
+    st_cpu: list = []
+    st_med, st_all, curve = median_time(lambda: solve_static(c_static, shocks), static_rep, budget_s=150.0, cpu=st_cpu)
+    pts = curve.points
+    n_liq = np.array([p.liquidations for p in pts])
+    rounds = np.array([p.rounds for p in pts])
+    check(all(p.converged for p in pts), "static: some shocks did not converge")
+    check(all(np.isfinite(p.final_price) and p.bad_debt >= 0 for p in pts), "static: non-finite curve")
+    results["static"] = {
+        "positions": c_static.book.n, "shocks": int(shocks.size), "median_s": st_med, "times_s": st_all,
+        "cpu_s": st_cpu, "cpu_utilisation": float(np.median(np.array(st_cpu) / np.array(st_all))),
+        "ratio_to_sort": st_med / sort_med,
+        "liquidation_events_total": int(n_liq.sum()), "rounds_total": int(rounds.sum()),
+        "rounds_max": int(rounds.max()), "liquidations_max": int(n_liq.max()),
+        "ns_per_liquidation_event": st_med * threads / max(1, n_liq.sum()) * 1e9,
+        "critical_shock": curve.critical_shock,
+        "final_price_at": {f"{s:.2f}": float(pts[int(np.argmin(np.abs(shocks - s)))].final_price)
+                           for s in (0.1, 0.2, 0.3, 0.4, 0.5)},
+    }
+    con.print(f"static curve: median {st_med:.3f} s over {len(st_all)} run(s) "
+              f"({n_liq.sum():,} liquidation events, {rounds.sum():,} rounds)")
+
+    # 4b. where the static time goes: call the kernel with exactly the arguments solve_static
+    # passes (captured once, so this keeps working when the kernel signature changes)
+    from liqcascade.engine import static as static_mod
+
+    b = c_static.book
+    kernels = {"per-position": (static_mod.K, "solve_curve"), "aggregated": (static_mod.KA, "solve_curve_agg")}
+    engine_used = static_mod.choose_engine(c_static, "mechanical")[0]
+    mod_k, name_k = kernels[engine_used]
+    kernel_fn = getattr(mod_k, name_k)
+    captured = {}
+
+    def spy(*a):
+        captured["args"] = a
+        return kernel_fn(*a)
+
+    setattr(mod_k, name_k, spy)
+    try:
+        t = time.perf_counter()
+        solve_static(c_static, shocks[:1])
+        prep_and_one = time.perf_counter() - t
+    finally:
+        setattr(mod_k, name_k, kernel_fn)
+    # the aggregated kernel takes a shock order last (interleaved across threads)
+    kargs = captured["args"][1:-1] if engine_used == "aggregated" else captured["args"][1:]
+    t = time.perf_counter()
+    _ = b.key * static_mod._pdebt(c_static)[static_mod._seg_of(b)]
+    prep = time.perf_counter() - t
+    del _
+
+    def kernel(sh):
+        if engine_used == "aggregated":
+            return kernel_fn(sh, *kargs, static_mod.KA.interleaved_order(sh.shape[0], numba.get_num_threads()))
+        return kernel_fn(sh, *kargs)
+
+    # thread scaling on a subgrid (every 10th shock of the grid, same range) to keep the run short
+    # (contiguous copies: a strided view would make numba compile a new specialisation)
+    sub = np.ascontiguousarray(shocks[::10]) if shocks.size >= 20 else shocks
+    scaling, cpu = {}, {}
+    for th in sorted({1, threads}):
+        numba.set_num_threads(th)
+        scaling[str(th)], _, _ = median_time(lambda: kernel(sub), 2)
+    # prange splits the shocks into equal contiguous blocks, one per thread: time each block
+    # alone on one thread to see the imbalance (deep shocks cost more than shallow ones)
+    numba.set_num_threads(1)
+    blocks = [np.ascontiguousarray(x) for x in np.array_split(sub, threads)]
+    block_1t = [median_time(lambda bl=bl: kernel(bl), 1)[0] for bl in blocks]
+    # cost of one deep shock on one thread, in CPU time (robust to other load on the machine)
+    t0 = time.thread_time()
+    one = kernel(shocks[-1:])
+    cpu["deep_shock_cpu_s"] = time.thread_time() - t0
+    numba.set_num_threads(threads)
+    chunk = None
+    if hasattr(numba, "set_parallel_chunksize") and threads > 1:
+        old = numba.set_parallel_chunksize(1)
+        chunk, _, _ = median_time(lambda: kernel(sub), 2)
+        numba.set_parallel_chunksize(old)
+    del one
+    n_deep = int(n_liq[-1])
+    results["static_profile"] = {
+        "engine": engine_used,
+        "wrapper_key_prep_s": prep,
+        "solve_static_one_shock_s": prep_and_one,
+        "subgrid_shocks": int(sub.size),
+        "kernel_subgrid_s_by_threads": scaling,
+        "thread_speedup": scaling["1"] / scaling[str(threads)] if str(threads) in scaling else 1.0,
+        "kernel_subgrid_block_s_1thread": block_1t,
+        "kernel_subgrid_chunksize1_s": chunk,
+        "deep_shock": float(shocks[-1]),
+        "deep_shock_cpu_s": cpu["deep_shock_cpu_s"],
+        "deep_shock_liquidations": n_deep,
+        "deep_shock_ns_per_liquidation": cpu["deep_shock_cpu_s"] / max(1, n_deep) * 1e9,
+    }
+
+    # 5. dynamic
+    steps, P = sizes["dyn_steps"], sizes["dyn_paths"]
+    dyn_rep = 2
+    d_cpu: list = []
+    d_med, d_all, res = median_time(lambda: run_dynamic(c_dyn, paths=dpaths, record_paths=0), dyn_rep, cpu=d_cpu)
+    totals_check = check_dynamic_totals(res, float(c_dyn.book.debt.sum()))
+    s = res.summary
+    pos_steps = c_dyn.book.n * steps * P
+    # fixed per-step cost (venues, arbitrage, oracle) with a one-position book
+    c_tiny = compile_bench(c_dyn.book.coll[-1:], c_dyn.book.debt[-1:], steps, P)
+    c_tiny.vs0[:], c_tiny.vdk[:], c_tiny.vdq[:] = c_dyn.vs0, c_dyn.vdk, c_dyn.vdq
+    t_fixed, _, _ = median_time(lambda: run_dynamic(c_tiny, paths=dpaths, record_paths=0), 1)
+    numba.set_num_threads(1)
+    d1, _, _ = median_time(lambda: run_dynamic(c_dyn, paths=dpaths, record_paths=0), 1)
+    numba.set_num_threads(threads)
+    results["dynamic"] = {
+        "positions": c_dyn.book.n, "steps": steps, "paths": P, "median_s": d_med, "times_s": d_all,
+        "cpu_s": d_cpu, "cpu_utilisation": float(np.median(np.array(d_cpu) / np.array(d_all))),
+        "position_steps_per_s": pos_steps / d_med,
+        "paths_generate_s": results["dyn_paths_generate_s"],
+        "liquidations_mean_per_path": float(s[:, KD.SUM_NLIQ].mean()),
+        "liquidations_total": float(s[:, KD.SUM_NLIQ].sum()),
+        "skipped_total": float(s[:, KD.SUM_SKIPPED].sum()),
+        "bad_debt_mean": float(s[:, KD.SUM_BAD].mean()),
+        "repaid_mean": float(s[:, KD.SUM_REPAID].mean()),
+        "max_drawdown": float(np.max(1 - res.min_spot[:, 0] / c_dyn.p0[0])),
+        "initial_debt": float(c_dyn.book.debt.sum()),
+        "checks": totals_check,
+        "fixed_cost_one_position_s": t_fixed,
+        "one_thread_s": d1,
+        "thread_speedup": d1 / d_med,
+    }
+
+    # 6. memory (fresh subprocess so the number is not polluted by this process' history)
+    if not args.no_memory:
+        con.print("measuring memory in a subprocess ...")
+        results["memory"] = measure_memory(N, sizes["static_shocks"], threads)
+
+    info["loadavg_end"] = os.getloadavg()
+
+    # 7. report
+    tab = Table(title=f"liqcascade benchmark ({results['mode']})", show_lines=False)
+    for col in ("metric", "measured", "target", "ratio", "ok?"):
+        tab.add_column(col, justify="left" if col == "metric" else "right")
+
+    def row(metric, measured, target, ratio, ok):
+        okstr = "" if ok is None else ("[green]yes[/]" if ok else "[red]no[/]")
+        tab.add_row(metric, measured, target, "" if ratio is None else f"{ratio:.2f}", okstr)
+
+    st = results["static"]
+    row(f"np.sort {N:,} float64 (median of {SORT_REPEATS})", f"{sort_med * 1e3:.1f} ms", "", None, None)
+    row(f"static curve {st['positions']:,} pos × {st['shocks']:,} shocks", f"{st_med:.3f} s",
+        f"≤ 10 × sort = {10 * sort_med:.3f} s", st_med / sort_med / 10, st_med <= 10 * sort_med)
+    row("  static / np.sort", f"{st['ratio_to_sort']:.1f} ×", "≤ 10 ×", st["ratio_to_sort"] / 10,
+        st["ratio_to_sort"] <= 10)
+    sp = results["static_profile"]
+    sub_n = sp["subgrid_shocks"]
+    row(f"  solve_curve, {sub_n} shocks, 1 thread", f"{sp['kernel_subgrid_s_by_threads']['1']:.3f} s", "", None, None)
+    if threads > 1:
+        row(f"  solve_curve, {sub_n} shocks, {threads} threads", f"{sp['kernel_subgrid_s_by_threads'][str(threads)]:.3f} s",
+            f"speed-up {sp['thread_speedup']:.2f} ×", None, None)
+        row("  per-thread blocks alone (1 thread)", " / ".join(f"{x:.2f}" for x in sp["kernel_subgrid_block_s_1thread"]) + " s",
+            "", None, None)
+        if sp["kernel_subgrid_chunksize1_s"] is not None:
+            row(f"  same, numba chunksize 1 ({threads} threads)", f"{sp['kernel_subgrid_chunksize1_s']:.3f} s", "", None, None)
+    row(f"  shock {sp['deep_shock']:.2f}: CPU per liquidation", f"{sp['deep_shock_ns_per_liquidation']:.0f} ns",
+        f"{sp['deep_shock_liquidations']:,} events", None, None)
+    row("  liquidation events (all shocks)", f"{st['liquidation_events_total']:,}", "", None, None)
+    dy = results["dynamic"]
+    row(f"dynamic {dy['positions']:,} pos × {steps:,} steps × {P} paths", f"{d_med:.3f} s",
+        f"< 10 s ({threads} threads)" if not args.quick else "< 10 s (full size)",
+        d_med / 10 if not args.quick else None, d_med < 10 if not args.quick else None)
+    row("  position-steps / s", f"{dy['position_steps_per_s']:.3g}", "", None, None)
+    row("  liquidations / path (mean)", f"{dy['liquidations_mean_per_path']:,.0f}", "", None, None)
+    row("  fixed cost (1-position book)", f"{t_fixed:.3f} s", "", None, None)
+    row("  1 thread", f"{d1:.3f} s", f"speed-up {dy['thread_speedup']:.2f} ×", None, None)
+    if "memory" in results:
+        m = results["memory"]
+        row("memory: peak extra RSS / position (static)", f"{m['peak_extra_bytes_per_pos']:.1f} B", "≤ 64 B",
+            m["peak_extra_bytes_per_pos"] / 64, m["peak_extra_bytes_per_pos"] <= 64)
+        row("  book resident / position", f"{m['book_resident_bytes_per_pos']:.1f} B", "", None, None)
+        row("  Book.nbytes() / position", f"{m['book_bytes_per_pos']:.1f} B", "", None, None)
+        row("  all book arrays (incl. ids) / position", f"{m['book_all_arrays_bytes_per_pos']:.1f} B", "", None, None)
+        if m["solver_scratch_bytes_per_pos"] is not None:
+            row("  solver peak scratch / position", f"{m['solver_scratch_bytes_per_pos']:.1f} B", "", None, None)
+        if m["key_prep_peak_bytes_per_pos"] is not None:
+            row("    of which solve_static key prep", f"{m['key_prep_peak_bytes_per_pos']:.1f} B", "", None, None)
+        row("  static curve time in that subprocess", f"{m['solve_s']:.3f} s", "", None, None)
+        row("  book build peak extra / position", f"{m['build_peak_extra_bytes_per_pos']:.1f} B", "", None, None)
+    con.print(tab)
+
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(results, indent=2, default=float) + "\n")
+    con.print(f"results written to {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
