@@ -176,6 +176,10 @@ def solve_static(c: Compiled, shocks, mode: str = "mechanical", asset: str | Non
         "no oracle lag, no recovery",
         "liquidated_collateral, repaid_debt and bad_debt are quote values at the liquidation prices",
     ]
+    if c.units:
+        notes.append("the static curve covers Aave-rule protocols only; protocol units ("
+                     + ", ".join(f"{c.protocols[u.proto_id]} [{u.kind}]" for u in c.units)
+                     + ") take part in `run` but not here")
     if not all(p.converged for p in points):
         notes.append("some shocks hit simulation.max_rounds before reaching a fixed point")
     return CurveResult(asset=name, p0=p0, points=points, critical_shock=crit, critical_jump=jump,
