@@ -104,6 +104,8 @@ LEGEND = ("VaR95 = 95th percentile of bad debt per path; ES95 = mean bad debt of
 
 
 def table_footer(con, points: list[dict], param_paths: list[str]) -> None:
+    from rich.markup import escape
+
     con.print(f"[dim]{LEGEND}[/dim]")
     labels = param_labels(param_paths)
     if any(lab != p for lab, p in zip(labels, param_paths)):
@@ -111,7 +113,7 @@ def table_footer(con, points: list[dict], param_paths: list[str]) -> None:
     for pt in points:
         if pt["status"] != "ok":
             con.print(f"[red]invalid point {pt['index']}[/red] ({', '.join(f'{k}={v:g}' for k, v in pt['params'].items())}): "
-                      f"{pt['reason']} — skipped")
+                      f"{escape(str(pt['reason']))} — skipped")
 
 
 def _progress_ctx(enabled: bool):
@@ -294,7 +296,9 @@ def register(app: typer.Typer) -> None:
             con.print(f"wall {run['wall_s']:.1f} s (last attempt), compute {run['compute_s'] or 0:.1f} s over chunks, "
                       f"executor {run['executor']}" + (f" × {run['workers']}" if run["workers"] else ""))
         if run.get("error"):
-            con.print(f"[red]error: {run['error']}[/red]")
+            from rich.markup import escape
+
+            con.print(f"[red]error: {escape(str(run['error']))}[/red]")
         con.print(points_table(f"metrics — run {run['run_id']}", rep["points"], [s["path"] for s in specs]))
         table_footer(con, rep["points"], [s["path"] for s in specs])
         if plot is not None:

@@ -1,0 +1,193 @@
+"""Where chunks run: in the coordinating process, a local process pool, or a Dask cluster.
+
+Every executor is a context manager with ``imap_unordered(fn, tasks)``, yielding results as
+chunks finish (at most ``window`` tasks in flight, so a huge sweep does not queue everything at
+once and an interrupt cancels little). Dask is imported only by :class:`DaskExecutor`.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterable, Iterator
+
+
+def default_workers() -> int:
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # pragma: no cover - not Linux
+        return max(1, os.cpu_count() or 1)
+
+
+class InProcessExecutor:
+    """Run chunks one after another in this process (numba may still use several threads)."""
+
+    name = "in-process"
+    workers = 0
+    numba_threads = 0
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False
+
+    def imap_unordered(self, fn: Callable, tasks: Iterable) -> Iterator:
+        for t in tasks:
+            yield fn(t)
+
+
+def _init_worker(cache_dir: str | None) -> None:
+    """Point the worker at the coordinator's numba cache before any kernel is imported."""
+    if cache_dir:
+        os.environ.setdefault("NUMBA_CACHE_DIR", cache_dir)
+
+
+class ProcessPoolExecutor:
+    """A local pool of ``workers`` processes started with ``spawn`` (or ``forkserver``) — never
+    ``fork``: numba's threading layer does not survive a fork reliably."""
+
+    def __init__(self, workers: int, start_method: str = "spawn", numba_threads: int = 1,
+                 cache_dir: str | None = None):
+        if workers < 1:
+            raise ValueError("workers must be >= 1")
+        if start_method not in ("spawn", "forkserver"):
+            raise ValueError("start_method must be 'spawn' or 'forkserver'")
+        self.workers = workers
+        self.start_method = start_method
+        self.numba_threads = numba_threads
+        self.cache_dir = cache_dir
+        self.name = f"process-pool ({start_method})"
+        self._pool = None
+
+    def __enter__(self):
+        import concurrent.futures as cf
+        import multiprocessing as mp
+
+        ctx = mp.get_context(self.start_method)
+        self._pool = cf.ProcessPoolExecutor(max_workers=self.workers, mp_context=ctx,
+                                            initializer=_init_worker, initargs=(self.cache_dir,))
+        return self
+
+    def __exit__(self, typ, exc, tb):
+        if self._pool is not None:
+            self._pool.shutdown(wait=exc is None, cancel_futures=True)
+            self._pool = None
+        return False
+
+    def imap_unordered(self, fn: Callable, tasks: Iterable) -> Iterator:
+        import concurrent.futures as cf
+
+        it = iter(tasks)
+        window = 2 * self.workers + 2
+        pending = set()
+        for t in it:
+            pending.add(self._pool.submit(fn, t))
+            if len(pending) >= window:
+                break
+        while pending:
+            done, pending = cf.wait(pending, return_when=cf.FIRST_COMPLETED)
+            for f in done:
+                yield f.result()
+                nxt = next(it, None)
+                if nxt is not None:
+                    pending.add(self._pool.submit(fn, nxt))
+
+
+class DaskExecutor:
+    """Dask distributed: ``local=True`` starts a ``LocalCluster`` of ``workers`` processes with
+    one thread each; otherwise connects to the scheduler at ``address`` (``tcp://HOST:PORT``).
+
+    Workers must see the store folder and the scenario's files at the same paths (a shared
+    file system) and have liqcascade installed."""
+
+    def __init__(self, workers: int | None = None, address: str | None = None, numba_threads: int = 1):
+        if address is None and not workers:
+            raise ValueError("a local Dask cluster needs workers >= 1")
+        self.workers = workers or 0
+        self.address = address
+        self.numba_threads = numba_threads
+        self.name = f"dask ({address})" if address else "dask (LocalCluster)"
+        self._cluster = None
+        self._client = None
+
+    def __enter__(self):
+        import logging
+
+        from ..errors import InputError
+
+        try:
+            from dask.distributed import Client, LocalCluster
+        except ImportError:
+            raise InputError(None, "--dask/--scheduler",
+                             "Dask is not installed (pip install 'liqcascade[mc]' or dask distributed)") from None
+        if self.address is None:
+            self._cluster = LocalCluster(n_workers=self.workers, threads_per_worker=1, processes=True,
+                                         dashboard_address=":0", silence_logs=logging.ERROR)
+            self._client = Client(self._cluster)
+        else:
+            try:
+                self._client = Client(self.address, timeout="20s")
+            except (OSError, TimeoutError) as exc:
+                raise InputError(None, "--scheduler", f"cannot connect to {self.address}: {exc}") from None
+            self.workers = len(self._client.scheduler_info().get("workers", {}))
+        return self
+
+    def __exit__(self, typ, exc, tb):
+        try:
+            if self._client is not None:
+                self._client.close()
+            if self._cluster is not None:
+                self._cluster.close()
+        finally:
+            self._client = self._cluster = None
+        return False
+
+    def imap_unordered(self, fn: Callable, tasks: Iterable) -> Iterator:
+        from dask.distributed import as_completed
+
+        it = iter(tasks)
+        window = 2 * max(self.workers, 1) + 2
+
+        def submit(t):
+            key = f"liqcascade-chunk-{t.run_id}-{t.point_id}-{t.index}"
+            return self._client.submit(fn, t, pure=False, key=key)
+
+        first = []
+        for t in it:
+            first.append(submit(t))
+            if len(first) >= window:
+                break
+        ac = as_completed(first)
+        for f in ac:
+            res = f.result()
+            f.release()
+            nxt = next(it, None)
+            if nxt is not None:
+                ac.add(submit(nxt))
+            yield res
+
+
+def make_executor(workers: int | None = None, dask: str | None = None, scheduler: str | None = None,
+                  start_method: str = "spawn"):
+    """``workers=0`` → in-process; ``dask="local"`` → LocalCluster of ``workers``;
+    ``scheduler=ADDR`` → existing Dask cluster; otherwise a process pool (default size: the
+    number of usable CPUs)."""
+    from ..errors import InputError
+
+    if dask is not None and scheduler is not None:
+        raise InputError(None, "--dask/--scheduler", "give one of --dask local or --scheduler ADDR")
+    if dask is not None:
+        if dask != "local":
+            raise InputError(None, "--dask", f"only 'local' is supported (got {dask!r}); use --scheduler ADDR for a cluster")
+        return DaskExecutor(workers=workers or default_workers())
+    if scheduler is not None:
+        if "://" not in scheduler and ":" not in scheduler:
+            raise InputError(None, "--scheduler", f"expected tcp://HOST:PORT, got {scheduler!r}")
+        return DaskExecutor(address=scheduler)
+    if workers is None:
+        workers = default_workers()
+    if workers < 0:
+        raise InputError(None, "--workers", "must be >= 0 (0 = run in this process)")
+    if workers == 0:
+        return InProcessExecutor()
+    return ProcessPoolExecutor(workers, start_method=start_method)
