@@ -106,6 +106,18 @@ def _prefix(x: np.ndarray) -> np.ndarray:
     return out
 
 
+def _static_book_arrays(c: Compiled):
+    """(key in quote units, prefix sums of collateral and debt), computed once per book."""
+    b = c.book
+    cache = c.__dict__.setdefault("_static_cache", {})
+    tag = (id(b), c.p0.tobytes())
+    if cache.get("book") is not b or cache.get("tag") != tag:
+        pd = _pdebt(c)
+        key = b.key * pd[_seg_of(b)] if b.n else b.key
+        cache.update(book=b, tag=tag, key=key, csum=_prefix(b.coll), dsum=_prefix(b.debt))
+    return cache["key"], cache["csum"], cache["dsum"]
+
+
 def _pdebt(c: Compiled) -> np.ndarray:
     return c.p0[c.book.seg_debt_asset].astype(np.float64)
 
@@ -121,12 +133,12 @@ def solve_static(c: Compiled, shocks, mode: str = "mechanical", asset: str | Non
     b = c.book
     vs, vdk, vdq, mask = static_arrays(c)
     pd = _pdebt(c)
-    key = b.key * pd[_seg_of(b)] if b.n else b.key
+    key, csum, dsum = _static_book_arrays(c)
     mcode = K.MODE_RATIONAL if mode == "rational" else K.MODE_MECHANICAL
     engine, why = choose_engine(c, mode)
     if engine == "aggregated":
         solver = KA.solve_curve_agg
-        args = (b.coll, b.debt, key, _prefix(b.coll), _prefix(b.debt), b.seg_ptr, b.seg_asset, b.seg_proto,
+        args = (b.coll, b.debt, key, csum, dsum, b.seg_ptr, b.seg_asset, b.seg_proto,
                 pd, b.seg_bin, c.lt_pa, c.bonus_pa, c.pfee_pa, c.rules, vs, vdk, vdq, c.p0.copy(), mask,
                 int(c.scenario.simulation.max_rounds), *b.multi_args())
         import numba
@@ -217,7 +229,7 @@ def final_state(c: Compiled, shock: float, mode: str = "mechanical", engine: str
     engine = engine or choose_engine(c, mode)[0]
     vs, vdk, vdq, mask = static_arrays(c)
     pd = _pdebt(c)
-    key = b.key * pd[_seg_of(b)] if b.n else b.key
+    key, csum, dsum = _static_book_arrays(c)
     oc = b.coll.copy()
     od = b.debt.copy()
     price = np.empty(c.n_assets)
@@ -226,7 +238,7 @@ def final_state(c: Compiled, shock: float, mode: str = "mechanical", engine: str
     omd = b.m_debt.copy()
     if engine == "aggregated":
         r = KA.solve_shock_agg(
-            float(shock), b.coll, b.debt, key, _prefix(b.coll), _prefix(b.debt), b.seg_ptr, b.seg_asset,
+            float(shock), b.coll, b.debt, key, csum, dsum, b.seg_ptr, b.seg_asset,
             b.seg_proto, pd, b.seg_bin, c.lt_pa, c.bonus_pa, c.pfee_pa, c.rules, vs, vdk, vdq, c.p0.copy(), mask,
             int(c.scenario.simulation.max_rounds), oc, od, price, units, *b.multi_args(), omc, omd,
         )
