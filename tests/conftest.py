@@ -91,6 +91,11 @@ def unsort(c, sorted_values):
     return out
 
 
+# bound at import time: another folder's conftest.py may later take the name "conftest" in
+# sys.modules (tests/montecarlo has one)
+_THIS_MODULE = sys.modules[__name__]
+
+
 @pytest.fixture(scope="session")
 def kit():
-    return sys.modules[__name__]
+    return _THIS_MODULE
