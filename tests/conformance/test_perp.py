@@ -471,12 +471,18 @@ def _close(a, b, rtol=1e-7):
     same = (a == b) | (np.isnan(a) & np.isnan(b))
     with np.errstate(invalid="ignore"):
         err = np.where(same, 0.0, np.abs(a - b))
-    return bool(np.all(err <= rtol * (1.0 + np.abs(a))))
+        tol = rtol * (1.0 + np.abs(np.where(same, 0.0, a)))  # NaN in both: equal, not NaN-tolerant
+    return bool(np.all(err <= tol))
 
 
 @settings(deadline=None, max_examples=40, suppress_health_check=[HealthCheck.too_slow])
 @given(scenarios())
 def test_kernel_matches_the_twin(sc):
+    _kernel_matches_the_twin(sc)
+
+
+def _kernel_matches_the_twin(sc):
+    """Runs the scenario with the kernel and the twin: both conserve and agree."""
     cfg, pos, path, depth, dt, u, m_count = sc
     sides, sizes, entries, lev, accts, mkts = (list(c) for c in zip(*pos))
     margins = [s * e * f for s, e, f in zip(sizes, entries, lev)]
@@ -498,3 +504,66 @@ def test_kernel_matches_the_twin(sc):
     assert _close(ok["acc"], ot["acc"])
     for key in ok["events"]:
         assert _close(ok["events"][key], ot["events"][key]), key
+    assert not np.isnan(ok["events"]["exec"]).any()  # the unit sets every ev_exec
+    for pack, _, vs in results:
+        d = PP.pack_dict(pack)
+        for name in ("margin", "size", "mkt", "hold"):
+            assert np.all(np.isfinite(d[name])), name
+        assert np.all(np.isfinite(vs))
+    return results
+
+
+def test_regression_vault_unwind_into_a_thin_book_stays_finite():
+    """Hypothesis case: the vault takes a 2.2M short (E < ⅔ MM), then buys half of it back into
+    a thin book each step. The exact ask-curve cost grows like ρ·e^(amount·mid/ρ): uncapped, the
+    second unwind cost > 1.8e308 → inf quote → NaN holders' cash. A buy order now fills at most
+    up to 4× the mid (``BOOK_BUY_K_MAX``), the rest of the unwind waits."""
+    cfg = PRESETS["binance_btcusdt_2021"].model_copy(update={
+        "insurance_fund": None, "backstop": True, "adl_ranking": "hyperliquid",
+        "adl_price": "bankruptcy", "mark_price": "index", "unwind_fund": 0.0,
+        "unwind_backstop": 0.5, "fund_position_cap": None, "liquidation_fee": 0.0})
+    assert cfg.slicing == "full" and cfg.order_limit == "bankruptcy" and cfg.backstop_capital == 0
+    sc = (cfg, [(1, 1.0, 90.0, 0.25, -1, 0), (-1, 22122.0, 99.0, 0.015625, -1, 0)],
+          [100.0, 100.0, 100.0, 100.0], SHALLOW, 1.0, [0.0], 1)
+    for pack, out, vs in _kernel_matches_the_twin(sc):
+        d = PP.pack_dict(pack)
+        np.testing.assert_allclose(out["mids"][:, 0], [100.0, 100.0, 400.0, 1_600.0], rtol=1e-12)
+        assert -22_122.0 < d["mkt"][0, K.M_BS_POS] < -0.8 * 22_122.0  # the vault still holds most
+        assert np.isfinite(PP.totals(pack)["cash_total"])
+
+
+def test_regression_write_off_event_carries_the_mark():
+    """Hypothesis case: market orders close both isolated longs with a negative margin left;
+    the write-off event (nothing closed) has ``ev_exec`` = the mark, not NaN (which the engine
+    would overwrite with another unit's sale price)."""
+    cfg = PRESETS["hyperliquid"].model_copy(update={
+        "insurance_fund": None, "backstop": False, "adl_ranking": "hyperliquid",
+        "adl_price": "bankruptcy", "mark_price": "index", "unwind_fund": 0.0,
+        "unwind_backstop": 0.0, "fund_position_cap": None, "liquidation_fee": 0.0})
+    sc = (cfg, [(1, 13.0, 90.0, 0.005859375, -1, 0), (1, 12.0, 90.0, 0.005859375, -1, 0)],
+          [100.0, 100.0, 90.234375], SHALLOW, 1.0, [0.0], 1)
+    for pack, out, vs in _kernel_matches_the_twin(sc):
+        ev = out["events"]
+        assert list(ev["seized"]) == [13.0, 12.0, 0.0] and ev["bad"][2] > 0
+        assert ev["exec"][2] == ev["price"][2] == 90.234375
+        assert PP.totals(pack)["socialized"] == pytest.approx(ev["bad"][2], rel=1e-12)
+
+
+@pytest.mark.parametrize("twin", [False, True])
+def test_market_buy_on_a_thin_book_fills_at_most_up_to_four_times_the_mid(twin):
+    """A short closed by a market order (no limit) lifts the book at most to 4× its mid; the
+    unfilled rest (E < 0 by then) goes to the fund at the bankruptcy price."""
+    cfg = config(tiers=[Tier(lower_bound=0.0, mmr=0.01)], order_limit="none", insurance_fund=1e9)
+    pack = PP.build_pack(cfg, [-1], [30_000.0], [100.0], [15_000.0])  # E = 15k < MM = 30k
+    vs, vdk, vdq = books(100.0, depth=SHALLOW)
+    cap = K._book_buy_asset(100.0, vdk[0], vdq[0], 3, K.BOOK_BUY_K_MAX)
+    assert 0 < cap < 30_000.0
+    run = Stepper(pack, vs, vdk, vdq, step=KP.perp_step_py if twin else K.perp_step)
+    ev = run(1, 100.0)
+    d = PP.pack_dict(pack)
+    assert vs[0, MID] == pytest.approx(400.0, rel=1e-12)
+    assert ev[0]["seized"] == pytest.approx(cap, rel=1e-9)
+    assert np.isfinite(ev[0]["exec"]) and 100.0 < ev[0]["exec"] < 400.0
+    assert ev[1]["seized"] == pytest.approx(30_000.0 - cap, rel=1e-9)  # the fund takes the rest
+    assert d["mkt"][0, K.M_FUND_POS] == pytest.approx(-(30_000.0 - cap), rel=1e-9)
+    assert d["size"][0] == 0.0 and d["margin"][0] == 0.0

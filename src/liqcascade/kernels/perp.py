@@ -87,7 +87,12 @@ Simplifications (also in ``docs/protocols/perp.md``)
   takes ADL's rounding residual and, with ``ADL_AT_PREV_MARK``, the loss beyond the previous
   mark.
 * A constant-product "book" venue is accepted, but a buy takes at most half its asset reserve
-  per order (the rest counts as unfilled).
+  per order (the rest counts as unfilled). A depth-curve book fills one buy order at most up
+  to ``(1 + BOOK_BUY_K_MAX) × mid`` (4×, the price move of the pool's half-reserve cap; the
+  rest counts as unfilled): the asks absorb only ``ρ ln(1 + k) / mid`` asset, so the exact
+  cost of a large buy grows exponentially with its size and on a thin book overflows to
+  ``inf`` (then ``inf − inf`` = NaN in the holders' cash). Sells need no cap (the bids pay at
+  most ``D(1)``).
 
 Holders and conservation
 ------------------------
@@ -105,8 +110,9 @@ Event fields (per position-level action)
 (``E`` before − ``E`` after for a book order: slippage to mark + fee; the positive equity
 handed over in a takeover); ``ev_bad`` the loss beyond zero equity (quote) passed to the fund,
 ADL counterparties or the write-off; ``ev_price`` the mark; ``ev_exec`` the average fill price
-(book), the transfer price (takeover) or the ADL price — filled by the unit, not the engine,
-because the unit trades its own book; ``ev_bonus`` the taker's gain at mark (book holders'
+(book), the transfer price (takeover) or the ADL price, and the mark for the write-off of a
+negative margin (nothing closed) — never NaN: filled by the unit, not the engine, because the
+unit trades its own book; ``ev_bonus`` the taker's gain at mark (book holders'
 slippage gain, equity kept by the vault/fund); ``ev_fee`` the clearance fee. ``sold`` is not
 used: the unit trades its own book directly.
 """
@@ -248,6 +254,9 @@ _ACT_NONE = 0
 _ACT_RESOLVE = 1
 _ACT_BACKSTOP = 2
 _NEVER = -1.0e300
+# a buy order lifts a depth-curve book's mid at most to (1 + BOOK_BUY_K_MAX) · mid (see the
+# module docstring); the rest of the order is unfilled
+BOOK_BUY_K_MAX = 3.0
 
 
 # ===========================================================================================
@@ -428,28 +437,36 @@ def _venue_buy_exact(vs, vdk, vdq, v, amount):
 
 @njit
 def _venue_buy_cap(vs, vdk, vdq, v, p_limit):
-    """Asset that can be bought from venue ``v`` without lifting its price above ``p_limit``
-    (pools: at most half the asset reserve)."""
+    """Asset one buy order can take from venue ``v`` without lifting its price above
+    ``p_limit`` (NaN or ``inf``: no limit). Pools: at most half the asset reserve; books: at
+    most up to ``(1 + BOOK_BUY_K_MAX) · mid``."""
     kind = int(vs[v, KIND])
+    limited = p_limit < math.inf  # False for NaN and inf
     if kind == VENUE_CPMM:
         x = vs[v, X]
-        dy = cpmm_buy_to_price(x, vs[v, Y], vs[v, FEE], p_limit)
         cap = 0.5 * x
+        if not limited:
+            return cap
+        dy = cpmm_buy_to_price(x, vs[v, Y], vs[v, FEE], p_limit)
         if dy == math.inf:
             return cap
         return min(cpmm_buy(x, vs[v, Y], vs[v, FEE], dy)[2], cap)
     mid = vs[v, MID]
-    if p_limit == math.inf:
-        return math.inf
-    if p_limit <= mid:
-        return 0.0
-    return _book_buy_asset(mid, vdk[v], vdq[v], int(vs[v, NK]), (p_limit - mid) / mid)
+    k = BOOK_BUY_K_MAX
+    if limited:
+        if p_limit <= mid:
+            return 0.0
+        k_lim = (p_limit - mid) / mid
+        if k_lim < k:
+            k = k_lim
+    return _book_buy_asset(mid, vdk[v], vdq[v], int(vs[v, NK]), k)
 
 
 @njit
 def _close_on_book(vs, vdk, vdq, v, s, dq, p_limit):
     """Market order closing ``dq`` of a position of side ``s`` on venue ``v``, not beyond
-    ``p_limit`` (NaN: no limit). Returns ``(filled, quote)``."""
+    ``p_limit`` (NaN: no limit) nor a venue's per-order buy cap (:func:`_venue_buy_cap`).
+    Returns ``(filled, quote)``."""
     d = dq
     if s > 0.0:
         if p_limit == p_limit:
@@ -459,12 +476,7 @@ def _close_on_book(vs, vdk, vdq, v, s, dq, p_limit):
         if d <= 0.0:
             return 0.0, 0.0
         return d, venue_sell(vs, vdk, vdq, v, d)
-    if p_limit == p_limit:
-        cap = _venue_buy_cap(vs, vdk, vdq, v, p_limit)
-    else:
-        cap = math.inf
-        if int(vs[v, KIND]) == VENUE_CPMM:
-            cap = 0.5 * vs[v, X]
+    cap = _venue_buy_cap(vs, vdk, vdq, v, p_limit)
     if cap < d:
         d = cap
     if d <= 0.0:
@@ -915,8 +927,8 @@ def perp_step(pack, t, dt_seconds, prices, vs, vdk, vdq, av_ptr, av_idx,
                 m = pos_mkt[last_i]
                 n_ev = _emit(ev_step, ev_pos, ev_proto, ev_asset, ev_seized, ev_repaid, ev_price,
                              ev_exec, ev_bonus, ev_bad, ev_fee, n_ev, t, pos_offset + last_i,
-                             proto_id, int(mkt[m, M_ASSET]), 0.0, 0.0, mkt[m, M_MARK], math.nan,
-                             0.0, deficit, 0.0)
+                             proto_id, int(mkt[m, M_ASSET]), 0.0, 0.0, mkt[m, M_MARK],
+                             mkt[m, M_MARK], 0.0, deficit, 0.0)
         if action == _ACT_RESOLVE:
             n_ev = _resolve(pack, a, eq_act, acc, t, ev_step, ev_pos, ev_proto, ev_asset,
                             ev_seized, ev_repaid, ev_price, ev_exec, ev_bonus, ev_bad, ev_fee,

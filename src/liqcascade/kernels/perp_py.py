@@ -24,6 +24,7 @@ import math
 from . import venues_py as V
 from .perp import (
     ADL_AT_PREV_MARK,
+    BOOK_BUY_K_MAX,
     ADL_HL,
     ADL_PNL_LEV,
     ADL_RANDOM,
@@ -168,13 +169,20 @@ def _buy_exact(vs, vdk, vdq, v, amount):
 
 
 def _buy_cap(vs, vdk, vdq, v, p_limit):
+    """Most asset one buy order may take, ``p_limit`` None = no limit: a pool gives at most half
+    its asset reserve, a book fills at most up to ``(1 + BOOK_BUY_K_MAX)`` × its mid."""
     venue = V._load(vs, vdk, vdq, v)
     if isinstance(venue, V.Pool):
+        if p_limit is None:
+            return 0.5 * venue.x
         dy = venue.buy_to_price(p_limit)
         return min(venue.x - venue.after_buy(dy)[0], 0.5 * venue.x)
-    if p_limit <= venue.mid:
-        return 0.0
-    return venue.buy_asset(p_limit / venue.mid - 1)
+    k = BOOK_BUY_K_MAX
+    if p_limit is not None:
+        if p_limit <= venue.mid:
+            return 0.0
+        k = min(k, p_limit / venue.mid - 1)
+    return venue.buy_asset(k)
 
 
 def _market_close(vs, vdk, vdq, v, s, amount, limit):
@@ -185,10 +193,7 @@ def _market_close(vs, vdk, vdq, v, s, amount, limit):
         if amount <= 0:
             return 0.0, 0.0
         return amount, V.venue_sell(vs, vdk, vdq, v, amount)
-    if limit is not None:
-        amount = min(amount, _buy_cap(vs, vdk, vdq, v, limit))
-    elif int(vs[v, 0]) == V.VENUE_CPMM:
-        amount = min(amount, 0.5 * vs[v, 1])
+    amount = min(amount, _buy_cap(vs, vdk, vdq, v, limit))
     if amount <= 0:
         return 0.0, 0.0
     return amount, _buy_exact(vs, vdk, vdq, v, amount)
@@ -475,7 +480,7 @@ class _Twin:
             self.margin[a] = 0.0
             self.acc[ACC_BAD] += deficit
             self.acc[ACC_FUND_DRAW] += cover
-            self.emit(last, 0.0, 0.0, math.nan, 0.0, deficit, 0.0)
+            self.emit(last, 0.0, 0.0, self.mark(last.mkt), 0.0, deficit, 0.0)
 
     def run(self, prices, dt, liq):
         now = self.t * dt
