@@ -18,6 +18,12 @@ positions_app = typer.Typer(no_args_is_help=True, help="Position books: syntheti
 app.add_typer(positions_app, name="positions")
 
 
+def escape(text: str) -> str:
+    from rich.markup import escape as _escape
+
+    return _escape(text)
+
+
 def _console():
     """A rich console; when output is not a terminal, wide enough that tables don't fold."""
     from rich.console import Console
@@ -110,9 +116,11 @@ def validate(scenario: Path = typer.Argument(..., help="scenario TOML")):
     """Validate a scenario and its position files; print what it contains."""
     c = _load(scenario)
     b = c.book
+    n_units = sum(u.n for u in c.units)
     typer.echo(
         f"ok: {scenario}: {len(c.assets)} assets, {len(c.venue_names)} venues, {len(c.oracle_names)} oracles, "
-        f"{len(c.protocols)} protocols, {b.n + b.idle_coll.shape[0] + b.n_multi} positions ({b.n} in sorted books, {b.n_multi} multi-asset)"
+        f"{len(c.protocols)} protocols, {b.n + b.idle_coll.shape[0] + b.n_multi + n_units} positions "
+        f"({b.n} in sorted books, {b.n_multi} multi-asset, {n_units} in protocol units)"
     )
 
 
@@ -168,7 +176,7 @@ def curve(
     else:
         con.print(f"critical shock: {res.critical_shock:.3f} (endogenous drop jumps by {res.critical_jump:.1%} of p0)")
     for n in res.notes:
-        con.print(f"[dim]note: {n}[/dim]")
+        con.print(f"[dim]note: {escape(n)}[/dim]")
     if report is not None:
         con.print(f"report: {report}")
 
@@ -258,7 +266,7 @@ def _print_run(res, out):
     if out is not None:
         con.print(f"wrote {out}/summary.json, events.parquet, steps.parquet")
     for n in res.notes:
-        con.print(f"[dim]note: {n}[/dim]")
+        con.print(f"[dim]note: {escape(n)}[/dim]")
 
 
 @positions_app.command("synth")

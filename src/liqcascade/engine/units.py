@@ -139,7 +139,7 @@ def build_unit(up, proto_id: int, aidx: dict, p0: np.ndarray, venue_names: list[
     elif up.kind == "maker":
         pack = mod.build_pack(cfg, table.collateral, table.debt, asset=a)
     elif up.kind == "llamma":
-        pack = mod.build_pack(cfg, table.collateral, table.debt, p0=float(p0[a]), asset=a)
+        pack = mod.build_pack(cfg, table.collateral, table.debt, None, p0=float(p0[a]), asset=a)
     else:  # pragma: no cover - guarded by the scenario model
         raise InputError(None, f"{where}.kind", f"unknown unit {up.kind!r}")
     return Unit(up.kind, proto_id, pack, np.asarray(table.ids, dtype=object), mod)

@@ -269,6 +269,8 @@ class Scenario(Strict):
                     raise ValueError(f"protocols[{i}].oracles: unknown asset {asset!r}")
                 if oname not in oracle_names:
                     raise ValueError(f"protocols[{i}].oracles: unknown oracle {oname!r}")
+                if oracle_names[oname].asset != asset:
+                    raise ValueError(f"protocols[{i}].oracles: oracle {oname!r} prices {oracle_names[oname].asset}, not {asset}")
             if isinstance(p, UnitProtocol):
                 continue
             for asset in p.params:
