@@ -180,8 +180,6 @@ def compile_scenario(sc: Scenario, base_dir: Path, source: str | None = None, bo
 
     if book is None:
         book = build_book(sc, base_dir, assets, p0, lt_pa)
-    elif book.seg_bin is None:
-        book = split_bins(book, sc, p0)
     from .units import build_unit
 
     units = []
@@ -278,11 +276,9 @@ def build_book(sc: Scenario, base_dir: Path, assets, p0, lt_pa) -> Book:
         if (~live).any():
             idle.append((k, a, da, c[~live], d[~live]))
         c, d, ids = c[live], d[live], ids[live]
-        pr = sc.protocols[k]
-        if pr.close_factor_rule == "v3.3":
-            bins = debt_size_bins(d * float(p0[da]), pr.min_base_close_factor)
-        else:
-            bins = np.full(c.shape[0], BIN_NONE, dtype=np.int64)
+        # one segment per part; the static solver splits v3.3 segments into debt-size bins itself
+        # (engine.static), since more segments only slow the time loop down
+        bins = np.full(c.shape[0], BIN_NONE, dtype=np.int64)
         for b in np.unique(bins):
             sel = bins == b
             cb, db, ib = c[sel], d[sel], ids[sel]
@@ -357,8 +353,10 @@ def _synth_part(pr, k, aidx, p0, lt_pa):
     return (k, a, da, coll, debt, ids)
 
 
-def split_bins(b: Book, sc: Scenario, p0) -> Book:
-    """Split the segments of a book built from arrays into v3.3 debt-size bins."""
+def split_bins(b: Book, sc: Scenario, p0) -> tuple[Book, np.ndarray]:
+    """Split a book's v3.3 segments into debt-size bins (for the aggregated static solver).
+
+    Returns the split book and ``idx``: position ``j`` of the split book is ``idx[j]`` of ``b``."""
     parts = []
     for s in range(b.seg_asset.shape[0]):
         lo, hi = b.seg_ptr[s], b.seg_ptr[s + 1]
@@ -383,7 +381,7 @@ def split_bins(b: Book, sc: Scenario, p0) -> Book:
         seg_proto=np.array([p[0] for p in parts], dtype=np.int64),
         seg_debt_asset=np.array([p[2] for p in parts], dtype=np.int64),
         seg_bin=np.array([p[4] for p in parts], dtype=np.int64),
-    )
+    ), idx
 
 
 def debt_size_bins(debt_value: np.ndarray, min_base: float) -> np.ndarray:

@@ -86,7 +86,7 @@ def choose_engine(c: Compiled, mode: str) -> tuple[str, str]:
     debt-size bin (:func:`liqcascade.kernels.cascade_agg.v33_aggregable`)."""
     if mode != "mechanical":
         return "per-position", "rational mode judges every lot on its own sale"
-    b = c.book
+    b = _static_book(c)[0]
     for s in range(b.seg_asset.shape[0]):
         pr, a = int(b.seg_proto[s]), int(b.seg_asset[s])
         if int(c.rules[pr, 0]) != RULE_V33:
@@ -106,16 +106,20 @@ def _prefix(x: np.ndarray) -> np.ndarray:
     return out
 
 
-def _static_book_arrays(c: Compiled):
-    """(key in quote units, prefix sums of collateral and debt), computed once per book."""
-    b = c.book
+def _static_book(c: Compiled):
+    """The static solver's view of the book, computed once per compiled scenario:
+    ``(book, idx, key, csum, dsum)`` — v3.3 segments split into debt-size bins (``idx`` maps its
+    positions back to ``c.book``), keys in quote units, prefix sums of collateral and debt."""
+    from .compile import split_bins
+
     cache = c.__dict__.setdefault("_static_cache", {})
-    tag = (id(b), c.p0.tobytes())
-    if cache.get("book") is not b or cache.get("tag") != tag:
-        pd = _pdebt(c)
+    tag = (id(c.book), c.p0.tobytes())
+    if cache.get("tag") != tag:
+        b, idx = split_bins(c.book, c.scenario, c.p0)
+        pd = c.p0[b.seg_debt_asset].astype(np.float64)
         key = b.key * pd[_seg_of(b)] if b.n else b.key
-        cache.update(book=b, tag=tag, key=key, csum=_prefix(b.coll), dsum=_prefix(b.debt))
-    return cache["key"], cache["csum"], cache["dsum"]
+        cache.update(tag=tag, book=b, idx=idx, key=key, csum=_prefix(b.coll), dsum=_prefix(b.debt))
+    return cache["book"], cache["idx"], cache["key"], cache["csum"], cache["dsum"]
 
 
 def _pdebt(c: Compiled) -> np.ndarray:
@@ -130,10 +134,9 @@ def solve_static(c: Compiled, shocks, mode: str = "mechanical", asset: str | Non
         raise InputError(None, "--shocks", "need at least one shock")
     if np.any(shocks < 0) or np.any(shocks >= 1) or not np.all(np.isfinite(shocks)):
         raise InputError(None, "--shocks", "shocks must be fractions in [0, 1)")
-    b = c.book
     vs, vdk, vdq, mask = static_arrays(c)
-    pd = _pdebt(c)
-    key, csum, dsum = _static_book_arrays(c)
+    b, _, key, csum, dsum = _static_book(c)
+    pd = c.p0[b.seg_debt_asset].astype(np.float64)
     mcode = K.MODE_RATIONAL if mode == "rational" else K.MODE_MECHANICAL
     engine, why = choose_engine(c, mode)
     if engine == "aggregated":
@@ -225,11 +228,10 @@ def final_state(c: Compiled, shock: float, mode: str = "mechanical", engine: str
 
     ``engine`` forces ``"per-position"`` or ``"aggregated"``; by default the one
     :func:`choose_engine` picks."""
-    b = c.book
     engine = engine or choose_engine(c, mode)[0]
     vs, vdk, vdq, mask = static_arrays(c)
-    pd = _pdebt(c)
-    key, csum, dsum = _static_book_arrays(c)
+    b, idx, key, csum, dsum = _static_book(c)
+    pd = c.p0[b.seg_debt_asset].astype(np.float64)
     oc = b.coll.copy()
     od = b.debt.copy()
     price = np.empty(c.n_assets)
@@ -256,4 +258,9 @@ def final_state(c: Compiled, shock: float, mode: str = "mechanical", engine: str
     summary["units"] = units
     summary["multi_coll"] = omc
     summary["multi_debt"] = omd
-    return oc, od, summary
+    # back to the order of c.book
+    out_c = np.empty_like(oc)
+    out_d = np.empty_like(od)
+    out_c[idx] = oc
+    out_d[idx] = od
+    return out_c, out_d, summary
