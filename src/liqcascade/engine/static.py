@@ -109,15 +109,29 @@ def _prefix(x: np.ndarray) -> np.ndarray:
 def _static_book(c: Compiled):
     """The static solver's view of the book, computed once per compiled scenario:
     ``(book, idx, key, csum, dsum)`` — v3.3 segments split into debt-size bins (``idx`` maps its
-    positions back to ``c.book``), keys in quote units, prefix sums of collateral and debt."""
+    positions back to ``c.book``), keys in quote units, prefix sums of collateral and debt.
+    Without v3.3 segments the book itself is used (no copy). The split copy keeps no ids and
+    its ``key`` field holds the quote-unit keys, to keep the memory per position small."""
     from .compile import split_bins
 
     cache = c.__dict__.setdefault("_static_cache", {})
     tag = (id(c.book), c.p0.tobytes())
     if cache.get("tag") != tag:
-        b, idx = split_bins(c.book, c.scenario, c.p0)
+        cache.clear()
+        b0 = c.book
+        needs_split = any(int(c.rules[int(p), 0]) == RULE_V33 for p in b0.seg_proto)
+        if needs_split:
+            b, idx = split_bins(b0, c.scenario, c.p0, with_ids=False)
+            idx = idx.astype(np.int32) if b0.n < 2**31 else idx
+        else:
+            import dataclasses
+
+            b = dataclasses.replace(b0, seg_bin=np.full(b0.seg_asset.shape[0], KA.BIN_NONE, dtype=np.int64))
+            idx = None  # same arrays, same order
         pd = c.p0[b.seg_debt_asset].astype(np.float64)
         key = b.key * pd[_seg_of(b)] if b.n else b.key
+        if needs_split:
+            b.key = key  # the split copy is private: hold the quote key in place of the ratio
         cache.update(tag=tag, book=b, idx=idx, key=key, csum=_prefix(b.coll), dsum=_prefix(b.debt))
     return cache["book"], cache["idx"], cache["key"], cache["csum"], cache["dsum"]
 
@@ -258,6 +272,8 @@ def final_state(c: Compiled, shock: float, mode: str = "mechanical", engine: str
     summary["units"] = units
     summary["multi_coll"] = omc
     summary["multi_debt"] = omd
+    if idx is None:
+        return oc, od, summary
     # back to the order of c.book
     out_c = np.empty_like(oc)
     out_d = np.empty_like(od)
