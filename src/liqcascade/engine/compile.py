@@ -353,7 +353,7 @@ def _synth_part(pr, k, aidx, p0, lt_pa):
     return (k, a, da, coll, debt, ids)
 
 
-def split_bins(b: Book, sc: Scenario, p0, with_ids: bool = True) -> tuple[Book, np.ndarray]:
+def split_bins(b: Book, sc: Scenario, p0, with_ids: bool = True, arrays: bool = True) -> tuple[Book, np.ndarray]:
     """Split a book's v3.3 segments into debt-size bins (for the aggregated static solver).
 
     Returns the split book and ``idx``: position ``j`` of the split book is ``idx[j]`` of ``b``."""
@@ -376,8 +376,9 @@ def split_bins(b: Book, sc: Scenario, p0, with_ids: bool = True) -> tuple[Book, 
     import dataclasses
 
     return dataclasses.replace(
-        b, coll=b.coll[idx], debt=b.debt[idx], key=b.key[idx],
-        ids=np.asarray(b.ids)[idx] if with_ids else np.zeros(0, dtype=object), seg_ptr=seg_ptr,
+        b, coll=b.coll[idx] if arrays else np.zeros(0), debt=b.debt[idx] if arrays else np.zeros(0),
+        key=b.key[idx] if arrays else np.zeros(0),
+        ids=np.asarray(b.ids)[idx] if (with_ids and arrays) else np.zeros(0, dtype=object), seg_ptr=seg_ptr,
         seg_asset=np.array([p[1] for p in parts], dtype=np.int64),
         seg_proto=np.array([p[0] for p in parts], dtype=np.int64),
         seg_debt_asset=np.array([p[2] for p in parts], dtype=np.int64),

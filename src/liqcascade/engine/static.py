@@ -86,7 +86,7 @@ def choose_engine(c: Compiled, mode: str) -> tuple[str, str]:
     debt-size bin (:func:`liqcascade.kernels.cascade_agg.v33_aggregable`)."""
     if mode != "mechanical":
         return "per-position", "rational mode judges every lot on its own sale"
-    b = _static_book(c)[0]
+    b = _agg_view(c)[0]
     for s in range(b.seg_asset.shape[0]):
         pr, a = int(b.seg_proto[s]), int(b.seg_asset[s])
         if int(c.rules[pr, 0]) != RULE_V33:
@@ -106,34 +106,68 @@ def _prefix(x: np.ndarray) -> np.ndarray:
     return out
 
 
-def _static_book(c: Compiled):
-    """The static solver's view of the book, computed once per compiled scenario:
-    ``(book, idx, key, csum, dsum)`` — v3.3 segments split into debt-size bins (``idx`` maps its
-    positions back to ``c.book``), keys in quote units, prefix sums of collateral and debt.
-    Without v3.3 segments the book itself is used (no copy). The split copy keeps no ids and
-    its ``key`` field holds the quote-unit keys, to keep the memory per position small."""
-    from .compile import split_bins
+def _quote_keys_and_sums(c: Compiled, book, idx, with_sums: bool):
+    """Quote-unit keys (and prefix sums of collateral and debt) in ``book``'s order, where
+    position ``j`` of ``book`` is ``idx[j]`` of ``c.book`` (``idx`` None: same order). Built
+    segment by segment so no temporary spans the whole book."""
+    b0 = c.book
+    n = book.seg_ptr[-1] if book.seg_ptr.shape[0] else 0
+    key = np.empty(n)
+    csum = np.zeros(n + 1) if with_sums else None
+    dsum = np.zeros(n + 1) if with_sums else None
+    for s in range(book.seg_asset.shape[0]):
+        lo, hi = int(book.seg_ptr[s]), int(book.seg_ptr[s + 1])
+        if hi == lo:
+            continue
+        sl = slice(lo, hi) if idx is None else idx[lo:hi]
+        pd = float(c.p0[book.seg_debt_asset[s]])
+        key[lo:hi] = b0.key[sl] * pd
+        if with_sums:
+            csum[lo + 1:hi + 1] = csum[lo] + np.cumsum(b0.coll[sl])
+            dsum[lo + 1:hi + 1] = dsum[lo] + np.cumsum(b0.debt[sl])
+    return key, csum, dsum
 
+
+def _cache(c: Compiled) -> dict:
     cache = c.__dict__.setdefault("_static_cache", {})
     tag = (id(c.book), c.p0.tobytes())
     if cache.get("tag") != tag:
         cache.clear()
+        cache["tag"] = tag
+    return cache
+
+
+def _agg_view(c: Compiled):
+    """What the aggregated kernel reads, built once: ``(segments, idx, key, csum, dsum)``.
+
+    ``segments`` is a :class:`Book` holding only the segment arrays — v3.3 segments split into
+    debt-size bins, the others as they are — and ``idx`` maps its positions to ``c.book`` (None:
+    same order). The kernel needs no per-position collateral or debt for a curve, only the
+    prefix sums, so the book is never copied."""
+    from .compile import split_bins
+
+    cache = _cache(c)
+    if "agg" not in cache:
         b0 = c.book
-        needs_split = any(int(c.rules[int(p), 0]) == RULE_V33 for p in b0.seg_proto)
-        if needs_split:
-            b, idx = split_bins(b0, c.scenario, c.p0, with_ids=False)
+        if any(int(c.rules[int(p), 0]) == RULE_V33 for p in b0.seg_proto):
+            seg, idx = split_bins(b0, c.scenario, c.p0, arrays=False)
             idx = idx.astype(np.int32) if b0.n < 2**31 else idx
         else:
             import dataclasses
 
-            b = dataclasses.replace(b0, seg_bin=np.full(b0.seg_asset.shape[0], KA.BIN_NONE, dtype=np.int64))
-            idx = None  # same arrays, same order
-        pd = c.p0[b.seg_debt_asset].astype(np.float64)
-        key = b.key * pd[_seg_of(b)] if b.n else b.key
-        if needs_split:
-            b.key = key  # the split copy is private: hold the quote key in place of the ratio
-        cache.update(tag=tag, book=b, idx=idx, key=key, csum=_prefix(b.coll), dsum=_prefix(b.debt))
-    return cache["book"], cache["idx"], cache["key"], cache["csum"], cache["dsum"]
+            seg = dataclasses.replace(b0, seg_bin=np.full(b0.seg_asset.shape[0], KA.BIN_NONE, dtype=np.int64))
+            idx = None
+        key, csum, dsum = _quote_keys_and_sums(c, seg, idx, True)
+        cache["agg"] = (seg, idx, key, csum, dsum)
+    return cache["agg"]
+
+
+def _pp_key(c: Compiled) -> np.ndarray:
+    """Quote-unit keys of ``c.book`` for the per-position kernel, built once."""
+    cache = _cache(c)
+    if "pp" not in cache:
+        cache["pp"] = _quote_keys_and_sums(c, c.book, None, False)[0]
+    return cache["pp"]
 
 
 def _pdebt(c: Compiled) -> np.ndarray:
@@ -149,19 +183,23 @@ def solve_static(c: Compiled, shocks, mode: str = "mechanical", asset: str | Non
     if np.any(shocks < 0) or np.any(shocks >= 1) or not np.all(np.isfinite(shocks)):
         raise InputError(None, "--shocks", "shocks must be fractions in [0, 1)")
     vs, vdk, vdq, mask = static_arrays(c)
-    b, _, key, csum, dsum = _static_book(c)
-    pd = c.p0[b.seg_debt_asset].astype(np.float64)
     mcode = K.MODE_RATIONAL if mode == "rational" else K.MODE_MECHANICAL
     engine, why = choose_engine(c, mode)
     if engine == "aggregated":
+        b, _, key, csum, dsum = _agg_view(c)
+        pd = c.p0[b.seg_debt_asset].astype(np.float64)
         solver = KA.solve_curve_agg
-        args = (b.coll, b.debt, key, csum, dsum, b.seg_ptr, b.seg_asset, b.seg_proto,
+        none = np.zeros(0)
+        args = (none, none, key, csum, dsum, b.seg_ptr, b.seg_asset, b.seg_proto,
                 pd, b.seg_bin, c.lt_pa, c.bonus_pa, c.pfee_pa, c.rules, vs, vdk, vdq, c.p0.copy(), mask,
                 int(c.scenario.simulation.max_rounds), *b.multi_args())
         import numba
 
         threads = numba.get_num_threads()
     else:
+        b = c.book
+        key = _pp_key(c)
+        pd = c.p0[b.seg_debt_asset].astype(np.float64)
         solver = K.solve_curve
         args = (b.coll, b.debt, key, b.seg_ptr, b.seg_asset, b.seg_proto, pd,
                 c.lt_pa, c.bonus_pa, c.pfee_pa, c.rules, vs, vdk, vdq, c.p0.copy(), mask,
@@ -244,27 +282,34 @@ def final_state(c: Compiled, shock: float, mode: str = "mechanical", engine: str
     :func:`choose_engine` picks."""
     engine = engine or choose_engine(c, mode)[0]
     vs, vdk, vdq, mask = static_arrays(c)
-    b, idx, key, csum, dsum = _static_book(c)
-    pd = c.p0[b.seg_debt_asset].astype(np.float64)
-    oc = b.coll.copy()
-    od = b.debt.copy()
+    b0 = c.book
     price = np.empty(c.n_assets)
     units = np.empty(c.n_assets)
-    omc = b.m_coll.copy()
-    omd = b.m_debt.copy()
+    omc = b0.m_coll.copy()
+    omd = b0.m_debt.copy()
+    idx = None
     if engine == "aggregated":
+        seg, idx, key, csum, dsum = _agg_view(c)
+        coll = b0.coll if idx is None else b0.coll[idx]
+        debt = b0.debt if idx is None else b0.debt[idx]
+        oc = coll.copy()
+        od = debt.copy()
+        pd = c.p0[seg.seg_debt_asset].astype(np.float64)
         r = KA.solve_shock_agg(
-            float(shock), b.coll, b.debt, key, csum, dsum, b.seg_ptr, b.seg_asset,
-            b.seg_proto, pd, b.seg_bin, c.lt_pa, c.bonus_pa, c.pfee_pa, c.rules, vs, vdk, vdq, c.p0.copy(), mask,
-            int(c.scenario.simulation.max_rounds), oc, od, price, units, *b.multi_args(), omc, omd,
+            float(shock), coll, debt, key, csum, dsum, seg.seg_ptr, seg.seg_asset,
+            seg.seg_proto, pd, seg.seg_bin, c.lt_pa, c.bonus_pa, c.pfee_pa, c.rules, vs, vdk, vdq, c.p0.copy(), mask,
+            int(c.scenario.simulation.max_rounds), oc, od, price, units, *b0.multi_args(), omc, omd,
         )
     else:
+        oc = b0.coll.copy()
+        od = b0.debt.copy()
+        pd = c.p0[b0.seg_debt_asset].astype(np.float64)
         r = K.solve_shock(
-            float(shock), b.coll, b.debt, key, b.seg_ptr, b.seg_asset, b.seg_proto, pd,
+            float(shock), b0.coll, b0.debt, _pp_key(c), b0.seg_ptr, b0.seg_asset, b0.seg_proto, pd,
             c.lt_pa, c.bonus_pa, c.pfee_pa, c.rules, vs, vdk, vdq, c.p0.copy(), mask,
             K.MODE_RATIONAL if mode == "rational" else K.MODE_MECHANICAL,
             float(c.scenario.liquidators.gas_cost), int(c.scenario.simulation.max_rounds),
-            oc, od, price, units, *b.multi_args(), omc, omd,
+            oc, od, price, units, *b0.multi_args(), omc, omd,
         )
     keys = ("rounds", "liquidations", "liquidated_value", "repaid", "bad_debt", "fees", "bonus", "converged")
     summary = dict(zip(keys, r))
