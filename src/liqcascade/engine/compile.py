@@ -356,33 +356,45 @@ def _synth_part(pr, k, aidx, p0, lt_pa):
 def split_bins(b: Book, sc: Scenario, p0, with_ids: bool = True, arrays: bool = True) -> tuple[Book, np.ndarray]:
     """Split a book's v3.3 segments into debt-size bins (for the aggregated static solver).
 
-    Returns the split book and ``idx``: position ``j`` of the split book is ``idx[j]`` of ``b``."""
-    parts = []
+    Returns the split book and ``idx`` (int32 when it fits): position ``j`` of the split book is
+    ``idx[j]`` of ``b``. Within a bin the sorted order is kept. With ``arrays=False`` only the
+    segment arrays are filled (the per-position arrays stay empty). Bins are computed in chunks,
+    so temporaries stay small next to the book."""
+    n = b.coll.shape[0]
+    idx = np.empty(n, dtype=np.int32 if n < 2**31 else np.int64)
+    seg_rows = []  # (proto, asset, debt asset, count, bin)
+    chunk = 1 << 16
     for s in range(b.seg_asset.shape[0]):
-        lo, hi = b.seg_ptr[s], b.seg_ptr[s + 1]
+        lo, hi = int(b.seg_ptr[s]), int(b.seg_ptr[s + 1])
         k, a, da = int(b.seg_proto[s]), int(b.seg_asset[s]), int(b.seg_debt_asset[s])
         pr = sc.protocols[k] if k < len(sc.protocols) else None
-        if pr is not None and getattr(pr, "close_factor_rule", None) == "v3.3":
-            bins = debt_size_bins(b.debt[lo:hi] * float(p0[da]), pr.min_base_close_factor)
-        else:
-            bins = np.full(hi - lo, BIN_NONE, dtype=np.int64)
-        for v in np.unique(bins):
-            idx = lo + np.flatnonzero(bins == v)  # keeps the sorted order
-            parts.append((k, a, da, idx, int(v)))
-    idx = np.concatenate([p[3] for p in parts]) if parts else np.zeros(0, np.int64)
-    seg_ptr = np.zeros(len(parts) + 1, dtype=np.int64)
-    for j, p in enumerate(parts):
-        seg_ptr[j + 1] = seg_ptr[j] + p[3].shape[0]
+        if pr is None or getattr(pr, "close_factor_rule", None) != "v3.3":
+            idx[lo:hi] = np.arange(lo, hi)
+            seg_rows.append((k, a, da, hi - lo, BIN_NONE))
+            continue
+        bins = np.empty(hi - lo, dtype=np.int16)
+        for c0 in range(lo, hi, chunk):
+            c1 = min(c0 + chunk, hi)
+            bins[c0 - lo:c1 - lo] = debt_size_bins(b.debt[c0:c1] * float(p0[da]), pr.min_base_close_factor)
+        order = np.argsort(bins, kind="stable")  # keeps the key order within each bin
+        idx[lo:hi] = order + lo
+        vals, counts = np.unique(bins, return_counts=True)
+        for v, cnt in zip(vals, counts):
+            seg_rows.append((k, a, da, int(cnt), int(v)))
+        del order, bins
+    seg_ptr = np.zeros(len(seg_rows) + 1, dtype=np.int64)
+    for j, r in enumerate(seg_rows):
+        seg_ptr[j + 1] = seg_ptr[j] + r[3]
     import dataclasses
 
     return dataclasses.replace(
         b, coll=b.coll[idx] if arrays else np.zeros(0), debt=b.debt[idx] if arrays else np.zeros(0),
         key=b.key[idx] if arrays else np.zeros(0),
         ids=np.asarray(b.ids)[idx] if (with_ids and arrays) else np.zeros(0, dtype=object), seg_ptr=seg_ptr,
-        seg_asset=np.array([p[1] for p in parts], dtype=np.int64),
-        seg_proto=np.array([p[0] for p in parts], dtype=np.int64),
-        seg_debt_asset=np.array([p[2] for p in parts], dtype=np.int64),
-        seg_bin=np.array([p[4] for p in parts], dtype=np.int64),
+        seg_asset=np.array([r[1] for r in seg_rows], dtype=np.int64),
+        seg_proto=np.array([r[0] for r in seg_rows], dtype=np.int64),
+        seg_debt_asset=np.array([r[2] for r in seg_rows], dtype=np.int64),
+        seg_bin=np.array([r[4] for r in seg_rows], dtype=np.int64),
     ), idx
 
 

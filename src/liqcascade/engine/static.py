@@ -106,25 +106,30 @@ def _prefix(x: np.ndarray) -> np.ndarray:
     return out
 
 
-def _quote_keys_and_sums(c: Compiled, book, idx, with_sums: bool):
+def _quote_keys_and_sums(c: Compiled, book, idx, with_sums: bool, chunk: int = 1 << 16):
     """Quote-unit keys (and prefix sums of collateral and debt) in ``book``'s order, where
-    position ``j`` of ``book`` is ``idx[j]`` of ``c.book`` (``idx`` None: same order). Built
-    segment by segment so no temporary spans the whole book."""
+    position ``j`` of ``book`` is ``idx[j]`` of ``c.book`` (``idx`` None: same order). Built in
+    chunks through one small buffer, so no temporary spans the whole book."""
     b0 = c.book
-    n = book.seg_ptr[-1] if book.seg_ptr.shape[0] else 0
+    n = int(book.seg_ptr[-1]) if book.seg_ptr.shape[0] else 0
     key = np.empty(n)
     csum = np.zeros(n + 1) if with_sums else None
     dsum = np.zeros(n + 1) if with_sums else None
+    buf = np.empty(min(chunk, max(n, 1)))
     for s in range(book.seg_asset.shape[0]):
         lo, hi = int(book.seg_ptr[s]), int(book.seg_ptr[s + 1])
-        if hi == lo:
-            continue
-        sl = slice(lo, hi) if idx is None else idx[lo:hi]
         pd = float(c.p0[book.seg_debt_asset[s]])
-        key[lo:hi] = b0.key[sl] * pd
-        if with_sums:
-            csum[lo + 1:hi + 1] = csum[lo] + np.cumsum(b0.coll[sl])
-            dsum[lo + 1:hi + 1] = dsum[lo] + np.cumsum(b0.debt[sl])
+        for a in range(lo, hi, chunk):
+            e = min(a + chunk, hi)
+            t = buf[: e - a]
+            sl = slice(a, e) if idx is None else idx[a:e]
+            np.take(b0.key, sl, out=t) if idx is not None else np.copyto(t, b0.key[sl])
+            np.multiply(t, pd, out=key[a:e])
+            if with_sums:
+                for src, dst in ((b0.coll, csum), (b0.debt, dsum)):
+                    np.take(src, sl, out=t) if idx is not None else np.copyto(t, src[sl])
+                    np.cumsum(t, out=dst[a + 1:e + 1])
+                    dst[a + 1:e + 1] += dst[a]
     return key, csum, dsum
 
 
@@ -151,7 +156,6 @@ def _agg_view(c: Compiled):
         b0 = c.book
         if any(int(c.rules[int(p), 0]) == RULE_V33 for p in b0.seg_proto):
             seg, idx = split_bins(b0, c.scenario, c.p0, arrays=False)
-            idx = idx.astype(np.int32) if b0.n < 2**31 else idx
         else:
             import dataclasses
 
