@@ -83,6 +83,54 @@ def marginal_proceeds(vs, vdk, vdq, a, queued, q):
 
 
 @njit
+def multi_round(mc, md, m_open, m_ptr, m_asset, m_proto, price, lt_pa, bonus_pa, pfee_pa, rules,
+                mode, gas, vs, vdk, vdq, sold, out_units):
+    """One static round over the multi-asset positions (CSR ``m_ptr``/``m_asset``; state
+    ``mc``/``md`` updated in place): each open one with HF < 1 gets one liquidation of the pair a
+    bot picks (:func:`liqcascade.kernels.aave.liquidate_position`); rational mode undoes the ones
+    that do not pay at the round-start venue. Seized units go to ``sold``/``out_units``.
+    Returns ``(liquidations, liquidated value, repaid, bad debt, fees, liquidator bonus)``."""
+    n_liq = 0
+    liq_value = 0.0
+    repaid_value = 0.0
+    bad_value = 0.0
+    fee_value = 0.0
+    bonus_value = 0.0
+    for m in range(m_proto.shape[0]):
+        if not m_open[m]:
+            continue
+        s0 = m_ptr[m]
+        s1 = m_ptr[m + 1]
+        pr = m_proto[m]
+        save_c = mc[s0:s1].copy()
+        save_d = md[s0:s1].copy()
+        ec, ed, seize, repay, badv, fee, closed = liquidate_position(
+            mc[s0:s1], md[s0:s1], m_asset[s0:s1], price, lt_pa[pr], bonus_pa[pr], pfee_pa[pr], rules[pr])
+        if ec < 0:
+            continue
+        a = m_asset[s0 + ec]
+        pdj = price[m_asset[s0 + ed]]
+        if mode == MODE_RATIONAL:
+            got = seize - fee
+            proceeds = _sale_quote(vs, vdk, vdq, a, got) if (got > 0.0 and vs[a, KIND] >= 0) else got * price[a]
+            if proceeds - repay * pdj - gas <= 0.0:
+                mc[s0:s1] = save_c
+                md[s0:s1] = save_d
+                continue
+        n_liq += 1
+        if closed:
+            m_open[m] = False
+        sold[a] += seize
+        out_units[a] += seize
+        liq_value += seize * price[a]
+        repaid_value += repay * pdj
+        bad_value += badv
+        fee_value += fee * price[a]
+        bonus_value += (seize - fee) * price[a] - repay * pdj
+    return n_liq, liq_value, repaid_value, bad_value, fee_value, bonus_value
+
+
+@njit
 def apply_shock(vs, vdk, vdq, a, target):
     """Exogenous seller: sell into venue ``a`` until its spot is ``target``."""
     kind = int(vs[a, KIND])
@@ -266,38 +314,16 @@ def solve_shock(
                 c_seg[n_c] = seg
                 n_c += 1
         # --- pass 3: multi-asset positions, scanned
-        for m in range(n_multi):
-            if not m_open[m]:
-                continue
-            s0 = m_ptr[m]
-            s1 = m_ptr[m + 1]
-            pr = m_proto[m]
-            save_c = mc[s0:s1].copy()
-            save_d = md[s0:s1].copy()
-            ec, ed, seize, repay, badv, fee, closed = liquidate_position(
-                mc[s0:s1], md[s0:s1], m_asset[s0:s1], price, lt_pa[pr], bonus_pa[pr], pfee_pa[pr], rules[pr])
-            if ec < 0:
-                continue
-            a = m_asset[s0 + ec]
-            pdj = price[m_asset[s0 + ed]]
-            if mode == MODE_RATIONAL:
-                got = seize - fee
-                proceeds = _sale_quote(vs, vdk, vdq, a, got) if (got > 0.0 and vs[a, KIND] >= 0) else got * price[a]
-                if proceeds - repay * pdj - gas <= 0.0:
-                    mc[s0:s1] = save_c
-                    md[s0:s1] = save_d
-                    continue
-            acted += 1
-            n_liq += 1
-            if closed:
-                m_open[m] = False
-            sold[a] += seize
-            out_units[a] += seize
-            liq_value += seize * price[a]
-            repaid_value += repay * pdj
-            bad_value += badv
-            fee_value += fee * price[a]
-            bonus_value += (seize - fee) * price[a] - repay * pdj
+        if n_multi > 0:
+            r = multi_round(mc, md, m_open, m_ptr, m_asset, m_proto, price, lt_pa, bonus_pa, pfee_pa, rules,
+                            mode, gas, vs, vdk, vdq, sold, out_units)
+            acted += r[0]
+            n_liq += r[0]
+            liq_value += r[1]
+            repaid_value += r[2]
+            bad_value += r[3]
+            fee_value += r[4]
+            bonus_value += r[5]
         if acted == 0:
             break
         rounds += 1

@@ -32,8 +32,8 @@ from __future__ import annotations
 import numpy as np
 
 from ._jit import njit, prange
-from .aave import R_CF, R_HF_CF, R_MIN_BASE, R_MIN_LEFTOVER, R_RULE, RULE_FIXED, RULE_V32, liquidate_position
-from .cascade import _spot, apply_shock
+from .aave import R_CF, R_HF_CF, R_MIN_BASE, R_MIN_LEFTOVER, R_RULE, RULE_FIXED, RULE_V32
+from .cascade import MODE_MECHANICAL, _spot, apply_shock, multi_round
 from .venues import KIND, venue_sell, venue_spot
 
 BIN_NONE = -2  # segment without a size-dependent rule
@@ -396,30 +396,17 @@ def solve_shock_agg(
             pr = seg_proto[sg]
             trig = c_gamma[k] / (1.0 / key[c_lo[k]] + c_beta[k] * lt_pa[pr, a] / seg_pdebt[sg])
             _hpush(hv, hk, hn, a, trig, k)
-        # multi-asset positions: the scanned path, unchanged
-        for m in range(n_multi):
-            if not m_open[m]:
-                continue
-            s0 = m_ptr[m]
-            s1 = m_ptr[m + 1]
-            pr = m_proto[m]
-            ec, ed, seize, repay, badv, fee, closed = liquidate_position(
-                mc[s0:s1], md[s0:s1], m_asset[s0:s1], price, lt_pa[pr], bonus_pa[pr], pfee_pa[pr], rules[pr])
-            if ec < 0:
-                continue
-            a = m_asset[s0 + ec]
-            pdj = price[m_asset[s0 + ed]]
-            acted += 1
-            n_liq += 1
-            if closed:
-                m_open[m] = False
-            sold[a] += seize
-            out_units[a] += seize
-            liq_value += seize * price[a]
-            repaid_value += repay * pdj
-            bad_value += badv
-            fee_value += fee * price[a]
-            bonus_value += (seize - fee) * price[a] - repay * pdj
+        # multi-asset positions: the scanned path of the per-position kernel
+        if n_multi > 0:
+            r = multi_round(mc, md, m_open, m_ptr, m_asset, m_proto, price, lt_pa, bonus_pa, pfee_pa, rules,
+                            MODE_MECHANICAL, 0.0, vs, vdk, vdq, sold, out_units)
+            acted += r[0]
+            n_liq += r[0]
+            liq_value += r[1]
+            repaid_value += r[2]
+            bad_value += r[3]
+            fee_value += r[4]
+            bonus_value += r[5]
         if acted == 0:
             break
         rounds += 1
