@@ -104,6 +104,9 @@ def guard(fn):
             return fn(*a, **k)
         except InputError as exc:
             _fail(exc.message())
+        except OSError as exc:  # an output path that cannot be written
+            where = exc.filename or "output"
+            _fail(f"{where}: cannot write: {exc.strerror or exc}")
         except (KeyboardInterrupt, BrokenPipeError):
             raise typer.Exit(130)
 
@@ -143,6 +146,10 @@ def curve(
     c = _load(scenario)
     if asset is not None and asset not in c.assets:
         raise InputError(None, "--asset", f"unknown asset {asset!r}")
+    if all(p.kind != "aave_v3" for p in c.scenario.protocols):
+        raise InputError(str(scenario), "protocols",
+                         "the static cascade curve covers Aave-rule protocols (kind = \"aave_v3\"); "
+                         "this scenario has only protocol units — use `liqcascade run`")
     with _scenario_file(scenario):
         if not as_json and sys.stderr.isatty() and grid.size * max(c.book.n, 1) > 5e7:
             from rich.progress import Progress
@@ -249,7 +256,8 @@ def _print_run(res, out):
         ("liquidator bonus (oracle value)", f"{tot['liquidator_bonus']:,.2f}"),
         ("protocol fees", f"{tot['protocol_fees']:,.2f}"),
         ("sale proceeds", f"{tot['sale_proceeds']:,.2f}"),
-        ("liquidator profit after slippage and gas", f"{tot['liquidator_profit']:,.2f}"),
+        ("liquidator profit after slippage and gas",
+         "n/a (protocol units)" if tot['liquidator_profit'] is None else f"{tot['liquidator_profit']:,.2f}"),
     ]
     for a, v in tot["max_drawdown"].items():
         if v > 0:

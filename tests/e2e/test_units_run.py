@@ -233,12 +233,11 @@ def test_cli_run_out(ran, tmp_path):
 
 
 def test_cli_curve_units_only(ran):
-    """The static curve covers Aave-rule protocols only: on a units-only scenario it runs, finds
-    nothing to liquidate and says why."""
-    out, _ = invoke(app, "curve", ran.path, "--json", "--shocks", "0:0.4:0.2")
-    d = json.loads(out)
-    assert [p["liquidations"] for p in d["points"]] == [0, 0, 0]
-    assert any("protocol units" in n and ran.name in n for n in d["notes"])
+    """The static curve covers Aave-rule protocols only: a units-only scenario is refused with a
+    one-line reason (exit 2) that points to `run`."""
+    out, err = invoke(app, "curve", ran.path, "--json", "--shocks", "0:0.4:0.2", code=2)
+    assert out.strip() == "" or "protocol units" in out
+    assert "protocol units" in (err or out) and "liqcascade run" in (err or out)
 
 
 # ------------------------------------------------------------------------------------------

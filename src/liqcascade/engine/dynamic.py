@@ -93,6 +93,9 @@ class RunResult:
         }
         if self.unit_totals:
             out["fund_draw"] = float(s[:, K.SUM_FUND_DRAW].mean())
+            # proceeds − repaid − gas is the Aave liquidator's account; units repay from stability
+            # pools, reserves or bands, so the figure would mean nothing there
+            out["liquidator_profit"] = None
         if self.paths > 1:
             bad = s[:, K.SUM_BAD]
             out["bad_debt_p95"] = float(np.quantile(bad, 0.95))
