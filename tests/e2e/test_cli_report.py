@@ -45,3 +45,21 @@ def test_progress_chunks_give_the_same_curve():
     assert sum(ticks) == grid.size and len(ticks) > 1
     assert [p.as_dict() for p in a.points] == [p.as_dict() for p in b.points]
     assert a.critical_shock == b.critical_shock
+
+
+def test_unwritable_output_is_a_one_line_error(tmp_path):
+    ro = tmp_path / "ro"
+    ro.mkdir()
+    ro.chmod(0o500)
+    try:
+        import os
+
+        if os.access(ro, os.W_OK):  # running as root: permissions do not stop writes; use /proc
+            target = Path("/proc/liqcascade-test-out")
+        else:
+            target = ro / "out"
+        r = CliRunner().invoke(app, ["run", str(MINIMAL), "--out", str(target)])
+        assert r.exit_code == 2, r.output
+        assert "cannot write" in r.output and "Traceback" not in r.output
+    finally:
+        ro.chmod(0o700)
