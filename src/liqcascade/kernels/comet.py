@@ -76,6 +76,7 @@ from .units import (
     LQ_MAX,
     LQ_MODE,
 )
+from .venues import best_venue  # noqa: F401 (re-exported)
 from .venues import FEE, KIND, VENUE_CPMM, venue_sell_to_price, venue_spot
 
 # --- protocol constants (CometCore, §2.1) ------------------------------------------------------
@@ -221,20 +222,6 @@ def absorb_account(principal, coll_row, px, lf, pb):
 # ===========================================================================================
 # Helpers of the step
 # ===========================================================================================
-
-
-@njit
-def best_venue(vs, av_ptr, av_idx, a):
-    """The venue of asset ``a`` with the highest spot (-1 if none)."""
-    best = -1
-    bp = -1.0
-    for j in range(av_ptr[a], av_ptr[a + 1]):
-        v = av_idx[j]
-        p = venue_spot(vs, v)
-        if p > bp:
-            bp = p
-            best = v
-    return best
 
 
 @njit

@@ -46,6 +46,7 @@ from .units import (
 )
 from .cascade import _grow, marginal_proceeds
 from .oracles import NSTATE, oracle_init, oracle_step
+from .venues import best_venue as _best_venue
 from .venues import (
     KIND,
     VENUE_CPMM,
@@ -543,18 +544,6 @@ def _mean_spot(vs, av_ptr, av_idx, a):
     for j in range(av_ptr[a], av_ptr[a + 1]):
         s += venue_spot(vs, av_idx[j])
     return s / n
-
-
-@njit
-def _best_venue(vs, av_ptr, av_idx, a):
-    best = -1
-    bp = -1.0
-    for j in range(av_ptr[a], av_ptr[a + 1]):
-        p = venue_spot(vs, av_idx[j])
-        if p > bp:
-            bp = p
-            best = av_idx[j]
-    return best
 
 
 @njit(parallel=True)

@@ -75,6 +75,7 @@ from .units import (
     LQ_MAX,
     LQ_MODE,
 )
+from .venues import best_venue as _best_venue
 from .venues import venue_spot
 
 # --- parameter vector pack[PK_PAR] (float64[NPAR]) ------------------------------------------
@@ -267,18 +268,6 @@ def redistribute(sysv, debt_r, coll_r):
     sysv[S_DD] += debt_r
     sysv[S_RED_COLL] += coll_r
     sysv[S_RED_DEBT] += debt_r
-
-
-@njit
-def _best_venue(vs, av_ptr, av_idx, a):
-    best = -1
-    bp = -1.0
-    for j in range(av_ptr[a], av_ptr[a + 1]):
-        p = venue_spot(vs, av_idx[j])
-        if p > bp:
-            bp = p
-            best = av_idx[j]
-    return best
 
 
 @njit

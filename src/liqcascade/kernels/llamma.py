@@ -111,6 +111,7 @@ from .units import (
     LQ_MAX,
     LQ_MODE,
 )
+from .venues import best_venue as _best_bid_venue
 from .venues import FEE, KIND, VENUE_CPMM, X, Y, MID, NK, book_buy, book_sell, cpmm_buy, cpmm_sell
 from .venues import venue_buy, venue_sell, venue_spot
 
@@ -915,19 +916,6 @@ def oracle_write(par, st, p_raw, now):
     st[S_PO] = p_o
     st[S_LIM_FEE] = lim_fee
     return p_o, lim_fee
-
-
-@njit
-def _best_bid_venue(vs, av_ptr, av_idx, a):
-    best = -1
-    bp = -1.0
-    for j in range(av_ptr[a], av_ptr[a + 1]):
-        v = av_idx[j]
-        p = venue_spot(vs, v)
-        if p > bp:
-            bp = p
-            best = v
-    return best
 
 
 @njit

@@ -124,6 +124,7 @@ from .units import (
     LQ_MAX,
     LQ_MODE,
 )
+from .venues import best_venue as _best_venue
 from .venues import FEE, KIND, MID, NK, VENUE_BOOK, VENUE_CPMM, X, Y, book_sell_to_price, venue_spot
 
 # --- auction modes, curves, bidders ------------------------------------------------------
@@ -362,20 +363,6 @@ def flip_dent_ok(lot_new, lot, bid, tab, beg):
 # ===========================================================================================
 # Venue helpers for the keepers
 # ===========================================================================================
-
-
-@njit
-def _best_venue(vs, av_ptr, av_idx, a):
-    """Venue of asset ``a`` with the best (highest) spot; -1 if it has none."""
-    best = -1
-    bp = -1.0
-    for j in range(av_ptr[a], av_ptr[a + 1]):
-        v = av_idx[j]
-        s = venue_spot(vs, v)
-        if s > bp:
-            bp = s
-            best = v
-    return best
 
 
 @njit

@@ -751,3 +751,17 @@ def arbitrage_to_reference(vs, vdk, vdq, v, ref_price, threshold):
         asset = venue_buy(vs, vdk, vdq, v, dy)
         return asset * ref_price - dy
     return 0.0
+
+
+@njit
+def best_venue(vs, av_ptr, av_idx, a):
+    """The venue of asset ``a`` with the highest spot (the best place to sell); -1 if none."""
+    best = -1
+    bp = -1.0
+    for j in range(av_ptr[a], av_ptr[a + 1]):
+        v = av_idx[j]
+        p = venue_spot(vs, v)
+        if p > bp:
+            bp = p
+            best = v
+    return best
