@@ -85,6 +85,11 @@ def test_runs_list_show_sql(mc_run, tmp_path):
         assert err.startswith("error: QUERY: "), err
     _, err = invoke("runs", "sql", "SELECT nope FROM runs", "--store", store, code=2)
     assert err.startswith("error: QUERY: ")
+    # files outside the store's chunks cannot be read through DuckDB table functions
+    outside = tmp_path / "secret.csv"
+    outside.write_text("a\n1\n")
+    _, err = invoke("runs", "sql", f"SELECT * FROM read_csv('{outside}')", "--store", store, code=2)
+    assert err.startswith("error: QUERY: ")
     _, err = invoke("runs", "show", "zzzz", "--store", store, code=2)
     assert "no run" in err
 

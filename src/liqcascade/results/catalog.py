@@ -237,7 +237,8 @@ class Catalog:
         """Run one read-only query (SELECT / WITH … SELECT / EXPLAIN / DESCRIBE / SHOW / SUMMARIZE).
 
         The chunk files are the view ``paths`` (one row per simulated path, with ``run_id``,
-        ``point_id``, ``chunk``, ``path`` and the metric columns)."""
+        ``point_id``, ``chunk``, ``path`` and the metric columns). Files outside the store's chunk
+        folder cannot be read. Afterwards this connection has no file-system access: close it."""
         import duckdb
 
         try:
@@ -251,6 +252,12 @@ class Catalog:
         if st not in allowed:
             raise InputError(None, "QUERY", f"only read-only queries (SELECT) are allowed, got {st}")
         self._paths_view()
+        # the query may read the catalog and the chunk files, nothing else on disk (DuckDB table
+        # functions such as read_csv could otherwise reach any file); irreversible for this
+        # connection, so `sql` is the last thing a catalog opened for it does
+        chunks = (self.store / "chunks").resolve().as_posix().rstrip("/") + "/"
+        self.con.execute(f"SET allowed_directories = ['{_sql_str(chunks)}']")
+        self.con.execute("SET enable_external_access = false")
         try:
             cur = self.con.execute(query)
             cols = [d[0] for d in cur.description] if cur.description else []
@@ -260,7 +267,7 @@ class Catalog:
         return cols, rows
 
     def _paths_view(self):
-        glob = (self.store / "chunks" / "*" / "*" / "*.parquet").as_posix()
+        glob = (self.store.resolve() / "chunks" / "*" / "*" / "*.parquet").as_posix()
         has_files = any((self.store / "chunks").glob("*/*/*.parquet")) if (self.store / "chunks").is_dir() else False
         if has_files:
             src = f"SELECT * FROM read_parquet('{_sql_str(glob)}', union_by_name = true)"
