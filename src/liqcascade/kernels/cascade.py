@@ -206,7 +206,6 @@ def solve_shock(
             price[a] = _spot(vs, a, p_fixed)
             sold[a] = 0.0
         acted = 0
-        pending = 0  # liquidatable but skipped (rational)
         n_c0 = n_c
         # --- pass 1: cohorts of touched positions, then pass 2: untouched segment heads
         for src in range(n_c0 + n_seg):
@@ -248,7 +247,6 @@ def solve_shock(
                     proceeds = _sale_quote(vs, vdk, vdq, a, got) if got > 0.0 else 0.0
                     if proceeds - repay * pd - gas <= 0.0:
                         do_it = False
-                        pending += 1
                 if do_it:
                     acted += 1
                     n_liq += 1
