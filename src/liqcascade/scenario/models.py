@@ -13,6 +13,8 @@ from typing import Annotated, Literal, Union
 
 from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, field_validator, model_validator
 
+from .mechanisms import Agents, Mechanisms
+
 PosFloat = Annotated[float, Field(gt=0, allow_inf_nan=False)]
 NonNegFloat = Annotated[float, Field(ge=0, allow_inf_nan=False)]
 Fraction = Annotated[float, Field(ge=0, lt=1, allow_inf_nan=False)]
@@ -232,6 +234,8 @@ class Scenario(Strict):
     liquidators: Liquidators = Field(default_factory=Liquidators)
     arbitrage: Arbitrage = Field(default_factory=Arbitrage)
     curve: Curve = Field(default_factory=Curve)
+    mechanisms: Mechanisms = Field(default_factory=Mechanisms, description="prevention mechanisms switched on")
+    agents: Agents = Field(default_factory=Agents, description="market participants and adversaries")
 
     @model_validator(mode="after")
     def _references(self):
@@ -293,6 +297,15 @@ class Scenario(Strict):
         for a, vname in self.curve.venue.items():
             if vname not in venue_names or venue_names[vname].asset != a:
                 raise ValueError(f"curve.venue: {vname!r} is not a venue of {a!r}")
+        pnames = {p.name for p in self.protocols}
+        for mname in self.mechanisms.active():
+            for pn in getattr(self.mechanisms, mname).applies_to or []:
+                if pn not in pnames:
+                    raise ValueError(f"mechanisms.{mname}.applies_to: unknown protocol {pn!r}")
+        for aname in self.agents.active():
+            a = getattr(getattr(self.agents, aname), "asset", None)
+            if a is not None and (a not in known or a in stable):
+                raise ValueError(f"agents.{aname}.asset: {a!r} is not a risky asset of the scenario")
         if self.price.correlation is not None:
             n = len(self.assets)
             m = self.price.correlation
