@@ -12,6 +12,11 @@ and reports them as *ratios* (never as pass/fail tests):
    (target ≤ 64 B), measured in a fresh subprocess (book arrays + solver scratch), plus the
    book's own bytes per position.
 
+4. **Monte Carlo** (``--part mc`` alone) — 100k positions × 1,000 paths × 1,440 steps through
+   the chunked Monte Carlo runner (``plan_run``/``execute``, Parquet store) on 2 cores (target
+   < 60 s), paths/s at 125 … 1,000 paths (linearity), and a Dask LocalCluster sweep with 2
+   workers against 1 (target ≥ 1.8 ×).
+
 Correctness is checked before anything is timed (parity against the brute-force Python twin on
 a 2,000-position slice, conservation on the full book, consistency of the dynamic totals); the
 script aborts with a clear message if a check fails. Numba compilation is excluded from every
@@ -21,6 +26,7 @@ Usage::
 
     .venv/bin/python benchmarks/run.py            # full sizes (a few minutes)
     .venv/bin/python benchmarks/run.py --quick    # 10x smaller sizes (smoke test)
+    .venv/bin/python benchmarks/run.py --part mc  # only the Monte Carlo targets (a few minutes)
 
 Results go to ``benchmarks/results.json`` (``--out`` to change).
 """
@@ -323,6 +329,187 @@ def check_dynamic_totals(res, debt0: float) -> dict:
             "max_repaid_plus_bad_over_debt": float(lost.max() / debt0)}
 
 
+# --- Monte Carlo at scale (issue #5) ----------------------------------------------------------
+
+MC_FULL = {"positions": 100_000, "paths": 1000, "steps": 1440, "chunk_paths": 125,
+           "linear_paths": (125, 250, 500, 1000), "dask_param": "price.sigma=0.6:1.3:0.1", "dask_paths": 250}
+MC_QUICK = {"positions": 10_000, "paths": 100, "steps": 144, "chunk_paths": 25,
+            "linear_paths": (25, 50, 100), "dask_param": "price.sigma=0.6:0.9:0.1", "dask_paths": 50}
+# jump diffusion: GBM sigma 0.8 plus on average two downward-biased jumps a day (mean -4 %,
+# sd 4 %), so every path has liquidations and some have cascades
+MC_PRICE = {"kind": "jump", "sigma": GBM_SIGMA, "lam": 2 * 365.0, "jump_mean": -0.04, "jump_std": 0.04}
+MC_TARGET_S = 60.0
+DASK_TARGET = 1.8
+
+
+def mc_scenario(n: int, steps: int, paths: int):
+    """The benchmark scenario with ``positions = "synth:N:SEED"`` (each worker builds the same
+    book) and the jump-diffusion price process; venues sized on the book as in ``make_scenario``."""
+    from liqcascade.positions.synth import synth_book
+    from liqcascade.scenario.models import Scenario
+
+    coll, _ = synth_book(n, SEED, ETH_PRICE, LT)
+    d = make_scenario(float(coll.sum()), steps, paths).model_dump(mode="python")
+    d["name"] = "bench-mc"
+    d["protocols"][0]["positions"] = f"synth:{n}:{SEED}"
+    d["price"] = dict(MC_PRICE)
+    d.pop("curve", None)
+    return Scenario.model_validate(d)
+
+
+def _mc_execute(plan, executor) -> tuple[dict, dict]:
+    """Run ``plan`` into a fresh temporary store; ``(timing row, per-path columns)``."""
+    import tempfile
+
+    from liqcascade.montecarlo.runner import execute, load_point
+
+    with tempfile.TemporaryDirectory(prefix="liqcascade-bench-mc-") as store:
+        gc.collect()
+        c0 = time.process_time()
+        t = time.perf_counter()
+        rep = execute(plan, store, executor=executor, warm=False)
+        wall = time.perf_counter() - t
+        cols = {pt.point_id: load_point(store, plan.run_id, pt.point_id) for pt in plan.valid_points}
+    n = plan.paths * len(plan.valid_points)
+    check(rep.status == "complete", f"mc: run ended {rep.status}")
+    return ({"executor": rep.executor, "workers": rep.workers, "paths": n, "wall_s": wall,
+             "simulate_s": rep.timings["simulate_s"], "paths_per_s": n / wall,
+             "coordinator_cpu_s": time.process_time() - c0}, cols)
+
+
+def _mc_check_cols(cols: dict, n_paths: int, debt0: float) -> dict:
+    p = cols["path"]
+    check(p.size == n_paths and bool(np.all(p == np.arange(n_paths))), "mc: paths missing or repeated in the store")
+    for k in ("liquidations", "repaid", "bad_debt", "liquidated_value"):
+        check(bool(np.all(np.isfinite(cols[k]))) and bool(np.all(cols[k] >= 0)), f"mc: {k} not finite or negative")
+    lost = cols["repaid"] + cols["bad_debt"]
+    check(bool(np.all(lost <= debt0 * (1 + 1e-9))), "mc: repaid + bad debt exceeds the initial debt on some path")
+    check(float(cols["liquidations"].sum()) > 0, "mc: no liquidation on any path")
+    return {"paths_with_liquidations": int((cols["liquidations"] > 0).sum()),
+            "paths_with_bad_debt": int((cols["bad_debt"] > 0).sum()),
+            "liquidations_mean": float(cols["liquidations"].mean()),
+            "max_repaid_plus_bad_over_debt": float(lost.max() / debt0)}
+
+
+def run_mc(args, con, threads: int) -> dict:
+    """Correctness first, then the 100k × 1,000 × 1,440 timing (in-process on ``threads`` numba
+    threads, and a 2-process pool), throughput against paths, and the Dask 1-vs-2-worker sweep."""
+    from liqcascade.engine.compile import compile_scenario
+    from liqcascade.engine.dynamic import make_paths, run_dynamic
+    from liqcascade.engine.warmup import warm
+    from liqcascade.kernels import dynamic as KD
+    from liqcascade.montecarlo.bench import throughput
+    from liqcascade.montecarlo.executors import make_executor
+    from liqcascade.montecarlo.runner import plan_run
+
+    z = MC_QUICK if args.quick else MC_FULL
+    out: dict = {"sizes": {k: list(v) if isinstance(v, tuple) else v for k, v in z.items()},
+                 "price": MC_PRICE, "loadavg_start": os.getloadavg()}
+    warm()
+    n, steps, P = z["positions"], z["steps"], z["paths"]
+    sc = mc_scenario(n, steps, P)
+    c = compile_scenario(sc, HERE)
+    debt0 = float(c.book.debt.sum())
+
+    # 1. correctness: chunked MC run == one direct run_dynamic call on the same paths; conservation
+    con.print("mc: checking correctness ...")
+    t = time.perf_counter()
+    small = plan_run(sc, paths=8, chunk_paths=3, base_dir=HERE)
+    _, cols = _mc_execute(small, make_executor(workers=0))
+    got = cols[small.valid_points[0].point_id]
+    ref = run_dynamic(c, paths=make_paths(c, n_paths=8), record_paths=0).summary
+    for k, j in (("liquidations", KD.SUM_NLIQ), ("repaid", KD.SUM_REPAID), ("bad_debt", KD.SUM_BAD),
+                 ("liquidated_value", KD.SUM_LIQ_VALUE)):
+        check(np.array_equal(got[k].astype(np.float64), ref[:, j]),
+              f"mc: chunked store column {k} differs from a direct run_dynamic on paths 0..7")
+    out["checks"] = {"chunked_equals_direct_paths": 8,
+                     "dynamic_consistency": check_dynamic_consistency(c, make_paths(c, n_paths=2))}
+    con.print(f"  chunked run (chunks of 3) == direct run on 8 paths; conservation on path 0: ok "
+              f"[{time.perf_counter() - t:.1f} s]")
+
+    # 2. the headline: N positions × P paths × steps, two executors on `threads` cores
+    plan = plan_run(sc, paths=P, chunk_paths=z["chunk_paths"], base_dir=HERE)
+    rows = []
+    r, cols = _mc_execute(plan, make_executor(workers=0))
+    r["numba_threads"] = threads
+    out["checks"]["full_run"] = _mc_check_cols(cols[plan.valid_points[0].point_id], P, debt0)
+    rows.append(r)
+    con.print(f"  {n:,} × {P:,} × {steps:,} in-process ({threads} numba threads): {r['wall_s']:.1f} s")
+    r, _ = _mc_execute(plan, make_executor(workers=threads))
+    r["numba_threads"] = 1
+    rows.append(r)
+    con.print(f"  same, process pool of {threads}: {r['wall_s']:.1f} s")
+    out["full"] = rows
+    best = min(rows, key=lambda x: x["wall_s"])
+    out["full_best_s"] = best["wall_s"]
+    out["full_ratio_to_target"] = best["wall_s"] / MC_TARGET_S
+
+    # 3. throughput against paths (in-process, same chunk size): linear if paths/s is flat
+    lin = []
+    for k in z["linear_paths"]:
+        if k == P:
+            row = dict(rows[0])
+        else:
+            row, _ = _mc_execute(plan_run(sc, paths=k, chunk_paths=z["chunk_paths"], base_dir=HERE),
+                                 make_executor(workers=0))
+        lin.append({"paths": k, "wall_s": row["wall_s"], "paths_per_s": row["paths_per_s"]})
+    top = lin[-1]["paths_per_s"]
+    for x in lin:
+        x["relative_to_largest"] = x["paths_per_s"] / top
+    out["linearity"] = lin
+    # wall = fixed + paths / marginal rate: the fixed part (compiling the scenario and its synthetic
+    # book, creating the store and catalog, reading back the metrics) is why small runs look slower
+    xs = np.array([x["paths"] for x in lin], dtype=np.float64)
+    ys = np.array([x["wall_s"] for x in lin])
+    slope, fixed = np.polyfit(xs, ys, 1)
+    pred = fixed + slope * xs
+    out["linear_fit"] = {"fixed_s": float(fixed), "marginal_paths_per_s": float(1.0 / slope),
+                         "max_rel_residual": float(np.max(np.abs(ys - pred) / ys))}
+    con.print("  paths/s by paths: " + ", ".join(f"{x['paths']}: {x['paths_per_s']:.1f}" for x in lin)
+              + f"; wall = {fixed:.2f} s + paths / {1.0 / slope:.1f} per s (max residual "
+              f"{out['linear_fit']['max_rel_residual']:.1%})")
+
+    # 4. Dask LocalCluster, 1 vs 2 workers, on a sweep (points × paths)
+    if not args.no_dask:
+        spec = z["dask_param"]
+        try:
+            d = throughput(sc, paths=z["dask_paths"], workers=(1, 2), executor="dask", params=[spec],
+                           chunk_paths=z["chunk_paths"])
+            out["dask"] = {**d, "param": spec, "speedup_2_vs_1": d["results"][1]["speedup"],
+                           "ratio_to_target": DASK_TARGET / d["results"][1]["speedup"]}
+            con.print(f"  dask sweep {d['points']} points × {d['paths']} paths: 1 worker "
+                      f"{d['results'][0]['wall_s']:.1f} s, 2 workers {d['results'][1]['wall_s']:.1f} s "
+                      f"(× {d['results'][1]['speedup']:.2f})")
+        except ImportError as e:  # pragma: no cover
+            out["dask"] = {"skipped": f"dask not importable: {e}"}
+    out["loadavg_end"] = os.getloadavg()
+    return out
+
+
+def mc_rows(row, mc: dict, quick: bool, threads: int) -> None:
+    z = mc["sizes"]
+    head = f"MC {z['positions']:,} pos × {z['paths']:,} paths × {z['steps']:,} steps"
+    for r in mc["full"]:
+        tgt = f"< {MC_TARGET_S:.0f} s ({threads} cores)" if not quick else "(full size only)"
+        row(f"{head}, {r['executor']}" + (f" ×{r['workers']}" if r["workers"] else f", {r['numba_threads']} thr"),
+            f"{r['wall_s']:.1f} s", tgt, None if quick else r["wall_s"] / MC_TARGET_S,
+            None if quick else r["wall_s"] < MC_TARGET_S)
+    for x in mc["linearity"]:
+        row(f"  {x['paths']:,} paths (in-process)", f"{x['paths_per_s']:.1f} paths/s",
+            "flat = linear", x["relative_to_largest"], None)
+    f = mc.get("linear_fit")
+    if f:
+        row("  fit: wall = fixed + paths / rate", f"{f['fixed_s']:.2f} s + 1/{f['marginal_paths_per_s']:.1f}",
+            f"max residual {f['max_rel_residual']:.1%}", None, None)
+    d = mc.get("dask")
+    if d and "results" in d:
+        r1, r2 = d["results"]
+        row(f"dask sweep {d['points']} pts × {d['paths']} paths, 1 worker", f"{r1['paths_per_s']:.1f} paths/s", "",
+            None, None)
+        row("  2 workers", f"{r2['paths_per_s']:.1f} paths/s", f"≥ {DASK_TARGET} × 1 worker",
+            d["ratio_to_target"], r2["speedup"] >= DASK_TARGET)
+
+
 # --- memory child ------------------------------------------------------------------------------
 
 
@@ -436,6 +623,10 @@ def main(argv=None) -> int:
     ap.add_argument("--out", type=Path, default=HERE / "results.json")
     ap.add_argument("--threads", type=int, default=2, help="numba threads for the timed runs (default 2)")
     ap.add_argument("--no-memory", action="store_true", help="skip the memory subprocess")
+    ap.add_argument("--part", choices=("all", "engine", "mc"), default="all",
+                    help="engine = static/dynamic/memory, mc = the Monte Carlo targets (default: all); a partial "
+                         "run updates its part of --out and keeps the rest")
+    ap.add_argument("--no-dask", action="store_true", help="skip the Dask 1-vs-2-worker sweep")
     ap.add_argument("--_memory-child", nargs=3, type=int, help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
     if args._memory_child:
@@ -485,6 +676,9 @@ def run(args) -> int:
     if info["loadavg_start"][0] > 0.5:
         con.print(f"[yellow]note: load average {info['loadavg_start'][0]:.2f} before the run — other processes "
                   "share the CPUs; compare the reported CPU utilisation with the thread count[/]")
+
+    if args.part == "mc":
+        return run_mc_only(args, con, threads, results)
 
     # 1. books
     N = sizes["static_n"]
@@ -659,6 +853,10 @@ def run(args) -> int:
         con.print("measuring memory in a subprocess ...")
         results["memory"] = measure_memory(N, sizes["static_shocks"], threads)
 
+    # 6b. Monte Carlo at scale
+    if args.part == "all":
+        results["montecarlo"] = run_mc(args, con, threads)
+
     info["loadavg_end"] = os.getloadavg()
 
     # 7. report
@@ -710,11 +908,44 @@ def run(args) -> int:
             row("    of which solve_static key prep", f"{m['key_prep_peak_bytes_per_pos']:.1f} B", "", None, None)
         row("  static curve time in that subprocess", f"{m['solve_s']:.3f} s", "", None, None)
         row("  book build peak extra / position", f"{m['build_peak_extra_bytes_per_pos']:.1f} B", "", None, None)
+    if "montecarlo" in results:
+        mc_rows(row, results["montecarlo"], args.quick, threads)
     con.print(tab)
 
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(results, indent=2, default=float) + "\n")
     con.print(f"results written to {args.out}")
+    return 0
+
+
+def run_mc_only(args, con, threads: int, results: dict) -> int:
+    """``--part mc``: the Monte Carlo targets only; updates ``montecarlo`` in ``--out``."""
+    from rich.table import Table
+
+    mc = run_mc(args, con, threads)
+    tab = Table(title=f"liqcascade Monte Carlo benchmark ({results['mode']})")
+    for col in ("metric", "measured", "target", "ratio", "ok?"):
+        tab.add_column(col, justify="left" if col == "metric" else "right")
+
+    def row(metric, measured, target, ratio, ok):
+        okstr = "" if ok is None else ("[green]yes[/]" if ok else "[red]no[/]")
+        tab.add_row(metric, measured, target, "" if ratio is None else f"{ratio:.2f}", okstr)
+
+    mc_rows(row, mc, args.quick, threads)
+    con.print(tab)
+    old = {}
+    if args.out.exists():
+        try:
+            old = json.loads(args.out.read_text())
+        except ValueError:
+            old = {}
+    if old.get("mode") not in (None, results["mode"]):
+        old = {}  # do not mix quick and full figures in one file
+    old.setdefault("mode", results["mode"])
+    old["montecarlo"] = {**mc, "machine": results["machine"], "date": _dt.datetime.now(_dt.timezone.utc).isoformat()}
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(old, indent=2, default=float) + "\n")
+    con.print(f"results written to {args.out} (montecarlo)")
     return 0
 
 

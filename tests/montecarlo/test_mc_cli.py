@@ -169,3 +169,18 @@ def test_reconcile_files_and_catalog(tmp_path):
     assert con.execute("SELECT count(*), count(DISTINCT chunk) FROM chunks WHERE run_id = ?", [rid]).fetchone() == (3, 3)
     assert con.execute("SELECT attempts, status FROM runs WHERE run_id = ?", [rid]).fetchone() == (2, "complete")
     con.close()
+
+
+def test_unreachable_scheduler_leaves_nothing(tmp_path):
+    """An unreachable --scheduler fails (exit 2, one line) before the store or catalog exists."""
+    import socket
+
+    scen = write_scenario(tmp_path / "scen")
+    with socket.socket() as s:  # a port nothing listens on: bind, read the number, close
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    store = tmp_path / "st"
+    _, err = invoke("mc", scen, "--paths", 4, "--store", store, "--scheduler", f"tcp://127.0.0.1:{port}", code=2)
+    assert f"error: --scheduler: cannot connect to tcp://127.0.0.1:{port}" in err
+    assert "Traceback" not in err and err.count("\n") == 1
+    assert not store.exists()

@@ -14,6 +14,13 @@ selling then pushes venue prices away from it. Four models:
 ``historical``
     A recorded price series per asset (CSV), resampled onto the simulation grid and rescaled so
     that it starts at ``p0`` (only the relative moves of the file are used).
+``garch``
+    GARCH(1,1) log returns with normal innovations, parameters given directly or fitted with the
+    optional package ``arch`` on the returns of a price file; correlated innovations across assets.
+``bootstrap``
+    Moving-block bootstrap of the log returns of real price files (one per asset, aligned in
+    time): every path is a random concatenation of blocks of consecutive recorded returns, the
+    same block positions for every asset, so the files' cross-correlation is kept.
 
 Conventions
 -----------
@@ -56,19 +63,26 @@ __all__ = [
     "historical_paths",
     "path_seed_sequences",
     "generate_paths",
+    "load_returns_series",
+    "returns_on_grid",
+    "fit_garch",
+    "garch_step_returns",
+    "price_notes",
 ]
 
 #: Seconds in a (365-day) year; crypto trades every day, so no trading-day calendar is used.
 YEAR_SECONDS = 365.0 * 86400.0
 
 #: Price-process kinds understood by :func:`generate_paths`.
-KINDS = ("crash", "gbm", "jump", "historical")
+KINDS = ("crash", "gbm", "jump", "historical", "garch", "bootstrap")
 
 _SPEC_KEYS = {
     "crash": {"shock", "start", "over_steps", "recovery", "recovery_steps"},
     "gbm": {"mu", "sigma"},
     "jump": {"mu", "sigma", "lam", "jump_mean", "jump_std"},
     "historical": {"file", "method"},
+    "garch": {"mu", "omega", "alpha", "beta", "interval_seconds", "returns_file"},
+    "bootstrap": {"returns_file", "block_steps"},
 }
 _COMMON_KEYS = {"kind", "correlation"}
 
@@ -530,6 +544,471 @@ def historical_paths(
 
 
 # --------------------------------------------------------------------------------------------
+# returns of real price files (GARCH fitting, block bootstrap)
+
+#: Fewest log returns a GARCH(1,1) fit accepts.
+GARCH_MIN_RETURNS = 100
+#: Fewest log returns a block bootstrap accepts.
+BOOTSTRAP_MIN_RETURNS = 2
+#: Cap on sub-steps per simulation step (a step much longer than the GARCH interval).
+_MAX_SUBSTEPS = 10_000
+
+
+def load_returns_series(path) -> tuple[np.ndarray, np.ndarray]:
+    """``(times, prices)`` of a price file, float64[n] each, times in seconds, prices > 0.
+
+    A ``time,price`` CSV (header as in :func:`load_price_csv`) is read by :func:`load_price_csv`;
+    any other file goes to the data loaders (:func:`liqcascade.data.formats.load`, imported
+    lazily -- the loaders only depend on :mod:`liqcascade.errors`), and any format that holds one
+    price over time is accepted: price-series CSVs (``price``), OHLCV bars and klines
+    (``close``), bid/ask quotes (``mid``). Anything else raises :class:`InputError` naming the file.
+    """
+    fname = os.fspath(path)
+    p = Path(fname)
+    if not p.exists():
+        raise InputError(fname, None, "file not found")
+    if not p.is_file():
+        raise InputError(fname, None, "not a regular file")
+    try:
+        with p.open("r", encoding="utf-8-sig", errors="replace") as fh:
+            first = next((line for line in fh if line.strip()), "")
+    except OSError as e:
+        raise InputError(fname, None, f"cannot read file: {e.strerror or e}") from None
+    if [c.strip().lower() for c in first.strip().split(",")] == ["time", "price"]:
+        return load_price_csv(p)
+    from ..data.formats import load, sniff
+
+    fmt = sniff(p)
+    obj = load(p, fmt)
+    t = getattr(obj, "time_s", None)
+    v = next((getattr(obj, a) for a in ("price", "close", "mid") if getattr(obj, a, None) is not None), None)
+    if t is None or v is None:
+        raise InputError(fname, None, f"a {fmt} file holds no price series (expected a 'time,price' CSV, a price "
+                                      "series CSV, OHLCV bars or quotes; see `liqcascade data formats`)")
+    t = np.asarray(t, dtype=np.float64)
+    v = np.asarray(v, dtype=np.float64)
+    if not (np.all(np.isfinite(t)) and np.all(np.isfinite(v))):
+        raise InputError(fname, None, "times and prices must be finite")
+    if np.any(v <= 0):
+        raise InputError(fname, None, f"prices must be > 0 (row {int(np.argmax(v <= 0)) + 1} is {v[v <= 0][0]!r})")
+    if np.any(np.diff(t) <= 0):
+        raise InputError(fname, None, "times must be strictly increasing")
+    return t, v
+
+
+#: Sampling intervals a file's median spacing is rounded to when within 2 % (seconds).
+_NICE_INTERVALS = (1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 14400, 21600, 43200, 86400)
+
+
+def _nice_interval(x: float) -> float:
+    for v in _NICE_INTERVALS:
+        if abs(x - v) <= 0.02 * v:
+            return float(v)
+    return float(x)
+
+
+def returns_on_grid(series: Sequence[tuple[np.ndarray, np.ndarray]], names: Sequence[str],
+                    min_returns: int = BOOTSTRAP_MIN_RETURNS) -> tuple[np.ndarray, float, dict]:
+    """Log returns of one or more price series on one regular time grid.
+
+    Returns ``(R, interval_s, info)``: ``R`` float64[L, k] (column ``i`` for ``series[i]``), the
+    grid spacing, and ``info`` (``{"snapped", "filled", "duplicates"}``: whether any time was
+    moved, how many grid slots were interpolated, how many rows dropped, summed over files).
+
+    * ``interval``: the largest median spacing of the files, rounded to the nearest common
+      interval (1 s, 5 s, ... 1 min, ... 1 h, ... 1 day) when within 2 % of it -- recorded
+      series are rarely exactly regular (the CoinGecko hourly files jitter by +-20 min).
+    * Grid: ``T0 + k interval`` over the span every file covers (``T0`` the latest first time).
+      Each row is *snapped* to its nearest grid slot (a second row in the same slot is
+      dropped); a slot no row fell in (a gap) is filled by linear interpolation of the log
+      price, so a gap's move is kept, spread evenly over it. Snapping keeps every recorded
+      move as one return, where interpolating onto an off-phase grid would average
+      neighbouring returns (and bias a GARCH fit towards alpha + beta = 1).
+    * Files with the same regular times give exactly their own ``diff(log price)``.
+
+    Too few prices or returns, or no common span, raise :class:`InputError` naming the file.
+    """
+    if not series:
+        raise _err("price.returns_file", "no file given")
+    for (t, _), name in zip(series, names):
+        if t.size < min_returns + 1:
+            raise InputError(name, None, f"too few prices: {t.size} (need at least {min_returns + 1} for "
+                                         f"{min_returns} returns)")
+    interval = _nice_interval(max(float(np.median(np.diff(t))) for t, _ in series))
+    start = max(float(t[0]) for t, _ in series)
+    stop = min(float(t[-1]) for t, _ in series)
+    n_slots = int(math.floor((stop - start) / interval + 0.5)) + 1 if stop >= start else 0
+    if n_slots - 1 < min_returns:
+        raise InputError(", ".join(names), None,
+                         f"too few returns on a common {interval:g} s grid: {max(n_slots - 1, 0)} (need at least "
+                         f"{min_returns}; do the files overlap in time?)")
+    info = {"snapped": False, "filled": 0, "duplicates": 0}
+    cols = []
+    for t, p in series:
+        x = (t - start) / interval
+        slot = np.rint(x).astype(np.int64)
+        keep = (slot >= 0) & (slot < n_slots)
+        slot, x, lp = slot[keep], x[keep], np.log(p[keep])
+        first = np.ones(slot.size, dtype=bool)
+        first[1:] = slot[1:] != slot[:-1]  # times increase, so equal slots are adjacent
+        info["duplicates"] += int((~first).sum())
+        slot, x, lp = slot[first], x[first], lp[first]
+        if np.any(np.abs(x - slot) > 1e-6):
+            info["snapped"] = True
+        full = np.empty(n_slots)
+        full[slot] = lp
+        missing = np.ones(n_slots, dtype=bool)
+        missing[slot] = False
+        if missing.any():
+            info["filled"] += int(missing.sum())
+            idx = np.flatnonzero(missing)
+            full[idx] = np.interp(idx.astype(np.float64), slot.astype(np.float64), lp)
+        cols.append(np.diff(full))
+    return np.stack(cols, axis=1), interval, info
+
+
+def _grid_note(info: dict) -> str:
+    parts = []
+    if info.get("snapped"):
+        parts.append("times snapped to the nearest grid slot")
+    if info.get("filled"):
+        parts.append(f"{info['filled']} empty slot(s) filled by log-linear interpolation")
+    if info.get("duplicates"):
+        parts.append(f"{info['duplicates']} row(s) sharing a slot dropped")
+    return f" ({'; '.join(parts)})" if parts else ""
+
+
+_RETURNS_CACHE: dict = {}
+_FIT_CACHE: dict = {}
+
+
+def _file_key(path: Path):
+    try:
+        st = path.stat()
+    except OSError:
+        return (str(path), None, None)
+    return (str(path.resolve()), st.st_mtime_ns, st.st_size)
+
+
+def _load_returns(files: Mapping[int, Path], n_assets: int, min_returns: int):
+    """``(R[L, n_assets], interval_s, info, names)``; assets without a file get zeros. Cached
+    on the files' paths, modification times and sizes (chunks of a run reuse it)."""
+    key = (tuple((a, _file_key(f)) for a, f in sorted(files.items())), n_assets, min_returns)
+    hit = _RETURNS_CACHE.get(key)
+    if hit is not None:
+        return hit
+    order = sorted(files)
+    names = [os.fspath(files[a]) for a in order]
+    series = [load_returns_series(files[a]) for a in order]
+    R, interval, info = returns_on_grid(series, names, min_returns)
+    full = np.zeros((R.shape[0], n_assets))
+    full[:, order] = R
+    full.setflags(write=False)
+    out = (full, interval, info, names)
+    if len(_RETURNS_CACHE) > 16:
+        _RETURNS_CACHE.clear()
+    _RETURNS_CACHE[key] = out
+    return out
+
+
+def fit_garch(returns, file: str | None = None, where: str = "price.returns_file") -> dict:
+    """Fit a GARCH(1,1) with normal innovations to a log-return series (float64[n]).
+
+    Model: ``r_t = mean + e_t``, ``e_t = s_t z_t``, ``s_t^2 = omega + alpha e_{t-1}^2 + beta
+    s_{t-1}^2``, ``z_t ~ N(0, 1)``. The series is demeaned and divided by its standard deviation
+    before the maximum-likelihood fit (``arch.arch_model(mean="Zero", vol="GARCH", p=1, q=1)``,
+    imported lazily: ``arch`` is an optional dependency), then ``omega`` is scaled back.
+    Returns ``{"mean", "omega", "alpha", "beta", "n"}`` in the series' units (per sampling
+    interval). Raises :class:`InputError` (naming ``file``/``where``) for too few returns
+    (< :data:`GARCH_MIN_RETURNS`), a constant series, a failed fit or a non-stationary result
+    (``alpha + beta >= 1``), or when ``arch`` is not installed.
+    """
+    r = np.asarray(returns, dtype=np.float64)
+    if r.ndim != 1 or r.size < GARCH_MIN_RETURNS:
+        raise InputError(file, where, f"too few returns for a GARCH fit: {r.size} (need at least {GARCH_MIN_RETURNS})")
+    if not np.all(np.isfinite(r)):
+        raise InputError(file, where, "returns must be finite")
+    sd = float(r.std())
+    if not sd > 0:
+        raise InputError(file, where, "the returns are all equal (zero variance): nothing to fit")
+    try:
+        from arch import arch_model
+    except ImportError:
+        raise InputError(file, where, "fitting a GARCH needs the optional package arch "
+                                      "(pip install 'liqcascade[garch]'), or give omega, alpha and beta") from None
+    import warnings
+
+    mean = float(r.mean())
+    x = (r - mean) / sd
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        res = arch_model(x, mean="Zero", vol="GARCH", p=1, q=1, dist="normal", rescale=False).fit(
+            disp="off", show_warning=False)
+    if res.convergence_flag != 0:
+        raise InputError(file, where, f"the GARCH(1,1) fit did not converge (optimizer flag {res.convergence_flag})")
+    prm = res.params
+    omega, alpha, beta = float(prm["omega"]) * sd * sd, float(prm["alpha[1]"]), float(prm["beta[1]"])
+    if not (omega > 0 and alpha >= 0 and beta >= 0):
+        raise InputError(file, where, f"the GARCH(1,1) fit gave invalid parameters omega={omega:g}, "
+                                      f"alpha={alpha:g}, beta={beta:g}")
+    if alpha + beta >= 1 - 1e-9:
+        raise InputError(file, where, f"the fitted GARCH(1,1) is not stationary: alpha + beta = {alpha + beta:.6f} "
+                                      ">= 1 (give omega, alpha and beta directly)")
+    return {"mean": mean, "omega": omega, "alpha": alpha, "beta": beta, "n": int(r.size)}
+
+
+def _fit_cached(R_col: np.ndarray, key, file: str) -> dict:
+    hit = _FIT_CACHE.get(key)
+    if hit is None:
+        hit = fit_garch(R_col, file=file)
+        if len(_FIT_CACHE) > 32:
+            _FIT_CACHE.clear()
+        _FIT_CACHE[key] = hit
+    return hit
+
+
+def _sub_grid(dt_seconds: float, interval_seconds: float) -> tuple[int, int, float]:
+    """How a step of ``dt_seconds`` maps onto a process defined every ``interval_seconds``.
+
+    ``(n, m, h)``: each step is ``n`` recursion sub-steps (``dt >= interval``), or ``m`` steps
+    share one recursion step (``dt < interval``); the recursion step is ``R = dt / n`` or
+    ``m dt`` -- the multiple or divisor of ``dt`` nearest ``interval`` -- and ``h = R /
+    interval`` (1 when one length is an integer multiple of the other)."""
+    ratio = dt_seconds / interval_seconds
+    if ratio >= 1.0:
+        n = max(1, int(round(ratio)))
+        if n > _MAX_SUBSTEPS:
+            raise _err("dt_seconds", f"a step of {dt_seconds:g} s is more than {_MAX_SUBSTEPS} intervals of "
+                                     f"{interval_seconds:g} s (the price process's sampling interval)")
+        return n, 1, (dt_seconds / n) / interval_seconds
+    m = max(1, int(round(1.0 / ratio)))
+    return 1, m, (m * dt_seconds) / interval_seconds
+
+
+def garch_step_returns(seeds: Sequence[np.random.SeedSequence], steps: int, dt_seconds: float,
+                       interval_seconds: float, mu, omega, alpha, beta, chol=None) -> np.ndarray:
+    """GARCH(1,1) log returns per simulation step, float64[len(seeds), steps, n_assets].
+
+    Parameters (float64[n_assets] each) are per ``interval_seconds`` in log-return units:
+    ``r = mu + e``, ``e = s z``, ``s^2 = omega + alpha e_prev^2 + beta s_prev^2``; each path
+    starts at the unconditional variance ``omega / (1 - alpha - beta)`` (an asset with
+    ``omega = 0`` stays flat). ``z`` are standard normals, correlated across assets by ``chol``
+    (the lower Cholesky factor of the correlation matrix, applied to the standardized innovations).
+
+    Time scaling (see :func:`_sub_grid`): the recursion runs every ``R`` seconds, ``R`` being
+    the multiple or divisor of ``dt_seconds`` nearest ``interval_seconds``; ``mu`` and
+    ``omega`` are multiplied by ``h = R / interval_seconds`` (variance proportional to time;
+    ``alpha``, ``beta`` unchanged), which is exact (``h = 1``) when one length is an integer
+    multiple of the other.
+
+    * ``dt >= interval``: ``n`` recursion steps per simulation step, their returns summed (the
+      exact temporal aggregate of the process at ``R``).
+    * ``dt < interval``: ``m`` simulation steps share one recursion step of variance ``s^2``;
+      step ``i`` of the ``m`` gets ``mu/m + s z_i / sqrt(m)`` and the recursion's ``e`` is the
+      sum of the ``m`` -- so sampled every ``R`` the path *is* the GARCH process; within ``R``
+      the volatility is constant (a simplification).
+
+    Path ``j`` draws only from ``default_rng(seeds[j])`` (``(J m) x n_assets`` normals in C
+    order), so it does not depend on which other paths are generated alongside it.
+    """
+    P = len(seeds)
+    mu, omega, alpha, beta = (np.asarray(x, dtype=np.float64) for x in (mu, omega, alpha, beta))
+    A = omega.size
+    n, m, h = _sub_grid(dt_seconds, interval_seconds)
+    J = steps * n if m == 1 else -(-steps // m)
+    U = J * m
+    z = np.empty((P, U, A))
+    for j, ss in enumerate(seeds):
+        zj = np.random.default_rng(ss).standard_normal((U, A))
+        z[j] = zj @ chol.T if chol is not None else zj
+    mu_r, om = mu * h, omega * h
+    var = np.empty((P, A))
+    var[:] = om / (1.0 - alpha - beta)
+    sub = np.empty((P, U, A))
+    if m == 1:
+        for k in range(J):
+            e = np.sqrt(var) * z[:, k, :]
+            sub[:, k, :] = mu_r + e
+            var = om + alpha * (e * e) + beta * var
+        return sub.reshape(P, steps, n, A).sum(axis=2) if n > 1 else sub
+    sq = math.sqrt(m)
+    for k in range(J):
+        zk = z[:, k * m:(k + 1) * m, :]
+        s = np.sqrt(var)
+        sub[:, k * m:(k + 1) * m, :] = mu_r / m + (s / sq)[:, None, :] * zk
+        e = s * zk.sum(axis=1) / sq
+        var = om + alpha * (e * e) + beta * var
+    return sub[:, :steps, :]
+
+
+def bootstrap_step_returns(seeds: Sequence[np.random.SeedSequence], steps: int, dt_seconds: float,
+                           R: np.ndarray, interval_seconds: float, block_steps: int,
+                           where_file: str | None = None) -> np.ndarray:
+    """Moving-block bootstrap of log returns, float64[len(seeds), steps, n_assets].
+
+    ``R`` float64[L, n_assets]: the recorded returns, one row per ``interval_seconds`` (assets
+    aligned in time). A path is built from blocks of ``b`` consecutive rows, each starting at a
+    uniform random row in ``0 .. L - b`` (moving blocks, no wrap-around); **one block start is
+    used for every asset**, so the joint moves -- the empirical cross-correlation and the
+    co-crashes -- are kept. Path ``j`` draws only from ``default_rng(seeds[j])``.
+
+    Time scaling (``n``, ``m``, ``h`` as in :func:`garch_step_returns`):
+
+    * ``dt >= interval``: a block is ``b = block_steps * n`` rows and a step's return is the sum
+      of ``n`` consecutive rows times ``sqrt(h)``;
+    * ``dt < interval``: a block is ``b = max(1, round(block_steps / m))`` rows and each row is
+      spread evenly over ``m`` steps (``row * sqrt(h) / m`` each: a straight line in log price
+      between recorded samples, so variance over less than one file interval is understated).
+
+    With ``dt == interval`` every step return is exactly one recorded return.
+    """
+    L, A = R.shape
+    n, m, h = _sub_grid(dt_seconds, interval_seconds)
+    if m == 1:
+        U, b = steps * n, block_steps * n
+    else:
+        U, b = -(-steps // m), max(1, int(round(block_steps / m)))
+    if b > L:
+        raise InputError(where_file, "price.block_steps",
+                         f"a block of {block_steps} steps needs {b} consecutive returns, but the file(s) hold {L}")
+    scale = math.sqrt(h)
+    out = np.empty((len(seeds), steps, A))
+    offs = np.arange(b)
+    for j, ss in enumerate(seeds):
+        rng = np.random.default_rng(ss)
+        starts = rng.integers(0, L - b + 1, size=-(-U // b)) if U else np.zeros(0, dtype=np.int64)
+        u = R[(starts[:, None] + offs).ravel()[:U]]
+        if m == 1:
+            r = u.reshape(steps, n, A).sum(axis=1) if n > 1 else u
+            out[j] = r * scale if scale != 1.0 else r
+        else:
+            out[j] = np.repeat(u, m, axis=0)[:steps] * (scale / m)
+    return out
+
+
+def _resolve(f, base_dir) -> Path:
+    fp = Path(f)
+    if base_dir is not None and not fp.is_absolute():
+        fp = Path(base_dir) / fp
+    return fp
+
+
+def _garch_setup(spec: Mapping, n_assets: int, dt_seconds: float, base_dir, read_files: bool) -> dict:
+    """Validated GARCH parameters (float64[n_assets] each) plus how they were obtained."""
+    direct = [k for k in ("omega", "alpha", "beta") if spec.get(k) is not None]
+    rf = spec.get("returns_file")
+    mu = _per_asset(spec.get("mu", 0.0) if spec.get("mu") is not None else 0.0, n_assets, "price.mu")
+    if rf is not None and rf != [] and rf != {}:
+        if direct:
+            raise _err(f"price.{direct[0]}", "give either omega, alpha and beta, or returns_file to fit them, not both")
+        if spec.get("interval_seconds") is not None:
+            raise _err("price.interval_seconds", "is taken from returns_file (its sampling interval) when fitting")
+        zeros = np.zeros(n_assets)
+        if not read_files:  # keys only (a sweep's points may still name assets, not indices)
+            return {"mu": mu, "omega": zeros + 1.0, "alpha": zeros, "beta": zeros, "interval": dt_seconds,
+                    "fitted": None}
+        files = {a: _resolve(f, base_dir) for a, f in _asset_files(rf, n_assets, "price.returns_file").items()}
+        if not files:
+            raise _err("price.returns_file", "no file given")
+        R, interval, info, names = _load_returns(files, n_assets, GARCH_MIN_RETURNS)
+        omega, alpha, beta, fits = zeros.copy(), zeros.copy(), zeros.copy(), {}
+        for a, f in sorted(files.items()):
+            fit = _fit_cached(R[:, a], (_file_key(f), tuple(sorted((k, _file_key(v)) for k, v in files.items()))),
+                              os.fspath(f))
+            omega[a], alpha[a], beta[a] = fit["omega"], fit["alpha"], fit["beta"]
+            fits[a] = {**fit, "file": os.fspath(f)}
+        mu = np.where(np.isin(np.arange(n_assets), list(files)), mu, 0.0)
+        return {"mu": mu, "omega": omega, "alpha": alpha, "beta": beta, "interval": interval,
+                "fitted": fits, "grid": info}
+    if len(direct) < 3:
+        missing = [k for k in ("omega", "alpha", "beta") if k not in direct]
+        raise _err(f"price.{missing[0]}", "required for kind 'garch' (give omega, alpha and beta, or returns_file "
+                                          "to fit them)")
+    omega = _per_asset(spec["omega"], n_assets, "price.omega", lo=0.0, lo_open=True)
+    alpha = _per_asset(spec["alpha"], n_assets, "price.alpha", lo=0.0)
+    beta = _per_asset(spec["beta"], n_assets, "price.beta", lo=0.0)
+    for a in range(n_assets):
+        if alpha[a] + beta[a] >= 1.0:
+            w = "price.beta" if np.ndim(spec["beta"]) == 0 else f"price.beta[{a}]"
+            raise _err(w, f"alpha + beta must be < 1 for a stationary GARCH(1,1), got "
+                          f"{alpha[a]:g} + {beta[a]:g} = {alpha[a] + beta[a]:g}")
+    interval = spec.get("interval_seconds")
+    if interval is None:
+        interval = dt_seconds
+    interval = _finite_float(interval, "price.interval_seconds")
+    if interval <= 0:
+        raise _err("price.interval_seconds", f"must be > 0, got {interval}")
+    return {"mu": mu, "omega": omega, "alpha": alpha, "beta": beta, "interval": interval, "fitted": None}
+
+
+def _bootstrap_setup(spec: Mapping, n_assets: int, base_dir, read_files: bool, dt_seconds: float = 60.0) -> dict:
+    if spec.get("correlation") is not None:
+        raise _err("price.correlation", "not used by kind 'bootstrap' (its cross-correlation is the files'; "
+                                        "remove it)")
+    bs = spec.get("block_steps")
+    if bs is None:  # default: one day of steps
+        bs = max(1, int(round(86400.0 / dt_seconds)))
+    block_steps = _int(bs, "price.block_steps", lo=1)
+    rf = spec.get("returns_file")
+    if rf is None or rf == [] or rf == {}:
+        raise _err("price.returns_file", "required for kind 'bootstrap' (the price file(s) whose returns are resampled)")
+    if not read_files:  # keys only (a sweep's points may still name assets, not indices)
+        return {"block_steps": block_steps}
+    files = {a: _resolve(f, base_dir) for a, f in _asset_files(rf, n_assets, "price.returns_file").items()}
+    if not files:
+        raise _err("price.returns_file", "no file given")
+    R, interval, info, names = _load_returns(files, n_assets, BOOTSTRAP_MIN_RETURNS)
+    return {"block_steps": block_steps, "files": files, "R": R, "interval": interval, "grid": info,
+            "names": names}
+
+
+def price_notes(spec: Mapping, p0, dt_seconds: float, base_dir=None) -> list[str]:
+    """Notes for a run's report on how its price paths were made (empty for the kinds that need
+    none): fitted GARCH parameters, the files and sampling interval behind a bootstrap, and the
+    time scaling used. Raises :class:`InputError` like :func:`generate_paths`."""
+    if not isinstance(spec, Mapping):
+        return []
+    kind = spec.get("kind")
+    n_assets = _p0_array(p0).size
+    if kind == "garch":
+        g = _garch_setup(spec, n_assets, float(dt_seconds), base_dir, read_files=True)
+        n, m, h = _sub_grid(float(dt_seconds), g["interval"])
+        out = []
+        if g["fitted"]:
+            for a, f in sorted(g["fitted"].items()):
+                out.append(
+                    f"asset {a}: GARCH(1,1) fitted with arch on {f['n']} log returns of {f['file']} every "
+                    f"{g['interval']:g} s{_grid_note(g['grid'])}: "
+                    f"omega={f['omega']:.6g}, alpha={f['alpha']:.6g}, beta={f['beta']:.6g} (persistence "
+                    f"{f['alpha'] + f['beta']:.4f}); the sample mean {f['mean']:.3g} per interval is reported, not "
+                    f"simulated (drift = price.mu, {g['mu'][a]:g})")
+        else:
+            out.append(f"GARCH(1,1) with given omega={g['omega'].tolist()}, alpha={g['alpha'].tolist()}, "
+                       f"beta={g['beta'].tolist()}, mu={g['mu'].tolist()} per {g['interval']:g} s")
+        out.append(
+            f"GARCH: normal innovations, correlated across assets by price.correlation "
+            f"({'given' if spec.get('correlation') is not None else 'none: independent'}); each path starts at the "
+            f"unconditional variance; recursion every {g['interval'] * h:g} s "
+            + (f"({n} per step, returns summed)" if m == 1 else f"(shared by {m} steps, volatility constant within it)")
+            + (f", mu and omega scaled by {h:.6g} (variance proportional to time)" if h != 1.0 else ""))
+        return out
+    if kind == "bootstrap":
+        b = _bootstrap_setup(spec, n_assets, base_dir, read_files=True, dt_seconds=float(dt_seconds))
+        n, m, h = _sub_grid(float(dt_seconds), b["interval"])
+        rows = b["block_steps"] * n if m == 1 else max(1, int(round(b["block_steps"] / m)))
+        return [
+            f"block bootstrap of {b['R'].shape[0]} log returns every {b['interval']:g} s from "
+            f"{', '.join(b['names'])}{_grid_note(b['grid'])}; "
+            f"moving blocks of {rows} returns, the same block positions for every asset (keeps their cross-correlation)",
+            "bootstrap time scaling: " + (
+                f"{n} file return(s) summed per step" if m == 1 else f"each file return spread evenly over {m} steps "
+                "(log-linear between samples: variance within one file interval is understated)")
+            + (f", times sqrt({h:.6g}) (variance proportional to time)" if h != 1.0 else ""),
+        ]
+    return []
+
+
+# --------------------------------------------------------------------------------------------
 # dispatcher
 
 
@@ -560,8 +1039,7 @@ def path_seed_sequences(seed, path_offset: int, n_paths: int) -> list[np.random.
     ]
 
 
-def _historical_files(spec_file, n_assets: int) -> dict[int, str]:
-    where = "price.file"
+def _asset_files(spec_file, n_assets: int, where: str = "price.file") -> dict[int, str]:
     files: dict[int, str] = {}
     if isinstance(spec_file, (str, os.PathLike)):
         spec_file = [spec_file]
@@ -617,8 +1095,23 @@ def generate_paths(
       or missing entries leave the asset constant) or a table ``{asset_index: path}``; relative
       paths resolve against ``base_dir`` when given; ``method`` ``"linear"`` (default) or
       ``"hold"`` -- see :func:`historical_paths`.
+    * ``garch``: either ``omega`` (> 0), ``alpha``, ``beta`` (>= 0, ``alpha + beta < 1``) and
+      optionally ``mu`` (0.0), all per-asset, in log-return units per ``interval_seconds``
+      (default: the step ``dt_seconds``) -- *not* annualised; or ``returns_file`` (same forms
+      as ``file``; read by :func:`load_returns_series`) to fit ``omega``, ``alpha``, ``beta``
+      per asset with ``arch`` on the file's returns at its own sampling interval (assets
+      without a file stay flat; ``mu`` is still the simulated drift per interval, the fitted
+      mean is only reported) -- see :func:`garch_step_returns` for the time scaling and
+      :func:`fit_garch`.
+    * ``bootstrap``: ``returns_file`` (required; one file per asset, aligned in time -- see
+      :func:`returns_on_grid`; assets without a file stay flat), ``block_steps`` (block length
+      in simulation steps; default one day, ``round(86400 / dt_seconds)``) -- see :func:`bootstrap_step_returns`. ``correlation`` is
+      refused (the files' own cross-correlation is kept).
     * any kind: ``correlation`` (``n_assets x n_assets`` matrix), validated always, used by
-      ``gbm`` and ``jump`` (the other kinds are deterministic).
+      ``gbm``, ``jump`` (Brownian parts) and ``garch`` (standardized innovations).
+
+    With ``n_paths == 0`` the ``garch``/``bootstrap`` files are not read (only the keys are
+    checked); :func:`price_notes` describes fitted parameters and scaling for a run's notes.
 
     ``p0``: float64[n_assets] start prices (> 0); index 0 of the step axis equals it exactly.
     ``dt_seconds``: step length; annualised parameters use ``dt / (365 * 86400)``.
@@ -679,7 +1172,7 @@ def generate_paths(
             )
         out[:] = base
     elif kind == "historical":
-        files = _historical_files(required("file"), n_assets)
+        files = _asset_files(required("file"), n_assets)
         method = spec.get("method", "linear")
         if method not in ("linear", "hold"):
             raise _err("price.method", f"must be 'linear' or 'hold', got {method!r}")
@@ -699,6 +1192,18 @@ def generate_paths(
             rng = np.random.default_rng(ss)
             inc = gbm_increments(rng, 1, steps, n_assets, mu, sigma, dt_years, chol)
             out[j] = _paths_from_log_increments(p0, inc)[0]
+    elif kind == "garch":
+        g = _garch_setup(spec, n_assets, dt_seconds, base_dir, read_files=n_paths > 0)
+        if n_paths:
+            inc = garch_step_returns(seeds, steps, dt_seconds, g["interval"], g["mu"], g["omega"], g["alpha"],
+                                     g["beta"], chol if spec.get("correlation") is not None else None)
+            out[:] = _paths_from_log_increments(p0, inc)
+    elif kind == "bootstrap":
+        b = _bootstrap_setup(spec, n_assets, base_dir, read_files=n_paths > 0, dt_seconds=dt_seconds)
+        if n_paths:
+            inc = bootstrap_step_returns(seeds, steps, dt_seconds, b["R"], b["interval"], b["block_steps"],
+                                         ", ".join(b["names"]))
+            out[:] = _paths_from_log_increments(p0, inc)
     else:  # jump
         mu = _per_asset(spec.get("mu", 0.0), n_assets, "price.mu")
         sigma = _per_asset(required("sigma"), n_assets, "price.sigma", lo=0.0)

@@ -18,12 +18,50 @@ def default_workers() -> int:
         return max(1, os.cpu_count() or 1)
 
 
+def _scheduler_host_port(address: str) -> tuple[str, int] | None:
+    """``(host, port)`` of a ``tcp://HOST:PORT`` (or bare ``HOST:PORT``) address; None for other
+    schemes (``tls://``, ``ucx://`` ...), which only Dask itself can check."""
+    scheme, sep, rest = address.partition("://")
+    if not sep:
+        scheme, rest = "tcp", address
+    if scheme != "tcp":
+        return None
+    rest = rest.split("/", 1)[0]
+    host, _, port = rest.rpartition(":")
+    host = host.strip("[]")
+    if not host or not port.isdigit():
+        return None
+    return host, int(port)
+
+
+def check_scheduler(address: str, timeout_s: float = 5.0) -> None:
+    """Raise :class:`InputError` (``--scheduler``) unless something accepts TCP connections at
+    ``address`` -- a cheap check made *before* the run store or catalog is created, so an
+    unreachable scheduler leaves nothing behind. Non-TCP schemes are not checked here."""
+    import socket
+
+    from ..errors import InputError
+
+    hp = _scheduler_host_port(address)
+    if hp is None:
+        return
+    try:
+        with socket.create_connection(hp, timeout=timeout_s):
+            pass
+    except OSError as exc:
+        why = exc.strerror or str(exc) or type(exc).__name__
+        raise InputError(None, "--scheduler", f"cannot connect to {address}: {why}") from None
+
+
 class InProcessExecutor:
     """Run chunks one after another in this process (numba may still use several threads)."""
 
     name = "in-process"
     workers = 0
     numba_threads = 0
+
+    def preflight(self) -> None:
+        """Checks that must pass before anything is written (nothing to check here)."""
 
     def __enter__(self):
         return self
@@ -58,6 +96,9 @@ class ProcessPoolExecutor:
         self.cache_dir = cache_dir
         self.name = f"process-pool ({start_method})"
         self._pool = None
+
+    def preflight(self) -> None:
+        """Checks that must pass before anything is written (nothing to check here)."""
 
     def __enter__(self):
         import concurrent.futures as cf
@@ -109,6 +150,19 @@ class DaskExecutor:
         self.name = f"dask ({address})" if address else "dask (LocalCluster)"
         self._cluster = None
         self._client = None
+
+    def preflight(self) -> None:
+        """Before anything is written: Dask must be importable and, for ``address``, the scheduler
+        must accept connections (:func:`check_scheduler`)."""
+        from ..errors import InputError
+
+        try:
+            import dask.distributed  # noqa: F401
+        except ImportError:
+            raise InputError(None, "--dask/--scheduler",
+                             "Dask is not installed (pip install 'liqcascade[mc]' or dask distributed)") from None
+        if self.address is not None:
+            check_scheduler(self.address)
 
     def __enter__(self):
         import logging

@@ -139,19 +139,21 @@ def _sha(text: str) -> str:
 
 
 def _file_digests(sc, base_dir: Path) -> dict:
-    """SHA-256 of every file the scenario reads (position files, historical price files)."""
+    """SHA-256 of every file the scenario reads (position files, historical price files, the
+    return files of ``garch``/``bootstrap``)."""
     out = {}
     files = []
     for pr in sc.protocols:
         if not pr.positions.startswith("synth:") and pr.positions != "-":
             files.append(pr.positions)
-    f = sc.price.file if sc.price.kind == "historical" else None
-    if isinstance(f, str):
-        files.append(f)
-    elif isinstance(f, list):
-        files.extend(f)
-    elif isinstance(f, dict):
-        files.extend(f.values())
+    for f in (sc.price.file if sc.price.kind == "historical" else None,
+              sc.price.returns_file if sc.price.kind in ("garch", "bootstrap") else None):
+        if isinstance(f, str):
+            files.append(f)
+        elif isinstance(f, list):
+            files.extend(x for x in f if x)
+        elif isinstance(f, dict):
+            files.extend(x for x in f.values() if x)
     for name in files:
         p = Path(name)
         if not p.is_absolute():
@@ -375,6 +377,9 @@ def execute(plan: Plan, store=None, *, workers: int | None = None, dask: str | N
         raise InputError(str(store), "--store", "exists and is not a directory")
     if executor is None:
         executor = make_executor(workers=workers, dask=dask, scheduler=scheduler)
+    preflight = getattr(executor, "preflight", None)
+    if preflight is not None:
+        preflight()  # e.g. an unreachable --scheduler: fail before the store or catalog exists
 
     with Catalog(store, wait_s=FINAL_WAIT_S) as cat:
         row = cat.get_run(plan.run_id)
@@ -493,6 +498,7 @@ def execute(plan: Plan, store=None, *, workers: int | None = None, dask: str | N
                            "reason": pt.reason, "metrics": mets.get(pt.point_id)})
     notes = ["every parameter point uses the same seed (common random numbers): path p draws from "
              "SeedSequence(seed) child p at every point"] if len(plan.valid_points) > 1 else []
+    notes += _price_notes(plan)
     invalid = [p for p in plan.points if p.status != "ok"]
     if invalid:
         notes.append(f"{len(invalid)} invalid parameter point(s) reported and skipped (validated before any work)")
@@ -504,6 +510,33 @@ def execute(plan: Plan, store=None, *, workers: int | None = None, dask: str | N
                 "dropped_without_file": len(drop), "stored": stats["chunks"]},
         timings=timings, code_version=plan.code_version, notes=notes,
     )
+
+
+def _price_notes(plan: Plan) -> list[str]:
+    """How the first valid point's price paths are made (fitted GARCH parameters, bootstrap
+    files and time scaling; empty for the other kinds)."""
+    from ..engine.dynamic import _PRICE_KEYS
+    from ..market.price import price_notes
+
+    if not plan.valid_points:
+        return []
+    sc = _validated(plan.valid_points[0].scenario, plan.scenario_file)
+    pp = sc.price
+    if pp.kind not in ("garch", "bootstrap"):
+        return []
+    names = [a.name for a in sc.assets]
+    spec = {"kind": pp.kind}
+    for k in _PRICE_KEYS[pp.kind]:
+        v = getattr(pp, k)
+        if v is None:
+            continue
+        if k == "returns_file" and isinstance(v, dict):
+            v = {names.index(n): f for n, f in v.items() if n in names}
+        spec[k] = v
+    try:
+        return price_notes(spec, [a.price for a in sc.assets], sc.simulation.dt_seconds, base_dir=plan.base_dir)
+    except InputError as exc:  # cannot happen after a complete run; never fail a report on a note
+        return [f"price process: {exc}"]
 
 
 def sweep(scenario, params: Sequence[str] = (), *, paths: int | None = None, seed: int | None = None,

@@ -40,7 +40,7 @@ class Asset(Strict):
 
 
 class PriceProcess(Strict):
-    kind: Literal["crash", "gbm", "jump", "historical"] = "crash"
+    kind: Literal["crash", "gbm", "jump", "historical", "garch", "bootstrap"] = "crash"
     shock: Union[Fraction, list[Fraction]] = 0.3
     start: int = Field(1, ge=1, description="first step of the fall")
     over_steps: int = Field(1, ge=1)
@@ -53,6 +53,25 @@ class PriceProcess(Strict):
     jump_std: NonNegFloat = 0.0
     file: Union[str, list[str], dict[str, str], None] = None
     correlation: list[list[float]] | None = None
+    # garch: omega/alpha/beta (and mu) per interval_seconds, or fitted on returns_file with `arch`
+    omega: Union[PosFloat, list[PosFloat], None] = None
+    alpha: Union[NonNegFloat, list[NonNegFloat], None] = None
+    beta: Union[NonNegFloat, list[NonNegFloat], None] = None
+    interval_seconds: PosFloat | None = Field(None, description="garch: the interval omega/alpha/beta/mu refer to (default dt_seconds)")
+    # garch (fit) and bootstrap: price file(s), relative to the scenario file; one per asset
+    returns_file: Union[str, list[str], dict[str, str], None] = None
+    block_steps: int | None = Field(None, ge=1, description="bootstrap: block length in simulation steps (default: one day)")
+
+    @model_validator(mode="after")
+    def _check_garch_bootstrap(self):
+        if self.kind == "bootstrap" and not self.returns_file:
+            raise ValueError("kind 'bootstrap' needs returns_file (the price file(s) whose returns are resampled)")
+        if self.kind == "garch" and not self.returns_file:
+            if self.omega is None or self.alpha is None or self.beta is None:
+                raise ValueError("kind 'garch' needs omega, alpha and beta, or returns_file to fit them")
+            if isinstance(self.alpha, float) and isinstance(self.beta, float) and self.alpha + self.beta >= 1:
+                raise ValueError(f"alpha + beta must be < 1 for a stationary GARCH(1,1), got {self.alpha + self.beta:g}")
+        return self
 
 
 class Venue(Strict):
