@@ -178,6 +178,15 @@ def compile_scenario(sc: Scenario, base_dir: Path, source: str | None = None, bo
                         oracle_of[k, a] = j
                         break
 
+    guard_names = []
+    if sc.mechanisms.oracle_guard is not None:
+        guard_names = apply_oracle_guard(sc, assets, stable, venue_asset, oracle_of, o_kind, o_params, srcs, o_asset)
+        o_src_ptr, o_src = _csr(srcs)
+    if sc.mechanisms.active():
+        from .mechanisms import check_mechanisms
+
+        check_mechanisms(sc)
+
     if book is None:
         book = build_book(sc, base_dir, assets, p0, lt_pa)
     from .units import build_unit
@@ -197,12 +206,41 @@ def compile_scenario(sc: Scenario, base_dir: Path, source: str | None = None, bo
         scenario=sc, base_dir=base_dir, assets=assets, p0=p0, stable=stable,
         venue_names=[v.name for v in sc.venues], vs0=vs0, vdk=vdk, vdq=vdq, venue_asset=venue_asset,
         av_ptr=av_ptr, av_idx=av_idx,
-        oracle_names=[o.name for o in sc.oracles], o_kind=np.array(o_kind, dtype=np.int64),
+        oracle_names=[o.name for o in sc.oracles] + guard_names, o_kind=np.array(o_kind, dtype=np.int64),
         o_params=np.array(o_params, dtype=np.float64).reshape(len(o_kind), NPARAM),
         o_src_ptr=o_src_ptr, o_src=o_src, o_asset=np.array(o_asset, dtype=np.int64),
         protocols=[p.name for p in sc.protocols], lt_pa=lt_pa, bonus_pa=bonus_pa, pfee_pa=pfee_pa,
         rules=rules, oracle_of=oracle_of, book=book, notes=notes, units=units,
     )
+
+
+def apply_oracle_guard(sc: Scenario, assets, stable, venue_asset, oracle_of, o_kind, o_params, srcs, o_asset):
+    """``[mechanisms.oracle_guard]``: the protocols it applies to (default every protocol, units
+    included) read, for each risky asset, a new oracle of the guard's kind (TWAP, EMA or median)
+    over every venue of the asset, with the guard's ``max_jump``, instead of their own oracles.
+    Appends the new oracles to the oracle lists (in place) and rewrites ``oracle_of``; returns
+    their names (``guard:<asset>``)."""
+    g = sc.mechanisms.oracle_guard
+    dt = sc.simulation.dt_seconds
+    names = []
+    new_of = {}
+    for a, name in enumerate(assets):
+        vs = [j for j in range(len(venue_asset)) if int(venue_asset[j]) == a]
+        if stable[a] or not vs:
+            continue
+        new_of[a] = len(o_kind)
+        o_kind.append(ORACLE_KINDS[g.kind])
+        o_params.append(oracle_params(g.kind, dt_seconds=dt, window_s=g.window_steps * dt,
+                                      halflife_s=g.half_life_steps * dt, max_jump=g.max_jump))
+        srcs.append(vs)
+        o_asset.append(a)
+        names.append(f"guard:{name}")
+    for k, pr in enumerate(sc.protocols):
+        if g.applies_to is not None and pr.name not in g.applies_to:
+            continue
+        for a, o in new_of.items():
+            oracle_of[k, a] = o
+    return names
 
 
 def _csr(lists):

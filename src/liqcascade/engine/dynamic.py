@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from ..kernels import dynamic as K
-from ..market.price import generate_paths
+from ..market.price import generate_paths, price_notes
 from .compile import Compiled
+from .mechanisms import MechSetup, mechanism_setup
 
 EVENT_DTYPE = np.dtype([
     ("path", np.int64), ("step", np.int64), ("position", "O"), ("protocol", "O"), ("asset", "O"),
@@ -23,6 +25,8 @@ _PRICE_KEYS = {
     "gbm": ("mu", "sigma", "correlation"),
     "jump": ("mu", "sigma", "lam", "jump_mean", "jump_std", "correlation"),
     "historical": ("file",),
+    "garch": ("mu", "omega", "alpha", "beta", "interval_seconds", "returns_file", "correlation"),
+    "bootstrap": ("returns_file", "block_steps", "correlation"),
 }
 
 
@@ -34,7 +38,7 @@ def price_spec(c: Compiled) -> dict:
         v = getattr(pp, k)
         if v is None:
             continue
-        if k == "file" and isinstance(v, dict):
+        if k in ("file", "returns_file") and isinstance(v, dict):
             v = {c.assets.index(name): f for name, f in v.items()}
         spec[k] = v
     return spec
@@ -86,10 +90,22 @@ class RunResult:
             "sale_proceeds": float(s[:, K.SUM_PROCEEDS].mean()),
             "gas_spent": float(s[:, K.SUM_GAS].mean()),
             "liquidator_profit": float((s[:, K.SUM_PROCEEDS] - s[:, K.SUM_REPAID] - s[:, K.SUM_GAS]
-                                        - _treasury_share(self)).mean()),
+                                        - _treasury_share(self) - s[:, K.SUM_PRIORITY]).mean()),
             "max_drawdown": dd,
             "final_price": {self.assets[a]: float(self.final_spot[:, a].mean()) for a in risky},
             "events_not_recorded": int(s[:, K.SUM_EV_LOST].sum()),
+            # prevention-mechanism metrics (Aave-rule positions; see kernels.dynamic SUM_*)
+            "socialized_loss": float(s[:, K.SUM_SOCIALIZED].mean()),
+            "insurance_fund_draw": float(s[:, K.SUM_FUND_DRAW].mean()),
+            "positions_liquidated": float(s[:, K.SUM_NPOS_LIQ].mean()),
+            "dislocation_steps": float(s[:, K.SUM_DISLOCATION].mean()),
+            "paused_steps": float(s[:, K.SUM_PAUSED].mean()),
+            "held_value": float(s[:, K.SUM_HELD_VALUE].mean()),
+            "borrower_loss": float(s[:, K.SUM_BORROWER_LOSS].mean()),
+            # agents (kernels.agents)
+            "attacker_pnl": float(s[:, K.SUM_ATTACKER_PNL].mean()),
+            "priority_fees": float(s[:, K.SUM_PRIORITY].mean()),
+            "borrower_topups": float(s[:, K.SUM_TOPUP].mean()),
         }
         if self.unit_totals:
             out["fund_draw"] = float(s[:, K.SUM_FUND_DRAW].mean())
@@ -181,15 +197,27 @@ def unit_args(c: Compiled, packs=None):
     return (float(sc.simulation.dt_seconds), liq, umeta, *out)
 
 
-def kernel_args(c: Compiled):
+def agent_args(c: Compiled):
+    """The agents' float pack (``kernels.agents``), or ``None`` when no ``[agents.*]`` is on."""
+    if not c.scenario.agents.active():
+        return None
+    from .agents import agent_pack
+
+    return agent_pack(c)
+
+
+def kernel_args(c: Compiled, setup: MechSetup | None = None):
+    """Leading arguments of ``simulate_many`` / ``simulate_path`` (up to ``max_per_step``). With a
+    mechanism ``setup`` the book and rules are the ones it runs on (partial, size tiers)."""
     sc = c.scenario
-    b = c.book
+    b = c.book if setup is None else setup.book
+    rules = c.rules if setup is None else setup.rules
     lq = sc.liquidators
     return (
         c.vs0, c.vdk, c.vdq, c.venue_asset, c.av_ptr, c.av_idx,
         bool(sc.arbitrage.enabled), float(sc.arbitrage.threshold), bool(sc.arbitrage.to_reference),
         c.o_kind, c.o_params, c.o_src_ptr, c.o_src,
-        c.lt_pa, c.bonus_pa, c.pfee_pa, c.rules, c.oracle_of, c.stable, c.p0.copy(),
+        c.lt_pa, c.bonus_pa, c.pfee_pa, rules, c.oracle_of, c.stable, c.p0.copy(),
         b.coll, b.debt, b.key, b.seg_ptr, b.seg_asset, b.seg_proto, b.seg_debt_asset,
         *b.multi_args(),
         K.MODE_RATIONAL if lq.mode == "rational" else K.MODE_MECHANICAL,
@@ -198,8 +226,11 @@ def kernel_args(c: Compiled):
 
 
 def run_dynamic(c: Compiled, paths: np.ndarray | None = None, record_paths: int | None = None,
-                progress=None) -> RunResult:
-    """Simulate every path; record events and steps for the first ``record_paths`` paths."""
+                progress=None, ev_cap: int | None = None, path_offset: int = 0) -> RunResult:
+    """Simulate every path; record events and steps for the first ``record_paths`` paths
+    (at most ``ev_cap`` events per path; default 4 per position + 1024). ``paths[p]`` is global
+    path ``path_offset + p`` (what random execution hashes, so a Monte Carlo chunk draws the same
+    delays as a single run)."""
     sim = c.scenario.simulation
     if paths is None:
         paths = make_paths(c)
@@ -207,7 +238,13 @@ def run_dynamic(c: Compiled, paths: np.ndarray | None = None, record_paths: int 
     n_paths, T1, A = paths.shape
     T = T1 - 1
     rec = min(sim.record_paths if record_paths is None else record_paths, n_paths)
+    setup = mechanism_setup(c)
+    c0 = c
+    if setup.book is not c.book or setup.rules is not c.rules:
+        c = dataclasses.replace(c, book=setup.book, rules=setup.rules)
     args = kernel_args(c)
+    margs = setup.args()
+    ag = agent_args(c)
     b = c.book
     summary = np.zeros((n_paths, K.NSUM))
     min_spot = np.zeros((n_paths, A))
@@ -218,7 +255,7 @@ def run_dynamic(c: Compiled, paths: np.ndarray | None = None, record_paths: int 
     final_coll = final_debt = final_mcoll = final_mdebt = None
     unit_totals = {}
     for p in range(rec):
-        cap = max(4 * b.n + 1024, 1024)
+        cap = ev_cap if ev_cap is not None else 4 * (b.n + sum(u.n for u in c.units)) + 1024
         ev = _event_buffers(cap)
         oc = b.coll.copy()
         od = b.debt.copy()
@@ -226,7 +263,7 @@ def run_dynamic(c: Compiled, paths: np.ndarray | None = None, record_paths: int 
         omd = b.m_debt.copy()
         packs = {u.kind: u.fresh_pack() for u in c.units}
         n_ev = K.simulate_path(paths[p], *args, summary[p], steps_asset[p], steps_scalar[p], True,
-                               *ev, oc, od, omc, omd, *unit_args(c, packs))
+                               *ev, oc, od, omc, omd, *unit_args(c, packs), *margs, path_offset + p, ag)
         if p == 0:
             unit_totals = {c.protocols[u.proto_id]: u.totals(packs[u.kind]) for u in c.units}
         ev_parts.append((p, n_ev, ev))
@@ -240,22 +277,35 @@ def run_dynamic(c: Compiled, paths: np.ndarray | None = None, record_paths: int 
             progress(1)
     rest = n_paths - rec
     if rest > 0 and c.units:
-        _run_unit_paths(c, paths, rec, args, summary, min_spot, final_spot, progress)
+        _run_unit_paths(c, paths, rec, args, summary, min_spot, final_spot, progress, margs, ag, path_offset)
     elif rest > 0:
         chunk = 64
         for start in range(rec, n_paths, chunk):
             stop = min(start + chunk, n_paths)
-            s_, m_, f_ = K.simulate_many(paths[start:stop], *args)
+            s_, m_, f_ = K.simulate_many(paths[start:stop], *args, *margs, path_offset + start, ag)
             summary[start:stop] = s_
             min_spot[start:stop] = m_
             final_spot[start:stop] = f_
             if progress:
                 progress(stop - start)
     events = _events_table(c, ev_parts)
+    if setup.perm is not None and final_coll is not None:
+        # back to the compiled book's order
+        fc = np.empty_like(final_coll)
+        fd = np.empty_like(final_debt)
+        fc[setup.perm] = final_coll
+        fd[setup.perm] = final_debt
+        final_coll, final_debt = fc, fd
     notes = list(c.notes) + [
         "each step: exogenous flow, arbitrage/recovery, oracle update, liquidations at oracle prices, routed sales",
         "debt assets marked stable keep their fixed price",
-    ]
+    ] + setup.notes
+    notes += price_notes(price_spec(c), c.p0, sim.dt_seconds, base_dir=c.base_dir)  # garch/bootstrap: fit, scaling
+    if ag is not None:
+        from .agents import agent_notes
+
+        notes += agent_notes(c)
+    c = c0
     return RunResult(
         scenario=c.scenario.name, assets=c.assets, protocols=c.protocols, n_positions=b.n + b.idle_coll.shape[0] + b.n_multi + sum(u.n for u in c.units),
         paths=n_paths, steps=T, dt_seconds=sim.dt_seconds, summary=summary, min_spot=min_spot,
@@ -265,7 +315,8 @@ def run_dynamic(c: Compiled, paths: np.ndarray | None = None, record_paths: int 
     )
 
 
-def _run_unit_paths(c: Compiled, paths, start, args, summary, min_spot, final_spot, progress):
+def _run_unit_paths(c: Compiled, paths, start, args, summary, min_spot, final_spot, progress, margs=(), ag=None,
+                    path_offset: int = 0):
     """Paths of a scenario with protocol units: each path needs fresh unit state, so they run
     one kernel call per path, on two threads (the kernel releases the GIL)."""
     from concurrent.futures import ThreadPoolExecutor
@@ -280,7 +331,7 @@ def _run_unit_paths(c: Compiled, paths, start, args, summary, min_spot, final_sp
         ss = np.zeros((T1, K.NSS))
         K.simulate_path(paths[p], *args, summary[p], st, ss, True,
                         e_i, e_i, e_i, e_i, e_f, e_f, e_f, e_f, e_f, e_f, e_f,
-                        e_f, e_f, e_f, e_f, *unit_args(c, packs))
+                        e_f, e_f, e_f, e_f, *unit_args(c, packs), *margs, path_offset + p, ag)
         sp = st[:, :, K.ST_SPOT]
         min_spot[p] = sp.min(axis=0)
         final_spot[p] = sp[-1]

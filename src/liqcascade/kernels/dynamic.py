@@ -19,6 +19,15 @@ Positions use the same segments, pointers and cohorts as the static solver
 (:mod:`liqcascade.kernels.cascade`), with the liquidation ratio ``debt / (coll · LT)`` compared
 to ``p_coll / p_debt``. Liquidatable positions that liquidators skip stay in the store and are
 re-examined every step (compacted in place, so the store does not grow with time).
+
+Prevention mechanisms (:mod:`liqcascade.kernels.mechanisms`, rules in its docstring) act on the
+Aave-rule positions through the trailing arguments ``mech`` (float pack, ``mech[M_ON] = 0``
+switches them all off so the hot loop does not pay), ``mmask[NMECH, P]`` (which protocols each
+applies to) and ``pos_ltm`` (per-position LT multiplier of the size tiers, already folded into
+``key`` by the engine; empty = 1). Positions that are liquidatable but wait (paused, delayed,
+cooling down, throttled, not yet profitable at the auction's bonus) stay in the store and are
+re-examined every step. ``ag`` is the market-participant pack of :mod:`liqcascade.kernels.agents`
+(``None`` = none); its hooks are called at fixed points of the step.
 """
 
 from __future__ import annotations
@@ -44,7 +53,32 @@ from .units import (
     ACC_REPAID,
     NACC,
 )
+from .agents import (
+    BO_ON,
+    BO_REACT,
+    agents_borrower,
+    agents_finish,
+    agents_flow,
+    agents_gas_multiple,
+    agents_latency,
+    agents_note_liquidation,
+    agents_note_topup,
+    agents_post_sales,
+    agents_pre_sales,
+    agents_priority,
+)
 from .cascade import _grow, marginal_proceeds
+from .mechanisms import (
+    M_BA_MAX, M_BA_ON, M_BP_CAP, M_BP_DISC, M_BP_ON, M_CB_EXEMPT, M_CB_GRACE, M_CB_ON, M_CB_PAUSE,
+    M_CB_THR, M_CB_WIN, M_DA_MAX, M_DA_ON, M_DA_START, M_DA_STEPS, M_DM_BUF, M_DM_CONG, M_DM_HAIR,
+    M_DM_K, M_DM_MIN, M_DM_ON, M_DM_VREF, M_DM_WIN, M_DT, M_IF_ON, M_IF_SHARE, M_IF_SIZE, M_ON,
+    M_PA_COOL, M_PA_ON, M_RE_ON, M_RE_WIN, M_SEED, M_TH_DEBT, M_TH_ON, M_TH_SLIP, M_TH_WIN,
+    M_TW_ON, M_TW_SLICES, M_VF_K, M_VF_MAX, M_VF_ON, M_VF_VREF, M_VF_WIN, MK_BA, MK_BP, MK_CB,
+    MK_DA, MK_DM, MK_IF, MK_PA, MK_RE, MK_TH, MK_TW, MK_VF, NMECH, NMECH_PARAMS, DEPTH_REF_SLIPPAGE,
+    breaker_step, depth_units, dutch_bonus, fund_absorb, lt_multiplier, multi_hf, pool_buy,
+    random_delay, realized_vol, ring_advance, room_share, scale_liquidation, twap_left, twap_pop,
+    twap_push, vol_fee_bonus, window_fall,
+)
 from .oracles import NSTATE, oracle_init, oracle_step
 from .venues import best_venue as _best_venue
 from .venues import (
@@ -72,8 +106,18 @@ SUM_PROCEEDS = 6  # quote received from selling seized collateral
 SUM_GAS = 7
 SUM_SKIPPED = 8  # liquidatable-but-skipped position-steps
 SUM_EV_LOST = 9  # events not recorded (buffer full)
-SUM_FUND_DRAW = 10  # insurance fund / reserves / stability pool drawn by protocol units
-NSUM = 11
+SUM_FUND_DRAW = 10  # insurance fund / reserves / stability pool drawn (units; [mechanisms.insurance_fund])
+SUM_SOCIALIZED = 11  # Aave-rule bad debt socialized to lenders (not covered by an insurance fund), quote
+SUM_NPOS_LIQ = 12  # distinct Aave-rule positions liquidated at least once
+SUM_DISLOCATION = 13  # steps with the mean venue spot of a risky asset > 1 % below the reference path
+SUM_PAUSED = 14  # steps with liquidations paused by the circuit breaker (pause, not grace)
+SUM_HELD_VALUE = 15  # collateral held unsold (TWAP exit queue, buffer pool holdings) at the final spot
+SUM_BORROWER_LOSS = 16  # Aave-rule: collateral seized at the oracle price − debt repaid, quote
+SUM_ATTACKER_PNL = 17  # agents (kernels.agents): hunter and front-runner PnL
+SUM_PRIORITY = 18  # agents: priority fees paid by liquidators
+SUM_TOPUP = 19  # agents: collateral added / debt repaid by reacting borrowers
+NSUM = 20
+DISLOCATION = 0.01  # SUM_DISLOCATION threshold
 
 # unit families and their row in ``umeta`` (proto_id, pos_offset, oracle whose next price the
 # unit may read — Maker's OSM peep — or -1)
@@ -120,14 +164,20 @@ def simulate_path(
     ev_step, ev_pos, ev_proto, ev_asset, ev_seized, ev_repaid, ev_price, ev_exec, ev_bonus, ev_bad, ev_fee,
     out_coll, out_debt, out_mcoll, out_mdebt,
     dt_seconds, liq, umeta, comet_pack, liquity_pack, perp_pack, maker_pack, llamma_pack,
+    mech=None, mmask=None, pos_ltm=None, path_id=0, ag=None,
 ):
     """One path. Events of multi-asset position ``m`` carry ``position = N + m``; event
-    ``bad_debt`` is a quote value. Returns the number of events recorded."""
+    ``bad_debt`` is a quote value. Returns the number of events recorded.
+
+    Trailing arguments (all optional, "off" by default): ``mech``/``mmask``/``pos_ltm``, the
+    prevention mechanisms (see the module docstring); ``path_id``, the path's index in the run
+    (random execution hashes it); ``ag``, the agents' pack (copied, never modified)."""
     T = path.shape[0] - 1
     A = path.shape[1]
     V = vs0.shape[0]
     O = o_kind.shape[0]
     n_seg = seg_asset.shape[0]
+    P = lt_pa.shape[0]
     vs = vs0.copy()
     vdk = vdk0
     vdq = vdq0
@@ -179,13 +229,89 @@ def simulate_path(
     c_seg = np.empty(64, np.int64)
     n_c = 0
     sold = np.zeros(A)
+    seized_a = np.zeros(A)
     n_multi = m_proto.shape[0]
     n_simple = coll.shape[0]
     mc = m_coll0.copy()
     md = m_debt0.copy()
     m_open = np.ones(n_multi, np.bool_)
-    P = lt_pa.shape[0]
     pprice = np.zeros((P, A))
+    pos_last = np.full(n_simple + n_multi, -1, np.int64)  # last step liquidated (-1: never)
+
+    # ---- mechanisms and agents: state (sized 0/1 when off) ----
+    if mech is None:
+        mp = np.zeros(NMECH_PARAMS)
+    else:
+        mp = mech
+    if mmask is None:
+        mk = np.zeros((NMECH, max(P, 1)), np.int64)
+    else:
+        mk = mmask
+    if pos_ltm is None:
+        ltm = np.zeros(0)
+    else:
+        ltm = pos_ltm
+    if ag is not None:
+        agp = ag.copy()
+    else:
+        agp = np.zeros(0)
+    mon = mp[M_ON] > 0.0
+    cb_on = mon and mp[M_CB_ON] > 0.0
+    th_on = mon and mp[M_TH_ON] > 0.0
+    tw_on = mon and mp[M_TW_ON] > 0.0
+    bp_on = mon and mp[M_BP_ON] > 0.0
+    if_on = mon and mp[M_IF_ON] > 0.0
+    da_on = mon and mp[M_DA_ON] > 0.0
+    pa_on = mon and mp[M_PA_ON] > 0.0
+    dm_on = mon and mp[M_DM_ON] > 0.0
+    re_on = mon and mp[M_RE_ON] > 0.0
+    ba_on = mon and mp[M_BA_ON] > 0.0
+    vf_on = mon and mp[M_VF_ON] > 0.0
+    has_ltm = ltm.shape[0] > 0
+    need_first = da_on or re_on or (ag is not None)
+    pos_first = np.full(n_simple + n_multi if need_first else 0, -1, np.int64)
+    need_hist = cb_on or dm_on or vf_on
+    phist = np.zeros((T + 1 if need_hist else 1, P, A))
+    mmult = np.ones((P, A))  # dynamic-margin LT multiplier
+    volvf = np.zeros((P, A))  # volatility-fee realized vol
+    bon = bonus_pa.copy()  # bonus in force (volatility fee)
+    cb_state = np.zeros((P, 2), np.int64)
+    restricted = np.zeros(P, np.bool_)
+    bcount = np.zeros(P, np.int64)
+    th_win = int(mp[M_TH_WIN]) if th_on else 1
+    th_ring = np.zeros(max(th_win, 1))
+    th_used = 0.0
+    th_sold = np.zeros(A)
+    depth_cap = np.zeros(A)
+    tw_slices = int(mp[M_TW_SLICES]) if tw_on else 1
+    tw_ring = np.zeros((max(tw_slices, 1), A))
+    tw_q = np.zeros(A)
+    bp_q = np.zeros(A)
+    bp_v = np.zeros(A)
+    bp_units = np.zeros(A)
+    bp_cap = mp[M_BP_CAP]
+    fund = mp[M_IF_SIZE]
+    depth0 = np.zeros(A)
+    lt_row = np.zeros(A)
+    bn_row = np.zeros(A)
+    ones_a = np.ones(A)
+    seed_u = int(mp[M_SEED])
+    if need_hist:
+        ms0 = _mean_spots(vs, av_ptr, av_idx, stable, p_fixed)
+        for pr in range(P):
+            for a in range(A):
+                phist[0, pr, a] = _protocol_price(pr, a, stable, p_fixed, oracle_of, oprice, ms0)
+    if dm_on and mp[M_DM_HAIR] > 0.0:
+        for a in range(A):
+            if not stable[a]:
+                depth0[a] = depth_units(vs, vdk, vdq, av_ptr, av_idx, a, DEPTH_REF_SLIPPAGE) * _mean_spot(vs, av_ptr, av_idx, a)
+    gas_t = gas
+    lat = 0
+    bo_react = 0.0
+    if ag is not None:
+        if agp[BO_ON] > 0.0:
+            bo_react = agp[BO_REACT]
+    bo_on = bo_react > 0.0
 
     for t in range(1, T + 1):
         # 1. exogenous flow and impact decay
@@ -193,6 +319,8 @@ def simulate_path(
             a = int(venue_asset[v])
             venue_apply_return(vs, v, path[t, a] / path[t - 1, a])
             venue_decay(vs, v)
+        if ag is not None:
+            agents_flow(agp, t, path, vs, vdk, vdq, av_ptr, av_idx, summary)
         # 2. arbitrage
         for a in range(A):
             ids = av_idx[av_ptr[a]:av_ptr[a + 1]]
@@ -213,6 +341,65 @@ def simulate_path(
             for a in range(A):
                 pprice[pr, a] = _protocol_price(pr, a, stable, p_fixed, oracle_of, oprice, mean_spot)
         # 4. liquidations
+        if ag is not None:
+            gas_t = gas * agents_gas_multiple(agp, t)
+            lat = agents_latency(agp)
+        if mon:
+            if need_hist:
+                for pr in range(P):
+                    for a in range(A):
+                        phist[t, pr, a] = pprice[pr, a]
+            for pr in range(P):
+                bcount[pr] = 0
+            if cb_on:
+                any_paused = False
+                for pr in range(P):
+                    if mk[MK_CB, pr] == 0:
+                        continue
+                    fall = 0.0
+                    for a in range(A):
+                        if not stable[a]:
+                            f = window_fall(phist, t, pr, a, int(mp[M_CB_WIN]))
+                            if f > fall:
+                                fall = f
+                    paused, restr = breaker_step(cb_state, pr, t, fall, mp[M_CB_THR], int(mp[M_CB_PAUSE]),
+                                                 int(mp[M_CB_GRACE]))
+                    restricted[pr] = restr
+                    if paused:
+                        any_paused = True
+                if any_paused:
+                    summary[SUM_PAUSED] += 1.0
+            if dm_on:
+                gm = 1.0
+                if ag is not None:
+                    gm = agents_gas_multiple(agp, t)
+                for a in range(A):
+                    if stable[a]:
+                        continue
+                    lost = 0.0
+                    if depth0[a] > 0.0:
+                        dnow = depth_units(vs, vdk, vdq, av_ptr, av_idx, a, DEPTH_REF_SLIPPAGE) * mean_spot[a]
+                        lost = 1.0 - dnow / depth0[a]
+                    for pr in range(P):
+                        if mk[MK_DM, pr] != 0:
+                            vol = realized_vol(phist, t, pr, a, int(mp[M_DM_WIN]), mp[M_DT])
+                            mmult[pr, a] = lt_multiplier(vol, mp[M_DM_VREF], mp[M_DM_K], gm, mp[M_DM_CONG], lost,
+                                                         mp[M_DM_HAIR], mp[M_DM_BUF], mp[M_DM_MIN])
+            if vf_on:
+                for pr in range(P):
+                    if mk[MK_VF, pr] == 0:
+                        continue
+                    for a in range(A):
+                        if not stable[a]:
+                            volvf[pr, a] = realized_vol(phist, t, pr, a, int(mp[M_VF_WIN]), mp[M_DT])
+                            bon[pr, a] = vol_fee_bonus(bonus_pa[pr, a], volvf[pr, a], mp[M_VF_K], mp[M_VF_VREF],
+                                                       mp[M_VF_MAX])
+            if th_on:
+                th_used = ring_advance(th_ring, th_used, t)
+                for a in range(A):
+                    th_sold[a] = 0.0
+                    if mp[M_TH_SLIP] > 0.0 and not stable[a]:
+                        depth_cap[a] = depth_units(vs, vdk, vdq, av_ptr, av_idx, a, mp[M_TH_SLIP])
         for a in range(A):
             sold[a] = 0.0
         ev_first = n_ev
@@ -242,17 +429,41 @@ def simulate_path(
                 seg = src - n_c0
                 h = ptr[seg]
                 e = seg_ptr[seg + 1]
-            head0 = h
-            wr = h  # compaction write index for skipped store entries
             a = seg_asset[seg]
             pr = seg_proto[seg]
             da = seg_debt_asset[seg]
             pc = pprice[pr, a]
             pd = pprice[pr, da]
             ratio = pc / pd
-            lt = lt_pa[pr, a]
+            lt0 = lt_pa[pr, a]  # the key's LT (size tiers folded in by the engine)
+            lt = lt0
             bonus = bonus_pa[pr, a]
             pfee = pfee_pa[pr, a]
+            thr = ratio  # liquidatable now iff key > thr
+            thr_hf = ratio  # a position's HF is thr_hf / key
+            ba_here = False
+            if mon:
+                mm = mmult[pr, a]
+                thr = ratio * mm
+                thr_hf = thr
+                lt = lt0 * mm
+                bonus = bon[pr, a]
+                ba_here = ba_on and mk[MK_BA, pr] != 0
+                if ba_here and bcount[pr] >= int(mp[M_BA_MAX]):
+                    continue  # batch full: everything waits where it is
+                if cb_on and mk[MK_CB, pr] != 0 and restricted[pr]:
+                    ex = mp[M_CB_EXEMPT]
+                    if ex <= 0.0:
+                        thr = np.inf  # paused: nothing is liquidatable
+                    elif thr_hf / ex > thr:
+                        thr = thr_hf / ex  # only HF = thr_hf/key < exempt_hf
+            thr_scan = thr  # positions read: key > thr_scan (reactive borrowers: HF < react_hf)
+            if bo_on and thr_hf / bo_react < thr_scan:
+                thr_scan = thr_hf / bo_react
+            if thr_scan == np.inf:
+                continue  # everything waits where it is
+            head0 = h
+            wr = h  # compaction write index for skipped store entries
             new_start = n_t
             last_key = np.inf
             while h < e:
@@ -266,32 +477,85 @@ def simulate_path(
                     c = coll[h]
                     d = debt[h]
                     i = h
-                if not (kk > ratio):
+                if not (kk > thr_scan):
                     break
                 if max_per_step > 0 and step_n >= max_per_step:
                     full = True
                     break
+                if ba_here and bcount[pr] >= int(mp[M_BA_MAX]):
+                    break
                 h += 1
-                seize, repay, bad, fee, closed = liquidate_pair(c, d, pc, pd, lt, bonus, pfee, rules[pr])
-                ok = repay > 0.0 or bad > 0.0
+                ok = True
+                ltp = lt
+                bon_i = bonus
+                if bo_on:
+                    cs_, ds_ = agents_borrower(agp, i, t, thr_hf / kk)
+                    if cs_ != 1.0 or ds_ != 1.0:
+                        agents_note_topup(agp, c * (cs_ - 1.0) * pc + d * (1.0 - ds_) * pd)
+                        c = c * cs_
+                        d = d * ds_
+                        kk = d / (c * (lt0 * ltm[i])) if has_ltm else d / (c * lt0)
+                    if not (kk > thr):
+                        ok = False  # not liquidatable now: back to the store (not a skip)
+                if ok and need_first:
+                    if pos_first[i] < 0:
+                        pos_first[i] = t
+                    age = t - pos_first[i]
+                    if ag is not None and age < lat:
+                        ok = False
+                    if re_on and mk[MK_RE, pr] != 0 and age < random_delay(seed_u, path_id, i, int(mp[M_RE_WIN])):
+                        ok = False
+                    if da_on and mk[MK_DA, pr] != 0:
+                        bon_i = dutch_bonus(mp[M_DA_START], mp[M_DA_MAX], int(mp[M_DA_STEPS]), age)
+                        if vf_on and mk[MK_VF, pr] != 0:
+                            bon_i = vol_fee_bonus(bon_i, volvf[pr, a], mp[M_VF_K], mp[M_VF_VREF], mp[M_VF_MAX])
+                if mon:
+                    if has_ltm:
+                        ltp = lt * ltm[i]
+                    if pa_on and mk[MK_PA, pr] != 0 and pos_last[i] >= 0 and t - pos_last[i] <= int(mp[M_PA_COOL]):
+                        ok = False
+                seize = 0.0
+                repay = 0.0
+                bad = 0.0
+                fee = 0.0
+                closed = False
+                if ok:
+                    seize, repay, bad, fee, closed = liquidate_pair(c, d, pc, pd, ltp, bon_i, pfee, rules[pr])
+                    ok = repay > 0.0 or bad > 0.0
+                if ok and th_on and mk[MK_TH, pr] != 0:
+                    sh = 1.0
+                    if mp[M_TH_DEBT] > 0.0:
+                        sh = room_share(mp[M_TH_DEBT] - th_used, repay * pd)
+                    if mp[M_TH_SLIP] > 0.0:
+                        s2 = room_share(depth_cap[a] - th_sold[a], seize)
+                        if s2 < sh:
+                            sh = s2
+                    if sh <= 0.0:
+                        ok = False
+                    elif sh < 1.0:
+                        seize, repay, bad, fee, closed = scale_liquidation(seize, repay, bad, fee, closed, sh)
                 if ok and repay * pd > cap_left:
                     ok = False
+                profit = 0.0
                 if ok and mode == MODE_RATIONAL:
                     got = seize - fee
                     best = _best_venue(vs, av_ptr, av_idx, a)
                     proceeds = marginal_proceeds(vs, vdk, vdq, best, sold[a], got) if (best >= 0 and got > 0.0) else got * pc
-                    if proceeds - repay * pd - gas <= 0.0:
+                    profit = proceeds - repay * pd - gas_t
+                    if profit <= 0.0:
                         ok = False
                 if not ok:
-                    summary[SUM_SKIPPED] += 1.0
-                    if src < n_c0:
+                    if kk > thr:
+                        summary[SUM_SKIPPED] += 1.0
+                    if src < n_c0 and c == t_c[h - 1] and d == t_d[h - 1]:
                         t_pos[wr] = i
                         t_c[wr] = c
                         t_d[wr] = d
                         t_k[wr] = kk
                         wr += 1
                         continue
-                    # first skip of an untouched position: move it to the store
+                    # first skip of an untouched position (or a changed one): move it to the store
+                    nk_ = kk
                 else:
                     cap_left -= repay * pd
                     step_n += 1
@@ -309,9 +573,38 @@ def simulate_path(
                     summary[SUM_BAD] += bad * pd
                     summary[SUM_FEES] += fee * pc
                     summary[SUM_BONUS] += (seize - fee) * pc - repay * pd
-                    summary[SUM_GAS] += gas
+                    summary[SUM_GAS] += gas_t
+                    summary[SUM_BORROWER_LOSS] += seize * pc - repay * pd
+                    if pos_last[i] < 0:
+                        summary[SUM_NPOS_LIQ] += 1.0
+                    pos_last[i] = t
                     step_repaid += repay * pd
                     step_bad += bad * pd
+                    if ag is not None:
+                        if mode == MODE_RATIONAL:
+                            summary[SUM_PRIORITY] += agents_priority(agp, profit)
+                        agents_note_liquidation(agp, t)
+                    if mon:
+                        if ba_here:
+                            bcount[pr] += 1
+                        if th_on and mk[MK_TH, pr] != 0:
+                            th_ring[t % th_ring.shape[0]] += repay * pd
+                            th_used += repay * pd
+                            th_sold[a] += seize
+                        if bp_on and mk[MK_BP, pr] != 0:
+                            bp_q[a] += seize
+                            bp_v[a] += seize * pc
+                        if tw_on and mk[MK_TW, pr] != 0:
+                            tw_q[a] += seize
+                        if if_on and mk[MK_IF, pr] != 0:
+                            fund += mp[M_IF_SHARE] * fee * pc
+                            fund, drawn, soc = fund_absorb(fund, bad * pd)
+                            summary[SUM_FUND_DRAW] += drawn
+                            summary[SUM_SOCIALIZED] += soc
+                        else:
+                            summary[SUM_SOCIALIZED] += bad * pd
+                    else:
+                        summary[SUM_SOCIALIZED] += bad * pd
                     if record:
                         if n_ev < ev_cap:
                             ev_step[n_ev] = t
@@ -333,8 +626,11 @@ def simulate_path(
                             out_coll[i] = c
                             out_debt[i] = d if d > 0.0 else 0.0
                         continue
+                    if has_ltm:
+                        nk_ = d / (c * (lt0 * ltm[i])) if c > 0.0 else np.inf
+                    else:
+                        nk_ = d / (c * lt0) if c > 0.0 else np.inf
                 # still open: append to the store
-                nk_ = d / (c * lt) if c > 0.0 else np.inf
                 if n_t >= t_pos.shape[0]:
                     t_pos = _grow(t_pos, n_t + 1)
                     t_c = _grow(t_c, n_t + 1)
@@ -388,21 +684,75 @@ def simulate_path(
             s0 = m_ptr[m]
             s1 = m_ptr[m + 1]
             pr = m_proto[m]
+            im = n_simple + m
+            lt_use = lt_pa[pr]
+            bn_use = bonus_pa[pr]
+            waits = False
+            if mon or ag is not None:
+                if mon and ba_on and mk[MK_BA, pr] != 0 and bcount[pr] >= int(mp[M_BA_MAX]):
+                    continue
+                sc_ = ltm[im] if has_ltm else 1.0
+                for a in range(A):
+                    lt_row[a] = lt_pa[pr, a] * mmult[pr, a] * sc_
+                    bn_row[a] = bon[pr, a]
+                lt_use = lt_row
+                bn_use = bn_row
+                hf = multi_hf(mc[s0:s1], md[s0:s1], m_asset[s0:s1], pprice[pr], lt_row, ones_a)
+                if bo_on and hf < bo_react:
+                    cs_, ds_ = agents_borrower(agp, im, t, hf)
+                    if cs_ != 1.0 or ds_ != 1.0:
+                        val = 0.0
+                        for e_ in range(s0, s1):
+                            val += mc[e_] * (cs_ - 1.0) * pprice[pr, m_asset[e_]]
+                            val += md[e_] * (1.0 - ds_) * pprice[pr, m_asset[e_]]
+                            mc[e_] *= cs_
+                            md[e_] *= ds_
+                        agents_note_topup(agp, val)
+                        hf = multi_hf(mc[s0:s1], md[s0:s1], m_asset[s0:s1], pprice[pr], lt_row, ones_a)
+                if not (hf < 1.0):
+                    continue
+                if need_first:
+                    if pos_first[im] < 0:
+                        pos_first[im] = t
+                    age = t - pos_first[im]
+                    if ag is not None and age < lat:
+                        waits = True
+                    if re_on and mk[MK_RE, pr] != 0 and age < random_delay(seed_u, path_id, im, int(mp[M_RE_WIN])):
+                        waits = True
+                    if da_on and mk[MK_DA, pr] != 0:
+                        b_ = dutch_bonus(mp[M_DA_START], mp[M_DA_MAX], int(mp[M_DA_STEPS]), age)
+                        for a in range(A):
+                            bn_row[a] = vol_fee_bonus(b_, volvf[pr, a], mp[M_VF_K], mp[M_VF_VREF], mp[M_VF_MAX]) \
+                                if (vf_on and mk[MK_VF, pr] != 0) else b_
+                if cb_on and mk[MK_CB, pr] != 0 and restricted[pr] and not (hf < mp[M_CB_EXEMPT]):
+                    waits = True
+                if pa_on and mk[MK_PA, pr] != 0 and pos_last[im] >= 0 and t - pos_last[im] <= int(mp[M_PA_COOL]):
+                    waits = True
+            if waits:
+                summary[SUM_SKIPPED] += 1.0
+                continue
             save_c = mc[s0:s1].copy()
             save_d = md[s0:s1].copy()
             ec, ed, seize, repay, badv, fee, closed = liquidate_position(
-                mc[s0:s1], md[s0:s1], m_asset[s0:s1], pprice[pr], lt_pa[pr], bonus_pa[pr], pfee_pa[pr], rules[pr])
+                mc[s0:s1], md[s0:s1], m_asset[s0:s1], pprice[pr], lt_use, bn_use, pfee_pa[pr], rules[pr])
             if ec < 0:
                 continue
             a = m_asset[s0 + ec]
             pc = pprice[pr, a]
             pdj = pprice[pr, m_asset[s0 + ed]]
             ok = repay * pdj <= cap_left
+            if ok and th_on and mk[MK_TH, pr] != 0:
+                if mp[M_TH_DEBT] > 0.0 and repay * pdj > mp[M_TH_DEBT] - th_used:
+                    ok = False
+                if mp[M_TH_SLIP] > 0.0 and seize > depth_cap[a] - th_sold[a]:
+                    ok = False
+            profit = 0.0
             if ok and mode == MODE_RATIONAL:
                 got = seize - fee
                 best = _best_venue(vs, av_ptr, av_idx, a)
                 proceeds = marginal_proceeds(vs, vdk, vdq, best, sold[a], got) if (best >= 0 and got > 0.0) else got * pc
-                ok = proceeds - repay * pdj - gas > 0.0
+                profit = proceeds - repay * pdj - gas_t
+                ok = profit > 0.0
             if not ok:
                 mc[s0:s1] = save_c
                 md[s0:s1] = save_d
@@ -419,13 +769,42 @@ def simulate_path(
             summary[SUM_BAD] += badv
             summary[SUM_FEES] += fee * pc
             summary[SUM_BONUS] += (seize - fee) * pc - repay * pdj
-            summary[SUM_GAS] += gas
+            summary[SUM_GAS] += gas_t
+            summary[SUM_BORROWER_LOSS] += seize * pc - repay * pdj
+            if pos_last[im] < 0:
+                summary[SUM_NPOS_LIQ] += 1.0
+            pos_last[im] = t
             step_repaid += repay * pdj
             step_bad += badv
+            if ag is not None:
+                if mode == MODE_RATIONAL:
+                    summary[SUM_PRIORITY] += agents_priority(agp, profit)
+                agents_note_liquidation(agp, t)
+            if mon:
+                if ba_on and mk[MK_BA, pr] != 0:
+                    bcount[pr] += 1
+                if th_on and mk[MK_TH, pr] != 0:
+                    th_ring[t % th_ring.shape[0]] += repay * pdj
+                    th_used += repay * pdj
+                    th_sold[a] += seize
+                if bp_on and mk[MK_BP, pr] != 0:
+                    bp_q[a] += seize
+                    bp_v[a] += seize * pc
+                if tw_on and mk[MK_TW, pr] != 0:
+                    tw_q[a] += seize
+                if if_on and mk[MK_IF, pr] != 0:
+                    fund += mp[M_IF_SHARE] * fee * pc
+                    fund, drawn, soc = fund_absorb(fund, badv)
+                    summary[SUM_FUND_DRAW] += drawn
+                    summary[SUM_SOCIALIZED] += soc
+                else:
+                    summary[SUM_SOCIALIZED] += badv
+            else:
+                summary[SUM_SOCIALIZED] += badv
             if record:
                 if n_ev < ev_cap:
                     ev_step[n_ev] = t
-                    ev_pos[n_ev] = n_simple + m
+                    ev_pos[n_ev] = im
                     ev_proto[n_ev] = pr
                     ev_asset[n_ev] = a
                     ev_seized[n_ev] = seize
@@ -476,9 +855,41 @@ def simulate_path(
                                ev_price, ev_exec, ev_bonus, ev_bad, ev_fee, n_ev, umeta[U_LLAMMA, 0],
                                umeta[U_LLAMMA, 1])
             step_n, step_repaid, step_bad = _take_acc(summary, acc, step_n, step_repaid, step_bad)
-        # 5. sales, routed for best execution
+        # 5. sales, routed for best execution (after the buffer pool and the TWAP exit queue)
+        for a in range(A):
+            seized_a[a] = sold[a]
+        if mon and (bp_on or tw_on):
+            for a in range(A):
+                q_pool = 0.0
+                if bp_on and bp_q[a] > 0.0:
+                    q_pool, paid = pool_buy(bp_q[a], bp_v[a], bp_cap, mp[M_BP_DISC])
+                    bp_cap -= paid
+                    bp_units[a] += q_pool
+                    bp_v[a] = paid  # quote the pool paid this step
+                    sold[a] = sold[a] - q_pool if sold[a] > q_pool else 0.0
+                else:
+                    bp_v[a] = 0.0
+                bp_q[a] = q_pool  # units the pool bought this step
+                if tw_on:
+                    tin = tw_q[a] - q_pool
+                    if tin > sold[a]:
+                        tin = sold[a]
+                    if tin > 0.0:
+                        sold[a] -= tin
+                        twap_push(tw_ring, t, a, tin, tw_slices)
+                    sold[a] += twap_pop(tw_ring, t, a)
+                    tw_q[a] = 0.0
+        if ag is not None:
+            agents_pre_sales(agp, sold, vs, vdk, vdq, av_ptr, av_idx, summary)
         for a in range(A):
             proceeds = 0.0
+            pq = 0.0
+            pquote = 0.0
+            if mon and bp_on:
+                pq = bp_q[a]
+                pquote = bp_v[a]
+                bp_q[a] = 0.0
+                bp_v[a] = 0.0
             if sold[a] > 0.0:
                 ids = av_idx[av_ptr[a]:av_ptr[a + 1]]
                 if ids.shape[0] > 0:
@@ -486,22 +897,40 @@ def simulate_path(
                     proceeds = r[0]
                 else:
                     proceeds = sold[a] * p_fixed[a]
-                summary[SUM_PROCEEDS] += proceeds
+            if sold[a] > 0.0 or pq > 0.0:
+                summary[SUM_PROCEEDS] += proceeds + pquote
                 if record:
-                    px = proceeds / sold[a]
+                    px = (proceeds + pquote) / (sold[a] + pq)
                     for j in range(ev_first, n_ev):
                         if ev_asset[j] == a and np.isnan(ev_exec[j]):
                             ev_exec[j] = px
             if record:
+                steps_asset[t, a, ST_PROCEEDS] = proceeds + pquote
+        if ag is not None:
+            agents_post_sales(agp, sold, vs, vdk, vdq, av_ptr, av_idx, summary)
+        dislocated = False
+        for a in range(A):
+            sp_a = p_fixed[a] if stable[a] else _mean_spot(vs, av_ptr, av_idx, a)
+            if not stable[a] and sp_a < (1.0 - DISLOCATION) * path[t, a]:
+                dislocated = True
+            if record:
                 steps_asset[t, a, ST_REF] = path[t, a]
-                steps_asset[t, a, ST_SPOT] = p_fixed[a] if stable[a] else _mean_spot(vs, av_ptr, av_idx, a)
+                steps_asset[t, a, ST_SPOT] = sp_a
                 steps_asset[t, a, ST_ORACLE] = pprice[0, a]
-                steps_asset[t, a, ST_SEIZED] = sold[a]
-                steps_asset[t, a, ST_PROCEEDS] = proceeds
+                steps_asset[t, a, ST_SEIZED] = seized_a[a]
+        if dislocated:
+            summary[SUM_DISLOCATION] += 1.0
         if record:
             steps_scalar[t, SS_NLIQ] = step_n
             steps_scalar[t, SS_REPAID] = step_repaid
             steps_scalar[t, SS_BAD] = step_bad
+    if mon and (bp_on or tw_on):
+        for a in range(A):
+            held = bp_units[a] + twap_left(tw_ring, a)
+            if held > 0.0:
+                summary[SUM_HELD_VALUE] += held * (p_fixed[a] if stable[a] else _mean_spot(vs, av_ptr, av_idx, a))
+    if ag is not None:
+        agents_finish(agp, vs, vdk, vdq, av_ptr, av_idx, summary)
     if out_coll.shape[0] > 0:
         for k in range(n_c):
             for h in range(c_head[k], c_end[k]):
@@ -554,9 +983,12 @@ def simulate_many(
     coll, debt, key, seg_ptr, seg_asset, seg_proto, seg_debt_asset,
     m_ptr, m_asset, m_coll0, m_debt0, m_proto,
     mode, gas, capital, max_per_step,
+    mech=None, mmask=None, pos_ltm=None, path0=0, ag=None,
 ):
     """Many paths of an Aave-rule scenario (no protocol units), summaries only (no events): the
     Monte Carlo workhorse. Scenarios with units run path by path (see engine.dynamic).
+    ``mech``/``mmask``/``pos_ltm``/``ag`` as in :func:`simulate_path`; path ``p`` of ``paths``
+    is path ``path0 + p`` of the run.
 
     Returns ``summary[P, NSUM]``, ``min_spot[P, A]`` and ``final_spot[P, A]`` (mean venue spot).
     """
@@ -584,6 +1016,7 @@ def simulate_many(
             e_i, e_i, e_i, e_i, e_f, e_f, e_f, e_f, e_f, e_f, e_f,
             empty, empty, empty, empty,
             60.0, empty, umeta_none, None, None, None, None, None,
+            mech, mmask, pos_ltm, path0 + p, ag,
         )
         for a in range(A):
             m = np.inf

@@ -141,7 +141,7 @@ def simulate_range(c, p0: int, p1: int):
     from ..engine.dynamic import make_paths, run_dynamic
 
     paths = make_paths(c, n_paths=p1 - p0, path_offset=p0)
-    res = run_dynamic(c, paths=paths, record_paths=0)
+    res = run_dynamic(c, paths=paths, record_paths=0, path_offset=p0)
     return res.summary, res.min_spot, res.final_spot
 
 

@@ -1,0 +1,367 @@
+"""Prevention mechanisms inside the dynamic time loop — small compiled helpers.
+
+The scenario side is :mod:`liqcascade.scenario.mechanisms`; :func:`liqcascade.engine.mechanisms.
+mechanism_args` turns it into the float pack ``mech`` (indices ``M_*`` below), a per-protocol
+applicability mask ``mmask[NMECH, P]`` (``MK_*`` rows) and a per-position LT multiplier (size
+tiers). :func:`liqcascade.kernels.dynamic.simulate_path` calls these helpers; each has a naive
+plain-Python twin in :mod:`liqcascade.kernels.mechanisms_py` (``tests/parity``).
+
+Semantics (exact rules; the simplifications are stated here, in ``docs/mechanisms.md`` and in
+the run's notes). ``t`` is the step, ``p`` the price a protocol acts on (its oracle), ``W`` a
+window in steps.
+
+* **circuit breaker** — per protocol: at step ``t`` when neither paused nor in grace, it trips if
+  for one of its risky assets ``p_t < (1 − threshold) · max(p_{t−W} … p_t)``
+  (:func:`window_fall`). Steps ``t … t+pause−1`` are *paused*, the next ``grace`` steps are the
+  grace period; in both only positions with ``HF < exempt_hf`` are liquidated, HF being
+  ``ratio / key`` for a pair (``1/(key/ratio)``) and the full HF for a multi-asset position.
+  Others wait in the store.
+* **throttle** — debt repaid by the protocols it applies to, summed over the rolling window of
+  the last ``W`` steps (:func:`ring_advance`), may not exceed ``max_debt_per_window``; the
+  collateral they seize of an asset in a step may not exceed what the asset's venues absorb
+  before their spot falls by ``depth_slippage`` (:func:`depth_units`, measured after the
+  step's oracle update). A liquidation that does not fit is scaled down to the room left
+  (:func:`scale_liquidation`: seized, repaid and fee in proportion, no bad debt, position stays
+  open; Maker's partial ``Hole`` bark); with no room it waits. Multi-asset positions only wait.
+* **twap_exit** — the collateral seized in a step by the protocols it applies to (after the
+  buffer pool) enters a per-asset ring: ``1/slices`` of it is due on each of the steps
+  ``t … t+slices−1`` (:func:`twap_push`, :func:`twap_pop`); a step sells what is due. What is
+  still in the ring after the last step is held inventory, valued at the final mean spot.
+* **buffer_pool** — before the venues, it buys the collateral seized by the protocols it applies
+  to at ``oracle · (1 − discount)`` while its capital lasts (:func:`pool_buy`); it holds what it
+  buys (valued at the final mean spot). The liquidators receive its quote as sale proceeds.
+* **insurance_fund** — ``fee_share`` of each protocol fee (at the oracle price) feeds the fund; bad
+  debt is drawn from it, the rest is socialized to lenders (:func:`fund_absorb`).
+* **dutch_auction** — the bonus of a position is ``start + (max − start) · min(1, age / steps)``
+  where ``age`` is the number of steps since the position was first seen liquidatable
+  (:func:`dutch_bonus`); mechanical liquidators take it at the current bonus, rational ones
+  only when profitable. *Simplification*: ``first seen`` is not reset when a position turns
+  healthy again.
+* **partial** — the engine sets the protocols' close-factor rule to ``fixed`` with
+  ``close_factor`` (no dust rule); a position is liquidated at most once per
+  ``cooldown_steps + 1`` steps.
+* **dynamic_margin** — LT multiplier per protocol and asset (:func:`lt_multiplier`)
+  ``m = max(min, 1 − buffer − lt_per_vol·max(0, σ − σ_ref) − congestion_k·max(0, g − 1)
+  − haircut_k·lost)``, with ``σ`` the annualized realized volatility of ``p`` over the window
+  (:func:`realized_vol`), ``g`` the gas multiple (1 without a gas auction) and ``lost = max(0,
+  1 − D_t/D_0)`` the share of the asset's venue depth within 2 % lost since the start. The
+  liquidation test is ``key > ratio · m`` and the liquidation uses ``LT · m``. Size tiers are
+  a per-position multiplier folded into the key by the engine.
+* **random_execution** — a position first seen liquidatable at ``t0`` waits until
+  ``t0 + delay``; ``delay`` is uniform on ``0 … W`` from a hash of (seed, path, position)
+  (:func:`random_delay`), no RNG state.
+* **batch** — at most ``max_per_step`` liquidations per step for each protocol it applies to.
+* **volatility_fee** — bonus ``min(max(max_bonus, b), b · (1 + k · max(0, σ − σ_ref)))``
+  (:func:`vol_fee_bonus`; never below the base bonus ``b``, which is the Dutch bonus when both
+  are on).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from ._jit import njit
+from .venues import venue_sell_to_price, venue_spot
+
+SECONDS_PER_YEAR = 365.0 * 86400.0
+DEPTH_REF_SLIPPAGE = 0.02  # dynamic margin: venue depth is measured within 2 % of spot
+
+# ---- mech pack (float64[NMECH_PARAMS]) ---------------------------------------------------------
+M_ON = 0  # any mechanism on (1.0) — the time loop's global switch
+M_DT = 1  # seconds per step
+M_SEED = 2  # root seed (random execution)
+M_CB_ON = 3
+M_CB_THR = 4
+M_CB_WIN = 5
+M_CB_PAUSE = 6
+M_CB_GRACE = 7
+M_CB_EXEMPT = 8
+M_TH_ON = 9
+M_TH_DEBT = 10  # 0 = no debt cap
+M_TH_WIN = 11
+M_TH_SLIP = 12  # 0 = no depth cap
+M_TW_ON = 13
+M_TW_SLICES = 14
+M_BP_ON = 15
+M_BP_CAP = 16
+M_BP_DISC = 17
+M_IF_ON = 18
+M_IF_SIZE = 19
+M_IF_SHARE = 20
+M_DA_ON = 21
+M_DA_START = 22
+M_DA_MAX = 23
+M_DA_STEPS = 24
+M_PA_ON = 25
+M_PA_CF = 26
+M_PA_COOL = 27
+M_DM_ON = 28
+M_DM_WIN = 29
+M_DM_VREF = 30
+M_DM_K = 31
+M_DM_CONG = 32
+M_DM_HAIR = 33
+M_DM_BUF = 34
+M_DM_MIN = 35
+M_RE_ON = 36
+M_RE_WIN = 37
+M_BA_ON = 38
+M_BA_MAX = 39
+M_VF_ON = 40
+M_VF_K = 41
+M_VF_VREF = 42
+M_VF_WIN = 43
+M_VF_MAX = 44
+NMECH_PARAMS = 45
+
+# ---- rows of the applicability mask mmask[NMECH, P] (1 = applies) -----------------------------
+MK_CB = 0
+MK_TH = 1
+MK_TW = 2
+MK_BP = 3
+MK_IF = 4
+MK_DA = 5
+MK_PA = 6
+MK_DM = 7
+MK_RE = 8
+MK_BA = 9
+MK_VF = 10
+NMECH = 11
+
+
+def mech_off(n_protocols: int = 1):
+    """``(mech, mmask, pos_ltm)`` with every mechanism off (the kernels' defaults)."""
+    mech = np.zeros(NMECH_PARAMS)
+    mech[M_DT] = 60.0
+    return mech, np.zeros((NMECH, max(n_protocols, 1)), np.int64), np.zeros(0)
+
+
+# ---- random execution ---------------------------------------------------------------------------
+
+
+@njit
+def _splitmix(x):
+    """splitmix64 finaliser on a uint64."""
+    x = (x + np.uint64(0x9E3779B97F4A7C15)) & np.uint64(0xFFFFFFFFFFFFFFFF)
+    x = ((x ^ (x >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)) & np.uint64(0xFFFFFFFFFFFFFFFF)
+    x = ((x ^ (x >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)) & np.uint64(0xFFFFFFFFFFFFFFFF)
+    return x ^ (x >> np.uint64(31))
+
+
+@njit
+def random_delay(seed, path, pos, window):
+    """Delay in ``0 … window`` steps, uniform, from a hash of ``(seed, path, pos)`` (all ≥ 0)."""
+    if window <= 0:
+        return np.int64(0)
+    h = _splitmix(np.uint64(seed))
+    h = _splitmix(h ^ np.uint64(path))
+    h = _splitmix(h ^ np.uint64(pos))
+    return np.int64(h % np.uint64(window + 1))
+
+
+# ---- price history: realized volatility and the breaker's fall ---------------------------------
+
+
+@njit
+def realized_vol(phist, t, pr, a, window, dt_seconds):
+    """Annualized realized volatility of ``phist[·, pr, a]`` over the last ``min(window, t)``
+    steps ending at ``t``: ``sqrt(mean(ln(p_s/p_{s−1})²) · year/dt)`` (zero-mean estimate)."""
+    n = window if window < t else t
+    if n <= 0:
+        return 0.0
+    s = 0.0
+    for k in range(t - n + 1, t + 1):
+        p1 = phist[k, pr, a]
+        p0 = phist[k - 1, pr, a]
+        if p1 > 0.0 and p0 > 0.0:
+            r = math.log(p1 / p0)
+            s += r * r
+    return math.sqrt(s / n * SECONDS_PER_YEAR / dt_seconds)
+
+
+@njit
+def window_fall(phist, t, pr, a, window):
+    """``1 − p_t / max(p_{t−window} … p_t)`` (0 when the price did not fall)."""
+    lo = t - window
+    if lo < 0:
+        lo = 0
+    mx = 0.0
+    for k in range(lo, t + 1):
+        if phist[k, pr, a] > mx:
+            mx = phist[k, pr, a]
+    if mx <= 0.0:
+        return 0.0
+    f = 1.0 - phist[t, pr, a] / mx
+    return f if f > 0.0 else 0.0
+
+
+@njit
+def breaker_step(state, pr, t, fall, threshold, pause, grace):
+    """Update protocol ``pr``'s breaker at step ``t``; ``state[pr] = (pause_end, grace_end)``.
+
+    Trips (pause from this step) when ``fall > threshold`` and the protocol is neither paused
+    nor in grace. Returns ``(paused, restricted)``: paused now; paused or in grace now."""
+    if t >= state[pr, 1] and fall > threshold:
+        state[pr, 0] = t + pause
+        state[pr, 1] = t + pause + grace
+    return t < state[pr, 0], t < state[pr, 1]
+
+
+# ---- throttle -----------------------------------------------------------------------------------
+
+
+@njit
+def ring_advance(ring, used, t):
+    """Rolling-window sum: drop the slot step ``t`` reuses (``t − len(ring)``). Returns the new
+    sum of the window; add this step's amounts to ``ring[t % len]`` and the sum."""
+    k = t % ring.shape[0]
+    used -= ring[k]
+    ring[k] = 0.0
+    return used if used > 0.0 else 0.0
+
+
+@njit
+def depth_units(vs, vdk, vdq, av_ptr, av_idx, a, slippage):
+    """Asset units the venues of asset ``a`` absorb before each one's spot falls by
+    ``slippage`` (sum over venues of sell-to-price to ``spot · (1 − slippage)``)."""
+    s = 0.0
+    for j in range(av_ptr[a], av_ptr[a + 1]):
+        v = av_idx[j]
+        s += venue_sell_to_price(vs, vdk, vdq, v, venue_spot(vs, v) * (1.0 - slippage))
+    return s
+
+
+@njit
+def scale_liquidation(seize, repay, bad, fee, closed, s):
+    """The liquidation ``(seize, repay, bad, fee, closed)`` scaled by ``s`` in [0, 1]: seized,
+    repaid and fee in proportion, no bad debt, the position stays open (when ``s < 1``)."""
+    if s >= 1.0:
+        return seize, repay, bad, fee, closed
+    if s < 0.0:
+        s = 0.0
+    return seize * s, repay * s, 0.0, fee * s, False
+
+
+@njit
+def room_share(room, amount):
+    """Share of ``amount`` that fits in ``room`` (1 when it all fits, 0 when no room)."""
+    if amount <= room:
+        return 1.0
+    if room <= 0.0:
+        return 0.0
+    return room / amount
+
+
+# ---- bonus, margin ------------------------------------------------------------------------------
+
+
+@njit
+def dutch_bonus(start, max_bonus, steps_to_max, age):
+    """Linear rise from ``start`` to ``max_bonus`` over ``steps_to_max`` steps of ``age``."""
+    if age <= 0:
+        return start
+    if steps_to_max <= 0 or age >= steps_to_max:
+        return max_bonus
+    return start + (max_bonus - start) * age / steps_to_max
+
+
+@njit
+def vol_fee_bonus(bonus, vol, k, vol_ref, max_bonus):
+    """``min(max(max_bonus, bonus), bonus · (1 + k · max(0, vol − vol_ref)))``."""
+    x = vol - vol_ref
+    if x < 0.0:
+        x = 0.0
+    b = bonus * (1.0 + k * x)
+    cap = max_bonus if max_bonus > bonus else bonus
+    return b if b < cap else cap
+
+
+@njit
+def lt_multiplier(vol, vol_ref, lt_per_vol, gas_mult, congestion_k, depth_lost, haircut_k, buffer, min_mult):
+    """LT multiplier of the dynamic margin (see the module docstring), in ``[min_mult, 1]``."""
+    m = 1.0 - buffer
+    x = vol - vol_ref
+    if x > 0.0:
+        m -= lt_per_vol * x
+    g = gas_mult - 1.0
+    if g > 0.0:
+        m -= congestion_k * g
+    if depth_lost > 0.0:
+        m -= haircut_k * depth_lost
+    if m > 1.0:
+        m = 1.0
+    if m < min_mult:
+        m = min_mult
+    return m
+
+
+# ---- sales: TWAP ring, buffer pool, insurance fund ----------------------------------------------
+
+
+@njit
+def twap_push(ring, t, a, q, slices):
+    """Queue ``q`` units of asset ``a`` seized at step ``t``: ``q/slices`` due at each of the
+    steps ``t … t+slices−1`` (``ring[slices, A]``, slot ``step % slices``)."""
+    if q <= 0.0:
+        return
+    part = q / slices
+    for j in range(slices):
+        ring[(t + j) % slices, a] += part
+
+
+@njit
+def twap_pop(ring, t, a):
+    """Units of asset ``a`` due at step ``t`` (the slot is emptied)."""
+    k = t % ring.shape[0]
+    q = ring[k, a]
+    ring[k, a] = 0.0
+    return q
+
+
+@njit
+def twap_left(ring, a):
+    """Units of asset ``a`` still queued."""
+    s = 0.0
+    for k in range(ring.shape[0]):
+        s += ring[k, a]
+    return s
+
+
+@njit
+def pool_buy(q, value, capital, discount):
+    """The buffer pool buys from ``q`` units worth ``value`` at the oracle, paying
+    ``(1 − discount)`` of that, within ``capital``. Returns ``(units bought, quote paid)``."""
+    if q <= 0.0 or value <= 0.0 or capital <= 0.0:
+        return 0.0, 0.0
+    cost = value * (1.0 - discount)
+    if cost <= capital:
+        return q, cost
+    s = capital / cost
+    return q * s, capital
+
+
+@njit
+def fund_absorb(fund, bad_value):
+    """Draw ``bad_value`` from the fund. Returns ``(fund left, drawn, socialized)``."""
+    if bad_value <= 0.0:
+        return fund, 0.0, 0.0
+    d = bad_value if bad_value < fund else fund
+    if d < 0.0:
+        d = 0.0
+    return fund - d, d, bad_value - d
+
+
+@njit
+def multi_hf(cs, ds, assets, prices, lt_row, lt_scale):
+    """Health factor ``Σ c·p·LT·scale / Σ d·p`` of a multi-asset position (inf without debt)."""
+    wv = 0.0
+    dv = 0.0
+    for e in range(cs.shape[0]):
+        a = assets[e]
+        wv += cs[e] * prices[a] * lt_row[a] * lt_scale[a]
+        dv += ds[e] * prices[a]
+    if dv <= 0.0:
+        return np.inf
+    return wv / dv

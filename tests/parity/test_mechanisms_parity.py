@@ -1,0 +1,157 @@
+"""Parity: the compiled mechanism helpers (kernels.mechanisms) against their naive plain-Python
+twin (kernels.mechanisms_py), on random inputs."""
+
+from __future__ import annotations
+
+import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from liqcascade.kernels import mechanisms as KM
+from liqcascade.kernels import mechanisms_py as PY
+from liqcascade.market.venues import make_venue_state
+
+finite = st.floats(0.0, 10.0, allow_nan=False)
+
+
+def _close(a, b):
+    np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-12)
+
+
+@settings(deadline=None, max_examples=200)
+@given(seed=st.integers(0, 2**52), path=st.integers(0, 10**6), pos=st.integers(0, 10**8), window=st.integers(0, 50))
+def test_random_delay(seed, path, pos, window):
+    d = KM.random_delay(seed, path, pos, window)
+    assert d == PY.random_delay(seed, path, pos, window)
+    assert 0 <= d <= window
+
+
+def test_random_delay_is_roughly_uniform():
+    d = np.array([KM.random_delay(7, 0, i, 9) for i in range(20000)])
+    counts = np.bincount(d, minlength=10)
+    assert counts.min() > 0.8 * 2000 and counts.max() < 1.2 * 2000
+
+
+@st.composite
+def price_history(draw):
+    n = draw(st.integers(2, 60))
+    rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
+    vol = draw(st.sampled_from([0.0, 0.001, 0.02, 0.2]))
+    x = 100.0 * np.exp(np.cumsum(rng.normal(0, vol, n)))
+    x[0] = 100.0
+    return x
+
+
+@settings(deadline=None, max_examples=100)
+@given(x=price_history(), window=st.integers(1, 70), dt=st.sampled_from([1.0, 60.0, 3600.0]), data=st.data())
+def test_realized_vol_and_window_fall(x, window, dt, data):
+    t = data.draw(st.integers(0, x.shape[0] - 1))
+    ph = np.zeros((x.shape[0], 2, 1))
+    ph[:, 1, 0] = x
+    _close(KM.realized_vol(ph, t, 1, 0, window, dt), PY.realized_vol(list(x), t, window, dt))
+    _close(KM.window_fall(ph, t, 1, 0, window), PY.window_fall(list(x), t, window))
+
+
+@settings(deadline=None, max_examples=100)
+@given(falls=st.lists(st.floats(0.0, 0.5), min_size=1, max_size=60), thr=st.floats(0.0, 0.4),
+       pause=st.integers(1, 10), grace=st.integers(0, 5))
+def test_breaker(falls, thr, pause, grace):
+    state = np.zeros((2, 2), np.int64)
+    br = PY.Breaker()
+    for t, f in enumerate(falls, start=1):
+        assert KM.breaker_step(state, 1, t, f, thr, pause, grace) == br.step(t, f, thr, pause, grace)
+
+
+@settings(deadline=None, max_examples=100)
+@given(amounts=st.lists(st.floats(0.0, 100.0), min_size=1, max_size=40), window=st.integers(1, 8))
+def test_rolling_window(amounts, window):
+    ring = np.zeros(window)
+    used = 0.0
+    rs = PY.RollingSum(window)
+    for t, x in enumerate(amounts, start=1):
+        used = KM.ring_advance(ring, used, t)
+        _close(used, rs.used(t))
+        ring[t % window] += x
+        used += x
+        rs.add(t, x)
+        _close(used, rs.used(t))
+
+
+@settings(deadline=None, max_examples=100)
+@given(seize=finite, repay=finite, bad=finite, fee=finite, closed=st.booleans(), s=st.floats(-0.5, 1.5),
+       room=st.floats(-10, 10), amount=st.floats(0.001, 10))
+def test_scale_and_room(seize, repay, bad, fee, closed, s, room, amount):
+    assert KM.scale_liquidation(seize, repay, bad, fee, closed, s) == PY.scale_liquidation(seize, repay, bad, fee, closed, s)
+    _close(KM.room_share(room, amount), PY.room_share(room, amount))
+
+
+@settings(deadline=None, max_examples=200)
+@given(start=st.floats(0, 0.1), extra=st.floats(0, 0.2), steps=st.integers(0, 50), age=st.integers(-2, 80),
+       vol=st.floats(0, 5), k=st.floats(0, 2), vref=st.floats(0, 2), mx=st.floats(0, 0.3))
+def test_bonus_helpers(start, extra, steps, age, vol, k, vref, mx):
+    _close(KM.dutch_bonus(start, start + extra, steps, age), PY.dutch_bonus(start, start + extra, steps, age))
+    b = KM.vol_fee_bonus(start, vol, k, vref, mx)
+    _close(b, PY.vol_fee_bonus(start, vol, k, vref, mx))
+    assert b >= start
+
+
+@settings(deadline=None, max_examples=200)
+@given(vol=st.floats(0, 5), vref=st.floats(0, 2), kv=st.floats(0, 1), g=st.floats(0.5, 20), kc=st.floats(0, 0.1),
+       lost=st.floats(-0.5, 1), kh=st.floats(0, 1), buf=st.floats(0, 0.5), mn=st.floats(0.01, 1))
+def test_lt_multiplier(vol, vref, kv, g, kc, lost, kh, buf, mn):
+    m = KM.lt_multiplier(vol, vref, kv, g, kc, lost, kh, buf, mn)
+    _close(m, PY.lt_multiplier(vol, vref, kv, g, kc, lost, kh, buf, mn))
+    assert mn <= m <= 1.0 or m == mn
+
+
+@settings(deadline=None, max_examples=60)
+@given(pushes=st.lists(st.tuples(st.integers(0, 1), st.floats(0, 10)), min_size=1, max_size=30),
+       slices=st.integers(1, 6))
+def test_twap_ring(pushes, slices):
+    ring = np.zeros((slices, 2))
+    tw = PY.TwapRing()
+    for t, (a, q) in enumerate(pushes, start=1):
+        KM.twap_push(ring, t, a, q, slices)
+        tw.push(t, a, q, slices)
+        for b in range(2):
+            _close(KM.twap_pop(ring, t, b), tw.pop(t, b))
+    for b in range(2):
+        _close(KM.twap_left(ring, b), tw.left(b))
+
+
+@settings(deadline=None, max_examples=100)
+@given(q=st.floats(0, 100), price=st.floats(0.1, 100), cap=st.floats(0, 1000), disc=st.floats(0, 0.5),
+       fund=st.floats(0, 100), bad=st.floats(-1, 200))
+def test_pool_and_fund(q, price, cap, disc, fund, bad):
+    a = KM.pool_buy(q, q * price, cap, disc)
+    b = PY.pool_buy(q, q * price, cap, disc)
+    _close(a, b)
+    assert a[1] <= cap * (1 + 1e-12)
+    _close(KM.fund_absorb(fund, bad), PY.fund_absorb(fund, bad))
+
+
+@settings(deadline=None, max_examples=100)
+@given(data=st.data(), n=st.integers(1, 4))
+def test_multi_hf(data, n):
+    cs = np.array(data.draw(st.lists(st.floats(0, 10), min_size=n, max_size=n)))
+    ds = np.array(data.draw(st.lists(st.floats(0, 10), min_size=n, max_size=n)))
+    assets = np.array(data.draw(st.lists(st.integers(0, 2), min_size=n, max_size=n)), np.int64)
+    prices = np.array([1.0, 50.0, 2000.0])
+    lt = np.array([0.0, 0.8, 0.86])
+    sc = np.array([1.0, 0.9, 0.7])
+    _close(KM.multi_hf(cs, ds, assets, prices, lt, sc), PY.multi_hf(cs, ds, assets, prices, lt, sc))
+
+
+@settings(deadline=None, max_examples=50)
+@given(slip=st.floats(0.001, 0.5), reserve=st.floats(10, 1e5), depth=st.floats(1e3, 1e7))
+def test_depth_units(slip, reserve, depth):
+    vs, vdk, vdq = make_venue_state([
+        {"kind": "cpmm", "asset": 0, "fee": 0.003, "reserve_asset": reserve, "reserve_quote": reserve * 100.0},
+        {"kind": "book", "asset": 0, "fee": 0.0, "mid": 100.0, "depth": [(0.01, depth), (0.05, 4 * depth)],
+         "half_life_steps": 0.0},
+    ])
+    av_ptr = np.array([0, 2], np.int64)
+    av_idx = np.array([0, 1], np.int64)
+    got = KM.depth_units(vs, vdk, vdq, av_ptr, av_idx, 0, slip)
+    want = PY.depth_units([(vs, vdk, vdq, 0), (vs, vdk, vdq, 1)], slip)
+    np.testing.assert_allclose(got, want, rtol=1e-9)

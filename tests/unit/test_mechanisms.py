@@ -1,0 +1,283 @@
+"""Prevention mechanisms in the dynamic engine: each one moves its metric in the expected
+direction on a small scenario built here (directions only, never tuned numbers)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from liqcascade.engine.dynamic import run_dynamic
+from liqcascade.kernels import dynamic as KD
+from liqcascade.scenario.mechanisms import Mechanisms
+
+PROTO = ({"lt": 0.8, "bonus": 0.05, "rule": "v3.3", "pfee": 0.1},)
+
+
+def book(kit, seed=5, n=150):
+    """Random positions, all healthy at the start (HF >= 1.01)."""
+    rng = np.random.default_rng(seed)
+    coll, debt, proto = kit.random_book(rng, n, [p["lt"] for p in PROTO])
+    ok = coll * kit.P0 * PROTO[0]["lt"] / debt >= 1.01
+    return coll[ok], debt[ok], proto[ok]
+
+
+def run(kit, mech=None, *, seed=5, n=150, depth=0.3, half_life=5.0, price=None, steps=60, oracle=None,
+        liquidators=None, record=True):
+    """A thin order book (``depth`` × book collateral value within 20 %) with transient impact,
+    one Aave-rule protocol, ``mech``: the ``[mechanisms]`` table as a dict."""
+    coll, debt, proto = book(kit, seed, n)
+    total = float(coll.sum())
+    sc = kit.scenario(venue="book", book_quote=total * kit.P0 * depth / 10.0, half_life=half_life,
+                      protocols=PROTO, price=price or {"kind": "crash", "shock": 0.3, "start": 3, "over_steps": 1},
+                      steps=steps, oracle=oracle, liquidators=liquidators, record_paths=1 if record else 0)
+    sc.mechanisms = Mechanisms.model_validate(mech or {})
+    c = kit.build(sc, coll, debt, proto)
+    return run_dynamic(c), c
+
+
+def drawdown(r):
+    return r.totals()["max_drawdown"]["A"]
+
+
+def first_liq_step(r):
+    return int(r.events["step"].min())
+
+
+def n_by(r, step):
+    """Liquidations of path 0 up to and including ``step``."""
+    return int(r.steps_scalar[0, :step + 1, KD.SS_NLIQ].sum())
+
+
+def test_off_is_identical_to_no_table(kit):
+    a, _ = run(kit)
+    b, _ = run(kit, {})
+    np.testing.assert_array_equal(a.summary, b.summary)
+    assert a.summary[0, KD.SUM_NLIQ] > 0
+
+
+def test_throttle_lowers_max_drawdown_on_thin_book(kit):
+    base, c = run(kit)
+    debt = float(c.book.debt.sum())
+    thr, _ = run(kit, {"throttle": {"max_debt_per_window": 0.02 * debt, "window_steps": 5, "depth_slippage": 0.02}})
+    assert drawdown(thr) < drawdown(base)
+    # the throttle spreads the same cascade over more steps
+    assert len(np.unique(thr.events["step"])) > len(np.unique(base.events["step"]))
+
+
+def test_twap_exit_lowers_max_drawdown(kit):
+    base, _ = run(kit)
+    tw, _ = run(kit, {"twap_exit": {"slices": 10}})
+    assert drawdown(tw) < drawdown(base)
+    # nothing left unsold when the run is long enough; everything sold eventually
+    assert tw.summary[0, KD.SUM_HELD_VALUE] == 0.0
+
+
+def test_twap_exit_holds_what_is_unsold_at_the_end(kit):
+    tw, _ = run(kit, {"twap_exit": {"slices": 50}}, steps=10)
+    assert tw.summary[0, KD.SUM_HELD_VALUE] > 0.0
+
+
+def test_breaker_delays_first_liquidation(kit):
+    base, _ = run(kit)
+    cb, _ = run(kit, {"circuit_breaker": {"threshold": 0.1, "window_steps": 5, "pause_steps": 10}})
+    assert first_liq_step(cb) > first_liq_step(base)
+    assert cb.summary[0, KD.SUM_PAUSED] >= 10
+    assert base.summary[0, KD.SUM_PAUSED] == 0
+
+
+def test_breaker_raises_bad_debt_when_price_does_not_come_back(kit):
+    # a slow slide: 50 % over 30 steps, no recovery; positions go underwater while paused
+    price = {"kind": "crash", "shock": 0.5, "start": 3, "over_steps": 30}
+    base, _ = run(kit, price=price, depth=30.0)
+    cb, _ = run(kit, {"circuit_breaker": {"threshold": 0.05, "window_steps": 10, "pause_steps": 40}},
+                price=price, depth=30.0)
+    assert cb.summary[0, KD.SUM_BAD] > base.summary[0, KD.SUM_BAD]
+
+
+def test_breaker_exempts_deep_underwater_positions(kit):
+    cfg = {"threshold": 0.1, "window_steps": 5, "pause_steps": 10}
+    cb, _ = run(kit, {"circuit_breaker": cfg})
+    ex, _ = run(kit, {"circuit_breaker": {**cfg, "exempt_hf": 0.9}})
+    assert first_liq_step(ex) < first_liq_step(cb)
+
+
+def test_buffer_pool_lowers_liquidation_slippage(kit):
+    base, c = run(kit)
+    debt = float(c.book.debt.sum())
+    bp, _ = run(kit, {"buffer_pool": {"capital": debt, "discount": 0.03}})
+
+    def slip(r):
+        ev = r.events
+        w = ev["collateral_seized"] * ev["oracle_price"]
+        return float((w * (1.0 - ev["execution_price"] / ev["oracle_price"])).sum() / w.sum())
+
+    assert slip(bp) < slip(base)
+    assert bp.summary[0, KD.SUM_HELD_VALUE] > 0.0
+    assert drawdown(bp) < drawdown(base)
+
+
+def test_dutch_auction_lowers_borrower_loss(kit):
+    base, _ = run(kit)
+    da, _ = run(kit, {"dutch_auction": {"start_bonus": 0.0, "max_bonus": 0.05, "steps_to_max": 20}})
+    assert da.summary[0, KD.SUM_BORROWER_LOSS] < base.summary[0, KD.SUM_BORROWER_LOSS]
+
+
+def test_dutch_auction_rational_liquidators_wait_for_profit(kit):
+    liq = {"mode": "rational", "gas_cost": 50.0}
+    da, _ = run(kit, {"dutch_auction": {"start_bonus": 0.0, "max_bonus": 0.1, "steps_to_max": 10}}, liquidators=liq)
+    base, _ = run(kit, liquidators=liq)
+    assert first_liq_step(da) > first_liq_step(base)
+
+
+def test_insurance_fund_takes_bad_debt_before_socialization(kit):
+    price = {"kind": "crash", "shock": 0.5, "start": 3, "over_steps": 1}
+    base, _ = run(kit, price=price)
+    bad = base.summary[0, KD.SUM_BAD]
+    assert bad > 0.0
+    assert base.summary[0, KD.SUM_SOCIALIZED] == pytest.approx(bad, rel=1e-12)
+    big, _ = run(kit, {"insurance_fund": {"size": 10 * bad}}, price=price)
+    assert big.summary[0, KD.SUM_SOCIALIZED] == 0.0
+    assert big.summary[0, KD.SUM_FUND_DRAW] == pytest.approx(bad, rel=1e-9)
+    small, _ = run(kit, {"insurance_fund": {"size": 0.1 * bad, "fee_share": 0.0}}, price=price)
+    assert 0.0 < small.summary[0, KD.SUM_SOCIALIZED] < bad
+    assert small.summary[0, KD.SUM_FUND_DRAW] == pytest.approx(0.1 * bad, rel=1e-9)
+
+
+def test_random_execution_spreads_liquidation_steps(kit):
+    base, _ = run(kit, depth=30.0)
+    rnd, _ = run(kit, {"random_execution": {"window_steps": 15}}, depth=30.0)
+    assert np.std(rnd.events["step"]) > np.std(base.events["step"])
+    assert len(np.unique(rnd.events["step"])) > len(np.unique(base.events["step"]))
+
+
+def test_batch_caps_per_step_liquidations(kit):
+    base, _ = run(kit)
+    b, _ = run(kit, {"batch": {"max_per_step": 3}})
+    assert base.steps_scalar[0, :, KD.SS_NLIQ].max() > 3
+    assert b.steps_scalar[0, :, KD.SS_NLIQ].max() <= 3
+    assert b.summary[0, KD.SUM_NLIQ] > 0
+
+
+def test_partial_liquidates_a_smaller_share_per_event(kit):
+    def first_share(r, c):
+        ev = r.events
+        debt0 = dict(zip(c.book.ids.tolist(), c.book.debt.tolist()))
+        seen = {}
+        for p, rep in zip(ev["position"], ev["debt_repaid"]):
+            seen.setdefault(p, rep / debt0[p])
+        return np.mean(list(seen.values()))
+
+    base, c = run(kit)
+    pa, _ = run(kit, {"partial": {"close_factor": 0.1, "cooldown_steps": 3}})
+    assert first_share(pa, c) < first_share(base, c)
+    # cooldown: no position is liquidated twice within 3 steps
+    ev = pa.events
+    for p in np.unique(ev["position"]):
+        s = np.sort(ev["step"][ev["position"] == p])
+        assert np.all(np.diff(s) > 3)
+
+
+def test_dynamic_margin_liquidates_earlier_when_vol_is_high(kit):
+    price = {"kind": "crash", "shock": 0.3, "start": 3, "over_steps": 20}
+    base, _ = run(kit, price=price, depth=30.0)
+    dm, _ = run(kit, {"dynamic_margin": {"vol_window_steps": 10, "vol_ref": 0.5, "lt_per_vol": 0.05}},
+                price=price, depth=30.0)
+    assert n_by(dm, 5) > n_by(base, 5)
+    # with a flat price the realized vol is 0 and nothing changes
+    flat = {"kind": "crash", "shock": 0.0}
+    a, _ = run(kit, price=flat)
+    b, _ = run(kit, {"dynamic_margin": {"vol_window_steps": 10, "vol_ref": 0.5, "lt_per_vol": 0.05}}, price=flat)
+    np.testing.assert_array_equal(a.summary, b.summary)
+
+
+def test_size_tiers_liquidate_large_positions_earlier(kit):
+    price = {"kind": "crash", "shock": 0.3, "start": 3, "over_steps": 20}
+    base, c = run(kit, price=price, depth=30.0)
+    big = float(np.median(c.book.coll)) * kit.P0
+    tier, _ = run(kit, {"dynamic_margin": {"vol_ref": 1e6, "size_tiers": [[big, 0.9]]}}, price=price, depth=30.0)
+    assert tier.summary[0, KD.SUM_NLIQ] > base.summary[0, KD.SUM_NLIQ] or first_liq_step(tier) < first_liq_step(base)
+    # the final state comes back in the compiled book's order: conservation per position
+    ev = tier.events
+    where = {int(i): k for k, i in enumerate(c.book.ids)}
+    idx = np.array([where[int(p)] for p in ev["position"]], dtype=np.int64)
+    seized = np.bincount(idx, weights=ev["collateral_seized"], minlength=c.book.n)
+    np.testing.assert_allclose(seized + tier.final_coll, c.book.coll, rtol=1e-9)
+
+
+def test_volatility_fee_raises_the_bonus_when_vol_is_high(kit):
+    base, _ = run(kit)
+    vf, _ = run(kit, {"volatility_fee": {"k": 1.0, "vol_ref": 0.5, "vol_window_steps": 10, "max_bonus": 0.2}})
+    assert vf.summary[0, KD.SUM_BORROWER_LOSS] > base.summary[0, KD.SUM_BORROWER_LOSS]
+
+
+def test_oracle_guard_smooths_the_price_protocols_read(kit):
+    base, _ = run(kit)
+    g, c = run(kit, {"oracle_guard": {"kind": "twap", "window_steps": 10}})
+    assert "guard:A" in c.oracle_names
+    assert n_by(g, 3) < n_by(base, 3)
+
+
+ALL_ON = {
+    "circuit_breaker": {"threshold": 0.2, "window_steps": 5, "pause_steps": 3, "grace_steps": 2, "exempt_hf": 0.9},
+    "throttle": {"max_debt_per_window": 2e4, "window_steps": 5, "depth_slippage": 0.05},
+    "twap_exit": {"slices": 4},
+    "buffer_pool": {"capital": 5e3, "discount": 0.05},
+    "insurance_fund": {"size": 1e3, "fee_share": 0.5},
+    "dutch_auction": {"start_bonus": 0.01, "max_bonus": 0.08, "steps_to_max": 5},
+    "partial": {"close_factor": 0.3, "cooldown_steps": 1},
+    "oracle_guard": {"kind": "ema", "half_life_steps": 2.0},
+    "dynamic_margin": {"vol_window_steps": 10, "vol_ref": 0.5, "size_tiers": [[1e4, 0.95]]},
+    "random_execution": {"window_steps": 4},
+    "batch": {"max_per_step": 10},
+    "volatility_fee": {"k": 0.5, "vol_ref": 0.5, "vol_window_steps": 10},
+}
+
+
+def test_same_seed_identical_output_with_all_on(kit):
+    price = {"kind": "gbm", "sigma": 3.0, "mu": -2.0}
+    r1, _ = run(kit, ALL_ON, price=price, steps=80)
+    r2, _ = run(kit, ALL_ON, price=price, steps=80)
+    assert r1.summary[0, KD.SUM_NLIQ] > 0
+    np.testing.assert_array_equal(r1.summary, r2.summary)
+    np.testing.assert_array_equal(r1.steps_asset, r2.steps_asset)
+    np.testing.assert_array_equal(r1.final_coll, r2.final_coll)
+    for f in r1.events.dtype.names:
+        assert list(r1.events[f]) == list(r2.events[f]), f
+    t = r1.totals()
+    for k in ("socialized_loss", "positions_liquidated", "dislocation_steps", "paused_steps", "held_value",
+              "borrower_loss", "insurance_fund_draw"):
+        assert k in t
+
+
+def test_recorded_and_summary_paths_agree_with_all_on(kit):
+    """simulate_path (recorded) and simulate_many (summaries) give the same per-path summaries,
+    random execution included (it hashes the path index, not an RNG state)."""
+    coll, debt, proto = book(kit)
+    total = float(coll.sum())
+    sc = kit.scenario(venue="book", book_quote=total * kit.P0 * 0.03, half_life=5.0, protocols=PROTO,
+                      price={"kind": "gbm", "sigma": 3.0, "mu": -2.0}, steps=60, paths=4, record_paths=4, seed=3)
+    sc.mechanisms = Mechanisms.model_validate(ALL_ON)
+    c = kit.build(sc, coll, debt, proto)
+    rec = run_dynamic(c)
+    norec = run_dynamic(c, record_paths=0)
+    cols = [j for j in range(KD.NSUM) if j != KD.SUM_EV_LOST]
+    np.testing.assert_array_equal(rec.summary[:, cols], norec.summary[:, cols])
+
+
+def test_mechanism_naming_a_protocol_unit_is_refused_and_oracle_guard_rewrites_units():
+    from pathlib import Path
+
+    from liqcascade.engine.compile import compile_scenario
+    from liqcascade.errors import InputError
+    from liqcascade.scenario.load import load_scenario
+
+    ex = Path(__file__).resolve().parents[2] / "examples" / "maker.toml"
+    sc, base = load_scenario(ex)
+    unit = sc.protocols[0].name
+    sc.mechanisms = Mechanisms.model_validate({"batch": {"applies_to": [unit]}})
+    with pytest.raises(InputError, match="applies_to"):
+        compile_scenario(sc, base)
+    sc.mechanisms = Mechanisms.model_validate({"oracle_guard": {"kind": "median"}})
+    c = compile_scenario(sc, base)
+    g = c.oracle_names.index("guard:WETH")
+    assert c.oracle_of[0, c.assets.index("WETH")] == g
