@@ -364,6 +364,7 @@ def test_adl_queue_ordered_by_rank_and_filled_at_the_bankruptcy_price(ranking):
     assert d["mkt"][0, K.M_BOOK_POS] == book_pos and d["mkt"][0, K.M_FUND_POS] == 0.0
     assert abs(d["hold"][K.H_SOCIAL]) < 1e-9  # only rounding written off
     assert d["hold"][K.H_ADL_QTY] == pytest.approx(30.0)
+    assert d["hold"][K.H_ADL_NOTIONAL] == pytest.approx(30.0 * pb)  # fills at the bankruptcy price
 
 
 def test_adl_only_when_the_fund_cannot_cover_and_at_previous_mark_for_hyperliquid():

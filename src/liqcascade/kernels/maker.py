@@ -79,7 +79,15 @@ Pack layout (see :func:`liqcascade.protocols.maker.build_pack`)
 * ``prm`` float64[NPRM] — global: ``P_MODE`` (``AUCTION_CLIP``/``AUCTION_FLIP``), ``P_HOLE``,
   ``P_DIRT``, ``P_LOWBALL``, ``P_MARGIN``, ``P_HOP`` (OSM hop, seconds; used by ``run_unit``),
   counters ``P_NACTIVE``, ``P_NKICK``, ``P_NREFUSED`` (barks refused: no free slot),
-  ``P_NREDO``, ``P_NTAKE``, ``P_NBID``, ``P_NDEAL``, ``P_NTRIP``.
+  ``P_NREDO``, ``P_NTAKE``, ``P_NBID``, ``P_NDEAL``, ``P_NTRIP``, ``P_NLOWWIN`` /
+  ``P_LOWLOT`` (flip deals won by the low-baller, and their collateral); ``P_NSCHED``: length
+  of the optional **keeper schedule** that follows the ``NPRM`` entries — per step ``j``,
+  ``prm[NPRM + 2j]`` replaces ``liq[LQ_GAS]`` (gas cost per action, quote units) and
+  ``prm[NPRM + 2j + 1]`` (keeper participation, 0–1) multiplies ``liq[LQ_CAPITAL]``; steps past
+  its end use the last entry. Participation 0 means no keeper take or bid that step (barks,
+  deals and the low-baller are not affected). Built by
+  :func:`liqcascade.protocols.maker.with_schedule`; time-varying gas and keepers who bid only
+  when the gas price is under their budget (the 2020-03-12 replay).
 * ``ilk`` float64[I, NILK] — per collateral type: ``IK_ASSET``, ``IK_RATE``, ``IK_MAT``,
   ``IK_CHOP`` (multiplier, 1.13), ``IK_DUST``, ``IK_HOLE``, ``IK_DIRT``, ``IK_LINE``,
   ``IK_BUF``, ``IK_TAIL`` (s), ``IK_CUSP``, ``IK_CHIP``, ``IK_TIP``, ``IK_CHOST``, ``IK_CALC``,
@@ -165,7 +173,16 @@ P_NTAKE = 10
 P_NBID = 11
 P_NDEAL = 12
 P_NTRIP = 13
-NPRM = 14
+P_NSCHED = 14  # steps in the optional keeper schedule stored after NPRM (0 = none)
+P_NLOWWIN = 15  # flip deals won by the low-baller
+P_LOWLOT = 16  # collateral those deals gave the low-baller
+NPRM = 17
+# keeper schedule (optional): prm[NPRM + 2·j] = gas cost per action at step j (quote units),
+# prm[NPRM + 2·j + 1] = keeper participation in [0, 1] (multiplies liq[LQ_CAPITAL]);
+# steps past the schedule use its last entry
+SCHED_GAS = 0
+SCHED_PART = 1
+SCHED_W = 2
 
 # --- ilk columns -------------------------------------------------------------------------------
 IK_ASSET = 0
@@ -491,6 +508,12 @@ def maker_step(pack, t, dt_seconds, prices, vs, vdk, vdq, av_ptr, av_idx,
     kmode = int(liq[LQ_MODE])
     gas = liq[LQ_GAS]
     cap_left = liq[LQ_CAPITAL]
+    nsched = int(prm[P_NSCHED])
+    if nsched > 0:
+        j = t if t < nsched else nsched - 1
+        gas = prm[NPRM + SCHED_W * j + SCHED_GAS]
+        part = prm[NPRM + SCHED_W * j + SCHED_PART]
+        cap_left = cap_left * part if part > 0.0 else 0.0
     cap_min = CAP_EPS * cap_left if cap_left < math.inf else 0.0
     max_act = int(liq[LQ_MAX])
     margin = prm[P_MARGIN]
@@ -524,6 +547,9 @@ def maker_step(pack, t, dt_seconds, prices, vs, vdk, vdq, av_ptr, av_idx,
                 ilk[i, IK_BOUGHT] += lot
                 sold[a] += lot
                 prm[P_NDEAL] += 1.0
+                if guy == GUY_LOWBALL:
+                    prm[P_NLOWWIN] += 1.0
+                    prm[P_LOWLOT] += lot
                 fee = pen * lot / bid if bid > 0.0 else 0.0
                 n_ev = _record(ev_step, ev_pos, ev_proto, ev_asset, ev_seized, ev_repaid,
                                ev_price, ev_exec, ev_bonus, ev_bad, ev_fee, n_ev, t,
@@ -751,6 +777,11 @@ def maker_step(pack, t, dt_seconds, prices, vs, vdk, vdq, av_ptr, av_idx,
                     if l_new > lot:
                         l_new = -1.0
                 else:
+                    # proceeds grow with the lot: if even the largest lot a dent may leave
+                    # (lot / beg) is not worth ``need``, the bisection's answer would fail
+                    # flip_dent_ok — skip it (same result, much cheaper with many auctions)
+                    if _proceeds(vs, vdk, vdq, v, queued, lot / beg, p_feed) < need:
+                        continue
                     l_new = _min_lot_worth(vs, vdk, vdq, v, queued, lot, need, p_feed)
                 if not (l_new > 0.0 and flip_dent_ok(l_new, lot, bid, tab, beg)):
                     continue

@@ -28,8 +28,8 @@ from .maker import (
     GUY_LOWBALL, GUY_NONE, IK_ASSET, IK_BEG, IK_BOUGHT, IK_BUF, IK_CALC, IK_CHIP, IK_CHOP,
     IK_CHOST, IK_CUSP, IK_CUT, IK_DIRT, IK_DUST, IK_FTAU, IK_HOLE, IK_LUMP, IK_MAT, IK_PEEP,
     IK_RATE, IK_RETURNED, IK_STEP, IK_STOPPED, IK_TAIL, IK_TAU, IK_TIP, IK_TOL, IK_TTL,
-    P_DIRT, P_HOLE, P_LOWBALL, P_MARGIN, P_MODE, P_NACTIVE, P_NBID, P_NDEAL, P_NKICK,
-    P_NREDO, P_NREFUSED, P_NTAKE, P_NTRIP, VW_BAD, VW_JOY, VW_PENALTY, VW_REPAID, VW_REWARDS,
+    NPRM, P_DIRT, P_HOLE, P_LOWBALL, P_LOWLOT, P_MARGIN, P_MODE, P_NACTIVE, P_NBID, P_NDEAL,
+    P_NKICK, P_NLOWWIN, P_NREDO, P_NREFUSED, P_NSCHED, P_NTAKE, P_NTRIP, VW_BAD, VW_JOY, VW_PENALTY, VW_REPAID, VW_REWARDS,
     VW_SIN,
 )
 from .units import (
@@ -218,6 +218,11 @@ def maker_step_py(pack, t, dt_seconds, prices, vs, vdk, vdq, av_ptr, av_idx,
     rational = int(liq[LQ_MODE]) != 0
     gas = float(liq[LQ_GAS])
     budget = [float(liq[LQ_CAPITAL])]
+    if int(prm[P_NSCHED]) > 0:  # keeper schedule: this step's gas cost and participation
+        row = min(t, int(prm[P_NSCHED]) - 1)
+        gas = float(prm[NPRM + 2 * row])
+        share = float(prm[NPRM + 2 * row + 1])
+        budget[0] = budget[0] * share if share > 0 else 0.0
     floor = 1e-9 * budget[0] if math.isfinite(budget[0]) else 0.0  # spent below this
     limit = int(liq[LQ_MAX])
     margin = float(prm[P_MARGIN])
@@ -296,6 +301,9 @@ def maker_step_py(pack, t, dt_seconds, prices, vs, vdk, vdq, av_ptr, av_idx,
                 gain = s["lot"] * prices[a] - s["bid"]
                 acc[ACC_BONUS] += gain
                 prm[P_NDEAL] += 1
+                if s["guy"] == GUY_LOWBALL:
+                    prm[P_NLOWWIN] += 1
+                    prm[P_LOWLOT] += s["lot"]
                 bad = close(k)
                 event(s["usr"], a, s["lot"], cover, gain, bad, pen * s["lot"] / s["bid"] if s["bid"] > 0 else 0.0)
             elif s["guy"] == GUY_NONE and s["end"] < now:

@@ -246,7 +246,8 @@ H_RAND_CUR = 6
 H_CASH0 = 7  # conserved total of the holders' cash
 H_FUND_DRAWN = 8
 H_FEES = 9
-NHOLD = 10
+H_ADL_NOTIONAL = 10  # Σ ADL fill size × fill price (quote)
+NHOLD = 11
 
 _HOLD_FUND = 0
 _HOLD_BS = 1
@@ -724,6 +725,7 @@ def _adl(pack, a, eq, acc, t, ev_step, ev_pos, ev_proto, ev_asset, ev_seized, ev
             rem -= d
             hold[H_ADL_FILLS] += 1.0
             hold[H_ADL_QTY] += d
+            hold[H_ADL_NOTIONAL] += d * pf
         if rem > 0.0:
             # counterparty of last resort: the book's holders
             mkt[m, M_BOOK_POS] += s * rem

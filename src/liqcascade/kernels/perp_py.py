@@ -29,6 +29,7 @@ from .perp import (
     ADL_PNL_LEV,
     ADL_RANDOM,
     H_ADL_FILLS,
+    H_ADL_NOTIONAL,
     H_ADL_QTY,
     H_BS_CASH,
     H_FEES,
@@ -375,6 +376,7 @@ class _Twin:
                 left -= take
                 self.hold[H_ADL_FILLS] += 1
                 self.hold[H_ADL_QTY] += take
+                self.hold[H_ADL_NOTIONAL] += take * price
             if left > 0:
                 self.mk[q.mkt][M_BOOK_POS] += q.side * left
                 self.mk[q.mkt][M_BOOK_CASH] -= q.side * left * price

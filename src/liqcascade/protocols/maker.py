@@ -34,7 +34,7 @@ from liqcascade.scenario.models import Strict
 
 __all__ = [
     "FlipConfig", "MakerConfig", "PRESETS", "PRESET_NOTES", "MakerRun", "build_pack", "totals",
-    "describe", "run_unit", "preset", "copy_pack",
+    "describe", "run_unit", "preset", "copy_pack", "with_schedule",
 ]
 
 Frac = Annotated[float, Field(ge=0, lt=1, allow_inf_nan=False)]
@@ -259,6 +259,42 @@ def build_pack(config: MakerConfig | Sequence[MakerConfig], ink, art, *, ilk_of=
     return prm, ilk, vilk, ink, art, auc, vow
 
 
+def with_schedule(pack, gas, participation=None, *, lowball: float | None = None,
+                  margin: float | None = None):
+    """A copy of ``pack`` whose keepers follow a per-step schedule (kernel docstring, ``P_NSCHED``).
+
+    ``gas[j]``: gas cost per keeper action at step ``j`` (quote units; replaces the scenario's
+    ``liquidators.gas_cost``); ``participation[j]`` in [0, 1] (default 1): the share of the
+    keepers' capital (``liquidators.capital``) that can act at step ``j`` — 0 stops keeper takes
+    and bids for that step. Steps past the end use the last entry. Replaces any earlier schedule.
+    ``lowball`` and ``margin`` (if given) replace :func:`build_pack`'s values of the same name
+    (a scenario file cannot set them; the replays do it here).
+    """
+    gas = np.asarray(gas, dtype=np.float64).reshape(-1)
+    part = np.ones_like(gas) if participation is None else np.asarray(participation, dtype=np.float64).reshape(-1)
+    if gas.size == 0 or part.shape != gas.shape:
+        raise ValueError("gas and participation must be non-empty and of the same length")
+    if not (np.all(np.isfinite(gas)) and np.all(gas >= 0)):
+        raise ValueError("gas must be finite and >= 0")
+    if not (np.all(np.isfinite(part)) and np.all((part >= 0) & (part <= 1))):
+        raise ValueError("participation must be in [0, 1]")
+    prm = np.zeros(K.NPRM + K.SCHED_W * gas.size)
+    prm[:K.NPRM] = pack[0][:K.NPRM]
+    prm[K.P_NSCHED] = gas.size
+    if lowball is not None:
+        if not (math.isfinite(lowball) and lowball >= 0):
+            raise ValueError("lowball must be finite and >= 0")
+        prm[K.P_LOWBALL] = lowball
+    if margin is not None:
+        if not (math.isfinite(margin) and margin >= 0):
+            raise ValueError("margin must be finite and >= 0")
+        prm[K.P_MARGIN] = margin
+    sched = prm[K.NPRM:].reshape(gas.size, K.SCHED_W)
+    sched[:, K.SCHED_GAS] = gas
+    sched[:, K.SCHED_PART] = part
+    return (prm, *copy_pack(pack[1:]))
+
+
 def copy_pack(pack):
     """A deep copy of a pack (every array copied)."""
     return tuple(np.array(x, copy=True) for x in pack)
@@ -275,7 +311,8 @@ def totals(pack) -> dict:
     its auction ended), ``rewards`` (keeper rewards minted as new debt: ``tip + chip·tab``),
     ``sin`` (booked on the vow: debt taken off vaults + rewards), ``joy`` (DAI received, with
     the initial ``surplus0``), ``debt0``, ``tab`` (DAI still wanted by running auctions),
-    ``bid_escrow`` (flip: bids standing), ``Dirt``/``dirt``.
+    ``bid_escrow`` (flip: bids standing), ``Dirt``/``dirt``; flip deals won by the low-baller
+    (``n_deal_lowball``) and the collateral they gave it (``lot_lowball``, included in ``bought``).
 
     Identities (up to rounding): ``debt + due + repaid + bad_debt == debt0``;
     ``sin == (debt0 − debt) + rewards``; ``joy == surplus0 + repaid + penalty``;
@@ -301,6 +338,7 @@ def totals(pack) -> dict:
         "n_active": int(prm[K.P_NACTIVE]), "n_kick": int(prm[K.P_NKICK]),
         "n_take": int(prm[K.P_NTAKE]), "n_redo": int(prm[K.P_NREDO]), "n_bid": int(prm[K.P_NBID]),
         "n_deal": int(prm[K.P_NDEAL]), "n_trip": int(prm[K.P_NTRIP]),
+        "n_deal_lowball": int(prm[K.P_NLOWWIN]), "lot_lowball": float(prm[K.P_LOWLOT]),
         "n_refused": int(prm[K.P_NREFUSED]),
     }
 

@@ -412,6 +412,7 @@ def totals(pack) -> dict:
         "socialized": float(hold[K.H_SOCIAL]),
         "adl_fills": int(hold[K.H_ADL_FILLS]),
         "adl_quantity": float(hold[K.H_ADL_QTY]),
+        "adl_notional": float(hold[K.H_ADL_NOTIONAL]),
         "cash_total": cash,
         "cash_initial": float(hold[K.H_CASH0]),
         "value_total": margin + pnl + fund_value + bs_value + book_value + float(hold[K.H_TREASURY]),

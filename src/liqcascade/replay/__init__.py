@@ -78,6 +78,7 @@ def default_data_dir() -> Path:
 
 
 def events() -> dict[str, ReplayEvent]:
+    """Every event, in ``_MODULES`` order."""
     out = {}
     for m in _MODULES:
         ev = importlib.import_module(f"{__name__}.{m}").EVENT
