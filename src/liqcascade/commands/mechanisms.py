@@ -1,0 +1,324 @@
+"""Mechanism commands: ``mechanisms`` (the catalogue) and ``compare`` (mechanisms side by side).
+
+The catalogue is read from the scenario models (:mod:`liqcascade.scenario.mechanisms`): every
+field with its default and description; :data:`REAL_SYSTEMS` and :data:`BUILT_IN` add which real
+system uses each mechanism and which protocol units carry their own version (sections of
+``shared/reference/protocol-mechanics.md``; prose in ``docs/mechanisms.md``).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import List, Optional
+
+import typer
+
+#: field name -> the real system(s) that use the mechanism (sections of protocol-mechanics.md)
+REAL_SYSTEMS: dict[str, str] = {
+    "circuit_breaker": "Aave v3 reserve pause + liquidation grace period (§1.7, §8.1); Aave PriceOracleSentinel "
+                       "with its HF < 0.95 exemption (§1.8); Maker ClipperMom tripBreaker (§3.5, §8.2)",
+    "throttle": "Maker Liquidations 2.0 Hole/hole limits on DAI in auctions (§3.2, §8.2)",
+    "twap_exit": "keepers and liquidators splitting sales over time on thin books (practice, not a protocol rule)",
+    "buffer_pool": "Liquity v1 Stability Pool (§4.5); Hyperliquid's HLP liquidator vault backstop (§6.1)",
+    "insurance_fund": "Aave deficit covered by Umbrella (§1.6); perp insurance funds (Binance, dYdX, §6.2, §6.4, §8.8); "
+                      "Compound v3 reserves absorbing shortfalls (§2.2)",
+    "dutch_auction": "Euler v2 reverse Dutch auction discount (§8.4); Maker clip auction price curves (§3.3–3.4)",
+    "partial": "Hyperliquid 20 % partial liquidation and 30 s cooldown (§6.1, §8.8); Euler v2 cool-off (§8.4)",
+    "oracle_guard": "crvUSD oracle change limiter (§5.3, §8.6); Liquity PriceFeed 50 % rule (§4.7, §8.7); "
+                    "Uniswap v3 TWAP oracles (§7.2)",
+    "dynamic_margin": "size tiers: Hyperliquid/Binance/Bybit margin tiers (§6.1–6.3); volatility, congestion and "
+                      "depth terms: a design (risk managers change LTs by governance, not by rule)",
+    "random_execution": "no deployed lending protocol: a design against liquidation hunting",
+    "batch": "dYdX v4 per-block liquidation limits (§8.8)",
+    "volatility_fee": "crvUSD dynamic fee (§5.3, §8.6), applied here to the liquidation bonus",
+    "gas_auction": "Ethereum priority-gas auctions between liquidation bots",
+    "hunter": "liquidation hunting: pushing a thin market through a cluster of liquidation prices",
+    "front_runner": "searchers trading ahead of queued liquidation sales",
+    "hedger": "option dealers short gamma hedging delta (sell into falls, buy into rises)",
+    "borrowers": "borrowers (or their automation) topping up or deleveraging near HF 1",
+}
+
+#: field name -> protocol units with their own built-in version
+BUILT_IN: dict[str, str] = {
+    "circuit_breaker": "maker (ClipperMom / clip `stopped`)",
+    "throttle": "maker (Hole/hole)",
+    "buffer_pool": "liquity (stability pool); perp (backstop)",
+    "insurance_fund": "perp (insurance fund, then ADL); comet (reserves absorb)",
+    "dutch_auction": "maker (clip auction)",
+    "partial": "llamma (soft liquidation); perp (partial liquidation)",
+    "oracle_guard": "maker (OSM delay)",
+}
+
+
+def first_sentence(doc: str | None) -> str:
+    """The docstring's first sentence, without a trailing parenthesis of references and with
+    ``code`` marks removed."""
+    text = " ".join((doc or "").split()).replace("``", "")
+    for i, ch in enumerate(text):
+        if ch == "." and (i + 1 == len(text) or text[i + 1] == " ") and text.count("(", 0, i) == text.count(")", 0, i):
+            text = text[: i + 1]
+            break
+    if text.endswith(").") and " (" in text:
+        j = text.rfind(" (")
+        if text.count("(", j) == text.count(")", j):
+            text = text[:j] + "."
+    return text
+
+
+def _type_name(info) -> str:
+    import typing
+
+    ann = info.annotation
+    args = typing.get_args(ann)
+    if typing.get_origin(ann) is typing.Literal:
+        base = " | ".join(repr(a) for a in args)
+    elif args and type(None) in args:
+        base = " | ".join(getattr(a, "__name__", str(a)) if not typing.get_args(a) else str(a).replace("typing.", "")
+                          for a in args if a is not type(None)) + " | None"
+    else:
+        base = getattr(ann, "__name__", str(ann)).replace("typing.", "")
+        if typing.get_args(ann):
+            base = str(ann).replace("typing.", "")
+    cons = []
+    for m in info.metadata:
+        for attr, sym in (("gt", ">"), ("ge", "≥"), ("lt", "<"), ("le", "≤")):
+            v = getattr(m, attr, None)
+            if v is not None:
+                cons.append(f"{sym}{v:g}" if isinstance(v, (int, float)) else f"{sym}{v}")
+    return base + (f" ({', '.join(cons)})" if cons else "")
+
+
+def catalogue() -> list[dict]:
+    """Every mechanism and agent: name, group, summary, real system, built-in versions, parameters."""
+    from pydantic_core import PydanticUndefined
+
+    from ..engine.compare import AGENTS, DEFAULT_DEBT_SHARE, DERIVED_DEFAULTS, MECHANISMS, cli_name, model_class
+
+    out = []
+    for group, names in (("mechanisms", MECHANISMS), ("agents", AGENTS)):
+        for name in names:
+            cls = model_class(group, name)
+            params = []
+            for f, info in cls.model_fields.items():
+                if f in DERIVED_DEFAULTS.get(name, ()):
+                    default = f"compare: {DEFAULT_DEBT_SHARE:.0%} of total debt at p0"
+                elif info.default is PydanticUndefined and info.default_factory is None:
+                    default = "required"
+                elif info.default_factory is not None:
+                    default = info.default_factory()
+                else:
+                    default = info.default
+                params.append({"name": f, "type": _type_name(info), "default": default,
+                               "description": info.description or ""})
+            out.append({
+                "name": cli_name(name), "field": name, "kind": group[:-1],
+                "table": f"[{group}.{name}]",
+                "summary": first_sentence(cls.__doc__), "description": " ".join((cls.__doc__ or "").split()).replace("``", ""),
+                "real_system": REAL_SYSTEMS.get(name, ""), "built_in": BUILT_IN.get(name, ""),
+                "parameters": params,
+            })
+    return out
+
+
+def _default_text(v) -> str:
+    if isinstance(v, str):
+        return v
+    if isinstance(v, float):
+        return f"{v:,.0f}" if abs(v) >= 1e5 else f"{v:g}"
+    return json.dumps(v)
+
+
+#: terminal tables of ``compare``: (title, [(metric key, column header), ...], paired difference?)
+TABLES = (
+    ("mean ± 95% CI", (("bad_debt", "bad debt"), ("liquidated_value", "liquidated"), ("max_drawdown", "drawdown"),
+                       ("borrower_loss", "borrower\nloss"), ("liquidator_profit", "liquidator\nprofit"),
+                       ("attacker_profit", "attacker\nprofit"), ("fund_draw", "fund\ndraw"),
+                       ("time_to_recovery", "time to\nrecovery"), ("positions_saved", "positions\nsaved")), False),
+    ("more metrics, mean ± 95% CI", (("socialized", "socialized"), ("paused_steps", "steps\npaused"),
+                                    ("held_value", "held\nunsold"), ("topups", "top-ups"),
+                                    ("positions_liquidated", "positions\nliquidated")), False),
+    ("paired difference to none (same path), mean ± 95% CI",
+     (("bad_debt", "Δ bad\ndebt"), ("liquidated_value", "Δ liqui-\ndated"), ("max_drawdown", "Δ draw-\ndown"),
+      ("borrower_loss", "Δ borrower\nloss"), ("liquidator_profit", "Δ liquidator\nprofit"),
+      ("attacker_profit", "Δ attacker\nprofit"), ("fund_draw", "Δ fund\ndraw"), ("socialized", "Δ socia-\nlized"),
+      ("time_to_recovery", "Δ time to\nrecovery")), True),
+)
+
+
+def register(app: typer.Typer) -> None:
+    from ..cli import guard
+
+    @app.command("mechanisms")
+    @guard
+    def mechanisms_cmd(
+        name: Optional[str] = typer.Argument(None, help="one mechanism or agent (e.g. circuit-breaker)"),
+        as_json: bool = typer.Option(False, "--json", help="print one JSON object"),
+    ):
+        """List every prevention mechanism and agent with its parameters (docs/mechanisms.md)."""
+        from ..cli import _console, escape
+        from ..engine.compare import field_name
+        from ..errors import InputError
+
+        cat = catalogue()
+        if name is not None:
+            f = field_name(name)
+            cat = [m for m in cat if m["field"] == f]
+            if not cat:
+                raise InputError(None, "NAME", f"unknown mechanism or agent {name!r} (have: "
+                                               f"{', '.join(m['name'] for m in catalogue())})")
+        if as_json:
+            typer.echo(json.dumps(cat if name is None else cat[0], default=str))
+            return
+        from rich.table import Table
+
+        con = _console()
+        if name is None:
+            for kind, title in (("mechanism", "prevention mechanisms ([mechanisms.*], `compare --mechanisms`)"),
+                                ("agent", "agents: market participants and adversaries ([agents.*])")):
+                t = Table(title=escape(title), show_lines=True)
+                t.add_column("name", no_wrap=True)
+                t.add_column("what it does")
+                t.add_column("real system")
+                t.add_column("parameters (default)")
+                for m in cat:
+                    if m["kind"] != kind:
+                        continue
+                    prm = "\n".join(f"{p['name']} = {_default_text(p['default'])}" for p in m["parameters"])
+                    t.add_row(m["name"], escape(m["summary"]), escape(m["real_system"]), escape(prm))
+                con.print(t)
+            con.print("[dim]`liqcascade mechanisms NAME` shows one with its parameters' descriptions; "
+                      "docs/mechanisms.md explains each[/dim]")
+            return
+        m = cat[0]
+        con.print(f"[bold]{m['name']}[/bold] ({m['kind']}, scenario table {escape(m['table'])})")
+        con.print(escape(m["description"]))
+        con.print(f"real system: {escape(m['real_system'])}")
+        if m["built_in"]:
+            con.print(f"built into protocol units: {escape(m['built_in'])}")
+        t = Table(title="parameters")
+        for col in ("field", "type", "default", "description"):
+            t.add_column(col)
+        for p in m["parameters"]:
+            t.add_row(p["name"], escape(p["type"]), escape(_default_text(p["default"])), escape(p["description"]))
+        con.print(t)
+
+    @app.command("compare")
+    @guard
+    def compare_cmd(
+        scenario: Path = typer.Argument(..., help="scenario TOML"),
+        mechanisms: str = typer.Option(
+            "all", "--mechanisms", "-m",
+            help="comma list of configurations: none, scenario (its own [mechanisms] tables), a mechanism "
+                 "(circuit-breaker), a+b for several; 'all' = none and every mechanism alone"),
+        paths: Optional[int] = typer.Option(None, min=1, help="paths per configuration (default simulation.paths)"),
+        seed: Optional[int] = typer.Option(None, min=0, help="override simulation.seed"),
+        set_: List[str] = typer.Option([], "--set", help="NAME.FIELD=VALUE, e.g. throttle.max_debt_per_window=1e6 (repeatable)"),
+        out: Optional[Path] = typer.Option(None, help="write compare.json, compare.html and compare.png here"),
+        report: Optional[Path] = typer.Option(None, help="also write a self-contained HTML report to this file"),
+        as_json: bool = typer.Option(False, "--json", help="print one JSON object"),
+    ):
+        """Run the same seeded price paths under each mechanism configuration; compare the outcomes."""
+        from ..cli import _console, _scenario_file, check_out_path, escape
+        from ..engine.compare import MECHANISMS, cli_name, parse_names, parse_sets, run_compare
+        from ..scenario.load import load_scenario
+
+        if mechanisms.strip() == "all":
+            mechanisms = ",".join(["none", *(cli_name(m) for m in MECHANISMS)])
+        parsed = parse_names(mechanisms)  # bad names fail before the scenario is read
+        parse_sets(set_)
+        if out is not None:
+            check_out_path(out)
+        if report is not None:
+            check_out_path(report.parent, "--report")
+        sc, base = load_scenario(scenario)
+        n_paths = paths or sc.simulation.paths
+        n_cfg = len(parsed) + (0 if any(f == [] for _, f in parsed) else 1)
+        with _scenario_file(scenario):
+            if not as_json and sys.stderr.isatty():
+                from rich.console import Console
+                from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+                with Progress(TextColumn("configurations × paths"), BarColumn(), MofNCompleteColumn(),
+                              TimeElapsedColumn(), console=Console(stderr=True), transient=True) as prog:
+                    task = prog.add_task("compare", total=n_cfg * n_paths)
+                    res = run_compare(sc, base, mechanisms, set_, paths=paths, seed=seed, source=str(scenario),
+                                      progress=lambda k: prog.advance(task, k))
+            else:
+                res = run_compare(sc, base, mechanisms, set_, paths=paths, seed=seed, source=str(scenario))
+        written, png_note = [], None
+        if out is not None:
+            from ..data.heatmap import write_html, write_png
+            from ..report.compare import compare_figure
+
+            out.mkdir(parents=True, exist_ok=True)
+            (out / "compare.json").write_text(json.dumps(res.as_dict(), indent=2, default=_jdefault))
+            fig = compare_figure(res)
+            html = write_html(fig, out / "compare.html")
+            written += [out / "compare.json", out / "compare.html"]
+            try:
+                method = write_png(fig, out / "compare.png", html_path=html)
+                written.append(out / "compare.png")
+                png_note = f"compare.png written with {method}"
+            except RuntimeError as exc:
+                png_note = f"compare.png not written: PNG export is not available here ({exc})"
+        if report is not None:
+            from ..report.compare import write_compare_report
+
+            write_compare_report(report, res)
+            written.append(report)
+        if as_json:
+            d = res.as_dict()
+            d["files"] = [str(p) for p in written]
+            if png_note:
+                d["png"] = png_note
+            typer.echo(json.dumps(d, default=_jdefault))
+            return
+        from rich.table import Table
+
+        from ..engine.compare import METRICS
+        from ..report.compare import compact_ci
+
+        units = {k: u for k, _, u in METRICS}
+        con = _console()
+        con.print(f"[bold]compare — {escape(res.scenario)}[/bold]: {res.paths} path(s) × {res.steps} steps of "
+                  f"{res.dt_seconds:g} s, seed {res.seed}, the same paths for every configuration"
+                  + ("" if res.paths > 1 else " (one path: means only, no CI)"))
+        for title, cols, diff in TABLES:
+            cfgs = [c for c in res.configs if not (diff and c.label == "none")]
+            if not cfgs:
+                continue
+            t = Table(title=title, show_lines=res.paths > 1)
+            t.add_column("configuration", overflow="fold")
+            for _, head in cols:
+                t.add_column(head, justify="right")
+            for c in cfgs:
+                st = c.diff if diff else c.stats
+                t.add_row(escape(c.label), *[compact_ci(st[k], units[k]) for k, _ in cols])
+            con.print(t)
+        con.print(f"max drawdown and time to recovery: {escape(res.asset)}")
+        for c in res.configs:
+            if c.mechanisms:
+                prm = "; ".join(f"{cli_name(k)}(" + ", ".join(f"{a}={_default_text(v)}" for a, v in p.items()
+                                                             if v is not None and a != "applies_to") + ")"
+                                for k, p in c.mechanisms.items())
+                con.print(f"[dim]{escape(c.label)}: {escape(prm)}[/dim]")
+        for p in written:
+            con.print(f"wrote {p}")
+        if png_note and "not written" in png_note:
+            typer.echo(f"warning: {png_note}", err=True)
+        for n in res.notes:
+            con.print(f"[dim]note: {escape(n)}[/dim]")
+
+
+def _jdefault(o):
+    import numpy as np
+
+    if isinstance(o, np.generic):
+        return o.item()
+    if isinstance(o, np.ndarray):
+        return o.tolist()
+    if isinstance(o, Path):
+        return str(o)
+    raise TypeError(type(o))
