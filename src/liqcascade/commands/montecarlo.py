@@ -1,4 +1,4 @@
-"""Monte Carlo commands: ``mc``, ``sweep`` and the ``runs`` group (list, show, sql).
+"""Monte Carlo commands: ``mc``, ``sweep``, ``recommend`` and the ``runs`` group (list, show, sql).
 
 Heavy imports (duckdb, pyarrow, dask, plotly) happen inside the commands. Dask only with
 ``--dask local`` or ``--scheduler ADDR``.
@@ -116,6 +116,119 @@ def table_footer(con, points: list[dict], param_paths: list[str]) -> None:
                       f"{escape(str(pt['reason']))} — skipped")
 
 
+def _console_mc():
+    from ..cli import _console
+
+    return _console()
+
+
+RECOMMEND_LEGEND = ("capacity = Σ collateral·price·LTV (LT where no LTV) at today's prices, 1 = today; "
+                    "frontier = points no other point beats on both VaR95 and capacity; 95% CI = bootstrap CI of "
+                    "VaR95 over paths; t0 liq. = debt past the new threshold at t = 0 (liquidated in the first step)")
+
+
+def _val(v):
+    if isinstance(v, float):
+        return f"{v:g}"
+    if isinstance(v, list):
+        return "/".join(_val(x) for x in v)
+    return "-" if v is None else str(v)
+
+
+def _ci(ci):
+    return "" if not ci else f" [{_fmt(ci[0])}, {_fmt(ci[1])}]"
+
+
+def _short(x):
+    """Money in 4 significant figures with k / M / B (table cells)."""
+    if x is None:
+        return "-"
+    for div, suf in ((1e9, "B"), (1e6, "M"), (1e3, "k")):
+        if abs(x) >= div:
+            return f"{x / div:.4g}{suf}"
+    return f"{x:.4g}"
+
+
+SHORT_FIELDS = {"liquidation_threshold": "LT", "ltv": "LTV", "liquidation_bonus": "bonus",
+                "close_factor": "close factor", "max_debt_per_window": "max debt/window"}
+MAX_FRONTIER_ROWS = 40
+
+
+def _short_label(lab: str) -> str:
+    head, _, last = lab.rpartition(".")
+    last = SHORT_FIELDS.get(last, last)
+    return f"{head}.{last}" if head else last
+
+
+def frontier_table(res: dict):
+    """The frontier (capacity high → low) with the current and the recommended point marked."""
+    from rich.table import Table
+
+    axes = [a["path"] for a in res["search"]["axes"]]
+    rows = [r for r in res["points"] if r["frontier"] or r["current"]]
+    rows.sort(key=lambda r: (-r["capacity_ratio"], r["metrics"]["var95"], r["index"]))
+    rec = res["recommended"]["point_id"]
+    t = Table(title=f"frontier — {res['scenario']}: {len(res['frontier'])} of {res['search']['valid']} points, "
+                    f"{res['paths']:,} paths, seed {res['seed']}, min capacity {res['min_capacity']:g}")
+    t.add_column("", no_wrap=True)
+    for lab in param_labels(axes):
+        t.add_column(_short_label(lab), justify="right", no_wrap=True)
+    for col in ("capacity", "VaR95", "95% CI", "ES95", "P(insolv.)", "LaR95", "t0 liq."):
+        t.add_column(col, justify="right", no_wrap=True)
+    for r in rows[:MAX_FRONTIER_ROWS]:
+        mark = []
+        if r["point_id"] == rec:
+            mark.append("[bold green]recommended[/bold green]")
+        if r["current"]:
+            mark.append("current")
+        if not r["frontier"]:
+            mark.append("[dim](dominated)[/dim]")
+        m = r["metrics"]
+        ci = r.get("var95_ci")
+        t.add_row(" ".join(mark), *[_val(r["params"].get(p)) for p in axes], f"{r['capacity_ratio']:.3f}",
+                  _short(m["var95"]), "-" if not ci else f"{_short(ci[0])}–{_short(ci[1])}", _short(m["es95"]),
+                  _fmt(m["p_insolvency"], "pct"), _short(m["lar95"]), _short(r["t0_liquidatable_debt"]))
+    if len(rows) > MAX_FRONTIER_ROWS:
+        t.caption = f"{len(rows) - MAX_FRONTIER_ROWS} more frontier points in --json / --out"
+    return t
+
+
+def recommendation_lines(res: dict) -> list[str]:
+    """A risk team's forum-post summary: parameter changes, VaR with CIs, capacity, caveats."""
+    from rich.markup import escape
+
+    cur, rec = res["current"], res["recommended"]
+    cm, rm = cur["metrics"], rec["metrics"]
+    vs = rec["vs_current"]
+    out = [f"[bold]Recommendation[/bold] — {escape(res['scenario'])} ({res['paths']:,} paths, seed {res['seed']}, "
+           f"{res['search']['valid']} valid points, borrow capacity ≥ {res['min_capacity']:g}× today's)"]
+    if rec["keep_current"]:
+        out.append("  keep the current parameters: no point of the search has a lower VaR95 at this capacity")
+    for c in rec["changes"]:
+        arrow = f"{_val(c['current'])} → [bold]{_val(c['recommended'])}[/bold]" if c["changed"] else \
+            f"{_val(c['current'])} (unchanged)"
+        out.append(f"  {escape(c['path'])}: {arrow}")
+
+    def pair(key, kind="money"):
+        return f"{_fmt(cm[key], kind)} → {_fmt(rm[key], kind)}"
+
+    out.append(f"  VaR95 of bad debt: {_fmt(cm['var95'])}{_ci(cur.get('var95_ci'))} → "
+               f"{_fmt(rm['var95'])}{_ci(rec.get('var95_ci'))}")
+    if not rec["keep_current"]:
+        verdict = "distinguishable from today's" if vs["distinguishable"] else "NOT distinguishable from today's"
+        out.append(f"    change {_fmt(vs['var95_diff'])}, paired bootstrap 95% CI{_ci(vs['var95_diff_ci'])}: {verdict}")
+    out.append(f"  ES95: {pair('es95')};  P(insolvent): {pair('p_insolvency', 'pct')};  LaR95: {pair('lar95')}")
+    out.append(f"  borrow capacity: {_fmt(cur['capacity'])} → {_fmt(rec['capacity'])} "
+               f"({vs['capacity_change']:+.2%} vs today)")
+    if rec["t0_liquidatable_positions"]:
+        out.append(f"  [yellow]applying it at once liquidates {rec['t0_liquidatable_positions']} position(s) with "
+                   f"{_fmt(rec['t0_liquidatable_debt'])} of debt at t = 0[/yellow] (a ramp would spread this out)")
+    out.append("  caveats:")
+    for n in res["notes"]:
+        out.append(f"   - [dim]{escape(n)}[/dim]")
+    return out
+
+
 def _progress_ctx(enabled: bool):
     """A context manager yielding ``progress(done, total)`` (a rich bar on stderr) or None."""
     import contextlib
@@ -231,6 +344,66 @@ def register(app: typer.Typer) -> None:
         """Monte Carlo run of one scenario (risk metrics over paths); resumable."""
         _run(scenario, [], paths, seed, None, workers, dask, scheduler, store, chunk_paths, as_json, plot,
              progress, "mc")
+
+    @app.command()
+    @guard
+    def recommend(
+        scenario: Path = typer.Argument(..., help="scenario TOML"),
+        param: list[str] = typer.Option([], "--param", help="extra axis PATH=start:stop:step (or a,b,c); repeatable; "
+                                        "replaces a default axis setting the same field"),
+        defaults: bool = typer.Option(True, "--defaults/--no-defaults",
+                                      help="search LT, LTV, bonus and close factor around today's values"),
+        paths: Optional[int] = typer.Option(None, min=1, help="paths per point (default simulation.paths)"),
+        random: Optional[int] = typer.Option(None, min=1, help="K points drawn uniformly in the box instead of the grid"),
+        seed: Optional[int] = typer.Option(None, min=0, help="root seed (paths, random points, bootstrap)"),
+        min_capacity: float = typer.Option(1.0, "--min-capacity",
+                                           help="least borrow capacity kept, as a share of today's (1.0 = no less)"),
+        bootstrap: int = typer.Option(1000, "--bootstrap", min=100, help="bootstrap resamples for the VaR CIs"),
+        workers: Optional[int] = typer.Option(None, min=0, help="worker processes (0 = in this process; default: CPUs)"),
+        dask: Optional[str] = typer.Option(None, "--dask", help="'local': a Dask LocalCluster of --workers processes"),
+        scheduler: Optional[str] = typer.Option(None, "--scheduler", help="tcp://HOST:PORT of a Dask scheduler"),
+        store: Path = typer.Option(DEFAULT_STORE, "--store", help=STORE_HELP),
+        chunk_paths: int = typer.Option(256, "--chunk-paths", min=1, help="paths per chunk (one Parquet file each)"),
+        as_json: bool = typer.Option(False, "--json", help="print one JSON object"),
+        out: Optional[Path] = typer.Option(None, "--out", help="folder for recommend.json and frontier.html"),
+        progress: Optional[bool] = typer.Option(None, "--progress/--no-progress", help="progress bar (default: on a terminal)"),
+    ):
+        """Recommend risk parameters: the lowest VaR95 of bad debt keeping --min-capacity of today's borrow capacity."""
+        from ..montecarlo.recommend import plan_recommend, run_recommend, write_outputs
+
+        if out is not None:
+            from ..cli import check_out_path
+
+            check_out_path(out, "--out")
+        rp = plan_recommend(scenario, param, paths=paths, seed=seed, random=random, chunk_paths=chunk_paths,
+                            min_capacity=min_capacity, defaults=defaults)
+        show_bar = progress if progress is not None else (sys.stderr.isatty() and not as_json)
+        try:
+            with _progress_ctx(show_bar) as cb:
+                res, rep = run_recommend(rp, store, workers=workers, dask=dask, scheduler=scheduler, progress=cb,
+                                         n_boot=bootstrap)
+        except RuntimeError as exc:
+            typer.echo(f"error: run {rp.plan.run_id} failed: {exc}", err=True)
+            raise typer.Exit(1)
+        files = write_outputs(out, res) if out is not None else None
+        if as_json:
+            typer.echo(_dumps({**res, "execution": {"store": rep.store, "executor": rep.executor,
+                                                    "workers": rep.workers, "chunks": rep.chunks,
+                                                    "timings": rep.timings, "files": files}}))
+            return
+        con = _console_mc()
+        con.print(frontier_table(res))
+        from rich.markup import escape
+
+        con.print(f"[dim]{escape(RECOMMEND_LEGEND)}[/dim]")
+        for line in recommendation_lines(res):
+            con.print(line)
+        ch, tm = rep.chunks, rep.timings
+        con.print(f"chunks: {ch['total']} ({ch['ran']} run, {ch['skipped']} already stored) on {rep.executor}"
+                  f"{'' if not rep.workers else f' × {rep.workers}'}; {tm['wall_s']:.1f} s")
+        con.print(f"store: {rep.store}  (liqcascade runs show {rep.run_id} --store {store})")
+        if files:
+            con.print(f"wrote {files['json']} and {files['html']}")
 
     @runs_app.command("list")
     @guard

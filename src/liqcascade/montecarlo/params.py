@@ -9,6 +9,9 @@ integer)::
     price.sigma
     protocols.aave.params.WETH.liquidation_threshold
     venues.weth-usdc-pool.reserve_asset
+    mechanisms.throttle.max_debt_per_window      (a [mechanisms.throttle] table must be present)
+    mechanisms.circuit_breaker.threshold
+    agents.hunter.capital
 
 Shorthand ``protocol.<field>``: that field of every asset's parameters in every protocol
 (``liquidation_threshold``, ``liquidation_bonus``, ``protocol_fee``, ``ltv``), or the
@@ -110,6 +113,9 @@ def _resolve(d, parts: list[str], full: str):
             if part not in cur:
                 raise _err(f"{full}: unknown field {where!r} (have: {', '.join(map(str, cur))})")
             key = part
+        elif cur is None and i >= 1:  # an optional table left out, e.g. [mechanisms.throttle]
+            table = ".".join(parts[:i])
+            raise _err(f"{full}: {table} is not set in this scenario (add a [{table}] table to vary its fields)")
         else:
             raise _err(f"{full}: {'.'.join(parts[:i])!r} is a value, not a table")
         if last:
