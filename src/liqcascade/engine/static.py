@@ -106,15 +106,13 @@ def _prefix(x: np.ndarray) -> np.ndarray:
     return out
 
 
-def _quote_keys_and_sums(c: Compiled, book, idx, with_sums: bool, chunk: int = 1 << 16):
-    """Quote-unit keys (and prefix sums of collateral and debt) in ``book``'s order, where
-    position ``j`` of ``book`` is ``idx[j]`` of ``c.book`` (``idx`` None: same order). Built in
-    chunks through one small buffer, so no temporary spans the whole book."""
+def _quote_keys(c: Compiled, book, idx, invert: bool = False, chunk: int = 1 << 16) -> np.ndarray:
+    """Quote-unit keys ``key · p_debt`` in ``book``'s order (``1.0 / (key · p_debt)`` with
+    ``invert``), where position ``j`` of ``book`` is ``idx[j]`` of ``c.book`` (``idx`` None: same
+    order). Built in chunks through one small buffer, so no temporary spans the whole book."""
     b0 = c.book
     n = int(book.seg_ptr[-1]) if book.seg_ptr.shape[0] else 0
     key = np.empty(n)
-    csum = np.zeros(n + 1) if with_sums else None
-    dsum = np.zeros(n + 1) if with_sums else None
     buf = np.empty(min(chunk, max(n, 1)))
     for s in range(book.seg_asset.shape[0]):
         lo, hi = int(book.seg_ptr[s]), int(book.seg_ptr[s + 1])
@@ -122,15 +120,34 @@ def _quote_keys_and_sums(c: Compiled, book, idx, with_sums: bool, chunk: int = 1
         for a in range(lo, hi, chunk):
             e = min(a + chunk, hi)
             t = buf[: e - a]
-            sl = slice(a, e) if idx is None else idx[a:e]
-            np.take(b0.key, sl, out=t) if idx is not None else np.copyto(t, b0.key[sl])
+            np.take(b0.key, idx[a:e], out=t) if idx is not None else np.copyto(t, b0.key[a:e])
             np.multiply(t, pd, out=key[a:e])
-            if with_sums:
-                for src, dst in ((b0.coll, csum), (b0.debt, dsum)):
-                    np.take(src, sl, out=t) if idx is not None else np.copyto(t, src[sl])
-                    np.cumsum(t, out=dst[a + 1:e + 1])
-                    dst[a + 1:e + 1] += dst[a]
-    return key, csum, dsum
+            if invert:
+                with np.errstate(divide="ignore"):
+                    np.divide(1.0, key[a:e], out=key[a:e])
+    return key
+
+
+def _prefix_sums(c: Compiled, book, idx, chunk: int = 1 << 16) -> np.ndarray:
+    """Exclusive prefix sums of collateral (column 0) and debt (column 1) in ``book``'s order,
+    N+1 rows; chunked like :func:`_quote_keys`."""
+    b0 = c.book
+    n = int(book.seg_ptr[-1]) if book.seg_ptr.shape[0] else 0
+    cs = np.zeros((n + 1, 2))
+    buf = np.empty(min(chunk, max(n, 1)))
+    acc = np.empty(min(chunk, max(n, 1)))
+    for s in range(book.seg_asset.shape[0]):
+        lo, hi = int(book.seg_ptr[s]), int(book.seg_ptr[s + 1])
+        for col, src in enumerate((b0.coll, b0.debt)):
+            for a in range(lo, hi, chunk):
+                e = min(a + chunk, hi)
+                t = buf[: e - a]
+                np.take(src, idx[a:e], out=t) if idx is not None else np.copyto(t, src[a:e])
+                r = acc[: e - a]
+                np.cumsum(t, out=r)
+                r += cs[a, col]
+                cs[a + 1:e + 1, col] = r
+    return cs
 
 
 def _cache(c: Compiled) -> dict:
@@ -143,7 +160,8 @@ def _cache(c: Compiled) -> dict:
 
 
 def _agg_view(c: Compiled):
-    """What the aggregated kernel reads, built once: ``(segments, idx, key, csum, dsum)``.
+    """What the aggregated kernel reads, built once: ``(segments, idx, u, cs)``: inverse quote
+    keys and the interleaved prefix sums of collateral and debt (24 B per position).
 
     ``segments`` is a :class:`Book` holding only the segment arrays — v3.3 segments split into
     debt-size bins, the others as they are — and ``idx`` maps its positions to ``c.book`` (None:
@@ -161,8 +179,7 @@ def _agg_view(c: Compiled):
 
             seg = dataclasses.replace(b0, seg_bin=np.full(b0.seg_asset.shape[0], KA.BIN_NONE, dtype=np.int64))
             idx = None
-        key, csum, dsum = _quote_keys_and_sums(c, seg, idx, True)
-        cache["agg"] = (seg, idx, key, csum, dsum)
+        cache["agg"] = (seg, idx, _quote_keys(c, seg, idx, invert=True), _prefix_sums(c, seg, idx))
     return cache["agg"]
 
 
@@ -170,7 +187,7 @@ def _pp_key(c: Compiled) -> np.ndarray:
     """Quote-unit keys of ``c.book`` for the per-position kernel, built once."""
     cache = _cache(c)
     if "pp" not in cache:
-        cache["pp"] = _quote_keys_and_sums(c, c.book, None, False)[0]
+        cache["pp"] = _quote_keys(c, c.book, None)
     return cache["pp"]
 
 
@@ -190,11 +207,11 @@ def solve_static(c: Compiled, shocks, mode: str = "mechanical", asset: str | Non
     mcode = K.MODE_RATIONAL if mode == "rational" else K.MODE_MECHANICAL
     engine, why = choose_engine(c, mode)
     if engine == "aggregated":
-        b, _, key, csum, dsum = _agg_view(c)
+        b, _, u, cs = _agg_view(c)
         pd = c.p0[b.seg_debt_asset].astype(np.float64)
         solver = KA.solve_curve_agg
         none = np.zeros(0)
-        args = (none, none, key, csum, dsum, b.seg_ptr, b.seg_asset, b.seg_proto,
+        args = (none, none, u, cs, b.seg_ptr, b.seg_asset, b.seg_proto,
                 pd, b.seg_bin, c.lt_pa, c.bonus_pa, c.pfee_pa, c.rules, vs, vdk, vdq, c.p0.copy(), mask,
                 int(c.scenario.simulation.max_rounds), *b.multi_args())
         import numba
@@ -293,14 +310,14 @@ def final_state(c: Compiled, shock: float, mode: str = "mechanical", engine: str
     omd = b0.m_debt.copy()
     idx = None
     if engine == "aggregated":
-        seg, idx, key, csum, dsum = _agg_view(c)
+        seg, idx, u, cs = _agg_view(c)
         coll = b0.coll if idx is None else b0.coll[idx]
         debt = b0.debt if idx is None else b0.debt[idx]
         oc = coll.copy()
         od = debt.copy()
         pd = c.p0[seg.seg_debt_asset].astype(np.float64)
         r = KA.solve_shock_agg(
-            float(shock), coll, debt, key, csum, dsum, seg.seg_ptr, seg.seg_asset,
+            float(shock), coll, debt, u, cs, seg.seg_ptr, seg.seg_asset,
             seg.seg_proto, pd, seg.seg_bin, c.lt_pa, c.bonus_pa, c.pfee_pa, c.rules, vs, vdk, vdq, c.p0.copy(), mask,
             int(c.scenario.simulation.max_rounds), oc, od, price, units, *b0.multi_args(), omc, omd,
         )

@@ -43,6 +43,10 @@ ST_OPEN = 0
 ST_BAD = 1  # closed, collateral exhausted: c = d = 0
 ST_REPAID = 2  # closed, debt fully repaid: d = 0, c = c0 + beta·d0
 
+# columns of the per-segment constants built once per shock
+SP_PD, SP_LT, SP_LB, SP_PFEE, SP_CF, SP_HF_CF = 0, 1, 2, 3, 4, 5  # debt price, LT, 1 + bonus, ...
+SI_ASSET, SI_RULE, SI_BIN = 0, 1, 2
+
 
 @njit
 def v33_aggregable(lt, bonus, rules):
@@ -64,11 +68,11 @@ def v33_aggregable(lt, bonus, rules):
 
 
 @njit
-def _first_not_below(key0, lo, hi, U):
-    """First index i in [lo, hi) with 1/key0[i] >= U (1/key0 increases along the range).
+def _first_not_below(u, lo, hi, U):
+    """First index i in [lo, hi) with u[i] >= U (``u = 1/key`` increases along the range).
 
     Galloping from ``lo``: crossing prefixes are usually short next to their cohort."""
-    if lo >= hi or 1.0 / key0[lo] >= U:
+    if lo >= hi or u[lo] >= U:
         return lo
     base = lo  # crosses
     step = 1
@@ -77,7 +81,7 @@ def _first_not_below(key0, lo, hi, U):
         if probe >= hi:
             probe = hi
             break
-        if 1.0 / key0[probe] >= U:
+        if u[probe] >= U:
             break
         base = probe
         step <<= 1
@@ -85,7 +89,7 @@ def _first_not_below(key0, lo, hi, U):
     hi = probe
     while lo < hi:
         mid = (lo + hi) >> 1
-        if 1.0 / key0[mid] < U:
+        if u[mid] < U:
             lo = mid + 1
         else:
             hi = mid
@@ -93,11 +97,30 @@ def _first_not_below(key0, lo, hi, U):
 
 
 @njit
-def _first_above(key0, lo, hi, U):
-    """First index i in [lo, hi) with 1/key0[i] > U."""
+def _first_above(u, lo, hi, U):
+    """First index i in [lo, hi) with u[i] > U.
+
+    Galloping from ``lo`` like :func:`_first_not_below`: the members below a rule threshold
+    (HF ≤ 0.95, collateral exhausted) are the most exposed ones at the start of a crossing
+    prefix and usually few, so this costs O(log distance) rather than O(log range)."""
+    if lo >= hi or u[lo] > U:
+        return lo
+    base = lo  # u[base] <= U
+    step = 1
+    while True:
+        probe = base + step
+        if probe >= hi:
+            probe = hi
+            break
+        if u[probe] > U:
+            break
+        base = probe
+        step <<= 1
+    lo = base + 1
+    hi = probe
     while lo < hi:
         mid = (lo + hi) >> 1
-        if 1.0 / key0[mid] <= U:
+        if u[mid] <= U:
             lo = mid + 1
         else:
             hi = mid
@@ -105,27 +128,18 @@ def _first_above(key0, lo, hi, U):
 
 
 @njit
-def _ensure(c_lo, c_hi, c_seg, c_k, c_st, c_beta, c_gamma, n, need):
-    """Grow the cohort arrays to hold ``need`` entries (called once per round, never inside
-    the cohort loop: replacing arrays there costs numba reference-count traffic)."""
-    if need <= c_lo.shape[0]:
-        return c_lo, c_hi, c_seg, c_k, c_st, c_beta, c_gamma
-    m = max(need, 2 * c_lo.shape[0])
-    nl = np.empty(m, np.int64)
-    nh = np.empty(m, np.int64)
-    ns = np.empty(m, np.int64)
-    nk = np.empty(m, np.int64)
-    nst = np.empty(m, np.int64)
-    nb = np.empty(m)
-    ng = np.empty(m)
-    nl[:n] = c_lo[:n]
-    nh[:n] = c_hi[:n]
-    ns[:n] = c_seg[:n]
-    nk[:n] = c_k[:n]
-    nst[:n] = c_st[:n]
-    nb[:n] = c_beta[:n]
-    ng[:n] = c_gamma[:n]
-    return nl, nh, ns, nk, nst, nb, ng
+def _ensure(ci, cb, n, need):
+    """Grow the cohort arrays (``ci``: int rows lo, hi, segment, partial count, state; ``cb``:
+    float rows beta, gamma) to hold ``need`` entries (called once per round, never inside the
+    cohort loop: replacing arrays there costs numba reference-count traffic)."""
+    if need <= ci.shape[1]:
+        return ci, cb
+    m = max(need, 2 * ci.shape[1])
+    ni = np.empty((ci.shape[0], m), np.int64)
+    nb = np.empty((cb.shape[0], m))
+    ni[:, :n] = ci[:, :n]
+    nb[:, :n] = cb[:, :n]
+    return ni, nb
 
 
 @njit(inline="always")
@@ -182,51 +196,225 @@ def _heap_room(hv, hk, need):
 
 
 @njit
+def _pop_crossing(hv, hk, hn, price, act):
+    """Pop every cohort whose trigger price is above its asset's price into ``act`` (room for
+    every heap entry). The per-round work lives in helpers that take the arrays as arguments:
+    arrays rebound inside a loop (the growth above) cost numba reference-count traffic on every
+    use, arguments do not."""
+    n_pop = 0
+    for a in range(hn.shape[0]):
+        while hn[a] > 0 and hv[a, 0] > price[a]:
+            act[n_pop] = _hpop(hv, hk, hn, a)
+            n_pop += 1
+    return n_pop
+
+
+@njit
+def _push_pending(hv, hk, hn, pend, n_pend, u, ci, cb, sp, si):
+    for j in range(n_pend):
+        k = pend[j]
+        sg = ci[2, k]
+        trig = cb[1, k] / (u[ci[0, k]] + cb[0, k] * sp[sg, SP_LT] / sp[sg, SP_PD])
+        _hpush(hv, hk, hn, si[sg, SI_ASSET], trig, k)
+
+
+@njit
+def _act_cohorts(act, n_pop, pend, u, cs, ci, cb, n_c, sp, si, price, sold, units, keep_closed, acc):
+    """One round's liquidations of the popped cohorts ``act[:n_pop]`` (room for 4 new cohorts
+    each in ``ci``/``cb``, 3 pending entries each in ``pend``). Quote totals are added to
+    ``acc`` in the order of the original single loop. Returns ``(n_c, n_pend, liquidations)``."""
+    n_pend = 0
+    acted = 0
+    liq_value = acc[0]
+    repaid_value = acc[1]
+    bad_value = acc[2]
+    fee_value = acc[3]
+    bonus_value = acc[4]
+    for j in range(n_pop):
+        k = act[j]
+        lo = ci[0, k]
+        hi = ci[1, k]
+        seg = ci[2, k]
+        beta = cb[0, k]
+        gamma = cb[1, k]
+        kk = ci[3, k]
+        a = si[seg, SI_ASSET]
+        p = price[a]
+        pd = sp[seg, SP_PD]
+        lt = sp[seg, SP_LT]
+        lb = sp[seg, SP_LB]
+        pfee = sp[seg, SP_PFEE]
+        rule = si[seg, SI_RULE]
+        cf = sp[seg, SP_CF]
+        # HF = (u + beta·lt/pd)·p/gamma ; HF < h  <=>  u < h·gamma/p − beta·lt/pd
+        shift = beta * lt / pd
+        if u[lo] >= gamma / p - shift:
+            # popped on a rounding tie but nothing crosses: back on the heap
+            pend[n_pend] = k
+            n_pend += 1
+            continue
+        x = _first_not_below(u, lo, hi, gamma / p - shift)
+        if rule == RULE_FIXED:
+            cf_lo = cf
+            cf_hi = cf
+        elif rule == RULE_V32:
+            cf_lo = 1.0
+            cf_hi = cf
+        else:
+            b = si[seg, SI_BIN]
+            cf_lo = 1.0
+            cf_hi = cf if (b >= 0 and kk <= b) else 1.0
+        # members with HF <= hf_cf use cf_lo, the rest cf_hi
+        xs = _first_above(u, lo, x, sp[seg, SP_HF_CF] * gamma / p - shift)
+        # the crossing prefix is consumed; open leftovers form new cohorts
+        ci[0, k] = x
+        if x < hi:
+            pend[n_pend] = k
+            n_pend += 1
+        for part in range(2):
+            if part == 0:
+                a0 = lo
+                a1 = xs
+                cfp = cf_lo
+            else:
+                a0 = xs
+                a1 = x
+                cfp = cf_hi
+            if a1 <= a0:
+                continue
+            # collateral exhausted when HF <= cfp·lt·(1+b)
+            xb = _first_above(u, a0, a1, cfp * lt * lb * gamma / p - shift)
+            if xb > a0:
+                sc0 = cs[xb, 0] - cs[a0, 0]
+                sd0 = cs[xb, 1] - cs[a0, 1]
+                seize = sc0 + beta * sd0
+                dtot = gamma * sd0
+                # per position repay = c·p/(lb·pd) <= d; summed
+                repay = seize * p / (lb * pd)
+                if repay > dtot:
+                    repay = dtot
+                bad = dtot - repay
+                fee = (seize - seize / lb) * pfee
+                cnt = xb - a0
+                acted += cnt
+                sold[a] += seize
+                units[a] += seize
+                liq_value += seize * p
+                repaid_value += repay * pd
+                bad_value += bad * pd
+                fee_value += fee * p
+                bonus_value += (seize - fee) * p - repay * pd
+                if keep_closed:
+                    ci[0, n_c] = a0
+                    ci[1, n_c] = xb
+                    ci[2, n_c] = seg
+                    ci[3, n_c] = kk
+                    ci[4, n_c] = ST_BAD
+                    cb[0, n_c] = beta
+                    cb[1, n_c] = gamma
+                    n_c += 1
+            if a1 > xb:
+                sc0 = cs[a1, 0] - cs[xb, 0]
+                sd0 = cs[a1, 1] - cs[xb, 1]
+                dtot = gamma * sd0
+                repay = cfp * dtot
+                seize = repay * pd * lb / p
+                fee = (seize - seize / lb) * pfee
+                cnt = a1 - xb
+                acted += cnt
+                sold[a] += seize
+                units[a] += seize
+                liq_value += seize * p
+                repaid_value += repay * pd
+                fee_value += fee * p
+                bonus_value += (seize - fee) * p - repay * pd
+                nbeta = beta - cfp * gamma * lb * pd / p
+                if cfp < 1.0 or keep_closed:
+                    ci[0, n_c] = xb
+                    ci[1, n_c] = a1
+                    ci[2, n_c] = seg
+                    cb[0, n_c] = nbeta
+                    if cfp >= 1.0:
+                        ci[3, n_c] = kk
+                        ci[4, n_c] = ST_REPAID
+                        cb[1, n_c] = 0.0
+                    else:
+                        ci[3, n_c] = kk + 1
+                        ci[4, n_c] = ST_OPEN
+                        cb[1, n_c] = (1.0 - cfp) * gamma
+                        pend[n_pend] = n_c
+                        n_pend += 1
+                    n_c += 1
+    acc[0] = liq_value
+    acc[1] = repaid_value
+    acc[2] = bad_value
+    acc[3] = fee_value
+    acc[4] = bonus_value
+    return n_c, n_pend, acted
+
+
+@njit
 def solve_shock_agg(
-    shock, coll, debt, key, csum, dsum, seg_ptr, seg_asset, seg_proto, seg_pdebt, seg_bin,
+    shock, coll, debt, u, cs, seg_ptr, seg_asset, seg_proto, seg_pdebt, seg_bin,
     lt_pa, bonus_pa, pfee_pa, rules, vs0, vdk, vdq, p_fixed, shock_mask, max_rounds,
     out_coll, out_debt, out_price, out_units,
     m_ptr, m_asset, m_coll0, m_debt0, m_proto, out_mcoll, out_mdebt,
 ):
-    """One shock, mechanical mode. ``key`` is the static key ``d0·pd/(c0·LT)``; ``csum``/``dsum``
-    are exclusive prefix sums of ``coll``/``debt`` (length N+1; only differences inside one
-    segment are used). Outputs as :func:`liqcascade.kernels.cascade.solve_shock`."""
+    """One shock, mechanical mode. ``u`` is the inverse of the static key, ``c0·LT/(d0·pd)`` as
+    ``1.0 / key`` (searches then need no division); ``cs[:, 0]``/``cs[:, 1]`` are exclusive prefix
+    sums of ``coll``/``debt`` (N+1 rows, interleaved so that both sums at one index share a cache
+    line; only differences inside one segment are used). Outputs as :func:`liqcascade.kernels.cascade.solve_shock`."""
     n_assets = vs0.shape[0]
     n_seg = seg_asset.shape[0]
     vs = vs0.copy()
     for a in range(n_assets):
         if shock_mask[a] and vs[a, KIND] >= 0:
             apply_shock(vs, vdk, vdq, a, venue_spot(vs, a) * (1.0 - shock))
-    cap = 64 * n_seg + 1024
-    c_lo = np.empty(cap, np.int64)
-    c_hi = np.empty(cap, np.int64)
-    c_seg = np.empty(cap, np.int64)
-    c_k = np.empty(cap, np.int64)
-    c_st = np.empty(cap, np.int64)
-    c_beta = np.empty(cap)
-    c_gamma = np.empty(cap)
+    # small start (the arrays grow once per round when needed): a few hundred cohorts are
+    # typical, and large per-shock allocations cost page faults and serialise the threads
+    cap = 4 * n_seg + 64
+    ci = np.empty((5, cap), np.int64)  # lo, hi, segment, partial liquidations k, state
+    cb = np.empty((2, cap))  # beta, gamma
+    # per-segment constants, read once per cohort action (few arrays: fewer refcounts per call)
+    sp = np.empty((n_seg, 6))
+    si = np.empty((n_seg, 3), np.int64)
+    for s in range(n_seg):
+        a = seg_asset[s]
+        pr = seg_proto[s]
+        sp[s, SP_PD] = seg_pdebt[s]
+        sp[s, SP_LT] = lt_pa[pr, a]
+        sp[s, SP_LB] = 1.0 + bonus_pa[pr, a]
+        sp[s, SP_PFEE] = pfee_pa[pr, a]
+        sp[s, SP_CF] = rules[pr, R_CF]
+        sp[s, SP_HF_CF] = rules[pr, R_HF_CF]
+        si[s, SI_ASSET] = a
+        si[s, SI_RULE] = int(rules[pr, R_RULE])
+        si[s, SI_BIN] = seg_bin[s]
     keep_closed = out_coll.shape[0] > 0
     n_c = 0
     for s in range(n_seg):
         if seg_ptr[s + 1] > seg_ptr[s]:
-            c_lo[n_c] = seg_ptr[s]
-            c_hi[n_c] = seg_ptr[s + 1]
-            c_seg[n_c] = s
-            c_k[n_c] = 0
-            c_st[n_c] = ST_OPEN
-            c_beta[n_c] = 0.0
-            c_gamma[n_c] = 1.0
+            ci[0, n_c] = seg_ptr[s]
+            ci[1, n_c] = seg_ptr[s + 1]
+            ci[2, n_c] = s
+            ci[3, n_c] = 0
+            ci[4, n_c] = ST_OPEN
+            cb[0, n_c] = 0.0
+            cb[1, n_c] = 1.0
             n_c += 1
     # one max-heap of open cohorts per asset, keyed by the price below which the cohort's most
-    # exposed member crosses HF 1: gamma / (1/key[lo] + beta·LT/pd). Static prices only fall,
-    # so a round pops exactly the cohorts that act.
+    # exposed member crosses HF 1: gamma / (u[lo] + beta·LT/pd). Static prices only fall, so a
+    # round pops the cohorts that act (and, on rounding ties, one that does not: it goes back).
+    # The first trigger is 1/u[lo] = key[lo] within 2 ulp, raised by 1e-15 so that every
+    # cohort whose first member crosses (u[lo] < 1/p) is popped.
     hv = np.empty((n_assets, cap))
     hk = np.empty((n_assets, cap), np.int64)
     hn = np.zeros(n_assets, np.int64)
     for k in range(n_c):
-        sg = c_seg[k]
+        sg = ci[2, k]
         a = seg_asset[sg]
-        _hpush(hv, hk, hn, a, key[c_lo[k]], k)
+        u0 = u[ci[0, k]]
+        _hpush(hv, hk, hn, a, (1.0 / u0) * (1.0 + 1e-15) if u0 > 0.0 else np.inf, k)
     act = np.empty(cap, np.int64)
     pend = np.empty(cap, np.int64)
     n_multi = m_proto.shape[0]
@@ -237,176 +425,47 @@ def solve_shock_agg(
     sold = np.zeros(n_assets)
     for a in range(n_assets):
         out_units[a] = 0.0
+    # seized units accumulate in a private array, copied out at the end: ``out_units`` is a row
+    # of an array shared by the threads of solve_curve_agg, and passing it to the per-round
+    # helpers would bounce its reference count between cores
+    units = np.zeros(n_assets)
     rounds = 0
     n_liq = 0
-    liq_value = 0.0
-    repaid_value = 0.0
-    bad_value = 0.0
-    fee_value = 0.0
-    bonus_value = 0.0
+    acc = np.zeros(5)  # liquidated value, repaid, bad debt, fees, liquidator bonus (quote)
     converged = True
     while True:
         for a in range(n_assets):
             price[a] = _spot(vs, a, p_fixed)
             sold[a] = 0.0
-        acted = 0
-        n_pop = 0
-        for a in range(n_assets):
-            while hn[a] > 0 and hv[a, 0] > price[a]:
-                if n_pop >= act.shape[0]:
-                    act2 = np.empty(2 * act.shape[0], np.int64)
-                    act2[:n_pop] = act[:n_pop]
-                    act = act2
-                act[n_pop] = _hpop(hv, hk, hn, a)
-                n_pop += 1
+        # every open cohort is on a heap at most once, so ``act`` needs room for n_c
+        if act.shape[0] < n_c:
+            act = np.empty(2 * n_c, np.int64)
+        n_pop = _pop_crossing(hv, hk, hn, price, act)
         # each acting cohort adds at most 4 entries this round
-        c_lo, c_hi, c_seg, c_k, c_st, c_beta, c_gamma = _ensure(
-            c_lo, c_hi, c_seg, c_k, c_st, c_beta, c_gamma, n_c, n_c + 4 * n_pop + 4)
+        ci, cb = _ensure(ci, cb, n_c, n_c + 4 * n_pop + 4)
         if pend.shape[0] < 3 * n_pop + 2:
             pend = np.empty(3 * n_pop + 2, np.int64)
-        n_pend = 0
-        for j in range(n_pop):
-            k = act[j]
-            lo = c_lo[k]
-            hi = c_hi[k]
-            seg = c_seg[k]
-            beta = c_beta[k]
-            gamma = c_gamma[k]
-            kk = c_k[k]
-            a = seg_asset[seg]
-            pr = seg_proto[seg]
-            p = price[a]
-            pd = seg_pdebt[seg]
-            lt = lt_pa[pr, a]
-            lb = 1.0 + bonus_pa[pr, a]
-            pfee = pfee_pa[pr, a]
-            rule = int(rules[pr, R_RULE])
-            cf = rules[pr, R_CF]
-            # HF = (u + beta·lt/pd)·p/gamma ; HF < h  <=>  u < h·gamma/p − beta·lt/pd
-            shift = beta * lt / pd
-            if 1.0 / key[lo] >= gamma / p - shift:
-                # popped on a rounding tie but nothing crosses: back on the heap
-                pend[n_pend] = k
-                n_pend += 1
-                continue
-            x = _first_not_below(key, lo, hi, gamma / p - shift)
-            if rule == RULE_FIXED:
-                cf_lo = cf
-                cf_hi = cf
-            elif rule == RULE_V32:
-                cf_lo = 1.0
-                cf_hi = cf
-            else:
-                b = seg_bin[seg]
-                cf_lo = 1.0
-                cf_hi = cf if (b >= 0 and kk <= b) else 1.0
-            # members with HF <= hf_cf use cf_lo, the rest cf_hi
-            xs = _first_above(key, lo, x, rules[pr, R_HF_CF] * gamma / p - shift)
-            # the crossing prefix is consumed; open leftovers form new cohorts
-            c_lo[k] = x
-            if x < hi:
-                pend[n_pend] = k
-                n_pend += 1
-            for part in range(2):
-                if part == 0:
-                    a0 = lo
-                    a1 = xs
-                    cfp = cf_lo
-                else:
-                    a0 = xs
-                    a1 = x
-                    cfp = cf_hi
-                if a1 <= a0:
-                    continue
-                # collateral exhausted when HF <= cfp·lt·(1+b)
-                xb = _first_above(key, a0, a1, cfp * lt * lb * gamma / p - shift)
-                if xb > a0:
-                    sc0 = csum[xb] - csum[a0]
-                    sd0 = dsum[xb] - dsum[a0]
-                    seize = sc0 + beta * sd0
-                    dtot = gamma * sd0
-                    # per position repay = c·p/(lb·pd) <= d; summed
-                    repay = seize * p / (lb * pd)
-                    if repay > dtot:
-                        repay = dtot
-                    bad = dtot - repay
-                    fee = (seize - seize / lb) * pfee
-                    cnt = xb - a0
-                    n_liq += cnt
-                    acted += cnt
-                    sold[a] += seize
-                    out_units[a] += seize
-                    liq_value += seize * p
-                    repaid_value += repay * pd
-                    bad_value += bad * pd
-                    fee_value += fee * p
-                    bonus_value += (seize - fee) * p - repay * pd
-                    if keep_closed:
-                        c_lo[n_c] = a0
-                        c_hi[n_c] = xb
-                        c_seg[n_c] = seg
-                        c_k[n_c] = kk
-                        c_st[n_c] = ST_BAD
-                        c_beta[n_c] = beta
-                        c_gamma[n_c] = gamma
-                        n_c += 1
-                if a1 > xb:
-                    sc0 = csum[a1] - csum[xb]
-                    sd0 = dsum[a1] - dsum[xb]
-                    dtot = gamma * sd0
-                    repay = cfp * dtot
-                    seize = repay * pd * lb / p
-                    fee = (seize - seize / lb) * pfee
-                    cnt = a1 - xb
-                    n_liq += cnt
-                    acted += cnt
-                    sold[a] += seize
-                    out_units[a] += seize
-                    liq_value += seize * p
-                    repaid_value += repay * pd
-                    fee_value += fee * p
-                    bonus_value += (seize - fee) * p - repay * pd
-                    nbeta = beta - cfp * gamma * lb * pd / p
-                    if cfp < 1.0 or keep_closed:
-                        c_lo[n_c] = xb
-                        c_hi[n_c] = a1
-                        c_seg[n_c] = seg
-                        c_beta[n_c] = nbeta
-                        if cfp >= 1.0:
-                            c_k[n_c] = kk
-                            c_st[n_c] = ST_REPAID
-                            c_gamma[n_c] = 0.0
-                        else:
-                            c_k[n_c] = kk + 1
-                            c_st[n_c] = ST_OPEN
-                            c_gamma[n_c] = (1.0 - cfp) * gamma
-                            pend[n_pend] = n_c
-                            n_pend += 1
-                        n_c += 1
+        n_c, n_pend, acted = _act_cohorts(act, n_pop, pend, u, cs, ci, cb, n_c, sp, si, price, sold,
+                                          units, keep_closed, acc)
+        n_liq += acted
         # back on the heaps: what is left of the acting cohorts, and the new open cohorts
         mx = 0
         for a in range(n_assets):
             if hn[a] > mx:
                 mx = hn[a]
         hv, hk = _heap_room(hv, hk, mx + n_pend + 1)
-        for j in range(n_pend):
-            k = pend[j]
-            sg = c_seg[k]
-            a = seg_asset[sg]
-            pr = seg_proto[sg]
-            trig = c_gamma[k] / (1.0 / key[c_lo[k]] + c_beta[k] * lt_pa[pr, a] / seg_pdebt[sg])
-            _hpush(hv, hk, hn, a, trig, k)
+        _push_pending(hv, hk, hn, pend, n_pend, u, ci, cb, sp, si)
         # multi-asset positions: the scanned path of the per-position kernel
         if n_multi > 0:
             r = multi_round(mc, md, m_open, m_ptr, m_asset, m_proto, price, lt_pa, bonus_pa, pfee_pa, rules,
-                            MODE_MECHANICAL, 0.0, vs, vdk, vdq, sold, out_units)
+                            MODE_MECHANICAL, 0.0, vs, vdk, vdq, sold, units)
             acted += r[0]
             n_liq += r[0]
-            liq_value += r[1]
-            repaid_value += r[2]
-            bad_value += r[3]
-            fee_value += r[4]
-            bonus_value += r[5]
+            acc[0] += r[1]
+            acc[1] += r[2]
+            acc[2] += r[3]
+            acc[3] += r[4]
+            acc[4] += r[5]
         if acted == 0:
             break
         rounds += 1
@@ -418,24 +477,25 @@ def solve_shock_agg(
             break
     for a in range(n_assets):
         out_price[a] = _spot(vs, a, p_fixed)
+        out_units[a] = units[a]
     if keep_closed:
         for k in range(n_c):
-            st = c_st[k]
-            for i in range(c_lo[k], c_hi[k]):
+            st = ci[4, k]
+            for i in range(ci[0, k], ci[1, k]):
                 if st == ST_BAD:
                     out_coll[i] = 0.0
                     out_debt[i] = 0.0
                 elif st == ST_REPAID:
-                    v = coll[i] + c_beta[k] * debt[i]
+                    v = coll[i] + cb[0, k] * debt[i]
                     out_coll[i] = v if v > 0.0 else 0.0
                     out_debt[i] = 0.0
                 else:
-                    out_coll[i] = coll[i] + c_beta[k] * debt[i]
-                    out_debt[i] = c_gamma[k] * debt[i]
+                    out_coll[i] = coll[i] + cb[0, k] * debt[i]
+                    out_debt[i] = cb[1, k] * debt[i]
     if out_mcoll.shape[0] > 0:
         out_mcoll[:] = mc
         out_mdebt[:] = md
-    return rounds, n_liq, liq_value, repaid_value, bad_value, fee_value, bonus_value, converged
+    return rounds, n_liq, acc[0], acc[1], acc[2], acc[3], acc[4], converged
 
 
 def interleaved_order(n: int, threads: int) -> np.ndarray:
@@ -447,7 +507,7 @@ def interleaved_order(n: int, threads: int) -> np.ndarray:
 
 @njit(parallel=True)
 def solve_curve_agg(
-    shocks, coll, debt, key, csum, dsum, seg_ptr, seg_asset, seg_proto, seg_pdebt, seg_bin,
+    shocks, coll, debt, u, cs, seg_ptr, seg_asset, seg_proto, seg_pdebt, seg_bin,
     lt_pa, bonus_pa, pfee_pa, rules, vs0, vdk, vdq, p_fixed, shock_mask, max_rounds,
     m_ptr, m_asset, m_coll0, m_debt0, m_proto, order,
 ):
@@ -471,7 +531,7 @@ def solve_curve_agg(
     for j in prange(S):
         s = order[j]
         r = solve_shock_agg(
-            shocks[s], coll, debt, key, csum, dsum, seg_ptr, seg_asset, seg_proto, seg_pdebt, seg_bin,
+            shocks[s], coll, debt, u, cs, seg_ptr, seg_asset, seg_proto, seg_pdebt, seg_bin,
             lt_pa, bonus_pa, pfee_pa, rules, vs0, vdk, vdq, p_fixed, shock_mask, max_rounds,
             empty, empty, final_price[s], units[s],
             m_ptr, m_asset, m_coll0, m_debt0, m_proto, empty, empty,
