@@ -16,6 +16,7 @@ from ..errors import InputError
 from ..kernels import aave as K_aave
 from ..kernels import venues as K_v
 from ..kernels.cascade_agg import BIN_NONE, BIN_SMALL
+from ..kernels.generic_lending import morpho_lif as morpho_lif_value
 from ..kernels.oracles import NPARAM
 from ..market.venues import make_venue_state
 from ..oracles import ORACLE_KINDS, oracle_params
@@ -160,7 +161,9 @@ def compile_scenario(sc: Scenario, base_dir: Path, source: str | None = None, bo
     for k, pr in enumerate(sc.protocols):
         for a, prm in getattr(pr, "params", {}).items():
             lt_pa[k, aidx[a]] = prm.liquidation_threshold
-            bonus_pa[k, aidx[a]] = prm.liquidation_bonus
+            bonus_pa[k, aidx[a]] = prm.liquidation_bonus or 0.0
+            if getattr(pr, "incentive", "fixed") == "morpho":
+                bonus_pa[k, aidx[a]] = morpho_lif_value(prm.liquidation_threshold, pr.morpho_cursor, pr.morpho_max_lif) - 1.0
             pfee_pa[k, aidx[a]] = prm.protocol_fee
         if pr.kind == "aave_v3":
             rules[k, K_aave.R_RULE] = RULE_CODES[pr.close_factor_rule]
@@ -168,6 +171,12 @@ def compile_scenario(sc: Scenario, base_dir: Path, source: str | None = None, bo
             rules[k, K_aave.R_HF_CF] = pr.hf_close_factor_threshold
             rules[k, K_aave.R_MIN_BASE] = pr.min_base_close_factor
             rules[k, K_aave.R_MIN_LEFTOVER] = pr.min_leftover
+            if pr.incentive != "fixed":  # Morpho Blue and Euler v2 have no close factor
+                rules[k, K_aave.R_RULE] = K_aave.RULE_FIXED
+                rules[k, K_aave.R_CF] = 1.0
+            if pr.incentive == "euler":
+                rules[k, K_aave.R_INC] = K_aave.INC_EULER
+                rules[k, K_aave.R_INC_MAXD] = pr.euler_max_discount
         for a, on in pr.oracles.items():
             oracle_of[k, aidx[a]] = oname[on]
         # an asset without an explicit oracle uses the first oracle declared for it, if any
@@ -202,6 +211,14 @@ def compile_scenario(sc: Scenario, base_dir: Path, source: str | None = None, bo
         "amounts are real numbers, not fixed-point integers (Aave's floor/ceil rounding is not reproduced)",
         "all collateral seized in a step or round is sold into the venues (liquidator and treasury shares alike)",
     ]
+    for pr in sc.protocols:
+        inc = getattr(pr, "incentive", "fixed")
+        if inc == "morpho":
+            notes.append(f"{pr.name}: Morpho Blue incentive LIF = min({pr.morpho_max_lif}, 1/(1 − {pr.morpho_cursor}·(1 − LLTV))) "
+                         "with LLTV = the liquidation threshold; no close factor (Aave-style sizing otherwise)")
+        elif inc == "euler":
+            notes.append(f"{pr.name}: Euler v2 discount 1 − HF capped at {pr.euler_max_discount}; no close factor; "
+                         "cool-off, LLTV ramp and the liquidator taking on the debt are not modelled")
     return Compiled(
         scenario=sc, base_dir=base_dir, assets=assets, p0=p0, stable=stable,
         venue_names=[v.name for v in sc.venues], vs0=vs0, vdk=vdk, vdq=vdq, venue_asset=venue_asset,

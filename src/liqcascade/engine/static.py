@@ -9,6 +9,7 @@ import numpy as np
 from ..errors import InputError
 from ..kernels import cascade as K
 from ..kernels import cascade_agg as KA
+from ..kernels import aave as K_aave
 from ..kernels.aave import RULE_V33
 from ..kernels import venues as K_v
 from .compile import Compiled
@@ -86,6 +87,9 @@ def choose_engine(c: Compiled, mode: str) -> tuple[str, str]:
     debt-size bin (:func:`liqcascade.kernels.cascade_agg.v33_aggregable`)."""
     if mode != "mechanical":
         return "per-position", "rational mode judges every lot on its own sale"
+    for pr in range(c.rules.shape[0]):
+        if int(c.rules[pr, K_aave.R_INC]) == K_aave.INC_EULER:
+            return "per-position", f"protocol {c.protocols[pr]!r}: Euler's discount depends on each position's HF"
     b = _agg_view(c)[0]
     for s in range(b.seg_asset.shape[0]):
         pr, a = int(b.seg_proto[s]), int(b.seg_asset[s])

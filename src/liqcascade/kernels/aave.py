@@ -13,6 +13,13 @@ Follows ``protocol-mechanics.md`` §1 (aave-v3-origin ``LiquidationLogic``):
 * bad debt (§1.6): when the collateral is exhausted, the remaining debt is written off to the
   reserve deficit and the position closes.
 
+Other lending designs on the same sizing (``incentive`` of a scenario protocol, §8.4–8.5):
+Morpho Blue's liquidation incentive factor is a constant per LLTV, so the engine writes
+``LIF − 1`` into the bonus (with a 100 % close factor: Morpho has none); Euler v2's discount
+grows with how far underwater the position is, ``lb = 1 / max(HF, 1 − maxLiquidationDiscount)``
+(:func:`incentive_lb`), also with a 100 % close factor (Euler lets the liquidator take the whole
+liability). Euler's cool-off and LLTV ramp are not modelled here.
+
 Simplifications (stated in the docs and the run output): amounts are real numbers, not
 fixed-point integers with Aave's floor/ceil rounding; a single debt asset per position in this
 kernel (the engine handles multi-asset positions by picking the pair); when the v3.3 dust rule
@@ -34,7 +41,23 @@ R_CF = 1  # fixed close factor (RULE_FIXED) / default close factor (v3.2, v3.3: 
 R_HF_CF = 2  # HF threshold under which the close factor is 100 % (0.95)
 R_MIN_BASE = 3  # v3.3: MIN_BASE_MAX_CLOSE_FACTOR_THRESHOLD in quote units (2000)
 R_MIN_LEFTOVER = 4  # v3.3: MIN_LEFTOVER_BASE in quote units (1000)
-NRULE = 5
+R_INC = 5  # incentive: INC_FIXED (the asset's bonus) or INC_EULER (discount from the HF, §8.4)
+R_INC_MAXD = 6  # Euler: maxLiquidationDiscount
+NRULE = 7
+
+INC_FIXED = 0
+INC_EULER = 1  # Morpho's LIF is a constant per LLTV: the engine writes it into the bonus
+
+
+@njit
+def incentive_lb(rules, hf, bonus):
+    """``1 + bonus`` in force: the asset's fixed bonus, or Euler v2's dynamic discount
+    ``1 / max(HF, 1 − maxLiquidationDiscount)`` (discount = 1 − health score, capped; §8.4)."""
+    if int(rules[R_INC]) == INC_EULER:
+        floor = 1.0 - rules[R_INC_MAXD]
+        h = hf if hf < 1.0 else 1.0
+        return 1.0 / (h if h > floor else floor)
+    return 1.0 + bonus
 
 
 @njit
@@ -64,7 +87,7 @@ def liquidate_pair(coll, debt, p_coll, p_debt, lt, bonus, pfee, rules):
     debt_value = debt * p_debt
     hf = coll_value * lt / debt_value
     cf = close_factor(rules, hf, coll_value, debt_value)
-    lb = 1.0 + bonus
+    lb = incentive_lb(rules, hf, bonus)
     repay = cf * debt
     seize = repay * p_debt * lb / p_coll
     bad = 0.0
@@ -154,7 +177,7 @@ def liquidate_position(cs, ds, assets, prices, lt_row, bonus_row, pfee_row, rule
             max_repay = dj if best_dv <= cf * dv else cf * dv / pj
         else:
             max_repay = dj
-    lb = 1.0 + bonus_row[ai]
+    lb = incentive_lb(rules, hf, bonus_row[ai])
     repay = max_repay
     seize = repay * pj * lb / pi
     ci = cs[best_c]

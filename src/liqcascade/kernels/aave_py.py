@@ -1,9 +1,17 @@
 """Plain-Python twin of :mod:`liqcascade.kernels.aave`, written from the reference text.
 
-``rules`` is the same float vector: [rule, cf, hf_cf_threshold, min_base, min_leftover].
+``rules`` is the same float vector: [rule, cf, hf_cf_threshold, min_base, min_leftover,
+incentive, euler_max_discount].
 """
 
 from __future__ import annotations
+
+
+def incentive_lb_py(rules, hf, bonus):
+    """1 + bonus: fixed, or Euler v2's ``1 / max(min(HF, 1), 1 − max_discount)`` (§8.4)."""
+    if len(rules) > 5 and int(rules[5]) == 1:
+        return 1.0 / max(min(hf, 1.0), 1.0 - float(rules[6]))
+    return 1.0 + bonus
 
 
 def liquidate_pair_py(coll, debt, p_coll, p_debt, lt, bonus, pfee, rules):
@@ -19,7 +27,7 @@ def liquidate_pair_py(coll, debt, p_coll, p_debt, lt, bonus, pfee, rules):
     else:
         large = coll_value >= min_base and debt_value >= min_base
         cf = cf_default if (hf > hf_thr and large) else 1.0
-    lb = 1.0 + bonus
+    lb = incentive_lb_py(rules, hf, bonus)
     repay = cf * debt
     seize = repay * p_debt * lb / p_coll
     bad = 0.0

@@ -12,7 +12,7 @@ import math
 import numpy as np
 
 from . import venues_py as V
-from .aave_py import liquidate_pair_py
+from .aave_py import incentive_lb_py, liquidate_pair_py
 
 MODE_MECHANICAL = 0
 MODE_RATIONAL = 1
@@ -201,7 +201,7 @@ def liquidate_multi_py(ents, prices, lt_row, bonus_row, pfee_row, rules):
         max_repay = dj if best_dv <= cf * total_debt else cf * total_debt / pj
     else:
         max_repay = dj
-    lb = 1.0 + bonus_row[a]
+    lb = incentive_lb_py(rules, hf, bonus_row[a])
     repay = max_repay
     seize = repay * pj * lb / pi
     ci = ents[kc][1]

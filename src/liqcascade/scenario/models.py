@@ -122,7 +122,8 @@ class Oracle(Strict):
 class AssetParams(Strict):
     ltv: Fraction | None = None
     liquidation_threshold: Fraction
-    liquidation_bonus: Annotated[float, Field(ge=0, le=1, allow_inf_nan=False)]
+    liquidation_bonus: Annotated[float, Field(ge=0, le=1, allow_inf_nan=False)] | None = Field(
+        None, description="liquidation bonus (required with incentive = 'fixed'; Morpho and Euler derive theirs)")
     protocol_fee: Fraction = 0.10
 
     @model_validator(mode="after")
@@ -150,10 +151,26 @@ class Protocol(Strict):
     allow_unsafe_bonus: bool = Field(
         False, description="accept LT·(1+bonus) > 1, which Aave's configurator refuses"
     )
+    incentive: Literal["fixed", "morpho", "euler"] = Field(
+        "fixed", description="liquidation incentive: the asset's fixed bonus (Aave), Morpho Blue's LIF from the "
+        "LLTV (§8.5), or Euler v2's discount growing with 1 − HF (§8.4); morpho and euler have no close factor")
+    morpho_cursor: Fraction = Field(0.3, description="Morpho LIQUIDATION_CURSOR")
+    morpho_max_lif: Annotated[float, Field(ge=1, le=2, allow_inf_nan=False)] = Field(
+        1.15, description="Morpho MAX_LIQUIDATION_INCENTIVE_FACTOR")
+    euler_max_discount: Annotated[float, Field(gt=0, lt=1, allow_inf_nan=False)] = Field(
+        0.15, description="Euler maxLiquidationDiscount")
 
     @model_validator(mode="after")
     def _check_bonus(self):
-        if not self.allow_unsafe_bonus:
+        if self.incentive != "fixed":
+            for f in ("close_factor_rule", "close_factor"):
+                if f in self.model_fields_set:
+                    raise ValueError(f"{f}: incentive = {self.incentive!r} has no close factor (the whole debt may be repaid)")
+        else:
+            for asset, p in self.params.items():
+                if p.liquidation_bonus is None:
+                    raise ValueError(f"params.{asset}.liquidation_bonus: required with incentive = 'fixed'")
+        if self.incentive == "fixed" and not self.allow_unsafe_bonus:
             for asset, p in self.params.items():
                 if p.liquidation_threshold * (1 + p.liquidation_bonus) > 1 + 1e-12:
                     raise ValueError(
