@@ -288,12 +288,23 @@ def test_garch_example_runs():
 
 
 @pytest.mark.shared_data
-def test_reference_hourly_weth_wbtc():
+def test_reference_hourly_weth_wbtc(tmp_path):
     folder = DATA / "hourly_prices_2021_2024" / "coingecko"
     fa, fb = folder / "WETH_usd.csv", folder / "WBTC_usd.csv"
     if not (fa.exists() and fb.exists()):
         pytest.skip("needs ../shared/data/hourly_prices_2021_2024/coingecko/{WETH,WBTC}_usd.csv "
                     "(reference data beside the repository; absent here)")
+    # the engine reads time,price CSVs; the data loaders convert the downloaded files
+    from liqcascade.data.formats import price_series, write_price_csv
+
+    with pytest.raises(InputError, match="liqcascade data series"):
+        generate_paths({"kind": "bootstrap", "returns_file": [str(fa)]}, [2000.0], 24, HOUR, 1, 1)
+    conv = []
+    for f in (fa, fb):
+        out = tmp_path / f.name
+        write_price_csv(out, *price_series(f))
+        conv.append(out)
+    fa, fb = conv
     boot = {"kind": "bootstrap", "returns_file": [str(fa), str(fb)], "block_steps": 24}
     p = generate_paths(boot, [2000.0, 40000.0], 24 * 30, HOUR, 40, 1)
     sim = np.diff(np.log(p), axis=1)

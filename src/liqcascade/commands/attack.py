@@ -210,7 +210,7 @@ def register(app: typer.Typer) -> None:
     @app.command("attack")
     @guard
     def attack_cmd(
-        scenario: Path = typer.Argument(..., help="scenario TOML (its [agents.hunter], or defaults)"),
+        scenario: Path = typer.Argument(..., help="scenario TOML (its agents.hunter table, or defaults)"),
         capital: str = typer.Option("0:5e6:11", help="capital levels: start:stop:count or a comma list (quote)"),
         target: Optional[float] = typer.Option(None, help="liquidated value whose minimum attack capital to search"),
         paths: Optional[int] = typer.Option(None, min=1, help="override simulation.paths"),

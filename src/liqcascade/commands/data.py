@@ -274,6 +274,27 @@ def register(app: typer.Typer) -> None:
             else:
                 typer.echo(f"{f}: {d['what']}: {d['rows']:,} rows; {d['detail']}")
 
+    @data_app.command("series")
+    @guard
+    def series_(
+        file: Path = typer.Argument(..., help="a price series, OHLCV bars, klines or quotes file"),
+        out: Path = typer.Option(..., "--out", help="the time,price CSV to write (Unix seconds)"),
+    ):
+        """Convert a downloaded price file to the ``time,price`` CSV that the ``historical``,
+        ``garch`` and ``bootstrap`` price kinds read."""
+        from ..cli import check_out_path
+        from ..data.formats import price_series, write_price_csv
+        from ..errors import InputError
+
+        t, v = price_series(file)
+        check_out_path(out.parent)
+        if not out.parent.is_dir():
+            raise InputError(str(out.parent), "--out", "folder does not exist")
+        if out.is_dir():
+            raise InputError(str(out), "--out", "is a folder, expected a file name")
+        write_price_csv(out, t, v)
+        typer.echo(f"wrote {out}: {len(t):,} prices from {t[0]:.0f} to {t[-1]:.0f} (Unix seconds)")
+
     @data_app.command("formats")
     def formats_():
         """List the file formats the loaders read."""

@@ -210,7 +210,7 @@ def register(app: typer.Typer) -> None:
         scenario: Path = typer.Argument(..., help="scenario TOML"),
         mechanisms: str = typer.Option(
             "all", "--mechanisms", "-m",
-            help="comma list of configurations: none, scenario (its own [mechanisms] tables), a mechanism "
+            help="comma list of configurations: none, scenario (its own mechanisms tables), a mechanism "
                  "(circuit-breaker), a+b for several; 'all' = none and every mechanism alone"),
         paths: Optional[int] = typer.Option(None, min=1, help="paths per configuration (default simulation.paths)"),
         seed: Optional[int] = typer.Option(None, min=0, help="override simulation.seed"),

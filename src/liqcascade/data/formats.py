@@ -201,3 +201,46 @@ def describe(path) -> dict:
         d["rows"] = obj.n
         d["detail"] = f"{'wide' if obj.wide else 'long'} layout, assets {', '.join(obj.assets)}"
     return d
+
+
+def price_series(path) -> tuple[np.ndarray, np.ndarray]:
+    """``(time_s, price)`` of any format that holds one price over time: price-series CSVs
+    (``price``), OHLCV bars and klines (``close``), bid/ask quotes (``mid``)."""
+    p, fname = check_file(path)
+    fmt = sniff(p)
+    obj = load(p, fmt)
+    t = getattr(obj, "time_s", None)
+    v = next((getattr(obj, a) for a in ("price", "close", "mid") if getattr(obj, a, None) is not None), None)
+    if t is None or v is None:
+        raise InputError(fname, None, f"a {fmt} file holds no price series (expected a price series CSV, OHLCV "
+                                      "bars, klines or quotes; see `liqcascade data formats`)")
+    t = np.asarray(t, dtype=np.float64)
+    v = np.asarray(v, dtype=np.float64)
+    if not (np.all(np.isfinite(t)) and np.all(np.isfinite(v))):
+        raise InputError(fname, None, "times and prices must be finite")
+    if np.any(v <= 0):
+        raise InputError(fname, None, f"prices must be > 0 (row {int(np.argmax(v <= 0)) + 1} is {v[v <= 0][0]!r})")
+    if np.any(np.diff(t) <= 0):
+        raise InputError(fname, None, "times must be strictly increasing")
+    return t, v
+
+
+def write_price_csv(path, t, v) -> None:
+    """Write ``time,price`` (Unix seconds, full precision) atomically: a temporary file in the
+    same folder, then a rename, so a failure leaves nothing half-written."""
+    import os
+    import tempfile
+    from pathlib import Path
+
+    path = Path(path)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent or ".")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write("time,price\n")
+            for a, b in zip(np.asarray(t, dtype=float), np.asarray(v, dtype=float)):
+                fh.write(f"{float(a)!r},{float(b)!r}\n")
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise

@@ -557,11 +557,10 @@ _MAX_SUBSTEPS = 10_000
 def load_returns_series(path) -> tuple[np.ndarray, np.ndarray]:
     """``(times, prices)`` of a price file, float64[n] each, times in seconds, prices > 0.
 
-    A ``time,price`` CSV (header as in :func:`load_price_csv`) is read by :func:`load_price_csv`;
-    any other file goes to the data loaders (:func:`liqcascade.data.formats.load`, imported
-    lazily -- the loaders only depend on :mod:`liqcascade.errors`), and any format that holds one
-    price over time is accepted: price-series CSVs (``price``), OHLCV bars and klines
-    (``close``), bid/ask quotes (``mid``). Anything else raises :class:`InputError` naming the file.
+    A ``time,price`` CSV (header as in :func:`load_price_csv`). Other downloaded formats
+    (price-series CSVs, OHLCV bars, klines, bid/ask quotes) are read by the data loaders, a
+    surface layer this engine module does not import: ``liqcascade data series FILE --out
+    prices.csv`` converts them. Anything else raises :class:`InputError` naming the file.
     """
     fname = os.fspath(path)
     p = Path(fname)
@@ -576,24 +575,8 @@ def load_returns_series(path) -> tuple[np.ndarray, np.ndarray]:
         raise InputError(fname, None, f"cannot read file: {e.strerror or e}") from None
     if [c.strip().lower() for c in first.strip().split(",")] == ["time", "price"]:
         return load_price_csv(p)
-    from ..data.formats import load, sniff
-
-    fmt = sniff(p)
-    obj = load(p, fmt)
-    t = getattr(obj, "time_s", None)
-    v = next((getattr(obj, a) for a in ("price", "close", "mid") if getattr(obj, a, None) is not None), None)
-    if t is None or v is None:
-        raise InputError(fname, None, f"a {fmt} file holds no price series (expected a 'time,price' CSV, a price "
-                                      "series CSV, OHLCV bars or quotes; see `liqcascade data formats`)")
-    t = np.asarray(t, dtype=np.float64)
-    v = np.asarray(v, dtype=np.float64)
-    if not (np.all(np.isfinite(t)) and np.all(np.isfinite(v))):
-        raise InputError(fname, None, "times and prices must be finite")
-    if np.any(v <= 0):
-        raise InputError(fname, None, f"prices must be > 0 (row {int(np.argmax(v <= 0)) + 1} is {v[v <= 0][0]!r})")
-    if np.any(np.diff(t) <= 0):
-        raise InputError(fname, None, "times must be strictly increasing")
-    return t, v
+    raise InputError(fname, None, "not a 'time,price' CSV; convert a price-series, OHLCV, kline or quote file "
+                                  "with `liqcascade data series FILE --out prices.csv`")
 
 
 #: Sampling intervals a file's median spacing is rounded to when within 2 % (seconds).

@@ -7,7 +7,7 @@ Layout of a store::
 
 Tables (JSON held as VARCHAR; cast with ``::JSON`` in queries):
 
-``runs``     one row per run: id, kind (sweep | mc), scenario name/file/hash, parameters,
+``runs``     one row per run: id, kind (sweep | mc | recommend), scenario name/file/hash, parameters,
              seed, paths, chunk size, points, chunks, code version, created/started/finished,
              wall and compute seconds, timings, attempts, status (running | complete | failed |
              interrupted), error, executor, workers.

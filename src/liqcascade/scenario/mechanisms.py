@@ -61,7 +61,7 @@ class Throttle(_Mechanism):
 
 
 class TwapExit(_Mechanism):
-    """Seized collateral is sold in ``slices`` equal parts over consecutive steps instead of one
+    """Seized collateral is sold in equal slices over ``slices`` consecutive steps instead of one
     market order (time-weighted exit, as liquidators and Maker keepers do on thin books)."""
 
     slices: int = Field(10, ge=1, description="steps over which each step's seized collateral is sold")
