@@ -495,3 +495,14 @@ def test_kernel_matches_twin(case):
     np.testing.assert_allclose(pack[K.PK_DEP], [d.deposit for d in twin.depositors], rtol=TOL, atol=1e-9)
     np.testing.assert_allclose(pack[K.PK_DEP_COLL], [d.eth_held for d in twin.depositors], rtol=TOL, atol=1e-12)
     np.testing.assert_allclose(pack[K.PK_SURPLUS], [tr.surplus for tr in twin.troves], rtol=TOL, atol=1e-12)
+
+
+def test_rational_keeper_leaves_out_a_small_trove_and_takes_the_larger_one():
+    # normal mode (TCR ≈ 8.5). Trove 0 (ICR 1.02, small): compensation 200 LUSD + 0.5 % of
+    # 0.3 ETH = 201.5 < gas 260; trove 1 (ICR 1.05, large): 200 + 0.5 % of 105 ETH · P = 725
+    # > 260; trove 2 is the head. Stopping at trove 0 would save trove 1 from liquidation.
+    book = ([0.3, 105.0, 1000.0], [0.3 * P / 1.02, 105.0 * P / 1.05, 30000.0])
+    pack = make(*book, 1e7)
+    ev, _, _ = step(pack, P, mode=1, gas=260.0)
+    assert liquidated(pack) == [1]
+    conserved(pack)

@@ -275,10 +275,11 @@ def liquidate_sequence(pack, price, nmax, mode, gas, vs, vdk, vdq, best, sold, a
                        ev_step, ev_pos, ev_proto, ev_asset, ev_seized, ev_repaid, ev_price,
                        ev_exec, ev_bonus, ev_bad, ev_fee, n_ev, proto_id, pos_offset):
     """One ``liquidateTroves(nmax)`` call (``nmax <= 0``: no limit). Returns
-    ``(troves liquidated, n_ev)``. Rational mode (``mode == 1``): the caller stops the sequence
-    before the first trove whose gas compensation (LUSD at 1 plus the collateral part sold into
-    venue ``best`` after ``sold[a]`` and the sequence's earlier compensation) does not beat
-    ``gas``."""
+    ``(troves liquidated, n_ev)``. Rational mode (``mode == 1``): the keeper calls
+    ``batchLiquidateTroves`` with the troves worth their gas — a trove whose gas compensation
+    (LUSD at 1 plus the collateral part sold into venue ``best`` after ``sold[a]`` and the batch's
+    earlier compensation) does not beat ``gas`` is left out, and the batch goes on in ICR order
+    (a left-out trove does not count toward ``nmax``)."""
     par = pack[PK_PAR]
     sysv = pack[PK_SYS]
     coll = pack[PK_COLL]
@@ -364,7 +365,7 @@ def liquidate_sequence(pack, price, nmax, mode, gas, vs, vdk, vdq, best, sold, a
                 else:
                     got = gc * price
                 if got + gas_lusd - gas <= 0.0:
-                    break
+                    continue  # not worth its gas: left out of the keeper's batch
             # pending rewards to the ActivePool, then the whole trove leaves it
             sysv[S_DC] -= pc
             sysv[S_DD] -= pd

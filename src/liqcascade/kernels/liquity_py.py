@@ -189,14 +189,10 @@ class LiquityPy:
         lusd = self.lusd_in_sp_for_offset()
         T = Totals()
         recovery_at_start = self.tcr(price) < self.ccr
-        stopped = False
-
         def take(i, v):
-            nonlocal stopped
             if rational:
                 got = quote(queued + T.coll_gas, v["gas"])
                 if got + self.gas_compensation - gas_cost <= 0:
-                    stopped = True
                     return False
             self._close(i, v["surplus"])
             T.coll_gas += v["gas"]
@@ -227,8 +223,10 @@ class LiquityPy:
                     tcr = self.cr(sys_coll, sys_debt, price)
                     v = self._values_recovery(user, icr, remaining, tcr, price)
                     if v is not None:
-                        if not take(user, v):
-                            break
+                        if not take(user, v):  # not worth its gas: left out of the batch
+                            pos += 1
+                            user = lst[pos]
+                            continue
                         remaining = max(remaining - v["off"], 0.0)
                         sys_debt -= v["off"]
                         sys_coll -= v["to_sp"] + v["gas"] + v["surplus"]
@@ -236,7 +234,9 @@ class LiquityPy:
                 elif icr < self.mcr:
                     v = self._values_normal(user, remaining)
                     if not take(user, v):
-                        break
+                        pos += 1
+                        user = lst[pos]
+                        continue
                     remaining = max(remaining - v["off"], 0.0)
                 else:
                     break
@@ -246,19 +246,22 @@ class LiquityPy:
         else:
             remaining = lusd
             pos = 0
-            for _ in range(min(n, len(lst))):
+            count = 0
+            while count < n and pos < len(lst):
                 user = lst[pos]
                 if user == first:  # closing the last trove reverts
                     break
                 icr = self.icr(user, price)
                 if icr < self.mcr:
                     v = self._values_normal(user, remaining)
-                    if not take(user, v):
-                        break
+                    if not take(user, v):  # not worth its gas: left out of the batch
+                        pos += 1
+                        continue
                     remaining = max(remaining - v["off"], 0.0)
                 else:
                     break
                 pos += 1
+                count += 1
         if T.n == 0:
             return 0, 0.0
         sold = self._offset(T.debt_offset, T.coll_to_sp, emptied=(remaining <= 0 and self.variant == "2021"))
