@@ -332,7 +332,7 @@ def check_dynamic_totals(res, debt0: float) -> dict:
 # --- Monte Carlo at scale (issue #5) ----------------------------------------------------------
 
 MC_FULL = {"positions": 100_000, "paths": 1000, "steps": 1440, "chunk_paths": 125,
-           "linear_paths": (125, 250, 500, 1000), "dask_param": "price.sigma=0.6:1.3:0.1", "dask_paths": 250}
+           "linear_paths": (125, 250, 500, 1000), "dask_param": "price.sigma=0.6:1.3:0.1", "dask_paths": 1500}
 MC_QUICK = {"positions": 10_000, "paths": 100, "steps": 144, "chunk_paths": 25,
             "linear_paths": (25, 50, 100), "dask_param": "price.sigma=0.6:0.9:0.1", "dask_paths": 50}
 # jump diffusion: GBM sigma 0.8 plus on average two downward-biased jumps a day (mean -4 %,
