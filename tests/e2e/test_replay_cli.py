@@ -97,6 +97,23 @@ def test_missing_data_file_exits_2_naming_it(tmp_path):
     assert str(tmp_path) in line
 
 
+def test_dai_file_of_another_day_exits_2_naming_it(tmp_path):
+    # a DAI file that does not cover the ETH bars' window must not be held flat silently
+    import shutil
+
+    from liqcascade.replay import get_event
+
+    data = need_data()
+    for rel in get_event(EVENT).needs:
+        (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(data / rel, tmp_path / rel)
+    dai = tmp_path / "stablesims" / "dai_black_thursday_10min.json"
+    dai.write_text(dai.read_text().replace("2020-03-12T", "2020-03-19T"))
+    line = one_line_error(*run_cli("replay", EVENT, "--data", tmp_path, "--quick", "--out", tmp_path / "o"),
+                          "dai_black_thursday_10min.json", "does not cover")
+    assert not (tmp_path / "o").exists(), line
+
+
 @pytest.mark.parametrize("setting, needle", [
     ("nope=1", "unknown key"), ("ttl", "key=value"), ("ttl=abc", "not a number"), ("n_keepers=1.5", "whole"),
     ("ttl=-1", "> 0"), ("gas_percentile=55", "percentile 55"),

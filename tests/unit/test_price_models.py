@@ -347,3 +347,26 @@ def test_mc_run_with_fitted_garch_reports_fit_and_ignores_chunking(tmp_path):
     for k in ("final_price_WETH", "max_drawdown_WETH", "liquidations", "repaid"):
         assert np.array_equal(cols[0][k], cols[1][k])
     assert len(set(cols[0]["final_price_WETH"].tolist())) == 6
+
+
+def test_grid_samples_a_finer_file_at_the_slot_times():
+    # an hourly and a 10-minute series with the same drift of 0.01 per hour: on the common hourly
+    # grid both must give 0.01 every hour (the finer file is read at the slot instants)
+    from liqcascade.market.price import returns_on_grid
+
+    t0 = 1_600_000_000.0
+    th = t0 + HOUR * np.arange(25)
+    tm = t0 + 600.0 * np.arange(145)
+    series = [(th, 100.0 * np.exp(0.01 * (th - t0) / HOUR)), (tm, 50.0 * np.exp(0.01 * (tm - t0) / HOUR))]
+    R, interval, _ = returns_on_grid(series, ["h.csv", "m.csv"], 2)
+    assert interval == HOUR
+    np.testing.assert_allclose(R, 0.01, rtol=1e-9)
+
+
+def test_bootstrap_refuses_blocks_that_fit_at_too_few_positions(tmp_path):
+    f = _write_prices(tmp_path / "day.csv", 100.0 * np.exp(np.cumsum(np.full(1441, 1e-4))), dt=60.0)
+    spec = {"kind": "bootstrap", "returns_file": str(f)}  # default block: one day = the whole file
+    with pytest.raises(InputError, match=r"price\.block_steps.*fit at only 1 position"):
+        generate_paths(spec, [100.0], 30, 60.0, 5, 0)
+    p = generate_paths({**spec, "block_steps": 60}, [100.0], 30, 60.0, 5, 0)
+    assert p.shape == (5, 31, 1)

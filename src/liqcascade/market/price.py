@@ -548,6 +548,8 @@ def historical_paths(
 
 #: Fewest log returns a GARCH(1,1) fit accepts.
 GARCH_MIN_RETURNS = 100
+#: Fewest distinct block positions a block bootstrap accepts (fewer: paths repeat each other).
+BOOTSTRAP_MIN_STARTS = 10
 #: Fewest log returns a block bootstrap accepts.
 BOOTSTRAP_MIN_RETURNS = 2
 #: Cap on sub-steps per simulation step (a step much longer than the GARCH interval).
@@ -602,8 +604,8 @@ def returns_on_grid(series: Sequence[tuple[np.ndarray, np.ndarray]], names: Sequ
       interval (1 s, 5 s, ... 1 min, ... 1 h, ... 1 day) when within 2 % of it -- recorded
       series are rarely exactly regular (the CoinGecko hourly files jitter by +-20 min).
     * Grid: ``T0 + k interval`` over the span every file covers (``T0`` the latest first time).
-      Each row is *snapped* to its nearest grid slot (a second row in the same slot is
-      dropped); a slot no row fell in (a gap) is filled by linear interpolation of the log
+      Each row is *snapped* to its nearest grid slot (of several rows in one slot, the one
+      nearest the slot time is kept); a slot no row fell in (a gap) is filled by linear interpolation of the log
       price, so a gap's move is kept, spread evenly over it. Snapping keeps every recorded
       move as one return, where interpolating onto an off-phase grid would average
       neighbouring returns (and bias a GARCH fit towards alpha + beta = 1).
@@ -629,11 +631,15 @@ def returns_on_grid(series: Sequence[tuple[np.ndarray, np.ndarray]], names: Sequ
     cols = []
     for t, p in series:
         x = (t - start) / interval
-        slot = np.rint(x).astype(np.int64)
+        slot = np.floor(x + 0.5).astype(np.int64)  # half-way rows go up, consistently
         keep = (slot >= 0) & (slot < n_slots)
         slot, x, lp = slot[keep], x[keep], np.log(p[keep])
+        # several rows in one slot (a finer file on a coarser grid): keep the row nearest the
+        # slot time, so every file is sampled at the same instants
+        order = np.lexsort((np.abs(x - slot), slot))
+        slot, x, lp = slot[order], x[order], lp[order]
         first = np.ones(slot.size, dtype=bool)
-        first[1:] = slot[1:] != slot[:-1]  # times increase, so equal slots are adjacent
+        first[1:] = slot[1:] != slot[:-1]
         info["duplicates"] += int((~first).sum())
         slot, x, lp = slot[first], x[first], lp[first]
         if np.any(np.abs(x - slot) > 1e-6):
@@ -854,6 +860,11 @@ def bootstrap_step_returns(seeds: Sequence[np.random.SeedSequence], steps: int, 
     if b > L:
         raise InputError(where_file, "price.block_steps",
                          f"a block of {block_steps} steps needs {b} consecutive returns, but the file(s) hold {L}")
+    if L - b + 1 < BOOTSTRAP_MIN_STARTS:
+        raise InputError(where_file, "price.block_steps",
+                         f"blocks of {b} returns fit at only {L - b + 1} position(s) in {L} returns, so the paths "
+                         f"would repeat; give a shorter block_steps or a longer file (need at least "
+                         f"{BOOTSTRAP_MIN_STARTS} block positions)")
     scale = math.sqrt(h)
     out = np.empty((len(seeds), steps, A))
     offs = np.arange(b)
@@ -982,7 +993,8 @@ def price_notes(spec: Mapping, p0, dt_seconds: float, base_dir=None) -> list[str
         return [
             f"block bootstrap of {b['R'].shape[0]} log returns every {b['interval']:g} s from "
             f"{', '.join(b['names'])}{_grid_note(b['grid'])}; "
-            f"moving blocks of {rows} returns, the same block positions for every asset (keeps their cross-correlation)",
+            f"moving blocks of {rows} returns ({max(b['R'].shape[0] - rows + 1, 0)} possible positions), the same "
+            "block positions for every asset (keeps their cross-correlation)",
             "bootstrap time scaling: " + (
                 f"{n} file return(s) summed per step" if m == 1 else f"each file return spread evenly over {m} steps "
                 "(log-linear between samples: variance within one file interval is understated)")

@@ -425,6 +425,9 @@ def _notes(base: dict, plan, dropped: list[str], added: bool) -> list[str]:
         "positions, relative to today's parameters; it measures borrowing power offered, not demand: borrower "
         "reactions to new parameters are not modelled",
         "every point uses the same seeds (path p sees the same prices at every point): VaR differences are paired",
+        "the recommended point is chosen and tested against today's on the same paths, so 'distinguishable' is "
+        "optimistic (winner's curse over many points); confirm with `liqcascade mc` of both parameter sets under a "
+        "different --seed before acting",
     ]
     if any(s.path.endswith("ltv") for s in plan.specs):
         notes.append("LTV bounds new borrowing only: on a fixed book it changes capacity, not the simulated losses "

@@ -36,8 +36,8 @@ What is synthetic (assumptions, each a ``--set`` knob, printed with the result):
   on ``extra_hours`` with the last price held, so auctions started late in the day can end.
 
 Headline: bad debt (DAI) booked when auctions settle, the share of settled auctions won by the
-near-zero bidder, collateral liquidated (ETH into auctions; its DAI value at the OSM price;
-the ETH and USD value won at near-zero bids), the number of auctions. It is compared with the
+near-zero bidder, collateral liquidated (ETH won by bidders, valued at ETH/USD when each
+auction settles; the ETH and USD value won at near-zero bids), the number of auctions. It is compared with the
 recorded history (§3.8) in the notes — the replay is not tuned to it.
 """
 
@@ -175,6 +175,14 @@ def _load(data_dir: Path) -> dict:
     t = np.concatenate([[eth.time_s[0]], eth.time_s + step])
     eth_usd = np.concatenate([[eth.open[0]], eth.close])
     dai_t = np.concatenate([[dai.time_s[0]], dai.time_s + dai.dt_seconds])
+    # the DAI and gas files must cover the ETH bars' window (a file of another day would
+    # otherwise be held flat at its end value, silently)
+    for f, t_lo, t_hi, tol in ((DAI_FILE, dai_t[0], dai_t[-1], dai.dt_seconds),
+                               (GAS_10MIN, g10.time_s[0], g10.time_s[-1], 600.0),
+                               (GAS_1MIN, g1.time_s[0], g1.time_s[-1], 600.0)):
+        if t_lo > t[0] + tol or t_hi < t[-1] - 2 * 3600.0:
+            raise InputError(str(data_dir / f), "time", f"does not cover the ETH bars' window "
+                             f"({t[0]:.0f} to {t[-1]:.0f} Unix s; the file spans {t_lo:.0f} to {t_hi:.0f})")
     dai_usd = np.interp(t, dai_t, np.concatenate([[dai.open[0]], dai.close]))
     return {"t": t, "eth_usd": eth_usd, "dai_usd": dai_usd, "eth_dai": eth_usd / dai_usd,
             "g10": g10, "g1": g1, "t0": float(t[0])}
@@ -354,7 +362,7 @@ def _assumptions(p: dict, d: dict, sched: dict, seed: int, head: dict) -> list[s
     return [
         f"real: ETH/USD 10-minute bars ({ETH_FILE}) ÷ DAI/USD bars ({DAI_FILE}) = ETH in DAI, "
         f"{d['eth_dai'][0]:.2f} → {d['eth_dai'][-1]:.2f} DAI (min {d['eth_dai'].min():.2f}); linearly interpolated to 1-minute steps, "
-        f"then held {p['extra_hours']:g} h after 24:00 UTC so late auctions can end",
+        f"then held {p['extra_hours']:g} h after 24:00 UTC so late auctions can end (gas held at its last value too)",
         f"real: gas-price percentiles per minute ({GAS_1MIN}, gaps from {GAS_10MIN}); the "
         f"{p['gas_percentile']:g}th percentile ran {np.min(g):.0f}–{np.max(g):.0f} gwei",
         f"synthetic: {p['n_vaults']:,} ETH-A vaults (seed {seed}), {p['total_debt']:,.0f} DAI of debt, log-normal sizes "

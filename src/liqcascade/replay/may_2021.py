@@ -325,8 +325,8 @@ def run(options: ReplayOptions) -> ReplayResult:
         "exist in May 2021",
         f"liquity: v1 mainnet rules, Stability Pool = {SP_SHARE:.0%} of LUSD debt (3 depositors selling half their "
         f"ETH gains), ICR = {LIQUITY_ICR_PER_HF:g} x the drawn health factor; its losses are redistributed, not bad debt; "
-        "a rational liquidator stops a liquidateTroves call at the first (lowest-ICR) trove whose gas compensation "
-        "(200 LUSD + 0.5 % of its collateral) does not cover the gas, so at the day's gas small troves block the call",
+        "a rational keeper calls batchLiquidateTroves with the troves whose gas compensation "
+        "(200 LUSD + 0.5 % of the collateral) covers the gas and leaves the others out",
         f"liquidators: {o['liquidators']} (a liquidation happens only when it pays after gas)"
         if o["liquidators"] == "rational" else "liquidators: mechanical (every liquidatable position, gas paid)",
         "simplified: the venues' sales add impact on top of a path that already contains the real day's selling "

@@ -268,10 +268,10 @@ def run(options: ReplayOptions) -> ReplayResult:
     depth_rows = []
     mults = list(DEPTH_ROWS_QUICK if options.quick else DEPTH_ROWS) + [round(calm_ratio, 4)]
     for d in mults:
-        if d == 1.0:
+        if d == o["depth_multiplier"]:
             m = head
         else:
-            m = metrics(run_once(inp, {**o, "depth_multiplier": o["depth_multiplier"] * d}, seed)[1], inp)
+            m = metrics(run_once(inp, {**o, "depth_multiplier": d}, seed)[1], inp)
         depth_rows.append({"value": float(d), **{k: m[k] for k in cols + ["book_drawdown"]}})
 
     from datetime import datetime, timezone
@@ -286,7 +286,9 @@ def run(options: ReplayOptions) -> ReplayResult:
         f"crash (median of the {inp['n_crash_snapshots']} snapshots of the minute of the index low, {t_low} UTC: "
         f"${inp['depth_crash'][0] / 1e6:,.0f}M within 1 %, ${inp['depth_crash'][-1] / 1e6:,.0f}M within 5 %); "
         f"the calm book of 19:00-20:00 UTC held ${inp['depth_calm'][0] / 1e6:,.0f}M within 1 % "
-        f"(x{calm_ratio:.2f}, the last depth row)",
+        f"(x{calm_ratio:.2f}, the last depth row)"
+        + (f"; this run scales the crash depth by x{o['depth_multiplier']:g} (--set depth_multiplier); the depth "
+           "table's rows are absolute multiples of the measured crash depth" if o["depth_multiplier"] != 1.0 else ""),
         f"synthetic: {int(o['positions'])} isolated positions, {LONG_SHARE_COUNT:.0%} long by count, "
         f"${head['trader_long_notional_usd'] / 1e9:,.2f}B long vs ${head['trader_short_notional_usd'] / 1e9:,.2f}B short "
         f"trader notional (market makers hold the difference), leverage lognormal ~{LEV_LONG[0]:g}x long / "
