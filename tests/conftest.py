@@ -6,11 +6,19 @@ Tests get them through the session-scoped ``kit`` fixture (this module), e.g.
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import settings
+
+# Property tests draw the same examples on every run (a red CI must mean a code change, not a
+# lucky draw); HYPOTHESIS_PROFILE=explore draws fresh ones when hunting for bugs locally.
+settings.register_profile("repeatable", derandomize=True, print_blob=True)
+settings.register_profile("explore", derandomize=False, print_blob=True)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "repeatable"))
 
 from liqcascade.engine.compile import Book, book_from_arrays, compile_scenario
 from liqcascade.scenario.models import Scenario

@@ -3,12 +3,17 @@ direction on a small scenario built here (directions only, never tuned numbers).
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
 from liqcascade.engine.dynamic import run_dynamic
 from liqcascade.kernels import dynamic as KD
 from liqcascade.scenario.mechanisms import Mechanisms
+from liqcascade.scenario.models import Scenario
+
+REPO = Path(__file__).resolve().parents[2]
 
 PROTO = ({"lt": 0.8, "bonus": 0.05, "rule": "v3.3", "pfee": 0.1},)
 
@@ -281,3 +286,95 @@ def test_mechanism_naming_a_protocol_unit_is_refused_and_oracle_guard_rewrites_u
     c = compile_scenario(sc, base)
     g = c.oracle_names.index("guard:WETH")
     assert c.oracle_of[0, c.assets.index("WETH")] == g
+
+
+# ---- fixes from review: stable collateral, own assets, applicability notes -------------------
+
+
+def _short_book_scenario(tmp_path, mech: str = "") -> Path:
+    """USDC collateral against WETH debt (a short on WETH), WETH rising: the seized collateral is
+    stable and needs no venue."""
+    (tmp_path / "short.csv").write_text("id,collateral,debt\n" + "".join(
+        f"s{k},{10_000.0 + 100 * k},{(10_000.0 + 100 * k) * 0.85 / (2000.0 * (1.01 + 0.01 * k))}\n"
+        for k in range(20)))
+    (tmp_path / "short.toml").write_text(f"""
+name = "short"
+[simulation]
+steps = 60
+seed = 3
+[[assets]]
+name = "WETH"
+price = 2000.0
+[[assets]]
+name = "USDC"
+price = 1.0
+stable = true
+[price]
+kind = "gbm"
+mu = 3000.0
+sigma = 0.05
+[[venues]]
+name = "pool"
+asset = "WETH"
+kind = "cpmm"
+reserve_asset = 5000
+[[protocols]]
+name = "p"
+positions = "short.csv"
+collateral = "USDC"
+debt = "WETH"
+[protocols.params.USDC]
+liquidation_threshold = 0.85
+liquidation_bonus = 0.05
+{mech}
+""")
+    return tmp_path / "short.toml"
+
+
+def test_depth_throttle_does_not_block_stable_collateral(tmp_path):
+    from liqcascade.engine.compile import compile_scenario
+    from liqcascade.engine.dynamic import run_dynamic
+    from liqcascade.scenario.load import load_scenario
+
+    def go(mech):
+        f = _short_book_scenario(tmp_path, mech)
+        sc, base = load_scenario(f)
+        return run_dynamic(compile_scenario(sc, base))
+
+    plain = go("")
+    throttled = go("[mechanisms.throttle]\ndepth_slippage = 0.02\n")
+    assert plain.summary[0, KD.SUM_NLIQ] > 0
+    np.testing.assert_array_equal(throttled.summary[0, KD.SUM_NLIQ], plain.summary[0, KD.SUM_NLIQ])
+    assert throttled.summary[0, KD.SUM_REPAID] == pytest.approx(plain.summary[0, KD.SUM_REPAID], rel=1e-12)
+
+
+def test_breaker_trips_only_on_the_protocols_own_collateral():
+    # WBTC falls 25 %, WETH does not move: the WETH-only fork must not pause
+    from liqcascade.engine.compile import compile_scenario
+    from liqcascade.engine.dynamic import run_dynamic
+    from liqcascade.scenario.load import load_scenario
+
+    sc, base = load_scenario(REPO / "examples" / "two_protocols.toml")
+    d = sc.model_dump(mode="python", exclude_none=True)
+    d["price"]["shock"] = [0.0, 0.25, 0.0]
+    d["mechanisms"] = {"circuit_breaker": {"threshold": 0.05, "window_steps": 10, "applies_to": ["fork"]}}
+    r = run_dynamic(compile_scenario(Scenario.model_validate(d), base))
+    assert r.summary[0, KD.SUM_PAUSED] == 0
+    d["mechanisms"]["circuit_breaker"]["applies_to"] = ["aave"]  # holds WBTC collateral: trips
+    r = run_dynamic(compile_scenario(Scenario.model_validate(d), base))
+    assert r.summary[0, KD.SUM_PAUSED] > 0
+
+
+def test_mechanism_on_a_units_only_scenario_says_it_has_no_effect():
+    from liqcascade.engine.compile import compile_scenario
+    from liqcascade.engine.dynamic import run_dynamic
+    from liqcascade.scenario.load import load_scenario
+
+    sc, base = load_scenario(REPO / "examples" / "comet.toml")
+    d = sc.model_dump(mode="python", exclude_none=True)
+    d["mechanisms"] = {"batch": {"max_per_step": 3}}
+    r = run_dynamic(compile_scenario(Scenario.model_validate(d), base))
+    assert any("batch: no Aave-rule protocol" in n for n in r.notes)
+    d["mechanisms"] = {"batch": {"max_per_step": 3, "applies_to": []}}
+    with pytest.raises(ValueError, match="applies_to"):
+        Scenario.model_validate(d)

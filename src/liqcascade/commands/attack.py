@@ -104,7 +104,8 @@ def _table(result: dict):
                      f"{result['baseline']['liquidations']:,.1f} liquidations, "
                      f"{result['baseline']['liquidated_value']:,.0f} liquidated")
     else:
-        t.caption = "no liquidation cluster within the hunter's reach: it does not trade"
+        t.caption = ("no liquidation cluster within the hunter's reach among the Aave-rule single-collateral positions "
+                     "(the ladder does not cover protocol units or multi-asset positions): it does not trade")
     return t
 
 

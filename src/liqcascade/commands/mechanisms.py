@@ -301,7 +301,7 @@ def register(app: typer.Typer) -> None:
         for c in res.configs:
             if c.mechanisms:
                 prm = "; ".join(f"{cli_name(k)}(" + ", ".join(f"{a}={_default_text(v)}" for a, v in p.items()
-                                                             if v is not None and a != "applies_to") + ")"
+                                                             if v is not None) + ")"
                                 for k, p in c.mechanisms.items())
                 con.print(f"[dim]{escape(c.label)}: {escape(prm)}[/dim]")
         for p in written:

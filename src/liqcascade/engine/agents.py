@@ -216,7 +216,9 @@ def agent_notes(c: Compiled, hunter=None) -> list[str]:
     if hu is not None:
         _, info = hunter_target(c, asset_index(c, hu.asset), hu.reach)
         if info.get("cluster", 1) is None:
-            out.append(f"hunter: no liquidation cluster within {hu.reach:.0%} below spot on {info['asset']}; it does not trade")
+            out.append(f"hunter: no liquidation cluster within {hu.reach:.0%} below spot on {info['asset']} among the "
+                       "Aave-rule single-collateral positions (the ladder does not cover protocol units or "
+                       "multi-asset positions); it does not trade")
         else:
             out.append(
                 f"hunter: targets {info['positions']} positions ({info['debt_value']:,.0f} debt) liquidatable in "

@@ -99,7 +99,7 @@ METRICS: tuple[tuple[str, str, str], ...] = (
     ("borrower_loss", "borrower losses (seized − repaid)", "quote"),
     ("liquidator_profit", "liquidator profit", "quote"),
     ("attacker_profit", "attacker profit", "quote"),
-    ("fund_draw", "insurance-fund draw", "quote"),
+    ("fund_draw", "insurance-fund draw (units: their fund, reserves or stability pool)", "quote"),
     ("socialized", "socialized to lenders", "quote"),
     ("time_to_recovery", "time to recovery (spot >1% below reference)", "seconds"),
     ("paused_steps", "steps paused", "steps"),
@@ -358,17 +358,23 @@ def path_metrics(res: RunResult, asset: int, has_units: bool) -> dict[str, np.nd
         share = np.where(s[:, K.SUM_LIQ_VALUE] > 0, s[:, K.SUM_FEES] / s[:, K.SUM_LIQ_VALUE], 0.0)
     treasury = share * s[:, K.SUM_PROCEEDS]
     profit = s[:, K.SUM_PROCEEDS] - s[:, K.SUM_REPAID] - s[:, K.SUM_GAS] - treasury - c("SUM_PRIORITY")
+    borrower = c("SUM_BORROWER_LOSS").copy()
+    socialized = c("SUM_SOCIALIZED").copy()
     if has_units:
+        # these columns cover Aave-rule positions only; with protocol units in the run they
+        # would read as totals while leaving the units out
         profit = np.full(res.paths, math.nan)
+        borrower = np.full(res.paths, math.nan)
+        socialized = np.full(res.paths, math.nan)
     return {
         "bad_debt": s[:, K.SUM_BAD].copy(),
         "liquidated_value": s[:, K.SUM_LIQ_VALUE].copy(),
         "max_drawdown": 1.0 - res.min_spot[:, asset] / res.p0[asset],
-        "borrower_loss": c("SUM_BORROWER_LOSS").copy(),
+        "borrower_loss": borrower,
         "liquidator_profit": profit,
         "attacker_profit": c("SUM_ATTACKER_PNL").copy(),
         "fund_draw": s[:, K.SUM_FUND_DRAW].copy(),
-        "socialized": c("SUM_SOCIALIZED").copy(),
+        "socialized": socialized,
         "time_to_recovery": c("SUM_DISLOCATION") * res.dt_seconds,
         "paused_steps": c("SUM_PAUSED").copy(),
         "held_value": c("SUM_HELD_VALUE").copy(),
@@ -495,8 +501,10 @@ def run_compare(scenario: Scenario, base_dir: Path, names, sets=(), *, paths: in
         "(see docs/mechanisms.md)",
     ]
     if has_units:
-        notes.append("liquidator profit is not reported with protocol units (they repay from pools, reserves or bands); "
-                     "positions liquidated and saved count Aave-rule positions only")
+        notes.append("liquidator profit, borrower loss and socialized loss are not reported with protocol units (the "
+                     "engine measures them on Aave-rule positions only; units repay from pools, reserves or bands); "
+                     "fund draw is the units' fund, reserves or stability pool; positions liquidated and saved count "
+                     "Aave-rule positions only")
     if not any(p.kind == "aave_v3" for p in base.protocols):
         notes.append("this scenario has no Aave-rule protocol: only oracle-guard acts on protocol units, the other "
                      "mechanisms change nothing here (the units carry their own versions)")

@@ -137,8 +137,14 @@ def mechanism_setup(c) -> MechSetup:
         notes.append("mechanism " + NOTES[name])
         if name == "oracle_guard":
             continue
-        for k in applicable(c, name):
+        on = applicable(c, name)
+        for k in on:
             mmask[MASK_ROW[name], k] = 1
+        if not on:
+            notes.append(f"mechanism {name}: no Aave-rule protocol in this scenario, so it has no effect here "
+                         "(protocol units keep their own built-in versions; see docs/mechanisms.md)")
+        elif len(on) < len(sc.protocols):
+            notes.append(f"mechanism {name} acts on: " + ", ".join(sc.protocols[k].name for k in on))
     if not any(n != "oracle_guard" for n in active):
         return MechSetup(mech, mmask, pos_ltm, book, rules, perm, notes)
     mech[KM.M_ON] = 1.0

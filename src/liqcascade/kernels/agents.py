@@ -289,8 +289,9 @@ def agents_flow(ag, t, path, vs, vdk, vdq, av_ptr, av_idx, summary):
         if ids.shape[0] > 0 and path[t - 1, a] > 0.0:
             r = path[t, a] / path[t - 1, a] - 1.0
             trade = ag[HE_GAMMA] * r  # quote; < 0: sell
-            if trade < 0.0:
-                units = -trade / _mean_spot(vs, ids)
+            spot = _mean_spot(vs, ids)
+            if trade < 0.0 and spot > 0.0:  # a venue priced at zero takes no hedge
+                units = -trade / spot
                 res = route_sell(vs, vdk, vdq, ids, units)
                 ag[HE_INV] -= units
                 ag[HE_CASH] += res[0]
@@ -405,6 +406,8 @@ def agents_pre_sales(ag, sold, vs, vdk, vdq, av_ptr, av_idx, summary):
         if ids.shape[0] == 0:
             continue
         spot = _mean_spot(vs, ids)
+        if not spot > 0.0:
+            continue
         q = ag[FR_SHARE] * sold[a]
         cap = ag[FR_CAPITAL] / spot
         if q > cap:

@@ -180,8 +180,9 @@ def agents_flow(ag, t, path, vs, vdk, vdq, av_ptr, av_idx, summary):
         ids = _ids(av_ptr, av_idx, a)
         if ids and path[t - 1][a] > 0:
             trade = ag[HE_GAMMA] * (path[t][a] / path[t - 1][a] - 1.0)
-            if trade < 0:
-                units = -trade / _mean_spot(vs, ids)
+            spot = _mean_spot(vs, ids)
+            if trade < 0 and spot > 0:
+                units = -trade / spot
                 quote, _ = V.route_sell(vs, vdk, vdq, np.array(ids, dtype=np.int64), units)
                 ag[HE_INV] -= units
                 ag[HE_CASH] += quote
@@ -258,7 +259,10 @@ def agents_pre_sales(ag, sold, vs, vdk, vdq, av_ptr, av_idx, summary):
         ids = _ids(av_ptr, av_idx, a)
         if not ids:
             continue
-        q = min(ag[FR_SHARE] * sold[a], ag[FR_CAPITAL] / _mean_spot(vs, ids))
+        spot = _mean_spot(vs, ids)
+        if not spot > 0:
+            continue
+        q = min(ag[FR_SHARE] * sold[a], ag[FR_CAPITAL] / spot)
         if q <= 0:
             continue
         quote, _ = V.route_sell(vs, vdk, vdq, np.array(ids, dtype=np.int64), q)

@@ -287,6 +287,8 @@ def simulate_path(
     tw_ring = np.zeros((max(tw_slices, 1), A))
     tw_q = np.zeros(A)
     bp_q = np.zeros(A)
+    tb_q = np.zeros(A)  # seized by protocols under both the TWAP exit and the buffer pool
+    bp_q_step = np.zeros(A)
     bp_v = np.zeros(A)
     bp_units = np.zeros(A)
     bp_cap = mp[M_BP_CAP]
@@ -358,7 +360,7 @@ def simulate_path(
                         continue
                     fall = 0.0
                     for a in range(A):
-                        if not stable[a]:
+                        if not stable[a] and lt_pa[pr, a] > 0.0:  # the protocol's collateral assets
                             f = window_fall(phist, t, pr, a, int(mp[M_CB_WIN]))
                             if f > fall:
                                 fall = f
@@ -398,8 +400,11 @@ def simulate_path(
                 th_used = ring_advance(th_ring, th_used, t)
                 for a in range(A):
                     th_sold[a] = 0.0
-                    if mp[M_TH_SLIP] > 0.0 and not stable[a]:
-                        depth_cap[a] = depth_units(vs, vdk, vdq, av_ptr, av_idx, a, mp[M_TH_SLIP])
+                    if mp[M_TH_SLIP] > 0.0:
+                        if stable[a] or av_ptr[a + 1] == av_ptr[a]:
+                            depth_cap[a] = np.inf  # sold at a fixed price: no book to protect
+                        else:
+                            depth_cap[a] = depth_units(vs, vdk, vdq, av_ptr, av_idx, a, mp[M_TH_SLIP])
         for a in range(A):
             sold[a] = 0.0
         ev_first = n_ev
@@ -596,6 +601,8 @@ def simulate_path(
                             bp_v[a] += seize * pc
                         if tw_on and mk[MK_TW, pr] != 0:
                             tw_q[a] += seize
+                            if bp_on and mk[MK_BP, pr] != 0:
+                                tb_q[a] += seize
                         if if_on and mk[MK_IF, pr] != 0:
                             fund += mp[M_IF_SHARE] * fee * pc
                             fund, drawn, soc = fund_absorb(fund, bad * pd)
@@ -792,6 +799,8 @@ def simulate_path(
                     bp_v[a] += seize * pc
                 if tw_on and mk[MK_TW, pr] != 0:
                     tw_q[a] += seize
+                    if bp_on and mk[MK_BP, pr] != 0:
+                        tb_q[a] += seize
                 if if_on and mk[MK_IF, pr] != 0:
                     fund += mp[M_IF_SHARE] * fee * pc
                     fund, drawn, soc = fund_absorb(fund, badv)
@@ -861,6 +870,7 @@ def simulate_path(
         if mon and (bp_on or tw_on):
             for a in range(A):
                 q_pool = 0.0
+                bp_q_step[a] = bp_q[a]
                 if bp_on and bp_q[a] > 0.0:
                     q_pool, paid = pool_buy(bp_q[a], bp_v[a], bp_cap, mp[M_BP_DISC])
                     bp_cap -= paid
@@ -871,7 +881,12 @@ def simulate_path(
                     bp_v[a] = 0.0
                 bp_q[a] = q_pool  # units the pool bought this step
                 if tw_on:
-                    tin = tw_q[a] - q_pool
+                    # the pool buys pro rata from what its protocols seized; only its purchases
+                    # from protocols that also exit by TWAP leave the TWAP queue
+                    from_tw = 0.0
+                    if q_pool > 0.0 and tb_q[a] > 0.0:
+                        from_tw = q_pool * (tb_q[a] / bp_q_step[a])
+                    tin = tw_q[a] - from_tw
                     if tin > sold[a]:
                         tin = sold[a]
                     if tin > 0.0:
@@ -879,6 +894,7 @@ def simulate_path(
                         twap_push(tw_ring, t, a, tin, tw_slices)
                     sold[a] += twap_pop(tw_ring, t, a)
                     tw_q[a] = 0.0
+                    tb_q[a] = 0.0
         if ag is not None:
             agents_pre_sales(agp, sold, vs, vdk, vdq, av_ptr, av_idx, summary)
         for a in range(A):

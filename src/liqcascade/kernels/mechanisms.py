@@ -11,7 +11,7 @@ the run's notes). ``t`` is the step, ``p`` the price a protocol acts on (its ora
 window in steps.
 
 * **circuit breaker** — per protocol: at step ``t`` when neither paused nor in grace, it trips if
-  for one of its risky assets ``p_t < (1 − threshold) · max(p_{t−W} … p_t)``
+  for one of its risky collateral assets (LT > 0) ``p_t < (1 − threshold) · max(p_{t−W} … p_t)``
   (:func:`window_fall`). Steps ``t … t+pause−1`` are *paused*, the next ``grace`` steps are the
   grace period; in both only positions with ``HF < exempt_hf`` are liquidated, HF being
   ``ratio / key`` for a pair (``1/(key/ratio)``) and the full HF for a multi-asset position.
@@ -20,7 +20,8 @@ window in steps.
   the last ``W`` steps (:func:`ring_advance`), may not exceed ``max_debt_per_window``; the
   collateral they seize of an asset in a step may not exceed what the asset's venues absorb
   before their spot falls by ``depth_slippage`` (:func:`depth_units`, measured after the
-  step's oracle update). A liquidation that does not fit is scaled down to the room left
+  step's oracle update; no cap for an asset sold at a fixed price — stable or without venues).
+  A liquidation that does not fit is scaled down to the room left
   (:func:`scale_liquidation`: seized, repaid and fee in proportion, no bad debt, position stays
   open; Maker's partial ``Hole`` bark); with no room it waits. Multi-asset positions only wait.
 * **twap_exit** — the collateral seized in a step by the protocols it applies to (after the

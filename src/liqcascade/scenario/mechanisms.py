@@ -27,7 +27,7 @@ class _Strict(BaseModel):
 
 class _Mechanism(_Strict):
     applies_to: list[str] | None = Field(
-        None, description="protocol names the mechanism acts on (default: every Aave-rule protocol)")
+        None, min_length=1, description="protocol names the mechanism acts on (default: every Aave-rule protocol)")
 
 
 # ---- prevention mechanisms ------------------------------------------------------------------
