@@ -4,6 +4,7 @@ twin (kernels.mechanisms_py), on random inputs."""
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -128,6 +129,25 @@ def test_pool_and_fund(q, price, cap, disc, fund, bad):
     _close(a, b)
     assert a[1] <= cap * (1 + 1e-12)
     _close(KM.fund_absorb(fund, bad), PY.fund_absorb(fund, bad))
+
+
+@settings(deadline=None, max_examples=100)
+@given(mask=st.lists(st.integers(0, 1), min_size=4, max_size=4), flags=st.lists(st.booleans(), min_size=4, max_size=4),
+       t=st.integers(0, 50), seize=finite, repaid=finite, bad=finite, fee=finite, fund=finite,
+       share=st.floats(0, 1))
+def test_account_liquidation(mask, flags, t, seize, repaid, bad, fee, fund, share):
+    mk = np.zeros((KM.NMECH, 2), np.int64)
+    for row, m in zip((KM.MK_TH, KM.MK_BP, KM.MK_TW, KM.MK_IF), mask):
+        mk[row, 1] = m
+    arrays = lambda: (np.zeros(7), np.zeros(2), np.zeros(2), np.zeros(2), np.zeros(2), np.zeros(2))  # noqa: E731
+    ak, ap = arrays(), arrays()
+    rk = KM.account_liquidation(mk, 1, 1, t, seize, repaid, bad, fee, seize * 3.0, *flags, share, *ak, fund)
+    rp = PY.account_liquidation(mk, 1, 1, t, seize, repaid, bad, fee, seize * 3.0, *flags, share, *ap, fund)
+    _close(rk, rp)
+    for x, y in zip(ak, ap):
+        _close(x, y)
+    _, _, drawn, soc = rk
+    assert drawn + soc == pytest.approx(max(bad, 0.0), rel=1e-12, abs=1e-12)  # nothing lost
 
 
 @settings(deadline=None, max_examples=100)

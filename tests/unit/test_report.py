@@ -118,7 +118,9 @@ def test_report_write_is_atomic(tmp_path, monkeypatch, run):
     def boom(fd):
         raise OSError("disk full")
 
-    monkeypatch.setattr(H.os, "fsync", boom)
+    import liqcascade.atomic as atomic
+
+    monkeypatch.setattr(atomic.os, "fsync", boom)
     with pytest.raises(OSError):
         H.write_report(out, run=run)
     assert out.read_text() == "old"

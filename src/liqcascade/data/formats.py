@@ -226,21 +226,9 @@ def price_series(path) -> tuple[np.ndarray, np.ndarray]:
 
 
 def write_price_csv(path, t, v) -> None:
-    """Write ``time,price`` (Unix seconds, full precision) atomically: a temporary file in the
-    same folder, then a rename, so a failure leaves nothing half-written."""
-    import os
-    import tempfile
-    from pathlib import Path
+    """Write ``time,price`` (Unix seconds, full precision) atomically, so a failure leaves
+    nothing half-written."""
+    from ..atomic import write_text_atomic
 
-    path = Path(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent or ".")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write("time,price\n")
-            for a, b in zip(np.asarray(t, dtype=float), np.asarray(v, dtype=float)):
-                fh.write(f"{float(a)!r},{float(b)!r}\n")
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+    rows = "".join(f"{float(a)!r},{float(b)!r}\n" for a, b in zip(np.asarray(t, dtype=float), np.asarray(v, dtype=float)))
+    write_text_atomic(path, "time,price\n" + rows, mkdir=False)

@@ -11,7 +11,6 @@ a terminal table. :func:`write_html` writes a self-contained page (plotly.js inl
 
 from __future__ import annotations
 
-import os
 import shutil
 import subprocess
 import tempfile
@@ -19,6 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..atomic import atomic_path
 from .liqprice import LiqPoints, bucket_points, compiled_view
 
 __all__ = ["clusters_figure", "top_assets", "cluster_summary", "write_html", "write_png", "DROPS"]
@@ -92,21 +92,7 @@ def cluster_summary(pts: LiqPoints, drops=DROPS) -> list[dict]:
 
 
 def _atomic_write(path: Path, write) -> Path:
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    try:
-        write(tmp)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
-        raise
-    return path
+    return atomic_path(path, write)
 
 
 def write_html(fig, path) -> Path:

@@ -73,9 +73,9 @@ from .mechanisms import (
     M_CB_THR, M_CB_WIN, M_DA_MAX, M_DA_ON, M_DA_START, M_DA_STEPS, M_DM_BUF, M_DM_CONG, M_DM_HAIR,
     M_DM_K, M_DM_MIN, M_DM_ON, M_DM_VREF, M_DM_WIN, M_DT, M_IF_ON, M_IF_SHARE, M_IF_SIZE, M_ON,
     M_PA_COOL, M_PA_ON, M_RE_ON, M_RE_WIN, M_SEED, M_TH_DEBT, M_TH_ON, M_TH_SLIP, M_TH_WIN,
-    M_TW_ON, M_TW_SLICES, M_VF_K, M_VF_MAX, M_VF_ON, M_VF_VREF, M_VF_WIN, MK_BA, MK_BP, MK_CB,
-    MK_DA, MK_DM, MK_IF, MK_PA, MK_RE, MK_TH, MK_TW, MK_VF, NMECH, NMECH_PARAMS, DEPTH_REF_SLIPPAGE,
-    breaker_step, depth_units, dutch_bonus, fund_absorb, lt_multiplier, multi_hf, pool_buy,
+    M_TW_ON, M_TW_SLICES, M_VF_K, M_VF_MAX, M_VF_ON, M_VF_VREF, M_VF_WIN, MK_BA, MK_CB,
+    MK_DA, MK_DM, MK_PA, MK_RE, MK_TH, MK_VF, NMECH, NMECH_PARAMS, DEPTH_REF_SLIPPAGE,
+    account_liquidation, breaker_step, depth_units, dutch_bonus, lt_multiplier, multi_hf, pool_buy,
     random_delay, realized_vol, ring_advance, room_share, scale_liquidation, twap_left, twap_pop,
     twap_push, vol_fee_bonus, window_fall,
 )
@@ -592,24 +592,12 @@ def simulate_path(
                     if mon:
                         if ba_here:
                             bcount[pr] += 1
-                        if th_on and mk[MK_TH, pr] != 0:
-                            th_ring[t % th_ring.shape[0]] += repay * pd
-                            th_used += repay * pd
-                            th_sold[a] += seize
-                        if bp_on and mk[MK_BP, pr] != 0:
-                            bp_q[a] += seize
-                            bp_v[a] += seize * pc
-                        if tw_on and mk[MK_TW, pr] != 0:
-                            tw_q[a] += seize
-                            if bp_on and mk[MK_BP, pr] != 0:
-                                tb_q[a] += seize
-                        if if_on and mk[MK_IF, pr] != 0:
-                            fund += mp[M_IF_SHARE] * fee * pc
-                            fund, drawn, soc = fund_absorb(fund, bad * pd)
-                            summary[SUM_FUND_DRAW] += drawn
-                            summary[SUM_SOCIALIZED] += soc
-                        else:
-                            summary[SUM_SOCIALIZED] += bad * pd
+                        th_add, fund, drawn, soc = account_liquidation(
+                            mk, pr, a, t, seize, repay * pd, bad * pd, fee * pc, seize * pc, th_on, bp_on, tw_on,
+                            if_on, mp[M_IF_SHARE], th_ring, th_sold, bp_q, bp_v, tw_q, tb_q, fund)
+                        th_used += th_add
+                        summary[SUM_FUND_DRAW] += drawn
+                        summary[SUM_SOCIALIZED] += soc
                     else:
                         summary[SUM_SOCIALIZED] += bad * pd
                     if record:
@@ -790,24 +778,12 @@ def simulate_path(
             if mon:
                 if ba_on and mk[MK_BA, pr] != 0:
                     bcount[pr] += 1
-                if th_on and mk[MK_TH, pr] != 0:
-                    th_ring[t % th_ring.shape[0]] += repay * pdj
-                    th_used += repay * pdj
-                    th_sold[a] += seize
-                if bp_on and mk[MK_BP, pr] != 0:
-                    bp_q[a] += seize
-                    bp_v[a] += seize * pc
-                if tw_on and mk[MK_TW, pr] != 0:
-                    tw_q[a] += seize
-                    if bp_on and mk[MK_BP, pr] != 0:
-                        tb_q[a] += seize
-                if if_on and mk[MK_IF, pr] != 0:
-                    fund += mp[M_IF_SHARE] * fee * pc
-                    fund, drawn, soc = fund_absorb(fund, badv)
-                    summary[SUM_FUND_DRAW] += drawn
-                    summary[SUM_SOCIALIZED] += soc
-                else:
-                    summary[SUM_SOCIALIZED] += badv
+                th_add, fund, drawn, soc = account_liquidation(
+                    mk, pr, a, t, seize, repay * pdj, badv, fee * pc, seize * pc, th_on, bp_on, tw_on,
+                    if_on, mp[M_IF_SHARE], th_ring, th_sold, bp_q, bp_v, tw_q, tb_q, fund)
+                th_used += th_add
+                summary[SUM_FUND_DRAW] += drawn
+                summary[SUM_SOCIALIZED] += soc
             else:
                 summary[SUM_SOCIALIZED] += badv
             if record:

@@ -355,6 +355,34 @@ def fund_absorb(fund, bad_value):
 
 
 @njit
+def account_liquidation(mk, pr, a, t, seize, repaid_value, bad_value, fee_value, seized_value,
+                        th_on, bp_on, tw_on, if_on, if_share, th_ring, th_sold, bp_q, bp_v, tw_q, tb_q, fund):
+    """Book one liquidation of protocol ``pr`` (asset ``a``) into the mechanisms it is under: the
+    throttle's window and per-step sales, the buffer pool's and the TWAP exit's queues (``tb_q``:
+    units under both), and the insurance fund (fed by ``if_share`` of the fee, drawing the bad
+    debt). Returns ``(throttle debt added, fund left, fund drawn, socialized)``; without the
+    fund the whole bad debt is socialized."""
+    th_add = 0.0
+    if th_on and mk[MK_TH, pr] != 0:
+        th_ring[t % th_ring.shape[0]] += repaid_value
+        th_add = repaid_value
+        th_sold[a] += seize
+    pool = bp_on and mk[MK_BP, pr] != 0
+    if pool:
+        bp_q[a] += seize
+        bp_v[a] += seized_value
+    if tw_on and mk[MK_TW, pr] != 0:
+        tw_q[a] += seize
+        if pool:
+            tb_q[a] += seize
+    if if_on and mk[MK_IF, pr] != 0:
+        fund += if_share * fee_value
+        fund, drawn, soc = fund_absorb(fund, bad_value)
+        return th_add, fund, drawn, soc
+    return th_add, fund, 0.0, bad_value
+
+
+@njit
 def multi_hf(cs, ds, assets, prices, lt_row, lt_scale):
     """Health factor ``Σ c·p·LT·scale / Σ d·p`` of a multi-asset position (inf without debt)."""
     wv = 0.0

@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 
 from . import venues_py
+from .mechanisms import MK_BP, MK_IF, MK_TH, MK_TW  # mask rows (layout constants only)
 
 MASK64 = (1 << 64) - 1
 YEAR = 365.0 * 86400.0
@@ -147,6 +148,28 @@ def fund_absorb(fund, bad_value):
         return fund, 0.0, 0.0
     d = max(0.0, min(fund, bad_value))
     return fund - d, d, bad_value - d
+
+
+def account_liquidation(mk, pr, a, t, seize, repaid_value, bad_value, fee_value, seized_value,
+                        th_on, bp_on, tw_on, if_on, if_share, th_ring, th_sold, bp_q, bp_v, tw_q, tb_q, fund):
+    """Twin of :func:`liqcascade.kernels.mechanisms.account_liquidation`."""
+    under = lambda row: bool(mk[row][pr])  # noqa: E731
+    th_add = 0.0
+    if th_on and under(MK_TH):
+        th_ring[t % len(th_ring)] += repaid_value
+        th_add = repaid_value
+        th_sold[a] += seize
+    if bp_on and under(MK_BP):
+        bp_q[a] += seize
+        bp_v[a] += seized_value
+    if tw_on and under(MK_TW):
+        tw_q[a] += seize
+        if bp_on and under(MK_BP):
+            tb_q[a] += seize
+    if if_on and under(MK_IF):
+        fund, drawn, soc = fund_absorb(fund + if_share * fee_value, bad_value)
+        return th_add, fund, drawn, soc
+    return th_add, fund, 0.0, bad_value
 
 
 def multi_hf(cs, ds, assets, prices, lt_row, lt_scale):

@@ -30,13 +30,13 @@ from __future__ import annotations
 
 import csv
 import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Sequence
 
 import numpy as np
 
+from liqcascade.atomic import atomic_path
 from liqcascade.errors import InputError
 
 __all__ = ["PositionTable", "load_positions", "write_positions", "WIDE_COLUMNS", "LONG_COLUMNS"]
@@ -491,24 +491,16 @@ def write_positions(path, table: PositionTable) -> None:
         raise ValueError(f"unsupported file type {p.suffix!r}; expected .csv, .parquet or .pq")
     _check_amounts_array(table.collateral, "collateral")
     _check_amounts_array(table.debt, "debt")
-    folder = p.parent if str(p.parent) else Path(".")
-    fd, tmp = tempfile.mkstemp(prefix=f".{p.name}.", suffix=".tmp", dir=folder)
-    try:
+    def write(tmp):
         if ext in _CSV_EXT:
-            with os.fdopen(fd, "w", newline="", encoding="utf-8") as fh:
+            with open(tmp, "w", newline="", encoding="utf-8") as fh:
                 _write_csv(fh, table)
                 fh.flush()
                 os.fsync(fh.fileno())
         else:
-            os.close(fd)
             _write_parquet(tmp, table)
-        os.replace(tmp, p)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
+
+    atomic_path(p, write, mkdir=False)
 
 
 def _long_rows(table: PositionTable):

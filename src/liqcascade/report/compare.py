@@ -191,22 +191,6 @@ def render_compare_report(res, title: str | None = None, generated: datetime | N
 
 def write_compare_report(path, res, title: str | None = None) -> Path:
     """Write the report atomically; return its path."""
-    import os
-    import tempfile
+    from ..atomic import write_text_atomic
 
-    text = render_compare_report(res, title)
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
-        raise
-    return path
+    return write_text_atomic(path, render_compare_report(res, title))

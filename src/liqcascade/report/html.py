@@ -16,13 +16,12 @@ from __future__ import annotations
 
 import html
 import math
-import os
-import tempfile
 from datetime import datetime, timezone
 from pathlib import Path
 
 import numpy as np
 
+from ..atomic import write_text_atomic
 from . import figures as F
 
 # div ids of the figures (stable: tests look for them)
@@ -82,23 +81,7 @@ def write_report(path, run=None, curve=None, compiled=None, title: str | None = 
                  top_n: int = 20) -> Path:
     """Write a self-contained HTML report to ``path`` (atomically) and return the path."""
     text = render_report(run=run, curve=curve, compiled=compiled, title=title, top_n=top_n)
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-            f.flush()
-            os.fsync(f.fileno())
-        os.chmod(tmp, 0o644)  # mkstemp makes 0600; a report is meant to be shared
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
-        raise
-    return path
+    return write_text_atomic(path, text)
 
 
 def render_report(run=None, curve=None, compiled=None, title: str | None = None, *, top_n: int = 20,
