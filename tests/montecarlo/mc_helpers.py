@@ -6,12 +6,12 @@ import sys
 from pathlib import Path
 
 SCENARIO = """
-name = "mc-test"
+name = "{name}"
 
 [simulation]
 steps = {steps}
 dt_seconds = 60
-seed = 3
+seed = {seed}
 
 [[assets]]
 name = "WETH"
@@ -33,7 +33,7 @@ jump_std = 0.06
 name = "pool"
 asset = "WETH"
 kind = "cpmm"
-reserve_asset = 150
+reserve_asset = {reserve}
 fee = 0.003
 
 [[oracles]]
@@ -49,12 +49,18 @@ collateral = "WETH"
 debt = "USDC"
 
 [protocols.params.WETH]
-liquidation_threshold = 0.86
-liquidation_bonus = 0.05
-
+{params}
 [arbitrage]
 enabled = false
-"""
+{extra}"""
+
+
+def scenario_text(*, steps: int = 100, positions: str = "book.csv", name: str = "mc-test", seed: int = 3,
+                  reserve: float = 150, params: str = "liquidation_threshold = 0.86\nliquidation_bonus = 0.05\n",
+                  extra: str = "") -> str:
+    """The small Monte Carlo scenario: one WETH pool, a spot oracle, one Aave-rule protocol."""
+    return SCENARIO.format(name=name, steps=steps, seed=seed, reserve=f"{reserve:g}", positions=positions,
+                           params=params, extra=extra)
 
 POSITIONS = "id,collateral,debt\n" + "\n".join(
     f"p{i},{1.0 + (i % 7) * 0.9:.4f},{(1.0 + (i % 7) * 0.9) * 2000 * 0.86 / (1.02 + 0.013 * i):.2f}" for i in range(40)
@@ -69,7 +75,7 @@ def write_scenario(folder: Path, steps: int = 100, csv: bool = True, name: str =
     else:
         positions = "synth:60:1"
     p = folder / name
-    p.write_text(SCENARIO.format(steps=steps, positions=positions))
+    p.write_text(scenario_text(steps=steps, positions=positions))
     return p
 
 

@@ -23,54 +23,8 @@ from liqcascade.montecarlo.recommend import (
 )
 from liqcascade.scenario.load import load_scenario
 
-from mc_helpers import cli_app
+from mc_helpers import cli_app, scenario_text
 
-HAND = """
-name = "hand"
-
-[simulation]
-steps = 20
-dt_seconds = 60
-seed = 11
-
-[[assets]]
-name = "WETH"
-price = 2000.0
-
-[[assets]]
-name = "USDC"
-price = 1.0
-stable = true
-
-[price]
-kind = "jump"
-sigma = 1.0
-lam = 3000.0
-jump_mean = -0.06
-jump_std = 0.06
-
-[[venues]]
-name = "pool"
-asset = "WETH"
-kind = "cpmm"
-reserve_asset = 40
-fee = 0.003
-
-[[protocols]]
-name = "aave"
-kind = "aave_v3"
-positions = "book.csv"
-collateral = "WETH"
-debt = "USDC"
-
-[protocols.params.WETH]
-{ltv}liquidation_threshold = 0.85
-liquidation_bonus = 0.05
-
-[arbitrage]
-enabled = false
-{extra}
-"""
 # HF under LT 0.85: p0 1.7, p1 1.03 (below 1 under LT 0.80), p2 has no debt (idle, but it can borrow)
 BOOK = "id,collateral,debt\np0,1,1000\np1,2,3300\np2,3,0\n" + "".join(
     f"q{i},{1 + i % 5},{(1 + i % 5) * 2000 * 0.85 / (1.03 + 0.02 * i):.2f}\n" for i in range(20))
@@ -87,7 +41,9 @@ def write_hand(folder, ltv: float | None = 0.8, extra: str = "", book: str = BOO
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "book.csv").write_text(book)
     p = folder / "hand.toml"
-    p.write_text(HAND.format(ltv="" if ltv is None else f"ltv = {ltv}\n", extra=extra))
+    ltv_line = "" if ltv is None else f"ltv = {ltv}\n"
+    p.write_text(scenario_text(name="hand", steps=20, seed=11, reserve=40, extra=extra,
+                               params=f"{ltv_line}liquidation_threshold = 0.85\nliquidation_bonus = 0.05\n"))
     return p
 
 

@@ -154,7 +154,7 @@ def test_route_buy_matches_and_equalises(world, dy):
     vs0, vdk, vdq, _, _ = world
     ids = np.arange(vs0.shape[0], dtype=np.int64)
     a, b = vs0.copy(), vs0.copy()
-    got_k = K.route_buy(a, vdk, vdq, ids, dy)
+    got_k = KV.route_buy(a, vdk, vdq, ids, dy)
     got_p = P.route_buy(b, vdk, vdq, ids, dy)
     assert got_k == pytest.approx(got_p, rel=1e-9)
     np.testing.assert_allclose(a, b, rtol=1e-9)

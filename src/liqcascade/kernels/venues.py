@@ -585,6 +585,75 @@ def route_sell(vs, vdk, vdq, venue_ids, dq):
 # ===========================================================================================
 
 
+_BUY_RTOL = 1e-14  # route_buy's bisection tolerance on the common spot
+
+
+@njit
+def _buy_need(vs, vdk, vdq, ids, p):
+    total = 0.0
+    for j in range(ids.shape[0]):
+        total += venue_buy_to_price(vs, vdk, vdq, ids[j], p)
+    return total
+
+
+@njit
+def route_buy(vs, vdk, vdq, ids, dy):
+    """Spend ``dy`` quote across the venues ``ids`` (one asset) with best execution: the mirror
+    of :func:`route_sell`. Finds the common spot ``P`` at which the
+    quote needed to lift every venue below ``P`` up to ``P`` sums to ``dy`` (bisection on
+    ``log P``, keeping the side where the sum is ``<= dy``), buys each venue its slice and spends
+    the rounding residual on the venue that took the largest slice. State updated in place.
+    Returns the asset received."""
+    n = ids.shape[0]
+    if n == 0 or dy <= 0.0:
+        return 0.0
+    if n == 1:
+        return venue_buy(vs, vdk, vdq, ids[0], dy)
+    lo = venue_spot(vs, ids[0])
+    for j in range(1, n):
+        lo = min(lo, venue_spot(vs, ids[j]))
+    hi = 2.0 * lo
+    for _ in range(2000):
+        if _buy_need(vs, vdk, vdq, ids, hi) >= dy:
+            break
+        lo = hi
+        hi *= 2.0
+    for _ in range(_BISECT_MAX):
+        if hi - lo <= _BUY_RTOL * hi:
+            break
+        p = math.sqrt(lo * hi)
+        if not (lo < p < hi):
+            break
+        if _buy_need(vs, vdk, vdq, ids, p) > dy:
+            hi = p
+        else:
+            lo = p
+    got = 0.0
+    spent = 0.0
+    vbig = ids[0]
+    sbig = -1.0
+    for j in range(n):
+        v = ids[j]
+        s = venue_buy_to_price(vs, vdk, vdq, v, lo)
+        if s > 0.0:
+            if spent + s > dy:
+                s = dy - spent
+            got += venue_buy(vs, vdk, vdq, v, s)
+            spent += s
+            if s > sbig:
+                sbig = s
+                vbig = v
+    if sbig < 0.0:
+        # nothing traded at lo: the cheapest venue takes it all
+        for j in range(n):
+            if venue_spot(vs, ids[j]) < venue_spot(vs, vbig):
+                vbig = ids[j]
+    residual = dy - spent
+    if residual > 0.0:
+        got += venue_buy(vs, vdk, vdq, vbig, residual)
+    return got
+
+
 @njit
 def _venue_preview_sell(vs, vdk, vdq, v, dq):
     """``(quote_out, spot_after)`` of selling ``dq`` into venue ``v``, without changing it."""
