@@ -14,6 +14,14 @@ import numpy as np
 import pytest
 from hypothesis import settings
 
+# The tests exercise the checkout they live in, even when the virtual environment's editable
+# install points at another one (a second worktree, a copy): its ``src`` goes first on the path,
+# for this process and for the ``liqcascade`` subprocesses the tests start.
+_SRC = str(Path(__file__).resolve().parents[1] / "src")
+if sys.path[:1] != [_SRC]:
+    sys.path.insert(0, _SRC)
+os.environ["PYTHONPATH"] = _SRC + (os.pathsep + os.environ["PYTHONPATH"] if os.environ.get("PYTHONPATH") else "")
+
 # Property tests draw the same examples on every run (a red CI must mean a code change, not a
 # lucky draw); HYPOTHESIS_PROFILE=explore draws fresh ones when hunting for bugs locally.
 settings.register_profile("repeatable", derandomize=True, print_blob=True)
