@@ -100,8 +100,23 @@ def guard(fn):
 
     @functools.wraps(fn)
     def wrapper(*a, **k):
+        import warnings
+
+        from .errors import EngineWarning
+
+        previous = warnings.showwarning
+
+        def show(message, category, filename, lineno, file=None, line=None):
+            if issubclass(category, EngineWarning):
+                typer.echo(f"warning: {message}", err=True)
+            else:
+                previous(message, category, filename, lineno, file, line)
+
         try:
-            return fn(*a, **k)
+            with warnings.catch_warnings():
+                warnings.simplefilter("always", EngineWarning)
+                warnings.showwarning = show
+                return fn(*a, **k)
         except InputError as exc:
             _fail(exc.message())
         except OSError as exc:  # an output path that cannot be written
@@ -197,6 +212,8 @@ def run(
     out: Optional[Path] = typer.Option(None, help="write events.parquet, steps.parquet and summary.json here"),
     as_json: bool = typer.Option(False, "--json", help="print one JSON object"),
     report: Optional[Path] = typer.Option(None, help="also write an HTML report to this file"),
+    max_events: Optional[int] = typer.Option(None, min=0, help="override simulation.max_events: the most "
+                                             "liquidation events kept per recorded path"),
 ):
     """Dynamic time-stepped simulation."""
     from .engine.compile import compile_scenario
@@ -208,6 +225,8 @@ def run(
         sc.simulation.paths = paths
     if seed is not None:
         sc.simulation.seed = seed
+    if max_events is not None:
+        sc.simulation.max_events = max_events
     if out is not None:
         check_out_path(out)
     if report is not None:

@@ -66,6 +66,7 @@ from ._jit import njit
 from .cascade import marginal_proceeds
 from .units import (
     ACC_BONUS,
+    ACC_EV_LOST,
     ACC_FUND_DRAW,
     ACC_GAS,
     ACC_LIQ_VALUE,
@@ -413,6 +414,8 @@ def liquidate_sequence(pack, price, nmax, mode, gas, vs, vdk, vdq, best, sold, a
                 ev_bad[n_ev] = 0.0
                 ev_fee[n_ev] = 0.0
                 n_ev += 1
+            else:
+                acc[ACC_EV_LOST] += 1.0
         if not normal:
             normal = not (compute_cr(sys_coll, sys_debt, price) < ccr)
         it += 1

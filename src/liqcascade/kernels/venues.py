@@ -9,6 +9,15 @@ What is modelled
     shrinks. Marginal prices at a state are ``spot · (1 - f)`` to sell and ``spot / (1 - f)``
     to buy.
 
+    *Re-centred pool* (``HALF > 0``): the pool stands for a pool that outside arbitrageurs pull
+    back toward the reference price gradually rather than at once. It keeps a reference
+    ``REF`` (moved only by the exogenous flow) and the impact ``I = 1 - spot / REF`` of the
+    trades made on it; the exogenous flow moves ``REF`` and the spot together without a trade,
+    and each step ``I ← I · 0.5 ** (1 / HALF)``. Both moves re-centre the reserves on the new
+    spot at the same product ``x · y`` (``x = sqrt(k / spot)``, ``y = sqrt(k · spot)``), so the
+    pool's depth around its spot stays that of the initial reserves. Trades on it follow the
+    constant-product formulas above.
+
 ``VENUE_BOOK = 1`` — depth-curve order book
     A cumulative *quote* depth curve ``D(k)``, piecewise linear from ``(0, 0)`` through
     ``(depth_k[j], depth_q[j])`` for ``j < nk`` (``depth_k`` strictly increasing in (0, 1),
@@ -416,7 +425,9 @@ def venue_apply_return(vs, v, ret):
 
     Book: ``REF`` and ``MID`` are both multiplied (the endogenous impact ``I`` is unchanged).
     Pool: an outside trader trades it to ``spot · ret`` (sell-/buy-to-price; the fee is paid
-    by that trader and stays in the pool); the trader's proceeds leave the model.
+    by that trader and stays in the pool); the trader's proceeds leave the model. A re-centred
+    pool (``HALF > 0``, :func:`venue_follows_reference`) is instead moved without a trade: ``REF``
+    is multiplied and the reserves are re-centred on ``spot · ret`` at the same ``x · y``.
     """
     if ret <= 0.0 or ret == 1.0:
         return
@@ -424,6 +435,9 @@ def venue_apply_return(vs, v, ret):
     if kind == VENUE_BOOK:
         vs[v, REF] *= ret
         vs[v, MID] *= ret
+    elif kind == VENUE_CPMM and vs[v, HALF] > 0.0:
+        vs[v, REF] *= ret
+        _cpmm_recentre(vs, v, (vs[v, Y] / vs[v, X]) * ret)
     elif kind == VENUE_CPMM:
         x = vs[v, X]
         y = vs[v, Y]
@@ -440,18 +454,41 @@ def venue_apply_return(vs, v, ret):
 
 
 @njit
+def _cpmm_recentre(vs, v, spot):
+    """Set pool ``v``'s reserves to spot ``spot`` at the same product ``k = x · y``:
+    ``x = sqrt(k / spot)``, ``y = sqrt(k · spot)``."""
+    k = vs[v, X] * vs[v, Y]
+    vs[v, X] = math.sqrt(k / spot)
+    vs[v, Y] = math.sqrt(k * spot)
+
+
+@njit
+def venue_follows_reference(vs, v):
+    """True for a venue that returns to its reference by itself: a book, or a re-centred pool
+    (``HALF > 0``). Arbitrage toward the reference price leaves these alone."""
+    kind = int(vs[v, KIND])
+    return kind == VENUE_BOOK or (kind == VENUE_CPMM and vs[v, HALF] > 0.0)
+
+
+@njit
 def venue_decay(vs, v):
-    """One step of transient-impact recovery for a book: ``I ← I · 0.5 ** (1 / HALF)``,
-    ``MID = REF · (1 - I)``. No-op for pools and for ``HALF <= 0``."""
-    if int(vs[v, KIND]) != VENUE_BOOK:
-        return
+    """One step of transient-impact recovery: ``I ← I · 0.5 ** (1 / HALF)`` with
+    ``I = 1 − spot / REF``, then ``spot = REF · (1 − I)``. A book sets ``MID``; a re-centred pool
+    moves its reserves to that spot at the same ``x · y`` (:func:`_cpmm_recentre`). No-op for
+    ``HALF <= 0``."""
     half = vs[v, HALF]
     if half <= 0.0:
         return
+    kind = int(vs[v, KIND])
     ref = vs[v, REF]
-    impact = 1.0 - vs[v, MID] / ref
-    impact *= 0.5 ** (1.0 / half)
-    vs[v, MID] = ref * (1.0 - impact)
+    if kind == VENUE_BOOK:
+        impact = 1.0 - vs[v, MID] / ref
+        impact *= 0.5 ** (1.0 / half)
+        vs[v, MID] = ref * (1.0 - impact)
+    elif kind == VENUE_CPMM:
+        impact = 1.0 - (vs[v, Y] / vs[v, X]) / ref
+        impact *= 0.5 ** (1.0 / half)
+        _cpmm_recentre(vs, v, ref * (1.0 - impact))
 
 
 # ===========================================================================================

@@ -347,12 +347,30 @@ def venue_buy_to_price(vs, vdk, vdq, v, p_target):
     return _load(vs, vdk, vdq, v).buy_to_price(p_target)
 
 
+def _recentre_py(vs, v, spot):
+    """Pool ``v`` at spot ``spot`` with the same liquidity ``L = sqrt(x y)``."""
+    liquidity = math.sqrt(vs[v, X]) * math.sqrt(vs[v, Y])
+    vs[v, X] = liquidity / math.sqrt(spot)
+    vs[v, Y] = liquidity * math.sqrt(spot)
+
+
+def venue_follows_reference(vs, v):
+    if int(vs[v, KIND]) == VENUE_BOOK:
+        return True
+    return vs[v, HALF] > 0
+
+
 def venue_apply_return(vs, v, ret):
     if ret <= 0 or ret == 1.0:
         return
     if int(vs[v, KIND]) == VENUE_BOOK:
         vs[v, REF] *= ret
         vs[v, MID] *= ret
+        return
+    if vs[v, HALF] > 0:  # re-centred pool: reference and spot move together, no trade
+        spot = vs[v, Y] / vs[v, X]
+        vs[v, REF] *= ret
+        _recentre_py(vs, v, spot * ret)
         return
     pool = Pool(vs[v, X], vs[v, Y], vs[v, FEE])
     target = pool.spot * ret
@@ -364,11 +382,17 @@ def venue_apply_return(vs, v, ret):
 
 
 def venue_decay(vs, v):
-    if int(vs[v, KIND]) != VENUE_BOOK or vs[v, HALF] <= 0:
+    if vs[v, HALF] <= 0:
         return
-    impact = (vs[v, REF] - vs[v, MID]) / vs[v, REF]
+    if int(vs[v, KIND]) == VENUE_BOOK:
+        impact = (vs[v, REF] - vs[v, MID]) / vs[v, REF]
+        impact = impact * math.exp(-math.log(2.0) / vs[v, HALF])
+        vs[v, MID] = vs[v, REF] - impact * vs[v, REF]
+        return
+    spot = vs[v, Y] / vs[v, X]
+    impact = (vs[v, REF] - spot) / vs[v, REF]
     impact = impact * math.exp(-math.log(2.0) / vs[v, HALF])
-    vs[v, MID] = vs[v, REF] - impact * vs[v, REF]
+    _recentre_py(vs, v, vs[v, REF] - impact * vs[v, REF])
 
 
 def route_sell(vs, vdk, vdq, venue_ids, dq):

@@ -48,13 +48,25 @@ def _asset_index(spec: dict, where: str) -> int:
     return int(asset)
 
 
+def _half_life(spec: dict, where: str) -> float:
+    try:
+        half = float(spec.get("half_life_steps") or 0.0)
+    except (TypeError, ValueError):
+        half = math.nan
+    if not math.isfinite(half):
+        raise InputError(None, f"{where}.half_life_steps", "must be finite")
+    return half
+
+
 def make_venue_state(venues: list[dict]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Arrays ``vs[V, NCOL]``, ``vdk[V, K]``, ``vdq[V, K]`` for the given venues.
 
     Each dict has ``kind`` and ``asset`` (asset index, default 0) and either
 
-    * ``kind='cpmm'``: ``reserve_asset``, ``reserve_quote`` (> 0) and ``fee`` in ``[0, 1)``
-      (default 0; ``None`` counts as 0); or
+    * ``kind='cpmm'``: ``reserve_asset``, ``reserve_quote`` (> 0), ``fee`` in ``[0, 1)``
+      (default 0; ``None`` counts as 0) and ``half_life_steps`` (default 0: an ordinary pool;
+      > 0: a pool re-centred on the reference with that impact half-life, see
+      :mod:`liqcascade.kernels.venues`); or
     * ``kind='book'``: ``mid`` (> 0), ``depth``: a list of ``(fraction, cumulative_quote)``
       with fractions strictly increasing in ``(0, 1)`` and cumulative quote non-decreasing and
       > 0, and ``half_life_steps`` (default or ``None``: 0 = impact never recovers). A ``fee``
@@ -106,18 +118,14 @@ def make_venue_state(venues: list[dict]) -> tuple[np.ndarray, np.ndarray, np.nda
             if not 0.0 <= fee < 1.0:
                 raise InputError(None, f"{where}.fee", f"must be in [0, 1), got {fee!r}")
             vs[i, FEE] = fee
+            vs[i, REF] = vs[i, Y] / vs[i, X]
+            vs[i, HALF] = _half_life(spec, where)
         elif kind == "book":
             vs[i, KIND] = VENUE_BOOK
             mid = _positive(spec.get("mid"), f"{where}.mid")
             vs[i, MID] = mid
             vs[i, REF] = mid
-            try:
-                half = float(spec.get("half_life_steps") or 0.0)
-            except (TypeError, ValueError):
-                half = math.nan
-            if not math.isfinite(half):
-                raise InputError(None, f"{where}.half_life_steps", "must be finite")
-            vs[i, HALF] = half
+            vs[i, HALF] = _half_life(spec, where)
             prev_k, prev_q = 0.0, 0.0
             for j, (k, q) in enumerate(depths[i]):
                 w = f"{where}.depth[{j}]"

@@ -31,6 +31,10 @@ class Simulation(Strict):
     seed: int = Field(0, ge=0, description="root seed")
     max_rounds: int = Field(10_000, ge=1, description="cap on static-solver rounds")
     record_paths: int = Field(1, ge=0, description="paths whose events and steps are recorded")
+    max_events: int = Field(
+        5_000_000, ge=0, le=1_000_000_000,
+        description="most liquidation events kept per recorded path (the buffer grows up to this; events beyond "
+                    "it are counted in events_not_recorded and reported as a warning)")
 
 
 class Asset(Strict):
@@ -85,7 +89,9 @@ class Venue(Strict):
     depth: list[tuple[PosFloat, PosFloat]] | None = Field(
         None, description="[[fraction from mid, cumulative quote depth], ...]"
     )
-    half_life_steps: NonNegFloat = Field(0.0, description="transient impact half-life (0 = no recovery)")
+    half_life_steps: NonNegFloat = Field(
+        0.0, description="transient impact half-life in steps (0 = no recovery); on a cpmm, > 0 makes it a pool "
+                         "re-centred on the reference price")
 
     @model_validator(mode="after")
     def _check_kind(self):
