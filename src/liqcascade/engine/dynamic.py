@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..kernels import dynamic as K
-from ..market.price import generate_paths, price_notes
+from ..prices.generate import generate_paths, price_notes
 from .compile import Compiled
 
 EVENT_DTYPE = np.dtype([

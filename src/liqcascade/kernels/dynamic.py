@@ -44,15 +44,16 @@ from .layouts import (  # noqa: F401  (the engine reads these through this modul
     UM_PEEP, UM_PROTO, UM_ROOM, Out, State, Units,
 )
 from .mechanisms import DEPTH_REF_SLIPPAGE, M_DM_HAIR, depth_units, mech_state_new, mechanisms_on
-from .oracles import NSTATE, oracle_init
-from .perp import perp_mark_init
+from ..oracles.dispatch import oracle_init
+from ..oracles.kernel import NSTATE
+from ..protocols.perp.kernel import perp_mark_init
 from .stages import (
     finish_path, liquidate_books, liquidate_multi_asset, mean_venue_spot, mechanisms_before, move_market,
     open_step, protocol_price, read_oracles, record, record_start, route_sales, step_units,
 )
 from .store import store_new
-from .units import NACC
-from .venues import venue_spot
+from ..protocols.kernel import NACC
+from ..venues.dispatch import venue_spot
 
 # ---- copying a unit pack (a tuple of arrays) per path ------------------------------------------
 

@@ -37,10 +37,10 @@ import math
 
 import numpy as np
 
-from . import venues_py as V
-from .aave_py import liquidate_pair_py
+from ..venues import twin as V
+from ..protocols.aave.twin import liquidate_pair_py
 from .cascade_py import liquidate_multi_py
-from .oracles_py import make_oracle_py
+from ..oracles.twin import make_oracle_py
 
 MODE_MECHANICAL = 0
 MODE_RATIONAL = 1
@@ -163,7 +163,7 @@ def simulate_path_py(path, vs0, vdk, vdq, venue_asset, av_ptr, av_idx, arb_on, a
                 V.arbitrage(vs, vdk, vdq, ids, arb_thr)
             if ref_on:
                 for v in ids:
-                    if int(vs[v, V.KIND]) == V.VENUE_CPMM:
+                    if int(vs[v, V.KIND]) == V.VENUE_CPMM and not V.venue_follows_reference(vs, v):
                         V.arbitrage_to_reference(vs, vdk, vdq, v, path[t, a], arb_thr)
         # 3. oracles
         for v in range(nV):

@@ -20,7 +20,7 @@ segments, ``M`` multi-asset positions with ``E`` entries, ``T`` steps.
 Constant layouts (never written by a kernel):
 
 * :class:`Market` — venues and assets: the venue state at ``t = 0`` ``vs0[V, NCOL]`` (columns in
-  :mod:`liqcascade.kernels.venues`), book depth ``vdk/vdq[V, K]``, ``venue_asset[V]``, the
+  :mod:`liqcascade.venues.kernel`), book depth ``vdk/vdq[V, K]``, ``venue_asset[V]``, the
   venues of each asset in CSR form ``av_ptr[A+1]``/``av_idx[V]``, ``stable[A]``, ``p_fixed[A]``
   (the price of a stable asset on every step, and every asset's price at ``t = 0``), the
   arbitrage switches ``arb_on``/``arb_thr``/``ref_on`` and ``dt_seconds``.
@@ -28,7 +28,7 @@ Constant layouts (never written by a kernel):
   ``src_ptr[O+1]``/``src[.]`` (venue indices), and ``of[P, A]``: the oracle protocol ``p`` reads
   for asset ``a`` (-1: the mean venue spot; stable assets always read ``p_fixed``).
 * :class:`Rules` — Aave-rule parameters per protocol and asset: ``lt``, ``bonus``, ``pfee``
-  ``[P, A]`` and the rule vector ``rules[P, NRULE]`` (:mod:`liqcascade.kernels.aave`).
+  ``[P, A]`` and the rule vector ``rules[P, NRULE]`` (:mod:`liqcascade.protocols.aave.kernel`).
 * :class:`Book` — single-pair positions sorted into segments (``coll``, ``debt``, ``key`` with
   ``key = debt / (coll · LT · ltm)`` descending inside each segment; ``seg_ptr[S+1]``,
   ``seg_asset``, ``seg_proto``, ``seg_debt_asset[S]``); multi-asset positions in CSR form
@@ -60,7 +60,7 @@ import numpy as np
 
 # ---- per-path summary columns (Out.summary) ---------------------------------------------------
 # The first six columns are the liquidation ledger (kernels.store.L_*), in the same order as the
-# protocol units' accumulators (kernels.units.ACC_*).
+# protocol units' accumulators (protocols.kernel.ACC_*).
 SUM_NLIQ = 0
 SUM_LIQ_VALUE = 1  # collateral seized, valued at the protocol (oracle) price
 SUM_REPAID = 2

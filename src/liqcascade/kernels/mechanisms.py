@@ -63,9 +63,9 @@ import math
 
 import numpy as np
 
+from ..venues.dispatch import venue_sell_to_price, venue_spot
 from ._jit import internal, njit
 from .layouts import MS_BP_CAP, MS_FUND, MS_TH_USED, NMS, MechState
-from .venues import venue_sell_to_price, venue_spot
 
 SECONDS_PER_YEAR = 365.0 * 86400.0
 DEPTH_REF_SLIPPAGE = 0.02  # dynamic margin: venue depth is measured within 2 % of spot

@@ -32,7 +32,7 @@ from typing import NamedTuple
 import numpy as np
 
 from ._jit import internal, njit
-from .aave import liquidate_pair, liquidate_position
+from ..protocols.aave.kernel import liquidate_pair, liquidate_position
 from .agents import (
     BO_ON,
     BO_REACT,
@@ -48,7 +48,7 @@ from .agents import (
     agents_priority,
 )
 from .cascade import marginal_proceeds
-from .comet import comet_step
+from ..protocols.comet.kernel import comet_step
 from .events import EV_LIMIT, EV_N, ev_push
 from .layouts import (
     MODE_RATIONAL, MS_FUND, MS_TH_USED, NSS, NST, SC_BAD, SC_CAP_LEFT, SC_EV_FIRST, SC_FULL, SC_GAS, SC_LAT,
@@ -57,9 +57,9 @@ from .layouts import (
     SUM_PAUSED, SUM_PRIORITY, SUM_PROCEEDS, SUM_SKIPPED, SUM_SOCIALIZED, DISLOCATION, U_COMET, U_LIQUITY,
     U_LLAMMA, U_MAKER, U_PERP, UM_OFFSET, UM_PEEP, UM_PROTO,
 )
-from .liquity import liquity_step
-from .llamma import llamma_step
-from .maker import IK_PEEP, maker_step
+from ..protocols.liquity.kernel import liquity_step
+from ..protocols.llamma.kernel import llamma_step
+from ..protocols.maker.kernel import IK_PEEP, maker_step
 from .mechanisms import (
     M_BA_MAX, M_CB_EXEMPT, M_DA_MAX, M_DA_START, M_DA_STEPS, M_IF_SHARE, M_PA_COOL, M_RE_WIN, M_SEED,
     M_TH_DEBT, M_TH_SLIP, M_VF_K, M_VF_MAX, M_VF_VREF, MK_BA, MK_CB, MK_DA, MK_PA, MK_RE, MK_TH, MK_VF,
@@ -67,17 +67,18 @@ from .mechanisms import (
     multi_hf, pool_take, queue_sales, random_delay, room_share, scale_liquidation, throttle_before,
     vol_fee_bonus, volatility_fee_before,
 )
-from .oracles import oracle_peep, oracle_step
-from .perp import perp_step
+from ..oracles.dispatch import oracle_peep, oracle_step
+from ..protocols.perp.kernel import perp_step
 from .store import (
     SN_COHORTS, SN_ENTRIES, book_liquidation, cohort_close, crossing_count, settle, store_drop_finished,
     store_reserve, store_write_back,
 )
-from .units import (
+from ..protocols.kernel import (
     ACC_BAD, ACC_BONUS, ACC_EV_LOST, ACC_FEES, ACC_FUND_DRAW, ACC_GAS, ACC_LIQ_VALUE, ACC_NLIQ, ACC_REPAID,
 )
-from .venues import KIND, VENUE_CPMM, arbitrage, arbitrage_to_reference, best_venue, route_sell
-from .venues import venue_apply_return, venue_decay, venue_follows_reference, venue_spot
+from ..venues.dispatch import arbitrage, arbitrage_to_reference, best_venue, route_sell
+from ..venues.dispatch import venue_apply_return, venue_decay, venue_follows_reference, venue_spot
+from ..venues.kernel import KIND, VENUE_CPMM
 
 
 # ---- small shared pieces ----------------------------------------------------------------------

@@ -20,7 +20,7 @@ rebind them (an array rebound inside a loop costs numba reference-count traffic 
 **The ledger.** :func:`book_liquidation` adds one liquidation to an accumulator row whose first
 six columns are ``L_NLIQ … L_BONUS`` — the time loop's summary row
 (:mod:`liqcascade.kernels.layouts` ``SUM_*``), the units' accumulators
-(:mod:`liqcascade.kernels.units` ``ACC_*``) and the static solver's totals share these columns.
+(:mod:`liqcascade.protocols.kernel` ``ACC_*``) and the static solver's totals share these columns.
 """
 
 from __future__ import annotations
