@@ -43,7 +43,7 @@ from .layouts import (  # noqa: F401  (the engine reads these through this modul
     SUM_REPAID, SUM_SKIPPED, SUM_SOCIALIZED, SUM_TOPUP, U_COMET, U_LIQUITY, U_LLAMMA, U_MAKER, U_PERP,
     UM_PEEP, UM_PROTO, UM_ROOM, Out, State, Units,
 )
-from .mechanisms import DEPTH_REF_SLIPPAGE, M_DM_HAIR, depth_units, mech_state_new, mechanisms_on
+from .mechanisms import DEPTH_REF_SLIPPAGE, M_DM_HAIR, M_ON, depth_units, mech_state_new, mechanisms_on
 from ..oracles.dispatch import oracle_init
 from ..oracles.kernel import NSTATE
 from ..protocols.perp.kernel import perp_mark_init
@@ -51,6 +51,7 @@ from .stages import (
     finish_path, liquidate_books, liquidate_multi_asset, mean_venue_spot, mechanisms_before, move_market,
     open_step, protocol_price, read_oracles, record, record_start, route_sales, step_units,
 )
+from .borrow import borrow, keep
 from .store import store_new
 from ..protocols.kernel import NACC
 from ..venues.dispatch import venue_spot
@@ -159,28 +160,45 @@ def _run_path(path, path_id, mkt, orc, rules, book, liqs, mechs, agents, units, 
     protocol units' stage is not compiled in)."""
     T = path.shape[0] - 1
     out.summary[:] = 0.0
-    st, mst = new_state(path, path_id, mkt, orc, rules, book, liqs, mechs, agents, units)
+    st_own, mst_own = new_state(path, path_id, mkt, orc, rules, book, liqs, mechs, agents, units)
+    # the loop works on ownerless views (kernels.borrow): no atomic reference counting per
+    # stage call; the owners (the arguments, st_own, mst_own) stay alive to the end
+    st = borrow(st_own)
+    mst = borrow(mst_own)
+    mk = borrow(mkt)
+    oc = borrow(orc)
+    ru = borrow(rules)
+    bk = borrow(book)
+    lq = borrow(liqs)
+    me = borrow(mechs)
+    ou = borrow(out)
     store = store_new(1024, 64)
-    record_start(path, mkt, orc, st, out)
-    room = book.coll.shape[0] + book.m_proto.shape[0]
+    record_start(path, mk, oc, st, ou)
+    room = bk.coll.shape[0] + bk.m_proto.shape[0]
     if units is not None:
+        un = borrow(units)
         for u in range(NUNIT):
-            if units.meta[u, UM_PROTO] >= 0:
-                room += units.meta[u, UM_ROOM]
+            if un.meta[u, UM_PROTO] >= 0:
+                room += un.meta[u, UM_ROOM]
+    before = mechs.p[M_ON] > 0.0 or agents.pack.shape[0] > 0
+    multi = book.m_proto.shape[0] > 0
     for t in range(1, T + 1):
-        move_market(t, path, mkt, st, out)
-        read_oracles(t, mkt, orc, st)
-        mechanisms_before(t, mkt, rules, liqs, mechs, mst, st, out)
-        open_step(liqs, st, ev)
+        move_market(t, path, mk, st, ou)
+        read_oracles(t, mk, oc, st)
+        if before:
+            mechanisms_before(t, mk, ru, lq, me, mst, st, ou)
+        open_step(lq, st, ev)
         ev = events_reserve(ev, room)
-        store = liquidate_books(t, mkt, rules, book, liqs, mechs, mst, st, store, ev, out)
-        liquidate_multi_asset(t, mkt, rules, book, liqs, mechs, mst, st, ev, out)
+        store = liquidate_books(t, mk, ru, bk, lq, me, mst, st, store, ev, ou)
+        if multi:
+            liquidate_multi_asset(t, mk, ru, bk, lq, me, mst, st, ev, ou)
         if units is not None:
-            step_units(t, mkt, orc, units, liqs, st, ev, out)
-        route_sales(t, mkt, mechs, mst, st, ev, out)
-        record(t, path, mkt, st, out)
-    finish_path(mkt, mechs, mst, st, store, out)
-    out.summary[SUM_EV_LOST] += ev.n[EV_LOST]
+            step_units(t, mk, oc, un, lq, st, ev, ou)
+        route_sales(t, mk, me, mst, st, ev, ou)
+        record(t, path, mk, st, ou)
+    finish_path(mk, me, mst, st, store, ou)
+    ou.summary[SUM_EV_LOST] += ev.n[EV_LOST]
+    keep(st_own, mst_own, mkt, orc, rules, book, liqs, mechs, out, units)
     return ev
 
 

@@ -21,6 +21,11 @@ One step, in order::
     route_sales            buffer pool, TWAP exit, front-runner, routed sales, execution prices
     record                 dislocation count and the step's records
 
+Implementation rule: every stage binds the layout fields it uses to local names at its top and
+never reads ``layout.field[...]`` inside a loop. numba pays a reference-count increment and
+decrement (atomic) on each field read of a tuple argument it cannot prove redundant; a local
+bound once costs one pair per call.
+
 Prices: ``pprice[pr, a]`` is what protocol ``pr`` acts on: ``p_fixed[a]`` for a stable asset,
 else its oracle ``oprice[of[pr, a]]``, else (``of = -1``) the mean venue spot of the asset.
 """
@@ -32,6 +37,11 @@ from typing import NamedTuple
 import numpy as np
 
 from ._jit import internal, njit
+from .borrow import borrow, keep
+
+#: decorator of the small per-step stages: compiled into the loop itself (numba IR inlining), so a
+#: step does not pass the layouts to them as call arguments (hundreds of words per call)
+inlined = njit(inline="always", no_cpython_wrapper=True, no_cfunc_wrapper=True)
 from ..protocols.aave.kernel import liquidate_pair, liquidate_position
 from .agents import (
     BO_ON,
@@ -118,7 +128,7 @@ def agents_on(ag):
 # ---- 1. market ---------------------------------------------------------------------------------
 
 
-@internal
+@inlined
 def move_market(t, path, mkt, st, out):
     """Stage 1: the exogenous flow and the arbitrage of step ``t``.
 
@@ -135,23 +145,34 @@ def move_market(t, path, mkt, st, out):
 
     Writes ``st.vs`` (and ``st.ag``, ``out.summary`` through the agents)."""
     vs = st.vs
+    vdk = mkt.vdk
+    vdq = mkt.vdq
+    av_ptr = mkt.av_ptr
+    av_idx = mkt.av_idx
+    venue_asset = mkt.venue_asset
+    ag = st.ag
     for v in range(vs.shape[0]):
-        a = mkt.venue_asset[v]
+        a = venue_asset[v]
         venue_apply_return(vs, v, path[t, a] / path[t - 1, a])
         venue_decay(vs, v)
-    if st.ag.shape[0] > 0:
-        agents_flow(st.ag, t, path, vs, mkt.vdk, mkt.vdq, mkt.av_ptr, mkt.av_idx, out.summary)
-    for a in range(mkt.stable.shape[0]):
-        ids = mkt.av_idx[mkt.av_ptr[a]:mkt.av_ptr[a + 1]]
-        if mkt.arb_on and ids.shape[0] > 1:
-            arbitrage(vs, mkt.vdk, mkt.vdq, ids, mkt.arb_thr)
-        if mkt.ref_on:
+    if ag.shape[0] > 0:
+        agents_flow(ag, t, path, vs, vdk, vdq, av_ptr, av_idx, out.summary)
+    arb_on = mkt.arb_on
+    ref_on = mkt.ref_on
+    thr = mkt.arb_thr
+    if not (arb_on or ref_on):
+        return
+    for a in range(av_ptr.shape[0] - 1):
+        ids = av_idx[av_ptr[a]:av_ptr[a + 1]]
+        if arb_on and ids.shape[0] > 1:
+            arbitrage(vs, vdk, vdq, ids, thr)
+        if ref_on:
             for j in range(ids.shape[0]):
                 if int(vs[ids[j], KIND]) == VENUE_CPMM and not venue_follows_reference(vs, ids[j]):
-                    arbitrage_to_reference(vs, mkt.vdk, mkt.vdq, ids[j], path[t, a], mkt.arb_thr)
+                    arbitrage_to_reference(vs, vdk, vdq, ids[j], path[t, a], thr)
 
 
-@internal
+@inlined
 def read_oracles(t, mkt, orc, st):
     """Stage 2: what the protocols see at step ``t``.
 
@@ -160,16 +181,29 @@ def read_oracles(t, mkt, orc, st):
     :func:`oracle_step` over its sources' history ``hist[src, ≤ t]`` (state ``st.ostate[o]``);
     then ``st.pprice[pr, a]`` for every protocol and asset (:func:`protocol_price`)."""
     vs = st.vs
+    hist = st.hist
+    mean_spot = st.mean_spot
+    oprice = st.oprice
+    ostate = st.ostate
+    pprice = st.pprice
+    stable = mkt.stable
+    p_fixed = mkt.p_fixed
+    av_ptr = mkt.av_ptr
+    av_idx = mkt.av_idx
+    kind = orc.kind
+    params = orc.params
+    src = orc.src
+    src_ptr = orc.src_ptr
+    of = orc.of
     for v in range(vs.shape[0]):
-        st.hist[v, t] = venue_spot(vs, v)
-    for a in range(mkt.stable.shape[0]):
-        st.mean_spot[a] = mkt.p_fixed[a] if mkt.stable[a] else mean_venue_spot(vs, mkt.av_ptr, mkt.av_idx, a)
-    for o in range(orc.kind.shape[0]):
-        st.oprice[o] = oracle_step(orc.kind[o], orc.params[o], orc.src[orc.src_ptr[o]:orc.src_ptr[o + 1]],
-                                   st.hist, t, st.ostate[o])
-    for pr in range(st.pprice.shape[0]):
-        for a in range(mkt.stable.shape[0]):
-            st.pprice[pr, a] = protocol_price(pr, a, mkt.stable, mkt.p_fixed, orc.of, st.oprice, st.mean_spot)
+        hist[v, t] = venue_spot(vs, v)
+    for a in range(stable.shape[0]):
+        mean_spot[a] = p_fixed[a] if stable[a] else mean_venue_spot(vs, av_ptr, av_idx, a)
+    for o in range(kind.shape[0]):
+        oprice[o] = oracle_step(kind[o], params[o], src[src_ptr[o]:src_ptr[o + 1]], hist, t, ostate[o])
+    for pr in range(pprice.shape[0]):
+        for a in range(stable.shape[0]):
+            pprice[pr, a] = protocol_price(pr, a, stable, p_fixed, of, oprice, mean_spot)
 
 
 @internal
@@ -186,17 +220,20 @@ def mechanisms_before(t, mkt, rules, liqs, mechs, mst, st, out):
       volatility fee (:func:`volatility_fee_before`), the throttle (:func:`throttle_before`)."""
     ag = st.ag
     if ag.shape[0] > 0:
-        st.sc[SC_GAS] = liqs.gas * agents_gas_multiple(ag, t)
-        st.sc[SC_LAT] = agents_latency(ag)
+        sc = st.sc
+        sc[SC_GAS] = liqs.gas * agents_gas_multiple(ag, t)
+        sc[SC_LAT] = agents_latency(ag)
     mp = mechs.p
     mk = mechs.mask
     mon, cb_on, th_on, tw_on, bp_on, if_on, da_on, pa_on, dm_on, re_on, ba_on, vf_on = mechanisms_on(mp)
     if not mon:
         return
+    pprice = st.pprice
     if cb_on or dm_on or vf_on:
-        for pr in range(st.pprice.shape[0]):
-            for a in range(st.pprice.shape[1]):
-                mst.phist[t, pr, a] = st.pprice[pr, a]
+        phist = mst.phist
+        for pr in range(pprice.shape[0]):
+            for a in range(pprice.shape[1]):
+                phist[t, pr, a] = pprice[pr, a]
     mst.bcount[:] = 0
     if cb_on:
         if breaker_before(mp, mk, t, rules.lt, mkt.stable, mst.phist, mst.cb_state, mst.restricted):
@@ -212,7 +249,7 @@ def mechanisms_before(t, mkt, rules, liqs, mechs, mst, st, out):
                         mkt.vdq, mkt.av_ptr, mkt.av_idx)
 
 
-@internal
+@inlined
 def open_step(liqs, st, ev):
     """Reset the step: ``st.sold`` ← 0, the step's liquidation count, repaid and bad debt ← 0,
     capital left ← ``liqs.capital``, the scan is not full, and the step's first event is the
@@ -254,132 +291,147 @@ class Source(NamedTuple):
 
 
 @internal
-def source_of(src, n_c0, rules, book, mechs, mst, st, store):
-    """The :class:`Source` of scan source ``src`` (cohorts ``0 … n_c0-1`` of the store, then the
-    segments), or ``skip = True`` when nothing in it may be read this step: the segment's
-    protocol is at its batch limit, or the breaker pauses it without exemption.
+def thresholds(ratio, lt0, bonus0, pr, a, mp, mk, mmult, bon, bcount, restricted, bo_react):
+    """The read and liquidation thresholds of a segment of protocol ``pr`` on asset ``a`` at price
+    ratio ``ratio = pc / pd``: ``(skip, thr, thr_hf, thr_scan, lt, bonus, batch applies)``.
 
-    ``ratio = pc / pd`` at the protocol's prices; ``thr = thr_hf = ratio``; with mechanisms on,
-    both are multiplied by the dynamic-margin multiplier ``m = mst.mmult[pr, a]`` (``lt = LT·m``,
-    bonus ``mst.bon[pr, a]``), and while the breaker restricts the protocol ``thr`` becomes
-    ``max(thr, thr_hf / exempt_hf)`` (``inf`` for ``exempt_hf <= 0``). Reactive borrowers
-    (react_hf ``r``) lower the read threshold ``thr_scan`` to ``thr_hf / r`` when that is below
-    ``thr``."""
-    if src < n_c0:
-        seg = store.c_seg[src]
-        h = store.c_head[src]
-        e = store.c_end[src]
-    else:
-        seg = src - n_c0
-        h = st.ptr[seg]
-        e = book.seg_ptr[seg + 1]
-    a = book.seg_asset[seg]
-    pr = book.seg_proto[seg]
-    pc = st.pprice[pr, a]
-    pd = st.pprice[pr, book.seg_debt_asset[seg]]
-    ratio = pc / pd
-    lt0 = rules.lt[pr, a]
-    lt = lt0
-    bonus = rules.bonus[pr, a]
+    ``thr = thr_hf = ratio`` (a position is liquidatable iff its key > ``thr``; its HF is
+    ``thr_hf / key``). With mechanisms on, both are multiplied by the dynamic-margin multiplier
+    ``m = mmult[pr, a]`` (``lt = LT·m``, bonus ``bon[pr, a]``); while the breaker restricts the
+    protocol ``thr`` becomes ``max(thr, thr_hf / exempt_hf)`` (``inf`` for ``exempt_hf <= 0``).
+    Reactive borrowers (react_hf ``r > 0``) read from ``thr_scan = min(thr, thr_hf / r)``.
+    ``skip``: nothing may be read this step (batch limit reached, or paused without exemption)."""
+    mon, cb_on, th_on, tw_on, bp_on, if_on, da_on, pa_on, dm_on, re_on, ba_on, vf_on = mechanisms_on(mp)
     thr = ratio
     thr_hf = ratio
+    lt = lt0
+    bonus = bonus0
     ba_here = False
     skip = False
-    mp = mechs.p
-    mon, cb_on, th_on, tw_on, bp_on, if_on, da_on, pa_on, dm_on, re_on, ba_on, vf_on = mechanisms_on(mp)
     if mon:
-        mm = mst.mmult[pr, a]
+        mm = mmult[pr, a]
         thr = ratio * mm
         thr_hf = thr
         lt = lt0 * mm
-        bonus = mst.bon[pr, a]
-        ba_here = ba_on and mechs.mask[MK_BA, pr] != 0
-        if ba_here and mst.bcount[pr] >= int(mp[M_BA_MAX]):
+        bonus = bon[pr, a]
+        ba_here = ba_on and mk[MK_BA, pr] != 0
+        if ba_here and bcount[pr] >= int(mp[M_BA_MAX]):
             skip = True  # batch full: everything waits where it is
-        if cb_on and mechs.mask[MK_CB, pr] != 0 and mst.restricted[pr]:
+        if cb_on and mk[MK_CB, pr] != 0 and restricted[pr]:
             ex = mp[M_CB_EXEMPT]
             if ex <= 0.0:
                 thr = np.inf  # paused: nothing is liquidatable
             elif thr_hf / ex > thr:
                 thr = thr_hf / ex  # only HF = thr_hf/key < exempt_hf
     thr_scan = thr
-    ag_on, bo_react = agents_on(st.ag)
     if bo_react > 0.0 and thr_hf / bo_react < thr_scan:
         thr_scan = thr_hf / bo_react
     if thr_scan == np.inf:
         skip = True
-    return skip, Source(src, src < n_c0, seg, h, e, a, pr, pc, pd, thr, thr_hf, thr_scan, lt0, lt, bonus,
-                        rules.pfee[pr, a], ba_here)
+    return skip, thr, thr_hf, thr_scan, lt, bonus, ba_here
 
 
-@internal
+@inlined
 def liquidate_books(t, mkt, rules, book, liqs, mechs, mst, st, store, ev, out):
     """Stage 4: the Aave-rule single-pair positions at step ``t``. Returns the store (a grown
     copy when it needed room).
 
     Order: first the cohorts of the store that are still open (finished ones dropped, order
     kept), then the untouched rest of every segment in segment order; inside each, positions in
-    stored order (highest key first) while ``key > thr_scan`` (:func:`source_of`). The scan stops
-    for the whole step once ``liqs.max_per_step`` liquidations happened (``st.sc[SC_FULL]``).
-    Each position is read at most once per step (:func:`scan_source` says what happens to it);
-    positions appended to the store during the step are not read again in it."""
+    stored order (highest key first) while ``key > thr_scan`` (:func:`thresholds`, at the
+    prices ``st.pprice`` of the segment's protocol). The scan stops for the whole step once
+    ``liqs.max_per_step`` liquidations happened (``st.sc[SC_FULL]``). Each position is read at
+    most once per step (:func:`scan_source` says what happens to it); positions appended to the
+    store during the step are not read again in it."""
     store_drop_finished(store)
     n_c0 = store.n[SN_COHORTS]
-    n_src = n_c0 + book.seg_asset.shape[0]
-    for src in range(n_src):
-        if st.sc[SC_FULL] > 0.0:
+    key = book.key
+    seg_ptr = book.seg_ptr
+    seg_asset = book.seg_asset
+    seg_proto = book.seg_proto
+    seg_debt = book.seg_debt_asset
+    lt = rules.lt
+    bonus = rules.bonus
+    pfee = rules.pfee
+    rl = rules.rules
+    pprice = st.pprice
+    sc = st.sc
+    ptr = st.ptr
+    mp = mechs.p
+    mk = mechs.mask
+    mmult = mst.mmult
+    bon = mst.bon
+    bcount = mst.bcount
+    restricted = mst.restricted
+    ag_on, bo_react = agents_on(st.ag)
+    for src in range(n_c0 + seg_asset.shape[0]):
+        if sc[SC_FULL] > 0.0:
             break
-        skip, s = source_of(src, n_c0, rules, book, mechs, mst, st, store)
-        if skip or s.h >= s.e:
-            continue
-        if s.from_store:
-            if not (store.k[s.h] > s.thr_scan):
-                continue
-            room = s.e - s.h
+        from_store = src < n_c0
+        if from_store:
+            seg = store.c_seg[src]
+            h = store.c_head[src]
+            e = store.c_end[src]
         else:
-            room = crossing_count(book.key, s.h, s.e, s.thr_scan)
+            seg = src - n_c0
+            h = ptr[seg]
+            e = seg_ptr[seg + 1]
+        if h >= e:
+            continue
+        a = seg_asset[seg]
+        pr = seg_proto[seg]
+        pc = pprice[pr, a]
+        pd = pprice[pr, seg_debt[seg]]
+        skip, thr, thr_hf, thr_scan, lt_now, bonus_now, ba_here = thresholds(
+            pc / pd, lt[pr, a], bonus[pr, a], pr, a, mp, mk, mmult, bon, bcount, restricted, bo_react)
+        if skip:
+            continue
+        if from_store:
+            if not (store.k[h] > thr_scan):
+                continue
+            room = e - h
+        else:
+            room = crossing_count(key, h, e, thr_scan)
             if room == 0:
                 continue
         store = store_reserve(store, room, room + 1)
-        scan_source(t, s, mkt, rules, book, liqs, mechs, mst, st, store, ev, out)
+        s = Source(src, from_store, seg, h, e, a, pr, pc, pd, thr, thr_hf, thr_scan, lt[pr, a], lt_now, bonus_now,
+                   pfee[pr, a], ba_here)
+        # the store and the events are owned by this frame for the read: ownerless views
+        scan_source(t, s, mkt, borrow(rl[pr]), book, liqs, mechs, mst, st, borrow(store), borrow(ev), out)
+    keep(ev)
     return store
 
 
 @internal
-def _pair_gates(t, i, s, mechs, mst, st, lt, bonus):
-    """Waits and terms of position ``i`` of source ``s`` that the agents and mechanisms set.
-    Returns ``(ok, lt in force, bonus in force)``: not ok when the liquidators' latency
-    (agents), the random delay or the partial-liquidation cooldown holds it back this step;
-    the bonus is the Dutch auction's (raised by the volatility fee) when that applies; the LT is
-    scaled by the size tier ``book.ltm`` (passed folded into ``lt`` by the caller)."""
-    mp = mechs.p
-    mk = mechs.mask
-    pr = s.pr
+def pair_gates(t, i, pr, a, mp, mk, pos_first, pos_last, volvf, path_id, lat, ag_on, bonus):
+    """Waits and bonus of single-pair position ``i`` (protocol ``pr``, asset ``a``) that the
+    agents and mechanisms set at step ``t``: ``(ok, bonus in force)``. Not ok while the
+    liquidators' latency (agents, ``lat`` steps since first seen liquidatable), the random delay
+    or the partial-liquidation cooldown holds it back; the bonus is the Dutch auction's (raised
+    by the volatility fee) when that applies. Records the step it was first seen liquidatable."""
     mon, cb_on, th_on, tw_on, bp_on, if_on, da_on, pa_on, dm_on, re_on, ba_on, vf_on = mechanisms_on(mp)
-    ag_on = st.ag.shape[0] > 0
     ok = True
     bon_i = bonus
     if da_on or re_on or ag_on:
-        pf = st.pos_first
-        if pf[i] < 0:
-            pf[i] = t
-        age = t - pf[i]
-        if ag_on and age < int(st.sc[SC_LAT]):
+        if pos_first[i] < 0:
+            pos_first[i] = t
+        age = t - pos_first[i]
+        if ag_on and age < lat:
             ok = False
-        if re_on and mk[MK_RE, pr] != 0 and age < random_delay(int(mp[M_SEED]), int(st.sc[SC_PATH]), i,
-                                                               int(mp[M_RE_WIN])):
+        if re_on and mk[MK_RE, pr] != 0 and age < random_delay(int(mp[M_SEED]), path_id, i, int(mp[M_RE_WIN])):
             ok = False
         if da_on and mk[MK_DA, pr] != 0:
             bon_i = dutch_bonus(mp[M_DA_START], mp[M_DA_MAX], int(mp[M_DA_STEPS]), age)
             if vf_on and mk[MK_VF, pr] != 0:
-                bon_i = vol_fee_bonus(bon_i, mst.volvf[pr, s.a], mp[M_VF_K], mp[M_VF_VREF], mp[M_VF_MAX])
-    if pa_on and mk[MK_PA, pr] != 0 and st.pos_last[i] >= 0 and t - st.pos_last[i] <= int(mp[M_PA_COOL]):
+                bon_i = vol_fee_bonus(bon_i, volvf[pr, a], mp[M_VF_K], mp[M_VF_VREF], mp[M_VF_MAX])
+    if pa_on and mk[MK_PA, pr] != 0 and pos_last[i] >= 0 and t - pos_last[i] <= int(mp[M_PA_COOL]):
         ok = False
-    return ok, lt, bon_i
+    return ok, bon_i
 
 
 @internal
-def _throttle(mp, mk, pr, a, pd, seize, repay, bad, fee, closed, th_used, mst):
+def throttle_room(mp, a, pd, seize, repay, bad, fee, closed, th_used, depth_cap, th_sold):
     """The throttle's room for one liquidation: ``(ok, seize, repay, bad, fee, closed)`` scaled
     to the window's debt room and the step's depth room (:func:`room_share`,
     :func:`scale_liquidation`); not ok when there is no room."""
@@ -387,7 +439,7 @@ def _throttle(mp, mk, pr, a, pd, seize, repay, bad, fee, closed, th_used, mst):
     if mp[M_TH_DEBT] > 0.0:
         sh = room_share(mp[M_TH_DEBT] - th_used, repay * pd)
     if mp[M_TH_SLIP] > 0.0:
-        s2 = room_share(mst.depth_cap[a] - mst.th_sold[a], seize)
+        s2 = room_share(depth_cap[a] - th_sold[a], seize)
         if s2 < sh:
             sh = s2
     if sh <= 0.0:
@@ -398,38 +450,39 @@ def _throttle(mp, mk, pr, a, pd, seize, repay, bad, fee, closed, th_used, mst):
 
 
 @internal
-def rational_profit(mkt, st, a, got, repay_value, pc, gas):
+def rational_profit(vs, vdk, vdq, av_ptr, av_idx, sold, a, got, repay_value, pc, gas):
     """What a rational liquidator makes on ``got`` collateral units: selling them at the venue of
-    asset ``a`` with the highest spot, after the units already queued this step
+    asset ``a`` with the highest spot, after the ``sold[a]`` units already queued this step
     (:func:`marginal_proceeds`; at ``pc`` when the asset has no venue), minus the repaid value
     and gas."""
-    best = best_venue(st.vs, mkt.av_ptr, mkt.av_idx, a)
+    best = best_venue(vs, av_ptr, av_idx, a)
     if best >= 0 and got > 0.0:
-        proceeds = marginal_proceeds(st.vs, mkt.vdk, mkt.vdq, best, st.sold[a], got)
+        proceeds = marginal_proceeds(vs, vdk, vdq, best, sold[a], got)
     else:
         proceeds = got * pc
     return proceeds - repay_value - gas
 
 
-@internal
-def scan_source(t, s, mkt, rules, book, liqs, mechs, mst, st, store, ev, out):
-    """Read source ``s`` (:class:`Source`) of step ``t``; the hot loop of the time loop.
+@njit(inline="always", no_cpython_wrapper=True, no_cfunc_wrapper=True)
+def scan_source(t, s, mkt, rrow, book, liqs, mechs, mst, st, store, ev, out):
+    """Read source ``s`` (:class:`Source`) of step ``t``; the hot loop of the time loop
+    (inlined into :func:`liquidate_books`). ``rrow`` is the protocol's rule vector.
 
     For each entry, in order, while ``key > s.thr_scan`` (and the step is not full, and the
     batch limit of the protocol is not reached — then the rest waits): reactive borrowers may
     top up or deleverage first (:func:`agents_borrower`; the key is recomputed and a position
     no longer above ``s.thr`` goes back to the store as it is, not counted as skipped). Then it
     is liquidated by :func:`liquidate_pair` at ``(pc, pd)`` with the LT (× size tier) and bonus
-    in force, unless: a gate holds it (:func:`_pair_gates`), the rule gives nothing, the
-    throttle leaves no room (or scales it), the repaid value exceeds the capital left, or
-    (rational) :func:`rational_profit` ``<= 0``. A position that is not liquidated is *skipped*
-    (``SUM_SKIPPED += 1`` when its key is above ``s.thr``): an unchanged store entry keeps its
-    place in its cohort, anything else is appended to the store. A liquidated position books
-    the ledger (:func:`book_liquidation`), gas, borrower loss, first liquidation, the agents'
-    priority fee and congestion, the mechanisms' queues and fund
-    (:func:`account_liquidation`, else its bad debt is socialized), and one event; it leaves the
-    books when closed (or its debt is gone), else it is appended to the store with its new key.
-    Appends keep key order inside a cohort (a new cohort starts when the key rises)."""
+    in force, unless: a gate holds it (:func:`pair_gates`), the rule gives nothing, the
+    throttle leaves no room (:func:`throttle_room`; or scales it), the repaid value exceeds
+    the capital left, or (rational) :func:`rational_profit` ``<= 0``. A position that is not
+    liquidated is *skipped* (``SUM_SKIPPED += 1`` when its key is above ``s.thr``): an unchanged
+    store entry keeps its place in its cohort, anything else is appended to the store. A
+    liquidated position books the ledger (:func:`book_liquidation`), gas, borrower loss, first
+    liquidation, the agents' priority fee and congestion, the mechanisms' queues and fund
+    (:func:`account_liquidation`, else its bad debt is socialized), and one event; it leaves
+    the books when closed (or its debt is gone), else it is appended to the store with its new
+    key. Appends keep key order inside a cohort (a new cohort starts when the key rises)."""
     key = book.key
     coll = book.coll
     debt = book.debt
@@ -439,25 +492,29 @@ def scan_source(t, s, mkt, rules, book, liqs, mechs, mst, st, store, ev, out):
     t_c = store.c
     t_d = store.d
     t_k = store.k
-    n_t = store.n[SN_ENTRIES]
-    n_c = store.n[SN_COHORTS]
+    c_head = store.c_head
+    c_end = store.c_end
+    c_seg = store.c_seg
+    sn = store.n
     summary = out.summary
     out_coll = out.out_coll
     out_debt = out.out_debt
     sc = st.sc
     sold = st.sold
     pos_last = st.pos_last
+    pos_first = st.pos_first
     ag = st.ag
+    vs = st.vs
     evbuf = ev.buf
     evn = ev.n
     mp = mechs.p
     mk = mechs.mask
     ms = mst.ms
+    bcount = mst.bcount
     mon, cb_on, th_on, tw_on, bp_on, if_on, da_on, pa_on, dm_on, re_on, ba_on, vf_on = mechanisms_on(mp)
     ag_on, bo_react = agents_on(ag)
     gated = da_on or re_on or ag_on or pa_on
     th_here = th_on and mk[MK_TH, s.pr] != 0
-    rrow = rules.rules[s.pr]
     mode = liqs.mode
     max_n = liqs.max_per_step
     ba_max = int(mp[M_BA_MAX])
@@ -466,13 +523,22 @@ def scan_source(t, s, mkt, rules, book, liqs, mechs, mst, st, store, ev, out):
     pc = s.pc
     pd = s.pd
     thr = s.thr
+    thr_scan = s.thr_scan
+    lt0 = s.lt0
+    seg = s.seg
+    from_store = s.from_store
+    ba_here = s.ba_here
     step_n = int(sc[SC_N])
     cap_left = sc[SC_CAP_LEFT]
     step_repaid = sc[SC_REPAID]
     step_bad = sc[SC_BAD]
     gas_t = sc[SC_GAS]
+    lat = int(sc[SC_LAT])
+    path_id = int(sc[SC_PATH])
     th_used = ms[MS_TH_USED]
     fund = ms[MS_FUND]
+    n_t = sn[SN_ENTRIES]
+    n_c = sn[SN_COHORTS]
     full = False
     h = s.h
     e = s.e
@@ -481,7 +547,7 @@ def scan_source(t, s, mkt, rules, book, liqs, mechs, mst, st, store, ev, out):
     new_start = n_t
     last_key = np.inf
     while h < e:
-        if s.from_store:
+        if from_store:
             kk = t_k[h]
             c = t_c[h]
             d = t_d[h]
@@ -491,12 +557,12 @@ def scan_source(t, s, mkt, rules, book, liqs, mechs, mst, st, store, ev, out):
             c = coll[h]
             d = debt[h]
             i = h
-        if not (kk > s.thr_scan):
+        if not (kk > thr_scan):
             break
         if max_n > 0 and step_n >= max_n:
             full = True
             break
-        if s.ba_here and mst.bcount[pr] >= ba_max:
+        if ba_here and bcount[pr] >= ba_max:
             break
         h += 1
         ok = True
@@ -508,11 +574,11 @@ def scan_source(t, s, mkt, rules, book, liqs, mechs, mst, st, store, ev, out):
                 agents_note_topup(ag, c * (cs_ - 1.0) * pc + d * (1.0 - ds_) * pd)
                 c = c * cs_
                 d = d * ds_
-                kk = d / (c * (s.lt0 * ltm[i])) if has_ltm else d / (c * s.lt0)
+                kk = d / (c * (lt0 * ltm[i])) if has_ltm else d / (c * lt0)
             if not (kk > thr):
                 ok = False  # not liquidatable now: back to the store (not a skip)
         if ok and gated:
-            ok, ltp, bon_i = _pair_gates(t, i, s, mechs, mst, st, ltp, bon_i)
+            ok, bon_i = pair_gates(t, i, pr, a, mp, mk, pos_first, pos_last, mst.volvf, path_id, lat, ag_on, bon_i)
         seize = 0.0
         repay = 0.0
         bad = 0.0
@@ -522,18 +588,19 @@ def scan_source(t, s, mkt, rules, book, liqs, mechs, mst, st, store, ev, out):
             seize, repay, bad, fee, closed = liquidate_pair(c, d, pc, pd, ltp, bon_i, s.pfee, rrow)
             ok = repay > 0.0 or bad > 0.0
         if ok and th_here:
-            ok, seize, repay, bad, fee, closed = _throttle(mp, mk, pr, a, pd, seize, repay, bad, fee, closed,
-                                                           th_used, mst)
+            ok, seize, repay, bad, fee, closed = throttle_room(mp, a, pd, seize, repay, bad, fee, closed, th_used,
+                                                               mst.depth_cap, mst.th_sold)
         if ok and repay * pd > cap_left:
             ok = False
         profit = 0.0
         if ok and mode == MODE_RATIONAL:
-            profit = rational_profit(mkt, st, a, seize - fee, repay * pd, pc, gas_t)
+            profit = rational_profit(vs, mkt.vdk, mkt.vdq, mkt.av_ptr, mkt.av_idx, sold, a, seize - fee, repay * pd,
+                                     pc, gas_t)
             ok = profit > 0.0
         if not ok:
             if kk > thr:
                 summary[SUM_SKIPPED] += 1.0
-            if s.from_store and c == t_c[h - 1] and d == t_d[h - 1]:
+            if from_store and c == t_c[h - 1] and d == t_d[h - 1]:
                 t_pos[wr] = i
                 t_c[wr] = c
                 t_d[wr] = d
@@ -559,8 +626,8 @@ def scan_source(t, s, mkt, rules, book, liqs, mechs, mst, st, store, ev, out):
                     summary[SUM_PRIORITY] += agents_priority(ag, profit)
                 agents_note_liquidation(ag, t)
             if mon:
-                if s.ba_here:
-                    mst.bcount[pr] += 1
+                if ba_here:
+                    bcount[pr] += 1
                 th_add, fund, drawn, soc = account_liquidation(
                     mk, pr, a, t, seize, repay * pd, bad * pd, fee * pc, seize * pc, th_on, bp_on, tw_on,
                     if_on, mp[M_IF_SHARE], mst.th_ring, mst.th_sold, mst.bp_q, mst.bp_v, mst.tw_q, mst.tb_q, fund)
@@ -576,12 +643,12 @@ def scan_source(t, s, mkt, rules, book, liqs, mechs, mst, st, store, ev, out):
                     out_debt[i] = d if d > 0.0 else 0.0
                 continue
             if c > 0.0:
-                nk_ = d / (c * (s.lt0 * ltm[i])) if has_ltm else d / (c * s.lt0)
+                nk_ = d / (c * (lt0 * ltm[i])) if has_ltm else d / (c * lt0)
             else:
                 nk_ = np.inf
         # still open: append to the store
         if nk_ > last_key and n_t > new_start:
-            n_c = cohort_close(store.c_head, store.c_end, store.c_seg, n_c, new_start, n_t, s.seg)
+            n_c = cohort_close(c_head, c_end, c_seg, n_c, new_start, n_t, seg)
             new_start = n_t
         t_pos[n_t] = i
         t_c[n_t] = c
@@ -589,7 +656,7 @@ def scan_source(t, s, mkt, rules, book, liqs, mechs, mst, st, store, ev, out):
         t_k[n_t] = nk_
         last_key = nk_
         n_t += 1
-    if s.from_store:
+    if from_store:
         # skipped entries sit in [head0, wr); move them next to the unread rest [h, e)
         nskip = wr - head0
         for j in range(nskip - 1, -1, -1):
@@ -598,12 +665,11 @@ def scan_source(t, s, mkt, rules, book, liqs, mechs, mst, st, store, ev, out):
             t_c[dst] = t_c[head0 + j]
             t_d[dst] = t_d[head0 + j]
             t_k[dst] = t_k[head0 + j]
-        store.c_head[s.src] = h - nskip
+        c_head[s.src] = h - nskip
     else:
-        st.ptr[s.seg] = h
-    n_c = cohort_close(store.c_head, store.c_end, store.c_seg, n_c, new_start, n_t, s.seg)
-    store.n[SN_ENTRIES] = n_t
-    store.n[SN_COHORTS] = n_c
+        st.ptr[seg] = h
+    sn[SN_COHORTS] = cohort_close(c_head, c_end, c_seg, n_c, new_start, n_t, seg)
+    sn[SN_ENTRIES] = n_t
     sc[SC_N] = step_n
     sc[SC_CAP_LEFT] = cap_left
     sc[SC_REPAID] = step_repaid
@@ -618,7 +684,7 @@ def scan_source(t, s, mkt, rules, book, liqs, mechs, mst, st, store, ev, out):
 
 
 @internal
-def _multi_terms(t, m, im, mkt, rules, book, mechs, mst, st):
+def multi_terms(t, m, im, mkt, rules, book, mechs, mst, st):
     """HF and waits of multi-asset position ``m`` (index ``im`` in the run) when agents or
     mechanisms are present: fills ``st.lt_row`` (LT × dynamic margin × size tier) and
     ``st.bn_row`` (bonus in force; the Dutch bonus, raised by the volatility fee, when that
@@ -628,36 +694,49 @@ def _multi_terms(t, m, im, mkt, rules, book, mechs, mst, st):
     mp = mechs.p
     mk = mechs.mask
     mon, cb_on, th_on, tw_on, bp_on, if_on, da_on, pa_on, dm_on, re_on, ba_on, vf_on = mechanisms_on(mp)
-    ag_on, bo_react = agents_on(st.ag)
+    ag = st.ag
+    ag_on, bo_react = agents_on(ag)
+    lt_row = st.lt_row
+    bn_row = st.bn_row
+    ones_a = st.ones_a
+    pprice = st.pprice
+    mc = st.mc
+    md = st.md
+    m_asset = book.m_asset
+    ltm = book.ltm
+    lt = rules.lt
+    mmult = mst.mmult
+    bon = mst.bon
+    volvf = mst.volvf
     s0 = book.m_ptr[m]
     s1 = book.m_ptr[m + 1]
     pr = book.m_proto[m]
-    A = mkt.stable.shape[0]
-    sc_ = book.ltm[im] if book.ltm.shape[0] > 0 else 1.0
+    A = lt_row.shape[0]
+    sc_ = ltm[im] if ltm.shape[0] > 0 else 1.0
     for a in range(A):
-        st.lt_row[a] = rules.lt[pr, a] * mst.mmult[pr, a] * sc_
-        st.bn_row[a] = mst.bon[pr, a]
-    mc = st.mc
-    md = st.md
-    hf = multi_hf(mc[s0:s1], md[s0:s1], book.m_asset[s0:s1], st.pprice[pr], st.lt_row, st.ones_a)
+        lt_row[a] = lt[pr, a] * mmult[pr, a] * sc_
+        bn_row[a] = bon[pr, a]
+    hf = multi_hf(mc[s0:s1], md[s0:s1], m_asset[s0:s1], pprice[pr], lt_row, ones_a)
     if bo_react > 0.0 and hf < bo_react:
-        cs_, ds_ = agents_borrower(st.ag, im, t, hf)
+        cs_, ds_ = agents_borrower(ag, im, t, hf)
         if cs_ != 1.0 or ds_ != 1.0:
             val = 0.0
             for e_ in range(s0, s1):
-                val += mc[e_] * (cs_ - 1.0) * st.pprice[pr, book.m_asset[e_]]
-                val += md[e_] * (1.0 - ds_) * st.pprice[pr, book.m_asset[e_]]
+                val += mc[e_] * (cs_ - 1.0) * pprice[pr, m_asset[e_]]
+                val += md[e_] * (1.0 - ds_) * pprice[pr, m_asset[e_]]
                 mc[e_] *= cs_
                 md[e_] *= ds_
-            agents_note_topup(st.ag, val)
-            hf = multi_hf(mc[s0:s1], md[s0:s1], book.m_asset[s0:s1], st.pprice[pr], st.lt_row, st.ones_a)
+            agents_note_topup(ag, val)
+            hf = multi_hf(mc[s0:s1], md[s0:s1], m_asset[s0:s1], pprice[pr], lt_row, ones_a)
     if not (hf < 1.0):
         return False, False
     waits = False
+    pos_first = st.pos_first
+    pos_last = st.pos_last
     if da_on or re_on or ag_on:
-        if st.pos_first[im] < 0:
-            st.pos_first[im] = t
-        age = t - st.pos_first[im]
+        if pos_first[im] < 0:
+            pos_first[im] = t
+        age = t - pos_first[im]
         if ag_on and age < int(st.sc[SC_LAT]):
             waits = True
         if re_on and mk[MK_RE, pr] != 0 and age < random_delay(int(mp[M_SEED]), int(st.sc[SC_PATH]), im,
@@ -666,11 +745,11 @@ def _multi_terms(t, m, im, mkt, rules, book, mechs, mst, st):
         if da_on and mk[MK_DA, pr] != 0:
             b_ = dutch_bonus(mp[M_DA_START], mp[M_DA_MAX], int(mp[M_DA_STEPS]), age)
             for a in range(A):
-                st.bn_row[a] = vol_fee_bonus(b_, mst.volvf[pr, a], mp[M_VF_K], mp[M_VF_VREF], mp[M_VF_MAX]) \
+                bn_row[a] = vol_fee_bonus(b_, volvf[pr, a], mp[M_VF_K], mp[M_VF_VREF], mp[M_VF_MAX]) \
                     if (vf_on and mk[MK_VF, pr] != 0) else b_
     if cb_on and mk[MK_CB, pr] != 0 and mst.restricted[pr] and not (hf < mp[M_CB_EXEMPT]):
         waits = True
-    if pa_on and mk[MK_PA, pr] != 0 and st.pos_last[im] >= 0 and t - st.pos_last[im] <= int(mp[M_PA_COOL]):
+    if pa_on and mk[MK_PA, pr] != 0 and pos_last[im] >= 0 and t - pos_last[im] <= int(mp[M_PA_COOL]):
         waits = True
     return True, waits
 
@@ -681,41 +760,55 @@ def liquidate_multi_asset(t, mkt, rules, book, liqs, mechs, mst, st, ev, out):
     single-pair ones and while the step is not full.
 
     Position ``m`` (index ``N + m`` in events and in ``st.pos_last``/``st.pos_first``), when
-    open: with agents or mechanisms present its terms come from :func:`_multi_terms` (batch
+    open: with agents or mechanisms present its terms come from :func:`multi_terms` (batch
     full: it waits, uncounted; not liquidatable: next; waits: ``SUM_SKIPPED += 1``); then
     :func:`liquidate_position` (the pair a bot picks, in place); it is undone and skipped
     (``SUM_SKIPPED += 1``) when the repaid value exceeds the capital left, the throttle has no
     room (multi-asset positions wait rather than scale), or (rational) it does not pay. A
     liquidation books what a single-pair one does (bad debt is the rule's quote value)."""
-    n_multi = book.m_proto.shape[0]
+    m_proto = book.m_proto
+    n_multi = m_proto.shape[0]
     if n_multi == 0:
         return
     n_simple = book.coll.shape[0]
+    m_ptr = book.m_ptr
+    m_asset = book.m_asset
     mp = mechs.p
     mk = mechs.mask
     mon, cb_on, th_on, tw_on, bp_on, if_on, da_on, pa_on, dm_on, re_on, ba_on, vf_on = mechanisms_on(mp)
-    ag_on = st.ag.shape[0] > 0
+    ag = st.ag
+    ag_on = ag.shape[0] > 0
     summary = out.summary
     sc = st.sc
     mc = st.mc
     md = st.md
+    m_open = st.m_open
+    pos_last = st.pos_last
+    pprice = st.pprice
+    sold = st.sold
+    ms = mst.ms
+    bcount = mst.bcount
+    lt = rules.lt
+    bonus = rules.bonus
+    pfee = rules.pfee
+    rl = rules.rules
     for m in range(n_multi):
         if sc[SC_FULL] > 0.0:
             break
-        if not st.m_open[m]:
+        if not m_open[m]:
             continue
         if liqs.max_per_step > 0 and sc[SC_N] >= liqs.max_per_step:
             break
-        s0 = book.m_ptr[m]
-        s1 = book.m_ptr[m + 1]
-        pr = book.m_proto[m]
+        s0 = m_ptr[m]
+        s1 = m_ptr[m + 1]
+        pr = m_proto[m]
         im = n_simple + m
-        lt_use = rules.lt[pr]
-        bn_use = rules.bonus[pr]
+        lt_use = lt[pr]
+        bn_use = bonus[pr]
         if mon or ag_on:
-            if mon and ba_on and mk[MK_BA, pr] != 0 and mst.bcount[pr] >= int(mp[M_BA_MAX]):
+            if mon and ba_on and mk[MK_BA, pr] != 0 and bcount[pr] >= int(mp[M_BA_MAX]):
                 continue
-            liquidatable, waits = _multi_terms(t, m, im, mkt, rules, book, mechs, mst, st)
+            liquidatable, waits = multi_terms(t, m, im, mkt, rules, book, mechs, mst, st)
             if not liquidatable:
                 continue
             if waits:
@@ -726,21 +819,22 @@ def liquidate_multi_asset(t, mkt, rules, book, liqs, mechs, mst, st, ev, out):
         save_c = mc[s0:s1].copy()
         save_d = md[s0:s1].copy()
         ec, ed, seize, repay, badv, fee, closed = liquidate_position(
-            mc[s0:s1], md[s0:s1], book.m_asset[s0:s1], st.pprice[pr], lt_use, bn_use, rules.pfee[pr], rules.rules[pr])
+            mc[s0:s1], md[s0:s1], m_asset[s0:s1], pprice[pr], lt_use, bn_use, pfee[pr], rl[pr])
         if ec < 0:
             continue
-        a = book.m_asset[s0 + ec]
-        pc = st.pprice[pr, a]
-        pdj = st.pprice[pr, book.m_asset[s0 + ed]]
+        a = m_asset[s0 + ec]
+        pc = pprice[pr, a]
+        pdj = pprice[pr, m_asset[s0 + ed]]
         ok = repay * pdj <= sc[SC_CAP_LEFT]
         if ok and th_on and mk[MK_TH, pr] != 0:
-            if mp[M_TH_DEBT] > 0.0 and repay * pdj > mp[M_TH_DEBT] - mst.ms[MS_TH_USED]:
+            if mp[M_TH_DEBT] > 0.0 and repay * pdj > mp[M_TH_DEBT] - ms[MS_TH_USED]:
                 ok = False
             if mp[M_TH_SLIP] > 0.0 and seize > mst.depth_cap[a] - mst.th_sold[a]:
                 ok = False
         profit = 0.0
         if ok and liqs.mode == MODE_RATIONAL:
-            profit = rational_profit(mkt, st, a, seize - fee, repay * pdj, pc, sc[SC_GAS])
+            profit = rational_profit(st.vs, mkt.vdk, mkt.vdq, mkt.av_ptr, mkt.av_idx, sold, a, seize - fee,
+                                     repay * pdj, pc, sc[SC_GAS])
             ok = profit > 0.0
         if not ok:
             mc[s0:s1] = save_c
@@ -750,29 +844,28 @@ def liquidate_multi_asset(t, mkt, rules, book, liqs, mechs, mst, st, ev, out):
         sc[SC_CAP_LEFT] -= repay * pdj
         sc[SC_N] += 1.0
         if closed:
-            st.m_open[m] = False
-        st.sold[a] += seize
+            m_open[m] = False
+        sold[a] += seize
         book_liquidation(summary, seize, repay, badv, fee, pc, pdj)
         summary[SUM_GAS] += sc[SC_GAS]
         summary[SUM_BORROWER_LOSS] += seize * pc - repay * pdj
-        if st.pos_last[im] < 0:
+        if pos_last[im] < 0:
             summary[SUM_NPOS_LIQ] += 1.0
-        st.pos_last[im] = t
+        pos_last[im] = t
         sc[SC_REPAID] += repay * pdj
         sc[SC_BAD] += badv
         if ag_on:
             if liqs.mode == MODE_RATIONAL:
-                summary[SUM_PRIORITY] += agents_priority(st.ag, profit)
-            agents_note_liquidation(st.ag, t)
+                summary[SUM_PRIORITY] += agents_priority(ag, profit)
+            agents_note_liquidation(ag, t)
         if mon:
             if ba_on and mk[MK_BA, pr] != 0:
-                mst.bcount[pr] += 1
+                bcount[pr] += 1
             th_add, fund, drawn, soc = account_liquidation(
                 mk, pr, a, t, seize, repay * pdj, badv, fee * pc, seize * pc, th_on, bp_on, tw_on,
-                if_on, mp[M_IF_SHARE], mst.th_ring, mst.th_sold, mst.bp_q, mst.bp_v, mst.tw_q, mst.tb_q,
-                mst.ms[MS_FUND])
-            mst.ms[MS_TH_USED] += th_add
-            mst.ms[MS_FUND] = fund
+                if_on, mp[M_IF_SHARE], mst.th_ring, mst.th_sold, mst.bp_q, mst.bp_v, mst.tw_q, mst.tb_q, ms[MS_FUND])
+            ms[MS_TH_USED] += th_add
+            ms[MS_FUND] = fund
             summary[SUM_FUND_DRAW] += drawn
             summary[SUM_SOCIALIZED] += soc
         else:
@@ -878,7 +971,7 @@ def step_units(t, mkt, orc, units, liqs, st, ev, out):
 # ---- 7. sales -----------------------------------------------------------------------------------
 
 
-@internal
+@inlined
 def route_sales(t, mkt, mechs, mst, st, ev, out):
     """Stage 7: the sales of step ``t``.
 
@@ -893,17 +986,28 @@ def route_sales(t, mkt, mechs, mst, st, ev, out):
     ``proceeds + pquote``. Finally :func:`agents_post_sales` (front-runner buys back, hunter
     buys the dip)."""
     sold = st.sold
+    seized = st.seized
+    vs = st.vs
+    vdk = mkt.vdk
+    vdq = mkt.vdq
+    av_ptr = mkt.av_ptr
+    av_idx = mkt.av_idx
+    p_fixed = mkt.p_fixed
+    summary = out.summary
+    steps_asset = out.steps_asset
+    rec = out.record
     A = sold.shape[0]
     for a in range(A):
-        st.seized[a] = sold[a]
+        seized[a] = sold[a]
     mp = mechs.p
     mon, cb_on, th_on, tw_on, bp_on, if_on, da_on, pa_on, dm_on, re_on, ba_on, vf_on = mechanisms_on(mp)
+    bp_q = mst.bp_q
+    bp_v = mst.bp_v
     if bp_on or tw_on:
-        queue_sales(mp, t, sold, mst.bp_q, mst.bp_v, mst.bp_q_step, mst.bp_units, mst.tw_q, mst.tb_q, mst.tw_ring,
-                    mst.ms)
+        queue_sales(mp, t, sold, bp_q, bp_v, mst.bp_q_step, mst.bp_units, mst.tw_q, mst.tb_q, mst.tw_ring, mst.ms)
     ag = st.ag
     if ag.shape[0] > 0:
-        agents_pre_sales(ag, sold, st.vs, mkt.vdk, mkt.vdq, mkt.av_ptr, mkt.av_idx, out.summary)
+        agents_pre_sales(ag, sold, vs, vdk, vdq, av_ptr, av_idx, summary)
     buf = ev.buf
     ev_first = int(st.sc[SC_EV_FIRST])
     n_ev = ev.n[EV_N]
@@ -912,32 +1016,32 @@ def route_sales(t, mkt, mechs, mst, st, ev, out):
         pq = 0.0
         pquote = 0.0
         if bp_on:
-            pq, pquote = pool_take(mst.bp_q, mst.bp_v, a)
+            pq, pquote = pool_take(bp_q, bp_v, a)
         if sold[a] > 0.0:
-            ids = mkt.av_idx[mkt.av_ptr[a]:mkt.av_ptr[a + 1]]
+            ids = av_idx[av_ptr[a]:av_ptr[a + 1]]
             if ids.shape[0] > 0:
-                r = route_sell(st.vs, mkt.vdk, mkt.vdq, ids, sold[a])
+                r = route_sell(vs, vdk, vdq, ids, sold[a])
                 proceeds = r[0]
             else:
-                proceeds = sold[a] * mkt.p_fixed[a]
+                proceeds = sold[a] * p_fixed[a]
         if sold[a] > 0.0 or pq > 0.0:
-            out.summary[SUM_PROCEEDS] += proceeds + pquote
-            if out.record:
+            summary[SUM_PROCEEDS] += proceeds + pquote
+            if rec:
                 px = (proceeds + pquote) / (sold[a] + pq)
                 for j in range(ev_first, n_ev):
-                    r = buf[j]
-                    if r["asset"] == a and np.isnan(r["execution_price"]):
-                        r["execution_price"] = px
-        if out.record:
-            out.steps_asset[t, a, ST_PROCEEDS] = proceeds + pquote
+                    e = buf[j]
+                    if e["asset"] == a and np.isnan(e["execution_price"]):
+                        e["execution_price"] = px
+        if rec:
+            steps_asset[t, a, ST_PROCEEDS] = proceeds + pquote
     if ag.shape[0] > 0:
-        agents_post_sales(ag, sold, st.vs, mkt.vdk, mkt.vdq, mkt.av_ptr, mkt.av_idx, out.summary)
+        agents_post_sales(ag, sold, vs, vdk, vdq, av_ptr, av_idx, summary)
 
 
 # ---- 8. record ----------------------------------------------------------------------------------
 
 
-@internal
+@inlined
 def record(t, path, mkt, st, out):
     """Stage 8: the step's records. ``SUM_DISLOCATION += 1`` when some risky asset's mean venue
     spot is below ``(1 − DISLOCATION) · path[t, a]``; when ``out.record``:
@@ -946,21 +1050,31 @@ def record(t, path, mkt, st, out):
     step."""
     dislocated = False
     sa = out.steps_asset
-    for a in range(mkt.stable.shape[0]):
-        sp_a = mkt.p_fixed[a] if mkt.stable[a] else mean_venue_spot(st.vs, mkt.av_ptr, mkt.av_idx, a)
-        if not mkt.stable[a] and sp_a < (1.0 - DISLOCATION) * path[t, a]:
+    rec = out.record
+    stable = mkt.stable
+    p_fixed = mkt.p_fixed
+    av_ptr = mkt.av_ptr
+    av_idx = mkt.av_idx
+    vs = st.vs
+    pprice = st.pprice
+    seized = st.seized
+    for a in range(stable.shape[0]):
+        sp_a = p_fixed[a] if stable[a] else mean_venue_spot(vs, av_ptr, av_idx, a)
+        if not stable[a] and sp_a < (1.0 - DISLOCATION) * path[t, a]:
             dislocated = True
-        if out.record:
+        if rec:
             sa[t, a, ST_REF] = path[t, a]
             sa[t, a, ST_SPOT] = sp_a
-            sa[t, a, ST_ORACLE] = st.pprice[0, a] if st.pprice.shape[0] > 0 else np.nan
-            sa[t, a, ST_SEIZED] = st.seized[a]
+            sa[t, a, ST_ORACLE] = pprice[0, a] if pprice.shape[0] > 0 else np.nan
+            sa[t, a, ST_SEIZED] = seized[a]
     if dislocated:
         out.summary[SUM_DISLOCATION] += 1.0
-    if out.record:
-        out.steps_scalar[t, SS_NLIQ] = st.sc[SC_N]
-        out.steps_scalar[t, SS_REPAID] = st.sc[SC_REPAID]
-        out.steps_scalar[t, SS_BAD] = st.sc[SC_BAD]
+    if rec:
+        sc = st.sc
+        ss = out.steps_scalar
+        ss[t, SS_NLIQ] = sc[SC_N]
+        ss[t, SS_REPAID] = sc[SC_REPAID]
+        ss[t, SS_BAD] = sc[SC_BAD]
 
 
 @internal
