@@ -94,6 +94,51 @@ def parse_shocks(spec: str):
     return vals
 
 
+class _compile_progress:
+    """While a command runs: kernels that compile for the first time (an empty or outdated numba
+    cache) show ``compiling kernels (first run only, ~N s)`` and a progress bar on stderr
+    (:mod:`liqcascade.engine.warmup`)."""
+
+    def __enter__(self):
+        from .engine import warmup
+
+        self.prev = warmup.REPORTER
+        self.progress = None
+        warmup.REPORTER = self.report
+        return self
+
+    def report(self, kind, *args):
+        from rich.console import Console
+        from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+        if kind == "start":
+            groups, seconds, functions = args
+            con = Console(stderr=True)
+            con.print(f"compiling kernels (first run only, ~{max(1, round(seconds))} s)")
+            self.progress = Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.percentage:>3.0f}%"),
+                                     TimeElapsedColumn(), console=con, transient=not con.is_terminal)
+            self.progress.start()
+            self.task = self.progress.add_task(", ".join(groups), total=functions)
+        elif self.progress is None:
+            return
+        elif kind == "tick":
+            total = self.progress.tasks[0].total
+            self.progress.update(self.task, completed=min(args[0], total - 1))
+        elif kind == "done":
+            self.progress.update(self.task, completed=self.progress.tasks[0].total)
+            self.progress.stop()
+            self.progress.console.print(f"kernels compiled in {args[0]:.1f} s (cached for the next runs)")
+            self.progress = None
+
+    def __exit__(self, *exc):
+        from .engine import warmup
+
+        if self.progress is not None:
+            self.progress.stop()
+        warmup.REPORTER = self.prev
+        return False
+
+
 def guard(fn):
     """Run a command body; bad input becomes a one-line message and exit status 2."""
     import functools
@@ -113,7 +158,7 @@ def guard(fn):
                 previous(message, category, filename, lineno, file, line)
 
         try:
-            with warnings.catch_warnings():
+            with warnings.catch_warnings(), _compile_progress():
                 warnings.simplefilter("always", EngineWarning)
                 warnings.showwarning = show
                 return fn(*a, **k)
@@ -354,6 +399,9 @@ def demo(
     check_out_path(out)
     path = scenario or flagship_path()
     t0 = time.perf_counter()
+    from .engine.warmup import ensure
+
+    ensure(["loop", "static"])  # on an empty cache: both groups at once, in parallel
     con = _console()
     with con.status(f"running {path.name} …"):
         sc, base = load_scenario(path)
@@ -372,8 +420,9 @@ def demo(
 
 
 @app.command()
+@guard
 def warmup():
-    """Compile and cache every numba kernel (run before starting worker processes)."""
+    """Compile and cache every numba kernel any command uses (in parallel on an empty cache)."""
     import time
 
     from .engine.warmup import warm

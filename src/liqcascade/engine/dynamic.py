@@ -187,6 +187,10 @@ def run_dynamic(c: Compiled, paths: np.ndarray | None = None, record_paths: int 
     rec = min(sim.record_paths if record_paths is None else record_paths, n_paths)
     limit = int(sim.max_events if max_events is None else max_events)
     ki = kernel_inputs(c)
+    from .warmup import ensure
+
+    suffix = "_units" if ki.units_list else ""
+    ensure((["loop" + suffix] if rec > 0 else []) + (["many" + suffix] if n_paths > rec else []))
     args = ki.args()
     setup = ki.setup
     b = ki.engine_book
