@@ -69,6 +69,11 @@ class LiquityConfig(Strict):
         0.0, description="fraction of their collateral gains depositors sell at once (0: they hold)")
     sequences_per_step: int = Field(
         1, ge=1, description="liquidateTroves calls per step (the next call sees the redistribution)")
+    batch_gas_base: NonNegFloat | None = Field(
+        None, description="gas cost (quote) of one batchLiquidateTroves call's fixed part; with "
+                          "batch_gas_per_trove it replaces liquidators.gas_cost per trove (base + per-trove rule)")
+    batch_gas_per_trove: NonNegFloat | None = Field(
+        None, description="gas cost (quote) of each trove in a batch (the batch rule; see batch_gas_base)")
     check_min_debt: bool = Field(
         True, description="refuse troves whose debt − gas_compensation < min_net_debt")
 
@@ -78,6 +83,8 @@ class LiquityConfig(Strict):
             raise ValueError(f"ccr {self.ccr} is below mcr {self.mcr}")
         if self.depositors is not None and self.stability_pool > 0:
             raise ValueError("give either stability_pool or depositors, not both")
+        if (self.batch_gas_base is None) != (self.batch_gas_per_trove is None):
+            raise ValueError("give both batch_gas_base and batch_gas_per_trove (the batch rule), or neither")
         return self
 
     def deposits(self) -> np.ndarray:
@@ -154,6 +161,10 @@ def build_pack(config: LiquityConfig, coll, debt, sp_deposits=None, *, asset: in
     par[K.P_DEBT0] = debt_sum
     par[K.P_SP0] = dep_sum
     par[K.P_N0] = n
+    if config.batch_gas_base is not None:
+        par[K.P_BATCH] = 1.0
+        par[K.P_GAS_BASE] = config.batch_gas_base
+        par[K.P_GAS_TROVE] = config.batch_gas_per_trove
 
     sysv = np.zeros(K.NSYS)
     sysv[K.S_AC] = coll_sum
@@ -161,6 +172,7 @@ def build_pack(config: LiquityConfig, coll, debt, sp_deposits=None, *, asset: in
     sysv[K.S_STAKES] = coll_sum
     sysv[K.S_SP_LUSD] = dep_sum
     sysv[K.S_GAS_POOL] = config.gas_compensation * n
+    sysv[K.S_TCR_MIN] = math.inf
 
     return (
         par, sysv, coll.copy(), debt.copy(), coll.copy(), np.zeros(n), np.zeros(n),
@@ -229,6 +241,10 @@ def totals(pack) -> dict:
         "redistributed_debt": float(s[K.S_RED_DEBT]),
         "n_active": int(act.sum()),
         "n_liquidated": int(s[K.S_NLIQ]),
+        "tcr_min": float(s[K.S_TCR_MIN]),
+        "recovery_mode_steps": int(s[K.S_RM_STEPS]),
+        "recovery_mode_entries": int(s[K.S_RM_ENTRIES]),
+        "batches_not_sent": int(s[K.S_BATCH_SKIP]),
         "total_stakes": float(s[K.S_STAKES]),
         "L_ETH": float(s[K.S_L_ETH]),
         "L_LUSDDebt": float(s[K.S_L_DEBT]),
