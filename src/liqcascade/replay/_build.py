@@ -76,3 +76,8 @@ def window_index(time_s: np.ndarray, t0: float, t1: float, dt: float, fname: str
         raise InputError(fname, "time", f"does not cover the replay window {what} "
                                         f"({i1 - i0} of {want:.0f} bars)")
     return i0, i1
+
+
+def half_life(seconds: float, dt_seconds: float) -> dict:
+    """A venue's impact half-life as the scenario key that holds it (in steps)."""
+    return {"half_life_steps": float(seconds) / float(dt_seconds)}
