@@ -92,8 +92,7 @@ def bridge_bars(open_, high, low, close, bar_seconds: float, step_seconds: float
         sigma = math.sqrt(max(lh - ll, 0.0) ** 2 * PARKINSON / bar_seconds)
         scale = sigma * math.sqrt(dt)
         if m == 2:
-            far = ll if abs(lc - ll) > abs(lc - lh) else lh
-            out[base + 1] = math.exp(far)
+            out[base + 1] = lo[i] if abs(lc - ll) > abs(lc - lh) else h[i]
             out[base + 2] = c[i]
             continue
         # times of the extremes (interior sub-steps 1 .. m-1)
