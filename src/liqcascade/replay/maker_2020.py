@@ -13,14 +13,15 @@ What is real (files under the data folder, ``stablesims/``):
   health factors and debt sizes (:mod:`liqcascade.replay.books`).
 
 Published aggregates (fixed values; citations in :func:`inputs`): the flip parameters reported
-for March 2020 (``ttl`` 10 min, ``tau`` 6 h, ``beg`` 3 %, ``lump`` 50 ETH, ``chop`` 13 %,
-``mat`` 150 %), the one-hour OSM.
+for March 2020 (``tau`` 6 h, ``beg`` 3 %, ``lump`` 50 ETH, ``chop`` 13 %, ``mat`` 150 %; the
+reported 10-minute ``ttl`` is the mode of a prior, the reference marks it unverified), the
+one-hour OSM.
 
 Everything else is an assumption with a stated prior (:data:`PRIORS`): the size of the ETH-A book
 (total debt and ETH locked, from the nearest published figures before the crash), the number of
 vaults and their concentration, the largest vault, the keepers (count, capital, gas budgets, the
 gas percentile they pay, gas per bid, required margin), the ETH/DAI venue (depth, recovery) and
-the share of owners who topped up in time. **The priors were fixed before any ensemble was
+the share of owners who topped up in time, the bid lifetime. **The priors were fixed before any ensemble was
 compared with the record** (5.67M DAI bad debt, 36 % zero-bid auctions, US$8.32M of ETH won at
 zero bids); the record is placed on the band afterwards and nothing is tuned to it.
 
@@ -56,7 +57,7 @@ DT = 60.0  # one-minute steps: shorter than ttl, so a standing zero bid can be o
 BAR = 600.0
 
 # published flip / OSM parameters for March 2020 (see inputs())
-TTL, TAU, BEG, LUMP, CHOP, MAT, OSM_HOP = 600.0, 21_600.0, 0.03, 50.0, 0.13, 1.5, 3600.0
+TAU, BEG, LUMP, CHOP, MAT, OSM_HOP = 21_600.0, 0.03, 50.0, 0.13, 1.5, 3600.0
 LOWBALL = 1e-18  # the near-zero bid (DAI)
 NEAR_ZERO_DAI = 1.0  # a settled auction that paid less than this counts as won at a near-zero bid
 
@@ -97,6 +98,10 @@ PRIORS = [
           "the file's percentiles 30-90 (interpolated); assumption", min=30.0, max=100.0),
     Prior("gas_units", "gas per keeper bid", "uniform", 100e3, 300e3,
           "a flip tend/dent call costs 1-2e5 gas (assumption)", "gas"),
+    Prior("ttl", "flip bid lifetime (ttl)", "triangular", 300.0, 1800.0,
+          "reported as 10 minutes for March 2020 (protocol-mechanics.md §3.8, 'not verified'; the code default is "
+          "3 h and governance raised it after the crash — Black Thursday Response Thread); range assumed", "s",
+          mode=600.0, min=1.0),
     Prior("margin", "profit keepers require over the venue proceeds", "uniform", 0.0, 0.10, "assumption",
           min=0.0, max=0.99),
     Prior("depth_1pct", "ETH/DAI book depth within 1 % of mid", "loguniform", 0.5e6, 5e6,
@@ -141,9 +146,9 @@ def inputs() -> list[Input]:
               GAS_10MIN),
         Input("hf_shape", "real file", "Compound v2 borrowers (~May 2023): shape of vault health factors and debt sizes "
               "(resampled, tilted to the aggregates)", COMPOUND),
-        Input("flip", "published aggregate", "flip ttl 600 s, tau 21,600 s, beg 3 %, lump 50 ETH, chop 13 %, mat 150 %",
+        Input("flip", "published aggregate", "flip tau 21,600 s, beg 3 %, lump 50 ETH, chop 13 %, mat 150 % (ttl: a prior)",
               "governance values reported for March 2020 (protocol-mechanics.md §3.8; 'not verified' there)",
-              value={"ttl": TTL, "tau": TAU, "beg": BEG, "lump": LUMP, "chop": CHOP, "mat": MAT}),
+              value={"tau": TAU, "beg": BEG, "lump": LUMP, "chop": CHOP, "mat": MAT}),
         Input("osm", "published aggregate", "one-hour OSM delay on the ETH price", "protocol-mechanics.md §3.7",
               value=OSM_HOP),
         Input("lowball", "published aggregate", "a bidder sending ~0 DAI bids on every auction still without a bid",
@@ -303,7 +308,7 @@ def _scenario_dict(d: dict, p0: float, steps: int, seed: int) -> dict:
             "name": PROTOCOL, "kind": "maker", "preset": "ETH-A-flip-2020", "positions": "vaults.csv",
             "collateral": "ETH", "debt": "DAI", "oracles": {"ETH": "eth-osm"},
             "config": {"mat": MAT, "chop": CHOP, "osm_hop": OSM_HOP,
-                       "flip": {"beg": BEG, "ttl": TTL, "tau": TAU, "lump": LUMP}},
+                       "flip": {"beg": BEG, "ttl": float(d["ttl"]), "tau": TAU, "lump": LUMP}},
         }],
         "liquidators": {"mode": "rational", "gas_cost": 0.0,
                         "capital": max(int(d["n_keepers"]) * d["keeper_capital"], 1e-9)},
@@ -405,7 +410,7 @@ def assumptions(d: dict, settings: dict, res: MemberResult) -> list[str]:
         f"keepers: {int(d['n_keepers'])} × {d['keeper_capital']:,.0f} DAI per minute, gas budgets median "
         f"{d['gas_budget']:.0f} gwei (log-sd {d['budget_spread']:.2f}), {d['gas_units']:,.0f} gas per bid, "
         f"{d['margin']:.1%} margin; a low-baller bids ~0 DAI on every auction without a bid",
-        f"flip ttl {TTL:g} s, tau {TAU:g} s, beg {BEG:.0%}, lump {LUMP:g} ETH, chop {CHOP:.0%}, mat {MAT:g}; one-hour OSM",
+        f"flip ttl {d['ttl']:.0f} s, tau {TAU:g} s, beg {BEG:.0%}, lump {LUMP:g} ETH, chop {CHOP:.0%}, mat {MAT:g}; one-hour OSM",
         f"venue: ETH/DAI book {d['depth_1pct'] / 1e6:.2f}M DAI within 1 %, impact half-life {d['half_life_min']:.0f} min, "
         "arbitraged back to the real path",
         "simplified: bites are free and immediate once a vault is unsafe at the OSM price; keeper capital is a "

@@ -181,8 +181,8 @@ OUTCOMES = [
 ]
 
 SETTINGS = [
-    Setting("positions", 1000, 150, 10, 200_000, "synthetic positions per perp venue", int),
-    Setting("lend_positions", 1500, 200, 10, 200_000, "Aave-rule positions (plus a fifth as many E-mode loops)", int),
+    Setting("positions", 600, 150, 10, 200_000, "synthetic positions per perp venue", int),
+    Setting("lend_positions", 1000, 200, 10, 200_000, "Aave-rule positions (plus a fifth as many E-mode loops)", int),
     Setting("perp_dt", 1.0, 1.0, 1.0, 60.0, "perp step length, seconds (a whole divisor of 60)"),
     Setting("window_start_h", 20.0, 20.0, 0.0, 23.0, "window start, hours UTC on 2025-10-10"),
     Setting("window_end_h", 23.0, 23.0, 1.0, 24.0, "window end, hours UTC"),
