@@ -140,8 +140,9 @@ def test_inputs_lists_every_kind_without_data(tmp_path):
 
 def test_ensemble_needs_at_least_two_members(tmp_path):
     need_data()
-    code, out, err = run_cli("replay", EVENT, "--ensemble", 1, "--data", DATA, "--out", tmp_path / "o")
-    assert code == 2
+    one_line_error(*run_cli("replay", EVENT, "--ensemble", 1, "--data", DATA, "--store", tmp_path / "s",
+                            "--out", tmp_path / "o"), "--ensemble", "at least 2")
+    assert not (tmp_path / "o").exists() and not (tmp_path / "s").exists()
 
 
 # --- the 2020-03-12 replay on the reference data --------------------------------------------------

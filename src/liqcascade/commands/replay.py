@@ -93,7 +93,7 @@ def register(app: typer.Typer) -> None:
         list_: bool = typer.Option(False, "--list", help="list the events and whether their data are present"),
         inputs: bool = typer.Option(False, "--inputs", help="list every input: real file / published aggregate / "
                                                             "assumption with its prior"),
-        ensemble: Optional[int] = typer.Option(None, "--ensemble", min=2, help="draw N input sets from the priors "
+        ensemble: Optional[int] = typer.Option(None, "--ensemble", help="draw N (>= 2) input sets from the priors "
                                                                               "and report bands and a tornado"),
         data: Optional[Path] = typer.Option(None, "--data", help="data folder (default $LIQCASCADE_DATA or ../shared/data)"),
         seed: int = typer.Option(0, "--seed", min=0, help="seed of the draws, books and bridges"),

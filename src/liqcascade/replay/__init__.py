@@ -173,7 +173,6 @@ class ReplayEvent:
         head_names = [o.name for o in self.outcomes]
         headline = {k: float(res.outcomes[k]) for k in head_names}
         sens = []
-        cols = head_names[: min(len(head_names), 8)]
         for name in self.sensitivity:
             if name in fixed:
                 continue
@@ -183,8 +182,11 @@ class ReplayEvent:
             for v in vals:
                 v = int(v) if p.integer else float(v)
                 m = res.outcomes if v == draw[name] else self.member(ctx, {**draw, name: v}, seed, keep=False).outcomes
-                rows.append({"value": v, **{c: float(m[c]) for c in cols}})
-            sens.append(Sensitivity(f"{p.label} ({p.name})", list(cols), rows))
+                rows.append({"value": v, **{c: float(m[c]) for c in head_names}})
+            # the table shows the outcomes this prior moves (all of them if it moves none)
+            cols = [c for c in head_names if len({r[c] for r in rows}) > 1] or list(head_names)
+            rows = [{"value": r["value"], **{c: r[c] for c in cols}} for r in rows]
+            sens.append(Sensitivity(f"{p.label} ({p.name})", cols, rows))
         assumptions = self.assumptions(draw, settings, res) if self.assumptions else []
         runs = res.runs
         main = runs.get(self.main_run) if self.main_run else (next(iter(runs.values())) if runs else None)

@@ -33,7 +33,6 @@ two hours late).
 
 from __future__ import annotations
 
-import math
 import statistics
 import tempfile
 from pathlib import Path
