@@ -16,7 +16,7 @@ Store layout (``--store``, default ``liqcascade-runs``)::
 The run id is a hash of the event, N, the seed, the settings, the fixed values, the priors, the
 data files' SHA-256 and the code version, so running the same command again finds the same run
 and runs only the chunks whose file is missing (an interrupted ensemble resumes; a changed prior,
-file or engine starts a new run). Files are the truth: a chunk counts as done when its file is
+file or engine starts a new run). Each member row also records its wall and CPU seconds. Files are the truth: a chunk counts as done when its file is
 there and holds its members.
 
 :func:`summarize` turns the member table into the report: for every headline outcome the median
@@ -193,12 +193,13 @@ def run_member_chunk(chunk: MemberChunk) -> dict:
     ctx = _context(chunk)
     rows = []
     for k, seed, draw in chunk.members:
-        t1 = time.perf_counter()
+        t1, c1 = time.perf_counter(), time.process_time()
         res = ev.member(ctx, dict(draw), int(seed), keep=False)
-        rows.append((k, seed, draw, res.outcomes, time.perf_counter() - t1))
+        rows.append((k, seed, draw, res.outcomes, time.perf_counter() - t1, time.process_time() - c1))
     cols: dict = {"member": np.array([r[0] for r in rows], np.int64),
                   "seed": np.array([r[1] for r in rows], np.int64),
-                  "wall_s": np.array([r[4] for r in rows], np.float64)}
+                  "wall_s": np.array([r[4] for r in rows], np.float64),
+                  "cpu_s": np.array([r[5] for r in rows], np.float64)}
     for name in rows[0][2]:
         cols[f"in.{name}"] = np.array([float(r[2][name]) for r in rows], np.float64)
     for name in rows[0][3]:
@@ -296,7 +297,8 @@ def execute_ensemble(plan: EnsemblePlan, *, workers: int | None = None, dask: st
     t_read = time.perf_counter()
     members = read_members(plan)
     timings = {"plan_s": t_sim - t0, "simulate_s": t_read - t_sim, "read_s": time.perf_counter() - t_read,
-               "wall_s": time.perf_counter() - t0, "compute_s": compute}
+               "wall_s": time.perf_counter() - t0, "compute_s": compute,
+               "member_cpu_s": float(np.sum(members["cpu_s"])) if "cpu_s" in members else None}
     return EnsembleRun(plan, members, executor.name, int(executor.workers), {"total": total, "ran": len(todo),
                        "already_stored": total - len(todo)}, timings)
 
