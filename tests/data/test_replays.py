@@ -163,7 +163,9 @@ def test_perp_counts_are_separate_and_add_up(perp):
         assert np.allclose(u["net_position"], 0.0, rtol=0, atol=REL * oi)
         close(u["cash_total"] - u["socialized"], u["cash_initial"], u["cash_initial"])
         parts = u["book_liquidated_notional"] + u["backstop_notional"] + u["fund_takeover_notional"] + u["adl_closed_notional"]
-        close(o[f"{side}_liquidated_notional"], parts, max(parts, 1.0))
+        f = o[f"{side}_sample_fraction"]  # the sample's share of the venue's open interest
+        assert 0.0 < f < 1.0
+        close(o[f"{side}_liquidated_notional"] * f, parts, max(parts, 1.0))
         assert o[f"{side}_liquidations"] == u["book_liquidations"]
         assert o[f"{side}_adl_closes"] == u["adl_closes"] and o[f"{side}_adl_fills"] == u["adl_fills"]
         assert o[f"{side}_bankrupt_closes"] <= u["fund_takeovers"] + u["adl_closes"]

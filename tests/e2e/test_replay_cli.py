@@ -165,7 +165,8 @@ def quick_runs(tmp_path_factory):
 def test_quick_replay_headline_records_and_tables(quick_runs):
     out, folder = quick_runs[0]
     doc = json.loads(out)
-    assert doc["event"] == EVENT
+    assert doc["event"] == EVENT and doc["schema_version"] == 2 and doc["liqcascade_version"]
+    assert doc["extra"]["seed"] == 3
     assert HEADLINE <= set(doc["headline"])
     h = doc["headline"]
     assert all(isinstance(v, (int, float)) and math.isfinite(v) for v in h.values())
@@ -206,6 +207,7 @@ def test_ensemble_writes_band_tornado_and_inputs(tmp_path):
     assert code == 0, err
     doc = json.loads(out)
     assert doc["members"] == 2 and doc["execution"]["chunks"]["ran"] == 1
+    assert doc["schema_version"] == 2 and doc["seed"] == 0 and doc["execution"]["code_version"]
     bd = next(o for o in doc["outcomes"] if o["name"] == "bad_debt")
     assert {"p5", "median", "p95"} <= set(bd["band"]) and bd["record"]["value"] == 5.67e6 and bd["tornado"]
     assert {i["kind"] for i in doc["inputs"]} == {"real file", "published aggregate", "assumption"}

@@ -42,6 +42,8 @@ __all__ = ["ReplayOptions", "ReplayEvent", "ReplayResult", "MemberResult", "Sens
            "Prior", "Input", "Outcome", "Record", "events", "get_event", "run_event", "default_data_dir",
            "member_seed"]
 
+SCHEMA_VERSION = 2  # replay.json and ensemble.json (2: priors, inputs, records, ensembles)
+
 # modules defining EVENT, in the order ``replay --list`` shows them
 _MODULES = ("maker_2020", "may_2021", "perp_2025")
 
@@ -109,7 +111,11 @@ class ReplayResult:
     inputs: list = field(default_factory=list)  # provenance rows (Input.as_dict())
 
     def as_dict(self) -> dict:
+        from .. import __version__
+
         return {
+            "schema_version": SCHEMA_VERSION,
+            "liqcascade_version": __version__,
             "event": self.event,
             "title": self.title,
             "headline": self.headline,

@@ -39,11 +39,10 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import InputError
-from . import ReplayEvent, ReplayOptions, get_event, member_seed
+from . import SCHEMA_VERSION, ReplayEvent, ReplayOptions, get_event, member_seed
 from .priors import Draws, latin_hypercube
 
 DEFAULT_CHUNK_MEMBERS = 4
-SCHEMA_VERSION = 1
 
 
 @dataclass(frozen=True)
@@ -401,7 +400,7 @@ def summarize(ev: ReplayEvent, run: EnsembleRun) -> dict:
         if k.startswith("out.") and k[4:] not in {o.name for o in ev.outcomes}:
             detail[k[4:]] = band(m[k])
     return {
-        "schema_version": SCHEMA_VERSION,
+        "schema_version": SCHEMA_VERSION, "liqcascade_version": run.plan.code_version.split("+")[0],
         "event": ev.name, "title": ev.title, "members": n, "seed": run.plan.seed, "run_id": run.plan.run_id,
         "store": str(run.plan.folder), "settings": run.plan.settings, "fixed": run.plan.fixed,
         "priors": [p.as_dict() for p in drawn],

@@ -44,6 +44,14 @@ Three sides, each its own run per member:
   reported; it is 0 by construction — as on Aave, where wstETH's market discount did not reach
   the oracle).
 
+Perp books are a *sample* of each venue's traders at their own position sizes (so each position
+falls in the margin tier a real position of its size would), standing for the drawn open
+interest: the book depth and the insurance fund are scaled by the sample's share ``f`` of the
+open interest — a depth curve's impact is homogeneous, so the sample's orders move the book as
+the whole population's would — and the notional outcomes are divided by ``f``. (A book scaled
+the other way, a few hundred positions holding the whole open interest, puts every position in
+a high tier and its result depends on how many positions it has.) Counts are the sample's.
+
 Counts (every perp count is position-level; a sliced order counts once per slice):
 ``*_liquidations`` positions (or slices) closed by liquidation orders on the book;
 ``*_backstop`` positions handed to the backstop vault; ``*_fund_takeovers`` positions taken by the
@@ -105,7 +113,10 @@ PRIORS = [
           "net long; market makers hold the rest of the short side (ratio assumed)", min=0.01, max=1.0),
     Prior("lev_long", "median leverage of longs", "uniform", 5.0, 20.0, "assumption", "x", min=1.0, max=125.0),
     Prior("lev_short", "median leverage of shorts", "uniform", 3.0, 10.0, "assumption", "x", min=1.0, max=125.0),
-    Prior("size_sigma", "log-sd of position sizes", "uniform", 1.0, 2.0, "assumption", min=0.0, max=5.0),
+    Prior("size_median", "median notional of a trader's position", "loguniform", 10e3, 300e3,
+          "assumption: retail-heavy books (Binance's first margin tier ends at 50k); the synthetic positions are "
+          "a sample of traders at their own sizes, so each falls in its real margin tier", "USD"),
+    Prior("size_sigma", "log-sd of position sizes", "uniform", 1.0, 2.5, "assumption", min=0.0, max=5.0),
     Prior("margin_buffer", "starting equity over maintenance margin, at least", "uniform", 1.2, 2.0,
           "assumption: nobody is liquidatable at 20:00 UTC", min=1.0, max=100.0),
     Prior("binance_fund", "Binance insurance fund available to BTCUSDT", "loguniform", 5e7, 1e9,
@@ -350,10 +361,13 @@ def candle_path(ctx: dict, coin: str, fast_min: np.ndarray, rng, *, venue: str |
 # perp books and runs
 
 
-def synth_perp_book(rng, n: int, index0: float, long_notional: float, short_notional: float, preset: str, d: dict):
-    """Isolated positions: side, size, entry, margin (long-heavy by notional; lognormal sizes
-    and leverages, capped by the tier's maximum; every position starts at ≥ ``margin_buffer``
-    × its maintenance margin)."""
+def synth_perp_book(rng, n: int, index0: float, short_ratio: float, preset: str, d: dict):
+    """A *sample* of a venue's traders: ``n`` isolated positions whose notionals are per-trader
+    sizes (lognormal, median ``size_median``, log-sd ``size_sigma``), so each falls in the margin
+    tier a real position of its size would; longs by count ``1 / (1 + short_ratio)`` and the
+    shorts' sizes scaled to ``short_ratio`` of the longs' notional. Leverage lognormal around the
+    drawn medians, capped by the tier's maximum; every position starts at ≥ ``margin_buffer`` ×
+    its maintenance margin. Returns side, size, entry, margin and the sample's long notional."""
     from ..protocols.perp import PRESETS
 
     tiers = PRESETS[preset].tiers
@@ -363,12 +377,11 @@ def synth_perp_book(rng, n: int, index0: float, long_notional: float, short_noti
     ded = np.zeros(lb.size)
     for i in range(1, lb.size):
         ded[i] = ded[i - 1] + lb[i] * (mmr[i] - mmr[i - 1])
-    n_long = max(1, min(n - 1, int(round(n * long_notional / (long_notional + short_notional)))))
+    n_long = max(1, min(n - 1, int(round(n / (1.0 + short_ratio)))))
     side = np.concatenate([np.ones(n_long), -np.ones(n - n_long)])
-    notional = np.exp(d["size_sigma"] * rng.standard_normal(n))
+    notional = d["size_median"] * np.exp(d["size_sigma"] * rng.standard_normal(n))
     long = side > 0
-    notional[long] *= long_notional / notional[long].sum()
-    notional[~long] *= short_notional / notional[~long].sum()
+    notional[~long] *= short_ratio * notional[long].sum() / notional[~long].sum()
     med = np.where(long, d["lev_long"], d["lev_short"])
     lev = np.clip(med * np.exp(0.55 * rng.standard_normal(n)), 1.2, 125.0)
     entry = index0 * np.exp(0.01 * rng.standard_normal(n))
@@ -381,7 +394,7 @@ def synth_perp_book(rng, n: int, index0: float, long_notional: float, short_noti
     mm0 = n0 * mmr[t0] - ded[t0]
     eq0 = margin + side * size * (index0 - entry)
     margin = margin + np.maximum(0.0, d["margin_buffer"] * mm0 - eq0)
-    return side, size, entry, margin
+    return side, size, entry, margin, float(np.sum(n0[long]))
 
 
 def _perp_doc(name: str, preset: str, p0: float, steps: int, dt: float, depth_k, depth_q, calm_q, seed: int,
@@ -419,8 +432,15 @@ def run_perp(ctx: dict, d: dict, seed: int, side_name: str, path: np.ndarray, dt
     else:
         preset, oi, fund = "hyperliquid", d["hl_oi"], None
         q = ctx["depth_calm"] / ctx["depth_calm"][0] * d["hl_depth_1pct"]
-    long_n, short_n = oi, oi * d["short_ratio"]
-    side, size, entry, margin = synth_perp_book(rng, int(st["positions"]), p0, long_n, short_n, preset, d)
+    side, size, entry, margin, long_sample = synth_perp_book(rng, int(st["positions"]), p0, d["short_ratio"], preset, d)
+    # the book is a sample of the venue's traders: the venue's depth (and fund) scale with its
+    # share f of the open interest, so the sample's orders move the book as the whole would (a
+    # depth curve's price impact is homogeneous: f·Q into f·D gives the same move); notional
+    # outcomes are divided by f
+    f = long_sample / oi
+    q = q * f
+    if fund is not None:
+        fund = fund * f
     funding_paid = 0.0
     if side_name == "hyperliquid":
         # the window's hourly payments, charged up front (longs pay shorts when the rate is > 0)
@@ -433,7 +453,7 @@ def run_perp(ctx: dict, d: dict, seed: int, side_name: str, path: np.ndarray, dt
     doc = _perp_doc(side_name, preset, p0, path.size - 1, dt, k, q, ctx["depth_calm"], seed, d, fund)
     c, res = run_scenario(doc, files, f"replay {NAME}")
     trader_n = float(np.sum(size * entry))
-    return c, res, {"trader_notional": trader_n, "funding_paid": funding_paid,
+    return c, res, {"trader_notional": trader_n, "funding_paid": funding_paid, "sample_fraction": f,
                     "long_notional": float(np.sum((size * entry)[side > 0])), "depth_1pct": float(q[0])}
 
 
@@ -441,14 +461,15 @@ def perp_metrics(res, side_name: str, path: np.ndarray, info: dict) -> dict:
     from ..kernels import dynamic as K
 
     u = res.unit_totals[side_name]
+    f = info["sample_fraction"]  # notional outcomes are for the whole venue: divided by the sample's share
     liq_not = u["book_liquidated_notional"] + u["backstop_notional"] + u["fund_takeover_notional"] + u["adl_closed_notional"]
     mid = res.steps_asset[0, :, 0, K.ST_SPOT]
     book = 2.0 * mid - res.steps_asset[0, :, 0, K.ST_REF]  # the mean spot over book and the untouched index
     p = f"{side_name if side_name == 'binance' else 'hl'}_"
     return {
-        f"{p}liquidated_notional": liq_not,
-        f"{p}adl_notional": float(u["adl_notional"]),
-        f"{p}bad_debt": float(res.totals()["bad_debt"]),
+        f"{p}liquidated_notional": liq_not / f,
+        f"{p}adl_notional": float(u["adl_notional"]) / f,
+        f"{p}bad_debt": float(res.totals()["bad_debt"]) / f,
         f"{p}closed_share": (liq_not + float(u["adl_notional"])) / info["trader_notional"],
         f"{p}long_share": (u["long_closed_notional"] / liq_not) if liq_not > 0 else math.nan,
         f"{p}liquidations": float(u["book_liquidations"]),
@@ -458,15 +479,16 @@ def perp_metrics(res, side_name: str, path: np.ndarray, info: dict) -> dict:
         f"{p}bankrupt_closes": float(u["bankrupt_closes"]),
         f"{p}adl_fills": float(u["adl_fills"]),
         f"{p}writeoffs": float(u["writeoffs"]),
-        f"{p}book_notional": float(u["book_liquidated_notional"]),
-        f"{p}backstop_notional": float(u["backstop_notional"]),
-        f"{p}fund_notional": float(u["fund_takeover_notional"]),
-        f"{p}fund_drawn": float(u["fund_drawn"]),
+        f"{p}book_notional": float(u["book_liquidated_notional"]) / f,
+        f"{p}backstop_notional": float(u["backstop_notional"]) / f,
+        f"{p}fund_notional": float(u["fund_takeover_notional"]) / f,
+        f"{p}fund_drawn": float(u["fund_drawn"]) / f,
+        f"{p}sample_fraction": f,
         f"{p}book_low": finite(np.min(book)),
         f"{p}book_drawdown": finite(1.0 - np.min(book) / path[0]),
         f"{p}positions_open_end": float(u["positions_open"]),
-        f"{p}trader_notional": info["trader_notional"],
-        f"{p}funding_paid": info["funding_paid"],
+        f"{p}trader_notional": info["trader_notional"] / f,
+        f"{p}funding_paid": info["funding_paid"] / f,
     }
 
 
@@ -643,10 +665,13 @@ def assumptions(d: dict, settings: dict, res: MemberResult) -> list[str]:
         f"Hyperliquid's book US${d['hl_depth_1pct'] / 1e6:,.0f}M within 1 % (its calm snapshot in {HL_DEPTH} holds "
         f"US${o['hl_depth_snapshot'] / 1e6:.1f}M in its top levels), the same curve shape",
         f"real: Hyperliquid funding over the window ({FUNDING}) charged up front: US${o['hl_funding_paid']:,.0f} in all",
-        f"synthetic perp books ({settings['positions']:,} isolated positions per venue): long side US$"
-        f"{d['binance_oi'] / 1e9:.1f}B (Binance) and US${d['hl_oi'] / 1e9:.1f}B (Hyperliquid), traders' shorts "
-        f"{d['short_ratio']:.0%} of that, median leverage {d['lev_long']:.0f}x long / {d['lev_short']:.0f}x short, "
-        f"equity ≥ {d['margin_buffer']:.2f} × MM at 20:00 UTC; Binance insurance fund US${d['binance_fund'] / 1e6:,.0f}M",
+        f"synthetic perp books: a sample of {settings['positions']:,} isolated positions per venue at traders' own sizes "
+        f"(median US${d['size_median'] / 1e3:,.0f}k, log-sd {d['size_sigma']:.2f}) standing for long open interest of "
+        f"US${d['binance_oi'] / 1e9:.1f}B (Binance; the sample is {o['binance_sample_fraction']:.2%} of it) and "
+        f"US${d['hl_oi'] / 1e9:.1f}B (Hyperliquid, {o['hl_sample_fraction']:.2%}); book depth and fund scaled by "
+        f"that share, notional outcomes divided by it; traders' shorts {d['short_ratio']:.0%} of their longs, median "
+        f"leverage {d['lev_long']:.0f}x long / {d['lev_short']:.0f}x short, equity ≥ {d['margin_buffer']:.2f} × MM at "
+        f"20:00 UTC; Binance insurance fund US${d['binance_fund'] / 1e6:,.0f}M",
         f"lending: Aave v3 rules, US${d['aave_debt'] / 1e9:.2f}B USDC against WETH/WBTC/wstETH "
         f"({d['weth_share']:.0%}/{d['wbtc_share']:.0%}/rest), health factors of the samples tilted by {d['hf_tilt']:.2f}; "
         f"E-mode loops US${d['emode_debt'] / 1e9:.2f}B of WETH debt against wstETH (LT 95 %); ETH path from the hourly "
