@@ -55,10 +55,13 @@ class Result:
         return self.table().to_pandas()
 
     # text ----------------------------------------------------------------------------------
-    def summary(self) -> Summary:  # pragma: no cover
+    def summary(self, notes: bool = True) -> Summary:  # pragma: no cover
         raise NotImplementedError
 
-    def _footer(self) -> list[str]:
+    def _footer(self, notes: bool = True) -> list[str]:
+        """The engine's notes and a provenance line under a summary (``notes=False``: neither)."""
+        if not notes:
+            return []
         shown = self.notes[:ENGINE_NOTE_LIMIT]
         out = [f"note: {n}" for n in shown]
         if len(self.notes) > len(shown):
@@ -131,7 +134,7 @@ class CurveResult(Result):
 
     points = property(table)
 
-    def summary(self) -> Summary:
+    def summary(self, notes: bool = True) -> Summary:
         r = self.raw
         rows = []
         for p in r.points:
@@ -144,7 +147,7 @@ class CurveResult(Result):
             crit = f"critical shock: {r.critical_shock:.3f} (endogenous drop jumps by {r.critical_jump:.1%} of p0)"
         return Summary(f"cascade curve — {self.meta['scenario']} ({r.asset}, p0 = {r.p0:,.2f}, {r.mode})",
                        ["shock", "final price", "rounds", "liquidations", "liquidated coll.", "repaid debt",
-                        "bad debt", "amplif."], rows, [crit] + self._footer())
+                        "bad debt", "amplif."], rows, [crit] + self._footer(notes))
 
     def plot(self):
         """Final price against the shock, the no-cascade line, bad debt and the critical shock."""
@@ -325,10 +328,10 @@ class RunResult(Result):
                      {"collateral_seized_value": "quote", "debt_repaid": "debt asset", "liquidator_bonus": "quote",
                       "protocol_fee_value": "quote", "bad_debt": "quote"})
 
-    def summary(self) -> Summary:
+    def summary(self, notes: bool = True) -> Summary:
         r = self.raw
         title = f"run — {self.meta['scenario']}: {r.n_positions:,} positions, {r.paths} path(s) × {r.steps} steps"
-        return Summary(title, ["metric", "value"], run_rows(r.totals(), r.paths), self._footer())
+        return Summary(title, ["metric", "value"], run_rows(r.totals(), r.paths), self._footer(notes))
 
     def plot(self, kind: str = "prices", path: int = 0):
         """``"prices"``: reference, venue and oracle price per risky asset with liquidation
@@ -412,7 +415,7 @@ class CompareResult(Result):
                 cols[k] += list(np.asarray(c.per_path[k], dtype=float))
         return Table(cols, "compare_per_path", self.meta)
 
-    def summary(self) -> Summary:
+    def summary(self, notes: bool = True) -> Summary:
         from ..engine.compare import METRICS
         from ..report.compare import compact_ci
 
@@ -424,7 +427,7 @@ class CompareResult(Result):
         head = (f"compare — {r.scenario}: {r.paths} path(s) × {r.steps} steps, seed {r.seed}, the same paths "
                 f"for every configuration (mean ± 95% CI half-width)")
         foot = [f"max drawdown: {r.asset}; every metric and the paired differences to none: .table()"]
-        return Summary(head, ["configuration"] + [lab for _, lab in SUMMARY_COMPARE], rows, foot + self._footer())
+        return Summary(head, ["configuration"] + [lab for _, lab in SUMMARY_COMPARE], rows, foot + self._footer(notes))
 
     def plot(self):
         """Mean of each metric per configuration with 95 % CI error bars."""
@@ -511,7 +514,7 @@ class MonteCarloResult(_StoredRun):
     def table(self) -> Table:
         return self.per_path(0)
 
-    def summary(self) -> Summary:
+    def summary(self, notes: bool = True) -> Summary:
         m = self.metrics
         rows = [[lab, _money(m.get(k))] for k, lab in MC_ROWS]
         rows += [
@@ -522,7 +525,7 @@ class MonteCarloResult(_StoredRun):
             ["mean liquidations", "-" if m.get("liquidations_mean") is None else f"{m['liquidations_mean']:,.1f}"],
         ]
         title = f"mc — {self.meta['scenario']}: {self.paths:,} paths, seed {self.raw.seed}"
-        return Summary(title, ["metric", "value"], rows, [self._execution()] + self._footer())
+        return Summary(title, ["metric", "value"], rows, ([self._execution()] if notes else []) + self._footer(notes))
 
     def __repr__(self) -> str:
         return f"<MonteCarloResult {self.meta['scenario']!r}: run {self.run_id}, {self.paths:,} paths, VaR95 {_money(self.var95)}>"
@@ -559,7 +562,7 @@ class SweepResult(_StoredRun):
                 cols[k].append(math.nan if v is None else float(v))
         return Table(cols, "sweep", self.meta)
 
-    def summary(self) -> Summary:
+    def summary(self, notes: bool = True) -> Summary:
         from ..commands.montecarlo import param_labels
 
         labels = param_labels(self.params)
@@ -576,7 +579,7 @@ class SweepResult(_StoredRun):
         title = f"sweep — {self.meta['scenario']}: {self.paths:,} paths per point, seed {self.raw.seed}"
         invalid = [f"invalid point {pt['index']}: {pt.get('reason')} — skipped" for pt in self.raw.points
                    if pt["status"] != "ok"]
-        return Summary(title, cols, rows, invalid + [self._execution()] + self._footer())
+        return Summary(title, cols, rows, invalid + ([self._execution()] if notes else []) + self._footer(notes))
 
     def plot(self, metric: str = "var95"):
         """``metric`` against the first parameter (one line per value of the second, if any);
@@ -653,13 +656,14 @@ class ReplayResult(Result):
         items = list(self.raw.headline.items())
         return Table({"metric": [k for k, _ in items], "value": [float(v) for _, v in items]}, "headline", self.meta)
 
-    def summary(self) -> Summary:
+    def summary(self, notes: bool = True) -> Summary:
         rows = [[k.replace("_", " "), _headline(v)] for k, v in self.raw.headline.items()]
-        foot = [f"assumption: {a}" for a in self.raw.assumptions]
-        foot.append(f"sensitivity tables: {', '.join(s.parameter for s in self.raw.sensitivity) or 'none'} (.sensitivity)")
-        m = self.meta
-        foot.append(f"seed {m.get('seed')}, liqcascade {m.get('package_version')} (schema {m.get('schema_version')}), "
-                    f"scenario {str(m.get('scenario_hash'))[:12]}")
+        foot = [f"sensitivity tables: {', '.join(s.parameter for s in self.raw.sensitivity) or 'none'} (.sensitivity)"]
+        if notes:
+            foot += [f"assumption: {a}" for a in self.raw.assumptions]
+            m = self.meta
+            foot.append(f"seed {m.get('seed')}, liqcascade {m.get('package_version')} (schema {m.get('schema_version')}), "
+                        f"scenario {str(m.get('scenario_hash'))[:12]}")
         return Summary(f"replay {self.raw.event} — {self.raw.title}", ["headline", "value"], rows, foot)
 
     def plot(self, kind: str = "prices"):
@@ -730,7 +734,7 @@ class BatchResult(Result):
                 cols[p] = [str(v) for v in cols[p]]
         return Table(cols, "batch", self.meta)
 
-    def summary(self) -> Summary:
+    def summary(self, notes: bool = True) -> Summary:
         rows = []
         for i, (it, r) in enumerate(zip(self.items, self.results)):
             vals = [str(it["params"].get(p)) for p in self.params] if self.params else [it["scenario"]]
@@ -745,7 +749,8 @@ class BatchResult(Result):
         heads = param_labels(self.params) if self.params else ["scenario"]
         title = f"run_many — {len(self.results)} run(s)" + (f" of {self.meta['scenario']}" if self.params else "")
         foot = [f"invalid item {i}: {it['reason']} — not run" for i, it in enumerate(self.items) if it.get("reason")]
-        foot += [f"note: {n}" for n in self.notes]
+        if notes:
+            foot += [f"note: {n}" for n in self.notes]
         return Summary(title, ["#", *heads, "liquidations", "liquidated (oracle value)", "bad debt"], rows, foot)
 
     def plot(self, metric: str = "bad_debt"):
