@@ -40,11 +40,32 @@ async function api(method, url, body) {
 
 // ---- panels ------------------------------------------------------------------------------
 
+// plotly sends NumPy arrays as {dtype, bdata: base64}; decoded here into typed arrays, so the
+// figure's data (gd.data) holds the numbers themselves
+const TYPED = { f8: Float64Array, f4: Float32Array, i4: Int32Array, u4: Uint32Array, i2: Int16Array,
+                u2: Uint16Array, i1: Int8Array, u1: Uint8Array, u1c: Uint8ClampedArray };
+
+function decodeArrays(v) {
+  if (Array.isArray(v)) return v.map(decodeArrays);
+  if (v && typeof v === "object") {
+    if (typeof v.bdata === "string" && TYPED[v.dtype] && v.shape === undefined) {
+      const bin = atob(v.bdata);
+      const bytes = new Uint8Array(bin.length);
+      for (let i = 0; i < bin.length; i++) bytes[i] = bin.charCodeAt(i);
+      return new TYPED[v.dtype](bytes.buffer);
+    }
+    const out = {};
+    for (const [k, x] of Object.entries(v)) out[k] = decodeArrays(x);
+    return out;
+  }
+  return v;
+}
+
 function renderFigure(panel, box) {
   const div = el("div", { id: panel.id, class: "figure" });
   box.append(div);
   const fig = panel.figure;
-  Plotly.newPlot(div, fig.data, fig.layout || {}, { responsive: true, displaylogo: false });
+  Plotly.newPlot(div, decodeArrays(fig.data), fig.layout || {}, { responsive: true, displaylogo: false });
 }
 
 function renderTable(panel, box) {
@@ -284,7 +305,7 @@ async function showRun(id) {
     const d = await api("GET", `/api/runs/${id}`);
     const box = $("run-detail");
     box.replaceChildren(el("h3", {}, `run ${d.run.run_id} — ${d.run.scenario_name} (${d.run.kind}, ${d.run.status})`));
-    const keys = ["var95", "es95", "lar95", "p_insolvency", "bad_debt_mean", "liquidated_mean"];
+    const keys = ["paths", "var95", "es95", "lar95", "p_insolvency", "bad_debt_mean", "liquidated_mean"];
     const rows = d.points.map(p => [p.index, JSON.stringify(p.params), p.status,
       ...keys.map(k => p.metrics && p.metrics[k] !== null && p.metrics[k] !== undefined ? Number(p.metrics[k]).toLocaleString(undefined, { maximumSignificantDigits: 6 }) : "-")]);
     box.append(dataTable(["#", "parameters", "status", ...keys], rows, [true, false, false, ...keys.map(() => true)], "run-points"));
