@@ -51,3 +51,14 @@ def test_api_doc_snippets_on_shared_data(docs_cwd, monkeypatch):
     marked = [b for b in blocks(DOC) if b.needs_data]
     assert marked, "docs/api.md has no snippet on the shared data"
     _check(marked, docs_cwd)
+
+
+def test_readme_python_snippets(docs_cwd):
+    bs = blocks(REPO / "README.md")
+    assert bs, "the README shows the Python API"
+    ns: dict = {"__name__": "__readme__"}
+    for b in bs:
+        out = run_block(b, ns, "README.md")
+        if b.expected is not None:
+            assert out == b.expected.rstrip()
+    assert ns["c"].critical_shock is not None and ns["r"].paths == 100
