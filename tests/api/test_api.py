@@ -336,3 +336,81 @@ def test_replay_is_callable_after_the_subpackage_is_imported():
     assert lc.replay is rp and callable(lc.replay)
     with pytest.raises(lc.InputError, match="unknown event"):
         lc.replay("1999-01-01")
+
+
+# ---- studies on the run store ---------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def gbm(s):
+    return s.set({"price.kind": "gbm", "price.sigma": 1.2, "simulation.dt_seconds": 3600, "simulation.steps": 48})
+
+
+def test_mc_is_the_cli_run(gbm, tmp_path, monkeypatch):
+    """lc.mc plans the same run as `liqcascade mc` on the same scenario file: same run id, same metrics."""
+    import shutil
+
+    monkeypatch.setenv("LIQCASCADE_CODE_VERSION", "0.0.0+test")
+    f = tmp_path / "gbm.toml"
+    f.write_text(gbm.to_toml())
+    shutil.copy(EX / "minimal_positions.csv", tmp_path)
+    m = lc.mc(lc.load(f), paths=96, seed=4, store=tmp_path / "a", workers=0, chunk_paths=32)
+    out = subprocess.run([*CLI, "mc", str(f), "--paths", "96", "--seed", "4", "--store", str(tmp_path / "b"),
+                          "--workers", "0", "--chunk-paths", "32", "--json"], capture_output=True, text=True, check=True)
+    cli = json.loads(out.stdout)
+    assert cli["run_id"] == m.run_id
+    assert cli["points"][0]["metrics"] == json.loads(json.dumps(m.metrics))
+    assert m.meta["scenario_hash"] == m._plan.base_hash and m.meta["seed"] == 4 and m.meta["paths"] == 96
+    t = m.to_polars()
+    assert t.height == 96 and sorted(t["path"].to_list()) == list(range(96))
+    assert math.isclose(m.var95, float(np.quantile(t["bad_debt"].to_numpy(), 0.95)), rel_tol=1e-12)
+
+
+def test_mc_stopped_by_progress_is_interrupted_and_resumes(gbm, tmp_path):
+    from liqcascade.results.catalog import Catalog
+
+    class Stop(KeyboardInterrupt):
+        pass
+
+    def stop(done, total):
+        if done >= 1:
+            raise Stop
+
+    with pytest.raises(Stop):
+        lc.mc(gbm, paths=128, seed=1, store=tmp_path, workers=0, chunk_paths=32, progress=stop)
+    with Catalog(tmp_path, read_only=True) as cat:
+        (row,) = cat.list_runs()
+    assert row["status"] == "interrupted"
+    m = lc.mc(gbm, paths=128, seed=1, store=tmp_path, workers=0, chunk_paths=32)
+    assert m.run_id == row["run_id"] and m.raw.chunks["skipped"] >= 1 and m.metrics["paths"] == 128
+
+
+def test_sweep_points_and_invalid_ones(gbm, tmp_path):
+    sw = lc.sweep(gbm, {"protocols.aave.assets.WETH.liquidation_threshold": [0.8, 0.86],
+                        "liquidators.gas_cost": "0:10:10"}, paths=32, store=tmp_path, workers=0)
+    t = sw.table()
+    assert len(t) == 4 and t["status"].tolist().count("invalid") == 2
+    assert "ltv 0.825 exceeds liquidation_threshold 0.8" in t["reason"][0]
+    assert sw.params == ["protocols.aave.params.WETH.liquidation_threshold", "liquidators.gas_cost"]
+    ok = t["status"] == "ok"
+    assert np.all(t["paths"][ok] == 32) and np.all(np.isnan(t["var95"][~ok]))
+    assert t["status"].tolist() == ["invalid", "invalid", "ok", "ok"] and len(sw.per_path(2)) == 32
+    with pytest.raises(ValueError, match="no valid point 0"):
+        sw.per_path(0)
+    with pytest.raises(lc.InputError, match="sweeps take numbers"):
+        lc.sweep(gbm, {"liquidators.mode": ["rational"]}, paths=4, store=tmp_path, workers=0)
+    fig = sw.plot()
+    assert len(fig.data) == 2  # one line per gas cost
+
+
+def test_per_protocol_with_two_protocols():
+    r = lc.run(lc.load(EX / "two_protocols.toml"))
+    pp = r.per_protocol()
+    assert pp["protocol"].tolist() == r.protocols and len(pp) == 2
+    ev = r.events
+    assert math.isclose(float(pp["bad_debt"].sum()), float(ev["bad_debt"].sum()), rel_tol=1e-12, abs_tol=1e-9)
+    assert int(pp["events"].sum()) == len(ev)
+    assert set(pp["kind"].tolist()) == {"aave_v3"}
+    comet = lc.run(lc.load(EX / "comet.toml"))
+    cp = comet.per_protocol()
+    assert cp["kind"].tolist() == ["comet"] and int(cp["events"][0]) == len(comet.events)
