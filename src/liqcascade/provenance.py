@@ -10,9 +10,11 @@ carry the same hash.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import math
+import os
 from pathlib import Path
 
 #: version of the layout of result dictionaries (``to_dict``), tables and their metadata;
@@ -81,11 +83,22 @@ def scenario_hash(sc, base_dir) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
+@functools.lru_cache(maxsize=4)
+def _code_version(pinned: str | None) -> str:
+    from .montecarlo.chunk import code_version
+
+    return code_version()
+
+
+def code_version() -> str:
+    """Package version + hash of the simulation sources (:func:`liqcascade.montecarlo.chunk.code_version`),
+    computed once per process (and per ``LIQCASCADE_CODE_VERSION`` pin)."""
+    return _code_version(os.environ.get("LIQCASCADE_CODE_VERSION"))
+
+
 def record(kind: str, sc, base_dir, *, seed: int | None, scenario_hash_: str | None = None, **extra) -> dict:
     """The provenance block of a result: kind, scenario name and hash, seed, package and schema
     versions, the code version (package version + hash of the simulation sources) and ``extra``."""
-    from .montecarlo.chunk import code_version
-
     out = {
         "kind": kind,
         "scenario": sc.name,

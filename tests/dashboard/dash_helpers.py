@@ -23,7 +23,7 @@ def client(store, raise_server_exceptions: bool = True, **kw):
     import warnings
 
     with warnings.catch_warnings():  # starlette's note that its test client will move off httpx
-        warnings.simplefilter("ignore", DeprecationWarning)
+        warnings.filterwarnings("ignore", message="Using `httpx` with `starlette.testclient`")
         from fastapi.testclient import TestClient
 
     from liqcascade.dashboard.app import create_app

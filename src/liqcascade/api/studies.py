@@ -341,8 +341,7 @@ def replay(event: str, *, data_dir: str | os.PathLike | None = None, seed: int =
             run_res = RunResult(raw.run, run_meta, compiled=raw.compiled,
                                 kinds={p.name: p.kind for p in model.protocols})
     else:
-        from ..montecarlo.chunk import code_version
-        from ..provenance import SCHEMA_VERSION, package_version
+        from ..provenance import SCHEMA_VERSION, code_version, package_version
 
         meta = {"kind": "replay", "scenario": raw.event, "scenario_hash": None, "seed": int(seed),
                 "package_version": package_version(), "schema_version": SCHEMA_VERSION,
@@ -399,7 +398,7 @@ def run_many(scenarios: ScenarioLike | Sequence[ScenarioLike], grid: Mapping[str
             todo.append((i, s))
         if not todo:
             raise InputError(None, "scenarios", "no scenario to run")
-        meta_sc = todo[0][1]
+        meta_sc = None
     results: list[RunResult | None] = [None] * len(items)
     with _progress(progress, len(todo), "runs") as cb:
         done = 0
@@ -428,7 +427,19 @@ def run_many(scenarios: ScenarioLike | Sequence[ScenarioLike], grid: Mapping[str
     invalid = [it for it in items if it["reason"]]
     if invalid:
         notes.append(f"{len(invalid)} invalid grid point(s) reported and not run")
-    m = meta_sc.model
-    meta = record("batch", m, meta_sc.base_dir, seed=seed if seed is not None else m.simulation.seed,
-                  scenario_hash_=meta_sc.hash, items=len(items), params=params)
+    if meta_sc is not None:  # one scenario over a grid: its provenance
+        m = meta_sc.model
+        meta = record("batch", m, meta_sc.base_dir, seed=seed if seed is not None else m.simulation.seed,
+                      scenario_hash_=meta_sc.hash, items=len(items), params=params)
+    else:  # a list of scenarios: each row of the table has its own seed and hash
+        import hashlib
+
+        from ..provenance import SCHEMA_VERSION, code_version, package_version
+
+        joined = ",".join(s.hash for _, s in todo)
+        meta = {"kind": "batch", "scenario": f"{len(todo)} scenario(s)",
+                "scenario_hash": hashlib.sha256(joined.encode()).hexdigest(), "seed": seed,
+                "package_version": package_version(), "schema_version": SCHEMA_VERSION,
+                "code_version": code_version(), "items": len(items), "params": params,
+                "hash_of": "the items' scenario hashes, in order"}
     return BatchResult(items, results, params, meta, notes)

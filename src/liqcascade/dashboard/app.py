@@ -41,6 +41,7 @@ RUN_ID = re.compile(r"^[0-9a-f]{4,64}$")
 CSRF_HEADER = "x-requested-with"
 CSRF_VALUE = "liqcascade"
 MAX_FILES = 16
+MAX_SESSIONS = 64  # scenarios kept for the page (each holds its compiled book)
 MAX_SYNTH = 2_000_000  # positions of a synth: book from an upload
 LIMITS = {"paths": 1_000_000, "mc_paths": 1_000_000, "steps": 1_000_000, "shocks": 2_001}
 JOB_KINDS = ("curve", "run", "compare", "mc")  # contagion will add its kind here and a view in views.py
@@ -118,19 +119,26 @@ class Dashboard:
         return s
 
     def add_session(self, scenario: Scenario, origin: str, folder: Path | None = None, sid: str | None = None) -> Session:
+        """Keep a scenario for the page; beyond ``MAX_SESSIONS`` the oldest one is dropped (with
+        its upload folder), so a long-lived server does not grow without bound."""
         sid = sid or secrets.token_hex(8)
         ses = Session(sid, scenario, scenario, origin, folder)
         with self._lock:
             self.sessions[sid] = ses
+            while len(self.sessions) > MAX_SESSIONS:
+                old = self.sessions.pop(next(iter(self.sessions)))
+                self._drop_folder(old)
         return ses
+
+    def _drop_folder(self, ses: Session) -> None:
+        if ses.folder is not None and ses.folder.parent == self.store / "uploads":
+            shutil.rmtree(ses.folder, ignore_errors=True)
 
     def close(self):
         self.jobs.close()
-        uploads = self.store / "uploads"
         with self._lock:
             for ses in self.sessions.values():
-                if ses.folder is not None and ses.folder.parent == uploads:
-                    shutil.rmtree(ses.folder, ignore_errors=True)
+                self._drop_folder(ses)
             self.sessions.clear()
 
 

@@ -14,6 +14,7 @@ import math
 from ..api.results import CompareResult, CurveResult, MonteCarloResult, RunResult
 from ..api.scenario import Scenario
 from ..api.tables import Summary
+from ..errors import InputError
 from ..provenance import clean
 
 # ---- panels ------------------------------------------------------------------------------------
@@ -124,7 +125,10 @@ def form_fields(s: Scenario) -> list[dict]:
     out: list[dict] = []
 
     def add(path, label, group, typ, choices=None):
-        v = s.get(path)
+        try:
+            v = s.get(path)
+        except InputError:  # a field this version of the schema does not have
+            return
         if typ in ("number", "integer") and (isinstance(v, (list, dict)) or v is None):
             return  # lists (one value per asset) and unset optional fields are left to the file
         if isinstance(v, float) and not math.isfinite(v):
