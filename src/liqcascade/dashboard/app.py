@@ -43,7 +43,11 @@ CSRF_VALUE = "liqcascade"
 MAX_FILES = 16
 MAX_SESSIONS = 64  # scenarios kept for the page (each holds its compiled book)
 MAX_SYNTH = 2_000_000  # positions of a synth: book from an upload
-LIMITS = {"paths": 1_000_000, "mc_paths": 1_000_000, "steps": 1_000_000, "shocks": 2_001}
+#: what one dashboard job may ask for; ``price_points`` bounds the memory of the price paths a
+#: run or a comparison holds at once (paths × (steps + 1) × assets, recorded paths counted 8×
+#: for their per-step records; a Monte Carlo chunk likewise)
+LIMITS = {"paths": 1_000_000, "mc_paths": 10_000_000, "steps": 1_000_000, "shocks": 2_001,
+          "price_points": 20_000_000}
 JOB_KINDS = ("curve", "run", "compare", "mc")  # contagion will add its kind here and a view in views.py
 DEFAULT_MECHANISMS = "none,circuit-breaker,throttle,dutch-auction,partial,insurance-fund"
 
@@ -172,14 +176,23 @@ def check_uploaded_refs(data: dict, source: str, names: set[str]) -> None:
                                 "upload the scenario with its .csv files, named without folders")
 
 
-def check_limits(s: Scenario, kind: str, paths: int | None) -> None:
+def check_limits(s: Scenario, kind: str, paths: int | None, chunk_paths: int | None = None) -> None:
     m = s.model
-    if m.simulation.steps > LIMITS["steps"]:
+    sim = m.simulation
+    if sim.steps > LIMITS["steps"]:
         raise ApiError(400, f"simulation.steps: at most {LIMITS['steps']:,} in the dashboard (use the CLI for more)")
-    n = paths if paths is not None else m.simulation.paths
+    n = paths if paths is not None else sim.paths
     lim = LIMITS["mc_paths" if kind == "mc" else "paths"]
     if n > lim:
         raise ApiError(400, f"paths: at most {lim:,} in the dashboard (use the CLI for more)")
+    held = min(chunk_paths, n) if kind == "mc" and chunk_paths else n
+    rec = 0 if kind == "mc" else min(sim.record_paths, n)
+    points = (held + 8 * rec) * (sim.steps + 1) * len(m.assets)
+    if points > LIMITS["price_points"]:
+        what = f"chunks of {held:,} paths" if kind == "mc" else f"{n:,} path(s)"
+        raise ApiError(400, f"paths: {what} × {sim.steps + 1:,} steps × {len(m.assets)} asset(s) is "
+                            f"{points:,} price points in memory, over the dashboard's {LIMITS['price_points']:,} "
+                            + ("(use smaller chunks)" if kind == "mc" else "(use Monte Carlo for many paths)"))
 
 
 # ---- the application --------------------------------------------------------------------------
@@ -496,8 +509,8 @@ def create_app(store="liqcascade-runs", examples_dir=None, *, max_upload_bytes: 
                 return views.compare_view(studies.compare(s, mech, paths=paths, seed=seed, progress=progress))
         else:  # mc
             paths = _int_option(opts, "paths", 1, LIMITS["mc_paths"])
-            check_limits(s, kind, paths)
             chunk = _int_option(opts, "chunk_paths", 1, 100_000, 256)
+            check_limits(s, kind, paths, chunk)
             clean_opts = {"paths": paths, "seed": seed, "chunk_paths": chunk}
 
             def work(progress):
