@@ -257,17 +257,18 @@ def test_bad_job_options(c):
 def test_cancel_a_long_run_and_the_queue_bound(tmp_path):
     with client(tmp_path / "store", max_running=1, max_queued=1) as cl:
         v = pick(cl)
-        long = cl.post("/api/jobs", json={"kind": "run", "scenario": v["id"], "options": {"paths": 80_000}},
-                       headers=H).json()
-        queued = cl.post("/api/jobs", json={"kind": "curve", "scenario": v["id"]}, headers=H).json()
-        full = cl.post("/api/jobs", json={"kind": "curve", "scenario": v["id"]}, headers=H)
-        assert full.status_code == 429 and "at most 1" in full.json()["error"]
         import time
 
+        long = cl.post("/api/jobs", json={"kind": "run", "scenario": v["id"], "options": {"paths": 80_000}},
+                       headers=H).json()
         t0 = time.monotonic()
-        while cl.get(f"/api/jobs/{long['id']}").json()["done"] == 0:
+        while cl.get(f"/api/jobs/{long['id']}").json()["done"] == 0:  # running, past its first path
             assert time.monotonic() - t0 < 300
-            time.sleep(0.1)
+            time.sleep(0.05)
+        queued = cl.post("/api/jobs", json={"kind": "curve", "scenario": v["id"]}, headers=H).json()
+        assert queued["state"] == "queued"
+        full = cl.post("/api/jobs", json={"kind": "curve", "scenario": v["id"]}, headers=H)
+        assert full.status_code == 429 and "at most 1" in full.json()["error"]
         assert cl.post(f"/api/jobs/{long['id']}/cancel", headers=H).status_code == 200
         s = wait_job(cl, long["id"], 120)
         assert s["state"] == "cancelled" and s["done"] < 80_000
