@@ -414,3 +414,17 @@ def test_per_protocol_with_two_protocols():
     comet = lc.run(lc.load(EX / "comet.toml"))
     cp = comet.per_protocol()
     assert cp["kind"].tolist() == ["comet"] and int(cp["events"][0]) == len(comet.events)
+
+
+def test_replay_result_records_its_data():
+    data = (REPO / ".." / "shared" / "data").resolve()
+    if not (data / "stablesims").is_dir():
+        pytest.skip("needs ../shared/data (reference data beside the repository; absent here)")
+    bt = lc.replay("2020-03-12", data_dir=data, quick=True, seed=0)
+    m = bt.meta
+    assert m["kind"] == "replay" and m["seed"] == 0 and m["event"] == "2020-03-12" and len(m["scenario_hash"]) == 64
+    assert "data files" in m["scenario_hash_covers"]
+    assert bt.run.meta["kind"] == "run" and bt.run.meta["scenario_hash"] == m["scenario_hash"]
+    assert bt.table()["metric"].tolist() == list(bt.headline)
+    assert bt.headline["bad_debt"] == bt.raw.headline["bad_debt"]
+    assert json.loads(bt.to_json())["meta"]["event"] == "2020-03-12"

@@ -324,8 +324,10 @@ def replay(event: str, *, data_dir: str | os.PathLike | None = None, seed: int =
     """Replay a historical crash day on real data (as ``liqcascade replay EVENT``). ``data_dir``:
     the folder with the public data files (default ``$LIQCASCADE_DATA`` or ``../shared/data``);
     ``quick``: fewer sensitivity rows. ``liqcascade.replay.events()`` lists the events."""
-    from ..provenance import record, scenario_hash
-    from ..replay import ReplayOptions, default_data_dir, run_event
+    import hashlib
+
+    from ..provenance import canonical_json, record, scenario_hash
+    from ..replay import ReplayOptions, default_data_dir, get_event, run_event
 
     opts = ReplayOptions(data_dir=Path(data_dir) if data_dir is not None else default_data_dir(), seed=int(seed),
                          quick=bool(quick), overrides={k: str(v) for k, v in (overrides or {}).items()})
@@ -333,9 +335,19 @@ def replay(event: str, *, data_dir: str | os.PathLike | None = None, seed: int =
     run_res = None
     if raw.compiled is not None:
         model = raw.compiled.scenario
-        h = scenario_hash(model, raw.compiled.base_dir)
-        meta = record("replay", model, raw.compiled.base_dir, seed=model.simulation.seed, scenario_hash_=h,
-                      event=raw.event, data_dir=str(opts.data_dir), quick=opts.quick)
+        # the replay builds its books from the seed and its data files: both go into the hash
+        data = {}
+        for name in get_event(event).needs:
+            try:
+                data[name] = hashlib.sha256((Path(opts.data_dir) / name).read_bytes()).hexdigest()
+            except OSError:
+                data[name] = None
+        h = hashlib.sha256(canonical_json({"scenario": scenario_hash(model, raw.compiled.base_dir), "data": data,
+                                           "options": {"seed": opts.seed, "quick": opts.quick,
+                                                       "overrides": opts.overrides}}).encode()).hexdigest()
+        meta = record("replay", model, raw.compiled.base_dir, seed=opts.seed, scenario_hash_=h,
+                      event=raw.event, data_dir=str(opts.data_dir), quick=opts.quick,
+                      scenario_hash_covers="the replay's scenario, its data files and options")
         if raw.run is not None:
             run_meta = {**meta, "kind": "run", "paths": raw.run.paths, "steps": raw.run.steps}
             run_res = RunResult(raw.run, run_meta, compiled=raw.compiled,
