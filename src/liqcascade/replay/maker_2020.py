@@ -318,7 +318,7 @@ def _scenario_dict(d: dict, p0: float, steps: int, seed: int) -> dict:
 def member(ctx: dict, d: dict, seed: int, keep: bool = False) -> MemberResult:
     from ..engine.compile import compile_scenario
     from ..engine.dynamic import make_paths, run_dynamic
-    from ..protocols.maker import with_schedule
+    from ..protocols.maker.pack import with_schedule
     from ..scenario.load import validate_dict
     from ._build import write_price_csv, write_wide_csv
     from .bridge import bridge_bars

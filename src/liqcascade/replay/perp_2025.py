@@ -368,7 +368,7 @@ def synth_perp_book(rng, n: int, index0: float, short_ratio: float, preset: str,
     shorts' sizes scaled to ``short_ratio`` of the longs' notional. Leverage lognormal around the
     drawn medians, capped by the tier's maximum; every position starts at ≥ ``margin_buffer`` ×
     its maintenance margin. Returns side, size, entry, margin and the sample's long notional."""
-    from ..protocols.perp import PRESETS
+    from ..protocols.perp.model import PRESETS
 
     tiers = PRESETS[preset].tiers
     lb = np.array([t.lower_bound for t in tiers])
