@@ -157,7 +157,7 @@ def cl_swap(cs, tk_sqrt, tk_net, zero_for_one, amount, sqrt_limit, apply):
     total_in = 0.0
     total_out = 0.0
     total_fee = 0.0
-    if amount <= 0.0:
+    if not amount > 0.0:  # also NaN
         return 0.0, 0.0, 0.0, 0.0
     crumb = 4e-16 * amount  # rounding left over by the running sums (inf when amount is inf)
     while rem > crumb or rem == math.inf:
@@ -193,13 +193,10 @@ def cl_swap(cs, tk_sqrt, tk_net, zero_for_one, amount, sqrt_limit, apply):
         else:
             rem = 0.0
         sp = nxt
-    if amount == math.inf:
+    unsold = amount - total_in  # inf for an unlimited swap (the to-price helpers ignore it)
+    if amount < math.inf and unsold <= 4e-16 * amount:  # rounding of the running sums
         unsold = 0.0
-    else:
-        unsold = amount - total_in
-        if unsold <= 4e-16 * amount:  # rounding of the running sums, not liquidity left unused
-            unsold = 0.0
-            total_in = amount
+        total_in = amount
     if apply:
         cs[CS_SQRT] = sp
         cs[CS_L] = liq
@@ -242,7 +239,7 @@ def _sqrt_for_spot(cs, p):
 @njit
 def cl_sell(cs, tk_sqrt, tk_net, dq):
     """Sell ``dq`` of the asset (state updated). Returns ``(quote_out, unsold)``."""
-    if dq <= 0.0:
+    if not dq > 0.0:
         return 0.0, 0.0
     z = _sell_dir(cs)
     lim = 0.0 if z else math.inf
@@ -253,7 +250,7 @@ def cl_sell(cs, tk_sqrt, tk_net, dq):
 @njit
 def cl_buy(cs, tk_sqrt, tk_net, dy):
     """Spend ``dy`` quote on the asset (state updated). Returns ``(asset_out, unspent)``."""
-    if dy <= 0.0:
+    if not dy > 0.0:
         return 0.0, 0.0
     z = not _sell_dir(cs)
     lim = 0.0 if z else math.inf

@@ -216,6 +216,13 @@ def swap_delta(xp, amp, d, i, j, dxp):
     big_y = xp[j]
     b = 2.0 * big_y + ((s_ + dxp) - d) + d / ann
     r = dxp * (big_y + c0 / x)
+    if b > 0.0:
+        # the same root scaled by b, so that a huge trade (b² overflowing) still drains to ~Y
+        q = r / b
+        t = 4.0 * q / b
+        if t > 1.0:
+            t = 1.0
+        return 2.0 * q / (1.0 + math.sqrt(1.0 - t))
     disc = b * b - 4.0 * r
     if disc < 0.0:
         disc = 0.0
@@ -241,7 +248,7 @@ def _exchange_xp(xp, rates, par, i, j, dx):
     amp = par[SS_AMP]
     d = get_D(xp, amp)
     y_min = MIN_BALANCE_FRAC * d
-    if not (d > 0.0) or dx <= 0.0 or not xp[j] > y_min:
+    if not (d > 0.0) or not dx > 0.0 or not xp[j] > y_min:
         return 0.0, 0.0, 0.0, 0.0, 0.0
     dxp = dx * rates[i]
     used = dx
@@ -284,7 +291,7 @@ def ss_exchange(bal, rates, par, i, j, dx):
     ``bal[i] += taken``, ``bal[j] -= out + admin_out`` (the LP share of the fee stays in the
     pool). Returns ``(out, admin_out, unsold)``.
     """
-    if dx <= 0.0:
+    if not dx > 0.0:  # also NaN
         return 0.0, 0.0, 0.0
     n = bal.shape[0]
     xp = np.empty(n)
@@ -320,7 +327,7 @@ def ss_get_dx(bal, rates, par, i, j, dy):
     (1 − fee)``; ``dx = (get_y(j, i, y) − xp_i) / rate_i``. Returns ``inf`` when ``dy`` would
     take coin ``j`` below its floor.
     """
-    if dy <= 0.0:
+    if not dy > 0.0:
         return 0.0
     n = bal.shape[0]
     xp = np.empty(n)
