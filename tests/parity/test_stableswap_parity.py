@@ -52,7 +52,8 @@ def test_exchange_parity_and_conservation(pool, frac):
             assert b[k] == bal[k]
     assert np.all(b > 0)
     # the LPs' share of the fee stays in the pool: D does not fall (up to rounding)
-    assert K.ss_invariant(b, rates, par) >= d0 * (1 - 1e-12)
+    # (a balance left at 1e-6 of its size carries a rounding of ~1e-10 of itself into D)
+    assert K.ss_invariant(b, rates, par) >= d0 * (1 - 1e-10)
     # no free lunch: every unit is sold below the pre-trade spot
     assert out <= (dx - unsold) * K.ss_spot(bal, rates, par, i, j) * (1 + 1e-12)
 

@@ -81,6 +81,7 @@ NEWTON_MAX = 255  # the contracts' iteration cap
 _NEWTON_RTOL = 1e-15
 _ROOT_MAX = 300
 _ROOT_RTOL = 4e-16
+_PRICE_RTOL = 2e-15  # sell-to-price: relative tolerance on the post-trade spot
 
 
 # =============================================================================================
@@ -391,12 +392,15 @@ def _post_spot(xp, rates, par, i, j, d, dy, post):
 def ss_sell_to_price(bal, rates, par, i, j, p_target):
     """Coin ``i`` to sell so that the spot of ``i`` in ``j`` after the sale is ``p_target``.
 
-    0 if the spot is already at or below the target. The post-trade spot is monotone in the
-    post-trade balance ``y`` of coin ``j``, which lies in ``[floor, xp_j]``; a bracketed root
-    search on ``y`` (Illinois regula falsi with a bisection safeguard, to 4e-16 relative)
-    keeps the side where the spot is still ``>= p_target`` and returns the coin-``i`` amount
-    of that state. A target below the spot at the floor returns the amount that reaches the
-    floor (the pool's whole capacity).
+    0 if the spot is already at or below the target; a target below the spot at the floor
+    returns the amount that reaches the floor (the pool's whole capacity). The post-trade spot
+    decreases with the amount ``dy`` taken out of coin ``j`` (xp unit, in ``(0, xp_j − floor]``).
+    The search works on ``u = log dy`` and ``g = log(spot / p_target)``, in which the curve is
+    close to straight: a bracket grown or shrunk by factors of 8 from ``dy = 1e-3 xp_j`` (halving
+    the distance to the floor once near it), then Illinois
+    regula falsi with a bisection safeguard. It stops when the post-trade spot is within 2e-15
+    of the target, or when the bracket is 4e-16 wide (keeping the side where the spot is still
+    ``>= p_target``), and returns the coin-``i`` amount of that state.
     """
     n = bal.shape[0]
     xp = np.empty(n)
@@ -415,33 +419,74 @@ def ss_sell_to_price(bal, rates, par, i, j, p_target):
     s_max, dx_max = _post_spot(xp, rates, par, i, j, d, dy_max, post)
     if p_target <= s_max:
         return dx_max
-    # g(dy) = spot_after(dy) - p decreases in dy: g(lo) >= 0 > g(hi)
-    lo = 0.0
-    hi = dy_max
-    g_lo = s0 - p_target
-    g_hi = s_max - p_target
+    lp = math.log(p_target)
+    # bracket in u = log(dy): g(u_lo) >= 0 > g(u_hi), from a probe at 1e-3 of coin j
     dx_lo = 0.0
+    dy = min(1e-3 * xp[j], 0.5 * dy_max)
+    s, dx = _post_spot(xp, rates, par, i, j, d, dy, post)
+    g = math.log(s) - lp if s > 0.0 else -745.0
+    if g >= 0.0:
+        u_lo = math.log(dy)
+        g_lo = g
+        dx_lo = dx
+        u_hi = math.log(dy_max)
+        g_hi = math.log(s_max) - lp if s_max > 0.0 else -745.0
+        for _ in range(200):
+            dy = min(8.0 * dy, 0.5 * (dy + dy_max))  # towards the floor, never onto it
+            if not dy < dy_max:
+                break
+            s, dx = _post_spot(xp, rates, par, i, j, d, dy, post)
+            g = math.log(s) - lp if s > 0.0 else -745.0
+            if g >= 0.0:
+                u_lo = math.log(dy)
+                g_lo = g
+                dx_lo = dx
+            else:
+                u_hi = math.log(dy)
+                g_hi = g
+                break
+    else:
+        u_hi = math.log(dy)
+        g_hi = g
+        u_lo = u_hi
+        g_lo = g
+        for _ in range(200):
+            dy *= 0.125
+            s, dx = _post_spot(xp, rates, par, i, j, d, dy, post)
+            g = math.log(s) - lp if s > 0.0 else -745.0
+            if g >= 0.0:
+                u_lo = math.log(dy)
+                g_lo = g
+                dx_lo = dx
+                break
+            u_hi = math.log(dy)
+            g_hi = g
+            if dy < 1e-300:
+                break
+        if g_lo < 0.0:  # no sale small enough stays above the target
+            return 0.0
     side = 0
     stuck = 0
     for _ in range(_ROOT_MAX):
-        if hi - lo <= _ROOT_RTOL * hi:
+        if math.exp(u_hi) - math.exp(u_lo) <= _ROOT_RTOL * math.exp(u_hi):
             break
-        t = -1.0
+        u = -1e308
         if stuck < 3:
-            t = lo + (hi - lo) * (g_lo / (g_lo - g_hi))
-        if not (lo < t < hi):
+            u = u_lo + (u_hi - u_lo) * (g_lo / (g_lo - g_hi))
+        if not (u_lo < u < u_hi):
             stuck = 0
-            t = 0.5 * (lo + hi)
-            if not (lo < t < hi):
+            u = 0.5 * (u_lo + u_hi)
+            if not (u_lo < u < u_hi):
                 break
-        s, dx = _post_spot(xp, rates, par, i, j, d, t, post)
-        g = s - p_target
+        s, dx = _post_spot(xp, rates, par, i, j, d, math.exp(u), post)
+        g = math.log(s) - lp if s > 0.0 else -745.0
+        if abs(g) <= _PRICE_RTOL:  # the spot is on target to 2e-15: done (either side)
+            dx_lo = dx
+            break
         if g >= 0.0:
-            lo = t
+            u_lo = u
             g_lo = g
             dx_lo = dx
-            if g == 0.0:
-                break
             if side == 1:
                 g_hi *= 0.5
                 stuck += 1
@@ -449,7 +494,7 @@ def ss_sell_to_price(bal, rates, par, i, j, p_target):
                 side = 1
                 stuck = 0
         else:
-            hi = t
+            u_hi = u
             g_hi = g
             if side == -1:
                 g_lo *= 0.5
