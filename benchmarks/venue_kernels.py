@@ -25,7 +25,8 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
-from liqcascade.kernels import venues as V  # noqa: E402
+from liqcascade.venues.book import kernel as VB  # noqa: E402
+from liqcascade.venues.cpmm import kernel as VC  # noqa: E402
 from liqcascade.kernels._jit import njit  # noqa: E402
 from liqcascade.venues.concentrated import kernel as C  # noqa: E402
 from liqcascade.venues.concentrated.model import ConcentratedVenue  # noqa: E402
@@ -49,7 +50,7 @@ def cpu_model() -> str:
 def loop_cpmm_sell(n, x, y, fee, dq):
     s = 0.0
     for i in range(n):
-        s += V.cpmm_sell(x, y, fee, dq * (1.0 + i * 1e-12))[2]
+        s += VC.cpmm_sell(x, y, fee, dq * (1.0 + i * 1e-12))[2]
     return s
 
 
@@ -57,7 +58,7 @@ def loop_cpmm_sell(n, x, y, fee, dq):
 def loop_cpmm_stp(n, x, y, fee, p):
     s = 0.0
     for i in range(n):
-        s += V.cpmm_sell_to_price(x, y, fee, p * (1.0 - i * 1e-12))
+        s += VC.cpmm_sell_to_price(x, y, fee, p * (1.0 - i * 1e-12))
     return s
 
 
@@ -65,7 +66,7 @@ def loop_cpmm_stp(n, x, y, fee, p):
 def loop_book_sell(n, mid, dk, dq_, nk, dq):
     s = 0.0
     for i in range(n):
-        s += V.book_sell(mid, dk, dq_, nk, dq * (1.0 + i * 1e-12))[1]
+        s += VB.book_sell(mid, dk, dq_, nk, dq * (1.0 + i * 1e-12))[1]
     return s
 
 
@@ -73,7 +74,7 @@ def loop_book_sell(n, mid, dk, dq_, nk, dq):
 def loop_book_stp(n, mid, dk, dq_, nk, p):
     s = 0.0
     for i in range(n):
-        s += V.book_sell_to_price(mid, dk, dq_, nk, p * (1.0 - i * 1e-12))
+        s += VB.book_sell_to_price(mid, dk, dq_, nk, p * (1.0 - i * 1e-12))
     return s
 
 
@@ -128,8 +129,8 @@ def main() -> int:
     target = 0.98
 
     # --- correctness first ------------------------------------------------------------------
-    q = V.cpmm_sell_to_price(x, y, fee, target)
-    x1, y1, _ = V.cpmm_sell(x, y, fee, q)
+    q = VC.cpmm_sell_to_price(x, y, fee, target)
+    x1, y1, _ = VC.cpmm_sell(x, y, fee, q)
     assert abs(y1 / x1 / target - 1) < 1e-12
     for bal, rates in ((bal2, r2), (bal3, r3)):
         s0 = S.ss_spot(bal, rates, par, 0, 1)

@@ -24,7 +24,8 @@ from liqcascade.funding.binance import kernel as B
 from liqcascade.funding.binance.model import BinanceFunding
 from liqcascade.funding.hyperliquid import kernel as H
 from liqcascade.funding.hyperliquid.model import HyperliquidFunding
-from liqcascade.kernels import venues as V
+from liqcascade.venues.book import kernel as VB
+from liqcascade.venues.cpmm import kernel as VC
 
 BTC = BinanceFunding().pack()  # BTCUSDT: 8 h, cap 0.75 · 0.4 % = 0.3 %
 HL = HyperliquidFunding().pack()
@@ -119,16 +120,16 @@ def test_impact_prices_from_venues():
     mid = 2_000.0
     bid, ask = B.impact_prices_book(mid, dk, dq, 3, 25_000.0)
     # brute force: sell until the proceeds are 25,000; buy 25,000 of quote
-    k = V.book_marginal_sell_k(dk, dq, 3, 25_000.0)
-    asset = V.book_sell_to_price(mid, dk, dq, 3, mid * (1 - k))
-    _, q = V.book_sell(mid, dk, dq, 3, asset)
+    k = VB.book_marginal_sell_k(dk, dq, 3, 25_000.0)
+    asset = VB.book_sell_to_price(mid, dk, dq, 3, mid * (1 - k))
+    _, q = VB.book_sell(mid, dk, dq, 3, asset)
     assert q == pytest.approx(25_000.0, rel=1e-12)
     assert bid == pytest.approx(25_000.0 / asset, rel=1e-12) and mid * (1 - k) < bid < mid
-    _, got = V.book_buy(mid, dk, dq, 3, 25_000.0)
+    _, got = VB.book_buy(mid, dk, dq, 3, 25_000.0)
     assert ask == pytest.approx(25_000.0 / got) and ask > mid
     x, y, fee = 1_000.0, 2e6, 0.003
     bid, ask = B.impact_prices_cpmm(x, y, fee, 25_000.0)
-    _, _, out = V.cpmm_sell(x, y, fee, 25_000.0 / bid)
+    _, _, out = VC.cpmm_sell(x, y, fee, 25_000.0 / bid)
     assert out == pytest.approx(25_000.0, rel=1e-12)
     assert bid < y / x < ask
     assert B.impact_prices_cpmm(x, y, fee, 3e6)[0] == 0.0  # the pool cannot pay that much

@@ -46,7 +46,8 @@ from __future__ import annotations
 import math
 
 from ...kernels._jit import njit
-from ...kernels.venues import book_buy, book_marginal_sell_k, book_sell_to_price, cpmm_buy
+from ...venues.book.kernel import book_buy, book_marginal_sell_k, book_sell_to_price
+from ...venues.cpmm.kernel import cpmm_buy
 
 EIGHT_HOURS = 28_800.0
 
@@ -80,7 +81,7 @@ def premium_index(impact_bid, impact_ask, index):
 @njit
 def impact_prices_book(mid, depth_k, depth_q, nk, notional):
     """Average fill prices of selling and of buying ``notional`` quote on a depth-curve book
-    (``kernels.venues``): ``(impact_bid, impact_ask)``."""
+    (``venues/book``): ``(impact_bid, impact_ask)``."""
     k = book_marginal_sell_k(depth_k, depth_q, nk, notional)
     if k >= 1.0:
         bid = 0.0

@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 import numpy as np
 from pydantic import Field
 
-from ...scenario.models import Strict
+from ...strict import Strict
 from . import kernel as K
 
 Rate = Annotated[float, Field(ge=-1, le=1, allow_inf_nan=False)]

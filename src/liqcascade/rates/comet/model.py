@@ -13,7 +13,7 @@ from typing import Annotated, Literal
 import numpy as np
 from pydantic import Field
 
-from ...scenario.models import Strict
+from ...strict import Strict
 from . import kernel as K
 
 NonNeg = Annotated[float, Field(ge=0, allow_inf_nan=False)]

@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field, model_validator
 
-from ...scenario.models import Strict
+from ...strict import Strict
 from . import snapshot as S
 
 PosFloat = Annotated[float, Field(gt=0, allow_inf_nan=False)]

@@ -12,7 +12,7 @@ from typing import Annotated, Literal
 import numpy as np
 from pydantic import Field, model_validator
 
-from ...scenario.models import Strict
+from ...strict import Strict
 from . import kernel as K
 
 PosFloat = Annotated[float, Field(gt=0, allow_inf_nan=False)]
