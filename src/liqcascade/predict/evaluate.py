@@ -13,8 +13,9 @@ both training and test:
   (a book shape never seen in training).
 
 **Metrics** on the test side: ROC AUC (the probability that a positive sample scores above a
-negative one, ties counted half) and the Brier score ``mean (p − y)²`` of the calibrated
-probability, each with a 95 % percentile bootstrap interval that resamples *paths* (samples of
+negative one, ties counted half) of the model's *uncalibrated* score — isotonic calibration is
+monotone but piecewise constant, and the ties it creates would understate how well the model
+ranks — and the Brier score ``mean (p − y)²`` of the calibrated probability, each with a 95 % percentile bootstrap interval that resamples *paths* (samples of
 one path are correlated; resampling them one by one would give intervals that are too narrow);
 the base rate and the Brier score of always predicting it, for reference; a reliability table
 (equal-count bins of the predicted probability: mean prediction against observed frequency).
@@ -64,10 +65,12 @@ def brier(y, p) -> float:
     return float(np.mean((p - y) ** 2)) if y.size else math.nan
 
 
-def bootstrap_ci(y, p, clusters, n_boot: int = N_BOOT, seed: int = 0) -> dict:
-    """95 % percentile intervals of AUC and Brier, resampling whole clusters (paths)."""
+def bootstrap_ci(y, p, clusters, n_boot: int = N_BOOT, seed: int = 0, raw=None) -> dict:
+    """95 % percentile intervals of AUC (of ``raw``, default ``p``) and Brier (of ``p``),
+    resampling whole clusters (paths, days)."""
     y = np.asarray(y, dtype=np.float64)
     p = np.asarray(p, dtype=np.float64)
+    r = p if raw is None else np.asarray(raw, dtype=np.float64)
     cl = np.asarray(clusters)
     u, inv = np.unique(cl, return_inverse=True)
     order = np.argsort(inv, kind="stable")
@@ -77,7 +80,7 @@ def bootstrap_ci(y, p, clusters, n_boot: int = N_BOOT, seed: int = 0) -> dict:
     for _ in range(int(n_boot)):
         pick = rng.integers(0, u.size, u.size)
         idx = np.concatenate([order[ptr[i]:ptr[i + 1]] for i in pick]) if u.size else np.zeros(0, np.int64)
-        a.append(auc(y[idx], p[idx]))
+        a.append(auc(y[idx], r[idx]))
         b.append(brier(y[idx], p[idx]))
     a = np.array(a)
     a = a[np.isfinite(a)]
@@ -149,18 +152,20 @@ def lead_times(path, step, p, onset: dict, threshold: float, lookback_steps: int
     }
 
 
-def score_block(y_test, p_test, clusters, threshold: float, *, n_boot: int = N_BOOT, seed: int = 0) -> dict:
-    """AUC, Brier (with CIs), base rate, reliability and alarm rates of one model on a test set."""
+def score_block(y_test, p_test, clusters, threshold: float, *, raw=None, n_boot: int = N_BOOT, seed: int = 0) -> dict:
+    """AUC (of the uncalibrated score ``raw``), Brier (of the calibrated ``p_test``), both with
+    CIs, base rate, reliability and alarm rates of one model on a test set."""
     y = np.asarray(y_test, dtype=np.float64)
     p = np.asarray(p_test, dtype=np.float64)
+    r = p if raw is None else np.asarray(raw, dtype=np.float64)
     base = float(y.mean()) if y.size else math.nan
     out = {"n": int(y.size), "positives": int((y == 1).sum()), "base_rate": base,
-           "auc": auc(y, p), "brier": brier(y, p), "brier_base_rate": brier(y, np.full(y.shape, base)),
+           "auc": auc(y, r), "brier": brier(y, p), "brier_base_rate": brier(y, np.full(y.shape, base)),
            "threshold": threshold,
            "false_alarm_rate": float((p[y == 0] >= threshold).mean()) if (y == 0).any() else math.nan,
            "hit_rate": float((p[y == 1] >= threshold).mean()) if (y == 1).any() else math.nan,
            "reliability": reliability(y, p)}
-    out.update(bootstrap_ci(y, p, clusters, n_boot, seed) if n_boot else {"auc_ci": [math.nan] * 2,
+    out.update(bootstrap_ci(y, p, clusters, n_boot, seed, raw=r) if n_boot else {"auc_ci": [math.nan] * 2,
                                                                            "brier_ci": [math.nan] * 2})
     return out
 
@@ -202,6 +207,11 @@ def sim_models() -> dict[str, tuple[str, list[str]]]:
     }
 
 
+def finite_or_none(x):
+    """``x`` as a float, or ``None`` when it is not finite (no threshold reaches the target)."""
+    return float(x) if x is not None and math.isfinite(x) else None
+
+
 def threshold_of(model, y_train) -> float:
     """The alarm threshold from the model's out-of-fold training predictions."""
     from .models import _apply_iso
@@ -220,12 +230,16 @@ def evaluate_simulation(ds, *, seed: int = 0, n_boot: int = N_BOOT, models=None,
     out = {"splits": {}, "models": {k: {"kind": v[0], "features": v[1]} for k, v in specs.items()}}
     for sname, (tr, te) in sim_splits(ds, seed).items():
         dtr, dte = ds.subset(tr), ds.subset(te)
+        if len(np.unique(dtr.y)) < 2 or len(dte) == 0:
+            out["splits"][sname] = {"skipped": "the training side has only one class" if len(dte) else "empty test side"}
+            continue
         rows = {}
         for mname, (kind, feats) in specs.items():
             m = fit_model(kind, dtr.columns(feats), dtr.y, feats, dtr.scenario, seed=seed)
             thr = threshold_of(m, dtr.y)
-            p = m.predict_proba(dte.columns(feats))
-            r = score_block(dte.y, p, dte.path, thr, n_boot=n_boot, seed=seed)
+            Xte = dte.columns(feats)
+            p = m.predict_proba(Xte)
+            r = score_block(dte.y, p, dte.path, thr, raw=m.raw(Xte), n_boot=n_boot, seed=seed)
             r["lead"] = lead_times(dte.path, dte.step, p, dte.onset, thr, 2 * H, dt)
             rows[mname] = r
             if progress:

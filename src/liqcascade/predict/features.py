@@ -40,7 +40,7 @@ NOT_AVAILABLE = "not available"
 __all__ = [
     "YEAR_SECONDS", "NOT_AVAILABLE", "FeatureConfig", "FeatureInfo", "FEATURES", "feature_names",
     "log_returns", "trailing_sum", "realized_vol", "fit_garch11", "garch_vol", "drawdown", "window_return",
-    "vpin_bvc", "amihud", "kyle_lambda", "oracle_deviation", "funding_per_hour", "oi_change",
+    "vpin_bvc", "amihud", "kyle_lambda", "quoted_spread", "recent_liquidations", "oracle_deviation", "funding_per_hour", "oi_change",
     "utilization", "borrow_rate", "depth_cpmm", "depth_curve", "liquidation_prices", "liquidation_wall",
     "wall_in_depth", "cluster_distance", "market_features", "book_features", "transform",
 ]
@@ -129,6 +129,9 @@ def realized_vol(close, n: int, dt_seconds: float) -> np.ndarray:
     return np.sqrt(s / n * YEAR_SECONDS / float(dt_seconds))
 
 
+MAX_PERSISTENCE = 0.999
+
+
 @dataclass(frozen=True)
 class GarchParams:
     """GARCH(1,1) parameters per bar: ``mu`` (mean log return), ``omega``, ``alpha``, ``beta``."""
@@ -154,9 +157,11 @@ def fit_garch11(returns, dt_seconds: float) -> GarchParams:
     """Fit ``r_t = mu + e_t, e_t = s_t z_t, s_t^2 = omega + alpha e_{t-1}^2 + beta s_{t-1}^2``
     (normal ``z``) by maximum likelihood with ``arch`` (imported here; optional dependency) on
     the finite values of ``returns`` — a training period only, never the period being scored.
-    The series is standardized before the fit and ``omega`` scaled back. Falls back to
-    ``alpha = beta = 0`` (constant variance = the sample variance) when the fit fails, does not
-    converge or is not stationary, which :func:`garch_vol` then turns into a flat forecast.
+    The series is standardized before the fit and ``omega`` scaled back. A fit on the
+    stationarity bound (``alpha + beta ≥ 1``, common on minute returns) has its persistence
+    scaled down to :data:`MAX_PERSISTENCE` keeping the ``alpha : beta`` ratio, so the forecast
+    stays mean-reverting; when the fit fails or does not converge it falls back to
+    ``alpha = beta = 0`` (constant variance = the sample variance, a flat forecast).
     Source: Bollerslev (1986), "Generalized autoregressive conditional heteroskedasticity",
     *J. Econometrics* 31(3)."""
     r = np.asarray(returns, dtype=np.float64)
@@ -165,8 +170,8 @@ def fit_garch11(returns, dt_seconds: float) -> GarchParams:
         raise ValueError(f"too few returns for a GARCH(1,1) fit: {r.size} (need at least 50)")
     mu = float(r.mean())
     sd = float(r.std())
-    if not sd > 0:
-        return GarchParams(mu, 1e-18, 0.0, 0.0, float(dt_seconds), int(r.size))
+    if not sd > 1e-12 * abs(mu):  # constant up to rounding
+        return GarchParams(mu, max(sd * sd, 1e-300), 0.0, 0.0, float(dt_seconds), int(r.size))
     try:
         import warnings
 
@@ -179,8 +184,11 @@ def fit_garch11(returns, dt_seconds: float) -> GarchParams:
                 disp="off", show_warning=False)
         prm = res.params
         omega, alpha, beta = float(prm["omega"]) * sd * sd, float(prm["alpha[1]"]), float(prm["beta[1]"])
-        if res.convergence_flag != 0 or not (omega > 0 and alpha >= 0 and beta >= 0 and alpha + beta < 1 - 1e-6):
-            raise ValueError("no stationary fit")
+        if res.convergence_flag != 0 or not (omega > 0 and alpha >= 0 and beta >= 0):
+            raise ValueError("no fit")
+        if alpha + beta > MAX_PERSISTENCE:  # integrated (IGARCH-like) fit: keep the α:β ratio
+            k = MAX_PERSISTENCE / (alpha + beta)
+            alpha, beta = alpha * k, beta * k
     except ImportError:
         raise
     except Exception:  # noqa: BLE001 — documented fallback: constant variance
@@ -344,6 +352,26 @@ def kyle_lambda(close, volume, n: int, scale: float = 1e6) -> np.ndarray:
 
 # --------------------------------------------------------------------------------------------
 # oracle, perp and pool state
+
+
+def quoted_spread(bid, ask) -> np.ndarray:
+    """Quoted spread relative to the mid: ``(a − b) / ((a + b) / 2)`` — the cost of a round trip
+    at the touch, the simplest liquidity measure a quote feed gives when no depth is recorded."""
+    b = np.asarray(bid, dtype=np.float64)
+    a = np.asarray(ask, dtype=np.float64)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where((a > 0) & (b > 0), (a - b) / (0.5 * (a + b)), np.nan)
+
+
+def recent_liquidations(volume, n: int, reference: float) -> np.ndarray:
+    """Liquidations already seen: ``log10(1 + Σ_{j<n} v_{t−j} / V_ref)`` over the last ``n`` bars,
+    with ``V_ref`` a reference level of the same market fixed on a training period (the median of
+    its positive window sums), so markets of different size compare. Liquidations cluster in time:
+    this is the *persistence* baseline of the real-data evidence."""
+    if not reference > 0:
+        raise ValueError("reference must be > 0")
+    s = trailing_sum(np.nan_to_num(np.asarray(volume, dtype=np.float64)), n, min_count=1)
+    return np.log10(1.0 + s / reference)
 
 
 def oracle_deviation(oracle, venue) -> np.ndarray:
@@ -519,9 +547,11 @@ FEATURES: dict[str, FeatureInfo] = {f.name: f for f in [
     FeatureInfo("kyle_lambda", "order flow", "Kyle's lambda per US$1M of signed volume", "log10p"),
     *[FeatureInfo(f"depth_bid_{_pct(k)}", "depth", f"bid depth within {_pct(k)} % (quote)", "log10p") for k in _DEPTH_BANDS],
     *[FeatureInfo(f"depth_ask_{_pct(k)}", "depth", f"ask depth within {_pct(k)} % (quote)", "log10p") for k in _DEPTH_BANDS],
+    FeatureInfo("spread", "depth", "quoted spread (ask − bid) / mid"),
     FeatureInfo("oracle_dev", "oracle", "oracle / venue − 1"),
     FeatureInfo("funding_1h", "perp", "funding rate per hour"),
     FeatureInfo("oi_change", "perp", "open-interest log change over the middle window"),
+    FeatureInfo("liq_recent", "liquidations", "log10(1 + liquidated volume over the short window / reference level)"),
     FeatureInfo("liq_now", "wall", "debt liquidatable at spot, share of book debt"),
     *[FeatureInfo(f"wall_{_pct(k)}", "wall", f"debt liquidatable within {_pct(k)} % below spot, share of book debt")
       for k in _BANDS],

@@ -70,8 +70,12 @@ def _median(Z: np.ndarray) -> np.ndarray:
 
 
 def _folds(groups: np.ndarray, k: int, seed: int) -> list[np.ndarray]:
-    """Fold index arrays with whole groups per fold (groups shuffled with ``seed``)."""
+    """Fold index arrays with whole groups per fold (groups shuffled with ``seed``); at most one
+    fold per group. With a single group there are no folds: calibration is then in-sample."""
     u = np.unique(groups)
+    k = min(k, u.size)
+    if k < 2:
+        return []
     rng = np.random.default_rng(np.random.SeedSequence([int(seed), 7]))
     rng.shuffle(u)
     fold_of = {g: i % k for i, g in enumerate(u)}
@@ -193,6 +197,11 @@ class LogisticModel:
 
 def fit_logistic(X, y, features: list[str], groups, *, C: float = 1.0, seed: int = 0, meta: dict | None = None,
                  calibrate: bool = True) -> LogisticModel:
+    with single_thread():
+        return _fit_logistic(X, y, features, groups, C=C, seed=seed, meta=meta, calibrate=calibrate)
+
+
+def _fit_logistic(X, y, features, groups, *, C, seed, meta, calibrate) -> LogisticModel:
     from sklearn.linear_model import LogisticRegression
 
     X = np.asarray(X, dtype=np.float64)
@@ -228,12 +237,16 @@ def fit_logistic(X, y, features: list[str], groups, *, C: float = 1.0, seed: int
                 oof[idx] = y[tr].mean()
             else:
                 oof[idx] = clf.predict_proba(prep(Z[idx], m_, mu, sd)[0])[:, 1]
-        ix, iy = _iso_points(_isotonic(oof, y))
     clf, med, mu, sd = one(Z, y)
     if clf is None:
         coef, b = np.zeros(len(features)), float(np.log(max(y.mean(), 1e-9) / max(1 - y.mean(), 1e-9)))
     else:
         coef, b = clf.coef_[0].astype(np.float64), float(clf.intercept_[0])
+    if calibrate:
+        if np.isnan(oof).any():  # a single group: no folds, calibrate in-sample
+            s = prep(Z, med, mu, sd)[0] @ coef + b
+            oof = 1.0 / (1.0 + np.exp(-np.clip(s, -700, 700)))
+        ix, iy = _iso_points(_isotonic(oof, y))
     return LogisticModel(list(features), med, mu, sd, coef, b, ix, iy, dict(meta or {}), oof_raw=oof)
 
 
@@ -290,10 +303,19 @@ class HGBModel:
 
 def fit_hgb(X, y, features: list[str], groups, *, seed: int = 0, meta: dict | None = None,
             calibrate: bool = True) -> HGBModel:
+    with single_thread():
+        return _fit_hgb(X, y, features, groups, seed=seed, meta=meta, calibrate=calibrate)
+
+
+def _fit_hgb(X, y, features, groups, *, seed, meta, calibrate) -> HGBModel:
     from sklearn.ensemble import HistGradientBoostingClassifier
 
-    X = np.asarray(X, dtype=np.float64)
+    X = np.asarray(X, dtype=np.float64).copy()
     y = np.asarray(y, dtype=np.float64)
+    # a column without any value in training carries no information; scikit-learn's binning
+    # fails on it, so it is held constant (never split on; missing values at prediction follow
+    # the larger child)
+    X[:, ~np.isfinite(X).any(axis=0)] = 0.0
 
     def one(Xs, ys):
         if len(np.unique(ys)) < 2:
@@ -308,10 +330,13 @@ def fit_hgb(X, y, features: list[str], groups, *, seed: int = 0, meta: dict | No
             tr = np.setdiff1d(np.arange(y.size), idx)
             est = one(X[tr], y[tr])
             oof[idx] = y[tr].mean() if est is None else est.predict_proba(X[idx])[:, 1]
-        ix, iy = _iso_points(_isotonic(oof, y))
     est = one(X, y)
     if est is None:
         raise InputError(None, "training data", "the training labels are all equal: nothing to learn")
+    if calibrate:
+        if np.isnan(oof).any():  # a single group: no folds, calibrate in-sample
+            oof = est.predict_proba(X)[:, 1]
+        ix, iy = _iso_points(_isotonic(oof, y))
     med = _median(X)
     return HGBModel(list(features), est, ix, iy, med, dict(meta or {}), oof_raw=oof)
 
@@ -319,10 +344,9 @@ def fit_hgb(X, y, features: list[str], groups, *, seed: int = 0, meta: dict | No
 def fit_model(kind: str, X, y, features, groups, *, seed: int = 0, meta: dict | None = None):
     if kind not in ("logistic", "hgb"):
         raise InputError(None, "--model", f"unknown model {kind!r}; use logistic or hgb")
-    with single_thread():
-        if kind == "logistic":
-            return fit_logistic(X, y, features, groups, seed=seed, meta=meta)
-        return fit_hgb(X, y, features, groups, seed=seed, meta=meta)
+    if kind == "logistic":
+        return fit_logistic(X, y, features, groups, seed=seed, meta=meta)
+    return fit_hgb(X, y, features, groups, seed=seed, meta=meta)
 
 
 # --------------------------------------------------------------------------------------------

@@ -43,7 +43,7 @@ from .labels import LabelSpec, cascade_labels, onset_step
 __all__ = ["Dataset", "SIM_FEATURES", "sim_feature_config", "simulate_family_file", "simulate_draw", "run_draw"]
 
 #: features the simulation provides (perp and pool state are not simulated here)
-SIM_FEATURES = [n for n in F.FEATURES if F.FEATURES[n].group not in ("perp",)]
+SIM_FEATURES = [n for n in F.FEATURES if F.FEATURES[n].group not in ("perp", "liquidations") and n != "spread"]
 CALIBRATION_INDEX = 1_000_000_000  # scenario indices of the calibration stream
 
 
