@@ -53,15 +53,15 @@ def test_garch_recursion_by_hand():
 def test_fit_garch_recovers_parameters_and_falls_back():
     rng = np.random.default_rng(5)
     w, a, b = 2e-6, 0.10, 0.85
-    n = 6000
+    n = 3000
     s2 = w / (1 - a - b)
     r = np.empty(n)
     for t in range(n):
         r[t] = math.sqrt(s2) * rng.standard_normal()
         s2 = w + a * r[t] ** 2 + b * s2
     p = F.fit_garch11(r, 60.0)
-    assert p.alpha == pytest.approx(a, abs=0.04)
-    assert p.beta == pytest.approx(b, abs=0.06)
+    assert p.alpha == pytest.approx(a, abs=0.05)
+    assert p.beta == pytest.approx(b, abs=0.08)
     flat = F.fit_garch11(np.full(100, 0.001), 60.0)
     assert flat.alpha == 0 and flat.beta == 0
     with pytest.raises(ValueError):

@@ -75,6 +75,9 @@ def _render_snapshot(s: dict):
         t.add_row(r["feature"], "–" if v is None else f"{v:.4g}",
                   f"{r['contribution']:+.3f}", r["text"])
     parts = [head, t]
+    if s.get("book_debt"):
+        parts.append(Text(f"debt liquidatable at this price already: {_fmt_money(s['liquidatable_now'])} of "
+                          f"{_fmt_money(s['book_debt'])} ({s['liquidatable_now'] / s['book_debt']:.1%})"))
     if s["walls"]:
         w = Table(title=f"liquidation walls below {s['price']:,.4g} ({s['asset']})")
         for c in ("price from", "to", "fall", "debt liquidatable", "collateral value", "debt / bid depth"):
@@ -272,6 +275,9 @@ def register(app: typer.Typer) -> None:
         leverage_edges: str = typer.Option("2,3,5", help="cohort edges of leverage"),
         size_edges: str = typer.Option("1e4,1e5,1e6", help="cohort edges of debt value (quote)"),
         frontier: bool = typer.Option(True, "--frontier/--no-frontier", help="run recommend's frontier for the plot"),
+        frontier_param: Optional[list[str]] = typer.Option(None, "--frontier-param",
+                                                           help="PATH=a:b:step axes for recommend instead of its "
+                                                                "default axes (repeatable)"),
         as_json: bool = typer.Option(False, "--json", help="print the summary as one JSON object"),
     ):
         """Cascade risk premium per position: ES contribution + externality, as a rate add-on and an LT haircut."""
@@ -292,7 +298,8 @@ def register(app: typer.Typer) -> None:
         cb, stop = _progress_cb(not as_json)
         try:
             res = price_risk(scenario, paths=paths, seed=seed, alpha=alpha, cost_of_capital=cost_of_capital,
-                             lev_edges=le, size_edges=se, frontier=frontier, progress=cb)
+                             lev_edges=le, size_edges=se, frontier=frontier, frontier_params=frontier_param,
+                             progress=cb)
         finally:
             stop()
         files = write_outputs(out, res) if out is not None else None

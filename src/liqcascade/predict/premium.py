@@ -192,8 +192,9 @@ class PremiumResult:
 
 def price_risk(scenario, *, paths: int | None = None, seed: int | None = None, alpha: float = ALPHA,
                cost_of_capital: float = COST_OF_CAPITAL, lev_edges=LEV_EDGES, size_edges=SIZE_EDGES,
-               frontier: bool = True, n_boot: int = 1000, progress=None) -> PremiumResult:
-    """Run the premium computation (module docstring). ``progress(stage, done, total)``."""
+               frontier: bool = True, frontier_params=None, n_boot: int = 1000, progress=None) -> PremiumResult:
+    """Run the premium computation (module docstring). ``frontier_params``: ``PATH=a:b:step``
+    axes for ``recommend`` instead of its default axes. ``progress(stage, done, total)``."""
     from ..engine.dynamic import make_paths, run_dynamic
     from ..scenario.load import load_scenario
 
@@ -361,7 +362,7 @@ def price_risk(scenario, *, paths: int | None = None, seed: int | None = None, a
     front = None
     if frontier:
         say("recommend frontier", 0, 1)
-        front = _frontier(scenario, N, sc.simulation.seed, n_boot)
+        front = _frontier(scenario, N, sc.simulation.seed, n_boot, frontier_params)
         say("recommend frontier", 1, 1)
         if front is None:
             notes.append("recommend's frontier could not be computed for this scenario")
@@ -383,13 +384,17 @@ def _mk(p: Path) -> bool:
     return True
 
 
-def _frontier(scenario, paths: int, seed: int, n_boot: int) -> dict | None:
+def _frontier(scenario, paths: int, seed: int, n_boot: int, params=None) -> dict | None:
     from ..montecarlo.recommend import recommend
 
     with tempfile.TemporaryDirectory(prefix="liqcascade-price-risk-rec-") as td:
         try:
-            r = recommend(scenario, store=td, paths=paths, seed=seed, workers=0, n_boot=max(100, n_boot))
-        except InputError:
+            r = recommend(scenario, list(params or ()), store=td, paths=paths, seed=seed, workers=0,
+                          n_boot=max(100, n_boot), defaults=not params)
+        except InputError as e:
+            if params:  # the user's axes: their error is theirs to see
+                raise
+            del e
             return None
     return {"points": [{"capacity_ratio": p["capacity_ratio"], "var95": p["metrics"]["var95"], "frontier": p["frontier"],
                         "params": p["params"], "current": p["current"]} for p in r["points"]],

@@ -17,7 +17,9 @@ depth columns, a scenario's own venues give the depth at the current price.
 
 **Scoring** — the market features over the whole file (the value at the last bar), GARCH(1,1)
 fitted on the file's own returns (at least 50), VPIN buckets of 1/50 of the file's average daily
-volume; the book features at the last close. The model (default: the logistic model trained on
+volume (smaller for a file under two days, so that it holds 100 buckets); the book features at
+the last close. Depth beyond the file's largest band (for the 10 % wall) grows in proportion to
+the fall. The model (default: the logistic model trained on
 the default simulation families, shipped with the package) gives the raw score and the
 calibrated probability; *alarm* when the probability reaches the threshold stored with the model
 (5 % false alarms on its training negatives).
@@ -321,8 +323,11 @@ def snapshot(model, market: Market, book: Book | None, *, top: int = 5) -> dict:
         notes.append(f"GARCH(1,1) fitted on the file's {int(np.isfinite(r).sum())} returns")
     vol = market.cols.get("volume") if market.has("volume") else None
     if vol is not None:
-        days = max((market.time_s[-1] - market.time_s[0] + dt) / 86400.0, 1.0)
-        cfg.vpin_bucket_volume = float(np.nansum(vol) / days / cfg.vpin_buckets)
+        # one fiftieth of a day's volume (the paper's bucket), but small enough that the file
+        # holds at least two windows of 50 buckets
+        days = (market.time_s[-1] - market.time_s[0] + dt) / 86400.0
+        total = float(np.nansum(vol))
+        cfg.vpin_bucket_volume = min(total / max(days, 1e-9), total / 2.0) / cfg.vpin_buckets
     X = F.market_features(close, dt, cfg, volume=vol)
     t = len(market) - 1
     vals = {k: float(v[t]) for k, v in X.items()}
@@ -372,6 +377,9 @@ def snapshot(model, market: Market, book: Book | None, *, top: int = 5) -> dict:
         "top_features": [{"feature": k, "contribution": v, "value": vals.get(k, math.nan),
                           "text": F.FEATURES[k].text} for k, v in top_c],
         "walls": wl,
+        "liquidatable_now": None if book is None else float(book.debt_value[np.isfinite(book.liq_price)
+                                                                              & (book.liq_price >= spot)].sum()),
+        "book_debt": None if book is None else float(book.debt_value.sum()),
         "features": {k: vals.get(k, math.nan) for k in model.features},
         "not_available": missing + ["utilization", "borrow_rate"],
         "depth_source": depth_src,
