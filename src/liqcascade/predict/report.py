@@ -130,6 +130,51 @@ def render_tables(ev: dict) -> str:
 # HTML
 
 
+def _zoom(fig, rels) -> None:
+    """Both axes from 0 to a little above the largest bin (rare events sit near 0)."""
+    top = max([max(b["mean_p"], b["freq"]) for rel in rels for b in rel] or [1.0])
+    top = min(1.0, max(top * 1.1, 0.01))
+    fig.update_xaxes(range=[0, top])
+    fig.update_yaxes(range=[0, top])
+
+
+def _md_html(md: str) -> str:
+    """The tables of :func:`render_tables` as HTML (pipe tables → <table>, the rest paragraphs)."""
+    import html as _html
+    import re
+
+    def inline(t):
+        parts = t.split("`")
+        for i, p in enumerate(parts):
+            p = _html.escape(p)
+            if i % 2:
+                parts[i] = f"<code>{p}</code>"
+            else:
+                p = re.sub(r"\*\*(.+?)\*\*", r"<b>\1</b>", p)
+                parts[i] = re.sub(r"\*(.+?)\*", r"<i>\1</i>", p)
+        return "".join(parts)
+
+    out, rows = [], []
+
+    def flush():
+        if rows:
+            head, body = rows[0], [r for r in rows[1:] if not set(r.replace("|", "").strip()) <= set("-: ")]
+            cells = lambda r: [c.strip() for c in r.strip().strip("|").split("|")]  # noqa: E731
+            out.append("<table><tr>" + "".join(f"<th>{inline(c)}</th>" for c in cells(head)) + "</tr>"
+                       + "".join("<tr>" + "".join(f"<td>{inline(c)}</td>" for c in cells(r)) + "</tr>" for r in body)
+                       + "</table>")
+            rows.clear()
+    for line in md.splitlines():
+        if line.startswith("|"):
+            rows.append(line)
+            continue
+        flush()
+        if line.strip():
+            out.append(f"<p>{inline(line)}</p>")
+    flush()
+    return "".join(out)
+
+
 def _figures(ev: dict) -> list:
     import plotly.graph_objects as go
     from plotly.subplots import make_subplots
@@ -148,6 +193,7 @@ def _figures(ev: dict) -> list:
                                          name=m, text=[f"n={b['n']}" for b in rel]))
             fig.update_layout(title=f"Reliability — simulation split '{sname}' (test side)", template="plotly_white",
                               height=420, xaxis_title="predicted probability (bin mean)", yaxis_title="observed frequency")
+            _zoom(fig, [r["reliability"] for r in sp["models"].values()])
             figs.append(fig)
             fig = go.Figure()
             for m, r in sp["models"].items():
@@ -167,6 +213,7 @@ def _figures(ev: dict) -> list:
             fig.add_trace(go.Scatter(x=[b["mean_p"] for b in rel], y=[b["freq"] for b in rel], mode="lines+markers", name=m))
         fig.update_layout(title=f"Reliability — {r['name']} (test period)", template="plotly_white", height=420,
                           xaxis_title="predicted probability (bin mean)", yaxis_title="observed frequency")
+        _zoom(fig, [x["reliability"] for x in r["models"].values()])
         figs.append(fig)
     import datetime as _dt
 
@@ -189,8 +236,6 @@ def _figures(ev: dict) -> list:
 
 
 def write_html(path, ev: dict, tables_md: str) -> Path:
-    import html as _html
-
     from ..atomic import write_text_atomic
 
     parts = []
@@ -198,10 +243,10 @@ def write_html(path, ev: dict, tables_md: str) -> Path:
         parts.append(fig.to_html(full_html=False, include_plotlyjs="inline" if i == 0 else False,
                                  config={"displaylogo": False}))
     page = ("<!doctype html><html><head><meta charset='utf-8'><title>liqcascade early warning — evaluation</title>"
-            "<style>body{font-family:sans-serif;max-width:1200px;margin:2em auto}pre{white-space:pre-wrap;"
-            "font-size:12px;background:#f7f7f7;padding:1em}</style></head><body>"
-            "<h1>Early warning — evaluation</h1><pre>" + _html.escape(tables_md) + "</pre>" + "".join(parts) +
-            "</body></html>")
+            "<style>body{font-family:sans-serif;max-width:1300px;margin:2em auto;font-size:14px}"
+            "table{border-collapse:collapse;margin:0.5em 0}td,th{border:1px solid #ccc;padding:2px 6px;"
+            "font-size:12px}</style></head><body>"
+            "<h1>Early warning — evaluation</h1>" + _md_html(tables_md) + "".join(parts) + "</body></html>")
     return write_text_atomic(Path(path), page)
 
 
