@@ -113,10 +113,10 @@ def render_tables(ev: dict) -> str:
     panels = ev.get("real", {}).get("crash_days")
     if panels:
         out.append("")
-        out.append("**Crash days** — score over time in `report.html`; alarm = calibrated probability ≥ the model's "
-                   "training threshold.")
+        out.append("**Crash days** — score over time in `report.html`; times are bar *close* times (UTC), when the "
+                   "score is known; alarm = calibrated probability ≥ the model's training threshold.")
         out.append("")
-        out.append("| day | first alarm (UTC) | price low | liquidation peak | alarm lead to peak, min | "
+        out.append("| day | first alarm | price low | liquidation peak | alarm lead to peak, min | "
                    "alarm lead to low, min | highest score | threshold |")
         out.append("|---|---|---|---|---|---|---|---|")
         for p in panels:
