@@ -251,6 +251,7 @@ def perp_coin_features(P: dict, coin: str, train_end: float, venue: str = "binan
     o = np.argsort(t, kind="stable")
     t = t[o]
     close = np.asarray(c["c"][m], dtype=np.float64)[o]
+    low = np.asarray(c["l"][m], dtype=np.float64)[o]
     vol = np.asarray(c["v"][m], dtype=np.float64)[o]
     dt = 3600.0
     cfg = F.FeatureConfig(*HOURLY_CFG)
@@ -265,7 +266,7 @@ def perp_coin_features(P: dict, coin: str, train_end: float, venue: str = "binan
     ot, ov = _hourly(P["oi"], "hyperliquid", coin, "oi_usd")
     oi = _asof(ot, ov, t + dt, 2 * 3600.0)
     X["oi_change"] = F.oi_change(oi, cfg.bars(dt)["mid"])
-    return {"time_s": t, "close": close, "volume": vol, "X": X, "cfg": cfg}
+    return {"time_s": t, "close": close, "low": low, "volume": vol, "X": X, "cfg": cfg}
 
 
 def perp_daily_evidence(data_dir, *, seed: int = 0, n_boot: int = N_BOOT, split: str = "2026-01-01",
@@ -350,15 +351,16 @@ def perp_daily_evidence(data_dir, *, seed: int = 0, n_boot: int = N_BOOT, split:
 
 
 def _panel(name: str, t, price, score, threshold: float, liq=None, liq_label: str = "", notes=(),
-           extra: dict | None = None, bar_s: float = 0.0) -> dict:
+           extra: dict | None = None, bar_s: float = 0.0, low=None) -> dict:
     """One crash-day panel. ``t``: bar *starts*; the panel is on bar *close* times (``t + bar_s``),
     when the bar's close — and the score computed from it — is known; a bar's liquidations are
-    those inside it."""
+    those inside it. ``low``: the bars' lows (the price low is the bar with the lowest low, else
+    the lowest close)."""
     t = np.asarray(t, dtype=np.float64) + float(bar_s)
     score = np.asarray(score, dtype=np.float64)
     price = np.asarray(price, dtype=np.float64)
     alarm = np.flatnonzero(score >= threshold)
-    low = int(np.nanargmin(price))
+    low = int(np.nanargmin(price if low is None else np.asarray(low, dtype=np.float64)))
     out = {"name": name, "time_s": t.tolist(), "price": price.tolist(), "score": score.tolist(),
            "threshold": threshold, "liquidations": None if liq is None else np.asarray(liq, dtype=np.float64).tolist(),
            "liquidations_label": liq_label, "notes": list(notes),
@@ -421,7 +423,8 @@ def crash_panels(data_dir, *, sim_market=None, riskdao_ctx=None, perp_ctx=None) 
                 lab = "Binance ETH futures liquidations per 10 min (riskdao file, contracts' base units)"
             else:
                 notes.append("no liquidation record for this day in the data folder: the price low is the reference")
-            out.append(_panel(f"{label}, ETH 10-minute bars", b.time_s, b.close, s, thr, liq, lab, notes, bar_s=600.0))
+            out.append(_panel(f"{label}, ETH 10-minute bars", b.time_s, b.close, s, thr, liq, lab, notes, bar_s=600.0,
+                              low=b.low))
         k9 = base / "binance_2025-10-10" / "BTCUSD_PERP-1m-2025-10-09.zip"
         k10 = base / "binance_2025-10-10" / "BTCUSD_PERP-1m-2025-10-10.zip"
         if k9.exists() and k10.exists():
@@ -445,7 +448,8 @@ def crash_panels(data_dir, *, sim_market=None, riskdao_ctx=None, perp_ctx=None) 
                                "GARCH fitted on 2025-10-09; simulation-trained market-only model",
                                "no liquidation record for this day in the data folder (the perp fills file has none on "
                                "2025-10-10): the price low is the reference; ask depth within 1 % shown for context "
-                               "(the bid side of the file is frozen after ~15:00 UTC)"], extra, bar_s=60.0))
+                               "(the bid side of the file is frozen after ~15:00 UTC)"], extra, bar_s=60.0,
+                              low=np.concatenate([b9.low, b10.low])[sel]))
     if perp_ctx is not None and perp_ctx.get("fitted"):
         fm = perp_ctx["fitted"]["logistic"]
         P = perp_ctx["P"]
@@ -463,7 +467,7 @@ def crash_panels(data_dir, *, sim_market=None, riskdao_ctx=None, perp_ctx=None) 
                               ["daily-panel logistic model (trained on December 2025) scored every hour; "
                                "'yesterday's liquidations' unknown here (imputed)",
                                "Hyperliquid candles in the data folder stop on 2025-04-18; the fills file has none on "
-                               "2025-10-10: the price low is the reference"], bar_s=3600.0))
+                               "2025-10-10: the price low is the reference"], bar_s=3600.0, low=cf["low"][sel]))
         fl = P["fills"]
         okx = fl["venue"] == "okx"
         if okx.any():
@@ -482,5 +486,5 @@ def crash_panels(data_dir, *, sim_market=None, riskdao_ctx=None, perp_ctx=None) 
                 out.append(_panel(f"2026-03-04/05, {coin} hourly, OKX liquidation record", cf["time_s"][sel],
                                   cf["close"][sel], s, fm.threshold, liq[: int(sel.sum())], "OKX liquidations per hour (USD)",
                                   ["daily-panel logistic model scored every hour on Binance candles; the OKX fills "
-                                   "cover 25 contiguous hours"], bar_s=3600.0))
+                                   "cover 25 contiguous hours"], bar_s=3600.0, low=cf["low"][sel]))
     return out

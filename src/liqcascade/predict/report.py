@@ -116,7 +116,7 @@ def render_tables(ev: dict) -> str:
         out.append("**Crash days** — score over time in `report.html`; times are bar *close* times (UTC), when the "
                    "score is known; alarm = calibrated probability ≥ the model's training threshold.")
         out.append("")
-        out.append("| day | first alarm | price low | liquidation peak | alarm lead to peak, min | "
+        out.append("| day | first alarm | bar of the price low | liquidation peak | alarm lead to peak, min | "
                    "alarm lead to low, min | highest score | threshold |")
         out.append("|---|---|---|---|---|---|---|---|")
         for p in panels:
