@@ -129,3 +129,21 @@ crash_over_s = [600.0, 1200.0]
     assert code == 0, err and json.loads(o)["model"]["source"] == str(out)
     code, o, err = run("warn", "train", fam, "--out", tmp_path / "m.skops")
     assert code == 2 and "logistic model is saved as .json" in (err or o)
+
+
+def test_shipped_model_and_docs_tables_come_from_warn_evaluate(tmp_path):
+    from liqcascade.predict.models import load_model
+    from liqcascade.predict.report import BEGIN, END
+    from liqcascade.predict.simulate import SIM_FEATURES
+    from liqcascade.predict.warn import default_model_path
+
+    m = load_model(default_model_path())
+    assert m.features == SIM_FEATURES and m.meta["command"] == "liqcascade warn evaluate"
+    assert 0 < m.meta["alarm_threshold"] < 1 and m.meta["samples"] > 10_000
+    doc = (REPO / "docs" / "predict.md").read_text()
+    block = doc[doc.index(BEGIN) + len(BEGIN): doc.index(END)].strip()
+    assert block.startswith("Produced by `liqcascade warn evaluate`")
+    assert "| volatility only |" in block and "Split `book shape`" in block and "**Crash days**" in block
+    bad = _write(tmp_path / "d.md", "no markers here\n")
+    code, out, err = run("warn", "evaluate", "--out", tmp_path / "o", "--docs", bad)
+    assert code == 2 and "markers" in (err or out) and not (tmp_path / "o").exists()

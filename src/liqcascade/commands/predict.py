@@ -242,11 +242,16 @@ def register(app: typer.Typer) -> None:
         bootstrap: int = typer.Option(200, min=0, help="bootstrap resamples for the CIs (0 = none)"),
         real: bool = typer.Option(True, "--real/--no-real", help="also the real-data evidence and crash days"),
         as_json: bool = typer.Option(False, "--json", help="print evaluation.json instead of the tables"),
+        docs: Optional[Path] = typer.Option(None, "--docs", help="also replace the tables between the markers "
+                                                                 "<!-- BEGIN warn evaluate --> … <!-- END warn evaluate --> "
+                                                                 "of this Markdown file (docs/predict.md)"),
     ):
         """Train on simulated families and evaluate: splits, real data, crash days (docs/predict.md)."""
-        from ..predict.report import run_evaluation
+        from ..predict.report import replace_block, run_evaluation
 
         check_out_path(out)
+        if docs is not None:
+            replace_block(docs, "", dry_run=True)  # the markers are there: fail before the long run
         cmd = "liqcascade warn evaluate" + (f" --scale {scale:g}" if scale != 1 else "") + (
             f" --seed {seed}" if seed else "") + (f" --bootstrap {bootstrap}" if bootstrap != 200 else "") + (
             "" if real else " --no-real")
@@ -256,10 +261,14 @@ def register(app: typer.Typer) -> None:
                                 progress=cb)
         finally:
             stop()
+        if docs is not None:
+            replace_block(docs, (out / "tables.md").read_text())
         if as_json:
             typer.echo(json.dumps(ev, allow_nan=False))
             return
         typer.echo((out / "tables.md").read_text())
+        if docs is not None:
+            typer.echo(f"updated the tables in {docs}")
         typer.echo(f"wrote {out}/evaluation.json, tables.md, report.html, sim_logistic.json, sim_market_logistic.json, "
                    f"sim_hgb.skops")
 

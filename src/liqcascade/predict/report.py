@@ -14,7 +14,26 @@ import numpy as np
 
 from .evaluate import N_BOOT
 
-__all__ = ["run_evaluation", "render_tables", "write_html"]
+__all__ = ["run_evaluation", "render_tables", "write_html", "replace_block", "BEGIN", "END"]
+
+BEGIN = "<!-- BEGIN warn evaluate -->"
+END = "<!-- END warn evaluate -->"
+
+
+def replace_block(path, text: str, *, dry_run: bool = False) -> None:
+    """Put ``text`` between the :data:`BEGIN` and :data:`END` markers of a Markdown file."""
+    from ..atomic import write_text_atomic
+    from ..errors import InputError
+
+    p = Path(path)
+    if not p.is_file():
+        raise InputError(str(p), "--docs", "file not found")
+    doc = p.read_text(encoding="utf-8")
+    i, j = doc.find(BEGIN), doc.find(END)
+    if i < 0 or j < i:
+        raise InputError(str(p), "--docs", f"needs the markers {BEGIN} and {END}, in that order")
+    if not dry_run:
+        write_text_atomic(p, doc[: i + len(BEGIN)] + "\n" + text.rstrip("\n") + "\n" + doc[j:])
 
 
 def _f(v, digits=3) -> str:
