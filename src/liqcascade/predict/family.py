@@ -47,7 +47,7 @@ import numpy as np
 from pydantic import Field, model_validator
 
 from ..errors import InputError
-from ..scenario.models import Strict
+from ..strict import Strict
 from .labels import LabelSpec
 
 __all__ = ["Family", "FamilyFile", "Draw", "default_families", "load_family_file", "draw_scenario",

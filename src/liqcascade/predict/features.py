@@ -16,7 +16,7 @@ Groups and sources (formulas in each function's docstring):
 * **order-flow toxicity and illiquidity** — VPIN by bulk-volume classification in equal-volume
   buckets (Easley, López de Prado and O'Hara 2012), Amihud (2002) illiquidity, Kyle's (1985)
   lambda estimated from bars (López de Prado 2018, *Advances in Financial Machine Learning*,
-  §19.3.2);
+  §19.4.1);
 * **venue depth** — quote depth within ±k % of the mid of a constant-product pool (closed form)
   or of a depth-curve book (the engine's piecewise-linear cumulative curve);
 * **liquidation wall** — debt that becomes liquidatable within 1, 2, 5 and 10 % below spot,
@@ -332,7 +332,7 @@ def kyle_lambda(close, volume, n: int, scale: float = 1e6) -> np.ndarray:
 
     Kyle (1985), "Continuous auctions and insider trading", *Econometrica* 53(6): the price impact
     per unit of net order flow. Bar estimator (López de Prado 2018, *Advances in Financial
-    Machine Learning*, §19.3.2): ``r_τ = λ · S_τ + ε_τ`` by least squares without intercept,
+    Machine Learning*, §19.4.1): ``r_τ = λ · S_τ + ε_τ`` by least squares without intercept,
     with signed dollar volume ``S_τ = b_τ · P_τ V_τ`` and ``b_τ = sign(r_τ)`` (the tick rule on
     bars)::
 
