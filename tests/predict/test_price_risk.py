@@ -123,6 +123,7 @@ def test_cli_outputs_and_determinism(scenario, tmp_path):
     assert code == 0, err
     s = json.loads(out)
     assert s["paths"] == 24 and s["seed"] == 11 and s["es_allocated"] == pytest.approx(s["es"])
+    assert s["provenance"]["seed"] == 11 and len(s["provenance"]["scenario_hash"]) == 64
     t = pq.read_table(tmp_path / "a" / "positions.parquet")
     assert {"id", "cohort", "leverage", "es_contribution", "externality", "rate_addon_bps", "lt_haircut"} <= set(t.column_names)
     assert json.loads(t.schema.metadata[b"liqcascade"])["seed"] == 11

@@ -178,6 +178,7 @@ class PremiumResult:
     policy: dict
     frontier: dict | None
     notes: list[str] = field(default_factory=list)
+    provenance: dict = field(default_factory=dict)
 
     def summary(self) -> dict:
         from .. import __version__
@@ -187,7 +188,8 @@ class PremiumResult:
                 "horizon_s": self.horizon_s, "var": self.var, "es": self.es,
                 "es_allocated": float(np.sum(self.positions["es_contribution"])),
                 "externality_allocated": float(np.sum(self.positions["externality"])),
-                "cohorts": self.cohorts, "policy": self.policy, "frontier": self.frontier, "notes": self.notes}
+                "cohorts": self.cohorts, "policy": self.policy, "frontier": self.frontier, "notes": self.notes,
+                "provenance": self.provenance}
 
 
 def price_risk(scenario, *, paths: int | None = None, seed: int | None = None, alpha: float = ALPHA,
@@ -375,8 +377,11 @@ def price_risk(scenario, *, paths: int | None = None, seed: int | None = None, a
         "mean_bad_debt": mean_bad_i, "es_contribution": es_i, "externality": ext_i, "capital": cap_i,
         "rate_addon_bps": rate_bps, "lt_haircut": haircut, "margin": m_i,
     }
+    from ..provenance import record
+
+    prov = record("price-risk", sc, base, seed=int(sc.simulation.seed), paths=N)
     return PremiumResult(sc.name, N, int(sc.simulation.seed), alpha, cost_of_capital,
-                         sc.simulation.steps * sc.simulation.dt_seconds, var, es, cols, rows, pol, front, notes)
+                         sc.simulation.steps * sc.simulation.dt_seconds, var, es, cols, rows, pol, front, notes, prov)
 
 
 def _mk(p: Path) -> bool:
