@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..kernels import dynamic as K
-from ..prices.generate import generate_paths, price_notes
+from ..prices.generate import generate_paths, price_notes, spec_from_scenario
 from .compile import Compiled
 from .mechanisms import MechSetup, mechanism_setup
 
@@ -20,28 +20,10 @@ EVENT_DTYPE = np.dtype([
     ("protocol_fee", np.float64),
 ])
 
-_PRICE_KEYS = {
-    "crash": ("shock", "start", "over_steps", "recovery", "recovery_steps"),
-    "gbm": ("mu", "sigma", "correlation"),
-    "jump": ("mu", "sigma", "lam", "jump_mean", "jump_std", "correlation"),
-    "historical": ("file",),
-    "garch": ("mu", "omega", "alpha", "beta", "interval_seconds", "returns_file", "correlation"),
-    "bootstrap": ("returns_file", "block_steps", "correlation"),
-}
-
 
 def price_spec(c: Compiled) -> dict:
     """The scenario's price section as the dict :func:`generate_paths` takes."""
-    pp = c.scenario.price
-    spec = {"kind": pp.kind}
-    for k in _PRICE_KEYS[pp.kind]:
-        v = getattr(pp, k)
-        if v is None:
-            continue
-        if k in ("file", "returns_file") and isinstance(v, dict):
-            v = {c.assets.index(name): f for name, f in v.items()}
-        spec[k] = v
-    return spec
+    return spec_from_scenario(c.scenario.price, c.assets)
 
 
 def make_paths(c: Compiled, n_paths: int | None = None, path_offset: int = 0, steps: int | None = None) -> np.ndarray:

@@ -13,7 +13,10 @@ from typing import Annotated, Literal, Union
 
 from pydantic import Discriminator, Field, Tag, field_validator, model_validator
 
+from ..oracles import KINDS as oracle_kinds
+from ..prices import KINDS as price_kinds
 from ..strict import Fraction, NonNegFloat, PosFloat, Strict
+from ..venues import KINDS as venue_kinds
 from .mechanisms import Agents, Mechanisms
 
 
@@ -33,7 +36,7 @@ class Asset(Strict):
 
 
 class PriceProcess(Strict):
-    kind: Literal["crash", "gbm", "jump", "historical", "garch", "bootstrap"] = "crash"
+    kind: Literal[price_kinds] = "crash"
     shock: Union[Fraction, list[Fraction]] = 0.3
     start: int = Field(1, ge=1, description="first step of the fall")
     over_steps: int = Field(1, ge=1)
@@ -70,7 +73,7 @@ class PriceProcess(Strict):
 class Venue(Strict):
     name: str = Field(min_length=1)
     asset: str
-    kind: Literal["cpmm", "book"]
+    kind: Literal[venue_kinds]
     # constant-product pool
     reserve_asset: PosFloat | None = Field(None, description="pool asset reserve; quote reserve = reserve_asset·price")
     fee: Fraction = 0.0
@@ -101,7 +104,7 @@ class Venue(Strict):
 class Oracle(Strict):
     name: str = Field(min_length=1)
     asset: str
-    kind: Literal["spot", "heartbeat", "twap", "median", "osm", "ema"] = "spot"
+    kind: Literal[oracle_kinds] = "spot"
     sources: list[str] | None = Field(None, description="venue names; default: all venues of the asset")
     lag_steps: int = Field(0, ge=0)
     heartbeat_seconds: PosFloat = 3600.0

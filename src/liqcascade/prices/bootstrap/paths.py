@@ -8,8 +8,21 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 
 from liqcascade.errors import InputError
-from liqcascade.prices.common import as_int, input_error, sub_grid
-from liqcascade.prices.loading import asset_files, load_returns, resolve_file
+from liqcascade.prices.common import (
+    PathRequest,
+    as_int,
+    input_error,
+    p0_array,
+    paths_from_log_increments,
+    sub_grid,
+)
+from liqcascade.prices.loading import asset_files, grid_note, load_returns, resolve_file
+
+#: the ``[price]`` keys this model reads (besides ``kind``)
+KEYS = {"returns_file", "block_steps"}
+#: whether the scenario's ``price.correlation`` is passed to it (passed so that it can refuse it:
+#: the files' own cross-correlation is kept)
+CORRELATION = True
 
 
 #: Fewest distinct block positions a block bootstrap accepts (fewer: paths repeat each other).
@@ -89,3 +102,32 @@ def bootstrap_setup(spec: Mapping, n_assets: int, base_dir, read_files: bool, dt
     R, interval, info, names = load_returns(files, n_assets, BOOTSTRAP_MIN_RETURNS)
     return {"block_steps": block_steps, "files": files, "R": R, "interval": interval, "grid": info,
             "names": names}
+
+
+def generate(req: PathRequest) -> np.ndarray:
+    """With ``n_paths == 0`` the returns files are not read (only the keys are checked)."""
+    b = bootstrap_setup(req.spec, req.n_assets, req.base_dir, read_files=req.n_paths > 0, dt_seconds=req.dt_seconds)
+    out = req.empty()
+    if req.n_paths:
+        inc = bootstrap_step_returns(req.seeds, req.steps, req.dt_seconds, b["R"], b["interval"], b["block_steps"],
+                                     ", ".join(b["names"]))
+        out[:] = paths_from_log_increments(req.p0, inc)
+    return out
+
+
+def notes(spec: Mapping, p0, dt_seconds: float, base_dir=None) -> list[str]:
+    """The files, the block length and the time scaling, for a run's notes."""
+    n_assets = p0_array(p0).size
+    b = bootstrap_setup(spec, n_assets, base_dir, read_files=True, dt_seconds=float(dt_seconds))
+    n, m, h = sub_grid(float(dt_seconds), b["interval"])
+    rows = b["block_steps"] * n if m == 1 else max(1, int(round(b["block_steps"] / m)))
+    return [
+        f"block bootstrap of {b['R'].shape[0]} log returns every {b['interval']:g} s from "
+        f"{', '.join(b['names'])}{grid_note(b['grid'])}; "
+        f"moving blocks of {rows} returns ({max(b['R'].shape[0] - rows + 1, 0)} possible positions), the same "
+        "block positions for every asset (keeps their cross-correlation)",
+        "bootstrap time scaling: " + (
+            f"{n} file return(s) summed per step" if m == 1 else f"each file return spread evenly over {m} steps "
+            "(log-linear between samples: variance within one file interval is understated)")
+        + (f", times sqrt({h:.6g}) (variance proportional to time)" if h != 1.0 else ""),
+    ]

@@ -6,7 +6,12 @@ import math
 
 import numpy as np
 
-from liqcascade.prices.common import as_int, finite_float, input_error
+from liqcascade.prices.common import PathRequest, as_int, finite_float, input_error, per_asset
+
+#: the ``[price]`` keys this model reads (besides ``kind``)
+KEYS = {"shock", "start", "over_steps", "recovery", "recovery_steps"}
+#: whether the scenario's ``price.correlation`` is passed to it (a crash path is deterministic)
+CORRELATION = False
 
 
 def crash_path(
@@ -80,3 +85,23 @@ def crash_path(
     elif bottom <= steps:
         path[t >= bottom] = p_bottom
     return path
+
+
+def generate(req: PathRequest) -> np.ndarray:
+    """Every path is the same deterministic crash path (per-asset ``shock``)."""
+    spec, n_assets, steps = req.spec, req.n_assets, req.steps
+    shock = per_asset(req.required("shock"), n_assets, "price.shock", lo=0.0, hi=1.0, hi_open=True)
+    base = np.empty((steps + 1, n_assets))
+    for a in range(n_assets):
+        base[:, a] = crash_path(
+            req.p0[a],
+            shock[a],
+            steps,
+            start=spec.get("start", 1),
+            over_steps=spec.get("over_steps", 1),
+            recovery=spec.get("recovery", 0.0),
+            recovery_steps=spec.get("recovery_steps", 0),
+        )
+    out = req.empty()
+    out[:] = base
+    return out
