@@ -17,7 +17,7 @@ from typing import List, Optional
 import typer
 
 
-def _console():
+def console():
     from rich.console import Console
 
     return Console() if sys.stdout.isatty() else Console(width=150)
@@ -75,7 +75,7 @@ def _missing_message(ev, data_dir: Path) -> str | None:
 
 
 def register(app: typer.Typer) -> None:
-    from ..cli import _json_default, check_out_path, escape, guard
+    from ._common import check_out_path, escape, guard, json_default
 
     @app.command()
     @guard
@@ -112,7 +112,7 @@ def register(app: typer.Typer) -> None:
                 t.add_column(col)
             for r in rows:
                 t.add_row(r["name"], r["title"], "\n".join(r["needs"]), "yes" if r["available"] else "no")
-            _console().print(t)
+            console().print(t)
             return
         if event is None:
             raise InputError(None, "EVENT", "give an event name, or --list to see them")
@@ -124,14 +124,14 @@ def register(app: typer.Typer) -> None:
         out = out if out is not None else Path("reports") / f"replay-{ev.name}"
         check_out_path(out)
         opts = ReplayOptions(data_dir=Path(data_dir), seed=seed, quick=quick, overrides=overrides)
-        con = _console()
+        con = console()
         if not as_json and sys.stderr.isatty():
             with con.status(f"replaying {ev.name} …"):
                 res = ev.run(opts)
         else:
             res = ev.run(opts)
         doc = res.as_dict()
-        text = json.dumps(doc, indent=2, default=_json_default)
+        text = json.dumps(doc, indent=2, default=json_default)
         out.mkdir(parents=True, exist_ok=True)
         if res.run is not None:
             from ..results.store import write_run
@@ -147,7 +147,7 @@ def register(app: typer.Typer) -> None:
             html = write_report(out / "report.html", run=res.run, compiled=res.compiled,
                                 title=f"liqcascade replay {ev.name} — {ev.title}")
         if as_json:
-            typer.echo(json.dumps(doc, default=_json_default))
+            typer.echo(json.dumps(doc, default=json_default))
             return
         _print(con, res, escape)
         files = "replay.json" + (", events.parquet, steps.parquet, summary.json" if res.run is not None else "")

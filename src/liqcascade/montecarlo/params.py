@@ -258,3 +258,16 @@ def validate_point(d: dict, file: str | None = None):
         except InputError as exc:
             raise InputError(file, exc.where, exc.reason) from None
     return sc
+
+
+def param_labels(paths: list[str]) -> list[str]:
+    """The shortest dotted suffix of each path that tells it apart from the others."""
+    out = []
+    for p in paths:
+        parts = p.split(".")
+        for n in range(1, len(parts) + 1):
+            lab = ".".join(parts[-n:])
+            if sum(1 for q in paths if q == lab or q.endswith("." + lab)) == 1:
+                break
+        out.append(lab)
+    return out

@@ -46,6 +46,7 @@ from liqcascade.oracles.kernel import (
     P_MAXJUMP,
     P_WINDOW,
 )
+from liqcascade.timebase import whole_steps
 
 #: kind name -> kernel code (its position in the registry :data:`liqcascade.oracles.KINDS`)
 ORACLE_KINDS: dict[str, int] = {k: i for i, k in enumerate(KINDS)}
@@ -79,7 +80,7 @@ def oracle_kind(kind: str | int) -> int:
 def _steps(seconds: float, dt: float, name: str, minimum: int) -> int:
     if not math.isfinite(seconds) or seconds < 0:
         raise ValueError(f"{name} must be a finite number of seconds >= 0, got {seconds!r}")
-    return max(minimum, int(round(seconds / dt)))
+    return whole_steps(seconds, dt, minimum)
 
 
 def _fraction(x: float, name: str) -> float:

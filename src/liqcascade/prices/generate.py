@@ -117,8 +117,10 @@ def generate_paths(
     and makes the paths (``generate``). Keys per kind (per-asset values may be a float or a list
     with one number per asset):
 
-    * ``crash``: ``shock`` (fraction, per-asset), ``start`` (1), ``over_steps`` (1),
-      ``recovery`` (0.0), ``recovery_steps`` (0) -- see :func:`crash_path`.
+    * ``crash``: ``shock`` (fraction, per-asset), ``start_seconds`` (default: the first step),
+      ``over_seconds`` (default: one step), ``recovery`` (0.0), ``recovery_seconds`` (0) --
+      converted to whole steps of ``dt_seconds`` (:func:`liqcascade.timebase.whole_steps`); see
+      :func:`~liqcascade.prices.crash.paths.crash_path`.
     * ``gbm``: ``mu`` (0.0, per-asset, annualised), ``sigma`` (required, per-asset, annualised).
     * ``jump``: ``mu`` (0.0), ``sigma``, ``lam`` (jumps per year), ``jump_mean``, ``jump_std``
       (all per-asset; all but ``mu`` required) -- see :func:`jump_diffusion_paths`.
@@ -135,8 +137,8 @@ def generate_paths(
       mean is only reported) -- see :func:`garch_step_returns` for the time scaling and
       :func:`fit_garch`.
     * ``bootstrap``: ``returns_file`` (required; one file per asset, aligned in time -- see
-      :func:`returns_on_grid`; assets without a file stay flat), ``block_steps`` (block length
-      in simulation steps; default one day, ``round(86400 / dt_seconds)``) -- see :func:`bootstrap_step_returns`. ``correlation`` is
+      :func:`returns_on_grid`; assets without a file stay flat), ``block_seconds`` (block
+      length; default one day, ``round(86400 / dt_seconds)`` steps) -- see :func:`bootstrap_step_returns`. ``correlation`` is
       refused (the files' own cross-correlation is kept).
     * any kind: ``correlation`` (``n_assets x n_assets`` matrix), validated always, used by
       ``gbm``, ``jump`` (Brownian parts) and ``garch`` (standardized innovations).

@@ -259,7 +259,7 @@ def _scenario_dict(p: dict, p0: float, steps: int, seed: int) -> dict:
         "assets": [{"name": "ETH", "price": p0}, {"name": "DAI", "price": 1.0, "stable": True}],
         "price": {"kind": "historical", "file": "eth_dai_2020-03-12.csv"},
         "venues": [{"name": "eth-dai", "asset": "ETH", "kind": "book", "depth": depth,
-                    "half_life_steps": p["impact_half_life_min"] * 60.0 / DT}],
+                    "half_life_seconds": p["impact_half_life_min"] * 60.0}],
         "oracles": [{"name": "eth-osm", "asset": "ETH", "kind": "osm", "hop_seconds": p["osm_hop"]}],
         "protocols": [{
             "name": PROTOCOL, "kind": "maker", "preset": "ETH-A-flip-2020", "positions": "vaults.csv",

@@ -62,7 +62,7 @@ GAS_UNITS = 400_000.0
 GAS_PERCENTILE = 90.0
 GAS_WINDOW_S = 3600.0  # ± around the bar of the ETH low
 BOOK_DEPTH_1PCT = 60e6
-BOOK_HALF_LIFE_STEPS = 3.0  # 30 minutes
+BOOK_HALF_LIFE_SECONDS = 1800.0  # 30 minutes (3 steps of 10 minutes)
 POOL_FEE = 0.003
 ORACLE_DEVIATION = 0.005
 ORACLE_HEARTBEAT_S = 3600.0
@@ -185,7 +185,7 @@ def scenario_doc(inp: dict, o: dict, seed: int) -> dict:
         "price": {"kind": "historical", "file": {"WETH": "eth.csv"}},
         "venues": [
             {"name": "cex-book", "asset": "WETH", "kind": "book", "depth": _book_depth(o["depth_multiplier"]),
-             "half_life_steps": BOOK_HALF_LIFE_STEPS},
+             "half_life_seconds": BOOK_HALF_LIFE_SECONDS},
             {"name": "uniswap-v2-dai-weth", "asset": "WETH", "kind": "cpmm",
              "reserve_asset": inp["liquidity"] / math.sqrt(p0), "fee": inp["pool_fee"]},
         ],
@@ -314,7 +314,7 @@ def run(options: ReplayOptions) -> ReplayResult:
         f"x {GAS_UNITS:,.0f} gas (assumed per call, all protocols) = ${inp['gas_usd']:,.0f} per liquidation",
         f"assumed: a CEX order book with the calm 2025 Binance BTC ask-curve shape scaled to "
         f"${BOOK_DEPTH_1PCT * o['depth_multiplier'] / 1e6:,.0f}M within 1 % (no 2021 ETH depth data), "
-        f"{BOOK_HALF_LIFE_STEPS * 10:g}-minute impact half-life; both venues arbitraged toward the recorded path",
+        f"{BOOK_HALF_LIFE_SECONDS / 60:g}-minute impact half-life; both venues arbitraged toward the recorded path",
         f"oracle: Chainlink-style ETH/USD on the book, {o['oracle_deviation']:.2%} deviation, 1 h heartbeat, "
         "read by all three protocols",
         f"synthetic, scaled books ({int(o['positions'])} positions each before filters, positions.synth shape fitted on "

@@ -64,7 +64,7 @@ LEV_SHORT = (6.0, 0.55)
 SIZE_MEDIAN, SIZE_SIGMA = 40e3, 1.6  # notional lognormal before scaling
 ENTRY_SD = 0.01
 INSURANCE_FUND = 50e6
-HALF_LIFE_STEPS = 5.0
+HALF_LIFE_SECONDS = 300.0  # 5 one-minute steps
 
 FUND_ROWS = (0.0, 5e6, 20e6, 50e6, 200e6, 1e9)
 FUND_ROWS_QUICK = (0.0, 50e6, 1e9)
@@ -177,10 +177,10 @@ def scenario_doc(inp: dict, o: dict, seed: int) -> dict:
         "price": {"kind": "historical", "file": {"BTC": "index.csv"}},
         "venues": [
             {"name": "btcusdt-perp-book", "asset": "BTC", "kind": "book",
-             "depth": [[float(a), float(b)] for a, b in zip(k, q)], "half_life_steps": HALF_LIFE_STEPS},
+             "depth": [[float(a), float(b)] for a, b in zip(k, q)], "half_life_seconds": HALF_LIFE_SECONDS},
             # the index: a reference-only venue nobody trades (no arbitrage), read by the oracle
             {"name": "index-composite", "asset": "BTC", "kind": "book",
-             "depth": [[float(a), float(b)] for a, b in zip(k, inp["depth_calm"])], "half_life_steps": 0.0},
+             "depth": [[float(a), float(b)] for a, b in zip(k, inp["depth_calm"])], "half_life_seconds": 0.0},
         ],
         "oracles": [{"name": "btc-index", "asset": "BTC", "kind": "spot", "sources": ["index-composite"]}],
         "protocols": [{
@@ -297,7 +297,7 @@ def run(options: ReplayOptions) -> ReplayResult:
         f"fund, fund position cap 100 %, ADL by PnL x leverage, Binance mark); insurance fund "
         f"${o['insurance_fund'] / 1e6:,.0f}M at the start",
         "the index is the recorded one (a reference-only venue no one trades); liquidation orders move only the perp "
-        f"book, whose impact decays with a {HALF_LIFE_STEPS:g}-minute half-life",
+        f"book, whose impact decays with a {HALF_LIFE_SECONDS / 60:g}-minute half-life",
         "not modelled: funding, trading fees, new positions, other venues' liquidations (already in the real index)",
     ]
     res.notes.extend([

@@ -10,16 +10,17 @@ import numpy as np
 from liqcascade.errors import InputError
 from liqcascade.prices.common import (
     PathRequest,
-    as_int,
+    finite_float,
     input_error,
     p0_array,
     paths_from_log_increments,
     sub_grid,
 )
 from liqcascade.prices.loading import asset_files, grid_note, load_returns, resolve_file
+from liqcascade.timebase import whole_steps
 
 #: the ``[price]`` keys this model reads (besides ``kind``)
-KEYS = {"returns_file", "block_steps"}
+KEYS = {"returns_file", "block_seconds"}
 #: whether the scenario's ``price.correlation`` is passed to it (passed so that it can refuse it:
 #: the files' own cross-correlation is kept)
 CORRELATION = True
@@ -61,12 +62,12 @@ def bootstrap_step_returns(seeds: Sequence[np.random.SeedSequence], steps: int, 
     else:
         U, b = -(-steps // m), max(1, int(round(block_steps / m)))
     if b > L:
-        raise InputError(where_file, "price.block_steps",
+        raise InputError(where_file, "price.block_seconds",
                          f"a block of {block_steps} steps needs {b} consecutive returns, but the file(s) hold {L}")
     if L - b + 1 < BOOTSTRAP_MIN_STARTS:
-        raise InputError(where_file, "price.block_steps",
+        raise InputError(where_file, "price.block_seconds",
                          f"blocks of {b} returns fit at only {L - b + 1} position(s) in {L} returns, so the paths "
-                         f"would repeat; give a shorter block_steps or a longer file (need at least "
+                         f"would repeat; give a shorter block_seconds or a longer file (need at least "
                          f"{BOOTSTRAP_MIN_STARTS} block positions)")
     scale = math.sqrt(h)
     out = np.empty((len(seeds), steps, A))
@@ -87,10 +88,11 @@ def bootstrap_setup(spec: Mapping, n_assets: int, base_dir, read_files: bool, dt
     if spec.get("correlation") is not None:
         raise input_error("price.correlation", "not used by kind 'bootstrap' (its cross-correlation is the files'; "
                                         "remove it)")
-    bs = spec.get("block_steps")
-    if bs is None:  # default: one day of steps
-        bs = max(1, int(round(86400.0 / dt_seconds)))
-    block_steps = as_int(bs, "price.block_steps", lo=1)
+    bs = spec.get("block_seconds")
+    seconds = 86400.0 if bs is None else finite_float(bs, "price.block_seconds")  # default: one day
+    if seconds <= 0:
+        raise input_error("price.block_seconds", f"must be > 0 seconds, got {seconds:g}")
+    block_steps = whole_steps(seconds, dt_seconds, 1)
     rf = spec.get("returns_file")
     if rf is None or rf == [] or rf == {}:
         raise input_error("price.returns_file", "required for kind 'bootstrap' (the price file(s) whose returns are resampled)")
