@@ -10,63 +10,21 @@ from typing import Optional
 
 import typer
 
+from .commands._common import (
+    check_out_path,
+    console,
+    escape,
+    guard,
+    json_default,
+    load_compiled,
+    scenario_file,
+)
 from .errors import InputError
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="Simulate, measure and prevent liquidation cascades.")
 positions_app = typer.Typer(no_args_is_help=True, help="Position books: synthetic generation.")
 app.add_typer(positions_app, name="positions")
-
-
-def escape(text: str) -> str:
-    from rich.markup import escape as _escape
-
-    return _escape(text)
-
-
-def _console():
-    """A rich console; when output is not a terminal, wide enough that tables don't fold."""
-    from rich.console import Console
-
-    return Console() if sys.stdout.isatty() else Console(width=150)
-
-
-def _fail(msg: str, code: int = 2):
-    typer.echo(f"error: {msg}", err=True)
-    raise typer.Exit(code)
-
-
-class _scenario_file:
-    """Attach the scenario's file name to input errors raised while building or running it."""
-
-    def __init__(self, path):
-        self.path = str(path)
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, typ, exc, tb):
-        if isinstance(exc, InputError) and exc.file is None and not (exc.where or "").startswith("--"):
-            raise InputError(self.path, exc.where, exc.reason) from None
-        return False
-
-
-def _load(path: Path):
-    from .engine.compile import compile_scenario
-    from .scenario.load import load_scenario
-
-    sc, base = load_scenario(path)
-    with _scenario_file(path):
-        return compile_scenario(sc, base)
-
-
-def check_out_path(out: Path, option: str = "--out") -> None:
-    """Refuse an output path that cannot be created: an existing ancestor that is a file."""
-    for parent in [out, *out.parents]:
-        if parent.exists():
-            if not parent.is_dir():
-                raise InputError(str(parent), option, "exists and is not a directory")
-            return
 
 
 def parse_shocks(spec: str):
@@ -94,90 +52,11 @@ def parse_shocks(spec: str):
     return vals
 
 
-class _compile_progress:
-    """While a command runs: kernels that compile for the first time (an empty or outdated numba
-    cache) show ``compiling kernels (first run only, ~N s)`` and a progress bar on stderr
-    (:mod:`liqcascade.engine.warmup`)."""
-
-    def __enter__(self):
-        from .engine import warmup
-
-        self.prev = warmup.REPORTER
-        self.progress = None
-        warmup.REPORTER = self.report
-        return self
-
-    def report(self, kind, *args):
-        from rich.console import Console
-        from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
-
-        if kind == "start":
-            groups, seconds, functions = args
-            con = Console(stderr=True)
-            con.print(f"compiling kernels (first run only, ~{max(1, round(seconds))} s)")
-            self.progress = Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.percentage:>3.0f}%"),
-                                     TimeElapsedColumn(), console=con, transient=not con.is_terminal)
-            self.progress.start()
-            self.task = self.progress.add_task(", ".join(groups), total=functions)
-        elif self.progress is None:
-            return
-        elif kind == "tick":
-            total = self.progress.tasks[0].total
-            self.progress.update(self.task, completed=min(args[0], total - 1))
-        elif kind == "done":
-            self.progress.update(self.task, completed=self.progress.tasks[0].total)
-            self.progress.stop()
-            self.progress.console.print(f"kernels compiled in {args[0]:.1f} s (cached for the next runs)")
-            self.progress = None
-
-    def __exit__(self, *exc):
-        from .engine import warmup
-
-        if self.progress is not None:
-            self.progress.stop()
-        warmup.REPORTER = self.prev
-        return False
-
-
-def guard(fn):
-    """Run a command body; bad input becomes a one-line message and exit status 2."""
-    import functools
-
-    @functools.wraps(fn)
-    def wrapper(*a, **k):
-        import warnings
-
-        from .errors import EngineWarning
-
-        previous = warnings.showwarning
-
-        def show(message, category, filename, lineno, file=None, line=None):
-            if issubclass(category, EngineWarning):
-                typer.echo(f"warning: {message}", err=True)
-            else:
-                previous(message, category, filename, lineno, file, line)
-
-        try:
-            with warnings.catch_warnings(), _compile_progress():
-                warnings.simplefilter("always", EngineWarning)
-                warnings.showwarning = show
-                return fn(*a, **k)
-        except InputError as exc:
-            _fail(exc.message())
-        except OSError as exc:  # an output path that cannot be written
-            where = exc.filename or "output"
-            _fail(f"{where}: cannot write: {exc.strerror or exc}")
-        except (KeyboardInterrupt, BrokenPipeError):
-            raise typer.Exit(130)
-
-    return wrapper
-
-
 @app.command()
 @guard
 def validate(scenario: Path = typer.Argument(..., help="scenario TOML")):
     """Validate a scenario and its position files; print what it contains."""
-    c = _load(scenario)
+    c = load_compiled(scenario)
     b = c.book
     n_units = sum(u.n for u in c.units)
     typer.echo(
@@ -203,14 +82,14 @@ def curve(
     if mode not in ("mechanical", "rational"):
         raise InputError(None, "--mode", "must be mechanical or rational")
     grid = parse_shocks(shocks)
-    c = _load(scenario)
+    c = load_compiled(scenario)
     if asset is not None and asset not in c.assets:
         raise InputError(None, "--asset", f"unknown asset {asset!r}")
     if all(p.kind != "aave_v3" for p in c.scenario.protocols):
         raise InputError(str(scenario), "protocols",
                          "the static cascade curve covers Aave-rule protocols (kind = \"aave_v3\"); "
                          "this scenario has only protocol units — use `liqcascade run`")
-    with _scenario_file(scenario):
+    with scenario_file(scenario):
         if not as_json and sys.stderr.isatty() and grid.size * max(c.book.n, 1) > 5e7:
             from rich.progress import Progress
 
@@ -225,7 +104,7 @@ def curve(
         check_out_path(report.parent, "--report")
         write_report(report, curve=res, compiled=c, title=f"liqcascade — {c.scenario.name} cascade curve")
     if as_json:
-        typer.echo(json.dumps(res.as_dict(), default=_json_default))
+        typer.echo(json.dumps(res.as_dict(), default=json_default))
         return
     from rich.table import Table
 
@@ -236,7 +115,7 @@ def curve(
         t.add_row(f"{p.shock:.3f}", f"{p.final_price:,.2f}", str(p.rounds), str(p.liquidations),
                   f"{p.liquidated_collateral:,.0f}", f"{p.repaid_debt:,.0f}", f"{p.bad_debt:,.0f}",
                   "-" if p.amplification is None else f"{p.amplification:.3f}")
-    con = _console()
+    con = console()
     con.print(t)
     if res.critical_shock is None:
         con.print("critical shock: none on this grid (no jump of 1% of the price or more)")
@@ -277,7 +156,7 @@ def run(
     if report is not None:
         check_out_path(report.parent, "--report")
     n = sc.simulation.paths
-    with _scenario_file(scenario):
+    with scenario_file(scenario):
         c = compile_scenario(sc, base)
         if n > 1 and not as_json and sys.stderr.isatty():
             from rich.progress import Progress
@@ -296,11 +175,11 @@ def run(
 
         write_report(report, run=res, compiled=c, title=f"liqcascade — {sc.name}")
     if as_json:
-        typer.echo(json.dumps(res.as_dict(), default=_json_default))
+        typer.echo(json.dumps(res.as_dict(), default=json_default))
         return
     _print_run(res, out)
     if report is not None:
-        _console().print(f"report: {report}")
+        console().print(f"report: {report}")
 
 
 def _print_run(res, out):
@@ -333,7 +212,7 @@ def _print_run(res, out):
         rows.append(("probability of bad debt", f"{tot['probability_bad_debt']:.2%}"))
     for r in rows:
         t.add_row(*r)
-    con = _console()
+    con = console()
     con.print(t)
     if out is not None:
         con.print(f"wrote {out}/summary.json, events.parquet, steps.parquet")
@@ -402,15 +281,15 @@ def demo(
     from .engine.warmup import ensure
 
     ensure(["loop", "static"])  # on an empty cache: both groups at once, in parallel
-    con = _console()
+    con = console()
     with con.status(f"running {path.name} …"):
         sc, base = load_scenario(path)
-        with _scenario_file(path):
+        with scenario_file(path):
             c = compile_scenario(sc, base)
             res = run_dynamic(c)
             cur = solve_static(c, grid, mode=sc.liquidators.mode)
         write_run(out, res)
-        (out / "curve.json").write_text(json.dumps(cur.as_dict(), indent=2, default=_json_default))
+        (out / "curve.json").write_text(json.dumps(cur.as_dict(), indent=2, default=json_default))
         report = write_report(out / "report.html", run=res, curve=cur, compiled=c,
                               title=f"liqcascade — {sc.name}")
     _print_run(res, out)
@@ -430,18 +309,6 @@ def warmup():
     t = time.perf_counter()
     warm()
     typer.echo(f"kernels compiled and cached in {time.perf_counter() - t:.1f} s")
-
-
-def _json_default(o):
-    import numpy as np
-
-    if isinstance(o, (np.floating,)):
-        return float(o)
-    if isinstance(o, (np.integer,)):
-        return int(o)
-    if isinstance(o, np.ndarray):
-        return o.tolist()
-    raise TypeError(type(o))
 
 
 def _register_extensions() -> None:

@@ -31,8 +31,8 @@ stable = true
 [price]
 kind = "crash"
 shock = 0.6
-start = 1
-over_steps = 1500
+start_seconds = 60.0
+over_seconds = 90000.0
 [[venues]]
 name = "pool"
 asset = "A"
@@ -48,7 +48,7 @@ liquidation_threshold = 0.8
 liquidation_bonus = 0.05
 [mechanisms.partial]
 close_factor = 0.001
-cooldown_steps = 0
+cooldown_seconds = 0.0
 """
 
 

@@ -43,16 +43,16 @@ EVENT_FLOATS = ("collateral_seized", "debt_repaid", "oracle_price", "execution_p
 
 ORACLES = (
     None,
-    {"kind": "spot", "lag_steps": 2},
-    {"kind": "heartbeat", "heartbeat_seconds": 600.0, "deviation": 0.01, "lag_steps": 1},
-    {"kind": "twap", "window_steps": 4},
+    {"kind": "spot", "lag_seconds": 7200.0},
+    {"kind": "heartbeat", "heartbeat_seconds": 600.0, "deviation": 0.01, "lag_seconds": 3600.0},
+    {"kind": "twap", "window_seconds": 14400.0},
 )
 RULES = (("v3.3", 0.5), ("v3.2", 0.5), ("fixed", 0.5), ("fixed", 1.0))
 
 
 def _case(seed: int, pool_half: float = 0.0):
     """A scenario dict and a book (coll, debt, proto) from ``seed``; every knob varies.
-    ``pool_half > 0`` makes the pool a re-centred one with that impact half-life."""
+    ``pool_half > 0`` makes the pool a re-centred one with that impact half-life (in steps)."""
     rng = np.random.default_rng(seed)
     n = int(rng.integers(25, 45))
     protos = []
@@ -77,16 +77,17 @@ def _case(seed: int, pool_half: float = 0.0):
     if seed % 2:
         price = {"kind": "gbm", "sigma": 3.0}
     else:
-        price = {"kind": "crash", "shock": float(rng.uniform(0.15, 0.4)), "start": 3,
-                 "over_steps": int(rng.integers(1, 6)), "recovery": 0.5, "recovery_steps": 8}
+        price = {"kind": "crash", "shock": float(rng.uniform(0.15, 0.4)), "start_seconds": 3 * 3600.0,
+                 "over_seconds": 3600.0 * int(rng.integers(1, 6)), "recovery": 0.5,
+                 "recovery_seconds": 8 * 3600.0}
     venues = [
         {"name": "pool", "asset": "A", "kind": "cpmm", "reserve_asset": total * rng.uniform(0.3, 1.0) / 100.0,
          "fee": 0.003},
-        {"name": "book", "asset": "A", "kind": "book", "half_life_steps": float(rng.choice([0.0, 3.0])),
+        {"name": "book", "asset": "A", "kind": "book", "half_life_seconds": 3600.0 * float(rng.choice([0.0, 3.0])),
          "depth": [[0.01, 0.02 * total], [0.05, 0.1 * total], [0.2, 0.3 * total]]},
     ]
     if pool_half > 0.0:
-        venues[0]["half_life_steps"] = pool_half
+        venues[0]["half_life_seconds"] = 3600.0 * pool_half  # dt_seconds = 3600
     if mode == "rational":
         # one venue: the rational check quotes the venue with the highest spot, and a pool and a
         # book that the flow moved to the same price tie to the last bit (see the module doc)

@@ -206,7 +206,7 @@ class RunResult(Result):
     ``events``: one row per liquidation event of the recorded paths; ``steps``: market state per
     (recorded path, step, asset); ``per_path()`` (the main table): one row per path;
     ``per_protocol()``: one row per protocol, from the recorded paths' events. ``raw`` is the
-    engine's :class:`~liqcascade.engine.dynamic.RunResult`.
+    engine's :class:`~liqcascade.results.run.RunResult`.
 
     Per-sale records (venue, amount, execution price of every sale) are not recorded by the
     engine yet: ``steps`` holds the collateral sold and the proceeds per step and asset.
@@ -563,7 +563,7 @@ class SweepResult(_StoredRun):
         return Table(cols, "sweep", self.meta)
 
     def summary(self, notes: bool = True) -> Summary:
-        from ..commands.montecarlo import param_labels
+        from ..montecarlo.params import param_labels
 
         labels = param_labels(self.params)
         rows = []
@@ -744,7 +744,7 @@ class BatchResult(Result):
             t = r.totals()
             rows.append([str(i), *vals, f"{t['liquidations']:,.0f}", _money(t["liquidated_collateral"]),
                          _money(t["bad_debt"])])
-        from ..commands.montecarlo import param_labels
+        from ..montecarlo.params import param_labels
 
         heads = param_labels(self.params) if self.params else ["scenario"]
         title = f"run_many — {len(self.results)} run(s)" + (f" of {self.meta['scenario']}" if self.params else "")

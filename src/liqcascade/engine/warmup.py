@@ -62,7 +62,7 @@ def tiny_scenario():
         "price": {"kind": "crash", "shock": 0.2},
         "venues": [
             {"name": "pool", "asset": "A", "kind": "cpmm", "reserve_asset": 1000.0, "fee": 0.003},
-            {"name": "book", "asset": "A", "kind": "book", "depth": [[0.01, 1e4], [0.05, 1e5]], "half_life_steps": 2},
+            {"name": "book", "asset": "A", "kind": "book", "depth": [[0.01, 1e4], [0.05, 1e5]], "half_life_seconds": 120.0},
         ],
         "oracles": [{"name": "o", "asset": "A", "kind": "spot"}],
         "protocols": [{"name": "p", "positions": "-", "collateral": "A", "debt": "Q",
@@ -103,7 +103,7 @@ def tiny_units_scenario(folder: Path):
         "assets": [{"name": "WETH", "price": 2000.0}, *stable],
         "price": {"kind": "crash", "shock": 0.3},
         "venues": [{"name": "book", "asset": "WETH", "kind": "book", "depth": [[0.01, 1e6], [0.05, 5e6]],
-                    "half_life_steps": 5},
+                    "half_life_seconds": 300.0},
                    {"name": "pool", "asset": "WETH", "kind": "cpmm", "reserve_asset": 1000.0, "fee": 0.003}],
         "oracles": [{"name": "o", "asset": "WETH", "kind": "spot"}],
         "protocols": [unit("comet", "comet", "cUSDCv3-launch", "comet.csv"),

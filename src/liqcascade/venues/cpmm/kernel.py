@@ -12,6 +12,7 @@ from __future__ import annotations
 import math
 
 from liqcascade.kernels._jit import njit
+from liqcascade.venues.kernel import FEE, HALF, REF, X, Y
 
 
 @njit
@@ -86,3 +87,104 @@ def cpmm_recentre(x, y, spot):
     ``(sqrt(k / spot), sqrt(k · spot))``."""
     k = x * y
     return math.sqrt(k / spot), math.sqrt(k * spot)
+
+
+# --- the venue-kind interface (``vs`` row ``v``; called by ``venues/dispatch.py``) ----------
+
+
+@njit
+def spot(vs, v):
+    """Spot price ``Y / X``."""
+    return vs[v, Y] / vs[v, X]
+
+
+@njit
+def gross(vs, v):
+    """``1 - fee``: the marginal bid is ``spot · gross``, the marginal ask ``spot / gross``."""
+    return 1.0 - vs[v, FEE]
+
+
+@njit
+def sell(vs, vdk, vdq, v, dq):
+    """Sell ``dq`` asset into the pool (state updated in place); returns the quote received."""
+    x, y, out = cpmm_sell(vs[v, X], vs[v, Y], vs[v, FEE], dq)
+    vs[v, X] = x
+    vs[v, Y] = y
+    return out
+
+
+@njit
+def buy(vs, vdk, vdq, v, dy):
+    """Spend ``dy`` quote on the pool (state updated in place); returns the asset received."""
+    x, y, out = cpmm_buy(vs[v, X], vs[v, Y], vs[v, FEE], dy)
+    vs[v, X] = x
+    vs[v, Y] = y
+    return out
+
+
+@njit
+def preview_sell(vs, vdk, vdq, v, dq):
+    """``(quote_out, spot_after)`` of selling ``dq``, without changing the pool."""
+    x, y, out = cpmm_sell(vs[v, X], vs[v, Y], vs[v, FEE], dq)
+    return out, y / x
+
+
+@njit
+def preview_buy(vs, vdk, vdq, v, dy):
+    """``(asset_out, spot_after)`` of spending ``dy``, without changing the pool."""
+    x, y, out = cpmm_buy(vs[v, X], vs[v, Y], vs[v, FEE], dy)
+    return out, y / x
+
+
+@njit
+def sell_to_price(vs, vdk, vdq, v, p_target):
+    return cpmm_sell_to_price(vs[v, X], vs[v, Y], vs[v, FEE], p_target)
+
+
+@njit
+def buy_to_price(vs, vdk, vdq, v, p_target):
+    return cpmm_buy_to_price(vs[v, X], vs[v, Y], vs[v, FEE], p_target)
+
+
+@njit
+def apply_return(vs, v, ret):
+    """An outside trader trades the pool to ``spot · ret`` (the fee stays in the pool; the
+    trader's proceeds leave the model). A re-centred pool (``HALF > 0``) moves without a trade:
+    ``REF`` is multiplied and the reserves are re-centred on ``spot · ret`` at the same ``x · y``."""
+    if vs[v, HALF] > 0.0:
+        vs[v, REF] *= ret
+        vs[v, X], vs[v, Y] = cpmm_recentre(vs[v, X], vs[v, Y], (vs[v, Y] / vs[v, X]) * ret)
+        return
+    x = vs[v, X]
+    y = vs[v, Y]
+    fee = vs[v, FEE]
+    target = (y / x) * ret
+    if ret < 1.0:
+        dq = cpmm_sell_to_price(x, y, fee, target)
+        x, y, _ = cpmm_sell(x, y, fee, dq)
+    else:
+        dy = cpmm_buy_to_price(x, y, fee, target)
+        x, y, _ = cpmm_buy(x, y, fee, dy)
+    vs[v, X] = x
+    vs[v, Y] = y
+
+
+@njit
+def decay(vs, v):
+    """A re-centred pool (``HALF > 0``) recovers its impact ``I = 1 − spot / REF`` as a book does,
+    ``I ← I · 0.5 ** (1 / HALF)``, its reserves re-centred on ``REF · (1 − I)`` at the same
+    ``x · y``. An ordinary pool (``HALF <= 0``) has no transient impact: no-op."""
+    half = vs[v, HALF]
+    if half <= 0.0:
+        return
+    ref = vs[v, REF]
+    impact = 1.0 - (vs[v, Y] / vs[v, X]) / ref
+    impact *= 0.5 ** (1.0 / half)
+    vs[v, X], vs[v, Y] = cpmm_recentre(vs[v, X], vs[v, Y], ref * (1.0 - impact))
+
+
+@njit
+def follows_reference(vs, v):
+    """A re-centred pool (``HALF > 0``) returns to its reference by itself; an ordinary pool
+    does not (arbitrage toward the reference trades it)."""
+    return vs[v, HALF] > 0.0
