@@ -19,7 +19,7 @@ pool as two floats, the book sorted by liquidation key with a pointer, and the p
 stay open after a liquidation in runs that keep the key order (read up to the first one that
 does not cross). It visits positions in the same order as the engine, so its sums are the
 engine's to the last bit. :func:`engine_scenario` expresses the same workload as a scenario
-(``half_life_steps = 30`` on the cpmm venue, a ``spot`` oracle with ``lag_steps = 3``,
+(``half_life_seconds = 1800`` on the cpmm venue, a ``spot`` oracle with ``lag_seconds = 180``,
 ``close_factor_rule = "fixed"``).
 
 ``python benchmarks/yardstick.py`` checks that both give the same liquidations, repaid debt and
@@ -290,8 +290,9 @@ def engine_scenario(coll, w=WORKLOAD) -> dict:
         "price": {"kind": "gbm", "sigma": w["sigma"]},
         "venues": [{"name": "pool", "asset": "A", "kind": "cpmm", "fee": 0.0,
                     "reserve_asset": w["reserve_frac"] * float(np.sum(coll)),
-                    "half_life_steps": w["half_life_steps"]}],
-        "oracles": [{"name": "o", "asset": "A", "kind": "spot", "lag_steps": w["oracle_lag_steps"]}],
+                    "half_life_seconds": w["half_life_steps"] * w["dt_seconds"]}],
+        "oracles": [{"name": "o", "asset": "A", "kind": "spot",
+                     "lag_seconds": w["oracle_lag_steps"] * w["dt_seconds"]}],
         "protocols": [{"name": "p", "positions": "-", "collateral": "A", "debt": "Q",
                        "close_factor_rule": "fixed", "close_factor": w["close_factor"], "oracles": {"A": "o"},
                        "params": {"A": {"liquidation_threshold": w["lt"], "liquidation_bonus": w["bonus"],
