@@ -578,7 +578,8 @@ def kernel_inputs(c: Compiled) -> KernelInputs:
     market = KL.Market(
         _f64(c.vs0), _f64(c.vdk), _f64(c.vdq), _i64(c.venue_asset), _i64(c.av_ptr), _i64(c.av_idx),
         np.ascontiguousarray(c.stable, dtype=np.bool_), _f64(c.p0).copy(), bool(sc.arbitrage.enabled),
-        float(sc.arbitrage.threshold), bool(sc.arbitrage.to_reference), float(sc.simulation.dt_seconds))
+        float(sc.arbitrage.threshold), bool(sc.arbitrage.to_reference), float(sc.simulation.dt_seconds),
+        np.zeros(0, dtype=np.bool_))
     oracles = KL.Oracles(_i64(c.o_kind), _f64(c.o_params).reshape(-1, NPARAM), _i64(c.o_src_ptr), _i64(c.o_src),
                          _i64(c.oracle_of))
     rules = KL.Rules(_f64(c.lt_pa), _f64(c.bonus_pa), _f64(c.pfee_pa), _f64(setup.rules))

@@ -25,7 +25,7 @@ def make_paths(c: Compiled, n_paths: int | None = None, path_offset: int = 0, st
 
 def run_dynamic(c: Compiled, paths: np.ndarray | None = None, record_paths: int | None = None,
                 progress=None, ev_cap: int | None = None, path_offset: int = 0,
-                max_events: int | None = None) -> RunResult:
+                max_events: int | None = None, sink=()) -> RunResult:
     """Simulate every path; record events and steps for the first ``record_paths`` paths.
 
     Events: each recorded path starts with a buffer of ``ev_cap`` rows (default 4 per position
@@ -36,7 +36,12 @@ def run_dynamic(c: Compiled, paths: np.ndarray | None = None, record_paths: int 
     Monte Carlo chunk draws the same delays as a single run).
 
     The layouts are built once (:func:`~liqcascade.engine.compile.kernel_inputs`); recorded paths
-    run one kernel call each, the others in parallel chunks of up to 64 (:func:`run_many`)."""
+    run one kernel call each, the others in parallel chunks of up to 64 (:func:`run_many`).
+
+    Recorded paths also keep the sales ledger (:mod:`liqcascade.kernels.sales`; the same start
+    size and limit as the events): ``RunResult.sales``. ``sink``: names of protocols whose sales
+    an infinite-depth buyer absorbs at the mean venue spot before they reach a venue (the
+    counterfactual runs of :mod:`liqcascade.engine.contagion`)."""
     import warnings
 
     from ..errors import EngineWarning
@@ -53,6 +58,12 @@ def run_dynamic(c: Compiled, paths: np.ndarray | None = None, record_paths: int 
     rec = min(sim.record_paths if record_paths is None else record_paths, n_paths)
     limit = int(sim.max_events if max_events is None else max_events)
     ki = kernel_inputs(c)
+    if sink:
+        unknown = [p for p in sink if p not in c.protocols]
+        if unknown:
+            raise ValueError(f"sink: unknown protocol(s) {unknown}; the scenario has {list(c.protocols)}")
+        mask = np.array([p in sink for p in c.protocols], dtype=np.bool_)
+        ki.market = ki.market._replace(sink=mask)
     from .warmup import ensure
 
     suffix = "_units" if ki.units_list else ""
@@ -66,10 +77,17 @@ def run_dynamic(c: Compiled, paths: np.ndarray | None = None, record_paths: int 
     steps_asset = np.zeros((rec, T + 1, A, K.NST))
     steps_scalar = np.zeros((rec, T + 1, K.NSS))
     ev_parts = []
+    sale_parts = []
+    from ..kernels import sales as KS
+
+    unit_mask = np.zeros(len(c.protocols), dtype=np.bool_)
+    for u in ki.units_list:
+        unit_mask[u.proto_id] = True
     final_coll = final_debt = final_mcoll = final_mdebt = None
     unit_totals = {}
     start_cap = ev_cap if ev_cap is not None else 4 * ki.n_positions + 1024
     reruns = 0
+    sales_lost = 0
     for p in range(rec):
         cap = start_cap
         while True:
@@ -77,10 +95,12 @@ def run_dynamic(c: Compiled, paths: np.ndarray | None = None, record_paths: int 
             omc, omd = b.m_coll.copy(), b.m_debt.copy()
             units = ki.fresh_units()
             out = KL.Out(summary[p], steps_asset[p], steps_scalar[p], True, oc, od, omc, omd)
+            sl = KS.sales_new(cap, limit, unit_mask, A)
             if ki.units_list:
-                ev = K.simulate_path_units(paths[p], path_offset + p, *args, units, out, KE.events_new(cap, limit))
+                ev, sl = K.simulate_path_units(paths[p], path_offset + p, *args, units, out, KE.events_new(cap, limit),
+                                               sl)
             else:
-                ev = K.simulate_path(paths[p], path_offset + p, *args, out, KE.events_new(cap, limit))
+                ev, sl = K.simulate_path(paths[p], path_offset + p, *args, out, KE.events_new(cap, limit), sl)
             n_ev, lost = int(ev.n[KE.EV_N]), int(summary[p, K.SUM_EV_LOST])
             # a unit that outgrew its reserved rows lost events the limit had room for: run the path
             # again (the kernel is deterministic) with every row it needs from the start
@@ -92,6 +112,8 @@ def run_dynamic(c: Compiled, paths: np.ndarray | None = None, record_paths: int 
             unit_totals = {c.protocols[u.proto_id]: u.totals(pk) for u, pk in
                            zip(ki.units_list, [units[_SLOT[u.kind]] for u in ki.units_list])}
         ev_parts.append((p, ev.buf[:n_ev]))
+        sale_parts.append((p, sl.buf[:int(sl.n[KE.EV_N])].copy()))
+        sales_lost += int(sl.n[KE.EV_LOST])
         sp = steps_asset[p, :, :, K.ST_SPOT]
         min_spot[p] = sp.min(axis=0)
         final_spot[p] = sp[-1]
@@ -104,6 +126,7 @@ def run_dynamic(c: Compiled, paths: np.ndarray | None = None, record_paths: int 
         run_many(paths, path_offset, np.arange(rec, n_paths, dtype=np.int64), ki, summary, min_spot, final_spot,
                  progress)
     events = _events_table(c, ki, ev_parts)
+    sales = _sales_table(c, ki, sale_parts)
     if setup.perm is not None and final_coll is not None:
         # back to the compiled book's order
         fc = np.empty_like(final_coll)
@@ -126,13 +149,25 @@ def run_dynamic(c: Compiled, paths: np.ndarray | None = None, record_paths: int 
                f"(raise it with --max-events or simulation.max_events); totals still count them")
         notes.append(msg)
         warnings.warn(msg, EngineWarning, stacklevel=2)
+    if sales_lost:
+        msg = (f"{sales_lost:,} sales-ledger rows not recorded: a recorded path reached the limit of {limit:,} rows "
+               f"(raise it with --max-events or simulation.max_events); totals still count the sales")
+        notes.append(msg)
+        warnings.warn(msg, EngineWarning, stacklevel=2)
+    if rec > 0:
+        notes.append(f"sales ledger: each step's move of each venue is split over the protocols that sold into it by "
+                     f"their Shapley value (exact up to {KS.SHAPLEY_MAX} sellers of one asset in one step, in "
+                     f"proportion to amounts beyond)")
+    if sink:
+        notes.append(f"counterfactual: the sales of {', '.join(sink)} are absorbed by an infinite-depth sink at the "
+                     f"mean venue spot and never reach a venue")
     return RunResult(
         scenario=c.scenario.name, assets=c.assets, protocols=c.protocols,
         n_positions=b.n + b.idle_coll.shape[0] + b.n_multi + sum(u.n for u in c.units),
         paths=n_paths, steps=T, dt_seconds=sim.dt_seconds, summary=summary, min_spot=min_spot,
         final_spot=final_spot, p0=c.p0, stable=c.stable.copy(), events=events, steps_asset=steps_asset,
         steps_scalar=steps_scalar, final_coll=final_coll, final_debt=final_debt, final_mcoll=final_mcoll,
-        final_mdebt=final_mdebt, notes=notes, unit_totals=unit_totals,
+        final_mdebt=final_mdebt, notes=notes, unit_totals=unit_totals, sales=sales,
     )
 
 
@@ -195,5 +230,40 @@ def _events_table(c: Compiled, ki, parts) -> np.ndarray:
         for name in ("collateral_seized", "debt_repaid", "oracle_price", "execution_price", "bonus_paid",
                      "bad_debt", "protocol_fee"):
             out[name][sl] = ev[name]
+        k += n
+    return out
+
+
+def _sales_table(c: Compiled, ki, parts) -> np.ndarray:
+    """The recorded paths' sales-ledger rows with names: venue, asset, protocol, position, source."""
+    from ..kernels import sales as KS
+    from ..results.run import SALE_DTYPE
+
+    total = sum(sl.shape[0] for _, sl in parts)
+    out = np.zeros(total, dtype=SALE_DTYPE)
+    unit_ids = [np.asarray(u.ids, dtype=object) for u in ki.units_list]
+    b = ki.engine_book
+    all_ids = np.concatenate([np.asarray(b.ids, dtype=object), np.asarray(b.m_ids, dtype=object), *unit_ids,
+                              np.array([""], dtype=object)])  # position -1: not tied to one position
+    protos = np.array(list(c.protocols) + [""], dtype=object)  # protocol -1: other
+    venues = np.array(list(c.venue_names) + ["(sink)", "(fixed price)"], dtype=object)  # -2, -1
+    assets = np.array(c.assets, dtype=object)
+    sources = np.array(KS.SOURCES, dtype=object)
+    k = 0
+    for p, sl in parts:
+        n = sl.shape[0]
+        if n == 0:
+            continue
+        s = slice(k, k + n)
+        out["path"][s] = p
+        out["step"][s] = sl["step"]
+        out["time_s"][s] = sl["step"] * c.scenario.simulation.dt_seconds
+        out["venue"][s] = venues[sl["venue"]]
+        out["asset"][s] = assets[sl["asset"]]
+        out["protocol"][s] = protos[sl["protocol"]]
+        out["position"][s] = all_ids[sl["position"]]
+        out["source"][s] = sources[sl["source"]]
+        for name in ("amount", "proceeds", "price_pre", "price_post", "impact"):
+            out[name][s] = sl[name]
         k += n
     return out

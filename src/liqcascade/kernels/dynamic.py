@@ -41,7 +41,7 @@ from .layouts import (  # noqa: F401  (the engine reads these through this modul
     SUM_BONUS, SUM_BORROWER_LOSS, SUM_DISLOCATION, SUM_EV_LOST, SUM_FEES, SUM_FUND_DRAW, SUM_GAS,
     SUM_HELD_VALUE, SUM_LIQ_VALUE, SUM_NLIQ, SUM_NPOS_LIQ, SUM_PAUSED, SUM_PRIORITY, SUM_PROCEEDS,
     SUM_REPAID, SUM_SKIPPED, SUM_SOCIALIZED, SUM_TOPUP, U_COMET, U_LIQUITY, U_LLAMMA, U_MAKER, U_PERP,
-    UM_PEEP, UM_PROTO, UM_ROOM, Out, State, Units,
+    SC_EV_FIRST, UM_PEEP, UM_PROTO, UM_ROOM, Out, State, Units,
 )
 from .mechanisms import DEPTH_REF_SLIPPAGE, M_DM_HAIR, M_ON, depth_units, mech_state_new, mechanisms_on
 from ..oracles.dispatch import oracle_init
@@ -53,6 +53,7 @@ from .stages import (
 )
 from .borrow import borrow, keep
 from .store import store_new
+from .sales import sale_room, sales_off_k, sales_reserve
 from ..protocols.kernel import NACC
 from ..venues.dispatch import venue_spot
 
@@ -132,7 +133,7 @@ def new_state(path, path_id, mkt, orc, rules, book, liqs, mechs, agents, units):
                book.seg_ptr[:-1].copy(), book.m_coll.copy(), book.m_debt.copy(),
                np.ones(book.m_proto.shape[0], np.bool_), np.full(n_pos, -1, np.int64),
                np.full(n_pos if need_first else 0, -1, np.int64), ag, np.zeros(NACC), sc,
-               np.zeros(A), np.zeros(A), np.ones(A))
+               np.zeros(A), np.zeros(A), np.ones(A), np.zeros((P, A)))
     mst = mech_state_new(mp, T, P, A, rules.bonus)
     ms0 = np.empty(A)
     for a in range(A):
@@ -155,7 +156,7 @@ def new_state(path, path_id, mkt, orc, rules, book, liqs, mechs, agents, units):
 
 
 @internal
-def _run_path(path, path_id, mkt, orc, rules, book, liqs, mechs, agents, units, out, ev):
+def _run_path(path, path_id, mkt, orc, rules, book, liqs, mechs, agents, units, out, ev, sl):
     """The loop of :func:`simulate_path` / :func:`simulate_path_units` (``units`` None: the
     protocol units' stage is not compiled in)."""
     T = path.shape[0] - 1
@@ -194,16 +195,18 @@ def _run_path(path, path_id, mkt, orc, rules, book, liqs, mechs, agents, units, 
             liquidate_multi_asset(t, mk, ru, bk, lq, me, mst, st, ev, ou)
         if units is not None:
             step_units(t, mk, oc, un, lq, st, ev, ou)
-        route_sales(t, mk, me, mst, st, ev, ou)
+        sl = sales_reserve(sl, sale_room(sl, mk.vs0.shape[0], ev.n[EV_N] - int(st.sc[SC_EV_FIRST]),
+                                         ru.lt.shape[0]))
+        route_sales(t, mk, me, mst, st, ev, sl, ou)
         record(t, path, mk, st, ou)
     finish_path(mk, me, mst, st, store, ou)
     ou.summary[SUM_EV_LOST] += ev.n[EV_LOST]
     keep(st_own, mst_own, mkt, orc, rules, book, liqs, mechs, out, units)
-    return ev
+    return ev, sl
 
 
 @njit
-def simulate_path(path, path_id, mkt, orc, rules, book, liqs, mechs, agents, out, ev):
+def simulate_path(path, path_id, mkt, orc, rules, book, liqs, mechs, agents, out, ev, sl):
     """One path ``path[T+1, A]`` (global index ``path_id``) of a run without protocol units.
 
     Inputs are the constant layouts (``mkt`` :class:`Market`, ``orc`` :class:`Oracles`,
@@ -213,20 +216,23 @@ def simulate_path(path, path_id, mkt, orc, rules, book, liqs, mechs, agents, out
     (:class:`~liqcascade.kernels.events.Events`). Events of single-pair position ``i`` carry
     ``position = i``, of multi-asset position ``m`` ``N + m``.
 
-    Returns the event buffer (a grown copy when the path needed more rows; its ``n`` says how
-    many were written and lost). Before each step the buffer is given room for one event per
+    ``sl`` is the path's sales ledger (:class:`~liqcascade.kernels.sales.Sales`; a limit ``< 0``
+    records nothing), given room before each step's sales the same way.
+
+    Returns the event buffer and the ledger (grown copies when the path needed more rows; their
+    ``n`` say how many were written and lost). Before each step the buffer is given room for one event per
     Aave-rule position (each is liquidated at most once per step) and the units' reserved rows,
     so the stages never reallocate it; events past its limit are counted in
     ``SUM_EV_LOST``."""
-    return _run_path(path, path_id, mkt, orc, rules, book, liqs, mechs, agents, None, out, ev)
+    return _run_path(path, path_id, mkt, orc, rules, book, liqs, mechs, agents, None, out, ev, sl)
 
 
 @njit
-def simulate_path_units(path, path_id, mkt, orc, rules, book, liqs, mechs, agents, units, out, ev):
+def simulate_path_units(path, path_id, mkt, orc, rules, book, liqs, mechs, agents, units, out, ev, sl):
     """:func:`simulate_path` with the protocol units (:class:`Units`, fresh packs: the path
     mutates them); their events carry ``position = offset + local index``. A separate kernel
     so that a scenario without units never compiles the units' code."""
-    return _run_path(path, path_id, mkt, orc, rules, book, liqs, mechs, agents, units, out, ev)
+    return _run_path(path, path_id, mkt, orc, rules, book, liqs, mechs, agents, units, out, ev, sl)
 
 
 @internal
@@ -237,15 +243,16 @@ def _run_many(paths, path0, rows, mkt, orc, rules, book, liqs, mechs, agents, un
     empty = np.zeros(0)
     steps_asset = np.zeros((T + 1, A, NST))
     steps_scalar = np.zeros((T + 1, NSS))
+    P = rules.lt.shape[0]
     for j in range(rows.shape[0]):
         p = rows[j]
         out = Out(summary[p], steps_asset, steps_scalar, True, empty, empty, empty, empty)
         if units is None:
             _run_path(paths[p], path0 + p, mkt, orc, rules, book, liqs, mechs, agents, None, out,
-                      events_new_k(0, -1))
+                      events_new_k(0, -1), sales_off_k(P, A))
         else:
             _run_path(paths[p], path0 + p, mkt, orc, rules, book, liqs, mechs, agents, units_fresh(units), out,
-                      events_new_k(0, -1))
+                      events_new_k(0, -1), sales_off_k(P, A))
         for a in range(A):
             m = np.inf
             for t in range(T + 1):

@@ -23,7 +23,10 @@ Constant layouts (never written by a kernel):
   :mod:`liqcascade.venues.kernel`), book depth ``vdk/vdq[V, K]``, ``venue_asset[V]``, the
   venues of each asset in CSR form ``av_ptr[A+1]``/``av_idx[V]``, ``stable[A]``, ``p_fixed[A]``
   (the price of a stable asset on every step, and every asset's price at ``t = 0``), the
-  arbitrage switches ``arb_on``/``arb_thr``/``ref_on`` and ``dt_seconds``.
+  arbitrage switches ``arb_on``/``arb_thr``/``ref_on``, ``dt_seconds`` and ``sink[P]`` (bool;
+  empty: none): the protocols whose sales an infinite-depth buyer absorbs at the mean venue
+  spot before they reach a venue (the counterfactual runs of ``liqcascade contagion``,
+  :mod:`liqcascade.kernels.sales`).
 * :class:`Oracles` — ``kind[O]``, ``params[O, NPARAM]``, their sources in CSR form
   ``src_ptr[O+1]``/``src[.]`` (venue indices), and ``of[P, A]``: the oracle protocol ``p`` reads
   for asset ``a`` (-1: the mean venue spot; stable assets always read ``p_fixed``).
@@ -145,6 +148,7 @@ class Market(NamedTuple):
     arb_thr: float
     ref_on: bool
     dt_seconds: float
+    sink: np.ndarray
 
 
 class Oracles(NamedTuple):
@@ -226,7 +230,9 @@ class State(NamedTuple):
     entries and ``m_open[M]``; ``pos_last[N+M]`` the last step each Aave-rule position was
     liquidated (-1 never); ``pos_first[N+M]`` (or empty) the first step it was seen
     liquidatable (-1 never); ``ag`` the agents' pack for this path; ``acc[NACC]`` the units'
-    accumulators; ``sc[NSC]`` step scalars; ``lt_row/bn_row/ones_a[A]`` scratch rows."""
+    accumulators; ``sc[NSC]`` step scalars; ``lt_row/bn_row/ones_a[A]`` scratch rows; ``sold_by[P, A]`` the
+    units each protocol queued for sale this step (the sales ledger's owners,
+    :mod:`liqcascade.kernels.sales`)."""
 
     vs: np.ndarray
     hist: np.ndarray
@@ -248,6 +254,7 @@ class State(NamedTuple):
     lt_row: np.ndarray
     bn_row: np.ndarray
     ones_a: np.ndarray
+    sold_by: np.ndarray
 
 
 class MechState(NamedTuple):

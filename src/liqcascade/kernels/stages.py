@@ -79,6 +79,7 @@ from .mechanisms import (
 )
 from ..oracles.dispatch import oracle_peep, oracle_step
 from ..protocols.perp.kernel import perp_step
+from .sales import sales_open, sell_recorded
 from .store import (
     SN_COHORTS, SN_ENTRIES, book_liquidation, cohort_close, crossing_count, settle, store_drop_finished,
     store_reserve, store_write_back,
@@ -86,7 +87,7 @@ from .store import (
 from ..protocols.kernel import (
     ACC_BAD, ACC_BONUS, ACC_EV_LOST, ACC_FEES, ACC_FUND_DRAW, ACC_GAS, ACC_LIQ_VALUE, ACC_NLIQ, ACC_REPAID,
 )
-from ..venues.dispatch import arbitrage, arbitrage_to_reference, best_venue, route_sell
+from ..venues.dispatch import arbitrage, arbitrage_to_reference, best_venue
 from ..venues.dispatch import venue_apply_return, venue_decay, venue_follows_reference, venue_spot
 from ..venues.kernel import KIND, VENUE_CPMM
 
@@ -501,6 +502,7 @@ def scan_source(t, s, mkt, rrow, book, liqs, mechs, mst, st, store, ev, out):
     out_debt = out.out_debt
     sc = st.sc
     sold = st.sold
+    sold_by = st.sold_by  # the sales ledger's owners (kernels.sales)
     pos_last = st.pos_last
     pos_first = st.pos_first
     ag = st.ag
@@ -613,6 +615,7 @@ def scan_source(t, s, mkt, rrow, book, liqs, mechs, mst, st, store, ev, out):
             step_n += 1
             c, d = settle(c, d, seize, repay, bad, closed)
             sold[a] += seize
+            sold_by[pr, a] += seize
             book_liquidation(summary, seize, repay, bad * pd, fee, pc, pd)
             summary[SUM_GAS] += gas_t
             summary[SUM_BORROWER_LOSS] += seize * pc - repay * pd
@@ -786,6 +789,7 @@ def liquidate_multi_asset(t, mkt, rules, book, liqs, mechs, mst, st, ev, out):
     pos_last = st.pos_last
     pprice = st.pprice
     sold = st.sold
+    sold_by = st.sold_by  # the sales ledger's owners (kernels.sales)
     ms = mst.ms
     bcount = mst.bcount
     lt = rules.lt
@@ -846,6 +850,7 @@ def liquidate_multi_asset(t, mkt, rules, book, liqs, mechs, mst, st, ev, out):
         if closed:
             m_open[m] = False
         sold[a] += seize
+        sold_by[pr, a] += seize
         book_liquidation(summary, seize, repay, badv, fee, pc, pdj)
         summary[SUM_GAS] += sc[SC_GAS]
         summary[SUM_BORROWER_LOSS] += seize * pc - repay * pdj
@@ -874,6 +879,15 @@ def liquidate_multi_asset(t, mkt, rules, book, liqs, mechs, mst, st, ev, out):
 
 
 # ---- 6. protocol units ------------------------------------------------------------------------
+
+
+@internal
+def note_unit_sales(sold, before, sold_by, p):
+    """The sales ledger's owners: what unit protocol ``p`` just added to ``sold`` is its sale
+    (``sold_by[p]``); ``before`` becomes the current ``sold``."""
+    for a in range(sold.shape[0]):
+        sold_by[p, a] += sold[a] - before[a]
+        before[a] = sold[a]
 
 
 @internal
@@ -924,6 +938,7 @@ def step_units(t, mkt, orc, units, liqs, st, ev, out):
     e_bad = b["bad_debt"]
     e_fee = b["protocol_fee"]
     liq = liqs.liq
+    before = st.sold.copy()  # each unit's sales are what it adds to st.sold (note_unit_sales)
     if meta[U_COMET, UM_PROTO] >= 0:
         acc[:] = 0.0
         p = meta[U_COMET, UM_PROTO]
@@ -931,6 +946,7 @@ def step_units(t, mkt, orc, units, liqs, st, ev, out):
                                 st.sold, acc, liq, e_step, e_pos, e_proto, e_asset, e_seized, e_repaid, e_price,
                                 e_exec, e_bonus, e_bad, e_fee, ev.n[EV_N], p, meta[U_COMET, UM_OFFSET])
         _take_acc(out.summary, acc, st.sc, ev)
+        note_unit_sales(st.sold, before, st.sold_by, p)
     if meta[U_LIQUITY, UM_PROTO] >= 0:
         acc[:] = 0.0
         p = meta[U_LIQUITY, UM_PROTO]
@@ -939,6 +955,7 @@ def step_units(t, mkt, orc, units, liqs, st, ev, out):
                                   e_repaid, e_price, e_exec, e_bonus, e_bad, e_fee, ev.n[EV_N], p,
                                   meta[U_LIQUITY, UM_OFFSET])
         _take_acc(out.summary, acc, st.sc, ev)
+        note_unit_sales(st.sold, before, st.sold_by, p)
     if meta[U_PERP, UM_PROTO] >= 0:
         acc[:] = 0.0
         p = meta[U_PERP, UM_PROTO]
@@ -946,6 +963,7 @@ def step_units(t, mkt, orc, units, liqs, st, ev, out):
                                st.sold, acc, liq, e_step, e_pos, e_proto, e_asset, e_seized, e_repaid, e_price,
                                e_exec, e_bonus, e_bad, e_fee, ev.n[EV_N], p, meta[U_PERP, UM_OFFSET])
         _take_acc(out.summary, acc, st.sc, ev)
+        note_unit_sales(st.sold, before, st.sold_by, p)
     if meta[U_MAKER, UM_PROTO] >= 0:
         acc[:] = 0.0
         p = meta[U_MAKER, UM_PROTO]
@@ -958,6 +976,7 @@ def step_units(t, mkt, orc, units, liqs, st, ev, out):
                                 st.sold, acc, liq, e_step, e_pos, e_proto, e_asset, e_seized, e_repaid, e_price,
                                 e_exec, e_bonus, e_bad, e_fee, ev.n[EV_N], p, meta[U_MAKER, UM_OFFSET])
         _take_acc(out.summary, acc, st.sc, ev)
+        note_unit_sales(st.sold, before, st.sold_by, p)
     if meta[U_LLAMMA, UM_PROTO] >= 0:
         acc[:] = 0.0
         p = meta[U_LLAMMA, UM_PROTO]
@@ -966,13 +985,14 @@ def step_units(t, mkt, orc, units, liqs, st, ev, out):
                                  e_repaid, e_price, e_exec, e_bonus, e_bad, e_fee, ev.n[EV_N], p,
                                  meta[U_LLAMMA, UM_OFFSET])
         _take_acc(out.summary, acc, st.sc, ev)
+        note_unit_sales(st.sold, before, st.sold_by, p)
 
 
 # ---- 7. sales -----------------------------------------------------------------------------------
 
 
 @inlined
-def route_sales(t, mkt, mechs, mst, st, ev, out):
+def route_sales(t, mkt, mechs, mst, st, ev, sl, out):
     """Stage 7: the sales of step ``t``.
 
     ``st.seized`` ← ``st.sold`` (what the step seized, recorded); with the buffer pool or the
@@ -984,7 +1004,13 @@ def route_sales(t, mkt, mechs, mst, st, ev, out):
     event of this step on asset ``a`` that has no execution price yet gets
     ``(proceeds + pquote) / (sold[a] + pq)``; ``steps_asset[t, a, ST_PROCEEDS]`` records
     ``proceeds + pquote``. Finally :func:`agents_post_sales` (front-runner buys back, hunter
-    buys the dip)."""
+    buys the dip).
+
+    The sales ledger ``sl`` (:mod:`liqcascade.kernels.sales`) is kept by two calls that leave the
+    run's numbers alone: :func:`sales_open` right after ``st.seized`` is set (the counterfactual
+    sink takes its protocols' units out of ``sold``; the rest of ``st.sold_by`` enters the
+    ledger's pipeline), and :func:`sell_recorded`, which makes the routed sale (or the fixed-price
+    one) and writes the asset's rows with their Shapley share of each venue's move."""
     sold = st.sold
     seized = st.seized
     vs = st.vs
@@ -999,6 +1025,7 @@ def route_sales(t, mkt, mechs, mst, st, ev, out):
     A = sold.shape[0]
     for a in range(A):
         seized[a] = sold[a]
+    sales_open(t, mkt.sink, st.sold_by, sold, vs, av_ptr, av_idx, p_fixed, mkt.stable, sl, summary, SUM_PROCEEDS)
     mp = mechs.p
     mon, cb_on, th_on, tw_on, bp_on, if_on, da_on, pa_on, dm_on, re_on, ba_on, vf_on = mechanisms_on(mp)
     bp_q = mst.bp_q
@@ -1018,12 +1045,8 @@ def route_sales(t, mkt, mechs, mst, st, ev, out):
         if bp_on:
             pq, pquote = pool_take(bp_q, bp_v, a)
         if sold[a] > 0.0:
-            ids = av_idx[av_ptr[a]:av_ptr[a + 1]]
-            if ids.shape[0] > 0:
-                r = route_sell(vs, vdk, vdq, ids, sold[a])
-                proceeds = r[0]
-            else:
-                proceeds = sold[a] * p_fixed[a]
+            proceeds = sell_recorded(t, a, av_idx[av_ptr[a]:av_ptr[a + 1]], sold[a], vs, vdk, vdq, p_fixed, sl,
+                                     bp_on or tw_on, buf, ev_first, n_ev)
         if sold[a] > 0.0 or pq > 0.0:
             summary[SUM_PROCEEDS] += proceeds + pquote
             if rec:

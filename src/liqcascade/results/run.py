@@ -20,6 +20,14 @@ EVENT_DTYPE = np.dtype([
     ("protocol_fee", np.float64),
 ])
 
+#: one row of the sales ledger (``RunResult.sales``, ``sales.parquet``; kernels.sales): a forced
+#: sale into one venue in one step, who it belonged to and its share of the venue's price move
+SALE_DTYPE = np.dtype([
+    ("path", np.int64), ("step", np.int64), ("time_s", np.float64), ("venue", "O"), ("asset", "O"),
+    ("protocol", "O"), ("position", "O"), ("source", "O"), ("amount", np.float64), ("proceeds", np.float64),
+    ("price_pre", np.float64), ("price_post", np.float64), ("impact", np.float64),
+])
+
 
 @dataclass
 class RunResult:
@@ -44,6 +52,7 @@ class RunResult:
     final_mdebt: np.ndarray | None = None
     unit_totals: dict = field(default_factory=dict)  # path 0: protocol name -> unit totals()
     notes: list[str] = field(default_factory=list)
+    sales: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=SALE_DTYPE))  # SALE_DTYPE, recorded paths
 
     def totals(self) -> dict:
         s = self.summary
