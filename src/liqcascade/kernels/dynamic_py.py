@@ -20,7 +20,13 @@ One step ``t = 1 … T`` (the kernel's docstring):
    liquidator's share at the best venue after the step's queued sales does not beat repaid
    debt + gas; such a position is *skipped* (counted) and tried again next step;
 5. the step's seized collateral of each asset is routed to its venues as one sale; each event
-   of the step gets the asset's average execution price.
+   of the step gets the asset's average execution price;
+6. the sales ledger (:mod:`liqcascade.kernels.sales`): each protocol owns the collateral its
+   liquidations of the step seized, each venue's share of the sale is what brings it from its
+   spot before to its spot after, each event's rows are its protocol's share split by the
+   collateral it seized, and each venue's move is split over the protocols by the Shapley value
+   written the naive way: the average, over every order of the protocols, of the move each
+   protocol's amount adds to those before it (routed from the same pre-trade state).
 
 **Scan order** (it matters only when ``max_per_step`` or the capital binds): positions the
 liquidators have already looked at (liquidated and still open, or skipped) come first, in the
@@ -33,6 +39,7 @@ This is the order in which the kernel's store and segment pointers visit positio
 from __future__ import annotations
 
 import copy
+import itertools
 import math
 
 import numpy as np
@@ -94,7 +101,9 @@ def simulate_path_py(path, vs0, vdk, vdq, venue_asset, av_ptr, av_idx, arb_on, a
     """One path. ``pos_*``: single-pair positions in book order; ``multi``: list of
     ``(protocol, [[asset, coll, debt], ...])`` (position index ``N + m`` in events).
 
-    Returns a dict: ``summary`` (keys :data:`SUMMARY_KEYS`), ``events`` (tuples ``(step,
+    Returns a dict: ``sales`` (tuples ``(step, venue, asset, protocol, position, amount,
+    proceeds, price before, price after, impact)``, the ledger), ``summary`` (keys
+    :data:`SUMMARY_KEYS`), ``events`` (tuples ``(step,
     position, protocol, asset, seized, repaid, oracle price, execution price, bonus, bad debt
     (quote), fee units)``), ``coll``/``debt`` (final single-pair state), ``multi`` (final
     entries), ``spot`` (mean venue spot per step and asset), ``seized`` (units per step/asset)."""
@@ -124,6 +133,7 @@ def simulate_path_py(path, vs0, vdk, vdq, venue_asset, av_ptr, av_idx, arb_on, a
     ever = set()
     S = dict.fromkeys(SUMMARY_KEYS, 0.0)
     events = []
+    sales = []
     spots = np.zeros((T + 1, A))
     seized_steps = np.zeros((T + 1, A))
     for a in range(A):
@@ -250,10 +260,13 @@ def simulate_path_py(path, vs0, vdk, vdq, venue_asset, av_ptr, av_idx, arb_on, a
             seized_steps[t, a] = sold[a]
             if sold[a] <= 0.0:
                 continue
+            pre_vs = vs.copy()
             if ids_of[a]:
                 proceeds = V.route_sell(vs, vdk, vdq, ids_of[a], sold[a])[0]
             else:
                 proceeds = sold[a] * float(p_fixed[a])
+            sales += _ledger_py(t, a, sold[a], proceeds, pre_vs, vs, vdk, vdq, ids_of[a], float(p_fixed[a]),
+                                [e for e in events[first_event:] if e[3] == a])
             S["proceeds"] += proceeds
             for ev in events[first_event:]:
                 if ev[3] == a:
@@ -265,5 +278,61 @@ def simulate_path_py(path, vs0, vdk, vdq, venue_asset, av_ptr, av_idx, arb_on, a
                 dislocated = True
         if dislocated:
             S["dislocation_steps"] += 1
-    return {"summary": S, "events": [tuple(e) for e in events], "coll": np.array(c), "debt": np.array(d),
+    return {"sales": sales, "summary": S, "events": [tuple(e) for e in events], "coll": np.array(c), "debt": np.array(d),
             "multi": ents, "spot": spots, "seized": seized_steps}
+
+
+def _ledger_py(t, a, x, proceeds, pre_vs, vs, vdk, vdq, ids, p_fixed, step_events):
+    """The ledger rows of selling ``x`` units of asset ``a`` at step ``t`` (see the module
+    docstring, item 6); ``step_events`` are this step's events on ``a``."""
+    owners = {}
+    for e in step_events:
+        owners[e[2]] = owners.get(e[2], 0.0) + e[4]
+    protos = sorted(owners)
+    if not ids:
+        venue_rows = [(-1, x, proceeds, p_fixed, p_fixed, {p: 0.0 for p in protos})]
+    else:
+        pre = {v: V.venue_spot(pre_vs, v) for v in ids}
+        post = {v: V.venue_spot(vs, v) for v in ids}
+        took = {}
+        got = {}
+        for v in ids:
+            work = pre_vs.copy()
+            took[v] = V.venue_sell_to_price(work, vdk, vdq, v, post[v]) if post[v] < pre[v] else 0.0
+            got[v] = V.venue_sell(work, vdk, vdq, v, took[v]) if took[v] > 0.0 else 0.0
+        big = max(ids, key=lambda v: took[v])  # first of the largest
+        took[big] += x - sum(took.values())
+        got[big] += proceeds - sum(got.values())
+
+        def move(amounts, v):
+            """The move of venue ``v`` when only ``amounts`` are sold, from the pre-trade state."""
+            work = pre_vs.copy()
+            total = sum(amounts)
+            if total > 0.0:
+                V.route_sell(work, vdk, vdq, ids, total)
+            return V.venue_spot(work, v) - pre[v]
+
+        venue_rows = []
+        for v in ids:
+            if took[v] <= 0.0 and post[v] == pre[v]:
+                continue
+            phi = dict.fromkeys(protos, 0.0)
+            if len(protos) == 1:
+                phi[protos[0]] = post[v] - pre[v]
+            else:
+                orders = list(itertools.permutations(protos))
+                for order in orders:
+                    before = []
+                    for p in order:
+                        phi[p] += (move(before + [owners[p]], v) - move(before, v)) / len(orders)
+                        before.append(owners[p])
+            venue_rows.append((v, took[v], got[v], pre[v], post[v], phi))
+    rows = []
+    for v, amount, quote, p0, p1, phi in venue_rows:
+        for p in protos:
+            mine = [e for e in step_events if e[2] == p and e[4] > 0.0]
+            for e in mine:
+                f = e[4] / x
+                g = e[4] / owners[p]
+                rows.append((t, v, a, p, e[1], f * amount, f * quote, p0, p1, g * phi[p]))
+    return rows
