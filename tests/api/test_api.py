@@ -258,8 +258,14 @@ def test_run_tables(run):
     assert math.isclose(prot["bad_debt"][0], float(ev["bad_debt"].sum()), rel_tol=1e-12)
     assert math.isclose(prot["collateral_seized_value"][0],
                         float((ev["collateral_seized"] * ev["oracle_price"]).sum()), rel_tol=1e-12)
-    with pytest.raises(AttributeError, match="does not record individual sales"):
-        run.sales  # noqa: B018
+    sales = run.sales
+    assert sales.columns == list(run.raw.sales.dtype.names) and len(sales) == len(run.raw.sales) > 0
+    assert set(sales["protocol"].tolist()) == {"aave"} and set(sales["source"].tolist()) == {"liquidation"}
+    # the ledger holds every unit the recorded paths sold, and what they sold it for
+    assert math.isclose(float(sales["amount"].sum()), float(run.steps["collateral_sold"].sum()), rel_tol=1e-9)
+    assert math.isclose(float(sales["proceeds"].sum()), float(run.steps["sale_proceeds"].sum()), rel_tol=1e-9)
+    att = run.attribution()
+    assert att["protocol"].tolist() == ["aave"] and att["move_share"].tolist() == [1.0]
     assert {tr.name for tr in run.plot().data} >= {"WETH venue", "WETH liquidations"}
 
 

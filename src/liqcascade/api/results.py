@@ -208,8 +208,9 @@ class RunResult(Result):
     ``per_protocol()``: one row per protocol, from the recorded paths' events. ``raw`` is the
     engine's :class:`~liqcascade.results.run.RunResult`.
 
-    Per-sale records (venue, amount, execution price of every sale) are not recorded by the
-    engine yet: ``steps`` holds the collateral sold and the proceeds per step and asset.
+    ``sales``: the sales ledger (one row per forced sale into one venue, with the row's Shapley
+    share of the venue's price move); ``attribution()``: per protocol and venue, what its sales
+    moved.
     """
 
     kind = "run"
@@ -219,7 +220,7 @@ class RunResult(Result):
         self.raw = raw
         self._compiled = compiled
         self._kinds = dict(kinds or {})
-        self._events = self._steps = self._per_path = None
+        self._events = self._steps = self._per_path = self._sales = None
 
     paths = property(lambda self: self.raw.paths)
     n_steps = property(lambda self: self.raw.steps)
@@ -258,12 +259,27 @@ class RunResult(Result):
                                  "bad_debt": "quote"})
         return self._steps
 
-    def __getattr__(self, name):
-        if name == "sales":
-            raise AttributeError(
-                "RunResult.sales: the engine does not record individual sales yet; .steps has the "
-                "collateral sold and the proceeds per step and asset")
-        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+    @property
+    def sales(self) -> Table:
+        """The sales ledger of the recorded paths: one row per forced sale into one venue in one
+        step (protocol, source position, amount, proceeds, venue price before and after, and
+        ``impact``, the row's Shapley share of the venue's move; :mod:`liqcascade.kernels.sales`)."""
+        if self._sales is None:
+            from ..results.store import sales_columns
+
+            self._sales = Table(sales_columns(self.raw), "sales", self.meta,
+                                {"time_s": "seconds", "amount": "asset", "proceeds": "quote", "price_pre": "quote",
+                                 "price_post": "quote", "impact": "quote"})
+        return self._sales
+
+    def attribution(self) -> Table:
+        """Per protocol and venue: units sold, proceeds and the price move its sales caused (sum of
+        the ledger's Shapley shares), means per recorded path."""
+        from ..results.attribution import attribution_rows
+
+        rows = attribution_rows(self.raw)
+        return Table(rows, "attribution", {**self.meta, "note": "means per recorded path, from the sales ledger"},
+                     {"amount": "asset", "proceeds": "quote", "price_move": "quote"})
 
     def per_path(self) -> Table:
         """One row per path: the summary counters and, per risky asset, the max drawdown and the

@@ -194,7 +194,8 @@ def _run_path(path, path_id, mkt, orc, rules, book, liqs, mechs, agents, units, 
         if multi:
             liquidate_multi_asset(t, mk, ru, bk, lq, me, mst, st, ev, ou)
         if units is not None:
-            step_units(t, mk, oc, un, lq, st, ev, ou)
+            sl = sales_reserve(sl, NUNIT * mk.vs0.shape[0])
+            step_units(t, mk, oc, un, lq, st, ev, sl, ou)
         sl = sales_reserve(sl, sale_room(sl, mk.vs0.shape[0], ev.n[EV_N] - int(st.sc[SC_EV_FIRST]),
                                          ru.lt.shape[0]))
         route_sales(t, mk, me, mst, st, ev, sl, ou)

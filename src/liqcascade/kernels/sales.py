@@ -18,7 +18,12 @@ records nothing). One row of :data:`SALE`::
 :data:`SRC_UNIT` (a protocol unit's sales this step: auction fills, book-liquidation slices,
 backstop and ADL sales — the unit interface hands the loop one amount per asset, so the
 position is not known), :data:`SRC_QUEUE` (released by the TWAP exit or the buffer pool from
-earlier seizures), :data:`SRC_OTHER` (a residual no protocol accounts for).
+earlier seizures), :data:`SRC_OTHER` (a residual no protocol accounts for),
+:data:`SRC_DIRECT` (a protocol unit that trades the venues itself during its step — a perp
+venue's book liquidations and backstop, crvUSD's band arbitrage — recorded by
+:func:`note_direct_trades` as the net amount each venue took during the unit's call: negative
+when the unit bought on balance; its ``impact`` is the whole move of that call, since nobody
+else traded the venue at that moment).
 
 **Who owns the routed amount.** ``by[P, A]`` (in the loop's ``State.sold_by``) is what each
 protocol queued for sale in the step. Its units go into a per-protocol pipeline ``q[P, A]``;
@@ -63,7 +68,9 @@ import numpy as np
 
 from ._jit import internal
 from .events import EV_LIMIT, EV_LOST, EV_N, NEV
-from ..venues.dispatch import route_sell, venue_sell, venue_sell_to_price, venue_spot
+from ..venues.dispatch import (
+    route_sell, venue_buy, venue_buy_to_price, venue_sell, venue_sell_to_price, venue_spot,
+)
 
 SALE = np.dtype([
     ("step", np.int64), ("venue", np.int64), ("asset", np.int64), ("protocol", np.int64),
@@ -75,7 +82,8 @@ SRC_LIQUIDATION = 0
 SRC_UNIT = 1
 SRC_QUEUE = 2
 SRC_OTHER = 3
-SOURCES = ("liquidation", "unit", "queue", "other")
+SRC_DIRECT = 4
+SOURCES = ("liquidation", "unit", "queue", "other", "direct")
 
 VENUE_NONE = -1  # an asset without venues (sold at its fixed price)
 VENUE_SINK = -2  # the counterfactual sink
@@ -370,3 +378,50 @@ def _rows(t, v, a, p, P, sl, queued, amount, proceeds, pre, post, impact, evbuf,
         if e["protocol"] == p and e["asset"] == a and e["collateral_seized"] > 0.0:
             f = e["collateral_seized"] / tot
             sale_push(sl, t, v, a, p, e["position"], SRC_LIQUIDATION, f * amount, f * proceeds, pre, post, f * impact)
+
+
+@internal
+def direct_watch(sl, sink):
+    """Whether the units' own venue trades need watching this path (a ledger or a sink)."""
+    return sl.n[EV_LIMIT] >= 0 or sink.shape[0] > 0
+
+
+@internal
+def note_direct_trades(t, p, pre_vs, vs, vdk, vdq, venue_asset, sink, sl):
+    """After unit protocol ``p``'s step: the venues whose state it changed (``pre_vs`` is the
+    state before the call). The counterfactual sink puts them back as they were (the unit's
+    trades left its books at the prices it got but never touched the venue); otherwise, when
+    the ledger records, one :data:`SRC_DIRECT` row per venue with the net amount it took."""
+    V = vs.shape[0]
+    sunk = sink.shape[0] > 0 and sink[p]
+    rec = sl.n[EV_LIMIT] >= 0
+    for v in range(V):
+        changed = False
+        for k in range(vs.shape[1]):
+            if vs[v, k] != pre_vs[v, k]:
+                changed = True
+                break
+        if not changed:
+            continue
+        pre = venue_spot(pre_vs, v)
+        post = venue_spot(vs, v)
+        if rec:
+            work = pre_vs.copy()
+            amount = 0.0
+            quote = 0.0
+            if post < pre:
+                amount = venue_sell_to_price(work, vdk, vdq, v, post)
+                if amount > 0.0:
+                    quote = venue_sell(work, vdk, vdq, v, amount)
+            elif post > pre:
+                spend = venue_buy_to_price(work, vdk, vdq, v, post)
+                if spend > 0.0:
+                    amount = -venue_buy(work, vdk, vdq, v, spend)
+                    quote = -spend
+            if sunk:
+                sale_push(sl, t, VENUE_SINK, venue_asset[v], p, -1, SRC_DIRECT, amount, quote, pre, pre, 0.0)
+            else:
+                sale_push(sl, t, v, venue_asset[v], p, -1, SRC_DIRECT, amount, quote, pre, post, post - pre)
+        if sunk:
+            for k in range(vs.shape[1]):
+                vs[v, k] = pre_vs[v, k]

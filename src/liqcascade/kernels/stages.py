@@ -79,7 +79,7 @@ from .mechanisms import (
 )
 from ..oracles.dispatch import oracle_peep, oracle_step
 from ..protocols.perp.kernel import perp_step
-from .sales import sales_open, sell_recorded
+from .sales import direct_watch, note_direct_trades, sales_open, sell_recorded
 from .store import (
     SN_COHORTS, SN_ENTRIES, book_liquidation, cohort_close, crossing_count, settle, store_drop_finished,
     store_reserve, store_write_back,
@@ -910,7 +910,7 @@ def _take_acc(summary, acc, sc, ev):
 
 
 @internal
-def step_units(t, mkt, orc, units, liqs, st, ev, out):
+def step_units(t, mkt, orc, units, liqs, st, ev, sl, out):
     """Stage 6: the protocol units at step ``t``, in the order Compound v3, Liquity, perps,
     Maker, crvUSD (the present ones: ``units.meta[u, UM_PROTO] >= 0``).
 
@@ -920,7 +920,9 @@ def step_units(t, mkt, orc, units, liqs, st, ev, out):
     :func:`_take_acc`), the liquidators' vector ``liqs.liq`` and the event columns (views of
     ``ev.buf``); its events carry ``position = meta[u, UM_OFFSET] + local index``. Maker first
     reads the next price of its OSM (``oracle_peep`` of oracle ``meta[U_MAKER, UM_PEEP]``, NaN
-    when none)."""
+    when none). After each unit the sales ledger ``sl`` notes what it queued for sale
+    (:func:`note_unit_sales`) and, when the ledger records or a counterfactual sink is set, what
+    it traded on the venues itself (:func:`note_direct_trades`)."""
     acc = st.acc
     meta = units.meta
     dt = mkt.dt_seconds
@@ -939,6 +941,8 @@ def step_units(t, mkt, orc, units, liqs, st, ev, out):
     e_fee = b["protocol_fee"]
     liq = liqs.liq
     before = st.sold.copy()  # each unit's sales are what it adds to st.sold (note_unit_sales)
+    watch = direct_watch(sl, mkt.sink)  # and what it trades on the venues itself (note_direct_trades)
+    pre_vs = vs.copy() if watch else np.empty((0, vs.shape[1]))
     if meta[U_COMET, UM_PROTO] >= 0:
         acc[:] = 0.0
         p = meta[U_COMET, UM_PROTO]
@@ -947,6 +951,9 @@ def step_units(t, mkt, orc, units, liqs, st, ev, out):
                                 e_exec, e_bonus, e_bad, e_fee, ev.n[EV_N], p, meta[U_COMET, UM_OFFSET])
         _take_acc(out.summary, acc, st.sc, ev)
         note_unit_sales(st.sold, before, st.sold_by, p)
+        if watch:
+            note_direct_trades(t, p, pre_vs, vs, mkt.vdk, mkt.vdq, mkt.venue_asset, mkt.sink, sl)
+            pre_vs[:] = vs
     if meta[U_LIQUITY, UM_PROTO] >= 0:
         acc[:] = 0.0
         p = meta[U_LIQUITY, UM_PROTO]
@@ -956,6 +963,9 @@ def step_units(t, mkt, orc, units, liqs, st, ev, out):
                                   meta[U_LIQUITY, UM_OFFSET])
         _take_acc(out.summary, acc, st.sc, ev)
         note_unit_sales(st.sold, before, st.sold_by, p)
+        if watch:
+            note_direct_trades(t, p, pre_vs, vs, mkt.vdk, mkt.vdq, mkt.venue_asset, mkt.sink, sl)
+            pre_vs[:] = vs
     if meta[U_PERP, UM_PROTO] >= 0:
         acc[:] = 0.0
         p = meta[U_PERP, UM_PROTO]
@@ -964,6 +974,9 @@ def step_units(t, mkt, orc, units, liqs, st, ev, out):
                                e_exec, e_bonus, e_bad, e_fee, ev.n[EV_N], p, meta[U_PERP, UM_OFFSET])
         _take_acc(out.summary, acc, st.sc, ev)
         note_unit_sales(st.sold, before, st.sold_by, p)
+        if watch:
+            note_direct_trades(t, p, pre_vs, vs, mkt.vdk, mkt.vdq, mkt.venue_asset, mkt.sink, sl)
+            pre_vs[:] = vs
     if meta[U_MAKER, UM_PROTO] >= 0:
         acc[:] = 0.0
         p = meta[U_MAKER, UM_PROTO]
@@ -977,6 +990,9 @@ def step_units(t, mkt, orc, units, liqs, st, ev, out):
                                 e_exec, e_bonus, e_bad, e_fee, ev.n[EV_N], p, meta[U_MAKER, UM_OFFSET])
         _take_acc(out.summary, acc, st.sc, ev)
         note_unit_sales(st.sold, before, st.sold_by, p)
+        if watch:
+            note_direct_trades(t, p, pre_vs, vs, mkt.vdk, mkt.vdq, mkt.venue_asset, mkt.sink, sl)
+            pre_vs[:] = vs
     if meta[U_LLAMMA, UM_PROTO] >= 0:
         acc[:] = 0.0
         p = meta[U_LLAMMA, UM_PROTO]
@@ -986,6 +1002,9 @@ def step_units(t, mkt, orc, units, liqs, st, ev, out):
                                  meta[U_LLAMMA, UM_OFFSET])
         _take_acc(out.summary, acc, st.sc, ev)
         note_unit_sales(st.sold, before, st.sold_by, p)
+        if watch:
+            note_direct_trades(t, p, pre_vs, vs, mkt.vdk, mkt.vdq, mkt.venue_asset, mkt.sink, sl)
+            pre_vs[:] = vs
 
 
 # ---- 7. sales -----------------------------------------------------------------------------------

@@ -1,4 +1,7 @@
-"""Write a run to a folder: ``events.parquet``, ``steps.parquet`` and ``summary.json``.
+"""Write a run to a folder: ``events.parquet`` (liquidations), ``sales.parquet`` (the sales
+ledger: one row per forced sale into one venue, with its share of the venue's move),
+``steps.parquet`` and ``summary.json``. Parquet holds one table per file, so the ledger sits
+beside the liquidations as its own file.
 
 Files are first written into a temporary folder beside the target and moved in only when all
 of them are complete, so a failure leaves nothing half-written.
@@ -42,6 +45,16 @@ def events_columns(res) -> dict:
     return cols
 
 
+def sales_columns(res) -> dict:
+    """The sales ledger (``RunResult.sales``) as flat columns."""
+    sl = res.sales
+    cols = {}
+    for name in sl.dtype.names:
+        col = sl[name]
+        cols[name] = col.astype(str) if col.dtype == object else col
+    return cols
+
+
 def write_run(out: Path, res) -> None:
     import pyarrow as pa
     import pyarrow.parquet as pq
@@ -51,10 +64,11 @@ def write_run(out: Path, res) -> None:
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
     try:
         pq.write_table(pa.table(events_columns(res)), tmp / "events.parquet")
+        pq.write_table(pa.table(sales_columns(res)), tmp / "sales.parquet")
         pq.write_table(pa.table(steps_columns(res)), tmp / "steps.parquet")
         (tmp / "summary.json").write_text(json.dumps(res.as_dict(), indent=2, default=_default))
         out.mkdir(exist_ok=True)
-        for f in ("events.parquet", "steps.parquet", "summary.json"):
+        for f in ("events.parquet", "sales.parquet", "steps.parquet", "summary.json"):
             (tmp / f).replace(out / f)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
