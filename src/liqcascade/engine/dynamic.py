@@ -78,6 +78,7 @@ def run_dynamic(c: Compiled, paths: np.ndarray | None = None, record_paths: int 
     steps_scalar = np.zeros((rec, T + 1, K.NSS))
     ev_parts = []
     sale_parts = []
+    unit_acc = []
     from ..kernels import sales as KS
 
     unit_mask = np.zeros(len(c.protocols), dtype=np.bool_)
@@ -113,6 +114,7 @@ def run_dynamic(c: Compiled, paths: np.ndarray | None = None, record_paths: int 
                            zip(ki.units_list, [units[_SLOT[u.kind]] for u in ki.units_list])}
         ev_parts.append((p, ev.buf[:n_ev]))
         sale_parts.append((p, sl.buf[:int(sl.n[KE.EV_N])].copy()))
+        unit_acc.append(sl.acc.copy())
         sales_lost += int(sl.n[KE.EV_LOST])
         sp = steps_asset[p, :, :, K.ST_SPOT]
         min_spot[p] = sp.min(axis=0)
@@ -127,6 +129,7 @@ def run_dynamic(c: Compiled, paths: np.ndarray | None = None, record_paths: int 
                  progress)
     events = _events_table(c, ki, ev_parts)
     sales = _sales_table(c, ki, sale_parts)
+    protocol_paths = _protocol_paths(c, ev_parts, unit_acc, unit_mask)
     if setup.perm is not None and final_coll is not None:
         # back to the compiled book's order
         fc = np.empty_like(final_coll)
@@ -167,7 +170,7 @@ def run_dynamic(c: Compiled, paths: np.ndarray | None = None, record_paths: int 
         paths=n_paths, steps=T, dt_seconds=sim.dt_seconds, summary=summary, min_spot=min_spot,
         final_spot=final_spot, p0=c.p0, stable=c.stable.copy(), events=events, steps_asset=steps_asset,
         steps_scalar=steps_scalar, final_coll=final_coll, final_debt=final_debt, final_mcoll=final_mcoll,
-        final_mdebt=final_mdebt, notes=notes, unit_totals=unit_totals, sales=sales,
+        final_mdebt=final_mdebt, notes=notes, unit_totals=unit_totals, sales=sales, protocol_paths=protocol_paths,
     )
 
 
@@ -266,4 +269,22 @@ def _sales_table(c: Compiled, ki, parts) -> np.ndarray:
         for name in ("amount", "proceeds", "price_pre", "price_post", "impact"):
             out[name][s] = sl[name]
         k += n
+    return out
+
+
+def _protocol_paths(c: Compiled, ev_parts, unit_acc, unit_mask) -> np.ndarray:
+    """``[recorded path, protocol, (liquidations, liquidated value, bad debt)]``: a protocol
+    unit's from its accumulators (``Sales.acc``), an Aave-rule protocol's from its events (one
+    per liquidation; value = collateral seized at the oracle price, bad debt in quote)."""
+    from ..kernels import sales as KS
+
+    P = len(c.protocols)
+    out = np.zeros((len(ev_parts), P, KS.NPA))
+    for k, ((_, ev), acc) in enumerate(zip(ev_parts, unit_acc)):
+        out[k] = acc
+        for pr in np.flatnonzero(~unit_mask):
+            m = ev["protocol"] == pr
+            out[k, pr, KS.PA_NLIQ] = float(m.sum())
+            out[k, pr, KS.PA_VALUE] = float((ev["collateral_seized"][m] * ev["oracle_price"][m]).sum())
+            out[k, pr, KS.PA_BAD] = float(ev["bad_debt"][m].sum())
     return out

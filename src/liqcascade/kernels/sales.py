@@ -85,6 +85,11 @@ SRC_OTHER = 3
 SRC_DIRECT = 4
 SOURCES = ("liquidation", "unit", "queue", "other", "direct")
 
+PA_NLIQ = 0
+PA_VALUE = 1
+PA_BAD = 2
+NPA = 3
+
 VENUE_NONE = -1  # an asset without venues (sold at its fixed price)
 VENUE_SINK = -2  # the counterfactual sink
 
@@ -95,13 +100,16 @@ SHAPLEY_MAX = 8
 
 class Sales(NamedTuple):
     """The ledger of one path: ``buf`` (rows of :data:`SALE`), ``n[NEV]`` (count, lost, limit as
-    in :mod:`~liqcascade.kernels.events`), the pipeline ``q[P, A]`` and ``unit[P]`` (protocol
-    ``p`` is a protocol unit: its sales are not split over its events)."""
+    in :mod:`~liqcascade.kernels.events`), the pipeline ``q[P, A]``, ``unit[P]`` (protocol
+    ``p`` is a protocol unit: its sales are not split over its events) and ``acc[P, NPA]``: each
+    unit protocol's liquidations, liquidated value and bad debt on the path (its accumulators;
+    an Aave-rule protocol's are its events, one per liquidation)."""
 
     buf: np.ndarray
     n: np.ndarray
     q: np.ndarray
     unit: np.ndarray
+    acc: np.ndarray
 
 
 def sales_new(capacity: int, limit: int, unit: np.ndarray, A: int) -> Sales:
@@ -110,7 +118,7 @@ def sales_new(capacity: int, limit: int, unit: np.ndarray, A: int) -> Sales:
     n = np.zeros(NEV, np.int64)
     n[EV_LIMIT] = int(limit)
     unit = np.ascontiguousarray(unit, dtype=np.bool_)
-    return Sales(np.zeros(cap, dtype=SALE), n, np.zeros((unit.shape[0], A)), unit)
+    return Sales(np.zeros(cap, dtype=SALE), n, np.zeros((unit.shape[0], A)), unit, np.zeros((unit.shape[0], NPA)))
 
 
 @internal
@@ -118,7 +126,7 @@ def sales_off_k(P, A):
     """A ledger that records nothing, inside a kernel (the many-paths runs)."""
     n = np.zeros(NEV, np.int64)
     n[EV_LIMIT] = -1
-    return Sales(np.zeros(0, dtype=SALE), n, np.zeros((P, A)), np.zeros(P, np.bool_))
+    return Sales(np.zeros(0, dtype=SALE), n, np.zeros((P, A)), np.zeros(P, np.bool_), np.zeros((P, NPA)))
 
 
 @internal
@@ -141,7 +149,7 @@ def sales_reserve(sl, room):
     buf = np.zeros(new_cap, dtype=SALE)
     k = sl.n[EV_N]
     buf[:k] = sl.buf[:k]
-    return Sales(buf, sl.n, sl.q, sl.unit)
+    return Sales(buf, sl.n, sl.q, sl.unit, sl.acc)
 
 
 @internal
@@ -425,3 +433,12 @@ def note_direct_trades(t, p, pre_vs, vs, vdk, vdq, venue_asset, sink, sl):
         if sunk:
             for k in range(vs.shape[1]):
                 vs[v, k] = pre_vs[v, k]
+
+
+@internal
+def note_unit_totals(sl, acc, nliq, value, bad, p):
+    """Unit protocol ``p``'s step accumulators (liquidations, liquidated value, bad debt) into
+    ``sl.acc[p]``."""
+    sl.acc[p, PA_NLIQ] += acc[nliq]
+    sl.acc[p, PA_VALUE] += acc[value]
+    sl.acc[p, PA_BAD] += acc[bad]

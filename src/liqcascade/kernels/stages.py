@@ -79,7 +79,7 @@ from .mechanisms import (
 )
 from ..oracles.dispatch import oracle_peep, oracle_step
 from ..protocols.perp.kernel import perp_step
-from .sales import direct_watch, note_direct_trades, sales_open, sell_recorded
+from .sales import direct_watch, note_direct_trades, note_unit_totals, sales_open, sell_recorded
 from .store import (
     SN_COHORTS, SN_ENTRIES, book_liquidation, cohort_close, crossing_count, settle, store_drop_finished,
     store_reserve, store_write_back,
@@ -951,6 +951,7 @@ def step_units(t, mkt, orc, units, liqs, st, ev, sl, out):
                                 e_exec, e_bonus, e_bad, e_fee, ev.n[EV_N], p, meta[U_COMET, UM_OFFSET])
         _take_acc(out.summary, acc, st.sc, ev)
         note_unit_sales(st.sold, before, st.sold_by, p)
+        note_unit_totals(sl, acc, ACC_NLIQ, ACC_LIQ_VALUE, ACC_BAD, p)
         if watch:
             note_direct_trades(t, p, pre_vs, vs, mkt.vdk, mkt.vdq, mkt.venue_asset, mkt.sink, sl)
             pre_vs[:] = vs
@@ -963,6 +964,7 @@ def step_units(t, mkt, orc, units, liqs, st, ev, sl, out):
                                   meta[U_LIQUITY, UM_OFFSET])
         _take_acc(out.summary, acc, st.sc, ev)
         note_unit_sales(st.sold, before, st.sold_by, p)
+        note_unit_totals(sl, acc, ACC_NLIQ, ACC_LIQ_VALUE, ACC_BAD, p)
         if watch:
             note_direct_trades(t, p, pre_vs, vs, mkt.vdk, mkt.vdq, mkt.venue_asset, mkt.sink, sl)
             pre_vs[:] = vs
@@ -974,6 +976,7 @@ def step_units(t, mkt, orc, units, liqs, st, ev, sl, out):
                                e_exec, e_bonus, e_bad, e_fee, ev.n[EV_N], p, meta[U_PERP, UM_OFFSET])
         _take_acc(out.summary, acc, st.sc, ev)
         note_unit_sales(st.sold, before, st.sold_by, p)
+        note_unit_totals(sl, acc, ACC_NLIQ, ACC_LIQ_VALUE, ACC_BAD, p)
         if watch:
             note_direct_trades(t, p, pre_vs, vs, mkt.vdk, mkt.vdq, mkt.venue_asset, mkt.sink, sl)
             pre_vs[:] = vs
@@ -990,6 +993,7 @@ def step_units(t, mkt, orc, units, liqs, st, ev, sl, out):
                                 e_exec, e_bonus, e_bad, e_fee, ev.n[EV_N], p, meta[U_MAKER, UM_OFFSET])
         _take_acc(out.summary, acc, st.sc, ev)
         note_unit_sales(st.sold, before, st.sold_by, p)
+        note_unit_totals(sl, acc, ACC_NLIQ, ACC_LIQ_VALUE, ACC_BAD, p)
         if watch:
             note_direct_trades(t, p, pre_vs, vs, mkt.vdk, mkt.vdq, mkt.venue_asset, mkt.sink, sl)
             pre_vs[:] = vs
@@ -1002,6 +1006,7 @@ def step_units(t, mkt, orc, units, liqs, st, ev, sl, out):
                                  meta[U_LLAMMA, UM_OFFSET])
         _take_acc(out.summary, acc, st.sc, ev)
         note_unit_sales(st.sold, before, st.sold_by, p)
+        note_unit_totals(sl, acc, ACC_NLIQ, ACC_LIQ_VALUE, ACC_BAD, p)
         if watch:
             note_direct_trades(t, p, pre_vs, vs, mkt.vdk, mkt.vdq, mkt.venue_asset, mkt.sink, sl)
             pre_vs[:] = vs

@@ -53,6 +53,8 @@ class RunResult:
     unit_totals: dict = field(default_factory=dict)  # path 0: protocol name -> unit totals()
     notes: list[str] = field(default_factory=list)
     sales: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=SALE_DTYPE))  # SALE_DTYPE, recorded paths
+    # [recorded path, protocol, (liquidations, liquidated value, bad debt)] (engine.dynamic._protocol_paths)
+    protocol_paths: np.ndarray | None = None
 
     def totals(self) -> dict:
         s = self.summary
