@@ -1,1 +1,21 @@
-"""MakerDAO, `kind = "maker"`: model, pack, kernel, twin; rules in README.md."""
+"""MakerDAO, `kind = "maker"`: model, pack, kernel, twin; rules in README.md.
+
+Protocol actions (``lc.protocols.maker``, :mod:`.actions`): ``bark``, ``take``, ``redo``, ``get_status``, ``bite``, ``flip_kick``
+… — loaded on first use, so the kernel modules stay importable on their own.
+"""
+
+_ACTIONS = ('bark', 'take', 'redo', 'get_status', 'bite', 'flip_kick', 'tend', 'dent', 'deal', 'tick', 'Vat', 'Ilk', 'Urn', 'Sale', 'Bid', 'MakerError', 'NotLive', 'NotUnsafe', 'LiquidationLimitHit', 'DustyAuctionFromPartialLiquidation', 'NullAuction', 'StoppedIncorrectly', 'NotRunningAuction', 'NeedsReset', 'TooExpensive', 'NoPartialPurchase', 'CannotReset', 'ZeroTopPrice', 'CatNotUnsafe', 'GuyNotSet', 'AlreadyFinishedTic', 'AlreadyFinishedEnd', 'LotNotMatching', 'HigherThanTab', 'BidNotHigher', 'InsufficientIncrease', 'NotMatchingBid', 'TendNotFinished', 'LotNotLower', 'InsufficientDecrease', 'NotFinished', 'BidAlreadyPlaced')
+
+
+def __getattr__(name: str):
+    if name in _ACTIONS:
+        from . import actions
+
+        value = getattr(actions, name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(set(globals()) | set(_ACTIONS))
