@@ -29,7 +29,8 @@ recovery-mode sequences track the system collateral after gas compensation and p
 ``shared/reference/protocol-mechanics.md`` §4.
 
 Simplified (also in ``README.md``): real numbers (no 1e18 fixed point and none of the error
-feedback of ``L_ETH``/``L_LUSDDebt``/``P``/``S``); ``baseRate`` is a field (no decay with time,
+feedback of ``L_ETH``/``L_LUSDDebt``); ``P`` and ``S`` are kept as exact rationals (the
+contract's 36-digit integers make ``S − S0`` exact; float64 would lose it to cancellation); ``baseRate`` is a field (no decay with time,
 no redemptions); LQTY rewards and front ends are not modelled; the price is the system's
 ``price`` field (no PriceFeed logic).
 """
@@ -38,6 +39,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from fractions import Fraction
 
 from ..errors import ProtocolError
 from . import kernel as K
@@ -49,6 +51,7 @@ __all__ = [
 ]
 
 SCALE_FACTOR = 1e9
+SCALE = Fraction(10**9)
 
 
 class LiquityError(ProtocolError):
@@ -94,8 +97,8 @@ class Deposit:
     """A Stability Pool deposit: its initial value and the snapshots of ``P``, ``S``, scale, epoch."""
 
     initial: float
-    P: float = 1.0
-    S: float = 0.0
+    P: Fraction = Fraction(1)
+    S: Fraction = Fraction(0)
     scale: int = 0
     epoch: int = 0
 
@@ -134,10 +137,10 @@ class System:
         # Stability Pool
         self.sp_deposits = 0.0  # totalLUSDDeposits
         self.sp_eth = 0.0  # collateral held by the pool
-        self.P = 1.0
+        self.P = Fraction(1)  # exact rationals: see the module docstring
         self.scale = 0
         self.epoch = 0
-        self.S: dict[tuple[int, int], float] = {}
+        self.S: dict[tuple[int, int], Fraction] = {}
         self.deposits: dict[str, Deposit] = {}
         #: LUSD minted to each borrower (``_LUSDAmount``) and borrowing fees paid to LQTY stakers
         self.fees_paid = 0.0
@@ -182,9 +185,9 @@ class System:
             return 0.0
         diff = self.scale - d.scale
         if diff == 0:
-            v = d.initial * self.P / d.P
+            v = float(d.initial * self.P / d.P)
         elif diff == 1:
-            v = d.initial * self.P / d.P / SCALE_FACTOR
+            v = float(d.initial * self.P / d.P / SCALE)
         else:
             v = 0.0
         return 0.0 if v < d.initial / 1e9 else v
@@ -192,39 +195,39 @@ class System:
     def _eth_gain(self, d: Deposit) -> float:
         if d.initial == 0.0:
             return 0.0
-        first = self.S.get((d.epoch, d.scale), 0.0) - d.S
-        second = self.S.get((d.epoch, d.scale + 1), 0.0) / SCALE_FACTOR
-        return d.initial * (first + second) / d.P
+        first = self.S.get((d.epoch, d.scale), Fraction(0)) - d.S
+        second = self.S.get((d.epoch, d.scale + 1), Fraction(0)) / SCALE
+        return float(d.initial * (first + second) / d.P)
 
     def _snapshot(self, depositor: str, value: float) -> None:
         if value == 0.0:
             self.deposits.pop(depositor, None)
             return
-        self.deposits[depositor] = Deposit(value, self.P, self.S.get((self.epoch, self.scale), 0.0), self.scale,
-                                           self.epoch)
+        self.deposits[depositor] = Deposit(value, self.P, self.S.get((self.epoch, self.scale), Fraction(0)),
+                                           self.scale, self.epoch)
 
     def _offset(self, debt: float, coll: float) -> None:
         """``StabilityPool.offset``: ``S`` then ``P`` (``_updateRewardSumAndProduct``)."""
         total = self.sp_deposits
         if total == 0.0 or debt == 0.0:
             return
-        gain_per_unit = coll / total
+        gain_per_unit = Fraction(coll) / Fraction(total)
         emptied = debt >= total
-        loss_per_unit = 1.0 if emptied else debt / total
+        loss_per_unit = Fraction(1) if emptied else Fraction(debt) / Fraction(total)
         key = (self.epoch, self.scale)
-        self.S[key] = self.S.get(key, 0.0) + gain_per_unit * self.P
-        factor = 1.0 - loss_per_unit
-        if factor == 0.0 and self.variant == "2021":
+        self.S[key] = self.S.get(key, Fraction(0)) + gain_per_unit * self.P
+        factor = 1 - loss_per_unit
+        if factor == 0 and self.variant == "2021":
             self.epoch += 1
             self.scale = 0
-            self.P = 1.0
+            self.P = Fraction(1)
         else:
             p = self.P * factor
-            if p < 1.0 / SCALE_FACTOR:
-                p *= SCALE_FACTOR
+            if p < 1 / SCALE:
+                p *= SCALE
                 self.scale += 1
-                if self.variant == "2025" and p < 1.0 / SCALE_FACTOR:
-                    p *= SCALE_FACTOR
+                if self.variant == "2025" and p < 1 / SCALE:
+                    p *= SCALE
                     self.scale += 1
             if not p > 0.0:
                 raise AssertionError("P reached 0: the 2025 variant never empties the pool")

@@ -17,7 +17,8 @@ Sources: makerdao/dss HEAD ``src/dog.sol`` (``bark``, ``digs``), ``src/clip.sol`
 ``redo``, ``take``, ``getStatus``, ``status``, ``upchost``), ``src/abaci.sol``; ``src/cat.sol``
 and ``src/flip.sol`` at ``f632302`` (the 2020 code); ``shared/reference/protocol-mechanics.md`` §3.
 
-Simplified (also in ``README.md``): real numbers instead of wad/ray/rad; ``par = 1``, so the
+Simplified (also in ``README.md``): real numbers instead of wad/ray/rad (so ``take`` treats DAI
+amounts within 1e-12 of each other as equal where the contract compares exact integers); ``par = 1``, so the
 feed price is the OSM price and ``spot = price / mat``; no flash-loan callback in ``take``;
 balances may go negative (DAI brought from outside the Vat); no ``yank``, ``End`` or vow
 ``heal``/``flop``.
@@ -37,6 +38,8 @@ __all__ = [
     "redo", "take", "tend", "tick",
 ]
 
+#: relative tolerance under which two DAI amounts of a take count as equal (see :func:`take`)
+SNAP = 1e-12
 CALCS = {"linear": K.CALC_LINEAR, "stairstep": K.CALC_STAIRSTEP, "exponential": K.CALC_EXPONENTIAL}
 
 
@@ -306,7 +309,14 @@ def take(vat: Vat, id: int, amt: float, max: float, who: str = "taker", *, now: 
         raise NeedsReset(id=id, price=price, top=s.top, age=t - s.tic)
     if not max >= price:
         raise TooExpensive(max=float(max), price=price)
-    ok, slc, owe = K.clip_take_size(s.tab, s.lot, price, float(amt), ik.chost)
+    # float rounding against the contract's exact integers: a tab within SNAP of chost is chost,
+    # a purchase within SNAP of the tab is the tab (else 22 · 5 could fall 1e-14 short of 110)
+    if abs(s.tab - ik.chost) <= SNAP * s.tab:
+        s.tab = ik.chost
+    amt = float(amt)
+    if abs(min(s.lot, amt) * price - s.tab) <= SNAP * s.tab:
+        amt = s.tab / price
+    ok, slc, owe = K.clip_take_size(s.tab, s.lot, price, amt, ik.chost)
     if not ok:
         raise NoPartialPurchase(tab=s.tab, chost=ik.chost)
     tab = s.tab - owe

@@ -4,7 +4,7 @@ Protocol actions (``lc.protocols.morpho``, :mod:`.actions`): ``liquidate``, ``bo
 … — loaded on first use, so the kernel modules stay importable on their own.
 """
 
-_ACTIONS = ('liquidate', 'borrow', 'supply', 'supply_collateral', 'is_healthy', 'liquidation_incentive_factor', 'to_shares_down', 'to_shares_up', 'to_assets_down', 'to_assets_up', 'Market', 'Position', 'Liquidation', 'MorphoError', 'InconsistentInput', 'HealthyPosition', 'InsufficientCollateral', 'InsufficientLiquidity', 'Underflow')
+_ACTIONS = ('liquidate', 'borrow', 'supply', 'supply_collateral', 'is_healthy', 'liquidation_incentive_factor', 'to_shares_down', 'to_shares_up', 'to_assets_down', 'to_assets_up', 'WAD', 'ORACLE_PRICE_SCALE', 'VIRTUAL_SHARES', 'VIRTUAL_ASSETS', 'LIQUIDATION_CURSOR', 'MAX_LIQUIDATION_INCENTIVE_FACTOR', 'Market', 'Position', 'Liquidation', 'MorphoError', 'InconsistentInput', 'HealthyPosition', 'InsufficientCollateral', 'InsufficientLiquidity', 'Underflow')
 
 
 def __getattr__(name: str):
