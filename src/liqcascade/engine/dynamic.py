@@ -75,6 +75,8 @@ class RunResult:
     final_mdebt: np.ndarray | None = None
     unit_totals: dict = field(default_factory=dict)  # path 0: protocol name -> unit totals()
     notes: list[str] = field(default_factory=list)
+    #: engine.start: debt without collateral before the run, positions liquidatable at t = 0
+    start: dict = field(default_factory=dict)
 
     def totals(self) -> dict:
         s = self.summary
@@ -106,6 +108,8 @@ class RunResult:
             "attacker_pnl": float(s[:, K.SUM_ATTACKER_PNL].mean()),
             "priority_fees": float(s[:, K.SUM_PRIORITY].mean()),
             "borrower_topups": float(s[:, K.SUM_TOPUP].mean()),
+            # engine.start: debt that had no collateral behind it before the run (not in bad_debt)
+            "pre_existing_bad_debt": float((self.start or {}).get("pre_existing_bad_debt", {}).get("value", 0.0)),
         }
         if self.unit_totals:
             out["fund_draw"] = float(s[:, K.SUM_FUND_DRAW].mean())
@@ -134,6 +138,8 @@ class RunResult:
                 "liquidated_collateral": self.summary[:, K.SUM_LIQ_VALUE].tolist(),
             } if self.paths <= 1000 else None,
             "protocol_units": _plain(self.unit_totals) if self.unit_totals else None,
+            "pre_existing_bad_debt": _start(self)["pre_existing_bad_debt"],
+            "liquidatable_at_start": _start(self)["liquidatable_at_start"],
             "notes": self.notes,
         }
 
@@ -311,8 +317,14 @@ def run_dynamic(c: Compiled, paths: np.ndarray | None = None, record_paths: int 
         paths=n_paths, steps=T, dt_seconds=sim.dt_seconds, summary=summary, min_spot=min_spot,
         final_spot=final_spot, p0=c.p0, stable=c.stable.copy(), events=events, steps_asset=steps_asset, steps_scalar=steps_scalar,
         final_coll=final_coll, final_debt=final_debt, final_mcoll=final_mcoll, final_mdebt=final_mdebt,
-        notes=notes, unit_totals=unit_totals,
+        notes=notes, unit_totals=unit_totals, start=c.start,
     )
+
+
+def _start(res) -> dict:
+    from .start import empty_state
+
+    return res.start or empty_state()
 
 
 def _run_unit_paths(c: Compiled, paths, start, args, summary, min_spot, final_spot, progress, margs=(), ag=None,

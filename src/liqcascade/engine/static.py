@@ -43,8 +43,13 @@ class CurveResult:
     critical_jump: float
     mode: str
     notes: list[str] = field(default_factory=list)
+    #: engine.start: debt without collateral before any shock, positions liquidatable at t = 0
+    start: dict = field(default_factory=dict)
 
     def as_dict(self) -> dict:
+        from .start import empty_state
+
+        st = self.start or empty_state()
         return {
             "asset": self.asset,
             "initial_price": self.p0,
@@ -52,6 +57,8 @@ class CurveResult:
             "points": [p.as_dict() for p in self.points],
             "critical_shock": self.critical_shock,
             "critical_jump": self.critical_jump,
+            "pre_existing_bad_debt": st["pre_existing_bad_debt"],
+            "liquidatable_at_start": st["liquidatable_at_start"],
             "notes": self.notes,
         }
 
@@ -275,7 +282,7 @@ def solve_static(c: Compiled, shocks, mode: str = "mechanical", asset: str | Non
     if not all(p.converged for p in points):
         notes.append("some shocks hit simulation.max_rounds before reaching a fixed point")
     return CurveResult(asset=name, p0=p0, points=points, critical_shock=crit, critical_jump=jump,
-                       mode=mode, notes=notes)
+                       mode=mode, notes=notes, start=c.start)
 
 
 def _seg_of(b) -> np.ndarray:

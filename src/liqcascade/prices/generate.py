@@ -62,7 +62,7 @@ from liqcascade.prices.garch.paths import garch_setup, garch_step_returns
 from liqcascade.prices.gbm.paths import gbm_increments
 from liqcascade.prices.historical.paths import historical_paths
 from liqcascade.prices.jump.paths import jump_increments
-from liqcascade.prices.loading import asset_files, grid_note, load_price_csv
+from liqcascade.prices.loading import asset_files, grid_note, load_price_csv, resolve_file
 from liqcascade.prices.seeding import path_seed_sequences
 
 __all__ = ["KINDS", "generate_paths", "price_notes"]
@@ -238,9 +238,7 @@ def generate_paths(
         base = np.empty((steps + 1, n_assets))
         base[:] = p0
         for a, f in files.items():
-            fp = Path(f)
-            if base_dir is not None and not fp.is_absolute():
-                fp = Path(base_dir) / fp
+            fp = resolve_file(f, base_dir, "price.file")
             times, prices = load_price_csv(fp)
             base[:, a] = historical_paths(times, prices, p0[a], steps, dt_seconds, method=method)
         out[:] = base

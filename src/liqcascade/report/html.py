@@ -38,6 +38,7 @@ TOTAL_ROWS = (
     ("liquidated_collateral", "collateral seized (oracle value)", "money"),
     ("repaid_debt", "debt repaid", "money"),
     ("bad_debt", "bad debt", "money"),
+    ("pre_existing_bad_debt", "pre-existing bad debt (debt without collateral)", "money"),
     ("bad_debt_p95", "bad debt, 95th percentile over paths", "money"),
     ("probability_bad_debt", "probability of bad debt", "pct"),
     ("protocol_fees", "protocol fees", "money"),
