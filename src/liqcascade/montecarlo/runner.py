@@ -362,6 +362,21 @@ def execute(plan: Plan, store=None, *, workers: int | None = None, dask: str | N
     if preflight is not None:
         preflight()  # e.g. an unreachable --scheduler: fail before the store or catalog exists
 
+    # one process computes a run at a time: a second one refuses instead of repeating chunks,
+    # and a run marked running whose lock nobody holds shows as interrupted (results.lock)
+    from ..results.lock import RunLock
+
+    lock = RunLock(store, plan.run_id).acquire()
+    try:
+        return _execute_locked(plan, store, executor, progress, warm, t0)
+    finally:
+        lock.release()
+
+
+def _execute_locked(plan: Plan, store: Path, executor, progress, warm: bool, t0: float) -> RunReport:
+    from ..results.catalog import Catalog
+    from .executors import DaskExecutor, InProcessExecutor, ProcessPoolExecutor
+
     with Catalog(store, wait_s=FINAL_WAIT_S) as cat:
         row = cat.get_run(plan.run_id)
         base_row = {
