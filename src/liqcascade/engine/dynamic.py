@@ -77,6 +77,18 @@ class RunResult:
     notes: list[str] = field(default_factory=list)
     #: engine.start: debt without collateral before the run, positions liquidatable at t = 0
     start: dict = field(default_factory=dict)
+    seed: int | None = None
+    #: (validated scenario, base folder) the run came from, for :meth:`provenance`
+    source: tuple | None = field(default=None, repr=False)
+
+    def provenance(self) -> dict:
+        """Seed, package and schema version, scenario hash (:mod:`liqcascade.provenance`)."""
+        if self.source is None:
+            return {}
+        from ..provenance import of_scenario
+
+        sc, base = self.source
+        return of_scenario("run", sc, base, seed=self.seed, paths=self.paths, steps=self.steps)
 
     def totals(self) -> dict:
         s = self.summary
@@ -111,6 +123,9 @@ class RunResult:
             # engine.start: debt that had no collateral behind it before the run (not in bad_debt)
             "pre_existing_bad_debt": float((self.start or {}).get("pre_existing_bad_debt", {}).get("value", 0.0)),
         }
+        if self.paths == 1:  # counts of one path are whole numbers; over paths they are means
+            for k in ("liquidations", "positions_liquidated", "dislocation_steps", "paused_steps"):
+                out[k] = int(round(out[k]))
         if self.unit_totals:
             out["fund_draw"] = float(s[:, K.SUM_FUND_DRAW].mean())
             # proceeds − repaid − gas is the Aave liquidator's account; units repay from stability
@@ -124,6 +139,7 @@ class RunResult:
 
     def as_dict(self) -> dict:
         return {
+            "provenance": self.provenance(),
             "scenario": self.scenario,
             "paths": self.paths,
             "steps": self.steps,
@@ -133,7 +149,7 @@ class RunResult:
             "assets": self.assets,
             "totals": self.totals(),
             "per_path": {
-                "liquidations": self.summary[:, K.SUM_NLIQ].tolist(),
+                "liquidations": self.summary[:, K.SUM_NLIQ].astype(np.int64).tolist(),
                 "bad_debt": self.summary[:, K.SUM_BAD].tolist(),
                 "liquidated_collateral": self.summary[:, K.SUM_LIQ_VALUE].tolist(),
             } if self.paths <= 1000 else None,
@@ -317,7 +333,8 @@ def run_dynamic(c: Compiled, paths: np.ndarray | None = None, record_paths: int 
         paths=n_paths, steps=T, dt_seconds=sim.dt_seconds, summary=summary, min_spot=min_spot,
         final_spot=final_spot, p0=c.p0, stable=c.stable.copy(), events=events, steps_asset=steps_asset, steps_scalar=steps_scalar,
         final_coll=final_coll, final_debt=final_debt, final_mcoll=final_mcoll, final_mdebt=final_mdebt,
-        notes=notes, unit_totals=unit_totals, start=c.start,
+        notes=notes, unit_totals=unit_totals, start=c.start, seed=int(sim.seed),
+        source=(c.scenario, c.base_dir),
     )
 
 

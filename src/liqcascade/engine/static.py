@@ -45,12 +45,25 @@ class CurveResult:
     notes: list[str] = field(default_factory=list)
     #: engine.start: debt without collateral before any shock, positions liquidatable at t = 0
     start: dict = field(default_factory=dict)
+    #: (validated scenario, base folder) the curve came from, for :meth:`provenance`
+    source: tuple | None = field(default=None, repr=False)
+
+    def provenance(self) -> dict:
+        """Package and schema version, scenario hash (the curve is deterministic: its seed is
+        the scenario's, recorded for completeness)."""
+        if self.source is None:
+            return {}
+        from ..provenance import of_scenario
+
+        sc, base = self.source
+        return of_scenario("curve", sc, base, seed=sc.simulation.seed, shocks=len(self.points), mode=self.mode)
 
     def as_dict(self) -> dict:
         from .start import empty_state
 
         st = self.start or empty_state()
         return {
+            "provenance": self.provenance(),
             "asset": self.asset,
             "initial_price": self.p0,
             "mode": self.mode,
@@ -282,7 +295,7 @@ def solve_static(c: Compiled, shocks, mode: str = "mechanical", asset: str | Non
     if not all(p.converged for p in points):
         notes.append("some shocks hit simulation.max_rounds before reaching a fixed point")
     return CurveResult(asset=name, p0=p0, points=points, critical_shock=crit, critical_jump=jump,
-                       mode=mode, notes=notes, start=c.start)
+                       mode=mode, notes=notes, start=c.start, source=(c.scenario, c.base_dir))
 
 
 def _seg_of(b) -> np.ndarray:

@@ -125,9 +125,15 @@ class RunReport:
     timings: dict
     code_version: str
     notes: list[str] = field(default_factory=list)
+    scenario_hash: str | None = None
 
     def as_dict(self) -> dict:
-        return dict(self.__dict__)
+        from ..provenance import SCHEMA_VERSION, package_version
+
+        prov = {"kind": self.kind, "scenario": self.scenario, "scenario_hash": self.scenario_hash,
+                "seed": self.seed, "package_version": package_version(), "schema_version": SCHEMA_VERSION,
+                "code_version": self.code_version, "run_id": self.run_id}
+        return {"provenance": prov, **self.__dict__}
 
 
 # ------------------------------------------------------------------------------------------
@@ -504,7 +510,7 @@ def _execute_locked(plan: Plan, store: Path, executor, progress, warm: bool, t0:
         workers=executor.workers, points=point_rows,
         chunks={"total": total, "ran": ran, "skipped": total - ran, "recovered_from_files": len(add),
                 "dropped_without_file": len(drop), "stored": stats["chunks"]},
-        timings=timings, code_version=plan.code_version, notes=notes,
+        timings=timings, code_version=plan.code_version, notes=notes, scenario_hash=plan.base_hash,
     )
 
 
@@ -568,4 +574,9 @@ def run_report_from_catalog(store, run_id_prefix: str) -> dict:
     for k in ("parameters", "timings"):
         if run.get(k):
             run[k] = json.loads(run[k])
-    return {"run": run, "points": out_pts, "chunks": stats}
+    from ..provenance import SCHEMA_VERSION, package_version
+
+    prov = {"kind": run.get("kind"), "scenario": run.get("scenario_name"), "scenario_hash": run.get("scenario_hash"),
+            "seed": run.get("seed"), "package_version": package_version(), "schema_version": SCHEMA_VERSION,
+            "code_version": run.get("code_version"), "run_id": run.get("run_id")}
+    return {"provenance": prov, "run": run, "points": out_pts, "chunks": stats}

@@ -188,11 +188,27 @@ def _header(title, run, curve, compiled, generated) -> str:
         meta += [("paths", f"{sim.paths:,}"), ("steps", f"{sim.steps:,}"), ("step", f"{sim.dt_seconds:g} s")]
     if curve is not None:
         meta.append(("curve asset", curve.asset))
+    prov = _provenance(run, curve)
+    if prov:
+        meta += [("seed", "-" if prov.get("seed") is None else str(prov["seed"])),
+                 ("liqcascade", str(prov.get("package_version"))), ("schema", str(prov.get("schema_version"))),
+                 ("scenario hash", str(prov.get("scenario_hash") or "")[:12])]
     desc = ""
     if compiled is not None and getattr(compiled.scenario, "description", None):
         desc = f"<p>{_e(compiled.scenario.description)}</p>"
     items = "".join(f'<div><dt>{_e(k)}</dt><dd data-key="{_e(k)}">{_e(v)}</dd></div>' for k, v in meta)
     return f'<header><h1>{_e(title)}</h1>{desc}<dl class="meta">{items}</dl></header>'
+
+
+def _provenance(run, curve) -> dict:
+    """The provenance block (seed, versions, scenario hash) of the run, else of the curve."""
+    for res in (run, curve):
+        f = getattr(res, "provenance", None)
+        if callable(f):
+            d = f()
+            if d:
+                return d
+    return {}
 
 
 def _section(title: str, content: str, caption: str | None = None) -> str:
