@@ -58,7 +58,8 @@ def usage_message(exc) -> str:
             hint = " / ".join(opts)
         if hint:
             msg = f"{str(hint).strip(chr(39)).replace(chr(39) + ' / ' + chr(39), ' / ')}: {exc.message}"
-    cmd = exc.ctx.command_path if exc.ctx is not None else "liqcascade"
+    sub = exc.ctx.command_path.split(" ", 1)[1:] if exc.ctx is not None else []
+    cmd = " ".join(["liqcascade", *sub])  # the program's name, however it was started
     return f"{msg.rstrip('.')} (see '{cmd} --help')"
 
 

@@ -387,7 +387,8 @@ def register(app: typer.Typer) -> None:
             raise typer.Exit(1)
         files = write_outputs(out, res) if out is not None else None
         if as_json:
-            typer.echo(_dumps({**res, "execution": {"store": rep.store, "executor": rep.executor,
+            typer.echo(_dumps({"provenance": rep.as_dict()["provenance"], **res,
+                               "execution": {"store": rep.store, "executor": rep.executor,
                                                     "workers": rep.workers, "chunks": rep.chunks,
                                                     "timings": rep.timings, "files": files}}))
             return
