@@ -212,3 +212,29 @@ def test_monte_carlo_outputs_record_their_provenance(tmp_path):
     assert PROV_KEYS <= set(d["provenance"]) and d["provenance"]["seed"] == 7
     r = cli("runs", "show", d["run_id"], "--store", store, "--json")
     assert json.loads(r.stdout)["provenance"]["scenario_hash"] == d["provenance"]["scenario_hash"]
+
+
+# --- sweeps on a deterministic price path --------------------------------------------------
+
+
+def test_sweep_on_a_deterministic_path_warns_that_paths_are_identical(tmp_path):
+    sc = scenario(tmp_path)
+    args = ["sweep", sc, "--param", "protocols.aave.params.WETH.liquidation_bonus=0.04:0.05:0.01", "--paths", "3",
+            "--workers", "0", "--json", "--no-progress"]
+    r = cli(*args, "--store", tmp_path / "s1")
+    assert r.exit_code == 0, r.output
+    assert "warning: price.kind = crash is deterministic: all 3 paths of each point are identical" in r.output
+    d = json.loads(r.stdout)
+    assert any("all 3 paths of each point are identical" in n for n in d["notes"])
+    # one path, or a random price process, or random execution: no warning
+    assert "warning" not in cli(*args[:5], "--paths", "1", *args[7:], "--store", tmp_path / "s2").output
+    gbm = scenario(tmp_path, edit=lambda t: t.replace('kind = "crash"', 'kind = "gbm"\nsigma = 0.8')
+                   .replace("shock = 0.25\n", "").replace("start = 5\n", "").replace("over_steps = 10\n", ""),
+                   name="gbm.toml")
+    r = cli("sweep", gbm, *args[2:], "--store", tmp_path / "s3")
+    assert r.exit_code == 0, r.output
+    assert "warning" not in r.output
+    rnd = scenario(tmp_path, edit=lambda t: t + "\n[mechanisms.random_execution]\nwindow_steps = 3\n", name="rnd.toml")
+    r = cli("sweep", rnd, *args[2:], "--store", tmp_path / "s4")
+    assert r.exit_code == 0, r.output
+    assert "warning" not in r.output

@@ -263,6 +263,11 @@ def _run(scenario, params, paths, seed, random, workers, dask, scheduler, store,
 
         check_out_path(plot.parent, "--plot")
     plan = plan_run(scenario, params, paths=paths, seed=seed, random=random, chunk_paths=chunk_paths, kind=kind)
+    from ..montecarlo.runner import identical_paths_note
+
+    same = identical_paths_note(plan)
+    if same:
+        typer.echo(f"warning: {same}", err=True)
     show_bar = progress if progress is not None else (sys.stderr.isatty() and not as_json)
     try:
         with _progress_ctx(show_bar) as cb:
@@ -377,6 +382,11 @@ def register(app: typer.Typer) -> None:
             check_out_path(out, "--out")
         rp = plan_recommend(scenario, param, paths=paths, seed=seed, random=random, chunk_paths=chunk_paths,
                             min_capacity=min_capacity, defaults=defaults)
+        from ..montecarlo.runner import identical_paths_note
+
+        same = identical_paths_note(rp.plan)
+        if same:
+            typer.echo(f"warning: {same}", err=True)
         show_bar = progress if progress is not None else (sys.stderr.isatty() and not as_json)
         try:
             with _progress_ctx(show_bar) as cb:

@@ -501,6 +501,9 @@ def _execute_locked(plan: Plan, store: Path, executor, progress, warm: bool, t0:
     notes = ["every parameter point uses the same seed (common random numbers): path p draws from "
              "SeedSequence(seed) child p at every point"] if len(plan.valid_points) > 1 else []
     notes += _price_notes(plan)
+    same = identical_paths_note(plan)
+    if same:
+        notes.append(same)
     invalid = [p for p in plan.points if p.status != "ok"]
     if invalid:
         notes.append(f"{len(invalid)} invalid parameter point(s) reported and skipped (validated before any work)")
@@ -512,6 +515,28 @@ def _execute_locked(plan: Plan, store: Path, executor, progress, warm: bool, t0:
                 "dropped_without_file": len(drop), "stored": stats["chunks"]},
         timings=timings, code_version=plan.code_version, notes=notes, scenario_hash=plan.base_hash,
     )
+
+
+#: price kinds that draw nothing: every path is the same path
+DETERMINISTIC_PRICES = ("crash", "historical")
+
+
+def identical_paths_note(plan: Plan) -> str | None:
+    """A warning when every path of every point is the same path: a deterministic price process
+    (``crash``, ``historical``) and nothing else random (random execution hashes the path
+    number), so statistics over paths are one path's numbers repeated."""
+    pts = [p for p in plan.valid_points if p.scenario is not None]
+    if plan.paths <= 1 or not pts:
+        return None
+    kinds = {p.scenario["price"]["kind"] for p in pts}
+    if not kinds <= set(DETERMINISTIC_PRICES):
+        return None
+    if any((p.scenario.get("mechanisms") or {}).get("random_execution") for p in pts):
+        return None
+    k = ", ".join(sorted(kinds))
+    return (f"price.kind = {k} is deterministic: all {plan.paths:,} paths of each point are identical, so VaR, "
+            "ES and the probabilities are those of one path; use --paths 1, or a random price process "
+            "(gbm, jump, garch, bootstrap)")
 
 
 def _price_notes(plan: Plan) -> list[str]:
