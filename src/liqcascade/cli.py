@@ -13,6 +13,26 @@ import typer.core
 
 from .errors import InputError
 
+def _flags_without_type() -> None:
+    """``--help`` lists an on/off flag without a type: Typer (≥ 0.24) writes ``<bool>`` beside
+    every flag (``--json <bool>``), which reads as if the flag took a value."""
+    opt = typer.core.TyperOption
+    if getattr(opt.display_type_rich, "_liqcascade", False):
+        return
+    orig = opt.display_type_rich
+
+    def display_type_rich(self, ctx):
+        if getattr(self, "is_flag", False):
+            return None
+        return orig(self, ctx)
+
+    display_type_rich._liqcascade = True
+    opt.display_type_rich = display_type_rich
+
+
+_flags_without_type()
+
+
 def _click():
     """The click Typer runs on (Typer ≥ 0.24 vendors it as ``typer._click``)."""
     import typer.core

@@ -310,8 +310,8 @@ def register(app: typer.Typer) -> None:
         file: Path = typer.Argument(..., help="a price series, OHLCV bars, klines or quotes file"),
         out: Path = typer.Option(..., "--out", help="the time,price CSV to write (Unix seconds)"),
     ):
-        """Convert a downloaded price file to the ``time,price`` CSV that the ``historical``,
-        ``garch`` and ``bootstrap`` price kinds read."""
+        """Convert a downloaded price file to the time,price CSV that the historical,
+        garch and bootstrap price kinds read."""
         from ..cli import check_out_path
         from ..data.formats import price_series, write_price_csv
         from ..errors import InputError
