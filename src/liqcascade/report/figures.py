@@ -293,6 +293,62 @@ def liquidation_buckets(compiled, asset: int, bucket: float = 0.01):
     return edges, width, per, cum
 
 
+def unit_liquidation_points(compiled, asset: int):
+    """``(liquidation prices, debt values)`` of the protocol units' positions on collateral
+    ``asset`` at the initial prices: Maker vaults ``art·rate·mat / ink``, Liquity troves
+    ``debt·MCR / coll``, Comet accounts with that single collateral ``debt·P_base / (coll·liqCF)``
+    (other units and multi-collateral Comet accounts are left out). None when there are none."""
+    prices, values = [], []
+    for u in getattr(compiled, "units", ()):
+        pk = u.pack
+        if u.kind == "maker":
+            from ..protocols.maker import kernel as MK
+
+            ilk, vilk, ink, art = pk[1], pk[2], pk[3], pk[4]
+            for i in range(ilk.shape[0]):
+                if int(ilk[i, MK.IK_ASSET]) != asset:
+                    continue
+                m = (vilk == i) & (ink > 0) & (art > 0)
+                debt = art[m] * ilk[i, MK.IK_RATE]
+                prices.append(debt * ilk[i, MK.IK_MAT] / ink[m])
+                values.append(debt)
+        elif u.kind == "liquity":
+            from ..protocols.liquity import kernel as LK
+
+            par, coll, debt = pk[LK.PK_PAR], pk[LK.PK_COLL], pk[LK.PK_DEBT]
+            if int(par[LK.P_ASSET]) != asset:
+                continue
+            m = (coll > 0) & (debt > 0)
+            prices.append(debt[m] * par[LK.P_MCR] / coll[m])
+            values.append(debt[m])
+        elif u.kind == "comet":
+            from ..protocols.comet import kernel as CK
+
+            par, slots, fac, principal, coll = pk[CK.PK_PAR], pk[CK.PK_ASSET], pk[CK.PK_FAC], pk[CK.PK_PRINCIPAL], pk[CK.PK_COLL]
+            pb = float(compiled.p0[int(par[CK.P_BASE])])
+            for k in np.flatnonzero(slots == asset):
+                only = (coll[:, k] > 0) & ((coll > 0).sum(axis=1) == 1) & (principal < 0)
+                debt = -principal[only] * pb
+                prices.append(debt / (coll[only, k] * fac[k, CK.F_LIQ_CF]))
+                values.append(debt)
+    if not prices:
+        return None
+    lp, dv = np.concatenate(prices), np.concatenate(values)
+    return (lp, dv) if lp.size else None
+
+
+def _bucket(liq_price, debt_value, p0: float, bucket: float):
+    lo = float(min(liq_price.min(), p0))
+    hi = float(max(liq_price.max(), p0))
+    width = max(bucket * p0, (hi - lo) / 200.0, 1e-12)
+    start = math.floor(lo / width) * width
+    n = max(int(math.floor((hi - start) / width)) + 1, 1)
+    idx = np.clip(((liq_price - start) / width).astype(np.int64), 0, n - 1)
+    per = np.bincount(idx, weights=debt_value, minlength=n)
+    cum = np.cumsum(per[::-1])[::-1]
+    return start + width * np.arange(n), width, per, cum
+
+
 def heatmap_figure(compiled, bucket: float = 0.01):
     """Liquidation-price clusters per risky collateral asset.
 
@@ -309,10 +365,14 @@ def heatmap_figure(compiled, bucket: float = 0.01):
         if compiled.stable[a]:
             continue
         r = liquidation_buckets(compiled, a, bucket)
+        if r is None:  # the protocol units' vaults, troves and accounts instead of an Aave book
+            pts = unit_liquidation_points(compiled, a)
+            if pts is not None:
+                r = _bucket(pts[0], pts[1], float(compiled.p0[a]), bucket)
         if r is not None:
             rows.append((a, r))
     if not rows:
-        return _empty(go, title, "no booked positions")
+        return _empty(go, title, "no position has a liquidation price to plot")
     fig = make_subplots(rows=len(rows), cols=1, vertical_spacing=min(0.12, 0.9 / max(len(rows) - 1, 1)),
                         subplot_titles=[compiled.assets[a] for a, _ in rows],
                         specs=[[{"secondary_y": True}] for _ in rows])

@@ -117,12 +117,14 @@ def render_report(run=None, curve=None, compiled=None, title: str | None = None,
                                  _fig_placeholder(FIG_CURVE) + _curve_table(curve),
                                  "Final price after the cascade reaches its fixed point, for each exogenous "
                                  "shock δ; the dashed line is the price without any cascade, p0·(1−δ)."))
-    if compiled is not None:
-        figs.append((FIG_CLUSTERS, F.heatmap_figure(compiled)))
+    hm = F.heatmap_figure(compiled) if compiled is not None else None
+    if hm is not None and len(hm.data):  # no empty panel: only when some position has a liquidation price
+        figs.append((FIG_CLUSTERS, hm))
+        units = "vaults, troves and accounts of the protocol units" if compiled.book.n == 0 else "position books"
         sections.append(_section("Liquidation-price clusters", _fig_placeholder(FIG_CLUSTERS),
-                                 "Debt of the position books by the collateral price at which it becomes "
-                                 "liquidatable (HF = 1); the line is the debt liquidatable if the price falls "
-                                 "to that level."))
+                                 f"Debt of the {units} by the collateral price at which it becomes "
+                                 "liquidatable (HF = 1, a Maker vault's liquidation ratio, Liquity's MCR); the "
+                                 "line is the debt liquidatable if the price falls to that level."))
     if run is not None:
         sections.append(_section(f"Top {top_n} liquidation events by debt repaid", _events_table(run, top_n)))
     sections.append(_section("Modelling notes", _ul(_notes(run, curve))))
@@ -266,13 +268,34 @@ def _run_caption(run) -> str:
     return "One simulated path; amounts in USD (the unit asset prices are quoted in)."
 
 
+def _auction_rows(run) -> list:
+    """Auction protocols count every bark/bite, take and deal as a liquidation action: the
+    auctions themselves are rows of their own (from the unit totals of path 0)."""
+    rows = []
+    for name, ut in (getattr(run, "unit_totals", None) or {}).items():
+        if not isinstance(ut, dict) or "n_kick" not in ut:
+            continue
+        rows.append((f"{name}: auctions started (barks / bites)", format_value(ut["n_kick"], "int"), f"{name}.n_kick"))
+        rows.append((f"{name}: takes and bids", format_value(ut.get("n_take", 0) + ut.get("n_bid", 0), "int"),
+                     f"{name}.n_take"))
+        rows.append((f"{name}: flip auctions dealt", format_value(ut.get("n_deal", 0), "int"), f"{name}.n_deal"))
+    return rows
+
+
 def _totals_table(run, stable=None) -> str:
     t = run.totals()
     risky = {run.assets[a] for a in F.risky_assets(run, stable)}
+    auctions = _auction_rows(run)
     rows = []
     for key, label, kind in TOTAL_ROWS:
         if key not in t:
             continue
+        if key == "pre_existing_bad_debt" and not t[key]:
+            continue  # only when the book had debt without collateral
+        if key == "liquidations" and auctions:
+            label = "liquidation actions (each bark/bite, take and deal counts once)"
+        if key == "liquidator_bonus" and auctions:
+            label = "liquidator bonus / keeper gain, oracle value (USD; negative when keepers paid above it)"
         v = t[key]
         if isinstance(v, dict):
             for asset, x in v.items():
@@ -281,6 +304,8 @@ def _totals_table(run, stable=None) -> str:
                 rows.append((f"{label} ({asset})", format_value(x, kind), f"{key}.{asset}"))
         else:
             rows.append((label, format_value(v, kind), key))
+        if key == "liquidations":
+            rows += auctions
     body = "".join(f'<tr data-key="{_e(k)}"><td>{_e(lbl)}</td><td class="num">{_e(val)}</td></tr>'
                    for lbl, val, k in rows)
     return f'<table class="summary"><tbody>{body}</tbody></table>'
@@ -357,7 +382,12 @@ def _events_table(run, n: int) -> str:
                 cells.append(f"<td>{_e(x)}</td>")
         rows.append("<tr>" + "".join(cells) + "</tr>")
     total = len(run.events)
-    cap = f'<p class="caption">{min(n, total)} of {total:,} recorded events.</p>'
+    cap = f'<p class="caption">{min(n, total)} of {total:,} recorded events.'
+    if _auction_rows(run):
+        cap += (" In auction protocols (Maker) a bark/bite is an event that seizes nothing yet, and the "
+                "bonus paid of a take or deal is the keeper's gain: the oracle value of the collateral won "
+                "minus the DAI paid, negative when keepers paid above the oracle price.")
+    cap += "</p>"
     return (cap + f'<div class="scroll"><table class="events"><thead><tr>{head}</tr></thead><tbody>'
             + "".join(rows) + "</tbody></table></div>")
 
