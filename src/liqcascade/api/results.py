@@ -498,7 +498,7 @@ class _StoredRun(Result):
         from ..montecarlo.plot import distribution_figure
 
         return distribution_figure(self.store, self.run_id, self.raw.points,
-                                   title=f"{self.meta['scenario']} — run {self.run_id}")
+                                   title=f"{self.meta['scenario']} — run {self.run_id}", scenario=self.meta["scenario"])
 
     def to_dict(self) -> dict:
         return {"meta": self.meta, **self.raw.as_dict()}

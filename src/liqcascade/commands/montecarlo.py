@@ -278,7 +278,8 @@ def _run(scenario, params, paths, seed, random, workers, dask, scheduler, store,
     if plot is not None:
         from ..montecarlo.plot import write_distribution_html
 
-        write_distribution_html(plot, rep.store, rep.run_id, rep.points, title=f"{plan.scenario_name} — run {rep.run_id}")
+        write_distribution_html(plot, rep.store, rep.run_id, rep.points, title=f"{plan.scenario_name} — run {rep.run_id}",
+                                scenario=plan.scenario_name)
     if as_json:
         d = rep.as_dict()
         d["parameters"] = plan.parameters()
@@ -465,7 +466,7 @@ def register(app: typer.Typer) -> None:
 
             check_out_path(plot.parent, "--plot")
             write_distribution_html(plot, store, run["run_id"], rep["points"],
-                                    title=f"{run['scenario_name']} — run {run['run_id']}")
+                                    title=f"{run['scenario_name']} — run {run['run_id']}", scenario=run["scenario_name"])
         if as_json:
             typer.echo(_dumps(rep))
             return
