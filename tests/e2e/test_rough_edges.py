@@ -238,3 +238,10 @@ def test_sweep_on_a_deterministic_path_warns_that_paths_are_identical(tmp_path):
     r = cli("sweep", rnd, *args[2:], "--store", tmp_path / "s4")
     assert r.exit_code == 0, r.output
     assert "warning" not in r.output
+
+
+def test_huge_price_is_reported_against_the_users_field(tmp_path):
+    sc = scenario(tmp_path, edit=lambda t: t.replace("price = 2000.0", "price = 1e308"))
+    for cmd in (("validate", sc), ("run", sc), ("curve", sc, "--shocks", "0")):
+        line = one_line_error(cli(*cmd), "assets[0].price")
+        assert "reserve_quote" not in line and "RuntimeWarning" not in line

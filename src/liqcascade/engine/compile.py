@@ -112,12 +112,17 @@ def compile_scenario(sc: Scenario, base_dir: Path, source: str | None = None, bo
     stable = np.array([a.stable for a in sc.assets], dtype=np.bool_)
 
     vlist = []
-    for v in sc.venues:
+    for j, v in enumerate(sc.venues):
         d = {"kind": v.kind, "asset": aidx[v.asset], "fee": v.fee}
         price = p0[aidx[v.asset]]
         if v.kind == "cpmm":
             d["reserve_asset"] = v.reserve_asset
-            d["reserve_quote"] = v.reserve_asset * price
+            with np.errstate(over="ignore", invalid="ignore"):
+                d["reserve_quote"] = v.reserve_asset * price
+            if not np.isfinite(d["reserve_quote"]):  # reported against what the user wrote
+                raise InputError(source, f"assets[{aidx[v.asset]}].price",
+                                 f"{float(price):g} × venues[{j}].reserve_asset {v.reserve_asset:g} is beyond "
+                                 "float64: the pool's quote reserve would be infinite")
         else:
             d["mid"] = price
             d["depth"] = [tuple(x) for x in v.depth]
