@@ -47,12 +47,14 @@ class CurveResult:
     start: dict = field(default_factory=dict)
     #: (validated scenario, base folder) the curve came from, for :meth:`provenance`
     source: tuple | None = field(default=None, repr=False)
+    #: the provenance read back from a ``curve.json`` (when there is no source)
+    recorded: dict = field(default_factory=dict, repr=False)
 
     def provenance(self) -> dict:
         """Package and schema version, scenario hash (the curve is deterministic: its seed is
         the scenario's, recorded for completeness)."""
         if self.source is None:
-            return {}
+            return dict(self.recorded)
         from ..provenance import of_scenario
 
         sc, base = self.source
