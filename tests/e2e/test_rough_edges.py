@@ -245,3 +245,11 @@ def test_huge_price_is_reported_against_the_users_field(tmp_path):
     for cmd in (("validate", sc), ("run", sc), ("curve", sc, "--shocks", "0")):
         line = one_line_error(cli(*cmd), "assets[0].price")
         assert "reserve_quote" not in line and "RuntimeWarning" not in line
+
+
+def test_monte_carlo_notes_pre_existing_bad_debt(tmp_path):
+    sc = scenario(tmp_path, "id,collateral,debt\nzero,0,1000\nok,10,10000\n")
+    r = cli("mc", sc, "--paths", "1", "--workers", "0", "--store", tmp_path / "st", "--json", "--no-progress")
+    assert r.exit_code == 0, r.output
+    assert "warning: base scenario: 1 position(s) with debt and no collateral" in r.output
+    assert any("1,000.00 of pre-existing bad debt" in n for n in json.loads(r.stdout)["notes"])

@@ -266,8 +266,8 @@ def _run(scenario, params, paths, seed, random, workers, dask, scheduler, store,
     from ..montecarlo.runner import identical_paths_note
 
     same = identical_paths_note(plan)
-    if same:
-        typer.echo(f"warning: {same}", err=True)
+    for w in ([same] if same else []) + plan.start_notes:
+        typer.echo(f"warning: {w}", err=True)
     show_bar = progress if progress is not None else (sys.stderr.isatty() and not as_json)
     try:
         with _progress_ctx(show_bar) as cb:

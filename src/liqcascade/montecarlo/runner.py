@@ -81,6 +81,9 @@ class Plan:
     random_k: int | None
     points: list[Point]
     code_version: str
+    #: notes on the base scenario's book at the initial prices (engine.start): pre-existing bad
+    #: debt, positions liquidatable at t = 0 (constant over paths, so not in the per-path metrics)
+    start_notes: list = field(default_factory=list)
 
     @property
     def valid_points(self) -> list[Point]:
@@ -184,13 +187,16 @@ def plan_run(scenario, params: Sequence[str | ParamSpec] = (), *, paths: int | N
     base_dict["simulation"]["seed"] = root_seed
     sc = _validated(base_dict, file)
 
+    start_notes: list[str] = []
     if check_compile:  # the base scenario's files and price process, as `liqcascade run` checks them
         from ..engine.compile import compile_scenario
         from ..engine.dynamic import make_paths
+        from ..engine.start import start_notes as _start_notes
 
         try:
             c = compile_scenario(sc, base)
             make_paths(c, n_paths=1)
+            start_notes = [f"base scenario: {n}" for n in _start_notes(c.start)]
         except InputError as exc:
             if exc.file is None:
                 raise InputError(file, exc.where, exc.reason) from None
@@ -236,7 +242,7 @@ def plan_run(scenario, params: Sequence[str | ParamSpec] = (), *, paths: int | N
     }))[:12]
     return Plan(kind=kind, run_id=run_id, scenario_name=sc.name, scenario_file=file, base_dir=str(base),
                 base_hash=base_hash, seed=root_seed, paths=n_paths, chunk_paths=int(chunk_paths), specs=specs,
-                random_k=random, points=points, code_version=cv)
+                random_k=random, points=points, code_version=cv, start_notes=start_notes)
 
 
 def _validated(d: dict, file):
@@ -504,6 +510,7 @@ def _execute_locked(plan: Plan, store: Path, executor, progress, warm: bool, t0:
     same = identical_paths_note(plan)
     if same:
         notes.append(same)
+    notes += plan.start_notes
     invalid = [p for p in plan.points if p.status != "ok"]
     if invalid:
         notes.append(f"{len(invalid)} invalid parameter point(s) reported and skipped (validated before any work)")
