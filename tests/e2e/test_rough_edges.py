@@ -120,7 +120,7 @@ def test_missing_or_directory_positions_file_names_the_key(tmp_path, target, rea
 
 def test_missing_price_file_names_the_key(tmp_path):
     sc = scenario(tmp_path, edit=lambda t: t.replace('kind = "crash"', 'kind = "historical"\nfile = "nope.csv"')
-                  .replace("shock = 0.25\n", "").replace("start = 5\n", "").replace("over_steps = 10\n", ""))
+                  .replace("shock = 0.25\n", "").replace("start_seconds = 300\n", "").replace("over_seconds = 600\n", ""))
     one_line_error(cli("run", sc), f"{sc}: price.file:", "nope.csv: file not found")
 
 
@@ -229,12 +229,12 @@ def test_sweep_on_a_deterministic_path_warns_that_paths_are_identical(tmp_path):
     # one path, or a random price process, or random execution: no warning
     assert "warning" not in cli(*args[:5], "--paths", "1", *args[7:], "--store", tmp_path / "s2").output
     gbm = scenario(tmp_path, edit=lambda t: t.replace('kind = "crash"', 'kind = "gbm"\nsigma = 0.8')
-                   .replace("shock = 0.25\n", "").replace("start = 5\n", "").replace("over_steps = 10\n", ""),
+                   .replace("shock = 0.25\n", "").replace("start_seconds = 300\n", "").replace("over_seconds = 600\n", ""),
                    name="gbm.toml")
     r = cli("sweep", gbm, *args[2:], "--store", tmp_path / "s3")
     assert r.exit_code == 0, r.output
     assert "warning" not in r.output
-    rnd = scenario(tmp_path, edit=lambda t: t + "\n[mechanisms.random_execution]\nwindow_steps = 3\n", name="rnd.toml")
+    rnd = scenario(tmp_path, edit=lambda t: t + "\n[mechanisms.random_execution]\nwindow_seconds = 180\n", name="rnd.toml")
     r = cli("sweep", rnd, *args[2:], "--store", tmp_path / "s4")
     assert r.exit_code == 0, r.output
     assert "warning" not in r.output

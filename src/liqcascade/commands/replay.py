@@ -84,7 +84,7 @@ def _missing_message(ev, data_dir: Path) -> str | None:
 
 
 def register(app: typer.Typer) -> None:
-    from ..cli import _json_default, check_out_path, escape, guard
+    from ._common import check_out_path, escape, guard, json_default
 
     @app.command()
     @guard
@@ -140,7 +140,7 @@ def register(app: typer.Typer) -> None:
                 raise InputError(None, "--inputs", "lists the inputs; give it without --ensemble")
             rows = [i.as_dict() for i in ev.inputs()]
             if as_json:
-                typer.echo(json.dumps({"event": ev.name, "inputs": rows}, default=_json_default))
+                typer.echo(json.dumps({"event": ev.name, "inputs": rows}, default=json_default))
                 return
             _print_inputs(_console(), ev, rows, escape)
             return
@@ -155,7 +155,7 @@ def register(app: typer.Typer) -> None:
         con = _console()
         if ensemble is not None:
             _ensemble(con, ev, opts, ensemble, out, store, workers, dask, scheduler, chunk_members, as_json,
-                      _json_default, escape)
+                      json_default, escape)
             return
         if not as_json and sys.stderr.isatty():
             with con.status(f"replaying {ev.name} …"):
@@ -163,7 +163,7 @@ def register(app: typer.Typer) -> None:
         else:
             res = ev.run(opts)
         doc = res.as_dict()
-        text = json.dumps(doc, indent=2, default=_json_default)
+        text = json.dumps(doc, indent=2, default=json_default)
         out.mkdir(parents=True, exist_ok=True)
         from ..results.store import write_run
 
@@ -182,7 +182,7 @@ def register(app: typer.Typer) -> None:
 
             html = write_replay_report(out / "report.html", ev, res.inputs, point=res)
         if as_json:
-            typer.echo(json.dumps(doc, default=_json_default))
+            typer.echo(json.dumps(doc, default=json_default))
             return
         _print(con, res, escape)
         con.print(f"wrote {out}/{{{', '.join(written)}}}")

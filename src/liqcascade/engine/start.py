@@ -18,6 +18,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..results.start import empty_state  # noqa: F401  (the state of a book with neither)
+
 
 def start_state(book, p0, lt_pa, protocols) -> dict:
     """``{"pre_existing_bad_debt": {"positions", "value", "by_protocol"}, "liquidatable_at_start":
@@ -77,6 +79,3 @@ def start_notes(state: dict) -> list[str]:
     return out
 
 
-def empty_state() -> dict:
-    return {"pre_existing_bad_debt": {"positions": 0, "value": 0.0, "by_protocol": {}},
-            "liquidatable_at_start": {"positions": 0, "by_protocol": {}}}

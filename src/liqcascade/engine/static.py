@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 import numpy as np
 
 from ..errors import InputError
@@ -11,71 +9,9 @@ from ..kernels import cascade as K
 from ..kernels import cascade_agg as KA
 from ..protocols.aave import kernel as K_aave
 from ..protocols.aave.kernel import RULE_V33
+from ..results.curve import CurvePoint, CurveResult
 from ..venues import kernel as K_v
 from .compile import Compiled
-
-
-@dataclass
-class CurvePoint:
-    shock: float
-    final_price: float
-    rounds: int
-    liquidations: int
-    liquidated_collateral: float
-    repaid_debt: float
-    bad_debt: float
-    amplification: float | None
-    shocked_price: float
-    protocol_fees: float
-    liquidator_bonus: float
-    converged: bool
-
-    def as_dict(self) -> dict:
-        return dict(self.__dict__)
-
-
-@dataclass
-class CurveResult:
-    asset: str
-    p0: float
-    points: list[CurvePoint]
-    critical_shock: float | None
-    critical_jump: float
-    mode: str
-    notes: list[str] = field(default_factory=list)
-    #: engine.start: debt without collateral before any shock, positions liquidatable at t = 0
-    start: dict = field(default_factory=dict)
-    #: (validated scenario, base folder) the curve came from, for :meth:`provenance`
-    source: tuple | None = field(default=None, repr=False)
-    #: the provenance read back from a ``curve.json`` (when there is no source)
-    recorded: dict = field(default_factory=dict, repr=False)
-
-    def provenance(self) -> dict:
-        """Package and schema version, scenario hash (the curve is deterministic: its seed is
-        the scenario's, recorded for completeness)."""
-        if self.source is None:
-            return dict(self.recorded)
-        from ..provenance import of_scenario
-
-        sc, base = self.source
-        return of_scenario("curve", sc, base, seed=sc.simulation.seed, shocks=len(self.points), mode=self.mode)
-
-    def as_dict(self) -> dict:
-        from .start import empty_state
-
-        st = self.start or empty_state()
-        return {
-            "provenance": self.provenance(),
-            "asset": self.asset,
-            "initial_price": self.p0,
-            "mode": self.mode,
-            "points": [p.as_dict() for p in self.points],
-            "critical_shock": self.critical_shock,
-            "critical_jump": self.critical_jump,
-            "pre_existing_bad_debt": st["pre_existing_bad_debt"],
-            "liquidatable_at_start": st["liquidatable_at_start"],
-            "notes": self.notes,
-        }
 
 
 def static_arrays(c: Compiled):

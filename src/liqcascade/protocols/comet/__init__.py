@@ -4,13 +4,15 @@ Protocol actions (``lc.protocols.comet``, :mod:`.actions`): ``absorb``, ``buy_co
 … — loaded on first use, so the kernel modules stay importable on their own.
 """
 
+import importlib
+
 _ACTIONS = ('absorb', 'buy_collateral', 'quote_collateral', 'is_liquidatable', 'Market', 'Asset', 'Account', 'Absorb', 'CometError', 'NotLiquidatable', 'Paused', 'NotForSale', 'TooMuchSlippage', 'InsufficientReserves')
 
 
 def __getattr__(name: str):
     if name in _ACTIONS:
-        from . import actions
-
+        # imported by name: the registry itself stays free of package imports (kernels read it)
+        actions = importlib.import_module(f"{__name__}.actions")
         value = getattr(actions, name)
         globals()[name] = value
         return value

@@ -4,13 +4,15 @@ Protocol actions (``lc.protocols.llamma``, :mod:`.actions`): ``create_loan``, ``
 … — loaded on first use, so the kernel modules stay importable on their own.
 """
 
+import importlib
+
 _ACTIONS = ('create_loan', 'health', 'bands', 'user_prices', 'max_borrowable', 'Market', 'Band', 'LlammaError', 'LoanAlreadyCreated', 'NeedMoreTicks', 'NeedLessTicks', 'DebtTooHigh', 'AmountTooLow', 'NoLoan', 'NotEnoughStablecoin')
 
 
 def __getattr__(name: str):
     if name in _ACTIONS:
-        from . import actions
-
+        # imported by name: the registry itself stays free of package imports (kernels read it)
+        actions = importlib.import_module(f"{__name__}.actions")
         value = getattr(actions, name)
         globals()[name] = value
         return value

@@ -4,13 +4,15 @@ Protocol actions (``lc.protocols.maker``, :mod:`.actions`): ``bark``, ``take``, 
 … — loaded on first use, so the kernel modules stay importable on their own.
 """
 
+import importlib
+
 _ACTIONS = ('bark', 'take', 'redo', 'get_status', 'bite', 'flip_kick', 'tend', 'dent', 'deal', 'tick', 'Vat', 'Ilk', 'Urn', 'Sale', 'Bid', 'MakerError', 'NotLive', 'NotUnsafe', 'LiquidationLimitHit', 'DustyAuctionFromPartialLiquidation', 'NullAuction', 'StoppedIncorrectly', 'NotRunningAuction', 'NeedsReset', 'TooExpensive', 'NoPartialPurchase', 'CannotReset', 'ZeroTopPrice', 'CatNotUnsafe', 'GuyNotSet', 'AlreadyFinishedTic', 'AlreadyFinishedEnd', 'LotNotMatching', 'HigherThanTab', 'BidNotHigher', 'InsufficientIncrease', 'NotMatchingBid', 'TendNotFinished', 'LotNotLower', 'InsufficientDecrease', 'NotFinished', 'BidAlreadyPlaced')
 
 
 def __getattr__(name: str):
     if name in _ACTIONS:
-        from . import actions
-
+        # imported by name: the registry itself stays free of package imports (kernels read it)
+        actions = importlib.import_module(f"{__name__}.actions")
         value = getattr(actions, name)
         globals()[name] = value
         return value

@@ -4,13 +4,15 @@ Protocol actions (``lc.protocols.morpho``, :mod:`.actions`): ``liquidate``, ``bo
 … — loaded on first use, so the kernel modules stay importable on their own.
 """
 
+import importlib
+
 _ACTIONS = ('liquidate', 'borrow', 'supply', 'supply_collateral', 'is_healthy', 'liquidation_incentive_factor', 'to_shares_down', 'to_shares_up', 'to_assets_down', 'to_assets_up', 'WAD', 'ORACLE_PRICE_SCALE', 'VIRTUAL_SHARES', 'VIRTUAL_ASSETS', 'LIQUIDATION_CURSOR', 'MAX_LIQUIDATION_INCENTIVE_FACTOR', 'Market', 'Position', 'Liquidation', 'MorphoError', 'InconsistentInput', 'HealthyPosition', 'InsufficientCollateral', 'InsufficientLiquidity', 'Underflow')
 
 
 def __getattr__(name: str):
     if name in _ACTIONS:
-        from . import actions
-
+        # imported by name: the registry itself stays free of package imports (kernels read it)
+        actions = importlib.import_module(f"{__name__}.actions")
         value = getattr(actions, name)
         globals()[name] = value
         return value
