@@ -26,7 +26,8 @@ def _fmt(x: float) -> str:
 def network_figure(res, metric: str = "bad_debt"):
     """Protocols as nodes (size: baseline ``metric``), an arrow A → B for each ``C[A, B] > 0``
     with width proportional to the mean effect, self-effects as the node's ring and label. Layout:
-    networkx's spring layout of the weighted graph (seeded, so the figure is reproducible)."""
+    networkx's circular layout up to eight protocols (every arrow visible), its seeded spring
+    layout beyond (reproducible)."""
     import networkx as nx
     import plotly.graph_objects as go
 
@@ -39,7 +40,7 @@ def network_figure(res, metric: str = "bad_debt"):
         for b, nb in enumerate(names):
             if a != b and mat[a, b] > 0:
                 g.add_edge(na, nb, weight=float(mat[a, b]))
-    pos = nx.circular_layout(g) if g.number_of_edges() == 0 else nx.spring_layout(g, seed=1, weight=None)
+    pos = nx.circular_layout(g) if len(names) <= 8 else nx.spring_layout(g, seed=1, weight=None)
     top = max([float(mat[a, b]) for a in range(len(names)) for b in range(len(names)) if a != b and mat[a, b] > 0]
               + [1e-300])
     fig = go.Figure()
@@ -55,17 +56,19 @@ def network_figure(res, metric: str = "bad_debt"):
                                  text=[f"{na} → {nb}: {_fmt(d['weight'])}"], textposition="top center",
                                  hoverinfo="text", showlegend=False, name=f"{na} → {nb}"))
     diag = [float(mat[k, k]) for k in range(len(names))]
+    dmax = max([d for d in diag if d > 0] + [top])
     bmax = max([float(x) for x in base] + [1e-300])
     fig.add_trace(go.Scatter(
         x=[pos[n][0] for n in names], y=[pos[n][1] for n in names], mode="markers+text", name="protocols",
         text=[f"<b>{n}</b><br>self: {_fmt(d)}" for n, d in zip(names, diag)], textposition="bottom center",
         marker=dict(size=[24 + 36 * math.sqrt(max(float(x), 0.0) / bmax) for x in base], color="#2f6db5",
-                    line=dict(width=[1 + 8 * (max(d, 0.0) / top if top > 0 else 0) for d in diag], color="#c83c28")),
+                    line=dict(width=[1 + 6 * max(d, 0.0) / dmax for d in diag], color="#c83c28")),
         hovertext=[f"{n}: baseline {_fmt(float(b))}, self-inflicted {_fmt(d)}" for n, b, d in zip(names, base, diag)],
         hoverinfo="text"))
     label = metric.replace("_", " ")
     fig.update_layout(title=f"who transmits {label} to whom (edge width = mean {label} caused, A → B)",
-                      annotations=annotations, xaxis=dict(visible=False), yaxis=dict(visible=False, scaleanchor="x"),
+                      annotations=annotations, xaxis=dict(visible=False, range=[-1.6, 1.6]),
+                      yaxis=dict(visible=False, scaleanchor="x", range=[-1.4, 1.4]),
                       height=520, margin=dict(l=20, r=20, t=60, b=20), plot_bgcolor="white")
     return fig
 
