@@ -297,8 +297,17 @@ def _print_run(res, out):
         t.add_row(*r)
     con = console()
     con.print(t)
+    att = res.attribution()
+    if att and len({a["protocol"] for a in att}) > 1:
+        ta = Table(title="price move caused by each protocol's forced sales (sales ledger, Shapley split)")
+        for col in ("protocol", "venue", "units sold", "proceeds", "price move", "relative", "share of the venue's move"):
+            ta.add_column(col, justify="left" if col in ("protocol", "venue") else "right")
+        for a in att:
+            ta.add_row(a["protocol"], a["venue"], f"{a['amount']:,.4f}", f"{a['proceeds']:,.2f}",
+                       f"{a['price_move']:,.4f}", f"{a['relative_move']:+.2%}", f"{a['move_share']:.1%}")
+        con.print(ta)
     if out is not None:
-        con.print(f"wrote {out}/summary.json, events.parquet, steps.parquet")
+        con.print(f"wrote {out}/summary.json, events.parquet, sales.parquet, steps.parquet")
     for n in res.notes:
         con.print(f"[dim]note: {escape(n)}[/dim]")
 

@@ -147,12 +147,13 @@ def test_run_json_is_one_object(minimal_run):
     assert d["per_path"]["liquidations"][0] == t["liquidations"]
 
 
-def test_run_out_writes_three_files(tmp_path, minimal_run):
+def test_run_out_writes_four_files(tmp_path, minimal_run):
     pa = pytest.importorskip("pyarrow")
     pq = pytest.importorskip("pyarrow.parquet")
     out_dir = tmp_path / "reports" / "minimal"  # parent does not exist yet
     d = invoke_json("run", MINIMAL, "--json", "--out", out_dir)
-    assert sorted(p.name for p in out_dir.iterdir()) == ["events.parquet", "steps.parquet", "summary.json"]
+    assert sorted(p.name for p in out_dir.iterdir()) == ["events.parquet", "sales.parquet", "steps.parquet",
+                                                        "summary.json"]
     # no temporary folders left beside the target
     assert [p.name for p in out_dir.parent.iterdir()] == ["minimal"]
 
@@ -182,6 +183,15 @@ def test_run_out_writes_three_files(tmp_path, minimal_run):
     assert st.num_rows == n_steps * len(d["assets"])
     assert pa.types.is_integer(st.schema.field("step").type)
 
+    # the sales ledger: every unit sold, with its owner and its share of the pool's move
+    sl = pq.read_table(out_dir / "sales.parquet").to_pydict()
+    assert {"step", "venue", "protocol", "position", "amount", "proceeds", "price_pre", "price_post",
+            "impact"} <= set(sl)
+    assert set(sl["protocol"]) == {"aave"} and set(sl["position"]) <= ids
+    assert math.isclose(sum(sl["amount"]), sum(std["collateral_sold"]), rel_tol=1e-9)
+    assert math.isclose(sum(sl["proceeds"]), d["totals"]["sale_proceeds"], rel_tol=1e-9)
+    assert d["attribution"][0]["protocol"] == "aave" and d["attribution"][0]["move_share"] == 1.0
+
 
 def test_run_out_table_mentions_files(tmp_path):
     out_dir = tmp_path / "o"
@@ -195,8 +205,8 @@ def test_run_out_existing_folder_is_reused(tmp_path):
     out_dir.mkdir()
     (out_dir / "keep.txt").write_text("x")
     invoke("run", MINIMAL, "--out", out_dir, "--json")
-    assert sorted(p.name for p in out_dir.iterdir()) == ["events.parquet", "keep.txt", "steps.parquet",
-                                                        "summary.json"]
+    assert sorted(p.name for p in out_dir.iterdir()) == ["events.parquet", "keep.txt", "sales.parquet",
+                                                        "steps.parquet", "summary.json"]
 
 
 def test_run_overrides_paths_and_seed():

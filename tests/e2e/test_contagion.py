@@ -187,3 +187,22 @@ def test_bad_input(scenario, tmp_path):
     blocker.write_text("x")
     _one_line_error(_cli(scenario, "--report", blocker / "c.html"), "--report")
     assert not (tmp_path / "c.txt").exists()
+
+
+def test_attribution_columns_in_run_and_compare(scenario, tmp_path):
+    """run --json / --out and compare --json carry the ledger's attribution per protocol and venue;
+    the shares of a venue add up to one."""
+    r = runner.invoke(app, ["run", str(scenario), "--json", "--paths", "1", "--out", str(tmp_path / "o")])
+    assert r.exit_code == 0, r.output
+    att = json.loads(r.stdout)["attribution"]
+    assert {a["protocol"] for a in att} == {"a", "b"} and {a["venue"] for a in att} == {"pool"}
+    assert sum(a["move_share"] for a in att) == pytest.approx(1.0, rel=1e-12)
+    assert all(a["price_move"] < 0 and a["relative_move"] < 0 for a in att)
+    assert (tmp_path / "o" / "sales.parquet").exists()
+    r = runner.invoke(app, ["compare", str(scenario), "--mechanisms", "none,circuit-breaker", "--paths", "1",
+                            "--json"])
+    assert r.exit_code == 0, r.output
+    for cfg in json.loads(r.stdout)["configurations"]:
+        att = cfg["attribution"]
+        assert set(att) <= {"a @ pool", "b @ pool"} and "a @ pool" in att
+        assert sum(v["share"] for v in att.values()) == pytest.approx(1.0, rel=1e-12)

@@ -297,6 +297,19 @@ def register(app: typer.Typer) -> None:
                 st = c.diff if diff else c.stats
                 t.add_row(escape(c.label), *[compact_ci(st[k], units[k]) for k, _ in cols])
             con.print(t)
+        protos = sorted({p for c in res.configs for p in c.attribution()})
+        if protos:
+            t = Table(title="price move caused by each protocol's forced sales on each venue (Shapley split of the "
+                            "sales ledger, recorded path(s), relative to the price before each sale; share of the "
+                            "venue's forced-sale move)")
+            t.add_column("configuration", overflow="fold")
+            for p in protos:
+                t.add_column(escape(p), justify="right")
+            for c in res.configs:
+                att = c.attribution()
+                t.add_row(escape(c.label), *[f"{att[p]['relative_move']:+.2%} ({att[p]['share']:.0%})" if p in att
+                                             else "–" for p in protos])
+            con.print(t)
         con.print(f"max drawdown and time to recovery: {escape(res.asset)}")
         for c in res.configs:
             if c.mechanisms:

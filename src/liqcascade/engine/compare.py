@@ -396,12 +396,25 @@ class ConfigResult:
     diff: dict  # metric -> mean_ci dict of (this − none), paired by path
     run: RunResult
 
+    def attribution(self) -> dict:
+        """``{"protocol @ venue": {"price_move", "relative_move", "share"}}``: the price move the
+        protocol's forced sales caused on the venue (sum of the sales ledger's Shapley shares,
+        mean per recorded path; relative: over the price before each sale) and its share of the
+        venue's forced-sale move (:func:`~liqcascade.results.attribution.attribution_rows`)."""
+        from ..results.attribution import attribution_rows
+
+        rows = attribution_rows(self.run)
+        return {f"{p} @ {v}": {"price_move": float(m), "relative_move": float(r), "share": float(s)}
+                for p, v, m, r, s in zip(rows["protocol"], rows["venue"], rows["price_move"], rows["relative_move"],
+                                         rows["move_share"])}
+
     def as_dict(self, per_path: bool = True) -> dict:
         d = {
             "label": self.label,
             "mechanisms": {cli_name(k): v for k, v in self.mechanisms.items()},
             "stats": _clean(self.stats),
             "diff_vs_none": _clean(self.diff),
+            "attribution": _clean(self.attribution()),
             "notes": self.run.notes,
         }
         if per_path:

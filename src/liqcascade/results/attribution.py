@@ -13,14 +13,16 @@ import numpy as np
 
 
 def attribution_rows(res) -> dict:
-    """Per (protocol, venue): ``amount``, ``proceeds``, ``price_move`` (sum of Shapley shares)
-    and ``move_share`` (its fraction of the venue's total downward move), means per recorded
-    path. Rows of the sink (counterfactual runs) are left out: they do not touch a venue."""
+    """Per (protocol, venue): ``amount``, ``proceeds``, ``price_move`` (sum of Shapley shares,
+    quote per unit), ``relative_move`` (sum of the shares over the venue's price before each
+    step's sale: comparable across assets) and ``move_share`` (its fraction of the venue's total
+    forced-sale move), means per recorded path. Rows of the sink (counterfactual runs) are left out: they do not touch a venue."""
     sl = res.sales
     rec = max(int(res.steps_asset.shape[0]), 1)
     keep = sl["venue"] != "(sink)" if len(sl) else np.zeros(0, dtype=bool)
     sl = sl[keep]
-    out = {k: [] for k in ("protocol", "venue", "asset", "amount", "proceeds", "price_move", "move_share")}
+    out = {k: [] for k in ("protocol", "venue", "asset", "amount", "proceeds", "price_move", "relative_move",
+                           "move_share")}
     if len(sl) == 0:
         return {k: np.asarray(v) for k, v in out.items()}
     venue_move = {}
@@ -36,6 +38,7 @@ def attribution_rows(res) -> dict:
         out["amount"].append(float(sl["amount"][m].sum()) / rec)
         out["proceeds"].append(float(sl["proceeds"][m].sum()) / rec)
         out["price_move"].append(move / rec)
+        out["relative_move"].append(float((sl["impact"][m] / sl["price_pre"][m]).sum()) / rec)
         out["move_share"].append(move / venue_move[v] if venue_move[v] != 0.0 else 0.0)
     return {k: np.asarray(v) for k, v in out.items()}
 

@@ -71,6 +71,17 @@ class RunResult:
         sc, base = self.source
         return of_scenario("run", sc, base, seed=self.seed, paths=self.paths, steps=self.steps)
 
+    def attribution(self) -> list[dict]:
+        """Per protocol and venue: units sold, proceeds and the price move its forced sales caused
+        (sum of the sales ledger's Shapley shares), means per recorded path, and its share of the
+        venue's forced-sale move (:mod:`liqcascade.results.attribution`)."""
+        from .attribution import attribution_rows
+
+        rows = attribution_rows(self)
+        keys = list(rows)
+        return [{k: (rows[k][i].item() if hasattr(rows[k][i], "item") else rows[k][i]) for k in keys}
+                for i in range(len(rows["protocol"]))]
+
     def totals(self) -> dict:
         s = self.summary
         risky = [i for i, _ in enumerate(self.assets) if self.stable is None or not self.stable[i]]
@@ -136,6 +147,7 @@ class RunResult:
                 "liquidated_collateral": self.summary[:, K.SUM_LIQ_VALUE].tolist(),
             } if self.paths <= 1000 else None,
             "protocol_units": plain(self.unit_totals) if self.unit_totals else None,
+            "attribution": self.attribution(),
             "pre_existing_bad_debt": st["pre_existing_bad_debt"],
             "liquidatable_at_start": st["liquidatable_at_start"],
             "notes": self.notes,
