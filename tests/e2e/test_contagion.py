@@ -206,3 +206,24 @@ def test_attribution_columns_in_run_and_compare(scenario, tmp_path):
         att = cfg["attribution"]
         assert set(att) <= {"a @ pool", "b @ pool"} and "a @ pool" in att
         assert sum(v["share"] for v in att.values()) == pytest.approx(1.0, rel=1e-12)
+
+
+def test_python_api(scenario):
+    import liqcascade as lc
+
+    r = lc.contagion(scenario, paths=2, seed=5)
+    assert isinstance(r, lc.ContagionResult) and r.protocols == ["a", "b"]
+    m = r.matrix("liquidations")
+    assert m["mean"][0, 1] > 0 and m["mean"][1, 0] == 0.0
+    t = r.table()
+    assert len(t) == 3 * 2 * 2 and t.columns[:3] == ["metric", "sales_of", "hit"]
+    assert "bad debt in B caused by A's sales" in str(r.summary())
+    assert len(r.sales) == len(r.raw.sales) > 0
+    d = json.loads(r.to_json())
+    assert d["meta"]["kind"] == "contagion" and d["meta"]["seed"] == 5 and d["matrix"]["liquidations"]
+    assert r.to_json() == lc.contagion(scenario, paths=2, seed=5).to_json()
+    assert {tr.name for tr in r.plot("heatmap").data} >= {"liquidations", "bad debt"}
+    with pytest.raises(lc.InputError):
+        lc.contagion(scenario, paths=0)
+    with pytest.raises(ValueError):
+        r.matrix("nope")

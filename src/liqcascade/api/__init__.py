@@ -11,6 +11,7 @@ from ..errors import InputError
 from .results import (
     BatchResult,
     CompareResult,
+    ContagionResult,
     CurveResult,
     MonteCarloResult,
     ReplayResult,
@@ -19,11 +20,11 @@ from .results import (
     SweepResult,
 )
 from .scenario import Scenario, load
-from .studies import compare, curve, mc, replay, run, run_many, sweep
+from .studies import compare, contagion, curve, mc, replay, run, run_many, sweep
 from .tables import Summary, Table
 
 __all__ = [
-    "BatchResult", "CompareResult", "CurveResult", "InputError", "MonteCarloResult", "ReplayResult", "Result",
-    "RunResult", "Scenario", "Summary", "SweepResult", "Table", "compare", "curve", "load", "mc", "replay", "run",
+    "BatchResult", "CompareResult", "ContagionResult", "CurveResult", "InputError", "MonteCarloResult", "ReplayResult", "Result",
+    "RunResult", "Scenario", "Summary", "SweepResult", "Table", "compare", "contagion", "curve", "load", "mc", "replay", "run",
     "run_many", "sweep",
 ]

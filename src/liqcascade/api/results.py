@@ -467,6 +467,95 @@ class CompareResult(Result):
         return f"<CompareResult {self.meta['scenario']!r}: {', '.join(self.labels)} on {self.raw.paths} path(s)>"
 
 
+# ---- contagion ------------------------------------------------------------------------------------
+
+
+class ContagionResult(Result):
+    """Counterfactual contagion (``lc.contagion``): ``C[A, B]`` = protocol B's liquidations,
+    liquidated value and bad debt in the baseline minus the same with A's sales absorbed by an
+    infinite-depth sink, on the same seeded paths (``docs/contagion.md``).
+
+    The main table has one row per (metric, A, B): mean and 95 % CI over paths; ``matrix(metric)``
+    gives ``{"mean", "ci_lo", "ci_hi"}`` as ``[A, B]`` arrays; ``effect`` the per-path effects
+    ``[A, path, B, metric]``; ``sales`` the baseline's sales ledger; ``timeline()`` the price
+    move each protocol's sales caused on each venue per step; ``plot(kind)`` the report's figures
+    (``"network"``, ``"heatmap"``, ``"timeline"``)."""
+
+    kind = "contagion"
+
+    def __init__(self, raw, meta: dict):
+        super().__init__(meta, raw.notes)
+        self.raw = raw
+
+    protocols = property(lambda self: list(self.raw.protocols))
+    paths = property(lambda self: self.raw.paths)
+    effect = property(lambda self: self.raw.effect)
+
+    def matrix(self, metric: str = "bad_debt") -> dict:
+        from ..engine.contagion import METRICS
+
+        if metric not in METRICS:
+            raise ValueError(f"metric must be one of {', '.join(METRICS)}, got {metric!r}")
+        return self.raw.matrix(metric)
+
+    def timeline(self, path: int = 0) -> dict:
+        return self.raw.timeline(path)
+
+    @property
+    def sales(self) -> Table:
+        from ..results.store import sales_columns
+
+        return Table(sales_columns(self.raw), "sales", self.meta,
+                     {"time_s": "seconds", "amount": "asset", "proceeds": "quote", "price_pre": "quote",
+                      "price_post": "quote", "impact": "quote"})
+
+    def table(self) -> Table:
+        from ..engine.contagion import METRICS
+
+        cols = {k: [] for k in ("metric", "sales_of", "hit", "mean", "ci_lo", "ci_hi", "baseline", "n")}
+        for m in METRICS:
+            mt = self.raw.matrix(m)
+            base = self.raw.baseline(m)
+            for a, na in enumerate(self.protocols):
+                for b, nb in enumerate(self.protocols):
+                    cols["metric"].append(m)
+                    cols["sales_of"].append(na)
+                    cols["hit"].append(nb)
+                    for k in ("mean", "ci_lo", "ci_hi"):
+                        cols[k].append(float(mt[k][a, b]))
+                    cols["baseline"].append(float(base[b]))
+                    cols["n"].append(self.paths)
+        return Table(cols, "contagion", self.meta)
+
+    def summary(self, notes: bool = True) -> Summary:
+        mt = self.raw.matrix("bad_debt")
+        rows = []
+        for a, na in enumerate(self.protocols):
+            row = [na]
+            for b in range(len(self.protocols)):
+                m, lo, hi = mt["mean"][a, b], mt["ci_lo"][a, b], mt["ci_hi"][a, b]
+                row.append(_money(m) if not math.isfinite(lo) else f"{_money(m)} [{_money(lo)}, {_money(hi)}]")
+            rows.append(row)
+        head = (f"contagion — {self.raw.scenario}: bad debt in B caused by A's sales, {self.paths} path(s), "
+                f"mean [95% CI]")
+        foot = ["liquidations and liquidated value: .matrix(metric), .table()"]
+        return Summary(head, ["sales of A / hit B"] + self.protocols, rows, foot + self._footer(notes))
+
+    def plot(self, kind: str = "network"):
+        from ..report import contagion as R
+
+        figs = {"network": R.network_figure, "heatmap": R.heatmap_figure, "timeline": R.timeline_figure}
+        if kind not in figs:
+            raise ValueError(f"kind must be one of {', '.join(figs)}, got {kind!r}")
+        return figs[kind](self.raw)
+
+    def to_dict(self) -> dict:
+        return {"meta": self.meta, **self.raw.as_dict()}
+
+    def __repr__(self) -> str:
+        return f"<ContagionResult {self.meta['scenario']!r}: {', '.join(self.protocols)} on {self.paths} path(s)>"
+
+
 # ---- Monte Carlo and sweeps ---------------------------------------------------------------------
 
 MC_ROWS = (("var95", "VaR95 (95th percentile of bad debt)"), ("es95", "ES95 (mean of the worst 5%)"),

@@ -19,7 +19,9 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import InputError
-from .results import BatchResult, CompareResult, CurveResult, MonteCarloResult, ReplayResult, RunResult, SweepResult
+from .results import (
+    BatchResult, CompareResult, ContagionResult, CurveResult, MonteCarloResult, ReplayResult, RunResult, SweepResult,
+)
 from .scenario import Scenario
 
 ScenarioLike = Scenario | str | os.PathLike | Mapping
@@ -233,6 +235,33 @@ def compare(scenario: ScenarioLike, mechanisms: str | Sequence[str] = "all", *, 
     meta = record("compare", sim, s.base_dir, seed=res.seed, paths=res.paths, steps=res.steps,
                   configurations=[c.label for c in res.configs])
     return CompareResult(res, meta, kinds=_kinds(s))
+
+
+# ---- contagion ------------------------------------------------------------------------------------
+
+
+def contagion(scenario: ScenarioLike, *, paths: int | None = None, seed: int | None = None,
+              progress: Progress = None) -> ContagionResult:
+    """Counterfactual contagion (as ``liqcascade contagion``): the baseline and, for every
+    protocol A, the same seeded paths with A's forced sales absorbed by an infinite-depth sink;
+    ``C[A, B]`` is B's outcome in the baseline minus B's outcome without A's sales."""
+    from ..engine.contagion import run_contagion
+    from ..provenance import record
+
+    s = _with_sim(as_scenario(scenario), paths, seed)
+    model = s.model
+    c = s.compile()
+    n = int(model.simulation.paths)
+    total = (len(c.protocols) + 1) * n
+    with _progress(progress, total, "baseline + counterfactual runs × paths") as cb:
+        counter = _Counter(cb, total)
+        try:
+            res = run_contagion(c, n, progress=counter if progress else None)
+        except InputError as exc:
+            raise _with_file(exc, s) from None
+    meta = record("contagion", model, s.base_dir, seed=model.simulation.seed, scenario_hash_=s.hash, paths=n,
+                  steps=model.simulation.steps)
+    return ContagionResult(res, meta)
 
 
 def _toml_value(v) -> str:
