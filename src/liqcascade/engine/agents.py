@@ -25,6 +25,8 @@ from .compile import Compiled
 THROUGH = 0.002
 #: ladder buckets within the hunter's reach
 HUNTER_BUCKETS = 20
+#: agents that act through the engine's bundle solver (``engine/flash.py``), not the loop's pack
+BUNDLE_AGENTS = ("flash_attacker",)
 
 
 @dataclass
@@ -140,7 +142,7 @@ def agent_pack(c: Compiled, hunter=None, seed: int | None = None) -> np.ndarray 
     """
     ags = c.scenario.agents
     hu = hunter if hunter is not None else ags.hunter
-    if not ags.active() and hu is None:
+    if not [a for a in ags.active() if a not in BUNDLE_AGENTS] and hu is None:
         return None
     A = c.n_assets
     n_pos = c.book.n + c.book.n_multi
@@ -231,4 +233,7 @@ def agent_notes(c: Compiled, hunter=None) -> list[str]:
         out.append("hedger: option market makers trade gamma·Δp/p of the reference return (short gamma)")
     if ags.borrowers is not None:
         out.append("reactive borrowers: top-ups/repayments come from outside the system (summary column borrower_topups)")
+    if ags.flash_attacker is not None:
+        out.append("flash attacker: not a step of the time loop yet — `liqcascade attack S.toml --flash` evaluates its "
+                   "one-block bundle on the start state (engine.flash.BundleSolver.step is the per-step entry point)")
     return out
