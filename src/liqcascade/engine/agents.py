@@ -233,7 +233,4 @@ def agent_notes(c: Compiled, hunter=None) -> list[str]:
         out.append("hedger: option market makers trade gamma·Δp/p of the reference return (short gamma)")
     if ags.borrowers is not None:
         out.append("reactive borrowers: top-ups/repayments come from outside the system (summary column borrower_topups)")
-    if ags.flash_attacker is not None:
-        out.append("flash attacker: not a step of the time loop yet — `liqcascade attack S.toml --flash` evaluates its "
-                   "one-block bundle on the start state (engine.flash.BundleSolver.step is the per-step entry point)")
     return out

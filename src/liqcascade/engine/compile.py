@@ -222,6 +222,9 @@ def compile_scenario(sc: Scenario, base_dir: Path, source: str | None = None, bo
         "amounts are real numbers, not fixed-point integers (Aave's floor/ceil rounding is not reproduced)",
         "all collateral seized in a step or round is sold into the venues (liquidator and treasury shares alike)",
     ]
+    if sc.agents.flash_attacker is not None:
+        notes.append("agents.flash_attacker is not a step of the time loop yet: `liqcascade attack S.toml --flash` "
+                     "evaluates its one-block bundle on the start state (engine.flash.BundleSolver.step is the per-step entry point)")
     for pr in sc.protocols:
         inc = getattr(pr, "incentive", "fixed")
         if inc == "morpho":
