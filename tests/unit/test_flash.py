@@ -40,8 +40,7 @@ def _in_block(kind, push=0.8, t=200, **kw):
         oracle_step(k, p, np.array([0]), hist, u, st)
     x = 1000.0 * (1.0 / np.sqrt(push) - 1.0)  # fee-less pool: selling x moves spot to push × 2000
     venue_sell(vs, vdk, vdq, 0, x)
-    pushed = np.array([True])
-    return KF.oracle_in_block(k, p, np.array([0]), hist, t, st, vs, pushed), venue_spot(vs, 0)
+    return KF.oracle_in_block(k, p, np.array([0]), hist, t, st, 0, venue_spot(vs, 0)), venue_spot(vs, 0)
 
 
 def test_in_block_oracle_reads_follow_each_kind():

@@ -225,16 +225,20 @@ def _flash_tables(result: dict):
 
     t = Table(title=f"flash attack — {result['scenario']}: {result['asset']} pushed on {result['venue']}, "
                     f"{result['positions']} positions of {result['protocol']} ({result['debt_value']:,.0f} {result['debt_asset']} debt)")
-    for col in ("oracle", "exploitable", "min profitable loan", "PnL there", "most profitable loan", "best PnL",
-                "liquidations", "largest in-block oracle move"):
-        t.add_column(col, justify="left" if col == "oracle" else "right", no_wrap=col != "oracle")
+    t.add_column("oracle", min_width=24)
+    for col in ("exploit-\nable", "least\nprofitable\nloan", "PnL\nthere", "most\nprofitable\nloan", "best PnL",
+                "liqui-\ndations", "largest\nmove on\nthe grid", "move at\nany size", "reachable\ndebt"):
+        t.add_column(col, justify="right")
     for r in result["oracles"]:
         mx = r["max_profitable"]
         ex = "[red]yes[/red]" if r["exploitable"] else "[green]no[/green]"
         name = r["oracle"] if r["role"] != "oracle_guard" else f"oracle_guard: {r['oracle']}"
         t.add_row(name, ex, _fmt_loan(r["min_profitable"]), _fmt_pnl(r["min_profitable"]), _fmt_loan(mx), _fmt_pnl(mx),
-                  "-" if mx is None else f"{mx['liquidations']}", f"{r['largest_oracle_move']:.2%}")
-    t.caption = "loans in " + result["asset"] + " units; PnL in quote after flash fees, gas and slippage"
+                  "-" if mx is None else f"{mx['liquidations']}", f"{r['largest_oracle_move']:.2%}",
+                  f"{r['move_bound']:.2%}", f"{r['reachable_debt']:,.0f}")
+    t.caption = ("loans in " + result["asset"] + " units; PnL in quote after flash fees, gas and slippage; move at any "
+                 "size = the oracle's in-block move if the pushed price went to zero; reachable debt = debt of the "
+                 "positions that move would make liquidatable")
     g = Table(title=f"attacker PnL per loan size — {result['oracles'][0]['oracle']}")
     for col in ("loan", "push", "oracle move", "liquidations", "repaid", "bad debt", "flash fees", "gas", "PnL"):
         g.add_column(col, justify="right", no_wrap=True)

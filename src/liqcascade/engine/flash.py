@@ -211,7 +211,23 @@ class BundleSolver:
             out["max_profitable"] = self._refine_max(grid[j], grid, *state)
         finite = [r for r in rows if r["feasible"] == 1 and math.isfinite(r["pnl"])]
         out["largest_oracle_move"] = min((r["oracle_move"] for r in finite), default=0.0)
+        out.update(self.reach(state))
         return out
+
+    def reach(self, state) -> dict:
+        """What no loan size can exceed: the oracle's in-block move if the pushed venue's price
+        went to (almost) zero in this block, and the positions (and their debt) that would then be
+        liquidatable at all — 0 means the oracle cannot be attacked in one block at any size."""
+        vs, _vdk, _vdq, hist, t, ost, coll, debt = state
+        o = self.oracle
+        spot = venue_spot(vs, self.venue)
+        p_pre, p_post = KF.oracle_in_block(int(o.kind), o.params, o.src, hist, int(t), ost, int(self.venue),
+                                           spot * 1e-12)
+        liq = (coll * p_post * self.lt < debt * self.p_debt) & (debt > 0)
+        pre = (coll * p_pre * self.lt < debt * self.p_debt) & (debt > 0)
+        return {"move_bound": float(p_post / p_pre - 1.0) if p_pre > 0 else math.nan,
+                "reachable_positions": int((liq & ~pre).sum()),
+                "reachable_debt": float((debt[liq & ~pre]).sum() * self.p_debt)}
 
 
 # =============================================================================================
@@ -338,8 +354,8 @@ def _describe(o: OracleSpec, dt: float) -> str:
     p = o.params
     k = o.kind_name
     extra = {"twap": f"window {p[P_WINDOW] * dt:g} s", "osm": f"hop {p[P_HOP] * dt:g} s",
-             "heartbeat": f"heartbeat {p[P_HEARTBEAT] * dt:g} s, deviation {p[2]:.2%}",
-             "ema": f"half-life {p[P_HALFLIFE] * dt:g} s"}.get(k, "")
+             "heartbeat": f"{p[P_HEARTBEAT] * dt:g} s, {p[2]:.2%}",
+             "ema": f"half-life {p[P_HALFLIFE] * dt:g} s", "median": f"{len(o.src)} source(s)"}.get(k, "")
     parts = [x for x in (extra, f"lag {p[P_LAG] * dt:g} s" if p[P_LAG] > 0 else "",
                          f"max jump {p[6]:.2%}" if p[6] > 0 else "") if x]
     return k + (f" ({', '.join(parts)})" if parts else "")
@@ -348,7 +364,8 @@ def _describe(o: OracleSpec, dt: float) -> str:
 def flash_report(c: Compiled, loans=None, attacker: FlashAttacker | None = None, kinds=None,
                  guards: bool = True, progress=None) -> dict:
     """``attack --flash``: the loan-size grid on the start state under the scenario's oracle, under
-    every oracle kind in ``kinds`` (default: every registered kind) on the same sources and book,
+    every oracle kind in ``kinds`` (default: every registered kind) on the same sources and book
+    (a median: over every venue of the asset),
     and under ``oracle_guard`` variants (the scenario's own guard when it has one, else a 30-minute
     TWAP guard, and a median guard with a 1 % max jump) over every venue of the asset."""
     base = BundleSolver(c, attacker)
@@ -357,11 +374,12 @@ def flash_report(c: Compiled, loans=None, attacker: FlashAttacker | None = None,
     if not grid or any(not (math.isfinite(x) and x >= 0) for x in grid):
         raise InputError(None, "--loans", "loan sizes must be finite numbers ≥ 0")
     variants: list[tuple[str, OracleSpec]] = [("scenario", base.oracle)]
+    a = base.asset
+    allv = c.av_idx[c.av_ptr[a]:c.av_ptr[a + 1]]
     for k in (kinds if kinds is not None else ORACLE_KIND_NAMES):
-        variants.append(("kind", kind_variant(c, base.oracle, k)))
+        # a median is over several feeds: every venue of the asset; the other kinds read the scenario oracle's sources
+        variants.append(("kind", kind_variant(c, base.oracle, k, src=allv if k == "median" else None)))
     if guards:
-        a = base.asset
-        allv = c.av_idx[c.av_ptr[a]:c.av_ptr[a + 1]]
         g = c.scenario.mechanisms.oracle_guard
         if g is not None:
             variants.append(("oracle_guard", kind_variant(c, base.oracle, g.kind, dict(

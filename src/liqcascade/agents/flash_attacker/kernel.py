@@ -148,31 +148,23 @@ def _unwind_value(vs, vdk, vdq, v, have, need):
 
 
 @njit
-def oracle_in_block(o_kind, o_params, o_src, hist, t, ostate_prev, vs, pushed):
+def oracle_in_block(o_kind, o_params, o_src, hist, t, ostate_prev, v, price):
     """``(p_pre, p_post)``: the oracle's price at step ``t`` stepped from ``ostate_prev`` (its
-    state after step ``t − 1``) on ``hist`` as it is, and with every source row that is a pushed
-    venue (``pushed[row]``) reading that venue's current spot in ``vs`` at column ``t``. ``hist``
-    is restored; ``ostate_prev`` is not changed. A ``heartbeat`` feed does not publish within the
-    attacker's transaction: ``p_post = p_pre``."""
+    state after step ``t − 1``) on ``hist`` as it is, and with source row ``v`` (the pushed venue)
+    reading ``price`` at column ``t``. ``hist`` is restored; ``ostate_prev`` is not changed. A
+    ``heartbeat`` feed does not publish within the attacker's transaction: ``p_post = p_pre``."""
     st = np.empty(NSTATE)
     for j in range(NSTATE):
         st[j] = ostate_prev[j]
     p_pre = oracle_step(o_kind, o_params, o_src, hist, t, st)
     if o_kind == ORACLE_HEARTBEAT:
         return p_pre, p_pre
-    n = o_src.shape[0]
-    saved = np.empty(n)
-    for j in range(n):
-        saved[j] = hist[o_src[j], t]
-    for j in range(n):
-        r = o_src[j]
-        if pushed[r]:
-            hist[r, t] = venue_spot(vs, r)
+    saved = hist[v, t]
+    hist[v, t] = price
     for j in range(NSTATE):
         st[j] = ostate_prev[j]
     p_post = oracle_step(o_kind, o_params, o_src, hist, t, st)
-    for j in range(n):
-        hist[o_src[j], t] = saved[j]
+    hist[v, t] = saved
     return p_pre, p_post
 
 
@@ -216,9 +208,7 @@ def bundle(loan, vs, vdk, vdq, v, o_kind, o_params, o_src, hist, t, ostate_prev,
     ledger[L_SPOT_PUSHED] = venue_spot(vw, v)
 
     # 3. oracle in the same block
-    pushed = np.zeros(vw.shape[0], dtype=np.bool_)
-    pushed[v] = True
-    p_pre, p_post = oracle_in_block(o_kind, o_params, o_src, hist, t, ostate_prev, vw, pushed)
+    p_pre, p_post = oracle_in_block(o_kind, o_params, o_src, hist, t, ostate_prev, v, venue_spot(vw, v))
     ledger[L_P_PRE] = p_pre
     ledger[L_P_POST] = p_post
 
