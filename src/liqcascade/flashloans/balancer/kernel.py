@@ -1,8 +1,9 @@
 """Balancer v2 flash-loan fee: ``amount · flashLoanFeePercentage`` (rounded up on-chain).
 
-balancer-v2-monorepo ``pkg/vault/contracts/FlashLoans.sol``: ``feeAmounts[i] =
-_calculateFlashLoanFeeAmount(amount)``, which is ``amount.mulUp(getFlashLoanFeePercentage())``
-(``ProtocolFeesCollector``; 0 on the deployed Vault). Rules, sources and simplifications:
+balancer-v2-monorepo ``pkg/vault/contracts/FlashLoans.sol`` L60: ``feeAmounts[i] =
+_calculateFlashLoanFeeAmount(amount)``, which is ``FixedPoint.mulUp(amount,
+getFlashLoanFeePercentage())`` (``Fees.sol`` L56–L60; ``ProtocolFeesCollector``; 0 on the
+deployed Vault). Rules, sources and simplifications:
 ``README.md`` in this folder.
 """
 
