@@ -81,6 +81,8 @@ def test_flash_table_and_out(tmp_path):
     (["--flash", "--loans", "-1,5"], "--loans"),
     (["--flash", "--loans", "0:10:0"], "--loans"),
     (["--loans", "0:10:3"], "--loans: only with --flash"),
+    (["--flash", "--capital", "0:1e6:3"], "--capital: not used with --flash"),
+    (["--flash", "--target", "1e6"], "--target: not used with --flash"),
 ])
 def test_bad_flash_options(args, part):
     code, out, err, exc = _run("attack", EXAMPLE, *args)
@@ -103,3 +105,10 @@ def test_bad_flash_table_is_refused(tmp_path):
     code, out, err, _ = _run("attack", p, "--flash")
     assert code == 2 and out.strip() == ""
     assert "agents.flash_attacker.sources[0].liquidity" in err and len(err.strip().splitlines()) == 1
+
+
+def test_run_says_the_flash_attacker_is_not_a_loop_step():
+    code, out, err, exc = _run("run", EXAMPLE, "--json")
+    assert code == 0, (err, exc)
+    notes = _strict(out)["notes"]
+    assert any("agents.flash_attacker is not a step of the time loop" in n for n in notes)

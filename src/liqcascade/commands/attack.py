@@ -345,7 +345,8 @@ def register(app: typer.Typer) -> None:
     @guard
     def attack_cmd(
         scenario: Path = typer.Argument(..., help="scenario TOML (its agents.hunter table, or defaults)"),
-        capital: str = typer.Option("0:5e6:11", help="capital levels: start:stop:count or a comma list (quote)"),
+        capital: Optional[str] = typer.Option(None, help="capital levels: start:stop:count or a comma list (quote; "
+                                              "default 0:5e6:11)"),
         target: Optional[float] = typer.Option(None, help="liquidated value whose minimum attack capital to search"),
         paths: Optional[int] = typer.Option(None, min=1, help="override simulation.paths"),
         out: Optional[Path] = typer.Option(None, help="write attack.json and the figure (html, png) to this folder"),
@@ -358,10 +359,16 @@ def register(app: typer.Typer) -> None:
         """Cascade-hunter economics (per capital level, the cascade triggered and the attacker's PnL),
         or with --flash the one-block flash-loan attack per loan size and oracle kind."""
         if flash:
+            from ..errors import InputError
+
+            for name, val in (("--capital", capital), ("--target", target), ("--paths", paths)):
+                if val is not None:
+                    raise InputError(None, name, "not used with --flash (the flash attack is one block on the start "
+                                                 "state; its sizes are --loans)")
             attack_flash(scenario, loans, out, as_json)
             return
         if loans is not None:
             from ..errors import InputError
 
             raise InputError(None, "--loans", "only with --flash")
-        attack(scenario, capital, target, paths, out, as_json)
+        attack(scenario, capital if capital is not None else "0:5e6:11", target, paths, out, as_json)
