@@ -171,3 +171,22 @@ def test_bad_flash_config_is_refused_with_its_field(over, where):
     with pytest.raises(InputError) as e:
         validate_dict(_flash_dict(**over))
     assert where in e.value.message()
+
+
+def test_compiled_search_chooses_what_the_report_calls_most_profitable(example):
+    _, _, c = example
+    s = BundleSolver(c)
+    grid = s.default_loans(21)
+    cur = s.curve(grid, snapshot(s))
+    led = np.zeros(KF.NLEDGER)
+    vs, vdk, vdq, hist, t, ost, coll, debt = snapshot(s)
+    o = s.oracle
+    L, p = KF.search(grid, vs, c.vdk, c.vdq, s.venue, o.kind, o.params, o.src, hist, t, ost, coll, debt, s.lt, s.bonus,
+                     s.pfee, s.p_debt, s.rules, s.s_kind, s.s_params, s.ap, 2, 21, led, *s._ev)
+    assert L == cur["max_profitable"]["loan"] and p == cur["max_profitable"]["pnl"]
+    tw = BundleSolver(c, oracle=kind_variant(c, s.oracle, "twap", {"window_s": 1800.0}))
+    vs, vdk, vdq, hist, t, ost, coll, debt = snapshot(tw)
+    o = tw.oracle
+    L, p = KF.search(grid, vs, c.vdk, c.vdq, tw.venue, o.kind, o.params, o.src, hist, t, ost, coll, debt, tw.lt,
+                     tw.bonus, tw.pfee, tw.p_debt, tw.rules, tw.s_kind, tw.s_params, tw.ap, 2, 21, led, *tw._ev)
+    assert L == -1.0

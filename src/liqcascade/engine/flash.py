@@ -41,6 +41,9 @@ assert len(LEDGER) == KF.NLEDGER
 
 #: the default loan grid: this many sizes from 0 to the sources' asset liquidity
 DEFAULT_POINTS = 41
+#: refinement of the most profitable size: rounds, and sizes per round between grid neighbours
+REFINE_ROUNDS = 2
+REFINE_POINTS = 21
 
 
 def ledger_dict(led: np.ndarray) -> dict:
@@ -151,21 +154,33 @@ class BundleSolver:
 
     def step(self, vs, vdk, vdq, hist, t: int, ostate_prev, coll, debt, loans=None) -> BundleResult | None:
         """What the attacker does in step ``t``: the most profitable bundle over ``loans``
-        (default :meth:`default_loans`, then refined around the best), executed in place when it
-        is feasible and earns more than ``min_profit``; ``None`` when it does not act."""
+        (default :meth:`default_loans`, then refined around the best; the compiled
+        :func:`~liqcascade.agents.flash_attacker.kernel.search`, which a compiled loop can call
+        itself), executed in place when it is feasible and earns more than ``min_profit``;
+        ``None`` when it does not act.
+
+        The state is the one the step's oracle update has not seen yet: ``hist`` filled up to
+        column ``t`` with the venues' spots before the bundle, ``ostate_prev`` the oracle's state
+        after step ``t − 1`` (left unchanged: stepping it to ``t`` afterwards is the loop's)."""
         grid = self.default_loans() if loans is None else np.asarray(loans, dtype=np.float64)
-        best = None
-        for L in grid:
-            d = self.bundle(float(L), vs, vdk, vdq, hist, t, ostate_prev, coll, debt).ledger
-            if self.profitable(d) and (best is None or d["pnl"] > best["pnl"]):
-                best = d
-        if best is None:
+        grid = np.ascontiguousarray(grid, dtype=np.float64)
+        if not grid.size or not np.all(np.isfinite(grid)) or np.any(grid < 0):
+            raise InputError(None, "--loans", "loan sizes must be finite numbers ≥ 0")
+        o = self.oracle
+        led = np.zeros(KF.NLEDGER)
+        L, _p = KF.search(grid, vs, self.c.vdk if vdk is None else vdk, self.c.vdq if vdq is None else vdq,
+                          int(self.venue), int(o.kind), o.params, o.src, hist, int(t), ostate_prev, coll, debt,
+                          self.lt, self.bonus, self.pfee, self.p_debt, self.rules, self.s_kind, self.s_params,
+                          self.ap, REFINE_ROUNDS, REFINE_POINTS, led, *self._ev)
+        if L < 0:
             return None
-        L = self._refine_max(best["loan"], grid, vs, vdk, vdq, hist, t, ostate_prev, coll, debt)["loan"]
-        return self.bundle(L, vs, vdk, vdq, hist, t, ostate_prev, coll, debt, apply=True)
+        return self.bundle(float(L), vs, vdk, vdq, hist, t, ostate_prev, coll, debt, apply=True)
 
     # -- searches -----------------------------------------------------------------------------
     def _refine_max(self, L, grid, *state, rounds: int = 2, points: int = 21) -> dict:
+        """The most profitable bundle: ``rounds`` refinements of ``points`` sizes between the grid
+        neighbours of the best size so far (the same search as the compiled
+        :func:`~liqcascade.agents.flash_attacker.kernel.search`)."""
         g = np.unique(np.asarray(grid, dtype=np.float64))
         best = self.bundle(L, *state).ledger
         for _ in range(rounds):
@@ -208,7 +223,7 @@ class BundleSolver:
             out["min_profitable"] = (rows[i] if i == 0 or grid[i - 1] >= grid[i]
                                      else self._refine_min(grid[i - 1], grid[i], *state))
             j = max((k for k in range(len(rows)) if prof[k]), key=lambda k: rows[k]["pnl"])
-            out["max_profitable"] = self._refine_max(grid[j], grid, *state)
+            out["max_profitable"] = self._refine_max(grid[j], grid, *state, rounds=REFINE_ROUNDS, points=REFINE_POINTS)
         finite = [r for r in rows if r["feasible"] == 1 and math.isfinite(r["pnl"])]
         out["largest_oracle_move"] = min((r["oracle_move"] for r in finite), default=0.0)
         out.update(self.reach(state))

@@ -320,3 +320,58 @@ def bundle(loan, vs, vdk, vdq, v, o_kind, o_params, o_src, hist, t, ostate_prev,
     ledger[L_FEASIBLE] = feasible
     ledger[L_PNL] = q1 + sell_q - repaid_q - buy_q - fee_q - gas + left * spot_end
     return nl
+
+
+@njit
+def _searchsorted(g, x):
+    """First index ``i`` with ``g[i] >= x`` (``g`` ascending)."""
+    lo = 0
+    hi = g.shape[0]
+    while lo < hi:
+        mid = (lo + hi) // 2
+        if g[mid] < x:
+            lo = mid + 1
+        else:
+            hi = mid
+    return lo
+
+
+@njit
+def search(loans, vs, vdk, vdq, v, o_kind, o_params, o_src, hist, t, ostate_prev,
+           coll, debt, lt, bonus, pfee, p_debt, rules, s_kind, s_params, ap, rounds, points,
+           ledger, ev_pos, ev_seized, ev_repaid, ev_bad, ev_fee):
+    """The attacker's choice in step ``t``: the loan size with the highest PnL among those that are
+    feasible and earn more than ``ap[A_MIN_PROFIT]``, over the grid ``loans`` and then ``rounds``
+    refinements of ``points`` evenly spaced sizes between the best size's grid neighbours (the
+    neighbours in the sorted, de-duplicated grid; then in the last refinement's sizes). Nothing is
+    changed (every bundle is evaluated on copies). Returns ``(loan, pnl)``; ``loan = -1`` when no
+    size is profitable. A time loop executes the choice with :func:`bundle` and ``apply=True``."""
+    g = np.unique(loans)
+    best_l = -1.0
+    best_p = -math.inf
+    mp = ap[A_MIN_PROFIT]
+    for j in range(g.shape[0]):
+        bundle(g[j], vs, vdk, vdq, v, o_kind, o_params, o_src, hist, t, ostate_prev, coll, debt, lt, bonus, pfee,
+               p_debt, rules, s_kind, s_params, ap, False, ledger, ev_pos, ev_seized, ev_repaid, ev_bad, ev_fee)
+        p = ledger[L_PNL]
+        if ledger[L_FEASIBLE] == 1.0 and p > mp and p > best_p:
+            best_p = p
+            best_l = g[j]
+    if best_l < 0.0:
+        return -1.0, math.nan
+    for _ in range(rounds):
+        i = _searchsorted(g, best_l)
+        lo = g[i - 1] if i > 0 else g[0]
+        hi = g[i + 1] if i + 1 < g.shape[0] else g[g.shape[0] - 1]
+        if not hi > lo:
+            break
+        g = np.linspace(lo, hi, points)
+        for j in range(g.shape[0]):
+            bundle(g[j], vs, vdk, vdq, v, o_kind, o_params, o_src, hist, t, ostate_prev, coll, debt, lt, bonus,
+                   pfee, p_debt, rules, s_kind, s_params, ap, False, ledger, ev_pos, ev_seized, ev_repaid, ev_bad,
+                   ev_fee)
+            p = ledger[L_PNL]
+            if ledger[L_FEASIBLE] == 1.0 and p > mp and p > best_p:
+                best_p = p
+                best_l = g[j]
+    return best_l, best_p
