@@ -274,9 +274,8 @@ def flash_figure(result: dict):
 def attack_flash(scenario: Path, loans: Optional[str], out: Optional[Path], as_json: bool) -> None:
     from ._common import check_out_path, console, scenario_file
     from ..engine.compile import compile_scenario
-    from ..engine.flash import flash_report
+    from ..engine.flash import flash_report, n_variants
     from ..errors import InputError
-    from ..oracles import KINDS
     from ..provenance import clean, record
     from ..scenario.load import load_scenario
 
@@ -301,7 +300,7 @@ def attack_flash(scenario: Path, loans: Optional[str], out: Optional[Path], as_j
         try:
             step = None
             if prog is not None:
-                task = prog.add_task("flash attack: oracle variants", total=len(KINDS) + 3)
+                task = prog.add_task("flash attack: oracle variants", total=n_variants(c))
                 step = lambda k: prog.advance(task, k)  # noqa: E731
             result = flash_report(c, grid, progress=step)
         finally:

@@ -350,11 +350,13 @@ def snapshot(solver: BundleSolver) -> tuple:
 def kind_variant(c: Compiled, base: OracleSpec, kind: str, settings: dict | None = None, label: str | None = None,
                  src=None) -> OracleSpec:
     """An oracle of ``kind`` on ``base``'s sources (or ``src``), with the scenario's settings of an
-    oracle of that kind when it has one, else the defaults of :data:`liqcascade.oracles.pack.ORACLE_DEFAULTS`."""
+    oracle of that kind on the same asset when it has one, else the defaults of
+    :data:`liqcascade.oracles.pack.ORACLE_DEFAULTS`."""
     sc = c.scenario
+    asset = c.assets[int(c.venue_asset[int(base.src[0])])] if len(base.src) else None
     kw = {}
     for o in sc.oracles:
-        if o.kind == kind:
+        if o.kind == kind and o.asset == asset:
             kw = dict(lag_s=o.lag_seconds, heartbeat_s=o.heartbeat_seconds, deviation=o.deviation,
                       window_s=o.window_seconds, hop_s=o.hop_seconds, halflife_s=o.half_life_seconds,
                       max_jump=o.max_jump)
@@ -374,6 +376,13 @@ def _describe(o: OracleSpec, dt: float) -> str:
     parts = [x for x in (extra, f"lag {p[P_LAG] * dt:g} s" if p[P_LAG] > 0 else "",
                          f"max jump {p[6]:.2%}" if p[6] > 0 else "") if x]
     return k + (f" ({', '.join(parts)})" if parts else "")
+
+
+def n_variants(c: Compiled, kinds=None, guards: bool = True) -> int:
+    """How many oracle rows :func:`flash_report` computes (for a progress bar)."""
+    k = len(kinds) if kinds is not None else len(ORACLE_KIND_NAMES)
+    g = (1 if c.scenario.mechanisms.oracle_guard is not None else 2) if guards else 0
+    return 1 + k + g
 
 
 def flash_report(c: Compiled, loans=None, attacker: FlashAttacker | None = None, kinds=None,
@@ -411,6 +420,7 @@ def flash_report(c: Compiled, loans=None, attacker: FlashAttacker | None = None,
         s = base if role == "scenario" else BundleSolver(c, base.fa, oracle=spec)
         cur = s.curve(grid, snapshot(s))
         cur["role"] = role
+        cur["venue"] = c.venue_names[s.venue]
         rows.append(cur)
         if progress:
             progress(1)
@@ -425,6 +435,9 @@ def flash_report(c: Compiled, loans=None, attacker: FlashAttacker | None = None,
         "TWAP in-block weight = one sample of its window (one step): with steps longer than a block this overstates the move; "
         "Uniswap v3's oracle records the pre-swap price, so on-chain the same-block move is 0",
         "other mechanisms than oracle_guard are not applied inside the bundle",
+        "an OSM poked in the attack block takes the pushed value as its next price, published one hop later: a delayed "
+        "effect a one-block bundle does not use (Maker's OSM reads the median of off-chain feeds, not a pool)",
+        "the bundle liquidates others' positions; opening and self-liquidating a position of its own is not modelled",
     ]
     if dt > 12.0:
         notes.append(f"a step is {dt:g} s, longer than an Ethereum block (12 s): the TWAP/EMA weight of the pushed sample is "
