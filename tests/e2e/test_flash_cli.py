@@ -112,3 +112,15 @@ def test_run_says_the_flash_attacker_is_not_a_loop_step():
     assert code == 0, (err, exc)
     notes = _strict(out)["notes"]
     assert any("agents.flash_attacker is not a step of the time loop" in n for n in notes)
+
+
+def test_the_flash_table_leaves_the_time_loop_as_without_it(tmp_path):
+    """The attacker is not a loop step: the run's results equal those of the same scenario without
+    the table (and its agents layout stays empty: no stray agent pack reaches the loop)."""
+    p = _copy(tmp_path, lambda t: t[:t.index("[agents.flash_attacker]")])
+    runs = []
+    for scenario in (EXAMPLE, p, EXAMPLE):
+        code, out, err, exc = _run("run", scenario, "--json")
+        assert code == 0, (err, exc)
+        runs.append(_strict(out)["totals"])
+    assert runs[0] == runs[1] == runs[2]
