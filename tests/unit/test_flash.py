@@ -190,3 +190,17 @@ def test_compiled_search_chooses_what_the_report_calls_most_profitable(example):
     L, p = KF.search(grid, vs, c.vdk, c.vdq, tw.venue, o.kind, o.params, o.src, hist, t, ost, coll, debt, tw.lt,
                      tw.bonus, tw.pfee, tw.p_debt, tw.rules, tw.s_kind, tw.s_params, tw.ap, 2, 21, led, *tw._ev)
     assert L == -1.0
+
+
+SRC = ROOT / "src" / "liqcascade"
+
+
+@pytest.mark.parametrize("folder", [SRC / "flashloans" / k for k in __import__("liqcascade.flashloans", fromlist=["SOURCES"]).SOURCES]
+                         + [SRC / "agents" / "flash_attacker"], ids=lambda p: f"{p.parent.name}/{p.name}")
+def test_unit_folders_are_complete_and_cite_their_sources(folder):
+    for f in ("__init__.py", "model.py", "kernel.py", "twin.py", "README.md"):
+        assert (folder / f).is_file(), f"{folder.name} lacks {f}"
+    readme = (folder / "README.md").read_text()
+    assert "## Rules and sources" in readme and "## Simplified" in readme
+    if folder.parent.name == "flashloans":
+        assert " L" in readme and ".sol" in readme  # contract file and line
