@@ -3,7 +3,7 @@
     .venv/bin/python examples/make_three_protocols.py
 
 Three books on one asset (WETH at 2,000), drawn the way ``make_books.py`` and
-``make_unit_books.py`` draw theirs (health factors from the Compound v2 ratio fit, conditioned on
+``make_unit_books.py`` draw theirs (the helpers are repeated here so the script runs alone) (health factors from the Compound v2 ratio fit, conditioned on
 ``HF > 1.02``, so nothing starts liquidatable):
 
 * ``three_protocols_aave_positions.csv``  — wide: 150 Aave v3 WETH/USDC borrowers (LT 0.86);
@@ -14,15 +14,47 @@ Three books on one asset (WETH at 2,000), drawn the way ``make_books.py`` and
 
 from __future__ import annotations
 
+import csv
+from pathlib import Path
+
 import numpy as np
 
-from make_unit_books import WETH_PRICE, _debt, _health, _rng, _wide, _write
+from liqcascade.positions.synth import ratio_quantile, synth_book
 
-from liqcascade.positions.synth import synth_book
+HERE = Path(__file__).resolve().parent
+WETH_PRICE = 2000.0  # must match [[assets]] price in three_protocols.toml
+MIN_HF = 1.02
+
+
+def _rng(seed: int) -> np.random.Generator:
+    return np.random.default_rng(np.random.SeedSequence(seed))
+
+
+def _health(rng: np.random.Generator, n: int, cap: float = 6.0) -> np.ndarray:
+    """Health factors from the Compound v2 ratio fit, conditioned on ``> MIN_HF``, capped."""
+    return np.minimum(ratio_quantile(rng.uniform(size=n), floor=MIN_HF), cap)
+
+
+def _debt(rng: np.random.Generator, n: int, median: float, sigma: float, lo: float, hi: float) -> np.ndarray:
+    return np.clip(median * np.exp(sigma * rng.standard_normal(n)), lo, hi)
+
+
+def _write(name: str, header: list[str], rows: list[list]) -> Path:
+    out = HERE / name
+    with open(out, "w", newline="", encoding="utf-8") as fh:
+        w = csv.writer(fh, lineterminator="\n")
+        w.writerow(header)
+        w.writerows(rows)
+    return out
+
+
+def _wide(name: str, prefix: str, coll: np.ndarray, debt: np.ndarray) -> Path:
+    rows = [[f"{prefix}{i:03d}", f"{c:.6f}", f"{d:.2f}"] for i, (c, d) in enumerate(zip(coll, debt))]
+    return _write(name, ["id", "collateral", "debt"], rows)
 
 
 def aave():
-    coll, debt = synth_book(150, 3001, WETH_PRICE, 0.86, min_hf=1.02)
+    coll, debt = synth_book(150, 3001, WETH_PRICE, 0.86, min_hf=MIN_HF)
     return _wide("three_protocols_aave_positions.csv", "aave", np.round(coll, 6), np.round(debt, 2))
 
 
