@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import sys
 from pathlib import Path
 from typing import Optional
 
 import typer
 
-from .errors import InputError
+from .errors import InputError, KernelError
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="Simulate, measure and prevent liquidation cascades.")
@@ -48,6 +49,8 @@ class _scenario_file:
     def __exit__(self, typ, exc, tb):
         if isinstance(exc, InputError) and exc.file is None and not (exc.where or "").startswith("--"):
             raise InputError(self.path, exc.where, exc.reason) from None
+        if isinstance(exc, KernelError) and exc.file is None:
+            exc.file = self.path
         return False
 
 
@@ -104,6 +107,10 @@ def guard(fn):
             return fn(*a, **k)
         except InputError as exc:
             _fail(exc.message())
+        except KernelError as exc:  # a compiled loop stopped: an error, never a partial result
+            if os.environ.get("LIQCASCADE_DEBUG"):
+                raise
+            _fail(exc.message(), 1)
         except OSError as exc:  # an output path that cannot be written
             where = exc.filename or "output"
             _fail(f"{where}: cannot write: {exc.strerror or exc}")
@@ -173,7 +180,7 @@ def curve(
     for col in ("shock", "final price", "rounds", "liquidations", "liquidated coll.", "repaid debt", "bad debt", "amplif."):
         t.add_column(col, justify="right")
     for p in res.points:
-        t.add_row(f"{p.shock:.3f}", f"{p.final_price:,.2f}", str(p.rounds), str(p.liquidations),
+        t.add_row(f"{p.shock:.3f}", _price(p.final_price), str(p.rounds), str(p.liquidations),
                   f"{p.liquidated_collateral:,.0f}", f"{p.repaid_debt:,.0f}", f"{p.bad_debt:,.0f}",
                   "-" if p.amplification is None else f"{p.amplification:.3f}")
     con = _console()
@@ -239,6 +246,12 @@ def run(
         _console().print(f"report: {report}")
 
 
+def _price(p: float) -> str:
+    """A price for a table: two decimals, or three significant digits under one cent (a venue
+    at its floor)."""
+    return f"{p:,.2f}" if not 0.0 < abs(p) < 0.01 else f"{p:.3g}"
+
+
 def _print_run(res, out):
     from rich.table import Table
 
@@ -263,7 +276,7 @@ def _print_run(res, out):
         if v > 0:
             rows.append((f"max drawdown {a}", f"{v:.2%}"))
     for a, v in tot["final_price"].items():
-        rows.append((f"final price {a}", f"{v:,.2f}"))
+        rows.append((f"final price {a}", _price(v)))
     if "bad_debt_p95" in tot:
         rows.append(("bad debt, 95th percentile", f"{tot['bad_debt_p95']:,.2f}"))
         rows.append(("probability of bad debt", f"{tot['probability_bad_debt']:.2%}"))

@@ -9,8 +9,10 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..kernels import dynamic as K
-from ..market.price import generate_paths, price_notes
+from ..errors import InputError
+from ..market.price import generate_paths, path_bound_notes, price_notes
 from .compile import Compiled
+from .extremes import check_status, floor_notes, kernel_errors
 from .mechanisms import MechSetup, mechanism_setup
 
 EVENT_DTYPE = np.dtype([
@@ -231,10 +233,18 @@ def run_dynamic(c: Compiled, paths: np.ndarray | None = None, record_paths: int 
     (at most ``ev_cap`` events per path; default 4 per position + 1024). ``paths[p]`` is global
     path ``path_offset + p`` (what random execution hashes, so a Monte Carlo chunk draws the same
     delays as a single run)."""
+    with kernel_errors("dynamic run"):
+        return _run_dynamic(c, paths, record_paths, progress, ev_cap, path_offset)
+
+
+def _run_dynamic(c: Compiled, paths: np.ndarray | None = None, record_paths: int | None = None,
+                 progress=None, ev_cap: int | None = None, path_offset: int = 0) -> RunResult:
     sim = c.scenario.simulation
     if paths is None:
         paths = make_paths(c)
     paths = np.ascontiguousarray(paths, dtype=np.float64)
+    if paths.size and not (np.all(np.isfinite(paths)) and paths.min() > 0.0):
+        raise InputError(None, "paths", "price paths must be finite and > 0")
     n_paths, T1, A = paths.shape
     T = T1 - 1
     rec = min(sim.record_paths if record_paths is None else record_paths, n_paths)
@@ -282,12 +292,17 @@ def run_dynamic(c: Compiled, paths: np.ndarray | None = None, record_paths: int 
         chunk = 64
         for start in range(rec, n_paths, chunk):
             stop = min(start + chunk, n_paths)
-            s_, m_, f_ = K.simulate_many(paths[start:stop], *args, *margs, path_offset + start, ag)
+            s_, m_, f_, st_ = K.simulate_many(paths[start:stop], *args, *margs, path_offset + start, ag)
+            check_status(st_, "dynamic run", lambda i, s0=start: f"path {path_offset + s0 + i}",
+                         lambda i, s0=start: run_dynamic(c0, paths[s0 + i:s0 + i + 1], record_paths=1,
+                                                         path_offset=path_offset + s0 + i))
             summary[start:stop] = s_
             min_spot[start:stop] = m_
             final_spot[start:stop] = f_
             if progress:
                 progress(stop - start)
+    check_status(np.array([K.path_status(summary[p], min_spot[p], final_spot[p]) for p in range(n_paths)]),
+                 "dynamic run", lambda i: f"path {path_offset + i}")
     events = _events_table(c, ev_parts)
     if setup.perm is not None and final_coll is not None:
         # back to the compiled book's order
@@ -301,6 +316,7 @@ def run_dynamic(c: Compiled, paths: np.ndarray | None = None, record_paths: int 
         "debt assets marked stable keep their fixed price",
     ] + setup.notes
     notes += price_notes(price_spec(c), c.p0, sim.dt_seconds, base_dir=c.base_dir)  # garch/bootstrap: fit, scaling
+    notes += path_bound_notes(paths, c.p0, c.assets) + floor_notes(c, min_spot)
     if ag is not None:
         from .agents import agent_notes
 

@@ -13,6 +13,7 @@ from ..kernels import aave as K_aave
 from ..kernels.aave import RULE_V33
 from ..kernels import venues as K_v
 from .compile import Compiled
+from .extremes import check_status, curve_floor_notes
 
 
 @dataclass
@@ -245,7 +246,9 @@ def solve_static(c: Compiled, shocks, mode: str = "mechanical", asset: str | Non
             parts.append(call(np.ascontiguousarray(shocks[i:i + step])))
             progress(min(step, shocks.shape[0] - i))
         out = tuple(np.concatenate([p[k] for p in parts]) for k in range(len(parts[0])))
-    final_price, units, rounds, n_liq, liq_value, repaid, bad, fees, bonus, conv = out
+    final_price, units, rounds, n_liq, liq_value, repaid, bad, fees, bonus, conv, status = out
+    check_status(status, "static solver", lambda i: f"shock {shocks[i]:g}",
+                 lambda i: final_state(c, float(shocks[i]), mode=mode, engine=engine))
     name = asset or c.scenario.curve.asset or next(n for n, s in zip(c.assets, c.stable) if not s)
     a = c.assets.index(name)
     p0 = float(c.p0[a])
@@ -274,6 +277,7 @@ def solve_static(c: Compiled, shocks, mode: str = "mechanical", asset: str | Non
                      + ") take part in `run` but not here")
     if not all(p.converged for p in points):
         notes.append("some shocks hit simulation.max_rounds before reaching a fixed point")
+    notes += curve_floor_notes(c.assets, c.stable, vs[:, K_v.FLOOR], shocks, final_price)
     return CurveResult(asset=name, p0=p0, points=points, critical_shock=crit, critical_jump=jump,
                        mode=mode, notes=notes)
 

@@ -27,6 +27,8 @@ Shocks run in parallel (``prange``); each has its own scratch store.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from ._jit import njit, prange
@@ -34,17 +36,11 @@ from .aave import liquidate_pair, liquidate_position
 from .venues import (
     KIND,
     MID,
-    NK,
     VENUE_BOOK,
     VENUE_CPMM,
-    FEE,
-    X,
-    Y,
-    book_sell,
-    book_sell_to_price,
-    cpmm_sell,
-    cpmm_sell_to_price,
+    venue_after_sell,
     venue_sell,
+    venue_sell_to_price,
     venue_spot,
 )
 
@@ -61,15 +57,11 @@ def _spot(vs, a, p_fixed):
 
 @njit
 def _sale_quote(vs, vdk, vdq, a, q):
-    """Quote received for selling ``q`` into venue ``a`` without changing it."""
+    """Quote received for selling ``q`` into venue ``a`` without changing it (down to the
+    venue's floor, the rest at the floor price)."""
     kind = int(vs[a, KIND])
-    if kind == VENUE_CPMM:
-        r = cpmm_sell(vs[a, X], vs[a, Y], vs[a, FEE], q)
-        return r[2]
-    if kind == VENUE_BOOK:
-        nk = int(vs[a, NK])
-        r = book_sell(vs[a, MID], vdk[a], vdq[a], nk, q)
-        return r[1]
+    if kind == VENUE_CPMM or kind == VENUE_BOOK:
+        return venue_after_sell(vs, vdk, vdq, a, q)[3]
     return q * vs[a, MID]
 
 
@@ -133,13 +125,7 @@ def multi_round(mc, md, m_open, m_ptr, m_asset, m_proto, price, lt_pa, bonus_pa,
 @njit
 def apply_shock(vs, vdk, vdq, a, target):
     """Exogenous seller: sell into venue ``a`` until its spot is ``target``."""
-    kind = int(vs[a, KIND])
-    if kind == VENUE_CPMM:
-        dq = cpmm_sell_to_price(vs[a, X], vs[a, Y], vs[a, FEE], target)
-    elif kind == VENUE_BOOK:
-        dq = book_sell_to_price(vs[a, MID], vdk[a], vdq[a], int(vs[a, NK]), target)
-    else:
-        return
+    dq = venue_sell_to_price(vs, vdk, vdq, a, target)  # stops at the venue's floor
     if dq > 0.0:
         venue_sell(vs, vdk, vdq, a, dq)
 
@@ -352,7 +338,8 @@ def solve_curve(
     lt_pa, bonus_pa, pfee_pa, rules, vs0, vdk, vdq, p_fixed, shock_mask,
     mode, gas, max_rounds, m_ptr, m_asset, m_coll0, m_debt0, m_proto,
 ):
-    """Solve every shock of a grid. Returns arrays indexed by shock."""
+    """Solve every shock of a grid. Returns arrays indexed by shock, the last one a status per
+    shock (0 = finished with finite results; see :mod:`liqcascade.engine.extremes`)."""
     S = shocks.shape[0]
     A = vs0.shape[0]
     final_price = np.empty((S, A))
@@ -365,6 +352,7 @@ def solve_curve(
     fees = np.empty(S)
     bonus = np.empty(S)
     conv = np.empty(S, np.bool_)
+    status = np.full(S, 1, np.int64)  # 1 until the shock finishes: an error inside prange is not passed on
     empty = np.empty(0)
     for s in prange(S):
         r = solve_shock(
@@ -381,4 +369,18 @@ def solve_curve(
         fees[s] = r[5]
         bonus[s] = r[6]
         conv[s] = r[7]
-    return final_price, units, rounds, n_liq, liq_value, repaid, bad, fees, bonus, conv
+        status[s] = shock_status(r[2], r[3], r[4], r[5], r[6], final_price[s], units[s])
+    return final_price, units, rounds, n_liq, liq_value, repaid, bad, fees, bonus, conv, status
+
+
+@njit
+def shock_status(liq_value, repaid, bad, fees, bonus, price, units):
+    """Status of one finished shock of a curve kernel: 0, or 2 when a result is not finite
+    (the engine raises on anything but 0)."""
+    if not (math.isfinite(liq_value) and math.isfinite(repaid) and math.isfinite(bad)
+            and math.isfinite(fees) and math.isfinite(bonus)):
+        return 2
+    for a in range(price.shape[0]):
+        if not (math.isfinite(price[a]) and math.isfinite(units[a])):
+            return 2
+    return 0

@@ -33,7 +33,7 @@ import numpy as np
 
 from ._jit import njit, prange
 from .aave import R_CF, R_HF_CF, R_MIN_BASE, R_MIN_LEFTOVER, R_RULE, RULE_FIXED, RULE_V32
-from .cascade import MODE_MECHANICAL, _spot, apply_shock, multi_round
+from .cascade import MODE_MECHANICAL, _spot, apply_shock, multi_round, shock_status
 from .venues import KIND, venue_sell, venue_spot
 
 BIN_NONE = -2  # segment without a size-dependent rule
@@ -527,6 +527,7 @@ def solve_curve_agg(
     fees = np.empty(S)
     bonus = np.empty(S)
     conv = np.empty(S, np.bool_)
+    status = np.full(S, 1, np.int64)  # 1 until the shock finishes: an error inside prange is not passed on
     empty = np.empty(0)
     for j in prange(S):
         s = order[j]
@@ -544,4 +545,5 @@ def solve_curve_agg(
         fees[s] = r[5]
         bonus[s] = r[6]
         conv[s] = r[7]
-    return final_price, units, rounds, n_liq, liq_value, repaid, bad, fees, bonus, conv
+        status[s] = shock_status(r[2], r[3], r[4], r[5], r[6], final_price[s], units[s])
+    return final_price, units, rounds, n_liq, liq_value, repaid, bad, fees, bonus, conv, status

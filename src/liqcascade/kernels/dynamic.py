@@ -982,7 +982,9 @@ def simulate_many(
     ``mech``/``mmask``/``pos_ltm``/``ag`` as in :func:`simulate_path`; path ``p`` of ``paths``
     is path ``path0 + p`` of the run.
 
-    Returns ``summary[P, NSUM]``, ``min_spot[P, A]`` and ``final_spot[P, A]`` (mean venue spot).
+    Returns ``summary[P, NSUM]``, ``min_spot[P, A]``, ``final_spot[P, A]`` (mean venue spot) and
+    ``status[P]`` (0 = the path finished with finite results; an error inside ``prange`` is not
+    passed on by numba, so the engine raises on anything else).
     """
     n_paths = paths.shape[0]
     T = paths.shape[1] - 1
@@ -991,6 +993,7 @@ def simulate_many(
     min_spot = np.zeros((n_paths, A))
     final_spot = np.zeros((n_paths, A))
     umeta_none = np.full((NUNIT, 3), -1, np.int64)
+    status = np.full(n_paths, 1, np.int64)
     for p in prange(n_paths):
         steps_asset = np.zeros((T + 1, A, NST))
         steps_scalar = np.zeros((T + 1, NSS))
@@ -1017,4 +1020,17 @@ def simulate_many(
                     m = steps_asset[t, a, ST_SPOT]
             min_spot[p, a] = m
             final_spot[p, a] = steps_asset[T, a, ST_SPOT]
-    return summary, min_spot, final_spot
+        status[p] = path_status(summary[p], min_spot[p], final_spot[p])
+    return summary, min_spot, final_spot, status
+
+
+@njit
+def path_status(summary, min_spot, final_spot):
+    """0 when a path's summary and spots are finite, else 2 (see :func:`simulate_many`)."""
+    for k in range(summary.shape[0]):
+        if not np.isfinite(summary[k]):
+            return 2
+    for a in range(min_spot.shape[0]):
+        if not (np.isfinite(min_spot[a]) and np.isfinite(final_spot[a])):
+            return 2
+    return 0

@@ -112,8 +112,8 @@ from .units import (
     LQ_MODE,
 )
 from .venues import best_venue as _best_bid_venue
-from .venues import FEE, KIND, VENUE_CPMM, X, Y, MID, NK, book_buy, book_sell, cpmm_buy, cpmm_sell
-from .venues import venue_buy, venue_sell, venue_spot
+from .venues import FEE, KIND, VENUE_CPMM, X, Y, MID, NK, book_buy, cpmm_buy
+from .venues import venue_after_sell, venue_buy, venue_sell, venue_spot
 
 # --- rule constants (AMM.vy / Controller.vy v1) --------------------------------------------
 MIN_TICKS = 4
@@ -449,10 +449,11 @@ def _preview_sell(vs, vdk, vdq, v, p_ext, dq):
     at ``p_ext``), without changing it."""
     if v < 0:
         return dq * p_ext, p_ext
+    if not dq > 0.0:
+        return 0.0, venue_spot(vs, v)
+    x, y, m, out = venue_after_sell(vs, vdk, vdq, v, dq)  # honours the venue's floor
     if int(vs[v, KIND]) == VENUE_CPMM:
-        x, y, out = cpmm_sell(vs[v, X], vs[v, Y], vs[v, FEE], dq)
         return out, y / x
-    m, out = book_sell(vs[v, MID], vdk[v], vdq[v], int(vs[v, NK]), dq)
     return out, m
 
 

@@ -34,11 +34,20 @@ What is modelled
     ``I ← I · 0.5 ** (1 / HALF)`` (``HALF <= 0``: no recovery). Impact from buys (``I < 0``)
     decays the same way.
 
+Floor price (a venue out of bids)
+    ``FLOOR`` is the lowest price at which a venue holds bids: below it there are none, at it a
+    stub bid (the exchange's last tick, the penny quotes hit in the 2010 flash crash) takes any
+    amount. A sale that would push the spot under the floor fills down to the floor through the
+    venue and the rest at the floor price; the spot then sits at the floor and never reaches
+    zero, so no kernel ever divides by a zero price. The exogenous flow, impact decay and the
+    "to price" maps stop at the floor too. ``FLOOR = 0`` (hand-built test states) means no floor;
+    the engine always sets one (``Venue.min_price``, default ``1e-9 ×`` the initial price).
+
 State layout
 ------------
 All venues live in ``vs[V, NCOL]`` (float64) with the column constants below, plus padded depth
 rows ``vdk[V, K]``, ``vdq[V, K]`` (only the first ``int(vs[v, NK])`` entries of a book's row are
-read; CPMM rows are unused). ``ASSET`` is the asset index a venue trades against the quote.
+read; CPMM rows are unused). ``ASSET`` is the asset index a venue trades against the quote; ``FLOOR`` the floor price.
 
 Routing and arbitrage
 ---------------------
@@ -68,7 +77,8 @@ REF = 5
 HALF = 6
 NK = 7
 ASSET = 8
-NCOL = 9
+FLOOR = 9  # the venue's floor price: no bids below it, a stub bid at it (0: none)
+NCOL = 10
 
 # --- venue kinds ---------------------------------------------------------------------------
 VENUE_CPMM = 0
@@ -353,18 +363,55 @@ def _venue_gross(vs, v):
 
 
 @njit
+def venue_after_sell(vs, vdk, vdq, v, dq):
+    """Selling ``dq > 0`` asset into venue ``v`` without changing it: ``(x, y, mid, quote_out)``,
+    the state after the sale (pool: ``x``, ``y``; book: ``mid``; the other entries unchanged) and
+    the quote received. Honours the floor: what the venue cannot take above ``FLOOR`` fills at
+    the floor price (the stub bid) and a book's mid stops exactly at the floor."""
+    kind = int(vs[v, KIND])
+    floor = vs[v, FLOOR]
+    x = vs[v, X]
+    y = vs[v, Y]
+    mid = vs[v, MID]
+    if not dq > 0.0:
+        return x, y, mid, 0.0
+    if kind == VENUE_CPMM:
+        fee = vs[v, FEE]
+        x1, y1, out = cpmm_sell(x, y, fee, dq)
+        if floor > 0.0 and not (y1 / x1 >= floor):
+            cap = cpmm_sell_to_price(x, y, fee, floor)
+            if cap > dq:
+                cap = dq
+            x1, y1, out = cpmm_sell(x, y, fee, cap)
+            out += (dq - cap) * floor
+        return x1, y1, mid, out
+    if kind == VENUE_BOOK:
+        nk = int(vs[v, NK])
+        m1, out = book_sell(mid, vdk[v], vdq[v], nk, dq)
+        if floor > 0.0 and not (m1 >= floor):
+            cap = book_sell_to_price(mid, vdk[v], vdq[v], nk, floor)
+            if cap > dq:
+                cap = dq
+            out = book_sell(mid, vdk[v], vdq[v], nk, cap)[1] + (dq - cap) * floor
+            m1 = floor
+        return x, y, m1, out
+    return x, y, mid, 0.0
+
+
+@njit
 def venue_sell(vs, vdk, vdq, v, dq):
-    """Sell ``dq`` asset into venue ``v`` (state updated in place). Returns the quote received."""
+    """Sell ``dq`` asset into venue ``v`` (state updated in place). Returns the quote received
+    (what the venue cannot take above its floor fills at the floor price)."""
     if dq <= 0.0:
         return 0.0
     kind = int(vs[v, KIND])
     if kind == VENUE_CPMM:
-        x, y, out = cpmm_sell(vs[v, X], vs[v, Y], vs[v, FEE], dq)
+        x, y, _, out = venue_after_sell(vs, vdk, vdq, v, dq)
         vs[v, X] = x
         vs[v, Y] = y
         return out
     if kind == VENUE_BOOK:
-        m, out = book_sell(vs[v, MID], vdk[v], vdq[v], int(vs[v, NK]), dq)
+        m, out = venue_after_sell(vs, vdk, vdq, v, dq)[2:]
         vs[v, MID] = m
         return out
     return 0.0
@@ -390,7 +437,10 @@ def venue_buy(vs, vdk, vdq, v, dy):
 
 @njit
 def venue_sell_to_price(vs, vdk, vdq, v, p_target):
-    """Asset to sell into venue ``v`` to bring its spot down to ``p_target`` (no state change)."""
+    """Asset to sell into venue ``v`` to bring its spot down to ``p_target`` (no state change);
+    a target under the venue's floor counts as the floor."""
+    if p_target < vs[v, FLOOR]:
+        p_target = vs[v, FLOOR]
     kind = int(vs[v, KIND])
     if kind == VENUE_CPMM:
         return cpmm_sell_to_price(vs[v, X], vs[v, Y], vs[v, FEE], p_target)
@@ -424,11 +474,15 @@ def venue_apply_return(vs, v, ret):
     if kind == VENUE_BOOK:
         vs[v, REF] *= ret
         vs[v, MID] *= ret
+        if vs[v, MID] < vs[v, FLOOR]:
+            vs[v, MID] = vs[v, FLOOR]
     elif kind == VENUE_CPMM:
         x = vs[v, X]
         y = vs[v, Y]
         fee = vs[v, FEE]
         target = (y / x) * ret
+        if target < vs[v, FLOOR]:
+            target = vs[v, FLOOR]
         if ret < 1.0:
             dq = cpmm_sell_to_price(x, y, fee, target)
             x, y, _ = cpmm_sell(x, y, fee, dq)
@@ -451,7 +505,8 @@ def venue_decay(vs, v):
     ref = vs[v, REF]
     impact = 1.0 - vs[v, MID] / ref
     impact *= 0.5 ** (1.0 / half)
-    vs[v, MID] = ref * (1.0 - impact)
+    m = ref * (1.0 - impact)
+    vs[v, MID] = m if m >= vs[v, FLOOR] else vs[v, FLOOR]
 
 
 # ===========================================================================================
@@ -469,13 +524,44 @@ def _route_need(vs, vdk, vdq, venue_ids, p):
 
 
 @njit
+def _route_to_floor(vs, vdk, vdq, venue_ids, dq, fmax):
+    """:func:`route_sell` when the venues cannot absorb ``dq`` above the highest floor ``fmax``:
+    every venue is sold down to ``fmax`` (or its own higher floor) and the rest goes to the
+    stub bid of the venue whose floor is ``fmax``."""
+    n = venue_ids.shape[0]
+    quote = 0.0
+    sold = 0.0
+    vstub = venue_ids[0]
+    for i in range(n):
+        v = venue_ids[i]
+        if vs[v, FLOOR] == fmax:
+            vstub = v
+            break
+    for i in range(n):
+        v = venue_ids[i]
+        s = venue_sell_to_price(vs, vdk, vdq, v, fmax)
+        if s > 0.0:
+            if sold + s > dq:
+                s = dq - sold
+            quote += venue_sell(vs, vdk, vdq, v, s)
+            sold += s
+    if dq > sold:
+        quote += venue_sell(vs, vdk, vdq, vstub, dq - sold)
+    best = venue_spot(vs, venue_ids[0])
+    for i in range(1, n):
+        best = max(best, venue_spot(vs, venue_ids[i]))
+    return quote, best
+
+
+@njit
 def route_sell(vs, vdk, vdq, venue_ids, dq):
     """Sell ``dq`` asset across the venues ``venue_ids`` (same asset) with best execution.
 
     Finds the common marginal spot ``P`` at which the asset needed to bring every venue above
     ``P`` down to ``P`` sums to ``dq`` (bracketed root search on ``log P`` — Illinois regula
     falsi with a bisection safeguard — to ~1e-15 relative, taking the side where the sum is
-    ``<= dq``), sells each venue its slice, and sells the rounding residual on
+    ``<= dq``; the search stops at the highest venue floor, whose stub bid then takes what the
+    venues cannot), sells each venue its slice, and sells the rounding residual on
     the venue with the best price afterwards (all venues that traded sit at ``P``; the one that
     took the largest slice), so the slices sum to ``dq`` up to floating-point addition. Venues
     already at or below ``P`` get nothing. Routing equalises spots (pool fees are not part of
@@ -496,20 +582,29 @@ def route_sell(vs, vdk, vdq, venue_ids, dq):
             best = max(best, venue_spot(vs, venue_ids[i]))
         return quote, best
 
-    # Bracket: g(p) = need(p) - dq is decreasing; g(lo) >= 0 > g(hi).
+    # Bracket: g(p) = need(p) - dq is decreasing; g(lo) >= 0 > g(hi). The search stops at the
+    # highest floor: below it that venue's stub bid is the best price for whatever is left.
     hi = venue_spot(vs, venue_ids[0])
+    fmax = vs[venue_ids[0], FLOOR]
     for i in range(1, n):
         hi = max(hi, venue_spot(vs, venue_ids[i]))
+        fmax = max(fmax, vs[venue_ids[i], FLOOR])
     ghi = -dq
     lo = 0.5 * hi
+    if lo < fmax:
+        lo = fmax
     glo = _route_need(vs, vdk, vdq, venue_ids, lo) - dq
     for _ in range(2000):
-        if glo >= 0.0 or lo == 0.0:
+        if glo >= 0.0 or lo == 0.0 or lo <= fmax:
             break
         hi = lo
         ghi = glo
         lo *= 0.5
+        if lo < fmax:
+            lo = fmax
         glo = _route_need(vs, vdk, vdq, venue_ids, lo) - dq
+    if glo < 0.0 and fmax > 0.0:
+        return _route_to_floor(vs, vdk, vdq, venue_ids, dq, fmax)
     # Illinois regula falsi on log p with a bisection safeguard, keeping the bracket.
     side = 0
     stuck = 0
@@ -659,10 +754,14 @@ def _venue_preview_sell(vs, vdk, vdq, v, dq):
     """``(quote_out, spot_after)`` of selling ``dq`` into venue ``v``, without changing it."""
     kind = int(vs[v, KIND])
     if kind == VENUE_CPMM:
-        x, y, out = cpmm_sell(vs[v, X], vs[v, Y], vs[v, FEE], dq)
+        if dq <= 0.0:
+            return 0.0, vs[v, Y] / vs[v, X]
+        x, y, _, out = venue_after_sell(vs, vdk, vdq, v, dq)
         return out, y / x
     if kind == VENUE_BOOK:
-        m, out = book_sell(vs[v, MID], vdk[v], vdq[v], int(vs[v, NK]), dq)
+        if dq <= 0.0:
+            return 0.0, vs[v, MID]
+        m, out = venue_after_sell(vs, vdk, vdq, v, dq)[2:]
         return out, m
     return 0.0, vs[v, MID]
 

@@ -9,6 +9,9 @@ Same model, different arithmetic: nothing here uses the kernels' closed forms.
   of rectangles; the asset absorbed ``∫ D'(u) / (m (1 ∓ u)) du`` is integrated numerically
   (Gauss–Legendre on pieces that shrink geometrically towards the ``u = 1`` singularity); the
   inverse maps are found by bisection on ``k``.
+* A venue's floor (``FLOOR``: no bids below it, a stub bid at it) is checked after the fact: a
+  sale that would end under the floor is redone as "down to the floor, the rest at the floor
+  price".
 * Routing and arbitrage follow the same rules as the kernels (spot-equalising routing,
   fee-aware arbitrage to the threshold edge) with linear-space bisection (routing on the
   common price, arbitrage on the quote spent, trying each candidate on copies of the venues).
@@ -24,8 +27,8 @@ import math
 
 import numpy as np
 
-KIND, X, Y, FEE, MID, REF, HALF, NK, ASSET = range(9)
-NCOL = 9
+KIND, X, Y, FEE, MID, REF, HALF, NK, ASSET, FLOOR = range(10)
+NCOL = 10
 VENUE_CPMM = 0
 VENUE_BOOK = 1
 
@@ -54,10 +57,11 @@ def _bisect(f, lo, hi, iters=2000, rtol=4e-16):
 class Pool:
     """Constant-product pool with the fee on the input amount kept in the pool."""
 
-    def __init__(self, x, y, fee):
+    def __init__(self, x, y, fee, floor=0.0):
         self.x = float(x)
         self.y = float(y)
         self.fee = float(fee)
+        self.floor = float(floor)
 
     @property
     def spot(self):
@@ -78,7 +82,12 @@ class Pool:
         if dq <= 0:
             return 0.0
         x_new, y_new = self.after_sell(dq)
-        out = self.y - y_new
+        rest = 0.0
+        if self.floor > 0 and not y_new / x_new >= self.floor:
+            cap = min(self.sell_to_price(self.floor), dq)
+            rest = dq - cap
+            x_new, y_new = self.after_sell(cap)
+        out = self.y - y_new + rest * self.floor
         self.x, self.y = x_new, y_new
         return out
 
@@ -91,6 +100,7 @@ class Pool:
         return out
 
     def sell_to_price(self, p):
+        p = max(p, self.floor)
         if p >= self.spot:
             return 0.0
         if p <= 0:
@@ -161,8 +171,9 @@ def _integrate_ask(a, b):
 class Book:
     """Depth-curve book: piecewise-constant quote density over fractions from the mid."""
 
-    def __init__(self, mid, depth_k, depth_q, nk):
+    def __init__(self, mid, depth_k, depth_q, nk, floor=0.0):
         self.mid = float(mid)
+        self.floor = float(floor)
         nk = int(nk)
         ks = [float(depth_k[j]) for j in range(nk)]
         qs = [float(depth_q[j]) for j in range(nk)]
@@ -200,9 +211,16 @@ class Book:
         return total / self.mid
 
     def sell(self, dq):
-        """Sell ``dq`` asset; returns the quote, moves the mid."""
+        """Sell ``dq`` asset; returns the quote, moves the mid (not under the floor: what the
+        bids above it cannot take fills at the floor price)."""
         if dq <= 0:
             return 0.0
+        if self.floor > 0:
+            cap = self.sell_to_price(self.floor)
+            if cap < dq:
+                quote = self.depth(1.0 - self.floor / self.mid) if self.floor < self.mid else 0.0
+                self.mid = self.floor
+                return quote + (dq - cap) * self.floor
         hi = 0.5
         while self.sell_asset(hi) < dq:
             hi = 1.0 - 0.5 * (1.0 - hi)
@@ -225,6 +243,7 @@ class Book:
         return asset
 
     def sell_to_price(self, p):
+        p = max(p, self.floor)
         if p >= self.mid:
             return 0.0
         if p <= 0:
@@ -307,8 +326,8 @@ def book_buy_to_price(mid, depth_k, depth_q, nk, p_target):
 def _load(vs, vdk, vdq, v):
     row = vs[v]
     if int(row[KIND]) == VENUE_CPMM:
-        return Pool(row[X], row[Y], row[FEE])
-    return Book(row[MID], vdk[v], vdq[v], int(row[NK]))
+        return Pool(row[X], row[Y], row[FEE], row[FLOOR])
+    return Book(row[MID], vdk[v], vdq[v], int(row[NK]), row[FLOOR])
 
 
 def _store(vs, v, venue):
@@ -352,10 +371,10 @@ def venue_apply_return(vs, v, ret):
         return
     if int(vs[v, KIND]) == VENUE_BOOK:
         vs[v, REF] *= ret
-        vs[v, MID] *= ret
+        vs[v, MID] = max(vs[v, MID] * ret, vs[v, FLOOR])
         return
-    pool = Pool(vs[v, X], vs[v, Y], vs[v, FEE])
-    target = pool.spot * ret
+    pool = Pool(vs[v, X], vs[v, Y], vs[v, FEE], vs[v, FLOOR])
+    target = max(pool.spot * ret, vs[v, FLOOR])
     if ret < 1:
         pool.sell(pool.sell_to_price(target))
     else:
@@ -368,7 +387,7 @@ def venue_decay(vs, v):
         return
     impact = (vs[v, REF] - vs[v, MID]) / vs[v, REF]
     impact = impact * math.exp(-math.log(2.0) / vs[v, HALF])
-    vs[v, MID] = vs[v, REF] - impact * vs[v, REF]
+    vs[v, MID] = max(vs[v, REF] - impact * vs[v, REF], vs[v, FLOOR])
 
 
 def route_sell(vs, vdk, vdq, venue_ids, dq):
@@ -385,18 +404,27 @@ def route_sell(vs, vdk, vdq, venue_ids, dq):
                 return sum(ven.sell_to_price(p) for ven in venues)
 
             hi = max(ven.spot for ven in venues)
+            fmax = max(ven.floor for ven in venues)
             lo = hi / 2.0
-            while need(lo) < dq:
+            while need(lo) < dq and lo > fmax:
                 hi = lo
                 lo /= 2.0
-            lo, hi = _bisect(lambda p: dq - need(p), lo, hi)
-            slices = [ven.sell_to_price(hi) for ven in venues]
+            if need(max(lo, fmax)) < dq:
+                # down to the highest floor the venues cannot take it: the rest at its stub bid
+                slices = [ven.sell_to_price(fmax) for ven in venues]
+                hi = fmax
+            else:
+                lo, hi = _bisect(lambda p: dq - need(p), max(lo, fmax), hi)
+                slices = [ven.sell_to_price(hi) for ven in venues]
             for ven, s in zip(venues, slices):
                 quote += ven.sell(s)
             residual = dq - sum(slices)
             if residual > 0:
-                # all venues that traded sit at the best price; the largest slice takes it
+                # all venues that traded sit at the best price; the largest slice takes it (at
+                # the floor: the venue with the highest floor, whose stub bid is the best)
                 best = venues[int(np.argmax(slices))] if max(slices) > 0 else None
+                if hi == fmax and fmax > 0:
+                    best = max(venues, key=lambda ven: ven.floor)
                 if best is None:
                     best = max(venues, key=lambda ven: ven.spot)
                 quote += best.sell(residual)

@@ -12,10 +12,12 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from ..bounds import FLOOR_REL_DEFAULT
 from ..errors import InputError
 from ..kernels.venues import (
     ASSET,
     FEE,
+    FLOOR,
     HALF,
     KIND,
     MID,
@@ -59,6 +61,10 @@ def make_venue_state(venues: list[dict]) -> tuple[np.ndarray, np.ndarray, np.nda
       with fractions strictly increasing in ``(0, 1)`` and cumulative quote non-decreasing and
       > 0, and ``half_life_steps`` (default or ``None``: 0 = impact never recovers). A ``fee``
       is ignored.
+
+    Any venue may give ``min_price``, its floor price (> 0, below the initial spot): no bids
+    below it, a stub bid at it (see :mod:`liqcascade.kernels.venues`). Default (missing or
+    ``None``): ``1e-9 ×`` the initial spot (:data:`liqcascade.bounds.FLOOR_REL_DEFAULT`).
 
     ``K`` is the longest depth list (at least 1); shorter rows are zero-padded and pool rows
     are all zero. A book starts without impact (``REF = MID = mid``). Raises
@@ -135,6 +141,14 @@ def make_venue_state(venues: list[dict]) -> tuple[np.ndarray, np.ndarray, np.nda
             vs[i, NK] = len(depths[i])
         else:
             raise InputError(None, f"{where}.kind", f"must be 'cpmm' or 'book', got {kind!r}")
+        spot = vs[i, Y] / vs[i, X] if kind == "cpmm" else vs[i, MID]
+        floor = spec.get("min_price")
+        if floor is None:
+            floor = FLOOR_REL_DEFAULT * spot
+        floor = _positive(floor, f"{where}.min_price")
+        if not floor < spot:
+            raise InputError(None, f"{where}.min_price", f"must be below the initial price {spot:g}, got {floor:g}")
+        vs[i, FLOOR] = floor
     return vs, vdk, vdq
 
 

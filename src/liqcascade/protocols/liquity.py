@@ -24,8 +24,9 @@ import math
 from typing import Annotated, Literal
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from ..bounds import check_magnitude
 from ..errors import InputError
 from ..kernels import liquity as K
 from ..kernels.units import NACC
@@ -37,6 +38,10 @@ class Strict(BaseModel):
     that the scenario models can import this module without an import cycle."""
 
     model_config = ConfigDict(extra="forbid", frozen=False)
+
+    # no finite number beyond what float64 arithmetic in the engine carries (liqcascade.bounds)
+    _float64_range = field_validator("*", mode="after")(check_magnitude)
+
 
 Fraction = Annotated[float, Field(ge=0, lt=1, allow_inf_nan=False)]
 NonNegFloat = Annotated[float, Field(ge=0, allow_inf_nan=False)]

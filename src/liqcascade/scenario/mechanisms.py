@@ -13,7 +13,9 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from ..bounds import check_magnitude
 
 PosFloat = Annotated[float, Field(gt=0, allow_inf_nan=False)]
 NonNegFloat = Annotated[float, Field(ge=0, allow_inf_nan=False)]
@@ -23,6 +25,9 @@ Share = Annotated[float, Field(ge=0, le=1, allow_inf_nan=False)]
 
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
+
+    # no finite number beyond what float64 arithmetic in the engine carries (liqcascade.bounds)
+    _float64_range = field_validator("*", mode="after")(check_magnitude)
 
 
 class _Mechanism(_Strict):

@@ -1,0 +1,111 @@
+"""What the engines say at the extremes: venues that ran out of bids, and compiled loops that
+stopped with an error.
+
+* A venue's floor price (``Venue.min_price``; :mod:`liqcascade.kernels.venues`) is where its bids
+  end: a sale that reaches it fills the rest at the floor price. :func:`floor_notes` and
+  :func:`curve_floor_notes` turn "a venue sat at its floor" into a run's or a curve's notes.
+* The parallel kernels (``prange`` over shocks or paths) return a status code per iteration,
+  ``0`` when it finished with finite results; numba does not pass an exception raised inside a
+  parallel loop on, so an iteration that raised keeps its initial code and its outputs are
+  garbage. :func:`check_status` raises :class:`liqcascade.errors.KernelError` for any such
+  iteration, after re-running the first one serially to name the error.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+
+from ..errors import KernelError
+from ..kernels.venues import FLOOR
+
+# per-iteration status codes of the parallel kernels
+ST_OK = 0
+ST_UNFINISHED = 1  # the iteration stopped early (an exception inside the parallel loop)
+ST_NONFINITE = 2  # it finished, but a result is NaN or infinite
+
+_WHAT = {ST_UNFINISHED: "stopped with an error inside the compiled loop",
+         ST_NONFINITE: "produced a NaN or infinite result"}
+
+
+def check_status(status: np.ndarray, label: str, labels: Callable[[int], str],
+                 rerun: Callable[[int], object] | None = None) -> None:
+    """Raise :class:`KernelError` if any entry of ``status`` is not ``ST_OK``.
+
+    ``label`` names the computation ("static solver", "dynamic run"), ``labels(i)`` the
+    iteration ("shock 0.35", "path 7"). ``rerun(i)``, when given, runs iteration ``i`` outside
+    the parallel loop so that its exception (if any) can be quoted."""
+    bad = np.flatnonzero(np.asarray(status) != ST_OK)
+    if bad.size == 0:
+        return
+    i = int(bad[0])
+    code = int(status[i])
+    why = _WHAT.get(code, f"returned status {code}")
+    detail = ""
+    if rerun is not None and code == ST_UNFINISHED:
+        try:
+            rerun(i)
+        except Exception as exc:  # noqa: BLE001 - quoted in the message, then re-raised as ours
+            detail = f": {type(exc).__name__}: {exc}"
+    more = f" (and {bad.size - 1} more)" if bad.size > 1 else ""
+    raise KernelError(label, f"{labels(i)}{more} {why}{detail}")
+
+
+def _floors_by_asset(vs0: np.ndarray, venue_asset: np.ndarray, n_assets: int) -> np.ndarray:
+    """The highest venue floor of each asset (0 without venues)."""
+    out = np.zeros(n_assets)
+    for v in range(vs0.shape[0]):
+        a = int(venue_asset[v])
+        out[a] = max(out[a], float(vs0[v, FLOOR]))
+    return out
+
+
+def floor_notes(c, min_spot: np.ndarray) -> list[str]:
+    """Notes for the assets whose mean venue price reached a venue floor on some path."""
+    floors = _floors_by_asset(c.vs0, c.venue_asset, c.n_assets)
+    notes = []
+    for a, name in enumerate(c.assets):
+        if c.stable[a] or floors[a] <= 0.0 or min_spot.shape[0] == 0:
+            continue
+        hit = int(np.count_nonzero(min_spot[:, a] <= floors[a] * (1.0 + 1e-9)))
+        if hit:
+            notes.append(f"{name}: the venues ran out of bids (price down to the floor {floors[a]:.6g}, venue "
+                         f"min_price) on {hit} of {min_spot.shape[0]} path(s); what they could not take filled at "
+                         "the floor price, and positions were liquidated at it")
+    return notes
+
+
+def curve_floor_notes(assets, stable, floors: np.ndarray, shocks: np.ndarray, final_price: np.ndarray) -> list[str]:
+    """Notes for the assets whose static-solver venue ended at its floor for some shocks."""
+    notes = []
+    for a, name in enumerate(assets):
+        if stable[a] or floors[a] <= 0.0:
+            continue
+        hit = final_price[:, a] <= floors[a] * (1.0 + 1e-9)
+        if hit.any():
+            notes.append(f"{name}: the venue ran out of bids (price down to its floor {floors[a]:.6g}, venue "
+                         f"min_price) from shock {float(shocks[hit].min()):.4g}; what it could not take filled at "
+                         "the floor price")
+    return notes
+
+
+class kernel_errors:
+    """Context manager: an arithmetic or domain error raised by a compiled kernel (numba raises
+    ``ZeroDivisionError``, ``ValueError: math domain error`` …) becomes a :class:`KernelError`
+    naming ``label``."""
+
+    _TYPES = (ArithmeticError, ValueError, IndexError, AssertionError, SystemError)
+
+    def __init__(self, label: str):
+        self.label = label
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, typ, exc, tb):
+        from ..errors import InputError
+
+        if exc is not None and isinstance(exc, self._TYPES) and not isinstance(exc, InputError):
+            raise KernelError(self.label, f"{type(exc).__name__}: {exc}") from exc
+        return False
