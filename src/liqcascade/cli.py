@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import math
 import os
 import sys
@@ -12,6 +11,7 @@ from typing import Optional
 import typer
 
 from .errors import InputError, KernelError
+from . import jsonout
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="Simulate, measure and prevent liquidation cascades.")
@@ -98,13 +98,22 @@ def parse_shocks(spec: str):
 
 
 def guard(fn):
-    """Run a command body; bad input becomes a one-line message and exit status 2."""
+    """Run a command body; bad input becomes a one-line message and exit status 2, an error
+    inside a compiled kernel (:class:`KernelError`) one line and exit status 1."""
     import functools
 
     @functools.wraps(fn)
     def wrapper(*a, **k):
+        import warnings
+
+        import numpy as np
+
         try:
-            return fn(*a, **k)
+            # NumPy's floating-point warnings never reach the terminal: results are checked for
+            # non-finite values where they are made (KernelError) and JSON carries none
+            with np.errstate(all="ignore"), warnings.catch_warnings():
+                warnings.simplefilter("ignore", RuntimeWarning)
+                return fn(*a, **k)
         except InputError as exc:
             _fail(exc.message())
         except KernelError as exc:  # a compiled loop stopped: an error, never a partial result
@@ -172,7 +181,7 @@ def curve(
         check_out_path(report.parent, "--report")
         write_report(report, curve=res, compiled=c, title=f"liqcascade — {c.scenario.name} cascade curve")
     if as_json:
-        typer.echo(json.dumps(res.as_dict(), default=_json_default))
+        typer.echo(jsonout.dumps(res.as_dict()))
         return
     from rich.table import Table
 
@@ -239,7 +248,7 @@ def run(
 
         write_report(report, run=res, compiled=c, title=f"liqcascade — {sc.name}")
     if as_json:
-        typer.echo(json.dumps(res.as_dict(), default=_json_default))
+        typer.echo(jsonout.dumps(res.as_dict()))
         return
     _print_run(res, out)
     if report is not None:
@@ -356,7 +365,7 @@ def demo(
             res = run_dynamic(c)
             cur = solve_static(c, grid, mode=sc.liquidators.mode)
         write_run(out, res)
-        (out / "curve.json").write_text(json.dumps(cur.as_dict(), indent=2, default=_json_default))
+        (out / "curve.json").write_text(jsonout.dumps(cur.as_dict(), indent=2))
         report = write_report(out / "report.html", run=res, curve=cur, compiled=c,
                               title=f"liqcascade — {sc.name}")
     _print_run(res, out)
@@ -375,18 +384,6 @@ def warmup():
     t = time.perf_counter()
     warm()
     typer.echo(f"kernels compiled and cached in {time.perf_counter() - t:.1f} s")
-
-
-def _json_default(o):
-    import numpy as np
-
-    if isinstance(o, (np.floating,)):
-        return float(o)
-    if isinstance(o, (np.integer,)):
-        return int(o)
-    if isinstance(o, np.ndarray):
-        return o.tolist()
-    raise TypeError(type(o))
 
 
 def _register_extensions() -> None:

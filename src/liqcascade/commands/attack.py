@@ -19,6 +19,8 @@ from typing import Optional
 
 import typer
 
+from .. import jsonout
+
 MAX_LEVELS = 1000
 
 
@@ -111,7 +113,7 @@ def _table(result: dict):
 
 def attack(scenario: Path, capital: str, target: Optional[float], paths: Optional[int], out: Optional[Path],
            as_json: bool) -> None:
-    from ..cli import _console, _json_default, _scenario_file, check_out_path
+    from ..cli import _console, _scenario_file, check_out_path
     from ..engine import attack as A
     from ..engine.compile import compile_scenario
     from ..errors import InputError
@@ -181,11 +183,11 @@ def attack(scenario: Path, capital: str, target: Optional[float], paths: Optiona
             result["notes"].append("figure not written: plotly is not installed (liqcascade[plot])")
         jp = out / "attack.json"
         tmp = jp.with_name(".attack.json.tmp")
-        tmp.write_text(json.dumps(result, default=_json_default, indent=1))
+        tmp.write_text(jsonout.dumps(result, indent=1))
         tmp.replace(jp)
         written.insert(0, jp)
     if as_json:
-        typer.echo(json.dumps(result, default=_json_default))
+        typer.echo(jsonout.dumps(result))
         return
     con = _console()
     con.print(_table(result))

@@ -9,12 +9,13 @@ as ``liqcascade run --out``) to ``--out`` — plus ``report.html`` with ``--repo
 
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
 from typing import List, Optional
 
 import typer
+
+from .. import jsonout
 
 
 def _console():
@@ -75,7 +76,7 @@ def _missing_message(ev, data_dir: Path) -> str | None:
 
 
 def register(app: typer.Typer) -> None:
-    from ..cli import _json_default, check_out_path, escape, guard
+    from ..cli import check_out_path, escape, guard
 
     @app.command()
     @guard
@@ -103,7 +104,7 @@ def register(app: typer.Typer) -> None:
             rows = [{"name": e.name, "title": e.title, "needs": list(e.needs),
                      "available": not e.missing(data_dir)} for e in evs.values()]
             if as_json:
-                typer.echo(json.dumps({"data": str(data_dir), "events": rows}))
+                typer.echo(jsonout.dumps({"data": str(data_dir), "events": rows}))
                 return
             from rich.table import Table
 
@@ -131,7 +132,7 @@ def register(app: typer.Typer) -> None:
         else:
             res = ev.run(opts)
         doc = res.as_dict()
-        text = json.dumps(doc, indent=2, default=_json_default)
+        text = jsonout.dumps(doc, indent=2)
         out.mkdir(parents=True, exist_ok=True)
         if res.run is not None:
             from ..results.store import write_run
@@ -147,7 +148,7 @@ def register(app: typer.Typer) -> None:
             html = write_report(out / "report.html", run=res.run, compiled=res.compiled,
                                 title=f"liqcascade replay {ev.name} — {ev.title}")
         if as_json:
-            typer.echo(json.dumps(doc, default=_json_default))
+            typer.echo(jsonout.dumps(doc))
             return
         _print(con, res, escape)
         files = "replay.json" + (", events.parquet, steps.parquet, summary.json" if res.run is not None else "")

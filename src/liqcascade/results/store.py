@@ -6,7 +6,6 @@ of them are complete, so a failure leaves nothing half-written.
 
 from __future__ import annotations
 
-import json
 import shutil
 import tempfile
 from pathlib import Path
@@ -14,6 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from ..kernels import dynamic as K
+from .. import jsonout
 
 
 def steps_columns(res) -> dict:
@@ -52,17 +52,9 @@ def write_run(out: Path, res) -> None:
     try:
         pq.write_table(pa.table(events_columns(res)), tmp / "events.parquet")
         pq.write_table(pa.table(steps_columns(res)), tmp / "steps.parquet")
-        (tmp / "summary.json").write_text(json.dumps(res.as_dict(), indent=2, default=_default))
+        (tmp / "summary.json").write_text(jsonout.dumps(res.as_dict(), indent=2))
         out.mkdir(exist_ok=True)
         for f in ("events.parquet", "steps.parquet", "summary.json"):
             (tmp / f).replace(out / f)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
-
-
-def _default(o):
-    if isinstance(o, np.generic):
-        return o.item()
-    if isinstance(o, np.ndarray):
-        return o.tolist()
-    raise TypeError(type(o))

@@ -1,0 +1,52 @@
+"""JSON that every command prints or writes: strict JSON, never ``NaN`` or ``Infinity``.
+
+``json.dumps`` writes the non-standard tokens ``NaN``, ``Infinity`` and ``-Infinity`` for
+non-finite floats, which strict parsers (browsers' ``JSON.parse``, jq, most other languages)
+refuse. Here a non-finite number becomes ``null`` — a value that is undefined (an
+amplification without a shock, a confidence interval from too few paths, a recovery that never
+happened) — and numpy scalars and arrays, paths and dates become plain JSON. ``allow_nan=False``
+then guarantees that nothing non-finite slips through. A leaf module (no package imports).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from typing import Any
+
+
+def plain(o: Any) -> Any:
+    """``o`` with numpy values, tuples, paths and dates made plain and non-finite floats ``None``."""
+    if isinstance(o, float):
+        return o if math.isfinite(o) else None
+    if o is None or isinstance(o, (str, bool, int)):
+        return o
+    if isinstance(o, dict):
+        return {(k if isinstance(k, str) else str(plain(k))): plain(v) for k, v in o.items()}
+    if isinstance(o, (list, tuple)):
+        return [plain(v) for v in o]
+    mod = type(o).__module__
+    if mod == "numpy" or mod.startswith("numpy."):
+        import numpy as np
+
+        if isinstance(o, np.ndarray):
+            return plain(o.tolist())
+        if isinstance(o, np.generic):
+            return plain(o.item())
+    import datetime as _dt
+    from pathlib import PurePath
+
+    if isinstance(o, PurePath):
+        return str(o)
+    if isinstance(o, (_dt.datetime, _dt.date)):
+        return o.isoformat()
+    if isinstance(o, (set, frozenset)):
+        return [plain(v) for v in sorted(o, key=str)]
+    raise TypeError(f"not JSON serialisable: {type(o).__name__}")
+
+
+def dumps(obj: Any, **kw) -> str:
+    """``json.dumps`` of :func:`plain` ``(obj)`` with ``allow_nan=False``."""
+    kw.pop("default", None)
+    kw.pop("allow_nan", None)
+    return json.dumps(plain(obj), allow_nan=False, **kw)
