@@ -12,7 +12,7 @@ from ..kernels import dynamic as K
 from ..errors import InputError
 from ..market.price import generate_paths, path_bound_notes, price_notes
 from .compile import Compiled
-from .extremes import check_status, floor_notes, kernel_errors
+from .extremes import check_status, floor_notes, kernel_errors, parallel_call
 from .mechanisms import MechSetup, mechanism_setup
 
 EVENT_DTYPE = np.dtype([
@@ -292,10 +292,13 @@ def _run_dynamic(c: Compiled, paths: np.ndarray | None = None, record_paths: int
         chunk = 64
         for start in range(rec, n_paths, chunk):
             stop = min(start + chunk, n_paths)
-            s_, m_, f_, st_ = K.simulate_many(paths[start:stop], *args, *margs, path_offset + start, ag)
-            check_status(st_, "dynamic run", lambda i, s0=start: f"path {path_offset + s0 + i}",
-                         lambda i, s0=start: run_dynamic(c0, paths[s0 + i:s0 + i + 1], record_paths=1,
-                                                         path_offset=path_offset + s0 + i))
+            label = lambda i, s0=start: f"path {path_offset + s0 + i}"  # noqa: E731
+            rerun = lambda i, s0=start: run_dynamic(c0, paths[s0 + i:s0 + i + 1], record_paths=1,  # noqa: E731
+                                                    path_offset=path_offset + s0 + i)
+            s_, m_, f_, st_ = parallel_call(
+                lambda s0=start, s1=stop: K.simulate_many(paths[s0:s1], *args, *margs, path_offset + s0, ag),
+                "dynamic run", stop - start, label, rerun)
+            check_status(st_, "dynamic run", label, rerun)
             summary[start:stop] = s_
             min_spot[start:stop] = m_
             final_spot[start:stop] = f_

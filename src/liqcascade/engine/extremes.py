@@ -109,3 +109,24 @@ class kernel_errors:
         if exc is not None and isinstance(exc, self._TYPES) and not isinstance(exc, InputError):
             raise KernelError(self.label, f"{type(exc).__name__}: {exc}") from exc
         return False
+
+
+def parallel_call(fn: Callable[[], object], label: str, n: int, labels: Callable[[int], str],
+                  rerun: Callable[[int], object]):
+    """``fn()``, a call of a parallel kernel over ``n`` iterations. An exception inside numba's
+    parallel loop sometimes reaches the caller (as ``SystemError: … returned a result with an
+    exception set`` when the main thread ran the failing chunk) instead of being dropped; then
+    the iterations are re-run serially until one raises, and its error is reported as a
+    :class:`KernelError`."""
+    try:
+        return fn()
+    except (ArithmeticError, ValueError, IndexError, AssertionError, SystemError) as exc:
+        for i in range(n):
+            try:
+                rerun(i)
+            except Exception as inner:  # noqa: BLE001 - quoted in the message
+                if isinstance(inner, KernelError):
+                    inner = inner.__cause__ or inner
+                raise KernelError(label, f"{labels(i)} stopped with an error inside the compiled loop: "
+                                         f"{type(inner).__name__}: {inner}") from exc
+        raise KernelError(label, f"stopped with an error inside the compiled loop: {type(exc).__name__}: {exc}") from exc

@@ -13,7 +13,7 @@ from ..kernels import aave as K_aave
 from ..kernels.aave import RULE_V33
 from ..kernels import venues as K_v
 from .compile import Compiled
-from .extremes import check_status, curve_floor_notes
+from .extremes import check_status, curve_floor_notes, parallel_call
 
 
 @dataclass
@@ -233,8 +233,11 @@ def solve_static(c: Compiled, shocks, mode: str = "mechanical", asset: str | Non
                 *b.multi_args())
     def call(sh):
         if engine == "aggregated":
-            return solver(sh, *args, KA.interleaved_order(sh.shape[0], threads))
-        return solver(sh, *args)
+            run = lambda: solver(sh, *args, KA.interleaved_order(sh.shape[0], threads))  # noqa: E731
+        else:
+            run = lambda: solver(sh, *args)  # noqa: E731
+        return parallel_call(run, "static solver", sh.shape[0], lambda i: f"shock {sh[i]:g}",
+                             lambda i: final_state(c, float(sh[i]), mode=mode, engine=engine))
 
     if progress is None:
         out = call(shocks)
