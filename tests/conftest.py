@@ -28,6 +28,38 @@ settings.register_profile("repeatable", derandomize=True, print_blob=True)
 settings.register_profile("explore", derandomize=False, print_blob=True)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "repeatable"))
 
+# LIQCASCADE_HYPOTHESIS_SCALE=K multiplies every property test's max_examples by K (its own
+# @settings included; K may be fractional, at least 1 example each). The nightly-style run in
+# docs/testing.md uses it with the explore profile to draw tens of thousands of fresh examples.
+HYPOTHESIS_SCALE = float(os.environ.get("LIQCASCADE_HYPOTHESIS_SCALE", "1") or "1")
+if not HYPOTHESIS_SCALE > 0:
+    raise pytest.UsageError("LIQCASCADE_HYPOTHESIS_SCALE must be a number > 0")
+
+
+def scaled_examples(n: int, scale: float | None = None) -> int:
+    """``n`` examples scaled by LIQCASCADE_HYPOTHESIS_SCALE (at least 1)."""
+    return max(1, int(round(n * (HYPOTHESIS_SCALE if scale is None else scale))))
+
+
+def pytest_collection_modifyitems(config, items):
+    """Scale every hypothesis test's max_examples (Hypothesis reads a test's settings when it
+    runs, so replacing them here takes effect; parametrized items share one function)."""
+    if HYPOTHESIS_SCALE == 1.0:
+        return
+    done = set()
+    for item in items:
+        fn = getattr(getattr(item, "obj", None), "__func__", getattr(item, "obj", None))
+        if not getattr(fn, "is_hypothesis_test", False) or id(fn) in done:
+            continue
+        done.add(id(fn))
+        current = getattr(fn, "_hypothesis_internal_use_settings", None) or settings.default
+        fn._hypothesis_internal_use_settings = settings(current, max_examples=scaled_examples(current.max_examples))
+
+
+def pytest_report_header(config):
+    return (f"hypothesis: profile {settings.default.derandomize and 'repeatable' or 'explore'}, "
+            f"examples x {HYPOTHESIS_SCALE:g} (LIQCASCADE_HYPOTHESIS_SCALE)")
+
 from liqcascade.engine.compile import Book, book_from_arrays, compile_scenario
 from liqcascade.scenario.models import Scenario
 
