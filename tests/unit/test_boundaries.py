@@ -1,0 +1,223 @@
+"""Threshold boundaries, each tested exactly on the threshold and one float step to either side,
+with numbers that are exact in binary floating point (so ``>=`` against ``>`` cannot hide
+behind rounding): the oracle deviation, heartbeat and jump guard; HF exactly 1; HF exactly at
+the close-factor switch; a circuit breaker exactly at its trip level. Each runs on the compiled
+kernel and, where one exists, on its plain-Python twin; the HF boundaries run through both static
+kernels and the time loop.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from liqcascade.engine.dynamic import run_dynamic
+from liqcascade.engine.static import final_state
+from liqcascade.kernels import aave as KA
+from liqcascade.kernels import aave_py as PA
+from liqcascade.kernels import mechanisms as KM
+from liqcascade.kernels import oracles as ok
+from liqcascade.kernels import oracles_py as op
+from liqcascade.kernels.cascade_py import solve_shock_py
+from liqcascade.engine.static import static_arrays
+
+UP = math.nextafter
+ENGINES = ("per-position", "aggregated")
+
+
+def oracle_params(**kw):
+    p = np.zeros(ok.NPARAM)
+    names = {"heartbeat": ok.P_HEARTBEAT, "deviation": ok.P_DEVIATION, "max_jump": ok.P_MAXJUMP}
+    p[ok.P_WINDOW] = 1
+    p[ok.P_HOP] = 1
+    for k, v in kw.items():
+        p[names[k]] = v
+    return p
+
+
+def both_oracles(kind, p, series, p0):
+    """Published prices of the kernel and of the twin over ``series`` (step 0 included)."""
+    hist = np.ascontiguousarray(np.atleast_2d(series), dtype=np.float64)
+    got = ok.run_oracle(kind, p, np.array([0], np.int64), hist, p0)
+    twin = op.run_oracle_py(kind, p, hist, p0)
+    np.testing.assert_array_equal(got, twin)
+    return got
+
+
+# --- oracles ----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("move, publishes", [
+    (5.0, True), (3.0, True),  # |5/4 − 1| = |3/4 − 1| = 0.25 exactly: at the threshold, publish
+    (UP(5.0, 0.0), False), (UP(3.0, 4.0), False),  # one float inside: hold
+    (UP(5.0, 9.0), True), (UP(3.0, 0.0), True),  # one float outside: publish
+])
+def test_heartbeat_deviation_exactly_at_threshold(move, publishes):
+    p = oracle_params(deviation=0.25, heartbeat=1000)
+    got = both_oracles(ok.ORACLE_HEARTBEAT, p, [4.0, move], 4.0)
+    assert got[1] == (move if publishes else 4.0)
+
+
+@pytest.mark.parametrize("steps, publishes", [(8, True), (7, False)])
+def test_heartbeat_due_exactly_at_the_heartbeat(steps, publishes):
+    p = oracle_params(deviation=0.5, heartbeat=8)
+    series = [4.0] + [4.5] * steps  # a 12.5 % move, under the deviation: only the heartbeat publishes
+    got = both_oracles(ok.ORACLE_HEARTBEAT, p, series, 4.0)
+    assert got[steps] == (4.5 if publishes else 4.0)
+    assert np.all(got[1:steps] == 4.0)
+
+
+def first_beyond(x, toward, f, at):
+    """The float nearest ``x`` in the direction of ``toward`` at which ``f`` (the kernel's own
+    formula) no longer gives ``at``: one representable step past the threshold."""
+    y = UP(x, toward)
+    while f(y) == at:
+        y = UP(y, toward)
+    return y
+
+
+_DEV4 = lambda m: abs(m / 4.0 - 1.0)  # noqa: E731 - the guard's formula against a published 4
+
+
+@pytest.mark.parametrize("move, accepted", [
+    (6.0, True), (2.0, True),  # |6/4 − 1| = |2/4 − 1| = 0.5 exactly: at the guard, accepted
+    (first_beyond(6.0, 9.0, _DEV4, 0.5), False), (first_beyond(2.0, 0.0, _DEV4, 0.5), False),  # beyond: rejected
+])
+@pytest.mark.parametrize("kind", [ok.ORACLE_SPOT, ok.ORACLE_HEARTBEAT])
+def test_max_jump_exactly_at_threshold(kind, move, accepted):
+    p = oracle_params(max_jump=0.5, deviation=0.0, heartbeat=1)
+    got = both_oracles(kind, p, [4.0, move], 4.0)
+    assert got[1] == (move if accepted else 4.0)
+
+
+# --- Aave sizing: HF exactly 1 and exactly at the close-factor switch --------------------------
+# HF = c·p·LT/d. With c = 1, p = 64, LT = 0.375 (3/8) and d = 32 every product is exact: HF = 0.75.
+
+
+def rules(rule, cf=0.5, hf_cf=0.75, base=0.0, left=0.0):
+    r = np.zeros(KA.NRULE)
+    r[KA.R_RULE] = rule
+    r[KA.R_CF] = cf
+    r[KA.R_HF_CF] = hf_cf
+    r[KA.R_MIN_BASE] = base
+    r[KA.R_MIN_LEFTOVER] = left
+    return r
+
+
+@pytest.mark.parametrize("rule", [KA.RULE_V32, KA.RULE_V33])
+@pytest.mark.parametrize("debt, full", [
+    (32.0, True),  # HF = 0.75 exactly: at the switch, 100 % close factor (HF <= threshold)
+    (UP(32.0, 0.0), False),  # HF one float above 0.75: 50 %
+    (UP(32.0, 64.0), True),  # one float below
+])
+def test_close_factor_switch_exactly_at_threshold(rule, debt, full):
+    r = rules(rule)
+    hf = 1.0 * 64.0 * 0.375 / debt
+    assert (hf == 0.75) == (debt == 32.0)
+    for f in (KA.close_factor, ):
+        assert f(r, hf, 64.0, debt) == (1.0 if full else 0.5)
+    seize, repay, bad, fee, closed = KA.liquidate_pair(1.0, debt, 64.0, 1.0, 0.375, 0.05, 0.0, r)
+    twin = PA.liquidate_pair_py(1.0, debt, 64.0, 1.0, 0.375, 0.05, 0.0, r)
+    assert (seize, repay, bad, fee, closed) == pytest.approx(twin, rel=1e-15)
+    assert repay == (debt if full else 0.5 * debt) and bad == 0.0
+
+
+@pytest.mark.parametrize("coll, liquidatable", [
+    (2.0, False),  # c·p·LT/d = 2·64·0.5/64 = 1 exactly: HF = 1 is not liquidatable
+    (UP(2.0, 0.0), True),  # HF one float under 1
+    (UP(2.0, 4.0), False),
+])
+def test_hf_exactly_one_in_the_multi_asset_sizing(coll, liquidatable):
+    cs = np.array([coll, 0.0])
+    ds = np.array([0.0, 64.0])
+    out = KA.liquidate_position(cs, ds, np.array([0, 1]), np.array([64.0, 1.0]), np.array([0.5, 0.0]),
+                                np.array([0.05, 0.0]), np.array([0.0, 0.0]), rules(KA.RULE_FIXED, cf=0.5))
+    assert (out[0] >= 0) == liquidatable
+
+
+def _book(kit, coll, debt, lt, rule, cf=0.5, hf_cf=0.95, **kw):
+    """A pool priced at exactly 64 (P0 = 64 is a power of two) holding one position."""
+    protos = ({"lt": lt, "bonus": 0.05, "pfee": 0.0, "rule": rule, "cf": cf},)
+    sc = kit.scenario(protocols=protos, reserve=1e6, **kw)
+    sc.assets[0].price = 64.0
+    pr = sc.protocols[0]
+    pr.hf_close_factor_threshold = hf_cf
+    pr.min_base_close_factor = 0.0
+    pr.min_leftover = 0.0
+    return kit.build(sc, np.array([coll]), np.array([debt]))
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+@pytest.mark.parametrize("debt, liquidated", [(64.0, False), (UP(64.0, 99.0), True), (UP(64.0, 0.0), False)])
+def test_static_hf_exactly_one(kit, engine, debt, liquidated):
+    """Collateral 2 at 64 with LT 0.5 against debt 64: HF = 1 exactly, not liquidated."""
+    c = _book(kit, 2.0, debt, 0.5, "fixed")
+    oc, od, s = final_state(c, 0.0, engine=engine)
+    assert (s["liquidations"] > 0) == liquidated
+    assert (s["final_price"][0] == 64.0) == (not liquidated)  # the round ran at exactly 64
+    assert (_twin(c)["liquidations"] > 0) == liquidated
+
+
+@pytest.mark.parametrize("debt, liquidated", [(64.0, False), (UP(64.0, 99.0), True)])
+def test_dynamic_hf_exactly_one(kit, debt, liquidated):
+    c = _book(kit, 2.0, debt, 0.5, "fixed", oracle={"kind": "spot"}, steps=3)
+    r = run_dynamic(c)
+    assert (r.summary[0, 0] > 0) == liquidated
+
+
+# the aggregated kernel compares u = 1/key (key = d/(c·LT)) with hf_cf/p: with c = 1, LT = 0.25,
+# p = 64 and d = 32 both are 1/128 exactly (HF = 0.5 = the switch); one step of u to either side
+_U = lambda d: 1.0 / ((d / (1.0 * 0.25)) * 1.0)  # noqa: E731 - as engine.static builds it
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+@pytest.mark.parametrize("rule", ["v3.2", "v3.3"])
+@pytest.mark.parametrize("debt, full", [(32.0, True), (first_beyond(32.0, 0.0, _U, 1 / 128), False),
+                                        (first_beyond(32.0, 64.0, _U, 1 / 128), True)])
+def test_static_close_factor_switch(kit, engine, rule, debt, full):
+    """HF 0.5 exactly with the switch at 0.5: the whole debt is repaid (HF <= threshold); just
+    above it, half of it. Both kernels (the aggregated one finds the switch by a binary search
+    on 1/key, so "just above" is one step of 1/key)."""
+    c = _book(kit, 1.0, debt, 0.25, rule, hf_cf=0.5)
+    oc, od, s = final_state(c, 0.0, engine=engine, mode="mechanical")
+    r = _twin(c)
+    assert s["liquidations"] == r["liquidations"] and s["rounds"] == r["rounds"]
+    assert s["repaid"] == pytest.approx(r["repaid"], rel=1e-12)
+    # a full close factor repays everything at once; half leaves HF 0.74 < 1 for another round
+    assert (s["liquidations"] == 1) == full
+    if full:
+        assert s["repaid"] == debt
+
+
+def _twin(c):
+    vs, vdk, vdq, mask = static_arrays(c)
+    b = c.book
+    return solve_shock_py(0.0, b.coll, b.debt, np.zeros(b.n, int), np.zeros(b.n, int), np.ones(b.n), c.lt_pa,
+                          c.bonus_pa, c.pfee_pa, c.rules, vs, vdk, vdq, c.p0, mask, 0, 0.0, 100)
+
+
+@pytest.mark.parametrize("debt, full", [(32.0, True), (UP(32.0, 0.0), False), (UP(32.0, 64.0), True)])
+def test_dynamic_close_factor_switch(kit, debt, full):
+    c = _book(kit, 1.0, debt, 0.25, "v3.2", hf_cf=0.5, oracle={"kind": "spot"}, steps=1)
+    r = run_dynamic(c)
+    assert r.events["debt_repaid"][0] == pytest.approx(debt if full else 0.5 * debt, rel=1e-12)
+
+
+# --- circuit breaker --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("now, trips", [(48.0, False), (UP(48.0, 0.0), True), (UP(48.0, 64.0), False)])
+def test_breaker_exactly_at_trip_level(now, trips):
+    """A fall of exactly 25 % (64 → 48) does not trip a breaker at 0.25 (it trips on a larger
+    fall); one float lower does."""
+    phist = np.zeros((2, 1, 1))
+    phist[0, 0, 0] = 64.0
+    phist[1, 0, 0] = now
+    fall = KM.window_fall(phist, 1, 0, 0, 5)
+    assert (fall == 0.25) == (now == 48.0)
+    state = np.zeros((1, 2), np.int64)
+    paused, restricted = KM.breaker_step(state, 0, 1, fall, 0.25, 3, 2)
+    assert paused == trips and restricted == trips
+    assert (state[0, 0] == 4) == trips
