@@ -148,7 +148,7 @@ def no_floor(monkeypatch):
     """Venues built without a floor (as hand-built kernel states are): the book's price then
     underflows to 0 and the Aave sizing divides by it inside the kernels."""
     import liqcascade.engine.compile as C
-    from liqcascade.kernels.venues import FLOOR as COL
+    from liqcascade.venues.kernel import FLOOR as COL
 
     real = C.make_venue_state
 

@@ -22,7 +22,7 @@ from liqcascade.engine.compile import Book, compile_scenario
 from liqcascade.engine.dynamic import run_dynamic
 from liqcascade.engine.static import choose_engine, final_state, solve_static
 from liqcascade.kernels import dynamic as KD
-from liqcascade.kernels.venues import FLOOR
+from liqcascade.venues.kernel import FLOOR
 from liqcascade.scenario.models import Scenario
 
 PRICES = {"A": 100.0, "B": 10.0}

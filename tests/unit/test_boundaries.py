@@ -15,11 +15,12 @@ import pytest
 
 from liqcascade.engine.dynamic import run_dynamic
 from liqcascade.engine.static import final_state
-from liqcascade.kernels import aave as KA
-from liqcascade.kernels import aave_py as PA
 from liqcascade.kernels import mechanisms as KM
-from liqcascade.kernels import oracles as ok
-from liqcascade.kernels import oracles_py as op
+from liqcascade.oracles import dispatch as ok_run
+from liqcascade.oracles import kernel as ok
+from liqcascade.oracles import twin as op
+from liqcascade.protocols.aave import kernel as KA
+from liqcascade.protocols.aave import twin as PA
 from liqcascade.kernels.cascade_py import solve_shock_py
 from liqcascade.engine.static import static_arrays
 
@@ -40,7 +41,7 @@ def oracle_params(**kw):
 def both_oracles(kind, p, series, p0):
     """Published prices of the kernel and of the twin over ``series`` (step 0 included)."""
     hist = np.ascontiguousarray(np.atleast_2d(series), dtype=np.float64)
-    got = ok.run_oracle(kind, p, np.array([0], np.int64), hist, p0)
+    got = ok_run.run_oracle(kind, p, np.array([0], np.int64), hist, p0)
     twin = op.run_oracle_py(kind, p, hist, p0)
     np.testing.assert_array_equal(got, twin)
     return got

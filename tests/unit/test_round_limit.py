@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from liqcascade.engine.static import final_state, solve_static, static_arrays
-from liqcascade.kernels import venues as KV
+from liqcascade.venues.cpmm import kernel as KV
 from liqcascade.kernels.cascade_py import solve_shock_py
 
 R = 12

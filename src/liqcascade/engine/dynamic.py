@@ -10,7 +10,7 @@ import numpy as np
 
 from ..kernels import dynamic as K
 from ..errors import InputError
-from ..market.price import generate_paths, path_bound_notes, price_notes
+from ..prices.generate import generate_paths, path_bound_notes, price_notes
 from .compile import Compiled
 from .extremes import check_status, floor_notes, kernel_errors, parallel_call
 from .mechanisms import MechSetup, mechanism_setup
@@ -164,7 +164,7 @@ def _treasury_share(r: RunResult) -> np.ndarray:
 
 def unit_args(c: Compiled, packs=None):
     """Trailing kernel arguments for the protocol units: (dt, liq, umeta, five packs or None)."""
-    from ..kernels import units as KU
+    from ..protocols import kernel as KU
     from .units import FAMILY_ORDER
 
     sc = c.scenario

@@ -1,7 +1,7 @@
 """What the engines say at the extremes: venues that ran out of bids, and compiled loops that
 stopped with an error.
 
-* A venue's floor price (``Venue.min_price``; :mod:`liqcascade.kernels.venues`) is where its bids
+* A venue's floor price (``Venue.min_price``; :mod:`liqcascade.venues.dispatch`) is where its bids
   end: a sale that reaches it fills the rest at the floor price. :func:`floor_notes` and
   :func:`curve_floor_notes` turn "a venue sat at its floor" into a run's or a curve's notes.
 * The parallel kernels (``prange`` over shocks or paths) return a status code per iteration,
@@ -18,7 +18,7 @@ from collections.abc import Callable
 import numpy as np
 
 from ..errors import KernelError
-from ..kernels.venues import FLOOR
+from ..venues.kernel import FLOOR
 
 # per-iteration status codes of the parallel kernels
 ST_OK = 0

@@ -11,8 +11,10 @@ import math
 
 import numpy as np
 
-from . import venues_py as V
-from .aave_py import incentive_lb_py, liquidate_pair_py
+from liqcascade.venues.book import twin as book_twin
+from liqcascade.venues.cpmm import twin as cpmm_twin
+from liqcascade.protocols.aave.twin import incentive_lb_py, liquidate_pair_py
+from liqcascade.venues.kernel import FLOOR
 
 MODE_MECHANICAL = 0
 MODE_RATIONAL = 1
@@ -29,12 +31,12 @@ def _spot(venue, p_fixed):
 def _sell(venue, q, mutate=True):
     """Sell ``q`` into the venue (down to its floor, the rest at the floor price)."""
     if venue["kind"] == 0:
-        pool = V.Pool(venue["x"], venue["y"], venue["fee"], venue["floor"])
+        pool = cpmm_twin.Pool(venue["x"], venue["y"], venue["fee"], venue["floor"])
         out = pool.sell(q)
         if mutate:
             venue["x"], venue["y"] = pool.x, pool.y
         return out
-    book = V.Book(venue["mid"], venue["dk"], venue["dq"], venue["nk"], venue["floor"])
+    book = book_twin.Book(venue["mid"], venue["dk"], venue["dq"], venue["nk"], venue["floor"])
     out = book.sell(q)
     if mutate:
         venue["mid"] = book.mid
@@ -49,11 +51,11 @@ def _venues_from_arrays(vs, vdk, vdq):
             out.append(None)
         elif kind == 0:
             out.append({"kind": 0, "x": float(vs[a, 1]), "y": float(vs[a, 2]), "fee": float(vs[a, 3]),
-                        "floor": float(vs[a, V.FLOOR])})
+                        "floor": float(vs[a, FLOOR])})
         else:
             nk = int(vs[a, 7])
             out.append({"kind": 1, "mid": float(vs[a, 4]), "dk": [float(v) for v in vdk[a, :nk]],
-                        "dq": [float(v) for v in vdq[a, :nk]], "nk": nk, "floor": float(vs[a, V.FLOOR])})
+                        "dq": [float(v) for v in vdq[a, :nk]], "nk": nk, "floor": float(vs[a, FLOOR])})
     return out
 
 
@@ -73,9 +75,9 @@ def solve_shock_py(shock, coll, debt, pos_asset, pos_proto, pos_pdebt, lt_pa, bo
         if shock_mask[a] and venues[a] is not None:
             target = max(_spot(venues[a], p_fixed[a]) * (1.0 - shock), venues[a]["floor"])
             if venues[a]["kind"] == 0:
-                dq = V.cpmm_sell_to_price(venues[a]["x"], venues[a]["y"], venues[a]["fee"], target)
+                dq = cpmm_twin.cpmm_sell_to_price(venues[a]["x"], venues[a]["y"], venues[a]["fee"], target)
             else:
-                dq = V.book_sell_to_price(venues[a]["mid"], venues[a]["dk"], venues[a]["dq"], venues[a]["nk"], target)
+                dq = book_twin.book_sell_to_price(venues[a]["mid"], venues[a]["dk"], venues[a]["dq"], venues[a]["nk"], target)
             if dq > 0:
                 _sell(venues[a], dq)
     c = [float(v) for v in coll]
@@ -178,7 +180,7 @@ def solve_shock_py(shock, coll, debt, pos_asset, pos_proto, pos_pdebt, lt_pa, bo
 
 
 def liquidate_multi_py(ents, prices, lt_row, bonus_row, pfee_row, rules):
-    """Twin of :func:`liqcascade.kernels.aave.liquidate_position` on a list of
+    """Twin of :func:`liqcascade.protocols.aave.kernel.liquidate_position` on a list of
     ``[asset, coll, debt]`` entries (mutated in place). ``None`` when nothing happens."""
     rule, cf, hf_thr, min_base, min_left = (float(v) for v in rules[:5])
     rule = int(rule)

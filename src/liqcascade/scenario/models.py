@@ -11,27 +11,18 @@ from __future__ import annotations
 import math
 from typing import Annotated, Literal, Union
 
-from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, field_validator, model_validator
+from pydantic import Discriminator, Field, Tag, field_validator, model_validator
 
 from .. import bounds as B
+from ..strict import Fraction, NonNegFloat, PosFloat, Strict
 from .mechanisms import Agents, Mechanisms
 
-PosFloat = Annotated[float, Field(gt=0, allow_inf_nan=False)]
-NonNegFloat = Annotated[float, Field(ge=0, allow_inf_nan=False)]
-Fraction = Annotated[float, Field(ge=0, lt=1, allow_inf_nan=False)]
 # bounds of liqcascade.bounds: what the engine's float64 arithmetic carries
 Price = Annotated[float, Field(ge=B.PRICE_MIN, le=B.PRICE_MAX, allow_inf_nan=False)]
 Amount = Annotated[float, Field(ge=B.AMOUNT_MIN, le=B.AMOUNT_MAX, allow_inf_nan=False)]
 QuoteAmount = Annotated[float, Field(gt=0, le=B.QUOTE_MAX, allow_inf_nan=False)]
 Sigma = Annotated[float, Field(ge=0, le=B.SIGMA_MAX, allow_inf_nan=False)]
 Drift = Annotated[float, Field(ge=-B.MU_MAX, le=B.MU_MAX, allow_inf_nan=False)]
-
-
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=False)
-
-    # no finite number beyond what float64 arithmetic in the engine carries, in any field
-    _float64_range = field_validator("*", mode="after")(B.check_magnitude)
 
 
 class Simulation(Strict):
