@@ -304,8 +304,8 @@ def _run_dynamic(c: Compiled, paths: np.ndarray | None = None, record_paths: int
             final_spot[start:stop] = f_
             if progress:
                 progress(stop - start)
-    check_status(np.array([K.path_status(summary[p], min_spot[p], final_spot[p]) for p in range(n_paths)]),
-                 "dynamic run", lambda i: f"path {path_offset + i}")
+    finite = np.isfinite(summary).all(axis=1) & np.isfinite(min_spot).all(axis=1) & np.isfinite(final_spot).all(axis=1)
+    check_status(np.where(finite, 0, 2), "dynamic run", lambda i: f"path {path_offset + i}")  # recorded paths too
     events = _events_table(c, ev_parts)
     if setup.perm is not None and final_coll is not None:
         # back to the compiled book's order
