@@ -28,7 +28,7 @@ warmup: $(STAMP)
 # nightly-style, not part of `make test` (see docs/testing.md)
 MUTATE_CHILDREN ?= 2
 mutate: $(STAMP)
-	$(BIN)/mutmut run --max-children $(MUTATE_CHILDREN)
+	HYPOTHESIS_PROFILE=mutate $(BIN)/mutmut run --max-children $(MUTATE_CHILDREN)
 	$(BIN)/mutmut export-cicd-stats
 	$(BIN)/python benchmarks/mutation_summary.py mutants/mutmut-cicd-stats.json
 

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from hypothesis import settings
+from hypothesis import Phase, settings
 
 # The tests exercise the checkout they live in, even when the virtual environment's editable
 # install points at another one (a second worktree, a copy): its ``src`` goes first on the path,
@@ -26,6 +26,9 @@ os.environ["PYTHONPATH"] = _SRC + (os.pathsep + os.environ["PYTHONPATH"] if os.e
 # lucky draw); HYPOTHESIS_PROFILE=explore draws fresh ones when hunting for bugs locally.
 settings.register_profile("repeatable", derandomize=True, print_blob=True)
 settings.register_profile("explore", derandomize=False, print_blob=True)
+# `make mutate`: the repeatable examples, no shrinking (a mutant only needs one failing example)
+settings.register_profile("mutate", derandomize=True, database=None,
+                          phases=[Phase.explicit, Phase.reuse, Phase.generate])
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "repeatable"))
 
 # LIQCASCADE_HYPOTHESIS_SCALE=K multiplies every property test's max_examples by K (its own
@@ -57,7 +60,7 @@ def pytest_collection_modifyitems(config, items):
 
 
 def pytest_report_header(config):
-    return (f"hypothesis: profile {settings.default.derandomize and 'repeatable' or 'explore'}, "
+    return (f"hypothesis: profile {os.environ.get('HYPOTHESIS_PROFILE', 'repeatable')}, "
             f"examples x {HYPOTHESIS_SCALE:g} (LIQCASCADE_HYPOTHESIS_SCALE)")
 
 from liqcascade.engine.compile import Book, book_from_arrays, compile_scenario
