@@ -222,3 +222,93 @@ def test_breaker_exactly_at_trip_level(now, trips):
     paused, restricted = KM.breaker_step(state, 0, 1, fall, 0.25, 3, 2)
     assert paused == trips and restricted == trips
     assert (state[0, 0] == 4) == trips
+
+
+# --- the twins' publication rule and state, step by step against the kernel --------------------
+
+
+KINDS = (ok.ORACLE_SPOT, ok.ORACLE_HEARTBEAT, ok.ORACLE_TWAP, ok.ORACLE_MEDIAN, ok.ORACLE_OSM, ok.ORACLE_EMA)
+
+
+def lockstep(kind, p, series, p0):
+    """Kernel and twin one step at a time: published price and the step of the last accepted
+    publication (``S_LAST``, which the heartbeat rule reads) must agree at every step."""
+    hist = np.ascontiguousarray(np.atleast_2d(series), dtype=np.float64)
+    idx = np.arange(hist.shape[0], dtype=np.int64)
+    state = np.zeros(ok.NSTATE)
+    ok_run.oracle_init(kind, p, state, p0)
+    twin = op.make_oracle_py(kind, p, p0)
+    rows = [list(map(float, r)) for r in hist]
+    out = []
+    for t in range(hist.shape[1]):
+        got = ok_run.oracle_step(kind, p, idx, hist, t, state)
+        want = twin.step(t, rows)
+        assert got == pytest.approx(want, rel=1e-15), (kind, t)
+        assert int(state[ok.S_LAST]) == twin.last_update, (kind, t)
+        out.append(got)
+    return np.array(out)
+
+
+def full_params(window=3, hop=2, halflife=2.0, max_jump=0.0, heartbeat=4, deviation=0.25):
+    p = oracle_params(heartbeat=heartbeat, deviation=deviation, max_jump=max_jump)
+    p[ok.P_WINDOW] = window
+    p[ok.P_HOP] = hop
+    p[ok.P_HALFLIFE] = halflife
+    return p
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_twins_track_the_last_publication_step(kind):
+    series = [4.0, 5.0, 5.0, 6.0, 3.0, 3.0, 3.0, 8.0, 8.0, 2.0]
+    lockstep(kind, full_params(), [series, [4.0, 4.5, 5.5, 6.0, 3.5, 3.0, 2.5, 8.0, 7.0, 2.5],
+                                   [4.0] * 10], 4.0)
+
+
+@pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize("bad", [0.0, -4.0, math.inf, math.nan])
+def test_twins_reject_non_positive_and_non_finite_candidates(kind, bad):
+    """A candidate of exactly 0 is rejected (``<= 0``), as are negative and non-finite ones; the
+    EMA skips a non-finite source value. Kernel and twin in lockstep."""
+    got = lockstep(kind, full_params(window=1, hop=1, halflife=0.0), [4.0, bad, 5.0], 4.0)
+    assert got[1] == 4.0 and got[2] in (4.0, 5.0)
+
+
+@pytest.mark.parametrize("window", [0, 1])
+def test_twap_of_one_step_and_ema_without_smoothing_are_spot(window):
+    series = [4.0, 5.0, 6.0, 2.0]
+    for kind, p in ((ok.ORACLE_TWAP, full_params(window=window)), (ok.ORACLE_EMA, full_params(halflife=0.0)),
+                    (ok.ORACLE_EMA, full_params(halflife=-1.0))):
+        np.testing.assert_array_equal(lockstep(kind, p, series, 4.0), series)
+
+
+# --- Aave v3.3 dust rule, exactly at MIN_LEFTOVER on the collateral side ---------------------------
+# collateral 512 at 4 (value 2048), debt 1024 at 2 (value 2048), LT 0.75 (HF 0.75 > the 0.5 switch:
+# close factor 50 %), no bonus: the 50 % repay (1024 of value) leaves exactly 1024 of collateral
+# value = MIN_LEFTOVER, which is allowed; one float less collateral leaves dust, and the repay
+# shrinks to leave exactly MIN_LEFTOVER of collateral. Prices 4 and 2 make * and / differ.
+
+
+@pytest.mark.parametrize("coll, dust", [(512.0, False), (UP(512.0, 0.0), True), (UP(512.0, 999.0), False)])
+@pytest.mark.parametrize("bonus", [0.0, 1.0])
+def test_dust_rule_exactly_at_min_leftover(coll, dust, bonus):
+    r = rules(KA.RULE_V33, cf=0.5, hf_cf=0.5, base=0.0, left=1024.0)
+    debt = 1024.0 if bonus == 0.0 else 512.0  # a 100 % bonus doubles the seizure: same boundary
+    args = (coll, debt, 4.0, 2.0, 0.75, bonus, 0.5, r)
+    got = KA.liquidate_pair(*args)
+    twin = PA.liquidate_pair_py(*args)
+    assert got == pytest.approx(twin, rel=1e-15)
+    seize, repay, bad, fee, closed = got
+    if dust:
+        assert repay < 0.5 * debt and (coll - seize) * 4.0 == pytest.approx(1024.0, rel=1e-12)
+    else:
+        assert repay == 0.5 * debt and (coll - seize) * 4.0 >= 1024.0
+    assert bad == 0.0 and not closed
+    assert fee == pytest.approx((seize - seize / (1.0 + bonus)) * 0.5, rel=1e-15)
+
+
+def test_dust_rule_never_repays_a_negative_amount():
+    """MIN_LEFTOVER above the whole collateral value: the largest non-reverting repay is 0."""
+    r = rules(KA.RULE_V33, cf=0.5, hf_cf=0.5, base=0.0, left=4096.0)
+    args = (512.0, 1024.0, 4.0, 2.0, 0.75, 0.0, 0.0, r)
+    for got in (KA.liquidate_pair(*args), PA.liquidate_pair_py(*args)):
+        assert got[0] == 0.0 and got[1] == 0.0 and not got[4]
