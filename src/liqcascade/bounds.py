@@ -68,23 +68,18 @@ def first_bad_amount(arr) -> tuple[int, str] | None:
     import numpy as np
 
     a = np.asarray(arr, dtype=np.float64)
-    if a.size == 0:
-        return None
-    with np.errstate(invalid="ignore"):
-        bad = ~np.isfinite(a) | (a < 0.0) | (a > AMOUNT_MAX) | ((a > 0.0) & (a < AMOUNT_MIN))
+    bad = ~np.isfinite(a) | (a < 0.0) | (a > AMOUNT_MAX) | ((a > 0.0) & (a < AMOUNT_MIN))
     idx = np.flatnonzero(bad)
     if idx.size == 0:
         return None
     i = int(idx[0])
-    return i, amount_problem(float(a[i])) or "out of range"
+    return i, amount_problem(float(a[i]))
 
 
 def magnitude_problem(v) -> str | None:
     """Why a validated scenario value holds a finite number too large for the engine (any
     ``|x| > QUOTE_MAX``; lists, tuples and tables are searched), or None. Infinity is left to
     each field's own rule (some fields mean "unlimited" by it)."""
-    if isinstance(v, bool) or v is None:
-        return None
     if isinstance(v, float):  # integers are counts and seeds, bounded by their own fields
         if math.isfinite(v) and abs(v) > QUOTE_MAX:
             return f"{v:g} is beyond {QUOTE_MAX:g}, the largest number the engine's float64 arithmetic carries"

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import math
+import sys
 from typing import Any
 
 
@@ -22,17 +23,12 @@ def plain(o: Any) -> Any:
     if o is None or isinstance(o, (str, bool, int)):
         return o
     if isinstance(o, dict):
-        return {(k if isinstance(k, str) else str(plain(k))): plain(v) for k, v in o.items()}
+        return {str(plain(k)): plain(v) for k, v in o.items()}
     if isinstance(o, (list, tuple)):
         return [plain(v) for v in o]
-    mod = type(o).__module__
-    if mod == "numpy" or mod.startswith("numpy."):
-        import numpy as np
-
-        if isinstance(o, np.ndarray):
-            return plain(o.tolist())
-        if isinstance(o, np.generic):
-            return plain(o.item())
+    np = sys.modules.get("numpy")  # numpy values can only exist once numpy is imported
+    if np is not None and isinstance(o, (np.ndarray, np.generic)):
+        return plain(o.tolist())
     import datetime as _dt
     from pathlib import PurePath
 
@@ -46,7 +42,6 @@ def plain(o: Any) -> Any:
 
 
 def dumps(obj: Any, **kw) -> str:
-    """``json.dumps`` of :func:`plain` ``(obj)`` with ``allow_nan=False``."""
-    kw.pop("default", None)
-    kw.pop("allow_nan", None)
+    """``json.dumps`` of :func:`plain` ``(obj)`` with ``allow_nan=False`` (``kw``: ``indent``,
+    ``sort_keys`` …; no ``default``: :func:`plain` already made everything plain)."""
     return json.dumps(plain(obj), allow_nan=False, **kw)

@@ -70,6 +70,8 @@ def test_the_bounds_leave_headroom():
     assert B.AMOUNT_MAX * B.PRICE_MAX / (B.FLOOR_REL_MIN * B.PRICE_MIN) < 1e300
     assert B.AMOUNT_MIN * B.PRICE_MIN * B.FLOOR_REL_MIN > 1e-300
     assert B.FLOOR_REL_MIN < B.FLOOR_REL_DEFAULT == B.PATH_REL_MIN < 1.0 < B.PATH_REL_MAX
+    assert B.first_bad_amount(np.array([2e18])) == (0, B.amount_problem(2e18))
+    assert B.first_bad_amount([1, 2]) is None and B.first_bad_amount([]) is None
 
 
 # --- jsonout ---------------------------------------------------------------------------------
@@ -90,7 +92,10 @@ def test_plain_json_without_nan_or_infinity():
         "n": [1.0, 2.0], "o": [True], "p": [[1, 2], [3, 4]],
     }
     assert "NaN" not in text and "Infinity" not in text
-    assert jsonout.dumps([1.0], indent=2, default=str, allow_nan=True) == "[\n  1.0\n]"
+    assert jsonout.dumps([1.0], indent=2) == "[\n  1.0\n]"
+    assert jsonout.dumps({1, "a"}) == '[1, "a"]'  # a set of mixed types, ordered by its text
+    with pytest.raises(TypeError):
+        jsonout.dumps([1.0], allow_nan=True)  # strict JSON cannot be switched off
 
 
 def test_unknown_objects_are_refused():
@@ -116,17 +121,18 @@ class _C:
 
 
 def test_floor_notes_count_paths_at_the_floor():
-    c = _C([1.0, 2.0, 0.5], [0, 0, 1], ["A", "B", "Q"], [False, False, True])
-    min_spot = np.array([[2.0, 0.6, 1.0], [2.5, 0.5, 1.0], [1.9, 0.4, 1.0]])
+    # a stable asset first and an asset without a venue floor: both skipped, the others noted
+    c = _C([0.0, 1.0, 2.0, 0.5], [1, 2, 2, 3], ["Q", "Z", "A", "B"], [True, False, False, False])
+    min_spot = np.array([[1.0, 0.0, 2.0, 0.6], [1.0, 0.0, 2.5, 0.5]])  # two paths, four assets
     notes = X.floor_notes(c, min_spot)
     assert len(notes) == 2
-    assert notes[0].startswith("A: the venues ran out of bids") and "floor 2," in notes[0] and "on 2 of 3" in notes[0]
-    assert notes[1].startswith("B:") and "floor 0.5," in notes[1] and "on 2 of 3" in notes[1]
-    assert X.floor_notes(c, np.array([[3.0, 0.6, 1.0]])) == []
-    assert X.floor_notes(c, np.zeros((0, 3))) == []
-    # the floor itself counts (within 1e-9 relative), a price above it does not
-    assert X.floor_notes(c, np.array([[2.0 * (1 + 5e-10), 0.6, 1.0]]))
-    assert not X.floor_notes(c, np.array([[2.0 * (1 + 2e-9), 0.6, 1.0]]))
+    assert notes[0].startswith("A: the venues ran out of bids") and "floor 2," in notes[0] and "on 1 of 2" in notes[0]
+    assert notes[1].startswith("B:") and "floor 0.5," in notes[1] and "on 1 of 2" in notes[1]
+    assert X.floor_notes(c, np.array([[1.0, 0.0, 3.0, 0.6]])) == []
+    assert X.floor_notes(c, np.zeros((0, 4))) == []
+    # the floor counts within 1e-9 relative, bound included; a price above it does not
+    assert X.floor_notes(c, np.array([[1.0, 0.0, 2.0 * (1.0 + 1e-9), 0.6]]))
+    assert not X.floor_notes(c, np.array([[1.0, 0.0, math.nextafter(2.0 * (1.0 + 1e-9), 3.0), 0.6]]))
     # no floor set (hand-built states): no note
     assert X.floor_notes(_C([0.0], [0], ["A"], [False]), np.array([[0.0]])) == []
 
@@ -139,6 +145,7 @@ def test_curve_floor_notes_name_the_first_shock():
     assert X.curve_floor_notes(["A"], np.array([False]), np.array([2.0]), np.array([0.1]), np.array([[2.1]])) == []
     assert X.curve_floor_notes(["A"], np.array([True]), np.array([2.0]), np.array([0.1]), np.array([[1.0]])) == []
     assert X.curve_floor_notes(["A"], np.array([False]), np.array([0.0]), np.array([0.1]), np.array([[0.0]])) == []
+    assert X.curve_floor_notes(["A"], np.array([False]), np.array([0.5]), np.array([0.1]), np.array([[0.5]]))
 
 
 def test_check_status_and_parallel_call():
@@ -152,6 +159,14 @@ def test_check_status_and_parallel_call():
     with pytest.raises(KernelError) as e:
         X.check_status(np.array([X.ST_UNFINISHED]), "x", lambda i: "it", lambda i: None)
     assert e.value.message() == "x: it stopped with an error inside the compiled loop"
+
+    def only_two(i):  # the re-run is of the iteration that failed
+        if i == 2:
+            raise ValueError("math domain error")
+
+    with pytest.raises(KernelError) as e:
+        X.check_status(np.array([0, 0, X.ST_UNFINISHED]), "x", lambda i: f"shock {i}", only_two)
+    assert e.value.message() == "x: shock 2 stopped with an error inside the compiled loop: ValueError: math domain error"
     assert X.parallel_call(lambda: 5, "x", 3, str, lambda i: None) == 5
 
     def boom():
@@ -169,6 +184,16 @@ def test_check_status_and_parallel_call():
         X.parallel_call(boom, "static solver", 2, lambda i: f"shock {i}", lambda i: None)
     assert e.value.message() == ("static solver: stopped with an error inside the compiled loop: "
                                  "SystemError: returned a result with an exception set")
+    def wrapped(i):  # a serial re-run that itself reports a KernelError: its cause is quoted
+        try:
+            1 / 0
+        except ZeroDivisionError as exc:
+            raise KernelError("dynamic run", "ZeroDivisionError: division by zero") from exc
+
+    with pytest.raises(KernelError) as e:
+        X.parallel_call(boom, "dynamic run", 1, lambda i: f"path {i}", wrapped)
+    assert e.value.message() == ("dynamic run: path 0 stopped with an error inside the compiled loop: "
+                                 "ZeroDivisionError: division by zero")
     with pytest.raises(RuntimeError):  # not a kernel error: passed on unchanged
         X.parallel_call(lambda: (_ for _ in ()).throw(RuntimeError("x")), "x", 1, str, rerun)
 

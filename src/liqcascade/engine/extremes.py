@@ -66,7 +66,7 @@ def floor_notes(c, min_spot: np.ndarray) -> list[str]:
     floors = _floors_by_asset(c.vs0, c.venue_asset, c.n_assets)
     notes = []
     for a, name in enumerate(c.assets):
-        if c.stable[a] or floors[a] <= 0.0 or min_spot.shape[0] == 0:
+        if c.stable[a] or floors[a] <= 0.0:
             continue
         hit = int(np.count_nonzero(min_spot[:, a] <= floors[a] * (1.0 + 1e-9)))
         if hit:
