@@ -318,3 +318,13 @@ def test_twin_accepts_the_five_entry_rule_vector():
     got = PA.liquidate_pair_py(1.0, 32.0, 64.0, 1.0, 0.25, 0.05, 0.0, r5)
     assert got == PA.liquidate_pair_py(1.0, 32.0, 64.0, 1.0, 0.25, 0.05, 0.0, rules(KA.RULE_FIXED, cf=0.5))
     assert PA.incentive_lb_py(r5, 0.5, 0.05) == 1.05
+
+
+@pytest.mark.parametrize("n", [3, 5, 4, 6])
+def test_median_of_several_feeds_kernel_and_twin(n):
+    """The median of 3, 5 (odd: the middle one) and 4, 6 feeds (even: the mean of the middle two)."""
+    feeds = [[4.0, 4.0 + 0.5 * k] for k in range(n)][::-1]
+    got = lockstep(ok.ORACLE_MEDIAN, full_params(window=1, hop=1), feeds, 4.0)
+    mid = sorted(4.0 + 0.5 * k for k in range(n))
+    want = mid[n // 2] if n % 2 else 0.5 * (mid[n // 2 - 1] + mid[n // 2])
+    assert got[1] == want

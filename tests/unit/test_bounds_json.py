@@ -126,7 +126,8 @@ def test_floor_notes_count_paths_at_the_floor():
     min_spot = np.array([[1.0, 0.0, 2.0, 0.6], [1.0, 0.0, 2.5, 0.5]])  # two paths, four assets
     notes = X.floor_notes(c, min_spot)
     assert len(notes) == 2
-    assert notes[0].startswith("A: the venues ran out of bids") and "floor 2," in notes[0] and "on 1 of 2" in notes[0]
+    assert notes[0] == ("A: the venues ran out of bids (price down to the floor 2, venue min_price) on 1 of 2 "
+                        "path(s); what they could not take filled at the floor price, and positions were liquidated at it")
     assert notes[1].startswith("B:") and "floor 0.5," in notes[1] and "on 1 of 2" in notes[1]
     assert X.floor_notes(c, np.array([[1.0, 0.0, 3.0, 0.6]])) == []
     assert X.floor_notes(c, np.zeros((0, 4))) == []
@@ -146,6 +147,13 @@ def test_curve_floor_notes_name_the_first_shock():
     assert X.curve_floor_notes(["A"], np.array([True]), np.array([2.0]), np.array([0.1]), np.array([[1.0]])) == []
     assert X.curve_floor_notes(["A"], np.array([False]), np.array([0.0]), np.array([0.1]), np.array([[0.0]])) == []
     assert X.curve_floor_notes(["A"], np.array([False]), np.array([0.5]), np.array([0.1]), np.array([[0.5]]))
+    # a stable asset first is skipped, not the end of the list; the 1e-9 band includes its bound
+    edge = 2.0 * (1.0 + 1e-9)
+    notes = X.curve_floor_notes(["Q", "A"], np.array([True, False]), np.array([0.0, 2.0]), np.array([0.1, 0.2]),
+                                np.array([[1.0, 3.0], [1.0, edge]]))
+    assert len(notes) == 1 and notes[0].startswith("A:") and "from shock 0.2" in notes[0]
+    assert not X.curve_floor_notes(["A"], np.array([False]), np.array([2.0]), np.array([0.1]),
+                                   np.array([[math.nextafter(edge, 3.0)]]))
 
 
 def test_check_status_and_parallel_call():
@@ -153,6 +161,11 @@ def test_check_status_and_parallel_call():
     with pytest.raises(KernelError) as e:
         X.check_status(np.array([0, X.ST_NONFINITE]), "dynamic run", lambda i: f"path {i}", lambda i: 1 / 0)
     assert e.value.message() == "dynamic run: path 1 produced a NaN or infinite result"  # no re-run for NaN
+    for status, head in (([2, 2], "x: path 0 (and 1 more) "), ([0, 1, 2, 2], "x: path 1 (and 2 more) "),
+                         ([0, 0, 2], "x: path 2 produced")):
+        with pytest.raises(KernelError) as e:
+            X.check_status(np.array(status), "x", lambda i: f"path {i}")
+        assert e.value.message().startswith(head), e.value.message()
     with pytest.raises(KernelError) as e:
         X.check_status(np.array([7]), "x", lambda i: "it")
     assert e.value.message() == "x: it returned status 7"
