@@ -193,3 +193,10 @@ def test_replay_json(tmp_path):
     name = ready[0].get("event") or ready[0].get("name")
     strict(invoke("replay", name, "--quick", "--json", "--data", DATA, "--out", tmp_path / "rp"))
     check_files(tmp_path / "rp")
+
+
+def test_predict_commands(scen, tmp_path):
+    strict(invoke("price-risk", scen, "--paths", 20, "--no-frontier", "--json", "--out", tmp_path / "pr"))
+    check_files(tmp_path / "pr")
+    ex = REPO / "examples"
+    strict(invoke("warn", ex / "multi_venue_book.toml", ex / "market.csv", "--json"))
