@@ -288,11 +288,12 @@ def test_twap_of_one_step_and_ema_without_smoothing_are_spot(window):
 # shrinks to leave exactly MIN_LEFTOVER of collateral. Prices 4 and 2 make * and / differ.
 
 
-@pytest.mark.parametrize("coll, dust", [(512.0, False), (UP(512.0, 0.0), True), (UP(512.0, 999.0), False)])
-@pytest.mark.parametrize("bonus", [0.0, 1.0])
-def test_dust_rule_exactly_at_min_leftover(coll, dust, bonus):
+@pytest.mark.parametrize("step, dust", [(0, False), (-1, True), (1, False)])
+@pytest.mark.parametrize("bonus, coll0", [(0.0, 512.0), (1.0, 768.0)])  # a 100 % bonus seizes twice as much
+def test_dust_rule_exactly_at_min_leftover(step, dust, bonus, coll0):
     r = rules(KA.RULE_V33, cf=0.5, hf_cf=0.5, base=0.0, left=1024.0)
-    debt = 1024.0 if bonus == 0.0 else 512.0  # a 100 % bonus doubles the seizure: same boundary
+    debt = 1024.0
+    coll = coll0 if step == 0 else UP(coll0, coll0 + step)
     args = (coll, debt, 4.0, 2.0, 0.75, bonus, 0.5, r)
     for got in (KA.liquidate_pair(*args), PA.liquidate_pair_py(*args)):  # a 1-ulp repay change matters here
         seize, repay, bad, fee, closed = got
@@ -328,3 +329,24 @@ def test_median_of_several_feeds_kernel_and_twin(n):
     mid = sorted(4.0 + 0.5 * k for k in range(n))
     want = mid[n // 2] if n % 2 else 0.5 * (mid[n // 2 - 1] + mid[n // 2])
     assert got[1] == want
+
+
+@pytest.mark.parametrize("debt, dust", [(4096.0, False), (UP(4096.0, 0.0), True)])
+def test_dust_rule_on_the_debt_side(debt, dust):
+    """MIN_LEFTOVER above half of MIN_BASE (custom parameters): a 50 % repay of debt 4096 at 2
+    leaves exactly 4096 of debt value = MIN_LEFTOVER (allowed); a float less leaves dust, and the
+    repay shrinks so that exactly MIN_LEFTOVER of debt stays, as the multi-asset sizing does.
+    Collateral 2500 at 4: HF 0.92 < 1, and the collateral side does not bind."""
+    r = rules(KA.RULE_V33, cf=0.5, hf_cf=0.5, base=0.0, left=4096.0)
+    args = (2500.0, debt, 4.0, 2.0, 0.75, 0.05, 0.0, r)
+    for seize, repay, bad, fee, closed in (KA.liquidate_pair(*args), PA.liquidate_pair_py(*args)):
+        left = (debt - repay) * 2.0
+        if dust:
+            assert repay < 0.5 * debt and left == pytest.approx(4096.0, rel=1e-12)
+        else:
+            assert repay == 0.5 * debt and left == 4096.0
+        assert seize == pytest.approx(repay * 2.0 * 1.05 / 4.0, rel=1e-15) and not closed
+    cs, ds = np.array([2500.0, 0.0]), np.array([0.0, debt])
+    out = KA.liquidate_position(cs, ds, np.array([0, 1]), np.array([4.0, 2.0]), np.array([0.75, 0.0]),
+                                np.array([0.05, 0.0]), np.array([0.0, 0.0]), r)
+    assert out[3] == pytest.approx(KA.liquidate_pair(*args)[1], rel=1e-12)  # the same repay as the pair sizing
