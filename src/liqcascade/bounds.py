@@ -20,7 +20,7 @@ product underflows to 0 either. Quote notionals (depth, capital, fees in quote) 
 times a price, so they get ``[1e-18, 1e30]``.
 
 Volatility inputs are bounded so that a path's one-step log return stays far inside
-``exp``'s range: annualised ``sigma ≤ 100`` (10,000 % a year) and ``|mu| ≤ 1000``; whatever a
+``exp``'s range: annualised ``sigma ≤ 100`` (10,000 % a year) and ``|mu| ≤ 10,000``; whatever a
 long horizon still does to a path, the engine clamps the reference price to ``[1e-9, 1e9] ×``
 the initial price (:data:`PATH_REL_MIN`, :data:`PATH_REL_MAX`) and says so in the run's notes.
 """
@@ -39,7 +39,7 @@ FLOOR_REL_MIN = 1e-12  # the lowest floor a scenario may set, relative to the in
 PATH_REL_MIN = 1e-9  # reference paths are clamped to [PATH_REL_MIN, PATH_REL_MAX] × p0
 PATH_REL_MAX = 1e9
 SIGMA_MAX = 100.0  # annualised volatility
-MU_MAX = 1000.0  # |annualised drift|
+MU_MAX = 10_000.0  # |annualised drift| (a minutes-long squeeze needs thousands)
 LOG_RETURN_MAX = 50.0  # |per-interval log return| parameters (GARCH omega, jump sizes)
 
 

@@ -11,15 +11,27 @@ from __future__ import annotations
 import math
 from typing import Annotated, Literal, Union
 
-from pydantic import Discriminator, Field, Tag, field_validator, model_validator
+from pydantic import AfterValidator, Discriminator, Field, Tag, field_validator, model_validator
 
 from .. import bounds as B
 from ..strict import Fraction, NonNegFloat, PosFloat, Strict
 from .mechanisms import Agents, Mechanisms
 
-# bounds of liqcascade.bounds: what the engine's float64 arithmetic carries
-Price = Annotated[float, Field(ge=B.PRICE_MIN, le=B.PRICE_MAX, allow_inf_nan=False)]
-Amount = Annotated[float, Field(ge=B.AMOUNT_MIN, le=B.AMOUNT_MAX, allow_inf_nan=False)]
+
+def _within(problem):
+    """An after-validator raising ``problem(x)`` (liqcascade.bounds) as the field's error."""
+    def check(x):
+        why = problem(x)
+        if why:
+            raise ValueError(why)
+        return x
+    return AfterValidator(check)
+
+
+# bounds of liqcascade.bounds: what the engine's float64 arithmetic carries (a value <= 0 gets
+# pydantic's usual "greater than 0" first)
+Price = Annotated[float, Field(gt=0, allow_inf_nan=False), _within(B.price_problem)]
+Amount = Annotated[float, Field(gt=0, allow_inf_nan=False), _within(B.amount_problem)]
 QuoteAmount = Annotated[float, Field(gt=0, le=B.QUOTE_MAX, allow_inf_nan=False)]
 Sigma = Annotated[float, Field(ge=0, le=B.SIGMA_MAX, allow_inf_nan=False)]
 Drift = Annotated[float, Field(ge=-B.MU_MAX, le=B.MU_MAX, allow_inf_nan=False)]
@@ -47,7 +59,7 @@ class PriceProcess(Strict):
     over_steps: int = Field(1, ge=1)
     recovery: Fraction = 0.0
     recovery_steps: int = Field(0, ge=0)
-    mu: Union[Drift, list[Drift]] = Field(0.0, description="annualised drift, |mu| <= 1000")
+    mu: Union[Drift, list[Drift]] = Field(0.0, description="annualised drift, |mu| <= 10,000")
     sigma: Union[Sigma, list[Sigma]] = Field(0.8, description="annualised volatility, <= 100")
     lam: Annotated[float, Field(ge=0, le=1e6, allow_inf_nan=False)] = Field(0.0, description="jumps per year, <= 1e6")
     jump_mean: Annotated[float, Field(ge=-B.LOG_RETURN_MAX, le=B.LOG_RETURN_MAX, allow_inf_nan=False)] = 0.0
