@@ -191,6 +191,7 @@ def test_replay_json(tmp_path):
     if not ready:
         pytest.skip("no replay event has its data here")
     name = ready[0].get("event") or ready[0].get("name")
+    strict(invoke("replay", name, "--inputs", "--json", "--data", DATA))
     strict(invoke("replay", name, "--quick", "--json", "--data", DATA, "--out", tmp_path / "rp"))
     check_files(tmp_path / "rp")
 
