@@ -3,73 +3,27 @@
 from __future__ import annotations
 
 import math
-import os
 import sys
 from pathlib import Path
 from typing import Optional
 
 import typer
 
-from .errors import InputError, KernelError
 from . import jsonout
+from .commands._common import (
+    check_out_path,
+    console,
+    escape,
+    guard,
+    load_compiled,
+    scenario_file,
+)
+from .errors import InputError
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="Simulate, measure and prevent liquidation cascades.")
 positions_app = typer.Typer(no_args_is_help=True, help="Position books: synthetic generation.")
 app.add_typer(positions_app, name="positions")
-
-
-def escape(text: str) -> str:
-    from rich.markup import escape as _escape
-
-    return _escape(text)
-
-
-def _console():
-    """A rich console; when output is not a terminal, wide enough that tables don't fold."""
-    from rich.console import Console
-
-    return Console() if sys.stdout.isatty() else Console(width=150)
-
-
-def _fail(msg: str, code: int = 2):
-    typer.echo(f"error: {msg}", err=True)
-    raise typer.Exit(code)
-
-
-class _scenario_file:
-    """Attach the scenario's file name to input errors raised while building or running it."""
-
-    def __init__(self, path):
-        self.path = str(path)
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, typ, exc, tb):
-        if isinstance(exc, InputError) and exc.file is None and not (exc.where or "").startswith("--"):
-            raise InputError(self.path, exc.where, exc.reason) from None
-        if isinstance(exc, KernelError) and exc.file is None:
-            exc.file = self.path
-        return False
-
-
-def _load(path: Path):
-    from .engine.compile import compile_scenario
-    from .scenario.load import load_scenario
-
-    sc, base = load_scenario(path)
-    with _scenario_file(path):
-        return compile_scenario(sc, base)
-
-
-def check_out_path(out: Path, option: str = "--out") -> None:
-    """Refuse an output path that cannot be created: an existing ancestor that is a file."""
-    for parent in [out, *out.parents]:
-        if parent.exists():
-            if not parent.is_dir():
-                raise InputError(str(parent), option, "exists and is not a directory")
-            return
 
 
 def parse_shocks(spec: str):
@@ -97,43 +51,11 @@ def parse_shocks(spec: str):
     return vals
 
 
-def guard(fn):
-    """Run a command body; bad input becomes a one-line message and exit status 2, an error
-    inside a compiled kernel (:class:`KernelError`) one line and exit status 1."""
-    import functools
-
-    @functools.wraps(fn)
-    def wrapper(*a, **k):
-        import warnings
-
-        import numpy as np
-
-        try:
-            # NumPy's floating-point warnings never reach the terminal: results are checked for
-            # non-finite values where they are made (KernelError) and JSON carries none
-            with np.errstate(all="ignore"), warnings.catch_warnings():
-                warnings.simplefilter("ignore", RuntimeWarning)
-                return fn(*a, **k)
-        except InputError as exc:
-            _fail(exc.message())
-        except KernelError as exc:  # a compiled loop stopped: an error, never a partial result
-            if os.environ.get("LIQCASCADE_DEBUG"):
-                raise
-            _fail(exc.message(), 1)
-        except OSError as exc:  # an output path that cannot be written
-            where = exc.filename or "output"
-            _fail(f"{where}: cannot write: {exc.strerror or exc}")
-        except (KeyboardInterrupt, BrokenPipeError):
-            raise typer.Exit(130)
-
-    return wrapper
-
-
 @app.command()
 @guard
 def validate(scenario: Path = typer.Argument(..., help="scenario TOML")):
     """Validate a scenario and its position files; print what it contains."""
-    c = _load(scenario)
+    c = load_compiled(scenario)
     b = c.book
     n_units = sum(u.n for u in c.units)
     typer.echo(
@@ -159,14 +81,14 @@ def curve(
     if mode not in ("mechanical", "rational"):
         raise InputError(None, "--mode", "must be mechanical or rational")
     grid = parse_shocks(shocks)
-    c = _load(scenario)
+    c = load_compiled(scenario)
     if asset is not None and asset not in c.assets:
         raise InputError(None, "--asset", f"unknown asset {asset!r}")
     if all(p.kind != "aave_v3" for p in c.scenario.protocols):
         raise InputError(str(scenario), "protocols",
                          "the static cascade curve covers Aave-rule protocols (kind = \"aave_v3\"); "
                          "this scenario has only protocol units — use `liqcascade run`")
-    with _scenario_file(scenario):
+    with scenario_file(scenario):
         if not as_json and sys.stderr.isatty() and grid.size * max(c.book.n, 1) > 5e7:
             from rich.progress import Progress
 
@@ -192,7 +114,7 @@ def curve(
         t.add_row(f"{p.shock:.3f}", _price(p.final_price), str(p.rounds), str(p.liquidations),
                   f"{p.liquidated_collateral:,.0f}", f"{p.repaid_debt:,.0f}", f"{p.bad_debt:,.0f}",
                   "-" if p.amplification is None else f"{p.amplification:.3f}")
-    con = _console()
+    con = console()
     con.print(t)
     if res.critical_shock is None:
         con.print("critical shock: none on this grid (no jump of 1% of the price or more)")
@@ -229,7 +151,7 @@ def run(
     if report is not None:
         check_out_path(report.parent, "--report")
     n = sc.simulation.paths
-    with _scenario_file(scenario):
+    with scenario_file(scenario):
         c = compile_scenario(sc, base)
         if n > 1 and not as_json and sys.stderr.isatty():
             from rich.progress import Progress
@@ -252,7 +174,7 @@ def run(
         return
     _print_run(res, out)
     if report is not None:
-        _console().print(f"report: {report}")
+        console().print(f"report: {report}")
 
 
 def _price(p: float) -> str:
@@ -291,7 +213,7 @@ def _print_run(res, out):
         rows.append(("probability of bad debt", f"{tot['probability_bad_debt']:.2%}"))
     for r in rows:
         t.add_row(*r)
-    con = _console()
+    con = console()
     con.print(t)
     if out is not None:
         con.print(f"wrote {out}/summary.json, events.parquet, steps.parquet")
@@ -357,10 +279,10 @@ def demo(
     check_out_path(out)
     path = scenario or flagship_path()
     t0 = time.perf_counter()
-    con = _console()
+    con = console()
     with con.status(f"running {path.name} …"):
         sc, base = load_scenario(path)
-        with _scenario_file(path):
+        with scenario_file(path):
             c = compile_scenario(sc, base)
             res = run_dynamic(c)
             cur = solve_static(c, grid, mode=sc.liquidators.mode)

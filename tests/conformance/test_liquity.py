@@ -15,7 +15,6 @@ from pydantic import ValidationError
 
 from liqcascade.errors import InputError
 from liqcascade.protocols.liquity import kernel as K
-from liqcascade.venues import dispatch as V
 from liqcascade.venues import kernel as V_layout
 from liqcascade.protocols.liquity.twin import LiquityPy
 from liqcascade.protocols.kernel import (

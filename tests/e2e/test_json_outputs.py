@@ -39,8 +39,8 @@ stable = true
 [price]
 kind = "crash"
 shock = 0.4
-start = 2
-over_steps = 3
+start_seconds = 120.0
+over_seconds = 180.0
 [[venues]]
 name = "book"
 asset = "A"

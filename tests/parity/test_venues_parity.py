@@ -249,7 +249,7 @@ def test_floored_sell_parity(state, size):
         head = K.venue_sell(vs.copy(), vdk, vdq, 0, cap)
         assert qk == pytest.approx(head + (dq - cap) * floor, rel=1e-12)
     # a preview agrees with the sale
-    assert K.venue_after_sell(vs, vdk, vdq, 0, dq)[3] == qk
+    assert K.venue_preview_sell(vs, vdk, vdq, 0, dq)[0] == qk
 
 
 @SETTINGS

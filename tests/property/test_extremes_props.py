@@ -122,7 +122,7 @@ def scenario_dict(m, protos, steps, paths, record_paths, price, oracle, mode):
             venues.append({"name": f"v{a}", "asset": a, "kind": "cpmm", "reserve_asset": min(size / p, 1e18),
                            "fee": m["fee"]})
         else:
-            venues.append({"name": f"v{a}", "asset": a, "kind": "book", "half_life_steps": m["half"],
+            venues.append({"name": f"v{a}", "asset": a, "kind": "book", "half_life_seconds": 60.0 * m["half"],
                            "depth": [[0.01, 0.1 * size], [0.05, 0.4 * size], [0.2, size]]})
     prots = []
     for j, p in enumerate(protos):
@@ -136,7 +136,7 @@ def scenario_dict(m, protos, steps, paths, record_paths, price, oracle, mode):
                        "max_rounds": 10_000},
         "assets": [{"name": "A", "price": PRICES["A"]}, {"name": "B", "price": PRICES["B"]},
                    {"name": "Q", "price": 1.0, "stable": True}],
-        "price": price or {"kind": "crash", "shock": m["shock"], "start": 1, "over_steps": 3},
+        "price": price or {"kind": "crash", "shock": m["shock"], "start_seconds": 60.0, "over_seconds": 180.0},
         "venues": venues,
         "oracles": [] if oracle is None else [{"name": "o", "asset": "A", **oracle}],
         "protocols": prots,
@@ -245,8 +245,8 @@ def dyn(draw):
         price = None
     else:
         price = {"kind": "gbm", "sigma": draw(st.sampled_from([1.0, 5.0, 50.0])), "mu": -5.0}
-    return {"price": price, "oracle": draw(st.sampled_from([None, {"kind": "spot", "lag_steps": 1},
-                                                              {"kind": "twap", "window_steps": 3}])),
+    return {"price": price, "oracle": draw(st.sampled_from([None, {"kind": "spot", "lag_seconds": 60.0},
+                                                              {"kind": "twap", "window_seconds": 180.0}])),
             "mode": draw(st.sampled_from(["mechanical", "rational"])), "paths": draw(st.integers(1, 4)),
             "record": draw(st.integers(0, 4))}
 

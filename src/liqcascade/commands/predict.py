@@ -97,7 +97,7 @@ def _render_snapshot(s: dict):
 
 def register(app: typer.Typer) -> None:
     from .. import jsonout
-    from ..cli import check_out_path, guard
+    from ._common import check_out_path, guard
     from ..errors import InputError
 
     warn_app = typer.Typer(cls=_WarnGroup, no_args_is_help=True,

@@ -85,7 +85,7 @@ def _missing_message(ev, data_dir: Path) -> str | None:
 
 
 def register(app: typer.Typer) -> None:
-    from ..cli import check_out_path, escape, guard
+    from ._common import check_out_path, escape, guard
 
     @app.command()
     @guard

@@ -33,7 +33,7 @@ import numpy as np
 
 from ._jit import njit, prange
 from ..protocols.aave.kernel import liquidate_pair, liquidate_position
-from ..venues.dispatch import venue_after_sell, venue_sell, venue_sell_to_price, venue_spot
+from ..venues.dispatch import venue_preview_sell, venue_sell, venue_sell_to_price, venue_spot
 from ..venues.kernel import KIND, MID, VENUE_BOOK, VENUE_CPMM
 
 MODE_MECHANICAL = 0
@@ -53,7 +53,7 @@ def _sale_quote(vs, vdk, vdq, a, q):
     venue's floor, the rest at the floor price)."""
     kind = int(vs[a, KIND])
     if kind == VENUE_CPMM or kind == VENUE_BOOK:
-        return venue_after_sell(vs, vdk, vdq, a, q)[3]
+        return venue_preview_sell(vs, vdk, vdq, a, q)[0]
     return q * vs[a, MID]
 
 

@@ -82,5 +82,6 @@ def window_index(time_s: np.ndarray, t0: float, t1: float, dt: float, fname: str
 
 
 def half_life(seconds: float, dt_seconds: float) -> dict:
-    """A venue's impact half-life as the scenario key that holds it (in steps)."""
-    return {"half_life_steps": float(seconds) / float(dt_seconds)}
+    """A venue's impact half-life as the scenario key that holds it (``half_life_seconds``; the
+    engine takes ``seconds / dt_seconds`` steps, :mod:`liqcascade.timebase`)."""
+    return {"half_life_seconds": float(seconds)}

@@ -326,7 +326,7 @@ def scenario_doc(ctx: dict, d: dict, p0: float, steps: int, seed: int, gas_usd: 
     }
     if d["react_share"] > 0:
         doc["agents"] = {"borrowers": {"share": float(d["react_share"]), "react_hf": 1.05, "target_hf": 1.3,
-                                       "delay_steps": int(round(d["react_delay_min"] * 60.0 / DT)),
+                                       "delay_seconds": DT * int(round(d["react_delay_min"] * 60.0 / DT)),
                                        "action": "topup"}}
     return doc
 

@@ -412,7 +412,7 @@ def _perp_doc(name: str, preset: str, p0: float, steps: int, dt: float, depth_k,
              **half_life(d["perp_half_life_s"], dt)},
             # the index: a reference-only venue nobody trades (no arbitrage), read by the oracle
             {"name": "index", "asset": "BTC", "kind": "book",
-             "depth": [[float(a), float(b)] for a, b in zip(depth_k, calm_q)], "half_life_steps": 0.0},
+             "depth": [[float(a), float(b)] for a, b in zip(depth_k, calm_q)], "half_life_seconds": 0.0},
         ],
         "oracles": [{"name": "btc-index", "asset": "BTC", "kind": "spot", "sources": ["index"]}],
         "protocols": [{"name": name, "kind": "perp", "preset": preset, "positions": "perp.csv",
@@ -578,7 +578,7 @@ def _lending_doc(d: dict, prices0: dict, steps: int, seed: int) -> dict:
     }
     if d["react_share"] > 0:
         doc["agents"] = {"borrowers": {"share": float(d["react_share"]), "react_hf": 1.05, "target_hf": 1.3,
-                                       "delay_steps": int(round(d["react_delay_min"] * 60.0 / LEND_DT)),
+                                       "delay_seconds": LEND_DT * int(round(d["react_delay_min"] * 60.0 / LEND_DT)),
                                        "action": "topup"}}
     return doc
 

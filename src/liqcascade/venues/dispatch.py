@@ -6,17 +6,26 @@ A venue is one row of the state array ``vs`` (layout: :mod:`liqcascade.venues.ke
 dispatch on the kind, route one sale over several venues and arbitrage venues against each
 other or against the reference price.
 
+Dispatch: every kind registered in :data:`liqcascade.venues.KINDS` provides, in its
+``kernel.py``, ``spot``, ``gross``, ``sell``, ``buy``, ``preview_sell``, ``preview_buy``, ``sell_to_price``,
+``buy_to_price``, ``apply_return`` and ``decay`` on a row of ``vs``; each ``venue_*`` function below compiles one
+branch per registered kind (``literal_unroll`` over the tuple of those functions), selected by
+the row's ``KIND`` code (the kind's position in the registry). Adding a kind is a folder with
+that interface plus one registry entry.
+
 Floor price (a venue out of bids)
 ---------------------------------
 ``FLOOR`` (:mod:`liqcascade.venues.kernel`) is the lowest price at which a venue holds bids:
 below it there are none, at it a stub bid (the exchange's last tick, the penny quotes hit in the
 2010 flash crash) takes any amount. A sale that would push the spot under the floor fills down
-to the floor through the venue and the rest at the floor price (:func:`venue_after_sell`); the
-spot then sits at the floor and never reaches zero, so no kernel ever divides by a zero price.
-The exogenous flow, impact decay and the "to price" maps stop at the floor too, and routing
-stops at the highest floor of the venues it splits over. ``FLOOR = 0`` (hand-built test states)
-means no floor; the engine always sets one (``Venue.min_price``, default ``1e-9 ×`` the initial
-price). A new venue kind gets the floor through these dispatch functions.
+to the floor through the venue and the rest at the floor price; the spot then sits at the floor
+and never reaches zero, so no kernel ever divides by a zero price. The exogenous flow and impact
+decay stop at the floor too. Every kind honours the floor in its ``sell``, ``preview_sell``,
+``apply_return`` and ``decay`` (a new kind must too: ``tests/parity/test_venues_parity.py``
+checks each registered kind); the dispatch below clamps the "to price" maps at the floor, and
+routing stops at the highest floor of the venues it splits over. ``FLOOR = 0`` (hand-built test
+states) means no floor; the engine always sets one (``Venue.min_price``, default ``1e-9 ×`` the
+initial price).
 
 Routing and arbitrage
 ---------------------
@@ -32,12 +41,25 @@ zero-fee venues this is exactly "trade until the spots are within ``threshold``"
 
 from __future__ import annotations
 
+import importlib
 import math
 
-from liqcascade.kernels._jit import njit
-from liqcascade.venues.book.kernel import book_buy, book_buy_to_price, book_sell, book_sell_to_price
-from liqcascade.venues.cpmm.kernel import cpmm_buy, cpmm_buy_to_price, cpmm_sell, cpmm_sell_to_price
-from liqcascade.venues.kernel import FEE, FLOOR, HALF, KIND, MID, NK, REF, VENUE_BOOK, VENUE_CPMM, X, Y
+from liqcascade.kernels._jit import literal_unroll, njit
+from liqcascade.venues import KINDS
+from liqcascade.venues.kernel import FLOOR, KIND, MID
+
+# every registered kind's interface, in registry order (a kind's code is its position)
+_MODULES = tuple(importlib.import_module(f"liqcascade.venues.{k}.kernel") for k in KINDS)
+_SPOT = tuple(m.spot for m in _MODULES)
+_GROSS = tuple(m.gross for m in _MODULES)
+_SELL = tuple(m.sell for m in _MODULES)
+_BUY = tuple(m.buy for m in _MODULES)
+_SELL_TO = tuple(m.sell_to_price for m in _MODULES)
+_BUY_TO = tuple(m.buy_to_price for m in _MODULES)
+_PREVIEW_SELL = tuple(m.preview_sell for m in _MODULES)
+_PREVIEW_BUY = tuple(m.preview_buy for m in _MODULES)
+_RETURN = tuple(m.apply_return for m in _MODULES)
+_DECAY = tuple(m.decay for m in _MODULES)
 
 _BISECT_MAX = 200
 _BISECT_RTOL = 1e-15
@@ -51,54 +73,28 @@ _ARB_SLACK = 1e-12  # relative slack on the arbitrage stop test (rounding of the
 
 @njit
 def venue_spot(vs, v):
-    """Spot price of venue ``v``: ``Y / X`` for a pool, ``MID`` otherwise."""
-    if int(vs[v, KIND]) == VENUE_CPMM:
-        return vs[v, Y] / vs[v, X]
-    return vs[v, MID]
+    """Spot price of venue ``v`` (a row of an unregistered kind reads ``MID``)."""
+    kind = int(vs[v, KIND])
+    out = vs[v, MID]
+    i = 0
+    for f in literal_unroll(_SPOT):
+        if i == kind:
+            out = f(vs, v)
+        i += 1
+    return out
 
 
 @njit
 def _venue_gross(vs, v):
-    """``1 - fee`` for a pool, 1 for a book."""
-    if int(vs[v, KIND]) == VENUE_CPMM:
-        return 1.0 - vs[v, FEE]
-    return 1.0
-
-
-@njit
-def venue_after_sell(vs, vdk, vdq, v, dq):
-    """Selling ``dq > 0`` asset into venue ``v`` without changing it: ``(x, y, mid, quote_out)``,
-    the state after the sale (pool: ``x``, ``y``; book: ``mid``; the other entries unchanged) and
-    the quote received. Honours the floor: what the venue cannot take above ``FLOOR`` fills at
-    the floor price (the stub bid) and a book's mid stops exactly at the floor."""
+    """``1 - fee`` for a pool, 1 for a book (and for a row of an unregistered kind)."""
     kind = int(vs[v, KIND])
-    floor = vs[v, FLOOR]
-    x = vs[v, X]
-    y = vs[v, Y]
-    mid = vs[v, MID]
-    if not dq > 0.0:
-        return x, y, mid, 0.0
-    if kind == VENUE_CPMM:
-        fee = vs[v, FEE]
-        x1, y1, out = cpmm_sell(x, y, fee, dq)
-        if floor > 0.0 and not (y1 / x1 >= floor):
-            cap = cpmm_sell_to_price(x, y, fee, floor)
-            if cap > dq:
-                cap = dq
-            x1, y1, out = cpmm_sell(x, y, fee, cap)
-            out += (dq - cap) * floor
-        return x1, y1, mid, out
-    if kind == VENUE_BOOK:
-        nk = int(vs[v, NK])
-        m1, out = book_sell(mid, vdk[v], vdq[v], nk, dq)
-        if floor > 0.0 and not (m1 >= floor):
-            cap = book_sell_to_price(mid, vdk[v], vdq[v], nk, floor)
-            if cap > dq:
-                cap = dq
-            out = book_sell(mid, vdk[v], vdq[v], nk, cap)[1] + (dq - cap) * floor
-            m1 = floor
-        return x, y, m1, out
-    return x, y, mid, 0.0
+    out = 1.0
+    i = 0
+    for f in literal_unroll(_GROSS):
+        if i == kind:
+            out = f(vs, v)
+        i += 1
+    return out
 
 
 @njit
@@ -108,16 +104,13 @@ def venue_sell(vs, vdk, vdq, v, dq):
     if dq <= 0.0:
         return 0.0
     kind = int(vs[v, KIND])
-    if kind == VENUE_CPMM:
-        x, y, _, out = venue_after_sell(vs, vdk, vdq, v, dq)
-        vs[v, X] = x
-        vs[v, Y] = y
-        return out
-    if kind == VENUE_BOOK:
-        m, out = venue_after_sell(vs, vdk, vdq, v, dq)[2:]
-        vs[v, MID] = m
-        return out
-    return 0.0
+    out = 0.0
+    i = 0
+    for f in literal_unroll(_SELL):
+        if i == kind:
+            out = f(vs, vdk, vdq, v, dq)
+        i += 1
+    return out
 
 
 @njit
@@ -126,16 +119,13 @@ def venue_buy(vs, vdk, vdq, v, dy):
     if dy <= 0.0:
         return 0.0
     kind = int(vs[v, KIND])
-    if kind == VENUE_CPMM:
-        x, y, out = cpmm_buy(vs[v, X], vs[v, Y], vs[v, FEE], dy)
-        vs[v, X] = x
-        vs[v, Y] = y
-        return out
-    if kind == VENUE_BOOK:
-        m, out = book_buy(vs[v, MID], vdk[v], vdq[v], int(vs[v, NK]), dy)
-        vs[v, MID] = m
-        return out
-    return 0.0
+    out = 0.0
+    i = 0
+    for f in literal_unroll(_BUY):
+        if i == kind:
+            out = f(vs, vdk, vdq, v, dy)
+        i += 1
+    return out
 
 
 @njit
@@ -145,22 +135,26 @@ def venue_sell_to_price(vs, vdk, vdq, v, p_target):
     if p_target < vs[v, FLOOR]:
         p_target = vs[v, FLOOR]
     kind = int(vs[v, KIND])
-    if kind == VENUE_CPMM:
-        return cpmm_sell_to_price(vs[v, X], vs[v, Y], vs[v, FEE], p_target)
-    if kind == VENUE_BOOK:
-        return book_sell_to_price(vs[v, MID], vdk[v], vdq[v], int(vs[v, NK]), p_target)
-    return 0.0
+    out = 0.0
+    i = 0
+    for f in literal_unroll(_SELL_TO):
+        if i == kind:
+            out = f(vs, vdk, vdq, v, p_target)
+        i += 1
+    return out
 
 
 @njit
 def venue_buy_to_price(vs, vdk, vdq, v, p_target):
     """Quote to spend on venue ``v`` to lift its spot to ``p_target`` (no state change)."""
     kind = int(vs[v, KIND])
-    if kind == VENUE_CPMM:
-        return cpmm_buy_to_price(vs[v, X], vs[v, Y], vs[v, FEE], p_target)
-    if kind == VENUE_BOOK:
-        return book_buy_to_price(vs[v, MID], vdk[v], vdq[v], int(vs[v, NK]), p_target)
-    return 0.0
+    out = 0.0
+    i = 0
+    for f in literal_unroll(_BUY_TO):
+        if i == kind:
+            out = f(vs, vdk, vdq, v, p_target)
+        i += 1
+    return out
 
 
 @njit
@@ -169,47 +163,29 @@ def venue_apply_return(vs, v, ret):
 
     Book: ``REF`` and ``MID`` are both multiplied (the endogenous impact ``I`` is unchanged).
     Pool: an outside trader trades it to ``spot · ret`` (sell-/buy-to-price; the fee is paid
-    by that trader and stays in the pool); the trader's proceeds leave the model.
+    by that trader and stays in the pool); the trader's proceeds leave the model. The spot
+    stops at the floor.
     """
     if ret <= 0.0 or ret == 1.0:
         return
     kind = int(vs[v, KIND])
-    if kind == VENUE_BOOK:
-        vs[v, REF] *= ret
-        vs[v, MID] *= ret
-        if vs[v, MID] < vs[v, FLOOR]:
-            vs[v, MID] = vs[v, FLOOR]
-    elif kind == VENUE_CPMM:
-        x = vs[v, X]
-        y = vs[v, Y]
-        fee = vs[v, FEE]
-        target = (y / x) * ret
-        if target < vs[v, FLOOR]:
-            target = vs[v, FLOOR]
-        if ret < 1.0:
-            dq = cpmm_sell_to_price(x, y, fee, target)
-            x, y, _ = cpmm_sell(x, y, fee, dq)
-        else:
-            dy = cpmm_buy_to_price(x, y, fee, target)
-            x, y, _ = cpmm_buy(x, y, fee, dy)
-        vs[v, X] = x
-        vs[v, Y] = y
+    i = 0
+    for f in literal_unroll(_RETURN):
+        if i == kind:
+            f(vs, v, ret)
+        i += 1
 
 
 @njit
 def venue_decay(vs, v):
-    """One step of transient-impact recovery for a book: ``I ← I · 0.5 ** (1 / HALF)``,
-    ``MID = REF · (1 - I)``. No-op for pools and for ``HALF <= 0``."""
-    if int(vs[v, KIND]) != VENUE_BOOK:
-        return
-    half = vs[v, HALF]
-    if half <= 0.0:
-        return
-    ref = vs[v, REF]
-    impact = 1.0 - vs[v, MID] / ref
-    impact *= 0.5 ** (1.0 / half)
-    m = ref * (1.0 - impact)
-    vs[v, MID] = m if m >= vs[v, FLOOR] else vs[v, FLOOR]
+    """One step of transient-impact recovery (books: ``I ← I · 0.5 ** (1 / HALF)``,
+    ``MID = REF · (1 - I)``, not under the floor; pools and ``HALF <= 0``: no-op)."""
+    kind = int(vs[v, KIND])
+    i = 0
+    for f in literal_unroll(_DECAY):
+        if i == kind:
+            f(vs, v)
+        i += 1
 
 
 # ===========================================================================================
@@ -453,33 +429,30 @@ def route_buy(vs, vdk, vdq, ids, dy):
 
 
 @njit
-def _venue_preview_sell(vs, vdk, vdq, v, dq):
-    """``(quote_out, spot_after)`` of selling ``dq`` into venue ``v``, without changing it."""
+def venue_preview_sell(vs, vdk, vdq, v, dq):
+    """``(quote_out, spot_after)`` of selling ``dq`` into venue ``v``, without changing it (what
+    the venue cannot take above its floor fills at the floor price)."""
     kind = int(vs[v, KIND])
-    if kind == VENUE_CPMM:
-        if dq <= 0.0:
-            return 0.0, vs[v, Y] / vs[v, X]
-        x, y, _, out = venue_after_sell(vs, vdk, vdq, v, dq)
-        return out, y / x
-    if kind == VENUE_BOOK:
-        if dq <= 0.0:
-            return 0.0, vs[v, MID]
-        m, out = venue_after_sell(vs, vdk, vdq, v, dq)[2:]
-        return out, m
-    return 0.0, vs[v, MID]
+    out, after = 0.0, vs[v, MID]
+    i = 0
+    for f in literal_unroll(_PREVIEW_SELL):
+        if i == kind:
+            out, after = f(vs, vdk, vdq, v, dq)
+        i += 1
+    return out, after
 
 
 @njit
 def _venue_preview_buy(vs, vdk, vdq, v, dy):
     """``(asset_out, spot_after)`` of spending ``dy`` on venue ``v``, without changing it."""
     kind = int(vs[v, KIND])
-    if kind == VENUE_CPMM:
-        x, y, out = cpmm_buy(vs[v, X], vs[v, Y], vs[v, FEE], dy)
-        return out, y / x
-    if kind == VENUE_BOOK:
-        m, out = book_buy(vs[v, MID], vdk[v], vdq[v], int(vs[v, NK]), dy)
-        return out, m
-    return 0.0, vs[v, MID]
+    out, after = 0.0, vs[v, MID]
+    i = 0
+    for f in literal_unroll(_PREVIEW_BUY):
+        if i == kind:
+            out, after = f(vs, vdk, vdq, v, dy)
+        i += 1
+    return out, after
 
 
 @njit
@@ -487,7 +460,7 @@ def _arb_gap(vs, vdk, vdq, vlo, vhi, g_lo, g_hi, up, dy):
     """``bid_hi - ask_lo · up`` after spending ``dy`` on ``vlo`` and selling the asset on ``vhi``
     (decreasing in ``dy``)."""
     asset, s_lo = _venue_preview_buy(vs, vdk, vdq, vlo, dy)
-    _, s_hi = _venue_preview_sell(vs, vdk, vdq, vhi, asset)
+    _, s_hi = venue_preview_sell(vs, vdk, vdq, vhi, asset)
     return s_hi * g_hi - s_lo / g_lo * up
 
 

@@ -9,6 +9,8 @@ venue's bids end (:mod:`liqcascade.venues.dispatch`).
 
 from __future__ import annotations
 
+from liqcascade.venues import KINDS
+
 # --- venue state columns -----------------------------------------------------------------
 KIND = 0
 X = 1
@@ -22,6 +24,6 @@ ASSET = 8
 FLOOR = 9  # the venue's floor price: no bids below it, a stub bid at it (0: none; see venues.dispatch)
 NCOL = 10
 
-# --- venue kinds ---------------------------------------------------------------------------
-VENUE_CPMM = 0
-VENUE_BOOK = 1
+# --- venue kind codes (a kind's position in the registry) ---------------------------------
+VENUE_CPMM = KINDS.index("cpmm")
+VENUE_BOOK = KINDS.index("book")

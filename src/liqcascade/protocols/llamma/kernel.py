@@ -113,7 +113,7 @@ from liqcascade.protocols.kernel import (
 )
 from liqcascade.venues.book.kernel import book_buy
 from liqcascade.venues.cpmm.kernel import cpmm_buy
-from liqcascade.venues.dispatch import best_venue as _best_bid_venue, venue_after_sell, venue_buy, venue_sell, venue_spot
+from liqcascade.venues.dispatch import best_venue as _best_bid_venue, venue_buy, venue_preview_sell, venue_sell, venue_spot
 from liqcascade.venues.kernel import FEE, KIND, MID, NK, VENUE_CPMM, X, Y
 
 # --- rule constants (AMM.vy / Controller.vy v1) --------------------------------------------
@@ -452,10 +452,7 @@ def _preview_sell(vs, vdk, vdq, v, p_ext, dq):
         return dq * p_ext, p_ext
     if not dq > 0.0:
         return 0.0, venue_spot(vs, v)
-    x, y, m, out = venue_after_sell(vs, vdk, vdq, v, dq)  # honours the venue's floor
-    if int(vs[v, KIND]) == VENUE_CPMM:
-        return out, y / x
-    return out, m
+    return venue_preview_sell(vs, vdk, vdq, v, dq)  # honours the venue's floor
 
 
 @njit
