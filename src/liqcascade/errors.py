@@ -40,3 +40,8 @@ class KernelError(RuntimeError):
     def message(self) -> str:
         head = ": ".join(p for p in (self.file, self.where) if p)
         return f"{head}: {self.reason}" if head else self.reason
+
+
+class EngineWarning(UserWarning):
+    """Something the user must know about a result (events not recorded, …). The CLI prints
+    each as one ``warning: …`` line on stderr."""

@@ -4,11 +4,15 @@ stopped with an error.
 * A venue's floor price (``Venue.min_price``; :mod:`liqcascade.venues.dispatch`) is where its bids
   end: a sale that reaches it fills the rest at the floor price. :func:`floor_notes` and
   :func:`curve_floor_notes` turn "a venue sat at its floor" into a run's or a curve's notes.
-* The parallel kernels (``prange`` over shocks or paths) return a status code per iteration,
-  ``0`` when it finished with finite results; numba does not pass an exception raised inside a
-  parallel loop on, so an iteration that raised keeps its initial code and its outputs are
-  garbage. :func:`check_status` raises :class:`liqcascade.errors.KernelError` for any such
-  iteration, after re-running the first one serially to name the error.
+* The static solver's parallel kernels (``prange`` over shocks) return a status code per
+  iteration, ``0`` when it finished with finite results; numba does not pass an exception
+  raised inside a parallel loop on, so an iteration that raised keeps its initial code and its
+  outputs are garbage. :func:`check_status` raises :class:`liqcascade.errors.KernelError` for
+  any such iteration, after re-running the first one serially to name the error.
+* The time loop runs paths on Python threads (no ``prange``), so an error inside it reaches the
+  engine as an exception (:class:`kernel_errors` turns it into a :class:`KernelError`); the
+  engine then checks every path's summary and spots for non-finite values in one vectorised
+  pass (:func:`check_status` with ``ST_NONFINITE``).
 """
 
 from __future__ import annotations
@@ -95,7 +99,8 @@ class kernel_errors:
     ``ZeroDivisionError``, ``ValueError: math domain error`` …) becomes a :class:`KernelError`
     naming ``label``."""
 
-    _TYPES = (ArithmeticError, ValueError, IndexError, AssertionError, SystemError)
+    #: what numba raises from compiled code for an arithmetic or domain error
+    TYPES = (ArithmeticError, ValueError, IndexError, AssertionError, SystemError)
 
     def __init__(self, label: str):
         self.label = label
@@ -106,7 +111,7 @@ class kernel_errors:
     def __exit__(self, typ, exc, tb):
         from ..errors import InputError
 
-        if exc is not None and isinstance(exc, self._TYPES) and not isinstance(exc, InputError):
+        if exc is not None and isinstance(exc, self.TYPES) and not isinstance(exc, InputError):
             raise KernelError(self.label, f"{type(exc).__name__}: {exc}") from exc
         return False
 

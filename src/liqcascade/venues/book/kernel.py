@@ -291,3 +291,10 @@ def decay(vs, v):
     impact *= 0.5 ** (1.0 / half)
     m = ref * (1.0 - impact)
     vs[v, MID] = m if m >= vs[v, FLOOR] else vs[v, FLOOR]
+
+
+@njit
+def follows_reference(vs, v):
+    """A book returns to its reference by itself (transient impact): arbitrage toward the
+    reference leaves it alone."""
+    return True

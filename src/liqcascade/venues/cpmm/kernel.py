@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 
 from liqcascade.kernels._jit import njit
-from liqcascade.venues.kernel import FEE, FLOOR, X, Y
+from liqcascade.venues.kernel import FEE, FLOOR, HALF, REF, X, Y
 
 
 @njit
@@ -79,6 +79,14 @@ def cpmm_buy_to_price(x, y, fee, p_target):
     s = p_target / spot
     sm1 = (p_target - spot) / spot
     return 2.0 * y * sm1 / ((1.0 + g) + math.sqrt((1.0 - g) * (1.0 - g) + 4.0 * g * s))
+
+
+@njit
+def cpmm_recentre(x, y, spot):
+    """The reserves at spot ``spot`` with the same product ``k = x · y`` (a re-centred pool):
+    ``(sqrt(k / spot), sqrt(k · spot))``."""
+    k = x * y
+    return math.sqrt(k / spot), math.sqrt(k * spot)
 
 
 # --- the venue-kind interface (``vs`` row ``v``; called by ``venues/dispatch.py``) ----------
@@ -163,7 +171,16 @@ def buy_to_price(vs, vdk, vdq, v, p_target):
 @njit
 def apply_return(vs, v, ret):
     """An outside trader trades the pool to ``spot · ret`` (the fee stays in the pool; the
-    trader's proceeds leave the model); not under the floor."""
+    trader's proceeds leave the model); not under the floor. A re-centred pool (``HALF > 0``)
+    moves without a trade: ``REF`` is multiplied and the reserves are re-centred on
+    ``spot · ret`` (not under the floor) at the same ``x · y``."""
+    if vs[v, HALF] > 0.0:
+        vs[v, REF] *= ret
+        target = (vs[v, Y] / vs[v, X]) * ret
+        if target < vs[v, FLOOR]:
+            target = vs[v, FLOOR]
+        vs[v, X], vs[v, Y] = cpmm_recentre(vs[v, X], vs[v, Y], target)
+        return
     x = vs[v, X]
     y = vs[v, Y]
     fee = vs[v, FEE]
@@ -182,5 +199,24 @@ def apply_return(vs, v, ret):
 
 @njit
 def decay(vs, v):
-    """A pool has no transient impact to recover: no-op."""
-    return
+    """A re-centred pool (``HALF > 0``) recovers its impact ``I = 1 − spot / REF`` as a book does,
+    ``I ← I · 0.5 ** (1 / HALF)``, its reserves re-centred on ``REF · (1 − I)`` at the same
+    ``x · y``, not under the floor. An ordinary pool (``HALF <= 0``) has no transient impact:
+    no-op."""
+    half = vs[v, HALF]
+    if half <= 0.0:
+        return
+    ref = vs[v, REF]
+    impact = 1.0 - (vs[v, Y] / vs[v, X]) / ref
+    impact *= 0.5 ** (1.0 / half)
+    target = ref * (1.0 - impact)
+    if target < vs[v, FLOOR]:
+        target = vs[v, FLOOR]
+    vs[v, X], vs[v, Y] = cpmm_recentre(vs[v, X], vs[v, Y], target)
+
+
+@njit
+def follows_reference(vs, v):
+    """A re-centred pool (``HALF > 0``) returns to its reference by itself; an ordinary pool
+    does not (arbitrage toward the reference trades it)."""
+    return vs[v, HALF] > 0.0

@@ -114,9 +114,15 @@ def cpmm_buy_to_price(x, y, fee, p_target):
     return Pool(x, y, fee).buy_to_price(p_target)
 
 
+def cpmm_recentre(x, y, spot):
+    """Twin: the pool's liquidity ``L = sqrt(x) · sqrt(y)`` kept, placed at spot ``spot``."""
+    liquidity = math.sqrt(x) * math.sqrt(y)
+    return liquidity / math.sqrt(spot), liquidity * math.sqrt(spot)
+
+
 # --- the kind interface used by ``venues/twin.py`` (columns of ``vs`` as in ``venues/kernel.py``)
 
-X, Y, FEE, FLOOR = 1, 2, 3, 9
+X, Y, FEE, REF, HALF, FLOOR = 1, 2, 3, 5, 6, 9
 
 
 def load(vs, vdk, vdq, v):
@@ -133,6 +139,11 @@ def store(vs, v, pool):
 
 
 def apply_return(vs, v, ret):
+    if vs[v, HALF] > 0:  # re-centred pool: reference and spot move together, no trade
+        spot = vs[v, Y] / vs[v, X]
+        vs[v, REF] *= ret
+        vs[v, X], vs[v, Y] = cpmm_recentre(vs[v, X], vs[v, Y], max(spot * ret, vs[v, FLOOR]))
+        return
     pool = load(vs, None, None, v)
     target = max(pool.spot * ret, vs[v, FLOOR])
     if ret < 1:
@@ -143,4 +154,12 @@ def apply_return(vs, v, ret):
 
 
 def decay(vs, v):
-    return
+    if vs[v, HALF] <= 0:
+        return
+    impact = (vs[v, REF] - vs[v, Y] / vs[v, X]) / vs[v, REF]
+    impact = impact * math.exp(-math.log(2.0) / vs[v, HALF])
+    vs[v, X], vs[v, Y] = cpmm_recentre(vs[v, X], vs[v, Y], max(vs[v, REF] - impact * vs[v, REF], vs[v, FLOOR]))
+
+
+def follows_reference(vs, v):
+    return vs[v, HALF] > 0
