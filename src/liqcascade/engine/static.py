@@ -243,7 +243,7 @@ def solve_static(c: Compiled, shocks, mode: str = "mechanical", asset: str | Non
         notes.append("some shocks hit simulation.max_rounds before reaching a fixed point")
     notes += curve_floor_notes(c.assets, c.stable, vs[:, K_v.FLOOR], shocks, final_price)
     return CurveResult(asset=name, p0=p0, points=points, critical_shock=crit, critical_jump=jump,
-                       mode=mode, notes=notes)
+                       mode=mode, notes=notes, start=c.start, source=(c.scenario, c.base_dir))
 
 
 def _seg_of(b) -> np.ndarray:
