@@ -18,7 +18,6 @@ kinds are exploitable. ``--json`` prints it as one strict JSON object with its p
 
 from __future__ import annotations
 
-import json
 import math
 import sys
 from pathlib import Path
@@ -321,11 +320,11 @@ def attack_flash(scenario: Path, loans: Optional[str], out: Optional[Path], as_j
             result["notes"].append("figure not written: plotly is not installed (liqcascade[plot])")
         jp = out / "attack_flash.json"
         tmp = jp.with_name(".attack_flash.json.tmp")
-        tmp.write_text(json.dumps(result, indent=1, allow_nan=False))
+        tmp.write_text(jsonout.dumps(result, indent=1))
         tmp.replace(jp)
         written.insert(0, jp)
     if as_json:
-        typer.echo(json.dumps(result, allow_nan=False))
+        typer.echo(jsonout.dumps(result))
         return
     con = console()
     t, g = _flash_tables(result)
