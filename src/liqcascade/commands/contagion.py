@@ -9,7 +9,6 @@ sales ledger's Shapley split); ``--json`` prints one strict JSON object with pro
 
 from __future__ import annotations
 
-import json
 import math
 import sys
 from pathlib import Path
@@ -86,7 +85,7 @@ def register(app: typer.Typer) -> None:
         from ..engine.contagion import run_contagion
         from ..errors import InputError
         from ..scenario.load import load_scenario
-        from ._common import check_out_path, json_default, scenario_file
+        from ._common import check_out_path, scenario_file
 
         if paths is not None and not 1 <= paths <= MAX_PATHS:
             raise InputError(str(scenario), "--paths", f"must be between 1 and {MAX_PATHS:,} (got {paths})")
@@ -120,7 +119,9 @@ def register(app: typer.Typer) -> None:
 
             write_contagion_report(report, res)
         if as_json:
-            typer.echo(json.dumps(res.as_dict(), default=json_default, allow_nan=False))
+            from .. import jsonout
+
+            typer.echo(jsonout.dumps(res.as_dict()))
             return
         print_contagion(res)
         if report is not None:
