@@ -51,13 +51,14 @@ class _scenario_file:
         return False
 
 
-def _load(path: Path):
+def _load(path: Path, ids: bool = True):
+    """Load and compile a scenario; ``ids=False`` when the command names no position."""
     from .engine.compile import compile_scenario
     from .scenario.load import load_scenario
 
     sc, base = load_scenario(path)
     with _scenario_file(path):
-        return compile_scenario(sc, base)
+        return compile_scenario(sc, base, ids=ids)
 
 
 def check_out_path(out: Path, option: str = "--out") -> None:
@@ -117,7 +118,7 @@ def guard(fn):
 @guard
 def validate(scenario: Path = typer.Argument(..., help="scenario TOML")):
     """Validate a scenario and its position files; print what it contains."""
-    c = _load(scenario)
+    c = _load(scenario, ids=False)  # every id is checked; none is printed
     b = c.book
     n_units = sum(u.n for u in c.units)
     typer.echo(
@@ -143,7 +144,7 @@ def curve(
     if mode not in ("mechanical", "rational"):
         raise InputError(None, "--mode", "must be mechanical or rational")
     grid = parse_shocks(shocks)
-    c = _load(scenario)
+    c = _load(scenario, ids=False)  # the curve names no position: ids are checked, not kept
     if asset is not None and asset not in c.assets:
         raise InputError(None, "--asset", f"unknown asset {asset!r}")
     if all(p.kind != "aave_v3" for p in c.scenario.protocols):
@@ -287,8 +288,7 @@ def positions_synth(
     lt: float = typer.Option(0.86, help="liquidation threshold the health factors refer to"),
 ):
     """Synthetic book calibrated on real Compound v2 borrowers."""
-    import numpy as np
-
+    from .positions.ids import PositionIds
     from .positions.io import PositionTable, write_positions
     from .positions.synth import synth_book
 
@@ -301,8 +301,8 @@ def positions_synth(
         raise InputError(None, "--lt/--price", "need 0 < lt < 1 and a positive price")
     coll, debt = synth_book(n, seed, price, lt)
     out.parent.mkdir(parents=True, exist_ok=True)
-    ids = np.array([str(i) for i in range(n)], dtype=object)
-    table = PositionTable(ids=ids, assets=("collateral", "debt"), wide=True, collateral=coll, debt=debt)
+    table = PositionTable(ids=PositionIds.synthetic("", n), assets=("collateral", "debt"), wide=True,
+                          collateral=coll, debt=debt)
     write_positions(out, table)
     typer.echo(f"wrote {n} positions to {out}")
 

@@ -355,17 +355,18 @@ def _events_table(c: Compiled, parts) -> np.ndarray:
     total = sum(n for _, n, _ in parts)
     out = np.zeros(total, dtype=EVENT_DTYPE)
     k = 0
+    from ..positions.ids import PositionIds
     from .units import FAMILY_ORDER
 
-    unit_ids = [np.asarray(u.ids, dtype=object) for kind in FAMILY_ORDER for u in c.units if u.kind == kind]
-    all_ids = np.concatenate([np.asarray(c.book.ids, dtype=object), np.asarray(c.book.m_ids, dtype=object),
-                              *unit_ids, np.array(["(protocol)"], dtype=object)])
+    unit_ids = [u.ids for kind in FAMILY_ORDER for u in c.units if u.kind == kind]
+    # lazy: only the ids of positions that appear in events become text
+    all_ids = PositionIds.concat([c.book.ids, c.book.m_ids, *unit_ids, np.array(["(protocol)"], dtype=object)])
     for p, n, ev in parts:
         st, pos, pr, asset, seized, repaid, price, exe, bonus, bad, fee = (x[:n] for x in ev)
         sl = slice(k, k + n)
         out["path"][sl] = p
         out["step"][sl] = st
-        out["position"][sl] = all_ids[pos] if n else []
+        out["position"][sl] = all_ids[pos].to_numpy() if n else []
         out["protocol"][sl] = np.array(c.protocols, dtype=object)[pr] if n else []
         out["asset"][sl] = np.array(c.assets, dtype=object)[asset] if n else []
         out["collateral_seized"][sl] = seized

@@ -37,3 +37,6 @@ def warm() -> None:
     solve_static(c, np.array([0.1]), mode="rational")
     sc.simulation.paths = 3
     run_dynamic(c)
+    from ..positions.fastread import warm as warm_loader
+
+    warm_loader()
