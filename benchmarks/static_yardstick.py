@@ -58,3 +58,43 @@ def alternate(fns: dict, rounds: int = ROUNDS) -> dict:
         out[name]["median_s"] = float(np.median(ts))
     out["loadavg"] = {"before": load0, "after": os.getloadavg()}
     return out
+
+
+def main(argv=None) -> int:
+    """Only the static figures (``python benchmarks/static_yardstick.py``): correctness checks,
+    then the 1M and 10M curves alternated with the yardstick; prints one JSON object."""
+    import argparse
+    import json
+    import sys
+
+    import numba
+
+    import run as B
+    from liqcascade.engine.static import solve_static
+    from liqcascade.engine.warmup import warm
+
+    ap = argparse.ArgumentParser(description=main.__doc__.split("\n")[0])
+    ap.add_argument("--n", type=int, action="append", help="book sizes (default 1M and 10M)")
+    ap.add_argument("--threads", type=int, default=2)
+    args = ap.parse_args(argv)
+    numba.set_num_threads(min(args.threads, numba.config.NUMBA_NUM_THREADS))
+    warm()
+    sort_fn, ref = numba_sort(), yardstick_data()
+    shocks = B.shock_grid(1000)
+    coll, debt, _ = B.make_book_arrays(2000)
+    B.check_parity(coll, debt, 2000, np.array([0.0, 0.05, 0.15, 0.3, 0.45]))
+    out = {"cpu_model": B.machine_info(args.threads)["cpu_model"], "threads": args.threads, "runs": []}
+    for n in args.n or [1_000_000, 10_000_000]:
+        r = B.run_static_large(n, shocks, sort_fn, ref, type("C", (), {"print": staticmethod(print)}))
+        r.pop("times_s", None)
+        out["runs"].append(r)
+    out["np_sort_min_s"] = min(alternate({"np_sort": lambda: np.sort(ref)})["np_sort"]["times_s"])
+    json.dump(out, sys.stdout, indent=1, default=float)
+    print()
+    return 0
+
+
+if __name__ == "__main__":
+    import sys
+
+    sys.exit(main())
