@@ -653,6 +653,14 @@ def measure_public_memory(ns, con) -> dict:
 # --- main --------------------------------------------------------------------------------------
 
 
+def cpu_simd() -> list[str]:
+    try:
+        flags = next((ln.split(":", 1)[1].split() for ln in open("/proc/cpuinfo") if ln.startswith("flags")), [])
+    except OSError:
+        return []
+    return [f for f in ("sse4_2", "avx2", "avx512f", "avx512vl", "avx512_bf16") if f in flags]
+
+
 def machine_info(threads: int) -> dict:
     import numba
 
@@ -666,6 +674,7 @@ def machine_info(threads: int) -> dict:
         "platform": platform.platform(),
         "python": platform.python_version(),
         "cpu_model": cpu,
+        "cpu_simd": cpu_simd(),  # NumPy's np.sort speed depends on these; the numba yardstick does not
         "cpu_count": os.cpu_count(),
         "cpu_affinity": len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None,
         "numpy": np.__version__,
