@@ -146,7 +146,7 @@ def _open_csv(p: Path, fname: str):
         types[raw] = {"id": pa.string(), "asset": pa.dictionary(pa.int32(), pa.string())}.get(c, pa.float64())
     reader = pacsv.open_csv(
         p,
-        read_options=pacsv.ReadOptions(block_size=_BLOCK, use_threads=False),
+        read_options=pacsv.ReadOptions(block_size=_BLOCK, use_threads=True),
         parse_options=pacsv.ParseOptions(newlines_in_values=True),
         convert_options=pacsv.ConvertOptions(column_types=types, null_values=[""], strings_can_be_null=False,
                                              quoted_strings_can_be_null=False, check_utf8=True),
