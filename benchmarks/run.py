@@ -165,7 +165,8 @@ def compile_bench(coll: np.ndarray, debt: np.ndarray, steps: int = 10, paths: in
 
 def make_dyn_paths(c, steps: int, n_paths: int) -> np.ndarray:
     """GBM (sigma 0.8, dt 60 s) times a deterministic crash with partial recovery."""
-    from liqcascade.market.price import crash_path, generate_paths
+    from liqcascade.prices.crash.paths import crash_path
+    from liqcascade.prices.generate import generate_paths
 
     gbm = generate_paths({"kind": "gbm", "sigma": GBM_SIGMA}, c.p0, steps, DT_SECONDS, n_paths, SEED,
                          stable=c.stable)

@@ -96,7 +96,8 @@ def liquity() -> Path:
 
 
 def llamma() -> Path:
-    from liqcascade.protocols.llamma import PRESETS, max_borrowable
+    from liqcascade.protocols.llamma.model import PRESETS
+    from liqcascade.protocols.llamma.pack import max_borrowable
 
     cfg = PRESETS["crvusd_launch"]
     rng = _rng(20240604)

@@ -16,9 +16,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from liqcascade.errors import InputError
-from liqcascade.kernels import comet as K
-from liqcascade.kernels import comet_py as KP
-from liqcascade.kernels.units import (
+from liqcascade.protocols.comet import kernel as K
+from liqcascade.protocols.comet import twin as KP
+from liqcascade.protocols.kernel import (
     ACC_BAD,
     ACC_BONUS,
     ACC_FEES,
@@ -34,8 +34,9 @@ from liqcascade.kernels.units import (
     NACC,
     NLIQ,
 )
-from liqcascade.market.venues import make_venue_state
-from liqcascade.protocols import comet as C
+from liqcascade.venues.pack import make_venue_state
+from liqcascade.protocols.comet import model as C
+from liqcascade.protocols.comet import pack as C_pack
 
 SETTINGS = settings(deadline=None, max_examples=40, suppress_health_check=[HealthCheck.too_slow])
 RTOL = 1e-9
@@ -92,7 +93,7 @@ def step(pack, prices, venues, liq, sold=None, twin=False, t=1):
     fn = KP.comet_step if twin else K.comet_step
     n = fn(pack, t, 60.0, np.asarray(prices, float), vs, vdk, vdq, av_ptr, av_idx, sold, acc, liq,
            *ev, 0, 0, 0)
-    return acc, sold, {k: b[:n].copy() for k, b in zip(C.EVENT_FIELDS, ev)}
+    return acc, sold, {k: b[:n].copy() for k, b in zip(C_pack.EVENT_FIELDS, ev)}
 
 
 def close(a, b, rtol=RTOL, atol=1e-9):
@@ -174,7 +175,7 @@ def assert_step_values(before, after, acc, px, pb, lf):
 
 def market(principal, coll, *, config=LAUNCH, reserves=None, cres=None):
     cfg = config if reserves is None else config.model_copy(update={"initial_reserves": reserves})
-    pack = C.build_pack(cfg, principal, coll, IDX)
+    pack = C_pack.build_pack(cfg, principal, coll, IDX)
     if cres is not None:
         pack[K.PK_CRES][:] = cres
     return pack
@@ -200,9 +201,9 @@ def test_store_front_discount_is_2_5_percent_at_lf_095_and_factor_05():
     # a buy through the step pays exactly 97.5 % of the oracle price per WETH
     pack = market([0.0], np.zeros((1, 5)), reserves=0.0, cres=[3.0, 0, 0, 0, 0])
     venues = pools(P0, depth=1e6, fee=0.0)
-    before = C.totals(pack)
+    before = C_pack.totals(pack)
     acc, sold, ev = step(pack, P0, venues, liq_settings())
-    after = C.totals(pack)
+    after = C_pack.totals(pack)
     assert after["collateral_bought"][0] == pytest.approx(3.0)
     assert after["base_from_buyers"] == pytest.approx(3.0 * 2000.0 * 0.975, rel=1e-14)
     assert acc[ACC_BONUS] == pytest.approx(3.0 * 2000.0 * 0.025, rel=1e-12)
@@ -218,9 +219,9 @@ def test_absorb_of_underwater_account_costs_reserves_the_shortfall():
     coll[0, 0] = 0.5
     pack = market([-1000.0], coll, reserves=r0)
     venues = no_venues(6)  # nobody can buy: isolate the absorb
-    before = C.totals(pack)
+    before = C_pack.totals(pack)
     acc, sold, ev = step(pack, P0, venues, liq_settings(gas=3.0))
-    after = C.totals(pack)
+    after = C_pack.totals(pack)
     assert pack[K.PK_PRINCIPAL][0] == 0.0
     assert after["shortfall"] == pytest.approx(50.0, rel=1e-12)
     assert acc[ACC_BAD] == pytest.approx(50.0, rel=1e-12)
@@ -244,9 +245,9 @@ def test_absorb_positive_remainder_becomes_supply_owned_by_the_borrower():
     coll = np.zeros((1, 5))
     coll[0, 0] = 0.5  # 1000 USD, credit 950
     pack = market([-900.0], coll, reserves=100.0)
-    before = C.totals(pack)
+    before = C_pack.totals(pack)
     acc, sold, ev = step(pack, P0, no_venues(6), liq_settings())
-    after = C.totals(pack)
+    after = C_pack.totals(pack)
     assert pack[K.PK_PRINCIPAL][0] == pytest.approx(50.0, rel=1e-12)
     assert after["supply"] == pytest.approx(50.0, rel=1e-12)
     assert after["shortfall"] == 0.0 and acc[ACC_BAD] == 0.0
@@ -261,9 +262,9 @@ def test_buy_collateral_refused_when_reserves_at_or_above_target():
     for reserves, expect_buy in ((5_000_000.0, False), (6_000_000.0, False),
                                  (4_999_999.0, True), (-10.0, True)):
         pack = market([0.0], np.zeros((1, 5)), reserves=reserves, cres=[1.0, 0, 0, 0, 0])
-        before = C.totals(pack)
+        before = C_pack.totals(pack)
         acc, sold, ev = step(pack, P0, pools(P0, **venues_args), liq_settings())
-        after = C.totals(pack)
+        after = C_pack.totals(pack)
         assert (after["num_buys"] == 1) == expect_buy, reserves
         assert_conserved(before, after, acc, ev, sold)
         assert_step_values(before, after, acc, P0[1:], 1.0, lf_of(pack))
@@ -271,17 +272,17 @@ def test_buy_collateral_refused_when_reserves_at_or_above_target():
     cfg0 = LAUNCH.model_copy(update={"target_reserves": 0.0})
     for reserves, expect_buy in ((0.0, False), (-1.0, True)):
         pack = market([0.0], np.zeros((1, 5)), config=cfg0, reserves=reserves, cres=[1.0, 0, 0, 0, 0])
-        before = C.totals(pack)
+        before = C_pack.totals(pack)
         acc, sold, ev = step(pack, P0, pools(P0, **venues_args), liq_settings())
-        after = C.totals(pack)
+        after = C_pack.totals(pack)
         assert (after["num_buys"] == 1) == expect_buy
         assert_conserved(before, after, acc, ev, sold)
     # the check is made before each call: a purchase that crosses the target completes, the
     # next asset's purchase is refused
     pack = market([0.0], np.zeros((1, 5)), reserves=4_999_000.0, cres=[1.0, 0.1, 0, 0, 0])
-    before = C.totals(pack)
+    before = C_pack.totals(pack)
     acc, sold, ev = step(pack, P0, pools(P0, **venues_args), liq_settings())
-    after = C.totals(pack)
+    after = C_pack.totals(pack)
     assert after["collateral_bought"].tolist()[:2] == [1.0, 0.0]
     assert after["reserves"] > 5_000_000.0
     assert_conserved(before, after, acc, ev, sold)
@@ -303,9 +304,9 @@ def test_non_negative_liquidity_is_not_absorbable():
     for i in range(4):
         assert K.is_liquidatable(pack[K.PK_PRINCIPAL][i], coll[i], px, lcf, 1.0) == expect[i]
         assert KP.is_liquidatable(pack[K.PK_PRINCIPAL][i], coll[i], px, lcf, 1.0) == expect[i]
-    before = C.totals(pack)
+    before = C_pack.totals(pack)
     acc, sold, ev = step(pack, P0, no_venues(6), liq_settings())
-    after = C.totals(pack)
+    after = C_pack.totals(pack)
     assert ev["position"].tolist() == [1]
     assert pack[K.PK_COLL][[0, 2, 3], 0].tolist() == [1.0, 1.0, 1.0]
     assert_conserved(before, after, acc, ev, sold)
@@ -319,9 +320,9 @@ def test_multi_collateral_absorb_seizes_and_credits_every_asset():
     liq_cf = np.array([0.895, 0.77, 0.70, 0.81, 0.85])
     debt = float(np.sum(value * liq_cf)) + 1.0  # just liquidatable
     pack = market([-debt], amounts.reshape(1, 5), reserves=0.0)
-    before = C.totals(pack)
+    before = C_pack.totals(pack)
     acc, sold, ev = step(pack, P0, no_venues(6), liq_settings())
-    after = C.totals(pack)
+    after = C_pack.totals(pack)
     credit = float(np.sum(value * lf))
     assert np.all(pack[K.PK_COLL][0] == 0.0)
     assert after["collateral_reserves"] == pytest.approx(amounts)
@@ -339,9 +340,9 @@ def test_multi_collateral_absorb_seizes_and_credits_every_asset():
 
 def test_account_with_debt_and_no_collateral_is_all_shortfall():
     pack = market([-250.0, -10.0], np.zeros((2, 5)), reserves=1000.0)
-    before = C.totals(pack)
+    before = C_pack.totals(pack)
     acc, sold, ev = step(pack, P0, no_venues(6), liq_settings())
-    after = C.totals(pack)
+    after = C_pack.totals(pack)
     assert after["shortfall"] == pytest.approx(260.0)
     assert ev["asset"].tolist() == [0, 0] and ev["bad_debt"].tolist() == [250.0, 10.0]
     assert after["reserves"] == pytest.approx(740.0)
@@ -354,9 +355,9 @@ def test_pause_flags_block_absorb_and_buy():
     coll[0, 0] = 0.5
     cfg = LAUNCH.model_copy(update={"absorb_paused": True, "buy_paused": True})
     pack = market([-1000.0], coll, config=cfg, reserves=0.0, cres=[1.0, 0, 0, 0, 0])
-    before = C.totals(pack)
+    before = C_pack.totals(pack)
     acc, sold, ev = step(pack, P0, pools(P0, depth=1e6), liq_settings())
-    after = C.totals(pack)
+    after = C_pack.totals(pack)
     assert after["num_absorbed"] == 0 and after["num_buys"] == 0 and len(ev["step"]) == 0
     assert_conserved(before, after, acc, ev, sold)
 
@@ -365,13 +366,13 @@ def test_buyers_size_to_the_venue_capital_and_gas():
     # shallow pool: buying stops where the pool's marginal bid meets the store-front price
     pack = market([0.0], np.zeros((1, 5)), reserves=0.0, cres=[100.0, 0, 0, 0, 0])
     venues = pools(P0, depth=200.0, fee=0.003)
-    before = C.totals(pack)
+    before = C_pack.totals(pack)
     acc, sold, ev = step(pack, P0, venues, liq_settings())
-    after = C.totals(pack)
+    after = C_pack.totals(pack)
     q = after["collateral_bought"][0]
     assert 0 < q < 100.0
     vs = venues[0].copy()
-    from liqcascade.kernels.venues import venue_sell, venue_spot
+    from liqcascade.venues.dispatch import venue_sell, venue_spot
 
     venue_sell(vs, venues[1], venues[2], 0, q)
     assert venue_spot(vs, 0) * 0.997 == pytest.approx(2000.0 * 0.975, rel=1e-9)
@@ -379,25 +380,25 @@ def test_buyers_size_to_the_venue_capital_and_gas():
     assert_step_values(before, after, acc, P0[1:], 1.0, lf_of(pack))
     # capital per step caps the purchase (quote at the store-front price)
     pack = market([0.0], np.zeros((1, 5)), reserves=0.0, cres=[100.0, 0, 0, 0, 0])
-    before = C.totals(pack)
+    before = C_pack.totals(pack)
     acc, sold, ev = step(pack, P0, pools(P0, depth=1e6), liq_settings(capital=19_500.0))
-    after = C.totals(pack)
+    after = C_pack.totals(pack)
     assert after["collateral_bought"][0] == pytest.approx(10.0, rel=1e-12)
     assert_conserved(before, after, acc, ev, sold)
     # gas larger than the discount: nobody buys
     pack = market([0.0], np.zeros((1, 5)), reserves=0.0, cres=[0.01, 0, 0, 0, 0])
-    before = C.totals(pack)
+    before = C_pack.totals(pack)
     acc, sold, ev = step(pack, P0, pools(P0, depth=1e6), liq_settings(gas=1.0))
-    after = C.totals(pack)
+    after = C_pack.totals(pack)
     assert after["num_buys"] == 0
     assert_conserved(before, after, acc, ev, sold)
     # venue below the store-front price (oracle lags a crash): nobody buys
     pack = market([0.0], np.zeros((1, 5)), reserves=0.0, cres=[1.0, 0, 0, 0, 0])
     low = P0.copy()
     low[1] *= 0.9
-    before = C.totals(pack)
+    before = C_pack.totals(pack)
     acc, sold, ev = step(pack, P0, pools(low, depth=1e6), liq_settings())
-    after = C.totals(pack)
+    after = C_pack.totals(pack)
     assert after["num_buys"] == 0 and sold.sum() == 0
     assert_conserved(before, after, acc, ev, sold)
 
@@ -409,23 +410,23 @@ def test_rational_absorber_needs_an_open_store_and_a_profitable_bundle():
     # reserves stay ≥ target after paying out 1000: rational absorbers wait, mechanical ones don't
     for mode, expect in ((1, 0), (0, 1)):
         pack = market([-1000.0], coll, reserves=5_001_000.0)
-        before = C.totals(pack)
+        before = C_pack.totals(pack)
         acc, sold, ev = step(pack, P0, venues, liq_settings(mode=mode))
-        after = C.totals(pack)
+        after = C_pack.totals(pack)
         assert after["num_absorbed"] == expect
         assert_conserved(before, after, acc, ev, sold)
     # store open after the absorb and a 2.5 % discount worth 25 > 2 gas of 10 → absorb and buy
     pack = market([-1000.0], coll, reserves=5_000_500.0)
-    before = C.totals(pack)
+    before = C_pack.totals(pack)
     acc, sold, ev = step(pack, P0, venues, liq_settings(mode=1, gas=10.0))
-    after = C.totals(pack)
+    after = C_pack.totals(pack)
     assert after["num_absorbed"] == 1 and after["num_buys"] == 1
     assert_conserved(before, after, acc, ev, sold)
     # gas of 13 per call: 25 − 26 < 0 → no absorb
     pack = market([-1000.0], coll, reserves=0.0)
-    before = C.totals(pack)
+    before = C_pack.totals(pack)
     acc, sold, ev = step(pack, P0, venues, liq_settings(mode=1, gas=13.0))
-    after = C.totals(pack)
+    after = C_pack.totals(pack)
     assert after["num_absorbed"] == 0
     assert_conserved(before, after, acc, ev, sold)
 
@@ -436,8 +437,8 @@ def test_unsold_collateral_stays_on_the_books_marked_to_market():
     pack = market([-1000.0], coll, reserves=6_000_000.0)  # above target: not for sale
     venues = pools(P0, depth=1e6)
     path = np.vstack([P0, P0, P0 * np.array([1, 0.5, 1, 1, 1, 1])])
-    before = C.totals(pack)
-    out = C.run_unit(pack, path, venues[0], venues[1], venues[2], venues[3], venues[4], liq_settings(), 60.0)
+    before = C_pack.totals(pack)
+    out = C_pack.run_unit(pack, path, venues[0], venues[1], venues[2], venues[3], venues[4], liq_settings(), 60.0)
     after = out["totals"]
     assert after["collateral_reserves"][0] == 0.5 and after["num_buys"] == 0
     assert after["collateral_reserves_value"] == pytest.approx(0.5 * 1000.0)
@@ -448,7 +449,7 @@ def test_unsold_collateral_stays_on_the_books_marked_to_market():
 def test_liquidatable_and_borrow_collateralized_use_their_own_factors():
     coll = np.array([[1.0, 0, 0, 0, 0]])
     px = P0[1:]
-    fac = C.build_pack(LAUNCH, [0.0], coll, IDX)[K.PK_FAC]
+    fac = C_pack.build_pack(LAUNCH, [0.0], coll, IDX)[K.PK_FAC]
     bcf, lcf = fac[:, K.F_BORROW_CF].copy(), fac[:, K.F_LIQ_CF].copy()
     # 2000·0.825 = 1650 borrowable, liquidatable above 2000·0.895 = 1790
     for d, borrow_ok, liquidatable in ((1650.0, True, False), (1700.0, False, False), (1791.0, False, True)):
@@ -456,9 +457,9 @@ def test_liquidatable_and_borrow_collateralized_use_their_own_factors():
         assert KP.is_borrow_collateralized(-d, coll[0], px, bcf, 1.0) == borrow_ok
         assert K.is_liquidatable(-d, coll[0], px, lcf, 1.0) == liquidatable
     pack = market([-1650.0, -1700.0, -1791.0], np.repeat(coll, 3, axis=0), reserves=0.0)
-    before = C.totals(pack)
+    before = C_pack.totals(pack)
     acc, sold, ev = step(pack, P0, no_venues(6), liq_settings())
-    after = C.totals(pack)
+    after = C_pack.totals(pack)
     assert ev["position"].tolist() == [2]
     assert_conserved(before, after, acc, ev, sold)
 
@@ -477,9 +478,9 @@ def test_launch_preset_is_the_reference_configuration():
         a = p["assets"][name]
         assert (a["borrow_collateral_factor"], a["liquidate_collateral_factor"], a["liquidation_factor"]) == (b, lq, lf)
         assert pack[K.PK_FAC][k].tolist() == [b, lq, lf]  # exact at 4 decimals
-    before = C.totals(pack)
+    before = C_pack.totals(pack)
     acc, sold, ev = step(pack, P0, no_venues(6), liq_settings())
-    assert_conserved(before, C.totals(pack), acc, ev, sold)
+    assert_conserved(before, C_pack.totals(pack), acc, ev, sold)
 
 
 def test_configurator_checks():
@@ -507,19 +508,19 @@ def test_configurator_checks():
     cfg = C.CometConfig(assets={"WETH": ok})
     idx = {"USDC": 0, "WETH": 1}
     with pytest.raises(InputError):
-        C.build_pack(cfg, [-1.0], np.zeros((1, 2)), idx)
+        C_pack.build_pack(cfg, [-1.0], np.zeros((1, 2)), idx)
     with pytest.raises(InputError):
-        C.build_pack(cfg, [-1.0], [[-1.0]], idx)
+        C_pack.build_pack(cfg, [-1.0], [[-1.0]], idx)
     with pytest.raises(InputError):
-        C.build_pack(cfg, [-1.0], [[1.0]], {"USDC": 0})
+        C_pack.build_pack(cfg, [-1.0], [[1.0]], {"USDC": 0})
     with pytest.raises(InputError, match="BorrowTooSmall"):
-        C.build_pack(cfg, [-50.0], [[1.0]], idx, prices0=[1.0, 2000.0], check_borrows=True)
+        C_pack.build_pack(cfg, [-50.0], [[1.0]], idx, prices0=[1.0, 2000.0], check_borrows=True)
     with pytest.raises(InputError, match="NotCollateralized"):
-        C.build_pack(cfg, [-1700.0], [[1.0]], idx, prices0=[1.0, 2000.0], check_borrows=True)
-    pack = C.build_pack(cfg, [-1600.0], [[1.0]], idx, prices0=[1.0, 2000.0], check_borrows=True)
-    before = C.totals(pack)
+        C_pack.build_pack(cfg, [-1700.0], [[1.0]], idx, prices0=[1.0, 2000.0], check_borrows=True)
+    pack = C_pack.build_pack(cfg, [-1600.0], [[1.0]], idx, prices0=[1.0, 2000.0], check_borrows=True)
+    before = C_pack.totals(pack)
     acc, sold, ev = step(pack, np.array([1.0, 2000.0]), no_venues(2), liq_settings())
-    assert_conserved(before, C.totals(pack), acc, ev, sold)
+    assert_conserved(before, C_pack.totals(pack), acc, ev, sold)
 
 
 # --- kernel vs twin, and conservation on generated markets ------------------------------------
@@ -556,7 +557,7 @@ def markets(draw):
         else:  # a supplier
             principal[i] = draw(st.floats(0, 1e4))
     idx = {"B": 0, **{f"C{k}": k + 1 for k in range(k_n)}}
-    pack = C.build_pack(cfg, principal, coll, idx)
+    pack = C_pack.build_pack(cfg, principal, coll, idx)
     for k in range(k_n):
         if draw(st.booleans()):
             pack[K.PK_CRES][k] = draw(st.floats(1.0, 1e5)) / prices[k + 1]
@@ -591,17 +592,17 @@ def markets(draw):
 @given(markets())
 def test_kernel_and_twin_agree_on_one_step(m):
     pack, prices, venues, liq, sold0 = m
-    pk, pt = C.copy_pack(pack), C.copy_pack(pack)
-    before = C.totals(pack)
+    pk, pt = C_pack.copy_pack(pack), C_pack.copy_pack(pack)
+    before = C_pack.totals(pack)
     acc_k, sold_k, ev_k = step(pk, prices, venues, liq, sold=sold0.copy())
     acc_t, sold_t, ev_t = step(pt, prices, venues, liq, sold=sold0.copy(), twin=True)
     for a, b in zip(pk, pt):
         assert close(a, b), (a, b)
     assert close(acc_k, acc_t, atol=1e-6)
     assert close(sold_k, sold_t)
-    for name in C.EVENT_FIELDS:
+    for name in C_pack.EVENT_FIELDS:
         assert close(ev_k[name], ev_t[name], atol=1e-9), name
-    after = C.totals(pk)
+    after = C_pack.totals(pk)
     assert_conserved(before, after, acc_k, ev_k, sold_k - sold0)
     assert_step_values(before, after, acc_k, prices[1:], prices[0], lf_of(pack))
     # absorbed ⇔ liquidatable (mechanical, no cap), and every absorbed account lost all collateral
@@ -626,11 +627,11 @@ def test_run_unit_kernel_and_twin_agree_and_conserve(m, moves):
         nxt[1:] *= r
         path.append(nxt)
     path = np.array(path)
-    before = C.totals(pack)
-    pk, pt = C.copy_pack(pack), C.copy_pack(pack)
+    before = C_pack.totals(pack)
+    pk, pt = C_pack.copy_pack(pack), C_pack.copy_pack(pack)
     vk, vt = venues[0].copy(), venues[0].copy()
-    out_k = C.run_unit(pk, path, vk, venues[1], venues[2], venues[3], venues[4], liq, 60.0)
-    out_t = C.run_unit(pt, path, vt, venues[1], venues[2], venues[3], venues[4], liq, 60.0, twin=True)
+    out_k = C_pack.run_unit(pk, path, vk, venues[1], venues[2], venues[3], venues[4], liq, 60.0)
+    out_t = C_pack.run_unit(pt, path, vt, venues[1], venues[2], venues[3], venues[4], liq, 60.0, twin=True)
     for a, b in zip(pk, pt):
         assert close(a, b, rtol=1e-7, atol=1e-7)
     assert close(vk, vt, rtol=1e-7)

@@ -11,9 +11,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from liqcascade.kernels import aave as AAVE
-from liqcascade.kernels import generic_lending as G
-from liqcascade.kernels import generic_lending_py as GP
+from liqcascade.protocols.aave import kernel as AAVE
+from liqcascade.protocols.aave.incentives import kernel as G
+from liqcascade.protocols.aave.incentives import twin as GP
 
 SETTINGS = settings(deadline=None, max_examples=40, suppress_health_check=[HealthCheck.too_slow])
 

@@ -10,9 +10,9 @@ import pytest
 
 from liqcascade.engine.dynamic import run_dynamic
 from liqcascade.engine.static import choose_engine, final_state, static_arrays
-from liqcascade.kernels import aave as KA
+from liqcascade.protocols.aave import kernel as KA
 from liqcascade.kernels import cascade as K
-from liqcascade.kernels.aave_py import liquidate_pair_py
+from liqcascade.protocols.aave.twin import liquidate_pair_py
 from liqcascade.kernels.cascade_py import solve_shock_py
 from liqcascade.scenario.models import Scenario
 

@@ -14,13 +14,24 @@ from hypothesis import strategies as st
 from pydantic import ValidationError
 
 from liqcascade.errors import InputError
-from liqcascade.kernels import liquity as K
-from liqcascade.kernels import venues as V
-from liqcascade.kernels.liquity_py import LiquityPy
-from liqcascade.kernels.units import (
-    ACC_BONUS, ACC_GAS, ACC_LIQ_VALUE, ACC_NLIQ, ACC_REPAID, LQ_GAS, LQ_MAX, LQ_MODE, NACC, NLIQ,
+from liqcascade.protocols.liquity import kernel as K
+from liqcascade.venues import dispatch as V
+from liqcascade.venues import kernel as V_layout
+from liqcascade.protocols.liquity.twin import LiquityPy
+from liqcascade.protocols.kernel import (
+    ACC_BONUS,
+    ACC_GAS,
+    ACC_LIQ_VALUE,
+    ACC_NLIQ,
+    ACC_REPAID,
+    LQ_GAS,
+    LQ_MAX,
+    LQ_MODE,
+    NACC,
+    NLIQ,
 )
-from liqcascade.protocols import liquity as L
+from liqcascade.protocols.liquity import model as L_model
+from liqcascade.protocols.liquity import pack as L
 
 P = 1000.0  # ETH price in every hand-computed case
 TOL = 1e-9
@@ -28,7 +39,7 @@ TOL = 1e-9
 
 def cfg(**kw):
     kw.setdefault("check_min_debt", False)
-    return L.LiquityConfig(**kw)
+    return L_model.LiquityConfig(**kw)
 
 
 def make(coll, debt, sp, **kw):
@@ -36,15 +47,15 @@ def make(coll, debt, sp, **kw):
 
 
 def cpmm(x, y, fee=0.0):
-    vs = np.zeros((1, V.NCOL))
-    vs[0, V.KIND] = V.VENUE_CPMM
-    vs[0, V.X] = x
-    vs[0, V.Y] = y
-    vs[0, V.FEE] = fee
+    vs = np.zeros((1, V_layout.NCOL))
+    vs[0, V_layout.KIND] = V_layout.VENUE_CPMM
+    vs[0, V_layout.X] = x
+    vs[0, V_layout.Y] = y
+    vs[0, V_layout.FEE] = fee
     return vs, np.zeros((1, 1)), np.zeros((1, 1)), np.array([0, 1], np.int64), np.array([0], np.int64)
 
 
-NO_VENUE = (np.zeros((0, V.NCOL)), np.zeros((0, 1)), np.zeros((0, 1)),
+NO_VENUE = (np.zeros((0, V_layout.NCOL)), np.zeros((0, 1)), np.zeros((0, 1)),
             np.array([0, 0], np.int64), np.zeros(0, np.int64))
 
 
@@ -91,29 +102,29 @@ def liquidated(pack):
 
 def test_presets_are_v1_constants():
     for name in ("v1-mainnet", "v1-2025"):
-        c = L.PRESETS[name]
+        c = L_model.PRESETS[name]
         assert (c.mcr, c.ccr, c.gas_compensation, c.min_net_debt, c.percent_divisor) == (1.10, 1.50, 200.0, 1800.0, 200.0)
         assert c.min_lusd_in_sp == 1.0
-    assert L.PRESETS["v1-mainnet"].variant == "2021"
-    assert L.PRESETS["v1-2025"].variant == "2025"
-    d = L.describe()
+    assert L_model.PRESETS["v1-mainnet"].variant == "2021"
+    assert L_model.PRESETS["v1-2025"].variant == "2025"
+    d = L_model.describe()
     assert d["family"] == "liquity" and "§4" in d["reference"]
 
 
 def test_config_and_build_validation():
     with pytest.raises(ValidationError):
-        L.LiquityConfig(unknown=1)
+        L_model.LiquityConfig(unknown=1)
     with pytest.raises(ValidationError):
-        L.LiquityConfig(mcr=1.6, ccr=1.5)
+        L_model.LiquityConfig(mcr=1.6, ccr=1.5)
     with pytest.raises(ValidationError):
-        L.LiquityConfig(stability_pool=1.0, depositors=[1.0])
+        L_model.LiquityConfig(stability_pool=1.0, depositors=[1.0])
     with pytest.raises(ValidationError):
-        L.LiquityConfig(variant="2023")
+        L_model.LiquityConfig(variant="2023")
     with pytest.raises(InputError, match="MIN_NET_DEBT"):
-        L.build_pack(L.PRESETS["v1-mainnet"], [10.0], [1500.0], 0.0)
+        L.build_pack(L_model.PRESETS["v1-mainnet"], [10.0], [1500.0], 0.0)
     with pytest.raises(InputError, match="gas compensation"):
         L.build_pack(cfg(), [10.0], [150.0], 0.0)
-    pack = L.build_pack(L.PRESETS["v1-mainnet"], [10.0, 5.0], [2000.0, 3000.0], [10.0, 20.0])
+    pack = L.build_pack(L_model.PRESETS["v1-mainnet"], [10.0, 5.0], [2000.0, 3000.0], [10.0, 20.0])
     assert len(pack) == K.NPACK
     assert pack[K.PK_STAKE].tolist() == [10.0, 5.0]
     assert pack[K.PK_SYS][K.S_GAS_POOL] == 400.0
@@ -434,7 +445,7 @@ def test_run_unit_routes_sales_and_fills_exec():
     assert r["n_ev"] > 0
     ev = r["events"]
     assert np.all(np.isfinite(ev["exec"])) and np.all((ev["exec"] > 0) & (ev["exec"] <= P))
-    assert vs[0, V.X] == pytest.approx(1000.0 + r["sold"].sum())
+    assert vs[0, V_layout.X] == pytest.approx(1000.0 + r["sold"].sum())
     assert r["acc"][ACC_NLIQ] == r["n_ev"] == L.totals(pack)["n_liquidated"]
     tt = conserved(pack)
     assert r["sold"].sum() == pytest.approx(tt["coll_gas_comp"] + tt["coll_sp_sold"])

@@ -16,24 +16,26 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from liqcascade.errors import InputError
-from liqcascade.kernels import llamma as K
-from liqcascade.kernels import llamma_py as P
-from liqcascade.kernels import venues as VK
-from liqcascade.kernels.units import ACC_BONUS, ACC_FEES, ACC_NLIQ, ACC_REPAID, NACC
-from liqcascade.market.venues import make_venue_state
-from liqcascade.protocols import llamma as L
+from liqcascade.protocols.llamma import kernel as K
+from liqcascade.protocols.llamma import twin as P
+from liqcascade.venues import dispatch as VK
+from liqcascade.venues import kernel as VK_layout
+from liqcascade.protocols.kernel import ACC_BONUS, ACC_FEES, ACC_NLIQ, ACC_REPAID, NACC
+from liqcascade.venues.pack import make_venue_state
+from liqcascade.protocols.llamma import model as L_model
+from liqcascade.protocols.llamma import pack as L
 
 P0 = 2000.0
 MECH = L.liq_vector("mechanical")
 RATIONAL = L.liq_vector("rational")
-NO_VENUE = (np.zeros((0, VK.NCOL)), np.zeros((0, 1)), np.zeros((0, 1)),
+NO_VENUE = (np.zeros((0, VK_layout.NCOL)), np.zeros((0, 1)), np.zeros((0, 1)),
             np.array([0, 0], np.int64), np.zeros(0, np.int64))
 
 
 def cfg(**kw):
     base = dict(A=100, fee=0.006, loan_discount=0.09, liquidation_discount=0.06)
     base.update(kw)
-    return L.LlammaConfig(**base)
+    return L_model.LlammaConfig(**base)
 
 
 def cpmm(reserve=2000.0, fee=0.003, p=P0):
@@ -289,28 +291,28 @@ def test_soft_liquidation_trades_the_venue():
     n1 = int(pack[5][0])
     p = K.p_oracle_down(P0, 100.0, n1 + 1)  # oracle inside the user's second band
     VK.venue_apply_return(vs, 0, p / P0)  # an outside seller brings the pool to the oracle price
-    x0, y0 = vs[0, VK.X], vs[0, VK.Y]
+    x0, y0 = vs[0, VK_layout.X], vs[0, VK_layout.Y]
     run(p)
     t = assert_conserved(pack)
     assert t["coll_to_market"] > 0 and t["arb_pnl"] > 0
     # the collateral the arbitrageur took went into the pool; the quote it got came out of it
-    assert vs[0, VK.X] - x0 == pytest.approx(t["coll_to_market"], rel=1e-12)
-    assert y0 - vs[0, VK.Y] == pytest.approx(t["quote_from_market"], rel=1e-9)
+    assert vs[0, VK_layout.X] - x0 == pytest.approx(t["coll_to_market"], rel=1e-12)
+    assert y0 - vs[0, VK_layout.Y] == pytest.approx(t["quote_from_market"], rel=1e-9)
     # no arbitrage left: AMM ask ≥ pool bid, AMM bid ≤ pool ask
     par, st_, bx, by, *_ = pack
     ask = K.amm_pump(par, st_, bx, by, p, 0.0, 0.0, False)[2]
     bid = K.amm_dump(par, st_, bx, by, p, 0.0, 0.0, False)[2]
-    spot = vs[0, VK.Y] / vs[0, VK.X]
+    spot = vs[0, VK_layout.Y] / vs[0, VK_layout.X]
     assert ask >= spot * 0.997 * (1 - 1e-9)
     assert bid <= spot / 0.997 * (1 + 1e-9)
     # price back up: the pool sells collateral back to the AMM (de-liquidation)
-    x1, y1 = vs[0, VK.X], vs[0, VK.Y]
-    VK.venue_apply_return(vs, 0, P0 / (vs[0, VK.Y] / vs[0, VK.X]))
-    x0 += vs[0, VK.X] - x1
+    x1, y1 = vs[0, VK_layout.X], vs[0, VK_layout.Y]
+    VK.venue_apply_return(vs, 0, P0 / (vs[0, VK_layout.Y] / vs[0, VK_layout.X]))
+    x0 += vs[0, VK_layout.X] - x1
     run(P0)
     t = assert_conserved(pack)
     assert pack[2].sum() <= 1e-9 * t["debt_initial"]
-    assert vs[0, VK.X] - x0 == pytest.approx(t["coll_to_market"], rel=1e-9)
+    assert vs[0, VK_layout.X] - x0 == pytest.approx(t["coll_to_market"], rel=1e-9)
     assert t["arb_pnl"] > 0
 
 
@@ -449,7 +451,7 @@ def test_max_ltv():
 
 
 def test_config_limits_and_presets():
-    pre = L.PRESETS["crvusd_launch"]
+    pre = L_model.PRESETS["crvusd_launch"]
     assert (pre.A, pre.loan_discount, pre.liquidation_discount, pre.fee) == (100, 0.09, 0.06, 0.006)
     bad = [dict(A=1), dict(A=10001), dict(fee=0.0), dict(fee=0.05),  # 5 % > MAX_FEE = 4/A
            dict(A=20, fee=0.11), dict(loan_discount=0.51), dict(liquidation_discount=0.005),
@@ -462,7 +464,7 @@ def test_config_limits_and_presets():
     assert cfg(A=40, fee=0.1).A == 40  # MAX_FEE = min(4/40, 10 %) = 10 %
     with pytest.raises(InputError):
         L.build_pack(pre, [1.0], [100.0], 3, P0)
-    assert "LLAMMA" in L.describe()
+    assert "LLAMMA" in L_model.describe()
 
 
 # -------------------------------------------------------------------------------------------
@@ -519,7 +521,7 @@ def test_limiter_and_dynamic_fee():
 def scenarios(draw):
     A = draw(st.sampled_from([30, 100, 250]))
     fee = draw(st.sampled_from([1e-12, 0.001, 0.006]))
-    c = L.LlammaConfig(A=A, fee=fee, admin_fee=draw(st.sampled_from([0.0, 0.4])),
+    c = L_model.LlammaConfig(A=A, fee=fee, admin_fee=draw(st.sampled_from([0.0, 0.4])),
                        loan_discount=0.09, liquidation_discount=0.06,
                        oracle_limiter=draw(st.booleans()), dynamic_fee=draw(st.booleans()),
                        arb_threshold=draw(st.sampled_from([0.0, 0.001])))
@@ -582,7 +584,7 @@ def test_kernel_matches_twin(sc):
         assert _close(r["events"]["seized"][j], e["seized"], ys)
         assert _close(r["events"]["bonus"][j], e["bonus"], qs)
     for v in range(vs.shape[0]):
-        for col in (VK.X, VK.Y, VK.MID):
+        for col in (VK_layout.X, VK_layout.Y, VK_layout.MID):
             assert _close(vs[v, col], vs2[v, col], abs(vs[v, col])), (col, vs[v], vs2[v])
     t = assert_conserved(pack)
     t2 = m.totals()

@@ -17,11 +17,13 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from liqcascade.kernels import maker as K
-from liqcascade.kernels import maker_py as KP
-from liqcascade.kernels.units import ACC_BAD, ACC_BONUS, ACC_NLIQ, ACC_REPAID, LQ_CAPITAL, NACC, NLIQ
-from liqcascade.kernels.venues import ASSET, FEE, KIND, NCOL, VENUE_CPMM, X, Y, venue_sell
-from liqcascade.protocols import maker as M
+from liqcascade.protocols.maker import kernel as K
+from liqcascade.protocols.maker import twin as KP
+from liqcascade.protocols.kernel import ACC_BAD, ACC_BONUS, ACC_NLIQ, ACC_REPAID, LQ_CAPITAL, NACC, NLIQ
+from liqcascade.venues.dispatch import venue_sell
+from liqcascade.venues.kernel import ASSET, FEE, KIND, NCOL, VENUE_CPMM, X, Y
+from liqcascade.protocols.maker import model as M
+from liqcascade.protocols.maker import pack as M_pack
 
 P0 = 100.0
 DT = 60.0
@@ -48,7 +50,7 @@ def liq(mode=1, gas=0.0, capital=math.inf, max_actions=0):
 
 def conserved(pack, t0):
     """The conservation identities of ``totals`` against the totals ``t0`` taken at build."""
-    tt = M.totals(pack)
+    tt = M_pack.totals(pack)
     np.testing.assert_allclose(tt["collateral"], t0["ink"], rtol=1e-12, atol=1e-12)
     d0 = tt["debt0"]
     assert d0 == pytest.approx(t0["debt"], rel=1e-14)
@@ -64,8 +66,8 @@ class Sim:
     """One pack driven step by step with a fixed oracle price (and optional OSM next price)."""
 
     def __init__(self, cfg, ink, art, *, vs=None, keeper=None, step=None, **build):
-        self.pack = M.build_pack(cfg, ink, art, **build)
-        self.t0 = M.totals(self.pack)
+        self.pack = M_pack.build_pack(cfg, ink, art, **build)
+        self.t0 = M_pack.totals(self.pack)
         self.vs = cpmm() if vs is None else vs
         self.liq = liq() if keeper is None else keeper
         self.acc = np.zeros(NACC)
@@ -278,7 +280,7 @@ def test_global_hole_is_shared_by_ilks():
     assert s.prm[K.P_NKICK] == 2
     s.check()
     with pytest.raises(ValueError):
-        M.build_pack([M.PRESETS["ETH-A"], M.preset("ETH-B", Hole=5.0)], [1.0], [1.0])
+        M_pack.build_pack([M.PRESETS["ETH-A"], M.preset("ETH-B", Hole=5.0)], [1.0], [1.0])
 
 
 # =============================================================================================
@@ -459,23 +461,23 @@ def test_clippermom_through_the_osm_in_run_unit():
     """A 60 % fall: the OSM publishes next = 40 while current = 100 → the breaker trips at that
     poke, an hour before the vaults see the low price, so nothing is ever kicked (§3.5, §3.7)."""
     cfg = M.preset("ETH-B", dust=100.0)
-    pack = M.build_pack(cfg, [10.0, 20.0], [500.0, 900.0])
-    t0 = M.totals(pack)
+    pack = M_pack.build_pack(cfg, [10.0, 20.0], [500.0, 900.0])
+    t0 = M_pack.totals(pack)
     T = 200
     path = np.ones((T + 1, 2))
     path[:, 0] = P0
     path[30:, 0] = 40.0
-    r = M.run_unit(pack, path, cpmm(), NONE, NONE, AV_PTR, AV_IDX, liq(), DT)
+    r = M_pack.run_unit(pack, path, cpmm(), NONE, NONE, AV_PTR, AV_IDX, liq(), DT)
     assert r.extra["hop_steps"] == 60
     trip = int(np.argmax(r.stopped[:, 0] == 2))
     assert trip == 60 and r.osm[60, 0] == P0 and r.peep[60, 0] == pytest.approx(40.0)
     assert r.osm[120, 0] == pytest.approx(40.0)
-    assert M.totals(pack)["n_kick"] == 0
+    assert M_pack.totals(pack)["n_kick"] == 0
     conserved(pack, t0)
     # with the breaker off the same path liquidates both vaults
-    pack = M.build_pack(cfg.model_copy(update={"tolerance": 0.0}), [10.0, 20.0], [500.0, 900.0])
-    t0 = M.totals(pack)
-    r = M.run_unit(pack, path, cpmm(), NONE, NONE, AV_PTR, AV_IDX, liq(), DT)
+    pack = M_pack.build_pack(cfg.model_copy(update={"tolerance": 0.0}), [10.0, 20.0], [500.0, 900.0])
+    t0 = M_pack.totals(pack)
+    r = M_pack.run_unit(pack, path, cpmm(), NONE, NONE, AV_PTR, AV_IDX, liq(), DT)
     tt = conserved(pack, t0)
     assert tt["n_kick"] == 2 and tt["debt"] == 0.0 and tt["n_active"] == 0
     assert r.acc[ACC_NLIQ] == tt["n_kick"] + tt["n_take"]
@@ -487,12 +489,12 @@ def test_run_unit_throttle_never_exceeds_limits_by_more_than_dust():
     n = 60
     ink = rng.uniform(1.0, 30.0, n)
     art = ink * P0 / rng.uniform(1.2, 2.2, n)
-    pack = M.build_pack(cfg, ink, art)
-    t0 = M.totals(pack)
+    pack = M_pack.build_pack(cfg, ink, art)
+    t0 = M_pack.totals(pack)
     T = 600
     path = np.ones((T + 1, 2))
     path[:, 0] = P0 * np.exp(np.minimum(0, -np.linspace(0, 0.5, T + 1)))
-    r = M.run_unit(pack, path, cpmm(reserve=5_000.0, fee=0.003), NONE, NONE, AV_PTR, AV_IDX,
+    r = M_pack.run_unit(pack, path, cpmm(reserve=5_000.0, fee=0.003), NONE, NONE, AV_PTR, AV_IDX,
                    liq(mode=1, gas=5.0, capital=50_000.0), DT)
     slack = cfg.dust * (1 + cfg.chop)
     assert np.all(r.dirt <= cfg.hole + slack + 1e-6)
@@ -623,7 +625,7 @@ def test_presets_match_the_reference_tables():
         M.MakerConfig(cusp=1.5)
     with pytest.raises(Exception):
         M.MakerConfig(unknown=1)
-    pack = M.build_pack(b, [1.0], [10.0])
+    pack = M_pack.build_pack(b, [1.0], [10.0])
     assert pack[1][0, K.IK_CHOP] == 1.13 and pack[1][0, K.IK_CHOST] == pytest.approx(b.dust * 1.13)
 
 
@@ -682,9 +684,9 @@ def test_kernel_matches_twin(sc):
     cfg, ink, art, path, keeper, vs, build = sc
     out = []
     for fn in (K.maker_step, KP.maker_step_py):
-        pack = M.build_pack(cfg, ink, art, **build)
-        t0 = M.totals(pack)
-        r = M.run_unit(pack, path, vs, NONE, NONE, AV_PTR, AV_IDX, keeper, DT, step_fn=fn)
+        pack = M_pack.build_pack(cfg, ink, art, **build)
+        t0 = M_pack.totals(pack)
+        r = M_pack.run_unit(pack, path, vs, NONE, NONE, AV_PTR, AV_IDX, keeper, DT, step_fn=fn)
         conserved(pack, t0)
         out.append((pack, r))
     (pk, rk), (pp, rp) = out
@@ -700,7 +702,7 @@ def test_kernel_matches_twin(sc):
 def test_kernel_matches_twin_on_a_book_venue():
     """Depth-curve book (transient impact): the keepers' slice comes from ``book_sell_to_price``
     in the kernel and from the twin's own book class."""
-    from liqcascade.kernels.venues import HALF, MID, NK, REF, VENUE_BOOK
+    from liqcascade.venues.kernel import HALF, MID, NK, REF, VENUE_BOOK
     vs = np.zeros((1, NCOL))
     vs[0, KIND] = VENUE_BOOK
     vs[0, MID] = vs[0, REF] = P0
@@ -720,9 +722,9 @@ def test_kernel_matches_twin_on_a_book_venue():
                                   osm_hop=120.0), liq(1, 1.0, 2_500.0, 3))):
         out = []
         for fn in (K.maker_step, KP.maker_step_py):
-            pack = M.build_pack(cfg, ink, art, margin=0.01)
-            t0 = M.totals(pack)
-            r = M.run_unit(pack, path, vs, vdk, vdq, AV_PTR, AV_IDX, keeper, DT, step_fn=fn)
+            pack = M_pack.build_pack(cfg, ink, art, margin=0.01)
+            t0 = M_pack.totals(pack)
+            r = M_pack.run_unit(pack, path, vs, vdk, vdq, AV_PTR, AV_IDX, keeper, DT, step_fn=fn)
             tt = conserved(pack, t0)
             out.append((pack, r, tt))
         (pk, rk, tk), (pp, rp, tp) = out

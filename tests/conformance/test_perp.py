@@ -12,13 +12,15 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from liqcascade.kernels import perp as K
-from liqcascade.kernels import perp_py as KP
-from liqcascade.kernels.units import ACC_BAD, ACC_FUND_DRAW, ACC_NLIQ, NACC, NLIQ
-from liqcascade.kernels.venues import MID, book_buy, book_sell, book_sell_to_price
-from liqcascade.market.venues import make_venue_state
-from liqcascade.protocols import perp as PP
-from liqcascade.protocols.perp import PRESETS, PerpConfig, Tier
+from liqcascade.protocols.perp import kernel as K
+from liqcascade.protocols.perp import twin as KP
+from liqcascade.protocols.kernel import ACC_BAD, ACC_FUND_DRAW, ACC_NLIQ, NACC, NLIQ
+from liqcascade.venues.book.kernel import book_buy, book_sell, book_sell_to_price
+from liqcascade.venues.kernel import MID
+from liqcascade.venues.pack import make_venue_state
+from liqcascade.protocols.perp import model as PP_model
+from liqcascade.protocols.perp import pack as PP
+from liqcascade.protocols.perp.model import PRESETS, PerpConfig, Tier
 
 DEEP = [(0.01, 1e8), (0.05, 5e8), (0.2, 2e9)]
 SHALLOW = [(0.01, 2e3), (0.05, 1e4), (0.2, 4e4)]
@@ -211,7 +213,7 @@ def test_short_liquidated_by_buying_exactly_its_size():
 
 @pytest.mark.parametrize("dt, second_index, second_size", [(10.0, 95.0, 0.0), (60.0, 94.9, 6_400.0)])
 def test_hyperliquid_slices_of_20_percent_and_the_cooldown(dt, second_index, second_size):
-    cfg = config(tiers=PP.hyperliquid_tiers([50.0]), slicing="hyperliquid", backstop=True,
+    cfg = config(tiers=PP_model.hyperliquid_tiers([50.0]), slicing="hyperliquid", backstop=True,
                  insurance_fund=None)
     # E = 0.75 MM at mark 95: MM = 10 000 · 95 · 1 % = 9 500
     margin = 0.75 * 9_500.0 + 10_000.0 * 5.0
@@ -232,7 +234,7 @@ def test_hyperliquid_slices_of_20_percent_and_the_cooldown(dt, second_index, sec
 
 
 def test_backstop_takes_the_cross_account_below_two_thirds_of_mm():
-    cfg = config(tiers=PP.hyperliquid_tiers([50.0]), backstop=True, insurance_fund=None,
+    cfg = config(tiers=PP_model.hyperliquid_tiers([50.0]), backstop=True, insurance_fund=None,
                  backstop_capital=1e6)
     for margin, backstop in ((112.0, True), (113.0, False)):
         # long 10 @ 100 (market 0) and long 100 @ 10 (market 1); marks 95 and 9.5:
@@ -429,7 +431,7 @@ def test_presets_run_a_crash_and_conserve(preset):
     out = PP.run_unit(pack, [100, 99, 97, 94, 92, 95, 90], vs, vdk, vdq, 0, dt_seconds=10.0)
     tot = check_conservation(pack)
     assert out["n_ev"] > 0 and tot["positions_open"] < n
-    assert preset in PP.describe(PRESETS[preset])
+    assert preset in PP_model.describe(PRESETS[preset])
 
 
 # ===========================================================================================

@@ -17,7 +17,7 @@ from data_helpers import need
 
 from liqcascade.calibration.params import aave_v2_lt
 from liqcascade.data.aave import aave_health_factor, load_aave_details_dir, oracle_health_factor
-from liqcascade.kernels import aave as K
+from liqcascade.protocols.aave import kernel as K
 
 ROUNDING = 0.005  # healthFactor is written with 2 decimals
 

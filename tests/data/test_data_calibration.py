@@ -18,7 +18,7 @@ from liqcascade.data.bars import Bars
 from liqcascade.data.binance import BookDepth
 from liqcascade.data.prices import PriceSeries
 from liqcascade.data.uniswap import Reserves
-from liqcascade.market.venues import depth_from_cpmm
+from liqcascade.venues.pack import depth_from_cpmm
 
 DAY = datetime(2025, 10, 10, tzinfo=timezone.utc).timestamp()
 

@@ -9,7 +9,8 @@ from typer.testing import CliRunner
 
 from liqcascade.cli import app
 from liqcascade.errors import InputError
-from liqcascade.market.price import generate_paths, load_price_csv
+from liqcascade.prices.generate import generate_paths
+from liqcascade.prices.loading import load_price_csv
 
 HOUR = 3600.0
 

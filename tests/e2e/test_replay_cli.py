@@ -214,9 +214,10 @@ def test_without_a_low_baller_no_auction_is_won_near_zero():
 
 
 def _flip_case(participation=None, gas=None):
-    from liqcascade.kernels.units import NLIQ
-    from liqcascade.kernels.venues import ASSET, FEE, KIND, NCOL, VENUE_CPMM, X, Y
-    from liqcascade.protocols import maker as M
+    from liqcascade.protocols.kernel import NLIQ
+    from liqcascade.venues.kernel import ASSET, FEE, KIND, NCOL, VENUE_CPMM, X, Y
+    from liqcascade.protocols.maker import model as M_model
+    from liqcascade.protocols.maker import pack as M
 
     p0, T = 100.0, 60
     vs = np.zeros((1, NCOL))
@@ -227,7 +228,7 @@ def _flip_case(participation=None, gas=None):
     path = np.ones((T + 1, 2))
     path[:, 0] = p0
     path[4:, 0] = 60.0
-    cfg = M.preset("ETH-A-flip-2020", flip=M.FlipConfig(beg=0.03, ttl=180.0, tau=1_800.0, lump=10.0), osm_hop=120.0)
+    cfg = M_model.preset("ETH-A-flip-2020", flip=M_model.FlipConfig(beg=0.03, ttl=180.0, tau=1_800.0, lump=10.0), osm_hop=120.0)
     liq = np.zeros(NLIQ)
     liq[:] = (1, 5.0, 3_000.0, 0)
     return M, cfg, ink, art, path, vs, liq
@@ -235,8 +236,8 @@ def _flip_case(participation=None, gas=None):
 
 @pytest.mark.parametrize("pattern", ["none", "all", "mixed"])
 def test_keeper_schedule_kernel_matches_twin_and_conserves(pattern):
-    from liqcascade.kernels import maker as K
-    from liqcascade.kernels import maker_py as KP
+    from liqcascade.protocols.maker import kernel as K
+    from liqcascade.protocols.maker import twin as KP
 
     T = 60
     part = {"none": np.zeros(T + 1), "all": np.ones(T + 1),
@@ -268,7 +269,7 @@ def test_keeper_schedule_kernel_matches_twin_and_conserves(pattern):
 
 
 def test_schedule_gas_replaces_the_liquidators_gas():
-    from liqcascade.kernels.units import ACC_GAS
+    from liqcascade.protocols.kernel import ACC_GAS
 
     T = 60
     M, cfg, ink, art, path, vs, liq = _flip_case(None, None)  # liq[LQ_GAS] = 5
@@ -285,9 +286,10 @@ def test_schedule_gas_replaces_the_liquidators_gas():
 
 
 def test_schedule_checks_its_input():
-    from liqcascade.protocols import maker as M
+    from liqcascade.protocols.maker import model as M_model
+    from liqcascade.protocols.maker import pack as M
 
-    pack = M.build_pack(M.preset("ETH-A-flip-2020"), [1.0], [10.0])
+    pack = M.build_pack(M_model.preset("ETH-A-flip-2020"), [1.0], [10.0])
     with pytest.raises(ValueError):
         M.with_schedule(pack, [1.0, 2.0], [0.5])
     with pytest.raises(ValueError):

@@ -10,8 +10,8 @@ from hypothesis import strategies as st
 
 from liqcascade.kernels import agents as K
 from liqcascade.kernels import agents_py as P
-from liqcascade.kernels import venues as KV
-from liqcascade.market.venues import make_venue_state
+from liqcascade.venues import dispatch as KV
+from liqcascade.venues.pack import make_venue_state
 
 SETTINGS = settings(deadline=None, max_examples=15, suppress_health_check=[HealthCheck.too_slow])
 RTOL = 1e-8

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from liqcascade.kernels import mechanisms as KM
 from liqcascade.kernels import mechanisms_py as PY
-from liqcascade.market.venues import make_venue_state
+from liqcascade.venues.pack import make_venue_state
 
 finite = st.floats(0.0, 10.0, allow_nan=False)
 

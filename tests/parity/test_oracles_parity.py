@@ -6,16 +6,17 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from liqcascade.kernels import oracles as ok
-from liqcascade.kernels.oracles_py import make_oracle_py, run_oracle_py
+from liqcascade.oracles import dispatch as ok
+from liqcascade.oracles import kernel as ok_layout
+from liqcascade.oracles.twin import make_oracle_py, run_oracle_py
 
 KINDS = [
-    ok.ORACLE_SPOT,
-    ok.ORACLE_HEARTBEAT,
-    ok.ORACLE_TWAP,
-    ok.ORACLE_MEDIAN,
-    ok.ORACLE_OSM,
-    ok.ORACLE_EMA,
+    ok_layout.ORACLE_SPOT,
+    ok_layout.ORACLE_HEARTBEAT,
+    ok_layout.ORACLE_TWAP,
+    ok_layout.ORACLE_MEDIAN,
+    ok_layout.ORACLE_OSM,
+    ok_layout.ORACLE_EMA,
 ]
 
 
@@ -38,20 +39,20 @@ def random_walks(draw):
 
 @st.composite
 def oracle_params(draw):
-    p = np.zeros(ok.NPARAM)
-    p[ok.P_LAG] = draw(st.integers(0, 6))
-    p[ok.P_HEARTBEAT] = draw(st.integers(0, 12))
-    p[ok.P_DEVIATION] = draw(st.sampled_from([0.0, 0.001, 0.005, 0.01, 0.05]))
-    p[ok.P_WINDOW] = draw(st.integers(0, 12))
-    p[ok.P_HOP] = draw(st.integers(0, 9))
-    p[ok.P_HALFLIFE] = draw(st.sampled_from([0.0, 0.5, 1.0, 2.5, 7.0, 30.0]))
-    p[ok.P_MAXJUMP] = draw(st.sampled_from([0.0, 0.0, 0.02, 0.1, 0.3, 0.5]))
+    p = np.zeros(ok_layout.NPARAM)
+    p[ok_layout.P_LAG] = draw(st.integers(0, 6))
+    p[ok_layout.P_HEARTBEAT] = draw(st.integers(0, 12))
+    p[ok_layout.P_DEVIATION] = draw(st.sampled_from([0.0, 0.001, 0.005, 0.01, 0.05]))
+    p[ok_layout.P_WINDOW] = draw(st.integers(0, 12))
+    p[ok_layout.P_HOP] = draw(st.integers(0, 9))
+    p[ok_layout.P_HALFLIFE] = draw(st.sampled_from([0.0, 0.5, 1.0, 2.5, 7.0, 30.0]))
+    p[ok_layout.P_MAXJUMP] = draw(st.sampled_from([0.0, 0.0, 0.02, 0.1, 0.3, 0.5]))
     return p
 
 
 def _p0(kind, x):
     col = x[:, 0]
-    return float(np.median(col)) if kind == ok.ORACLE_MEDIAN else float(col.mean())
+    return float(np.median(col)) if kind == ok_layout.ORACLE_MEDIAN else float(col.mean())
 
 
 def _close(a, b):
@@ -73,12 +74,12 @@ def test_run_oracle_matches_twin(x, p, kind):
 def test_osm_peek_and_peep_match_twin(x, p):
     idx = np.arange(x.shape[0], dtype=np.int64)
     p0 = float(x[:, 0].mean())
-    state = np.zeros(ok.NSTATE)
-    ok.oracle_init(ok.ORACLE_OSM, p, state, p0)
-    twin = make_oracle_py(ok.ORACLE_OSM, p, p0)
+    state = np.zeros(ok_layout.NSTATE)
+    ok.oracle_init(ok_layout.ORACLE_OSM, p, state, p0)
+    twin = make_oracle_py(ok_layout.ORACLE_OSM, p, p0)
     rows = [list(r) for r in x]
     for t in range(x.shape[1]):
-        _close(ok.oracle_step(ok.ORACLE_OSM, p, idx, x, t, state), twin.step(t, rows))
+        _close(ok.oracle_step(ok_layout.ORACLE_OSM, p, idx, x, t, state), twin.step(t, rows))
         _close(ok.oracle_peep(state), twin.peep())
 
 
@@ -100,7 +101,7 @@ def test_step_all_matches_twin(x, specs):
     ptr[1:] = np.cumsum([len(s) for s in srcs])
     flat = np.array([r for s in srcs for r in s], dtype=np.int64)
     p0s = np.array([_p0(k, x[s]) for k, s in zip(kinds, srcs)])
-    states = np.zeros((len(specs), ok.NSTATE))
+    states = np.zeros((len(specs), ok_layout.NSTATE))
     ok.oracles_init_all(kinds, p2d, states, p0s)
     out = np.zeros(len(specs))
     got = np.zeros((x.shape[1], len(specs)))

@@ -7,9 +7,14 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from liqcascade.kernels import venues as K
-from liqcascade.kernels import venues_py as P
-from liqcascade.market.venues import make_venue_state
+from liqcascade.venues import dispatch as K
+from liqcascade.venues import kernel as K_layout
+from liqcascade.venues.cpmm import kernel as K_cpmm
+from liqcascade.venues.book import kernel as K_book
+from liqcascade.venues.book import twin as P_book
+from liqcascade.venues.cpmm import twin as P_cpmm
+from liqcascade.venues import twin as P
+from liqcascade.venues.pack import make_venue_state
 
 RTOL = 1e-9
 SETTINGS = settings(
@@ -62,12 +67,12 @@ def _scales(vs, vdq):
     """(asset, quote) size of the whole market: pool reserves plus book depth at the last point."""
     asset = quote = 0.0
     for v in range(vs.shape[0]):
-        if int(vs[v, K.KIND]) == K.VENUE_CPMM:
-            asset += vs[v, K.X]
-            quote += vs[v, K.Y]
+        if int(vs[v, K_layout.KIND]) == K_layout.VENUE_CPMM:
+            asset += vs[v, K_layout.X]
+            quote += vs[v, K_layout.Y]
         else:
-            depth = vdq[v, int(vs[v, K.NK]) - 1]
-            asset += depth / vs[v, K.MID]
+            depth = vdq[v, int(vs[v, K_layout.NK]) - 1]
+            asset += depth / vs[v, K_layout.MID]
             quote += depth
     return asset, quote
 
@@ -78,10 +83,10 @@ def assert_states_close(a, b, vs0, vdq):
     asset, quote = _scales(vs0, vdq)
     for v in range(vs0.shape[0]):
         p_tol = 1e-12 * K.venue_spot(vs0, v)  # a book sold almost to zero: the twin's k -> 1
-        assert close(a[v, K.X], b[v, K.X], atol=1e-12 * asset)
-        assert close(a[v, K.Y], b[v, K.Y], atol=1e-12 * quote)
-        assert close(a[v, K.MID], b[v, K.MID], atol=p_tol)
-        assert close(a[v, K.REF], b[v, K.REF])
+        assert close(a[v, K_layout.X], b[v, K_layout.X], atol=1e-12 * asset)
+        assert close(a[v, K_layout.Y], b[v, K_layout.Y], atol=1e-12 * quote)
+        assert close(a[v, K_layout.MID], b[v, K_layout.MID], atol=p_tol)
+        assert close(a[v, K_layout.REF], b[v, K_layout.REF])
         assert close(K.venue_spot(a, v), K.venue_spot(b, v), atol=p_tol)
 
 
@@ -92,19 +97,19 @@ def assert_states_close(a, b, vs0, vdq):
 @given(pools(), st.floats(1e-4, 5.0), st.floats(0.0, 0.95), st.floats(0.0, 3.0))
 def test_cpmm_parity(spec, size, down, up):
     x, y, fee = spec["reserve_asset"], spec["reserve_quote"], spec["fee"]
-    for a, b in zip(K.cpmm_sell(x, y, fee, size * x), P.cpmm_sell(x, y, fee, size * x)):
+    for a, b in zip(K_cpmm.cpmm_sell(x, y, fee, size * x), P_cpmm.cpmm_sell(x, y, fee, size * x)):
         assert close(a, b)
-    for a, b in zip(K.cpmm_buy(x, y, fee, size * y), P.cpmm_buy(x, y, fee, size * y)):
+    for a, b in zip(K_cpmm.cpmm_buy(x, y, fee, size * y), P_cpmm.cpmm_buy(x, y, fee, size * y)):
         assert close(a, b)
     spot = y / x
     assert close(
-        K.cpmm_sell_to_price(x, y, fee, spot * (1 - down)),
-        P.cpmm_sell_to_price(x, y, fee, spot * (1 - down)),
+        K_cpmm.cpmm_sell_to_price(x, y, fee, spot * (1 - down)),
+        P_cpmm.cpmm_sell_to_price(x, y, fee, spot * (1 - down)),
         atol=1e-12 * x,
     )
     assert close(
-        K.cpmm_buy_to_price(x, y, fee, spot * (1 + up)),
-        P.cpmm_buy_to_price(x, y, fee, spot * (1 + up)),
+        K_cpmm.cpmm_buy_to_price(x, y, fee, spot * (1 + up)),
+        P_cpmm.cpmm_buy_to_price(x, y, fee, spot * (1 + up)),
         atol=1e-12 * y,
     )
 
@@ -113,33 +118,33 @@ def test_cpmm_parity(spec, size, down, up):
 @given(books(), st.floats(1e-4, 20.0), st.floats(0.0, 0.95), st.floats(0.0, 3.0))
 def test_book_parity(spec, size, down, up):
     vs, vdk, vdq = make_venue_state([spec])
-    mid, nk = vs[0, K.MID], int(vs[0, K.NK])
+    mid, nk = vs[0, K_layout.MID], int(vs[0, K_layout.NK])
     dk, dq = vdk[0], vdq[0]
     depth = dq[nk - 1]
     a_tol, q_tol = 1e-12 * depth / mid, 1e-12 * depth  # for moves at the limit of resolution
     sell = size * depth / mid
-    mk, qk = K.book_sell(mid, dk, dq, nk, sell)
-    mp, qp = P.book_sell(mid, dk, dq, nk, sell)
+    mk, qk = K_book.book_sell(mid, dk, dq, nk, sell)
+    mp, qp = P_book.book_sell(mid, dk, dq, nk, sell)
     assert close(qk, qp)
     assert close(mk, mp, atol=1e-12 * mid)
-    mk, ak = K.book_buy(mid, dk, dq, nk, size * depth)
-    mp, ap = P.book_buy(mid, dk, dq, nk, size * depth)
+    mk, ak = K_book.book_buy(mid, dk, dq, nk, size * depth)
+    mp, ap = P_book.book_buy(mid, dk, dq, nk, size * depth)
     assert close(ak, ap)
     assert close(mk, mp)
     assert close(
-        K.book_sell_to_price(mid, dk, dq, nk, mid * (1 - down)),
-        P.book_sell_to_price(mid, dk, dq, nk, mid * (1 - down)),
+        K_book.book_sell_to_price(mid, dk, dq, nk, mid * (1 - down)),
+        P_book.book_sell_to_price(mid, dk, dq, nk, mid * (1 - down)),
         atol=a_tol,
     )
     assert close(
-        K.book_buy_to_price(mid, dk, dq, nk, mid * (1 + up)),
-        P.book_buy_to_price(mid, dk, dq, nk, mid * (1 + up)),
+        K_book.book_buy_to_price(mid, dk, dq, nk, mid * (1 + up)),
+        P_book.book_buy_to_price(mid, dk, dq, nk, mid * (1 + up)),
         atol=q_tol,
     )
-    assert close(K.book_depth(dk, dq, nk, up), P.book_depth(dk, dq, nk, up), atol=q_tol)
+    assert close(K_book.book_depth(dk, dq, nk, up), P_book.book_depth(dk, dq, nk, up), atol=q_tol)
     assert close(
-        K.book_marginal_sell_k(dk, dq, nk, size * depth),
-        P.book_marginal_sell_k(dk, dq, nk, size * depth),
+        K_book.book_marginal_sell_k(dk, dq, nk, size * depth),
+        P_book.book_marginal_sell_k(dk, dq, nk, size * depth),
     )
 
 
@@ -167,10 +172,10 @@ def test_arbitrage_parity(spec0, spec1, threshold, tilt):
     # put the second venue at a comparable price, tilted by `tilt`
     ids = np.array([0, 1], dtype=np.int64)
     target = K.venue_spot(vs, 0) * tilt
-    if vs[1, K.KIND] == K.VENUE_CPMM:
-        vs[1, K.Y] = vs[1, K.X] * target
+    if vs[1, K_layout.KIND] == K_layout.VENUE_CPMM:
+        vs[1, K_layout.Y] = vs[1, K_layout.X] * target
     else:
-        vs[1, K.MID] = vs[1, K.REF] = target
+        vs[1, K_layout.MID] = vs[1, K_layout.REF] = target
     a, b = vs.copy(), vs.copy()
     pk = K.arbitrage(a, vdk, vdq, ids, threshold)
     pp = P.arbitrage(b, vdk, vdq, ids, threshold)

@@ -7,8 +7,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from liqcascade.kernels import aave as K
-from liqcascade.kernels.aave_py import liquidate_pair_py
+from liqcascade.protocols.aave import kernel as K
+from liqcascade.protocols.aave.twin import liquidate_pair_py
 
 
 def rules(rule, cf=0.5, hf_thr=0.95, min_base=2000.0, min_left=1000.0):

@@ -1,29 +1,30 @@
-"""Unit tests of the oracle kernels (liqcascade.kernels.oracles) and the registry."""
+"""Unit tests of the oracle kernels (liqcascade.oracles.dispatch) and the registry."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from liqcascade.kernels import oracles as ok
-from liqcascade.oracles import ORACLE_DEFAULTS, ORACLE_KINDS, oracle_kind, oracle_params
+from liqcascade.oracles import dispatch as ok
+from liqcascade.oracles import kernel as ok_layout
+from liqcascade.oracles.pack import ORACLE_DEFAULTS, ORACLE_KINDS, oracle_kind, oracle_params
 
 ROW0 = np.array([0], dtype=np.int64)
 
 
 def params(**kw):
-    p = np.zeros(ok.NPARAM)
+    p = np.zeros(ok_layout.NPARAM)
     names = {
-        "lag": ok.P_LAG,
-        "heartbeat": ok.P_HEARTBEAT,
-        "deviation": ok.P_DEVIATION,
-        "window": ok.P_WINDOW,
-        "hop": ok.P_HOP,
-        "halflife": ok.P_HALFLIFE,
-        "max_jump": ok.P_MAXJUMP,
+        "lag": ok_layout.P_LAG,
+        "heartbeat": ok_layout.P_HEARTBEAT,
+        "deviation": ok_layout.P_DEVIATION,
+        "window": ok_layout.P_WINDOW,
+        "hop": ok_layout.P_HOP,
+        "halflife": ok_layout.P_HALFLIFE,
+        "max_jump": ok_layout.P_MAXJUMP,
     }
-    p[ok.P_WINDOW] = 1
-    p[ok.P_HOP] = 1
+    p[ok_layout.P_WINDOW] = 1
+    p[ok_layout.P_HOP] = 1
     for k, v in kw.items():
         p[names[k]] = v
     return p
@@ -44,10 +45,10 @@ def run1(kind, p, x, p0=None):
 
 
 def test_init_sets_state():
-    st = np.full(ok.NSTATE, 7.0)
-    ok.oracle_init(ok.ORACLE_OSM, params(hop=3), st, 123.0)
-    assert st[ok.S_PRICE] == 123.0 and st[ok.S_NXT] == 123.0 and st[ok.S_EMA] == 123.0
-    assert st[ok.S_ZZZ] == 0.0 and st[ok.S_LAST] == 0.0 and st[ok.S_SPARE] == 0.0
+    st = np.full(ok_layout.NSTATE, 7.0)
+    ok.oracle_init(ok_layout.ORACLE_OSM, params(hop=3), st, 123.0)
+    assert st[ok_layout.S_PRICE] == 123.0 and st[ok_layout.S_NXT] == 123.0 and st[ok_layout.S_EMA] == 123.0
+    assert st[ok_layout.S_ZZZ] == 0.0 and st[ok_layout.S_LAST] == 0.0 and st[ok_layout.S_SPARE] == 0.0
     assert ok.oracle_peep(st) == 123.0
 
 
@@ -57,28 +58,28 @@ def test_init_sets_state():
 @pytest.mark.parametrize("lag", [0, 1, 3, 7])
 def test_spot_lag_shifts_exactly(lag):
     x = walk(40, seed=lag)
-    out = run1(ok.ORACLE_SPOT, params(lag=lag), x)
+    out = run1(ok_layout.ORACLE_SPOT, params(lag=lag), x)
     expect = x[np.maximum(0, np.arange(len(x)) - lag)]
     assert np.array_equal(out, expect)
 
 
 def test_spot_mean_of_several_sources():
     x = np.vstack([walk(20, 1), walk(20, 2)])
-    out = run1(ok.ORACLE_SPOT, params(), x)
+    out = run1(ok_layout.ORACLE_SPOT, params(), x)
     np.testing.assert_allclose(out, x.mean(axis=0), rtol=1e-15)
 
 
 def test_lag_shifts_twap_median_ema_exactly():
     x = np.vstack([walk(40, seed=5), walk(40, seed=6), walk(40, seed=7)])
     for kind, p in [
-        (ok.ORACLE_TWAP, params(window=4)),
-        (ok.ORACLE_EMA, params(halflife=3.0)),
-        (ok.ORACLE_MEDIAN, params()),
+        (ok_layout.ORACLE_TWAP, params(window=4)),
+        (ok_layout.ORACLE_EMA, params(halflife=3.0)),
+        (ok_layout.ORACLE_MEDIAN, params()),
     ]:
-        p0 = float(np.median(x[:, 0])) if kind == ok.ORACLE_MEDIAN else float(x[:, 0].mean())
+        p0 = float(np.median(x[:, 0])) if kind == ok_layout.ORACLE_MEDIAN else float(x[:, 0].mean())
         base = run1(kind, p, x, p0=p0)
         p2 = p.copy()
-        p2[ok.P_LAG] = 2
+        p2[ok_layout.P_LAG] = 2
         lagged = run1(kind, p2, x, p0=p0)
         # steps 0 and 1 read step 0, which leaves the price at p0 (EMA: a no-op update)
         assert np.array_equal(lagged[2:], base[:-2]), kind
@@ -97,12 +98,12 @@ def test_heartbeat_publishes_on_deviation_and_on_heartbeat_only():
     x[30:] = 99.9  # -0.80 % from 100.7: deviation update at t = 30
     p = params(heartbeat=10, deviation=0.005)
     hist = x[None, :].copy()
-    st = np.zeros(ok.NSTATE)
-    ok.oracle_init(ok.ORACLE_HEARTBEAT, p, st, 100.0)
+    st = np.zeros(ok_layout.NSTATE)
+    ok.oracle_init(ok_layout.ORACLE_HEARTBEAT, p, st, 100.0)
     out, last = [], []
     for t in range(n):
-        out.append(ok.oracle_step(ok.ORACLE_HEARTBEAT, p, ROW0, hist, t, st))
-        last.append(st[ok.S_LAST])
+        out.append(ok.oracle_step(ok_layout.ORACLE_HEARTBEAT, p, ROW0, hist, t, st))
+        last.append(st[ok_layout.S_LAST])
     out = np.array(out)
     assert np.all(out[:5] == 100.0)
     assert np.all(out[5:15] == 100.6)  # published at 5, heartbeat 10 -> next at 15
@@ -117,13 +118,13 @@ def test_heartbeat_publishes_on_deviation_and_on_heartbeat_only():
 def test_heartbeat_first_update_from_init_after_heartbeat_steps():
     x = np.full(30, 100.0)
     x[1:] = 100.1
-    out = run1(ok.ORACLE_HEARTBEAT, params(heartbeat=8, deviation=0.005), x, p0=100.0)
+    out = run1(ok_layout.ORACLE_HEARTBEAT, params(heartbeat=8, deviation=0.005), x, p0=100.0)
     assert np.all(out[:8] == 100.0) and np.all(out[8:] == 100.1)
 
 
 def test_heartbeat_zero_deviation_is_spot():
     x = walk(30, 3)
-    out = run1(ok.ORACLE_HEARTBEAT, params(heartbeat=1000, deviation=0.0), x)
+    out = run1(ok_layout.ORACLE_HEARTBEAT, params(heartbeat=1000, deviation=0.0), x)
     assert np.array_equal(out, x)
 
 
@@ -132,17 +133,17 @@ def test_heartbeat_zero_deviation_is_spot():
 
 def test_twap_of_a_step_function():
     x = np.where(np.arange(20) < 10, 100.0, 200.0)
-    out = run1(ok.ORACLE_TWAP, params(window=4), x)
+    out = run1(ok_layout.ORACLE_TWAP, params(window=4), x)
     assert np.all(out[:10] == 100.0)  # includes the short windows at t < 3
     assert out[10] == 125.0 and out[11] == 150.0 and out[12] == 175.0
     assert np.all(out[13:] == 200.0)
-    lagged = run1(ok.ORACLE_TWAP, params(window=4, lag=2), x)
+    lagged = run1(ok_layout.ORACLE_TWAP, params(window=4, lag=2), x)
     assert lagged[12] == 125.0 and lagged[15] == 200.0 and lagged[11] == 100.0
 
 
 def test_twap_short_history_averages_available_steps():
     x = np.array([100.0, 110.0, 120.0, 130.0, 140.0])
-    out = run1(ok.ORACLE_TWAP, params(window=3), x)
+    out = run1(ok_layout.ORACLE_TWAP, params(window=3), x)
     np.testing.assert_allclose(out, [100.0, 105.0, 110.0, 120.0, 130.0], rtol=1e-15)
 
 
@@ -153,22 +154,22 @@ def test_median_of_three_ignores_one_outlier():
     n = 10
     x = np.vstack([np.full(n, 100.0), np.full(n, 101.0), np.full(n, 1000.0)])
     x[2, 5:] = 1.0  # the outlier flips to the low side
-    out = run1(ok.ORACLE_MEDIAN, params(), x, p0=100.0)
+    out = run1(ok_layout.ORACLE_MEDIAN, params(), x, p0=100.0)
     assert np.all(out[:5] == 101.0) and np.all(out[5:] == 100.0)
-    spot = run1(ok.ORACLE_SPOT, params(), x, p0=100.0)
+    spot = run1(ok_layout.ORACLE_SPOT, params(), x, p0=100.0)
     assert spot[0] == pytest.approx(1201.0 / 3)
 
 
 def test_median_even_count_is_mean_of_middle_two():
     x = np.array([[100.0], [104.0], [90.0], [500.0]])
-    out = run1(ok.ORACLE_MEDIAN, params(), x, p0=100.0)
+    out = run1(ok_layout.ORACLE_MEDIAN, params(), x, p0=100.0)
     assert out[0] == 102.0
 
 
 def test_median_uses_only_listed_rows():
     hist = np.array([[1.0, 1.0], [100.0, 100.0], [102.0, 102.0], [104.0, 104.0]])
     idx = np.array([1, 2, 3], dtype=np.int64)
-    out = ok.run_oracle(ok.ORACLE_MEDIAN, params(), idx, hist, 100.0)
+    out = ok.run_oracle(ok_layout.ORACLE_MEDIAN, params(), idx, hist, 100.0)
     assert np.all(out == 102.0)
 
 
@@ -181,16 +182,16 @@ def test_osm_price_is_one_to_two_hops_old_and_peep_gives_next(hop):
     x = np.arange(1.0, n + 1.0)  # x[t] = t + 1 identifies the step it was read at
     hist = x[None, :].copy()
     p = params(hop=hop)
-    st = np.zeros(ok.NSTATE)
-    ok.oracle_init(ok.ORACLE_OSM, p, st, 0.5)
+    st = np.zeros(ok_layout.NSTATE)
+    ok.oracle_init(ok_layout.ORACLE_OSM, p, st, 0.5)
     for t in range(n):
-        cur = ok.oracle_step(ok.ORACLE_OSM, p, ROW0, hist, t, st)
+        cur = ok.oracle_step(ok_layout.ORACLE_OSM, p, ROW0, hist, t, st)
         nxt = ok.oracle_peep(st)
         last_poke = (t // hop) * hop
         if t < hop:  # no poke yet
             assert cur == 0.5 and nxt == 0.5
             continue
-        assert st[ok.S_ZZZ] == last_poke
+        assert st[ok_layout.S_ZZZ] == last_poke
         assert nxt == x[last_poke]  # read at the last poke
         if t < 2 * hop:
             assert cur == 0.5  # the initial nxt
@@ -202,7 +203,7 @@ def test_osm_price_is_one_to_two_hops_old_and_peep_gives_next(hop):
 
 def test_osm_default_hop_reads_lagged_source():
     x = np.arange(1.0, 21.0)
-    out = run1(ok.ORACLE_OSM, params(hop=5, lag=2), x, p0=1.0)
+    out = run1(ok_layout.ORACLE_OSM, params(hop=5, lag=2), x, p0=1.0)
     # poke at 10 sets cur <- value read at 5, which is x[5 - 2]
     assert out[10] == x[3] and out[14] == x[3] and out[15] == x[8]
 
@@ -215,7 +216,7 @@ def test_ema_half_life(h):
     n = 40
     x = np.full(n, 100.0)
     x[1:] = 200.0
-    out = run1(ok.ORACLE_EMA, params(halflife=h), x, p0=100.0)
+    out = run1(ok_layout.ORACLE_EMA, params(halflife=h), x, p0=100.0)
     # after k steps at 200 the gap has shrunk by 0.5 ** (k / h)
     k = np.arange(n)
     np.testing.assert_allclose(out, 200.0 - 100.0 * 0.5 ** (k / h), rtol=1e-12)
@@ -225,7 +226,7 @@ def test_ema_half_life(h):
 
 def test_ema_zero_half_life_is_spot():
     x = walk(30, 9)
-    assert np.array_equal(run1(ok.ORACLE_EMA, params(halflife=0.0), x), x)
+    assert np.array_equal(run1(ok_layout.ORACLE_EMA, params(halflife=0.0), x), x)
 
 
 # --- guards -----------------------------------------------------------------------------------
@@ -233,10 +234,10 @@ def test_ema_zero_half_life_is_spot():
 
 def test_max_jump_guard_rejects_large_moves_keeps_old_price():
     x = np.array([100.0, 40.0, 45.0, 60.0, 61.0, 200.0])
-    out = run1(ok.ORACLE_SPOT, params(max_jump=0.5), x, p0=100.0)
+    out = run1(ok_layout.ORACLE_SPOT, params(max_jump=0.5), x, p0=100.0)
     # -60 %, -55 %: rejected; -40 %: accepted; then +1.7 %; +228 % rejected
     assert out.tolist() == [100.0, 100.0, 100.0, 60.0, 61.0, 61.0]
-    off = run1(ok.ORACLE_SPOT, params(max_jump=0.0), x, p0=100.0)
+    off = run1(ok_layout.ORACLE_SPOT, params(max_jump=0.0), x, p0=100.0)
     assert np.array_equal(off, x)
 
 
@@ -244,34 +245,34 @@ def test_max_jump_guard_heartbeat_does_not_count_as_update():
     x = np.array([100.0, 10.0, 10.0, 10.0, 80.0, 80.0])
     p = params(heartbeat=2, deviation=0.005, max_jump=0.5)
     hist = x[None, :].copy()
-    st = np.zeros(ok.NSTATE)
-    ok.oracle_init(ok.ORACLE_HEARTBEAT, p, st, 100.0)
-    out = [ok.oracle_step(ok.ORACLE_HEARTBEAT, p, ROW0, hist, t, st) for t in range(len(x))]
+    st = np.zeros(ok_layout.NSTATE)
+    ok.oracle_init(ok_layout.ORACLE_HEARTBEAT, p, st, 100.0)
+    out = [ok.oracle_step(ok_layout.ORACLE_HEARTBEAT, p, ROW0, hist, t, st) for t in range(len(x))]
     assert out == [100.0, 100.0, 100.0, 100.0, 80.0, 80.0]
-    assert st[ok.S_LAST] == 4
+    assert st[ok_layout.S_LAST] == 4
 
 
 def test_max_jump_guard_osm_and_twap_and_ema():
     x = np.array([100.0] * 4 + [10.0] * 12)
-    osm = run1(ok.ORACLE_OSM, params(hop=2, max_jump=0.5), x, p0=100.0)
+    osm = run1(ok_layout.ORACLE_OSM, params(hop=2, max_jump=0.5), x, p0=100.0)
     assert np.all(osm == 100.0)  # cur <- nxt = 10 rejected at every poke
-    twap = run1(ok.ORACLE_TWAP, params(window=2, max_jump=0.5), x, p0=100.0)
+    twap = run1(ok_layout.ORACLE_TWAP, params(window=2, max_jump=0.5), x, p0=100.0)
     assert twap[4] == 55.0 and np.all(twap[5:] == 55.0)  # 55 is -45 %; 10 is -82 %
     # EMA: 55 (-45 %) is rejected by a 30 % guard; the internal EMA keeps tracking the source
     p = params(halflife=1.0, max_jump=0.3)
     hist = x[None, :].copy()
-    st = np.zeros(ok.NSTATE)
-    ok.oracle_init(ok.ORACLE_EMA, p, st, 100.0)
-    out = [ok.oracle_step(ok.ORACLE_EMA, p, ROW0, hist, t, st) for t in range(len(x))]
+    st = np.zeros(ok_layout.NSTATE)
+    ok.oracle_init(ok_layout.ORACLE_EMA, p, st, 100.0)
+    out = [ok.oracle_step(ok_layout.ORACLE_EMA, p, ROW0, hist, t, st) for t in range(len(x))]
     assert np.all(np.array(out) == 100.0)
-    assert st[ok.S_EMA] == pytest.approx(10.0 + 90.0 * 0.5**12, rel=1e-12)
+    assert st[ok_layout.S_EMA] == pytest.approx(10.0 + 90.0 * 0.5**12, rel=1e-12)
 
 
 def test_non_positive_or_nan_candidate_is_rejected():
     x = np.array([100.0, 0.0, -5.0, np.nan, 90.0])
-    out = run1(ok.ORACLE_SPOT, params(), x, p0=100.0)
+    out = run1(ok_layout.ORACLE_SPOT, params(), x, p0=100.0)
     assert out.tolist() == [100.0, 100.0, 100.0, 100.0, 90.0]
-    ema = run1(ok.ORACLE_EMA, params(halflife=0.0), x, p0=100.0)
+    ema = run1(ok_layout.ORACLE_EMA, params(halflife=0.0), x, p0=100.0)
     assert ema[3] == 100.0 and ema[4] == 90.0  # 0 and -5 rejected; NaN skipped
 
 
@@ -297,7 +298,7 @@ def test_step_all_matches_single_runs():
     ptr[1:] = np.cumsum([len(s) for s in srcs])
     flat = np.array([r for s in srcs for r in s], dtype=np.int64)
     p0s = np.array([hist[s, 0].mean() if k != 3 else np.median(hist[s, 0]) for k, s in zip(kinds, srcs)])
-    states = np.zeros((6, ok.NSTATE))
+    states = np.zeros((6, ok_layout.NSTATE))
     ok.oracles_init_all(kinds, p2d, states, p0s)
     got = np.zeros((60, 6))
     out = np.zeros(6)
@@ -314,7 +315,7 @@ def test_step_all_matches_single_runs():
 
 def test_registry_codes():
     assert ORACLE_KINDS == {"spot": 0, "heartbeat": 1, "twap": 2, "median": 3, "osm": 4, "ema": 5}
-    assert oracle_kind("OSM") == ok.ORACLE_OSM and oracle_kind(1) == 1
+    assert oracle_kind("OSM") == ok_layout.ORACLE_OSM and oracle_kind(1) == 1
     with pytest.raises(ValueError):
         oracle_kind("pyth")
     with pytest.raises(ValueError):
@@ -323,14 +324,14 @@ def test_registry_codes():
 
 def test_oracle_params_defaults_are_chainlink_eth_usd_and_maker_osm():
     p = oracle_params("heartbeat", dt_seconds=12.0)
-    assert p.shape == (ok.NPARAM,) and p.dtype == np.float64
-    assert p[ok.P_HEARTBEAT] == 300 and p[ok.P_DEVIATION] == 0.005
-    assert p[ok.P_HOP] == 300 and p[ok.P_LAG] == 0 and p[ok.P_MAXJUMP] == 0.0
-    assert p[ok.P_WINDOW] == 150 and p[ok.P_HALFLIFE] == 50.0
+    assert p.shape == (ok_layout.NPARAM,) and p.dtype == np.float64
+    assert p[ok_layout.P_HEARTBEAT] == 300 and p[ok_layout.P_DEVIATION] == 0.005
+    assert p[ok_layout.P_HOP] == 300 and p[ok_layout.P_LAG] == 0 and p[ok_layout.P_MAXJUMP] == 0.0
+    assert p[ok_layout.P_WINDOW] == 150 and p[ok_layout.P_HALFLIFE] == 50.0
     assert ORACLE_DEFAULTS["heartbeat_s"] == 3600.0
     q = oracle_params("osm", dt_seconds=60.0, hop_s=1800, lag_s=90, max_jump=0.5)
-    assert q[ok.P_HOP] == 30 and q[ok.P_LAG] == 2 and q[ok.P_MAXJUMP] == 0.5
-    assert oracle_params("twap", dt_seconds=3600.0, window_s=60)[ok.P_WINDOW] == 1
+    assert q[ok_layout.P_HOP] == 30 and q[ok_layout.P_LAG] == 2 and q[ok_layout.P_MAXJUMP] == 0.5
+    assert oracle_params("twap", dt_seconds=3600.0, window_s=60)[ok_layout.P_WINDOW] == 1
 
 
 @pytest.mark.parametrize(
@@ -353,5 +354,5 @@ def test_oracle_params_drive_the_kernel():
     x = np.full(200, 100.0)
     x[1:] = 100.2
     p = oracle_params("heartbeat", dt_seconds=30.0)  # heartbeat 120 steps
-    out = run1(ok.ORACLE_HEARTBEAT, p, x, p0=100.0)
+    out = run1(ok_layout.ORACLE_HEARTBEAT, p, x, p0=100.0)
     assert np.all(out[:120] == 100.0) and np.all(out[120:] == 100.2)

@@ -1,4 +1,4 @@
-"""Unit tests for liqcascade.market.price (exogenous price processes)."""
+"""Unit tests for liqcascade.prices.generate (exogenous price processes)."""
 
 from __future__ import annotations
 
@@ -8,18 +8,13 @@ import numpy as np
 import pytest
 
 from liqcascade.errors import InputError
-from liqcascade.market.price import (
-    YEAR_SECONDS,
-    correlation_cholesky,
-    crash_path,
-    gbm_increments,
-    gbm_paths,
-    generate_paths,
-    historical_paths,
-    jump_compensator,
-    jump_diffusion_paths,
-    load_price_csv,
-)
+from liqcascade.prices.common import YEAR_SECONDS, correlation_cholesky
+from liqcascade.prices.crash.paths import crash_path
+from liqcascade.prices.gbm.paths import gbm_increments, gbm_paths
+from liqcascade.prices.generate import generate_paths
+from liqcascade.prices.historical.paths import historical_paths
+from liqcascade.prices.jump.paths import jump_compensator, jump_diffusion_paths
+from liqcascade.prices.loading import load_price_csv
 
 HOUR = 3600.0
 

@@ -1,4 +1,4 @@
-"""Price kinds ``garch`` and ``bootstrap`` (liqcascade.market.price): shapes, determinism, chunk
+"""Price kinds ``garch`` and ``bootstrap`` (liqcascade.prices.generate): shapes, determinism, chunk
 independence, GARCH fitting and volatility clustering, bootstrap membership and correlation,
 bad input, and one run on the reference data in ../shared/data (skipped when absent)."""
 
@@ -11,13 +11,9 @@ import numpy as np
 import pytest
 
 from liqcascade.errors import InputError
-from liqcascade.market.price import (
-    fit_garch,
-    garch_step_returns,
-    generate_paths,
-    path_seed_sequences,
-    price_notes,
-)
+from liqcascade.prices.garch.paths import fit_garch, garch_step_returns
+from liqcascade.prices.generate import generate_paths, price_notes
+from liqcascade.prices.seeding import path_seed_sequences
 
 HOUR = 3600.0
 DATA = (Path(__file__).resolve().parents[2] / ".." / "shared" / "data").resolve()
@@ -352,7 +348,7 @@ def test_mc_run_with_fitted_garch_reports_fit_and_ignores_chunking(tmp_path):
 def test_grid_samples_a_finer_file_at_the_slot_times():
     # an hourly and a 10-minute series with the same drift of 0.01 per hour: on the common hourly
     # grid both must give 0.01 every hour (the finer file is read at the slot instants)
-    from liqcascade.market.price import returns_on_grid
+    from liqcascade.prices.loading import returns_on_grid
 
     t0 = 1_600_000_000.0
     th = t0 + HOUR * np.arange(25)

@@ -9,8 +9,11 @@ import pytest
 
 from liqcascade.errors import InputError
 from liqcascade.kernels import _jit
-from liqcascade.kernels import venues as K
-from liqcascade.market.venues import depth_from_cpmm, make_venue_state
+from liqcascade.venues import dispatch as K
+from liqcascade.venues import kernel as K_layout
+from liqcascade.venues.book import kernel as K_book
+from liqcascade.venues.cpmm import kernel as K_cpmm
+from liqcascade.venues.pack import depth_from_cpmm, make_venue_state
 
 DK = np.array([0.01, 0.05, 0.2])
 DQ = np.array([1.0e5, 1.0e6, 2.0e6])
@@ -31,12 +34,12 @@ def _spots(vs, ids):
 
 def _asset_absorbed(vs0, vs1, vdk, vdq, v):
     """Asset a venue took in (> 0) or gave out (< 0) between two states."""
-    if int(vs0[v, K.KIND]) == K.VENUE_CPMM:
-        return vs1[v, K.X] - vs0[v, K.X]
-    m0, m1, nk = vs0[v, K.MID], vs1[v, K.MID], int(vs0[v, K.NK])
+    if int(vs0[v, K_layout.KIND]) == K_layout.VENUE_CPMM:
+        return vs1[v, K_layout.X] - vs0[v, K_layout.X]
+    m0, m1, nk = vs0[v, K_layout.MID], vs1[v, K_layout.MID], int(vs0[v, K_layout.NK])
     if m1 <= m0:
-        return K.book_sell_to_price(m0, vdk[v], vdq[v], nk, m1)
-    return -K._book_buy_asset(m0, vdk[v], vdq[v], nk, m1 / m0 - 1.0)
+        return K_book.book_sell_to_price(m0, vdk[v], vdq[v], nk, m1)
+    return -K_book._book_buy_asset(m0, vdk[v], vdq[v], nk, m1 / m0 - 1.0)
 
 
 # --- compilation ---------------------------------------------------------------------------
@@ -69,7 +72,7 @@ def test_kernels_are_compiled():
         "arbitrage_to_reference": (vs, vdk, vdq, 0, 1500.0, 0.001),
     }
     for name, args in calls.items():
-        fn = getattr(K, name)
+        fn = next(getattr(m, name) for m in (K, K_cpmm, K_book) if hasattr(m, name))
         fn(*args)
         assert fn.signatures, name
 
@@ -85,13 +88,13 @@ def test_cpmm_invariant_grows_only_by_fee(fee):
         kprev = x * y
         if rng.random() < 0.5:
             dq = rng.uniform(0.01, 200.0)
-            x1, y1, out = K.cpmm_sell(x, y, fee, dq)
+            x1, y1, out = K_cpmm.cpmm_sell(x, y, fee, dq)
             assert x1 == x + dq
             assert y1 + out == pytest.approx(y, rel=1e-14)
             expected = (x + dq) * x * y / (x + (1 - fee) * dq)
         else:
             dy = rng.uniform(10.0, 3e5)
-            x1, y1, out = K.cpmm_buy(x, y, fee, dy)
+            x1, y1, out = K_cpmm.cpmm_buy(x, y, fee, dy)
             assert y1 == y + dy
             assert x1 + out == pytest.approx(x, rel=1e-14)
             expected = (y + dy) * x * y / (y + (1 - fee) * dy)
@@ -109,30 +112,30 @@ def test_cpmm_to_price_hits_target(fee, move):
     x, y = 1234.5, 2.5e6
     spot = y / x
     target = spot * (1 - move)
-    dq = K.cpmm_sell_to_price(x, y, fee, target)
-    x1, y1, _ = K.cpmm_sell(x, y, fee, dq)
+    dq = K_cpmm.cpmm_sell_to_price(x, y, fee, target)
+    x1, y1, _ = K_cpmm.cpmm_sell(x, y, fee, dq)
     assert y1 / x1 == pytest.approx(target, rel=1e-10)
     target = spot * (1 + 10 * move)
-    dy = K.cpmm_buy_to_price(x, y, fee, target)
-    x1, y1, _ = K.cpmm_buy(x, y, fee, dy)
+    dy = K_cpmm.cpmm_buy_to_price(x, y, fee, target)
+    x1, y1, _ = K_cpmm.cpmm_buy(x, y, fee, dy)
     assert y1 / x1 == pytest.approx(target, rel=1e-10)
 
 
 def test_cpmm_to_price_no_trade_on_wrong_side():
-    assert K.cpmm_sell_to_price(10.0, 20.0, 0.003, 2.0) == 0.0
-    assert K.cpmm_sell_to_price(10.0, 20.0, 0.003, 3.0) == 0.0
-    assert K.cpmm_buy_to_price(10.0, 20.0, 0.003, 1.0) == 0.0
-    assert K.cpmm_sell_to_price(10.0, 20.0, 0.003, 0.0) == math.inf
+    assert K_cpmm.cpmm_sell_to_price(10.0, 20.0, 0.003, 2.0) == 0.0
+    assert K_cpmm.cpmm_sell_to_price(10.0, 20.0, 0.003, 3.0) == 0.0
+    assert K_cpmm.cpmm_buy_to_price(10.0, 20.0, 0.003, 1.0) == 0.0
+    assert K_cpmm.cpmm_sell_to_price(10.0, 20.0, 0.003, 0.0) == math.inf
 
 
 def test_cpmm_round_trip_loses_money():
     x, y, fee = 1000.0, 2.0e6, 0.003
-    x1, y1, quote = K.cpmm_sell(x, y, fee, 50.0)
-    _, _, back = K.cpmm_buy(x1, y1, fee, quote)
+    x1, y1, quote = K_cpmm.cpmm_sell(x, y, fee, 50.0)
+    _, _, back = K_cpmm.cpmm_buy(x1, y1, fee, quote)
     assert back < 50.0
     # without a fee a pool is exactly reversible
-    x1, y1, quote = K.cpmm_sell(x, y, 0.0, 50.0)
-    _, _, back = K.cpmm_buy(x1, y1, 0.0, quote)
+    x1, y1, quote = K_cpmm.cpmm_sell(x, y, 0.0, 50.0)
+    _, _, back = K_cpmm.cpmm_buy(x1, y1, 0.0, quote)
     assert back == pytest.approx(50.0, rel=1e-13)
 
 
@@ -142,15 +145,15 @@ def test_cpmm_round_trip_loses_money():
 @pytest.mark.parametrize("j", [0, 1, 2])
 def test_book_selling_to_depth_point_pays_depth(j):
     target = MID0 * (1 - DK[j])
-    dq = K.book_sell_to_price(MID0, DK, DQ, 3, target)
-    new_mid, quote = K.book_sell(MID0, DK, DQ, 3, dq)
+    dq = K_book.book_sell_to_price(MID0, DK, DQ, 3, target)
+    new_mid, quote = K_book.book_sell(MID0, DK, DQ, 3, dq)
     assert quote == pytest.approx(DQ[j], rel=1e-12)
     assert new_mid == pytest.approx(target, rel=1e-12)
     assert quote <= dq * MID0
     # and the same curve above the mid
-    dy = K.book_buy_to_price(MID0, DK, DQ, 3, MID0 * (1 + DK[j]))
+    dy = K_book.book_buy_to_price(MID0, DK, DQ, 3, MID0 * (1 + DK[j]))
     assert dy == pytest.approx(DQ[j], rel=1e-14)
-    new_mid, asset = K.book_buy(MID0, DK, DQ, 3, DQ[j])
+    new_mid, asset = K_book.book_buy(MID0, DK, DQ, 3, DQ[j])
     assert new_mid == pytest.approx(MID0 * (1 + DK[j]), rel=1e-14)
     assert asset <= DQ[j] / MID0
 
@@ -158,24 +161,24 @@ def test_book_selling_to_depth_point_pays_depth(j):
 def test_book_asset_is_exact_log_integral():
     # first segment, density rho = 1e7: asset = rho * ln(1 / (1 - k)) / m
     k = 0.007
-    dq = K.book_sell_to_price(MID0, DK, DQ, 3, MID0 * (1 - k))
+    dq = K_book.book_sell_to_price(MID0, DK, DQ, 3, MID0 * (1 - k))
     assert dq == pytest.approx(1e7 * -math.log1p(-k) / MID0, rel=1e-14)
-    _, asset = K.book_buy(MID0, DK, DQ, 3, 1e7 * k)
+    _, asset = K_book.book_buy(MID0, DK, DQ, 3, 1e7 * k)
     assert asset == pytest.approx(1e7 * math.log1p(k) / MID0, rel=1e-14)
 
 
 def test_book_tail_continues_last_density_and_absorbs_anything():
     rho_last = (DQ[2] - DQ[1]) / (DK[2] - DK[1])
-    assert K.book_depth(DK, DQ, 3, 0.5) == pytest.approx(DQ[2] + rho_last * 0.3, rel=1e-14)
+    assert K_book.book_depth(DK, DQ, 3, 0.5) == pytest.approx(DQ[2] + rho_last * 0.3, rel=1e-14)
     for dq in (1e3, 1e4, 1e6, 1e9):
-        new_mid, quote = K.book_sell(MID0, DK, DQ, 3, dq)
+        new_mid, quote = K_book.book_sell(MID0, DK, DQ, 3, dq)
         assert 0.0 <= new_mid < MID0
         assert quote <= DQ[2] + rho_last * (1 - DK[2]) + 1e-6
         assert quote <= dq * MID0
     # a flat last segment falls back on the average density
     dk = np.array([0.1, 0.2])
     dq_ = np.array([1e6, 1e6])
-    assert K.book_depth(dk, dq_, 2, 0.3) == pytest.approx(1e6 + 5e6 * 0.1, rel=1e-14)
+    assert K_book.book_depth(dk, dq_, 2, 0.3) == pytest.approx(1e6 + 5e6 * 0.1, rel=1e-14)
 
 
 def test_book_flat_stretch_is_crossed_only_by_more_asset():
@@ -183,19 +186,19 @@ def test_book_flat_stretch_is_crossed_only_by_more_asset():
     # one unit more falls through the gap
     dk = np.array([0.05, 0.1, 0.2])
     dq = np.array([1e5, 1e5, 3e5])
-    edge = K.book_sell_to_price(MID0, dk, dq, 3, MID0 * 0.95)
-    assert K.book_sell_to_price(MID0, dk, dq, 3, MID0 * 0.92) == edge
-    m, q = K.book_sell(MID0, dk, dq, 3, edge * (1 - 1e-9))
+    edge = K_book.book_sell_to_price(MID0, dk, dq, 3, MID0 * 0.95)
+    assert K_book.book_sell_to_price(MID0, dk, dq, 3, MID0 * 0.92) == edge
+    m, q = K_book.book_sell(MID0, dk, dq, 3, edge * (1 - 1e-9))
     assert MID0 * 0.95 < m < MID0 * 0.9500001 and q < 1e5
-    m, q = K.book_sell(MID0, dk, dq, 3, edge * (1 + 1e-9))
+    m, q = K_book.book_sell(MID0, dk, dq, 3, edge * (1 + 1e-9))
     assert MID0 * 0.8999999 < m < MID0 * 0.9 and q > 1e5
-    assert K.book_marginal_sell_k(dk, dq, 3, 1e5) == 0.05
+    assert K_book.book_marginal_sell_k(dk, dq, 3, 1e5) == 0.05
 
 
 def test_book_inverse_of_depth():
     for quote in (1.0, 5e4, 1e5, 7e5, 1e6, 1.9e6, 2e6, 5e6):
-        k = K.book_marginal_sell_k(DK, DQ, 3, quote)
-        assert K.book_depth(DK, DQ, 3, k) == pytest.approx(quote, rel=1e-13)
+        k = K_book.book_marginal_sell_k(DK, DQ, 3, quote)
+        assert K_book.book_depth(DK, DQ, 3, k) == pytest.approx(quote, rel=1e-13)
 
 
 def test_book_sell_monotone_and_never_better_than_mid():
@@ -203,14 +206,14 @@ def test_book_sell_monotone_and_never_better_than_mid():
     mids = []
     quotes = []
     for dq in dqs:
-        m, q = K.book_sell(MID0, DK, DQ, 3, dq)
+        m, q = K_book.book_sell(MID0, DK, DQ, 3, dq)
         assert q <= dq * MID0
         mids.append(m)
         quotes.append(q)
     assert np.all(np.diff(mids) < 0)
     assert np.all(np.diff(quotes) > 0)
     dys = np.geomspace(1.0, 1e8, 400)
-    assets = [K.book_buy(MID0, DK, DQ, 3, dy)[1] for dy in dys]
+    assets = [K_book.book_buy(MID0, DK, DQ, 3, dy)[1] for dy in dys]
     assert np.all(np.diff(assets) > 0)
     assert np.all(np.array(assets) <= dys / MID0)
 
@@ -218,12 +221,12 @@ def test_book_sell_monotone_and_never_better_than_mid():
 def test_book_spread_at_one_state():
     # From one state, selling q asset pays less than buying q asset costs.
     dq = 600.0
-    _, quote_sell = K.book_sell(MID0, DK, DQ, 3, dq)
-    cost = K.book_buy_to_price(MID0, DK, DQ, 3, 1e9)  # bracket, then bisect the cost of dq asset
+    _, quote_sell = K_book.book_sell(MID0, DK, DQ, 3, dq)
+    cost = K_book.book_buy_to_price(MID0, DK, DQ, 3, 1e9)  # bracket, then bisect the cost of dq asset
     lo, hi = 0.0, cost
     for _ in range(200):
         mid = 0.5 * (lo + hi)
-        if K.book_buy(MID0, DK, DQ, 3, mid)[1] < dq:
+        if K_book.book_buy(MID0, DK, DQ, 3, mid)[1] < dq:
             lo = mid
         else:
             hi = mid
@@ -236,12 +239,12 @@ def test_book_round_trip_recentres_on_the_new_mid():
     # a buy with the proceeds loses asset; with a uniform density it gains a little (third order
     # in the move k), so the book alone is not round-trip arbitrage-free.
     dq = 200.0
-    m1, quote = K.book_sell(MID0, DK, DQ, 3, dq)
-    _, back = K.book_buy(m1, DK, DQ, 3, quote)
+    m1, quote = K_book.book_sell(MID0, DK, DQ, 3, dq)
+    _, back = K_book.book_buy(m1, DK, DQ, 3, quote)
     assert back < dq
     uk, uq = np.array([0.1]), np.array([1e6])
-    m1, quote = K.book_sell(MID0, uk, uq, 1, dq)
-    _, back = K.book_buy(m1, uk, uq, 1, quote)
+    m1, quote = K_book.book_sell(MID0, uk, uq, 1, dq)
+    _, back = K_book.book_buy(m1, uk, uq, 1, quote)
     k = 1 - m1 / MID0
     assert dq < back <= dq * (1 + k**2)
 
@@ -249,14 +252,14 @@ def test_book_round_trip_recentres_on_the_new_mid():
 def test_impact_decays_by_half_after_half_life():
     vs, vdk, vdq = make_venue_state([_book(half=10.0)])
     K.venue_sell(vs, vdk, vdq, 0, 500.0)
-    impact0 = 1 - vs[0, K.MID] / vs[0, K.REF]
+    impact0 = 1 - vs[0, K_layout.MID] / vs[0, K_layout.REF]
     assert impact0 > 0.01
     for _ in range(10):
         K.venue_decay(vs, 0)
-    assert 1 - vs[0, K.MID] / vs[0, K.REF] == pytest.approx(impact0 / 2, rel=1e-12)
+    assert 1 - vs[0, K_layout.MID] / vs[0, K_layout.REF] == pytest.approx(impact0 / 2, rel=1e-12)
     for _ in range(10):
         K.venue_decay(vs, 0)
-    assert 1 - vs[0, K.MID] / vs[0, K.REF] == pytest.approx(impact0 / 4, rel=1e-12)
+    assert 1 - vs[0, K_layout.MID] / vs[0, K_layout.REF] == pytest.approx(impact0 / 4, rel=1e-12)
     # no recovery when half <= 0, and pools are untouched
     vs, vdk, vdq = make_venue_state([_book(half=0.0), _pool()])
     K.venue_sell(vs, vdk, vdq, 0, 500.0)
@@ -269,16 +272,16 @@ def test_impact_decays_by_half_after_half_life():
 def test_apply_return():
     vs, vdk, vdq = make_venue_state([_book(half=5.0), _pool()])
     K.venue_sell(vs, vdk, vdq, 0, 300.0)
-    impact = 1 - vs[0, K.MID] / vs[0, K.REF]
+    impact = 1 - vs[0, K_layout.MID] / vs[0, K_layout.REF]
     K.venue_apply_return(vs, 0, 0.9)
-    assert vs[0, K.REF] == pytest.approx(MID0 * 0.9, rel=1e-15)
-    assert 1 - vs[0, K.MID] / vs[0, K.REF] == pytest.approx(impact, rel=1e-12)
+    assert vs[0, K_layout.REF] == pytest.approx(MID0 * 0.9, rel=1e-15)
+    assert 1 - vs[0, K_layout.MID] / vs[0, K_layout.REF] == pytest.approx(impact, rel=1e-12)
     for ret in (0.9, 1.2, 0.5, 1.0):
         spot = K.venue_spot(vs, 1)
-        kprod = vs[1, K.X] * vs[1, K.Y]
+        kprod = vs[1, K_layout.X] * vs[1, K_layout.Y]
         K.venue_apply_return(vs, 1, ret)
         assert K.venue_spot(vs, 1) == pytest.approx(spot * ret, rel=1e-12)
-        assert vs[1, K.X] * vs[1, K.Y] >= kprod * (1 - 1e-15)
+        assert vs[1, K_layout.X] * vs[1, K_layout.Y] >= kprod * (1 - 1e-15)
 
 
 # --- routing --------------------------------------------------------------------------------
@@ -304,7 +307,7 @@ def test_route_sell_single_venue_is_venue_sell():
     q_ref = K.venue_sell(ref, vdk, vdq, 0, 123.0)
     quote, price = K.route_sell(vs, vdk, vdq, np.array([0], dtype=np.int64), 123.0)
     assert quote == q_ref
-    assert price == ref[0, K.MID]
+    assert price == ref[0, K_layout.MID]
     assert np.array_equal(vs, ref)
 
 
@@ -345,9 +348,9 @@ def test_arbitrage_two_pools_conserves_asset_and_closes_gap(threshold):
     vs = vs0.copy()
     ids = np.array([0, 1], dtype=np.int64)
     profit = K.arbitrage(vs, vdk, vdq, ids, threshold)
-    dx = vs[:, K.X] - vs0[:, K.X]
-    dy = vs[:, K.Y] - vs0[:, K.Y]
-    assert dx.sum() == pytest.approx(0.0, abs=1e-12 * vs0[:, K.X].sum())
+    dx = vs[:, K_layout.X] - vs0[:, K_layout.X]
+    dy = vs[:, K_layout.Y] - vs0[:, K_layout.Y]
+    assert dx.sum() == pytest.approx(0.0, abs=1e-12 * vs0[:, K_layout.X].sum())
     assert profit > 0.0
     assert profit == pytest.approx(-dy.sum(), rel=1e-9)
     s = _spots(vs, ids)
@@ -363,7 +366,7 @@ def test_arbitrage_with_fees_stops_at_marginal_prices():
     bid = K.venue_spot(vs, 1) * (1 - 0.01)
     ask = K.venue_spot(vs, 0) / (1 - 0.003)
     assert bid / ask - 1 == pytest.approx(0.001, abs=1e-11)
-    assert (vs[:, K.X] - vs0[:, K.X]).sum() == pytest.approx(0.0, abs=1e-12)
+    assert (vs[:, K_layout.X] - vs0[:, K_layout.X]).sum() == pytest.approx(0.0, abs=1e-12)
     # a gap smaller than the fees is left alone
     before = vs0.copy()
     vs1, _, _ = make_venue_state([_pool(1000.0, 2.0e6, 0.003), _pool(1000.0, 2.004e6, 0.003)])
@@ -409,8 +412,8 @@ def test_arbitrage_many_pools_conserves_asset_and_quote():
     ids = np.array([0, 1, 2, 3], dtype=np.int64)
     profit = K.arbitrage(vs, vdk, vdq, ids, 0.0)
     assert profit > 0
-    assert (vs[:, K.X] - vs0[:, K.X]).sum() == pytest.approx(0.0, abs=1e-12 * vs0[:, K.X].sum())
-    assert profit == pytest.approx(-(vs[:, K.Y] - vs0[:, K.Y]).sum(), rel=1e-9)
+    assert (vs[:, K_layout.X] - vs0[:, K_layout.X]).sum() == pytest.approx(0.0, abs=1e-12 * vs0[:, K_layout.X].sum())
+    assert profit == pytest.approx(-(vs[:, K_layout.Y] - vs0[:, K_layout.Y]).sum(), rel=1e-9)
     s0 = _spots(vs0, ids)
     s = _spots(vs, ids)
     assert s.max() / s.min() - 1 < 0.05 * (s0.max() / s0.min() - 1)
@@ -421,7 +424,7 @@ def test_arbitrage_many_pools_conserves_asset_and_quote():
 def test_arbitrage_to_reference(ref, spec):
     thr = 0.004
     vs, vdk, vdq = make_venue_state([spec])
-    g = 1 - vs[0, K.FEE]
+    g = 1 - vs[0, K_layout.FEE]
     before = vs.copy()
     profit = K.arbitrage_to_reference(vs, vdk, vdq, 0, ref, thr)
     s = K.venue_spot(vs, 0)
@@ -444,10 +447,10 @@ def test_arbitrage_to_reference(ref, spec):
 
 def test_make_venue_state_layout_and_errors():
     vs, vdk, vdq = make_venue_state([_pool(), dict(_book(), asset=2), _book(depth=[(0.1, 5.0)])])
-    assert vs.shape == (3, K.NCOL) and vdk.shape == (3, 3) and vdq.shape == (3, 3)
-    assert vs[0, K.KIND] == K.VENUE_CPMM and vs[1, K.KIND] == K.VENUE_BOOK
-    assert vs[1, K.ASSET] == 2 and vs[1, K.NK] == 3 and vs[2, K.NK] == 1
-    assert vs[1, K.MID] == vs[1, K.REF] == MID0
+    assert vs.shape == (3, K_layout.NCOL) and vdk.shape == (3, 3) and vdq.shape == (3, 3)
+    assert vs[0, K_layout.KIND] == K_layout.VENUE_CPMM and vs[1, K_layout.KIND] == K_layout.VENUE_BOOK
+    assert vs[1, K_layout.ASSET] == 2 and vs[1, K_layout.NK] == 3 and vs[2, K_layout.NK] == 1
+    assert vs[1, K_layout.MID] == vs[1, K_layout.REF] == MID0
     bad = [
         [{"kind": "amm"}],
         [_pool(x=0.0)],
@@ -470,12 +473,12 @@ def test_depth_from_cpmm_matches_pool():
     depth = depth_from_cpmm(x, y, ks)
     for k in (0.05, 0.3, 0.5):
         # quote paid by a fee-less pool when selling its spot down by k
-        dq = K.cpmm_sell_to_price(x, y, 0.0, y / x * (1 - k))
-        _, _, quote = K.cpmm_sell(x, y, 0.0, dq)
+        dq = K_cpmm.cpmm_sell_to_price(x, y, 0.0, y / x * (1 - k))
+        _, _, quote = K_cpmm.cpmm_sell(x, y, 0.0, dq)
         assert np.interp(k, ks, depth) == pytest.approx(quote, rel=1e-5)
         # the fine piecewise-linear book absorbs about the same asset
-        assert K.book_sell_to_price(y / x, ks, depth, len(ks), y / x * (1 - k)) == pytest.approx(
+        assert K_book.book_sell_to_price(y / x, ks, depth, len(ks), y / x * (1 - k)) == pytest.approx(
             dq, rel=1e-4
         )
     ask = depth_from_cpmm(x, y, [0.1], side="ask")[0]
-    assert ask == pytest.approx(K.cpmm_buy_to_price(x, y, 0.0, y / x * 1.1), rel=1e-12)
+    assert ask == pytest.approx(K_cpmm.cpmm_buy_to_price(x, y, 0.0, y / x * 1.1), rel=1e-12)

@@ -1,6 +1,6 @@
 """Constant-product pool depth from reserve snapshots (Uniswap v2 DAI/WETH on crash days).
 
-``depth_from_cpmm`` (:mod:`liqcascade.market.venues`) turns reserves into cumulative quote
+``depth_from_cpmm`` (:mod:`liqcascade.venues.pack`) turns reserves into cumulative quote
 depth at fractions of spot. :func:`pool_summary` summarises a day of snapshots;
 :func:`align_to_bars` finds which bar each snapshot belongs to (the stablesims reserve files
 carry no times: matching the pool's spot to the ETH bars shows they start at US Pacific
@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..market.venues import depth_from_cpmm
+from liqcascade.venues.pack import depth_from_cpmm
 
 __all__ = ["PoolSummary", "pool_summary", "align_to_bars"]
 

@@ -27,36 +27,36 @@ UNIT_INFO: dict[str, dict[str, str]] = {
     "aave_v3": {
         "models": "Aave v3 lending: health factor, close factor (v3.2 / v3.3 rules), liquidation bonus, protocol fee; "
                   "also the static cascade curve",
-        "docs": "docs/aave-v3.md",
+        "docs": "src/liqcascade/protocols/aave/README.md",
         "example": "examples/minimal.toml",
     },
     "comet": {
         "models": "Compound v3 (Comet): all-or-nothing absorb into protocol reserves, buyCollateral at the "
                   "store-front discount while reserves < target",
-        "docs": "docs/protocols/comet.md",
+        "docs": "src/liqcascade/protocols/comet/README.md",
         "example": "examples/comet.toml",
     },
     "liquity": {
         "models": "Liquity v1 troves: Stability Pool offset, redistribution, recovery mode, gas compensation",
-        "docs": "docs/protocols/liquity.md",
+        "docs": "src/liqcascade/protocols/liquity/README.md",
         "example": "examples/liquity.toml",
     },
     "perp": {
         "models": "Perpetual-futures venue: margin tiers, liquidation orders into its own book, backstop vault, "
                   "insurance fund, ADL, mark price",
-        "docs": "docs/protocols/perp.md",
+        "docs": "src/liqcascade/protocols/perp/README.md",
         "example": "examples/perp.toml",
     },
     "maker": {
         "models": "MakerDAO: Dog.bark with Hole/hole throttle and dust, Clipper Dutch auctions (or the 2020 "
                   "Flipper), ClipperMom, OSM-delayed prices, keepers",
-        "docs": "docs/protocols/maker.md",
+        "docs": "src/liqcascade/protocols/maker/README.md",
         "example": "examples/maker.toml",
     },
     "llamma": {
         "models": "crvUSD LLAMMA: collateral in bands, soft liquidation by an arbitrageur against the venues, "
                   "hard liquidation when health < 0",
-        "docs": "docs/protocols/llamma.md",
+        "docs": "src/liqcascade/protocols/llamma/README.md",
         "example": "examples/llamma.toml",
     },
 }
@@ -145,9 +145,9 @@ def model_params(cls, prefix: str = "") -> list[dict]:
 
 
 def _config_class(kind: str):
-    from ..engine.units import _config_class, family_module
+    from ..protocols import config_class
 
-    return _config_class(family_module(kind))
+    return config_class(kind)
 
 
 def catalog() -> list[dict]:
@@ -191,9 +191,9 @@ def preset_values(kind: str) -> dict[str, dict]:
         raise InputError(None, "KIND", f"unknown protocol kind {kind!r} (known: {', '.join(kinds)})")
     if kind == "aave_v3":
         return {n: _plain(v) for n, v in AAVE_PRESETS.items()}
-    from ..engine.units import family_module
+    from ..protocols import module
 
-    mod = family_module(kind)
+    mod = module(kind, "model")
     cls = _config_class(kind)
     out = {}
     for name, p in mod.PRESETS.items():

@@ -18,11 +18,11 @@ debt columns 0 although ``totalDebt`` > 0; some rows have per-asset collateral c
 not add up to ``totalCollateral`` (an asset missing). The per-asset USD prices come from an
 outside source, not Aave's oracle, and differ from it by up to ~1 %.
 
-Health factor (Aave v2 and v3, see ``docs/aave-v3.md`` §1.1)::
+Health factor (Aave v2 and v3, see ``protocols/aave/README.md`` §1.1)::
 
     HF = Σ_i collateral_i · price_i · LT_i / Σ_j debt_j · price_j
 
-:func:`aave_health_factor` computes it exactly as :func:`liqcascade.kernels.aave.liquidate_position`
+:func:`aave_health_factor` computes it exactly as :func:`liqcascade.protocols.aave.kernel.liquidate_position`
 does (collateral counts only where its LT and value are > 0). The file carries no liquidation
 thresholds; pass them per asset (``liqcascade.calibration.params.AAVE_V2_LT`` holds the values
 that reproduce the recorded health factors).
@@ -167,7 +167,7 @@ def aave_health_factor(collateral, debt, prices, lt) -> np.ndarray:
 
     ``collateral``, ``debt``: ``[..., A]`` asset units; ``prices``: ``[..., A]`` or ``[A]``;
     ``lt``: ``[A]`` liquidation thresholds. Collateral counts only where ``LT > 0`` and its value
-    is > 0, as in :func:`liqcascade.kernels.aave.liquidate_position`.
+    is > 0, as in :func:`liqcascade.protocols.aave.kernel.liquidate_position`.
     """
     c = np.asarray(collateral, dtype=np.float64)
     d = np.asarray(debt, dtype=np.float64)

@@ -51,7 +51,7 @@ class Reserves:
 
     def depth(self, ks, side: str = "bid") -> np.ndarray:
         """Cumulative quote depth ``[T, len(ks)]`` at fractions ``ks`` of spot (fee-less pool)."""
-        from ..market.venues import depth_from_cpmm
+        from ..venues.pack import depth_from_cpmm
 
         ks = np.asarray(ks, dtype=np.float64)
         return np.stack([depth_from_cpmm(x, y, ks, side=side)

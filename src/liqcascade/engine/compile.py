@@ -13,13 +13,13 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import InputError
-from ..kernels import aave as K_aave
-from ..kernels import venues as K_v
+from ..protocols.aave import kernel as K_aave
+from ..venues import kernel as K_v
 from ..kernels.cascade_agg import BIN_NONE, BIN_SMALL
-from ..kernels.generic_lending import morpho_lif as morpho_lif_value
-from ..kernels.oracles import NPARAM
-from ..market.venues import make_venue_state
-from ..oracles import ORACLE_KINDS, oracle_params
+from ..protocols.aave.incentives.kernel import morpho_lif as morpho_lif_value
+from ..oracles.kernel import NPARAM
+from ..venues.pack import make_venue_state
+from ..oracles.pack import ORACLE_KINDS, oracle_params
 from ..positions.ids import PositionIds
 from ..positions.io import load_positions
 from ..scenario.models import Scenario

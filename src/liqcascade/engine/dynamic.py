@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..kernels import dynamic as K
-from ..market.price import generate_paths, price_notes
+from ..prices.generate import generate_paths, price_notes
 from .compile import Compiled
 from .mechanisms import MechSetup, mechanism_setup
 
@@ -162,7 +162,7 @@ def _treasury_share(r: RunResult) -> np.ndarray:
 
 def unit_args(c: Compiled, packs=None):
     """Trailing kernel arguments for the protocol units: (dt, liq, umeta, five packs or None)."""
-    from ..kernels import units as KU
+    from ..protocols import kernel as KU
     from .units import FAMILY_ORDER
 
     sc = c.scenario

@@ -28,7 +28,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..errors import InputError
-from ..kernels import aave as K_aave
+from ..protocols.aave import kernel as K_aave
 from ..kernels import mechanisms as KM
 
 #: mechanism field -> row of the applicability mask

@@ -9,9 +9,9 @@ import numpy as np
 from ..errors import InputError
 from ..kernels import cascade as K
 from ..kernels import cascade_agg as KA
-from ..kernels import aave as K_aave
-from ..kernels.aave import RULE_V33
-from ..kernels import venues as K_v
+from ..protocols.aave import kernel as K_aave
+from ..protocols.aave.kernel import RULE_V33
+from ..venues import kernel as K_v
 from .compile import Compiled
 
 

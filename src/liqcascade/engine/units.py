@@ -1,26 +1,23 @@
 """Protocol units other than Aave v3: configuration, position loading and state packs.
 
-Each family lives in ``liqcascade.protocols.<kind>`` (config model, presets, ``build_pack``,
-``totals``) and ``liqcascade.kernels.<kind>`` (the step the time loop calls). This module turns a
-scenario's :class:`~liqcascade.scenario.models.UnitProtocol` into a ready pack.
+Each family lives in its folder ``liqcascade/protocols/<family>/`` (``model.py``: config model
+and presets; ``pack.py``: ``build_pack``, ``totals``; ``kernel.py``: the step the time loop
+calls), found through the registry :mod:`liqcascade.protocols`. This module turns a scenario's
+:class:`~liqcascade.scenario.models.UnitProtocol` into a ready pack.
 """
 
 from __future__ import annotations
 
 import csv
-import importlib
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
+from .. import protocols as registry
 from ..errors import InputError
 
-FAMILY_ORDER = ("comet", "liquity", "perp", "maker", "llamma")
-
-
-def family_module(kind: str):
-    return importlib.import_module(f"liqcascade.protocols.{kind}")
+FAMILY_ORDER = registry.UNIT_KINDS
 
 
 def _as_dict(v):
@@ -31,14 +28,14 @@ def family_config(up):
     """The family's validated config: preset (if any) updated with ``config``."""
     from pydantic import ValidationError
 
-    mod = family_module(up.kind)
+    mod = registry.module(up.kind, "model")
     data: dict = {}
     if up.preset is not None:
         if up.preset not in mod.PRESETS:
             raise ValueError(f"preset: unknown {up.kind} preset {up.preset!r} (known: {', '.join(mod.PRESETS)})")
         data = _as_dict(mod.PRESETS[up.preset])
     data = _deep_update(data, up.config)
-    cls = _config_class(mod)
+    cls = mod.CONFIG
     try:
         return cls.model_validate(data)
     except ValidationError as exc:
@@ -48,13 +45,6 @@ def family_config(up):
         if err.get("type") == "extra_forbidden":
             msg = f"unknown key for a {up.kind} protocol"
         raise ValueError(f"config.{loc}: {msg}" if loc else f"config: {msg}") from None
-
-
-def _config_class(mod):
-    for name in dir(mod):
-        if name.endswith("Config") and name.lower().startswith(mod.__name__.rsplit(".", 1)[1]):
-            return getattr(mod, name)
-    raise RuntimeError(f"no config model in {mod.__name__}")
 
 
 def _deep_update(base: dict, extra: dict) -> dict:
@@ -98,7 +88,7 @@ def build_unit(up, proto_id: int, aidx: dict, p0: np.ndarray, venue_names: list[
 
     where = f"protocols[{proto_id}]"
     cfg = family_config(up)
-    mod = family_module(up.kind)
+    mod = registry.module(up.kind, "pack")
     path = _resolve(base_dir, up.positions)
     if up.kind == "perp":
         return _build_perp(up, cfg, mod, proto_id, aidx, p0, venue_names, venue_asset, path)
@@ -215,19 +205,16 @@ def protocol_table() -> list[dict]:
 
     out = [{
         "kind": "aave_v3",
-        "module": "liqcascade.kernels.aave (built into the solver and time loop)",
+        "module": "liqcascade.protocols.aave.kernel (built into the solver and time loop)",
         "presets": ["WETH launch: ltv 0.825, liquidation_threshold 0.86, liquidation_bonus 0.052, protocol_fee 0.10"],
         "params": [(n, f.default, f.description or "") for n, f in Protocol.model_fields.items()],
     }]
     for kind in FAMILY_ORDER:
-        try:
-            mod = family_module(kind)
-        except ImportError:
-            continue
-        cls = _config_class(mod)
+        mod = registry.module(kind, "model")
+        cls = mod.CONFIG
         out.append({
             "kind": kind,
-            "module": f"liqcascade.protocols.{kind}",
+            "module": f"liqcascade.protocols.{registry.UNITS[kind]}",
             "presets": list(mod.PRESETS),
             "params": [(n, f.default, f.description or "") for n, f in cls.model_fields.items()],
         })

@@ -1,16 +1,73 @@
-"""One switch for the compiled path.
+"""One switch for the compiled path, and the numba cache folder keyed on the kernel sources.
 
 Every kernel is decorated with :func:`njit`. Setting ``LIQCASCADE_DISABLE_JIT=1`` in the
 environment turns the decorator into the identity, so the same source runs as plain Python
-(useful for debugging and coverage). The plain-Python *twins* in ``*_py.py`` modules are
-separate, deliberately naive implementations used by the parity tests.
+(useful for debugging and coverage). The plain-Python *twins* (``twin.py`` in a unit folder,
+``*_py.py`` here) are separate, deliberately naive implementations used by the parity tests.
+
+Cache keying
+------------
+numba's on-disk cache is invalidated only when a function's *own* file changes, not when a
+kernel it calls (and inlines) from another file does, nor when a registry changes which kind a
+code dispatches to. The cache therefore lives in ``<base>/<hash>``, ``hash`` covering every
+kernel-layer file (:func:`kernel_layer_files`), so any edit there starts from a clean cache.
+``<base>`` is ``$NUMBA_CACHE_DIR`` when set (the keying applies there too), else
+``$XDG_CACHE_HOME/liqcascade/numba`` (``~/.cache/liqcascade/numba``).
 """
 
 from __future__ import annotations
 
+import hashlib
 import os
+from pathlib import Path
 
 DISABLED = os.environ.get("LIQCASCADE_DISABLE_JIT", "") not in ("", "0")
+
+#: the ``liqcascade`` package folder
+PACKAGE = Path(__file__).resolve().parents[1]
+
+#: file names that make a module part of the kernel layer wherever it lives
+KERNEL_LAYER_NAMES = ("kernel.py", "dispatch.py", "twin.py")
+
+
+def kernel_layer_files(root: Path = PACKAGE) -> list[Path]:
+    """Every kernel-layer source file under the package folder ``root``, sorted.
+
+    That is ``kernels/*.py``, every ``kernel.py``, ``dispatch.py`` and ``twin.py`` (a unit's
+    kernel, a family's compiled dispatch, the twins), and the ``__init__.py`` of every family
+    with a ``dispatch.py`` (its registry decides which kind a code selects).
+    """
+    root = Path(root)
+    files = set((root / "kernels").glob("*.py"))
+    for name in KERNEL_LAYER_NAMES:
+        files.update(p for p in root.rglob(name) if "__pycache__" not in p.parts)
+    files.update(p.parent / "__init__.py" for p in root.rglob("dispatch.py") if (p.parent / "__init__.py").exists())
+    return sorted(files)
+
+
+def kernel_source_hash(root: Path = PACKAGE) -> str:
+    """Hash of the kernel layer's sources (paths relative to ``root`` and contents)."""
+    root = Path(root)
+    h = hashlib.sha1()
+    for f in kernel_layer_files(root):
+        h.update(f.relative_to(root).as_posix().encode())
+        h.update(b"\0")
+        h.update(f.read_bytes())
+    return h.hexdigest()[:16]
+
+
+def cache_base() -> Path:
+    """The folder the keyed cache folders live in (``$NUMBA_CACHE_DIR`` or the user cache)."""
+    env = os.environ.get("NUMBA_CACHE_DIR")
+    if env:
+        return Path(env)
+    return Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "liqcascade" / "numba"
+
+
+#: the base folder in use; give it to worker processes as ``NUMBA_CACHE_DIR`` to share the cache
+CACHE_BASE: str | None = None
+#: the cache folder in use (``CACHE_BASE/<hash>``); None when the JIT is disabled
+CACHE_DIR: str | None = None
 
 if DISABLED:  # pragma: no cover - exercised only with the env switch
 
@@ -22,28 +79,15 @@ if DISABLED:  # pragma: no cover - exercised only with the env switch
     def prange(*args):
         return range(*args)
 
-else:
-    import hashlib
-    from pathlib import Path
+    def literal_unroll(container):
+        return container
 
+else:
     import numba
 
-    def _kernel_source_hash() -> str:
-        """Hash of every kernel module's source.
-
-        numba's on-disk cache is invalidated only when a function's *own* file changes, not when
-        a kernel it calls (in another module) does. Keying the cache folder on all kernel
-        sources makes any edit start from a clean cache.
-        """
-        h = hashlib.sha1()
-        for f in sorted(Path(__file__).parent.glob("*.py")):
-            h.update(f.name.encode())
-            h.update(f.read_bytes())
-        return h.hexdigest()[:16]
-
-    if not os.environ.get("NUMBA_CACHE_DIR"):
-        _base = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "liqcascade" / "numba"
-        numba.config.CACHE_DIR = str(_base / _kernel_source_hash())
+    CACHE_BASE = str(cache_base())
+    CACHE_DIR = str(Path(CACHE_BASE) / kernel_source_hash())
+    numba.config.CACHE_DIR = CACHE_DIR
 
     def njit(*args, **kwargs):
         opts = {"cache": True, "nogil": True}
@@ -53,3 +97,4 @@ else:
         return numba.njit(*args, **opts)
 
     prange = numba.prange
+    literal_unroll = numba.literal_unroll

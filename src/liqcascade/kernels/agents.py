@@ -47,7 +47,7 @@ import math
 import numpy as np
 
 from ._jit import njit
-from .venues import route_buy, route_sell, venue_sell_to_price, venue_spot
+from ..venues.dispatch import route_buy, route_sell, venue_sell_to_price, venue_spot
 
 # ---- pack layout: header slots -----------------------------------------------------------------
 AG_A = 0  # number of assets

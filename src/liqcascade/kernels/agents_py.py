@@ -2,7 +2,7 @@
 
 Same pack layout (the slot constants are imported from the kernel module). What is twinned is
 the agents' logic and the buy-side routing (plain bisection); the single-venue primitives and
-``route_sell`` are the compiled ones from :mod:`liqcascade.kernels.venues`, which have their own
+``route_sell`` are the compiled ones from :mod:`liqcascade.venues.dispatch`, which have their own
 parity test against ``venues_py`` (the naive venue objects are too slow to nest in the
 bisections here).
 """
@@ -13,7 +13,7 @@ import math
 
 import numpy as np
 
-from . import venues as V
+from ..venues import dispatch as V
 from .agents import (
     ACTION_DELEVERAGE,
     AG_COL_FRONTRUN,

@@ -30,23 +30,11 @@ from __future__ import annotations
 import numpy as np
 
 from ._jit import njit, prange
-from .aave import liquidate_pair, liquidate_position
-from .venues import (
-    KIND,
-    MID,
-    NK,
-    VENUE_BOOK,
-    VENUE_CPMM,
-    FEE,
-    X,
-    Y,
-    book_sell,
-    book_sell_to_price,
-    cpmm_sell,
-    cpmm_sell_to_price,
-    venue_sell,
-    venue_spot,
-)
+from ..protocols.aave.kernel import liquidate_pair, liquidate_position
+from ..venues.book.kernel import book_sell, book_sell_to_price
+from ..venues.cpmm.kernel import cpmm_sell, cpmm_sell_to_price
+from ..venues.dispatch import venue_sell, venue_spot
+from ..venues.kernel import FEE, KIND, MID, NK, VENUE_BOOK, VENUE_CPMM, X, Y
 
 MODE_MECHANICAL = 0
 MODE_RATIONAL = 1
@@ -87,7 +75,7 @@ def multi_round(mc, md, m_open, m_ptr, m_asset, m_proto, price, lt_pa, bonus_pa,
                 mode, gas, vs, vdk, vdq, sold, out_units):
     """One static round over the multi-asset positions (CSR ``m_ptr``/``m_asset``; state
     ``mc``/``md`` updated in place): each open one with HF < 1 gets one liquidation of the pair a
-    bot picks (:func:`liqcascade.kernels.aave.liquidate_position`); rational mode undoes the ones
+    bot picks (:func:`liqcascade.protocols.aave.kernel.liquidate_position`); rational mode undoes the ones
     that do not pay at the round-start venue. Seized units go to ``sold``/``out_units``.
     Returns ``(liquidations, liquidated value, repaid, bad debt, fees, liquidator bonus)``."""
     n_liq = 0

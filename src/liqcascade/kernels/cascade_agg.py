@@ -32,9 +32,18 @@ from __future__ import annotations
 import numpy as np
 
 from ._jit import njit, prange
-from .aave import R_CF, R_HF_CF, R_MIN_BASE, R_MIN_LEFTOVER, R_RULE, RULE_FIXED, RULE_V32
+from ..protocols.aave.kernel import (
+    RULE_FIXED,
+    RULE_V32,
+    R_CF,
+    R_HF_CF,
+    R_MIN_BASE,
+    R_MIN_LEFTOVER,
+    R_RULE,
+)
 from .cascade import MODE_MECHANICAL, _spot, apply_shock, multi_round
-from .venues import KIND, venue_sell, venue_spot
+from ..venues.dispatch import venue_sell, venue_spot
+from ..venues.kernel import KIND
 
 BIN_NONE = -2  # segment without a size-dependent rule
 BIN_SMALL = -1  # v3.3: debt below MIN_BASE, always full close factor

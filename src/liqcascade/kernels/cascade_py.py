@@ -11,8 +11,9 @@ import math
 
 import numpy as np
 
-from . import venues_py as V
-from .aave_py import incentive_lb_py, liquidate_pair_py
+from liqcascade.venues.book import twin as book_twin
+from liqcascade.venues.cpmm import twin as cpmm_twin
+from liqcascade.protocols.aave.twin import incentive_lb_py, liquidate_pair_py
 
 MODE_MECHANICAL = 0
 MODE_RATIONAL = 1
@@ -28,11 +29,11 @@ def _spot(venue, p_fixed):
 
 def _sell(venue, q, mutate=True):
     if venue["kind"] == 0:
-        x, y, out = V.cpmm_sell(venue["x"], venue["y"], venue["fee"], q)
+        x, y, out = cpmm_twin.cpmm_sell(venue["x"], venue["y"], venue["fee"], q)
         if mutate:
             venue["x"], venue["y"] = x, y
         return out
-    mid, out = V.book_sell(venue["mid"], venue["dk"], venue["dq"], venue["nk"], q)
+    mid, out = book_twin.book_sell(venue["mid"], venue["dk"], venue["dq"], venue["nk"], q)
     if mutate:
         venue["mid"] = mid
     return out
@@ -69,9 +70,9 @@ def solve_shock_py(shock, coll, debt, pos_asset, pos_proto, pos_pdebt, lt_pa, bo
         if shock_mask[a] and venues[a] is not None:
             target = _spot(venues[a], p_fixed[a]) * (1.0 - shock)
             if venues[a]["kind"] == 0:
-                dq = V.cpmm_sell_to_price(venues[a]["x"], venues[a]["y"], venues[a]["fee"], target)
+                dq = cpmm_twin.cpmm_sell_to_price(venues[a]["x"], venues[a]["y"], venues[a]["fee"], target)
             else:
-                dq = V.book_sell_to_price(venues[a]["mid"], venues[a]["dk"], venues[a]["dq"], venues[a]["nk"], target)
+                dq = book_twin.book_sell_to_price(venues[a]["mid"], venues[a]["dk"], venues[a]["dq"], venues[a]["nk"], target)
             if dq > 0:
                 _sell(venues[a], dq)
     c = [float(v) for v in coll]
@@ -174,7 +175,7 @@ def solve_shock_py(shock, coll, debt, pos_asset, pos_proto, pos_pdebt, lt_pa, bo
 
 
 def liquidate_multi_py(ents, prices, lt_row, bonus_row, pfee_row, rules):
-    """Twin of :func:`liqcascade.kernels.aave.liquidate_position` on a list of
+    """Twin of :func:`liqcascade.protocols.aave.kernel.liquidate_position` on a list of
     ``[asset, coll, debt]`` entries (mutated in place). ``None`` when nothing happens."""
     rule, cf, hf_thr, min_base, min_left = (float(v) for v in rules[:5])
     rule = int(rule)

@@ -35,14 +35,14 @@ from __future__ import annotations
 import numpy as np
 
 from ._jit import njit, prange
-from .aave import liquidate_pair, liquidate_position
-from .comet import comet_step
-from .liquity import liquity_step
-from .llamma import llamma_step
-from .maker import IK_PEEP, maker_step
-from .oracles import oracle_peep
-from .perp import perp_mark_init, perp_step
-from .units import (
+from ..protocols.aave.kernel import liquidate_pair, liquidate_position
+from ..protocols.comet.kernel import comet_step
+from ..protocols.liquity.kernel import liquity_step
+from ..protocols.llamma.kernel import llamma_step
+from ..protocols.maker.kernel import IK_PEEP, maker_step
+from ..oracles.dispatch import oracle_peep
+from ..protocols.perp.kernel import perp_mark_init, perp_step
+from ..protocols.kernel import (
     ACC_BAD,
     ACC_BONUS,
     ACC_FEES,
@@ -79,11 +79,10 @@ from .mechanisms import (
     random_delay, realized_vol, ring_advance, room_share, scale_liquidation, twap_left, twap_pop,
     twap_push, vol_fee_bonus, window_fall,
 )
-from .oracles import NSTATE, oracle_init, oracle_step
-from .venues import best_venue as _best_venue
-from .venues import (
-    KIND,
-    VENUE_CPMM,
+from ..oracles.dispatch import oracle_init, oracle_step
+from ..oracles.kernel import NSTATE
+from ..venues.dispatch import best_venue as _best_venue
+from ..venues.dispatch import (
     arbitrage,
     arbitrage_to_reference,
     route_sell,
@@ -91,6 +90,7 @@ from .venues import (
     venue_decay,
     venue_spot,
 )
+from ..venues.kernel import KIND, VENUE_CPMM
 
 MODE_MECHANICAL = 0
 MODE_RATIONAL = 1

@@ -37,10 +37,10 @@ import math
 
 import numpy as np
 
-from . import venues_py as V
-from .aave_py import liquidate_pair_py
+from ..venues import twin as V
+from ..protocols.aave.twin import liquidate_pair_py
 from .cascade_py import liquidate_multi_py
-from .oracles_py import make_oracle_py
+from ..oracles.twin import make_oracle_py
 
 MODE_MECHANICAL = 0
 MODE_RATIONAL = 1

@@ -64,7 +64,7 @@ import math
 import numpy as np
 
 from ._jit import njit
-from .venues import venue_sell_to_price, venue_spot
+from ..venues.dispatch import venue_sell_to_price, venue_spot
 
 SECONDS_PER_YEAR = 365.0 * 86400.0
 DEPTH_REF_SLIPPAGE = 0.02  # dynamic margin: venue depth is measured within 2 % of spot

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 
-from . import venues_py
+from ..venues import twin as venues_py
 from .mechanisms import MK_BP, MK_IF, MK_TH, MK_TW  # mask rows (layout constants only)
 
 MASK64 = (1 << 64) - 1

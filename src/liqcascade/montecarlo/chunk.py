@@ -109,14 +109,12 @@ _CACHE_MAX = 4
 
 
 def parent_cache_dir() -> str | None:
-    """The numba cache folder this process uses (None when the JIT is disabled)."""
+    """The base of this process's numba cache (``kernels._jit.CACHE_BASE``; None when the JIT is
+    disabled). Workers given it as ``NUMBA_CACHE_DIR`` key it on the same kernel sources, so they
+    read the cache this process compiled."""
     from ..kernels import _jit
 
-    if _jit.DISABLED:
-        return None
-    import numba
-
-    return str(numba.config.CACHE_DIR) if numba.config.CACHE_DIR else None
+    return None if _jit.DISABLED else _jit.CACHE_BASE
 
 
 def _compiled(chunk: Chunk):

@@ -243,7 +243,7 @@ def validate_point(d: dict, file: str | None = None):
     """Run the pydantic models (and the price-process checks) on a scenario dict.
 
     Returns the :class:`Scenario`; raises :class:`InputError` naming the field on failure."""
-    from ..market.price import generate_paths
+    from ..prices.generate import generate_paths
     from ..scenario.load import validate_dict
 
     sc = validate_dict(d, file)

@@ -516,7 +516,7 @@ def _price_notes(plan: Plan) -> list[str]:
     """How the first valid point's price paths are made (fitted GARCH parameters, bootstrap
     files and time scaling; empty for the other kinds)."""
     from ..engine.dynamic import _PRICE_KEYS
-    from ..market.price import price_notes
+    from ..prices.generate import price_notes
 
     if not plan.valid_points:
         return []

@@ -11,7 +11,7 @@ What is real (files under the data folder, ``stablesims/``):
   minutes without transactions take the 10-minute file's value, ``gas/03-12-2020.json``).
 
 What is modelled (rules of ``protocol-mechanics.md`` §3.7, §3.8; the Maker unit,
-:mod:`liqcascade.kernels.maker`): the one-hour OSM reading the ETH/DAI venue; ``Cat.bite`` of
+:mod:`liqcascade.protocols.maker.kernel`): the one-hour OSM reading the ETH/DAI venue; ``Cat.bite`` of
 ``lump`` ETH per auction with a 13 % penalty; ``tend``/``dent`` with ``beg``, ``ttl``, ``tau``;
 a low-baller bidding (effectively) zero on every auction without a bid; a pool of keepers.
 
@@ -278,7 +278,7 @@ def _run(d: dict, p: dict, seed: int):
     """One dynamic run: ``(RunResult, Compiled, schedule dict)``."""
     from ..engine.compile import compile_scenario
     from ..engine.dynamic import make_paths, run_dynamic
-    from ..protocols.maker import with_schedule
+    from ..protocols.maker.pack import with_schedule
     from ..scenario.load import validate_dict
 
     steps = int(round((d["t"][-1] - d["t0"]) / DT + p["extra_hours"] * 3600.0 / DT))

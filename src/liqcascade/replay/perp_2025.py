@@ -130,7 +130,7 @@ def load_inputs(data_dir) -> dict:
 
 def synth_perp_book(n: int, seed: int, index0: float, long_notional: float, short_notional: float):
     """Synthetic isolated positions (see the module docstring). Returns side, size, entry, margin."""
-    from ..protocols.perp import PRESETS
+    from ..protocols.perp.model import PRESETS
 
     tiers = PRESETS["binance_btcusdt_2021"].tiers
     lb = np.array([t.lower_bound for t in tiers])

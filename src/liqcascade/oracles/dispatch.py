@@ -1,0 +1,120 @@
+"""Oracle dispatch: the price a protocol *sees*, one step at a time, whatever the oracle's kind.
+
+Every oracle of a simulation is an integer kind code, a float64 parameter vector and a float64
+state vector (layouts, source readers and the publication guard: :mod:`liqcascade.oracles.kernel`).
+:func:`oracle_step` advances one oracle by one time step (every time quantity is in steps) and
+returns the price it publishes at that step; it reads the source ``lag`` steps late and hands
+the step to the kind's own kernel (``oracles/<kind>/kernel.py``: spot, heartbeat, twap,
+median, osm, ema), whose rules and simplifications are in that folder's ``README.md``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from liqcascade.kernels._jit import njit
+from liqcascade.oracles.ema.kernel import step as ema_step
+from liqcascade.oracles.heartbeat.kernel import step as heartbeat_step
+from liqcascade.oracles.kernel import (
+    NSTATE,
+    ORACLE_EMA,
+    ORACLE_HEARTBEAT,
+    ORACLE_MEDIAN,
+    ORACLE_OSM,
+    ORACLE_SPOT,
+    ORACLE_TWAP,
+    P_LAG,
+    S_EMA,
+    S_LAST,
+    S_NXT,
+    S_PRICE,
+    S_ZZZ,
+)
+from liqcascade.oracles.median.kernel import step as median_step
+from liqcascade.oracles.osm.kernel import step as osm_step
+from liqcascade.oracles.spot.kernel import step as spot_step
+from liqcascade.oracles.twap.kernel import step as twap_step
+
+
+@njit
+def oracle_init(kind, params, state, p0):
+    """Reset ``state`` so that the oracle publishes ``p0`` at step 0 (OSM: cur = nxt = p0, zzz = 0)."""
+    for j in range(state.shape[0]):
+        state[j] = 0.0
+    state[S_PRICE] = p0
+    state[S_LAST] = 0.0
+    state[S_NXT] = p0
+    state[S_ZZZ] = 0.0
+    state[S_EMA] = p0
+
+
+@njit
+def oracle_peep(state):
+    """The OSM's next price (``peep()``): public one hop before it becomes ``cur``."""
+    return state[S_NXT]
+
+
+@njit
+def oracle_step(kind, params, src_idx, hist, t, state):
+    """Advance one oracle to step ``t`` and return the price it publishes at ``t``.
+
+    ``kind``: an ``ORACLE_*`` code; ``params``: float64[NPARAM]; ``src_idx``: int64 rows of
+    ``hist`` to read; ``hist``: float64[n_sources, T + 1] filled up to column ``t``; ``state``:
+    float64[NSTATE], updated in place. Call it once per step with increasing ``t``.
+    """
+    lag = int(params[P_LAG])
+    s = t - lag
+    if s < 0:
+        s = 0
+
+    if kind == ORACLE_SPOT:
+        spot_step(params, src_idx, hist, t, s, state)
+    elif kind == ORACLE_HEARTBEAT:
+        heartbeat_step(params, src_idx, hist, t, s, state)
+    elif kind == ORACLE_TWAP:
+        twap_step(params, src_idx, hist, t, s, state)
+    elif kind == ORACLE_MEDIAN:
+        median_step(params, src_idx, hist, t, s, state)
+    elif kind == ORACLE_OSM:
+        osm_step(params, src_idx, hist, t, s, state)
+    elif kind == ORACLE_EMA:
+        ema_step(params, src_idx, hist, t, s, state)
+    return state[S_PRICE]
+
+
+@njit
+def oracles_step_all(kinds, params2d, src_ptr, src_flat, hist, t, states2d, out):
+    """Step every oracle of a simulation to step ``t``; ``out[i]`` gets oracle ``i``'s price.
+
+    ``kinds``: int64[N]; ``params2d``: float64[N, NPARAM]; sources in CSR form (oracle ``i``
+    reads rows ``src_flat[src_ptr[i]:src_ptr[i + 1]]`` of ``hist``); ``states2d``:
+    float64[N, NSTATE], updated in place; ``out``: float64[N].
+    """
+    for i in range(kinds.shape[0]):
+        out[i] = oracle_step(
+            kinds[i],
+            params2d[i],
+            src_flat[src_ptr[i] : src_ptr[i + 1]],
+            hist,
+            t,
+            states2d[i],
+        )
+
+
+@njit
+def oracles_init_all(kinds, params2d, states2d, p0s):
+    """:func:`oracle_init` for every oracle: oracle ``i`` starts at ``p0s[i]``."""
+    for i in range(kinds.shape[0]):
+        oracle_init(kinds[i], params2d[i], states2d[i], p0s[i])
+
+
+@njit
+def run_oracle(kind, params, src_idx, hist, p0):
+    """Run one oracle over every column of ``hist``; returns float64[T + 1] of published prices."""
+    n_t = hist.shape[1]
+    state = np.zeros(NSTATE, dtype=np.float64)
+    oracle_init(kind, params, state, p0)
+    out = np.empty(n_t, dtype=np.float64)
+    for t in range(n_t):
+        out[t] = oracle_step(kind, params, src_idx, hist, t, state)
+    return out

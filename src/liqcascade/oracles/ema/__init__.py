@@ -1,0 +1,1 @@
+"""Oracle kind `ema`: kernel, twin; rules in README.md."""

@@ -1,0 +1,1 @@
+"""Oracle kind `heartbeat`: kernel, twin; rules in README.md."""

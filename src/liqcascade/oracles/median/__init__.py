@@ -1,0 +1,1 @@
+"""Oracle kind `median`: kernel, twin; rules in README.md."""

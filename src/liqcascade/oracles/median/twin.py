@@ -1,0 +1,11 @@
+"""Plain-Python twin of :mod:`liqcascade.oracles.median.kernel`, written naively for parity tests."""
+
+from __future__ import annotations
+
+from liqcascade.oracles.twin import Base, median_of_rows
+
+
+class MedianPy(Base):
+    def step(self, t, sources):
+        self.try_publish(t, median_of_rows(sources, self.read_time(t)))
+        return self.published

@@ -1,0 +1,1 @@
+"""Oracle kind `osm`: kernel, twin; rules in README.md."""

@@ -1,0 +1,1 @@
+"""Oracle kind `spot`: kernel, twin; rules in README.md."""

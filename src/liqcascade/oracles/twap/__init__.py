@@ -1,0 +1,1 @@
+"""Oracle kind `twap`: kernel, twin; rules in README.md."""

@@ -1,0 +1,1 @@
+"""Price model `bootstrap`: paths.py and README.md."""

@@ -1,0 +1,91 @@
+"""``bootstrap``: moving-block bootstrap of the log returns of real price files."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+
+from liqcascade.errors import InputError
+from liqcascade.prices.common import as_int, input_error, sub_grid
+from liqcascade.prices.loading import asset_files, load_returns, resolve_file
+
+
+#: Fewest distinct block positions a block bootstrap accepts (fewer: paths repeat each other).
+BOOTSTRAP_MIN_STARTS = 10
+
+
+#: Fewest log returns a block bootstrap accepts.
+BOOTSTRAP_MIN_RETURNS = 2
+
+
+def bootstrap_step_returns(seeds: Sequence[np.random.SeedSequence], steps: int, dt_seconds: float,
+                           R: np.ndarray, interval_seconds: float, block_steps: int,
+                           where_file: str | None = None) -> np.ndarray:
+    """Moving-block bootstrap of log returns, float64[len(seeds), steps, n_assets].
+
+    ``R`` float64[L, n_assets]: the recorded returns, one row per ``interval_seconds`` (assets
+    aligned in time). A path is built from blocks of ``b`` consecutive rows, each starting at a
+    uniform random row in ``0 .. L - b`` (moving blocks, no wrap-around); **one block start is
+    used for every asset**, so the joint moves -- the empirical cross-correlation and the
+    co-crashes -- are kept. Path ``j`` draws only from ``default_rng(seeds[j])``.
+
+    Time scaling (``n``, ``m``, ``h`` as in :func:`garch_step_returns`):
+
+    * ``dt >= interval``: a block is ``b = block_steps * n`` rows and a step's return is the sum
+      of ``n`` consecutive rows times ``sqrt(h)``;
+    * ``dt < interval``: a block is ``b = max(1, round(block_steps / m))`` rows and each row is
+      spread evenly over ``m`` steps (``row * sqrt(h) / m`` each: a straight line in log price
+      between recorded samples, so variance over less than one file interval is understated).
+
+    With ``dt == interval`` every step return is exactly one recorded return.
+    """
+    L, A = R.shape
+    n, m, h = sub_grid(dt_seconds, interval_seconds)
+    if m == 1:
+        U, b = steps * n, block_steps * n
+    else:
+        U, b = -(-steps // m), max(1, int(round(block_steps / m)))
+    if b > L:
+        raise InputError(where_file, "price.block_steps",
+                         f"a block of {block_steps} steps needs {b} consecutive returns, but the file(s) hold {L}")
+    if L - b + 1 < BOOTSTRAP_MIN_STARTS:
+        raise InputError(where_file, "price.block_steps",
+                         f"blocks of {b} returns fit at only {L - b + 1} position(s) in {L} returns, so the paths "
+                         f"would repeat; give a shorter block_steps or a longer file (need at least "
+                         f"{BOOTSTRAP_MIN_STARTS} block positions)")
+    scale = math.sqrt(h)
+    out = np.empty((len(seeds), steps, A))
+    offs = np.arange(b)
+    for j, ss in enumerate(seeds):
+        rng = np.random.default_rng(ss)
+        starts = rng.integers(0, L - b + 1, size=-(-U // b)) if U else np.zeros(0, dtype=np.int64)
+        u = R[(starts[:, None] + offs).ravel()[:U]]
+        if m == 1:
+            r = u.reshape(steps, n, A).sum(axis=1) if n > 1 else u
+            out[j] = r * scale if scale != 1.0 else r
+        else:
+            out[j] = np.repeat(u, m, axis=0)[:steps] * (scale / m)
+    return out
+
+
+def bootstrap_setup(spec: Mapping, n_assets: int, base_dir, read_files: bool, dt_seconds: float = 60.0) -> dict:
+    if spec.get("correlation") is not None:
+        raise input_error("price.correlation", "not used by kind 'bootstrap' (its cross-correlation is the files'; "
+                                        "remove it)")
+    bs = spec.get("block_steps")
+    if bs is None:  # default: one day of steps
+        bs = max(1, int(round(86400.0 / dt_seconds)))
+    block_steps = as_int(bs, "price.block_steps", lo=1)
+    rf = spec.get("returns_file")
+    if rf is None or rf == [] or rf == {}:
+        raise input_error("price.returns_file", "required for kind 'bootstrap' (the price file(s) whose returns are resampled)")
+    if not read_files:  # keys only (a sweep's points may still name assets, not indices)
+        return {"block_steps": block_steps}
+    files = {a: resolve_file(f, base_dir) for a, f in asset_files(rf, n_assets, "price.returns_file").items()}
+    if not files:
+        raise input_error("price.returns_file", "no file given")
+    R, interval, info, names = load_returns(files, n_assets, BOOTSTRAP_MIN_RETURNS)
+    return {"block_steps": block_steps, "files": files, "R": R, "interval": interval, "grid": info,
+            "names": names}

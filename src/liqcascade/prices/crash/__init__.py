@@ -1,0 +1,1 @@
+"""Price model `crash`: paths.py and README.md."""

@@ -1,0 +1,1 @@
+"""Price model `garch`: paths.py and README.md."""

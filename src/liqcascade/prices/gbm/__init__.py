@@ -1,0 +1,1 @@
+"""Price model `gbm`: paths.py and README.md."""

@@ -1,0 +1,1 @@
+"""Price model `historical`: paths.py and README.md."""

@@ -1,0 +1,1 @@
+"""Price model `jump`: paths.py and README.md."""

@@ -1,0 +1,1 @@
+"""Compound v3 (Comet), `kind = "comet"`: model, pack, kernel, twin; rules in README.md."""

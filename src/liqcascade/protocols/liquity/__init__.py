@@ -1,0 +1,1 @@
+"""Liquity v1, `kind = "liquity"`: model, pack, kernel, twin; rules in README.md."""

@@ -1,0 +1,1 @@
+"""crvUSD LLAMMA, `kind = "llamma"`: model, pack, kernel, twin; rules in README.md."""

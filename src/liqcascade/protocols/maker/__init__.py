@@ -1,0 +1,1 @@
+"""MakerDAO, `kind = "maker"`: model, pack, kernel, twin; rules in README.md."""

@@ -1,0 +1,1 @@
+"""Depth-curve order book (`kind = "book"`): kernel, twin; rules in README.md."""

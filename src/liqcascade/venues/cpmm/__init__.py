@@ -1,0 +1,1 @@
+"""Constant-product pool (`kind = "cpmm"`): kernel, twin; rules in README.md."""

@@ -1,0 +1,80 @@
+"""Constant-product pool (Uniswap v2 style): scalar kernels.
+
+Reserves ``x`` (asset) and ``y`` (quote), spot ``y / x``. A fee ``f`` is taken on the *input*
+amount and stays in the pool: selling ``dq`` asset credits the whole ``dq`` to ``x`` but prices
+only ``(1 - f) dq`` against the invariant, so ``x · y`` grows by the fee and never shrinks.
+Marginal prices at a state are ``spot · (1 - f)`` to sell and ``spot / (1 - f)`` to buy.
+Rules and simplifications: ``README.md`` in this folder.
+"""
+
+from __future__ import annotations
+
+import math
+
+from liqcascade.kernels._jit import njit
+
+
+@njit
+def cpmm_sell(x, y, fee, dq):
+    """Sell ``dq`` asset into the pool. Returns ``(x_new, y_new, quote_out)``.
+
+    ``quote_out = y · a / (x + a)`` with ``a = (1 - fee) · dq``; ``x_new = x + dq`` (the fee
+    stays in the pool). ``dq <= 0`` is a no-op.
+    """
+    if dq <= 0.0:
+        return x * 1.0, y * 1.0, 0.0
+    a = (1.0 - fee) * dq
+    den = x + a
+    quote_out = y * (a / den)
+    y_new = y * (x / den)
+    return x + dq, y_new, quote_out
+
+
+@njit
+def cpmm_buy(x, y, fee, dy):
+    """Spend ``dy`` quote on the pool. Returns ``(x_new, y_new, asset_out)`` (fee on ``dy``)."""
+    if dy <= 0.0:
+        return x * 1.0, y * 1.0, 0.0
+    b = (1.0 - fee) * dy
+    den = y + b
+    asset_out = x * (b / den)
+    x_new = x * (y / den)
+    return x_new, y + dy, asset_out
+
+
+@njit
+def cpmm_sell_to_price(x, y, fee, p_target):
+    """Asset to sell so that the spot after the sale is ``p_target`` (0 if spot <= target).
+
+    With ``g = 1 - fee`` the post-trade spot is ``x y / ((x + g dq)(x + dq))``; setting it to
+    ``p`` gives ``g dq² + x (1 + g) dq - x² (r - 1) = 0`` with ``r = spot / p``, whose positive
+    root is taken in the cancellation-free form
+    ``dq = 2 x (r - 1) / ((1 + g) + sqrt((1 - g)² + 4 g r))``. ``p_target <= 0`` → ``inf``.
+    """
+    spot = y / x
+    if p_target >= spot:
+        return 0.0
+    if p_target <= 0.0:
+        return math.inf
+    g = 1.0 - fee
+    r = spot / p_target
+    rm1 = (spot - p_target) / p_target
+    return 2.0 * x * rm1 / ((1.0 + g) + math.sqrt((1.0 - g) * (1.0 - g) + 4.0 * g * r))
+
+
+@njit
+def cpmm_buy_to_price(x, y, fee, p_target):
+    """Quote to spend so that the spot after the purchase is ``p_target`` (0 if spot >= target).
+
+    Mirror image of :func:`cpmm_sell_to_price` with ``s = p / spot``:
+    ``dy = 2 y (s - 1) / ((1 + g) + sqrt((1 - g)² + 4 g s))``.
+    """
+    spot = y / x
+    if p_target <= spot:
+        return 0.0
+    if p_target == math.inf:
+        return math.inf
+    g = 1.0 - fee
+    s = p_target / spot
+    sm1 = (p_target - spot) / spot
+    return 2.0 * y * sm1 / ((1.0 + g) + math.sqrt((1.0 - g) * (1.0 - g) + 4.0 * g * s))

@@ -1,0 +1,106 @@
+"""Plain-Python twin of :mod:`liqcascade.venues.cpmm.kernel`, written naively for parity tests.
+
+A pool is a small class; a sale updates the reserves through the invariant
+``x' · y' = x · (y after fee-less pricing)``; the "to price" amounts are found by bisection on
+the trade size (no closed forms). Slow; never use it in the engine.
+"""
+
+from __future__ import annotations
+
+import math
+
+from liqcascade.venues.twin import bisect as _bisect
+
+
+class Pool:
+    """Constant-product pool with the fee on the input amount kept in the pool."""
+
+    def __init__(self, x, y, fee):
+        self.x = float(x)
+        self.y = float(y)
+        self.fee = float(fee)
+
+    @property
+    def spot(self):
+        return self.y / self.x
+
+    def after_sell(self, dq):
+        """State ``(x, y)`` after selling ``dq`` asset (without changing the pool)."""
+        x_new = self.x + dq
+        y_new = self.x * self.y / (self.x + (1.0 - self.fee) * dq)
+        return x_new, y_new
+
+    def after_buy(self, dy):
+        y_new = self.y + dy
+        x_new = self.x * self.y / (self.y + (1.0 - self.fee) * dy)
+        return x_new, y_new
+
+    def sell(self, dq):
+        if dq <= 0:
+            return 0.0
+        x_new, y_new = self.after_sell(dq)
+        out = self.y - y_new
+        self.x, self.y = x_new, y_new
+        return out
+
+    def buy(self, dy):
+        if dy <= 0:
+            return 0.0
+        x_new, y_new = self.after_buy(dy)
+        out = self.x - x_new
+        self.x, self.y = x_new, y_new
+        return out
+
+    def sell_to_price(self, p):
+        if p >= self.spot:
+            return 0.0
+        if p <= 0:
+            return math.inf
+
+        def f(dq):
+            xn, yn = self.after_sell(dq)
+            return p - yn / xn  # increasing in dq
+
+        hi = self.x
+        while f(hi) < 0:
+            hi *= 2.0
+        lo, hi = _bisect(f, 0.0, hi)
+        return 0.5 * (lo + hi)
+
+    def buy_to_price(self, p):
+        if p <= self.spot:
+            return 0.0
+
+        def f(dy):
+            xn, yn = self.after_buy(dy)
+            return yn / xn - p
+
+        hi = self.y
+        while f(hi) < 0:
+            hi *= 2.0
+        lo, hi = _bisect(f, 0.0, hi)
+        return 0.5 * (lo + hi)
+
+    @property
+    def gross(self):
+        return 1.0 - self.fee
+
+
+def cpmm_sell(x, y, fee, dq):
+    pool = Pool(x, y, fee)
+    out = pool.sell(dq)
+    return pool.x, pool.y, out
+
+
+def cpmm_buy(x, y, fee, dy):
+    pool = Pool(x, y, fee)
+    out = pool.buy(dy)
+    return pool.x, pool.y, out
+
+
+def cpmm_sell_to_price(x, y, fee, p_target):
+    return Pool(x, y, fee).sell_to_price(p_target)
+
+
+def cpmm_buy_to_price(x, y, fee, p_target):
+    return Pool(x, y, fee).buy_to_price(p_target)

@@ -1,0 +1,537 @@
+"""Venue dispatch, routing and arbitrage: what every venue kind shares.
+
+A venue is one row of the state array ``vs`` (layout: :mod:`liqcascade.venues.kernel`); its
+``KIND`` column selects the kind whose kernel moves it (:mod:`liqcascade.venues.cpmm.kernel`,
+:mod:`liqcascade.venues.book.kernel`). The functions here read and write the state array,
+dispatch on the kind, route one sale over several venues and arbitrage venues against each
+other or against the reference price.
+
+Routing and arbitrage
+---------------------
+:func:`route_sell` splits one sell order over several venues of the same asset by equalising
+their *spot* prices (a pool's fee is not part of the routing price). Venue ids must be
+distinct.
+:func:`arbitrage` and :func:`arbitrage_to_reference` are fee-aware: an arbitrageur compares the
+marginal *bid* ``spot · (1 - f)`` of one venue with the marginal *ask* ``spot / (1 - f)`` of
+another (books: both equal the mid) and trades until ``bid = ask · (1 + threshold)``. Every
+marginal unit it trades is then profitable, so its profit is ``>= 0`` (up to rounding). With
+zero-fee venues this is exactly "trade until the spots are within ``threshold``".
+"""
+
+from __future__ import annotations
+
+import math
+
+from liqcascade.kernels._jit import njit
+from liqcascade.venues.book.kernel import book_buy, book_buy_to_price, book_sell, book_sell_to_price
+from liqcascade.venues.cpmm.kernel import cpmm_buy, cpmm_buy_to_price, cpmm_sell, cpmm_sell_to_price
+from liqcascade.venues.kernel import FEE, HALF, KIND, MID, NK, REF, VENUE_BOOK, VENUE_CPMM, X, Y
+
+_BISECT_MAX = 200
+_BISECT_RTOL = 1e-15
+_ARB_SLACK = 1e-12  # relative slack on the arbitrage stop test (rounding of the last trade)
+
+
+# ===========================================================================================
+# Venue state array
+# ===========================================================================================
+
+
+@njit
+def venue_spot(vs, v):
+    """Spot price of venue ``v``: ``Y / X`` for a pool, ``MID`` otherwise."""
+    if int(vs[v, KIND]) == VENUE_CPMM:
+        return vs[v, Y] / vs[v, X]
+    return vs[v, MID]
+
+
+@njit
+def _venue_gross(vs, v):
+    """``1 - fee`` for a pool, 1 for a book."""
+    if int(vs[v, KIND]) == VENUE_CPMM:
+        return 1.0 - vs[v, FEE]
+    return 1.0
+
+
+@njit
+def venue_sell(vs, vdk, vdq, v, dq):
+    """Sell ``dq`` asset into venue ``v`` (state updated in place). Returns the quote received."""
+    if dq <= 0.0:
+        return 0.0
+    kind = int(vs[v, KIND])
+    if kind == VENUE_CPMM:
+        x, y, out = cpmm_sell(vs[v, X], vs[v, Y], vs[v, FEE], dq)
+        vs[v, X] = x
+        vs[v, Y] = y
+        return out
+    if kind == VENUE_BOOK:
+        m, out = book_sell(vs[v, MID], vdk[v], vdq[v], int(vs[v, NK]), dq)
+        vs[v, MID] = m
+        return out
+    return 0.0
+
+
+@njit
+def venue_buy(vs, vdk, vdq, v, dy):
+    """Spend ``dy`` quote on venue ``v`` (state updated in place). Returns the asset received."""
+    if dy <= 0.0:
+        return 0.0
+    kind = int(vs[v, KIND])
+    if kind == VENUE_CPMM:
+        x, y, out = cpmm_buy(vs[v, X], vs[v, Y], vs[v, FEE], dy)
+        vs[v, X] = x
+        vs[v, Y] = y
+        return out
+    if kind == VENUE_BOOK:
+        m, out = book_buy(vs[v, MID], vdk[v], vdq[v], int(vs[v, NK]), dy)
+        vs[v, MID] = m
+        return out
+    return 0.0
+
+
+@njit
+def venue_sell_to_price(vs, vdk, vdq, v, p_target):
+    """Asset to sell into venue ``v`` to bring its spot down to ``p_target`` (no state change)."""
+    kind = int(vs[v, KIND])
+    if kind == VENUE_CPMM:
+        return cpmm_sell_to_price(vs[v, X], vs[v, Y], vs[v, FEE], p_target)
+    if kind == VENUE_BOOK:
+        return book_sell_to_price(vs[v, MID], vdk[v], vdq[v], int(vs[v, NK]), p_target)
+    return 0.0
+
+
+@njit
+def venue_buy_to_price(vs, vdk, vdq, v, p_target):
+    """Quote to spend on venue ``v`` to lift its spot to ``p_target`` (no state change)."""
+    kind = int(vs[v, KIND])
+    if kind == VENUE_CPMM:
+        return cpmm_buy_to_price(vs[v, X], vs[v, Y], vs[v, FEE], p_target)
+    if kind == VENUE_BOOK:
+        return book_buy_to_price(vs[v, MID], vdk[v], vdq[v], int(vs[v, NK]), p_target)
+    return 0.0
+
+
+@njit
+def venue_apply_return(vs, v, ret):
+    """Move venue ``v`` by the exogenous multiplicative return ``ret`` (> 0).
+
+    Book: ``REF`` and ``MID`` are both multiplied (the endogenous impact ``I`` is unchanged).
+    Pool: an outside trader trades it to ``spot · ret`` (sell-/buy-to-price; the fee is paid
+    by that trader and stays in the pool); the trader's proceeds leave the model.
+    """
+    if ret <= 0.0 or ret == 1.0:
+        return
+    kind = int(vs[v, KIND])
+    if kind == VENUE_BOOK:
+        vs[v, REF] *= ret
+        vs[v, MID] *= ret
+    elif kind == VENUE_CPMM:
+        x = vs[v, X]
+        y = vs[v, Y]
+        fee = vs[v, FEE]
+        target = (y / x) * ret
+        if ret < 1.0:
+            dq = cpmm_sell_to_price(x, y, fee, target)
+            x, y, _ = cpmm_sell(x, y, fee, dq)
+        else:
+            dy = cpmm_buy_to_price(x, y, fee, target)
+            x, y, _ = cpmm_buy(x, y, fee, dy)
+        vs[v, X] = x
+        vs[v, Y] = y
+
+
+@njit
+def venue_decay(vs, v):
+    """One step of transient-impact recovery for a book: ``I ← I · 0.5 ** (1 / HALF)``,
+    ``MID = REF · (1 - I)``. No-op for pools and for ``HALF <= 0``."""
+    if int(vs[v, KIND]) != VENUE_BOOK:
+        return
+    half = vs[v, HALF]
+    if half <= 0.0:
+        return
+    ref = vs[v, REF]
+    impact = 1.0 - vs[v, MID] / ref
+    impact *= 0.5 ** (1.0 / half)
+    vs[v, MID] = ref * (1.0 - impact)
+
+
+# ===========================================================================================
+# Routing
+# ===========================================================================================
+
+
+@njit
+def _route_need(vs, vdk, vdq, venue_ids, p):
+    """Total asset needed to bring every listed venue whose spot is above ``p`` down to ``p``."""
+    total = 0.0
+    for i in range(venue_ids.shape[0]):
+        total += venue_sell_to_price(vs, vdk, vdq, venue_ids[i], p)
+    return total
+
+
+@njit
+def route_sell(vs, vdk, vdq, venue_ids, dq):
+    """Sell ``dq`` asset across the venues ``venue_ids`` (same asset) with best execution.
+
+    Finds the common marginal spot ``P`` at which the asset needed to bring every venue above
+    ``P`` down to ``P`` sums to ``dq`` (bracketed root search on ``log P`` — Illinois regula
+    falsi with a bisection safeguard — to ~1e-15 relative, taking the side where the sum is
+    ``<= dq``), sells each venue its slice, and sells the rounding residual on
+    the venue with the best price afterwards (all venues that traded sit at ``P``; the one that
+    took the largest slice), so the slices sum to ``dq`` up to floating-point addition. Venues
+    already at or below ``P`` get nothing. Routing equalises spots (pool fees are not part of
+    the routing price). Venue ids must be distinct. State is updated in place.
+
+    Returns ``(quote_out, final_marginal_price)``, the latter the highest spot among the venues
+    after the sale (≈ ``P``).
+    """
+    n = venue_ids.shape[0]
+    if n == 0:
+        return 0.0, math.nan
+    if dq <= 0.0 or n == 1:
+        quote = 0.0
+        if dq > 0.0:
+            quote = venue_sell(vs, vdk, vdq, venue_ids[0], dq)
+        best = venue_spot(vs, venue_ids[0])
+        for i in range(1, n):
+            best = max(best, venue_spot(vs, venue_ids[i]))
+        return quote, best
+
+    # Bracket: g(p) = need(p) - dq is decreasing; g(lo) >= 0 > g(hi).
+    hi = venue_spot(vs, venue_ids[0])
+    for i in range(1, n):
+        hi = max(hi, venue_spot(vs, venue_ids[i]))
+    ghi = -dq
+    lo = 0.5 * hi
+    glo = _route_need(vs, vdk, vdq, venue_ids, lo) - dq
+    for _ in range(2000):
+        if glo >= 0.0 or lo == 0.0:
+            break
+        hi = lo
+        ghi = glo
+        lo *= 0.5
+        glo = _route_need(vs, vdk, vdq, venue_ids, lo) - dq
+    # Illinois regula falsi on log p with a bisection safeguard, keeping the bracket.
+    side = 0
+    stuck = 0
+    for _ in range(_BISECT_MAX):
+        if lo <= 0.0 or hi - lo <= _BISECT_RTOL * hi:
+            break
+        p = -1.0
+        if stuck < 3 and glo < math.inf:
+            t = glo / (glo - ghi)
+            p = lo * math.exp(t * math.log(hi / lo))
+        if not (lo < p < hi):
+            stuck = 0
+            p = math.sqrt(lo * hi)
+            if not (lo < p < hi):
+                break
+        g = _route_need(vs, vdk, vdq, venue_ids, p) - dq
+        if g == 0.0:
+            hi = p
+            break
+        if g > 0.0:
+            lo = p
+            glo = g
+            if side == 1:
+                ghi *= 0.5
+                stuck += 1
+            else:
+                side = 1
+                stuck = 0
+        else:
+            hi = p
+            ghi = g
+            if side == -1:
+                glo *= 0.5
+                stuck += 1
+            else:
+                side = -1
+                stuck = 0
+    price = hi  # need(price) <= dq
+
+    quote = 0.0
+    sold = 0.0
+    vbig = -1
+    sbig = 0.0
+    for i in range(n):
+        v = venue_ids[i]
+        s = venue_sell_to_price(vs, vdk, vdq, v, price)
+        if s > 0.0:
+            if sold + s > dq:
+                s = dq - sold
+            quote += venue_sell(vs, vdk, vdq, v, s)
+            sold += s
+            if s > sbig:
+                sbig = s
+                vbig = v
+    residual = dq - sold
+    if residual > 0.0:
+        # Every venue that traded now sits at the best price P; the residual goes to the one
+        # that took the largest slice (the deepest there), so it moves prices the least.
+        if vbig < 0:
+            vbig = venue_ids[0]
+            for i in range(1, n):
+                if venue_spot(vs, venue_ids[i]) > venue_spot(vs, vbig):
+                    vbig = venue_ids[i]
+        quote += venue_sell(vs, vdk, vdq, vbig, residual)
+    best = venue_spot(vs, venue_ids[0])
+    for i in range(1, n):
+        best = max(best, venue_spot(vs, venue_ids[i]))
+    return quote, best
+
+
+# ===========================================================================================
+# Arbitrage
+# ===========================================================================================
+
+
+_BUY_RTOL = 1e-14  # route_buy's bisection tolerance on the common spot
+
+
+@njit
+def _buy_need(vs, vdk, vdq, ids, p):
+    total = 0.0
+    for j in range(ids.shape[0]):
+        total += venue_buy_to_price(vs, vdk, vdq, ids[j], p)
+    return total
+
+
+@njit
+def route_buy(vs, vdk, vdq, ids, dy):
+    """Spend ``dy`` quote across the venues ``ids`` (one asset) with best execution: the mirror
+    of :func:`route_sell`. Finds the common spot ``P`` at which the
+    quote needed to lift every venue below ``P`` up to ``P`` sums to ``dy`` (bisection on
+    ``log P``, keeping the side where the sum is ``<= dy``), buys each venue its slice and spends
+    the rounding residual on the venue that took the largest slice. State updated in place.
+    Returns the asset received."""
+    n = ids.shape[0]
+    if n == 0 or dy <= 0.0:
+        return 0.0
+    if n == 1:
+        return venue_buy(vs, vdk, vdq, ids[0], dy)
+    lo = venue_spot(vs, ids[0])
+    for j in range(1, n):
+        lo = min(lo, venue_spot(vs, ids[j]))
+    hi = 2.0 * lo
+    for _ in range(2000):
+        if _buy_need(vs, vdk, vdq, ids, hi) >= dy:
+            break
+        lo = hi
+        hi *= 2.0
+    for _ in range(_BISECT_MAX):
+        if hi - lo <= _BUY_RTOL * hi:
+            break
+        p = math.sqrt(lo * hi)
+        if not (lo < p < hi):
+            break
+        if _buy_need(vs, vdk, vdq, ids, p) > dy:
+            hi = p
+        else:
+            lo = p
+    got = 0.0
+    spent = 0.0
+    vbig = ids[0]
+    sbig = -1.0
+    for j in range(n):
+        v = ids[j]
+        s = venue_buy_to_price(vs, vdk, vdq, v, lo)
+        if s > 0.0:
+            if spent + s > dy:
+                s = dy - spent
+            got += venue_buy(vs, vdk, vdq, v, s)
+            spent += s
+            if s > sbig:
+                sbig = s
+                vbig = v
+    if sbig < 0.0:
+        # nothing traded at lo: the cheapest venue takes it all
+        for j in range(n):
+            if venue_spot(vs, ids[j]) < venue_spot(vs, vbig):
+                vbig = ids[j]
+    residual = dy - spent
+    if residual > 0.0:
+        got += venue_buy(vs, vdk, vdq, vbig, residual)
+    return got
+
+
+@njit
+def _venue_preview_sell(vs, vdk, vdq, v, dq):
+    """``(quote_out, spot_after)`` of selling ``dq`` into venue ``v``, without changing it."""
+    kind = int(vs[v, KIND])
+    if kind == VENUE_CPMM:
+        x, y, out = cpmm_sell(vs[v, X], vs[v, Y], vs[v, FEE], dq)
+        return out, y / x
+    if kind == VENUE_BOOK:
+        m, out = book_sell(vs[v, MID], vdk[v], vdq[v], int(vs[v, NK]), dq)
+        return out, m
+    return 0.0, vs[v, MID]
+
+
+@njit
+def _venue_preview_buy(vs, vdk, vdq, v, dy):
+    """``(asset_out, spot_after)`` of spending ``dy`` on venue ``v``, without changing it."""
+    kind = int(vs[v, KIND])
+    if kind == VENUE_CPMM:
+        x, y, out = cpmm_buy(vs[v, X], vs[v, Y], vs[v, FEE], dy)
+        return out, y / x
+    if kind == VENUE_BOOK:
+        m, out = book_buy(vs[v, MID], vdk[v], vdq[v], int(vs[v, NK]), dy)
+        return out, m
+    return 0.0, vs[v, MID]
+
+
+@njit
+def _arb_gap(vs, vdk, vdq, vlo, vhi, g_lo, g_hi, up, dy):
+    """``bid_hi - ask_lo · up`` after spending ``dy`` on ``vlo`` and selling the asset on ``vhi``
+    (decreasing in ``dy``)."""
+    asset, s_lo = _venue_preview_buy(vs, vdk, vdq, vlo, dy)
+    _, s_hi = _venue_preview_sell(vs, vdk, vdq, vhi, asset)
+    return s_hi * g_hi - s_lo / g_lo * up
+
+
+@njit
+def _arb_pair(vs, vdk, vdq, vlo, vhi, thr):
+    """Buy on ``vlo``, sell the same asset on ``vhi`` until ``bid_hi = ask_lo · (1 + thr)``.
+
+    The unknown is the quote ``dy`` spent on the low venue (the traded amounts are then
+    accurate relative to themselves even when one venue is far deeper than the other). It lies
+    in ``[0, dy_max]`` with ``dy_max`` the quote that lifts the low venue's ask to the high
+    venue's *current* bid ``/ (1 + thr)``; a bracketed root search (Illinois regula falsi with
+    a bisection safeguard) keeps the side where ``bid_hi >= ask_lo · (1 + thr)``, so every unit
+    traded is profitable at the margin. Returns the quote profit.
+    """
+    g_lo = _venue_gross(vs, vlo)
+    g_hi = _venue_gross(vs, vhi)
+    up = 1.0 + thr
+    bid_hi = venue_spot(vs, vhi) * g_hi
+    flo = bid_hi - venue_spot(vs, vlo) / g_lo * up
+    if not flo > 0.0:
+        return 0.0
+    lo = 0.0
+    hi = venue_buy_to_price(vs, vdk, vdq, vlo, bid_hi / up * g_lo)
+    fhi = _arb_gap(vs, vdk, vdq, vlo, vhi, g_lo, g_hi, up, hi)
+    if fhi >= 0.0:
+        lo = hi
+    # Illinois regula falsi on dy with a bisection safeguard, keeping gap(lo) >= 0 > gap(hi).
+    side = 0
+    stuck = 0
+    for _ in range(4 * _BISECT_MAX):
+        if hi - lo <= _BISECT_RTOL * hi:
+            break
+        dy = -1.0
+        if stuck < 3:
+            dy = lo + (hi - lo) * (flo / (flo - fhi))
+        if not (lo < dy < hi):
+            stuck = 0
+            dy = 0.5 * (lo + hi)
+            if not (lo < dy < hi):
+                break
+        f = _arb_gap(vs, vdk, vdq, vlo, vhi, g_lo, g_hi, up, dy)
+        if f >= 0.0:
+            lo = dy
+            flo = f
+            if f == 0.0:
+                break
+            if side == 1:
+                fhi *= 0.5
+                stuck += 1
+            else:
+                side = 1
+                stuck = 0
+        else:
+            hi = dy
+            fhi = f
+            if side == -1:
+                flo *= 0.5
+                stuck += 1
+            else:
+                side = -1
+                stuck = 0
+    if lo <= 0.0:
+        return 0.0
+    asset = venue_buy(vs, vdk, vdq, vlo, lo)
+    quote = venue_sell(vs, vdk, vdq, vhi, asset)
+    return quote - lo
+
+
+@njit
+def arbitrage(vs, vdk, vdq, venue_ids, threshold):
+    """Cross-venue arbitrage among ``venue_ids`` (same asset), state updated in place.
+
+    Repeatedly pairs the venue with the highest marginal bid (``spot · (1 - fee)``) with the one
+    with the lowest marginal ask (``spot / (1 - fee)``); while ``bid / ask - 1 > threshold`` it
+    buys on the cheap venue and sells exactly that asset on the dear one until
+    ``bid = ask · (1 + threshold)`` (at most ``4 · len(venue_ids)`` pair trades). Asset is
+    conserved (bought = sold). Returns the arbitrageur's total quote profit (``>= 0``).
+    """
+    n = venue_ids.shape[0]
+    thr = max(threshold, 0.0)
+    profit = 0.0
+    if n < 2:
+        return 0.0
+    for _ in range(4 * n):
+        ihi = -1
+        ilo = -1
+        bid = -math.inf
+        ask = math.inf
+        for i in range(n):
+            v = venue_ids[i]
+            s = venue_spot(vs, v)
+            g = _venue_gross(vs, v)
+            if s * g > bid:
+                bid = s * g
+                ihi = v
+            if s / g < ask:
+                ask = s / g
+                ilo = v
+        if ihi == ilo or bid <= ask * (1.0 + thr) * (1.0 + _ARB_SLACK):
+            break
+        profit += _arb_pair(vs, vdk, vdq, ilo, ihi, thr)
+    return profit
+
+
+@njit
+def arbitrage_to_reference(vs, vdk, vdq, v, ref_price, threshold):
+    """Arbitrage venue ``v`` against an infinitely deep external market at ``ref_price``.
+
+    If the venue's marginal bid ``spot · g`` exceeds ``ref · (1 + threshold)`` the arbitrageur
+    buys outside at ``ref`` and sells on the venue until the bid equals that edge; if the
+    marginal ask ``spot / g`` is below ``ref · (1 - threshold)`` it buys on the venue and sells
+    outside until the ask equals that edge (``g = 1 - fee``; 1 for books). Returns the quote
+    profit (``>= 0``).
+    """
+    if not ref_price > 0.0:
+        return 0.0
+    thr = max(threshold, 0.0)
+    g = _venue_gross(vs, v)
+    s = venue_spot(vs, v)
+    upper = ref_price * (1.0 + thr)
+    lower = ref_price * (1.0 - thr)
+    if s * g > upper * (1.0 + _ARB_SLACK):
+        dq = venue_sell_to_price(vs, vdk, vdq, v, upper / g)
+        if dq <= 0.0:
+            return 0.0
+        quote = venue_sell(vs, vdk, vdq, v, dq)
+        return quote - dq * ref_price
+    if lower > 0.0 and s / g < lower / (1.0 + _ARB_SLACK):
+        dy = venue_buy_to_price(vs, vdk, vdq, v, lower * g)
+        if dy <= 0.0:
+            return 0.0
+        asset = venue_buy(vs, vdk, vdq, v, dy)
+        return asset * ref_price - dy
+    return 0.0
+
+
+@njit
+def best_venue(vs, av_ptr, av_idx, a):
+    """The venue of asset ``a`` with the highest spot (the best place to sell); -1 if none."""
+    best = -1
+    bp = -1.0
+    for j in range(av_ptr[a], av_ptr[a + 1]):
+        v = av_idx[j]
+        p = venue_spot(vs, v)
+        if p > bp:
+            bp = p
+            best = v
+    return best

@@ -1,0 +1,25 @@
+"""The venue state layout every venue kind and the venue dispatch share.
+
+All venues of a simulation live in ``vs[V, NCOL]`` (float64) with the column constants below,
+plus padded depth rows ``vdk[V, K]``, ``vdq[V, K]`` (only the first ``int(vs[v, NK])`` entries
+of a book's row are read; pool rows are unused). ``ASSET`` is the asset index a venue trades
+against the quote; ``KIND`` holds the venue kind code.
+"""
+
+from __future__ import annotations
+
+# --- venue state columns -----------------------------------------------------------------
+KIND = 0
+X = 1
+Y = 2
+FEE = 3
+MID = 4
+REF = 5
+HALF = 6
+NK = 7
+ASSET = 8
+NCOL = 9
+
+# --- venue kinds ---------------------------------------------------------------------------
+VENUE_CPMM = 0
+VENUE_BOOK = 1

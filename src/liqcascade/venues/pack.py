@@ -1,0 +1,142 @@
+"""Build the venue state arrays used by :mod:`liqcascade.venues.dispatch`.
+
+``make_venue_state`` turns a list of plain dicts into ``(vs, vdk, vdq)``; ``depth_from_cpmm``
+gives the cumulative quote depth of a constant-product pool, handy to compare a pool with a
+depth-curve book or to seed a book that behaves like a pool.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+import numpy as np
+
+from liqcascade.errors import InputError
+from liqcascade.venues.kernel import ASSET, FEE, HALF, KIND, MID, NCOL, NK, REF, VENUE_BOOK, VENUE_CPMM, X, Y
+
+__all__ = ["make_venue_state", "depth_from_cpmm"]
+
+
+def _positive(value, where: str) -> float:
+    try:
+        out = float(value)
+    except (TypeError, ValueError):
+        raise InputError(None, where, f"expected a number, got {value!r}") from None
+    if not math.isfinite(out) or out <= 0.0:
+        raise InputError(None, where, f"must be a finite number > 0, got {value!r}")
+    return out
+
+
+def _asset_index(spec: dict, where: str) -> int:
+    asset = spec.get("asset", 0)
+    if isinstance(asset, bool) or not isinstance(asset, (int, np.integer)) or asset < 0:
+        raise InputError(None, where, f"must be an integer >= 0, got {asset!r}")
+    return int(asset)
+
+
+def make_venue_state(venues: list[dict]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Arrays ``vs[V, NCOL]``, ``vdk[V, K]``, ``vdq[V, K]`` for the given venues.
+
+    Each dict has ``kind`` and ``asset`` (asset index, default 0) and either
+
+    * ``kind='cpmm'``: ``reserve_asset``, ``reserve_quote`` (> 0) and ``fee`` in ``[0, 1)``
+      (default 0; ``None`` counts as 0); or
+    * ``kind='book'``: ``mid`` (> 0), ``depth``: a list of ``(fraction, cumulative_quote)``
+      with fractions strictly increasing in ``(0, 1)`` and cumulative quote non-decreasing and
+      > 0, and ``half_life_steps`` (default or ``None``: 0 = impact never recovers). A ``fee``
+      is ignored.
+
+    ``K`` is the longest depth list (at least 1); shorter rows are zero-padded and pool rows
+    are all zero. A book starts without impact (``REF = MID = mid``). Raises
+    :class:`~liqcascade.errors.InputError` (``file=None``, ``where='venues[i].field'``).
+    """
+    n = len(venues)
+    depths: list[list[tuple[float, float]]] = []
+    for i, spec in enumerate(venues):
+        if not isinstance(spec, dict):
+            raise InputError(None, f"venues[{i}]", "each venue must be a table/dict")
+        if spec.get("kind") == "book":
+            raw = spec.get("depth")
+            if raw is None or len(raw) == 0:
+                raise InputError(
+                    None, f"venues[{i}].depth", "a book needs at least one depth point"
+                )
+            points = []
+            for j, pt in enumerate(raw):
+                try:
+                    k, q = pt
+                    points.append((float(k), float(q)))
+                except (TypeError, ValueError):
+                    raise InputError(
+                        None, f"venues[{i}].depth[{j}]", f"expected (fraction, quote), got {pt!r}"
+                    ) from None
+            depths.append(points)
+        else:
+            depths.append([])
+    K = max([1] + [len(d) for d in depths])
+    vs = np.zeros((n, NCOL))
+    vdk = np.zeros((n, K))
+    vdq = np.zeros((n, K))
+    for i, spec in enumerate(venues):
+        where = f"venues[{i}]"
+        kind = spec.get("kind")
+        vs[i, ASSET] = _asset_index(spec, f"{where}.asset")
+        if kind == "cpmm":
+            vs[i, KIND] = VENUE_CPMM
+            vs[i, X] = _positive(spec.get("reserve_asset"), f"{where}.reserve_asset")
+            vs[i, Y] = _positive(spec.get("reserve_quote"), f"{where}.reserve_quote")
+            try:
+                fee = float(spec.get("fee") or 0.0)
+            except (TypeError, ValueError):
+                fee = math.nan
+            if not 0.0 <= fee < 1.0:
+                raise InputError(None, f"{where}.fee", f"must be in [0, 1), got {fee!r}")
+            vs[i, FEE] = fee
+        elif kind == "book":
+            vs[i, KIND] = VENUE_BOOK
+            mid = _positive(spec.get("mid"), f"{where}.mid")
+            vs[i, MID] = mid
+            vs[i, REF] = mid
+            try:
+                half = float(spec.get("half_life_steps") or 0.0)
+            except (TypeError, ValueError):
+                half = math.nan
+            if not math.isfinite(half):
+                raise InputError(None, f"{where}.half_life_steps", "must be finite")
+            vs[i, HALF] = half
+            prev_k, prev_q = 0.0, 0.0
+            for j, (k, q) in enumerate(depths[i]):
+                w = f"{where}.depth[{j}]"
+                if not (math.isfinite(k) and prev_k < k < 1.0):
+                    raise InputError(
+                        None, w, f"fraction must be in (0, 1) and strictly increasing, got {k!r}"
+                    )
+                if not (math.isfinite(q) and q >= prev_q and q > 0.0):
+                    raise InputError(
+                        None, w, f"cumulative quote must be > 0 and non-decreasing, got {q!r}"
+                    )
+                vdk[i, j] = k
+                vdq[i, j] = q
+                prev_k, prev_q = k, q
+            vs[i, NK] = len(depths[i])
+        else:
+            raise InputError(None, f"{where}.kind", f"must be 'cpmm' or 'book', got {kind!r}")
+    return vs, vdk, vdq
+
+
+def depth_from_cpmm(x: float, y: float, ks: Sequence[float], *, side: str = "bid") -> np.ndarray:
+    """Cumulative quote depth of a fee-less pool ``(x, y)`` at fractions ``ks`` of its spot.
+
+    Bid side: selling the spot down by ``k`` pays ``y (1 - sqrt(1 - k))``. Ask side: lifting it
+    by ``k`` costs ``y (sqrt(1 + k) - 1)``. A depth-curve book built from the *continuous* bid
+    curve absorbs exactly the pool's asset amounts (``x (1 / sqrt(1 - k) - 1)``); the
+    piecewise-linear book through these points is an approximation that is finer with more
+    points. (Books mirror one curve on both sides, so a book matches a pool on one side only.)
+    """
+    k = np.asarray(ks, dtype=float)
+    if side == "bid":
+        return y * -np.expm1(0.5 * np.log1p(-k))
+    if side == "ask":
+        return y * np.expm1(0.5 * np.log1p(k))
+    raise ValueError(f"side must be 'bid' or 'ask', got {side!r}")

@@ -1,0 +1,98 @@
+"""The numba cache folder is keyed on every kernel-layer source, wherever the cache lives.
+
+numba invalidates a cached function only when its own file changes; a caller that inlined a
+kernel from another file would keep running the old code. The keying in ``kernels/_jit.py``
+prevents that, also when ``NUMBA_CACHE_DIR`` is set.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from liqcascade.kernels import _jit
+
+PACKAGE = Path(_jit.__file__).resolve().parents[1]
+
+
+def test_kernel_layer_covers_unit_folders_and_registries():
+    rel = {p.relative_to(PACKAGE).as_posix() for p in _jit.kernel_layer_files()}
+    for must in ("kernels/dynamic.py", "kernels/_jit.py", "protocols/comet/kernel.py", "protocols/comet/twin.py",
+                 "protocols/kernel.py", "protocols/aave/incentives/kernel.py", "venues/dispatch.py",
+                 "venues/cpmm/kernel.py", "venues/book/kernel.py", "oracles/dispatch.py", "oracles/osm/kernel.py",
+                 "oracles/__init__.py", "venues/__init__.py"):
+        assert must in rel, must
+    assert not any(r.endswith(("model.py", "pack.py")) for r in rel)
+
+
+def _copy_package(tmp_path: Path) -> Path:
+    dst = tmp_path / "src" / "liqcascade"
+    shutil.copytree(PACKAGE, dst, ignore=shutil.ignore_patterns("__pycache__"))
+    return dst
+
+
+def test_hash_changes_with_a_unit_kernel_and_a_registry(tmp_path):
+    pkg = _copy_package(tmp_path)
+    h0 = _jit.kernel_source_hash(pkg)
+    assert h0 == _jit.kernel_source_hash(PACKAGE)
+    k = pkg / "protocols" / "comet" / "kernel.py"
+    k.write_text(k.read_text() + "\n# edited\n")
+    h1 = _jit.kernel_source_hash(pkg)
+    assert h1 != h0
+    r = pkg / "oracles" / "__init__.py"
+    r.write_text(r.read_text() + "\n# edited\n")
+    assert _jit.kernel_source_hash(pkg) not in (h0, h1)
+    m = pkg / "protocols" / "comet" / "model.py"  # not kernel layer: no recompilation for it
+    before = _jit.kernel_source_hash(pkg)
+    m.write_text(m.read_text() + "\n# edited\n")
+    assert _jit.kernel_source_hash(pkg) == before
+
+
+def _run(src: Path, env: dict, code: str) -> str:
+    env = {**env, "PYTHONPATH": str(src)}
+    out = subprocess.run([sys.executable, "-c", textwrap.dedent(code)], env=env, capture_output=True, text=True,
+                         timeout=600)
+    assert out.returncode == 0, out.stderr
+    return out.stdout.strip()
+
+
+@pytest.mark.skipif(_jit.DISABLED, reason="JIT disabled")
+def test_numba_cache_dir_is_keyed_too(tmp_path):
+    env = {k: v for k, v in os.environ.items() if k != "LIQCASCADE_DISABLE_JIT"}
+    env["NUMBA_CACHE_DIR"] = str(tmp_path / "cache")
+    got = _run(PACKAGE.parent, env, """
+        import numba
+        from liqcascade.kernels import _jit
+        print(numba.config.CACHE_DIR, _jit.CACHE_BASE, _jit.kernel_source_hash(), sep="|")
+    """)
+    cache_dir, base, h = got.splitlines()[-1].split("|")
+    assert base == str(tmp_path / "cache")
+    assert cache_dir == str(tmp_path / "cache" / h)
+
+
+@pytest.mark.skipif(_jit.DISABLED, reason="JIT disabled")
+def test_an_edited_kernel_reaches_its_cached_caller(tmp_path):
+    """``run_oracle`` (oracles/dispatch.py) inlines the spot kernel (oracles/spot/kernel.py):
+    after an edit of the spot kernel alone, a cached ``run_oracle`` must not run the old code."""
+    pkg = _copy_package(tmp_path)
+    env = {k: v for k, v in os.environ.items() if k != "LIQCASCADE_DISABLE_JIT"}
+    env["NUMBA_CACHE_DIR"] = str(tmp_path / "cache")
+    code = """
+        import numpy as np
+        from liqcascade.oracles.dispatch import run_oracle
+        from liqcascade.oracles.kernel import NPARAM, ORACLE_SPOT
+        hist = np.array([[100.0, 90.0, 80.0]])
+        print(run_oracle(ORACLE_SPOT, np.zeros(NPARAM), np.zeros(1, np.int64), hist, 100.0)[-1])
+    """
+    assert float(_run(pkg.parent, env, code)) == 80.0
+    spot = pkg / "oracles" / "spot" / "kernel.py"
+    text = spot.read_text()
+    assert "cand = src_mean(src_idx, hist, s)" in text
+    spot.write_text(text.replace("cand = src_mean(src_idx, hist, s)", "cand = 0.5 * src_mean(src_idx, hist, s)"))
+    assert float(_run(pkg.parent, env, code)) == 40.0
