@@ -173,7 +173,7 @@ def csv_files(draw):
         rows.append(",".join(_quote(vals[c]) if c in ("id", "asset") else vals[c] for c in order))
         if draw(st.integers(0, 9)) == 0:
             rows.append(draw(st.sampled_from(["", "  ", ","])))
-    eol = draw(st.sampled_from(["\n", "\r\n"]))
+    eol = draw(st.sampled_from(["\n", "\r\n", "\r"]))
     bom = draw(st.sampled_from(["", "\ufeff"]))
     return bom + ",".join(header) + eol + eol.join(rows) + draw(st.sampled_from(["", eol]))
 
@@ -200,6 +200,19 @@ def test_parquet_same_as_exact_reader(tmp_path, ids, amounts, int_ids):
     pq.write_table(pa.table({"id": id_col, "collateral": pa.array(amounts[:n], pa.float64()),
                              "debt": pa.array(amounts[6:6 + n], pa.float64())}), p)
     _same(_outcome(lambda: load_positions(p)), _outcome(lambda: _exact(p)))
+
+
+def test_parquet_other_string_types_same_as_exact_reader(tmp_path, no_exact):
+    """large_string ids and a dictionary-encoded asset column (a pandas category) stay fast."""
+    p = tmp_path / "l.parquet"
+    ids = pa.array(["b", "a", "b", "c"], pa.large_string())
+    asset = pa.array(["X", "Y", "Y", "X"]).dictionary_encode()
+    pq.write_table(pa.table({"id": ids, "asset": asset, "collateral": [1.0, 0.0, 0.0, 3.0],
+                             "debt": [0.0, 2.0, 5.0, 0.0]}), p)
+    r = load_positions(p)
+    assert r.ids.tolist() == ["b", "a", "c"] and r.assets == ("X", "Y")
+    assert r.ptr.tolist() == [0, 2, 3, 4] and r.asset.tolist() == [0, 1, 1, 0]
+    assert r.collateral.tolist() == [1.0, 0.0, 0.0, 3.0] and r.debt.tolist() == [0.0, 5.0, 2.0, 0.0]
 
 
 # --- memory: what the loader and the book builder hold ---------------------------------------
