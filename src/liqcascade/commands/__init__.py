@@ -4,4 +4,4 @@ Each module here defines ``register(app)`` that adds its Typer commands; ``cli.p
 every name in :data:`MODULES`. Modules import heavy dependencies inside their commands only.
 """
 
-MODULES: tuple[str, ...] = ("data", "montecarlo", "protocols", "mechanisms", "replay", "attack")
+MODULES: tuple[str, ...] = ("data", "montecarlo", "protocols", "mechanisms", "replay", "attack", "predict", "serve")

@@ -140,29 +140,10 @@ def _sha(text: str) -> str:
 
 def _file_digests(sc, base_dir: Path) -> dict:
     """SHA-256 of every file the scenario reads (position files, historical price files, the
-    return files of ``garch``/``bootstrap``)."""
-    out = {}
-    files = []
-    for pr in sc.protocols:
-        if not pr.positions.startswith("synth:") and pr.positions != "-":
-            files.append(pr.positions)
-    for f in (sc.price.file if sc.price.kind == "historical" else None,
-              sc.price.returns_file if sc.price.kind in ("garch", "bootstrap") else None):
-        if isinstance(f, str):
-            files.append(f)
-        elif isinstance(f, list):
-            files.extend(x for x in f if x)
-        elif isinstance(f, dict):
-            files.extend(x for x in f.values() if x)
-    for name in files:
-        p = Path(name)
-        if not p.is_absolute():
-            p = base_dir / p
-        try:
-            out[name] = hashlib.sha256(p.read_bytes()).hexdigest()
-        except OSError:
-            out[name] = None
-    return out
+    return files of ``garch``/``bootstrap``); see :func:`liqcascade.provenance.file_digests`."""
+    from ..provenance import file_digests
+
+    return file_digests(sc, base_dir)
 
 
 def plan_run(scenario, params: Sequence[str | ParamSpec] = (), *, paths: int | None = None,

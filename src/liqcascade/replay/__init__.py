@@ -100,3 +100,19 @@ def run_event(name: str, options: ReplayOptions) -> ReplayResult:
         raise InputError(str(options.data_dir), None,
                          f"replay {name} needs {', '.join(missing)} (give the folder with --data)")
     return ev.run(options)
+
+
+class _CallableModule(type(importlib)):
+    """``liqcascade.replay`` is both this package and the API's ``lc.replay(event, ...)``: calling
+    the module runs :func:`liqcascade.api.studies.replay` (a package attribute named ``replay``
+    would be replaced by the subpackage as soon as it is imported)."""
+
+    def __call__(self, event: str, **kwargs):
+        from ..api.studies import replay
+
+        return replay(event, **kwargs)
+
+
+import sys as _sys  # noqa: E402
+
+_sys.modules[__name__].__class__ = _CallableModule

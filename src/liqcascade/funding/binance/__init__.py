@@ -1,0 +1,1 @@
+"""Binance USDⓈ-M funding: ``model``, ``kernel``, ``twin``. See README.md."""

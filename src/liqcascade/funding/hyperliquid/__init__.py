@@ -1,0 +1,1 @@
+"""Hyperliquid funding: ``model``, ``kernel``, ``twin``. See README.md."""

@@ -1,0 +1,127 @@
+"""What every result records about where it came from: package version, schema version, seed and
+a hash of the scenario (a leaf module: it imports nothing from the engine).
+
+The *scenario hash* is the SHA-256 of the canonical JSON (sorted keys, no spaces) of
+``{"scenario": <the validated scenario, every field with its default>, "files": {<file named in
+the scenario>: <SHA-256 of its bytes>}}`` — the same definition the Monte Carlo runner uses for a
+run's ``scenario_hash``, so a result and a stored run of the same scenario (same paths and seed)
+carry the same hash.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import json
+import math
+import os
+from pathlib import Path
+
+#: version of the layout of result dictionaries (``to_dict``), tables and their metadata;
+#: raised whenever a key or a column changes meaning or is removed
+SCHEMA_VERSION = 1
+
+
+def package_version() -> str:
+    from . import __version__
+
+    return __version__
+
+
+def canonical_json(obj) -> str:
+    """Sorted keys, no spaces, ``Infinity``/``NaN`` allowed; numpy scalars as Python numbers."""
+    return json.dumps(obj, sort_keys=True, separators=(",", ":"), default=_jdefault, allow_nan=True)
+
+
+def _jdefault(o):
+    item = getattr(o, "item", None)  # numpy scalars, without importing numpy here
+    if callable(item):
+        return item()
+    if isinstance(o, tuple):
+        return list(o)
+    return str(o)
+
+
+def scenario_files(sc) -> list[str]:
+    """Every file a validated scenario reads: position files (not ``synth:`` books or ``-``),
+    the ``historical`` price file(s) and the ``garch``/``bootstrap`` return files."""
+    files = []
+    for pr in sc.protocols:
+        if not pr.positions.startswith("synth:") and pr.positions != "-":
+            files.append(pr.positions)
+    for f in (sc.price.file if sc.price.kind == "historical" else None,
+              sc.price.returns_file if sc.price.kind in ("garch", "bootstrap") else None):
+        if isinstance(f, str):
+            files.append(f)
+        elif isinstance(f, list):
+            files.extend(x for x in f if x)
+        elif isinstance(f, dict):
+            files.extend(x for x in f.values() if x)
+    return files
+
+
+def file_digests(sc, base_dir) -> dict:
+    """``{name: SHA-256 of the file}`` for :func:`scenario_files` (``None`` for a file that cannot
+    be read), names resolved against ``base_dir``."""
+    out = {}
+    for name in scenario_files(sc):
+        p = Path(name)
+        if not p.is_absolute():
+            p = Path(base_dir) / p
+        try:
+            out[name] = hashlib.sha256(p.read_bytes()).hexdigest()
+        except OSError:
+            out[name] = None
+    return out
+
+
+def scenario_hash(sc, base_dir) -> str:
+    """The scenario hash of a validated :class:`~liqcascade.scenario.models.Scenario` (see the
+    module docstring)."""
+    d = sc.model_dump(mode="python")
+    text = canonical_json({"scenario": d, "files": file_digests(sc, base_dir)})
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+@functools.lru_cache(maxsize=4)
+def _code_version(pinned: str | None) -> str:
+    from .montecarlo.chunk import code_version
+
+    return code_version()
+
+
+def code_version() -> str:
+    """Package version + hash of the simulation sources (:func:`liqcascade.montecarlo.chunk.code_version`),
+    computed once per process (and per ``LIQCASCADE_CODE_VERSION`` pin)."""
+    return _code_version(os.environ.get("LIQCASCADE_CODE_VERSION"))
+
+
+def record(kind: str, sc, base_dir, *, seed: int | None, scenario_hash_: str | None = None, **extra) -> dict:
+    """The provenance block of a result: kind, scenario name and hash, seed, package and schema
+    versions, the code version (package version + hash of the simulation sources) and ``extra``."""
+    out = {
+        "kind": kind,
+        "scenario": sc.name,
+        "scenario_hash": scenario_hash_ or scenario_hash(sc, base_dir),
+        "seed": None if seed is None else int(seed),
+        "package_version": package_version(),
+        "schema_version": SCHEMA_VERSION,
+        "code_version": code_version(),
+    }
+    for k, v in extra.items():
+        out[k] = v
+    return out
+
+
+def clean(x):
+    """A JSON-friendly copy: NaN and infinities become ``None``, numpy values plain Python."""
+    if isinstance(x, dict):
+        return {str(k): clean(v) for k, v in x.items()}
+    if isinstance(x, (list, tuple)):
+        return [clean(v) for v in x]
+    tolist = getattr(x, "tolist", None)
+    if callable(tolist) and not isinstance(x, (str, bytes)):
+        return clean(tolist())
+    if isinstance(x, float) and not math.isfinite(x):
+        return None
+    return x
