@@ -175,7 +175,8 @@ def csv_files(draw):
             rows.append(draw(st.sampled_from(["", "  ", ","])))
     eol = draw(st.sampled_from(["\n", "\r\n", "\r"]))
     bom = draw(st.sampled_from(["", "\ufeff"]))
-    return bom + ",".join(header) + eol + eol.join(rows) + draw(st.sampled_from(["", eol]))
+    lead = draw(st.sampled_from(["", eol, eol + eol]))  # blank lines before the header
+    return bom + lead + ",".join(header) + eol + eol.join(rows) + draw(st.sampled_from(["", eol]))
 
 
 @settings(deadline=None, max_examples=300, suppress_health_check=[HealthCheck.function_scoped_fixture])
