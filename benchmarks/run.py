@@ -141,7 +141,7 @@ def make_scenario(total_coll: float, steps: int = 10, paths: int = 1):
             {"name": "pool", "asset": "ETH", "kind": "cpmm", "reserve_asset": POOL_FRAC * total_coll,
              "fee": 0.003},
             {"name": "book", "asset": "ETH", "kind": "book",
-             "depth": [[k, f * value] for k, f in BOOK_DEPTH], "half_life_steps": 30},
+             "depth": [[k, f * value] for k, f in BOOK_DEPTH], "half_life_seconds": 30 * DT_SECONDS},
         ],
         "oracles": [{"name": "chainlink", "asset": "ETH", "kind": "heartbeat",
                      "heartbeat_seconds": 3600, "deviation": 0.005}],

@@ -44,7 +44,7 @@ def scenario(*, venue="cpmm", reserve=1000.0, fee=0.0, book_quote=1e5, half_life
     if venue == "cpmm":
         v = {"name": "v", "asset": "A", "kind": "cpmm", "reserve_asset": reserve, "fee": fee}
     else:
-        v = {"name": "v", "asset": "A", "kind": "book", "half_life_steps": half_life,
+        v = {"name": "v", "asset": "A", "kind": "book", "half_life_seconds": 60.0 * half_life,
              "depth": [[k, q * book_quote] for k, q in DEPTH]}
     prots = []
     for j, p in enumerate(protocols):

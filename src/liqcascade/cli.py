@@ -10,64 +10,21 @@ from typing import Optional
 
 import typer
 
+from .commands._common import (
+    check_out_path,
+    console,
+    escape,
+    guard,
+    json_default,
+    load_compiled,
+    scenario_file,
+)
 from .errors import InputError
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="Simulate, measure and prevent liquidation cascades.")
 positions_app = typer.Typer(no_args_is_help=True, help="Position books: synthetic generation.")
 app.add_typer(positions_app, name="positions")
-
-
-def escape(text: str) -> str:
-    from rich.markup import escape as _escape
-
-    return _escape(text)
-
-
-def _console():
-    """A rich console; when output is not a terminal, wide enough that tables don't fold."""
-    from rich.console import Console
-
-    return Console() if sys.stdout.isatty() else Console(width=150)
-
-
-def _fail(msg: str, code: int = 2):
-    typer.echo(f"error: {msg}", err=True)
-    raise typer.Exit(code)
-
-
-class _scenario_file:
-    """Attach the scenario's file name to input errors raised while building or running it."""
-
-    def __init__(self, path):
-        self.path = str(path)
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, typ, exc, tb):
-        if isinstance(exc, InputError) and exc.file is None and not (exc.where or "").startswith("--"):
-            raise InputError(self.path, exc.where, exc.reason) from None
-        return False
-
-
-def _load(path: Path, ids: bool = True):
-    """Load and compile a scenario; ``ids=False`` when the command names no position."""
-    from .engine.compile import compile_scenario
-    from .scenario.load import load_scenario
-
-    sc, base = load_scenario(path)
-    with _scenario_file(path):
-        return compile_scenario(sc, base, ids=ids)
-
-
-def check_out_path(out: Path, option: str = "--out") -> None:
-    """Refuse an output path that cannot be created: an existing ancestor that is a file."""
-    for parent in [out, *out.parents]:
-        if parent.exists():
-            if not parent.is_dir():
-                raise InputError(str(parent), option, "exists and is not a directory")
-            return
 
 
 def parse_shocks(spec: str):
@@ -95,30 +52,11 @@ def parse_shocks(spec: str):
     return vals
 
 
-def guard(fn):
-    """Run a command body; bad input becomes a one-line message and exit status 2."""
-    import functools
-
-    @functools.wraps(fn)
-    def wrapper(*a, **k):
-        try:
-            return fn(*a, **k)
-        except InputError as exc:
-            _fail(exc.message())
-        except OSError as exc:  # an output path that cannot be written
-            where = exc.filename or "output"
-            _fail(f"{where}: cannot write: {exc.strerror or exc}")
-        except (KeyboardInterrupt, BrokenPipeError):
-            raise typer.Exit(130)
-
-    return wrapper
-
-
 @app.command()
 @guard
 def validate(scenario: Path = typer.Argument(..., help="scenario TOML")):
     """Validate a scenario and its position files; print what it contains."""
-    c = _load(scenario, ids=False)  # every id is checked; none is printed
+    c = load_compiled(scenario, ids=False)  # every id is checked; none is printed
     b = c.book
     n_units = sum(u.n for u in c.units)
     typer.echo(
@@ -144,14 +82,14 @@ def curve(
     if mode not in ("mechanical", "rational"):
         raise InputError(None, "--mode", "must be mechanical or rational")
     grid = parse_shocks(shocks)
-    c = _load(scenario, ids=False)  # the curve names no position: ids are checked, not kept
+    c = load_compiled(scenario, ids=False)  # the curve names no position: ids are checked, not kept
     if asset is not None and asset not in c.assets:
         raise InputError(None, "--asset", f"unknown asset {asset!r}")
     if all(p.kind != "aave_v3" for p in c.scenario.protocols):
         raise InputError(str(scenario), "protocols",
                          "the static cascade curve covers Aave-rule protocols (kind = \"aave_v3\"); "
                          "this scenario has only protocol units — use `liqcascade run`")
-    with _scenario_file(scenario):
+    with scenario_file(scenario):
         if not as_json and sys.stderr.isatty() and grid.size * max(c.book.n, 1) > 5e7:
             from rich.progress import Progress
 
@@ -166,7 +104,7 @@ def curve(
         check_out_path(report.parent, "--report")
         write_report(report, curve=res, compiled=c, title=f"liqcascade — {c.scenario.name} cascade curve")
     if as_json:
-        typer.echo(json.dumps(res.as_dict(), default=_json_default))
+        typer.echo(json.dumps(res.as_dict(), default=json_default))
         return
     from rich.table import Table
 
@@ -177,7 +115,7 @@ def curve(
         t.add_row(f"{p.shock:.3f}", f"{p.final_price:,.2f}", str(p.rounds), str(p.liquidations),
                   f"{p.liquidated_collateral:,.0f}", f"{p.repaid_debt:,.0f}", f"{p.bad_debt:,.0f}",
                   "-" if p.amplification is None else f"{p.amplification:.3f}")
-    con = _console()
+    con = console()
     con.print(t)
     if res.critical_shock is None:
         con.print("critical shock: none on this grid (no jump of 1% of the price or more)")
@@ -214,7 +152,7 @@ def run(
     if report is not None:
         check_out_path(report.parent, "--report")
     n = sc.simulation.paths
-    with _scenario_file(scenario):
+    with scenario_file(scenario):
         c = compile_scenario(sc, base)
         if n > 1 and not as_json and sys.stderr.isatty():
             from rich.progress import Progress
@@ -233,11 +171,11 @@ def run(
 
         write_report(report, run=res, compiled=c, title=f"liqcascade — {sc.name}")
     if as_json:
-        typer.echo(json.dumps(res.as_dict(), default=_json_default))
+        typer.echo(json.dumps(res.as_dict(), default=json_default))
         return
     _print_run(res, out)
     if report is not None:
-        _console().print(f"report: {report}")
+        console().print(f"report: {report}")
 
 
 def _print_run(res, out):
@@ -270,7 +208,7 @@ def _print_run(res, out):
         rows.append(("probability of bad debt", f"{tot['probability_bad_debt']:.2%}"))
     for r in rows:
         t.add_row(*r)
-    con = _console()
+    con = console()
     con.print(t)
     if out is not None:
         con.print(f"wrote {out}/summary.json, events.parquet, steps.parquet")
@@ -335,15 +273,15 @@ def demo(
     check_out_path(out)
     path = scenario or flagship_path()
     t0 = time.perf_counter()
-    con = _console()
+    con = console()
     with con.status(f"running {path.name} …"):
         sc, base = load_scenario(path)
-        with _scenario_file(path):
+        with scenario_file(path):
             c = compile_scenario(sc, base)
             res = run_dynamic(c)
             cur = solve_static(c, grid, mode=sc.liquidators.mode)
         write_run(out, res)
-        (out / "curve.json").write_text(json.dumps(cur.as_dict(), indent=2, default=_json_default))
+        (out / "curve.json").write_text(json.dumps(cur.as_dict(), indent=2, default=json_default))
         report = write_report(out / "report.html", run=res, curve=cur, compiled=c,
                               title=f"liqcascade — {sc.name}")
     _print_run(res, out)
@@ -362,18 +300,6 @@ def warmup():
     t = time.perf_counter()
     warm()
     typer.echo(f"kernels compiled and cached in {time.perf_counter() - t:.1f} s")
-
-
-def _json_default(o):
-    import numpy as np
-
-    if isinstance(o, (np.floating,)):
-        return float(o)
-    if isinstance(o, (np.integer,)):
-        return int(o)
-    if isinstance(o, np.ndarray):
-        return o.tolist()
-    raise TypeError(type(o))
 
 
 def _register_extensions() -> None:

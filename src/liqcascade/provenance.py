@@ -83,15 +83,37 @@ def scenario_hash(sc, base_dir) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
+#: what results depend on: these packages (every file, unit folders included) and modules
+_CODE_DIRS = ("kernels", "engine", "oracles", "positions", "prices", "protocols", "scenario", "venues")
+_CODE_FILES = ("strict.py", "timebase.py", "montecarlo/chunk.py")
+
+
+def compute_code_version() -> str:
+    """``<package version>+<hash of the simulation sources>``: every ``.py`` file of
+    ``_CODE_DIRS`` (recursively: the units' folders too) and ``_CODE_FILES``.
+    ``LIQCASCADE_CODE_VERSION`` pins it."""
+    from . import __version__
+
+    pinned = os.environ.get("LIQCASCADE_CODE_VERSION")
+    if pinned:
+        return pinned
+    root = Path(__file__).resolve().parent
+    files = [p for d in _CODE_DIRS for p in sorted((root / d).rglob("*.py")) if "__pycache__" not in p.parts]
+    files += [root / f for f in _CODE_FILES]
+    h = hashlib.sha1()
+    for f in files:
+        h.update(f.relative_to(root).as_posix().encode())
+        h.update(f.read_bytes())
+    return f"{__version__}+{h.hexdigest()[:10]}"
+
+
 @functools.lru_cache(maxsize=4)
 def _code_version(pinned: str | None) -> str:
-    from .montecarlo.chunk import code_version
-
-    return code_version()
+    return compute_code_version()
 
 
 def code_version() -> str:
-    """Package version + hash of the simulation sources (:func:`liqcascade.montecarlo.chunk.code_version`),
+    """Package version + hash of the simulation sources (:func:`compute_code_version`),
     computed once per process (and per ``LIQCASCADE_CODE_VERSION`` pin)."""
     return _code_version(os.environ.get("LIQCASCADE_CODE_VERSION"))
 

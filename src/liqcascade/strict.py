@@ -6,9 +6,9 @@ the registries all build on it without importing each other.
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, ClassVar
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 PosFloat = Annotated[float, Field(gt=0, allow_inf_nan=False)]
 NonNegFloat = Annotated[float, Field(ge=0, allow_inf_nan=False)]
@@ -16,9 +16,25 @@ Fraction = Annotated[float, Field(ge=0, lt=1, allow_inf_nan=False)]
 
 
 class Strict(BaseModel):
-    """A configuration table: unknown keys are refused."""
+    """A configuration table: unknown keys are refused.
+
+    ``RENAMED`` maps keys an older version read to their replacement (``lag_steps`` →
+    ``lag_seconds``): a table that still uses one gets a one-line error naming the new key.
+    """
 
     model_config = ConfigDict(extra="forbid", frozen=False)
+
+    RENAMED: ClassVar[dict[str, str]] = {}
+
+    @model_validator(mode="before")
+    @classmethod
+    def _renamed_keys(cls, data):
+        if isinstance(data, dict):
+            for old, new in cls.RENAMED.items():
+                if old in data:
+                    raise ValueError(f"{old}: replaced by {new} (durations are in seconds; one step is "
+                                     "simulation.dt_seconds)")
+        return data
 
 
 __all__ = ["Fraction", "NonNegFloat", "PosFloat", "Strict"]

@@ -107,7 +107,7 @@ def test_euler_static_matches_brute_force_and_dynamic(kit, seed, shock):
     s = check_parity(kit, c, shock, coll, debt, proto)
     steps = int(s["rounds"]) + 3
     sc = incentive_scenario(kit, "euler", reserve=reserve, steps=steps,
-                            price={"kind": "crash", "shock": shock, "start": 1, "over_steps": 1})
+                            price={"kind": "crash", "shock": shock, "start_seconds": 60, "over_seconds": 60})
     r = run_dynamic(kit.build(sc, coll, debt, proto))
     assert r.final_spot[0, 0] == pytest.approx(s["final_price"][0], rel=1e-9)
     oc, od, _ = final_state(c, shock)

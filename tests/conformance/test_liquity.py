@@ -15,7 +15,6 @@ from pydantic import ValidationError
 
 from liqcascade.errors import InputError
 from liqcascade.protocols.liquity import kernel as K
-from liqcascade.venues import dispatch as V
 from liqcascade.venues import kernel as V_layout
 from liqcascade.protocols.liquity.twin import LiquityPy
 from liqcascade.protocols.kernel import (
@@ -472,16 +471,18 @@ def books(draw):
     nmax = draw(st.sampled_from([0, 1, 3]))
     rational = draw(st.booleans())
     gas = draw(st.sampled_from([0.0, 150.0, 215.0, 400.0]))
-    return coll, debt, deps, prices, opts, nmax, rational, gas
+    batch = draw(st.sampled_from([None, (300.0, 120.0), (2000.0, 5.0)]))
+    return coll, debt, deps, prices, opts, nmax, rational, gas, batch
 
 
 @settings(deadline=None, max_examples=40)
 @given(books())
 def test_kernel_matches_twin(case):
-    coll, debt, deps, prices, opts, nmax, rational, gas = case
-    pack = L.build_pack(cfg(**opts), coll, debt, deps)
+    coll, debt, deps, prices, opts, nmax, rational, gas, batch = case
+    bkw = {} if batch is None else {"batch_gas_base": batch[0], "batch_gas_per_trove": batch[1]}
+    pack = L.build_pack(cfg(**opts, **bkw), coll, debt, deps)
     twin = LiquityPy(coll, debt, deps, variant=opts["variant"], sp_sells=opts["sp_sells"],
-                     sequences_per_step=opts["sequences_per_step"])
+                     sequences_per_step=opts["sequences_per_step"], batch_gas=batch)
     k_events = []
     for t, p in enumerate(prices, start=1):
         ev, sold_k, _ = step(pack, p, nmax=nmax, mode=int(rational), gas=gas, t=t)
@@ -517,3 +518,42 @@ def test_rational_keeper_leaves_out_a_small_trove_and_takes_the_larger_one():
     ev, _, _ = step(pack, P, mode=1, gas=260.0)
     assert liquidated(pack) == [1]
     conserved(pack)
+
+
+def test_batch_rule_per_trove_gas_and_the_fixed_part():
+    # normal mode, two small troves (compensation 200 LUSD + 0.5 % of 0.3 ETH = 201.5 each):
+    # one whole call per trove at 260 leaves both out; the batch rule (per trove 120) takes both
+    # when the batch pays its fixed part (403 - 2·120 = 163 > 150) and sends nothing when it
+    # does not (fixed part 200).
+    book = ([0.3, 0.3, 1000.0], [0.3 * P / 1.02, 0.3 * P / 1.03, 30000.0])
+    pack = make(*book, 1e7)
+    step(pack, P, mode=1, gas=260.0)
+    assert liquidated(pack) == []
+    pack = make(*book, 1e7, batch_gas_base=150.0, batch_gas_per_trove=120.0)
+    _, _, acc = step(pack, P, mode=1, gas=260.0)
+    assert liquidated(pack) == [0, 1]
+    assert acc[ACC_GAS] == pytest.approx(150.0 + 2 * 120.0)
+    conserved(pack)
+    pack = make(*book, 1e7, batch_gas_base=200.0, batch_gas_per_trove=120.0)
+    before = [a.copy() for a in pack]
+    ev, sold, acc = step(pack, P, mode=1, gas=260.0)
+    assert liquidated(pack) == [] and ev == [] and sold == 0.0 and acc[ACC_GAS] == 0.0
+    assert L.totals(pack)["batches_not_sent"] == 1
+    for a, b in zip(before[2:], pack[2:]):
+        np.testing.assert_array_equal(a, b)
+    conserved(pack)
+    with pytest.raises(ValidationError):
+        cfg(batch_gas_base=1.0)
+
+
+def test_recovery_mode_record():
+    # TCR = (10 + 10) · P / (5,000 + 9,000) = 1.43 at P: recovery mode; at 2P it is 2.86
+    pack = make([10.0, 10.0], [5000.0, 9000.0], 0.0)
+    step(pack, 2 * P)
+    step(pack, P)
+    step(pack, P)
+    step(pack, 2 * P)
+    step(pack, P)
+    t = L.totals(pack)
+    assert t["recovery_mode_steps"] == 3 and t["recovery_mode_entries"] == 2
+    assert t["tcr_min"] == pytest.approx(20 * P / 14000.0)

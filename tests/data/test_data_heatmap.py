@@ -12,7 +12,7 @@ pytest.importorskip("plotly")
 
 from liqcascade.data import liqprice as LP  # noqa: E402
 from liqcascade.data.aave import aave_health_factor  # noqa: E402
-from liqcascade.data.heatmap import cluster_summary, clusters_figure, write_png  # noqa: E402
+from liqcascade.report.heatmap import bucket_points, cluster_summary, clusters_figure, write_png  # noqa: E402
 from liqcascade.engine.compile import compile_scenario  # noqa: E402
 from liqcascade.report import figures as F  # noqa: E402
 from liqcascade.scenario.load import load_scenario  # noqa: E402
@@ -43,7 +43,7 @@ def test_simple_positions_match_the_engine_key(compiled):
     assert np.allclose(pts.price[order], b.key * compiled.p0[b.seg_debt_asset[0]], rtol=1e-12)
     assert np.allclose(pts.debt_value[order], b.debt, rtol=1e-12)
     # the buckets are report.figures.liquidation_buckets' own
-    mine = LP.bucket_points(pts, a, 0.01, max_drop=None)
+    mine = bucket_points(pts, a, 0.01, max_drop=None)
     ref = F.liquidation_buckets(compiled, a, 0.01)
     for x, y in zip(mine[:4], ref):
         assert np.allclose(x, y)
@@ -190,7 +190,7 @@ def test_png_kaleido_then_chromium(compiled, tmp_path, monkeypatch):
 def test_png_failure_is_a_warning(app, tmp_path, monkeypatch):
     import plotly.graph_objects as go
 
-    import liqcascade.data.heatmap as H
+    import liqcascade.report.heatmap as H
 
     monkeypatch.setattr(go.Figure, "write_image", lambda *a, **k: (_ for _ in ()).throw(RuntimeError("no kaleido")))
     monkeypatch.setattr(H.shutil, "which", lambda name: None)

@@ -1,4 +1,4 @@
-"""A run folder read back (``data.run_dir``) rebuilds the same report; ``liqcascade report``."""
+"""A run folder read back (``results.run_dir``) rebuilds the same report; ``liqcascade report``."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from data_helpers import EXAMPLES, cli_app, invoke
 pytest.importorskip("plotly")
 pytest.importorskip("pyarrow")
 
-from liqcascade.data.run_dir import read_curve_json, read_run_dir  # noqa: E402
+from liqcascade.results.run_dir import read_curve_json, read_run_dir  # noqa: E402
 from liqcascade.engine.compile import compile_scenario  # noqa: E402
 from liqcascade.engine.dynamic import run_dynamic  # noqa: E402
 from liqcascade.engine.static import solve_static  # noqa: E402

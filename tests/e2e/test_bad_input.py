@@ -43,8 +43,8 @@ stable = true
 [price]
 kind = "crash"
 shock = 0.25
-start = 2
-over_steps = 5
+start_seconds = 120
+over_seconds = 300
 
 [[venues]]
 name = "weth-usdc-pool"

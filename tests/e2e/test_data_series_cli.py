@@ -27,14 +27,14 @@ def test_series_converts_and_the_engine_reads_it(tmp_path):
     _coingecko_like(src, prices)
     # the engine refuses the downloaded format and says how to convert it
     with pytest.raises(InputError, match="liqcascade data series"):
-        generate_paths({"kind": "bootstrap", "returns_file": str(src), "block_steps": 4}, [2000.0], 10, HOUR, 1, 0)
+        generate_paths({"kind": "bootstrap", "returns_file": str(src), "block_seconds": 4 * HOUR}, [2000.0], 10, HOUR, 1, 0)
     out = tmp_path / "weth.csv"
     r = CliRunner().invoke(app, ["data", "series", str(src), "--out", str(out)])
     assert r.exit_code == 0, r.output
     t, v = load_price_csv(out)
     np.testing.assert_array_equal(v, prices)  # full precision
     np.testing.assert_allclose(np.diff(t), HOUR)
-    p = generate_paths({"kind": "bootstrap", "returns_file": str(out), "block_steps": 4}, [2000.0], 10, HOUR, 2, 0)
+    p = generate_paths({"kind": "bootstrap", "returns_file": str(out), "block_seconds": 4 * HOUR}, [2000.0], 10, HOUR, 2, 0)
     assert p.shape == (2, 11, 1) and np.all(p > 0)
 
 

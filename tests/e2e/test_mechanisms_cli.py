@@ -179,7 +179,7 @@ def test_compare_json_is_one_document_and_reproducible(small):
     (("-m", "none,teleport"), ["--mechanisms", "teleport"]),
     (("-m", "hunter"), ["--mechanisms", "agent"]),
     (("-m", "throttle", "--set", "throttle.bogus=1"), ["--set", "throttle.bogus"]),
-    (("-m", "throttle", "--set", "throttle.window_steps=-3"), ["--set", "throttle.window_steps"]),
+    (("-m", "throttle", "--set", "throttle.window_seconds=-3"), ["--set", "throttle.window_seconds"]),
     (("-m", "throttle", "--set", "nonsense"), ["--set"]),
     (("-m", "none", "--set", "batch.max_per_step=2"), ["--set", "batch"]),
 ])

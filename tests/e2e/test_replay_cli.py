@@ -20,8 +20,8 @@ from liqcascade.cli import app
 REPO = Path(__file__).resolve().parents[2]
 DATA = (REPO / ".." / "shared" / "data").resolve()
 EVENT = "2020-03-12"
-HEADLINE = {"bad_debt", "zero_bid_share", "auctions", "collateral_liquidated_eth", "collateral_liquidated_usd",
-            "zero_bid_eth", "zero_bid_collateral_usd", "debt_repaid"}
+HEADLINE = {"bad_debt", "bad_debt_in_window", "bad_debt_extension", "zero_bid_share", "auctions",
+            "collateral_liquidated_usd", "zero_bid_collateral_usd", "debt_repaid"}
 
 _runner = CliRunner()
 
@@ -115,13 +115,34 @@ def test_dai_file_of_another_day_exits_2_naming_it(tmp_path):
 
 
 @pytest.mark.parametrize("setting, needle", [
-    ("nope=1", "unknown key"), ("ttl", "key=value"), ("ttl=abc", "not a number"), ("n_keepers=1.5", "whole"),
-    ("ttl=-1", "> 0"), ("gas_percentile=55", "percentile 55"),
+    ("nope=1", "unknown knob"), ("n_keepers", "key=value"), ("gas_budget=abc", "not a number"),
+    ("n_keepers=1.5", "whole"), ("gas_budget=-1", "> 0"), ("vault_fraction=2", "vault_fraction"),
 ])
 def test_bad_set_exits_2(tmp_path, setting, needle):
     need_data()
     one_line_error(*run_cli("replay", EVENT, "--data", DATA, "--quick", "--set", setting, "--out", tmp_path / "o"),
                    needle)
+    assert not (tmp_path / "o").exists()
+
+
+def test_inputs_lists_every_kind_without_data(tmp_path):
+    code, out, err = run_cli("replay", EVENT, "--inputs", "--json", "--data", tmp_path)
+    assert code == 0, err
+    rows = json.loads(out)["inputs"]
+    kinds = {r["kind"] for r in rows}
+    assert kinds == {"real file", "published aggregate", "assumption"}
+    pri = [r for r in rows if r["prior"]]
+    assert pri and all(r["kind"] == "assumption" and r["prior"]["source"] for r in pri)
+    assert any("WhiteRabbit" in r["source"] or "forum" in r["source"].lower() for r in rows)
+    code, out, _ = run_cli("replay", EVENT, "--inputs", "--data", tmp_path)
+    assert code == 0 and "published aggregate" in out and "assumption" in out
+
+
+def test_ensemble_needs_at_least_two_members(tmp_path):
+    need_data()
+    one_line_error(*run_cli("replay", EVENT, "--ensemble", 1, "--data", DATA, "--store", tmp_path / "s",
+                            "--out", tmp_path / "o"), "--ensemble", "at least 2")
+    assert not (tmp_path / "o").exists() and not (tmp_path / "s").exists()
 
 
 # --- the 2020-03-12 replay on the reference data --------------------------------------------------
@@ -135,49 +156,29 @@ def quick_runs(tmp_path_factory):
     outs = []
     for name, extra in (("a", ["--report"]), ("b", [])):
         code, out, err = run_cli("replay", EVENT, "--data", data, "--quick", "--json", "--seed", 3,
-                                 "--out", base / name, *extra)
+                                 "--set", "vault_fraction=0.1", "--out", base / name, *extra)
         assert code == 0, err
         outs.append((out, base / name))
     return outs
 
 
-def test_quick_replay_headline_and_sensitivity(quick_runs):
+def test_quick_replay_headline_records_and_tables(quick_runs):
     out, folder = quick_runs[0]
     doc = json.loads(out)
-    assert doc["event"] == EVENT
+    assert doc["event"] == EVENT and doc["schema_version"] == 2 and doc["liqcascade_version"]
+    assert doc["extra"]["seed"] == 3
     assert HEADLINE <= set(doc["headline"])
     h = doc["headline"]
     assert all(isinstance(v, (int, float)) and math.isfinite(v) for v in h.values())
-    assert h["auctions"] > 0 and h["collateral_liquidated_eth"] > 0 and 0.0 <= h["zero_bid_share"] <= 1.0
-    assert doc["assumptions"] and any("synthetic" in a for a in doc["assumptions"])
+    assert h["auctions"] > 0 and 0.0 <= h["zero_bid_share"] <= 1.0
+    assert h["bad_debt"] == pytest.approx(h["bad_debt_in_window"] + h["bad_debt_extension"], rel=1e-9, abs=1e-6)
+    assert doc["extra"]["records"]["bad_debt"]["value"] == 5.67e6
+    assert doc["assumptions"] and doc["inputs"]
     tables = {s["parameter"]: s for s in doc["sensitivity"]}
-    assert any(len(s["rows"]) > 1 for s in tables.values())
+    assert len(tables) == 3 and all(len(s["rows"]) == 2 for s in tables.values())
     for s in tables.values():
         for r in s["rows"]:
             assert "value" in r and set(s["columns"]) <= set(r)
-    # the base run appears in each table at the default value
-    gas = tables["keeper gas budget (gwei, median)"]
-    base_row = [r for r in gas["rows"] if r["value"] == doc["extra"]["parameters"]["gas_budget"]]
-    assert base_row and base_row[0]["bad_debt"] == h["bad_debt"]
-    # keepers priced out by gas leave more auctions to the zero bidder
-    rows = sorted(gas["rows"], key=lambda r: r["value"])
-    assert rows[0]["zero_bid_share"] > rows[-1]["zero_bid_share"]
-    assert rows[0]["bad_debt"] > rows[-1]["bad_debt"]
-    # the history it is compared with is stated, not hit
-    assert any("5.67M" in n for n in doc["extra"]["notes"])
-
-
-def test_quick_replay_conserves_collateral_and_debt(quick_runs):
-    doc = json.loads(quick_runs[0][0])
-    h, d = doc["headline"], doc["extra"]["detail"]
-    ink0 = d["collateral_at_start_eth"]
-    assert d["collateral_in_vaults_end_eth"] + d["collateral_auctioned_eth"] == pytest.approx(ink0, rel=1e-9)
-    assert (h["collateral_liquidated_eth"] + d["collateral_returned_eth"] + d["collateral_in_running_auctions_eth"]
-            == pytest.approx(d["collateral_auctioned_eth"], rel=1e-9))
-    assert (d["debt_in_vaults_end"] + d["debt_in_running_auctions"] + h["debt_repaid"] + h["bad_debt"]
-            == pytest.approx(d["vault_debt_start"], rel=1e-9))
-    assert d["events_not_recorded"] == 0
-    assert d["near_zero_deals_in_events"] == d["auctions_won_near_zero"]
 
 
 def test_same_seed_same_json(quick_runs):
@@ -193,21 +194,42 @@ def test_run_folder_and_report_written(quick_runs):
         assert (dir_a / f).is_file() and (dir_b / f).is_file()
     html = (dir_a / "report.html").read_text()
     assert html.startswith("<!DOCTYPE html>") and "plotly" in html.lower() and EVENT in html
+    # the provenance table opens the report
+    assert html.index('id="inputs"') < html.index("Point run")
     assert not (dir_b / "report.html").exists()
-    summary = json.loads((dir_a / "summary.json").read_text())
-    assert summary["totals"]["bad_debt"] == pytest.approx(json.loads((dir_a / "replay.json").read_text())["headline"]["bad_debt"])
 
 
-def test_without_a_low_baller_no_auction_is_won_near_zero():
-    """One run, through the module: ``lowball = 0`` removes the zero bids, so the share is 0."""
+def test_ensemble_writes_band_tornado_and_inputs(tmp_path):
+    data = need_data()
+    args = ("replay", EVENT, "--ensemble", 2, "--quick", "--set", "vault_fraction=0.05", "--workers", 0,
+            "--data", data, "--store", tmp_path / "store", "--out", tmp_path / "o")
+    code, out, err = run_cli(*args, "--json")
+    assert code == 0, err
+    doc = json.loads(out)
+    assert doc["members"] == 2 and doc["execution"]["chunks"]["ran"] == 1
+    assert doc["schema_version"] == 2 and doc["seed"] == 0 and doc["execution"]["code_version"]
+    bd = next(o for o in doc["outcomes"] if o["name"] == "bad_debt")
+    assert {"p5", "median", "p95"} <= set(bd["band"]) and bd["record"]["value"] == 5.67e6 and bd["tornado"]
+    assert {i["kind"] for i in doc["inputs"]} == {"real file", "published aggregate", "assumption"}
+    for f in ("ensemble.json", "members.csv", "report.html"):
+        assert (tmp_path / "o" / f).is_file()
+    html = (tmp_path / "o" / "report.html").read_text()
+    assert html.index('id="inputs"') < html.index('id="bands"') < html.index('id="tornado"')
+    code, out, err = run_cli(*args)  # the same command again: resumed from the store
+    assert code == 0, err
+    assert "0 run, 1 already stored" in out
+
+
+def test_without_a_low_baller_no_auction_is_won_near_zero(monkeypatch):
+    """One member through the module with the zero bidder switched off: no auction is won near zero."""
     from liqcascade.replay import maker_2020 as R
+    from liqcascade.replay.priors import central_draw
 
     data = need_data()
-    d = R._load(data)
-    p = R.params({"lowball": "0", "extra_hours": "2"})
-    res, _, _ = R._run(d, p, 0)
-    m = R._metrics(res, d, p)
-    assert m["auctions"] > 0 and m["auctions_won_near_zero"] == 0 and m["zero_bid_share"] == 0.0
+    monkeypatch.setattr(R, "LOWBALL", 0.0)
+    ctx = R.prepare(data, {"extra_hours": 2.0, "vault_fraction": 0.05})
+    m = R.member(ctx, central_draw(R.PRIORS), 0).outcomes
+    assert m["auctions"] > 0 and m["zero_bid_share"] == 0.0 and m["zero_bid_collateral_usd"] == 0.0
 
 
 # --- the keeper schedule hook of the Maker unit -----------------------------------------------

@@ -33,7 +33,7 @@ HAND_COLL = 6 + sum(1 + i % 5 for i in range(20))
 THROTTLE = """
 [mechanisms.throttle]
 max_debt_per_window = 100000
-window_steps = 10
+window_seconds = 600
 """
 
 
@@ -125,7 +125,7 @@ def test_random_search_plan(tmp_path):
 def test_mechanism_paths_reach_the_scenario(tmp_path):
     p = write_hand(tmp_path, extra=THROTTLE)
     rp = plan_recommend(p, ["mechanisms.throttle.max_debt_per_window=50000,200000",
-                            "mechanisms.throttle.window_steps=5,10"], defaults=False, paths=8)
+                            "mechanisms.throttle.window_seconds=300,600"], defaults=False, paths=8)
     ok = [pt for pt in rp.plan.valid_points if pt.params]
     assert len(ok) == 4 and len(rp.plan.valid_points) == 5  # the current point is added
     from liqcascade.scenario.load import validate_dict
@@ -133,9 +133,9 @@ def test_mechanism_paths_reach_the_scenario(tmp_path):
     for pt in ok:
         sc = validate_dict(pt.scenario)
         assert sc.mechanisms.throttle.max_debt_per_window == pt.params["mechanisms.throttle.max_debt_per_window"]
-        assert sc.mechanisms.throttle.window_steps == pt.params["mechanisms.throttle.window_steps"]
+        assert sc.mechanisms.throttle.window_seconds == pt.params["mechanisms.throttle.window_seconds"]
         chunk = rp.plan.chunks(tmp_path / "st")[0]
-        assert chunk.scenario["mechanisms"]["throttle"]["window_steps"] in (5, 10)
+        assert chunk.scenario["mechanisms"]["throttle"]["window_seconds"] in (300, 600)
         assert rp.capacity[pt.point_id]["capacity_ratio"] == 1.0  # mechanisms leave capacity alone
     # the current parameters (100000, 10) are not on this grid: added as a point
     assert rp.current_added and rp.plan.points[-1].params == {}
@@ -272,7 +272,7 @@ def test_cli_table(cli_run):
 @pytest.mark.parametrize("args, msg", [
     (["--min-capacity", 5], "no parameter point keeps 5× today's borrow capacity"),
     (["--min-capacity", 0], "--min-capacity: must be a number > 0"),
-    (["--param", "mechanisms.throttle.window_steps=5,10"], "mechanisms.throttle is not set"),
+    (["--param", "mechanisms.throttle.window_seconds=300,600"], "mechanisms.throttle is not set"),
 ])
 def test_cli_bad_input(tmp_path, args, msg):
     scen = write_hand(tmp_path / "s")

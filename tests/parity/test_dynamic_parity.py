@@ -43,9 +43,9 @@ EVENT_FLOATS = ("collateral_seized", "debt_repaid", "oracle_price", "execution_p
 
 ORACLES = (
     None,
-    {"kind": "spot", "lag_steps": 2},
-    {"kind": "heartbeat", "heartbeat_seconds": 600.0, "deviation": 0.01, "lag_steps": 1},
-    {"kind": "twap", "window_steps": 4},
+    {"kind": "spot", "lag_seconds": 7200.0},
+    {"kind": "heartbeat", "heartbeat_seconds": 600.0, "deviation": 0.01, "lag_seconds": 3600.0},
+    {"kind": "twap", "window_seconds": 14400.0},
 )
 RULES = (("v3.3", 0.5), ("v3.2", 0.5), ("fixed", 0.5), ("fixed", 1.0))
 
@@ -76,12 +76,13 @@ def _case(seed: int):
     if seed % 2:
         price = {"kind": "gbm", "sigma": 3.0}
     else:
-        price = {"kind": "crash", "shock": float(rng.uniform(0.15, 0.4)), "start": 3,
-                 "over_steps": int(rng.integers(1, 6)), "recovery": 0.5, "recovery_steps": 8}
+        price = {"kind": "crash", "shock": float(rng.uniform(0.15, 0.4)), "start_seconds": 3 * 3600.0,
+                 "over_seconds": 3600.0 * int(rng.integers(1, 6)), "recovery": 0.5,
+                 "recovery_seconds": 8 * 3600.0}
     venues = [
         {"name": "pool", "asset": "A", "kind": "cpmm", "reserve_asset": total * rng.uniform(0.3, 1.0) / 100.0,
          "fee": 0.003},
-        {"name": "book", "asset": "A", "kind": "book", "half_life_steps": float(rng.choice([0.0, 3.0])),
+        {"name": "book", "asset": "A", "kind": "book", "half_life_seconds": 3600.0 * float(rng.choice([0.0, 3.0])),
          "depth": [[0.01, 0.02 * total], [0.05, 0.1 * total], [0.2, 0.3 * total]]},
     ]
     if mode == "rational":

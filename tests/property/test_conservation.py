@@ -105,14 +105,14 @@ def test_monotone_curve_when_one_round(kit, m, key):
 def dynamics(draw):
     price = draw(st.sampled_from(["crash", "gbm"]))
     if price == "crash":
-        pp = {"kind": "crash", "shock": draw(st.floats(0.05, 0.6)), "start": draw(st.integers(1, 5)),
-              "over_steps": draw(st.integers(1, 10)), "recovery": draw(st.sampled_from([0.0, 0.5])),
-              "recovery_steps": 10}
+        pp = {"kind": "crash", "shock": draw(st.floats(0.05, 0.6)), "start_seconds": 60.0 * draw(st.integers(1, 5)),
+              "over_seconds": 60.0 * draw(st.integers(1, 10)), "recovery": draw(st.sampled_from([0.0, 0.5])),
+              "recovery_seconds": 600.0}
     else:
         pp = {"kind": "gbm", "sigma": draw(st.sampled_from([0.5, 2.0, 5.0])), "mu": -1.0}
     oracle = draw(st.sampled_from([
-        None, {"kind": "spot", "lag_steps": 2}, {"kind": "heartbeat", "deviation": 0.01, "heartbeat_seconds": 600},
-        {"kind": "twap", "window_steps": 5},
+        None, {"kind": "spot", "lag_seconds": 120.0}, {"kind": "heartbeat", "deviation": 0.01, "heartbeat_seconds": 600},
+        {"kind": "twap", "window_seconds": 300.0},
     ]))
     liq = {
         "mode": draw(st.sampled_from(["mechanical", "rational"])),
@@ -169,11 +169,11 @@ def _same_run(a, b):
 
 
 def test_same_seed_is_bit_identical_and_seed_matters(kit):
-    c = _gbm(kit, seed=7, oracle={"kind": "spot", "lag_steps": 1})
-    r1, r2 = run_dynamic(c), run_dynamic(_gbm(kit, seed=7, oracle={"kind": "spot", "lag_steps": 1}))
+    c = _gbm(kit, seed=7, oracle={"kind": "spot", "lag_seconds": 60.0})
+    r1, r2 = run_dynamic(c), run_dynamic(_gbm(kit, seed=7, oracle={"kind": "spot", "lag_seconds": 60.0}))
     assert r1.summary[:, KD.SUM_NLIQ].sum() > 0 and len(r1.events) > 0
     _same_run(r1, r2)
-    r3 = run_dynamic(_gbm(kit, seed=8, oracle={"kind": "spot", "lag_steps": 1}))
+    r3 = run_dynamic(_gbm(kit, seed=8, oracle={"kind": "spot", "lag_seconds": 60.0}))
     assert not np.array_equal(r1.final_spot, r3.final_spot)
     assert not np.array_equal(r1.summary, r3.summary)
 

@@ -25,11 +25,11 @@ def mechanisms(draw):
         "oracle_guard", "dynamic_margin", "random_execution", "batch", "volatility_fee"]), min_size=1, max_size=6))
     m = {}
     if "circuit_breaker" in pick:
-        m["circuit_breaker"] = {"threshold": draw(st.sampled_from([0.02, 0.1, 0.3])), "window_steps": draw(st.integers(1, 10)),
-                                "pause_steps": draw(st.integers(1, 20)), "grace_steps": draw(st.integers(0, 5)),
+        m["circuit_breaker"] = {"threshold": draw(st.sampled_from([0.02, 0.1, 0.3])), "window_seconds": 60.0 * draw(st.integers(1, 10)),
+                                "pause_seconds": 60.0 * draw(st.integers(1, 20)), "grace_seconds": 60.0 * draw(st.integers(0, 5)),
                                 "exempt_hf": draw(st.sampled_from([0.0, 0.9, 0.97]))}
     if "throttle" in pick:
-        m["throttle"] = {"max_debt_per_window": draw(st.sampled_from([0.0, 0.01, 0.1])), "window_steps": draw(st.integers(1, 10)),
+        m["throttle"] = {"max_debt_per_window": draw(st.sampled_from([0.0, 0.01, 0.1])), "window_seconds": 60.0 * draw(st.integers(1, 10)),
                          "depth_slippage": draw(st.sampled_from([0.0, 0.01, 0.05]))}
         if m["throttle"]["max_debt_per_window"] == 0 and m["throttle"]["depth_slippage"] == 0:
             m["throttle"]["depth_slippage"] = 0.02
@@ -41,24 +41,24 @@ def mechanisms(draw):
         m["insurance_fund"] = {"size": draw(st.sampled_from([0.0, 0.001, 0.1])), "fee_share": draw(st.sampled_from([0.0, 1.0]))}
     if "dutch_auction" in pick:
         m["dutch_auction"] = {"start_bonus": draw(st.sampled_from([0.0, 0.02])), "max_bonus": draw(st.sampled_from([0.05, 0.12])),
-                              "steps_to_max": draw(st.integers(1, 20))}
+                              "rise_seconds": 60.0 * draw(st.integers(1, 20))}
     if "partial" in pick:
-        m["partial"] = {"close_factor": draw(st.sampled_from([0.1, 0.5, 1.0])), "cooldown_steps": draw(st.integers(0, 5))}
+        m["partial"] = {"close_factor": draw(st.sampled_from([0.1, 0.5, 1.0])), "cooldown_seconds": 60.0 * draw(st.integers(0, 5))}
     if "oracle_guard" in pick:
-        m["oracle_guard"] = {"kind": draw(st.sampled_from(["twap", "ema", "median"])), "window_steps": draw(st.integers(1, 10)),
+        m["oracle_guard"] = {"kind": draw(st.sampled_from(["twap", "ema", "median"])), "window_seconds": 60.0 * draw(st.integers(1, 10)),
                              "max_jump": draw(st.sampled_from([0.0, 0.05]))}
     if "dynamic_margin" in pick:
-        m["dynamic_margin"] = {"vol_window_steps": draw(st.integers(2, 20)), "vol_ref": draw(st.sampled_from([0.1, 1.0])),
+        m["dynamic_margin"] = {"vol_window_seconds": 60.0 * draw(st.integers(2, 20)), "vol_ref": draw(st.sampled_from([0.1, 1.0])),
                                "lt_per_vol": draw(st.sampled_from([0.01, 0.1])), "haircut_k": draw(st.sampled_from([0.0, 0.5])),
                                "buffer": draw(st.sampled_from([0.0, 0.02])),
                                "size_tiers": draw(st.sampled_from([[], [[1e4, 0.95]], [[1e3, 0.97], [1e5, 0.9]]]))}
     if "random_execution" in pick:
-        m["random_execution"] = {"window_steps": draw(st.integers(1, 10))}
+        m["random_execution"] = {"window_seconds": 60.0 * draw(st.integers(1, 10))}
     if "batch" in pick:
         m["batch"] = {"max_per_step": draw(st.integers(1, 5))}
     if "volatility_fee" in pick:
         m["volatility_fee"] = {"k": draw(st.sampled_from([0.1, 1.0])), "vol_ref": draw(st.sampled_from([0.1, 1.0])),
-                               "vol_window_steps": draw(st.integers(2, 20))}
+                               "vol_window_seconds": 60.0 * draw(st.integers(2, 20))}
     return m
 
 

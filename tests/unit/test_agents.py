@@ -20,7 +20,7 @@ from liqcascade.scenario.load import validate_dict
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 BASE = tomllib.loads((EXAMPLES / "attack.toml").read_text())
-CRASH = {"kind": "crash", "shock": 0.12, "start": 5, "over_steps": 5}
+CRASH = {"kind": "crash", "shock": 0.12, "start_seconds": 300, "over_seconds": 300}
 
 
 def build(*, price=None, agents=None, liquidators=None, steps=60):
@@ -66,7 +66,7 @@ def test_front_runner_lowers_execution_price():
 def test_congestion_raises_gas_spent():
     lq = {"mode": "mechanical", "gas_cost": 100.0}
     plain = run(price=CRASH, liquidators=lq)
-    cong = run(price=CRASH, liquidators=lq, agents={"gas_auction": {"congestion_k": 0.5, "congestion_window_steps": 3}})
+    cong = run(price=CRASH, liquidators=lq, agents={"gas_auction": {"congestion_k": 0.5, "congestion_window_seconds": 180}})
     assert plain.totals()["liquidations"] == cong.totals()["liquidations"] > 1  # mechanical: same liquidations
     assert cong.totals()["gas_spent"] > plain.totals()["gas_spent"] * 1.5
 
@@ -82,7 +82,7 @@ def test_priority_fees_cut_liquidator_profit():
 
 def test_latency_delays_first_liquidation():
     plain = run(price=CRASH)
-    slow = run(price=CRASH, agents={"gas_auction": {"latency_steps": 4}})
+    slow = run(price=CRASH, agents={"gas_auction": {"latency_seconds": 240}})
     first0 = int(plain.events["step"].min())
     first1 = int(slow.events["step"].min())
     assert first1 >= first0 + 4
@@ -90,7 +90,7 @@ def test_latency_delays_first_liquidation():
 
 def test_reactive_borrowers_reduce_liquidations_and_topups_recorded():
     plain = run(price=CRASH)
-    react = run(price=CRASH, agents={"borrowers": {"share": 0.6, "delay_steps": 0}})
+    react = run(price=CRASH, agents={"borrowers": {"share": 0.6, "delay_seconds": 0}})
     t0, t1 = plain.totals(), react.totals()
     assert t1["liquidations"] < t0["liquidations"]
     assert t1["borrower_topups"] > 0 and t0["borrower_topups"] == 0
@@ -104,14 +104,14 @@ def test_reactive_borrowers_reduce_liquidations_and_topups_recorded():
 
 def test_deleveraging_borrowers_repay_debt():
     plain = run(price=CRASH)
-    dl = run(price=CRASH, agents={"borrowers": {"share": 1.0, "delay_steps": 0, "action": "deleverage"}})
+    dl = run(price=CRASH, agents={"borrowers": {"share": 1.0, "delay_seconds": 0, "action": "deleverage"}})
     assert dl.totals()["liquidations"] < plain.totals()["liquidations"]
     assert dl.final_debt.sum() < build().book.debt.sum()
 
 
 def test_hunter_triggers_cascade_and_reports_pnl():
     calm = run()
-    hunted = run(agents={"hunter": {"capital": 6e6, "start_step": 5, "sell_steps": 2, "hold_steps": 20,
+    hunted = run(agents={"hunter": {"capital": 6e6, "start_seconds": 300, "sell_seconds": 120, "hold_seconds": 1200,
                                     "reach": 0.15}})
     assert calm.totals()["liquidations"] == 0
     t = hunted.totals()
@@ -127,16 +127,16 @@ def test_hunter_triggers_cascade_and_reports_pnl():
 
 
 def test_small_hunter_loses_and_triggers_nothing():
-    r = run(agents={"hunter": {"capital": 5e5, "start_step": 5, "reach": 0.15}})
+    r = run(agents={"hunter": {"capital": 5e5, "start_seconds": 300, "reach": 0.15}})
     assert r.totals()["liquidations"] == 0
     assert r.totals()["attacker_pnl"] < 0  # slippage both ways, no cascade to buy into
 
 
 def test_same_seed_identical():
-    ag = {"hunter": {"capital": 5e6, "start_step": 3, "reach": 0.15},
+    ag = {"hunter": {"capital": 5e6, "start_seconds": 180, "reach": 0.15},
           "hedger": {"gamma_notional": 1e6}, "front_runner": {"capital": 1e6},
-          "gas_auction": {"congestion_k": 0.2, "latency_steps": 1},
-          "borrowers": {"share": 0.4, "delay_steps": 1}}
+          "gas_auction": {"congestion_k": 0.2, "latency_seconds": 60},
+          "borrowers": {"share": 0.4, "delay_seconds": 60}}
     a = run(agents=ag, liquidators={"mode": "rational", "gas_cost": 20.0})
     b = run(agents=ag, liquidators={"mode": "rational", "gas_cost": 20.0})
     np.testing.assert_array_equal(a.summary, b.summary)
@@ -163,7 +163,7 @@ def test_ladder_and_target():
 
 
 def test_pack_layout():
-    c = build(agents={"gas_auction": {"congestion_window_steps": 4}, "borrowers": {}, "front_runner": {"capital": 1.0}})
+    c = build(agents={"gas_auction": {"congestion_window_seconds": 240}, "borrowers": {}, "front_runner": {"capital": 1.0}})
     ag = agent_pack(c)
     n = c.book.n + c.book.n_multi
     assert ag.shape == (KA.NHEAD + 2 * 4 + c.n_assets + 2 * n,)

@@ -68,11 +68,11 @@ def test_none_clears_mechanisms_but_keeps_agents():
 
 
 def test_name_uses_the_scenario_table_else_the_defaults():
-    s = validate_dict(_scenario_dict(mechanisms={"circuit_breaker": {"threshold": 0.2, "pause_steps": 7}}))
+    s = validate_dict(_scenario_dict(mechanisms={"circuit_breaker": {"threshold": 0.2, "pause_seconds": 420}}))
     cfg = dict(C.configurations(s, "circuit-breaker,batch,twap_exit", total_debt=1e6))
     cb = cfg["circuit-breaker"].mechanisms
     assert cb.active() == ["circuit_breaker"]
-    assert (cb.circuit_breaker.threshold, cb.circuit_breaker.pause_steps) == (0.2, 7)
+    assert (cb.circuit_breaker.threshold, cb.circuit_breaker.pause_seconds) == (0.2, 420)
     assert cfg["batch"].mechanisms.active() == ["batch"]
     assert cfg["batch"].mechanisms.batch.max_per_step == C.model_class("mechanisms", "batch")().max_per_step
     assert cfg["twap_exit"].mechanisms.twap_exit.slices == 10
@@ -116,22 +116,22 @@ def test_plus_combines():
 
 def test_set_overrides_with_typed_values():
     s = validate_dict(_scenario_dict())
-    sets = ["throttle.max_debt_per_window=1e6", "throttle.window-steps=12", "oracle-guard.kind=ema",
+    sets = ["throttle.max_debt_per_window=1e6", "throttle.window-seconds=720", "oracle-guard.kind=ema",
             "circuit_breaker.applies_to=[\"aave\"]", "circuit-breaker.exempt_hf=0.95"]
     cfg = dict(C.configurations(s, "throttle,oracle-guard,circuit-breaker+throttle", sets, total_debt=5.0))
     th = cfg["throttle"].mechanisms.throttle
-    assert th.max_debt_per_window == 1e6 and th.window_steps == 12
+    assert th.max_debt_per_window == 1e6 and th.window_seconds == 720
     assert cfg["oracle-guard"].mechanisms.oracle_guard.kind == "ema"
     both = cfg["circuit-breaker+throttle"].mechanisms
     assert both.circuit_breaker.applies_to == ["aave"] and both.circuit_breaker.exempt_hf == 0.95
-    assert both.throttle.window_steps == 12  # every configuration that switches it on
+    assert both.throttle.window_seconds == 720  # every configuration that switches it on
     assert C.parse_sets(["batch.max_per_step=3"]) == {"batch": {"max_per_step": 3}}
 
 
 @pytest.mark.parametrize("sets, words", [
     (["throttle.nope=1"], ["--set", "throttle.nope", "unknown field 'nope'"]),
-    (["throttle.window_steps=0"], ["--set", "throttle.window_steps", "greater than or equal to 1"]),
-    (["throttle.window_steps"], ["--set", "NAME.FIELD=VALUE"]),
+    (["throttle.window_seconds=0"], ["--set", "throttle.window_seconds", "greater than 0"]),
+    (["throttle.window_seconds"], ["--set", "NAME.FIELD=VALUE"]),
     (["throttle=3"], ["--set", "NAME.FIELD"]),
     (["teleport.x=1"], ["--set", "unknown mechanism 'teleport'"]),
     (["hunter.capital=1"], ["--set", "hunter is an agent"]),

@@ -18,11 +18,11 @@ PROTOS = (
     {"lt": 0.8, "bonus": 0.05, "rule": "v3.3", "pfee": 0.1},
     {"lt": 0.86, "bonus": 0.075, "rule": "v3.2", "pfee": 0.0},
 )
-NO_LAG = [None, {"kind": "spot", "lag_steps": 0}]
+NO_LAG = [None, {"kind": "spot", "lag_seconds": 0}]
 
 
 def crash(shock):
-    return {"kind": "crash", "shock": shock, "start": 1, "over_steps": 1}
+    return {"kind": "crash", "shock": shock, "start_seconds": 60, "over_seconds": 60}
 
 
 def liq_steps(r, path=0):
@@ -100,8 +100,8 @@ def test_oracle_lag_delays_first_liquidation(kit, lag):
         r = run_dynamic(kit.build(kit.scenario(**kw, oracle=oracle, price=crash(0.25), steps=40), coll, debt, proto))
         return liq_steps(r)[0], r
 
-    t0, r0 = first({"kind": "spot", "lag_steps": 0})
-    t1, r1 = first({"kind": "spot", "lag_steps": lag})
+    t0, r0 = first({"kind": "spot", "lag_seconds": 0})
+    t1, r1 = first({"kind": "spot", "lag_seconds": 60.0 * lag})
     assert t0 == 1
     assert t1 == t0 + lag
     # the first lagged step liquidates at the crashed spot (flat afterwards, nothing sold yet)

@@ -33,7 +33,7 @@ def run(kit, mech=None, *, seed=5, n=150, depth=0.3, half_life=5.0, price=None, 
     coll, debt, proto = book(kit, seed, n)
     total = float(coll.sum())
     sc = kit.scenario(venue="book", book_quote=total * kit.P0 * depth / 10.0, half_life=half_life,
-                      protocols=PROTO, price=price or {"kind": "crash", "shock": 0.3, "start": 3, "over_steps": 1},
+                      protocols=PROTO, price=price or {"kind": "crash", "shock": 0.3, "start_seconds": 180, "over_seconds": 60},
                       steps=steps, oracle=oracle, liquidators=liquidators, record_paths=1 if record else 0)
     sc.mechanisms = Mechanisms.model_validate(mech or {})
     c = kit.build(sc, coll, debt, proto)
@@ -63,7 +63,7 @@ def test_off_is_identical_to_no_table(kit):
 def test_throttle_lowers_max_drawdown_on_thin_book(kit):
     base, c = run(kit)
     debt = float(c.book.debt.sum())
-    thr, _ = run(kit, {"throttle": {"max_debt_per_window": 0.02 * debt, "window_steps": 5, "depth_slippage": 0.02}})
+    thr, _ = run(kit, {"throttle": {"max_debt_per_window": 0.02 * debt, "window_seconds": 300, "depth_slippage": 0.02}})
     assert drawdown(thr) < drawdown(base)
     # the throttle spreads the same cascade over more steps
     assert len(np.unique(thr.events["step"])) > len(np.unique(base.events["step"]))
@@ -84,7 +84,7 @@ def test_twap_exit_holds_what_is_unsold_at_the_end(kit):
 
 def test_breaker_delays_first_liquidation(kit):
     base, _ = run(kit)
-    cb, _ = run(kit, {"circuit_breaker": {"threshold": 0.1, "window_steps": 5, "pause_steps": 10}})
+    cb, _ = run(kit, {"circuit_breaker": {"threshold": 0.1, "window_seconds": 300, "pause_seconds": 600}})
     assert first_liq_step(cb) > first_liq_step(base)
     assert cb.summary[0, KD.SUM_PAUSED] >= 10
     assert base.summary[0, KD.SUM_PAUSED] == 0
@@ -92,15 +92,15 @@ def test_breaker_delays_first_liquidation(kit):
 
 def test_breaker_raises_bad_debt_when_price_does_not_come_back(kit):
     # a slow slide: 50 % over 30 steps, no recovery; positions go underwater while paused
-    price = {"kind": "crash", "shock": 0.5, "start": 3, "over_steps": 30}
+    price = {"kind": "crash", "shock": 0.5, "start_seconds": 180, "over_seconds": 1800}
     base, _ = run(kit, price=price, depth=30.0)
-    cb, _ = run(kit, {"circuit_breaker": {"threshold": 0.05, "window_steps": 10, "pause_steps": 40}},
+    cb, _ = run(kit, {"circuit_breaker": {"threshold": 0.05, "window_seconds": 600, "pause_seconds": 2400}},
                 price=price, depth=30.0)
     assert cb.summary[0, KD.SUM_BAD] > base.summary[0, KD.SUM_BAD]
 
 
 def test_breaker_exempts_deep_underwater_positions(kit):
-    cfg = {"threshold": 0.1, "window_steps": 5, "pause_steps": 10}
+    cfg = {"threshold": 0.1, "window_seconds": 300, "pause_seconds": 600}
     cb, _ = run(kit, {"circuit_breaker": cfg})
     ex, _ = run(kit, {"circuit_breaker": {**cfg, "exempt_hf": 0.9}})
     assert first_liq_step(ex) < first_liq_step(cb)
@@ -123,19 +123,19 @@ def test_buffer_pool_lowers_liquidation_slippage(kit):
 
 def test_dutch_auction_lowers_borrower_loss(kit):
     base, _ = run(kit)
-    da, _ = run(kit, {"dutch_auction": {"start_bonus": 0.0, "max_bonus": 0.05, "steps_to_max": 20}})
+    da, _ = run(kit, {"dutch_auction": {"start_bonus": 0.0, "max_bonus": 0.05, "rise_seconds": 1200}})
     assert da.summary[0, KD.SUM_BORROWER_LOSS] < base.summary[0, KD.SUM_BORROWER_LOSS]
 
 
 def test_dutch_auction_rational_liquidators_wait_for_profit(kit):
     liq = {"mode": "rational", "gas_cost": 50.0}
-    da, _ = run(kit, {"dutch_auction": {"start_bonus": 0.0, "max_bonus": 0.1, "steps_to_max": 10}}, liquidators=liq)
+    da, _ = run(kit, {"dutch_auction": {"start_bonus": 0.0, "max_bonus": 0.1, "rise_seconds": 600}}, liquidators=liq)
     base, _ = run(kit, liquidators=liq)
     assert first_liq_step(da) > first_liq_step(base)
 
 
 def test_insurance_fund_takes_bad_debt_before_socialization(kit):
-    price = {"kind": "crash", "shock": 0.5, "start": 3, "over_steps": 1}
+    price = {"kind": "crash", "shock": 0.5, "start_seconds": 180, "over_seconds": 60}
     base, _ = run(kit, price=price)
     bad = base.summary[0, KD.SUM_BAD]
     assert bad > 0.0
@@ -150,7 +150,7 @@ def test_insurance_fund_takes_bad_debt_before_socialization(kit):
 
 def test_random_execution_spreads_liquidation_steps(kit):
     base, _ = run(kit, depth=30.0)
-    rnd, _ = run(kit, {"random_execution": {"window_steps": 15}}, depth=30.0)
+    rnd, _ = run(kit, {"random_execution": {"window_seconds": 900}}, depth=30.0)
     assert np.std(rnd.events["step"]) > np.std(base.events["step"])
     assert len(np.unique(rnd.events["step"])) > len(np.unique(base.events["step"]))
 
@@ -173,7 +173,7 @@ def test_partial_liquidates_a_smaller_share_per_event(kit):
         return np.mean(list(seen.values()))
 
     base, c = run(kit)
-    pa, _ = run(kit, {"partial": {"close_factor": 0.1, "cooldown_steps": 3}})
+    pa, _ = run(kit, {"partial": {"close_factor": 0.1, "cooldown_seconds": 180}})
     assert first_share(pa, c) < first_share(base, c)
     # cooldown: no position is liquidated twice within 3 steps
     ev = pa.events
@@ -183,20 +183,20 @@ def test_partial_liquidates_a_smaller_share_per_event(kit):
 
 
 def test_dynamic_margin_liquidates_earlier_when_vol_is_high(kit):
-    price = {"kind": "crash", "shock": 0.3, "start": 3, "over_steps": 20}
+    price = {"kind": "crash", "shock": 0.3, "start_seconds": 180, "over_seconds": 1200}
     base, _ = run(kit, price=price, depth=30.0)
-    dm, _ = run(kit, {"dynamic_margin": {"vol_window_steps": 10, "vol_ref": 0.5, "lt_per_vol": 0.05}},
+    dm, _ = run(kit, {"dynamic_margin": {"vol_window_seconds": 600, "vol_ref": 0.5, "lt_per_vol": 0.05}},
                 price=price, depth=30.0)
     assert n_by(dm, 5) > n_by(base, 5)
     # with a flat price the realized vol is 0 and nothing changes
     flat = {"kind": "crash", "shock": 0.0}
     a, _ = run(kit, price=flat)
-    b, _ = run(kit, {"dynamic_margin": {"vol_window_steps": 10, "vol_ref": 0.5, "lt_per_vol": 0.05}}, price=flat)
+    b, _ = run(kit, {"dynamic_margin": {"vol_window_seconds": 600, "vol_ref": 0.5, "lt_per_vol": 0.05}}, price=flat)
     np.testing.assert_array_equal(a.summary, b.summary)
 
 
 def test_size_tiers_liquidate_large_positions_earlier(kit):
-    price = {"kind": "crash", "shock": 0.3, "start": 3, "over_steps": 20}
+    price = {"kind": "crash", "shock": 0.3, "start_seconds": 180, "over_seconds": 1200}
     base, c = run(kit, price=price, depth=30.0)
     big = float(np.median(c.book.coll)) * kit.P0
     tier, _ = run(kit, {"dynamic_margin": {"vol_ref": 1e6, "size_tiers": [[big, 0.9]]}}, price=price, depth=30.0)
@@ -211,30 +211,30 @@ def test_size_tiers_liquidate_large_positions_earlier(kit):
 
 def test_volatility_fee_raises_the_bonus_when_vol_is_high(kit):
     base, _ = run(kit)
-    vf, _ = run(kit, {"volatility_fee": {"k": 1.0, "vol_ref": 0.5, "vol_window_steps": 10, "max_bonus": 0.2}})
+    vf, _ = run(kit, {"volatility_fee": {"k": 1.0, "vol_ref": 0.5, "vol_window_seconds": 600, "max_bonus": 0.2}})
     assert vf.summary[0, KD.SUM_BORROWER_LOSS] > base.summary[0, KD.SUM_BORROWER_LOSS]
 
 
 def test_oracle_guard_smooths_the_price_protocols_read(kit):
     base, _ = run(kit)
-    g, c = run(kit, {"oracle_guard": {"kind": "twap", "window_steps": 10}})
+    g, c = run(kit, {"oracle_guard": {"kind": "twap", "window_seconds": 600}})
     assert "guard:A" in c.oracle_names
     assert n_by(g, 3) < n_by(base, 3)
 
 
 ALL_ON = {
-    "circuit_breaker": {"threshold": 0.2, "window_steps": 5, "pause_steps": 3, "grace_steps": 2, "exempt_hf": 0.9},
-    "throttle": {"max_debt_per_window": 2e4, "window_steps": 5, "depth_slippage": 0.05},
+    "circuit_breaker": {"threshold": 0.2, "window_seconds": 300, "pause_seconds": 180, "grace_seconds": 120, "exempt_hf": 0.9},
+    "throttle": {"max_debt_per_window": 2e4, "window_seconds": 300, "depth_slippage": 0.05},
     "twap_exit": {"slices": 4},
     "buffer_pool": {"capital": 5e3, "discount": 0.05},
     "insurance_fund": {"size": 1e3, "fee_share": 0.5},
-    "dutch_auction": {"start_bonus": 0.01, "max_bonus": 0.08, "steps_to_max": 5},
-    "partial": {"close_factor": 0.3, "cooldown_steps": 1},
-    "oracle_guard": {"kind": "ema", "half_life_steps": 2.0},
-    "dynamic_margin": {"vol_window_steps": 10, "vol_ref": 0.5, "size_tiers": [[1e4, 0.95]]},
-    "random_execution": {"window_steps": 4},
+    "dutch_auction": {"start_bonus": 0.01, "max_bonus": 0.08, "rise_seconds": 300},
+    "partial": {"close_factor": 0.3, "cooldown_seconds": 60},
+    "oracle_guard": {"kind": "ema", "half_life_seconds": 120.0},
+    "dynamic_margin": {"vol_window_seconds": 600, "vol_ref": 0.5, "size_tiers": [[1e4, 0.95]]},
+    "random_execution": {"window_seconds": 240},
     "batch": {"max_per_step": 10},
-    "volatility_fee": {"k": 0.5, "vol_ref": 0.5, "vol_window_steps": 10},
+    "volatility_fee": {"k": 0.5, "vol_ref": 0.5, "vol_window_seconds": 600},
 }
 
 
@@ -357,7 +357,7 @@ def test_breaker_trips_only_on_the_protocols_own_collateral():
     sc, base = load_scenario(REPO / "examples" / "two_protocols.toml")
     d = sc.model_dump(mode="python", exclude_none=True)
     d["price"]["shock"] = [0.0, 0.25, 0.0]
-    d["mechanisms"] = {"circuit_breaker": {"threshold": 0.05, "window_steps": 10, "applies_to": ["fork"]}}
+    d["mechanisms"] = {"circuit_breaker": {"threshold": 0.05, "window_seconds": 600, "applies_to": ["fork"]}}
     r = run_dynamic(compile_scenario(Scenario.model_validate(d), base))
     assert r.summary[0, KD.SUM_PAUSED] == 0
     d["mechanisms"]["circuit_breaker"]["applies_to"] = ["aave"]  # holds WBTC collateral: trips

@@ -80,7 +80,7 @@ def test_crash_path_bad_params(kwargs, field):
 
 def test_generate_crash_per_asset_shock_and_stable():
     p0 = np.array([100.0, 1.0, 2000.0])
-    spec = {"kind": "crash", "shock": [0.3, 0.0, 0.5], "start": 2, "over_steps": 3}
+    spec = {"kind": "crash", "shock": [0.3, 0.0, 0.5], "start_seconds": 120.0, "over_seconds": 180.0}
     out = generate_paths(spec, p0, 10, 60.0, 4, seed=1, stable=np.array([False, True, False]))
     assert out.shape == (4, 11, 3)
     np.testing.assert_array_equal(out[:, 0, :], np.broadcast_to(p0, (4, 3)))

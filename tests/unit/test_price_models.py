@@ -174,7 +174,7 @@ def test_garch_fit_rejects_nonstationary_result(monkeypatch):
 
 def test_bootstrap_returns_are_file_returns(two_files):
     fa, fb, ra, rb = two_files
-    spec = {"kind": "bootstrap", "returns_file": [str(fa), str(fb)], "block_steps": 12}
+    spec = {"kind": "bootstrap", "returns_file": [str(fa), str(fb)], "block_seconds": 12 * HOUR}
     p = generate_paths(spec, [2000.0, 40000.0], 200, HOUR, 8, 5)
     assert p.shape == (8, 201, 2) and np.all(p[:, 0] == [2000.0, 40000.0])
     sim = np.diff(np.log(p), axis=1)
@@ -195,7 +195,7 @@ def test_bootstrap_returns_are_file_returns(two_files):
 
 def test_bootstrap_correlation_preserved(two_files):
     fa, fb, ra, rb = two_files
-    spec = {"kind": "bootstrap", "returns_file": [str(fa), str(fb)], "block_steps": 6}
+    spec = {"kind": "bootstrap", "returns_file": [str(fa), str(fb)], "block_seconds": 6 * HOUR}
     p = generate_paths(spec, [1.0, 1.0], 1000, HOUR, 4, 2)
     sim = np.diff(np.log(p), axis=1)
     emp = np.corrcoef(ra, rb)[0, 1]
@@ -206,7 +206,7 @@ def test_bootstrap_correlation_preserved(two_files):
 
 def test_bootstrap_determinism_and_chunks(two_files):
     fa, fb, *_ = two_files
-    spec = {"kind": "bootstrap", "returns_file": {0: str(fa), 1: str(fb)}, "block_steps": 5}
+    spec = {"kind": "bootstrap", "returns_file": {0: str(fa), 1: str(fb)}, "block_seconds": 5 * HOUR}
     for dt in (60.0, HOUR, 3 * HOUR):
         whole = generate_paths(spec, [1.0, 2.0], 40, dt, 10, 99)
         parts = np.concatenate([generate_paths(spec, [1.0, 2.0], 40, dt, 5, 99),
@@ -217,7 +217,7 @@ def test_bootstrap_determinism_and_chunks(two_files):
 
 def test_bootstrap_time_scaling(two_files):
     fa, _, ra, _ = two_files
-    spec = {"kind": "bootstrap", "returns_file": str(fa), "block_steps": 4}
+    spec = {"kind": "bootstrap", "returns_file": str(fa), "block_seconds": 12 * HOUR}
     # 3-hour steps: each step is the sum of 3 consecutive file returns
     p = generate_paths(spec, [1.0], 30, 3 * HOUR, 2, 0)
     sums = np.log(np.exp(np.convolve(ra, np.ones(3), mode="valid")))
@@ -238,8 +238,8 @@ def test_bootstrap_bad_input(tmp_path, two_files):
         generate_paths({"kind": "bootstrap"}, [1.0], 5, HOUR, 1, 0)
     with pytest.raises(InputError, match=r"price\.correlation.*not used"):
         generate_paths({"kind": "bootstrap", "returns_file": str(fa), "correlation": [[1.0]]}, [1.0], 5, HOUR, 1, 0)
-    with pytest.raises(InputError, match=r"price\.block_steps.*600"):
-        generate_paths({"kind": "bootstrap", "returns_file": str(fa), "block_steps": 1000}, [1.0], 5, HOUR, 1, 0)
+    with pytest.raises(InputError, match=r"price\.block_seconds.*600"):
+        generate_paths({"kind": "bootstrap", "returns_file": str(fa), "block_seconds": 1000 * HOUR}, [1.0], 5, HOUR, 1, 0)
     _write_prices(tmp_path / "one.csv", [100.0, 101.0])
     with pytest.raises(InputError, match=r"one\.csv.*too few prices: 2"):
         generate_paths({"kind": "bootstrap", "returns_file": "one.csv"}, [1.0], 5, HOUR, 1, 0, base_dir=tmp_path)
@@ -256,8 +256,8 @@ def test_scenario_model_accepts_and_refuses():
     from liqcascade.scenario.models import PriceProcess
 
     pp = PriceProcess(kind="garch", omega=1e-6, alpha=0.05, beta=0.9)
-    assert pp.block_steps is None and pp.interval_seconds is None
-    PriceProcess(kind="bootstrap", returns_file=["a.csv", "b.csv"], block_steps=10)
+    assert pp.block_seconds is None and pp.interval_seconds is None
+    PriceProcess(kind="bootstrap", returns_file=["a.csv", "b.csv"], block_seconds=10 * HOUR)
     with pytest.raises(ValueError, match="needs returns_file"):
         PriceProcess(kind="bootstrap")
     with pytest.raises(ValueError, match="omega, alpha and beta"):
@@ -301,7 +301,7 @@ def test_reference_hourly_weth_wbtc(tmp_path):
         write_price_csv(out, *price_series(f))
         conv.append(out)
     fa, fb = conv
-    boot = {"kind": "bootstrap", "returns_file": [str(fa), str(fb)], "block_steps": 24}
+    boot = {"kind": "bootstrap", "returns_file": [str(fa), str(fb)], "block_seconds": 24 * HOUR}
     p = generate_paths(boot, [2000.0, 40000.0], 24 * 30, HOUR, 40, 1)
     sim = np.diff(np.log(p), axis=1)
     got = np.corrcoef(sim[:, :, 0].ravel(), sim[:, :, 1].ravel())[0, 1]
@@ -362,7 +362,7 @@ def test_grid_samples_a_finer_file_at_the_slot_times():
 def test_bootstrap_refuses_blocks_that_fit_at_too_few_positions(tmp_path):
     f = _write_prices(tmp_path / "day.csv", 100.0 * np.exp(np.cumsum(np.full(1441, 1e-4))), dt=60.0)
     spec = {"kind": "bootstrap", "returns_file": str(f)}  # default block: one day = the whole file
-    with pytest.raises(InputError, match=r"price\.block_steps.*fit at only 1 position"):
+    with pytest.raises(InputError, match=r"price\.block_seconds.*fit at only 1 position"):
         generate_paths(spec, [100.0], 30, 60.0, 5, 0)
-    p = generate_paths({**spec, "block_steps": 60}, [100.0], 30, 60.0, 5, 0)
+    p = generate_paths({**spec, "block_seconds": 3600.0}, [100.0], 30, 60.0, 5, 0)
     assert p.shape == (5, 31, 1)

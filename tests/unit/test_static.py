@@ -121,7 +121,7 @@ def test_critical_shock_on_a_cliff(kit):
 
 
 def test_critical_shock_helper_threshold():
-    from liqcascade.engine.static import CurvePoint
+    from liqcascade.results.curve import CurvePoint
 
     def pt(s, final):
         return CurvePoint(s, final, 0, 0, 0.0, 0.0, 0.0, None, 100 * (1 - s), 0.0, 0.0, True)

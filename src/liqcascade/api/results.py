@@ -563,7 +563,7 @@ class SweepResult(_StoredRun):
         return Table(cols, "sweep", self.meta)
 
     def summary(self, notes: bool = True) -> Summary:
-        from ..commands.montecarlo import param_labels
+        from ..montecarlo.params import param_labels
 
         labels = param_labels(self.params)
         rows = []
@@ -744,7 +744,7 @@ class BatchResult(Result):
             t = r.totals()
             rows.append([str(i), *vals, f"{t['liquidations']:,.0f}", _money(t["liquidated_collateral"]),
                          _money(t["bad_debt"])])
-        from ..commands.montecarlo import param_labels
+        from ..montecarlo.params import param_labels
 
         heads = param_labels(self.params) if self.params else ["scenario"]
         title = f"run_many — {len(self.results)} run(s)" + (f" of {self.meta['scenario']}" if self.params else "")

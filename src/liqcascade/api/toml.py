@@ -8,7 +8,7 @@ import json
 import math
 import re
 
-_BARE = re.compile(r"^[A-Za-z0-9_-]+$")
+_BARE = re.compile(r"[A-Za-z0-9_-]+")  # whole key (fullmatch): "$" would accept a trailing newline
 
 
 def dumps(data: dict) -> str:
@@ -21,7 +21,7 @@ def dumps(data: dict) -> str:
 
 def _key(k) -> str:
     k = str(k)
-    return k if _BARE.match(k) else _string(k)
+    return k if _BARE.fullmatch(k) else _string(k)
 
 
 def _string(s: str) -> str:

@@ -111,7 +111,7 @@ def _table(result: dict):
 
 def attack(scenario: Path, capital: str, target: Optional[float], paths: Optional[int], out: Optional[Path],
            as_json: bool) -> None:
-    from ..cli import _console, _json_default, _scenario_file, check_out_path
+    from ._common import check_out_path, console, json_default, scenario_file
     from ..engine import attack as A
     from ..engine.compile import compile_scenario
     from ..errors import InputError
@@ -127,7 +127,7 @@ def attack(scenario: Path, capital: str, target: Optional[float], paths: Optiona
     sc, base = load_scenario(scenario)
     if paths is not None:
         sc.simulation.paths = paths
-    with _scenario_file(scenario):
+    with scenario_file(scenario):
         c = compile_scenario(sc, base)
         hunter = A.base_hunter(c)
         show = not as_json and sys.stderr.isatty()
@@ -167,7 +167,7 @@ def attack(scenario: Path, capital: str, target: Optional[float], paths: Optiona
     if out is not None:
         out.mkdir(parents=True, exist_ok=True)
         try:
-            from ..data.heatmap import write_html, write_png
+            from ..report.heatmap import write_html, write_png
 
             fig = attack_figure(result)
             hp = write_html(fig, out / "attack.html")
@@ -181,13 +181,13 @@ def attack(scenario: Path, capital: str, target: Optional[float], paths: Optiona
             result["notes"].append("figure not written: plotly is not installed (liqcascade[plot])")
         jp = out / "attack.json"
         tmp = jp.with_name(".attack.json.tmp")
-        tmp.write_text(json.dumps(result, default=_json_default, indent=1))
+        tmp.write_text(json.dumps(result, default=json_default, indent=1))
         tmp.replace(jp)
         written.insert(0, jp)
     if as_json:
-        typer.echo(json.dumps(result, default=_json_default))
+        typer.echo(json.dumps(result, default=json_default))
         return
-    con = _console()
+    con = console()
     con.print(_table(result))
     mc = result.get("min_capital")
     if mc is not None:
@@ -206,7 +206,7 @@ def attack(scenario: Path, capital: str, target: Optional[float], paths: Optiona
 
 
 def register(app: typer.Typer) -> None:
-    from ..cli import guard
+    from ._common import guard
 
     @app.command("attack")
     @guard

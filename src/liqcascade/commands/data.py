@@ -18,7 +18,7 @@ COMPOUND_ACCOUNTS = "compound_v2_accounts_with_borrows.csv"
 COMPOUND_POSITIONS = "compound_v2_account_ctoken_positions.csv"
 
 
-def _console():
+def console():
     from rich.console import Console
 
     return Console() if sys.stdout.isatty() else Console(width=150)
@@ -98,7 +98,7 @@ def _no_scenario(scenario, price, lt, what):
 
 
 def _book_from_scenario(positions: Path, scenario: Path, protocol: Optional[str]):
-    from ..cli import _scenario_file
+    from ._common import scenario_file
     from ..data.liqprice import book_from_compiled
     from ..engine.compile import compile_scenario
     from ..errors import InputError
@@ -116,13 +116,13 @@ def _book_from_scenario(positions: Path, scenario: Path, protocol: Optional[str]
         raise InputError(None, "--protocol", f"unknown protocol {protocol!r} (scenario has {', '.join(names)})")
     pr.positions = str(positions.resolve())
     sc.protocols = [pr]
-    with _scenario_file(scenario):
+    with scenario_file(scenario):
         c = compile_scenario(sc, base)
     return book_from_compiled(c, label=f"{positions.name} under {sc.name}/{pr.name}")
 
 
 def register(app: typer.Typer) -> None:
-    from ..cli import check_out_path, guard
+    from ._common import check_out_path, guard
 
     data_app = typer.Typer(no_args_is_help=True, help="Real market and protocol data: inspect files, list formats.")
     app.add_typer(data_app, name="data")
@@ -156,7 +156,7 @@ def register(app: typer.Typer) -> None:
         Debt and collateral that become liquidatable per price bucket and cumulatively as the
         asset's price falls (docs/data.md).
         """
-        from ..data.heatmap import DROPS, cluster_summary, clusters_figure, write_html, write_png
+        from ..report.heatmap import DROPS, cluster_summary, clusters_figure, write_html, write_png
         from ..data.liqprice import liquidation_points
         from ..errors import InputError
 
@@ -213,7 +213,7 @@ def register(app: typer.Typer) -> None:
                 t.add_row(r["asset"], f"{r['price']:,.2f}", f"{r['accounts']:,}",
                           f"{r['liquidatable_now']:,} ({_money(r['debt_now'])})",
                           *[_money(r["debt_at"][d]) for d in DROPS])
-            con = _console()
+            con = console()
             con.print(t)
             if not summary:
                 con.print("no risky collateral asset can be liquidated by a price fall")
@@ -238,7 +238,7 @@ def register(app: typer.Typer) -> None:
         title: Optional[str] = typer.Option(None, "--title", help="report title"),
     ):
         """Rebuild the HTML report of a run folder from its files."""
-        from ..data.run_dir import read_run_dir
+        from ..results.run_dir import read_run_dir
         from ..errors import InputError
         from ..report.html import write_report
 
@@ -249,9 +249,9 @@ def register(app: typer.Typer) -> None:
             raise InputError(str(out), "--out", "is a folder, expected a file name")
         compiled = None
         if scenario is not None:
-            from ..cli import _load
+            from ._common import load_compiled
 
-            compiled = _load(scenario)
+            compiled = load_compiled(scenario)
             if rd.run is not None and list(compiled.assets) != list(rd.run.assets):
                 raise InputError(str(scenario), "assets", f"{compiled.assets} differ from the run's {rd.run.assets}")
         path = write_report(out, run=rd.run, curve=rd.curve, compiled=compiled, title=title)
@@ -282,7 +282,7 @@ def register(app: typer.Typer) -> None:
     ):
         """Convert a downloaded price file to the ``time,price`` CSV that the ``historical``,
         ``garch`` and ``bootstrap`` price kinds read."""
-        from ..cli import check_out_path
+        from ._common import check_out_path
         from ..data.formats import price_series, write_price_csv
         from ..errors import InputError
 

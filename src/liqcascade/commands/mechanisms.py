@@ -148,7 +148,7 @@ TABLES = (
 
 
 def register(app: typer.Typer) -> None:
-    from ..cli import guard
+    from ._common import guard
 
     @app.command("mechanisms")
     @guard
@@ -157,7 +157,7 @@ def register(app: typer.Typer) -> None:
         as_json: bool = typer.Option(False, "--json", help="print one JSON object"),
     ):
         """List every prevention mechanism and agent with its parameters (docs/mechanisms.md)."""
-        from ..cli import _console, escape
+        from ._common import console, escape
         from ..engine.compare import field_name
         from ..errors import InputError
 
@@ -173,7 +173,7 @@ def register(app: typer.Typer) -> None:
             return
         from rich.table import Table
 
-        con = _console()
+        con = console()
         if name is None:
             for kind, title in (("mechanism", "prevention mechanisms ([mechanisms.*], `compare --mechanisms`)"),
                                 ("agent", "agents: market participants and adversaries ([agents.*])")):
@@ -220,7 +220,7 @@ def register(app: typer.Typer) -> None:
         as_json: bool = typer.Option(False, "--json", help="print one JSON object"),
     ):
         """Run the same seeded price paths under each mechanism configuration; compare the outcomes."""
-        from ..cli import _console, _scenario_file, check_out_path, escape
+        from ._common import check_out_path, console, escape, scenario_file
         from ..engine.compare import MECHANISMS, cli_name, parse_names, parse_sets, run_compare
         from ..scenario.load import load_scenario
 
@@ -235,7 +235,7 @@ def register(app: typer.Typer) -> None:
         sc, base = load_scenario(scenario)
         n_paths = paths or sc.simulation.paths
         n_cfg = len(parsed) + (0 if any(f == [] for _, f in parsed) else 1)
-        with _scenario_file(scenario):
+        with scenario_file(scenario):
             if not as_json and sys.stderr.isatty():
                 from rich.console import Console
                 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -249,7 +249,7 @@ def register(app: typer.Typer) -> None:
                 res = run_compare(sc, base, mechanisms, set_, paths=paths, seed=seed, source=str(scenario))
         written, png_note = [], None
         if out is not None:
-            from ..data.heatmap import write_html, write_png
+            from ..report.heatmap import write_html, write_png
             from ..report.compare import compare_figure
 
             out.mkdir(parents=True, exist_ok=True)
@@ -281,7 +281,7 @@ def register(app: typer.Typer) -> None:
         from ..report.compare import compact_ci
 
         units = {k: u for k, _, u in METRICS}
-        con = _console()
+        con = console()
         con.print(f"[bold]compare — {escape(res.scenario)}[/bold]: {res.paths} path(s) × {res.steps} steps of "
                   f"{res.dt_seconds:g} s, seed {res.seed}, the same paths for every configuration"
                   + ("" if res.paths > 1 else " (one path: means only, no CI)"))

@@ -48,16 +48,10 @@ def _fmt(x, kind="money"):
 
 
 def param_labels(paths: list[str]) -> list[str]:
-    """The shortest dotted suffix of each path that tells it apart from the others."""
-    out = []
-    for p in paths:
-        parts = p.split(".")
-        for n in range(1, len(parts) + 1):
-            lab = ".".join(parts[-n:])
-            if sum(1 for q in paths if q == lab or q.endswith("." + lab)) == 1:
-                break
-        out.append(lab)
-    return out
+    """:func:`liqcascade.montecarlo.params.param_labels` (imported when used)."""
+    from ..montecarlo.params import param_labels as labels
+
+    return labels(paths)
 
 
 def _pm(m, mean, lo, hi):
@@ -117,9 +111,9 @@ def table_footer(con, points: list[dict], param_paths: list[str]) -> None:
 
 
 def _console_mc():
-    from ..cli import _console
+    from ._common import console
 
-    return _console()
+    return console()
 
 
 RECOMMEND_LEGEND = ("capacity = Σ collateral·price·LTV (LT where no LTV) at today's prices, 1 = today; "
@@ -255,11 +249,11 @@ def _progress_ctx(enabled: bool):
 
 def _run(scenario, params, paths, seed, random, workers, dask, scheduler, store, chunk_paths, as_json, plot,
          progress, kind):
-    from ..cli import _console
+    from ._common import console
     from ..montecarlo.runner import execute, plan_run
 
     if plot is not None:
-        from ..cli import check_out_path
+        from ._common import check_out_path
 
         check_out_path(plot.parent, "--plot")
     plan = plan_run(scenario, params, paths=paths, seed=seed, random=random, chunk_paths=chunk_paths, kind=kind)
@@ -279,7 +273,7 @@ def _run(scenario, params, paths, seed, random, workers, dask, scheduler, store,
         d["parameters"] = plan.parameters()
         typer.echo(_dumps(d))
         return
-    con = _console()
+    con = console()
     title = (f"{kind} — {plan.scenario_name}: run {rep.run_id}, {rep.paths:,} paths × "
              f"{len(plan.valid_points)} point(s), seed {rep.seed}")
     con.print(points_table(title, rep.points, [s.path for s in plan.specs]))
@@ -296,7 +290,7 @@ def _run(scenario, params, paths, seed, random, workers, dask, scheduler, store,
 
 
 def register(app: typer.Typer) -> None:
-    from ..cli import guard
+    from ._common import guard
 
     runs_app = typer.Typer(no_args_is_help=True, help="Stored Monte Carlo runs: list, show, query.")
     app.add_typer(runs_app, name="runs")
@@ -372,7 +366,7 @@ def register(app: typer.Typer) -> None:
         from ..montecarlo.recommend import plan_recommend, run_recommend, write_outputs
 
         if out is not None:
-            from ..cli import check_out_path
+            from ._common import check_out_path
 
             check_out_path(out, "--out")
         rp = plan_recommend(scenario, param, paths=paths, seed=seed, random=random, chunk_paths=chunk_paths,
@@ -412,7 +406,7 @@ def register(app: typer.Typer) -> None:
         as_json: bool = typer.Option(False, "--json", help="print one JSON object"),
     ):
         """Runs recorded in the store's catalog."""
-        from ..cli import _console
+        from ._common import console
         from ..results.catalog import Catalog
 
         with Catalog(store, read_only=True) as cat:
@@ -432,7 +426,7 @@ def register(app: typer.Typer) -> None:
                       f"{stats[r['run_id']]['chunks']}/{r['n_chunks']}", r["status"],
                       r["created"].strftime("%Y-%m-%d %H:%M:%S") if r["created"] else "-",
                       "-" if r["wall_s"] is None else f"{r['wall_s']:.1f}")
-        _console().print(t)
+        console().print(t)
 
     @runs_app.command("show")
     @guard
@@ -443,13 +437,13 @@ def register(app: typer.Typer) -> None:
         plot: Optional[Path] = typer.Option(None, "--plot", help="write a distribution plot (HTML)"),
     ):
         """A run's settings and its metrics per parameter point."""
-        from ..cli import _console
+        from ._common import console
         from ..montecarlo.runner import run_report_from_catalog
 
         rep = run_report_from_catalog(store, run_id)
         run = rep["run"]
         if plot is not None:
-            from ..cli import check_out_path
+            from ._common import check_out_path
             from ..montecarlo.plot import write_distribution_html
 
             check_out_path(plot.parent, "--plot")
@@ -458,7 +452,7 @@ def register(app: typer.Typer) -> None:
         if as_json:
             typer.echo(_dumps(rep))
             return
-        con = _console()
+        con = console()
         specs = (run.get("parameters") or {}).get("specs") or []
         con.print(f"run {run['run_id']} ({run['kind']}) — scenario {run['scenario_name']} "
                   f"[{run['scenario_hash'][:12]}], status {run['status']}")
@@ -486,7 +480,7 @@ def register(app: typer.Typer) -> None:
         limit: Optional[int] = typer.Option(None, min=1, help="at most this many rows"),
     ):
         """Read-only SQL over the catalog, with every stored path as the view `paths`."""
-        from ..cli import _console
+        from ._common import console
         from ..results.catalog import Catalog
 
         with Catalog(store, read_only=True) as cat:
@@ -501,7 +495,7 @@ def register(app: typer.Typer) -> None:
             t.add_column(str(c))
         for r in rows:
             t.add_row(*["NULL" if v is None else (f"{v:.6g}" if isinstance(v, float) else str(v)) for v in r])
-        con = _console()
+        con = console()
         con.print(t)
         con.print(f"[dim]{len(rows)} row(s)[/dim]")
 

@@ -97,7 +97,7 @@ def _render_snapshot(s: dict):
 
 
 def register(app: typer.Typer) -> None:
-    from ..cli import _json_default, check_out_path, guard
+    from ._common import check_out_path, guard, json_default
     from ..errors import InputError
 
     warn_app = typer.Typer(cls=_WarnGroup, no_args_is_help=True,
@@ -146,21 +146,21 @@ def register(app: typer.Typer) -> None:
         if watch is None:
             s, _ = once(False)
             if as_json:
-                typer.echo(json.dumps(s, default=_json_default, allow_nan=False))
+                typer.echo(json.dumps(s, default=json_default, allow_nan=False))
                 return
             _console().print(_render_snapshot(s))
             return
         s, n = once(True)
         updates = 1
         if as_json:
-            typer.echo(json.dumps(s, default=_json_default, allow_nan=False))
+            typer.echo(json.dumps(s, default=json_default, allow_nan=False))
             while max_updates == 0 or updates < max_updates:
                 time.sleep(interval)
                 s2, n2 = once(True)
                 if n2 != n:
                     n = n2
                     updates += 1
-                    typer.echo(json.dumps(s2, default=_json_default, allow_nan=False))
+                    typer.echo(json.dumps(s2, default=json_default, allow_nan=False))
             return
         from rich.live import Live
 

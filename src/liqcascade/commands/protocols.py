@@ -154,7 +154,7 @@ def catalog() -> list[dict]:
     """Every protocol unit: ``kind``, ``models``, ``module``, ``presets`` (names), ``docs``,
     ``example``, ``scenario_keys`` (where the parameters go) and ``params``."""
     from ..engine.units import protocol_table
-    from ..scenario.models import Protocol
+    from ..protocols.aave.model import Protocol
 
     out = []
     for row in protocol_table():
@@ -239,7 +239,7 @@ def _fmt(v: Any) -> str:
     return str(v)
 
 
-def _console():
+def console():
     from rich.console import Console
 
     return Console() if sys.stdout.isatty() else Console(width=150)
@@ -262,7 +262,7 @@ def print_overview(cat: list[dict]) -> None:
     from rich.markup import escape
     from rich.table import Table
 
-    con = _console()
+    con = console()
     t = Table(title=escape("protocol units (`liqcascade protocols KIND` shows a unit's preset values)"))
     for col in ("kind", "models", "presets", "docs / example"):
         t.add_column(col)
@@ -278,7 +278,7 @@ def print_kind(entry: dict, presets: dict[str, dict]) -> None:
     from rich.markup import escape
     from rich.table import Table
 
-    con = _console()
+    con = console()
     con.print(f"[bold]{entry['kind']}[/bold] — {escape(entry['models'])}")
     con.print(f"module {escape(entry['module'])}; docs {entry['docs']}; example {entry['example']}")
     con.print(_params_table(entry))
@@ -325,7 +325,7 @@ def protocols(kind: Optional[str] = None, as_json: bool = False) -> None:
 
 
 def register(app: typer.Typer) -> None:
-    from ..cli import guard
+    from ._common import guard
 
     @app.command("protocols")
     @guard

@@ -1,10 +1,19 @@
-"""Historical replays: ``liqcascade replay --list`` and ``liqcascade replay EVENT``.
+"""Historical replays: ``liqcascade replay --list``, ``replay EVENT``, ``replay EVENT --inputs`` and
+``replay EVENT --ensemble N``.
 
 The events live in :mod:`liqcascade.replay` (one module each). A replay reads public files from
-the data folder (``--data``, else ``$LIQCASCADE_DATA``, else ``../shared/data``), runs the
-dynamic engine, prints its headline numbers, assumptions and sensitivity tables, and writes
-``replay.json`` with the run folder (``events.parquet``, ``steps.parquet``, ``summary.json``,
-as ``liqcascade run --out``) to ``--out`` — plus ``report.html`` with ``--report``.
+the data folder (``--data``, else ``$LIQCASCADE_DATA``, else ``../shared/data``).
+
+* ``replay EVENT`` — one member at the priors' medians: headline, records, one-at-a-time tables;
+  writes ``replay.json`` and the main run's files (``events.parquet``, ``steps.parquet``,
+  ``summary.json``; the other runs under ``runs/<name>/``) to ``--out``, ``report.html`` with
+  ``--report``;
+* ``replay EVENT --inputs`` — the provenance table: every input as real file, published
+  aggregate (with citation) or assumption (with its prior);
+* ``replay EVENT --ensemble N`` — N input sets drawn from the priors, run on the Monte Carlo
+  executors (``--workers``, ``--dask local``, ``--scheduler``), resumable in ``--store``; prints and
+  writes (``ensemble.json``, ``members.csv``, ``report.html``) each outcome's median, 5–95 % band,
+  record and tornado, with the inputs table.
 """
 
 from __future__ import annotations
@@ -20,7 +29,7 @@ import typer
 def _console():
     from rich.console import Console
 
-    return Console() if sys.stdout.isatty() else Console(width=150)
+    return Console() if sys.stdout.isatty() else Console(width=160)
 
 
 def parse_sets(items: list[str] | None) -> dict[str, str]:
@@ -75,23 +84,32 @@ def _missing_message(ev, data_dir: Path) -> str | None:
 
 
 def register(app: typer.Typer) -> None:
-    from ..cli import _json_default, check_out_path, escape, guard
+    from ._common import check_out_path, escape, guard, json_default
 
     @app.command()
     @guard
     def replay(
         event: Optional[str] = typer.Argument(None, help="event name, e.g. 2020-03-12 (see --list)"),
         list_: bool = typer.Option(False, "--list", help="list the events and whether their data are present"),
+        inputs: bool = typer.Option(False, "--inputs", help="list every input: real file / published aggregate / "
+                                                            "assumption with its prior"),
+        ensemble: Optional[int] = typer.Option(None, "--ensemble", help="draw N (>= 2) input sets from the priors "
+                                                                              "and report bands and a tornado"),
         data: Optional[Path] = typer.Option(None, "--data", help="data folder (default $LIQCASCADE_DATA or ../shared/data)"),
-        seed: int = typer.Option(0, "--seed", min=0, help="seed of the synthetic parts (vault books …)"),
-        quick: bool = typer.Option(False, "--quick", help="fewer sensitivity rows (for tests and a first look)"),
-        sets: Optional[List[str]] = typer.Option(None, "--set", help="event parameter key=value (repeatable)"),
-        out: Optional[Path] = typer.Option(None, "--out", help="folder for replay.json and the run files "
-                                                              "(default reports/replay-EVENT)"),
-        report: bool = typer.Option(False, "--report", help="also write report.html (plotly) in --out"),
-        as_json: bool = typer.Option(False, "--json", help="print one JSON object (replay.json)"),
+        seed: int = typer.Option(0, "--seed", min=0, help="seed of the draws, books and bridges"),
+        quick: bool = typer.Option(False, "--quick", help="smaller books and tables (for tests and a first look)"),
+        sets: Optional[List[str]] = typer.Option(None, "--set", help="fix a prior or a setting: key=value (repeatable)"),
+        out: Optional[Path] = typer.Option(None, "--out", help="output folder (default reports/replay-EVENT)"),
+        report: bool = typer.Option(False, "--report", help="also write report.html (always with --ensemble)"),
+        as_json: bool = typer.Option(False, "--json", help="print one JSON object"),
+        workers: Optional[int] = typer.Option(None, "--workers", min=0, help="ensemble: worker processes "
+                                                                           "(0 = in this process; default: CPUs)"),
+        dask: Optional[str] = typer.Option(None, "--dask", help="ensemble: 'local' for a Dask LocalCluster of --workers"),
+        scheduler: Optional[str] = typer.Option(None, "--scheduler", help="ensemble: a Dask scheduler tcp://HOST:PORT"),
+        store: Path = typer.Option(Path("liqcascade-runs"), "--store", help="ensemble: run store (resumable chunks)"),
+        chunk_members: int = typer.Option(4, "--chunk-members", min=1, help="ensemble: members per chunk file"),
     ):
-        """Replay a historical crash day on real data: headline, assumptions, sensitivity."""
+        """Replay a historical crash day on real data: point run, provenance, or an ensemble over the priors."""
         from ..errors import InputError
         from ..replay import ReplayOptions, default_data_dir, events, get_event
 
@@ -117,67 +135,160 @@ def register(app: typer.Typer) -> None:
         if event is None:
             raise InputError(None, "EVENT", "give an event name, or --list to see them")
         ev = get_event(event)
+        if inputs:
+            if ensemble is not None:
+                raise InputError(None, "--inputs", "lists the inputs; give it without --ensemble")
+            rows = [i.as_dict() for i in ev.inputs()]
+            if as_json:
+                typer.echo(json.dumps({"event": ev.name, "inputs": rows}, default=json_default))
+                return
+            _print_inputs(_console(), ev, rows, escape)
+            return
         msg = _missing_message(ev, data_dir)
         if msg is not None:
             raise InputError(None, None, msg)
         overrides = parse_sets(sets)
+        ev.split_overrides(overrides, quick)  # bad --set values fail before anything runs or is written
         out = out if out is not None else Path("reports") / f"replay-{ev.name}"
         check_out_path(out)
         opts = ReplayOptions(data_dir=Path(data_dir), seed=seed, quick=quick, overrides=overrides)
         con = _console()
+        if ensemble is not None:
+            _ensemble(con, ev, opts, ensemble, out, store, workers, dask, scheduler, chunk_members, as_json,
+                      json_default, escape)
+            return
         if not as_json and sys.stderr.isatty():
             with con.status(f"replaying {ev.name} …"):
                 res = ev.run(opts)
         else:
             res = ev.run(opts)
         doc = res.as_dict()
-        text = json.dumps(doc, indent=2, default=_json_default)
+        text = json.dumps(doc, indent=2, default=json_default)
         out.mkdir(parents=True, exist_ok=True)
-        if res.run is not None:
-            from ..results.store import write_run
+        from ..results.store import write_run
 
+        written = ["replay.json"]
+        if res.run is not None:
             write_run(out, res.run)
+            written += ["events.parquet", "steps.parquet", "summary.json"]
+        for name, (_c, r) in res.runs.items():
+            if r is not res.run:
+                write_run(out / "runs" / name, r)
+                written.append(f"runs/{name}/")
         (out / "replay.json").write_text(text + "\n")
         html = None
         if report:
-            if res.run is None:
-                raise InputError(None, "--report", f"replay {ev.name} has no run to report")
-            from ..report.html import write_report
+            from ..replay.report import write_replay_report
 
-            html = write_report(out / "report.html", run=res.run, compiled=res.compiled,
-                                title=f"liqcascade replay {ev.name} — {ev.title}")
+            html = write_replay_report(out / "report.html", ev, res.inputs, point=res)
         if as_json:
-            typer.echo(json.dumps(doc, default=_json_default))
+            typer.echo(json.dumps(doc, default=json_default))
             return
         _print(con, res, escape)
-        files = "replay.json" + (", events.parquet, steps.parquet, summary.json" if res.run is not None else "")
-        con.print(f"wrote {out}/{{{files}}}")
+        con.print(f"wrote {out}/{{{', '.join(written)}}}")
         if html is not None:
             con.print(f"report: {html}")
+
+
+def _ensemble(con, ev, opts, n, out, store, workers, dask, scheduler, chunk_members, as_json, jdefault, escape):
+    from ..replay.ensemble import execute_ensemble, plan_ensemble, summarize
+    from ..replay.report import write_replay_report
+
+    plan = plan_ensemble(ev, opts, n, store, chunk_members)
+    cb = None
+    if not as_json and sys.stderr.isatty():
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+        prog = Progress(TextColumn(f"replay {ev.name}: chunks"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                        transient=True)
+        task = prog.add_task("chunks", total=None)
+
+        def cb(done, total):  # noqa: E306
+            prog.update(task, completed=done, total=total)
+
+        with prog:
+            run = execute_ensemble(plan, workers=workers, dask=dask, scheduler=scheduler, progress=cb)
+    else:
+        run = execute_ensemble(plan, workers=workers, dask=dask, scheduler=scheduler)
+    summary = summarize(ev, run)
+    out.mkdir(parents=True, exist_ok=True)
+    from ..atomic import write_text_atomic
+
+    write_text_atomic(out / "ensemble.json", json.dumps(summary, indent=1, default=jdefault) + "\n")
+    m = summary["member_table"]
+    cols = list(m)
+    lines = [",".join(cols)] + [",".join(repr(float(m[c][i])) for c in cols) for i in range(len(m["member"]))]
+    write_text_atomic(out / "members.csv", "\n".join(lines) + "\n")
+    html = write_replay_report(out / "report.html", ev, summary["inputs"], ensemble=summary)
+    if as_json:
+        import typer
+
+        typer.echo(json.dumps({k: v for k, v in summary.items() if k != "member_table"}, default=jdefault))
+        return
+    from rich.table import Table
+
+    from ..replay.report import fmt
+
+    t = Table(title=f"replay {ev.name} — ensemble of {summary['members']} (seed {summary['seed']}, run {summary['run_id']})")
+    for col in ("outcome", "median", "5 %", "95 %", "record", "record on the band", "moved most by (Spearman ρ)"):
+        t.add_column(col, justify="right" if col in ("median", "5 %", "95 %", "record") else "left")
+    for o in summary["outcomes"]:
+        b, k, rec = o["band"], o["kind"], o.get("record")
+        where = f"{rec['where']} (p{rec['percentile'] * 100:.0f})" if rec and "where" in rec else ("—" if not rec else "no member")
+        tor = ", ".join(f"{x['prior']} {x['rho']:+.2f}" for x in o["tornado"][:3] if x["rho"] == x["rho"])
+        t.add_row(escape(o["label"]), fmt(b.get("median"), k), fmt(b.get("p5"), k), fmt(b.get("p95"), k),
+                  fmt(rec["value"], k) if rec else "—", where, escape(tor))
+    con.print(t)
+    ex = summary["execution"]
+    tm = ex["timings"]
+    con.print(f"chunks: {ex['chunks']['total']} ({ex['chunks']['ran']} run, {ex['chunks']['already_stored']} already "
+              f"stored) on {ex['executor']} × {ex['workers']}; {tm['wall_s']:.1f} s wall, {tm['compute_s']:.1f} s compute")
+    con.print(f"rank correlations under {summary['rank_correlation_noise']:.2f} in size are within noise for "
+              f"{summary['members']} members; records come from the sources in the inputs table and report")
+    con.print(f"wrote {out}/{{ensemble.json, members.csv, report.html}}; store {summary['store']}")
+    con.print(f"report: {html}")
+
+
+def _print_inputs(con, ev, rows, escape) -> None:
+    from rich.table import Table
+
+    t = Table(title=f"replay {ev.name} — inputs and their provenance", show_lines=False)
+    for col in ("input", "kind", "what", "source / citation", "prior"):
+        t.add_column(col)
+    for r in rows:
+        p = r.get("prior")
+        prior = ""
+        if p:
+            from ..replay.report import fmt
+
+            prior = f"{p['dist']}[{fmt(p['lo'], 'x')}, {fmt(p['hi'], 'x')}]" + (f" {p['unit']}" if p.get("unit") else "")
+        t.add_row(escape(r["name"]), r["kind"], escape(r["what"]), escape(r["source"]), escape(prior))
+    con.print(t)
 
 
 def _print(con, res, escape) -> None:
     from rich.table import Table
 
-    t = Table(title=f"replay {res.event} — {res.title}")
+    recs = res.extra.get("records", {})
+    t = Table(title=f"replay {res.event} — {res.title} (one member at the priors' medians)")
     t.add_column("headline")
-    t.add_column("value", justify="right")
+    t.add_column("replay", justify="right")
+    t.add_column("record", justify="right")
     for k, v in res.headline.items():
-        t.add_row(k.replace("_", " "), _fmt_col(k, v))
+        r = recs.get(k)
+        t.add_row(k.replace("_", " "), _fmt_col(k, v), _fmt_col(k, r["value"]) if r else "—")
     con.print(t)
     con.print("[bold]assumptions[/bold]")
     for a in res.assumptions:
         con.print(f"  • {escape(a)}")
-    notes = res.extra.get("notes") if isinstance(res.extra, dict) else None
-    if notes:
-        con.print("[bold]compared with the record[/bold]")
-        for n in notes:
-            con.print(f"  • {escape(n)}")
+    for n in res.extra.get("notes", []):
+        con.print(f"  • {escape(n)}")
     for s in res.sensitivity:
-        st = Table(title=f"sensitivity: {s.parameter}")
-        st.add_column(s.parameter, justify="right")
+        st = Table(title=f"one at a time: {s.parameter}")
+        st.add_column("value", justify="right")
         for c in s.columns:
             st.add_column(c.replace("_", " "), justify="right")
         for r in s.rows:
             st.add_row(_fmt(r.get("value")), *(_fmt_col(c, r.get(c)) for c in s.columns))
         con.print(st)
+    con.print("for the spread the inputs imply: --ensemble N (see --inputs for every prior)")

@@ -29,7 +29,7 @@ def allowed_hosts(host: str) -> tuple[str, ...]:
 
 
 def register(app: typer.Typer) -> None:
-    from ..cli import guard
+    from ._common import guard
     from ..errors import InputError
 
     @app.command()

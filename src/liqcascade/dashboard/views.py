@@ -107,13 +107,13 @@ def mc_view(res: MonteCarloResult) -> dict:
 # ---- scenario form -----------------------------------------------------------------------------
 
 PRICE_FIELDS = {
-    "crash": ("shock", "start", "over_steps", "recovery", "recovery_steps"),
+    "crash": ("shock", "start_seconds", "over_seconds", "recovery", "recovery_seconds"),
     "gbm": ("mu", "sigma"),
     "jump": ("mu", "sigma", "lam", "jump_mean", "jump_std"),
 }
 ORACLE_FIELDS = {
-    "spot": ("lag_steps",), "heartbeat": ("deviation", "heartbeat_seconds"), "twap": ("window_steps",),
-    "median": (), "osm": ("hop_seconds",), "ema": ("half_life_steps",),
+    "spot": ("lag_seconds",), "heartbeat": ("deviation", "heartbeat_seconds"), "twap": ("window_seconds",),
+    "median": (), "osm": ("hop_seconds",), "ema": ("half_life_seconds",),
 }
 
 
@@ -143,19 +143,17 @@ def form_fields(s: Scenario) -> list[dict]:
     kinds = ["crash", "gbm", "jump"] + ([kind] if kind not in ("crash", "gbm", "jump") else [])
     add("price.kind", "price process", "price", "choice", kinds)
     for f in PRICE_FIELDS.get(kind, ()):
-        add(f"price.{f}", f.replace("_", " "), "price", "integer" if f in ("start", "over_steps", "recovery_steps")
-            else "number")
+        add(f"price.{f}", f.replace("_", " "), "price", "number")
     for v in m.venues:
         g = f"venue {v.name}"
         if v.kind == "cpmm":
             add(f"venues.{v.name}.reserve_asset", "asset reserve", g, "number")
         else:
-            add(f"venues.{v.name}.half_life_steps", "impact half-life (steps)", g, "number")
+            add(f"venues.{v.name}.half_life_seconds", "impact half-life (seconds)", g, "number")
         add(f"venues.{v.name}.fee", "fee", g, "number")
     for o in m.oracles:
         for f in ORACLE_FIELDS.get(o.kind, ()):
-            add(f"oracles.{o.name}.{f}", f.replace("_", " "), f"oracle {o.name}",
-                "integer" if f.endswith("_steps") else "number")
+            add(f"oracles.{o.name}.{f}", f.replace("_", " "), f"oracle {o.name}", "number")
     for p in m.protocols:
         g = f"protocol {p.name}"
         if p.kind != "aave_v3":

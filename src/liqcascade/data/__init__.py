@@ -17,10 +17,10 @@ No pandas. Formats and known defects of the reference files: ``docs/data.md``.
 ``prices.load_price_csv``           CoinGecko / on-chain oracle price series CSV
 ``formats.sniff`` / ``describe``    recognise a file's format / summarise it
 ``liqprice``                        liquidation prices of multi-asset accounts (heatmaps)
-``heatmap``                         liquidation-price cluster figures, HTML/PNG export
-``run_dir.read_run_dir``            a run folder back into report objects
 ==================================  =====================================================
 
 Submodules are imported on use (``from liqcascade.data.binance import load_book_depth``);
-this package imports nothing heavy.
+this package imports nothing heavy, and nothing of the engine or the reports (the cluster
+figures are :mod:`liqcascade.report.heatmap`, run folders are read by
+:mod:`liqcascade.results.run_dir`).
 """

@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 __all__ = ["AccountBook", "LiqPoints", "liquidation_points", "book_from_positions", "book_from_compiled",
-           "book_from_compound", "book_from_aave", "bucket_points", "compiled_view"]
+           "book_from_compound", "book_from_aave", "compiled_view"]
 
 
 @dataclass(frozen=True, eq=False)
@@ -189,21 +189,6 @@ def compiled_view(pts: LiqPoints, weight: str = "debt", *, max_drop: float | Non
     stable = np.zeros(A + 1, dtype=bool)
     stable[A] = True
     return _View(list(pts.assets) + ["quote"], np.append(pts.p0, 1.0), stable, book)
-
-
-def bucket_points(pts: LiqPoints, asset: int, bucket: float = 0.01, *, max_drop: float | None = 0.95):
-    """Per price bucket of one asset: ``(lower_edges, width, debt, cum_debt, coll, cum_coll)``
-    (values in quote; ``cum`` = everything liquidatable if the price falls to the edge), via
-    :func:`liqcascade.report.figures.liquidation_buckets`; ``None`` when the asset has no point."""
-    from ..report.figures import liquidation_buckets
-
-    rd = liquidation_buckets(compiled_view(pts, "debt", max_drop=max_drop), asset, bucket)
-    if rd is None:
-        return None
-    rc = liquidation_buckets(compiled_view(pts, "collateral", max_drop=max_drop), asset, bucket)
-    edges, width, per, cum = rd
-    assert rc is not None and np.array_equal(rc[0], edges)
-    return edges, width, per, cum, rc[2], rc[3]
 
 
 # --- builders ---------------------------------------------------------------------------------------

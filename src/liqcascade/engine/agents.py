@@ -145,7 +145,8 @@ def agent_pack(c: Compiled, hunter=None, seed: int | None = None) -> np.ndarray 
     A = c.n_assets
     n_pos = c.book.n + c.book.n_multi
     ga, fr, he, bo = ags.gas_auction, ags.front_runner, ags.hedger, ags.borrowers
-    win = ga.congestion_window_steps if ga is not None else 0
+    tb = c.time  # durations in steps (the one conversion, liqcascade.timebase)
+    win = tb.of(ga, "congestion_window_seconds", "agents.gas_auction") if ga is not None else 0
     nb = n_pos if bo is not None else 0
     ring = KA.NHEAD
     fro = ring + 2 * win
@@ -166,7 +167,7 @@ def agent_pack(c: Compiled, hunter=None, seed: int | None = None) -> np.ndarray 
         ag[KA.GA_ON] = 1.0
         ag[KA.GA_COMP] = ga.competitors
         ag[KA.GA_SHARE] = ga.priority_share
-        ag[KA.GA_LAT] = ga.latency_steps
+        ag[KA.GA_LAT] = tb.of(ga, "latency_seconds", "agents.gas_auction")
         ag[KA.GA_K] = ga.congestion_k
         ag[KA.GA_WIN] = win
         ag[KA.GA_MAX] = ga.max_gas_multiple
@@ -177,9 +178,9 @@ def agent_pack(c: Compiled, hunter=None, seed: int | None = None) -> np.ndarray 
         ag[KA.HU_ON] = 1.0
         ag[KA.HU_ASSET] = a
         ag[KA.HU_CAPITAL] = hu.capital
-        ag[KA.HU_START] = hu.start_step
-        ag[KA.HU_SELL] = hu.sell_steps
-        ag[KA.HU_HOLD] = hu.hold_steps
+        ag[KA.HU_START] = tb.of(hu, "start_seconds", "agents.hunter")
+        ag[KA.HU_SELL] = tb.of(hu, "sell_seconds", "agents.hunter")
+        ag[KA.HU_HOLD] = tb.of(hu, "hold_seconds", "agents.hunter")
         ag[KA.HU_TARGET] = target
         ag[KA.HU_BUYDISC] = 1.0 if hu.buy_discounted else 0.0
     if fr is not None:
@@ -196,7 +197,7 @@ def agent_pack(c: Compiled, hunter=None, seed: int | None = None) -> np.ndarray 
         ag[KA.BO_SHARE] = bo.share
         ag[KA.BO_REACT] = bo.react_hf
         ag[KA.BO_TARGET] = bo.target_hf
-        ag[KA.BO_DELAY] = bo.delay_steps
+        ag[KA.BO_DELAY] = tb.of(bo, "delay_seconds", "agents.borrowers")
         ag[KA.BO_ACTION] = KA.ACTION_DELEVERAGE if bo.action == "deleverage" else KA.ACTION_TOPUP
         s = c.scenario.simulation.seed if seed is None else seed
         ag[KA.BO_SEED] = float(int(s) % (1 << 32))

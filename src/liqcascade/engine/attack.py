@@ -67,9 +67,10 @@ def prepare(c: Compiled, n_paths: int | None = None, hunter: Hunter | None = Non
     if c.stable[a]:
         raise InputError(None, "agents.hunter.asset", f"{c.assets[a]!r} is a stable asset")
     paths = make_paths(c, n_paths)
-    if paths.shape[1] - 1 < h.start_step:
-        raise InputError(None, "agents.hunter.start_step",
-                         f"{h.start_step} is after the last step ({paths.shape[1] - 1})")
+    start = c.time.of(h, "start_seconds", "agents.hunter")
+    if paths.shape[1] - 1 < start:
+        raise InputError(None, "agents.hunter.start_seconds",
+                         f"{h.start_seconds:g} s is step {start}, after the last step ({paths.shape[1] - 1})")
     _, info = hunter_target(c, a, h.reach)
     base = _metrics(c, run_dynamic(with_hunter(c, None), paths=paths, record_paths=0), a)
     base["attacker_pnl"] = base["attacker_pnl_min"] = base["attacker_pnl_max"] = 0.0

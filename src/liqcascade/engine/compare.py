@@ -68,7 +68,8 @@ from ..scenario.load import validate_dict
 from ..scenario.mechanisms import Agents, Mechanisms
 from ..scenario.models import Scenario
 from .compile import Compiled, compile_scenario
-from .dynamic import RunResult, make_paths, run_dynamic
+from ..results.run import RunResult
+from .dynamic import make_paths, run_dynamic
 
 Z95 = 1.959963984540054  # two-sided 95 % quantile of the standard normal
 

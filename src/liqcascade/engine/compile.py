@@ -23,6 +23,7 @@ from ..oracles.pack import ORACLE_KINDS, oracle_params
 from ..positions.ids import PositionIds
 from ..positions.io import load_positions
 from ..scenario.models import Scenario
+from ..timebase import Timebase
 
 RULE_CODES = {"fixed": K_aave.RULE_FIXED, "v3.2": K_aave.RULE_V32, "v3.3": K_aave.RULE_V33}
 
@@ -155,6 +156,14 @@ class Compiled:
     book: Book
     notes: list[str] = field(default_factory=list)
     units: list = field(default_factory=list)  # engine.units.Unit, one per non-Aave protocol
+    timebase: Timebase | None = None  # the scenario's durations in steps (timebase.Timebase.of)
+
+    @property
+    def time(self) -> Timebase:
+        """Durations of this scenario in steps (the one conversion, :mod:`liqcascade.timebase`)."""
+        if self.timebase is None:
+            self.timebase = Timebase(self.scenario.simulation.dt_seconds)
+        return self.timebase
 
     @property
     def n_assets(self) -> int:
@@ -169,6 +178,8 @@ def compile_scenario(sc: Scenario, base_dir: Path, source: str | None = None, bo
     aidx = {n: i for i, n in enumerate(assets)}
     p0 = np.array([a.price for a in sc.assets], dtype=np.float64)
     stable = np.array([a.stable for a in sc.assets], dtype=np.bool_)
+    tb = Timebase(sc.simulation.dt_seconds)
+    tb.walk(sc)  # every duration once: roundings become notes before anything runs
 
     vlist = []
     for v in sc.venues:
@@ -180,7 +191,7 @@ def compile_scenario(sc: Scenario, base_dir: Path, source: str | None = None, bo
         else:
             d["mid"] = price
             d["depth"] = [tuple(x) for x in v.depth]
-            d["half_life_steps"] = v.half_life_steps
+            d["half_life_steps"] = tb.of(v, "half_life_seconds", f"venues[{len(vlist)}]")
         vlist.append(d)
     if vlist:
         vs0, vdk, vdq = make_venue_state(vlist)
@@ -198,12 +209,12 @@ def compile_scenario(sc: Scenario, base_dir: Path, source: str | None = None, bo
             oracle_params(
                 o.kind,
                 dt_seconds=dt,
-                lag_s=o.lag_steps * dt,
+                lag_s=o.lag_seconds,
                 heartbeat_s=o.heartbeat_seconds,
                 deviation=o.deviation,
-                window_s=o.window_steps * dt,
+                window_s=o.window_seconds,
                 hop_s=o.hop_seconds,
-                halflife_s=o.half_life_steps * dt,
+                halflife_s=o.half_life_seconds,
                 max_jump=o.max_jump,
             )
         )
@@ -288,7 +299,7 @@ def compile_scenario(sc: Scenario, base_dir: Path, source: str | None = None, bo
         o_params=np.array(o_params, dtype=np.float64).reshape(len(o_kind), NPARAM),
         o_src_ptr=o_src_ptr, o_src=o_src, o_asset=np.array(o_asset, dtype=np.int64),
         protocols=[p.name for p in sc.protocols], lt_pa=lt_pa, bonus_pa=bonus_pa, pfee_pa=pfee_pa,
-        rules=rules, oracle_of=oracle_of, book=book, notes=notes, units=units,
+        rules=rules, oracle_of=oracle_of, book=book, notes=notes + tb.notes, units=units, timebase=tb,
     )
 
 
@@ -308,8 +319,8 @@ def apply_oracle_guard(sc: Scenario, assets, stable, venue_asset, oracle_of, o_k
             continue
         new_of[a] = len(o_kind)
         o_kind.append(ORACLE_KINDS[g.kind])
-        o_params.append(oracle_params(g.kind, dt_seconds=dt, window_s=g.window_steps * dt,
-                                      halflife_s=g.half_life_steps * dt, max_jump=g.max_jump))
+        o_params.append(oracle_params(g.kind, dt_seconds=dt, window_s=g.window_seconds,
+                                      halflife_s=g.half_life_seconds, max_jump=g.max_jump))
         srcs.append(vs)
         o_asset.append(a)
         names.append(f"guard:{name}")

@@ -4,44 +4,19 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from dataclasses import dataclass, field
 
 import numpy as np
 
 from ..kernels import dynamic as K
-from ..prices.generate import generate_paths, price_notes
+from ..prices.generate import generate_paths, price_notes, spec_from_scenario
+from ..results.run import EVENT_DTYPE, RunResult
 from .compile import Compiled
 from .mechanisms import MechSetup, mechanism_setup
-
-EVENT_DTYPE = np.dtype([
-    ("path", np.int64), ("step", np.int64), ("position", "O"), ("protocol", "O"), ("asset", "O"),
-    ("collateral_seized", np.float64), ("debt_repaid", np.float64), ("oracle_price", np.float64),
-    ("execution_price", np.float64), ("bonus_paid", np.float64), ("bad_debt", np.float64),  # bad_debt: quote value
-    ("protocol_fee", np.float64),
-])
-
-_PRICE_KEYS = {
-    "crash": ("shock", "start", "over_steps", "recovery", "recovery_steps"),
-    "gbm": ("mu", "sigma", "correlation"),
-    "jump": ("mu", "sigma", "lam", "jump_mean", "jump_std", "correlation"),
-    "historical": ("file",),
-    "garch": ("mu", "omega", "alpha", "beta", "interval_seconds", "returns_file", "correlation"),
-    "bootstrap": ("returns_file", "block_steps", "correlation"),
-}
 
 
 def price_spec(c: Compiled) -> dict:
     """The scenario's price section as the dict :func:`generate_paths` takes."""
-    pp = c.scenario.price
-    spec = {"kind": pp.kind}
-    for k in _PRICE_KEYS[pp.kind]:
-        v = getattr(pp, k)
-        if v is None:
-            continue
-        if k in ("file", "returns_file") and isinstance(v, dict):
-            v = {c.assets.index(name): f for name, f in v.items()}
-        spec[k] = v
-    return spec
+    return spec_from_scenario(c.scenario.price, c.assets)
 
 
 def make_paths(c: Compiled, n_paths: int | None = None, path_offset: int = 0, steps: int | None = None) -> np.ndarray:
@@ -50,114 +25,6 @@ def make_paths(c: Compiled, n_paths: int | None = None, path_offset: int = 0, st
         price_spec(c), c.p0, steps or sim.steps, sim.dt_seconds, n_paths or sim.paths, sim.seed,
         path_offset=path_offset, stable=c.stable, base_dir=c.base_dir,
     )
-
-
-@dataclass
-class RunResult:
-    scenario: str
-    assets: list[str]
-    protocols: list[str]
-    n_positions: int
-    paths: int
-    steps: int
-    dt_seconds: float
-    summary: np.ndarray  # [paths, NSUM]
-    min_spot: np.ndarray  # [paths, A]
-    final_spot: np.ndarray  # [paths, A]
-    p0: np.ndarray
-    events: np.ndarray  # EVENT_DTYPE, recorded paths only
-    steps_asset: np.ndarray  # [recorded, T+1, A, NST]
-    steps_scalar: np.ndarray  # [recorded, T+1, NSS]
-    stable: np.ndarray | None = None  # bool[A], assets held at a fixed price
-    final_coll: np.ndarray | None = None  # path 0 final book state (sorted order)
-    final_debt: np.ndarray | None = None
-    final_mcoll: np.ndarray | None = None  # path 0 final multi-asset entries (CSR as in the book)
-    final_mdebt: np.ndarray | None = None
-    unit_totals: dict = field(default_factory=dict)  # path 0: protocol name -> unit totals()
-    notes: list[str] = field(default_factory=list)
-
-    def totals(self) -> dict:
-        s = self.summary
-        risky = [i for i, _ in enumerate(self.assets) if self.stable is None or not self.stable[i]]
-        dd = {self.assets[a]: float(np.max(1.0 - self.min_spot[:, a] / self.p0[a])) for a in risky}
-        out = {
-            "liquidations": float(s[:, K.SUM_NLIQ].mean()),
-            "liquidated_collateral": float(s[:, K.SUM_LIQ_VALUE].mean()),
-            "repaid_debt": float(s[:, K.SUM_REPAID].mean()),
-            "bad_debt": float(s[:, K.SUM_BAD].mean()),
-            "protocol_fees": float(s[:, K.SUM_FEES].mean()),
-            "liquidator_bonus": float(s[:, K.SUM_BONUS].mean()),
-            "sale_proceeds": float(s[:, K.SUM_PROCEEDS].mean()),
-            "gas_spent": float(s[:, K.SUM_GAS].mean()),
-            "liquidator_profit": float((s[:, K.SUM_PROCEEDS] - s[:, K.SUM_REPAID] - s[:, K.SUM_GAS]
-                                        - _treasury_share(self) - s[:, K.SUM_PRIORITY]).mean()),
-            "max_drawdown": dd,
-            "final_price": {self.assets[a]: float(self.final_spot[:, a].mean()) for a in risky},
-            "events_not_recorded": int(s[:, K.SUM_EV_LOST].sum()),
-            # prevention-mechanism metrics (Aave-rule positions; see kernels.dynamic SUM_*)
-            "socialized_loss": float(s[:, K.SUM_SOCIALIZED].mean()),
-            "insurance_fund_draw": float(s[:, K.SUM_FUND_DRAW].mean()),
-            "positions_liquidated": float(s[:, K.SUM_NPOS_LIQ].mean()),
-            "dislocation_steps": float(s[:, K.SUM_DISLOCATION].mean()),
-            "paused_steps": float(s[:, K.SUM_PAUSED].mean()),
-            "held_value": float(s[:, K.SUM_HELD_VALUE].mean()),
-            "borrower_loss": float(s[:, K.SUM_BORROWER_LOSS].mean()),
-            # agents (kernels.agents)
-            "attacker_pnl": float(s[:, K.SUM_ATTACKER_PNL].mean()),
-            "priority_fees": float(s[:, K.SUM_PRIORITY].mean()),
-            "borrower_topups": float(s[:, K.SUM_TOPUP].mean()),
-        }
-        if self.unit_totals:
-            out["fund_draw"] = float(s[:, K.SUM_FUND_DRAW].mean())
-            # proceeds − repaid − gas is the Aave liquidator's account; units repay from stability
-            # pools, reserves or bands, so the figure would mean nothing there
-            out["liquidator_profit"] = None
-        if self.paths > 1:
-            bad = s[:, K.SUM_BAD]
-            out["bad_debt_p95"] = float(np.quantile(bad, 0.95))
-            out["probability_bad_debt"] = float((bad > 0).mean())
-        return out
-
-    def as_dict(self) -> dict:
-        return {
-            "scenario": self.scenario,
-            "paths": self.paths,
-            "steps": self.steps,
-            "dt_seconds": self.dt_seconds,
-            "positions": self.n_positions,
-            "protocols": self.protocols,
-            "assets": self.assets,
-            "totals": self.totals(),
-            "per_path": {
-                "liquidations": self.summary[:, K.SUM_NLIQ].tolist(),
-                "bad_debt": self.summary[:, K.SUM_BAD].tolist(),
-                "liquidated_collateral": self.summary[:, K.SUM_LIQ_VALUE].tolist(),
-            } if self.paths <= 1000 else None,
-            "protocol_units": _plain(self.unit_totals) if self.unit_totals else None,
-            "notes": self.notes,
-        }
-
-
-def _plain(x):
-    """Unit totals as JSON-friendly values."""
-    if isinstance(x, dict):
-        return {str(k): _plain(v) for k, v in x.items()}
-    if isinstance(x, (list, tuple)):
-        return [_plain(v) for v in x]
-    if isinstance(x, np.ndarray):
-        return x.tolist()
-    if isinstance(x, np.generic):
-        return x.item()
-    return x
-
-
-def _treasury_share(r: RunResult) -> np.ndarray:
-    # the treasury's protocol-fee collateral is sold with the rest; its proceeds are not the
-    # liquidators'. Approximate its share of proceeds by its share of seized value.
-    s = r.summary
-    with np.errstate(invalid="ignore", divide="ignore"):
-        share = np.where(s[:, K.SUM_LIQ_VALUE] > 0, s[:, K.SUM_FEES] / s[:, K.SUM_LIQ_VALUE], 0.0)
-    return share * s[:, K.SUM_PROCEEDS]
 
 
 def unit_args(c: Compiled, packs=None):

@@ -148,12 +148,15 @@ def mechanism_setup(c) -> MechSetup:
     if not any(n != "oracle_guard" for n in active):
         return MechSetup(mech, mmask, pos_ltm, book, rules, perm, notes)
     mech[KM.M_ON] = 1.0
+    tb = c.time  # durations in steps (the one conversion, liqcascade.timebase)
     if (x := M.circuit_breaker) is not None:
+        w = "mechanisms.circuit_breaker"
         mech[[KM.M_CB_ON, KM.M_CB_THR, KM.M_CB_WIN, KM.M_CB_PAUSE, KM.M_CB_GRACE, KM.M_CB_EXEMPT]] = (
-            1.0, x.threshold, x.window_steps, x.pause_steps, x.grace_steps, x.exempt_hf)
+            1.0, x.threshold, tb.of(x, "window_seconds", w), tb.of(x, "pause_seconds", w),
+            tb.of(x, "grace_seconds", w), x.exempt_hf)
     if (x := M.throttle) is not None:
         mech[[KM.M_TH_ON, KM.M_TH_DEBT, KM.M_TH_WIN, KM.M_TH_SLIP]] = (
-            1.0, x.max_debt_per_window, x.window_steps, x.depth_slippage)
+            1.0, x.max_debt_per_window, tb.of(x, "window_seconds", "mechanisms.throttle"), x.depth_slippage)
     if (x := M.twap_exit) is not None:
         mech[[KM.M_TW_ON, KM.M_TW_SLICES]] = (1.0, x.slices)
     if (x := M.buffer_pool) is not None:
@@ -161,26 +164,28 @@ def mechanism_setup(c) -> MechSetup:
     if (x := M.insurance_fund) is not None:
         mech[[KM.M_IF_ON, KM.M_IF_SIZE, KM.M_IF_SHARE]] = (1.0, x.size, x.fee_share)
     if (x := M.dutch_auction) is not None:
-        mech[[KM.M_DA_ON, KM.M_DA_START, KM.M_DA_MAX, KM.M_DA_STEPS]] = (1.0, x.start_bonus, x.max_bonus, x.steps_to_max)
+        mech[[KM.M_DA_ON, KM.M_DA_START, KM.M_DA_MAX, KM.M_DA_STEPS]] = (
+            1.0, x.start_bonus, x.max_bonus, tb.of(x, "rise_seconds", "mechanisms.dutch_auction"))
     if (x := M.partial) is not None:
-        mech[[KM.M_PA_ON, KM.M_PA_CF, KM.M_PA_COOL]] = (1.0, x.close_factor, x.cooldown_steps)
+        mech[[KM.M_PA_ON, KM.M_PA_CF, KM.M_PA_COOL]] = (
+            1.0, x.close_factor, tb.of(x, "cooldown_seconds", "mechanisms.partial"))
         rules = c.rules.copy()
         for k in np.flatnonzero(mmask[KM.MK_PA]):
             rules[k, K_aave.R_RULE] = K_aave.RULE_FIXED
             rules[k, K_aave.R_CF] = x.close_factor
     if (x := M.dynamic_margin) is not None:
         mech[[KM.M_DM_ON, KM.M_DM_WIN, KM.M_DM_VREF, KM.M_DM_K, KM.M_DM_CONG, KM.M_DM_HAIR, KM.M_DM_BUF,
-              KM.M_DM_MIN]] = (1.0, x.vol_window_steps, x.vol_ref, x.lt_per_vol, x.congestion_k, x.haircut_k,
+              KM.M_DM_MIN]] = (1.0, tb.of(x, "vol_window_seconds", "mechanisms.dynamic_margin"), x.vol_ref, x.lt_per_vol, x.congestion_k, x.haircut_k,
                                x.buffer, x.min_multiplier)
         if x.size_tiers:
             book, perm, pos_ltm = _tiered_book(c, np.flatnonzero(mmask[KM.MK_DM]), x.size_tiers)
     if (x := M.random_execution) is not None:
-        mech[[KM.M_RE_ON, KM.M_RE_WIN]] = (1.0, x.window_steps)
+        mech[[KM.M_RE_ON, KM.M_RE_WIN]] = (1.0, tb.of(x, "window_seconds", "mechanisms.random_execution"))
     if (x := M.batch) is not None:
         mech[[KM.M_BA_ON, KM.M_BA_MAX]] = (1.0, x.max_per_step)
     if (x := M.volatility_fee) is not None:
         mech[[KM.M_VF_ON, KM.M_VF_K, KM.M_VF_VREF, KM.M_VF_WIN, KM.M_VF_MAX]] = (
-            1.0, x.k, x.vol_ref, x.vol_window_steps, x.max_bonus)
+            1.0, x.k, x.vol_ref, tb.of(x, "vol_window_seconds", "mechanisms.volatility_fee"), x.max_bonus)
     return MechSetup(mech, mmask, pos_ltm, book, rules, perm, notes)
 
 

@@ -15,46 +15,15 @@ from pathlib import Path
 import numpy as np
 
 from .. import protocols as registry
+from ..protocols.configs import unit_config
 from ..errors import InputError
 
 FAMILY_ORDER = registry.UNIT_KINDS
 
 
-def _as_dict(v):
-    return v.model_dump() if hasattr(v, "model_dump") else dict(v)
-
-
 def family_config(up):
     """The family's validated config: preset (if any) updated with ``config``."""
-    from pydantic import ValidationError
-
-    mod = registry.module(up.kind, "model")
-    data: dict = {}
-    if up.preset is not None:
-        if up.preset not in mod.PRESETS:
-            raise ValueError(f"preset: unknown {up.kind} preset {up.preset!r} (known: {', '.join(mod.PRESETS)})")
-        data = _as_dict(mod.PRESETS[up.preset])
-    data = _deep_update(data, up.config)
-    cls = mod.CONFIG
-    try:
-        return cls.model_validate(data)
-    except ValidationError as exc:
-        err = exc.errors()[0]
-        loc = ".".join(str(x) for x in err.get("loc", ()) if not (isinstance(x, str) and "-" in x))
-        msg = err.get("msg", "invalid")
-        if err.get("type") == "extra_forbidden":
-            msg = f"unknown key for a {up.kind} protocol"
-        raise ValueError(f"config.{loc}: {msg}" if loc else f"config: {msg}") from None
-
-
-def _deep_update(base: dict, extra: dict) -> dict:
-    out = dict(base)
-    for k, v in extra.items():
-        if isinstance(v, dict) and isinstance(out.get(k), dict):
-            out[k] = _deep_update(out[k], v)
-        else:
-            out[k] = v
-    return out
+    return unit_config(up.kind, up.preset, up.config)
 
 
 @dataclass
@@ -201,7 +170,7 @@ def _build_perp(up, cfg, mod, proto_id, aidx, p0, venue_names, venue_asset, path
 
 def protocol_table() -> list[dict]:
     """Every protocol unit with its parameters and defaults (for ``liqcascade protocols``)."""
-    from ..scenario.models import Protocol
+    from ..protocols.aave.model import Protocol
 
     out = [{
         "kind": "aave_v3",

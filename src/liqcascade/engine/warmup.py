@@ -15,7 +15,7 @@ def tiny_scenario():
         "price": {"kind": "crash", "shock": 0.2},
         "venues": [
             {"name": "pool", "asset": "A", "kind": "cpmm", "reserve_asset": 1000.0, "fee": 0.003},
-            {"name": "book", "asset": "A", "kind": "book", "depth": [[0.01, 1e4], [0.05, 1e5]], "half_life_steps": 2},
+            {"name": "book", "asset": "A", "kind": "book", "depth": [[0.01, 1e4], [0.05, 1e5]], "half_life_seconds": 120.0},
         ],
         "oracles": [{"name": "o", "asset": "A", "kind": "spot"}],
         "protocols": [{"name": "p", "positions": "-", "collateral": "A", "debt": "Q",

@@ -83,7 +83,16 @@ if DISABLED:  # pragma: no cover - exercised only with the env switch
         return container
 
 else:
+    import warnings
+
     import numba
+    from numba.core.errors import NumbaExperimentalFeatureWarning
+
+    # The families' compiled dispatch runs ``literal_unroll`` over a tuple of kernels (one per
+    # registered kind); numba types that tuple with its first-class-function machinery and warns
+    # that the feature is experimental. The branches compile to direct, inlinable calls.
+    warnings.filterwarnings("ignore", message="First-class function type feature is experimental",
+                            category=NumbaExperimentalFeatureWarning)
 
     CACHE_BASE = str(cache_base())
     CACHE_DIR = str(Path(CACHE_BASE) / kernel_source_hash())

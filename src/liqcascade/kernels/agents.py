@@ -13,9 +13,9 @@ Hooks, in the order the time loop calls them in one step ``t``:
 1. :func:`agents_flow` — after the exogenous flow, before arbitrage. Records ``t`` in the pack;
    the **hedger** (option market makers short gamma) trades ``gamma · (path[t]/path[t-1] - 1)``
    quote of the asset (sells on a fall, buys on a rise) routed over the asset's venues; the
-   **hunter** sells from ``start_step`` over ``sell_steps`` steps what brings the venues of its
+   **hunter** sells from step ``HU_START`` over ``HU_SELL`` steps what brings the venues of its
    asset down to its target price (the cluster of liquidation prices chosen by the engine),
-   capped by its capital, and buys back what it owes ``hold_steps`` after its last sale (or at
+   capped by its capital, and buys back what it owes ``HU_HOLD`` steps after its last sale (or at
    the last step).
 2. :func:`agents_gas_multiple` — ``min(1 + k · n, cap)`` with ``n`` the liquidations noted in
    the last ``window`` steps (this one included); :func:`agents_latency` — steps a position must
@@ -35,7 +35,7 @@ Hooks, in the order the time loop calls them in one step ``t``:
 
 Simplifications (also in ``docs/agents.md`` and the run's notes): agents trade at the venues of
 the model only and pay no gas; the hunter's capital is asset it borrows (``capital / spot`` units
-at ``start_step``) and its PnL is ``cash − owed · final mean spot`` (a short sale: the exogenous
+at step ``HU_START``) and its PnL is ``cash − owed · final mean spot`` (a short sale: the exogenous
 drift of units it did not sell is not counted); borrowers' top-ups and repayments come from
 outside the system.
 """
@@ -75,7 +75,7 @@ HU_HOLD = 19
 HU_TARGET = 20  # absolute price the hunter pushes its asset's venues to (0: no target)
 HU_BUYDISC = 21
 # hunter (state)
-HU_UNITS = 22  # units borrowed at start_step (capital / spot)
+HU_UNITS = 22  # units borrowed at step HU_START (capital / spot)
 HU_SOLD = 23  # units sold
 HU_OWED = 24  # units still to buy back
 HU_CASH = 25  # quote: sale proceeds − buy-back cost
@@ -404,7 +404,7 @@ def agents_borrower(ag, i, t, hf):
     Position ``i`` is reactive iff ``position_draw(i, seed) < share``. A reactive position seen
     with ``hf < react_hf`` at consecutive steps (the caller calls this every step for each
     position with ``hf < react_hf``; a step without a call counts as recovered) acts once it has
-    been below for ``delay_steps`` steps: it tops up collateral by ``target_hf / hf`` or repays
+    been below for ``BO_DELAY`` steps: it tops up collateral by ``target_hf / hf`` or repays
     debt down to ``hf / target_hf``, so its HF becomes ``target_hf``. Every other case returns
     ``(1, 1)``. The caller applies the scales and reports the quote value brought in with
     :func:`agents_note_topup`. Top-ups and repayments come from outside the system."""

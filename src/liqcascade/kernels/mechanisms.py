@@ -40,7 +40,7 @@ window in steps.
   healthy again.
 * **partial** — the engine sets the protocols' close-factor rule to ``fixed`` with
   ``close_factor`` (no dust rule); a position is liquidated at most once per
-  ``cooldown_steps + 1`` steps.
+  ``cooldown + 1`` steps (``M_PA_COOL``: ``cooldown_seconds`` in steps).
 * **dynamic_margin** — LT multiplier per protocol and asset (:func:`lt_multiplier`)
   ``m = max(min, 1 − buffer − lt_per_vol·max(0, σ − σ_ref) − congestion_k·max(0, g − 1)
   − haircut_k·lost)``, with ``σ`` the annualized realized volatility of ``p`` over the window

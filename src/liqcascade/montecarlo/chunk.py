@@ -11,7 +11,6 @@ that file; the coordinating process records it in the catalog.
 
 from __future__ import annotations
 
-import hashlib
 import os
 import socket
 import sys
@@ -77,28 +76,14 @@ def chunk_ranges(n_paths: int, chunk_paths: int) -> list[tuple[int, int]]:
 
 
 # ------------------------------------------------------------------------------------------
-# code version: the package version plus a hash of every source file results depend on
-
-_CODE_DIRS = ("kernels", "engine", "market", "oracles", "positions", "scenario", "protocols", "agents")
-
-
 def code_version() -> str:
-    """``<package version>+<hash of the simulation sources>``; part of a run's identity, so a
-    changed engine starts a new run instead of mixing results. ``LIQCASCADE_CODE_VERSION``
-    pins it (to resume a run across a change known not to affect results)."""
-    from .. import __version__
+    """``<package version>+<hash of the simulation sources>`` (:func:`liqcascade.provenance.compute_code_version`);
+    part of a run's identity, so a changed engine starts a new run instead of mixing results.
+    ``LIQCASCADE_CODE_VERSION`` pins it (to resume a run across a change known not to affect
+    results)."""
+    from ..provenance import compute_code_version
 
-    pinned = os.environ.get("LIQCASCADE_CODE_VERSION")
-    if pinned:
-        return pinned
-
-    root = Path(__file__).resolve().parents[1]
-    h = hashlib.sha1()
-    files = [p for d in _CODE_DIRS for p in sorted((root / d).glob("*.py"))] + [Path(__file__).resolve()]
-    for f in files:
-        h.update(f.relative_to(root).as_posix().encode())
-        h.update(f.read_bytes())
-    return f"{__version__}+{h.hexdigest()[:10]}"
+    return compute_code_version()
 
 
 # ------------------------------------------------------------------------------------------

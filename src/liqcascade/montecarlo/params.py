@@ -243,19 +243,14 @@ def validate_point(d: dict, file: str | None = None):
     """Run the pydantic models (and the price-process checks) on a scenario dict.
 
     Returns the :class:`Scenario`; raises :class:`InputError` naming the field on failure."""
-    from ..prices.generate import generate_paths
+    from ..prices.generate import generate_paths, spec_from_scenario
     from ..scenario.load import validate_dict
 
     sc = validate_dict(d, file)
     # cheap check of the price process itself (e.g. a correlation matrix that is not PD)
-    from ..engine.dynamic import _PRICE_KEYS
-
     pp = sc.price
-    spec = {"kind": pp.kind}
-    for k in _PRICE_KEYS[pp.kind]:
-        v = getattr(pp, k)
-        if v is not None and k != "file":
-            spec[k] = v
+    spec = spec_from_scenario(pp, [a.name for a in sc.assets], unknown_assets="drop")
+    spec.pop("file", None)
     if pp.kind != "historical":
         p0 = np.array([a.price for a in sc.assets])
         try:
@@ -263,3 +258,16 @@ def validate_point(d: dict, file: str | None = None):
         except InputError as exc:
             raise InputError(file, exc.where, exc.reason) from None
     return sc
+
+
+def param_labels(paths: list[str]) -> list[str]:
+    """The shortest dotted suffix of each path that tells it apart from the others."""
+    out = []
+    for p in paths:
+        parts = p.split(".")
+        for n in range(1, len(parts) + 1):
+            lab = ".".join(parts[-n:])
+            if sum(1 for q in paths if q == lab or q.endswith("." + lab)) == 1:
+                break
+        out.append(lab)
+    return out

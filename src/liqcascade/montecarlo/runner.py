@@ -496,24 +496,16 @@ def execute(plan: Plan, store=None, *, workers: int | None = None, dask: str | N
 def _price_notes(plan: Plan) -> list[str]:
     """How the first valid point's price paths are made (fitted GARCH parameters, bootstrap
     files and time scaling; empty for the other kinds)."""
-    from ..engine.dynamic import _PRICE_KEYS
-    from ..prices.generate import price_notes
+    from ..prices import model
+    from ..prices.generate import price_notes, spec_from_scenario
 
     if not plan.valid_points:
         return []
     sc = _validated(plan.valid_points[0].scenario, plan.scenario_file)
     pp = sc.price
-    if pp.kind not in ("garch", "bootstrap"):
+    if not hasattr(model(pp.kind), "notes"):
         return []
-    names = [a.name for a in sc.assets]
-    spec = {"kind": pp.kind}
-    for k in _PRICE_KEYS[pp.kind]:
-        v = getattr(pp, k)
-        if v is None:
-            continue
-        if k == "returns_file" and isinstance(v, dict):
-            v = {names.index(n): f for n, f in v.items() if n in names}
-        spec[k] = v
+    spec = spec_from_scenario(pp, [a.name for a in sc.assets], unknown_assets="drop")
     try:
         return price_notes(spec, [a.price for a in sc.assets], sc.simulation.dt_seconds, base_dir=plan.base_dir)
     except InputError as exc:  # cannot happen after a complete run; never fail a report on a note

@@ -4,36 +4,27 @@ Every oracle of a simulation is an integer kind code, a float64 parameter vector
 state vector (layouts, source readers and the publication guard: :mod:`liqcascade.oracles.kernel`).
 :func:`oracle_step` advances one oracle by one time step (every time quantity is in steps) and
 returns the price it publishes at that step; it reads the source ``lag`` steps late and hands
-the step to the kind's own kernel (``oracles/<kind>/kernel.py``: spot, heartbeat, twap,
-median, osm, ema), whose rules and simplifications are in that folder's ``README.md``.
+the step to the kind's own kernel (``oracles/<kind>/kernel.py``), whose rules and
+simplifications are in that folder's ``README.md``.
+
+The dispatch is built from the registry :data:`liqcascade.oracles.KINDS`: a kind's code is its
+position there, and every registered kind's ``step(params, src_idx, hist, t, s, state)`` gets
+one compiled branch (``literal_unroll`` over the tuple of steps). Adding a kind is a folder with
+that ``step`` plus one registry entry; nothing here changes.
 """
 
 from __future__ import annotations
 
+import importlib
+
 import numpy as np
 
-from liqcascade.kernels._jit import njit
-from liqcascade.oracles.ema.kernel import step as ema_step
-from liqcascade.oracles.heartbeat.kernel import step as heartbeat_step
-from liqcascade.oracles.kernel import (
-    NSTATE,
-    ORACLE_EMA,
-    ORACLE_HEARTBEAT,
-    ORACLE_MEDIAN,
-    ORACLE_OSM,
-    ORACLE_SPOT,
-    ORACLE_TWAP,
-    P_LAG,
-    S_EMA,
-    S_LAST,
-    S_NXT,
-    S_PRICE,
-    S_ZZZ,
-)
-from liqcascade.oracles.median.kernel import step as median_step
-from liqcascade.oracles.osm.kernel import step as osm_step
-from liqcascade.oracles.spot.kernel import step as spot_step
-from liqcascade.oracles.twap.kernel import step as twap_step
+from liqcascade.kernels._jit import literal_unroll, njit
+from liqcascade.oracles import KINDS
+from liqcascade.oracles.kernel import NSTATE, P_LAG, S_EMA, S_LAST, S_NXT, S_PRICE, S_ZZZ
+
+#: every kind's ``step``, in registry order: the kind code of ``KINDS[i]`` selects ``_STEPS[i]``
+_STEPS = tuple(importlib.import_module(f"liqcascade.oracles.{k}.kernel").step for k in KINDS)
 
 
 @njit
@@ -67,18 +58,11 @@ def oracle_step(kind, params, src_idx, hist, t, state):
     if s < 0:
         s = 0
 
-    if kind == ORACLE_SPOT:
-        spot_step(params, src_idx, hist, t, s, state)
-    elif kind == ORACLE_HEARTBEAT:
-        heartbeat_step(params, src_idx, hist, t, s, state)
-    elif kind == ORACLE_TWAP:
-        twap_step(params, src_idx, hist, t, s, state)
-    elif kind == ORACLE_MEDIAN:
-        median_step(params, src_idx, hist, t, s, state)
-    elif kind == ORACLE_OSM:
-        osm_step(params, src_idx, hist, t, s, state)
-    elif kind == ORACLE_EMA:
-        ema_step(params, src_idx, hist, t, s, state)
+    i = 0
+    for step in literal_unroll(_STEPS):  # compiled as one branch per registered kind
+        if i == kind:
+            step(params, src_idx, hist, t, s, state)
+        i += 1
     return state[S_PRICE]
 
 

@@ -43,15 +43,16 @@ from __future__ import annotations
 import numpy as np
 
 from liqcascade.kernels._jit import njit
+from liqcascade.oracles import KINDS
 
-# --- kind codes -------------------------------------------------------------------------------
-ORACLE_SPOT = 0
-ORACLE_HEARTBEAT = 1
-ORACLE_TWAP = 2
-ORACLE_MEDIAN = 3
-ORACLE_OSM = 4
-ORACLE_EMA = 5
-N_ORACLE_KINDS = 6
+# --- kind codes (a kind's position in the registry) ------------------------------------------
+ORACLE_SPOT = KINDS.index("spot")
+ORACLE_HEARTBEAT = KINDS.index("heartbeat")
+ORACLE_TWAP = KINDS.index("twap")
+ORACLE_MEDIAN = KINDS.index("median")
+ORACLE_OSM = KINDS.index("osm")
+ORACLE_EMA = KINDS.index("ema")
+N_ORACLE_KINDS = len(KINDS)
 
 # --- parameter vector layout -----------------------------------------------------------------
 P_LAG = 0

@@ -35,14 +35,9 @@ import math
 
 import numpy as np
 
+from liqcascade.oracles import KINDS
 from liqcascade.oracles.kernel import (
     NPARAM,
-    ORACLE_EMA,
-    ORACLE_HEARTBEAT,
-    ORACLE_MEDIAN,
-    ORACLE_OSM,
-    ORACLE_SPOT,
-    ORACLE_TWAP,
     P_DEVIATION,
     P_HALFLIFE,
     P_HEARTBEAT,
@@ -51,15 +46,10 @@ from liqcascade.oracles.kernel import (
     P_MAXJUMP,
     P_WINDOW,
 )
+from liqcascade.timebase import whole_steps
 
-ORACLE_KINDS: dict[str, int] = {
-    "spot": ORACLE_SPOT,
-    "heartbeat": ORACLE_HEARTBEAT,
-    "twap": ORACLE_TWAP,
-    "median": ORACLE_MEDIAN,
-    "osm": ORACLE_OSM,
-    "ema": ORACLE_EMA,
-}
+#: kind name -> kernel code (its position in the registry :data:`liqcascade.oracles.KINDS`)
+ORACLE_KINDS: dict[str, int] = {k: i for i, k in enumerate(KINDS)}
 
 #: Defaults in seconds / fractions. Chainlink ETH/USD mainnet: deviation 0.5 %, heartbeat 1 h
 #: (§7.1); Maker OSM hop 1 h (§3.7); TWAP window 30 min (top of the typical 10–30 min, §7.2);
@@ -90,7 +80,7 @@ def oracle_kind(kind: str | int) -> int:
 def _steps(seconds: float, dt: float, name: str, minimum: int) -> int:
     if not math.isfinite(seconds) or seconds < 0:
         raise ValueError(f"{name} must be a finite number of seconds >= 0, got {seconds!r}")
-    return max(minimum, int(round(seconds / dt)))
+    return whole_steps(seconds, dt, minimum)
 
 
 def _fraction(x: float, name: str) -> float:

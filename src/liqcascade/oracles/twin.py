@@ -12,11 +12,12 @@ floating-point rounding.
 
 from __future__ import annotations
 
+import importlib
 import math
 
 import numpy as np
 
-SPOT, HEARTBEAT, TWAP, MEDIAN, OSM, EMA = 0, 1, 2, 3, 4, 5
+from liqcascade.oracles import KINDS
 
 
 def mean_of_rows(sources, s):
@@ -67,15 +68,8 @@ class Base:
 
 def make_oracle_py(kind, params, p0):
     """A fresh twin object of ``kind`` (an ``ORACLE_*`` code) starting at ``p0``."""
-    from liqcascade.oracles.ema.twin import EmaPy
-    from liqcascade.oracles.heartbeat.twin import HeartbeatPy
-    from liqcascade.oracles.median.twin import MedianPy
-    from liqcascade.oracles.osm.twin import OsmPy
-    from liqcascade.oracles.spot.twin import SpotPy
-    from liqcascade.oracles.twap.twin import TwapPy
-
-    twins = {SPOT: SpotPy, HEARTBEAT: HeartbeatPy, TWAP: TwapPy, MEDIAN: MedianPy, OSM: OsmPy, EMA: EmaPy}
-    return twins[int(kind)](list(params), p0)
+    name = KINDS[int(kind)]  # the registry's order gives the codes
+    return importlib.import_module(f"liqcascade.oracles.{name}.twin").TWIN(list(params), p0)
 
 
 def run_oracle_py(kind, params, sources_matrix, p0):

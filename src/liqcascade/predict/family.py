@@ -257,18 +257,18 @@ def draw_scenario(fam: Family, index: int, root_seed: int, label: LabelSpec, war
         q = q / q[2] * depth2  # depth within 2 % as drawn
         hl = _lu(rng, fam.half_life_s)
         venue = {"name": "venue", "asset": "A", "kind": "book", "depth": [[k, float(v)] for k, v in zip(BOOK_SHAPE_K, q)],
-                 "half_life_steps": hl / dt}
+                 "half_life_seconds": hl}
         vinfo = {"kind": "book", "depth_k": list(BOOK_SHAPE_K), "depth_q": [float(v) for v in q]}
 
     okind = fam.oracles[int(rng.integers(0, len(fam.oracles)))]
     oracle = {"name": "oracle", "asset": "A", "kind": okind}
     if okind == "spot":
-        oracle["lag_steps"] = int(round(_u(rng, fam.oracle_lag_s) / dt))
+        oracle["lag_seconds"] = dt * int(round(_u(rng, fam.oracle_lag_s) / dt))  # whole steps
     elif okind == "heartbeat":
         oracle["deviation"] = _u(rng, fam.oracle_deviation)
         oracle["heartbeat_seconds"] = 3600.0
     else:
-        oracle["window_steps"] = max(1, int(round(_u(rng, fam.twap_window_s) / dt)))
+        oracle["window_seconds"] = dt * max(1, int(round(_u(rng, fam.twap_window_s) / dt)))  # whole steps
 
     pkind = fam.prices[int(rng.integers(0, len(fam.prices)))]
     sigma = _u(rng, fam.sigma)
@@ -286,8 +286,8 @@ def draw_scenario(fam: Family, index: int, root_seed: int, label: LabelSpec, war
     else:
         w0 = int(math.ceil(warmup_s / dt)) + H
         start = int(rng.integers(w0, max(w0 + 1, fam.steps - 2 * H)))
-        price = {"kind": "crash", "shock": _u(rng, fam.crash_shock), "start": start,
-                 "over_steps": max(1, int(round(_u(rng, fam.crash_over_s) / dt)))}
+        price = {"kind": "crash", "shock": _u(rng, fam.crash_shock), "start_seconds": dt * start,
+                 "over_seconds": dt * max(1, int(round(_u(rng, fam.crash_over_s) / dt)))}
         paths = 1  # a crash path is deterministic: one path per scenario
 
     rational = bool(rng.random() < fam.rational_share)

@@ -6,7 +6,8 @@ Bad input raises :class:`liqcascade.errors.InputError` naming the field (``price
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -161,3 +162,35 @@ def sub_grid(dt_seconds: float, interval_seconds: float) -> tuple[int, int, floa
         return n, 1, (dt_seconds / n) / interval_seconds
     m = max(1, int(round(1.0 / ratio)))
     return 1, m, (m * dt_seconds) / interval_seconds
+
+
+@dataclass(frozen=True)
+class PathRequest:
+    """What :func:`liqcascade.prices.generate.generate_paths` hands a price model's ``generate``
+    (every field validated): the ``[price]`` table ``spec``, start prices ``p0`` (float64[A]),
+    ``steps``, ``n_paths``, the step length in seconds and in 365-day years, one seed sequence
+    per path (path ``j`` draws only from ``seeds[j]``), the lower Cholesky factor ``chol`` of
+    ``spec["correlation"]`` (identity when absent) and the folder relative files resolve against."""
+
+    spec: Mapping
+    p0: object
+    steps: int
+    n_paths: int
+    dt_seconds: float
+    dt_years: float
+    seeds: Sequence
+    chol: object
+    base_dir: object = None
+
+    @property
+    def n_assets(self) -> int:
+        return int(self.p0.size)
+
+    def required(self, key: str):
+        """``spec[key]``, or an error naming ``price.<key>`` when it is missing."""
+        if key not in self.spec:
+            raise input_error(f"price.{key}", f"required for kind {self.spec.get('kind')!r}")
+        return self.spec[key]
+
+    def empty(self):
+        return np.empty((self.n_paths, self.steps + 1, self.n_assets), dtype=np.float64)

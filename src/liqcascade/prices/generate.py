@@ -41,91 +41,61 @@ Conventions
 from __future__ import annotations
 
 from collections.abc import Mapping
-from pathlib import Path
 
 import numpy as np
 
-from liqcascade.prices.bootstrap.paths import bootstrap_setup, bootstrap_step_returns
+from liqcascade.prices import KINDS, model
 from liqcascade.prices.common import (
     YEAR_SECONDS,
+    PathRequest,
     as_int,
     correlation_cholesky,
     finite_float,
     input_error,
     p0_array,
-    paths_from_log_increments,
-    per_asset,
-    sub_grid,
 )
-from liqcascade.prices.crash.paths import crash_path
-from liqcascade.prices.garch.paths import garch_setup, garch_step_returns
-from liqcascade.prices.gbm.paths import gbm_increments
-from liqcascade.prices.historical.paths import historical_paths
-from liqcascade.prices.jump.paths import jump_increments
-from liqcascade.prices.loading import asset_files, grid_note, load_price_csv
 from liqcascade.prices.seeding import path_seed_sequences
 
-__all__ = ["KINDS", "generate_paths", "price_notes"]
+__all__ = ["KINDS", "generate_paths", "price_notes", "spec_from_scenario"]
 
-#: Price-process kinds understood by :func:`generate_paths`.
-KINDS = ("crash", "gbm", "jump", "historical", "garch", "bootstrap")
-
-_SPEC_KEYS = {
-    "crash": {"shock", "start", "over_steps", "recovery", "recovery_steps"},
-    "gbm": {"mu", "sigma"},
-    "jump": {"mu", "sigma", "lam", "jump_mean", "jump_std"},
-    "historical": {"file", "method"},
-    "garch": {"mu", "omega", "alpha", "beta", "interval_seconds", "returns_file"},
-    "bootstrap": {"returns_file", "block_steps"},
-}
 _COMMON_KEYS = {"kind", "correlation"}
 
 
+def spec_from_scenario(price, assets: list[str], *, unknown_assets: str = "raise") -> dict:
+    """The ``[price]`` table of a validated scenario (``scenario.models.PriceProcess``) as the
+    ``spec`` dict :func:`generate_paths` takes: ``kind`` and the keys its model reads (``KEYS``,
+    plus ``correlation`` when ``CORRELATION``), unset ones left out; file tables keyed by asset
+    name are keyed by asset index (``unknown_assets="drop"`` leaves out names not in ``assets``)."""
+    spec = {"kind": price.kind}
+    mod = model(price.kind)
+    for k in type(price).model_fields:
+        if k not in mod.KEYS and not (k == "correlation" and mod.CORRELATION):
+            continue
+        v = getattr(price, k)
+        if v is None:
+            continue
+        if k in ("file", "returns_file") and isinstance(v, dict):
+            if unknown_assets == "drop":
+                v = {assets.index(n): f for n, f in v.items() if n in assets}
+            else:
+                v = {assets.index(n): f for n, f in v.items()}
+        spec[k] = v
+    return spec
+
+
 def price_notes(spec: Mapping, p0, dt_seconds: float, base_dir=None) -> list[str]:
-    """Notes for a run's report on how its price paths were made (empty for the kinds that need
-    none): fitted GARCH parameters, the files and sampling interval behind a bootstrap, and the
-    time scaling used. Raises :class:`InputError` like :func:`generate_paths`."""
+    """Notes for a run's report on how its price paths were made (empty for the models that need
+    none): the model's ``notes`` (``prices/<kind>/paths.py``), e.g. fitted GARCH parameters, the
+    files and sampling interval behind a bootstrap, and the time scaling used. Raises
+    :class:`InputError` like :func:`generate_paths`."""
     if not isinstance(spec, Mapping):
         return []
     kind = spec.get("kind")
-    n_assets = p0_array(p0).size
-    if kind == "garch":
-        g = garch_setup(spec, n_assets, float(dt_seconds), base_dir, read_files=True)
-        n, m, h = sub_grid(float(dt_seconds), g["interval"])
-        out = []
-        if g["fitted"]:
-            for a, f in sorted(g["fitted"].items()):
-                out.append(
-                    f"asset {a}: GARCH(1,1) fitted with arch on {f['n']} log returns of {f['file']} every "
-                    f"{g['interval']:g} s{grid_note(g['grid'])}: "
-                    f"omega={f['omega']:.6g}, alpha={f['alpha']:.6g}, beta={f['beta']:.6g} (persistence "
-                    f"{f['alpha'] + f['beta']:.4f}); the sample mean {f['mean']:.3g} per interval is reported, not "
-                    f"simulated (drift = price.mu, {g['mu'][a]:g})")
-        else:
-            out.append(f"GARCH(1,1) with given omega={g['omega'].tolist()}, alpha={g['alpha'].tolist()}, "
-                       f"beta={g['beta'].tolist()}, mu={g['mu'].tolist()} per {g['interval']:g} s")
-        out.append(
-            f"GARCH: normal innovations, correlated across assets by price.correlation "
-            f"({'given' if spec.get('correlation') is not None else 'none: independent'}); each path starts at the "
-            f"unconditional variance; recursion every {g['interval'] * h:g} s "
-            + (f"({n} per step, returns summed)" if m == 1 else f"(shared by {m} steps, volatility constant within it)")
-            + (f", mu and omega scaled by {h:.6g} (variance proportional to time)" if h != 1.0 else ""))
-        return out
-    if kind == "bootstrap":
-        b = bootstrap_setup(spec, n_assets, base_dir, read_files=True, dt_seconds=float(dt_seconds))
-        n, m, h = sub_grid(float(dt_seconds), b["interval"])
-        rows = b["block_steps"] * n if m == 1 else max(1, int(round(b["block_steps"] / m)))
-        return [
-            f"block bootstrap of {b['R'].shape[0]} log returns every {b['interval']:g} s from "
-            f"{', '.join(b['names'])}{grid_note(b['grid'])}; "
-            f"moving blocks of {rows} returns ({max(b['R'].shape[0] - rows + 1, 0)} possible positions), the same "
-            "block positions for every asset (keeps their cross-correlation)",
-            "bootstrap time scaling: " + (
-                f"{n} file return(s) summed per step" if m == 1 else f"each file return spread evenly over {m} steps "
-                "(log-linear between samples: variance within one file interval is understated)")
-            + (f", times sqrt({h:.6g}) (variance proportional to time)" if h != 1.0 else ""),
-        ]
-    return []
+    p0_array(p0)
+    if kind not in KINDS:
+        return []
+    notes = getattr(model(kind), "notes", None)
+    return notes(spec, p0, dt_seconds, base_dir) if notes is not None else []
 
 
 def generate_paths(
@@ -142,11 +112,15 @@ def generate_paths(
 ) -> np.ndarray:
     """Exogenous price paths for every asset, float64[n_paths, steps + 1, n_assets].
 
-    ``spec["kind"]`` selects the model (see the module docstring); keys per kind
-    (per-asset values may be a float or a list with one number per asset):
+    ``spec["kind"]`` selects the model, a folder ``prices/<kind>/`` registered in
+    :data:`liqcascade.prices.KINDS`, whose ``paths.py`` declares the keys it reads (``KEYS``)
+    and makes the paths (``generate``). Keys per kind (per-asset values may be a float or a list
+    with one number per asset):
 
-    * ``crash``: ``shock`` (fraction, per-asset), ``start`` (1), ``over_steps`` (1),
-      ``recovery`` (0.0), ``recovery_steps`` (0) -- see :func:`crash_path`.
+    * ``crash``: ``shock`` (fraction, per-asset), ``start_seconds`` (default: the first step),
+      ``over_seconds`` (default: one step), ``recovery`` (0.0), ``recovery_seconds`` (0) --
+      converted to whole steps of ``dt_seconds`` (:func:`liqcascade.timebase.whole_steps`); see
+      :func:`~liqcascade.prices.crash.paths.crash_path`.
     * ``gbm``: ``mu`` (0.0, per-asset, annualised), ``sigma`` (required, per-asset, annualised).
     * ``jump``: ``mu`` (0.0), ``sigma``, ``lam`` (jumps per year), ``jump_mean``, ``jump_std``
       (all per-asset; all but ``mu`` required) -- see :func:`jump_diffusion_paths`.
@@ -163,8 +137,8 @@ def generate_paths(
       mean is only reported) -- see :func:`garch_step_returns` for the time scaling and
       :func:`fit_garch`.
     * ``bootstrap``: ``returns_file`` (required; one file per asset, aligned in time -- see
-      :func:`returns_on_grid`; assets without a file stay flat), ``block_steps`` (block length
-      in simulation steps; default one day, ``round(86400 / dt_seconds)``) -- see :func:`bootstrap_step_returns`. ``correlation`` is
+      :func:`returns_on_grid`; assets without a file stay flat), ``block_seconds`` (block
+      length; default one day, ``round(86400 / dt_seconds)`` steps) -- see :func:`bootstrap_step_returns`. ``correlation`` is
       refused (the files' own cross-correlation is kept).
     * any kind: ``correlation`` (``n_assets x n_assets`` matrix), validated always, used by
       ``gbm``, ``jump`` (Brownian parts) and ``garch`` (standardized innovations).
@@ -187,7 +161,8 @@ def generate_paths(
     kind = spec.get("kind")
     if kind not in KINDS:
         raise input_error("price.kind", f"must be one of {', '.join(KINDS)}; got {kind!r}")
-    unknown = set(spec) - _SPEC_KEYS[kind] - _COMMON_KEYS
+    mod = model(kind)
+    unknown = set(spec) - mod.KEYS - _COMMON_KEYS
     if unknown:
         raise input_error("price", f"unknown key(s) for kind {kind!r}: {', '.join(sorted(map(str, unknown)))}")
 
@@ -209,72 +184,9 @@ def generate_paths(
     chol = correlation_cholesky(spec.get("correlation"), n_assets)
     seeds = path_seed_sequences(seed, path_offset, n_paths)  # validates seed for every kind
 
-    def required(key):
-        if key not in spec:
-            raise input_error(f"price.{key}", f"required for kind {kind!r}")
-        return spec[key]
-
-    out = np.empty((n_paths, steps + 1, n_assets), dtype=np.float64)
-
-    if kind == "crash":
-        shock = per_asset(required("shock"), n_assets, "price.shock", lo=0.0, hi=1.0, hi_open=True)
-        base = np.empty((steps + 1, n_assets))
-        for a in range(n_assets):
-            base[:, a] = crash_path(
-                p0[a],
-                shock[a],
-                steps,
-                start=spec.get("start", 1),
-                over_steps=spec.get("over_steps", 1),
-                recovery=spec.get("recovery", 0.0),
-                recovery_steps=spec.get("recovery_steps", 0),
-            )
-        out[:] = base
-    elif kind == "historical":
-        files = asset_files(required("file"), n_assets)
-        method = spec.get("method", "linear")
-        if method not in ("linear", "hold"):
-            raise input_error("price.method", f"must be 'linear' or 'hold', got {method!r}")
-        base = np.empty((steps + 1, n_assets))
-        base[:] = p0
-        for a, f in files.items():
-            fp = Path(f)
-            if base_dir is not None and not fp.is_absolute():
-                fp = Path(base_dir) / fp
-            times, prices = load_price_csv(fp)
-            base[:, a] = historical_paths(times, prices, p0[a], steps, dt_seconds, method=method)
-        out[:] = base
-    elif kind == "gbm":
-        mu = per_asset(spec.get("mu", 0.0), n_assets, "price.mu")
-        sigma = per_asset(required("sigma"), n_assets, "price.sigma", lo=0.0)
-        for j, ss in enumerate(seeds):
-            rng = np.random.default_rng(ss)
-            inc = gbm_increments(rng, 1, steps, n_assets, mu, sigma, dt_years, chol)
-            out[j] = paths_from_log_increments(p0, inc)[0]
-    elif kind == "garch":
-        g = garch_setup(spec, n_assets, dt_seconds, base_dir, read_files=n_paths > 0)
-        if n_paths:
-            inc = garch_step_returns(seeds, steps, dt_seconds, g["interval"], g["mu"], g["omega"], g["alpha"],
-                                     g["beta"], chol if spec.get("correlation") is not None else None)
-            out[:] = paths_from_log_increments(p0, inc)
-    elif kind == "bootstrap":
-        b = bootstrap_setup(spec, n_assets, base_dir, read_files=n_paths > 0, dt_seconds=dt_seconds)
-        if n_paths:
-            inc = bootstrap_step_returns(seeds, steps, dt_seconds, b["R"], b["interval"], b["block_steps"],
-                                         ", ".join(b["names"]))
-            out[:] = paths_from_log_increments(p0, inc)
-    else:  # jump
-        mu = per_asset(spec.get("mu", 0.0), n_assets, "price.mu")
-        sigma = per_asset(required("sigma"), n_assets, "price.sigma", lo=0.0)
-        lam = per_asset(required("lam"), n_assets, "price.lam", lo=0.0)
-        jump_mean = per_asset(required("jump_mean"), n_assets, "price.jump_mean")
-        jump_std = per_asset(required("jump_std"), n_assets, "price.jump_std", lo=0.0)
-        for j, ss in enumerate(seeds):
-            rng = np.random.default_rng(ss)
-            inc = jump_increments(
-                rng, 1, steps, n_assets, mu, sigma, lam, jump_mean, jump_std, dt_years, chol
-            )
-            out[j] = paths_from_log_increments(p0, inc)[0]
+    req = PathRequest(spec=spec, p0=p0, steps=steps, n_paths=n_paths, dt_seconds=dt_seconds, dt_years=dt_years,
+                      seeds=seeds, chol=chol, base_dir=base_dir)
+    out = mod.generate(req)
 
     out[:, 0, :] = p0
     if stable_mask.any():

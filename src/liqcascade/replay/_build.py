@@ -43,9 +43,11 @@ def write_perp_csv(path: Path, side, size, entry, margin) -> None:
             fh.write(f"perp{i:05d},{'long' if s > 0 else 'short'},{float(q)!r},{float(e)!r},{float(m)!r},-1\n")
 
 
-def run_scenario(doc: dict, files: dict, source: str):
+def run_scenario(doc: dict, files: dict, source: str, ev_per_position: int = 16):
     """Validate ``doc``, write ``files`` (name -> callable(path)) into a temporary folder, compile
-    and run once. Returns ``(compiled, run_result)``. ``source`` names the replay in messages."""
+    and run once. Returns ``(compiled, run_result)``. ``source`` names the replay in messages.
+    The event buffer holds ``ev_per_position`` events per position (sliced perp orders at 1-s
+    steps make many per position); what does not fit is counted in ``events_not_recorded``."""
     from ..engine.compile import compile_scenario
     from ..engine.dynamic import make_paths, run_dynamic
     from ..scenario.load import validate_dict
@@ -57,7 +59,8 @@ def run_scenario(doc: dict, files: dict, source: str):
             writer(base / name)
         c = compile_scenario(sc, base, source=source)
         paths = make_paths(c)
-        res = run_dynamic(c, paths=paths)
+        n_pos = c.book.n + c.book.n_multi + sum(u.n for u in c.units)
+        res = run_dynamic(c, paths=paths, ev_cap=ev_per_position * n_pos + 1024)
     return c, res
 
 
@@ -76,3 +79,9 @@ def window_index(time_s: np.ndarray, t0: float, t1: float, dt: float, fname: str
         raise InputError(fname, "time", f"does not cover the replay window {what} "
                                         f"({i1 - i0} of {want:.0f} bars)")
     return i0, i1
+
+
+def half_life(seconds: float, dt_seconds: float) -> dict:
+    """A venue's impact half-life as the scenario key that holds it (``half_life_seconds``; the
+    engine takes ``seconds / dt_seconds`` steps, :mod:`liqcascade.timebase`)."""
+    return {"half_life_seconds": float(seconds)}

@@ -3,47 +3,36 @@ ETH path, with keepers priced out by the real gas percentiles.
 
 What is real (files under the data folder, ``stablesims/``):
 
-* the ETH/USD path, 10-minute CoinAPI bars (``eth/03-12-2020.json``), divided by the DAI/USD
-  bars of the same day (``dai_black_thursday_10min.json``) so the collateral is priced in DAI
-  (the system's unit; DAI traded up to ~1.09 on closes that day, which made bidding dearer);
-  linearly interpolated onto one-minute steps (``price.kind = "historical"``);
-* Ethereum gas-price percentiles per minute (``gas/gas_black_thursday_1min.json``; the seven
-  minutes without transactions take the 10-minute file's value, ``gas/03-12-2020.json``).
+* the ETH/USD path, 10-minute CoinAPI bars (``eth/03-12-2020.json``), bridged to one-minute
+  steps through each bar's high and low (:mod:`liqcascade.replay.bridge`) and divided by the
+  DAI/USD bars of the day (``dai_black_thursday_10min.json``, linear between closes) so the
+  collateral is priced in DAI, the system's unit;
+* Ethereum gas-price percentiles per minute (``gas/gas_black_thursday_1min.json``; the minutes
+  without transactions take the 10-minute file's value, ``gas/03-12-2020.json``);
+* the Compound v2 borrower sample (``compound_v2_borrowers_2023/``): the *shape* of the vaults'
+  health factors and debt sizes (:mod:`liqcascade.replay.books`).
 
-What is modelled (rules of ``protocol-mechanics.md`` §3.7, §3.8; the Maker unit,
-:mod:`liqcascade.protocols.maker.kernel`): the one-hour OSM reading the ETH/DAI venue; ``Cat.bite`` of
-``lump`` ETH per auction with a 13 % penalty; ``tend``/``dent`` with ``beg``, ``ttl``, ``tau``;
-a low-baller bidding (effectively) zero on every auction without a bid; a pool of keepers.
+Published aggregates (fixed values; citations in :func:`inputs`): the flip parameters reported
+for March 2020 (``tau`` 6 h, ``beg`` 3 %, ``lump`` 50 ETH, ``chop`` 13 %, ``mat`` 150 %; the
+reported 10-minute ``ttl`` is the mode of a prior, the reference marks it unverified), the
+one-hour OSM.
 
-What is synthetic (assumptions, each a ``--set`` knob, printed with the result):
+Everything else is an assumption with a stated prior (:data:`PRIORS`): the size of the ETH-A book
+(total debt and ETH locked, from the nearest published figures before the crash), the number of
+vaults and their concentration, the largest vault, the keepers (count, capital, gas budgets, the
+gas percentile they pay, gas per bid, required margin), the ETH/DAI venue (depth, recovery) and
+the share of owners who topped up in time, the bid lifetime. **The priors were fixed before any ensemble was
+compared with the record** (5.67M DAI bad debt, 36 % zero-bid auctions, US$8.32M of ETH won at
+zero bids); the record is placed on the band afterwards and nothing is tuned to it.
 
-* the vault book: ``n_vaults`` ETH-A vaults, ``total_debt`` DAI in all, debt sizes log-normal
-  (``debt_sigma``), collateralisation ratios ``mat·(1 + X)`` with ``X`` log-normal (median
-  ``cr_excess_median``, log-sd ``cr_sigma``), drawn from the seed. No real snapshot of the
-  March 2020 vaults is in the data folder; owners do not top up or repay during the day;
-* the ETH/DAI venue: an order book with ``depth_1pct`` DAI within 1 % of mid (scaled depth
-  curve), impact half-life ``impact_half_life_min`` minutes, arbitraged back to the real path;
-* the keepers: ``n_keepers`` keepers, each with ``keeper_capital`` DAI per minute; keeper ``j``
-  sends a bid only in a minute when the gas price at the ``gas_percentile``-th percentile is at or
-  below its budget ``gas_budget·exp(budget_spread·z_j)`` gwei (``z_j`` the normal quantiles
-  ``(j+½)/n``: a deterministic spread around the median budget ``gas_budget``). The keepers'
-  capital that minute is the share of keepers who can bid; each bid costs ``gas_units`` of gas
-  at that percentile (paid in DAI at the ETH/DAI price). Latency is the wait until the gas
-  price falls under a keeper's budget; a bid sent in a minute is mined in it;
-* the flip parameters ``ttl`` 10 min, ``tau`` 6 h, ``beg`` 3 %, ``lump`` 50 ETH are the
-  governance values reported for March 2020 (the reference, §3.8, lists only the code defaults
-  3 h / 2 d / 5 %; its "not verified" note applies); the data end at 24:00 UTC and the run goes
-  on ``extra_hours`` with the last price held, so auctions started late in the day can end.
-
-Headline: bad debt (DAI) booked when auctions settle, the share of settled auctions won by the
-near-zero bidder, collateral liquidated (ETH won by bidders, valued at ETH/USD when each
-auction settles; the ETH and USD value won at near-zero bids), the number of auctions. It is compared with the
-recorded history (§3.8) in the notes — the replay is not tuned to it.
+The data end at 24:00 UTC; the run goes on ``extra_hours`` with the last price and gas held, so
+that auctions kicked late can end. Bad debt is reported inside the data window and in that
+extension separately (most late bites come from the OSM publishing the late-evening fall one to
+two hours late).
 """
 
 from __future__ import annotations
 
-import math
 import statistics
 import tempfile
 from pathlib import Path
@@ -51,164 +40,190 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import InputError
-from . import ReplayEvent, ReplayOptions, ReplayResult, Sensitivity
+from . import MemberResult, ReplayEvent, Setting
+from .books import compound_sample, draw_book, scale_to, tilt, tilt_to_ratio
+from .priors import Input, Outcome, Prior, Record
 
 NAME = "2020-03-12"
 ETH_FILE = "stablesims/eth/03-12-2020.json"
 GAS_10MIN = "stablesims/gas/03-12-2020.json"
 GAS_1MIN = "stablesims/gas/gas_black_thursday_1min.json"
 DAI_FILE = "stablesims/dai_black_thursday_10min.json"
+COMPOUND = "compound_v2_borrowers_2023/compound_v2_accounts_with_borrows.csv"
 PROTOCOL = "maker-eth-a-2020"
 
 DT = 60.0  # one-minute steps: shorter than ttl, so a standing zero bid can be outbid
+BAR = 600.0
 
-# knob -> (default, kind, lower bound, strict lower bound, help)
-KNOBS: dict[str, tuple] = {
-    "n_vaults": (4000, int, 1, False, "synthetic ETH-A vaults"),
-    "total_debt": (100e6, float, 0.0, True, "DAI owed by the synthetic vaults in all"),
-    "debt_sigma": (1.5, float, 0.0, False, "log-sd of vault debt sizes"),
-    "cr_excess_median": (1.5, float, 0.0, True, "median of X in CR = mat·(1 + X) (1.5: median CR 375 %)"),
-    "cr_sigma": (0.6, float, 0.0, False, "log-sd of X"),
-    "n_keepers": (8, int, 0, False, "keepers in the bidding pool"),
-    "keeper_capital": (25_000.0, float, 0.0, True, "DAI each keeper can bid per minute"),
-    "gas_budget": (100.0, float, 0.0, True, "median keeper gas-price budget, gwei"),
-    "budget_spread": (0.5, float, 0.0, False, "log-sd of budgets across keepers"),
-    "gas_percentile": (60.0, float, 0.0, False, "gas percentile a bid must pay to be mined in its minute (30, 60, 90 or 100)"),
-    "gas_units": (200_000.0, float, 0.0, False, "gas per keeper bid"),
-    "margin": (0.03, float, 0.0, False, "profit keepers require, fraction of the DAI they bid"),
-    "lowball": (1e-18, float, 0.0, False, "the near-zero bid, DAI (0 = no low-baller)"),
-    "ttl": (600.0, float, 0.0, True, "flip bid lifetime, seconds"),
-    "tau": (21_600.0, float, 0.0, True, "flip auction length, seconds"),
-    "beg": (0.03, float, 0.0, False, "minimum bid increase"),
-    "lump": (50.0, float, 0.0, True, "ETH per Cat.bite"),
-    "chop": (0.13, float, 0.0, False, "liquidation penalty"),
-    "mat": (1.5, float, 1.0, False, "liquidation ratio"),
-    "osm_hop": (3600.0, float, 0.0, True, "OSM hop, seconds"),
-    "depth_1pct": (2e6, float, 0.0, True, "ETH/DAI book depth within 1 % of mid, DAI"),
-    "impact_half_life_min": (30.0, float, 0.0, False, "venue impact half-life, minutes"),
-    "extra_hours": (6.0, float, 0.0, False, "hours simulated after the data end (last price held)"),
-}
+# published flip / OSM parameters for March 2020 (see inputs())
+TAU, BEG, LUMP, CHOP, MAT, OSM_HOP = 21_600.0, 0.03, 50.0, 0.13, 1.5, 3600.0
+LOWBALL = 1e-18  # the near-zero bid (DAI)
+NEAR_ZERO_DAI = 1.0  # a settled auction that paid less than this counts as won at a near-zero bid
 
 # shape of the synthetic ETH/DAI book, as multiples of the depth within 1 % of mid
 _DEPTH_SHAPE = ((0.005, 0.5), (0.01, 1.0), (0.02, 1.8), (0.05, 3.5), (0.10, 5.0), (0.20, 7.0))
 
-# recorded history, protocol-mechanics.md §3.8 (WhiteRabbit via odaily; cryptoscoop)
-HISTORY = {
-    "bad_debt_dai": 5.67e6,
-    "zero_bid_share": 0.36,
-    "zero_bid_collateral_usd": 8.32e6,
-    "zero_bid_eth_four_addresses": 62_890.0,
-}
+# ---------------------------------------------------------------------------------------------
+# Priors. Fixed before any ensemble was compared with the record (bad debt, zero-bid share,
+# zero-bid collateral); the record is only placed on the band. Do not tune these to it.
+PRIORS = [
+    Prior("total_debt", "ETH-A debt before the crash", "uniform", 80e6, 130e6,
+          "DAI supply hit its 100M ceiling in Nov 2019 and the ceiling was raised to 110-120M "
+          "(twooxen.com 2019-11-07, defi.win); most DAI was drawn against ETH in March 2020", "DAI"),
+    Prior("eth_locked", "ETH locked in ETH-A before the crash", "uniform", 1.6e6, 2.4e6,
+          "1.65M ETH locked in Maker in June 2019 (Alethio, 2019-06-13); 'most of its collateral is in "
+          "ETH' (Dragonfly Research, 2020-03-24)", "ETH"),
+    Prior("n_vaults", "ETH-A vaults", "int_loguniform", 2000, 8000,
+          "SCD had > 3,000 CDPs after 9 months (McDonald, medium 2018); MCD vaults from Nov 2019 "
+          "(Alethio 2020-01-31); range assumed"),
+    Prior("size_power", "debt-size concentration exponent (debt^γ of the sampled sizes)", "uniform", 0.5, 1.0,
+          "γ = 1 keeps the Compound v2 sample's concentration (top 10 of 1,798 hold 50 %); lower γ "
+          "spreads debt; assumption", min=0.05, max=2.0),
+    Prior("whale_eth", "ETH in the largest vault", "uniform", 30_000, 60_000,
+          "one vault lost ~35,000 ETH that day (WhiteRabbit, 2020-03-14): a vault at least that large existed "
+          "before the crash", "ETH"),
+    Prior("topup_share", "share of owners who top up in time", "uniform", 0.0, 0.3,
+          "assumption: owners who added collateral before their bite (not recorded per vault)", min=0.0, max=1.0),
+    Prior("n_keepers", "keepers bidding", "int_loguniform", 2, 32,
+          "'a handful' of keepers ran auction bots (Black Thursday Response Thread, forum.makerdao.com, "
+          "2020-03-12; Dragonfly 2020-03-24); range assumed", min=0, max=10_000),
+    Prior("keeper_capital", "DAI a keeper can bid per minute", "loguniform", 5e3, 1e5,
+          "assumption: DAI on hand per keeper (DAI traded at a premium that day: it was scarce)", "DAI"),
+    Prior("gas_budget", "median keeper gas-price budget", "loguniform", 20.0, 500.0,
+          "spans the day's 60th-percentile gas price (real file: 3-300 gwei); keepers used fixed or "
+          "node-estimated gas prices (assumption)", "gwei"),
+    Prior("budget_spread", "log-sd of budgets across keepers", "uniform", 0.2, 1.0, "assumption", min=0.0),
+    Prior("gas_percentile", "gas percentile a bid must pay to be mined in its minute", "uniform", 30.0, 90.0,
+          "the file's percentiles 30-90 (interpolated); assumption", min=30.0, max=100.0),
+    Prior("gas_units", "gas per keeper bid", "uniform", 100e3, 300e3,
+          "a flip tend/dent call costs 1-2e5 gas (assumption)", "gas"),
+    Prior("ttl", "flip bid lifetime (ttl)", "triangular", 300.0, 1800.0,
+          "reported as 10 minutes for March 2020 (protocol-mechanics.md §3.8, 'not verified'; the code default is "
+          "3 h and governance raised it after the crash — Black Thursday Response Thread); range assumed", "s",
+          mode=600.0, min=1.0),
+    Prior("margin", "profit keepers require over the venue proceeds", "uniform", 0.0, 0.10, "assumption",
+          min=0.0, max=0.99),
+    Prior("depth_1pct", "ETH/DAI book depth within 1 % of mid", "loguniform", 0.5e6, 5e6,
+          "assumption: no 2020 ETH/DAI depth in the data folder", "DAI"),
+    Prior("half_life_min", "venue impact half-life", "uniform", 10.0, 60.0, "assumption", "min", min=0.0),
+]
 
-NEAR_ZERO_DAI = 1.0  # a settled auction that paid less than this counts as won at a near-zero bid
+OUTCOMES = [
+    Outcome("bad_debt", "bad debt", "money",
+            Record(5.67e6, "WhiteRabbit, medium 2020-03-14 (protocol-mechanics.md §3.8)",
+                   "the record covers 12-13 March; the replay's book is synthetic"),
+            "DAI of debt left on the vow when auctions settled, data window and extension"),
+    Outcome("bad_debt_in_window", "bad debt booked by 24:00 UTC", "money", None,
+            "bad debt of auctions that settled inside the data window (12 March, 00:00-24:00 UTC)"),
+    Outcome("bad_debt_extension", "bad debt booked in the extension", "money", None,
+            "bad debt of auctions that settled after 24:00 UTC, at the held last price and gas"),
+    Outcome("zero_bid_share", "share of settled auctions won at a near-zero bid", "share",
+            Record(0.36, "WhiteRabbit, medium 2020-03-14 (§3.8)", "share of liquidations won with 0 bids"),
+            "auctions that paid < 1 DAI over all settled auctions"),
+    Outcome("zero_bid_collateral_usd", "ETH won at near-zero bids (US$ when settled)", "money",
+            Record(8.32e6, "WhiteRabbit, medium 2020-03-14 (§3.8)", "ETH withdrawn through zero-bid auctions"),
+            "ETH of near-zero-bid auctions at the ETH/USD price of their settlement minute"),
+    Outcome("auctions", "auctions kicked", "count", None, "Cat.bite calls (each at most lump = 50 ETH)"),
+    Outcome("collateral_liquidated_usd", "collateral won by bidders (US$ when settled)", "money", None,
+            "ETH won by any bidder at the ETH/USD price of the settlement minute"),
+    Outcome("debt_repaid", "debt repaid through auctions", "money", None, "DAI raised by auctions"),
+]
 
-SENS_FULL = {
-    "gas_budget": [20.0, 50.0, 100.0, 200.0, 500.0, 1000.0],
-    "ttl": [600.0, 3600.0, 10_800.0],
-    "n_keepers": [2, 8, 32],
-}
-SENS_QUICK = {  # the default value of each knob reuses the base run
-    "gas_budget": [50.0, 100.0, 1000.0],
-    "ttl": [600.0, 10_800.0],
-    "n_keepers": [8, 32],
-}
-SENS_LABEL = {
-    "gas_budget": "keeper gas budget (gwei, median)",
-    "ttl": "flip bid duration ttl (seconds)",
-    "n_keepers": "number of keepers",
-}
-SENS_COLUMNS = ["bad_debt", "zero_bid_share", "auctions", "zero_bid_eth", "collateral_liquidated_eth",
-                "auctions_running_at_end"]
+SETTINGS = [
+    Setting("extra_hours", 6.0, 6.0, 0.0, 72.0, "hours simulated after the data end (last price and gas held)"),
+    Setting("vault_fraction", 1.0, 0.25, 0.01, 1.0, "fraction of the n_vaults prior to build (--quick: 0.25)"),
+]
 
 
-# -------------------------------------------------------------------------------------------
-# parameters
-
-
-def params(overrides: dict) -> dict:
-    """Defaults updated with ``--set`` values (strings or numbers), checked."""
-    out = {k: v[0] for k, v in KNOBS.items()}
-    for key, raw in overrides.items():
-        if key not in KNOBS:
-            raise InputError(None, "--set", f"unknown key {key!r} for replay {NAME}; known: {', '.join(KNOBS)}")
-        _, kind, lo, strict, _ = KNOBS[key]
-        try:
-            val = float(raw)
-        except (TypeError, ValueError):
-            raise InputError(None, f"--set {key}", f"{raw!r} is not a number") from None
-        if not math.isfinite(val):
-            raise InputError(None, f"--set {key}", "must be finite")
-        if kind is int:
-            if val != int(val):
-                raise InputError(None, f"--set {key}", f"must be a whole number, got {raw!r}")
-            val = int(val)
-        if val < lo or (strict and val <= lo):
-            raise InputError(None, f"--set {key}", f"must be {'>' if strict else '>='} {lo:g}, got {raw!r}")
-        out[key] = val
-    if out["n_vaults"] > 200_000:
-        raise InputError(None, "--set n_vaults", "at most 200,000")
-    if out["n_keepers"] > 10_000:
-        raise InputError(None, "--set n_keepers", "at most 10,000")
-    if out["beg"] >= 1 or out["chop"] >= 1:
-        raise InputError(None, "--set beg/chop", "must be < 1")
-    if out["extra_hours"] > 72:
-        raise InputError(None, "--set extra_hours", "at most 72")
+def inputs() -> list[Input]:
+    out = [
+        Input("eth_usd", "real file", "ETH/USD 10-minute bars, bridged to 1-minute steps through each bar's high/low",
+              ETH_FILE),
+        Input("dai_usd", "real file", "DAI/USD 10-minute bars: ETH is priced in DAI (linear between closes)", DAI_FILE),
+        Input("gas_1min", "real file", "gas-price percentiles per minute: keeper participation and bid cost", GAS_1MIN),
+        Input("gas_10min", "real file", "gas percentiles per 10 minutes: fills the minutes the 1-minute file lacks",
+              GAS_10MIN),
+        Input("hf_shape", "real file", "Compound v2 borrowers (~May 2023): shape of vault health factors and debt sizes "
+              "(resampled, tilted to the aggregates)", COMPOUND),
+        Input("flip", "published aggregate", "flip tau 21,600 s, beg 3 %, lump 50 ETH, chop 13 %, mat 150 % (ttl: a prior)",
+              "governance values reported for March 2020 (protocol-mechanics.md §3.8; 'not verified' there)",
+              value={"tau": TAU, "beg": BEG, "lump": LUMP, "chop": CHOP, "mat": MAT}),
+        Input("osm", "published aggregate", "one-hour OSM delay on the ETH price", "protocol-mechanics.md §3.7",
+              value=OSM_HOP),
+        Input("lowball", "published aggregate", "a bidder sending ~0 DAI bids on every auction still without a bid",
+              "WhiteRabbit 2020-03-14; cryptoscoop (four addresses won ~62,890 ETH at zero bids)", value=LOWBALL),
+        Input("owners", "assumption", "owners who do not top up never repay or add collateral during the day",
+              "no per-vault record of top-ups"),
+        Input("extension", "assumption", "after 24:00 UTC the last price and gas are held (no data for 13 March)",
+              "the data end at 24:00 UTC"),
+    ]
+    for p in PRIORS:
+        out.append(Input(p.name, "assumption", p.label, p.source, prior=p))
     return out
 
 
-# -------------------------------------------------------------------------------------------
+# ---------------------------------------------------------------------------------------------
 # data
 
 
-def _load(data_dir: Path) -> dict:
+def prepare(data_dir: Path, settings: dict) -> dict:
     from ..data.bars import load_ohlcv_json
     from ..data.gas import load_gas_json
 
+    data_dir = Path(data_dir)
     eth = load_ohlcv_json(data_dir / ETH_FILE)
     dai = load_ohlcv_json(data_dir / DAI_FILE)
     g10 = load_gas_json(data_dir / GAS_10MIN)
     g1 = load_gas_json(data_dir / GAS_1MIN)
-    step = eth.dt_seconds
-    if not (len(eth) >= 2 and abs(step - 600.0) < 1e-6):
-        raise InputError(str(data_dir / ETH_FILE), None, f"expected 10-minute bars, found a {step:g} s spacing")
-    # ETH in DAI on the bar grid: open of the first bar, then each bar's close (at its end)
-    t = np.concatenate([[eth.time_s[0]], eth.time_s + step])
-    eth_usd = np.concatenate([[eth.open[0]], eth.close])
+    if not (len(eth) >= 2 and abs(eth.dt_seconds - BAR) < 1e-6):
+        raise InputError(str(data_dir / ETH_FILE), None, f"expected 10-minute bars, found a {eth.dt_seconds:g} s spacing")
+    d = np.diff(eth.time_s)
+    if not np.allclose(d, BAR):
+        i = int(np.flatnonzero(~np.isclose(d, BAR))[0]) + 1
+        raise InputError(str(data_dir / ETH_FILE), f"record {i}", "bars are not 10 minutes apart")
+    t0 = float(eth.time_s[0])
+    t_end = float(eth.time_s[-1] + BAR)
     dai_t = np.concatenate([[dai.time_s[0]], dai.time_s + dai.dt_seconds])
-    # the DAI and gas files must cover the ETH bars' window (a file of another day would
-    # otherwise be held flat at its end value, silently)
-    for f, t_lo, t_hi, tol in ((DAI_FILE, dai_t[0], dai_t[-1], dai.dt_seconds),
-                               (GAS_10MIN, g10.time_s[0], g10.time_s[-1], 600.0),
-                               (GAS_1MIN, g1.time_s[0], g1.time_s[-1], 600.0)):
-        if t_lo > t[0] + tol or t_hi < t[-1] - 2 * 3600.0:
-            raise InputError(str(data_dir / f), "time", f"does not cover the ETH bars' window "
-                             f"({t[0]:.0f} to {t[-1]:.0f} Unix s; the file spans {t_lo:.0f} to {t_hi:.0f})")
-    dai_usd = np.interp(t, dai_t, np.concatenate([[dai.open[0]], dai.close]))
-    return {"t": t, "eth_usd": eth_usd, "dai_usd": dai_usd, "eth_dai": eth_usd / dai_usd,
-            "g10": g10, "g1": g1, "t0": float(t[0])}
+    for f, lo, hi in ((DAI_FILE, dai_t[0], dai_t[-1]), (GAS_10MIN, g10.time_s[0], g10.time_s[-1]),
+                      (GAS_1MIN, g1.time_s[0], g1.time_s[-1])):
+        if lo > t0 + BAR or hi < t_end - 2 * 3600.0:
+            raise InputError(str(data_dir / f), "time", f"does not cover the ETH bars' window ({t0:.0f} to {t_end:.0f} "
+                             f"Unix s; the file spans {lo:.0f} to {hi:.0f})")
+    m = int(BAR / DT)
+    n_data = len(eth) * m  # minutes of data
+    n_steps = n_data + int(round(settings["extra_hours"] * 3600.0 / DT))
+    tm = t0 + DT * np.arange(n_steps + 1)
+    dai_usd = np.interp(np.minimum(tm, t_end), dai_t, np.concatenate([[dai.open[0]], dai.close]))
+    gas = {q: _gas_per_minute(g1, g10, q, tm) for q in (30.0, 60.0, 90.0, 100.0)}
+    shape = compound_sample(data_dir)
+    return {"eth": eth, "t0": t0, "n_data": n_data, "n_steps": n_steps, "dai_usd": dai_usd, "gas": gas,
+            "shape": shape, "settings": dict(settings),
+            "eth_close_min": float(np.min(eth.close)), "eth_low_min": float(np.min(eth.low))}
 
 
-def _gas_per_minute(d: dict, q: float, n_minutes: int) -> np.ndarray:
-    """Gas price (gwei) at percentile ``q`` for minutes ``0 … n_minutes−1`` after ``t0``: the
-    1-minute file, its empty minutes filled from the 10-minute file, the last value held."""
-    g1, g10 = d["g1"], d["g10"]
-    for g, f in ((g1, GAS_1MIN), (g10, GAS_10MIN)):
-        if float(q) not in g.percentiles:
-            raise InputError(f, "--set gas_percentile", f"percentile {q:g} not in the file (has {', '.join(f'{p:g}' for p in g.percentiles)})")
-    tm = d["t0"] + DT * np.arange(n_minutes)
-    v1 = g1.gwei(q)
-    v10 = g10.gwei(q)
-    # nearest earlier record of each file
+def _gas_per_minute(g1, g10, q: float, tm: np.ndarray) -> np.ndarray:
+    """Gas (gwei) at percentile ``q`` at the minute starts ``tm``: the 1-minute file, its empty
+    minutes from the 10-minute file, the last valid value held past the end."""
+    v1, v10 = g1.gwei(q), g10.gwei(q)
     i1 = np.searchsorted(g1.time_s, tm, side="right") - 1
     i10 = np.searchsorted(g10.time_s, tm, side="right") - 1
     out = np.where(i1 >= 0, v1[np.clip(i1, 0, None)], np.nan)
     fill = np.where(i10 >= 0, v10[np.clip(i10, 0, None)], np.nan)
     out = np.where(np.isfinite(out), out, fill)
-    # past the end of the 1-minute file: hold its last valid value
     last = v1[np.isfinite(v1)][-1] if np.isfinite(v1).any() else np.nanmax(v10)
     out = np.where(tm > g1.time_s[-1] + DT, last, out)
-    out = np.where(np.isfinite(out), out, last)
-    return out
+    return np.where(np.isfinite(out), out, last)
+
+
+def gas_at_percentile(ctx: dict, q: float) -> np.ndarray:
+    """Gas per minute at percentile ``q`` in [30, 100], linear between the file's percentiles."""
+    qs = (30.0, 60.0, 90.0, 100.0)
+    q = min(max(float(q), qs[0]), qs[-1])
+    for a, b in zip(qs, qs[1:]):
+        if q <= b:
+            w = (q - a) / (b - a)
+            return (1.0 - w) * ctx["gas"][a] + w * ctx["gas"][b]
+    return ctx["gas"][qs[-1]]
 
 
 def keeper_budgets(n: int, median: float, spread: float) -> np.ndarray:
@@ -221,247 +236,185 @@ def keeper_budgets(n: int, median: float, spread: float) -> np.ndarray:
     return median * np.exp(spread * z)
 
 
-def keeper_schedule(gas_gwei: np.ndarray, price_dai: np.ndarray, p: dict) -> tuple[np.ndarray, np.ndarray]:
+def keeper_schedule(gas_gwei: np.ndarray, price_dai: np.ndarray, d: dict) -> tuple[np.ndarray, np.ndarray]:
     """``(gas cost per bid in DAI, participation)`` per step ``0 … T`` (step ``t`` uses minute
     ``t − 1``): the share of keepers whose budget covers that minute's gas price."""
     T1 = price_dai.shape[0]
     g = np.empty(T1)
     g[0] = gas_gwei[0]
     g[1:] = gas_gwei[: T1 - 1]
-    b = keeper_budgets(p["n_keepers"], p["gas_budget"], p["budget_spread"])
+    b = keeper_budgets(int(d["n_keepers"]), d["gas_budget"], d["budget_spread"])
     part = (b[None, :] >= g[:, None]).mean(axis=1) if b.size else np.zeros(T1)
-    cost = p["gas_units"] * g * 1e-9 * price_dai
+    cost = d["gas_units"] * g * 1e-9 * price_dai
     return cost, part
 
 
-# -------------------------------------------------------------------------------------------
+# ---------------------------------------------------------------------------------------------
 # book and scenario
 
 
-def synth_vaults(p: dict, p0: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
-    """``(ink ETH, debt DAI)`` of the synthetic ETH-A book (see the module docstring)."""
-    rng = np.random.default_rng([int(seed), 20200312])
-    n = p["n_vaults"]
-    debt = rng.lognormal(0.0, p["debt_sigma"], n)
-    debt *= p["total_debt"] / debt.sum()
-    x = rng.lognormal(math.log(p["cr_excess_median"]), p["cr_sigma"], n)
-    cr = p["mat"] * (1.0 + x)
-    ink = debt * cr / p0
-    return ink, debt
+def synth_vaults(ctx: dict, d: dict, p0: float, p_low: float, rng) -> tuple[np.ndarray, np.ndarray, dict]:
+    """``(ink ETH, debt DAI, info)`` of the ETH-A book consistent with the aggregates: ``n``
+    vaults plus the largest one, health factors and sizes from the Compound sample, the debts
+    scaled to ``total_debt`` and the health factors tilted so the book locks ``eth_locked``."""
+    n = max(2, int(round(int(d["n_vaults"]) * ctx["settings"]["vault_fraction"])))
+    hf, size = draw_book(rng, n, ctx["shape"], None, 0.0)
+    size = size ** float(d["size_power"])
+    # the largest vault: its own collateral, an HF from the same sample
+    frac = ctx["settings"]["vault_fraction"]
+    debt = scale_to(size, 1.0)
+    whale_hf = float(hf[0])
+    cr = MAT * hf  # collateralisation of each vault under the sample's health factor
+    # total debt split: the whale's debt is its ETH (at p0) over its CR; the rest is scaled
+    whale_eth = float(d["whale_eth"]) * frac
+    total_debt = float(d["total_debt"]) * frac
+    eth_locked = float(d["eth_locked"]) * frac
+    whale_debt = min(whale_eth * p0 / (MAT * whale_hf), 0.5 * total_debt)
+    rest_debt = scale_to(debt[1:], total_debt - whale_debt)
+    # tilt the rest so that Σ ink = eth_locked − whale_eth: Σ debt·MAT·HF'/p0 = eth_rest
+    eth_rest = max(eth_locked - whale_debt * MAT * whale_hf / p0, 1e-9)
+    target = eth_rest * p0 / (MAT * float(np.sum(rest_debt)))
+    if target <= 1.0:
+        raise InputError(f"replay {NAME}", "eth_locked/total_debt",
+                         f"the book would start under the liquidation ratio (HF {target:.3f})")
+    s = tilt_to_ratio(hf[1:], rest_debt, target)
+    hf_rest = tilt(hf[1:], s)
+    ink = np.concatenate([[whale_debt * MAT * whale_hf / p0], rest_debt * MAT * hf_rest / p0])
+    dbt = np.concatenate([[whale_debt], rest_debt])
+    # owners who top up in time: collateral raised so the vault stays safe at the day's low
+    top = rng.random(ink.size) < float(d["topup_share"])
+    need = dbt * MAT * 1.05 / p_low
+    ink = np.where(top & (ink < need), need, ink)
+    info = {"vaults": int(ink.size), "tilt": float(s), "topped_up": int(np.sum(top & (ink == need))),
+            "system_cr": float(np.sum(ink) * p0 / np.sum(dbt)), "whale_eth": float(ink[0])}
+    return ink, dbt, info
 
 
-def _scenario_dict(p: dict, p0: float, steps: int, seed: int) -> dict:
-    depth = [[k, m * p["depth_1pct"]] for k, m in _DEPTH_SHAPE]
+def _scenario_dict(d: dict, p0: float, steps: int, seed: int) -> dict:
+    depth = [[k, m * d["depth_1pct"]] for k, m in _DEPTH_SHAPE]
+    from ._build import half_life
+
     return {
         "name": f"replay {NAME}",
-        "description": "Black Thursday: MakerDAO ETH-A flip auctions on the real ETH/DAI path (synthetic vaults)",
-        "simulation": {"steps": steps, "dt_seconds": DT, "paths": 1, "seed": seed},
+        "description": "Black Thursday: MakerDAO ETH-A flip auctions on the real ETH/DAI path (book from aggregates)",
+        "simulation": {"steps": steps, "dt_seconds": DT, "paths": 1, "seed": int(seed) % (2**62)},
         "assets": [{"name": "ETH", "price": p0}, {"name": "DAI", "price": 1.0, "stable": True}],
         "price": {"kind": "historical", "file": "eth_dai_2020-03-12.csv"},
         "venues": [{"name": "eth-dai", "asset": "ETH", "kind": "book", "depth": depth,
-                    "half_life_steps": p["impact_half_life_min"] * 60.0 / DT}],
-        "oracles": [{"name": "eth-osm", "asset": "ETH", "kind": "osm", "hop_seconds": p["osm_hop"]}],
+                    **half_life(d["half_life_min"] * 60.0, DT)}],
+        "oracles": [{"name": "eth-osm", "asset": "ETH", "kind": "osm", "hop_seconds": OSM_HOP}],
         "protocols": [{
             "name": PROTOCOL, "kind": "maker", "preset": "ETH-A-flip-2020", "positions": "vaults.csv",
             "collateral": "ETH", "debt": "DAI", "oracles": {"ETH": "eth-osm"},
-            "config": {"mat": p["mat"], "chop": p["chop"], "osm_hop": p["osm_hop"],
-                       "flip": {"beg": p["beg"], "ttl": p["ttl"], "tau": p["tau"], "lump": p["lump"]}},
+            "config": {"mat": MAT, "chop": CHOP, "osm_hop": OSM_HOP,
+                       "flip": {"beg": BEG, "ttl": float(d["ttl"]), "tau": TAU, "lump": LUMP}},
         }],
-        # capital: the whole pool's DAI per minute; the keeper schedule scales it step by step
         "liquidators": {"mode": "rational", "gas_cost": 0.0,
-                        "capital": max(p["n_keepers"] * p["keeper_capital"], 1e-9)},
+                        "capital": max(int(d["n_keepers"]) * d["keeper_capital"], 1e-9)},
         "arbitrage": {"enabled": True, "threshold": 0.003, "to_reference": True},
     }
 
 
-def _run(d: dict, p: dict, seed: int):
-    """One dynamic run: ``(RunResult, Compiled, schedule dict)``."""
+def member(ctx: dict, d: dict, seed: int, keep: bool = False) -> MemberResult:
     from ..engine.compile import compile_scenario
     from ..engine.dynamic import make_paths, run_dynamic
     from ..protocols.maker.pack import with_schedule
     from ..scenario.load import validate_dict
+    from ._build import write_price_csv, write_wide_csv
+    from .bridge import bridge_bars
 
-    steps = int(round((d["t"][-1] - d["t0"]) / DT + p["extra_hours"] * 3600.0 / DT))
-    p0 = float(d["eth_dai"][0])
-    ink, debt = synth_vaults(p, p0, seed)
+    rng = np.random.default_rng(np.random.SeedSequence([int(seed), 20200312]))
+    eth = ctx["eth"]
+    eth_usd = bridge_bars(eth.open, eth.high, eth.low, eth.close, BAR, DT, rng, where=ETH_FILE)
+    n_steps, n_data = ctx["n_steps"], ctx["n_data"]
+    eth_usd = np.concatenate([eth_usd, np.full(n_steps - n_data, eth_usd[-1])])
+    eth_dai = eth_usd / ctx["dai_usd"]
+    p0 = float(eth_dai[0])
+    ink, debt, info = synth_vaults(ctx, d, p0, float(np.min(eth_dai)), rng)
     with tempfile.TemporaryDirectory(prefix="liqcascade-replay-") as tmp:
         base = Path(tmp)
-        with open(base / "eth_dai_2020-03-12.csv", "w") as f:
-            f.write("time,price\n")
-            for t, x in zip(d["t"], d["eth_dai"]):
-                f.write(f"{t:.0f},{float(x)!r}\n")
-        with open(base / "vaults.csv", "w") as f:
-            f.write("id,collateral,debt\n")
-            for i in range(ink.shape[0]):
-                f.write(f"v{i},{float(ink[i])!r},{float(debt[i])!r}\n")
-        sc = validate_dict(_scenario_dict(p, p0, steps, seed), f"replay {NAME}")
+        write_price_csv(base / "eth_dai_2020-03-12.csv", DT * np.arange(n_steps + 1), eth_dai)
+        write_wide_csv(base / "vaults.csv", "v", ink, debt)
+        sc = validate_dict(_scenario_dict(d, p0, n_steps, seed), f"replay {NAME}")
         c = compile_scenario(sc, base)
         paths = make_paths(c)
     price = paths[0, :, 0]
-    gas = _gas_per_minute(d, p["gas_percentile"], steps + 1)
-    cost, part = keeper_schedule(gas, price, p)
+    gas = gas_at_percentile(ctx, d["gas_percentile"])[: n_steps + 1]
+    cost, part = keeper_schedule(gas, price, d)
     u = c.units[0]
-    u.pack = with_schedule(u.pack, cost, part, lowball=p["lowball"], margin=p["margin"])
-    n_auctions_max = int(np.sum(np.ceil(ink / p["lump"]))) + ink.shape[0]
+    u.pack = with_schedule(u.pack, cost, part, lowball=LOWBALL, margin=d["margin"])
+    n_auctions_max = int(np.sum(np.ceil(ink / LUMP))) + ink.shape[0]
     res = run_dynamic(c, paths=paths, ev_cap=2 * n_auctions_max + 1024)
-    return res, c, {"gas_gwei": gas, "cost": cost, "participation": part, "price": price}
+    out = _metrics(res, eth_usd, n_data)
+    out.update({"system_cr_start": info["system_cr"], "vaults": float(info["vaults"]), "tilt": info["tilt"],
+                "vaults_topped_up": float(info["topped_up"]),
+                "hours_less_than_half_keepers": float((part[1:n_data + 1] < 0.5).sum()) * DT / 3600.0,
+                "mean_gas_cost_per_bid_dai": float(np.mean(cost[1:])),
+                "eth_dai_low": float(np.min(eth_dai)), "eth_usd_low_path": float(np.min(eth_usd))})
+    res.scenario = f"replay {NAME}"
+    notes = [f"ETH-A book: {info['vaults']:,} vaults, system CR {info['system_cr']:.0%}, largest vault "
+             f"{info['whale_eth']:,.0f} ETH, health factors of the Compound v2 sample tilted by {info['tilt']:.3f}"]
+    return MemberResult(out, {"maker": (c, res)} if keep else {}, notes,
+                        {"keepers": {"budgets_gwei": keeper_budgets(int(d["n_keepers"]), d["gas_budget"],
+                                                                    d["budget_spread"]).tolist()}} if keep else {})
 
 
-HEADLINE = ("bad_debt", "zero_bid_share", "auctions", "collateral_liquidated_eth", "collateral_liquidated_usd",
-            "zero_bid_eth", "zero_bid_collateral_usd", "debt_repaid")
-
-
-def _metrics(res, d: dict, p: dict) -> dict:
-    """Every number of one run (the headline keys first, then detail)."""
+def _metrics(res, eth_usd: np.ndarray, n_data: int) -> dict:
     tot = res.unit_totals[PROTOCOL]
-    ink0 = float(tot["collateral"][0])
     ev = res.events
     deals = ev[ev["collateral_seized"] > 0]
     low = deals[deals["debt_repaid"] < NEAR_ZERO_DAI]
-    # ETH/USD at each settlement step (the data grid; the last price held after it)
-    tmin = (d["t"] - d["t0"]) / DT
-    usd = lambda e: float(np.sum(e["collateral_seized"] * np.interp(e["step"], tmin, d["eth_usd"])))  # noqa: E731
+    usd = lambda e: float(np.sum(e["collateral_seized"] * eth_usd[np.clip(e["step"], 0, eth_usd.size - 1)]))  # noqa: E731
+    settled = ev[ev["bad_debt"] > 0]
+    in_win = float(np.sum(settled["bad_debt"][settled["step"] <= n_data]))
     n_deal = tot["n_deal"]
     totals = res.totals()
+    bad = float(tot["bad_debt"])
     return {
-        # headline
-        "bad_debt": float(tot["bad_debt"]),
+        "bad_debt": bad,
+        "bad_debt_in_window": in_win,
+        "bad_debt_extension": bad - in_win,
         "zero_bid_share": (tot["n_deal_lowball"] / n_deal) if n_deal else 0.0,
-        "auctions": float(tot["n_kick"]),
-        "collateral_liquidated_eth": float(np.sum(tot["bought"])),
-        "collateral_liquidated_usd": usd(deals),
-        "zero_bid_eth": float(tot["lot_lowball"]),
         "zero_bid_collateral_usd": usd(low),
+        "auctions": float(tot["n_kick"]),
+        "collateral_liquidated_usd": usd(deals),
         "debt_repaid": float(tot["repaid"]),
         # detail
+        "zero_bid_eth": float(tot["lot_lowball"]),
+        "collateral_liquidated_eth": float(np.sum(tot["bought"])),
         "auctions_settled": float(n_deal),
-        "auctions_won_near_zero": float(tot["n_deal_lowball"]),
         "auctions_running_at_end": float(tot["n_active"]),
+        "auctions_kicked_after_data_end": float(np.sum((ev["collateral_seized"] == 0) & (ev["step"] > n_data))),
         "debt_in_running_auctions": float(tot["due"]),
-        "collateral_auctioned_eth": ink0 - float(np.sum(tot["ink"])),
-        "collateral_auctioned_dai_osm": float(totals["liquidated_collateral"]),
         "collateral_returned_eth": float(np.sum(tot["returned"])),
-        "collateral_in_vaults_end_eth": float(np.sum(tot["ink"])),
-        "collateral_in_running_auctions_eth": float(np.sum(tot["lot"])),
-        "debt_in_vaults_end": float(tot["debt"]),
         "penalty_paid": float(tot["penalty"]),
         "vault_debt_start": float(tot["debt0"]),
-        "collateral_at_start_eth": ink0,
-        "near_zero_deals_in_events": float(len(low)),
-        "auctions_started_after_data_end": float(np.sum((ev["collateral_seized"] == 0) & (ev["step"] > tmin[-1]))),
         "events_not_recorded": float(totals["events_not_recorded"]),
     }
 
 
-def _assumptions(p: dict, d: dict, sched: dict, seed: int, head: dict) -> list[str]:
-    part = sched["participation"]
-    ink0 = head["collateral_at_start_eth"]
-    cr_sys = ink0 * float(d["eth_dai"][0]) / head["vault_debt_start"]
-    low_h = float((part[1:] < 0.5).sum()) * DT / 3600.0
-    g = sched["gas_gwei"]
+def assumptions(d: dict, settings: dict, res: MemberResult) -> list[str]:
+    o = res.outcomes
     return [
-        f"real: ETH/USD 10-minute bars ({ETH_FILE}) ÷ DAI/USD bars ({DAI_FILE}) = ETH in DAI, "
-        f"{d['eth_dai'][0]:.2f} → {d['eth_dai'][-1]:.2f} DAI (min {d['eth_dai'].min():.2f}); linearly interpolated to 1-minute steps, "
-        f"then held {p['extra_hours']:g} h after 24:00 UTC so late auctions can end (gas held at its last value too)",
-        f"real: gas-price percentiles per minute ({GAS_1MIN}, gaps from {GAS_10MIN}); the "
-        f"{p['gas_percentile']:g}th percentile ran {np.min(g):.0f}–{np.max(g):.0f} gwei",
-        f"synthetic: {p['n_vaults']:,} ETH-A vaults (seed {seed}), {p['total_debt']:,.0f} DAI of debt, log-normal sizes "
-        f"(log-sd {p['debt_sigma']:g}), CR = {p['mat']:g}·(1+X), X log-normal (median {p['cr_excess_median']:g}, "
-        f"log-sd {p['cr_sigma']:g}): {ink0:,.0f} ETH locked, system CR {cr_sys:.0%} (chosen before the run to "
-        "match the ≈ 100M DAI and ≈ 2.1–2.2M ETH reported in Maker before the crash — public figures, not in the "
-        "reference); no real vault snapshot of March 2020 is in the data folder; owners do not add collateral or "
-        "repay during the day",
-        f"synthetic: one ETH/DAI order book, {p['depth_1pct']:,.0f} DAI within 1 % of mid, impact half-life "
-        f"{p['impact_half_life_min']:g} min, arbitraged back to the real path (no real 2020-03-12 depth in the data)",
-        f"keepers: {p['n_keepers']} keepers × {p['keeper_capital']:,.0f} DAI per minute; keeper j bids only in minutes "
-        f"when the {p['gas_percentile']:g}th-percentile gas price ≤ its budget (median {p['gas_budget']:g} gwei, "
-        f"log-sd {p['budget_spread']:g}); {p['gas_units']:,.0f} gas per bid; they want a {p['margin']:.0%} margin "
-        f"over the venue proceeds; fewer than half of them could bid during {low_h:.1f} h of the run",
-        f"a low-baller bids {p['lowball']:g} DAI on every auction still without a bid at the end of each minute "
-        "(the Black Thursday zero bid; it is not gas-limited: the zero bidders paid high gas)",
-        f"flip: ttl {p['ttl']:g} s, tau {p['tau']:g} s, beg {p['beg']:.0%}, lump {p['lump']:g} ETH, chop {p['chop']:.0%}, "
-        f"mat {p['mat']:g}; ttl/tau/beg are the values reported for March 2020, not verified in the reference "
-        "(§3.8 lists the code defaults 3 h / 2 d / 5 %)",
-        f"OSM: hop {p['osm_hop']:g} s reading the venue; the unit acts on the OSM's current value (1–2 h late)",
-        "simplified: bites are free and made by someone as soon as a vault is unsafe at the OSM price; "
-        "keeper capital is a per-minute flow (DAI locked in standing bids is not tracked); no DAI "
-        "liquidity limit beyond it; no Hole/dust (none in the 2020 Cat); no mempool (a bid sent in a minute is mined in it)",
+        f"real: ETH/USD 10-minute bars ({ETH_FILE}) bridged to 1-minute steps through each bar's high and low, "
+        f"÷ DAI/USD ({DAI_FILE}); lowest ETH/DAI {o['eth_dai_low']:.2f}; after 24:00 UTC the last price is held "
+        f"{settings['extra_hours']:g} h so late auctions can end (bad debt reported inside and after the data window)",
+        f"real: gas-price percentiles per minute ({GAS_1MIN}, gaps from {GAS_10MIN}); keepers pay the "
+        f"{d['gas_percentile']:.0f}th percentile; fewer than half of them could bid during "
+        f"{o['hours_less_than_half_keepers']:.1f} h of the day",
+        f"book from aggregates: {int(o['vaults']):,} ETH-A vaults, {d['total_debt'] * settings['vault_fraction'] / 1e6:,.1f}M DAI, "
+        f"{d['eth_locked'] * settings['vault_fraction'] / 1e6:,.2f}M ETH (system CR {o['system_cr_start']:.0%}); health factors "
+        f"and sizes resampled from the Compound v2 sample, sizes^{d['size_power']:.2f}, largest vault "
+        f"{d['whale_eth'] * settings['vault_fraction']:,.0f} ETH; {int(o['vaults_topped_up'])} owners top up in time",
+        f"keepers: {int(d['n_keepers'])} × {d['keeper_capital']:,.0f} DAI per minute, gas budgets median "
+        f"{d['gas_budget']:.0f} gwei (log-sd {d['budget_spread']:.2f}), {d['gas_units']:,.0f} gas per bid, "
+        f"{d['margin']:.1%} margin; a low-baller bids ~0 DAI on every auction without a bid",
+        f"flip ttl {d['ttl']:.0f} s, tau {TAU:g} s, beg {BEG:.0%}, lump {LUMP:g} ETH, chop {CHOP:.0%}, mat {MAT:g}; one-hour OSM",
+        f"venue: ETH/DAI book {d['depth_1pct'] / 1e6:.2f}M DAI within 1 %, impact half-life {d['half_life_min']:.0f} min, "
+        "arbitraged back to the real path",
+        "simplified: bites are free and immediate once a vault is unsafe at the OSM price; keeper capital is a "
+        "per-minute flow; no mempool (a bid sent in a minute is mined in it); no Hole/dust (none in the 2020 Cat)",
     ]
-
-
-def _history_notes(h: dict, detail: dict) -> list[str]:
-    def gap(x, ref):
-        return f"{x / ref:.2f}× the record" if ref else "n/a"
-
-    return [
-        f"history (§3.8): bad debt ≈ {HISTORY['bad_debt_dai'] / 1e6:.2f}M DAI — replay {h['bad_debt'] / 1e6:.2f}M "
-        f"({gap(h['bad_debt'], HISTORY['bad_debt_dai'])})",
-        f"history: ≈ {HISTORY['zero_bid_share']:.0%} of liquidations won at 0 bids — replay {h['zero_bid_share']:.1%}",
-        f"history: zero-bid auctions took ≈ ${HISTORY['zero_bid_collateral_usd'] / 1e6:.2f}M of ETH — replay "
-        f"${h['zero_bid_collateral_usd'] / 1e6:.2f}M ({h['zero_bid_eth']:,.0f} ETH; four addresses alone won "
-        f"≈ {HISTORY['zero_bid_eth_four_addresses']:,.0f} ETH)",
-        f"{detail['auctions_started_after_data_end']:,.0f} of the {h['auctions']:,.0f} auctions start after 24:00 UTC, "
-        "at the held last price: the OSM publishes the late-evening fall 1–2 h late",
-        "the gap is reported, not tuned away: the vault book, keeper capital and budgets are assumptions, "
-        "the data stop at 24:00 UTC (ETH fell further early on 13 March), and real keepers also failed "
-        "for reasons other than gas (stuck nonces, DAI shortage, broken bots)",
-    ]
-
-
-def _summary_notes(head: dict, sens: list) -> list[str]:
-    """The headline and the sensitivity tables as text lines (for the HTML report's notes)."""
-    out = [f"replay {NAME}: bad debt {head['bad_debt']:,.0f} DAI; {head['zero_bid_share']:.1%} of settled auctions "
-           f"won at near-zero bids ({head['zero_bid_eth']:,.0f} ETH, ${head['zero_bid_collateral_usd']:,.0f}); "
-           f"{head['auctions']:,.0f} auctions; {head['collateral_liquidated_eth']:,.0f} ETH liquidated "
-           f"(${head['collateral_liquidated_usd']:,.0f})"]
-    for s in sens:
-        cells = "; ".join(f"{r['value']:g} → bad debt {r['bad_debt']:,.0f}, zero-bid {r['zero_bid_share']:.1%}"
-                          for r in s.rows)
-        out.append(f"sensitivity, {s.parameter}: {cells}")
-    return out
-
-
-def run(opts: ReplayOptions) -> ReplayResult:
-    p = params(opts.overrides)
-    d = _load(Path(opts.data_dir))
-    res, c, sched = _run(d, p, opts.seed)
-    allm = _metrics(res, d, p)
-    head = {k: allm[k] for k in HEADLINE}
-    sens = []
-    grid = SENS_QUICK if opts.quick else SENS_FULL
-    for key, values in grid.items():
-        rows = []
-        for v in values:
-            if v == p[key]:
-                m = allm
-            else:
-                q = dict(p)
-                q[key] = v
-                r, _, _ = _run(d, q, opts.seed)
-                m = _metrics(r, d, q)
-            rows.append({"value": v, **{k: m[k] for k in SENS_COLUMNS}})
-        sens.append(Sensitivity(SENS_LABEL[key], list(SENS_COLUMNS), rows))
-    assumptions = _assumptions(p, d, sched, opts.seed, allm)
-    history = _history_notes(head, allm)
-    res.notes = [*_summary_notes(head, sens), *assumptions, *history, *res.notes]
-    res.scenario = f"replay {NAME}"
-    part = sched["participation"]
-    extra = {
-        "parameters": p,
-        "detail": {k: v for k, v in allm.items() if k not in head},
-        "history": HISTORY,
-        "notes": history,
-        "keepers": {
-            "budgets_gwei": keeper_budgets(p["n_keepers"], p["gas_budget"], p["budget_spread"]).tolist(),
-            "hours_with_less_than_half_bidding": float((part[1:] < 0.5).sum()) * DT / 3600.0,
-            "hours_with_none_bidding": float((part[1:] == 0).sum()) * DT / 3600.0,
-            "mean_gas_cost_per_bid_dai": float(np.mean(sched["cost"][1:])),
-        },
-        "steps": int(res.steps),
-        "dt_seconds": DT,
-    }
-    return ReplayResult(event=NAME, title=EVENT.title, headline=head, assumptions=assumptions,
-                        sensitivity=sens, run=res, compiled=c, extra=extra)
 
 
 EVENT = ReplayEvent(
@@ -470,8 +423,9 @@ EVENT = ReplayEvent(
     summary=("ETH fell ~48 % on 12 March 2020 while gas prices spiked; Maker's English (flip) auctions, "
              "priced off the one-hour OSM, drew few keeper bids and many were won at 0 DAI, leaving ~5.67M DAI "
              "of bad debt. The replay runs the Maker unit's 2020 flip auction on the real ETH/DAI path, with "
-             "keepers who bid only while the real gas price is under their budget and a zero bidder, on a "
-             "synthetic ETH-A vault book."),
-    needs=[ETH_FILE, GAS_10MIN, GAS_1MIN, DAI_FILE],
-    run=run,
+             "keepers who bid only while the real gas price is under their budget and a zero bidder, on an "
+             "ETH-A book sampled to match the published size of Maker before the crash."),
+    needs=[ETH_FILE, GAS_10MIN, GAS_1MIN, DAI_FILE, COMPOUND],
+    priors=PRIORS, outcomes=OUTCOMES, inputs=inputs, prepare=prepare, member=member, settings=SETTINGS,
+    sensitivity=("gas_budget", "n_keepers", "depth_1pct"), assumptions=assumptions, main_run="maker",
 )

@@ -1,7 +1,7 @@
 """Report figures: pure functions from results to plotly figures.
 
-Each function takes engine results (:class:`~liqcascade.engine.dynamic.RunResult`,
-:class:`~liqcascade.engine.static.CurveResult`, :class:`~liqcascade.engine.compile.Compiled`) and
+Each function takes engine results (:class:`~liqcascade.results.run.RunResult`,
+:class:`~liqcascade.results.curve.CurveResult`, :class:`~liqcascade.engine.compile.Compiled`) and
 returns a ``plotly.graph_objects.Figure``; nothing is written or shown. plotly is imported inside
 the functions (it is an optional dependency, ``liqcascade[plot]``).
 

@@ -2,9 +2,9 @@
 
 ``write_report(path, run=..., curve=..., compiled=...)`` renders whatever it is given:
 
-- ``run`` (:class:`~liqcascade.engine.dynamic.RunResult`): run totals, price and liquidation
+- ``run`` (:class:`~liqcascade.results.run.RunResult`): run totals, price and liquidation
   figures, top liquidation events;
-- ``curve`` (:class:`~liqcascade.engine.static.CurveResult`): the static cascade curve and a
+- ``curve`` (:class:`~liqcascade.results.curve.CurveResult`): the static cascade curve and a
   compact table of its points;
 - ``compiled`` (:class:`~liqcascade.engine.compile.Compiled`): liquidation-price clusters of the
   position books, the scenario's description, and the stable flags of the assets.

@@ -9,10 +9,11 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from ..errors import InputError
+from ..protocols import UNITS as protocol_kinds
 from .models import Scenario
 
 
-_UNION_TAGS = {"aave_v3", "comet", "maker", "liquity", "llamma", "perp"}
+_UNION_TAGS = set(protocol_kinds)  # the tags of the protocols' discriminated union
 
 
 def _loc(loc) -> str:

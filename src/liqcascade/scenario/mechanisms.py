@@ -13,16 +13,12 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import Field, model_validator
 
-PosFloat = Annotated[float, Field(gt=0, allow_inf_nan=False)]
-NonNegFloat = Annotated[float, Field(ge=0, allow_inf_nan=False)]
-Fraction = Annotated[float, Field(ge=0, lt=1, allow_inf_nan=False)]
+from ..strict import Fraction, NonNegFloat, PosFloat
+from ..strict import Strict as _Strict
+
 Share = Annotated[float, Field(ge=0, le=1, allow_inf_nan=False)]
-
-
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
 
 
 class _Mechanism(_Strict):
@@ -34,14 +30,16 @@ class _Mechanism(_Strict):
 
 
 class CircuitBreaker(_Mechanism):
-    """Pause liquidations when the oracle moves more than ``threshold`` within ``window_steps``
+    """Pause liquidations when the oracle moves more than ``threshold`` within ``window_seconds``
     (Aave's reserve pause and grace period, §1.7; the sequencer sentinel's HF exemption, §1.8;
     Maker's ClipperMom, §3.5)."""
 
+    RENAMED = {"window_steps": "window_seconds", "pause_steps": "pause_seconds", "grace_steps": "grace_seconds"}
+
     threshold: Fraction = Field(0.10, description="trip when an oracle price falls more than this share within the window")
-    window_steps: int = Field(30, ge=1, description="look-back window of the trip test, in steps")
-    pause_steps: int = Field(60, ge=1, description="steps liquidations stay paused after a trip")
-    grace_steps: int = Field(0, ge=0, description="steps after resuming in which only exempt positions are liquidated")
+    window_seconds: PosFloat = Field(1800.0, description="look-back window of the trip test (at least one step)")
+    pause_seconds: PosFloat = Field(3600.0, description="how long liquidations stay paused after a trip (at least one step)")
+    grace_seconds: NonNegFloat = Field(0.0, description="time after resuming in which only exempt positions are liquidated")
     exempt_hf: NonNegFloat = Field(0.0, description="positions with HF below this are liquidated even while paused or in grace (Aave sentinel: 0.95; 0 = none)")
 
 
@@ -49,8 +47,10 @@ class Throttle(_Mechanism):
     """Cap what liquidation may take per window (Maker's ``Hole``/``hole``, §3.2) and/or cap the
     collateral sold per step at what the venues absorb within ``depth_slippage``."""
 
+    RENAMED = {"window_steps": "window_seconds"}
+
     max_debt_per_window: NonNegFloat = Field(0.0, description="debt repaid per window, quote (0 = no cap)")
-    window_steps: int = Field(60, ge=1, description="rolling window of the debt cap, in steps")
+    window_seconds: PosFloat = Field(3600.0, description="rolling window of the debt cap (at least one step)")
     depth_slippage: Fraction = Field(0.0, description="cap collateral seized per step at what the venues absorb within this slippage (0 = off)")
 
     @model_validator(mode="after")
@@ -86,12 +86,14 @@ class InsuranceFund(_Mechanism):
 
 class DutchAuction(_Mechanism):
     """Replace the fixed liquidation bonus by one that rises from ``start_bonus`` to ``max_bonus``
-    over ``steps_to_max`` steps after a position first becomes liquidatable (Euler v2's reverse
-    Dutch auction, §8.4; Maker's clip, §3.3)."""
+    over ``rise_seconds`` after a position first becomes liquidatable (Euler v2's reverse Dutch
+    auction, §8.4; Maker's clip, §3.3)."""
+
+    RENAMED = {"steps_to_max": "rise_seconds"}
 
     start_bonus: NonNegFloat = Field(0.0, description="bonus when the position first becomes liquidatable")
     max_bonus: NonNegFloat = Field(0.15, description="bonus cap")
-    steps_to_max: int = Field(30, ge=1, description="steps for the bonus to rise from start to max")
+    rise_seconds: PosFloat = Field(1800.0, description="time for the bonus to rise from start to max (at least one step)")
 
     @model_validator(mode="after")
     def _order(self):
@@ -102,20 +104,24 @@ class DutchAuction(_Mechanism):
 
 class Partial(_Mechanism):
     """Gradual liquidation: at most ``close_factor`` of a position's debt per liquidation and at
-    least ``cooldown_steps`` between two liquidations of one position (Hyperliquid's 20 % slices
+    least ``cooldown_seconds`` between two liquidations of one position (Hyperliquid's 20 % slices
     and 30 s cooldown, §6.1; Euler's cool-off, §8.4). Soft liquidation is the crvUSD unit (§5)."""
 
+    RENAMED = {"cooldown_steps": "cooldown_seconds"}
+
     close_factor: Annotated[float, Field(gt=0, le=1)] = Field(0.25, description="share of the debt one liquidation may repay")
-    cooldown_steps: int = Field(0, ge=0, description="steps between two liquidations of the same position")
+    cooldown_seconds: NonNegFloat = Field(0.0, description="time between two liquidations of the same position")
 
 
 class OracleGuard(_Mechanism):
     """Smooth the price protocols read: TWAP, EMA or a median of all venues, with an optional
     deviation guard capping the move per update (crvUSD's limiter, §8.6; Liquity's 50 % rule, §8.7)."""
 
+    RENAMED = {"window_steps": "window_seconds", "half_life_steps": "half_life_seconds"}
+
     kind: Literal["twap", "ema", "median"] = Field("twap", description="smoothing replacing the protocol's oracles")
-    window_steps: int = Field(30, ge=1, description="TWAP window")
-    half_life_steps: PosFloat = Field(10.0, description="EMA half-life")
+    window_seconds: PosFloat = Field(1800.0, description="TWAP window (at least one step)")
+    half_life_seconds: PosFloat = Field(600.0, description="EMA half-life")
     max_jump: Fraction = Field(0.0, description="largest move per update (0 = no guard)")
 
 
@@ -124,7 +130,9 @@ class DynamicMargin(_Mechanism):
     liquidity-adjusted collateral haircut, a constant liquidation buffer, and leverage tiers by
     position size."""
 
-    vol_window_steps: int = Field(60, ge=2, description="window of the realized-volatility estimate")
+    RENAMED = {"vol_window_steps": "vol_window_seconds"}
+
+    vol_window_seconds: PosFloat = Field(3600.0, description="window of the realized-volatility estimate (at least two steps)")
     vol_ref: NonNegFloat = Field(0.8, description="annualized volatility below which thresholds do not move")
     lt_per_vol: NonNegFloat = Field(0.1, description="LT multiplier lost per unit of annualized volatility above vol_ref")
     congestion_k: NonNegFloat = Field(0.0, description="LT multiplier lost per unit of gas multiple above 1 (with [agents.gas_auction])")
@@ -137,9 +145,11 @@ class DynamicMargin(_Mechanism):
 
 class RandomExecution(_Mechanism):
     """An opaque settlement queue: each position is liquidated at a step drawn uniformly within
-    ``window_steps`` after it becomes liquidatable (seeded), so hunters cannot time the sales."""
+    ``window_seconds`` after it becomes liquidatable (seeded), so hunters cannot time the sales."""
 
-    window_steps: int = Field(10, ge=1, description="width of the random execution window, in steps")
+    RENAMED = {"window_steps": "window_seconds"}
+
+    window_seconds: PosFloat = Field(600.0, description="width of the random execution window (at least one step)")
 
 
 class Batch(_Mechanism):
@@ -154,8 +164,10 @@ class VolatilityFee(_Mechanism):
     capped at ``max_bonus`` (crvUSD's dynamic fee, §5.3, applied to the liquidation penalty)."""
 
     k: NonNegFloat = Field(0.5, description="relative bonus increase per unit of annualized volatility above vol_ref")
+    RENAMED = {"vol_window_steps": "vol_window_seconds"}
+
     vol_ref: NonNegFloat = Field(0.8, description="annualized volatility at which the bonus is unchanged")
-    vol_window_steps: int = Field(60, ge=2, description="window of the realized-volatility estimate")
+    vol_window_seconds: PosFloat = Field(3600.0, description="window of the realized-volatility estimate (at least two steps)")
     max_bonus: NonNegFloat = Field(0.2, description="cap on the bonus")
 
 
@@ -183,25 +195,29 @@ class Mechanisms(_Strict):
 class GasAuction(_Strict):
     """Liquidators compete in a priority-gas auction: the winner pays a priority fee (a share of the
     liquidation's profit), gas rises with congestion (recent liquidations), and each liquidator sees
-    a position ``latency_steps`` after it becomes liquidatable."""
+    a position ``latency_seconds`` after it becomes liquidatable."""
+
+    RENAMED = {"latency_steps": "latency_seconds", "congestion_window_steps": "congestion_window_seconds"}
 
     competitors: int = Field(5, ge=1, description="liquidators bidding for each liquidation")
     priority_share: Share = Field(0.5, description="share of the expected profit the winner bids away (×(1 − 1/competitors))")
-    latency_steps: int = Field(0, ge=0, description="steps between a position becoming liquidatable and the first attempt")
-    congestion_k: NonNegFloat = Field(0.0, description="gas multiplier rise per liquidation in the last congestion_window_steps")
-    congestion_window_steps: int = Field(5, ge=1, description="window of the congestion count")
+    latency_seconds: NonNegFloat = Field(0.0, description="time between a position becoming liquidatable and the first attempt")
+    congestion_k: NonNegFloat = Field(0.0, description="gas multiplier rise per liquidation in the last congestion_window_seconds")
+    congestion_window_seconds: PosFloat = Field(300.0, description="window of the congestion count (at least one step)")
     max_gas_multiple: PosFloat = Field(50.0, description="cap on the gas multiplier")
 
 
 class Hunter(_Strict):
     """A cascade hunter: reads the liquidation-price ladder, sells spot ahead of the largest cluster
-    within reach to push the oracle through it, and buys back after ``hold_steps``."""
+    within reach to push the oracle through it, and buys back after ``hold_seconds``."""
+
+    RENAMED = {"start_step": "start_seconds", "sell_steps": "sell_seconds", "hold_steps": "hold_seconds"}
 
     asset: str | None = Field(None, description="asset attacked (default: the first risky asset)")
     capital: NonNegFloat = Field(description="quote value of the asset the hunter can sell (borrowed or held)")
-    start_step: int = Field(1, ge=1, description="first step the hunter may act")
-    sell_steps: int = Field(1, ge=1, description="steps over which the sale is spread")
-    hold_steps: int = Field(30, ge=1, description="steps after the last sale before buying back")
+    start_seconds: PosFloat | None = Field(None, description="first time the hunter may act (default: the first step)")
+    sell_seconds: PosFloat | None = Field(None, description="time over which the sale is spread (default: one step)")
+    hold_seconds: PosFloat = Field(1800.0, description="time after the last sale before buying back (at least one step)")
     reach: Fraction = Field(0.2, description="largest drop below spot at which the hunter targets a cluster")
     buy_discounted: bool = Field(True, description="also buy collateral the liquidators dump, when cheaper than the buy-back")
 
@@ -223,13 +239,15 @@ class Hedger(_Strict):
 
 
 class Borrowers(_Strict):
-    """A share of borrowers watch their health factor: below ``react_hf`` for ``delay_steps`` they
-    top up collateral or repay debt to bring HF back to ``target_hf``."""
+    """A share of borrowers watch their health factor: below ``react_hf`` for ``delay_seconds``
+    they top up collateral or repay debt to bring HF back to ``target_hf``."""
+
+    RENAMED = {"delay_steps": "delay_seconds"}
 
     share: Share = Field(0.3, description="share of positions whose owners react")
     react_hf: Annotated[float, Field(gt=1, allow_inf_nan=False)] = Field(1.05, description="HF below which they act")
     target_hf: Annotated[float, Field(gt=1, allow_inf_nan=False)] = Field(1.3, description="HF they restore")
-    delay_steps: int = Field(5, ge=0, description="reaction delay, in steps")
+    delay_seconds: NonNegFloat = Field(300.0, description="reaction delay")
     action: Literal["topup", "deleverage"] = Field("topup", description="add collateral, or repay debt")
 
 

@@ -13,7 +13,13 @@ from typing import Annotated, Literal, Union
 
 from pydantic import Discriminator, Field, Tag, field_validator, model_validator
 
+from ..oracles import KINDS as oracle_kinds
+from ..protocols import UNIT_KINDS as unit_kinds
+from ..protocols.configs import unit_config
+from ..protocols.aave.model import Protocol
+from ..prices import KINDS as price_kinds
 from ..strict import Fraction, NonNegFloat, PosFloat, Strict
+from ..venues import KINDS as venue_kinds
 from .mechanisms import Agents, Mechanisms
 
 
@@ -33,12 +39,16 @@ class Asset(Strict):
 
 
 class PriceProcess(Strict):
-    kind: Literal["crash", "gbm", "jump", "historical", "garch", "bootstrap"] = "crash"
+    RENAMED = {"start": "start_seconds", "over_steps": "over_seconds", "recovery_steps": "recovery_seconds",
+               "block_steps": "block_seconds"}
+
+    kind: Literal[price_kinds] = "crash"
     shock: Union[Fraction, list[Fraction]] = 0.3
-    start: int = Field(1, ge=1, description="first step of the fall")
-    over_steps: int = Field(1, ge=1)
+    start_seconds: PosFloat | None = Field(
+        None, description="crash: time of the first step of the fall (default: the first step, dt_seconds)")
+    over_seconds: PosFloat | None = Field(None, description="crash: duration of the fall (default: one step)")
     recovery: Fraction = 0.0
-    recovery_steps: int = Field(0, ge=0)
+    recovery_seconds: NonNegFloat = Field(0.0, description="crash: duration of the recovery")
     mu: Union[float, list[float]] = 0.0
     sigma: Union[NonNegFloat, list[NonNegFloat]] = 0.8
     lam: NonNegFloat = 0.0
@@ -53,7 +63,7 @@ class PriceProcess(Strict):
     interval_seconds: PosFloat | None = Field(None, description="garch: the interval omega/alpha/beta/mu refer to (default dt_seconds)")
     # garch (fit) and bootstrap: price file(s), relative to the scenario file; one per asset
     returns_file: Union[str, list[str], dict[str, str], None] = None
-    block_steps: int | None = Field(None, ge=1, description="bootstrap: block length in simulation steps (default: one day)")
+    block_seconds: PosFloat | None = Field(None, description="bootstrap: block length (default: one day)")
 
     @model_validator(mode="after")
     def _check_garch_bootstrap(self):
@@ -68,9 +78,11 @@ class PriceProcess(Strict):
 
 
 class Venue(Strict):
+    RENAMED = {"half_life_steps": "half_life_seconds"}
+
     name: str = Field(min_length=1)
     asset: str
-    kind: Literal["cpmm", "book"]
+    kind: Literal[venue_kinds]
     # constant-product pool
     reserve_asset: PosFloat | None = Field(None, description="pool asset reserve; quote reserve = reserve_asset·price")
     fee: Fraction = 0.0
@@ -78,7 +90,7 @@ class Venue(Strict):
     depth: list[tuple[PosFloat, PosFloat]] | None = Field(
         None, description="[[fraction from mid, cumulative quote depth], ...]"
     )
-    half_life_steps: NonNegFloat = Field(0.0, description="transient impact half-life (0 = no recovery)")
+    half_life_seconds: NonNegFloat = Field(0.0, description="book: transient impact half-life (0 = no recovery)")
 
     @model_validator(mode="after")
     def _check_kind(self):
@@ -99,82 +111,23 @@ class Venue(Strict):
 
 
 class Oracle(Strict):
+    RENAMED = {"lag_steps": "lag_seconds", "window_steps": "window_seconds", "half_life_steps": "half_life_seconds"}
+
     name: str = Field(min_length=1)
     asset: str
-    kind: Literal["spot", "heartbeat", "twap", "median", "osm", "ema"] = "spot"
+    kind: Literal[oracle_kinds] = "spot"
     sources: list[str] | None = Field(None, description="venue names; default: all venues of the asset")
-    lag_steps: int = Field(0, ge=0)
-    heartbeat_seconds: PosFloat = 3600.0
-    deviation: Fraction = 0.005
-    window_steps: int = Field(30, ge=1)
-    hop_seconds: PosFloat = 3600.0
-    half_life_steps: PosFloat = 10.0
-    max_jump: Fraction = 0.0
+    lag_seconds: NonNegFloat = Field(0.0, description="read delay of the source (whole steps)")
+    heartbeat_seconds: PosFloat = Field(3600.0, description="heartbeat: publish at least this often")
+    deviation: Fraction = Field(0.005, description="heartbeat: publish on a move of this fraction")
+    window_seconds: PosFloat = Field(1800.0, description="twap: averaging window (at least one step)")
+    hop_seconds: PosFloat = Field(3600.0, description="osm: poke interval (at least one step)")
+    half_life_seconds: PosFloat = Field(600.0, description="ema: half-life")
+    max_jump: Fraction = Field(0.0, description="reject a candidate further than this from the published price (0 = off)")
 
 
-class AssetParams(Strict):
-    ltv: Fraction | None = None
-    liquidation_threshold: Fraction
-    liquidation_bonus: Annotated[float, Field(ge=0, le=1, allow_inf_nan=False)] | None = Field(
-        None, description="liquidation bonus (required with incentive = 'fixed'; Morpho and Euler derive theirs)")
-    protocol_fee: Fraction = 0.10
-
-    @model_validator(mode="after")
-    def _check(self):
-        if self.ltv is not None and self.ltv > self.liquidation_threshold:
-            raise ValueError(
-                f"ltv {self.ltv} exceeds liquidation_threshold {self.liquidation_threshold}"
-            )
-        return self
-
-
-class Protocol(Strict):
-    name: str = Field(min_length=1)
-    kind: Literal["aave_v3"] = "aave_v3"
-    positions: str = Field(description="CSV or Parquet, relative to the scenario file")
-    collateral: str | None = Field(None, description="collateral asset for the wide format id,collateral,debt")
-    debt: str = Field(description="debt asset of wide-format files and synthetic books (long files name theirs per row)")
-    close_factor_rule: Literal["v3.3", "v3.2", "fixed"] = "v3.3"
-    close_factor: Annotated[float, Field(gt=0, le=1)] = 0.5
-    hf_close_factor_threshold: PosFloat = 0.95
-    min_base_close_factor: NonNegFloat = 2000.0
-    min_leftover: NonNegFloat = 1000.0
-    oracles: dict[str, str] = Field(default_factory=dict, description="asset -> oracle name")
-    params: dict[str, AssetParams]
-    allow_unsafe_bonus: bool = Field(
-        False, description="accept LT·(1+bonus) > 1, which Aave's configurator refuses"
-    )
-    incentive: Literal["fixed", "morpho", "euler"] = Field(
-        "fixed", description="liquidation incentive: the asset's fixed bonus (Aave), Morpho Blue's LIF from the "
-        "LLTV (§8.5), or Euler v2's discount growing with 1 − HF (§8.4); morpho and euler have no close factor")
-    morpho_cursor: Fraction = Field(0.3, description="Morpho LIQUIDATION_CURSOR")
-    morpho_max_lif: Annotated[float, Field(ge=1, le=2, allow_inf_nan=False)] = Field(
-        1.15, description="Morpho MAX_LIQUIDATION_INCENTIVE_FACTOR")
-    euler_max_discount: Annotated[float, Field(gt=0, lt=1, allow_inf_nan=False)] = Field(
-        0.15, description="Euler maxLiquidationDiscount")
-
-    @model_validator(mode="after")
-    def _check_bonus(self):
-        if self.incentive != "fixed":
-            for f in ("close_factor_rule", "close_factor"):
-                if f in self.model_fields_set:
-                    raise ValueError(f"{f}: incentive = {self.incentive!r} has no close factor (the whole debt may be repaid)")
-        else:
-            for asset, p in self.params.items():
-                if p.liquidation_bonus is None:
-                    raise ValueError(f"params.{asset}.liquidation_bonus: required with incentive = 'fixed'")
-        if self.incentive == "fixed" and not self.allow_unsafe_bonus:
-            for asset, p in self.params.items():
-                if p.liquidation_threshold * (1 + p.liquidation_bonus) > 1 + 1e-12:
-                    raise ValueError(
-                        f"params.{asset}: liquidation_threshold·(1+liquidation_bonus) = "
-                        f"{p.liquidation_threshold * (1 + p.liquidation_bonus):.4f} > 1 "
-                        "(Aave's configurator refuses this; set allow_unsafe_bonus = true to accept)"
-                    )
-        return self
-
-
-UNIT_KINDS = ("comet", "maker", "liquity", "llamma", "perp")
+#: the protocol kinds run as units in the time loop (every registered kind but Aave v3)
+UNIT_KINDS = unit_kinds
 
 
 class UnitProtocol(Strict):
@@ -182,14 +135,14 @@ class UnitProtocol(Strict):
 
     ``preset`` names a parameter set of the family (``liqcascade protocols`` lists them) and
     ``config`` overrides its fields; the merged table is validated by the family's own model
-    (``liqcascade.protocols.<kind>``). ``positions`` formats: ``comet``: long
+    (``CONFIG`` in ``liqcascade/protocols/<family>/model.py``). ``positions`` formats: ``comet``: long
     ``id,asset,collateral,debt`` (debt in the base asset) or wide with ``collateral`` set;
     ``maker``, ``liquity``, ``llamma``: wide ``id,collateral,debt``; ``perp``:
     ``id,side,size,entry,margin[,account]``.
     """
 
     name: str = Field(min_length=1)
-    kind: Literal["comet", "maker", "liquity", "llamma", "perp"]
+    kind: Literal[unit_kinds]
     positions: str = Field(description="CSV or Parquet, relative to the scenario file")
     collateral: str | None = Field(None, description="collateral asset (wide files; the perp's underlying)")
     debt: str | None = Field(None, description="debt / base / stablecoin asset")
@@ -199,9 +152,7 @@ class UnitProtocol(Strict):
 
     @model_validator(mode="after")
     def _family(self):
-        from ..engine.units import family_config
-
-        family_config(self)  # raises ValueError naming the config field
+        unit_config(self.kind, self.preset, self.config)  # raises ValueError naming the config field
         return self
 
 
@@ -210,15 +161,9 @@ def _protocol_kind(v) -> str:
     return kind if isinstance(kind, str) else "?"
 
 
+#: a ``[[protocols]]`` entry: Aave's own model, or a unit of any registered family
 ProtocolEntry = Annotated[
-    Union[
-        Annotated[Protocol, Tag("aave_v3")],
-        Annotated[UnitProtocol, Tag("comet")],
-        Annotated[UnitProtocol, Tag("maker")],
-        Annotated[UnitProtocol, Tag("liquity")],
-        Annotated[UnitProtocol, Tag("llamma")],
-        Annotated[UnitProtocol, Tag("perp")],
-    ],
+    Union[tuple([Annotated[Protocol, Tag("aave_v3")]] + [Annotated[UnitProtocol, Tag(k)] for k in unit_kinds])],
     Discriminator(_protocol_kind),
 ]
 

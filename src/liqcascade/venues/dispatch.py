@@ -6,6 +6,13 @@ A venue is one row of the state array ``vs`` (layout: :mod:`liqcascade.venues.ke
 dispatch on the kind, route one sale over several venues and arbitrage venues against each
 other or against the reference price.
 
+Dispatch: every kind registered in :data:`liqcascade.venues.KINDS` provides, in its
+``kernel.py``, ``spot``, ``gross``, ``sell``, ``buy``, ``preview_sell``, ``preview_buy``, ``sell_to_price``,
+``buy_to_price``, ``apply_return`` and ``decay`` on a row of ``vs``; each ``venue_*`` function below compiles one
+branch per registered kind (``literal_unroll`` over the tuple of those functions), selected by
+the row's ``KIND`` code (the kind's position in the registry). Adding a kind is a folder with
+that interface plus one registry entry.
+
 Routing and arbitrage
 ---------------------
 :func:`route_sell` splits one sell order over several venues of the same asset by equalising
@@ -20,12 +27,25 @@ zero-fee venues this is exactly "trade until the spots are within ``threshold``"
 
 from __future__ import annotations
 
+import importlib
 import math
 
-from liqcascade.kernels._jit import njit
-from liqcascade.venues.book.kernel import book_buy, book_buy_to_price, book_sell, book_sell_to_price
-from liqcascade.venues.cpmm.kernel import cpmm_buy, cpmm_buy_to_price, cpmm_sell, cpmm_sell_to_price
-from liqcascade.venues.kernel import FEE, HALF, KIND, MID, NK, REF, VENUE_BOOK, VENUE_CPMM, X, Y
+from liqcascade.kernels._jit import literal_unroll, njit
+from liqcascade.venues import KINDS
+from liqcascade.venues.kernel import KIND, MID
+
+# every registered kind's interface, in registry order (a kind's code is its position)
+_MODULES = tuple(importlib.import_module(f"liqcascade.venues.{k}.kernel") for k in KINDS)
+_SPOT = tuple(m.spot for m in _MODULES)
+_GROSS = tuple(m.gross for m in _MODULES)
+_SELL = tuple(m.sell for m in _MODULES)
+_BUY = tuple(m.buy for m in _MODULES)
+_SELL_TO = tuple(m.sell_to_price for m in _MODULES)
+_BUY_TO = tuple(m.buy_to_price for m in _MODULES)
+_PREVIEW_SELL = tuple(m.preview_sell for m in _MODULES)
+_PREVIEW_BUY = tuple(m.preview_buy for m in _MODULES)
+_RETURN = tuple(m.apply_return for m in _MODULES)
+_DECAY = tuple(m.decay for m in _MODULES)
 
 _BISECT_MAX = 200
 _BISECT_RTOL = 1e-15
@@ -39,18 +59,28 @@ _ARB_SLACK = 1e-12  # relative slack on the arbitrage stop test (rounding of the
 
 @njit
 def venue_spot(vs, v):
-    """Spot price of venue ``v``: ``Y / X`` for a pool, ``MID`` otherwise."""
-    if int(vs[v, KIND]) == VENUE_CPMM:
-        return vs[v, Y] / vs[v, X]
-    return vs[v, MID]
+    """Spot price of venue ``v`` (a row of an unregistered kind reads ``MID``)."""
+    kind = int(vs[v, KIND])
+    out = vs[v, MID]
+    i = 0
+    for f in literal_unroll(_SPOT):
+        if i == kind:
+            out = f(vs, v)
+        i += 1
+    return out
 
 
 @njit
 def _venue_gross(vs, v):
-    """``1 - fee`` for a pool, 1 for a book."""
-    if int(vs[v, KIND]) == VENUE_CPMM:
-        return 1.0 - vs[v, FEE]
-    return 1.0
+    """``1 - fee`` for a pool, 1 for a book (and for a row of an unregistered kind)."""
+    kind = int(vs[v, KIND])
+    out = 1.0
+    i = 0
+    for f in literal_unroll(_GROSS):
+        if i == kind:
+            out = f(vs, v)
+        i += 1
+    return out
 
 
 @njit
@@ -59,16 +89,13 @@ def venue_sell(vs, vdk, vdq, v, dq):
     if dq <= 0.0:
         return 0.0
     kind = int(vs[v, KIND])
-    if kind == VENUE_CPMM:
-        x, y, out = cpmm_sell(vs[v, X], vs[v, Y], vs[v, FEE], dq)
-        vs[v, X] = x
-        vs[v, Y] = y
-        return out
-    if kind == VENUE_BOOK:
-        m, out = book_sell(vs[v, MID], vdk[v], vdq[v], int(vs[v, NK]), dq)
-        vs[v, MID] = m
-        return out
-    return 0.0
+    out = 0.0
+    i = 0
+    for f in literal_unroll(_SELL):
+        if i == kind:
+            out = f(vs, vdk, vdq, v, dq)
+        i += 1
+    return out
 
 
 @njit
@@ -77,38 +104,39 @@ def venue_buy(vs, vdk, vdq, v, dy):
     if dy <= 0.0:
         return 0.0
     kind = int(vs[v, KIND])
-    if kind == VENUE_CPMM:
-        x, y, out = cpmm_buy(vs[v, X], vs[v, Y], vs[v, FEE], dy)
-        vs[v, X] = x
-        vs[v, Y] = y
-        return out
-    if kind == VENUE_BOOK:
-        m, out = book_buy(vs[v, MID], vdk[v], vdq[v], int(vs[v, NK]), dy)
-        vs[v, MID] = m
-        return out
-    return 0.0
+    out = 0.0
+    i = 0
+    for f in literal_unroll(_BUY):
+        if i == kind:
+            out = f(vs, vdk, vdq, v, dy)
+        i += 1
+    return out
 
 
 @njit
 def venue_sell_to_price(vs, vdk, vdq, v, p_target):
     """Asset to sell into venue ``v`` to bring its spot down to ``p_target`` (no state change)."""
     kind = int(vs[v, KIND])
-    if kind == VENUE_CPMM:
-        return cpmm_sell_to_price(vs[v, X], vs[v, Y], vs[v, FEE], p_target)
-    if kind == VENUE_BOOK:
-        return book_sell_to_price(vs[v, MID], vdk[v], vdq[v], int(vs[v, NK]), p_target)
-    return 0.0
+    out = 0.0
+    i = 0
+    for f in literal_unroll(_SELL_TO):
+        if i == kind:
+            out = f(vs, vdk, vdq, v, p_target)
+        i += 1
+    return out
 
 
 @njit
 def venue_buy_to_price(vs, vdk, vdq, v, p_target):
     """Quote to spend on venue ``v`` to lift its spot to ``p_target`` (no state change)."""
     kind = int(vs[v, KIND])
-    if kind == VENUE_CPMM:
-        return cpmm_buy_to_price(vs[v, X], vs[v, Y], vs[v, FEE], p_target)
-    if kind == VENUE_BOOK:
-        return book_buy_to_price(vs[v, MID], vdk[v], vdq[v], int(vs[v, NK]), p_target)
-    return 0.0
+    out = 0.0
+    i = 0
+    for f in literal_unroll(_BUY_TO):
+        if i == kind:
+            out = f(vs, vdk, vdq, v, p_target)
+        i += 1
+    return out
 
 
 @njit
@@ -122,37 +150,23 @@ def venue_apply_return(vs, v, ret):
     if ret <= 0.0 or ret == 1.0:
         return
     kind = int(vs[v, KIND])
-    if kind == VENUE_BOOK:
-        vs[v, REF] *= ret
-        vs[v, MID] *= ret
-    elif kind == VENUE_CPMM:
-        x = vs[v, X]
-        y = vs[v, Y]
-        fee = vs[v, FEE]
-        target = (y / x) * ret
-        if ret < 1.0:
-            dq = cpmm_sell_to_price(x, y, fee, target)
-            x, y, _ = cpmm_sell(x, y, fee, dq)
-        else:
-            dy = cpmm_buy_to_price(x, y, fee, target)
-            x, y, _ = cpmm_buy(x, y, fee, dy)
-        vs[v, X] = x
-        vs[v, Y] = y
+    i = 0
+    for f in literal_unroll(_RETURN):
+        if i == kind:
+            f(vs, v, ret)
+        i += 1
 
 
 @njit
 def venue_decay(vs, v):
-    """One step of transient-impact recovery for a book: ``I ← I · 0.5 ** (1 / HALF)``,
-    ``MID = REF · (1 - I)``. No-op for pools and for ``HALF <= 0``."""
-    if int(vs[v, KIND]) != VENUE_BOOK:
-        return
-    half = vs[v, HALF]
-    if half <= 0.0:
-        return
-    ref = vs[v, REF]
-    impact = 1.0 - vs[v, MID] / ref
-    impact *= 0.5 ** (1.0 / half)
-    vs[v, MID] = ref * (1.0 - impact)
+    """One step of transient-impact recovery (books: ``I ← I · 0.5 ** (1 / HALF)``,
+    ``MID = REF · (1 - I)``; pools and ``HALF <= 0``: no-op)."""
+    kind = int(vs[v, KIND])
+    i = 0
+    for f in literal_unroll(_DECAY):
+        if i == kind:
+            f(vs, v)
+        i += 1
 
 
 # ===========================================================================================
@@ -359,26 +373,26 @@ def route_buy(vs, vdk, vdq, ids, dy):
 def _venue_preview_sell(vs, vdk, vdq, v, dq):
     """``(quote_out, spot_after)`` of selling ``dq`` into venue ``v``, without changing it."""
     kind = int(vs[v, KIND])
-    if kind == VENUE_CPMM:
-        x, y, out = cpmm_sell(vs[v, X], vs[v, Y], vs[v, FEE], dq)
-        return out, y / x
-    if kind == VENUE_BOOK:
-        m, out = book_sell(vs[v, MID], vdk[v], vdq[v], int(vs[v, NK]), dq)
-        return out, m
-    return 0.0, vs[v, MID]
+    out, after = 0.0, vs[v, MID]
+    i = 0
+    for f in literal_unroll(_PREVIEW_SELL):
+        if i == kind:
+            out, after = f(vs, vdk, vdq, v, dq)
+        i += 1
+    return out, after
 
 
 @njit
 def _venue_preview_buy(vs, vdk, vdq, v, dy):
     """``(asset_out, spot_after)`` of spending ``dy`` on venue ``v``, without changing it."""
     kind = int(vs[v, KIND])
-    if kind == VENUE_CPMM:
-        x, y, out = cpmm_buy(vs[v, X], vs[v, Y], vs[v, FEE], dy)
-        return out, y / x
-    if kind == VENUE_BOOK:
-        m, out = book_buy(vs[v, MID], vdk[v], vdq[v], int(vs[v, NK]), dy)
-        return out, m
-    return 0.0, vs[v, MID]
+    out, after = 0.0, vs[v, MID]
+    i = 0
+    for f in literal_unroll(_PREVIEW_BUY):
+        if i == kind:
+            out, after = f(vs, vdk, vdq, v, dy)
+        i += 1
+    return out, after
 
 
 @njit

@@ -8,6 +8,8 @@ against the quote; ``KIND`` holds the venue kind code.
 
 from __future__ import annotations
 
+from liqcascade.venues import KINDS
+
 # --- venue state columns -----------------------------------------------------------------
 KIND = 0
 X = 1
@@ -20,6 +22,6 @@ NK = 7
 ASSET = 8
 NCOL = 9
 
-# --- venue kinds ---------------------------------------------------------------------------
-VENUE_CPMM = 0
-VENUE_BOOK = 1
+# --- venue kind codes (a kind's position in the registry) ---------------------------------
+VENUE_CPMM = KINDS.index("cpmm")
+VENUE_BOOK = KINDS.index("book")

@@ -7,18 +7,20 @@ depth-curve book or to seed a book that behaves like a pool.
 
 from __future__ import annotations
 
+import importlib
 import math
 from collections.abc import Sequence
 
 import numpy as np
 
 from liqcascade.errors import InputError
-from liqcascade.venues.kernel import ASSET, FEE, HALF, KIND, MID, NCOL, NK, REF, VENUE_BOOK, VENUE_CPMM, X, Y
+from liqcascade.venues import KINDS
+from liqcascade.venues.kernel import ASSET, KIND, NCOL
 
 __all__ = ["make_venue_state", "depth_from_cpmm"]
 
 
-def _positive(value, where: str) -> float:
+def positive(value, where: str) -> float:
     try:
         out = float(value)
     except (TypeError, ValueError):
@@ -38,7 +40,8 @@ def _asset_index(spec: dict, where: str) -> int:
 def make_venue_state(venues: list[dict]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Arrays ``vs[V, NCOL]``, ``vdk[V, K]``, ``vdq[V, K]`` for the given venues.
 
-    Each dict has ``kind`` and ``asset`` (asset index, default 0) and either
+    Each dict has ``kind`` (a registered venue kind) and ``asset`` (asset index, default 0),
+    plus the keys of its kind, read by the kind's ``pack.py`` (``depth_points`` and ``fill``):
 
     * ``kind='cpmm'``: ``reserve_asset``, ``reserve_quote`` (> 0) and ``fee`` in ``[0, 1)``
       (default 0; ``None`` counts as 0); or
@@ -52,76 +55,26 @@ def make_venue_state(venues: list[dict]) -> tuple[np.ndarray, np.ndarray, np.nda
     :class:`~liqcascade.errors.InputError` (``file=None``, ``where='venues[i].field'``).
     """
     n = len(venues)
-    depths: list[list[tuple[float, float]]] = []
+    mods, depths = [], []
     for i, spec in enumerate(venues):
         if not isinstance(spec, dict):
             raise InputError(None, f"venues[{i}]", "each venue must be a table/dict")
-        if spec.get("kind") == "book":
-            raw = spec.get("depth")
-            if raw is None or len(raw) == 0:
-                raise InputError(
-                    None, f"venues[{i}].depth", "a book needs at least one depth point"
-                )
-            points = []
-            for j, pt in enumerate(raw):
-                try:
-                    k, q = pt
-                    points.append((float(k), float(q)))
-                except (TypeError, ValueError):
-                    raise InputError(
-                        None, f"venues[{i}].depth[{j}]", f"expected (fraction, quote), got {pt!r}"
-                    ) from None
-            depths.append(points)
-        else:
-            depths.append([])
+        kind = spec.get("kind")
+        mod = importlib.import_module(f"liqcascade.venues.{kind}.pack") if kind in KINDS else None
+        mods.append(mod)
+        depths.append(mod.depth_points(spec, f"venues[{i}]") if mod is not None else [])
     K = max([1] + [len(d) for d in depths])
     vs = np.zeros((n, NCOL))
     vdk = np.zeros((n, K))
     vdq = np.zeros((n, K))
     for i, spec in enumerate(venues):
         where = f"venues[{i}]"
-        kind = spec.get("kind")
         vs[i, ASSET] = _asset_index(spec, f"{where}.asset")
-        if kind == "cpmm":
-            vs[i, KIND] = VENUE_CPMM
-            vs[i, X] = _positive(spec.get("reserve_asset"), f"{where}.reserve_asset")
-            vs[i, Y] = _positive(spec.get("reserve_quote"), f"{where}.reserve_quote")
-            try:
-                fee = float(spec.get("fee") or 0.0)
-            except (TypeError, ValueError):
-                fee = math.nan
-            if not 0.0 <= fee < 1.0:
-                raise InputError(None, f"{where}.fee", f"must be in [0, 1), got {fee!r}")
-            vs[i, FEE] = fee
-        elif kind == "book":
-            vs[i, KIND] = VENUE_BOOK
-            mid = _positive(spec.get("mid"), f"{where}.mid")
-            vs[i, MID] = mid
-            vs[i, REF] = mid
-            try:
-                half = float(spec.get("half_life_steps") or 0.0)
-            except (TypeError, ValueError):
-                half = math.nan
-            if not math.isfinite(half):
-                raise InputError(None, f"{where}.half_life_steps", "must be finite")
-            vs[i, HALF] = half
-            prev_k, prev_q = 0.0, 0.0
-            for j, (k, q) in enumerate(depths[i]):
-                w = f"{where}.depth[{j}]"
-                if not (math.isfinite(k) and prev_k < k < 1.0):
-                    raise InputError(
-                        None, w, f"fraction must be in (0, 1) and strictly increasing, got {k!r}"
-                    )
-                if not (math.isfinite(q) and q >= prev_q and q > 0.0):
-                    raise InputError(
-                        None, w, f"cumulative quote must be > 0 and non-decreasing, got {q!r}"
-                    )
-                vdk[i, j] = k
-                vdq[i, j] = q
-                prev_k, prev_q = k, q
-            vs[i, NK] = len(depths[i])
-        else:
-            raise InputError(None, f"{where}.kind", f"must be 'cpmm' or 'book', got {kind!r}")
+        if mods[i] is None:
+            raise InputError(None, f"{where}.kind",
+                             f"must be {' or '.join(repr(k) for k in KINDS)}, got {spec.get('kind')!r}")
+        vs[i, KIND] = KINDS.index(spec["kind"])
+        mods[i].fill(vs, vdk, vdq, i, spec, depths[i], where)
     return vs, vdk, vdq
 
 

@@ -22,14 +22,16 @@ which is what the parity tests need. It is slow; never use it in the engine.
 from __future__ import annotations
 
 import copy
-import math
+import importlib
 
 import numpy as np
 
+from liqcascade.venues import KINDS
+
 KIND, X, Y, FEE, MID, REF, HALF, NK, ASSET = range(9)
 NCOL = 9
-VENUE_CPMM = 0
-VENUE_BOOK = 1
+VENUE_CPMM = KINDS.index("cpmm")
+VENUE_BOOK = KINDS.index("book")
 
 
 def bisect(f, lo, hi, iters=2000, rtol=4e-16):
@@ -52,33 +54,26 @@ def bisect(f, lo, hi, iters=2000, rtol=4e-16):
 
 
 # --- state-array functions -----------------------------------------------------------------
-# (the kinds' twins import `bisect` from here, so they are imported inside the functions)
+# Each registered kind's twin (``venues/<kind>/twin.py``) provides ``load(vs, vdk, vdq, v)`` (an
+# object with ``spot``, ``gross``, ``sell``, ``buy``, ``sell_to_price``, ``buy_to_price``),
+# ``spot(vs, v)``, ``store(vs, v, venue)``, ``apply_return(vs, v, ret)`` and ``decay(vs, v)``. The kinds' twins
+# import ``bisect`` from here, so they are looked up when called.
+
+
+def _kind(vs, v):
+    return importlib.import_module(f"liqcascade.venues.{KINDS[int(vs[v, KIND])]}.twin")
 
 
 def _load(vs, vdk, vdq, v):
-    from liqcascade.venues.book.twin import Book
-    from liqcascade.venues.cpmm.twin import Pool
-
-    row = vs[v]
-    if int(row[KIND]) == VENUE_CPMM:
-        return Pool(row[X], row[Y], row[FEE])
-    return Book(row[MID], vdk[v], vdq[v], int(row[NK]))
+    return _kind(vs, v).load(vs, vdk, vdq, v)
 
 
 def _store(vs, v, venue):
-    from liqcascade.venues.cpmm.twin import Pool
-
-    if isinstance(venue, Pool):
-        vs[v, X] = venue.x
-        vs[v, Y] = venue.y
-    else:
-        vs[v, MID] = venue.mid
+    _kind(vs, v).store(vs, v, venue)
 
 
 def venue_spot(vs, v):
-    if int(vs[v, KIND]) == VENUE_CPMM:
-        return vs[v, Y] / vs[v, X]
-    return vs[v, MID]
+    return _kind(vs, v).spot(vs, v)
 
 
 def venue_sell(vs, vdk, vdq, v, dq):
@@ -104,29 +99,13 @@ def venue_buy_to_price(vs, vdk, vdq, v, p_target):
 
 
 def venue_apply_return(vs, v, ret):
-    from liqcascade.venues.cpmm.twin import Pool
-
     if ret <= 0 or ret == 1.0:
         return
-    if int(vs[v, KIND]) == VENUE_BOOK:
-        vs[v, REF] *= ret
-        vs[v, MID] *= ret
-        return
-    pool = Pool(vs[v, X], vs[v, Y], vs[v, FEE])
-    target = pool.spot * ret
-    if ret < 1:
-        pool.sell(pool.sell_to_price(target))
-    else:
-        pool.buy(pool.buy_to_price(target))
-    vs[v, X], vs[v, Y] = pool.x, pool.y
+    _kind(vs, v).apply_return(vs, v, ret)
 
 
 def venue_decay(vs, v):
-    if int(vs[v, KIND]) != VENUE_BOOK or vs[v, HALF] <= 0:
-        return
-    impact = (vs[v, REF] - vs[v, MID]) / vs[v, REF]
-    impact = impact * math.exp(-math.log(2.0) / vs[v, HALF])
-    vs[v, MID] = vs[v, REF] - impact * vs[v, REF]
+    _kind(vs, v).decay(vs, v)
 
 
 def route_sell(vs, vdk, vdq, venue_ids, dq):

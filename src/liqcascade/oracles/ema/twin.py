@@ -24,3 +24,7 @@ class EmaPy(Base):
         else:
             self.try_publish(t, self.ema)
         return self.published
+
+
+#: the class :func:`liqcascade.oracles.twin.make_oracle_py` builds for this kind
+TWIN = EmaPy

@@ -13,3 +13,7 @@ class HeartbeatPy(Base):
         if stale or deviates:
             self.try_publish(t, candidate)
         return self.published
+
+
+#: the class :func:`liqcascade.oracles.twin.make_oracle_py` builds for this kind
+TWIN = HeartbeatPy

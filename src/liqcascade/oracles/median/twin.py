@@ -9,3 +9,7 @@ class MedianPy(Base):
     def step(self, t, sources):
         self.try_publish(t, median_of_rows(sources, self.read_time(t)))
         return self.published
+
+
+#: the class :func:`liqcascade.oracles.twin.make_oracle_py` builds for this kind
+TWIN = MedianPy

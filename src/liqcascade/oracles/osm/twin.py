@@ -21,3 +21,7 @@ class OsmPy(Base):
 
     def peep(self):
         return self.next_value
+
+
+#: the class :func:`liqcascade.oracles.twin.make_oracle_py` builds for this kind
+TWIN = OsmPy

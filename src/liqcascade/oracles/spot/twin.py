@@ -9,3 +9,7 @@ class SpotPy(Base):
     def step(self, t, sources):
         self.try_publish(t, mean_of_rows(sources, self.read_time(t)))
         return self.published
+
+
+#: the class :func:`liqcascade.oracles.twin.make_oracle_py` builds for this kind
+TWIN = SpotPy

@@ -16,3 +16,7 @@ class TwapPy(Base):
             total = total + v
         self.try_publish(t, total / len(samples))
         return self.published
+
+
+#: the class :func:`liqcascade.oracles.twin.make_oracle_py` builds for this kind
+TWIN = TwapPy

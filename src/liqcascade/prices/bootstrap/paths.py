@@ -8,8 +8,22 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 
 from liqcascade.errors import InputError
-from liqcascade.prices.common import as_int, input_error, sub_grid
-from liqcascade.prices.loading import asset_files, load_returns, resolve_file
+from liqcascade.prices.common import (
+    PathRequest,
+    finite_float,
+    input_error,
+    p0_array,
+    paths_from_log_increments,
+    sub_grid,
+)
+from liqcascade.prices.loading import asset_files, grid_note, load_returns, resolve_file
+from liqcascade.timebase import whole_steps
+
+#: the ``[price]`` keys this model reads (besides ``kind``)
+KEYS = {"returns_file", "block_seconds"}
+#: whether the scenario's ``price.correlation`` is passed to it (passed so that it can refuse it:
+#: the files' own cross-correlation is kept)
+CORRELATION = True
 
 
 #: Fewest distinct block positions a block bootstrap accepts (fewer: paths repeat each other).
@@ -48,12 +62,12 @@ def bootstrap_step_returns(seeds: Sequence[np.random.SeedSequence], steps: int, 
     else:
         U, b = -(-steps // m), max(1, int(round(block_steps / m)))
     if b > L:
-        raise InputError(where_file, "price.block_steps",
+        raise InputError(where_file, "price.block_seconds",
                          f"a block of {block_steps} steps needs {b} consecutive returns, but the file(s) hold {L}")
     if L - b + 1 < BOOTSTRAP_MIN_STARTS:
-        raise InputError(where_file, "price.block_steps",
+        raise InputError(where_file, "price.block_seconds",
                          f"blocks of {b} returns fit at only {L - b + 1} position(s) in {L} returns, so the paths "
-                         f"would repeat; give a shorter block_steps or a longer file (need at least "
+                         f"would repeat; give a shorter block_seconds or a longer file (need at least "
                          f"{BOOTSTRAP_MIN_STARTS} block positions)")
     scale = math.sqrt(h)
     out = np.empty((len(seeds), steps, A))
@@ -74,10 +88,11 @@ def bootstrap_setup(spec: Mapping, n_assets: int, base_dir, read_files: bool, dt
     if spec.get("correlation") is not None:
         raise input_error("price.correlation", "not used by kind 'bootstrap' (its cross-correlation is the files'; "
                                         "remove it)")
-    bs = spec.get("block_steps")
-    if bs is None:  # default: one day of steps
-        bs = max(1, int(round(86400.0 / dt_seconds)))
-    block_steps = as_int(bs, "price.block_steps", lo=1)
+    bs = spec.get("block_seconds")
+    seconds = 86400.0 if bs is None else finite_float(bs, "price.block_seconds")  # default: one day
+    if seconds <= 0:
+        raise input_error("price.block_seconds", f"must be > 0 seconds, got {seconds:g}")
+    block_steps = whole_steps(seconds, dt_seconds, 1)
     rf = spec.get("returns_file")
     if rf is None or rf == [] or rf == {}:
         raise input_error("price.returns_file", "required for kind 'bootstrap' (the price file(s) whose returns are resampled)")
@@ -89,3 +104,32 @@ def bootstrap_setup(spec: Mapping, n_assets: int, base_dir, read_files: bool, dt
     R, interval, info, names = load_returns(files, n_assets, BOOTSTRAP_MIN_RETURNS)
     return {"block_steps": block_steps, "files": files, "R": R, "interval": interval, "grid": info,
             "names": names}
+
+
+def generate(req: PathRequest) -> np.ndarray:
+    """With ``n_paths == 0`` the returns files are not read (only the keys are checked)."""
+    b = bootstrap_setup(req.spec, req.n_assets, req.base_dir, read_files=req.n_paths > 0, dt_seconds=req.dt_seconds)
+    out = req.empty()
+    if req.n_paths:
+        inc = bootstrap_step_returns(req.seeds, req.steps, req.dt_seconds, b["R"], b["interval"], b["block_steps"],
+                                     ", ".join(b["names"]))
+        out[:] = paths_from_log_increments(req.p0, inc)
+    return out
+
+
+def notes(spec: Mapping, p0, dt_seconds: float, base_dir=None) -> list[str]:
+    """The files, the block length and the time scaling, for a run's notes."""
+    n_assets = p0_array(p0).size
+    b = bootstrap_setup(spec, n_assets, base_dir, read_files=True, dt_seconds=float(dt_seconds))
+    n, m, h = sub_grid(float(dt_seconds), b["interval"])
+    rows = b["block_steps"] * n if m == 1 else max(1, int(round(b["block_steps"] / m)))
+    return [
+        f"block bootstrap of {b['R'].shape[0]} log returns every {b['interval']:g} s from "
+        f"{', '.join(b['names'])}{grid_note(b['grid'])}; "
+        f"moving blocks of {rows} returns ({max(b['R'].shape[0] - rows + 1, 0)} possible positions), the same "
+        "block positions for every asset (keeps their cross-correlation)",
+        "bootstrap time scaling: " + (
+            f"{n} file return(s) summed per step" if m == 1 else f"each file return spread evenly over {m} steps "
+            "(log-linear between samples: variance within one file interval is understated)")
+        + (f", times sqrt({h:.6g}) (variance proportional to time)" if h != 1.0 else ""),
+    ]

@@ -6,7 +6,13 @@ import math
 
 import numpy as np
 
-from liqcascade.prices.common import as_int, finite_float, input_error
+from liqcascade.prices.common import PathRequest, as_int, finite_float, input_error, per_asset
+from liqcascade.timebase import whole_steps
+
+#: the ``[price]`` keys this model reads (besides ``kind``)
+KEYS = {"shock", "start_seconds", "over_seconds", "recovery", "recovery_seconds"}
+#: whether the scenario's ``price.correlation`` is passed to it (a crash path is deterministic)
+CORRELATION = False
 
 
 def crash_path(
@@ -80,3 +86,37 @@ def crash_path(
     elif bottom <= steps:
         path[t >= bottom] = p_bottom
     return path
+
+
+def generate(req: PathRequest) -> np.ndarray:
+    """Every path is the same deterministic crash path (per-asset ``shock``)."""
+    spec, n_assets, steps = req.spec, req.n_assets, req.steps
+    shock = per_asset(req.required("shock"), n_assets, "price.shock", lo=0.0, hi=1.0, hi_open=True)
+    start = _steps(spec, "start_seconds", req.dt_seconds, default=1, minimum=1)
+    over = _steps(spec, "over_seconds", req.dt_seconds, default=1, minimum=1)
+    recovery_steps = _steps(spec, "recovery_seconds", req.dt_seconds, default=0, minimum=0)
+    base = np.empty((steps + 1, n_assets))
+    for a in range(n_assets):
+        base[:, a] = crash_path(
+            req.p0[a],
+            shock[a],
+            steps,
+            start=start,
+            over_steps=over,
+            recovery=spec.get("recovery", 0.0),
+            recovery_steps=recovery_steps,
+        )
+    out = req.empty()
+    out[:] = base
+    return out
+
+
+def _steps(spec, key: str, dt_seconds: float, *, default: int, minimum: int) -> int:
+    """``spec[key]`` (seconds) in whole steps (:func:`liqcascade.timebase.whole_steps`)."""
+    value = spec.get(key)
+    if value is None:
+        return default
+    seconds = finite_float(value, f"price.{key}")
+    if seconds < 0:
+        raise input_error(f"price.{key}", f"must be >= 0 seconds, got {seconds:g}")
+    return whole_steps(seconds, dt_seconds, minimum)

@@ -9,8 +9,21 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 
 from liqcascade.errors import InputError
-from liqcascade.prices.common import finite_float, input_error, per_asset, sub_grid
-from liqcascade.prices.loading import asset_files, file_key, load_returns, resolve_file
+from liqcascade.prices.common import (
+    PathRequest,
+    finite_float,
+    input_error,
+    p0_array,
+    paths_from_log_increments,
+    per_asset,
+    sub_grid,
+)
+from liqcascade.prices.loading import asset_files, file_key, grid_note, load_returns, resolve_file
+
+#: the ``[price]`` keys this model reads (besides ``kind``)
+KEYS = {"mu", "omega", "alpha", "beta", "interval_seconds", "returns_file"}
+#: whether the scenario's ``price.correlation`` is passed to it (it correlates the innovations)
+CORRELATION = True
 
 
 #: Fewest log returns a GARCH(1,1) fit accepts.
@@ -176,3 +189,41 @@ def garch_setup(spec: Mapping, n_assets: int, dt_seconds: float, base_dir, read_
     if interval <= 0:
         raise input_error("price.interval_seconds", f"must be > 0, got {interval}")
     return {"mu": mu, "omega": omega, "alpha": alpha, "beta": beta, "interval": interval, "fitted": None}
+
+
+def generate(req: PathRequest) -> np.ndarray:
+    """With ``n_paths == 0`` the returns files are not read (only the keys are checked)."""
+    spec = req.spec
+    g = garch_setup(spec, req.n_assets, req.dt_seconds, req.base_dir, read_files=req.n_paths > 0)
+    out = req.empty()
+    if req.n_paths:
+        inc = garch_step_returns(req.seeds, req.steps, req.dt_seconds, g["interval"], g["mu"], g["omega"],
+                                 g["alpha"], g["beta"], req.chol if spec.get("correlation") is not None else None)
+        out[:] = paths_from_log_increments(req.p0, inc)
+    return out
+
+
+def notes(spec: Mapping, p0, dt_seconds: float, base_dir=None) -> list[str]:
+    """Fitted or given parameters and the time scaling, for a run's notes."""
+    n_assets = p0_array(p0).size
+    g = garch_setup(spec, n_assets, float(dt_seconds), base_dir, read_files=True)
+    n, m, h = sub_grid(float(dt_seconds), g["interval"])
+    out = []
+    if g["fitted"]:
+        for a, f in sorted(g["fitted"].items()):
+            out.append(
+                f"asset {a}: GARCH(1,1) fitted with arch on {f['n']} log returns of {f['file']} every "
+                f"{g['interval']:g} s{grid_note(g['grid'])}: "
+                f"omega={f['omega']:.6g}, alpha={f['alpha']:.6g}, beta={f['beta']:.6g} (persistence "
+                f"{f['alpha'] + f['beta']:.4f}); the sample mean {f['mean']:.3g} per interval is reported, not "
+                f"simulated (drift = price.mu, {g['mu'][a]:g})")
+    else:
+        out.append(f"GARCH(1,1) with given omega={g['omega'].tolist()}, alpha={g['alpha'].tolist()}, "
+                   f"beta={g['beta'].tolist()}, mu={g['mu'].tolist()} per {g['interval']:g} s")
+    out.append(
+        f"GARCH: normal innovations, correlated across assets by price.correlation "
+        f"({'given' if spec.get('correlation') is not None else 'none: independent'}); each path starts at the "
+        f"unconditional variance; recursion every {g['interval'] * h:g} s "
+        + (f"({n} per step, returns summed)" if m == 1 else f"(shared by {m} steps, volatility constant within it)")
+        + (f", mu and omega scaled by {h:.6g} (variance proportional to time)" if h != 1.0 else ""))
+    return out

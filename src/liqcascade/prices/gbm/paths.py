@@ -7,6 +7,7 @@ import math
 import numpy as np
 
 from liqcascade.prices.common import (
+    PathRequest,
     as_int,
     check_chol,
     check_dt,
@@ -14,6 +15,11 @@ from liqcascade.prices.common import (
     paths_from_log_increments,
     per_asset,
 )
+
+#: the ``[price]`` keys this model reads (besides ``kind``)
+KEYS = {"mu", "sigma"}
+#: whether the scenario's ``price.correlation`` is passed to it (it correlates the Brownian motions)
+CORRELATION = True
 
 
 def gbm_increments(
@@ -64,3 +70,16 @@ def gbm_paths(
     p0 = p0_array(p0)
     inc = gbm_increments(rng, n_paths, steps, p0.size, mu, sigma, dt_years, chol)
     return paths_from_log_increments(p0, inc)
+
+
+def generate(req: PathRequest) -> np.ndarray:
+    """Path ``j`` from ``default_rng(seeds[j])``."""
+    n_assets = req.n_assets
+    mu = per_asset(req.spec.get("mu", 0.0), n_assets, "price.mu")
+    sigma = per_asset(req.required("sigma"), n_assets, "price.sigma", lo=0.0)
+    out = req.empty()
+    for j, ss in enumerate(req.seeds):
+        rng = np.random.default_rng(ss)
+        inc = gbm_increments(rng, 1, req.steps, n_assets, mu, sigma, req.dt_years, req.chol)
+        out[j] = paths_from_log_increments(req.p0, inc)[0]
+    return out

@@ -2,9 +2,17 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 
-from liqcascade.prices.common import as_int, finite_float, input_error
+from liqcascade.prices.common import PathRequest, as_int, finite_float, input_error
+from liqcascade.prices.loading import asset_files, load_price_csv
+
+#: the ``[price]`` keys this model reads (besides ``kind``)
+KEYS = {"file", "method"}
+#: whether the scenario's ``price.correlation`` is passed to it (the files carry their own)
+CORRELATION = False
 
 
 def historical_paths(
@@ -49,3 +57,23 @@ def historical_paths(
     path = p0 * (r / pr[0])
     path[0] = p0
     return path
+
+
+def generate(req: PathRequest) -> np.ndarray:
+    """Every path is the recorded series of each asset's file (assets without one stay flat)."""
+    spec, n_assets, steps = req.spec, req.n_assets, req.steps
+    files = asset_files(req.required("file"), n_assets)
+    method = spec.get("method", "linear")
+    if method not in ("linear", "hold"):
+        raise input_error("price.method", f"must be 'linear' or 'hold', got {method!r}")
+    base = np.empty((steps + 1, n_assets))
+    base[:] = req.p0
+    for a, f in files.items():
+        fp = Path(f)
+        if req.base_dir is not None and not fp.is_absolute():
+            fp = Path(req.base_dir) / fp
+        times, prices = load_price_csv(fp)
+        base[:, a] = historical_paths(times, prices, req.p0[a], steps, req.dt_seconds, method=method)
+    out = req.empty()
+    out[:] = base
+    return out

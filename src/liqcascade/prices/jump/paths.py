@@ -4,8 +4,20 @@ from __future__ import annotations
 
 import numpy as np
 
-from liqcascade.prices.common import as_int, check_dt, p0_array, paths_from_log_increments, per_asset
+from liqcascade.prices.common import (
+    PathRequest,
+    as_int,
+    check_dt,
+    p0_array,
+    paths_from_log_increments,
+    per_asset,
+)
 from liqcascade.prices.gbm.paths import gbm_increments
+
+#: the ``[price]`` keys this model reads (besides ``kind``)
+KEYS = {"mu", "sigma", "lam", "jump_mean", "jump_std"}
+#: whether the scenario's ``price.correlation`` is passed to it (it correlates the Brownian parts)
+CORRELATION = True
 
 
 def jump_compensator(jump_mean, jump_std):
@@ -62,3 +74,21 @@ def jump_diffusion_paths(
         rng, n_paths, steps, p0.size, mu, sigma, lam, jump_mean, jump_std, dt_years, chol
     )
     return paths_from_log_increments(p0, inc)
+
+
+def generate(req: PathRequest) -> np.ndarray:
+    """Path ``j`` from ``default_rng(seeds[j])``."""
+    n_assets = req.n_assets
+    mu = per_asset(req.spec.get("mu", 0.0), n_assets, "price.mu")
+    sigma = per_asset(req.required("sigma"), n_assets, "price.sigma", lo=0.0)
+    lam = per_asset(req.required("lam"), n_assets, "price.lam", lo=0.0)
+    jump_mean = per_asset(req.required("jump_mean"), n_assets, "price.jump_mean")
+    jump_std = per_asset(req.required("jump_std"), n_assets, "price.jump_std", lo=0.0)
+    out = req.empty()
+    for j, ss in enumerate(req.seeds):
+        rng = np.random.default_rng(ss)
+        inc = jump_increments(
+            rng, 1, req.steps, n_assets, mu, sigma, lam, jump_mean, jump_std, req.dt_years, req.chol
+        )
+        out[j] = paths_from_log_increments(req.p0, inc)[0]
+    return out

@@ -92,7 +92,10 @@ P_COLL0 = 10  # total collateral when built (conservation)
 P_DEBT0 = 11  # total debt when built
 P_SP0 = 12  # Stability Pool LUSD when built
 P_N0 = 13  # troves when built
-NPAR = 14
+P_BATCH = 14  # 1: the keeper pays the batch rule below instead of liq[LQ_GAS] per trove
+P_GAS_BASE = 15  # batch rule: fixed gas cost of one batchLiquidateTroves call (quote)
+P_GAS_TROVE = 16  # batch rule: gas cost per trove in the batch (quote)
+NPAR = 17
 
 VARIANT_2021 = 0
 VARIANT_2025 = 1
@@ -119,7 +122,12 @@ S_RED_COLL = 17  # cumulative collateral redistributed
 S_RED_DEBT = 18  # cumulative debt redistributed
 S_NLIQ = 19  # troves liquidated
 S_NSEQ = 20  # sequences that liquidated at least one trove
-NSYS = 21
+S_TCR_MIN = 21  # lowest TCR seen at the start of a step (+inf before the first step)
+S_RM_STEPS = 22  # steps that started in recovery mode (TCR < CCR)
+S_RM_ENTRIES = 23  # times the system entered recovery mode (step starts, normal -> recovery)
+S_RM_FLAG = 24  # 1 while the last step started in recovery mode
+S_BATCH_SKIP = 25  # batches the keeper did not send (compensation short of the batch's gas)
+NSYS = 26
 
 # --- trove status (Liquity's Status enum) ----------------------------------------------------
 ST_ACTIVE = 1.0
@@ -277,8 +285,12 @@ def liquidate_sequence(pack, price, nmax, mode, gas, vs, vdk, vdq, best, sold, a
     ``(troves liquidated, n_ev)``. Rational mode (``mode == 1``): the keeper calls
     ``batchLiquidateTroves`` with the troves worth their gas — a trove whose gas compensation
     (LUSD at 1 plus the collateral part sold into venue ``best`` after ``sold[a]`` and the batch's
-    earlier compensation) does not beat ``gas`` is left out, and the batch goes on in ICR order
-    (a left-out trove does not count toward ``nmax``)."""
+    earlier compensation) does not beat its gas is left out, and the batch goes on in ICR order
+    (a left-out trove does not count toward ``nmax``). A trove's gas is ``gas`` (one whole call
+    per trove), or, with the batch rule (``P_BATCH``), ``P_GAS_TROVE``; the batch rule also
+    charges ``P_GAS_BASE`` once per call, and a rational keeper does not send a batch whose
+    total compensation does not cover ``P_GAS_BASE + P_GAS_TROVE · troves`` (the tally is undone,
+    ``S_BATCH_SKIP`` counts it)."""
     par = pack[PK_PAR]
     sysv = pack[PK_SYS]
     coll = pack[PK_COLL]
@@ -333,6 +345,19 @@ def liquidate_sequence(pack, price, nmax, mode, gas, vs, vdk, vdq, best, sold, a
         keys[k] = icr[cand[k]]
     order = np.argsort(keys, kind="mergesort")  # stable: equal ICRs by index
 
+    batch = par[P_BATCH] > 0.0
+    per_trove = par[P_GAS_TROVE] if batch else gas
+    # the batch rule decides after the tally: keep what a call that is not sent would undo
+    n_ev0 = n_ev
+    if batch:
+        s_coll = coll.copy()
+        s_debt = debt.copy()
+        s_stake = stake.copy()
+        s_status = status.copy()
+        s_surplus = surplus.copy()
+        s_sysv = sysv.copy()
+        s_acc = acc.copy()
+    comp = 0.0  # what the included troves pay the keeper (collateral sold + LUSD)
     remaining = sp_available(par, sysv)
     normal = not recovery
     t_off = 0.0
@@ -358,13 +383,14 @@ def liquidate_sequence(pack, price, nmax, mode, gas, vs, vdk, vdq, best, sold, a
         kind, gc, off, csp, dr, cr, sur = liquidation_values(
             ec, ed, r, remaining, tcr, price, not normal, mcr, pct_div)
         if kind != K_NONE:
+            if best >= 0:
+                got = marginal_proceeds(vs, vdk, vdq, best, sold[a] + t_gc, gc)
+            else:
+                got = gc * price
             if mode == MODE_RATIONAL:
-                if best >= 0:
-                    got = marginal_proceeds(vs, vdk, vdq, best, sold[a] + t_gc, gc)
-                else:
-                    got = gc * price
-                if got + gas_lusd - gas <= 0.0:
+                if got + gas_lusd - per_trove <= 0.0:
                     continue  # not worth its gas: left out of the keeper's batch
+            comp += got + gas_lusd
             # pending rewards to the ActivePool, then the whole trove leaves it
             sysv[S_DC] -= pc
             sysv[S_DD] -= pd
@@ -398,7 +424,7 @@ def liquidate_sequence(pack, price, nmax, mode, gas, vs, vdk, vdq, best, sold, a
             acc[ACC_REPAID] += off
             acc[ACC_FUND_DRAW] += off
             acc[ACC_BONUS] += bonus
-            acc[ACC_GAS] += gas
+            acc[ACC_GAS] += per_trove
             if n_ev < ev_cap:
                 ev_step[n_ev] = t
                 ev_pos[n_ev] = pos_offset + i
@@ -417,6 +443,19 @@ def liquidate_sequence(pack, price, nmax, mode, gas, vs, vdk, vdq, best, sold, a
         it += 1
     if n_liq == 0:
         return 0, n_ev
+    if batch:
+        if mode == MODE_RATIONAL and comp - par[P_GAS_BASE] - per_trove * n_liq <= 0.0:
+            # the batch would not pay its fixed gas: the keeper does not send it
+            coll[:] = s_coll
+            debt[:] = s_debt
+            stake[:] = s_stake
+            status[:] = s_status
+            surplus[:] = s_surplus
+            sysv[:] = s_sysv
+            acc[:] = s_acc
+            sysv[S_BATCH_SKIP] += 1.0
+            return 0, n_ev0
+        acc[ACC_GAS] += par[P_GAS_BASE]
     # end of the call: pool offset, redistribution, surplus, snapshots, gas compensation
     emptied = remaining <= 0.0 and int(par[P_VARIANT]) == VARIANT_2021
     sold[a] += sp_offset(par, sysv, pack[PK_DEP], pack[PK_DEP_COLL], pack[PK_DEP_SOLD],
@@ -451,6 +490,18 @@ def liquity_step(pack, t, dt_seconds, prices, vs, vdk, vdq, av_ptr, av_idx,
     mode = int(liq[LQ_MODE])
     gas = liq[LQ_GAS]
     nmax = int(liq[LQ_MAX])
+    # recovery-mode record at the start of the step (after the price moved, before liquidations)
+    sysv_ = pack[PK_SYS]
+    tcr0 = system_tcr(sysv_, price)
+    if tcr0 < sysv_[S_TCR_MIN]:
+        sysv_[S_TCR_MIN] = tcr0
+    if tcr0 < par[P_CCR]:
+        sysv_[S_RM_STEPS] += 1.0
+        if sysv_[S_RM_FLAG] == 0.0:
+            sysv_[S_RM_ENTRIES] += 1.0
+        sysv_[S_RM_FLAG] = 1.0
+    else:
+        sysv_[S_RM_FLAG] = 0.0
     best = -1
     if av_ptr.shape[0] > a + 1:
         best = _best_venue(vs, av_ptr, av_idx, a)

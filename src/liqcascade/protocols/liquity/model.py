@@ -44,6 +44,11 @@ class LiquityConfig(Strict):
         0.0, description="fraction of their collateral gains depositors sell at once (0: they hold)")
     sequences_per_step: int = Field(
         1, ge=1, description="liquidateTroves calls per step (the next call sees the redistribution)")
+    batch_gas_base: NonNegFloat | None = Field(
+        None, description="gas cost (quote) of one batchLiquidateTroves call's fixed part; with "
+                          "batch_gas_per_trove it replaces liquidators.gas_cost per trove (base + per-trove rule)")
+    batch_gas_per_trove: NonNegFloat | None = Field(
+        None, description="gas cost (quote) of each trove in a batch (the batch rule; see batch_gas_base)")
     check_min_debt: bool = Field(
         True, description="refuse troves whose debt − gas_compensation < min_net_debt")
 
@@ -53,6 +58,8 @@ class LiquityConfig(Strict):
             raise ValueError(f"ccr {self.ccr} is below mcr {self.mcr}")
         if self.depositors is not None and self.stability_pool > 0:
             raise ValueError("give either stability_pool or depositors, not both")
+        if (self.batch_gas_base is None) != (self.batch_gas_per_trove is None):
+            raise ValueError("give both batch_gas_base and batch_gas_per_trove (the batch rule), or neither")
         return self
 
     def deposits(self) -> np.ndarray:

@@ -92,6 +92,10 @@ def build_pack(config: LiquityConfig, coll, debt, sp_deposits=None, *, asset: in
     par[K.P_DEBT0] = debt_sum
     par[K.P_SP0] = dep_sum
     par[K.P_N0] = n
+    if config.batch_gas_base is not None:
+        par[K.P_BATCH] = 1.0
+        par[K.P_GAS_BASE] = config.batch_gas_base
+        par[K.P_GAS_TROVE] = config.batch_gas_per_trove
 
     sysv = np.zeros(K.NSYS)
     sysv[K.S_AC] = coll_sum
@@ -99,6 +103,7 @@ def build_pack(config: LiquityConfig, coll, debt, sp_deposits=None, *, asset: in
     sysv[K.S_STAKES] = coll_sum
     sysv[K.S_SP_LUSD] = dep_sum
     sysv[K.S_GAS_POOL] = config.gas_compensation * n
+    sysv[K.S_TCR_MIN] = math.inf
 
     return (
         par, sysv, coll.copy(), debt.copy(), coll.copy(), np.zeros(n), np.zeros(n),
@@ -167,6 +172,10 @@ def totals(pack) -> dict:
         "redistributed_debt": float(s[K.S_RED_DEBT]),
         "n_active": int(act.sum()),
         "n_liquidated": int(s[K.S_NLIQ]),
+        "tcr_min": float(s[K.S_TCR_MIN]),
+        "recovery_mode_steps": int(s[K.S_RM_STEPS]),
+        "recovery_mode_entries": int(s[K.S_RM_ENTRIES]),
+        "batches_not_sent": int(s[K.S_BATCH_SKIP]),
         "total_stakes": float(s[K.S_STAKES]),
         "L_ETH": float(s[K.S_L_ETH]),
         "L_LUSDDebt": float(s[K.S_L_DEBT]),

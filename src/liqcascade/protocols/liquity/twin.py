@@ -69,6 +69,7 @@ class LiquityPy:
     min_lusd_in_sp: float = 1.0
     sp_sells: float = 0.0
     sequences_per_step: int = 1
+    batch_gas: tuple | None = None  # (base, per trove): the batch rule, else gas_cost per trove
     troves: list = field(default_factory=list)
     depositors: list = field(default_factory=list)
 
@@ -95,6 +96,11 @@ class LiquityPy:
         self.coll0 = self.active_coll
         self.debt0 = self.active_debt
         self.events: list[Event] = []
+        self.tcr_min = math.inf
+        self.rm_steps = 0
+        self.rm_entries = 0
+        self.in_rm = False
+        self.batches_not_sent = 0
 
     # --- views ---------------------------------------------------------------------------
     def pending(self, t: Trove):
@@ -175,7 +181,27 @@ class LiquityPy:
     # --- liquidateTroves(n) ---------------------------------------------------------------
     def liquidate_troves(self, price, n=0, *, rational=False, gas_cost=0.0, quote=None, queued=0.0, step=0):
         """One call. ``quote(queued, q)``: marginal quote for selling ``q`` after ``queued``
-        (default ``q · price``). Returns (troves liquidated, collateral sold)."""
+        (default ``q · price``). Returns (troves liquidated, collateral sold).
+
+        With ``batch_gas = (base, per_trove)`` each trove must be worth ``per_trove`` and a
+        rational keeper sends the batch only when the troves' compensation covers
+        ``base + per_trove · troves`` (tried on a copy first)."""
+        if self.batch_gas is None:
+            return self._liquidate_troves(price, n, rational=rational, gas_cost=gas_cost, quote=quote,
+                                          queued=queued, step=step)[:2]
+        import copy
+
+        base, per = self.batch_gas
+        trial = copy.deepcopy(self)
+        k, sold, comp = trial._liquidate_troves(price, n, rational=rational, gas_cost=per, quote=quote,
+                                                queued=queued, step=step)
+        if k > 0 and rational and comp - base - per * k <= 0:
+            self.batches_not_sent += 1
+            return 0, 0.0
+        self.__dict__.update(trial.__dict__)
+        return k, sold
+
+    def _liquidate_troves(self, price, n=0, *, rational=False, gas_cost=0.0, quote=None, queued=0.0, step=0):
         if quote is None:
             def quote(_queued, q):
                 return q * price
@@ -184,16 +210,18 @@ class LiquityPy:
         # SortedTroves: head = highest ICR; ties ordered by index
         lst = sorted(ids, key=lambda i: (self.icr(i, price), i))
         if len(lst) <= 1:
-            return 0, 0.0
+            return 0, 0.0, 0.0
         first = lst[-1]
         lusd = self.lusd_in_sp_for_offset()
         T = Totals()
         recovery_at_start = self.tcr(price) < self.ccr
+        comp = [0.0]
+
         def take(i, v):
-            if rational:
-                got = quote(queued + T.coll_gas, v["gas"])
-                if got + self.gas_compensation - gas_cost <= 0:
-                    return False
+            got = quote(queued + T.coll_gas, v["gas"])
+            if rational and got + self.gas_compensation - gas_cost <= 0:
+                return False
+            comp[0] += got + self.gas_compensation
             self._close(i, v["surplus"])
             T.coll_gas += v["gas"]
             T.lusd_gas += self.gas_compensation
@@ -263,7 +291,7 @@ class LiquityPy:
                 pos += 1
                 count += 1
         if T.n == 0:
-            return 0, 0.0
+            return 0, 0.0, 0.0
         sold = self._offset(T.debt_offset, T.coll_to_sp, emptied=(remaining <= 0 and self.variant == "2021"))
         if T.debt_redist != 0:
             self.L_ETH += T.coll_redist / self.total_stakes
@@ -276,7 +304,7 @@ class LiquityPy:
         self.paid_coll_gas += T.coll_gas
         self.paid_lusd_gas += T.lusd_gas
         self.gas_pool -= T.lusd_gas
-        return T.n, sold + T.coll_gas
+        return T.n, sold + T.coll_gas, comp[0]
 
     def _offset(self, debt, coll, emptied):
         total = self.total_lusd
@@ -300,6 +328,15 @@ class LiquityPy:
         """Up to ``sequences_per_step`` calls; returns the collateral put up for sale."""
         if not (price > 0) or not math.isfinite(price):
             return 0.0
+        tcr = self.tcr(price)
+        self.tcr_min = min(self.tcr_min, tcr)
+        if tcr < self.ccr:
+            self.rm_steps += 1
+            if not self.in_rm:
+                self.rm_entries += 1
+            self.in_rm = True
+        else:
+            self.in_rm = False
         total_sold = 0.0
         for _ in range(self.sequences_per_step):
             k, s = self.liquidate_troves(price, n, rational=rational, gas_cost=gas_cost, quote=quote,
@@ -330,4 +367,8 @@ class LiquityPy:
             "gas_comp_lusd": self.paid_lusd_gas,
             "n_active": len(act),
             "n_liquidated": sum(1 for t in self.troves if t.status == "liquidated"),
+            "tcr_min": self.tcr_min,
+            "recovery_mode_steps": self.rm_steps,
+            "recovery_mode_entries": self.rm_entries,
+            "batches_not_sent": self.batches_not_sent,
         }

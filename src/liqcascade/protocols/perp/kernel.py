@@ -70,8 +70,10 @@ Simplifications (also in ``protocols/perp/README.md``)
 ----------------------------------------------------
 * No funding payments, no trading fees, no new positions opened by agents; one shared
   insurance fund and one backstop vault for all markets (Binance has per-symbol funds).
-* Accounts are checked once per step in index order; ``liq[LQ_MAX]`` (if > 0) caps the
-  number of accounts acted on per step. Nothing else in ``liq`` is read (exchanges run their
+* Accounts are checked once per step in index order, in three phases (book orders for every
+  account, then backstop takeovers, then fund / ADL; see :func:`perp_step`); ``liq[LQ_MAX]``
+  (if > 0) caps the number of accounts acted on per step. Counters in ``hold`` (``H_N_*``,
+  ``H_NOT_*``) count and size the positions closed by each route separately. Nothing else in ``liq`` is read (exchanges run their
   own liquidation engines; there is no keeper gas).
 * Binance's "Smart Liquidation" partial IOC is modelled as a full-size IOC at the bankruptcy
   price; its "LeveragePnL" ranking by the ``ADL_PNL_LEV`` template.
@@ -235,7 +237,20 @@ H_CASH0 = 7  # conserved total of the holders' cash
 H_FUND_DRAWN = 8
 H_FEES = 9
 H_ADL_NOTIONAL = 10  # Σ ADL fill size × fill price (quote)
-NHOLD = 11
+# counts by what closed a position (position-level actions; a sliced order counts once per slice)
+H_N_BOOK = 11  # liquidation orders filled on the book (partly or fully)
+H_N_BACKSTOP = 12  # positions taken over by the backstop vault
+H_N_FUND = 13  # positions taken over by the insurance fund at the bankruptcy price
+H_N_ADL_CLOSE = 14  # positions closed by ADL against opposite traders (the bankrupt side)
+H_N_WRITEOFF = 15  # negative margins written off after market orders closed everything
+H_N_BANKRUPT = 16  # fund takeovers and ADL closes of a position whose equity share was < 0
+# notional (size × mark) closed by each route, and the part of it that was long
+H_NOT_BOOK = 17
+H_NOT_BACKSTOP = 18
+H_NOT_FUND = 19
+H_NOT_ADL_CLOSE = 20
+H_NOT_LONG = 21
+NHOLD = 22
 
 _HOLD_FUND = 0
 _HOLD_BS = 1
@@ -587,6 +602,15 @@ def _takeover(pack, a, eq, holder, acc, t, ev_step, ev_pos, ev_proto, ev_asset, 
         if holder == _HOLD_FUND:
             hold[H_FUND_DRAWN] += bad
             acc[ACC_FUND_DRAW] += bad
+            hold[H_N_FUND] += 1.0
+            hold[H_NOT_FUND] += q * p
+            if ei < 0.0:
+                hold[H_N_BANKRUPT] += 1.0
+        else:
+            hold[H_N_BACKSTOP] += 1.0
+            hold[H_NOT_BACKSTOP] += q * p
+        if s > 0.0:
+            hold[H_NOT_LONG] += q * p
         acc[ACC_NLIQ] += 1.0
         acc[ACC_LIQ_VALUE] += q * p
         acc[ACC_REPAID] += good
@@ -722,6 +746,12 @@ def _adl(pack, a, eq, acc, t, ev_step, ev_pos, ev_proto, ev_asset, ev_seized, ev
         size[i] = 0.0
         good = ei if ei > 0.0 else 0.0
         bad = -ei if ei < 0.0 else 0.0
+        hold[H_N_ADL_CLOSE] += 1.0
+        hold[H_NOT_ADL_CLOSE] += q * p
+        if ei < 0.0:
+            hold[H_N_BANKRUPT] += 1.0
+        if s > 0.0:
+            hold[H_NOT_LONG] += q * p
         acc[ACC_NLIQ] += 1.0
         acc[ACC_LIQ_VALUE] += q * p
         acc[ACC_REPAID] += good
@@ -780,11 +810,18 @@ def perp_step(pack, t, dt_seconds, prices, vs, vdk, vdq, av_ptr, av_idx,
 
     1. marks from the index ``prices[asset]`` and each market's book mid (module docstring);
     2. the fund and the vault unwind ``P_UNWIND_*`` of their positions into the books;
-    3. every account with ``E < MM`` at mark, in index order (at most ``liq[LQ_MAX]`` if > 0):
-       ``E < 0`` → fund takeover / ADL; ``E < ⅔ MM`` (backstop on) → vault takeover; else
-       book orders (sliced, limited, fee), then the same checks on what is left, the fund/ADL
-       for a bankruptcy-limited order that did not fill while the account is still short of
-       margin, and the fund (then the write-off) for a negative margin with nothing left open.
+    3. in the order the venues describe (liquidation through the book, then the backstop, then
+       the insurance fund / ADL), three phases over the accounts with ``E < MM`` at mark (at most
+       ``liq[LQ_MAX]`` accounts if > 0, in index order):
+
+       a. book orders (sliced, limited, fee) for every such account with ``E >= 0`` and, with the
+          backstop on, ``E >= ⅔ MM``; the fund (then the write-off) for a negative margin with
+          nothing left open; an account still open afterwards is queued for the backstop
+          (``0 <= E < ⅔ MM``) or for the fund/ADL (``E < 0``, or a bankruptcy-limited order that did
+          not fill while the account is still short of margin). Accounts with ``E < 0`` at the
+          check go straight to the fund/ADL queue, those with ``E < ⅔ MM`` to the backstop queue;
+       b. the backstop vault takes the accounts queued for it;
+       c. the insurance fund takes, else ADL closes, the accounts queued for it.
 
     ``sold``, ``av_ptr``, ``av_idx`` and ``liq`` (but ``LQ_MAX``) are not used. Returns ``n_ev``.
     """
@@ -805,6 +842,11 @@ def perp_step(pack, t, dt_seconds, prices, vs, vdk, vdq, av_ptr, av_idx,
     max_act = int(liq[LQ_MAX]) if liq.shape[0] > LQ_MAX else 0
     n_act = 0
     na = margin.shape[0]
+    # phase 1 (book orders) queues the accounts for phase 2 (backstop) and phase 3 (fund / ADL)
+    q_bs = np.empty(na, np.int64)
+    q_rs = np.empty(na, np.int64)
+    n_bs = 0
+    n_rs = 0
     for a in range(na):
         if max_act > 0 and n_act >= max_act:
             break
@@ -814,7 +856,6 @@ def perp_step(pack, t, dt_seconds, prices, vs, vdk, vdq, av_ptr, av_idx,
             continue
         n_act += 1
         action = _ACT_NONE
-        eq_act = eq
         if eq < 0.0:
             action = _ACT_RESOLVE
         elif bs_on and eq < bs_frac * mm:
@@ -882,6 +923,10 @@ def perp_step(pack, t, dt_seconds, prices, vs, vdk, vdq, av_ptr, av_idx,
                 hold[H_FEES] += fee
                 repaid = e0 - (e1 - fee)
                 bonus = s * d * (p - f)
+                hold[H_N_BOOK] += 1.0
+                hold[H_NOT_BOOK] += d * p
+                if s > 0.0:
+                    hold[H_NOT_LONG] += d * p
                 acc[ACC_NLIQ] += 1.0
                 acc[ACC_LIQ_VALUE] += d * p
                 acc[ACC_REPAID] += repaid
@@ -894,7 +939,6 @@ def perp_step(pack, t, dt_seconds, prices, vs, vdk, vdq, av_ptr, av_idx,
                 last_partial[a] = now
             eq2, mm2, npos2, _ = _acct_state(a, side, size, entry, pos_mkt, margin, acct_ptr,
                                              acct_pos, mkt, tiers)
-            eq_act = eq2
             if npos2 > 0:
                 if bs_on and 0.0 <= eq2 < bs_frac * mm2:
                     action = _ACT_BACKSTOP
@@ -911,6 +955,7 @@ def perp_step(pack, t, dt_seconds, prices, vs, vdk, vdq, av_ptr, av_idx,
                 hold[H_FUND_CASH] -= cover
                 hold[H_FUND_DRAWN] += cover
                 hold[H_SOCIAL] += deficit - cover
+                hold[H_N_WRITEOFF] += 1.0
                 margin[a] = 0.0
                 acc[ACC_BAD] += deficit
                 acc[ACC_FUND_DRAW] += cover
@@ -920,11 +965,28 @@ def perp_step(pack, t, dt_seconds, prices, vs, vdk, vdq, av_ptr, av_idx,
                              proto_id, int(mkt[m, M_ASSET]), 0.0, 0.0, mkt[m, M_MARK],
                              mkt[m, M_MARK], 0.0, deficit, 0.0)
         if action == _ACT_RESOLVE:
-            n_ev = _resolve(pack, a, eq_act, acc, t, ev_step, ev_pos, ev_proto, ev_asset,
-                            ev_seized, ev_repaid, ev_price, ev_exec, ev_bonus, ev_bad, ev_fee,
-                            n_ev, proto_id, pos_offset)
+            q_rs[n_rs] = a
+            n_rs += 1
         elif action == _ACT_BACKSTOP:
-            n_ev = _takeover(pack, a, eq_act, _HOLD_BS, acc, t, ev_step, ev_pos, ev_proto,
+            q_bs[n_bs] = a
+            n_bs += 1
+    # phase 2: the backstop vault takes the accounts queued for it (their equity is what it
+    # was when queued: marks do not move within a step and no other account trades theirs)
+    for k in range(n_bs):
+        a = q_bs[k]
+        eq, mm, npos, ntot = _acct_state(a, side, size, entry, pos_mkt, margin, acct_ptr,
+                                         acct_pos, mkt, tiers)
+        if npos > 0:
+            n_ev = _takeover(pack, a, eq, _HOLD_BS, acc, t, ev_step, ev_pos, ev_proto,
                              ev_asset, ev_seized, ev_repaid, ev_price, ev_exec, ev_bonus, ev_bad,
                              ev_fee, n_ev, proto_id, pos_offset)
+    # phase 3: insurance fund, else ADL, for the accounts queued for it
+    for k in range(n_rs):
+        a = q_rs[k]
+        eq, mm, npos, ntot = _acct_state(a, side, size, entry, pos_mkt, margin, acct_ptr,
+                                         acct_pos, mkt, tiers)
+        if npos > 0:
+            n_ev = _resolve(pack, a, eq, acc, t, ev_step, ev_pos, ev_proto, ev_asset,
+                            ev_seized, ev_repaid, ev_price, ev_exec, ev_bonus, ev_bad, ev_fee,
+                            n_ev, proto_id, pos_offset)
     return n_ev

@@ -44,6 +44,17 @@ from liqcascade.protocols.perp.kernel import (
     H_FEES,
     H_FUND_CASH,
     H_FUND_DRAWN,
+    H_N_ADL_CLOSE,
+    H_N_BACKSTOP,
+    H_N_BANKRUPT,
+    H_N_BOOK,
+    H_N_FUND,
+    H_N_WRITEOFF,
+    H_NOT_ADL_CLOSE,
+    H_NOT_BACKSTOP,
+    H_NOT_BOOK,
+    H_NOT_FUND,
+    H_NOT_LONG,
     H_RAND_CUR,
     H_SOCIAL,
     H_TREASURY,
@@ -333,6 +344,15 @@ class _Twin:
             if to_fund:
                 self.hold[H_FUND_DRAWN] += loss
                 self.acc[ACC_FUND_DRAW] += loss
+                self.hold[H_N_FUND] += 1
+                self.hold[H_NOT_FUND] += size * self.mark(q.mkt)
+                if share < 0:
+                    self.hold[H_N_BANKRUPT] += 1
+            else:
+                self.hold[H_N_BACKSTOP] += 1
+                self.hold[H_NOT_BACKSTOP] += size * self.mark(q.mkt)
+            if q.side > 0:
+                self.hold[H_NOT_LONG] += size * self.mark(q.mkt)
             self.acc[ACC_NLIQ] += 1
             self.acc[ACC_LIQ_VALUE] += size * self.mark(q.mkt)
             self.acc[ACC_REPAID] += gain
@@ -385,6 +405,12 @@ class _Twin:
             self.margin[a] += q.side * size * (price - q.entry)
             q.size = 0.0
             gain, loss = max(share, 0.0), max(-share, 0.0)
+            self.hold[H_N_ADL_CLOSE] += 1
+            self.hold[H_NOT_ADL_CLOSE] += size * self.mark(q.mkt)
+            if share < 0:
+                self.hold[H_N_BANKRUPT] += 1
+            if q.side > 0:
+                self.hold[H_NOT_LONG] += size * self.mark(q.mkt)
             self.acc[ACC_NLIQ] += 1
             self.acc[ACC_LIQ_VALUE] += size * self.mark(q.mkt)
             self.acc[ACC_REPAID] += gain
@@ -460,6 +486,10 @@ class _Twin:
             self.hold[H_FEES] += fee
             consumed = e_before - (e_after - fee)
             gain = q.side * got * (p - fill)
+            self.hold[H_N_BOOK] += 1
+            self.hold[H_NOT_BOOK] += got * p
+            if q.side > 0:
+                self.hold[H_NOT_LONG] += got * p
             self.acc[ACC_NLIQ] += 1
             self.acc[ACC_LIQ_VALUE] += got * p
             self.acc[ACC_REPAID] += consumed
@@ -471,19 +501,21 @@ class _Twin:
         eq, mm = self.equity(a), self.mm(a)
         if self.open(a):
             if self.P[P_BS_ON] > 0 and 0 <= eq < self.P[P_BS_FRAC] * mm:
-                self.takeover(a, eq, False)
-            elif eq < 0 or (short_fill and eq < mm):
-                self.resolve(a, eq)
+                return "backstop"
+            if eq < 0 or (short_fill and eq < mm):
+                return "resolve"
         elif self.margin[a] < 0:
             deficit = -self.margin[a]
             cover = min(deficit, max(self.fund_value(), 0.0)) if self.P[P_FUND_ON] > 0 else 0.0
             self.hold[H_FUND_CASH] -= cover
             self.hold[H_FUND_DRAWN] += cover
             self.hold[H_SOCIAL] += deficit - cover
+            self.hold[H_N_WRITEOFF] += 1
             self.margin[a] = 0.0
             self.acc[ACC_BAD] += deficit
             self.acc[ACC_FUND_DRAW] += cover
             self.emit(last, 0.0, 0.0, self.mark(last.mkt), 0.0, deficit, 0.0)
+        return None
 
     def run(self, prices, dt, liq):
         now = self.t * dt
@@ -491,6 +523,7 @@ class _Twin:
         self.unwind()
         cap = int(liq[LQ_MAX]) if len(liq) > LQ_MAX else 0
         acted = 0
+        queue = {"backstop": [], "resolve": []}  # phase 1 (book orders) queues for phases 2 and 3
         for a in range(len(self.margin)):
             if cap > 0 and acted >= cap:
                 break
@@ -501,11 +534,20 @@ class _Twin:
                 continue
             acted += 1
             if eq < 0:
-                self.resolve(a, eq)
+                queue["resolve"].append(a)
             elif self.P[P_BS_ON] > 0 and eq < self.P[P_BS_FRAC] * mm:
-                self.takeover(a, eq, False)
+                queue["backstop"].append(a)
             else:
-                self.book_liquidation(a, now)
+                then = self.book_liquidation(a, now)
+                if then is not None:
+                    queue[then].append(a)
+        # phase 2: the backstop; phase 3: the fund, else ADL
+        for a in queue["backstop"]:
+            if self.open(a):
+                self.takeover(a, self.equity(a), False)
+        for a in queue["resolve"]:
+            if self.open(a):
+                self.resolve(a, self.equity(a))
 
 
 def perp_mark_init_py(pack, prices, vs):

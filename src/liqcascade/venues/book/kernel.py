@@ -14,6 +14,7 @@ from __future__ import annotations
 import math
 
 from liqcascade.kernels._jit import njit
+from liqcascade.venues.kernel import HALF, MID, NK, REF
 
 
 @njit
@@ -190,3 +191,78 @@ def book_buy_to_price(mid, depth_k, depth_q, nk, p_target):
     if p_target <= mid:
         return 0.0
     return book_depth(depth_k, depth_q, nk, (p_target - mid) / mid)
+
+
+# --- the venue-kind interface (``vs`` row ``v``; called by ``venues/dispatch.py``) ----------
+
+
+@njit
+def spot(vs, v):
+    """Spot price: the mid."""
+    return vs[v, MID]
+
+
+@njit
+def gross(vs, v):
+    """A book charges no fee: its marginal bid and ask are both the mid."""
+    return 1.0
+
+
+@njit
+def sell(vs, vdk, vdq, v, dq):
+    """Sell ``dq`` asset through the bids (state updated in place); returns the quote received."""
+    m, out = book_sell(vs[v, MID], vdk[v], vdq[v], int(vs[v, NK]), dq)
+    vs[v, MID] = m
+    return out
+
+
+@njit
+def buy(vs, vdk, vdq, v, dy):
+    """Spend ``dy`` quote through the asks (state updated in place); returns the asset received."""
+    m, out = book_buy(vs[v, MID], vdk[v], vdq[v], int(vs[v, NK]), dy)
+    vs[v, MID] = m
+    return out
+
+
+@njit
+def preview_sell(vs, vdk, vdq, v, dq):
+    """``(quote_out, mid_after)`` of selling ``dq``, without changing the book."""
+    m, out = book_sell(vs[v, MID], vdk[v], vdq[v], int(vs[v, NK]), dq)
+    return out, m
+
+
+@njit
+def preview_buy(vs, vdk, vdq, v, dy):
+    """``(asset_out, mid_after)`` of spending ``dy``, without changing the book."""
+    m, out = book_buy(vs[v, MID], vdk[v], vdq[v], int(vs[v, NK]), dy)
+    return out, m
+
+
+@njit
+def sell_to_price(vs, vdk, vdq, v, p_target):
+    return book_sell_to_price(vs[v, MID], vdk[v], vdq[v], int(vs[v, NK]), p_target)
+
+
+@njit
+def buy_to_price(vs, vdk, vdq, v, p_target):
+    return book_buy_to_price(vs[v, MID], vdk[v], vdq[v], int(vs[v, NK]), p_target)
+
+
+@njit
+def apply_return(vs, v, ret):
+    """``REF`` and ``MID`` are both multiplied (the endogenous impact is unchanged)."""
+    vs[v, REF] *= ret
+    vs[v, MID] *= ret
+
+
+@njit
+def decay(vs, v):
+    """One step of transient-impact recovery: ``I ← I · 0.5 ** (1 / HALF)``,
+    ``MID = REF · (1 - I)``; no-op for ``HALF <= 0``."""
+    half = vs[v, HALF]
+    if half <= 0.0:
+        return
+    ref = vs[v, REF]
+    impact = 1.0 - vs[v, MID] / ref
+    impact *= 0.5 ** (1.0 / half)
+    vs[v, MID] = ref * (1.0 - impact)

@@ -168,3 +168,33 @@ def book_sell_to_price(mid, depth_k, depth_q, nk, p_target):
 
 def book_buy_to_price(mid, depth_k, depth_q, nk, p_target):
     return Book(mid, depth_k, depth_q, nk).buy_to_price(p_target)
+
+
+# --- the kind interface used by ``venues/twin.py`` (columns of ``vs`` as in ``venues/kernel.py``)
+
+MID, REF, HALF, NK = 4, 5, 6, 7
+
+
+def load(vs, vdk, vdq, v):
+    return Book(vs[v, MID], vdk[v], vdq[v], int(vs[v, NK]))
+
+
+def spot(vs, v):
+    return vs[v, MID]
+
+
+def store(vs, v, book):
+    vs[v, MID] = book.mid
+
+
+def apply_return(vs, v, ret):
+    vs[v, REF] *= ret
+    vs[v, MID] *= ret
+
+
+def decay(vs, v):
+    if vs[v, HALF] <= 0:
+        return
+    impact = (vs[v, REF] - vs[v, MID]) / vs[v, REF]
+    impact = impact * math.exp(-math.log(2.0) / vs[v, HALF])
+    vs[v, MID] = vs[v, REF] - impact * vs[v, REF]

@@ -12,6 +12,7 @@ from __future__ import annotations
 import math
 
 from liqcascade.kernels._jit import njit
+from liqcascade.venues.kernel import FEE, X, Y
 
 
 @njit
@@ -78,3 +79,84 @@ def cpmm_buy_to_price(x, y, fee, p_target):
     s = p_target / spot
     sm1 = (p_target - spot) / spot
     return 2.0 * y * sm1 / ((1.0 + g) + math.sqrt((1.0 - g) * (1.0 - g) + 4.0 * g * s))
+
+
+# --- the venue-kind interface (``vs`` row ``v``; called by ``venues/dispatch.py``) ----------
+
+
+@njit
+def spot(vs, v):
+    """Spot price ``Y / X``."""
+    return vs[v, Y] / vs[v, X]
+
+
+@njit
+def gross(vs, v):
+    """``1 - fee``: the marginal bid is ``spot · gross``, the marginal ask ``spot / gross``."""
+    return 1.0 - vs[v, FEE]
+
+
+@njit
+def sell(vs, vdk, vdq, v, dq):
+    """Sell ``dq`` asset into the pool (state updated in place); returns the quote received."""
+    x, y, out = cpmm_sell(vs[v, X], vs[v, Y], vs[v, FEE], dq)
+    vs[v, X] = x
+    vs[v, Y] = y
+    return out
+
+
+@njit
+def buy(vs, vdk, vdq, v, dy):
+    """Spend ``dy`` quote on the pool (state updated in place); returns the asset received."""
+    x, y, out = cpmm_buy(vs[v, X], vs[v, Y], vs[v, FEE], dy)
+    vs[v, X] = x
+    vs[v, Y] = y
+    return out
+
+
+@njit
+def preview_sell(vs, vdk, vdq, v, dq):
+    """``(quote_out, spot_after)`` of selling ``dq``, without changing the pool."""
+    x, y, out = cpmm_sell(vs[v, X], vs[v, Y], vs[v, FEE], dq)
+    return out, y / x
+
+
+@njit
+def preview_buy(vs, vdk, vdq, v, dy):
+    """``(asset_out, spot_after)`` of spending ``dy``, without changing the pool."""
+    x, y, out = cpmm_buy(vs[v, X], vs[v, Y], vs[v, FEE], dy)
+    return out, y / x
+
+
+@njit
+def sell_to_price(vs, vdk, vdq, v, p_target):
+    return cpmm_sell_to_price(vs[v, X], vs[v, Y], vs[v, FEE], p_target)
+
+
+@njit
+def buy_to_price(vs, vdk, vdq, v, p_target):
+    return cpmm_buy_to_price(vs[v, X], vs[v, Y], vs[v, FEE], p_target)
+
+
+@njit
+def apply_return(vs, v, ret):
+    """An outside trader trades the pool to ``spot · ret`` (the fee stays in the pool; the
+    trader's proceeds leave the model)."""
+    x = vs[v, X]
+    y = vs[v, Y]
+    fee = vs[v, FEE]
+    target = (y / x) * ret
+    if ret < 1.0:
+        dq = cpmm_sell_to_price(x, y, fee, target)
+        x, y, _ = cpmm_sell(x, y, fee, dq)
+    else:
+        dy = cpmm_buy_to_price(x, y, fee, target)
+        x, y, _ = cpmm_buy(x, y, fee, dy)
+    vs[v, X] = x
+    vs[v, Y] = y
+
+
+@njit
+def decay(vs, v):
+    """A pool has no transient impact to recover: no-op."""
+    return

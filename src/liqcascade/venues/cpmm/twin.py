@@ -104,3 +104,35 @@ def cpmm_sell_to_price(x, y, fee, p_target):
 
 def cpmm_buy_to_price(x, y, fee, p_target):
     return Pool(x, y, fee).buy_to_price(p_target)
+
+
+# --- the kind interface used by ``venues/twin.py`` (columns of ``vs`` as in ``venues/kernel.py``)
+
+X, Y, FEE = 1, 2, 3
+
+
+def load(vs, vdk, vdq, v):
+    return Pool(vs[v, X], vs[v, Y], vs[v, FEE])
+
+
+def spot(vs, v):
+    return vs[v, Y] / vs[v, X]
+
+
+def store(vs, v, pool):
+    vs[v, X] = pool.x
+    vs[v, Y] = pool.y
+
+
+def apply_return(vs, v, ret):
+    pool = Pool(vs[v, X], vs[v, Y], vs[v, FEE])
+    target = pool.spot * ret
+    if ret < 1:
+        pool.sell(pool.sell_to_price(target))
+    else:
+        pool.buy(pool.buy_to_price(target))
+    store(vs, v, pool)
+
+
+def decay(vs, v):
+    return

@@ -5,10 +5,10 @@ liquidation), ``steps.parquet`` (per recorded path, step and asset) — see
 :mod:`liqcascade.results.store` — and, from ``demo``, ``curve.json`` (:meth:`CurveResult.as_dict`).
 
 :func:`read_run_dir` returns a :class:`RunView` with the attributes the report's figure
-functions read from a :class:`~liqcascade.engine.dynamic.RunResult` (``events``,
+functions read from a :class:`~liqcascade.results.run.RunResult` (``events``,
 ``steps_asset``, ``steps_scalar``, ``assets``, ``p0``, ``paths``, ``steps``, ``dt_seconds``,
 ``scenario``, ``n_positions``, ``notes`` and ``totals()``), and the curve as a
-:class:`~liqcascade.engine.static.CurveResult`, so that
+:class:`~liqcascade.results.curve.CurveResult`, so that
 ``report.html.write_report(path, run=view, curve=curve)`` rebuilds the report. ``totals()``
 returns the totals stored in ``summary.json`` (the per-path summary matrix is not stored).
 """
@@ -34,7 +34,7 @@ _SUMMARY_KEYS = ("scenario", "paths", "steps", "dt_seconds", "positions", "asset
 
 @dataclass(eq=False)
 class RunView:
-    """What a :class:`~liqcascade.engine.dynamic.RunResult` shows the report, read back from disk."""
+    """What a :class:`~liqcascade.results.run.RunResult` shows the report, read back from disk."""
 
     scenario: str
     assets: list[str]
@@ -97,8 +97,8 @@ def _read_table(path: Path, required) -> dict:
 
 
 def read_curve_json(path) -> object:
-    """A :class:`~liqcascade.engine.static.CurveResult` from ``curve.json``."""
-    from ..engine.static import CurvePoint, CurveResult
+    """A :class:`~liqcascade.results.curve.CurveResult` from ``curve.json``."""
+    from .curve import CurvePoint, CurveResult
 
     path = Path(path)
     d = _load_json(path)
@@ -126,7 +126,7 @@ def read_run_dir(path) -> RunDir:
     """Read a run folder (see the module docstring). ``summary.json``, ``events.parquet`` and
     ``steps.parquet`` go together (all or none); ``curve.json`` is optional; at least one of
     the two must be present."""
-    from ..engine.dynamic import EVENT_DTYPE
+    from .run import EVENT_DTYPE
 
     d = Path(path)
     if not d.exists():

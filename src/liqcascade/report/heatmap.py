@@ -19,12 +19,26 @@ from pathlib import Path
 import numpy as np
 
 from ..atomic import atomic_path
-from .liqprice import LiqPoints, bucket_points, compiled_view
+from ..data.liqprice import LiqPoints, compiled_view
+from .figures import liquidation_buckets
 
-__all__ = ["clusters_figure", "top_assets", "cluster_summary", "write_html", "write_png", "DROPS"]
+__all__ = ["bucket_points", "clusters_figure", "top_assets", "cluster_summary", "write_html", "write_png", "DROPS"]
 
 DROPS = (0.05, 0.10, 0.20, 0.30, 0.50)
 C_COLL = "#7f7f7f"
+
+
+def bucket_points(pts: LiqPoints, asset: int, bucket: float = 0.01, *, max_drop: float | None = 0.95):
+    """Per price bucket of one asset: ``(lower_edges, width, debt, cum_debt, coll, cum_coll)``
+    (values in quote; ``cum`` = everything liquidatable if the price falls to the edge), via
+    :func:`liqcascade.report.figures.liquidation_buckets`; ``None`` when the asset has no point."""
+    rd = liquidation_buckets(compiled_view(pts, "debt", max_drop=max_drop), asset, bucket)
+    if rd is None:
+        return None
+    rc = liquidation_buckets(compiled_view(pts, "collateral", max_drop=max_drop), asset, bucket)
+    edges, width, per, cum = rd
+    assert rc is not None and np.array_equal(rc[0], edges)
+    return edges, width, per, cum, rc[2], rc[3]
 
 
 def top_assets(pts: LiqPoints, n: int = 6, *, max_drop: float = 0.95) -> list[int]:
@@ -45,7 +59,7 @@ def clusters_figure(pts: LiqPoints, *, bucket: float = 0.01, max_drop: float = 0
     """
     import plotly.graph_objects as go
 
-    from ..report.figures import heatmap_figure
+    from .figures import heatmap_figure
 
     only = sorted(assets) if assets is not None else sorted(top_assets(pts, top, max_drop=max_drop))
     view = compiled_view(pts, "debt", max_drop=max_drop, only=only)

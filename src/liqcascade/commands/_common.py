@@ -1,0 +1,97 @@
+"""What every command shares: console, error handling, output paths, scenario loading, JSON.
+
+The CLI (``cli.py``) and the command groups in this package import these helpers from here, so
+no command imports ``cli`` (which imports the commands).
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import typer
+
+from ..errors import InputError
+
+
+def escape(text: str) -> str:
+    from rich.markup import escape as _escape
+
+    return _escape(text)
+
+
+def console():
+    """A rich console; when output is not a terminal, wide enough that tables don't fold."""
+    from rich.console import Console
+
+    return Console() if sys.stdout.isatty() else Console(width=150)
+
+
+def fail(msg: str, code: int = 2):
+    typer.echo(f"error: {msg}", err=True)
+    raise typer.Exit(code)
+
+
+class scenario_file:
+    """Attach the scenario's file name to input errors raised while building or running it."""
+
+    def __init__(self, path):
+        self.path = str(path)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, typ, exc, tb):
+        if isinstance(exc, InputError) and exc.file is None and not (exc.where or "").startswith("--"):
+            raise InputError(self.path, exc.where, exc.reason) from None
+        return False
+
+
+def load_compiled(path: Path, ids: bool = True):
+    """Load and compile a scenario; ``ids=False`` when the command names no position."""
+    from ..engine.compile import compile_scenario
+    from ..scenario.load import load_scenario
+
+    sc, base = load_scenario(path)
+    with scenario_file(path):
+        return compile_scenario(sc, base, ids=ids)
+
+
+def check_out_path(out: Path, option: str = "--out") -> None:
+    """Refuse an output path that cannot be created: an existing ancestor that is a file."""
+    for parent in [out, *out.parents]:
+        if parent.exists():
+            if not parent.is_dir():
+                raise InputError(str(parent), option, "exists and is not a directory")
+            return
+
+
+def guard(fn):
+    """Run a command body; bad input becomes a one-line message and exit status 2."""
+    import functools
+
+    @functools.wraps(fn)
+    def wrapper(*a, **k):
+        try:
+            return fn(*a, **k)
+        except InputError as exc:
+            fail(exc.message())
+        except OSError as exc:  # an output path that cannot be written
+            where = exc.filename or "output"
+            fail(f"{where}: cannot write: {exc.strerror or exc}")
+        except (KeyboardInterrupt, BrokenPipeError):
+            raise typer.Exit(130)
+
+    return wrapper
+
+
+def json_default(o):
+    import numpy as np
+
+    if isinstance(o, (np.floating,)):
+        return float(o)
+    if isinstance(o, (np.integer,)):
+        return int(o)
+    if isinstance(o, np.ndarray):
+        return o.tolist()
+    raise TypeError(type(o))
