@@ -95,7 +95,7 @@ def test_mechanisms_lists_every_mechanism_agent_and_field():
     cat = json.loads(out)
     names = [m["name"] for m in cat]
     assert names == [cli_name(m) for m in MECHANISMS] + [cli_name(a) for a in AGENTS]
-    assert len(names) == 17
+    assert len(names) == 18
     for m in cat:
         group = "mechanisms" if m["kind"] == "mechanism" else "agents"
         cls = model_class(group, m["field"])
@@ -162,6 +162,12 @@ def test_compare_prints_every_configuration_and_metric_and_writes_files(small, t
     rep = report.read_text()
     assert "<script" in rep and "fig-compare" in rep and "Paired difference to none" in rep
     assert "src=\"http" not in rep  # self-contained
+    # no attacker here: its panel is left out of the figure and named in the caption
+    assert "Not plotted, 0 in every configuration: attacker profit" in rep
+    import re
+
+    titles = re.findall(r'"text":"([^"]+)","x"', rep)
+    assert "attacker profit (USD)" not in titles and "bad debt (USD)" in titles
 
 
 def test_compare_json_is_one_document_and_reproducible(small):

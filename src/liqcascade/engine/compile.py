@@ -156,6 +156,8 @@ class Compiled:
     book: Book
     notes: list[str] = field(default_factory=list)
     units: list = field(default_factory=list)  # engine.units.Unit, one per non-Aave protocol
+    #: the book at the initial prices (engine.start): pre-existing bad debt, liquidatable at t = 0
+    start: dict = field(default_factory=dict)
     timebase: Timebase | None = None  # the scenario's durations in steps (timebase.Timebase.of)
 
     @property
@@ -182,12 +184,17 @@ def compile_scenario(sc: Scenario, base_dir: Path, source: str | None = None, bo
     tb.walk(sc)  # every duration once: roundings become notes before anything runs
 
     vlist = []
-    for v in sc.venues:
+    for j, v in enumerate(sc.venues):
         d = {"kind": v.kind, "asset": aidx[v.asset], "fee": v.fee}
         price = p0[aidx[v.asset]]
         if v.kind == "cpmm":
             d["reserve_asset"] = v.reserve_asset
-            d["reserve_quote"] = v.reserve_asset * price
+            with np.errstate(over="ignore", invalid="ignore"):
+                d["reserve_quote"] = v.reserve_asset * price
+            if not np.isfinite(d["reserve_quote"]):  # reported against what the user wrote
+                raise InputError(source, f"assets[{aidx[v.asset]}].price",
+                                 f"{float(price):g} × venues[{j}].reserve_asset {v.reserve_asset:g} is beyond "
+                                 "float64: the pool's quote reserve would be infinite")
         else:
             d["mid"] = price
             d["depth"] = [tuple(x) for x in v.depth]
@@ -283,6 +290,9 @@ def compile_scenario(sc: Scenario, base_dir: Path, source: str | None = None, bo
         "amounts are real numbers, not fixed-point integers (Aave's floor/ceil rounding is not reproduced)",
         "all collateral seized in a step or round is sold into the venues (liquidator and treasury shares alike)",
     ]
+    if sc.agents.flash_attacker is not None:
+        notes.append("agents.flash_attacker is not a step of the time loop yet: `liqcascade attack S.toml --flash` "
+                     "evaluates its one-block bundle on the start state (engine.flash.BundleSolver.step is the per-step entry point)")
     for pr in sc.protocols:
         inc = getattr(pr, "incentive", "fixed")
         if inc == "morpho":
@@ -291,6 +301,10 @@ def compile_scenario(sc: Scenario, base_dir: Path, source: str | None = None, bo
         elif inc == "euler":
             notes.append(f"{pr.name}: Euler v2 discount 1 − HF capped at {pr.euler_max_discount}; no close factor; "
                          "cool-off, LLTV ramp and the liquidator taking on the debt are not modelled")
+    from .start import start_notes, start_state
+
+    start = start_state(book, p0, lt_pa, [p.name for p in sc.protocols])
+    notes += start_notes(start)
     return Compiled(
         scenario=sc, base_dir=base_dir, assets=assets, p0=p0, stable=stable,
         venue_names=[v.name for v in sc.venues], vs0=vs0, vdk=vdk, vdq=vdq, venue_asset=venue_asset,
@@ -299,7 +313,8 @@ def compile_scenario(sc: Scenario, base_dir: Path, source: str | None = None, bo
         o_params=np.array(o_params, dtype=np.float64).reshape(len(o_kind), NPARAM),
         o_src_ptr=o_src_ptr, o_src=o_src, o_asset=np.array(o_asset, dtype=np.int64),
         protocols=[p.name for p in sc.protocols], lt_pa=lt_pa, bonus_pa=bonus_pa, pfee_pa=pfee_pa,
-        rules=rules, oracle_of=oracle_of, book=book, notes=notes + tb.notes, units=units, timebase=tb,
+        rules=rules, oracle_of=oracle_of, book=book, notes=notes + tb.notes, units=units, start=start,
+        timebase=tb,
     )
 
 
@@ -360,7 +375,7 @@ def build_book(sc: Scenario, base_dir: Path, assets, p0, lt_pa, ids: bool = True
         path = Path(pr.positions)
         if not path.is_absolute():
             path = base_dir / path
-        table = load_positions(path, assets=None, keep_ids=ids)
+        table = _book_file(load_positions, path, k, assets=None, keep_ids=ids)
         if table.wide:
             if pr.collateral is None:
                 raise InputError(str(path), "protocols." + pr.name + ".collateral",
@@ -510,6 +525,24 @@ def stable_argsort(x: np.ndarray, chunk: int = 1 << 16) -> np.ndarray:
     for s, e in zip(starts.tolist(), ends.tolist()):
         order[s:e].sort()
     return order
+
+
+def _book_file(load, path: Path, k: int, **kw):
+    """``load(path, **kw)`` for ``protocols[k].positions``: a file that is missing, a folder or of
+    the wrong type is reported against that key (with the path), and a file with a header and
+    no rows is refused."""
+    where = f"protocols[{k}].positions"
+    if path.is_dir():
+        raise InputError(None, where, f"{path}: is a directory, expected a .csv or .parquet file")
+    try:
+        table = load(path, **kw)
+    except InputError as exc:
+        if exc.where is None:
+            raise InputError(None, where, f"{path}: {exc.reason}") from None
+        raise
+    if getattr(table, "n", None) == 0:
+        raise InputError(None, where, f"{path}: no positions (the file has a header and no rows)")
+    return table
 
 
 def _synth_part(pr, k, aidx, p0, lt_pa, ids: bool = True):
@@ -712,12 +745,12 @@ def kernel_inputs(c: Compiled) -> KernelInputs:
         KL.MODE_RATIONAL if lq.mode == "rational" else KL.MODE_MECHANICAL, float(lq.gas_cost),
         float(lq.capital) if np.isfinite(lq.capital) else 1e300, int(lq.max_per_step), liq)
     mechanisms = KL.Mechanisms(_f64(setup.mech), _i64(setup.mmask))
+    ag = None
     if sc.agents.active():
         from .agents import agent_pack
 
-        agents = KL.Agents(_f64(agent_pack(c)))
-    else:
-        agents = KL.agents_empty()
+        ag = agent_pack(c)  # None when only agents outside the loop (the flash attacker) are on
+    agents = KL.Agents(_f64(ag)) if ag is not None else KL.agents_empty()
     meta = np.full((KL.NUNIT, KL.NUM), -1, dtype=np.int64)
     slot = {"comet": KL.U_COMET, "liquity": KL.U_LIQUITY, "perp": KL.U_PERP, "maker": KL.U_MAKER,
             "llamma": KL.U_LLAMMA}
