@@ -150,7 +150,7 @@ NUM_TEXT = st.one_of(
     st.floats(0, 1e12, allow_nan=False).map(repr),
     st.integers(0, 10**6).map(str),
     st.sampled_from(["", " 1", "2 ", "1_0", "nan", "inf", "-1", "-0", "1e400", "abc", ".5", "5.", "+3", "0x10",
-                     "1e-320", "Infinity"]),
+                     "1e-320", "Infinity", "1e18", "1.0000001e18", "1e-18", "9e-19"]),
 )
 
 
@@ -192,7 +192,8 @@ def test_csv_same_as_exact_reader(tmp_path, text, assets):
 
 @settings(deadline=None, max_examples=150, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(ids=st.lists(st.one_of(st.text(st.sampled_from("ab1 "), max_size=3), st.none()), min_size=0, max_size=6),
-       amounts=st.lists(st.one_of(st.floats(-1, 1e9), st.none()), min_size=12, max_size=12),
+       amounts=st.lists(st.one_of(st.floats(-1, 1e9), st.sampled_from([1e18, 2e18, 1e-18, 5e-19]), st.none()),
+                        min_size=12, max_size=12),
        int_ids=st.booleans())
 def test_parquet_same_as_exact_reader(tmp_path, ids, amounts, int_ids):
     n = len(ids)
@@ -201,6 +202,19 @@ def test_parquet_same_as_exact_reader(tmp_path, ids, amounts, int_ids):
     pq.write_table(pa.table({"id": id_col, "collateral": pa.array(amounts[:n], pa.float64()),
                              "debt": pa.array(amounts[6:6 + n], pa.float64())}), p)
     _same(_outcome(lambda: load_positions(p)), _outcome(lambda: _exact(p)))
+
+
+@pytest.mark.parametrize("ext", [".csv", ".parquet"])
+@pytest.mark.parametrize("amount", [2e18, 1e-19])
+def test_amount_out_of_bounds_is_refused_as_the_exact_reader_words_it(tmp_path, ext, amount):
+    p = tmp_path / f"b{ext}"
+    n = 5
+    coll = np.full(n, 1.0)
+    coll[3] = amount
+    write_positions(p, PositionTable(ids=np.array([f"p{i}" for i in range(n)], dtype=object),
+                                     assets=("collateral", "debt"), wide=True, collateral=coll, debt=np.full(n, 1.0)))
+    fast, exact = _outcome(lambda: load_positions(p)), _outcome(lambda: _exact(p))
+    assert fast == exact and fast[0] == "error" and "collateral" in fast[1], fast
 
 
 def test_parquet_other_string_types_same_as_exact_reader(tmp_path, no_exact):

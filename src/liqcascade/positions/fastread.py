@@ -199,15 +199,20 @@ def _open_parquet(p: Path, fname: str):
 
 
 def _amounts(arr) -> np.ndarray:
-    """A batch column as float64, or fall back (nulls, NaN, infinite or negative values)."""
+    """A batch column as float64, or fall back (nulls, NaN, infinite or negative values, and
+    amounts outside the bounds of :mod:`liqcascade.bounds`: the exact reader words the error)."""
     import pyarrow as pa
+
+    from ..bounds import AMOUNT_MAX, AMOUNT_MIN
 
     if arr.null_count:
         raise _Fallback
     if not pa.types.is_float64(arr.type):
         arr = arr.cast(pa.float64())
     x = _values(arr, np.float64)
-    if x.size and not (x.min() >= 0.0 and x.max() < np.inf):  # NaN fails both comparisons
+    if x.size and not (x.min() >= 0.0 and x.max() <= AMOUNT_MAX):  # NaN fails both comparisons
+        raise _Fallback
+    if x.size and np.any((x > 0.0) & (x < AMOUNT_MIN)):  # a batch's temporary, not the file's
         raise _Fallback
     return x
 
