@@ -4,8 +4,9 @@ Written the obvious way for the parity test ``tests/parity/test_dynamic_parity.p
 scans every open position one by one (no segments pointers, no cohorts, no store), with the
 ``*_py`` twins of the venues, oracles and Aave rules. Covered: Aave-rule single-pair and
 multi-asset positions, mechanical and rational liquidators (gas), liquidator capital and
-``max_per_step``; not covered: prevention mechanisms, agents and protocol units (Compound,
-Liquity, perps, Maker, crvUSD) — scenarios with those are out of scope here.
+``max_per_step``. :func:`simulate_loop_py` (below) is the whole-loop twin: it takes the kernel's
+own layouts and adds the mechanisms and protocol units it lists; what neither covers raises
+``NotImplementedError`` naming it (:data:`NOT_COVERED`).
 
 One step ``t = 1 … T`` (the kernel's docstring):
 
@@ -267,3 +268,325 @@ def simulate_path_py(path, vs0, vdk, vdq, venue_asset, av_ptr, av_idx, arb_on, a
             S["dislocation_steps"] += 1
     return {"summary": S, "events": [tuple(e) for e in events], "coll": np.array(c), "debt": np.array(d),
             "multi": ents, "spot": spots, "seized": seized_steps}
+
+
+# ---- the whole loop ------------------------------------------------------------------------------
+
+#: what :func:`simulate_loop_py` does not cover yet; a scenario using one of them raises
+#: ``NotImplementedError`` naming it (no silent partial parity)
+NOT_COVERED = ("circuit_breaker", "throttle", "twap_exit", "buffer_pool", "dynamic_margin", "batch",
+               "volatility_fee", "agents", "liquity unit", "crvusd (llamma) unit")
+
+LOOP_SUMMARY_KEYS = SUMMARY_KEYS + ("fund_draw",)
+
+
+def _unit_twins():
+    from ..protocols.comet.twin import comet_step
+    from ..protocols.maker.twin import maker_step_py
+    from ..protocols.perp.twin import perp_step_py
+
+    return comet_step, maker_step_py, perp_step_py
+
+
+def simulate_loop_py(path, path_id, ki):
+    """One path of the whole time loop, from the kernel's own inputs ``ki``
+    (:class:`liqcascade.engine.compile.KernelInputs`: the layouts the compiled loop takes),
+    written the obvious way: every step scans every open position in the scan order of
+    :func:`simulate_path_py` (its module docstring), then calls the protocol units' plain-Python
+    twins, then routes the sales.
+
+    Covered: everything :func:`simulate_path_py` covers, on the mechanisms' re-keyed book (size
+    tiers ``book.ltm``, the partial-liquidation close factor in ``rules.rules``); the
+    mechanisms random execution delay (a position waits ``random_delay(seed, path, position,
+    window)`` steps after it is first seen liquidatable), Dutch auction (the bonus grows with the
+    age since first seen liquidatable), partial liquidation (a cooldown after each
+    liquidation) and insurance fund (a share of the protocol fees feeds it; it absorbs bad debt
+    first, the rest is socialized); the protocol units Compound v3, perps and Maker (through
+    ``protocols/<family>/twin.py``, in the loop's order, after the Aave-rule positions).
+
+    Not covered (``NotImplementedError`` naming it): the mechanisms circuit breaker, throttle,
+    TWAP exit, buffer pool, dynamic margin, batch and volatility fee; the loop's agents; the
+    Liquity and crvUSD units (their twins keep their own state objects, not the kernel's
+    pack). See :data:`NOT_COVERED`.
+
+    Returns the dict of :func:`simulate_path_py` with ``summary`` keyed by
+    :data:`LOOP_SUMMARY_KEYS`; events carry positions in the kernel's book order (units:
+    ``offset + local index``)."""
+    from ..kernels import layouts as KL
+    from ..kernels import mechanisms as KM
+    from ..kernels.mechanisms_py import dutch_bonus, fund_absorb, random_delay
+    from ..protocols.kernel import (ACC_BAD, ACC_BONUS, ACC_FEES, ACC_FUND_DRAW, ACC_GAS, ACC_LIQ_VALUE,
+                                    ACC_NLIQ, ACC_REPAID, NACC)
+    from ..protocols.maker.kernel import IK_PEEP
+
+    mkt, orc, rules, book, liqs, mechs, agents = ki.args()
+    units = ki.fresh_units()
+    mp = [float(x) for x in mechs.p]
+    mk = mechs.mask
+    on = mp[KM.M_ON] > 0.0
+    flag = {name: on and mp[idx] > 0.0 for name, idx in (
+        ("circuit_breaker", KM.M_CB_ON), ("throttle", KM.M_TH_ON), ("twap_exit", KM.M_TW_ON),
+        ("buffer_pool", KM.M_BP_ON), ("insurance_fund", KM.M_IF_ON), ("dutch_auction", KM.M_DA_ON),
+        ("partial", KM.M_PA_ON), ("dynamic_margin", KM.M_DM_ON), ("random_execution", KM.M_RE_ON),
+        ("batch", KM.M_BA_ON), ("volatility_fee", KM.M_VF_ON))}
+    for name in NOT_COVERED:
+        if flag.get(name):
+            raise NotImplementedError(f"simulate_loop_py does not cover the mechanism {name!r}")
+    if agents.pack.shape[0] > 0:
+        raise NotImplementedError("simulate_loop_py does not cover the loop's agents")
+    meta = units.meta
+    if meta[KL.U_LIQUITY, KL.UM_PROTO] >= 0:
+        raise NotImplementedError("simulate_loop_py does not cover the 'liquity' unit")
+    if meta[KL.U_LLAMMA, KL.UM_PROTO] >= 0:
+        raise NotImplementedError("simulate_loop_py does not cover the 'llamma' (crvUSD) unit")
+    comet_py, maker_py, perp_py = _unit_twins()
+
+    path = np.asarray(path, dtype=float)
+    T, A = path.shape[0] - 1, path.shape[1]
+    vs = np.array(mkt.vs0, dtype=float, copy=True)
+    vdk, vdq = mkt.vdk, mkt.vdq
+    nV = vs.shape[0]
+    stable = [bool(x) for x in mkt.stable]
+    p_fixed = [float(x) for x in mkt.p_fixed]
+    ids_of = [[int(v) for v in mkt.av_idx[mkt.av_ptr[a]:mkt.av_ptr[a + 1]]] for a in range(A)]
+    hist = [[V.venue_spot(vs, v)] for v in range(nV)]
+    oracles, oprice, osrc = [], [], []
+    for o in range(len(orc.kind)):
+        src = [int(v) for v in orc.src[orc.src_ptr[o]:orc.src_ptr[o + 1]]]
+        p0 = sum(hist[v][0] for v in src) / len(src) if src else 1.0
+        oracles.append(make_oracle_py(int(orc.kind[o]), [float(x) for x in orc.params[o]], p0))
+        oprice.append(p0)
+        osrc.append(src)
+    P = rules.lt.shape[0]
+
+    def price_of(pr, a, mean_spot):
+        if stable[a]:
+            return p_fixed[a]
+        o = int(orc.of[pr, a])
+        return oprice[o] if o >= 0 else mean_spot[a]
+
+    # positions: single-pair in the kernel's book order, then multi-asset
+    seg = np.repeat(np.arange(book.seg_asset.shape[0]), np.diff(book.seg_ptr))
+    n = book.coll.shape[0]
+    c = [float(x) for x in book.coll]
+    d = [float(x) for x in book.debt]
+    p_pr = [int(book.seg_proto[s]) for s in seg]
+    p_a = [int(book.seg_asset[s]) for s in seg]
+    p_da = [int(book.seg_debt_asset[s]) for s in seg]
+    ltm = [float(x) for x in book.ltm] if book.ltm.shape[0] > 0 else None
+    is_open = [True] * n
+    seq = [None] * n
+    counter = 0
+    ents = []
+    for m in range(book.m_proto.shape[0]):
+        ents.append((int(book.m_proto[m]), [[int(book.m_asset[e]), float(book.m_coll[e]), float(book.m_debt[e])]
+                                           for e in range(book.m_ptr[m], book.m_ptr[m + 1])]))
+    m_open = [True] * len(ents)
+    first_seen = {}  # position -> step first seen liquidatable (random delay, Dutch auction)
+    last_liq = {}  # position -> step of its last liquidation
+    fund = mp[KM.M_IF_SIZE]
+    mode, gas, capital, max_n = int(liqs.mode), float(liqs.gas), float(liqs.capital), int(liqs.max_per_step)
+    S = dict.fromkeys(LOOP_SUMMARY_KEYS, 0.0)
+    events = []
+    spots = np.zeros((T + 1, A))
+    seized_steps = np.zeros((T + 1, A))
+    for a in range(A):
+        spots[0, a] = p_fixed[a] if stable[a] else _mean_spot(vs, ids_of[a])
+    if meta[KL.U_PERP, KL.UM_PROTO] >= 0:
+        from ..protocols.perp.twin import perp_mark_init_py
+
+        pr_ = int(meta[KL.U_PERP, KL.UM_PROTO])
+        perp_mark_init_py(units.perp, [price_of(pr_, a, spots[0]) for a in range(A)], vs)
+
+    def gates(t, pos, pr, bonus):
+        """(waits, bonus in force) of a liquidatable position under the covered mechanisms."""
+        waits = False
+        if flag["random_execution"] or flag["dutch_auction"]:
+            first_seen.setdefault(pos, t)
+            age = t - first_seen[pos]
+            if flag["random_execution"] and mk[KM.MK_RE, pr] and \
+                    age < random_delay(int(mp[KM.M_SEED]), path_id, pos, int(mp[KM.M_RE_WIN])):
+                waits = True
+            if flag["dutch_auction"] and mk[KM.MK_DA, pr]:
+                bonus = dutch_bonus(mp[KM.M_DA_START], mp[KM.M_DA_MAX], int(mp[KM.M_DA_STEPS]), age)
+        if flag["partial"] and mk[KM.MK_PA, pr] and pos in last_liq and t - last_liq[pos] <= int(mp[KM.M_PA_COOL]):
+            waits = True
+        return waits, bonus
+
+    def book_event(t, pos, pr, a, seize, repay, pc, pd, bad_q, fee):
+        nonlocal fund
+        S["liquidations"] += 1
+        S["liquidated_value"] += seize * pc
+        S["repaid"] += repay * pd
+        S["bad_debt"] += bad_q
+        S["fees"] += fee * pc
+        S["bonus"] += (seize - fee) * pc - repay * pd
+        S["gas"] += gas
+        S["borrower_loss"] += seize * pc - repay * pd
+        if flag["insurance_fund"] and mk[KM.MK_IF, pr]:
+            fund, drawn, soc = fund_absorb(fund + mp[KM.M_IF_SHARE] * fee * pc, bad_q)
+            S["fund_draw"] += drawn
+            S["socialized"] += soc
+        else:
+            S["socialized"] += bad_q
+        if pos not in last_liq:
+            S["positions_liquidated"] += 1
+        last_liq[pos] = t
+        events.append([t, pos, pr, a, seize, repay, pc, math.nan, (seize - fee) * pc - repay * pd, bad_q, fee])
+
+    for t in range(1, T + 1):
+        # move_market
+        for v in range(nV):
+            a = int(mkt.venue_asset[v])
+            V.venue_apply_return(vs, v, path[t, a] / path[t - 1, a])
+            V.venue_decay(vs, v)
+        for a in range(A):
+            ids = ids_of[a]
+            if mkt.arb_on and len(ids) > 1:
+                V.arbitrage(vs, vdk, vdq, ids, mkt.arb_thr)
+            if mkt.ref_on:
+                for v in ids:
+                    if int(vs[v, V.KIND]) == V.VENUE_CPMM and not V.venue_follows_reference(vs, v):
+                        V.arbitrage_to_reference(vs, vdk, vdq, v, path[t, a], mkt.arb_thr)
+        # read_oracles
+        for v in range(nV):
+            hist[v].append(V.venue_spot(vs, v))
+        mean_spot = [p_fixed[a] if stable[a] else _mean_spot(vs, ids_of[a]) for a in range(A)]
+        for o in range(len(oracles)):
+            oprice[o] = oracles[o].step(t, [hist[v] for v in osrc[o]])
+        pp = [[price_of(pr, a, mean_spot) for a in range(A)] for pr in range(P)]
+        # liquidate_books
+        sold = [0.0] * A
+        first_event = len(events)
+        step_n = 0
+        cap_left = capital
+        full = False
+        watched = sorted((seq[i], i) for i in range(n) if is_open[i] and seq[i] is not None)
+        order = [i for _, i in watched] + [i for i in range(n) if is_open[i] and seq[i] is None]
+        for i in order:
+            pr, a, da = p_pr[i], p_a[i], p_da[i]
+            pc, pd = pp[pr][a], pp[pr][da]
+            lt = float(rules.lt[pr, a]) * (ltm[i] if ltm is not None else 1.0)
+            if not c[i] * pc * lt / (d[i] * pd) < 1.0:
+                continue
+            if max_n > 0 and step_n >= max_n:
+                full = True
+                break
+            waits, bonus = gates(t, i, pr, float(rules.bonus[pr, a]))
+            ok = not waits
+            if ok:
+                seize, repay, bad, fee, closed = liquidate_pair_py(c[i], d[i], pc, pd, lt, bonus,
+                                                                   float(rules.pfee[pr, a]), rules.rules[pr])
+                ok = repay > 0.0 or bad > 0.0
+            if ok and repay * pd > cap_left:
+                ok = False
+            if ok and mode == MODE_RATIONAL:
+                ok = _proceeds(vs, vdk, vdq, ids_of[a], sold[a], seize - fee, pc) - repay * pd - gas > 0.0
+            if not ok:
+                S["skipped"] += 1
+                if seq[i] is None:
+                    seq[i] = counter
+                    counter += 1
+                continue
+            cap_left -= repay * pd
+            step_n += 1
+            c[i] -= seize
+            d[i] -= repay + bad
+            if closed:
+                c[i] = max(c[i], 0.0)
+                d[i] = max(d[i], 0.0)
+            sold[a] += seize
+            book_event(t, i, pr, a, seize, repay, pc, pd, bad * pd, fee)
+            if closed or d[i] <= 0.0:
+                is_open[i] = False
+                d[i] = max(d[i], 0.0)
+            else:
+                seq[i] = counter
+                counter += 1
+        # liquidate_multi_asset
+        for m, (pr, es) in enumerate(ents):
+            if full or (max_n > 0 and step_n >= max_n):
+                break
+            if not m_open[m]:
+                continue
+            im = n + m
+            lt_row = [float(x) for x in rules.lt[pr]]
+            bn_row = [float(x) for x in rules.bonus[pr]]
+            if on:
+                sc_ = ltm[im] if ltm is not None else 1.0
+                lt_row = [x * sc_ for x in lt_row]
+                wv = sum(cc * pp[pr][ea] * lt_row[ea] for ea, cc, _ in es)
+                dv = sum(dd * pp[pr][ea] for ea, _, dd in es)
+                if not (dv > 0 and wv / dv < 1.0):
+                    continue
+                waits, b_ = gates(t, im, pr, None)
+                if b_ is not None:
+                    bn_row = [b_] * A
+                if waits:
+                    S["skipped"] += 1
+                    continue
+            saved = copy.deepcopy(es)
+            r = liquidate_multi_py(es, pp[pr], lt_row, bn_row, rules.pfee[pr], rules.rules[pr])
+            if r is None:
+                continue
+            a, aj, seize, repay, bad_q, fee, closed = r
+            pc, pdj = pp[pr][a], pp[pr][aj]
+            ok = repay * pdj <= cap_left
+            if ok and mode == MODE_RATIONAL:
+                ok = _proceeds(vs, vdk, vdq, ids_of[a], sold[a], seize - fee, pc) - repay * pdj - gas > 0.0
+            if not ok:
+                es[:] = saved
+                S["skipped"] += 1
+                continue
+            cap_left -= repay * pdj
+            step_n += 1
+            if closed:
+                m_open[m] = False
+            sold[a] += seize
+            book_event(t, im, pr, a, seize, repay, pc, pdj, bad_q, fee)
+        # step_units: Compound v3, (Liquity), perps, Maker, (crvUSD)
+        sold_arr = np.array(sold)
+        for u, fn, pack in ((KL.U_COMET, comet_py, units.comet), (KL.U_PERP, perp_py, units.perp),
+                            (KL.U_MAKER, maker_py, units.maker)):
+            pr = int(meta[u, KL.UM_PROTO])
+            if pr < 0:
+                continue
+            if u == KL.U_MAKER:
+                po = int(meta[u, KL.UM_PEEP])
+                pack[1][:, IK_PEEP] = oracles[po].peep() if po >= 0 else math.nan
+            acc = np.zeros(NACC)
+            cap = 8 * int(meta[u, KL.UM_ROOM]) + 64
+            cols = [np.zeros(cap, np.int64) for _ in range(4)] + [np.full(cap, math.nan) for _ in range(7)]
+            k = fn(pack, t, float(mkt.dt_seconds), np.array(pp[pr]), vs, vdk, vdq, mkt.av_ptr, mkt.av_idx,
+                   sold_arr, acc, liqs.liq, *cols, 0, pr, int(meta[u, KL.UM_OFFSET]))
+            for j in range(int(k)):
+                events.append([int(cols[0][j]), int(cols[1][j]), int(cols[2][j]), int(cols[3][j])]
+                              + [float(col[j]) for col in cols[4:]])
+            for key_, col in (("liquidations", ACC_NLIQ), ("liquidated_value", ACC_LIQ_VALUE),
+                              ("repaid", ACC_REPAID), ("bad_debt", ACC_BAD), ("fees", ACC_FEES),
+                              ("bonus", ACC_BONUS), ("gas", ACC_GAS), ("fund_draw", ACC_FUND_DRAW)):
+                S[key_] += float(acc[col])
+        sold = [float(x) for x in sold_arr]
+        # route_sales
+        for a in range(A):
+            seized_steps[t, a] = sold[a]
+            if sold[a] <= 0.0:
+                continue
+            if ids_of[a]:
+                proceeds = V.route_sell(vs, vdk, vdq, ids_of[a], sold[a])[0]
+            else:
+                proceeds = sold[a] * p_fixed[a]
+            S["proceeds"] += proceeds
+            for ev in events[first_event:]:
+                if ev[3] == a and math.isnan(ev[7]):
+                    ev[7] = proceeds / sold[a]
+        # record
+        dislocated = False
+        for a in range(A):
+            spots[t, a] = p_fixed[a] if stable[a] else _mean_spot(vs, ids_of[a])
+            if not stable[a] and spots[t, a] < (1.0 - DISLOCATION) * path[t, a]:
+                dislocated = True
+        if dislocated:
+            S["dislocation_steps"] += 1
+    return {"summary": S, "events": [tuple(e) for e in events], "coll": np.array(c), "debt": np.array(d),
+            "multi": ents, "spot": spots, "seized": seized_steps, "units": units}
