@@ -246,12 +246,19 @@ def scale_liquidation(seize, repay, bad, fee, closed, s):
     return seize * s, repay * s, 0.0, fee * s, False
 
 
+#: share of a liquidation below which the throttle's room counts as none (see :func:`room_share`)
+ROOM_DUST = 1e-9
+
+
 @njit
 def room_share(room, amount):
-    """Share of ``amount`` that fits in ``room`` (1 when it all fits, 0 when no room)."""
+    """Share of ``amount`` that fits in ``room`` (1 when it all fits, 0 when no room). A room of
+    at most :data:`ROOM_DUST` of the amount counts as none: it is the rounding residue of a
+    window that an earlier, scaled liquidation filled exactly (``cap − used`` a few ulps off
+    zero), and would otherwise become a dust liquidation that still pays full gas."""
     if amount <= room:
         return 1.0
-    if room <= 0.0:
+    if room <= ROOM_DUST * amount:
         return 0.0
     return room / amount
 

@@ -93,7 +93,9 @@ def scale_liquidation(seize, repay, bad, fee, closed, s):
 def room_share(room, amount):
     if amount <= room:
         return 1.0
-    return max(0.0, room) / amount
+    if room <= 1e-9 * amount:  # a rounding residue of a window filled exactly: no room
+        return 0.0
+    return room / amount
 
 
 def dutch_bonus(start, max_bonus, steps_to_max, age):
