@@ -48,7 +48,8 @@ COLUMNS = {
     KD.SUM_BAD: "bad_debt", KD.SUM_FEES: "fees", KD.SUM_BONUS: "bonus", KD.SUM_PROCEEDS: "proceeds",
     KD.SUM_GAS: "gas", KD.SUM_SKIPPED: "skipped", KD.SUM_NPOS_LIQ: "positions_liquidated",
     KD.SUM_SOCIALIZED: "socialized", KD.SUM_BORROWER_LOSS: "borrower_loss",
-    KD.SUM_DISLOCATION: "dislocation_steps", KD.SUM_FUND_DRAW: "fund_draw",
+    KD.SUM_DISLOCATION: "dislocation_steps", KD.SUM_FUND_DRAW: "fund_draw", KD.SUM_PAUSED: "paused",
+    KD.SUM_HELD_VALUE: "held_value",
 }
 EVENT_FLOATS = ("collateral_seized", "debt_repaid", "oracle_price", "execution_price", "bonus_paid", "bad_debt",
                 "protocol_fee")
@@ -67,6 +68,17 @@ MECHANISMS = {
     "partial": lambda rng: {"close_factor": float(rng.uniform(0.1, 0.6)), "cooldown_seconds": float(rng.integers(0, 4))},
     "insurance_fund": lambda rng: {"size": float(rng.choice([0.0, 1e3, 1e5])), "fee_share": float(rng.uniform(0, 1))},
 }
+MECHANISMS.update({
+    "circuit_breaker": lambda rng: {"threshold": float(rng.uniform(0.02, 0.2)), "window_seconds": float(rng.integers(1, 6)),
+                                    "pause_seconds": float(rng.integers(1, 6)), "grace_seconds": float(rng.integers(0, 4)),
+                                    "exempt_hf": float(rng.choice([0.0, 0.9, 0.97, 1.2]))},
+    "throttle": lambda rng: {**[{"max_debt_per_window": 1e3}, {"max_debt_per_window": 3e4},
+                                {"depth_slippage": 0.002}, {"depth_slippage": 0.02},
+                                {"max_debt_per_window": 1e4, "depth_slippage": 0.01}][int(rng.integers(5))],
+                             "window_seconds": float(rng.integers(1, 6))},
+    "twap_exit": lambda rng: {"slices": int(rng.integers(1, 6))},
+    "buffer_pool": lambda rng: {"capital": float(rng.choice([1e3, 1e5, 1e7])), "discount": float(rng.uniform(0, 0.1))},
+})
 UNITS = {"comet": "comet.toml", "maker": "maker.toml", "perp": "perp.toml"}
 
 
@@ -132,7 +144,7 @@ def scenario(cfg: dict):
         "assets": assets,
         "price": {"kind": "crash", "shock": cfg["shock"], "start_seconds": 3.0, "over_seconds": float(cfg["over"]),
                   "recovery": 0.5, "recovery_seconds": 10.0} if cfg["price"] == "crash" else
-                 {"kind": "gbm", "sigma": 300.0},
+                 {"kind": "gbm", "sigma": 60.0},
         "venues": venues,
         "oracles": oracles,
         "protocols": [{
@@ -235,7 +247,7 @@ def configs(draw, unit=None):
         "shock": draw(st.floats(0.1, 0.5)),
         "over": draw(st.integers(1, 8)),
         "steps": draw(st.integers(10, 30)),
-        "mechanisms": draw(st.lists(st.sampled_from(sorted(MECHANISMS)), unique=True, max_size=4)),
+        "mechanisms": draw(st.lists(st.sampled_from(sorted(MECHANISMS)), unique=True, max_size=5)),
         "multi": n_proto > 0 and draw(st.booleans()),
     }
 
@@ -283,12 +295,12 @@ def test_every_mechanism_liquidates_in_parity(unit):
         assert check_parity(scenario(base_config(3, unit, mechanisms=[mech]))) > 0, mech
 
 
+
+
 def test_uncovered_parts_raise():
     """A scenario using a part the twin does not cover is refused by name, never run partially."""
-    from liqcascade.scenario.mechanisms import Throttle
-
+    from liqcascade.scenario.mechanisms import Batch
     c = scenario(base_config(1, steps=5))
-
-    c.scenario.mechanisms.throttle = Throttle(max_debt_per_window=1e4)
-    with pytest.raises(NotImplementedError, match="throttle"):
+    c.scenario.mechanisms.batch = Batch(max_per_step=2)
+    with pytest.raises(NotImplementedError, match="batch"):
         simulate_loop_py(make_paths(c)[0], 0, kernel_inputs(c))

@@ -274,10 +274,9 @@ def simulate_path_py(path, vs0, vdk, vdq, venue_asset, av_ptr, av_idx, arb_on, a
 
 #: what :func:`simulate_loop_py` does not cover yet; a scenario using one of them raises
 #: ``NotImplementedError`` naming it (no silent partial parity)
-NOT_COVERED = ("circuit_breaker", "throttle", "twap_exit", "buffer_pool", "dynamic_margin", "batch",
-               "volatility_fee", "agents", "liquity unit", "crvusd (llamma) unit")
+NOT_COVERED = ("dynamic_margin", "batch", "volatility_fee", "agents", "liquity unit", "crvusd (llamma) unit")
 
-LOOP_SUMMARY_KEYS = SUMMARY_KEYS + ("fund_draw",)
+LOOP_SUMMARY_KEYS = SUMMARY_KEYS + ("fund_draw", "paused", "held_value")
 
 
 def _unit_twins():
@@ -297,15 +296,22 @@ def simulate_loop_py(path, path_id, ki):
 
     Covered: everything :func:`simulate_path_py` covers, on the mechanisms' re-keyed book (size
     tiers ``book.ltm``, the partial-liquidation close factor in ``rules.rules``); the
-    mechanisms random execution delay (a position waits ``random_delay(seed, path, position,
+    mechanisms circuit breaker (a protocol under it pauses when one of its risky collateral
+    prices fell more than the threshold within the window; during the pause and the grace
+    period only positions with HF below ``exempt_hf`` are liquidatable), throttle (a rolling
+    window of repaid debt and a per-step cap of what the venues absorb within a slippage; a
+    single-pair liquidation is scaled to the room left, a multi-asset one waits), TWAP exit and
+    buffer pool (the pool buys what its protocols seized at the oracle less a discount while its
+    capital lasts; the TWAP exit sells the rest in equal slices over the next steps), random
+    execution delay (a position waits ``random_delay(seed, path, position,
     window)`` steps after it is first seen liquidatable), Dutch auction (the bonus grows with the
     age since first seen liquidatable), partial liquidation (a cooldown after each
     liquidation) and insurance fund (a share of the protocol fees feeds it; it absorbs bad debt
     first, the rest is socialized); the protocol units Compound v3, perps and Maker (through
     ``protocols/<family>/twin.py``, in the loop's order, after the Aave-rule positions).
 
-    Not covered (``NotImplementedError`` naming it): the mechanisms circuit breaker, throttle,
-    TWAP exit, buffer pool, dynamic margin, batch and volatility fee; the loop's agents; the
+    Not covered (``NotImplementedError`` naming it): the mechanisms dynamic margin, batch and
+    volatility fee (their semantics are being changed); the loop's agents; the
     Liquity and crvUSD units (their twins keep their own state objects, not the kernel's
     pack). See :data:`NOT_COVERED`.
 
@@ -314,7 +320,8 @@ def simulate_loop_py(path, path_id, ki):
     ``offset + local index``)."""
     from ..kernels import layouts as KL
     from ..kernels import mechanisms as KM
-    from ..kernels.mechanisms_py import dutch_bonus, fund_absorb, random_delay
+    from ..kernels.mechanisms_py import (Breaker, RollingSum, TwapRing, depth_units, dutch_bonus, fund_absorb,
+                                         pool_buy, random_delay, room_share, scale_liquidation, window_fall)
     from ..protocols.kernel import (ACC_BAD, ACC_BONUS, ACC_FEES, ACC_FUND_DRAW, ACC_GAS, ACC_LIQ_VALUE,
                                     ACC_NLIQ, ACC_REPAID, NACC)
     from ..protocols.maker.kernel import IK_PEEP
@@ -385,6 +392,18 @@ def simulate_loop_py(path, path_id, ki):
     first_seen = {}  # position -> step first seen liquidatable (random delay, Dutch auction)
     last_liq = {}  # position -> step of its last liquidation
     fund = mp[KM.M_IF_SIZE]
+    breakers = [Breaker() for _ in range(P)]
+    restricted = [False] * P
+    phist = []  # protocol prices per step (breaker)
+    window = RollingSum(max(1, int(mp[KM.M_TH_WIN]))) if flag["throttle"] else None
+    pool_cap = mp[KM.M_BP_CAP]
+    pool_units = [0.0] * A
+    twap = TwapRing()
+    slices = max(1, int(mp[KM.M_TW_SLICES]))
+    th_sold, bp_q, bp_v, tw_q, tb_q = [0.0] * A, [0.0] * A, [0.0] * A, [0.0] * A, [0.0] * A
+
+    def under(row, pr):
+        return bool(mk[row, pr])
     mode, gas, capital, max_n = int(liqs.mode), float(liqs.gas), float(liqs.capital), int(liqs.max_per_step)
     S = dict.fromkeys(LOOP_SUMMARY_KEYS, 0.0)
     events = []
@@ -392,6 +411,7 @@ def simulate_loop_py(path, path_id, ki):
     seized_steps = np.zeros((T + 1, A))
     for a in range(A):
         spots[0, a] = p_fixed[a] if stable[a] else _mean_spot(vs, ids_of[a])
+    phist.append([[price_of(pr, a, spots[0]) for a in range(A)] for pr in range(P)])
     if meta[KL.U_PERP, KL.UM_PROTO] >= 0:
         from ..protocols.perp.twin import perp_mark_init_py
 
@@ -423,6 +443,16 @@ def simulate_loop_py(path, path_id, ki):
         S["bonus"] += (seize - fee) * pc - repay * pd
         S["gas"] += gas
         S["borrower_loss"] += seize * pc - repay * pd
+        if flag["throttle"] and under(KM.MK_TH, pr):
+            window.add(t, repay * pd)
+            th_sold[a] += seize
+        if flag["buffer_pool"] and under(KM.MK_BP, pr):
+            bp_q[a] += seize
+            bp_v[a] += seize * pc
+        if flag["twap_exit"] and under(KM.MK_TW, pr):
+            tw_q[a] += seize
+            if flag["buffer_pool"] and under(KM.MK_BP, pr):
+                tb_q[a] += seize
         if flag["insurance_fund"] and mk[KM.MK_IF, pr]:
             fund, drawn, soc = fund_absorb(fund + mp[KM.M_IF_SHARE] * fee * pc, bad_q)
             S["fund_draw"] += drawn
@@ -455,6 +485,25 @@ def simulate_loop_py(path, path_id, ki):
         for o in range(len(oracles)):
             oprice[o] = oracles[o].step(t, [hist[v] for v in osrc[o]])
         pp = [[price_of(pr, a, mean_spot) for a in range(A)] for pr in range(P)]
+        # mechanisms_before
+        phist.append(pp)
+        if flag["circuit_breaker"]:
+            any_paused = False
+            for pr in range(P):
+                if not under(KM.MK_CB, pr):
+                    continue
+                falls = [window_fall([h[pr][a] for h in phist], t, int(mp[KM.M_CB_WIN])) for a in range(A)
+                         if not stable[a] and rules.lt[pr, a] > 0.0]
+                paused, restricted[pr] = breakers[pr].step(t, max(falls + [0.0]), mp[KM.M_CB_THR],
+                                                           int(mp[KM.M_CB_PAUSE]), int(mp[KM.M_CB_GRACE]))
+                any_paused = any_paused or paused
+            if any_paused:
+                S["paused"] += 1
+        depth_cap = [math.inf] * A
+        for a in range(A):
+            th_sold[a] = 0.0
+            if flag["throttle"] and mp[KM.M_TH_SLIP] > 0.0 and not stable[a] and ids_of[a]:
+                depth_cap[a] = depth_units([(vs, vdk, vdq, v) for v in ids_of[a]], mp[KM.M_TH_SLIP])
         # liquidate_books
         sold = [0.0] * A
         first_event = len(events)
@@ -467,8 +516,11 @@ def simulate_loop_py(path, path_id, ki):
             pr, a, da = p_pr[i], p_a[i], p_da[i]
             pc, pd = pp[pr][a], pp[pr][da]
             lt = float(rules.lt[pr, a]) * (ltm[i] if ltm is not None else 1.0)
-            if not c[i] * pc * lt / (d[i] * pd) < 1.0:
+            hf = c[i] * pc * lt / (d[i] * pd)
+            if not hf < 1.0:
                 continue
+            if flag["circuit_breaker"] and under(KM.MK_CB, pr) and restricted[pr] and not hf < mp[KM.M_CB_EXEMPT]:
+                continue  # paused, or in grace and not below exempt_hf: not read, not a skip
             if max_n > 0 and step_n >= max_n:
                 full = True
                 break
@@ -478,6 +530,16 @@ def simulate_loop_py(path, path_id, ki):
                 seize, repay, bad, fee, closed = liquidate_pair_py(c[i], d[i], pc, pd, lt, bonus,
                                                                    float(rules.pfee[pr, a]), rules.rules[pr])
                 ok = repay > 0.0 or bad > 0.0
+            if ok and flag["throttle"] and under(KM.MK_TH, pr):
+                share = 1.0
+                if mp[KM.M_TH_DEBT] > 0.0:
+                    share = room_share(mp[KM.M_TH_DEBT] - window.used(t), repay * pd)
+                if mp[KM.M_TH_SLIP] > 0.0:
+                    share = min(share, room_share(depth_cap[a] - th_sold[a], seize))
+                if share <= 0.0:
+                    ok = False
+                elif share < 1.0:
+                    seize, repay, bad, fee, closed = scale_liquidation(seize, repay, bad, fee, closed, share)
             if ok and repay * pd > cap_left:
                 ok = False
             if ok and mode == MODE_RATIONAL:
@@ -520,6 +582,9 @@ def simulate_loop_py(path, path_id, ki):
                 if not (dv > 0 and wv / dv < 1.0):
                     continue
                 waits, b_ = gates(t, im, pr, None)
+                if flag["circuit_breaker"] and under(KM.MK_CB, pr) and restricted[pr] and \
+                        not wv / dv < mp[KM.M_CB_EXEMPT]:
+                    waits = True
                 if b_ is not None:
                     bn_row = [b_] * A
                 if waits:
@@ -532,6 +597,11 @@ def simulate_loop_py(path, path_id, ki):
             a, aj, seize, repay, bad_q, fee, closed = r
             pc, pdj = pp[pr][a], pp[pr][aj]
             ok = repay * pdj <= cap_left
+            if ok and flag["throttle"] and under(KM.MK_TH, pr):
+                if mp[KM.M_TH_DEBT] > 0.0 and repay * pdj > mp[KM.M_TH_DEBT] - window.used(t):
+                    ok = False
+                if mp[KM.M_TH_SLIP] > 0.0 and seize > depth_cap[a] - th_sold[a]:
+                    ok = False
             if ok and mode == MODE_RATIONAL:
                 ok = _proceeds(vs, vdk, vdq, ids_of[a], sold[a], seize - fee, pc) - repay * pdj - gas > 0.0
             if not ok:
@@ -567,19 +637,35 @@ def simulate_loop_py(path, path_id, ki):
                               ("bonus", ACC_BONUS), ("gas", ACC_GAS), ("fund_draw", ACC_FUND_DRAW)):
                 S[key_] += float(acc[col])
         sold = [float(x) for x in sold_arr]
-        # route_sales
+        # route_sales: the pool buys first, the TWAP exit holds back the rest of its share
         for a in range(A):
             seized_steps[t, a] = sold[a]
-            if sold[a] <= 0.0:
+            pq = pquote = 0.0
+            if flag["buffer_pool"] and bp_q[a] > 0.0:
+                pq, pquote = pool_buy(bp_q[a], bp_v[a], pool_cap, mp[KM.M_BP_DISC])
+                pool_cap -= pquote
+                pool_units[a] += pq
+                sold[a] = max(sold[a] - pq, 0.0)
+            if flag["twap_exit"]:
+                from_twap = pq * tb_q[a] / bp_q[a] if pq > 0.0 and tb_q[a] > 0.0 else 0.0
+                held = min(tw_q[a] - from_twap, sold[a])
+                if held > 0.0:
+                    sold[a] -= held
+                    twap.push(t, a, held, slices)
+                sold[a] += twap.pop(t, a)
+            bp_q[a] = bp_v[a] = tw_q[a] = tb_q[a] = 0.0
+            if sold[a] <= 0.0 and pq <= 0.0:
                 continue
-            if ids_of[a]:
-                proceeds = V.route_sell(vs, vdk, vdq, ids_of[a], sold[a])[0]
-            else:
-                proceeds = sold[a] * p_fixed[a]
-            S["proceeds"] += proceeds
+            proceeds = 0.0
+            if sold[a] > 0.0:
+                if ids_of[a]:
+                    proceeds = V.route_sell(vs, vdk, vdq, ids_of[a], sold[a])[0]
+                else:
+                    proceeds = sold[a] * p_fixed[a]
+            S["proceeds"] += proceeds + pquote
             for ev in events[first_event:]:
                 if ev[3] == a and math.isnan(ev[7]):
-                    ev[7] = proceeds / sold[a]
+                    ev[7] = (proceeds + pquote) / (sold[a] + pq)
         # record
         dislocated = False
         for a in range(A):
@@ -588,5 +674,9 @@ def simulate_loop_py(path, path_id, ki):
                 dislocated = True
         if dislocated:
             S["dislocation_steps"] += 1
+    for a in range(A):  # what the mechanisms still hold, at the final mean venue spot
+        held = pool_units[a] + twap.left(a)
+        if held > 0.0:
+            S["held_value"] += held * (p_fixed[a] if stable[a] else _mean_spot(vs, ids_of[a]))
     return {"summary": S, "events": [tuple(e) for e in events], "coll": np.array(c), "debt": np.array(d),
             "multi": ents, "spot": spots, "seized": seized_steps, "units": units}
