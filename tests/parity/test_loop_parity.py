@@ -304,3 +304,12 @@ def test_uncovered_parts_raise():
     c.scenario.mechanisms.batch = Batch(max_per_step=2)
     with pytest.raises(NotImplementedError, match="batch"):
         simulate_loop_py(make_paths(c)[0], 0, kernel_inputs(c))
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_loop_twin_on_the_fixed_seed_grid(kit, seed):
+    """The whole-loop twin also agrees on the fixed-seed grid of ``test_dynamic_parity.py``
+    (pools and books, oracles, close-factor rules, liquidator limits, multi-asset positions)."""
+    from test_dynamic_parity import _compiled
+
+    check_parity(_compiled(kit, seed, multi=seed % 3 == 0))
