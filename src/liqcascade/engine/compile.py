@@ -113,6 +113,9 @@ class Compiled:
 
 
 def compile_scenario(sc: Scenario, base_dir: Path, source: str | None = None, book: Book | None = None) -> Compiled:
+    if sc.flow is not None:
+        raise InputError(None, "flow", "a flow study ([flow]) has no position book to compile: run it with "
+                         "`liqcascade run` or `liqcascade sweep` (see docs/external-flow.md)")
     assets = [a.name for a in sc.assets]
     aidx = {n: i for i, n in enumerate(assets)}
     p0 = np.array([a.price for a in sc.assets], dtype=np.float64)

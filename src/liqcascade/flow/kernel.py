@@ -24,7 +24,8 @@ at reference price ``mid[i]``:
 Inside a row the sells go before the buys (the series has no order inside a row; this gives
 the deeper low). Per-step records go to ``rec[T, NREC]`` (columns ``R_*``). Every flow is
 conserved: ``in = absorbed + filled + unfilled`` per step (the unfilled amount of a buy is the
-asset the cap left unbought, plus the bisection's rounding, about 1e-15 of the order, below it).
+asset the cap left unbought; below the cap the amount bought equals the order to about 1e-15
+relative, the bisection's last float).
 """
 
 from __future__ import annotations
@@ -178,7 +179,9 @@ def flow_run(vs, vdk, vdq, v, mid, dt, sells, buys, multiplier, max_slippage, ha
             got, spent, capped = buy_asset(vs, vdk, vdq, v, qb, ref * (1.0 + max_slippage))
             rec[i, R_BOUGHT] = got
             rec[i, R_SPENT] = spent
-            rec[i, R_BUY_UNFILLED] = qb - got  # below the cap: the bisection's last float (~1e-15 q)
+            if capped:
+                rec[i, R_BUY_UNFILLED] = qb - got
+            # below the cap the bisection stops at the last float: got = qb to ~1e-15 relative
         rec[i, R_SPOT_END] = venue_spot(vs, v)
         if has_backstop:
             rec[i, R_BACKSTOP] = bstate[S_RETAIL] + bstate[S_INST]

@@ -171,7 +171,7 @@ def _floats(cells, fname, where, col, *, positive=False, nonneg=False) -> np.nda
     return out
 
 
-def load_flow_series(path, *, time: str, bid: str | None = None, ask: str | None = None,
+def load_flow_series(path, *, time: str = "timestamp", bid: str | None = "bid_price", ask: str | None = "ask_price",
                      price: str | None = None, sells: str | None = None, buys: str | None = None,
                      units: str = "base", start: str | None = None, end: str | None = None,
                      name: str | None = None) -> FlowSeries:

@@ -19,17 +19,17 @@ CPMM = V.VENUE_CPMM
 
 def _buy_asset(vs, vdk, vdq, v, q, cap):
     if q <= 0:
-        return 0.0, 0.0
+        return 0.0, 0.0, False
     dy_max = V.venue_buy_to_price(vs, vdk, vdq, v, cap)
     if dy_max <= 0:
-        return 0.0, 0.0
+        return 0.0, 0.0, True
 
     def out(dy):
         c = vs.copy()
         return V.venue_buy(c, vdk, vdq, v, dy)
 
     if out(dy_max) <= q:
-        return V.venue_buy(vs, vdk, vdq, v, dy_max), dy_max
+        return V.venue_buy(vs, vdk, vdq, v, dy_max), dy_max, True
     lo, hi = 0.0, dy_max
     for _ in range(400):
         m = (lo + hi) / 2
@@ -39,7 +39,7 @@ def _buy_asset(vs, vdk, vdq, v, q, cap):
             lo = m
         else:
             hi = m
-    return V.venue_buy(vs, vdk, vdq, v, lo), lo
+    return V.venue_buy(vs, vdk, vdq, v, lo), lo, False
 
 
 def run_twin(vs, vdk, vdq, v, mid, dt, sells, buys, multiplier, max_slippage, half_s, liq0, backstop=None):
@@ -85,8 +85,9 @@ def run_twin(vs, vdk, vdq, v, mid, dt, sells, buys, multiplier, max_slippage, ha
         qb = float(buys[i]) * multiplier
         row["buy_in"] = qb
         if qb > 0:
-            row["bought"], row["spent"] = _buy_asset(vs, vdk, vdq, v, qb, ref * (1 + max_slippage))
-            row["buy_unfilled"] = qb - row["bought"]
+            row["bought"], row["spent"], capped = _buy_asset(vs, vdk, vdq, v, qb, ref * (1 + max_slippage))
+            if capped:
+                row["buy_unfilled"] = qb - row["bought"]
         row["spot_end"] = V.venue_spot(vs, v)
         if backstop is not None:
             row["backstop"] = backstop.balance

@@ -48,3 +48,29 @@ class FlowResult:
 
 def iso(t: float) -> str:
     return datetime.fromtimestamp(float(t), tz=timezone.utc).strftime("%Y-%m-%d %H:%M:%S")
+
+
+def write_flow_run(out, res: FlowResult) -> None:
+    """``steps.parquet`` (one row per step, :data:`STEP_COLUMNS`) and ``summary.json`` in ``out``,
+    written in a temporary folder beside it and moved in at the end (nothing half-written)."""
+    import json
+    import shutil
+    import tempfile
+    from pathlib import Path
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from ..provenance import clean
+
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
+    try:
+        pq.write_table(pa.table({k: np.asarray(v) for k, v in res.steps.items()}), tmp / "steps.parquet")
+        (tmp / "summary.json").write_text(json.dumps(clean(res.as_dict()), indent=2))
+        out.mkdir(exist_ok=True)
+        for f in ("steps.parquet", "summary.json"):
+            (tmp / f).replace(out / f)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
