@@ -73,8 +73,9 @@ def backstop_vectors(b) -> tuple[np.ndarray, np.ndarray]:
     return p, s
 
 
-def compile_flow(sc, base_dir) -> FlowCompiled:
-    """Read the series and build the arrays of a ``[flow]`` scenario (raises :class:`InputError`)."""
+def compile_flow(sc, base_dir, series: FlowSeries | None = None) -> FlowCompiled:
+    """Read the series and build the arrays of a ``[flow]`` scenario (raises :class:`InputError`).
+    ``series``: use these arrays instead of reading ``flow.file`` (tests, the Python API)."""
     f = sc.flow
     if f is None:
         raise InputError(None, "flow", "this scenario has no [flow] table")
@@ -83,11 +84,12 @@ def compile_flow(sc, base_dir) -> FlowCompiled:
     ven = venues.get(f.venue)
     if ven is None:
         raise InputError(None, "flow.venue", f"unknown venue {f.venue!r} (have: {', '.join(venues) or 'none'})")
-    path = Path(f.file)
-    if not path.is_absolute():
-        path = base / path
-    series = load_flow_series(path, time=f.time, bid=f.bid, ask=f.ask, price=f.price, sells=f.sells, buys=f.buys,
-                              units=f.units, start=f.start, end=f.end, name=f.file)
+    if series is None:
+        path = Path(f.file)
+        if not path.is_absolute():
+            path = base / path
+        series = load_flow_series(path, time=f.time, bid=f.bid, ask=f.ask, price=f.price, sells=f.sells,
+                                  buys=f.buys, units=f.units, start=f.start, end=f.end, name=f.file)
     mid0 = float(series.mid[0])
     spec = {"kind": ven.kind, "asset": 0}
     if ven.kind == "cpmm":
@@ -167,7 +169,8 @@ def run_flow(fc: FlowCompiled) -> FlowResult:
     k = int(np.argmax(drop))
     t = fc.series.time_s
     steps = {
-        "time": t.copy(), "reference": fc.series.mid.copy(), "spot_low": low.copy(),
+        "time": t.copy(), "reference": fc.series.mid.copy(), "spot_pre": rec[:, FK.R_SPOT_PRE].copy(),
+        "spot_low": low.copy(),
         "spot_end": rec[:, FK.R_SPOT_END].copy(), "no_flow_spot": low0.copy(), "drop": drop,
         "sell_in": rec[:, FK.R_SELL_IN].copy(), "absorbed": rec[:, FK.R_ABSORBED].copy(),
         "sold": rec[:, FK.R_SOLD].copy(), "sell_unfilled": rec[:, FK.R_SELL_UNFILLED].copy(),

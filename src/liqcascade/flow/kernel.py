@@ -62,7 +62,8 @@ R_PAID = 11  # quote the backstop paid this step
 R_BACKSTOP = 12  # backstop balance at the end of the step (quote)
 R_WITHDRAWN = 13  # retail quote withdrawn this step
 R_REFILLED = 14  # institutional quote added this step
-NREC = 15
+R_SPOT_PRE = 15  # venue spot right before the step's forced sells (after the move and recovery)
+NREC = 16
 
 _BISECT_MAX = 400
 _RTOL = 1e-15
@@ -159,6 +160,7 @@ def flow_run(vs, vdk, vdq, v, mid, dt, sells, buys, multiplier, max_slippage, ha
             rec[i, R_ABSORBED] = absorbed
             rec[i, R_PAID] = paid
         rest = q - absorbed
+        rec[i, R_SPOT_PRE] = venue_spot(vs, v)
         if rest > 0.0:
             fill = rest
             if max_slippage < 1.0:

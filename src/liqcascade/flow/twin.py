@@ -49,7 +49,7 @@ def run_twin(vs, vdk, vdq, v, mid, dt, sells, buys, multiplier, max_slippage, ha
         ref = float(mid[i])
         row = dict.fromkeys(("spot_low", "spot_end", "sell_in", "absorbed", "sold", "sell_unfilled", "buy_in",
                              "bought", "buy_unfilled", "proceeds", "spent", "paid", "backstop", "withdrawn",
-                             "refilled"), 0.0)
+                             "refilled", "spot_pre"), 0.0)
         if i > 0:
             V.venue_apply_return(vs, v, ref / float(mid[i - 1]))
         if half_s > 0 and dt[i] > 0:
@@ -72,6 +72,7 @@ def run_twin(vs, vdk, vdq, v, mid, dt, sells, buys, multiplier, max_slippage, ha
             got, row["paid"] = backstop.absorb(q, ref)
         row["absorbed"] = got
         rest = q - got
+        row["spot_pre"] = V.venue_spot(vs, v)
         if rest > 0:
             fill = rest
             if max_slippage < 1:

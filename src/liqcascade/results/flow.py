@@ -9,7 +9,7 @@ import numpy as np
 
 #: per-step columns of ``steps`` (``steps.parquet``), in order
 STEP_COLUMNS = (
-    "time", "reference", "spot_low", "spot_end", "no_flow_spot", "drop", "sell_in", "absorbed", "sold",
+    "time", "reference", "spot_pre", "spot_low", "spot_end", "no_flow_spot", "drop", "sell_in", "absorbed", "sold",
     "sell_unfilled", "buy_in", "bought", "buy_unfilled", "proceeds", "spent", "backstop_paid",
     "backstop_balance", "withdrawn", "refilled",
 )
