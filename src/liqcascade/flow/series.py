@@ -206,7 +206,7 @@ def load_flow_series(path, *, time: str = "timestamp", bid: str | None = "bid_pr
         bad = np.flatnonzero(b > a)
         if bad.size:
             i = int(bad[0])
-            raise InputError(fname, where(i, bid), f"bid {b[i]!r} is above ask {a[i]!r}")
+            raise InputError(fname, where(i, bid), f"bid {float(b[i])!r} is above ask {float(a[i])!r}")
         mid = 0.5 * (a + b)
     n = t.shape[0]
     s = _floats(cols[sells], fname, where, sells, nonneg=True) if sells is not None else np.zeros(n)
