@@ -219,3 +219,19 @@ def run_flow(fc: FlowCompiled) -> FlowResult:
     sc = fc.scenario
     meta = record("flow", sc, fc.base_dir, seed=sc.simulation.seed)
     return FlowResult(sc.name, fc.venue, fc.asset, summary, steps, list(fc.notes), meta)
+
+
+def warm() -> None:
+    """Compile (and cache on disk) the flow loop on both venue kinds, so sweep workers start warm."""
+    from ..flow.kernel import NREC, flow_run
+
+    mid = np.array([100.0, 99.0, 101.0])
+    dt = np.full(3, 60.0)
+    vol = np.array([1.0, 0.0, 2.0])
+    for spec in ({"kind": "cpmm", "reserve_asset": 1000.0, "reserve_quote": 1e5, "fee": 0.003},
+                 {"kind": "book", "mid": 100.0, "depth": [(0.01, 1e4), (0.05, 1e5)]}):
+        vs, vdk, vdq = make_venue_state([spec])
+        p, s = np.zeros(BK.NPARAM), np.zeros(BK.NSTATE)
+        p[BK.P_DD_REF] = 0.1
+        s[BK.S_INST] = 10.0
+        flow_run(vs, vdk, vdq, 0, mid, dt, vol, vol, 1.0, 0.5, 60.0, 0.0, True, p, s, np.zeros((3, NREC)))

@@ -91,7 +91,8 @@ class Venue(Strict):
     depth: list[tuple[PosFloat, PosFloat]] | None = Field(
         None, description="[[fraction from mid, cumulative quote depth], ...]"
     )
-    half_life_seconds: NonNegFloat = Field(0.0, description="book: transient impact half-life (0 = no recovery)")
+    half_life_seconds: NonNegFloat = Field(
+        0.0, description="book: transient impact half-life (0 = no recovery); in a [flow] study any kind's recovery half-life")
 
     @model_validator(mode="after")
     def _check_kind(self):
