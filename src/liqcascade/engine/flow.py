@@ -98,7 +98,7 @@ def compile_flow(sc, base_dir, series: FlowSeries | None = None) -> FlowCompiled
         spec.update(mid=mid0, depth=[list(d) for d in ven.depth], half_life_steps=0.0)
     else:  # a kind registered later: its pack reads its own keys
         spec.update(ven.model_dump())
-        spec["kind"] = ven.kind
+        spec.update(kind=ven.kind, asset=0)
     try:
         vs, vdk, vdq = make_venue_state([spec])
     except InputError as exc:
