@@ -176,3 +176,10 @@ def test_subprocess_bad_input_has_no_traceback(flow_dir):
     r = subprocess.run([sys.executable, "-m", "liqcascade.cli", "run", str(toml)], capture_output=True, text=True,
                        cwd=flow_dir)
     assert r.returncode == 2 and "Traceback" not in r.stderr and r.stderr.count("\n") == 1, r.stderr
+
+
+def test_report_on_a_flow_run_folder_says_what_it_is(tmp_path):
+    out = tmp_path / "run"
+    assert cli("run", EXAMPLES / "flow_synthetic.toml", "--out", out)[0] == 0
+    code, _, err = cli("report", out)
+    assert code == 2 and "a flow run folder" in err and not list(out.glob("*.html"))
