@@ -144,6 +144,8 @@ def run(
     out: Optional[Path] = typer.Option(None, help="write events.parquet, steps.parquet and summary.json here"),
     as_json: bool = typer.Option(False, "--json", help="print one JSON object"),
     report: Optional[Path] = typer.Option(None, help="also write an HTML report to this file"),
+    max_events: Optional[int] = typer.Option(None, min=0, help="override simulation.max_events: the most "
+                                             "liquidation events kept per recorded path"),
 ):
     """Dynamic time-stepped simulation (or, for a scenario with a [flow] table, the external-flow run)."""
     from .engine.compile import compile_scenario
@@ -160,6 +162,8 @@ def run(
         sc.simulation.paths = paths
     if seed is not None:
         sc.simulation.seed = seed
+    if max_events is not None:
+        sc.simulation.max_events = max_events
     if out is not None:
         check_out_path(out)
     if report is not None:
@@ -287,6 +291,9 @@ def demo(
     check_out_path(out)
     path = scenario or flagship_path()
     t0 = time.perf_counter()
+    from .engine.warmup import ensure
+
+    ensure(["loop", "static"])  # on an empty cache: both groups at once, in parallel
     con = console()
     with con.status(f"running {path.name} …"):
         sc, base = load_scenario(path)
@@ -305,8 +312,9 @@ def demo(
 
 
 @app.command()
+@guard
 def warmup():
-    """Compile and cache every numba kernel (run before starting worker processes)."""
+    """Compile and cache every numba kernel any command uses (in parallel on an empty cache)."""
     import time
 
     from .engine.warmup import warm

@@ -23,3 +23,8 @@ class InputError(Exception):
             parts.append(self.where)
         head = ": ".join(parts)
         return f"{head}: {self.reason}" if head else self.reason
+
+
+class EngineWarning(UserWarning):
+    """Something the user must know about a result (events not recorded, …). The CLI prints
+    each as one ``warning: …`` line on stderr."""

@@ -50,8 +50,9 @@ ORACLES = (
 RULES = (("v3.3", 0.5), ("v3.2", 0.5), ("fixed", 0.5), ("fixed", 1.0))
 
 
-def _case(seed: int):
-    """A scenario dict and a book (coll, debt, proto) from ``seed``; every knob varies."""
+def _case(seed: int, pool_half: float = 0.0):
+    """A scenario dict and a book (coll, debt, proto) from ``seed``; every knob varies.
+    ``pool_half > 0`` makes the pool a re-centred one with that impact half-life (in steps)."""
     rng = np.random.default_rng(seed)
     n = int(rng.integers(25, 45))
     protos = []
@@ -85,6 +86,8 @@ def _case(seed: int):
         {"name": "book", "asset": "A", "kind": "book", "half_life_seconds": 3600.0 * float(rng.choice([0.0, 3.0])),
          "depth": [[0.01, 0.02 * total], [0.05, 0.1 * total], [0.2, 0.3 * total]]},
     ]
+    if pool_half > 0.0:
+        venues[0]["half_life_seconds"] = 3600.0 * pool_half  # dt_seconds = 3600
     if mode == "rational":
         # one venue: the rational check quotes the venue with the highest spot, and a pool and a
         # book that the flow moved to the same price tie to the last bit (see the module doc)
@@ -109,8 +112,8 @@ def _case(seed: int):
     return sc, coll, debt, proto, [p["lt"] for p in protos]
 
 
-def _compiled(kit, seed: int, multi: bool):
-    sc, coll, debt, proto, lts = _case(seed)
+def _compiled(kit, seed: int, multi: bool, pool_half: float = 0.0):
+    sc, coll, debt, proto, lts = _case(seed, pool_half)
     book = kit.join_books(coll, debt, proto, lts)
     if multi:
         # three multi-asset positions (collateral A, debt Q spread over rows), HF just above 1
@@ -182,6 +185,23 @@ def test_time_loop_matches_plain_python_twin(kit, seed):
         n_events += len(tw["events"])
     # the grid must exercise liquidations (the comparisons above would pass vacuously otherwise)
     assert n_events > 0 or seed % 5 == 0
+
+
+@pytest.mark.parametrize("seed", [1, 2, 4, 5])
+def test_time_loop_matches_twin_with_a_recentred_pool(kit, seed):
+    """The same comparison with the pool re-centred on the reference (impact half-life 4
+    steps): it follows the exogenous path without a trade and arbitrage to the reference leaves
+    it alone."""
+    c = _compiled(kit, seed, multi=seed % 3 == 1, pool_half=4.0)
+    assert c.vs0[0, 6] == 4.0  # HALF
+    paths = make_paths(c)
+    res = run_dynamic(c, paths=paths, record_paths=paths.shape[0])
+    n_events = 0
+    for p in range(paths.shape[0]):
+        tw = _twin(c, paths[p])
+        _check(c, res, p, tw)
+        n_events += len(tw["events"])
+    assert n_events > 0
 
 
 def test_grid_exercises_the_limits(kit):

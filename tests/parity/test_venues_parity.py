@@ -34,7 +34,8 @@ fees = st.one_of(st.just(0.0), st.floats(0.0, 0.01))
 def pools(draw):
     x = draw(st.floats(1.0, 1e6))
     y = x * draw(prices)
-    return {"kind": "cpmm", "reserve_asset": x, "reserve_quote": y, "fee": draw(fees)}
+    half = draw(st.one_of(st.just(0.0), st.floats(1.0, 50.0)))  # > 0: re-centred on the reference
+    return {"kind": "cpmm", "reserve_asset": x, "reserve_quote": y, "fee": draw(fees), "half_life_steps": half}
 
 
 @st.composite
@@ -213,3 +214,13 @@ def test_return_and_decay_parity(spec, size, ret, steps):
     dy = size * _scales(vs, vdq)[1] * 0.01
     assert close(K.venue_buy(a, vdk, vdq, 0, dy), P.venue_buy(b, vdk, vdq, 0, dy))
     assert_states_close(a, b, vs, vdq)
+
+
+@SETTINGS
+@given(st.floats(1.0, 1e6), prices, prices)
+def test_cpmm_recentre_parity(x, p0, p1):
+    y = x * p0
+    xk, yk = K_cpmm.cpmm_recentre(x, y, p1)
+    xp, yp = P_cpmm.cpmm_recentre(x, y, p1)
+    assert close(xk, xp) and close(yk, yp)
+    assert close(yk / xk, p1) and close(xk * yk, x * y)

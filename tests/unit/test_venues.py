@@ -482,3 +482,28 @@ def test_depth_from_cpmm_matches_pool():
         )
     ask = depth_from_cpmm(x, y, [0.1], side="ask")[0]
     assert ask == pytest.approx(K_cpmm.cpmm_buy_to_price(x, y, 0.0, y / x * 1.1), rel=1e-12)
+
+
+def test_recentred_pool_follows_the_reference_and_recovers_by_half_life():
+    """A pool with half_life_steps > 0: the exogenous return moves reference and spot together
+    without a trade (same x·y), and its impact halves every half-life, like a book's."""
+    spec = dict(_pool(fee=0.0), half_life_steps=10.0)
+    vs, vdk, vdq = make_venue_state([spec, _pool()])
+    assert K.venue_follows_reference(vs, 0) and not K.venue_follows_reference(vs, 1)
+    k0 = vs[0, K_layout.X] * vs[0, K_layout.Y]
+    K.venue_apply_return(vs, 0, 0.8)
+    assert vs[0, K_layout.REF] == pytest.approx(2000.0 * 0.8, rel=1e-15)
+    assert K.venue_spot(vs, 0) == pytest.approx(2000.0 * 0.8, rel=1e-13)
+    assert vs[0, K_layout.X] * vs[0, K_layout.Y] == pytest.approx(k0, rel=1e-13)
+    K.venue_sell(vs, vdk, vdq, 0, 50.0)
+    impact0 = 1 - K.venue_spot(vs, 0) / vs[0, K_layout.REF]
+    assert impact0 > 0.05
+    k1 = vs[0, K_layout.X] * vs[0, K_layout.Y]
+    for _ in range(10):
+        K.venue_decay(vs, 0)
+    assert 1 - K.venue_spot(vs, 0) / vs[0, K_layout.REF] == pytest.approx(impact0 / 2, rel=1e-12)
+    assert vs[0, K_layout.X] * vs[0, K_layout.Y] == pytest.approx(k1, rel=1e-13)
+    # an ordinary pool keeps its reserves under decay
+    before = vs[1].copy()
+    K.venue_decay(vs, 1)
+    assert np.array_equal(vs[1], before)

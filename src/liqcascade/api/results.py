@@ -206,7 +206,7 @@ class RunResult(Result):
     ``events``: one row per liquidation event of the recorded paths; ``steps``: market state per
     (recorded path, step, asset); ``per_path()`` (the main table): one row per path;
     ``per_protocol()``: one row per protocol, from the recorded paths' events. ``raw`` is the
-    engine's :class:`~liqcascade.engine.dynamic.RunResult`.
+    engine's :class:`~liqcascade.results.run.RunResult`.
 
     Per-sale records (venue, amount, execution price of every sale) are not recorded by the
     engine yet: ``steps`` holds the collateral sold and the proceeds per step and asset.

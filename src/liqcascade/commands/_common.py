@@ -65,14 +65,75 @@ def check_out_path(out: Path, option: str = "--out") -> None:
             return
 
 
+class _compile_progress:
+    """While a command runs: kernels that compile for the first time (an empty or outdated numba
+    cache) show ``compiling kernels (first run only, ~N s)`` and a progress bar on stderr
+    (:mod:`liqcascade.engine.warmup`)."""
+
+    def __enter__(self):
+        from ..engine import warmup
+
+        self.prev = warmup.REPORTER
+        self.progress = None
+        warmup.REPORTER = self.report
+        return self
+
+    def report(self, kind, *args):
+        from rich.console import Console
+        from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+        if kind == "start":
+            groups, seconds, functions = args
+            con = Console(stderr=True)
+            con.print(f"compiling kernels (first run only, ~{max(1, round(seconds))} s)")
+            self.progress = Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.percentage:>3.0f}%"),
+                                     TimeElapsedColumn(), console=con, transient=not con.is_terminal)
+            self.progress.start()
+            self.task = self.progress.add_task(", ".join(groups), total=functions)
+        elif self.progress is None:
+            return
+        elif kind == "tick":
+            total = self.progress.tasks[0].total
+            self.progress.update(self.task, completed=min(args[0], total - 1))
+        elif kind == "done":
+            self.progress.update(self.task, completed=self.progress.tasks[0].total)
+            self.progress.stop()
+            self.progress.console.print(f"kernels compiled in {args[0]:.1f} s (cached for the next runs)")
+            self.progress = None
+
+    def __exit__(self, *exc):
+        from ..engine import warmup
+
+        if self.progress is not None:
+            self.progress.stop()
+        warmup.REPORTER = self.prev
+        return False
+
+
 def guard(fn):
-    """Run a command body; bad input becomes a one-line message and exit status 2."""
+    """Run a command body; bad input becomes a one-line message and exit status 2. Engine
+    warnings print as one ``warning: ...`` line; first-run kernel compiles show a progress bar."""
     import functools
 
     @functools.wraps(fn)
     def wrapper(*a, **k):
+        import warnings
+
+        from ..errors import EngineWarning
+
+        previous = warnings.showwarning
+
+        def show(message, category, filename, lineno, file=None, line=None):
+            if issubclass(category, EngineWarning):
+                typer.echo(f"warning: {message}", err=True)
+            else:
+                previous(message, category, filename, lineno, file, line)
+
         try:
-            return fn(*a, **k)
+            with warnings.catch_warnings(), _compile_progress():
+                warnings.simplefilter("always", EngineWarning)
+                warnings.showwarning = show
+                return fn(*a, **k)
         except InputError as exc:
             fail(exc.message())
         except OSError as exc:  # an output path that cannot be written

@@ -133,7 +133,7 @@ def compile_scenario(sc: Scenario, base_dir: Path, source: str | None = None, bo
         else:
             d["mid"] = price
             d["depth"] = [tuple(x) for x in v.depth]
-            d["half_life_steps"] = tb.of(v, "half_life_seconds", f"venues[{len(vlist)}]")
+        d["half_life_steps"] = tb.of(v, "half_life_seconds", f"venues[{len(vlist)}]")
         vlist.append(d)
     if vlist:
         vs0, vdk, vdq = make_venue_state(vlist)
@@ -510,3 +510,123 @@ def book_from_arrays(coll, debt, lt, proto=0, asset=0, debt_asset=1, ids=None) -
         b.idle_proto = np.full(m, proto, dtype=np.int64)
         b.idle_debt_asset = np.full(m, debt_asset, dtype=np.int64)
     return b
+
+
+# ================================================================================================
+# Kernel inputs: every layout the time loop takes, built once per run
+# ================================================================================================
+
+
+@dataclass
+class KernelInputs:
+    """The named layouts of :mod:`liqcascade.kernels.layouts` for one compiled scenario.
+
+    ``setup`` is the mechanism setup they were built from (its notes, and ``perm``/``book``:
+    the order of the engine book the kernel runs on); ``units_list`` the protocol units in the
+    loop's family order (their ids and ``totals``)."""
+
+    market: object
+    oracles: object
+    rules: object
+    book: object
+    liquidators: object
+    mechanisms: object
+    agents: object
+    units: object
+    setup: object
+    units_list: list
+    engine_book: Book
+
+    def args(self) -> tuple:
+        """``(market, oracles, rules, book, liquidators, mechanisms, agents)``."""
+        return (self.market, self.oracles, self.rules, self.book, self.liquidators, self.mechanisms, self.agents)
+
+    def fresh_units(self):
+        """The units layout with copies of every pack (a path mutates its packs)."""
+        u = self.units
+        return type(u)(*(tuple(a.copy() for a in pk) for pk in u[:5]), u.meta)
+
+    @property
+    def n_positions(self) -> int:
+        """Positions whose events the loop can write: single-pair, multi-asset, then units."""
+        return self.engine_book.n + self.engine_book.n_multi + sum(u.n for u in self.units_list)
+
+
+def _f64(x) -> np.ndarray:
+    return np.ascontiguousarray(x, dtype=np.float64)
+
+
+def _i64(x) -> np.ndarray:
+    return np.ascontiguousarray(x, dtype=np.int64)
+
+
+#: event rows reserved per step for each protocol unit: 4 per position + 64 (a unit that needs
+#: more in one step has the rest counted as lost, and the engine runs the path again with room)
+UNIT_EVENT_ROOM = (4, 64)
+
+
+def kernel_inputs(c: Compiled) -> KernelInputs:
+    """Build every layout the time loop takes from a compiled scenario (once per run): the
+    market, oracles, rules, book (after the mechanisms' re-keying), liquidators, mechanisms,
+    agents and units. Absent parts are empty values of the same types, so the kernels compile
+    once (:mod:`liqcascade.kernels.layouts`)."""
+    from ..kernels import layouts as KL
+    from ..protocols import kernel as KU
+    from .mechanisms import mechanism_setup
+    from .units import FAMILY_ORDER, empty_pack, kernel_pack
+
+    sc = c.scenario
+    setup = mechanism_setup(c)
+    b = setup.book
+    market = KL.Market(
+        _f64(c.vs0), _f64(c.vdk), _f64(c.vdq), _i64(c.venue_asset), _i64(c.av_ptr), _i64(c.av_idx),
+        np.ascontiguousarray(c.stable, dtype=np.bool_), _f64(c.p0).copy(), bool(sc.arbitrage.enabled),
+        float(sc.arbitrage.threshold), bool(sc.arbitrage.to_reference), float(sc.simulation.dt_seconds))
+    oracles = KL.Oracles(_i64(c.o_kind), _f64(c.o_params).reshape(-1, NPARAM), _i64(c.o_src_ptr), _i64(c.o_src),
+                         _i64(c.oracle_of))
+    rules = KL.Rules(_f64(c.lt_pa), _f64(c.bonus_pa), _f64(c.pfee_pa), _f64(setup.rules))
+    book = KL.Book(_f64(b.coll), _f64(b.debt), _f64(b.key), _i64(b.seg_ptr), _i64(b.seg_asset), _i64(b.seg_proto),
+                   _i64(b.seg_debt_asset), _i64(b.m_ptr), _i64(b.m_asset), _f64(b.m_coll), _f64(b.m_debt),
+                   _i64(b.m_proto), _f64(setup.pos_ltm))
+    lq = sc.liquidators
+    liq = np.zeros(KU.NLIQ)
+    liq[KU.LQ_MODE] = 1.0 if lq.mode == "rational" else 0.0
+    liq[KU.LQ_GAS] = lq.gas_cost
+    liq[KU.LQ_CAPITAL] = lq.capital if np.isfinite(lq.capital) else 1e300
+    liq[KU.LQ_MAX] = lq.max_per_step
+    liquidators = KL.Liquidators(
+        KL.MODE_RATIONAL if lq.mode == "rational" else KL.MODE_MECHANICAL, float(lq.gas_cost),
+        float(lq.capital) if np.isfinite(lq.capital) else 1e300, int(lq.max_per_step), liq)
+    mechanisms = KL.Mechanisms(_f64(setup.mech), _i64(setup.mmask))
+    if sc.agents.active():
+        from .agents import agent_pack
+
+        agents = KL.Agents(_f64(agent_pack(c)))
+    else:
+        agents = KL.agents_empty()
+    meta = np.full((KL.NUNIT, KL.NUM), -1, dtype=np.int64)
+    slot = {"comet": KL.U_COMET, "liquity": KL.U_LIQUITY, "perp": KL.U_PERP, "maker": KL.U_MAKER,
+            "llamma": KL.U_LLAMMA}
+    packs = {kind: empty_pack(kind) for kind in FAMILY_ORDER}
+    offset = c.book.n + c.book.n_multi
+    by_kind = {u.kind: u for u in c.units}
+    ordered = []
+    for kind in FAMILY_ORDER:
+        u = by_kind.get(kind)
+        if u is None:
+            continue
+        j = slot[kind]
+        meta[j, KL.UM_PROTO] = u.proto_id
+        meta[j, KL.UM_OFFSET] = offset
+        o = -1  # the oracle of the unit's first priced asset, for Maker's OSM peep
+        for a in range(c.n_assets):
+            if c.oracle_of[u.proto_id, a] >= 0 and not c.stable[a]:
+                o = int(c.oracle_of[u.proto_id, a])
+                break
+        meta[j, KL.UM_PEEP] = o
+        meta[j, KL.UM_ROOM] = UNIT_EVENT_ROOM[0] * u.n + UNIT_EVENT_ROOM[1]
+        offset += u.n
+        packs[kind] = kernel_pack(u.pack)
+        ordered.append(u)
+    units = KL.Units(packs["comet"], packs["liquity"], packs["perp"], packs["maker"], packs["llamma"], meta)
+    return KernelInputs(market, oracles, rules, book, liquidators, mechanisms, agents, units, setup, ordered, b)

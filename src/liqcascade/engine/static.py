@@ -167,6 +167,9 @@ def solve_static(c: Compiled, shocks, mode: str = "mechanical", asset: str | Non
         raise InputError(None, "--shocks", "shocks must be fractions in [0, 1)")
     vs, vdk, vdq, mask = static_arrays(c)
     mcode = K.MODE_RATIONAL if mode == "rational" else K.MODE_MECHANICAL
+    from .warmup import ensure
+
+    ensure(["static"])
     engine, why = choose_engine(c, mode)
     if engine == "aggregated":
         b, _, u, cs = _agg_view(c)

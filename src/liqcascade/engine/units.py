@@ -188,3 +188,45 @@ def protocol_table() -> list[dict]:
             "params": [(n, f.default, f.description or "") for n, f in cls.model_fields.items()],
         })
     return out
+
+
+_EMPTY_PACKS: dict[str, tuple] = {}
+
+
+def _sample_pack(kind: str) -> tuple:
+    """A one-position pack of family ``kind`` with its first preset (only its array types are
+    used)."""
+    model = registry.module(kind, "model")
+    mod = registry.module(kind, "pack")
+    cfg = unit_config(kind, next(iter(model.PRESETS)), {})
+    one = np.ones(1)
+    if kind == "comet":
+        names = [cfg.base, *cfg.assets]
+        return mod.build_pack(cfg, np.zeros(1), np.zeros((1, len(cfg.assets))), {n: i for i, n in enumerate(names)},
+                              prices0=np.ones(len(names)))
+    if kind == "liquity":
+        return mod.build_pack(cfg, 10.0 * one, 2000.0 * one, asset=0)
+    if kind == "maker":
+        return mod.build_pack(cfg, 10.0 * one, 1000.0 * one, asset=0)
+    if kind == "llamma":
+        return mod.build_pack(cfg, 10.0 * one, 1000.0 * one, None, p0=2000.0, asset=0)
+    if kind == "perp":
+        return mod.build_pack(cfg, ["long"], one, 100.0 * one, 50.0 * one, assets=[0], book_venues=[0],
+                              marks=[100.0])
+    raise ValueError(f"unknown unit family {kind!r}")
+
+
+def empty_pack(kind: str) -> tuple:
+    """The pack of an absent family: zero-length arrays with the dtypes and dimensions of a real
+    pack, so the time loop compiles once whether the family is there or not."""
+    if kind not in _EMPTY_PACKS:
+        pack = _sample_pack(kind)
+        if not all(isinstance(a, np.ndarray) for a in pack):
+            raise TypeError(f"{kind} pack must be a tuple of arrays")
+        _EMPTY_PACKS[kind] = tuple(np.zeros((0,) * a.ndim, dtype=a.dtype) for a in pack)
+    return _EMPTY_PACKS[kind]
+
+
+def kernel_pack(pack: tuple) -> tuple:
+    """``pack`` as the time loop takes it: C-contiguous arrays (copies)."""
+    return tuple(np.ascontiguousarray(a).copy() for a in pack)

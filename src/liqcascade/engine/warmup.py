@@ -1,8 +1,55 @@
-"""Compile (and cache on disk) every kernel with a tiny scenario, so workers start warm."""
+"""Compile (and cache on disk) every kernel the commands use, and know when that is needed.
+
+numba compiles a kernel the first time it is called and keeps the result in an on-disk cache
+(``kernels/_jit.py``: the cache folder is keyed on the kernel sources, so an edit starts a clean
+cache). The kernels come in *groups*, each compiled by one tiny run (:data:`GROUPS`):
+
+* ``loop`` — the time loop without protocol units (``simulate_path``);
+* ``many`` — many paths without units (``simulate_many``, Monte Carlo and unrecorded paths);
+* ``loop_units`` / ``many_units`` — the same with the protocol units;
+* ``static`` — the static solver (aggregated and per-position kernels, both modes).
+
+**Cold cache.** After a group compiles, a stamp ``warm-<group>.json`` goes into the cache folder
+(with the numba version and the compile time). A group without its stamp is *cold*: the next
+call of :func:`ensure` compiles it with a progress report (the CLI shows ``compiling kernels
+(first run only, ~N s)`` and a progress bar) instead of stalling inside the first kernel call.
+The stamp lives next to the compiled code, so a kernel edit (a new cache folder), a new numba
+version or a deleted cache is cold again.
+
+**In parallel.** When several groups are cold, :func:`compile_groups` compiles them in worker
+processes (one per CPU, up to the number of groups) that share the cache folder; the calling
+process then loads them from the cache.
+"""
 
 from __future__ import annotations
 
+import json
+import os
+import tempfile
+import time
+from pathlib import Path
+
 import numpy as np
+
+#: group -> (what it is, estimated CPU seconds to compile on an empty cache, functions numba
+#: compiles for it); the estimates seed the progress bar and are replaced by the measured time
+#: once a group has compiled on this machine
+GROUPS: dict[str, tuple[str, float, int]] = {
+    "loop": ("time loop", 40.0, 160),
+    "many": ("time loop, many paths", 40.0, 160),
+    "loop_units": ("time loop with protocol units", 75.0, 320),
+    "many_units": ("time loop with protocol units, many paths", 75.0, 320),
+    "static": ("static solver", 10.0, 60),
+}
+ALL = tuple(GROUPS)
+
+#: called with progress events while kernels compile (the CLI installs a progress bar):
+#: ``("start", groups, estimated seconds, estimated functions)``, ``("tick", functions done)``,
+#: ``("group", name)`` when a group is ready, ``("done", seconds)``
+REPORTER = None
+
+
+# ---- tiny inputs --------------------------------------------------------------------------------
 
 
 def tiny_scenario():
@@ -23,17 +70,294 @@ def tiny_scenario():
     })
 
 
-def warm() -> None:
-    from pathlib import Path
-
+def _tiny_compiled():
     from .compile import book_from_arrays, compile_scenario
+
+    book = book_from_arrays(np.array([1.0, 2.0, 3.0]), np.array([85.0, 100.0, 200.0]), 0.8)
+    return compile_scenario(tiny_scenario(), Path("."), book=book)
+
+
+#: the five protocol units in one scenario (their presets), for the ``*_units`` groups
+_UNITS_FILES = {
+    "comet.csv": "id,collateral,debt\nc0,10.0,15000.0\nc1,5.0,9000.0\n",
+    "liquity.csv": "id,collateral,debt\nl0,10.0,15000.0\nl1,5.0,9000.0\n",
+    "maker.csv": "id,collateral,debt\nm0,10.0,12000.0\nm1,5.0,7000.0\n",
+    "llamma.csv": "id,collateral,debt\nv0,10.0,12000.0\nv1,5.0,7000.0\n",
+    "perp.csv": "id,side,size,entry,margin,account\np0,long,1.0,2000.0,200.0,-1\np1,short,1.0,2000.0,200.0,-1\n",
+}
+
+
+def tiny_units_scenario(folder: Path):
+    from ..scenario.models import Scenario
+
+    for name, text in _UNITS_FILES.items():
+        (folder / name).write_text(text)
+    stable = [{"name": n, "price": p, "stable": True} for n, p in
+              (("USDC", 1.0), ("WBTC", 40000.0), ("COMP", 50.0), ("UNI", 6.0), ("LINK", 7.0))]
+    unit = lambda name, kind, preset, file: {  # noqa: E731
+        "name": name, "kind": kind, "preset": preset, "positions": file, "collateral": "WETH", "debt": "USDC",
+        "oracles": {"WETH": "o"}}
+    return Scenario.model_validate({
+        "name": "warmup-units",
+        "simulation": {"steps": 3},
+        "assets": [{"name": "WETH", "price": 2000.0}, *stable],
+        "price": {"kind": "crash", "shock": 0.3},
+        "venues": [{"name": "book", "asset": "WETH", "kind": "book", "depth": [[0.01, 1e6], [0.05, 5e6]],
+                    "half_life_seconds": 300.0},
+                   {"name": "pool", "asset": "WETH", "kind": "cpmm", "reserve_asset": 1000.0, "fee": 0.003}],
+        "oracles": [{"name": "o", "asset": "WETH", "kind": "spot"}],
+        "protocols": [unit("comet", "comet", "cUSDCv3-launch", "comet.csv"),
+                      unit("liquity", "liquity", "v1-mainnet", "liquity.csv"),
+                      unit("perp", "perp", "binance_btcusdt_2021", "perp.csv"),
+                      unit("maker", "maker", "ETH-B", "maker.csv"),
+                      unit("llamma", "llamma", "crvusd_launch", "llamma.csv")],
+    })
+
+
+# ---- what each group runs -------------------------------------------------------------------------
+
+
+def _warm_loop():
     from .dynamic import run_dynamic
+
+    run_dynamic(_tiny_compiled(), record_paths=1)
+
+
+def _warm_many():
+    from .dynamic import make_paths, run_dynamic
+
+    c = _tiny_compiled()
+    run_dynamic(c, paths=make_paths(c, n_paths=2), record_paths=0)
+
+
+def _units_compiled():
+    from .compile import compile_scenario
+
+    folder = Path(tempfile.mkdtemp(prefix="liqcascade-warmup-"))
+    return compile_scenario(tiny_units_scenario(folder), folder)
+
+
+def _warm_loop_units():
+    from .dynamic import run_dynamic
+
+    run_dynamic(_units_compiled(), record_paths=1)
+
+
+def _warm_many_units():
+    from .dynamic import make_paths, run_dynamic
+
+    c = _units_compiled()
+    run_dynamic(c, paths=make_paths(c, n_paths=2), record_paths=0)
+
+
+def _warm_static():
     from .static import solve_static
 
-    sc = tiny_scenario()
-    book = book_from_arrays(np.array([1.0, 2.0, 3.0]), np.array([85.0, 100.0, 200.0]), 0.8)
-    c = compile_scenario(sc, Path("."), book=book)
-    solve_static(c, np.array([0.0, 0.1]))
-    solve_static(c, np.array([0.1]), mode="rational")
-    sc.simulation.paths = 3
-    run_dynamic(c)
+    c = _tiny_compiled()
+    solve_static(c, np.array([0.0, 0.1]))  # aggregated kernel (mechanical)
+    solve_static(c, np.array([0.1]), mode="rational")  # per-position kernel
+
+
+_RUN = {"loop": _warm_loop, "many": _warm_many, "loop_units": _warm_loop_units,
+        "many_units": _warm_many_units, "static": _warm_static}
+
+
+# ---- stamps ----------------------------------------------------------------------------------------
+
+
+def _stamp(group: str) -> Path | None:
+    from ..kernels import _jit
+
+    if _jit.CACHE_DIR is None:
+        return None
+    return Path(_jit.CACHE_DIR) / f"warm-{group}.json"
+
+
+def _numba_version() -> str:
+    import numba
+
+    return numba.__version__
+
+
+def is_warm(group: str) -> bool:
+    """True when ``group`` compiled into the cache folder in use (its stamp is there, written by
+    the same numba version); always True with the JIT disabled."""
+    p = _stamp(group)
+    if p is None:
+        return True
+    try:
+        return json.loads(p.read_text()).get("numba") == _numba_version()
+    except (OSError, ValueError):
+        return False
+
+
+def cold_groups(groups=ALL) -> list[str]:
+    return [g for g in groups if not is_warm(g)]
+
+
+def estimate_seconds(groups) -> float:
+    """CPU seconds the groups took to compile here before (stamps), else the built-in estimate."""
+    total = 0.0
+    for g in groups:
+        p = _stamp(g)
+        est = GROUPS[g][1]
+        try:
+            est = float(json.loads(p.read_text())["seconds"]) if p is not None and p.exists() else est
+        except (OSError, ValueError, KeyError):
+            pass
+        total += est
+    return total
+
+
+def _write_stamp(group: str, seconds: float) -> None:
+    p = _stamp(group)
+    if p is None:
+        return
+    p.parent.mkdir(parents=True, exist_ok=True)
+    tmp = p.with_suffix(f".{os.getpid()}.tmp")
+    tmp.write_text(json.dumps({"group": group, "numba": _numba_version(), "seconds": round(seconds, 1),
+                               "date": time.strftime("%Y-%m-%dT%H:%M:%S")}))
+    os.replace(tmp, p)
+
+
+# ---- compiling ---------------------------------------------------------------------------------------
+
+
+def _report(*event) -> None:
+    if REPORTER is not None:
+        REPORTER(*event)
+
+
+def _compile_here(group: str, tick=None) -> float:
+    """Run ``group``'s tiny workload in this process, calling ``tick()`` after each function numba
+    compiles. Returns the CPU seconds it took and writes the group's stamp."""
+    from numba.core import event as nev
+
+    class _Listener(nev.Listener):
+        def on_start(self, event):
+            pass
+
+        def on_end(self, event):
+            if tick is not None:
+                tick()
+
+    global _COMPILING
+    c0 = time.process_time()
+    listener = _Listener()
+    nev.register("numba:compile", listener)
+    was, _COMPILING = _COMPILING, True
+    try:
+        _RUN[group]()
+    finally:
+        _COMPILING = was
+        nev.unregister("numba:compile", listener)
+    seconds = time.process_time() - c0
+    _write_stamp(group, seconds)
+    return seconds
+
+
+def _worker(group: str, queue) -> None:
+    """A worker process: compile one group into the shared cache, reporting each function."""
+    try:
+        _compile_here(group, tick=lambda: queue.put(("tick", group)))
+        queue.put(("group", group))
+    except BaseException as exc:  # noqa: BLE001 - reported to the parent, which raises
+        queue.put(("error", f"{group}: {exc!r}"))
+
+
+def compile_groups(groups, workers: int | None = None) -> None:
+    """Compile ``groups`` (the cold ones among them), in parallel worker processes when more than
+    one is cold and more than one CPU is available; then load every group in this process.
+    Progress goes to :data:`REPORTER`."""
+    from ..kernels import _jit
+
+    groups = [g for g in groups if g in GROUPS]
+    cold = cold_groups(groups)
+    if _jit.DISABLED or not cold:
+        return
+    t0 = time.perf_counter()
+    n_workers = min(len(cold), workers or max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity")
+                                              else (os.cpu_count() or 1)))
+    total_functions = sum(GROUPS[g][2] for g in cold)
+    lanes = [0.0] * n_workers  # the longest lane of a greedy schedule, plus loading
+    for g in sorted(cold, key=lambda g: -estimate_seconds([g])):
+        lanes[lanes.index(min(lanes))] += estimate_seconds([g])
+    wall_est = max(lanes) + (2.0 if n_workers > 1 else 0.0)
+    _report("start", cold, wall_est, total_functions)
+    done = 0
+
+    def tick():
+        nonlocal done
+        done += 1
+        _report("tick", done)
+
+    if n_workers > 1:
+        import multiprocessing as mp
+
+        ctx = mp.get_context("spawn")
+        queue = ctx.Queue()
+        env_before = os.environ.get("NUMBA_CACHE_DIR")
+        os.environ["NUMBA_CACHE_DIR"] = _jit.CACHE_BASE  # workers key it the same way
+        procs = []
+        try:
+            pending = list(cold)
+            running = 0
+            finished = 0
+            while finished < len(cold):
+                while pending and running < n_workers:
+                    g = pending.pop(0)
+                    p = ctx.Process(target=_worker, args=(g, queue), daemon=True)
+                    p.start()
+                    procs.append(p)
+                    running += 1
+                kind, what = queue.get()
+                if kind == "tick":
+                    tick()
+                elif kind == "group":
+                    running -= 1
+                    finished += 1
+                    _report("group", what)
+                else:
+                    raise RuntimeError(f"compiling kernels failed in a worker: {what}")
+        finally:
+            if env_before is None:
+                os.environ.pop("NUMBA_CACHE_DIR", None)
+            else:
+                os.environ["NUMBA_CACHE_DIR"] = env_before
+            for p in procs:
+                p.join(timeout=60)
+        _load(groups)
+    else:
+        for g in cold:
+            _compile_here(g, tick)
+            _report("group", g)
+    _report("done", time.perf_counter() - t0)
+
+
+_COMPILING = False  # a group's tiny run is compiling: the engine calls inside it must not recurse
+
+
+def ensure(groups) -> None:
+    """Make sure ``groups`` are compiled before the engine calls into them: compiles the cold
+    ones with progress reports (nothing happens when they are warm)."""
+    if _COMPILING or not cold_groups(groups):
+        return
+    compile_groups(groups)
+
+
+def _load(groups) -> None:
+    """Run the groups' tiny workloads in this process (loads their kernels from the cache)."""
+    global _COMPILING
+    was, _COMPILING = _COMPILING, True
+    try:
+        for g in groups:
+            _RUN[g]()
+    finally:
+        _COMPILING = was
+
+
+def warm(groups=ALL, workers: int | None = None) -> None:
+    """Compile every group (``liqcascade warmup``); warm groups are loaded, cold ones compiled
+    (in parallel where possible)."""
+    compile_groups(groups, workers)
+    _load(groups)

@@ -107,3 +107,9 @@ else:
 
     prange = numba.prange
     literal_unroll = numba.literal_unroll
+
+
+#: decorator for kernels called only from other kernels (the time loop's stages and helpers): no
+#: Python-callable wrapper is compiled for them. The wrapper would unbox every array of every
+#: layout argument and costs most of such a function's compile time.
+internal = njit(no_cpython_wrapper=True, no_cfunc_wrapper=True)

@@ -35,6 +35,10 @@ from ..venues.book.kernel import book_sell, book_sell_to_price
 from ..venues.cpmm.kernel import cpmm_sell, cpmm_sell_to_price
 from ..venues.dispatch import venue_sell, venue_spot
 from ..venues.kernel import FEE, KIND, MID, NK, VENUE_BOOK, VENUE_CPMM, X, Y
+from .store import (
+    L_BAD, L_BONUS, L_FEES, L_LIQ_VALUE, L_NLIQ, L_REPAID, NLEDGER, SN_COHORTS, SN_ENTRIES, book_liquidation,
+    cohort_close, crossing_count, settle, store_new, store_reserve, store_write_back,
+)
 
 MODE_MECHANICAL = 0
 MODE_RATIONAL = 1
@@ -78,12 +82,7 @@ def multi_round(mc, md, m_open, m_ptr, m_asset, m_proto, price, lt_pa, bonus_pa,
     bot picks (:func:`liqcascade.protocols.aave.kernel.liquidate_position`); rational mode undoes the ones
     that do not pay at the round-start venue. Seized units go to ``sold``/``out_units``.
     Returns ``(liquidations, liquidated value, repaid, bad debt, fees, liquidator bonus)``."""
-    n_liq = 0
-    liq_value = 0.0
-    repaid_value = 0.0
-    bad_value = 0.0
-    fee_value = 0.0
-    bonus_value = 0.0
+    acc = np.zeros(NLEDGER)
     for m in range(m_proto.shape[0]):
         if not m_open[m]:
             continue
@@ -105,17 +104,12 @@ def multi_round(mc, md, m_open, m_ptr, m_asset, m_proto, price, lt_pa, bonus_pa,
                 mc[s0:s1] = save_c
                 md[s0:s1] = save_d
                 continue
-        n_liq += 1
         if closed:
             m_open[m] = False
         sold[a] += seize
         out_units[a] += seize
-        liq_value += seize * price[a]
-        repaid_value += repay * pdj
-        bad_value += badv
-        fee_value += fee * price[a]
-        bonus_value += (seize - fee) * price[a] - repay * pdj
-    return n_liq, liq_value, repaid_value, bad_value, fee_value, bonus_value
+        book_liquidation(acc, seize, repay, badv, fee, price[a], pdj)
+    return int(acc[L_NLIQ]), acc[L_LIQ_VALUE], acc[L_REPAID], acc[L_BAD], acc[L_FEES], acc[L_BONUS]
 
 
 @njit
@@ -133,10 +127,66 @@ def apply_shock(vs, vdk, vdq, a, target):
 
 
 @njit
-def _grow(arr, n):
-    out = np.empty(max(2 * arr.shape[0], n), arr.dtype)
-    out[: arr.shape[0]] = arr
-    return out
+def _scan_static(p, pd, lt, bonus, pfee, rrow, mode, gas, vs, vdk, vdq, a, seg, src_k, src_c, src_d, src_pos,
+                 from_store, h, e, store, sold, out_units, acc, out_coll, out_debt):
+    """One round's read of one source (a store cohort, or the untouched rest of segment
+    ``seg``): every position with key > ``p`` from ``h`` on is liquidated at ``p`` (rational:
+    when selling its lot alone into the round-start venue pays); open ones are appended to the
+    store (room reserved by the caller). Returns the new read position ``h``."""
+    t_pos = store.pos
+    t_c = store.c
+    t_d = store.d
+    t_k = store.k
+    n_t = store.n[SN_ENTRIES]
+    n_c = store.n[SN_COHORTS]
+    new_start = n_t
+    last_key = np.inf
+    acted = 0
+    while h < e:
+        kk = src_k[h]
+        if not (kk > p):
+            break
+        c = src_c[h]
+        d = src_d[h]
+        i = src_pos[h] if from_store else h
+        h += 1
+        seize, repay, bad, fee, closed = liquidate_pair(c, d, p, pd, lt, bonus, pfee, rrow)
+        do_it = repay > 0.0 or bad > 0.0
+        if do_it and mode == MODE_RATIONAL:
+            got = seize - fee
+            proceeds = _sale_quote(vs, vdk, vdq, a, got) if got > 0.0 else 0.0
+            if proceeds - repay * pd - gas <= 0.0:
+                do_it = False
+        if do_it:
+            acted += 1
+            c, d = settle(c, d, seize, repay, bad, closed)
+            sold[a] += seize
+            out_units[a] += seize
+            book_liquidation(acc, seize, repay, bad * pd, fee, p, pd)
+        if do_it and closed:
+            if out_coll.shape[0] > 0:
+                out_coll[i] = c
+                out_debt[i] = d
+            continue
+        if d <= 0.0:
+            if out_coll.shape[0] > 0:
+                out_coll[i] = c
+                out_debt[i] = 0.0
+            continue
+        # still open: append to the store, starting a new cohort when order breaks
+        nk_ = d * pd / (c * lt) if c > 0.0 else np.inf
+        if nk_ > last_key and n_t > new_start:
+            n_c = cohort_close(store.c_head, store.c_end, store.c_seg, n_c, new_start, n_t, seg)
+            new_start = n_t
+        t_pos[n_t] = i
+        t_c[n_t] = c
+        t_d[n_t] = d
+        t_k[n_t] = nk_
+        last_key = nk_
+        n_t += 1
+    store.n[SN_COHORTS] = cohort_close(store.c_head, store.c_end, store.c_seg, n_c, new_start, n_t, seg)
+    store.n[SN_ENTRIES] = n_t
+    return h, acted
 
 
 @njit
@@ -152,7 +202,8 @@ def solve_shock(
     ``out_price``/``out_units`` (length A) receive final prices and seized units per asset.
     Multi-asset positions (CSR ``m_ptr``/``m_asset``/``m_coll0``/``m_debt0``, protocol
     ``m_proto``) are scanned every round — the exact, slower path; their final state goes to
-    ``out_mcoll``/``out_mdebt`` when those are non-empty.
+    ``out_mcoll``/``out_mdebt`` when those are non-empty. Touched positions live in the store of
+    :mod:`liqcascade.kernels.store` (shared with the time loop), the totals in its ledger.
     """
     n_assets = vs0.shape[0]
     n_seg = seg_asset.shape[0]
@@ -165,151 +216,64 @@ def solve_shock(
     mc = m_coll0.copy()
     md = m_debt0.copy()
     m_open = np.ones(n_multi, np.bool_)
-    # touched store and cohorts
-    cap = 1024
-    t_pos = np.empty(cap, np.int64)
-    t_c = np.empty(cap, np.float64)
-    t_d = np.empty(cap, np.float64)
-    t_k = np.empty(cap, np.float64)
-    n_t = 0
-    ccap = 64
-    c_head = np.empty(ccap, np.int64)
-    c_end = np.empty(ccap, np.int64)
-    c_seg = np.empty(ccap, np.int64)
-    n_c = 0
+    store = store_new(1024, 64)
     price = np.empty(n_assets)
     sold = np.zeros(n_assets)
     for a in range(n_assets):
         out_units[a] = 0.0
     rounds = 0
-    n_liq = 0
-    liq_value = 0.0
-    repaid_value = 0.0
-    bad_value = 0.0
-    fee_value = 0.0
-    bonus_value = 0.0
+    acc = np.zeros(NLEDGER)  # liquidations, liquidated value, repaid, bad debt, fees, liquidator bonus
     converged = True
     while True:
         for a in range(n_assets):
             price[a] = _spot(vs, a, p_fixed)
             sold[a] = 0.0
         acted = 0
-        n_c0 = n_c
+        n_c0 = store.n[SN_COHORTS]
         # --- pass 1: cohorts of touched positions, then pass 2: untouched segment heads
         for src in range(n_c0 + n_seg):
             if src < n_c0:
-                seg = c_seg[src]
-                h = c_head[src]
-                e = c_end[src]
+                seg = store.c_seg[src]
+                h = store.c_head[src]
+                e = store.c_end[src]
             else:
                 seg = src - n_c0
                 h = ptr[seg]
                 e = seg_ptr[seg + 1]
             a = seg_asset[seg]
-            pr = seg_proto[seg]
             p = price[a]
-            pd = seg_pdebt[seg]
-            lt = lt_pa[pr, a]
-            bonus = bonus_pa[pr, a]
-            pfee = pfee_pa[pr, a]
-            new_start = n_t
-            last_key = np.inf
-            while h < e:
-                if src < n_c0:
-                    kk = t_k[h]
-                    c = t_c[h]
-                    d = t_d[h]
-                    i = t_pos[h]
-                else:
-                    kk = key[h]
-                    c = coll[h]
-                    d = debt[h]
-                    i = h
-                if not (kk > p):
-                    break
-                h += 1
-                seize, repay, bad, fee, closed = liquidate_pair(c, d, p, pd, lt, bonus, pfee, rules[pr])
-                do_it = repay > 0.0 or bad > 0.0
-                if do_it and mode == MODE_RATIONAL:
-                    got = seize - fee
-                    proceeds = _sale_quote(vs, vdk, vdq, a, got) if got > 0.0 else 0.0
-                    if proceeds - repay * pd - gas <= 0.0:
-                        do_it = False
-                if do_it:
-                    acted += 1
-                    n_liq += 1
-                    c = c - seize
-                    d = d - repay - bad
-                    if closed:
-                        # closed: whatever is left is dust of float arithmetic
-                        if c < 0.0:
-                            c = 0.0
-                        if d < 0.0:
-                            d = 0.0
-                    sold[a] += seize
-                    out_units[a] += seize
-                    liq_value += seize * p
-                    repaid_value += repay * pd
-                    bad_value += bad * pd
-                    fee_value += fee * p
-                    bonus_value += (seize - fee) * p - repay * pd
-                if do_it and closed:
-                    if out_coll.shape[0] > 0:
-                        out_coll[i] = c
-                        out_debt[i] = d
-                    continue
-                if d <= 0.0:
-                    if out_coll.shape[0] > 0:
-                        out_coll[i] = c
-                        out_debt[i] = 0.0
-                    continue
-                # still open: append to the store, starting a new cohort when order breaks
-                nk_ = d * pd / (c * lt) if c > 0.0 else np.inf
-                if n_t >= t_pos.shape[0]:
-                    t_pos = _grow(t_pos, n_t + 1)
-                    t_c = _grow(t_c, n_t + 1)
-                    t_d = _grow(t_d, n_t + 1)
-                    t_k = _grow(t_k, n_t + 1)
-                if nk_ > last_key and n_t > new_start:
-                    if n_c + 1 >= c_head.shape[0]:
-                        c_head = _grow(c_head, n_c + 2)
-                        c_end = _grow(c_end, n_c + 2)
-                        c_seg = _grow(c_seg, n_c + 2)
-                    c_head[n_c] = new_start
-                    c_end[n_c] = n_t
-                    c_seg[n_c] = seg
-                    n_c += 1
-                    new_start = n_t
-                t_pos[n_t] = i
-                t_c[n_t] = c
-                t_d[n_t] = d
-                t_k[n_t] = nk_
-                last_key = nk_
-                n_t += 1
             if src < n_c0:
-                c_head[src] = h
+                if h >= e or not (store.k[h] > p):
+                    continue
+                room = e - h
             else:
+                room = crossing_count(key, h, e, p)
+                if room == 0:
+                    continue
+            store = store_reserve(store, room, room + 1)
+            pr = seg_proto[seg]
+            if src < n_c0:
+                h, n = _scan_static(p, seg_pdebt[seg], lt_pa[pr, a], bonus_pa[pr, a], pfee_pa[pr, a], rules[pr],
+                                    mode, gas, vs, vdk, vdq, a, seg, store.k, store.c, store.d, store.pos, True, h, e,
+                                    store, sold, out_units, acc, out_coll, out_debt)
+                store.c_head[src] = h
+            else:
+                h, n = _scan_static(p, seg_pdebt[seg], lt_pa[pr, a], bonus_pa[pr, a], pfee_pa[pr, a], rules[pr],
+                                    mode, gas, vs, vdk, vdq, a, seg, key, coll, debt, store.pos, False, h, e,
+                                    store, sold, out_units, acc, out_coll, out_debt)
                 ptr[seg] = h
-            if n_t > new_start:
-                if n_c + 1 >= c_head.shape[0]:
-                    c_head = _grow(c_head, n_c + 2)
-                    c_end = _grow(c_end, n_c + 2)
-                    c_seg = _grow(c_seg, n_c + 2)
-                c_head[n_c] = new_start
-                c_end[n_c] = n_t
-                c_seg[n_c] = seg
-                n_c += 1
+            acted += n
         # --- pass 3: multi-asset positions, scanned
         if n_multi > 0:
             r = multi_round(mc, md, m_open, m_ptr, m_asset, m_proto, price, lt_pa, bonus_pa, pfee_pa, rules,
                             mode, gas, vs, vdk, vdq, sold, out_units)
             acted += r[0]
-            n_liq += r[0]
-            liq_value += r[1]
-            repaid_value += r[2]
-            bad_value += r[3]
-            fee_value += r[4]
-            bonus_value += r[5]
+            acc[L_NLIQ] += r[0]
+            acc[L_LIQ_VALUE] += r[1]
+            acc[L_REPAID] += r[2]
+            acc[L_BAD] += r[3]
+            acc[L_FEES] += r[4]
+            acc[L_BONUS] += r[5]
         if acted == 0:
             break
         rounds += 1
@@ -324,14 +288,12 @@ def solve_shock(
     if out_coll.shape[0] > 0:
         # the caller pre-fills out_coll/out_debt with the initial book (untouched positions
         # keep it); open touched positions hold their last state in the store
-        for k in range(n_c):
-            for h in range(c_head[k], c_end[k]):
-                out_coll[t_pos[h]] = t_c[h]
-                out_debt[t_pos[h]] = t_d[h]
+        store_write_back(store, out_coll, out_debt)
     if out_mcoll.shape[0] > 0:
         out_mcoll[:] = mc
         out_mdebt[:] = md
-    return rounds, n_liq, liq_value, repaid_value, bad_value, fee_value, bonus_value, converged
+    return (rounds, int(acc[L_NLIQ]), acc[L_LIQ_VALUE], acc[L_REPAID], acc[L_BAD], acc[L_FEES], acc[L_BONUS],
+            converged)
 
 
 @njit(parallel=True)

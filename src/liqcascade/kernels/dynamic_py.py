@@ -163,7 +163,7 @@ def simulate_path_py(path, vs0, vdk, vdq, venue_asset, av_ptr, av_idx, arb_on, a
                 V.arbitrage(vs, vdk, vdq, ids, arb_thr)
             if ref_on:
                 for v in ids:
-                    if int(vs[v, V.KIND]) == V.VENUE_CPMM:
+                    if int(vs[v, V.KIND]) == V.VENUE_CPMM and not V.venue_follows_reference(vs, v):
                         V.arbitrage_to_reference(vs, vdk, vdq, v, path[t, a], arb_thr)
         # 3. oracles
         for v in range(nV):

@@ -63,8 +63,9 @@ import math
 
 import numpy as np
 
-from ._jit import njit
 from ..venues.dispatch import venue_sell_to_price, venue_spot
+from ._jit import internal, njit
+from .layouts import MS_BP_CAP, MS_FUND, MS_TH_USED, NMS, MechState
 
 SECONDS_PER_YEAR = 365.0 * 86400.0
 DEPTH_REF_SLIPPAGE = 0.02  # dynamic margin: venue depth is measured within 2 % of spot
@@ -394,3 +395,165 @@ def multi_hf(cs, ds, assets, prices, lt_row, lt_scale):
     if dv <= 0.0:
         return np.inf
     return wv / dv
+
+
+# ================================================================================================
+# Hooks the time loop's stages call (kernels.stages). Each takes the mechanism parameters
+# ``mp``/mask ``mk`` and the arrays it reads or writes; the per-path state is the layout
+# :class:`liqcascade.kernels.layouts.MechState` (``mst``).
+# ================================================================================================
+
+
+@internal
+def mechanisms_on(mp):
+    """``(any, breaker, throttle, twap_exit, buffer_pool, insurance_fund, dutch_auction, partial,
+    dynamic_margin, random_execution, batch, volatility_fee)`` switches."""
+    on = mp[M_ON] > 0.0
+    return (on, on and mp[M_CB_ON] > 0.0, on and mp[M_TH_ON] > 0.0, on and mp[M_TW_ON] > 0.0,
+            on and mp[M_BP_ON] > 0.0, on and mp[M_IF_ON] > 0.0, on and mp[M_DA_ON] > 0.0,
+            on and mp[M_PA_ON] > 0.0, on and mp[M_DM_ON] > 0.0, on and mp[M_RE_ON] > 0.0,
+            on and mp[M_BA_ON] > 0.0, on and mp[M_VF_ON] > 0.0)
+
+
+@internal
+def mech_state_new(mp, T, P, A, bonus):
+    """The per-path :class:`~liqcascade.kernels.layouts.MechState` (small arrays for the
+    mechanisms that are off). ``bonus[P, A]`` is the protocols' bonus (the bonus in force starts
+    there)."""
+    on, cb_on, th_on, tw_on, bp_on, if_on, da_on, pa_on, dm_on, re_on, ba_on, vf_on = mechanisms_on(mp)
+    need_hist = cb_on or dm_on or vf_on
+    th_win = int(mp[M_TH_WIN]) if th_on else 1
+    tw_slices = int(mp[M_TW_SLICES]) if tw_on else 1
+    ms = np.zeros(NMS)
+    ms[MS_FUND] = mp[M_IF_SIZE]
+    ms[MS_BP_CAP] = mp[M_BP_CAP]
+    return MechState(
+        np.zeros((T + 1 if need_hist else 1, P, A)), np.ones((P, A)), np.zeros((P, A)), bonus.copy(),
+        np.zeros((P, 2), np.int64), np.zeros(P, np.bool_), np.zeros(P, np.int64),
+        np.zeros(max(th_win, 1)), np.zeros(A), np.zeros(A), np.zeros((max(tw_slices, 1), A)),
+        np.zeros(A), np.zeros(A), np.zeros(A), np.zeros(A), np.zeros(A), np.zeros(A), np.zeros(A), ms)
+
+
+@internal
+def breaker_before(mp, mk, t, lt, stable, phist, cb_state, restricted):
+    """Circuit breaker at step ``t``: per protocol under it, the largest window fall of its risky
+    collateral assets (LT > 0) trips or keeps the breaker (:func:`breaker_step`); sets
+    ``restricted[pr]``. Returns True when some protocol is paused (not in grace) now."""
+    any_paused = False
+    for pr in range(lt.shape[0]):
+        if mk[MK_CB, pr] == 0:
+            continue
+        fall = 0.0
+        for a in range(lt.shape[1]):
+            if not stable[a] and lt[pr, a] > 0.0:
+                f = window_fall(phist, t, pr, a, int(mp[M_CB_WIN]))
+                if f > fall:
+                    fall = f
+        paused, restr = breaker_step(cb_state, pr, t, fall, mp[M_CB_THR], int(mp[M_CB_PAUSE]), int(mp[M_CB_GRACE]))
+        restricted[pr] = restr
+        if paused:
+            any_paused = True
+    return any_paused
+
+
+@internal
+def dynamic_margin_before(mp, mk, t, gas_mult, stable, phist, mmult, depth0, vs, vdk, vdq, av_ptr, av_idx,
+                          mean_spot):
+    """Dynamic margin at step ``t``: the LT multiplier ``mmult[pr, a]`` of every protocol under it
+    and risky asset, from the realized vol of the price it acts on, the gas multiple and the
+    venue depth lost since the start (``depth0[a]``, quote within 2 %; 0 = not measured)."""
+    for a in range(stable.shape[0]):
+        if stable[a]:
+            continue
+        lost = 0.0
+        if depth0[a] > 0.0:
+            dnow = depth_units(vs, vdk, vdq, av_ptr, av_idx, a, DEPTH_REF_SLIPPAGE) * mean_spot[a]
+            lost = 1.0 - dnow / depth0[a]
+        for pr in range(mmult.shape[0]):
+            if mk[MK_DM, pr] != 0:
+                vol = realized_vol(phist, t, pr, a, int(mp[M_DM_WIN]), mp[M_DT])
+                mmult[pr, a] = lt_multiplier(vol, mp[M_DM_VREF], mp[M_DM_K], gas_mult, mp[M_DM_CONG], lost,
+                                             mp[M_DM_HAIR], mp[M_DM_BUF], mp[M_DM_MIN])
+
+
+@internal
+def volatility_fee_before(mp, mk, t, stable, phist, bonus, volvf, bon):
+    """Volatility fee at step ``t``: realized vol ``volvf[pr, a]`` and the bonus in force
+    ``bon[pr, a]`` of every protocol under it and risky asset."""
+    for pr in range(bon.shape[0]):
+        if mk[MK_VF, pr] == 0:
+            continue
+        for a in range(stable.shape[0]):
+            if not stable[a]:
+                volvf[pr, a] = realized_vol(phist, t, pr, a, int(mp[M_VF_WIN]), mp[M_DT])
+                bon[pr, a] = vol_fee_bonus(bonus[pr, a], volvf[pr, a], mp[M_VF_K], mp[M_VF_VREF], mp[M_VF_MAX])
+
+
+@internal
+def throttle_before(mp, t, stable, th_ring, ms, th_sold, depth_cap, vs, vdk, vdq, av_ptr, av_idx):
+    """Throttle at step ``t``: roll the debt window (``ms[MS_TH_USED]``), reset the step's sales
+    ``th_sold`` and measure each asset's depth room ``depth_cap`` (inf for an asset sold at a
+    fixed price)."""
+    ms[MS_TH_USED] = ring_advance(th_ring, ms[MS_TH_USED], t)
+    for a in range(stable.shape[0]):
+        th_sold[a] = 0.0
+        if mp[M_TH_SLIP] > 0.0:
+            if stable[a] or av_ptr[a + 1] == av_ptr[a]:
+                depth_cap[a] = np.inf  # sold at a fixed price: no book to protect
+            else:
+                depth_cap[a] = depth_units(vs, vdk, vdq, av_ptr, av_idx, a, mp[M_TH_SLIP])
+
+
+@internal
+def queue_sales(mp, t, sold, bp_q, bp_v, bp_q_step, bp_units, tw_q, tb_q, tw_ring, ms):
+    """Before the step's sales reach the venues: the buffer pool buys what it can of the
+    collateral seized by its protocols (``bp_q`` units worth ``bp_v`` at the oracle; afterwards
+    ``bp_q``/``bp_v`` hold the units it bought and the quote it paid this step), then the TWAP
+    exit queues what its protocols seized (less the pool's purchases from them) and releases
+    what is due this step. ``sold[a]`` becomes the units the venues receive."""
+    tw_on = mp[M_TW_ON] > 0.0
+    bp_on = mp[M_BP_ON] > 0.0
+    tw_slices = tw_ring.shape[0]
+    for a in range(sold.shape[0]):
+        q_pool = 0.0
+        bp_q_step[a] = bp_q[a]
+        if bp_on and bp_q[a] > 0.0:
+            q_pool, paid = pool_buy(bp_q[a], bp_v[a], ms[MS_BP_CAP], mp[M_BP_DISC])
+            ms[MS_BP_CAP] -= paid
+            bp_units[a] += q_pool
+            bp_v[a] = paid  # quote the pool paid this step
+            sold[a] = sold[a] - q_pool if sold[a] > q_pool else 0.0
+        else:
+            bp_v[a] = 0.0
+        bp_q[a] = q_pool  # units the pool bought this step
+        if tw_on:
+            # the pool buys pro rata from what its protocols seized; only its purchases
+            # from protocols that also exit by TWAP leave the TWAP queue
+            from_tw = 0.0
+            if q_pool > 0.0 and tb_q[a] > 0.0:
+                from_tw = q_pool * (tb_q[a] / bp_q_step[a])
+            tin = tw_q[a] - from_tw
+            if tin > sold[a]:
+                tin = sold[a]
+            if tin > 0.0:
+                sold[a] -= tin
+                twap_push(tw_ring, t, a, tin, tw_slices)
+            sold[a] += twap_pop(tw_ring, t, a)
+            tw_q[a] = 0.0
+            tb_q[a] = 0.0
+
+
+@internal
+def pool_take(bp_q, bp_v, a):
+    """The buffer pool's purchase of asset ``a`` this step, ``(units, quote)``, cleared."""
+    pq = bp_q[a]
+    pquote = bp_v[a]
+    bp_q[a] = 0.0
+    bp_v[a] = 0.0
+    return pq, pquote
+
+
+@internal
+def held_units(bp_units, tw_ring, a):
+    """Units of asset ``a`` the mechanisms hold unsold (buffer pool, TWAP exit queue)."""
+    return bp_units[a] + twap_left(tw_ring, a)

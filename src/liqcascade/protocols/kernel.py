@@ -9,7 +9,8 @@ ACC_FEES = 4  # protocol revenue from liquidations (quote)
 ACC_BONUS = 5  # liquidators' / keepers' gain at the protocol's price (quote)
 ACC_GAS = 6  # gas spent by agents (quote)
 ACC_FUND_DRAW = 7  # insurance fund / reserves / surplus drawn (quote)
-NACC = 8
+ACC_EV_LOST = 8  # events the unit could not write (event buffer full)
+NACC = 9
 
 # liquidator / keeper settings (float64[NLIQ])
 LQ_MODE = 0  # 0 mechanical, 1 rational

@@ -31,6 +31,10 @@ class Simulation(Strict):
     seed: int = Field(0, ge=0, description="root seed")
     max_rounds: int = Field(10_000, ge=1, description="cap on static-solver rounds")
     record_paths: int = Field(1, ge=0, description="paths whose events and steps are recorded")
+    max_events: int = Field(
+        5_000_000, ge=0, le=1_000_000_000,
+        description="most liquidation events kept per recorded path (the buffer grows up to this; events beyond "
+                    "it are counted in events_not_recorded and reported as a warning)")
 
 
 class Asset(Strict):
@@ -92,7 +96,8 @@ class Venue(Strict):
         None, description="[[fraction from mid, cumulative quote depth], ...]"
     )
     half_life_seconds: NonNegFloat = Field(
-        0.0, description="book: transient impact half-life (0 = no recovery); in a [flow] study any kind's recovery half-life")
+        0.0, description="transient impact half-life (0 = no recovery); on a book the mid recovers towards the "
+                         "reference, on a cpmm > 0 makes it a pool re-centred on the reference price")
 
     @model_validator(mode="after")
     def _check_kind(self):

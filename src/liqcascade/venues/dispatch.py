@@ -8,7 +8,7 @@ other or against the reference price.
 
 Dispatch: every kind registered in :data:`liqcascade.venues.KINDS` provides, in its
 ``kernel.py``, ``spot``, ``gross``, ``sell``, ``buy``, ``preview_sell``, ``preview_buy``, ``sell_to_price``,
-``buy_to_price``, ``apply_return`` and ``decay`` on a row of ``vs``; each ``venue_*`` function below compiles one
+``buy_to_price``, ``apply_return``, ``decay`` and ``follows_reference`` on a row of ``vs``; each ``venue_*`` function below compiles one
 branch per registered kind (``literal_unroll`` over the tuple of those functions), selected by
 the row's ``KIND`` code (the kind's position in the registry). Adding a kind is a folder with
 that interface plus one registry entry.
@@ -46,6 +46,7 @@ _PREVIEW_SELL = tuple(m.preview_sell for m in _MODULES)
 _PREVIEW_BUY = tuple(m.preview_buy for m in _MODULES)
 _RETURN = tuple(m.apply_return for m in _MODULES)
 _DECAY = tuple(m.decay for m in _MODULES)
+_FOLLOWS = tuple(m.follows_reference for m in _MODULES)
 
 _BISECT_MAX = 200
 _BISECT_RTOL = 1e-15
@@ -145,7 +146,9 @@ def venue_apply_return(vs, v, ret):
 
     Book: ``REF`` and ``MID`` are both multiplied (the endogenous impact ``I`` is unchanged).
     Pool: an outside trader trades it to ``spot · ret`` (sell-/buy-to-price; the fee is paid
-    by that trader and stays in the pool); the trader's proceeds leave the model.
+    by that trader and stays in the pool); the trader's proceeds leave the model. A re-centred
+    pool (``HALF > 0``, :func:`venue_follows_reference`) is moved without a trade: ``REF`` is
+    multiplied and the reserves are re-centred on ``spot · ret`` at the same ``x · y``.
     """
     if ret <= 0.0 or ret == 1.0:
         return
@@ -158,9 +161,25 @@ def venue_apply_return(vs, v, ret):
 
 
 @njit
+def venue_follows_reference(vs, v):
+    """True for a venue that returns to its reference by itself (the kind's
+    ``follows_reference``: a book, or a re-centred pool with ``HALF > 0``). Arbitrage toward the
+    reference price leaves these alone."""
+    kind = int(vs[v, KIND])
+    out = False
+    i = 0
+    for f in literal_unroll(_FOLLOWS):
+        if i == kind:
+            out = f(vs, v)
+        i += 1
+    return out
+
+
+@njit
 def venue_decay(vs, v):
-    """One step of transient-impact recovery (books: ``I ← I · 0.5 ** (1 / HALF)``,
-    ``MID = REF · (1 - I)``; pools and ``HALF <= 0``: no-op)."""
+    """One step of transient-impact recovery, ``I ← I · 0.5 ** (1 / HALF)`` with
+    ``I = 1 − spot / REF``: a book sets ``MID = REF · (1 − I)``, a re-centred pool moves its
+    reserves to that spot at the same ``x · y``; ordinary pools and ``HALF <= 0``: no-op."""
     kind = int(vs[v, KIND])
     i = 0
     for f in literal_unroll(_DECAY):

@@ -37,14 +37,27 @@ def _asset_index(spec: dict, where: str) -> int:
     return int(asset)
 
 
+def half_life(spec: dict, where: str) -> float:
+    """``half_life_steps`` of a venue dict (default or ``None``: 0), finite."""
+    try:
+        half = float(spec.get("half_life_steps") or 0.0)
+    except (TypeError, ValueError):
+        half = math.nan
+    if not math.isfinite(half):
+        raise InputError(None, f"{where}.half_life_steps", "must be finite")
+    return half
+
+
 def make_venue_state(venues: list[dict]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Arrays ``vs[V, NCOL]``, ``vdk[V, K]``, ``vdq[V, K]`` for the given venues.
 
     Each dict has ``kind`` (a registered venue kind) and ``asset`` (asset index, default 0),
     plus the keys of its kind, read by the kind's ``pack.py`` (``depth_points`` and ``fill``):
 
-    * ``kind='cpmm'``: ``reserve_asset``, ``reserve_quote`` (> 0) and ``fee`` in ``[0, 1)``
-      (default 0; ``None`` counts as 0); or
+    * ``kind='cpmm'``: ``reserve_asset``, ``reserve_quote`` (> 0), ``fee`` in ``[0, 1)``
+      (default 0; ``None`` counts as 0) and ``half_life_steps`` (default 0: an ordinary pool;
+      > 0: a pool re-centred on the reference with that impact half-life, see
+      :mod:`liqcascade.venues.cpmm.kernel`); or
     * ``kind='book'``: ``mid`` (> 0), ``depth``: a list of ``(fraction, cumulative_quote)``
       with fractions strictly increasing in ``(0, 1)`` and cumulative quote non-decreasing and
       > 0, and ``half_life_steps`` (default or ``None``: 0 = impact never recovers). A ``fee``

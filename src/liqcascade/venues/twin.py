@@ -56,7 +56,8 @@ def bisect(f, lo, hi, iters=2000, rtol=4e-16):
 # --- state-array functions -----------------------------------------------------------------
 # Each registered kind's twin (``venues/<kind>/twin.py``) provides ``load(vs, vdk, vdq, v)`` (an
 # object with ``spot``, ``gross``, ``sell``, ``buy``, ``sell_to_price``, ``buy_to_price``),
-# ``spot(vs, v)``, ``store(vs, v, venue)``, ``apply_return(vs, v, ret)`` and ``decay(vs, v)``. The kinds' twins
+# ``spot(vs, v)``, ``store(vs, v, venue)``, ``apply_return(vs, v, ret)``, ``decay(vs, v)`` and
+# ``follows_reference(vs, v)``. The kinds' twins
 # import ``bisect`` from here, so they are looked up when called.
 
 
@@ -96,6 +97,10 @@ def venue_sell_to_price(vs, vdk, vdq, v, p_target):
 
 def venue_buy_to_price(vs, vdk, vdq, v, p_target):
     return _load(vs, vdk, vdq, v).buy_to_price(p_target)
+
+
+def venue_follows_reference(vs, v):
+    return bool(_kind(vs, v).follows_reference(vs, v))
 
 
 def venue_apply_return(vs, v, ret):

@@ -65,6 +65,7 @@ from liqcascade.kernels.cascade import _sale_quote
 from liqcascade.protocols.kernel import (
     ACC_BAD,
     ACC_BONUS,
+    ACC_EV_LOST,
     ACC_FEES,
     ACC_FUND_DRAW,
     ACC_GAS,
@@ -374,7 +375,11 @@ def comet_step(pack, t, dt_seconds, prices, vs, vdk, vdq, av_ptr, av_idx,
                     ev_bad[n_ev] = shortfall * pb * share
                     ev_fee[n_ev] = c * (1.0 - lf[k])
                     n_ev += 1
-            if not any_coll and n_ev < ev_cap:
+                else:
+                    acc[ACC_EV_LOST] += 1.0
+            if not any_coll and n_ev >= ev_cap:
+                acc[ACC_EV_LOST] += 1.0
+            elif not any_coll:
                 ev_step[n_ev] = t
                 ev_pos[n_ev] = pos_offset + i
                 ev_proto[n_ev] = proto_id
@@ -430,7 +435,9 @@ def comet_step(pack, t, dt_seconds, prices, vs, vdk, vdq, av_ptr, av_idx,
             st[S_BUY_GAS] += gas
             acc[ACC_BONUS] += q * px[k] - cost
             acc[ACC_GAS] += gas
-            if par[P_BUY_EVENTS] != 0.0 and n_ev < ev_cap:
+            if par[P_BUY_EVENTS] != 0.0 and n_ev >= ev_cap:
+                acc[ACC_EV_LOST] += 1.0
+            elif par[P_BUY_EVENTS] != 0.0:
                 ev_step[n_ev] = t
                 ev_pos[n_ev] = -1
                 ev_proto[n_ev] = proto_id

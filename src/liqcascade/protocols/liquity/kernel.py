@@ -66,6 +66,7 @@ from liqcascade.kernels._jit import njit
 from liqcascade.kernels.cascade import marginal_proceeds
 from liqcascade.protocols.kernel import (
     ACC_BONUS,
+    ACC_EV_LOST,
     ACC_FUND_DRAW,
     ACC_GAS,
     ACC_LIQ_VALUE,
@@ -438,6 +439,8 @@ def liquidate_sequence(pack, price, nmax, mode, gas, vs, vdk, vdq, best, sold, a
                 ev_bad[n_ev] = 0.0
                 ev_fee[n_ev] = 0.0
                 n_ev += 1
+            else:
+                acc[ACC_EV_LOST] += 1.0
         if not normal:
             normal = not (compute_cr(sys_coll, sys_debt, price) < ccr)
         it += 1

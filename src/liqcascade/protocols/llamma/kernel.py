@@ -101,6 +101,7 @@ from liqcascade.kernels._jit import njit
 from liqcascade.kernels.cascade import marginal_proceeds
 from liqcascade.protocols.kernel import (
     ACC_BONUS,
+    ACC_EV_LOST,
     ACC_FEES,
     ACC_GAS,
     ACC_LIQ_VALUE,
@@ -999,4 +1000,6 @@ def llamma_step(pack, t, dt_seconds, prices, vs, vdk, vdq, av_ptr, av_idx,
             ev_bad[n_ev] = 0.0
             ev_fee[n_ev] = 0.0
             n_ev += 1
+        else:
+            acc[ACC_EV_LOST] += 1.0
     return n_ev

@@ -122,6 +122,7 @@ from liqcascade.kernels.cascade import _sale_quote
 from liqcascade.protocols.kernel import (
     ACC_BAD,
     ACC_BONUS,
+    ACC_EV_LOST,
     ACC_FEES,
     ACC_GAS,
     ACC_LIQ_VALUE,
@@ -457,7 +458,7 @@ def _remove(prm, auc, k):
 @njit
 def _record(ev_step, ev_pos, ev_proto, ev_asset, ev_seized, ev_repaid, ev_price, ev_exec,
             ev_bonus, ev_bad, ev_fee, n_ev, t, pos, proto_id, a, seized, repaid, price,
-            bonus, bad, fee):
+            bonus, bad, fee, acc):
     if n_ev < ev_step.shape[0]:
         ev_step[n_ev] = t
         ev_pos[n_ev] = pos
@@ -471,6 +472,7 @@ def _record(ev_step, ev_pos, ev_proto, ev_asset, ev_seized, ev_repaid, ev_price,
         ev_bad[n_ev] = bad
         ev_fee[n_ev] = fee
         return n_ev + 1
+    acc[ACC_EV_LOST] += 1.0
     return n_ev
 
 
@@ -555,7 +557,7 @@ def maker_step(pack, t, dt_seconds, prices, vs, vdk, vdq, av_ptr, av_idx,
                 n_ev = _record(ev_step, ev_pos, ev_proto, ev_asset, ev_seized, ev_repaid,
                                ev_price, ev_exec, ev_bonus, ev_bad, ev_fee, n_ev, t,
                                pos_offset + int(auc[k, AU_USR]), proto_id, a, lot, cover,
-                               prices[a], lot * prices[a] - bid, left, fee)
+                               prices[a], lot * prices[a] - bid, left, fee, acc)
                 _remove(prm, auc, k)
             elif guy == GUY_NONE and auc[k, AU_END] < now:
                 auc[k, AU_END] = now + ilk[int(auc[k, AU_ILK]), IK_FTAU]  # tick
@@ -628,7 +630,7 @@ def maker_step(pack, t, dt_seconds, prices, vs, vdk, vdq, av_ptr, av_idx,
         acc[ACC_GAS] += gas
         n_ev = _record(ev_step, ev_pos, ev_proto, ev_asset, ev_seized, ev_repaid, ev_price,
                        ev_exec, ev_bonus, ev_bad, ev_fee, n_ev, t, pos_offset + u, proto_id, a,
-                       0.0, 0.0, p, coin, 0.0, 0.0)
+                       0.0, 0.0, p, coin, 0.0, 0.0, acc)
 
     # ---- 3. auctions ------------------------------------------------------------------------
     for k in range(auc.shape[0]):
@@ -736,7 +738,7 @@ def maker_step(pack, t, dt_seconds, prices, vs, vdk, vdq, av_ptr, av_idx,
             n_ev = _record(ev_step, ev_pos, ev_proto, ev_asset, ev_seized, ev_repaid, ev_price,
                            ev_exec, ev_bonus, ev_bad, ev_fee, n_ev, t,
                            pos_offset + usr, proto_id, a, slc, cover, p_feed,
-                           slc * p_feed - owe, bad, fee)
+                           slc * p_feed - owe, bad, fee, acc)
         else:
             # flip: keeper bids
             guy = int(auc[k, AU_GUY])

@@ -129,6 +129,7 @@ from liqcascade.kernels._jit import njit
 from liqcascade.protocols.kernel import (
     ACC_BAD,
     ACC_BONUS,
+    ACC_EV_LOST,
     ACC_FEES,
     ACC_FUND_DRAW,
     ACC_LIQ_VALUE,
@@ -552,7 +553,7 @@ def _fund_value(mkt, hold):
 
 @njit
 def _emit(ev_step, ev_pos, ev_proto, ev_asset, ev_seized, ev_repaid, ev_price, ev_exec, ev_bonus,
-          ev_bad, ev_fee, n_ev, t, pos, proto, asset, seized, repaid, price, exe, bonus, bad, fee):
+          ev_bad, ev_fee, n_ev, t, pos, proto, asset, seized, repaid, price, exe, bonus, bad, fee, acc):
     if n_ev < ev_step.shape[0]:
         ev_step[n_ev] = t
         ev_pos[n_ev] = pos
@@ -566,6 +567,7 @@ def _emit(ev_step, ev_pos, ev_proto, ev_asset, ev_seized, ev_repaid, ev_price, e
         ev_bad[n_ev] = bad
         ev_fee[n_ev] = fee
         return n_ev + 1
+    acc[ACC_EV_LOST] += 1.0
     return n_ev
 
 
@@ -618,7 +620,7 @@ def _takeover(pack, a, eq, holder, acc, t, ev_step, ev_pos, ev_proto, ev_asset, 
         acc[ACC_BONUS] += good
         n_ev = _emit(ev_step, ev_pos, ev_proto, ev_asset, ev_seized, ev_repaid, ev_price, ev_exec,
                      ev_bonus, ev_bad, ev_fee, n_ev, t, pos_offset + i, proto_id,
-                     int(mkt[m, M_ASSET]), q, good, p, pb, good, bad, 0.0)
+                     int(mkt[m, M_ASSET]), q, good, p, pb, good, bad, 0.0, acc)
     # the margin is handed over with the positions (zero up to rounding)
     hold[cash_idx] += margin[a]
     margin[a] = 0.0
@@ -758,7 +760,7 @@ def _adl(pack, a, eq, acc, t, ev_step, ev_pos, ev_proto, ev_asset, ev_seized, ev
         acc[ACC_BAD] += bad
         n_ev = _emit(ev_step, ev_pos, ev_proto, ev_asset, ev_seized, ev_repaid, ev_price, ev_exec,
                      ev_bonus, ev_bad, ev_fee, n_ev, t, pos_offset + i, proto_id,
-                     int(mkt[m, M_ASSET]), q, good, p, pf, 0.0, bad, 0.0)
+                     int(mkt[m, M_ASSET]), q, good, p, pf, 0.0, bad, 0.0, acc)
     resid = margin[a]
     if (not at_prev) or resid < 0.0:
         hold[H_SOCIAL] -= resid
@@ -934,7 +936,7 @@ def perp_step(pack, t, dt_seconds, prices, vs, vdk, vdq, av_ptr, av_idx,
                 acc[ACC_BONUS] += bonus
                 n_ev = _emit(ev_step, ev_pos, ev_proto, ev_asset, ev_seized, ev_repaid, ev_price,
                              ev_exec, ev_bonus, ev_bad, ev_fee, n_ev, t, pos_offset + i, proto_id,
-                             int(mkt[m, M_ASSET]), d, repaid, p, f, bonus, 0.0, fee)
+                             int(mkt[m, M_ASSET]), d, repaid, p, f, bonus, 0.0, fee, acc)
             if did_partial:
                 last_partial[a] = now
             eq2, mm2, npos2, _ = _acct_state(a, side, size, entry, pos_mkt, margin, acct_ptr,
@@ -963,7 +965,7 @@ def perp_step(pack, t, dt_seconds, prices, vs, vdk, vdq, av_ptr, av_idx,
                 n_ev = _emit(ev_step, ev_pos, ev_proto, ev_asset, ev_seized, ev_repaid, ev_price,
                              ev_exec, ev_bonus, ev_bad, ev_fee, n_ev, t, pos_offset + last_i,
                              proto_id, int(mkt[m, M_ASSET]), 0.0, 0.0, mkt[m, M_MARK],
-                             mkt[m, M_MARK], 0.0, deficit, 0.0)
+                             mkt[m, M_MARK], 0.0, deficit, 0.0, acc)
         if action == _ACT_RESOLVE:
             q_rs[n_rs] = a
             n_rs += 1

@@ -266,3 +266,10 @@ def decay(vs, v):
     impact = 1.0 - vs[v, MID] / ref
     impact *= 0.5 ** (1.0 / half)
     vs[v, MID] = ref * (1.0 - impact)
+
+
+@njit
+def follows_reference(vs, v):
+    """A book returns to its reference by itself (transient impact): arbitrage toward the
+    reference leaves it alone."""
+    return True

@@ -6,7 +6,7 @@ import math
 
 from liqcascade.errors import InputError
 from liqcascade.venues.kernel import HALF, MID, NK, REF
-from liqcascade.venues.pack import positive
+from liqcascade.venues.pack import half_life, positive
 
 
 def depth_points(spec: dict, where: str) -> list[tuple[float, float]]:
@@ -31,13 +31,7 @@ def fill(vs, vdk, vdq, i: int, spec: dict, points, where: str) -> None:
     mid = positive(spec.get("mid"), f"{where}.mid")
     vs[i, MID] = mid
     vs[i, REF] = mid
-    try:
-        half = float(spec.get("half_life_steps") or 0.0)
-    except (TypeError, ValueError):
-        half = math.nan
-    if not math.isfinite(half):
-        raise InputError(None, f"{where}.half_life_steps", "must be finite")
-    vs[i, HALF] = half
+    vs[i, HALF] = half_life(spec, where)
     prev_k, prev_q = 0.0, 0.0
     for j, (k, q) in enumerate(points):
         w = f"{where}.depth[{j}]"

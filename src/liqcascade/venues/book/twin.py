@@ -198,3 +198,7 @@ def decay(vs, v):
     impact = (vs[v, REF] - vs[v, MID]) / vs[v, REF]
     impact = impact * math.exp(-math.log(2.0) / vs[v, HALF])
     vs[v, MID] = vs[v, REF] - impact * vs[v, REF]
+
+
+def follows_reference(vs, v):
+    return True

@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 
 from liqcascade.kernels._jit import njit
-from liqcascade.venues.kernel import FEE, X, Y
+from liqcascade.venues.kernel import FEE, HALF, REF, X, Y
 
 
 @njit
@@ -81,6 +81,14 @@ def cpmm_buy_to_price(x, y, fee, p_target):
     return 2.0 * y * sm1 / ((1.0 + g) + math.sqrt((1.0 - g) * (1.0 - g) + 4.0 * g * s))
 
 
+@njit
+def cpmm_recentre(x, y, spot):
+    """The reserves at spot ``spot`` with the same product ``k = x · y`` (a re-centred pool):
+    ``(sqrt(k / spot), sqrt(k · spot))``."""
+    k = x * y
+    return math.sqrt(k / spot), math.sqrt(k * spot)
+
+
 # --- the venue-kind interface (``vs`` row ``v``; called by ``venues/dispatch.py``) ----------
 
 
@@ -141,7 +149,12 @@ def buy_to_price(vs, vdk, vdq, v, p_target):
 @njit
 def apply_return(vs, v, ret):
     """An outside trader trades the pool to ``spot · ret`` (the fee stays in the pool; the
-    trader's proceeds leave the model)."""
+    trader's proceeds leave the model). A re-centred pool (``HALF > 0``) moves without a trade:
+    ``REF`` is multiplied and the reserves are re-centred on ``spot · ret`` at the same ``x · y``."""
+    if vs[v, HALF] > 0.0:
+        vs[v, REF] *= ret
+        vs[v, X], vs[v, Y] = cpmm_recentre(vs[v, X], vs[v, Y], (vs[v, Y] / vs[v, X]) * ret)
+        return
     x = vs[v, X]
     y = vs[v, Y]
     fee = vs[v, FEE]
@@ -158,5 +171,20 @@ def apply_return(vs, v, ret):
 
 @njit
 def decay(vs, v):
-    """A pool has no transient impact to recover: no-op."""
-    return
+    """A re-centred pool (``HALF > 0``) recovers its impact ``I = 1 − spot / REF`` as a book does,
+    ``I ← I · 0.5 ** (1 / HALF)``, its reserves re-centred on ``REF · (1 − I)`` at the same
+    ``x · y``. An ordinary pool (``HALF <= 0``) has no transient impact: no-op."""
+    half = vs[v, HALF]
+    if half <= 0.0:
+        return
+    ref = vs[v, REF]
+    impact = 1.0 - (vs[v, Y] / vs[v, X]) / ref
+    impact *= 0.5 ** (1.0 / half)
+    vs[v, X], vs[v, Y] = cpmm_recentre(vs[v, X], vs[v, Y], ref * (1.0 - impact))
+
+
+@njit
+def follows_reference(vs, v):
+    """A re-centred pool (``HALF > 0``) returns to its reference by itself; an ordinary pool
+    does not (arbitrage toward the reference trades it)."""
+    return vs[v, HALF] > 0.0

@@ -106,9 +106,15 @@ def cpmm_buy_to_price(x, y, fee, p_target):
     return Pool(x, y, fee).buy_to_price(p_target)
 
 
+def cpmm_recentre(x, y, spot):
+    """Twin: the pool's liquidity ``L = sqrt(x) · sqrt(y)`` kept, placed at spot ``spot``."""
+    liquidity = math.sqrt(x) * math.sqrt(y)
+    return liquidity / math.sqrt(spot), liquidity * math.sqrt(spot)
+
+
 # --- the kind interface used by ``venues/twin.py`` (columns of ``vs`` as in ``venues/kernel.py``)
 
-X, Y, FEE = 1, 2, 3
+X, Y, FEE, REF, HALF = 1, 2, 3, 5, 6
 
 
 def load(vs, vdk, vdq, v):
@@ -125,6 +131,11 @@ def store(vs, v, pool):
 
 
 def apply_return(vs, v, ret):
+    if vs[v, HALF] > 0:  # re-centred pool: reference and spot move together, no trade
+        spot = vs[v, Y] / vs[v, X]
+        vs[v, REF] *= ret
+        vs[v, X], vs[v, Y] = cpmm_recentre(vs[v, X], vs[v, Y], spot * ret)
+        return
     pool = Pool(vs[v, X], vs[v, Y], vs[v, FEE])
     target = pool.spot * ret
     if ret < 1:
@@ -135,4 +146,12 @@ def apply_return(vs, v, ret):
 
 
 def decay(vs, v):
-    return
+    if vs[v, HALF] <= 0:
+        return
+    impact = (vs[v, REF] - vs[v, Y] / vs[v, X]) / vs[v, REF]
+    impact = impact * math.exp(-math.log(2.0) / vs[v, HALF])
+    vs[v, X], vs[v, Y] = cpmm_recentre(vs[v, X], vs[v, Y], vs[v, REF] - impact * vs[v, REF])
+
+
+def follows_reference(vs, v):
+    return vs[v, HALF] > 0

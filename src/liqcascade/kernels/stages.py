@@ -1,0 +1,1116 @@
+"""The stages of one step of the time loop (:func:`liqcascade.kernels.dynamic.simulate_path`).
+
+Each stage is a compiled function over the named layouts of :mod:`liqcascade.kernels.layouts`;
+its docstring says what it reads, what it writes and in which order, precisely enough to write
+an independent twin from it. Notation: ``t`` the step (1 … T), ``path[T+1, A]`` the reference
+price path, ``st`` the path's :class:`~liqcascade.kernels.layouts.State`, ``mst`` its
+:class:`~liqcascade.kernels.layouts.MechState`, ``out`` its
+:class:`~liqcascade.kernels.layouts.Out`, ``ev`` its event buffer
+(:class:`~liqcascade.kernels.events.Events`), ``store`` its store of touched positions
+(:class:`~liqcascade.kernels.store.Store`).
+
+One step, in order::
+
+    move_market            exogenous flow, impact decay, agents' flow, arbitrage
+    read_oracles           venue spots → oracles → the price each protocol acts on
+    mechanisms_before      agents' gas and latency; breaker, dynamic margin, volatility fee, throttle
+    open_step              reset the step's sales and counters
+    liquidate_books        Aave-rule single-pair positions (store cohorts, then segment heads)
+    liquidate_multi_asset  Aave-rule multi-asset positions (scanned)
+    step_units             protocol units: Compound v3, Liquity, perps, Maker, crvUSD
+    route_sales            buffer pool, TWAP exit, front-runner, routed sales, execution prices
+    record                 dislocation count and the step's records
+
+Implementation rule: every stage binds the layout fields it uses to local names at its top and
+never reads ``layout.field[...]`` inside a loop. numba pays a reference-count increment and
+decrement (atomic) on each field read of a tuple argument it cannot prove redundant; a local
+bound once costs one pair per call.
+
+Prices: ``pprice[pr, a]`` is what protocol ``pr`` acts on: ``p_fixed[a]`` for a stable asset,
+else its oracle ``oprice[of[pr, a]]``, else (``of = -1``) the mean venue spot of the asset.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import numpy as np
+
+from ._jit import internal, njit
+from .borrow import borrow, keep
+
+#: decorator of the small per-step stages: compiled into the loop itself (numba IR inlining), so a
+#: step does not pass the layouts to them as call arguments (hundreds of words per call)
+inlined = njit(inline="always", no_cpython_wrapper=True, no_cfunc_wrapper=True)
+from ..protocols.aave.kernel import liquidate_pair, liquidate_position
+from .agents import (
+    BO_ON,
+    BO_REACT,
+    agents_borrower,
+    agents_finish,
+    agents_flow,
+    agents_gas_multiple,
+    agents_latency,
+    agents_note_liquidation,
+    agents_note_topup,
+    agents_post_sales,
+    agents_pre_sales,
+    agents_priority,
+)
+from .cascade import marginal_proceeds
+from ..protocols.comet.kernel import comet_step
+from .events import EV_LIMIT, EV_N, ev_push
+from .layouts import (
+    MODE_RATIONAL, MS_FUND, MS_TH_USED, NSS, NST, SC_BAD, SC_CAP_LEFT, SC_EV_FIRST, SC_FULL, SC_GAS, SC_LAT,
+    SC_N, SC_PATH, SC_REPAID, SS_BAD, SS_NLIQ, SS_REPAID, ST_ORACLE, ST_PROCEEDS, ST_REF, ST_SEIZED, ST_SPOT,
+    SUM_BORROWER_LOSS, SUM_DISLOCATION, SUM_EV_LOST, SUM_FUND_DRAW, SUM_GAS, SUM_HELD_VALUE, SUM_NPOS_LIQ,
+    SUM_PAUSED, SUM_PRIORITY, SUM_PROCEEDS, SUM_SKIPPED, SUM_SOCIALIZED, DISLOCATION, U_COMET, U_LIQUITY,
+    U_LLAMMA, U_MAKER, U_PERP, UM_OFFSET, UM_PEEP, UM_PROTO,
+)
+from ..protocols.liquity.kernel import liquity_step
+from ..protocols.llamma.kernel import llamma_step
+from ..protocols.maker.kernel import IK_PEEP, maker_step
+from .mechanisms import (
+    M_BA_MAX, M_CB_EXEMPT, M_DA_MAX, M_DA_START, M_DA_STEPS, M_IF_SHARE, M_PA_COOL, M_RE_WIN, M_SEED,
+    M_TH_DEBT, M_TH_SLIP, M_VF_K, M_VF_MAX, M_VF_VREF, MK_BA, MK_CB, MK_DA, MK_PA, MK_RE, MK_TH, MK_VF,
+    account_liquidation, breaker_before, dutch_bonus, dynamic_margin_before, held_units, mechanisms_on,
+    multi_hf, pool_take, queue_sales, random_delay, room_share, scale_liquidation, throttle_before,
+    vol_fee_bonus, volatility_fee_before,
+)
+from ..oracles.dispatch import oracle_peep, oracle_step
+from ..protocols.perp.kernel import perp_step
+from .store import (
+    SN_COHORTS, SN_ENTRIES, book_liquidation, cohort_close, crossing_count, settle, store_drop_finished,
+    store_reserve, store_write_back,
+)
+from ..protocols.kernel import (
+    ACC_BAD, ACC_BONUS, ACC_EV_LOST, ACC_FEES, ACC_FUND_DRAW, ACC_GAS, ACC_LIQ_VALUE, ACC_NLIQ, ACC_REPAID,
+)
+from ..venues.dispatch import arbitrage, arbitrage_to_reference, best_venue, route_sell
+from ..venues.dispatch import venue_apply_return, venue_decay, venue_follows_reference, venue_spot
+from ..venues.kernel import KIND, VENUE_CPMM
+
+
+# ---- small shared pieces ----------------------------------------------------------------------
+
+
+@internal
+def mean_venue_spot(vs, av_ptr, av_idx, a):
+    """Mean spot of the venues of asset ``a`` (NaN when it has none)."""
+    n = av_ptr[a + 1] - av_ptr[a]
+    if n == 0:
+        return np.nan
+    s = 0.0
+    for j in range(av_ptr[a], av_ptr[a + 1]):
+        s += venue_spot(vs, av_idx[j])
+    return s / n
+
+
+@internal
+def protocol_price(pr, a, stable, p_fixed, of, oprice, mean_spot):
+    """The price protocol ``pr`` acts on for asset ``a`` (see the module docstring)."""
+    if stable[a]:
+        return p_fixed[a]
+    o = of[pr, a]
+    if o >= 0:
+        return oprice[o]
+    return mean_spot[a]
+
+
+@internal
+def agents_on(ag):
+    """Agents are present (``ag`` non-empty); reactive borrowers' ``react_hf`` (0: none)."""
+    if ag.shape[0] == 0:
+        return False, 0.0
+    return True, ag[BO_REACT] if ag[BO_ON] > 0.0 else 0.0
+
+
+# ---- 1. market ---------------------------------------------------------------------------------
+
+
+@inlined
+def move_market(t, path, mkt, st, out):
+    """Stage 1: the exogenous flow and the arbitrage of step ``t``.
+
+    1. every venue ``v`` moves by ``r = path[t, a] / path[t-1, a]`` of its asset ``a``
+       (:func:`venue_apply_return`) and then decays its impact by one step
+       (:func:`venue_decay`), venue by venue in index order;
+    2. agents present: :func:`agents_flow` (hedger, hunter) trades ``st.vs`` and writes its
+       summary columns;
+    3. for each asset ``a`` in order: if ``mkt.arb_on`` and it has more than one venue,
+       :func:`arbitrage` among its venues at ``mkt.arb_thr``; then, if ``mkt.ref_on``, every
+       pool of the asset that does not follow the reference by itself
+       (:func:`venue_follows_reference` false) is arbitraged toward ``path[t, a]``
+       (:func:`arbitrage_to_reference`), in venue order.
+
+    Writes ``st.vs`` (and ``st.ag``, ``out.summary`` through the agents)."""
+    vs = st.vs
+    vdk = mkt.vdk
+    vdq = mkt.vdq
+    av_ptr = mkt.av_ptr
+    av_idx = mkt.av_idx
+    venue_asset = mkt.venue_asset
+    ag = st.ag
+    for v in range(vs.shape[0]):
+        a = venue_asset[v]
+        venue_apply_return(vs, v, path[t, a] / path[t - 1, a])
+        venue_decay(vs, v)
+    if ag.shape[0] > 0:
+        agents_flow(ag, t, path, vs, vdk, vdq, av_ptr, av_idx, out.summary)
+    arb_on = mkt.arb_on
+    ref_on = mkt.ref_on
+    thr = mkt.arb_thr
+    if not (arb_on or ref_on):
+        return
+    for a in range(av_ptr.shape[0] - 1):
+        ids = av_idx[av_ptr[a]:av_ptr[a + 1]]
+        if arb_on and ids.shape[0] > 1:
+            arbitrage(vs, vdk, vdq, ids, thr)
+        if ref_on:
+            for j in range(ids.shape[0]):
+                if int(vs[ids[j], KIND]) == VENUE_CPMM and not venue_follows_reference(vs, ids[j]):
+                    arbitrage_to_reference(vs, vdk, vdq, ids[j], path[t, a], thr)
+
+
+@inlined
+def read_oracles(t, mkt, orc, st):
+    """Stage 2: what the protocols see at step ``t``.
+
+    ``st.hist[v, t]`` ← spot of every venue; ``st.mean_spot[a]`` ← ``p_fixed[a]`` for a stable
+    asset, else the mean venue spot; for each oracle ``o`` in order ``st.oprice[o]`` ←
+    :func:`oracle_step` over its sources' history ``hist[src, ≤ t]`` (state ``st.ostate[o]``);
+    then ``st.pprice[pr, a]`` for every protocol and asset (:func:`protocol_price`)."""
+    vs = st.vs
+    hist = st.hist
+    mean_spot = st.mean_spot
+    oprice = st.oprice
+    ostate = st.ostate
+    pprice = st.pprice
+    stable = mkt.stable
+    p_fixed = mkt.p_fixed
+    av_ptr = mkt.av_ptr
+    av_idx = mkt.av_idx
+    kind = orc.kind
+    params = orc.params
+    src = orc.src
+    src_ptr = orc.src_ptr
+    of = orc.of
+    for v in range(vs.shape[0]):
+        hist[v, t] = venue_spot(vs, v)
+    for a in range(stable.shape[0]):
+        mean_spot[a] = p_fixed[a] if stable[a] else mean_venue_spot(vs, av_ptr, av_idx, a)
+    for o in range(kind.shape[0]):
+        oprice[o] = oracle_step(kind[o], params[o], src[src_ptr[o]:src_ptr[o + 1]], hist, t, ostate[o])
+    for pr in range(pprice.shape[0]):
+        for a in range(stable.shape[0]):
+            pprice[pr, a] = protocol_price(pr, a, stable, p_fixed, of, oprice, mean_spot)
+
+
+@internal
+def mechanisms_before(t, mkt, rules, liqs, mechs, mst, st, out):
+    """Stage 3: what the agents and the mechanisms set before the liquidations of step ``t``.
+
+    * agents present: ``st.sc[SC_GAS]`` ← ``liqs.gas`` × :func:`agents_gas_multiple` and
+      ``st.sc[SC_LAT]`` ← :func:`agents_latency` (else they keep ``liqs.gas`` and 0);
+    * mechanisms on (``mechs.p[M_ON]``): ``mst.phist[t]`` ← ``st.pprice`` (when the breaker,
+      the dynamic margin or the volatility fee needs the history); ``mst.bcount`` ← 0; then, for
+      the mechanisms that are on, in this order: the circuit breaker
+      (:func:`breaker_before`; ``out.summary[SUM_PAUSED] += 1`` when some protocol is paused),
+      the dynamic margin (:func:`dynamic_margin_before`, gas multiple from the agents or 1), the
+      volatility fee (:func:`volatility_fee_before`), the throttle (:func:`throttle_before`)."""
+    ag = st.ag
+    if ag.shape[0] > 0:
+        sc = st.sc
+        sc[SC_GAS] = liqs.gas * agents_gas_multiple(ag, t)
+        sc[SC_LAT] = agents_latency(ag)
+    mp = mechs.p
+    mk = mechs.mask
+    mon, cb_on, th_on, tw_on, bp_on, if_on, da_on, pa_on, dm_on, re_on, ba_on, vf_on = mechanisms_on(mp)
+    if not mon:
+        return
+    pprice = st.pprice
+    if cb_on or dm_on or vf_on:
+        phist = mst.phist
+        for pr in range(pprice.shape[0]):
+            for a in range(pprice.shape[1]):
+                phist[t, pr, a] = pprice[pr, a]
+    mst.bcount[:] = 0
+    if cb_on:
+        if breaker_before(mp, mk, t, rules.lt, mkt.stable, mst.phist, mst.cb_state, mst.restricted):
+            out.summary[SUM_PAUSED] += 1.0
+    if dm_on:
+        gm = agents_gas_multiple(ag, t) if ag.shape[0] > 0 else 1.0
+        dynamic_margin_before(mp, mk, t, gm, mkt.stable, mst.phist, mst.mmult, mst.depth0, st.vs, mkt.vdk,
+                              mkt.vdq, mkt.av_ptr, mkt.av_idx, st.mean_spot)
+    if vf_on:
+        volatility_fee_before(mp, mk, t, mkt.stable, mst.phist, rules.bonus, mst.volvf, mst.bon)
+    if th_on:
+        throttle_before(mp, t, mkt.stable, mst.th_ring, mst.ms, mst.th_sold, mst.depth_cap, st.vs, mkt.vdk,
+                        mkt.vdq, mkt.av_ptr, mkt.av_idx)
+
+
+@inlined
+def open_step(liqs, st, ev):
+    """Reset the step: ``st.sold`` ← 0, the step's liquidation count, repaid and bad debt ← 0,
+    capital left ← ``liqs.capital``, the scan is not full, and the step's first event is the
+    next one to be written."""
+    st.sold[:] = 0.0
+    sc = st.sc
+    sc[SC_N] = 0.0
+    sc[SC_REPAID] = 0.0
+    sc[SC_BAD] = 0.0
+    sc[SC_CAP_LEFT] = liqs.capital
+    sc[SC_FULL] = 0.0
+    sc[SC_EV_FIRST] = ev.n[EV_N]
+
+
+# ---- 4. single-pair positions -----------------------------------------------------------------
+
+
+class Source(NamedTuple):
+    """One range the liquidation scan reads: cohort ``src`` of the store (``from_store``) or
+    the untouched rest of segment ``seg``, with the segment's prices and thresholds."""
+
+    src: int
+    from_store: bool
+    seg: int
+    h: int
+    e: int
+    a: int
+    pr: int
+    pc: float
+    pd: float
+    thr: float  # liquidatable iff key > thr
+    thr_hf: float  # HF = thr_hf / key
+    thr_scan: float  # positions read iff key > thr_scan (≤ thr with reactive borrowers)
+    lt0: float  # the key's LT
+    lt: float  # LT in force (dynamic margin)
+    bonus: float
+    pfee: float
+    ba_here: bool  # the batch limit applies
+
+
+@internal
+def thresholds(ratio, lt0, bonus0, pr, a, mp, mk, mmult, bon, bcount, restricted, bo_react):
+    """The read and liquidation thresholds of a segment of protocol ``pr`` on asset ``a`` at price
+    ratio ``ratio = pc / pd``: ``(skip, thr, thr_hf, thr_scan, lt, bonus, batch applies)``.
+
+    ``thr = thr_hf = ratio`` (a position is liquidatable iff its key > ``thr``; its HF is
+    ``thr_hf / key``). With mechanisms on, both are multiplied by the dynamic-margin multiplier
+    ``m = mmult[pr, a]`` (``lt = LT·m``, bonus ``bon[pr, a]``); while the breaker restricts the
+    protocol ``thr`` becomes ``max(thr, thr_hf / exempt_hf)`` (``inf`` for ``exempt_hf <= 0``).
+    Reactive borrowers (react_hf ``r > 0``) read from ``thr_scan = min(thr, thr_hf / r)``.
+    ``skip``: nothing may be read this step (batch limit reached, or paused without exemption)."""
+    mon, cb_on, th_on, tw_on, bp_on, if_on, da_on, pa_on, dm_on, re_on, ba_on, vf_on = mechanisms_on(mp)
+    thr = ratio
+    thr_hf = ratio
+    lt = lt0
+    bonus = bonus0
+    ba_here = False
+    skip = False
+    if mon:
+        mm = mmult[pr, a]
+        thr = ratio * mm
+        thr_hf = thr
+        lt = lt0 * mm
+        bonus = bon[pr, a]
+        ba_here = ba_on and mk[MK_BA, pr] != 0
+        if ba_here and bcount[pr] >= int(mp[M_BA_MAX]):
+            skip = True  # batch full: everything waits where it is
+        if cb_on and mk[MK_CB, pr] != 0 and restricted[pr]:
+            ex = mp[M_CB_EXEMPT]
+            if ex <= 0.0:
+                thr = np.inf  # paused: nothing is liquidatable
+            elif thr_hf / ex > thr:
+                thr = thr_hf / ex  # only HF = thr_hf/key < exempt_hf
+    thr_scan = thr
+    if bo_react > 0.0 and thr_hf / bo_react < thr_scan:
+        thr_scan = thr_hf / bo_react
+    if thr_scan == np.inf:
+        skip = True
+    return skip, thr, thr_hf, thr_scan, lt, bonus, ba_here
+
+
+@inlined
+def liquidate_books(t, mkt, rules, book, liqs, mechs, mst, st, store, ev, out):
+    """Stage 4: the Aave-rule single-pair positions at step ``t``. Returns the store (a grown
+    copy when it needed room).
+
+    Order: first the cohorts of the store that are still open (finished ones dropped, order
+    kept), then the untouched rest of every segment in segment order; inside each, positions in
+    stored order (highest key first) while ``key > thr_scan`` (:func:`thresholds`, at the
+    prices ``st.pprice`` of the segment's protocol). The scan stops for the whole step once
+    ``liqs.max_per_step`` liquidations happened (``st.sc[SC_FULL]``). Each position is read at
+    most once per step (:func:`scan_source` says what happens to it); positions appended to the
+    store during the step are not read again in it."""
+    store_drop_finished(store)
+    n_c0 = store.n[SN_COHORTS]
+    key = book.key
+    seg_ptr = book.seg_ptr
+    seg_asset = book.seg_asset
+    seg_proto = book.seg_proto
+    seg_debt = book.seg_debt_asset
+    lt = rules.lt
+    bonus = rules.bonus
+    pfee = rules.pfee
+    rl = rules.rules
+    pprice = st.pprice
+    sc = st.sc
+    ptr = st.ptr
+    mp = mechs.p
+    mk = mechs.mask
+    mmult = mst.mmult
+    bon = mst.bon
+    bcount = mst.bcount
+    restricted = mst.restricted
+    ag_on, bo_react = agents_on(st.ag)
+    for src in range(n_c0 + seg_asset.shape[0]):
+        if sc[SC_FULL] > 0.0:
+            break
+        from_store = src < n_c0
+        if from_store:
+            seg = store.c_seg[src]
+            h = store.c_head[src]
+            e = store.c_end[src]
+        else:
+            seg = src - n_c0
+            h = ptr[seg]
+            e = seg_ptr[seg + 1]
+        if h >= e:
+            continue
+        a = seg_asset[seg]
+        pr = seg_proto[seg]
+        pc = pprice[pr, a]
+        pd = pprice[pr, seg_debt[seg]]
+        skip, thr, thr_hf, thr_scan, lt_now, bonus_now, ba_here = thresholds(
+            pc / pd, lt[pr, a], bonus[pr, a], pr, a, mp, mk, mmult, bon, bcount, restricted, bo_react)
+        if skip:
+            continue
+        if from_store:
+            if not (store.k[h] > thr_scan):
+                continue
+            room = e - h
+        else:
+            room = crossing_count(key, h, e, thr_scan)
+            if room == 0:
+                continue
+        store = store_reserve(store, room, room + 1)
+        s = Source(src, from_store, seg, h, e, a, pr, pc, pd, thr, thr_hf, thr_scan, lt[pr, a], lt_now, bonus_now,
+                   pfee[pr, a], ba_here)
+        # the store and the events are owned by this frame for the read: ownerless views
+        scan_source(t, s, mkt, borrow(rl[pr]), book, liqs, mechs, mst, st, borrow(store), borrow(ev), out)
+    keep(ev)
+    return store
+
+
+@internal
+def pair_gates(t, i, pr, a, mp, mk, pos_first, pos_last, volvf, path_id, lat, ag_on, bonus):
+    """Waits and bonus of single-pair position ``i`` (protocol ``pr``, asset ``a``) that the
+    agents and mechanisms set at step ``t``: ``(ok, bonus in force)``. Not ok while the
+    liquidators' latency (agents, ``lat`` steps since first seen liquidatable), the random delay
+    or the partial-liquidation cooldown holds it back; the bonus is the Dutch auction's (raised
+    by the volatility fee) when that applies. Records the step it was first seen liquidatable."""
+    mon, cb_on, th_on, tw_on, bp_on, if_on, da_on, pa_on, dm_on, re_on, ba_on, vf_on = mechanisms_on(mp)
+    ok = True
+    bon_i = bonus
+    if da_on or re_on or ag_on:
+        if pos_first[i] < 0:
+            pos_first[i] = t
+        age = t - pos_first[i]
+        if ag_on and age < lat:
+            ok = False
+        if re_on and mk[MK_RE, pr] != 0 and age < random_delay(int(mp[M_SEED]), path_id, i, int(mp[M_RE_WIN])):
+            ok = False
+        if da_on and mk[MK_DA, pr] != 0:
+            bon_i = dutch_bonus(mp[M_DA_START], mp[M_DA_MAX], int(mp[M_DA_STEPS]), age)
+            if vf_on and mk[MK_VF, pr] != 0:
+                bon_i = vol_fee_bonus(bon_i, volvf[pr, a], mp[M_VF_K], mp[M_VF_VREF], mp[M_VF_MAX])
+    if pa_on and mk[MK_PA, pr] != 0 and pos_last[i] >= 0 and t - pos_last[i] <= int(mp[M_PA_COOL]):
+        ok = False
+    return ok, bon_i
+
+
+@internal
+def throttle_room(mp, a, pd, seize, repay, bad, fee, closed, th_used, depth_cap, th_sold):
+    """The throttle's room for one liquidation: ``(ok, seize, repay, bad, fee, closed)`` scaled
+    to the window's debt room and the step's depth room (:func:`room_share`,
+    :func:`scale_liquidation`); not ok when there is no room."""
+    sh = 1.0
+    if mp[M_TH_DEBT] > 0.0:
+        sh = room_share(mp[M_TH_DEBT] - th_used, repay * pd)
+    if mp[M_TH_SLIP] > 0.0:
+        s2 = room_share(depth_cap[a] - th_sold[a], seize)
+        if s2 < sh:
+            sh = s2
+    if sh <= 0.0:
+        return False, seize, repay, bad, fee, closed
+    if sh < 1.0:
+        seize, repay, bad, fee, closed = scale_liquidation(seize, repay, bad, fee, closed, sh)
+    return True, seize, repay, bad, fee, closed
+
+
+@internal
+def rational_profit(vs, vdk, vdq, av_ptr, av_idx, sold, a, got, repay_value, pc, gas):
+    """What a rational liquidator makes on ``got`` collateral units: selling them at the venue of
+    asset ``a`` with the highest spot, after the ``sold[a]`` units already queued this step
+    (:func:`marginal_proceeds`; at ``pc`` when the asset has no venue), minus the repaid value
+    and gas."""
+    best = best_venue(vs, av_ptr, av_idx, a)
+    if best >= 0 and got > 0.0:
+        proceeds = marginal_proceeds(vs, vdk, vdq, best, sold[a], got)
+    else:
+        proceeds = got * pc
+    return proceeds - repay_value - gas
+
+
+@njit(inline="always", no_cpython_wrapper=True, no_cfunc_wrapper=True)
+def scan_source(t, s, mkt, rrow, book, liqs, mechs, mst, st, store, ev, out):
+    """Read source ``s`` (:class:`Source`) of step ``t``; the hot loop of the time loop
+    (inlined into :func:`liquidate_books`). ``rrow`` is the protocol's rule vector.
+
+    For each entry, in order, while ``key > s.thr_scan`` (and the step is not full, and the
+    batch limit of the protocol is not reached — then the rest waits): reactive borrowers may
+    top up or deleverage first (:func:`agents_borrower`; the key is recomputed and a position
+    no longer above ``s.thr`` goes back to the store as it is, not counted as skipped). Then it
+    is liquidated by :func:`liquidate_pair` at ``(pc, pd)`` with the LT (× size tier) and bonus
+    in force, unless: a gate holds it (:func:`pair_gates`), the rule gives nothing, the
+    throttle leaves no room (:func:`throttle_room`; or scales it), the repaid value exceeds
+    the capital left, or (rational) :func:`rational_profit` ``<= 0``. A position that is not
+    liquidated is *skipped* (``SUM_SKIPPED += 1`` when its key is above ``s.thr``): an unchanged
+    store entry keeps its place in its cohort, anything else is appended to the store. A
+    liquidated position books the ledger (:func:`book_liquidation`), gas, borrower loss, first
+    liquidation, the agents' priority fee and congestion, the mechanisms' queues and fund
+    (:func:`account_liquidation`, else its bad debt is socialized), and one event; it leaves
+    the books when closed (or its debt is gone), else it is appended to the store with its new
+    key. Appends keep key order inside a cohort (a new cohort starts when the key rises)."""
+    key = book.key
+    coll = book.coll
+    debt = book.debt
+    ltm = book.ltm
+    has_ltm = ltm.shape[0] > 0
+    t_pos = store.pos
+    t_c = store.c
+    t_d = store.d
+    t_k = store.k
+    c_head = store.c_head
+    c_end = store.c_end
+    c_seg = store.c_seg
+    sn = store.n
+    summary = out.summary
+    out_coll = out.out_coll
+    out_debt = out.out_debt
+    sc = st.sc
+    sold = st.sold
+    pos_last = st.pos_last
+    pos_first = st.pos_first
+    ag = st.ag
+    vs = st.vs
+    evbuf = ev.buf
+    evn = ev.n
+    mp = mechs.p
+    mk = mechs.mask
+    ms = mst.ms
+    bcount = mst.bcount
+    mon, cb_on, th_on, tw_on, bp_on, if_on, da_on, pa_on, dm_on, re_on, ba_on, vf_on = mechanisms_on(mp)
+    ag_on, bo_react = agents_on(ag)
+    gated = da_on or re_on or ag_on or pa_on
+    th_here = th_on and mk[MK_TH, s.pr] != 0
+    mode = liqs.mode
+    max_n = liqs.max_per_step
+    ba_max = int(mp[M_BA_MAX])
+    a = s.a
+    pr = s.pr
+    pc = s.pc
+    pd = s.pd
+    thr = s.thr
+    thr_scan = s.thr_scan
+    lt0 = s.lt0
+    seg = s.seg
+    from_store = s.from_store
+    ba_here = s.ba_here
+    step_n = int(sc[SC_N])
+    cap_left = sc[SC_CAP_LEFT]
+    step_repaid = sc[SC_REPAID]
+    step_bad = sc[SC_BAD]
+    gas_t = sc[SC_GAS]
+    lat = int(sc[SC_LAT])
+    path_id = int(sc[SC_PATH])
+    th_used = ms[MS_TH_USED]
+    fund = ms[MS_FUND]
+    n_t = sn[SN_ENTRIES]
+    n_c = sn[SN_COHORTS]
+    full = False
+    h = s.h
+    e = s.e
+    head0 = h
+    wr = h  # compaction write index for skipped store entries
+    new_start = n_t
+    last_key = np.inf
+    while h < e:
+        if from_store:
+            kk = t_k[h]
+            c = t_c[h]
+            d = t_d[h]
+            i = t_pos[h]
+        else:
+            kk = key[h]
+            c = coll[h]
+            d = debt[h]
+            i = h
+        if not (kk > thr_scan):
+            break
+        if max_n > 0 and step_n >= max_n:
+            full = True
+            break
+        if ba_here and bcount[pr] >= ba_max:
+            break
+        h += 1
+        ok = True
+        ltp = s.lt * ltm[i] if (mon and has_ltm) else s.lt
+        bon_i = s.bonus
+        if bo_react > 0.0:
+            cs_, ds_ = agents_borrower(ag, i, t, s.thr_hf / kk)
+            if cs_ != 1.0 or ds_ != 1.0:
+                agents_note_topup(ag, c * (cs_ - 1.0) * pc + d * (1.0 - ds_) * pd)
+                c = c * cs_
+                d = d * ds_
+                kk = d / (c * (lt0 * ltm[i])) if has_ltm else d / (c * lt0)
+            if not (kk > thr):
+                ok = False  # not liquidatable now: back to the store (not a skip)
+        if ok and gated:
+            ok, bon_i = pair_gates(t, i, pr, a, mp, mk, pos_first, pos_last, mst.volvf, path_id, lat, ag_on, bon_i)
+        seize = 0.0
+        repay = 0.0
+        bad = 0.0
+        fee = 0.0
+        closed = False
+        if ok:
+            seize, repay, bad, fee, closed = liquidate_pair(c, d, pc, pd, ltp, bon_i, s.pfee, rrow)
+            ok = repay > 0.0 or bad > 0.0
+        if ok and th_here:
+            ok, seize, repay, bad, fee, closed = throttle_room(mp, a, pd, seize, repay, bad, fee, closed, th_used,
+                                                               mst.depth_cap, mst.th_sold)
+        if ok and repay * pd > cap_left:
+            ok = False
+        profit = 0.0
+        if ok and mode == MODE_RATIONAL:
+            profit = rational_profit(vs, mkt.vdk, mkt.vdq, mkt.av_ptr, mkt.av_idx, sold, a, seize - fee, repay * pd,
+                                     pc, gas_t)
+            ok = profit > 0.0
+        if not ok:
+            if kk > thr:
+                summary[SUM_SKIPPED] += 1.0
+            if from_store and c == t_c[h - 1] and d == t_d[h - 1]:
+                t_pos[wr] = i
+                t_c[wr] = c
+                t_d[wr] = d
+                t_k[wr] = kk
+                wr += 1
+                continue
+            nk_ = kk  # first skip of an untouched position (or a changed one): to the store
+        else:
+            cap_left -= repay * pd
+            step_n += 1
+            c, d = settle(c, d, seize, repay, bad, closed)
+            sold[a] += seize
+            book_liquidation(summary, seize, repay, bad * pd, fee, pc, pd)
+            summary[SUM_GAS] += gas_t
+            summary[SUM_BORROWER_LOSS] += seize * pc - repay * pd
+            if pos_last[i] < 0:
+                summary[SUM_NPOS_LIQ] += 1.0
+            pos_last[i] = t
+            step_repaid += repay * pd
+            step_bad += bad * pd
+            if ag_on:
+                if mode == MODE_RATIONAL:
+                    summary[SUM_PRIORITY] += agents_priority(ag, profit)
+                agents_note_liquidation(ag, t)
+            if mon:
+                if ba_here:
+                    bcount[pr] += 1
+                th_add, fund, drawn, soc = account_liquidation(
+                    mk, pr, a, t, seize, repay * pd, bad * pd, fee * pc, seize * pc, th_on, bp_on, tw_on,
+                    if_on, mp[M_IF_SHARE], mst.th_ring, mst.th_sold, mst.bp_q, mst.bp_v, mst.tw_q, mst.tb_q, fund)
+                th_used += th_add
+                summary[SUM_FUND_DRAW] += drawn
+                summary[SUM_SOCIALIZED] += soc
+            else:
+                summary[SUM_SOCIALIZED] += bad * pd
+            ev_push(evbuf, evn, t, i, pr, a, seize, repay, pc, (seize - fee) * pc - repay * pd, bad * pd, fee)
+            if closed or d <= 0.0:
+                if out_coll.shape[0] > 0:
+                    out_coll[i] = c
+                    out_debt[i] = d if d > 0.0 else 0.0
+                continue
+            if c > 0.0:
+                nk_ = d / (c * (lt0 * ltm[i])) if has_ltm else d / (c * lt0)
+            else:
+                nk_ = np.inf
+        # still open: append to the store
+        if nk_ > last_key and n_t > new_start:
+            n_c = cohort_close(c_head, c_end, c_seg, n_c, new_start, n_t, seg)
+            new_start = n_t
+        t_pos[n_t] = i
+        t_c[n_t] = c
+        t_d[n_t] = d
+        t_k[n_t] = nk_
+        last_key = nk_
+        n_t += 1
+    if from_store:
+        # skipped entries sit in [head0, wr); move them next to the unread rest [h, e)
+        nskip = wr - head0
+        for j in range(nskip - 1, -1, -1):
+            dst = h - nskip + j
+            t_pos[dst] = t_pos[head0 + j]
+            t_c[dst] = t_c[head0 + j]
+            t_d[dst] = t_d[head0 + j]
+            t_k[dst] = t_k[head0 + j]
+        c_head[s.src] = h - nskip
+    else:
+        st.ptr[seg] = h
+    sn[SN_COHORTS] = cohort_close(c_head, c_end, c_seg, n_c, new_start, n_t, seg)
+    sn[SN_ENTRIES] = n_t
+    sc[SC_N] = step_n
+    sc[SC_CAP_LEFT] = cap_left
+    sc[SC_REPAID] = step_repaid
+    sc[SC_BAD] = step_bad
+    if full:
+        sc[SC_FULL] = 1.0
+    ms[MS_TH_USED] = th_used
+    ms[MS_FUND] = fund
+
+
+# ---- 5. multi-asset positions -----------------------------------------------------------------
+
+
+@internal
+def multi_terms(t, m, im, mkt, rules, book, mechs, mst, st):
+    """HF and waits of multi-asset position ``m`` (index ``im`` in the run) when agents or
+    mechanisms are present: fills ``st.lt_row`` (LT × dynamic margin × size tier) and
+    ``st.bn_row`` (bonus in force; the Dutch bonus, raised by the volatility fee, when that
+    applies), lets a reactive borrower act (entries scaled, value noted), and returns
+    ``(liquidatable, waits)``: liquidatable when its HF < 1; waits for the latency (agents),
+    the random delay, the breaker (HF not below its exempt_hf) or the cooldown."""
+    mp = mechs.p
+    mk = mechs.mask
+    mon, cb_on, th_on, tw_on, bp_on, if_on, da_on, pa_on, dm_on, re_on, ba_on, vf_on = mechanisms_on(mp)
+    ag = st.ag
+    ag_on, bo_react = agents_on(ag)
+    lt_row = st.lt_row
+    bn_row = st.bn_row
+    ones_a = st.ones_a
+    pprice = st.pprice
+    mc = st.mc
+    md = st.md
+    m_asset = book.m_asset
+    ltm = book.ltm
+    lt = rules.lt
+    mmult = mst.mmult
+    bon = mst.bon
+    volvf = mst.volvf
+    s0 = book.m_ptr[m]
+    s1 = book.m_ptr[m + 1]
+    pr = book.m_proto[m]
+    A = lt_row.shape[0]
+    sc_ = ltm[im] if ltm.shape[0] > 0 else 1.0
+    for a in range(A):
+        lt_row[a] = lt[pr, a] * mmult[pr, a] * sc_
+        bn_row[a] = bon[pr, a]
+    hf = multi_hf(mc[s0:s1], md[s0:s1], m_asset[s0:s1], pprice[pr], lt_row, ones_a)
+    if bo_react > 0.0 and hf < bo_react:
+        cs_, ds_ = agents_borrower(ag, im, t, hf)
+        if cs_ != 1.0 or ds_ != 1.0:
+            val = 0.0
+            for e_ in range(s0, s1):
+                val += mc[e_] * (cs_ - 1.0) * pprice[pr, m_asset[e_]]
+                val += md[e_] * (1.0 - ds_) * pprice[pr, m_asset[e_]]
+                mc[e_] *= cs_
+                md[e_] *= ds_
+            agents_note_topup(ag, val)
+            hf = multi_hf(mc[s0:s1], md[s0:s1], m_asset[s0:s1], pprice[pr], lt_row, ones_a)
+    if not (hf < 1.0):
+        return False, False
+    waits = False
+    pos_first = st.pos_first
+    pos_last = st.pos_last
+    if da_on or re_on or ag_on:
+        if pos_first[im] < 0:
+            pos_first[im] = t
+        age = t - pos_first[im]
+        if ag_on and age < int(st.sc[SC_LAT]):
+            waits = True
+        if re_on and mk[MK_RE, pr] != 0 and age < random_delay(int(mp[M_SEED]), int(st.sc[SC_PATH]), im,
+                                                               int(mp[M_RE_WIN])):
+            waits = True
+        if da_on and mk[MK_DA, pr] != 0:
+            b_ = dutch_bonus(mp[M_DA_START], mp[M_DA_MAX], int(mp[M_DA_STEPS]), age)
+            for a in range(A):
+                bn_row[a] = vol_fee_bonus(b_, volvf[pr, a], mp[M_VF_K], mp[M_VF_VREF], mp[M_VF_MAX]) \
+                    if (vf_on and mk[MK_VF, pr] != 0) else b_
+    if cb_on and mk[MK_CB, pr] != 0 and mst.restricted[pr] and not (hf < mp[M_CB_EXEMPT]):
+        waits = True
+    if pa_on and mk[MK_PA, pr] != 0 and pos_last[im] >= 0 and t - pos_last[im] <= int(mp[M_PA_COOL]):
+        waits = True
+    return True, waits
+
+
+@internal
+def liquidate_multi_asset(t, mkt, rules, book, liqs, mechs, mst, st, ev, out):
+    """Stage 5: the Aave-rule multi-asset positions at step ``t``, in book order, after the
+    single-pair ones and while the step is not full.
+
+    Position ``m`` (index ``N + m`` in events and in ``st.pos_last``/``st.pos_first``), when
+    open: with agents or mechanisms present its terms come from :func:`multi_terms` (batch
+    full: it waits, uncounted; not liquidatable: next; waits: ``SUM_SKIPPED += 1``); then
+    :func:`liquidate_position` (the pair a bot picks, in place); it is undone and skipped
+    (``SUM_SKIPPED += 1``) when the repaid value exceeds the capital left, the throttle has no
+    room (multi-asset positions wait rather than scale), or (rational) it does not pay. A
+    liquidation books what a single-pair one does (bad debt is the rule's quote value)."""
+    m_proto = book.m_proto
+    n_multi = m_proto.shape[0]
+    if n_multi == 0:
+        return
+    n_simple = book.coll.shape[0]
+    m_ptr = book.m_ptr
+    m_asset = book.m_asset
+    mp = mechs.p
+    mk = mechs.mask
+    mon, cb_on, th_on, tw_on, bp_on, if_on, da_on, pa_on, dm_on, re_on, ba_on, vf_on = mechanisms_on(mp)
+    ag = st.ag
+    ag_on = ag.shape[0] > 0
+    summary = out.summary
+    sc = st.sc
+    mc = st.mc
+    md = st.md
+    m_open = st.m_open
+    pos_last = st.pos_last
+    pprice = st.pprice
+    sold = st.sold
+    ms = mst.ms
+    bcount = mst.bcount
+    lt = rules.lt
+    bonus = rules.bonus
+    pfee = rules.pfee
+    rl = rules.rules
+    for m in range(n_multi):
+        if sc[SC_FULL] > 0.0:
+            break
+        if not m_open[m]:
+            continue
+        if liqs.max_per_step > 0 and sc[SC_N] >= liqs.max_per_step:
+            break
+        s0 = m_ptr[m]
+        s1 = m_ptr[m + 1]
+        pr = m_proto[m]
+        im = n_simple + m
+        lt_use = lt[pr]
+        bn_use = bonus[pr]
+        if mon or ag_on:
+            if mon and ba_on and mk[MK_BA, pr] != 0 and bcount[pr] >= int(mp[M_BA_MAX]):
+                continue
+            liquidatable, waits = multi_terms(t, m, im, mkt, rules, book, mechs, mst, st)
+            if not liquidatable:
+                continue
+            if waits:
+                summary[SUM_SKIPPED] += 1.0
+                continue
+            lt_use = st.lt_row
+            bn_use = st.bn_row
+        save_c = mc[s0:s1].copy()
+        save_d = md[s0:s1].copy()
+        ec, ed, seize, repay, badv, fee, closed = liquidate_position(
+            mc[s0:s1], md[s0:s1], m_asset[s0:s1], pprice[pr], lt_use, bn_use, pfee[pr], rl[pr])
+        if ec < 0:
+            continue
+        a = m_asset[s0 + ec]
+        pc = pprice[pr, a]
+        pdj = pprice[pr, m_asset[s0 + ed]]
+        ok = repay * pdj <= sc[SC_CAP_LEFT]
+        if ok and th_on and mk[MK_TH, pr] != 0:
+            if mp[M_TH_DEBT] > 0.0 and repay * pdj > mp[M_TH_DEBT] - ms[MS_TH_USED]:
+                ok = False
+            if mp[M_TH_SLIP] > 0.0 and seize > mst.depth_cap[a] - mst.th_sold[a]:
+                ok = False
+        profit = 0.0
+        if ok and liqs.mode == MODE_RATIONAL:
+            profit = rational_profit(st.vs, mkt.vdk, mkt.vdq, mkt.av_ptr, mkt.av_idx, sold, a, seize - fee,
+                                     repay * pdj, pc, sc[SC_GAS])
+            ok = profit > 0.0
+        if not ok:
+            mc[s0:s1] = save_c
+            md[s0:s1] = save_d
+            summary[SUM_SKIPPED] += 1.0
+            continue
+        sc[SC_CAP_LEFT] -= repay * pdj
+        sc[SC_N] += 1.0
+        if closed:
+            m_open[m] = False
+        sold[a] += seize
+        book_liquidation(summary, seize, repay, badv, fee, pc, pdj)
+        summary[SUM_GAS] += sc[SC_GAS]
+        summary[SUM_BORROWER_LOSS] += seize * pc - repay * pdj
+        if pos_last[im] < 0:
+            summary[SUM_NPOS_LIQ] += 1.0
+        pos_last[im] = t
+        sc[SC_REPAID] += repay * pdj
+        sc[SC_BAD] += badv
+        if ag_on:
+            if liqs.mode == MODE_RATIONAL:
+                summary[SUM_PRIORITY] += agents_priority(ag, profit)
+            agents_note_liquidation(ag, t)
+        if mon:
+            if ba_on and mk[MK_BA, pr] != 0:
+                bcount[pr] += 1
+            th_add, fund, drawn, soc = account_liquidation(
+                mk, pr, a, t, seize, repay * pdj, badv, fee * pc, seize * pc, th_on, bp_on, tw_on,
+                if_on, mp[M_IF_SHARE], mst.th_ring, mst.th_sold, mst.bp_q, mst.bp_v, mst.tw_q, mst.tb_q, ms[MS_FUND])
+            ms[MS_TH_USED] += th_add
+            ms[MS_FUND] = fund
+            summary[SUM_FUND_DRAW] += drawn
+            summary[SUM_SOCIALIZED] += soc
+        else:
+            summary[SUM_SOCIALIZED] += badv
+        ev_push(ev.buf, ev.n, t, im, pr, a, seize, repay, pc, (seize - fee) * pc - repay * pdj, badv, fee)
+
+
+# ---- 6. protocol units ------------------------------------------------------------------------
+
+
+@internal
+def _take_acc(summary, acc, sc, ev):
+    """Add a unit's step accumulators to the path summary and the step's counters; events a
+    unit could not write count as lost when the path records events."""
+    summary[0] += acc[ACC_NLIQ]
+    summary[1] += acc[ACC_LIQ_VALUE]
+    summary[2] += acc[ACC_REPAID]
+    summary[3] += acc[ACC_BAD]
+    summary[4] += acc[ACC_FEES]
+    summary[5] += acc[ACC_BONUS]
+    summary[SUM_GAS] += acc[ACC_GAS]
+    summary[SUM_FUND_DRAW] += acc[ACC_FUND_DRAW]
+    if ev.n[EV_LIMIT] >= 0:
+        summary[SUM_EV_LOST] += acc[ACC_EV_LOST]
+    sc[SC_N] += int(acc[ACC_NLIQ])
+    sc[SC_REPAID] += acc[ACC_REPAID]
+    sc[SC_BAD] += acc[ACC_BAD]
+
+
+@internal
+def step_units(t, mkt, orc, units, liqs, st, ev, out):
+    """Stage 6: the protocol units at step ``t``, in the order Compound v3, Liquity, perps,
+    Maker, crvUSD (the present ones: ``units.meta[u, UM_PROTO] >= 0``).
+
+    Each gets the prices its protocol acts on (``st.pprice[proto]``), the venues (it may quote
+    them; crvUSD's arbitrage trades them), ``st.sold`` (it adds the collateral its agents sell),
+    its accumulators ``st.acc`` (zeroed before the call, added to the summary after it,
+    :func:`_take_acc`), the liquidators' vector ``liqs.liq`` and the event columns (views of
+    ``ev.buf``); its events carry ``position = meta[u, UM_OFFSET] + local index``. Maker first
+    reads the next price of its OSM (``oracle_peep`` of oracle ``meta[U_MAKER, UM_PEEP]``, NaN
+    when none)."""
+    acc = st.acc
+    meta = units.meta
+    dt = mkt.dt_seconds
+    vs = st.vs
+    b = ev.buf
+    e_step = b["step"]
+    e_pos = b["position"]
+    e_proto = b["protocol"]
+    e_asset = b["asset"]
+    e_seized = b["collateral_seized"]
+    e_repaid = b["debt_repaid"]
+    e_price = b["oracle_price"]
+    e_exec = b["execution_price"]
+    e_bonus = b["bonus_paid"]
+    e_bad = b["bad_debt"]
+    e_fee = b["protocol_fee"]
+    liq = liqs.liq
+    if meta[U_COMET, UM_PROTO] >= 0:
+        acc[:] = 0.0
+        p = meta[U_COMET, UM_PROTO]
+        ev.n[EV_N] = comet_step(units.comet, t, dt, st.pprice[p], vs, mkt.vdk, mkt.vdq, mkt.av_ptr, mkt.av_idx,
+                                st.sold, acc, liq, e_step, e_pos, e_proto, e_asset, e_seized, e_repaid, e_price,
+                                e_exec, e_bonus, e_bad, e_fee, ev.n[EV_N], p, meta[U_COMET, UM_OFFSET])
+        _take_acc(out.summary, acc, st.sc, ev)
+    if meta[U_LIQUITY, UM_PROTO] >= 0:
+        acc[:] = 0.0
+        p = meta[U_LIQUITY, UM_PROTO]
+        ev.n[EV_N] = liquity_step(units.liquity, t, dt, st.pprice[p], vs, mkt.vdk, mkt.vdq, mkt.av_ptr,
+                                  mkt.av_idx, st.sold, acc, liq, e_step, e_pos, e_proto, e_asset, e_seized,
+                                  e_repaid, e_price, e_exec, e_bonus, e_bad, e_fee, ev.n[EV_N], p,
+                                  meta[U_LIQUITY, UM_OFFSET])
+        _take_acc(out.summary, acc, st.sc, ev)
+    if meta[U_PERP, UM_PROTO] >= 0:
+        acc[:] = 0.0
+        p = meta[U_PERP, UM_PROTO]
+        ev.n[EV_N] = perp_step(units.perp, t, dt, st.pprice[p], vs, mkt.vdk, mkt.vdq, mkt.av_ptr, mkt.av_idx,
+                               st.sold, acc, liq, e_step, e_pos, e_proto, e_asset, e_seized, e_repaid, e_price,
+                               e_exec, e_bonus, e_bad, e_fee, ev.n[EV_N], p, meta[U_PERP, UM_OFFSET])
+        _take_acc(out.summary, acc, st.sc, ev)
+    if meta[U_MAKER, UM_PROTO] >= 0:
+        acc[:] = 0.0
+        p = meta[U_MAKER, UM_PROTO]
+        po = meta[U_MAKER, UM_PEEP]
+        nxt = oracle_peep(st.ostate[po]) if po >= 0 else np.nan
+        ilk = units.maker[1]
+        for i in range(ilk.shape[0]):
+            ilk[i, IK_PEEP] = nxt
+        ev.n[EV_N] = maker_step(units.maker, t, dt, st.pprice[p], vs, mkt.vdk, mkt.vdq, mkt.av_ptr, mkt.av_idx,
+                                st.sold, acc, liq, e_step, e_pos, e_proto, e_asset, e_seized, e_repaid, e_price,
+                                e_exec, e_bonus, e_bad, e_fee, ev.n[EV_N], p, meta[U_MAKER, UM_OFFSET])
+        _take_acc(out.summary, acc, st.sc, ev)
+    if meta[U_LLAMMA, UM_PROTO] >= 0:
+        acc[:] = 0.0
+        p = meta[U_LLAMMA, UM_PROTO]
+        ev.n[EV_N] = llamma_step(units.llamma, t, dt, st.pprice[p], vs, mkt.vdk, mkt.vdq, mkt.av_ptr,
+                                 mkt.av_idx, st.sold, acc, liq, e_step, e_pos, e_proto, e_asset, e_seized,
+                                 e_repaid, e_price, e_exec, e_bonus, e_bad, e_fee, ev.n[EV_N], p,
+                                 meta[U_LLAMMA, UM_OFFSET])
+        _take_acc(out.summary, acc, st.sc, ev)
+
+
+# ---- 7. sales -----------------------------------------------------------------------------------
+
+
+@inlined
+def route_sales(t, mkt, mechs, mst, st, ev, out):
+    """Stage 7: the sales of step ``t``.
+
+    ``st.seized`` ← ``st.sold`` (what the step seized, recorded); with the buffer pool or the
+    TWAP exit on, :func:`queue_sales` turns ``st.sold`` into what the venues receive; agents
+    present: :func:`agents_pre_sales` (the front-runner sells first). Then for each asset ``a``:
+    the pool's purchase ``(pq, pquote)`` (:func:`pool_take`) and, when ``sold[a] > 0``, a sale
+    routed over its venues for best execution (:func:`route_sell`; at ``p_fixed[a]`` when it
+    has no venue); when anything was sold, ``SUM_PROCEEDS += proceeds + pquote`` and every
+    event of this step on asset ``a`` that has no execution price yet gets
+    ``(proceeds + pquote) / (sold[a] + pq)``; ``steps_asset[t, a, ST_PROCEEDS]`` records
+    ``proceeds + pquote``. Finally :func:`agents_post_sales` (front-runner buys back, hunter
+    buys the dip)."""
+    sold = st.sold
+    seized = st.seized
+    vs = st.vs
+    vdk = mkt.vdk
+    vdq = mkt.vdq
+    av_ptr = mkt.av_ptr
+    av_idx = mkt.av_idx
+    p_fixed = mkt.p_fixed
+    summary = out.summary
+    steps_asset = out.steps_asset
+    rec = out.record
+    A = sold.shape[0]
+    for a in range(A):
+        seized[a] = sold[a]
+    mp = mechs.p
+    mon, cb_on, th_on, tw_on, bp_on, if_on, da_on, pa_on, dm_on, re_on, ba_on, vf_on = mechanisms_on(mp)
+    bp_q = mst.bp_q
+    bp_v = mst.bp_v
+    if bp_on or tw_on:
+        queue_sales(mp, t, sold, bp_q, bp_v, mst.bp_q_step, mst.bp_units, mst.tw_q, mst.tb_q, mst.tw_ring, mst.ms)
+    ag = st.ag
+    if ag.shape[0] > 0:
+        agents_pre_sales(ag, sold, vs, vdk, vdq, av_ptr, av_idx, summary)
+    buf = ev.buf
+    ev_first = int(st.sc[SC_EV_FIRST])
+    n_ev = ev.n[EV_N]
+    for a in range(A):
+        proceeds = 0.0
+        pq = 0.0
+        pquote = 0.0
+        if bp_on:
+            pq, pquote = pool_take(bp_q, bp_v, a)
+        if sold[a] > 0.0:
+            ids = av_idx[av_ptr[a]:av_ptr[a + 1]]
+            if ids.shape[0] > 0:
+                r = route_sell(vs, vdk, vdq, ids, sold[a])
+                proceeds = r[0]
+            else:
+                proceeds = sold[a] * p_fixed[a]
+        if sold[a] > 0.0 or pq > 0.0:
+            summary[SUM_PROCEEDS] += proceeds + pquote
+            if rec:
+                px = (proceeds + pquote) / (sold[a] + pq)
+                for j in range(ev_first, n_ev):
+                    e = buf[j]
+                    if e["asset"] == a and np.isnan(e["execution_price"]):
+                        e["execution_price"] = px
+        if rec:
+            steps_asset[t, a, ST_PROCEEDS] = proceeds + pquote
+    if ag.shape[0] > 0:
+        agents_post_sales(ag, sold, vs, vdk, vdq, av_ptr, av_idx, summary)
+
+
+# ---- 8. record ----------------------------------------------------------------------------------
+
+
+@inlined
+def record(t, path, mkt, st, out):
+    """Stage 8: the step's records. ``SUM_DISLOCATION += 1`` when some risky asset's mean venue
+    spot is below ``(1 − DISLOCATION) · path[t, a]``; when ``out.record``:
+    ``steps_asset[t, a]`` ← (reference, mean venue spot (fixed for stable assets), protocol 0's
+    price, units seized) and ``steps_scalar[t]`` ← (liquidations, repaid, bad debt) of the
+    step."""
+    dislocated = False
+    sa = out.steps_asset
+    rec = out.record
+    stable = mkt.stable
+    p_fixed = mkt.p_fixed
+    av_ptr = mkt.av_ptr
+    av_idx = mkt.av_idx
+    vs = st.vs
+    pprice = st.pprice
+    seized = st.seized
+    for a in range(stable.shape[0]):
+        sp_a = p_fixed[a] if stable[a] else mean_venue_spot(vs, av_ptr, av_idx, a)
+        if not stable[a] and sp_a < (1.0 - DISLOCATION) * path[t, a]:
+            dislocated = True
+        if rec:
+            sa[t, a, ST_REF] = path[t, a]
+            sa[t, a, ST_SPOT] = sp_a
+            sa[t, a, ST_ORACLE] = pprice[0, a] if pprice.shape[0] > 0 else np.nan
+            sa[t, a, ST_SEIZED] = seized[a]
+    if dislocated:
+        out.summary[SUM_DISLOCATION] += 1.0
+    if rec:
+        sc = st.sc
+        ss = out.steps_scalar
+        ss[t, SS_NLIQ] = sc[SC_N]
+        ss[t, SS_REPAID] = sc[SC_REPAID]
+        ss[t, SS_BAD] = sc[SC_BAD]
+
+
+@internal
+def record_start(path, mkt, orc, st, out):
+    """The records of step 0: reference, mean venue spot, protocol 0's price (its oracle's
+    initial price; the fixed price where it reads no oracle), nothing seized or sold."""
+    if not out.record:
+        return
+    for a in range(mkt.stable.shape[0]):
+        sa = out.steps_asset
+        sa[0, a, ST_REF] = path[0, a]
+        sa[0, a, ST_SPOT] = mkt.p_fixed[a] if mkt.stable[a] else mean_venue_spot(st.vs, mkt.av_ptr, mkt.av_idx, a)
+        sa[0, a, ST_ORACLE] = protocol_price(0, a, mkt.stable, mkt.p_fixed, orc.of, st.oprice, mkt.p_fixed) \
+            if orc.of.shape[0] > 0 else np.nan
+        for k in range(ST_SEIZED, NST):
+            sa[0, a, k] = 0.0
+    for k in range(NSS):
+        out.steps_scalar[0, k] = 0.0
+
+
+@internal
+def finish_path(mkt, mechs, mst, st, store, out):
+    """After the last step: value what the mechanisms hold unsold at the final mean venue spot
+    (``SUM_HELD_VALUE``), let the agents write their totals (:func:`agents_finish`), and write
+    the final book (store entries and multi-asset entries) when ``out`` asks for it."""
+    mon, cb_on, th_on, tw_on, bp_on, if_on, da_on, pa_on, dm_on, re_on, ba_on, vf_on = mechanisms_on(mechs.p)
+    if bp_on or tw_on:
+        for a in range(mkt.stable.shape[0]):
+            held = held_units(mst.bp_units, mst.tw_ring, a)
+            if held > 0.0:
+                px = mkt.p_fixed[a] if mkt.stable[a] else mean_venue_spot(st.vs, mkt.av_ptr, mkt.av_idx, a)
+                out.summary[SUM_HELD_VALUE] += held * px
+    if st.ag.shape[0] > 0:
+        agents_finish(st.ag, st.vs, mkt.vdk, mkt.vdq, mkt.av_ptr, mkt.av_idx, out.summary)
+    if out.out_coll.shape[0] > 0:
+        store_write_back(store, out.out_coll, out.out_debt)
+    if out.out_mcoll.shape[0] > 0:
+        out.out_mcoll[:] = st.mc
+        out.out_mdebt[:] = st.md
