@@ -111,10 +111,12 @@ def compile_flow(sc, base_dir, series: FlowSeries | None = None) -> FlowCompiled
                  f"{ven.name!r} starts there ({mid0:,.2f} on {iso(series.time_s[0])}); one step per row of the series")
     if ven.half_life_seconds > 0:
         notes.append(f"venue recovery: half-life {ven.half_life_seconds:g} s toward the reference"
-                     + (" (an arbitrageur trades the pool's log gap down)" if ven.kind != "book" else
-                        " (the book's transient impact decays)"))
+                     + (" (a pool re-centred on the reference: its impact decays as a book's does)"
+                        if ven.kind == "cpmm" else " (the book's transient impact decays)"))
     else:
-        notes.append("venue recovery: none (half_life_seconds = 0): the flow's impact accumulates over the series")
+        notes.append("venue recovery: none (half_life_seconds = 0): the flow's impact accumulates over the series"
+                     + (" (an ordinary pool: outside traders move it by the reference's return)"
+                        if ven.kind == "cpmm" else ""))
     if ven.kind == "cpmm":
         notes.append("pool: fee income leaves to the LPs every step (liquidity sqrt(x·y) stays at its start), "
                      "so the flow does not deepen the pool")

@@ -4,12 +4,12 @@
 at reference price ``mid[i]``:
 
 1. **Reference move.** The venue moves by the reference's return ``mid[i] / mid[i-1]``
-   (``venue_apply_return``: a book's ``REF`` and ``MID`` are multiplied; a pool is traded to
-   ``spot · return`` by an outside trader).
-2. **Recovery** over ``dt[i]`` with the venue's half-life ``h`` (0 = none): a book's transient
-   impact decays (``venue_decay`` with ``HALF = h / dt[i]`` steps); any other kind is traded by an
-   arbitrageur who closes the share ``1 - 0.5 ** (dt / h)`` of the log gap between its spot and
-   the reference.
+   (``venue_apply_return``: a book's or a re-centred pool's ``REF`` and spot are multiplied; an
+   ordinary pool is traded to ``spot · return`` by an outside trader).
+2. **Recovery** over ``dt[i]`` by the venue's own rule (``venue_decay`` with
+   ``HALF = h / dt[i]`` steps, ``h`` the venue's ``half_life_seconds``): the impact
+   ``I = 1 - spot / REF`` of a book or of a re-centred pool decays as ``I ← I · 0.5 ** (dt / h)``.
+   With ``h = 0`` the venue does not recover (an ordinary pool stays where trades left it).
 3. **Backstop** (when present): retail withdrawals and institutional refill over ``dt[i]``
    (:func:`liqcascade.flow.backstop.kernel.backstop_tick`).
 4. **Forced sells** ``q = sells[i] · multiplier``: the backstop buys what its balance pays for at
@@ -44,7 +44,7 @@ from liqcascade.venues.dispatch import (
     venue_sell_to_price,
     venue_spot,
 )
-from liqcascade.venues.kernel import HALF, KIND, VENUE_BOOK, VENUE_CPMM, X, Y
+from liqcascade.venues.kernel import HALF, KIND, VENUE_CPMM, X, Y
 
 # --- per-step record columns -------------------------------------------------------------------
 R_SPOT_LOW = 0  # venue spot after the step's forced sells (before its buys)
@@ -70,23 +70,12 @@ _RTOL = 1e-15
 
 
 @njit
-def recover(vs, vdk, vdq, v, ref, dt, half_s):
-    """Step 2: recovery of venue ``v`` toward ``ref`` over ``dt`` seconds (half-life ``half_s``)."""
-    if not half_s > 0.0 or not dt > 0.0:
-        return
-    if int(vs[v, KIND]) == VENUE_BOOK:
+def set_half_life(vs, v, dt, half_s):
+    """The venue's half-life in steps of this row (``HALF = half_s / dt``; 0 when ``half_s <= 0``)."""
+    if half_s > 0.0 and dt > 0.0:
         vs[v, HALF] = half_s / dt
-        venue_decay(vs, v)
-        return
-    s = venue_spot(vs, v)
-    if not (s > 0.0 and ref > 0.0) or s == ref:
-        return
-    keep = 0.5 ** (dt / half_s)
-    target = ref * math.exp(keep * math.log(s / ref))
-    if target < s:
-        venue_sell(vs, vdk, vdq, v, venue_sell_to_price(vs, vdk, vdq, v, target))
-    elif target > s:
-        venue_buy(vs, vdk, vdq, v, venue_buy_to_price(vs, vdk, vdq, v, target))
+    else:
+        vs[v, HALF] = 0.0
 
 
 @njit
@@ -144,9 +133,10 @@ def flow_run(vs, vdk, vdq, v, mid, dt, sells, buys, multiplier, max_slippage, ha
         for j in range(NREC):
             rec[i, j] = 0.0
         ref = mid[i]
+        set_half_life(vs, v, dt[i], half_s)
         if i > 0:
             venue_apply_return(vs, v, ref / mid[i - 1])
-        recover(vs, vdk, vdq, v, ref, dt[i], half_s)
+        venue_decay(vs, v)
         if has_backstop:
             w, a = backstop_tick(bparams, bstate, ref, dt[i])
             rec[i, R_WITHDRAWN] = w

@@ -1,10 +1,10 @@
 """Plain-Python twin of the external-flow loop (``kernel.py``), written naively for parity tests.
 
 Same rules, different arithmetic: the venues are stepped with the venue twins
-(:mod:`liqcascade.venues.twin`: bisection and numerical integration instead of closed forms),
-the backstop with :class:`liqcascade.flow.backstop.twin.BackstopPy`, a pool's recovery target is
-computed as ``ref · (spot / ref) ** keep``, a buy of a given asset amount is found by bisection
-on copies of the venue arrays. Returns a list of per-step dicts. Slow; parity tests only.
+(:mod:`liqcascade.venues.twin`: bisection and numerical integration instead of closed forms,
+the venues' own recovery rule), the backstop with
+:class:`liqcascade.flow.backstop.twin.BackstopPy`; a buy of a given asset amount is found by
+bisection on copies of the venue arrays. Returns a list of per-step dicts. Slow; parity tests only.
 """
 
 from __future__ import annotations
@@ -13,7 +13,6 @@ import math
 
 from liqcascade.venues import twin as V
 
-BOOK = V.VENUE_BOOK
 CPMM = V.VENUE_CPMM
 
 
@@ -50,19 +49,10 @@ def run_twin(vs, vdk, vdq, v, mid, dt, sells, buys, multiplier, max_slippage, ha
         row = dict.fromkeys(("spot_low", "spot_end", "sell_in", "absorbed", "sold", "sell_unfilled", "buy_in",
                              "bought", "buy_unfilled", "proceeds", "spent", "paid", "backstop", "withdrawn",
                              "refilled", "spot_pre"), 0.0)
+        vs[v, V.HALF] = half_s / dt[i] if (half_s > 0 and dt[i] > 0) else 0.0
         if i > 0:
             V.venue_apply_return(vs, v, ref / float(mid[i - 1]))
-        if half_s > 0 and dt[i] > 0:
-            if int(vs[v, V.KIND]) == BOOK:
-                vs[v, V.HALF] = half_s / dt[i]
-                V.venue_decay(vs, v)
-            else:
-                s = V.venue_spot(vs, v)
-                target = ref * (s / ref) ** (0.5 ** (dt[i] / half_s))
-                if target < s:
-                    V.venue_sell(vs, vdk, vdq, v, V.venue_sell_to_price(vs, vdk, vdq, v, target))
-                elif target > s:
-                    V.venue_buy(vs, vdk, vdq, v, V.venue_buy_to_price(vs, vdk, vdq, v, target))
+        V.venue_decay(vs, v)
         if backstop is not None:
             row["withdrawn"], row["refilled"] = backstop.tick(ref, float(dt[i]))
         q = float(sells[i]) * multiplier
