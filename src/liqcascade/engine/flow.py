@@ -164,6 +164,9 @@ def run_flow(fc: FlowCompiled) -> FlowResult:
     from ..flow import kernel as FK
     from ..provenance import record
 
+    from .warmup import ensure
+
+    ensure(["flow"])  # a cold cache compiles with a progress report, not inside the first call
     rec, bs = _loop(fc, fc.multiplier, True)
     rec0, _ = _loop(fc, 0.0, False)
     low, low0 = rec[:, FK.R_SPOT_LOW], rec0[:, FK.R_SPOT_LOW]
@@ -223,8 +226,9 @@ def run_flow(fc: FlowCompiled) -> FlowResult:
     return FlowResult(sc.name, fc.venue, fc.asset, summary, steps, list(fc.notes), meta)
 
 
-def warm() -> None:
-    """Compile (and cache on disk) the flow loop on both venue kinds, so sweep workers start warm."""
+def warm_kernels() -> None:
+    """The ``flow`` warm-up group's tiny workload (:mod:`liqcascade.engine.warmup`): the flow loop
+    on both venue kinds, with a backstop."""
     from ..flow.kernel import NREC, flow_run
 
     mid = np.array([100.0, 99.0, 101.0])

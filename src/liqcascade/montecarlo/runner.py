@@ -409,10 +409,6 @@ def execute(plan: Plan, store=None, *, workers: int | None = None, dask: str | N
             from ..engine.warmup import warm as _warm
 
             _warm()  # compile/load the numba cache here once, so workers start from a warm cache
-            if plan.valid_points and plan.valid_points[0].scenario.get("flow") is not None:
-                from ..engine.flow import warm as _warm_flow
-
-                _warm_flow()
         if local:
             cache_dir = parent_cache_dir()
             if isinstance(executor, ProcessPoolExecutor):
