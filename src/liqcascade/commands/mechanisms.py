@@ -8,12 +8,13 @@ system uses each mechanism and which protocol units carry their own version (sec
 
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
 from typing import List, Optional
 
 import typer
+
+from .. import jsonout
 
 #: field name -> the real system(s) that use the mechanism (sections of protocol-mechanics.md)
 REAL_SYSTEMS: dict[str, str] = {
@@ -38,6 +39,8 @@ REAL_SYSTEMS: dict[str, str] = {
     "front_runner": "searchers trading ahead of queued liquidation sales",
     "hedger": "option dealers short gamma hedging delta (sell into falls, buy into rises)",
     "borrowers": "borrowers (or their automation) topping up or deleveraging near HF 1",
+    "flash_attacker": "flash-loan manipulation of a spot-priced market within one transaction (bZx, Feb 2020; "
+                      "Cream Finance, Oct 2021); loans from Aave v3, Balancer v2, Uniswap v3 pools",
 }
 
 #: field name -> protocol units with their own built-in version
@@ -77,6 +80,9 @@ def _type_name(info) -> str:
     elif args and type(None) in args:
         base = " | ".join(getattr(a, "__name__", str(a)) if not typing.get_args(a) else str(a).replace("typing.", "")
                           for a in args if a is not type(None)) + " | None"
+    elif typing.get_origin(ann) is list and args and typing.get_origin(args[0]) is typing.Annotated:
+        members = typing.get_args(typing.get_args(args[0])[0])  # list[Annotated[Union[...], ...]]
+        base = "list[" + " | ".join(getattr(m, "__name__", str(m)) for m in members) + "]"
     else:
         base = getattr(ann, "__name__", str(ann)).replace("typing.", "")
         if typing.get_args(ann):
@@ -127,7 +133,7 @@ def _default_text(v) -> str:
         return v
     if isinstance(v, float):
         return f"{v:,.0f}" if abs(v) >= 1e5 else f"{v:g}"
-    return json.dumps(v)
+    return jsonout.dumps(v)
 
 
 #: terminal tables of ``compare``: (title, [(metric key, column header), ...], paired difference?)
@@ -169,7 +175,7 @@ def register(app: typer.Typer) -> None:
                 raise InputError(None, "NAME", f"unknown mechanism or agent {name!r} (have: "
                                                f"{', '.join(m['name'] for m in catalogue())})")
         if as_json:
-            typer.echo(json.dumps(cat if name is None else cat[0], default=str))
+            typer.echo(jsonout.dumps(cat if name is None else cat[0]))
             return
         from rich.table import Table
 
@@ -253,7 +259,7 @@ def register(app: typer.Typer) -> None:
             from ..report.compare import compare_figure
 
             out.mkdir(parents=True, exist_ok=True)
-            (out / "compare.json").write_text(json.dumps(res.as_dict(), indent=2, default=_jdefault))
+            (out / "compare.json").write_text(jsonout.dumps(res.as_dict(), indent=2))
             fig = compare_figure(res)
             html = write_html(fig, out / "compare.html")
             written += [out / "compare.json", out / "compare.html"]
@@ -273,7 +279,7 @@ def register(app: typer.Typer) -> None:
             d["files"] = [str(p) for p in written]
             if png_note:
                 d["png"] = png_note
-            typer.echo(json.dumps(d, default=_jdefault))
+            typer.echo(jsonout.dumps(d))
             return
         from rich.table import Table
 
@@ -310,15 +316,3 @@ def register(app: typer.Typer) -> None:
             typer.echo(f"warning: {png_note}", err=True)
         for n in res.notes:
             con.print(f"[dim]note: {escape(n)}[/dim]")
-
-
-def _jdefault(o):
-    import numpy as np
-
-    if isinstance(o, np.generic):
-        return o.item()
-    if isinstance(o, np.ndarray):
-        return o.tolist()
-    if isinstance(o, Path):
-        return str(o)
-    raise TypeError(type(o))
