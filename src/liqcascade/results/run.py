@@ -44,6 +44,27 @@ class RunResult:
     final_mdebt: np.ndarray | None = None
     unit_totals: dict = field(default_factory=dict)  # path 0: protocol name -> unit totals()
     notes: list[str] = field(default_factory=list)
+    #: interest rates (``[protocols.rates.ASSET]``; empty without): path 0's totals per
+    #: "protocol/asset" (engine.rates.TOTAL_COLUMNS), the recorded paths' per-step pool state
+    #: ``[recorded, T+1, R, NRR]`` (engine.rates.STEP_COLUMNS) and the row names
+    rates: dict = field(default_factory=dict)
+    rates_steps: np.ndarray | None = None
+    rates_rows: list[str] = field(default_factory=list)
+
+    def rates_table(self) -> dict:
+        """The recorded paths' per-step pool state as columns (path, step, pool, one column per
+        :data:`liqcascade.engine.rates.STEP_COLUMNS`); empty without rates."""
+        from ..engine.rates import STEP_COLUMNS as RC
+
+        if self.rates_steps is None:
+            return {}
+        rec, T1, R, _ = self.rates_steps.shape
+        pp, tt, rr = np.meshgrid(np.arange(rec), np.arange(T1), np.arange(R), indexing="ij")
+        out = {"path": pp.ravel(), "step": tt.ravel(),
+               "pool": np.asarray(self.rates_rows, dtype=object)[rr.ravel()]}
+        for j, name in enumerate(RC):
+            out[name] = self.rates_steps[:, :, :, j].ravel()
+        return out
 
     def totals(self) -> dict:
         s = self.summary
@@ -103,6 +124,7 @@ class RunResult:
                 "liquidated_collateral": self.summary[:, K.SUM_LIQ_VALUE].tolist(),
             } if self.paths <= 1000 else None,
             "protocol_units": plain(self.unit_totals) if self.unit_totals else None,
+            **({"rates": plain(self.rates)} if self.rates else {}),
             "notes": self.notes,
         }
 

@@ -53,8 +53,16 @@ def write_run(out: Path, res) -> None:
         pq.write_table(pa.table(events_columns(res)), tmp / "events.parquet")
         pq.write_table(pa.table(steps_columns(res)), tmp / "steps.parquet")
         (tmp / "summary.json").write_text(json.dumps(res.as_dict(), indent=2, default=_default))
+        files = ["events.parquet", "steps.parquet", "summary.json"]
+        rt = res.rates_table() if hasattr(res, "rates_table") else {}
+        if rt:
+            # a value a pool kind does not have (a fixed fee's utilization, an uncapped liquidator) is null
+            cols = {k: (pa.array(v, mask=~np.isfinite(v)) if v.dtype.kind == "f" else pa.array(v))
+                    for k, v in rt.items()}
+            pq.write_table(pa.table(cols), tmp / "rates.parquet")
+            files.append("rates.parquet")
         out.mkdir(exist_ok=True)
-        for f in ("events.parquet", "steps.parquet", "summary.json"):
+        for f in files:
             (tmp / f).replace(out / f)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
