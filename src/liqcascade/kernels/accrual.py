@@ -290,18 +290,20 @@ def rates_segment_price(rates, rs, pr, da, pd):
 
 
 @internal
-def rates_after_scan(rates, rs, r, pd_raw, cap_before, cap_global, rep0, bad0, sc_cap, sc_rep, sc_bad, ev, ev0):
-    """Book one segment's scan on row ``r``: ``(cap_before, rep0, bad0)`` were the capital left
-    (as the scan saw it), repaid and bad debt (quote) before it; the current values are passed
-    as ``sc_*``. Returns the liquidators' own capital left. The repaid debt goes back to the
-    pool, the bad debt is burned, the events' ``debt_repaid`` become units of debt."""
+def rates_after_scan(rates, rs, r, pd_raw, cap_global, rep0, bad0, sc, i_cap, i_rep, i_bad, ev, ev0):
+    """Book one segment's scan on row ``r``: ``rep0``/``bad0`` were the step's repaid and bad
+    debt (quote, ``sc[i_rep]``, ``sc[i_bad]``) before it, ``cap_global`` the liquidators' own
+    capital left. The repaid debt goes back to the pool and comes off the pool liquidity left
+    to the liquidators (``sc[i_cap]`` ← their own capital less what they repaid, when the pool
+    capped the scan; untouched otherwise), the bad debt is burned, the events' ``debt_repaid``
+    (scaled units) become units of debt."""
     k = rates.kind[r]
     row = rs.st[r]
     pr = rates.par[r]
     fac = rs.fac[r]
-    rep_u = (sc_rep - rep0) / pd_raw
-    bad_u = (sc_bad - bad0) / pd_raw
-    used = cap_before - sc_cap
+    used = sc[i_rep] - rep0
+    rep_u = used / pd_raw
+    bad_u = (sc[i_bad] - bad0) / pd_raw
     if rep_u > 0.0:
         pool_repay(k, row, pr, rep_u)
         rs.acc[r, RT_REPAID] += rep_u
@@ -312,14 +314,14 @@ def rates_after_scan(rates, rs, r, pd_raw, cap_before, cap_global, rep0, bad0, s
     if rs.bsc[r] < 0.0:
         rs.bsc[r] = 0.0
     if rs.cap[r] < np.inf:
-        rs.cap[r] -= used / pd_raw
+        rs.cap[r] -= rep_u
         if rs.cap[r] < 0.0:
             rs.cap[r] = 0.0
+        sc[i_cap] = cap_global - used
     buf = ev.buf
     for j in range(ev0, ev.n[EV_N]):
         e = buf[j]
         e["debt_repaid"] = e["debt_repaid"] * fac
-    return cap_global - used
 
 
 @internal

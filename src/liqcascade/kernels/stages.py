@@ -407,20 +407,19 @@ def liquidate_books(t, mkt, rules, book, liqs, mechs, mst, st, store, ev, out, r
         store = store_reserve(store, room, room + 1)
         s = Source(src, from_store, seg, h, e, a, pr, pc, pd, thr, thr_hf, thr_scan, lt[pr, a], lt_now, bonus_now,
                    pfee[pr, a], ba_here)
-        cap_global = cap_before = rep0 = bad0 = 0.0
+        cap_global = rep0 = bad0 = 0.0
         ev0 = 0
         if r_row >= 0:
             cap_global = sc[SC_CAP_LEFT]
             sc[SC_CAP_LEFT] = rates_cap(rs, r_row, pd_raw, cap_global)
-            cap_before = sc[SC_CAP_LEFT]
             rep0 = sc[SC_REPAID]
             bad0 = sc[SC_BAD]
             ev0 = ev.n[EV_N]
         # the store and the events are owned by this frame for the read: ownerless views
         scan_source(t, s, mkt, borrow(rl[pr]), book, liqs, mechs, mst, st, borrow(store), borrow(ev), out)
         if r_row >= 0:
-            sc[SC_CAP_LEFT] = rates_after_scan(rates, rs, r_row, pd_raw, cap_before, cap_global, rep0, bad0,
-                                               sc[SC_CAP_LEFT], sc[SC_REPAID], sc[SC_BAD], ev, ev0)
+            rates_after_scan(rates, rs, r_row, pd_raw, cap_global, rep0, bad0, sc, SC_CAP_LEFT, SC_REPAID, SC_BAD,
+                             ev, ev0)
     keep(ev)
     return store
 
