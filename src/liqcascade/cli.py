@@ -301,6 +301,8 @@ def _print_run(res, out):
             rows.append((f"{pool}: steps at 100 % utilization", f"{d['steps_at_full_utilization']:,.0f}"))
             rows.append((f"{pool}: withdrawals locked out (max / end)",
                          f"{d['locked_out_max']:,.2f} / {d['locked_out_end']:,.2f}"))
+        if d.get("underwater_debt_end"):
+            rows.append((f"{pool}: open debt above its collateral at the end", f"{d['underwater_debt_end']:,.2f}"))
         if d.get("repaid_by_borrowers"):
             rows.append((f"{pool}: repaid by reacting borrowers", f"{d['repaid_by_borrowers']:,.2f}"))
     for r in rows:

@@ -265,3 +265,37 @@ def test_run_output_has_the_pools(tmp_path):
     s = json.loads((out / "summary.json").read_text())
     assert s["rates"]["aave/USDC"]["steps_at_full_utilization"] > 0
     assert "withdrawals locked out" in r.stdout
+
+
+def test_rates_example_accrual_liquidates_then_the_crash_day_pins_utilization():
+    """``examples/rates.toml``: before the crash (day 20) the reference price is flat and only
+    interest moves health factors — and positions are liquidated, which the same file without
+    its rates table does not do; on the crash day lenders run, utilization reaches 100 % and
+    withdrawals are locked out. With liquidators sourcing USDC from the pool they are locked
+    out too: fewer liquidations and more debt left above its collateral."""
+    from liqcascade.scenario.load import load_scenario
+
+    sc, base = load_scenario(ROOT / "examples" / "rates.toml")
+    crash = int(sc.price.start_seconds / sc.simulation.dt_seconds)
+    c = compile_scenario(sc, base)
+    paths = make_paths(c)
+    assert np.all(paths[0, :crash, 0] == paths[0, 0, 0])
+    res = run_dynamic(c, paths=paths)
+    pre = res.events[res.events["step"] < crash]
+    assert len(pre) > 0
+    rs = res.rates_steps[0, :, 0]
+    assert rs[:crash, 0].max() < 1.0 and rs[crash:, 0].max() == 1.0
+    tot = res.rates["aave/USDC"]
+    assert tot["steps_at_full_utilization"] > 0 and tot["locked_out_max"] > 0
+    assert tot["borrow_rate_max"] == pytest.approx(0.64)  # base + slope1 + slope2
+
+    bare = sc.model_copy(deep=True)
+    bare.protocols[0].rates = {}
+    r0 = run_dynamic(compile_scenario(bare, base), paths=paths)
+    assert len(r0.events[r0.events["step"] < crash]) == 0
+
+    pool = sc.model_copy(deep=True)
+    pool.liquidators.debt_source = "pool"
+    rp = run_dynamic(compile_scenario(pool, base), paths=paths)
+    assert rp.summary[0, KD.SUM_NLIQ] < res.summary[0, KD.SUM_NLIQ]
+    assert rp.rates["aave/USDC"]["underwater_debt_end"] > tot.get("underwater_debt_end", 0.0)

@@ -111,6 +111,7 @@ def run_dynamic(c: Compiled, paths: np.ndarray | None = None, record_paths: int 
             final_mcoll, final_mdebt = omc, omd
             if ki.rates.on:
                 rates_tot = totals_dict(c, ki.rates, rl.tot)
+                _shortfall(b, ki.rates, oc, od, steps_asset[0, -1, :, K.ST_ORACLE], c, rates_tot)
         if progress:
             progress(1)
     if n_paths > rec:
@@ -155,6 +156,22 @@ def _rows(c, rates):
     from .rates import row_names
 
     return row_names(c, rates) if rates.on else []
+
+
+def _shortfall(b, rates, oc, od, px, c, out):
+    """Per rate row: open debt above its collateral's value at the last step's prices (protocol
+    0's; the fixed price of a stable asset), quote — bad debt no liquidation has written off."""
+    for s in range(b.seg_asset.shape[0]):
+        k, a, da = int(b.seg_proto[s]), int(b.seg_asset[s]), int(b.seg_debt_asset[s])
+        r = rates.row_of[k, da]
+        if r < 0:
+            continue
+        pc = c.p0[a] if c.stable[a] else px[a]
+        pd = c.p0[da] if c.stable[da] else px[da]
+        sl = slice(b.seg_ptr[s], b.seg_ptr[s + 1])
+        gap = np.maximum(od[sl] * pd - oc[sl] * pc, 0.0)
+        key = f"{c.protocols[k]}/{c.assets[da]}"
+        out[key]["underwater_debt_end"] = out[key].get("underwater_debt_end", 0.0) + float(gap.sum())
 
 
 def _debt_now(b, rates, tot, od):
