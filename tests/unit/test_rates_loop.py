@@ -299,3 +299,14 @@ def test_rates_example_accrual_liquidates_then_the_crash_day_pins_utilization():
     rp = run_dynamic(compile_scenario(pool, base), paths=paths)
     assert rp.summary[0, KD.SUM_NLIQ] < res.summary[0, KD.SUM_NLIQ]
     assert rp.rates["aave/USDC"]["underwater_debt_end"] > tot.get("underwater_debt_end", 0.0)
+
+
+def test_api_run_has_the_rates_table():
+    import liqcascade as lc
+
+    s = lc.load(ROOT / "examples" / "rates.toml").set("simulation.steps", 30)
+    r = lc.run(s)
+    t = r.rates
+    assert len(t) == 31 and set(t["pool"]) == {"aave/USDC"}
+    assert t["borrow_rate"][0] == pytest.approx(0.40)
+    assert len(lc.run(lc.load(ROOT / "examples" / "minimal.toml")).rates) == 0
