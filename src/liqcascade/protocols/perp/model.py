@@ -7,11 +7,13 @@ rules and sources are in ``README.md`` in this folder, the state pack in :mod:`.
 from __future__ import annotations
 
 import math
-from typing import Annotated, Literal, Sequence
+from typing import Annotated, Literal, Sequence, Union
 
 import numpy as np
 from pydantic import Field, model_validator
 
+from liqcascade.funding.binance.model import BinanceFunding
+from liqcascade.funding.hyperliquid.model import HyperliquidFunding
 from liqcascade.protocols.perp import kernel as K
 from liqcascade.strict import Fraction, NonNegFloat, PosFloat, Strict
 
@@ -69,6 +71,10 @@ class PerpConfig(Strict):
     mark_price: Literal["index", "ema_basis", "hyperliquid", "binance"] = "ema_basis"
     basis_ema_seconds: PosFloat = 150.0
     book_ema_seconds: PosFloat = 30.0
+    # funding (protocols/perp/funding.py); None: no funding payments
+    funding: Annotated[Union[BinanceFunding, HyperliquidFunding], Field(discriminator="kind")] | None = Field(
+        None, description="funding rule of every market: Binance or Hyperliquid (premium from the book, clamp, "
+        "interest, paid per interval); none: no funding")
 
     @model_validator(mode="after")
     def _check_tiers(self):
