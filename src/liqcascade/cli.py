@@ -262,6 +262,8 @@ def run(
 
 
 def _print_run(res, out):
+    import numpy as np
+
     from rich.table import Table
 
     tot = res.totals()
@@ -293,6 +295,10 @@ def _print_run(res, out):
     if "bad_debt_p95" in tot:
         rows.append(("bad debt, 95th percentile", f"{tot['bad_debt_p95']:,.2f}"))
         rows.append(("probability of bad debt", f"{tot['probability_bad_debt']:.2%}"))
+    for name, ut in (getattr(res, "unit_totals", None) or {}).items():
+        paid = ut.get("funding_paid_by_longs") if isinstance(ut, dict) else None
+        if paid is not None and np.any(np.asarray(paid) != 0.0):
+            rows.append((f"{name}: funding paid by longs (path 0)", f"{float(np.sum(paid)):,.2f}"))
     for pool, d in (getattr(res, "rates", None) or {}).items():
         rows.append((f"{pool}: interest accrued (path 0)", f"{d['interest_accrued']:,.2f}"))
         if d.get("utilization_max") is not None:

@@ -255,6 +255,13 @@ def compile_scenario(sc: Scenario, base_dir: Path, source: str | None = None, bo
     from .rates import check_rates
 
     c.notes += check_rates(c, source)
+    for pr in sc.protocols:
+        fd = pr.config.get("funding") if pr.kind == "perp" else None
+        if isinstance(fd, dict):
+            notes_f = (f"{pr.name}: {fd.get('kind')} funding — premium from the perp's own book (impact prices) against "
+                       "the index (the protocol's oracle), paid per interval by every holder at the start of a step; "
+                       "it moves margin and cash only between holders")
+            c.notes.append(notes_f)
     return c
 
 
