@@ -144,8 +144,9 @@ def test_bad_funding_kind_is_one_line(tmp_path):
     assert len(lines) == 1 and lines[0].startswith("error: ") and "funding" in lines[0], r.stderr
 
 
-@pytest.mark.parametrize("rule", ["hyperliquid", "binance"])
-def test_perp_unit_with_funding_matches_its_twin(rule):
+@pytest.mark.parametrize("rule, premium", [("hyperliquid", "book"), ("binance", "book"),
+                                           ("hyperliquid", "hyperliquid_btc"), ("binance", "binance_btc")])
+def test_perp_unit_with_funding_matches_its_twin(rule, premium):
     """The compiled perp step with funding against the plain-Python twin (samples one by one,
     explicit averages and payments) on a moving index with a thin book: margins, holders' cash,
     what longs paid and the events agree."""
@@ -158,7 +159,7 @@ def test_perp_unit_with_funding_matches_its_twin(rule):
     sizes = rng.uniform(0.5, 20.0, n)
     entries = 40_000.0 * np.exp(rng.uniform(-0.03, 0.03, n))
     margins = sizes * entries * rng.uniform(0.012, 0.08, n)
-    cfg = PRESETS["hyperliquid"].model_copy(update={"funding": f})
+    cfg = PRESETS["hyperliquid"].model_copy(update={"funding": f, "funding_premium": premium})
     index = 40_000.0 * np.exp(np.cumsum(np.r_[0.0, rng.normal(0.0, 0.004, 72)]))
     out = []
     for twin in (False, True):
@@ -173,3 +174,26 @@ def test_perp_unit_with_funding_matches_its_twin(rule):
     np.testing.assert_allclose(tk["funding_paid_by_longs"], tt["funding_paid_by_longs"], rtol=1e-9)
     assert tk["cash_total"] == pytest.approx(tt["cash_total"], rel=1e-12)
     assert np.array_equal(rk["events"]["step"], rt["events"]["step"])
+
+
+def test_fitted_premium_follows_the_market():
+    """With a fitted premium (Hyperliquid BTC, hourly: P = a + 0.905 P_prev + 0.004 r) a falling
+    index lowers the rate: longs pay less over a day of decline than over a flat day (the book's
+    premium plays no part)."""
+    paid = []
+    for drift in (0.0, -0.01):
+        cfg = PRESETS["hyperliquid"].model_copy(update={"funding": HyperliquidFunding(),
+                                                        "funding_premium": "hyperliquid_btc"})
+        pack = build_pack(cfg, ["long", "short"], [2.0, 1.0], [40_000.0, 40_000.0], [40_000.0, 40_000.0])
+        vs, vdk, vdq = book_venue(40_000.0)
+        index = 40_000.0 * np.exp(drift * np.arange(25))
+        run_unit(pack, index, vs, vdk, vdq, 0, dt_seconds=3600.0)
+        paid.append(totals(pack)["funding_paid_by_longs"][0])
+    assert paid[1] < paid[0]
+
+
+def test_unknown_premium_fit_is_refused():
+    from liqcascade.protocols.perp.model import PerpConfig
+
+    with pytest.raises(ValueError, match="funding_premium"):
+        PerpConfig(tiers=PRESETS["hyperliquid"].tiers, funding_premium="okx_btc")

@@ -26,6 +26,8 @@ Funding can therefore liquidate: a long on a positive rate loses margin every in
 
 from __future__ import annotations
 
+import math
+
 from liqcascade.funding.binance.kernel import (
     BP_INTERVAL, NBP, NBS, binance_step, impact_prices_book, impact_prices_cpmm, premium_index,
 )
@@ -38,6 +40,26 @@ FD_BINANCE = 1
 FD_HYPERLIQUID = 2
 NFP = max(NBP, NHP)  # parameter slots (the kinds' own vectors)
 NFS = max(NBS, NHS)  # state slots
+SRC_BOOK = 0
+SRC_CALIBRATED = 1
+
+# the funding block of a market's row, from its first column ``c0`` (kernel.M_FD)
+FD_KIND = 0  # FD_NONE / FD_BINANCE / FD_HYPERLIQUID
+FD_IMPACT = 1  # impact notional (quote)
+FD_PAID = 2  # longs' payments so far (quote)
+FD_RATE = 3  # the rate settled this step (0: none)
+FD_SRC = 4  # premium source: SRC_BOOK / SRC_CALIBRATED
+FD_A = 5  # calibrated premium: P = a + phi · P_prev + beta · log(index / index at the interval's start)
+FD_PHI = 6
+FD_BETA = 7
+FD_PPREV = 8  # the previous interval's average step premium
+FD_PSUM = 9  # this interval's step premiums: sum and count
+FD_PN = 10
+FD_I0 = 11  # index at the interval's start (0: not yet)
+FD_PAR = 12  # NFP slots: the rule's parameter vector
+FD_ST = FD_PAR + NFP  # NFS slots: the rule's state
+NFD = FD_ST + NFS
+ELAPSED_SLOT = (0, 3, 2)  # by kind: the state slot of the seconds elapsed in the interval
 
 
 @njit
@@ -56,31 +78,45 @@ def step_premium(kind, par, bid, ask, index):
 
 
 @njit
-def perp_funding(mkt, c_kind, c_par, c_st, c_impact, c_paid, c_rate, c_mark, c_asset, c_venue, c_fund_pos,
-                 c_bs_pos, c_book_pos, c_book_cash, side, size, pos_mkt, pos_acct, margin, hold, h_fund, h_bs,
-                 prices, vs, vdk, vdq, dt):
-    """One step of funding for every market (module docstring). ``c_*`` are the column indices
-    of ``mkt`` (the pack's market table); ``h_fund``/``h_bs`` the fund's and the vault's cash in
-    ``hold``. Writes the settled rate to ``mkt[m, c_rate]`` (0 when nothing settled) and adds
-    the longs' payment (quote) to ``mkt[m, c_paid]``."""
+def perp_funding(mkt, c0, c_mark, c_asset, c_venue, c_fund_pos, c_bs_pos, c_book_pos, c_book_cash, side, size,
+                 pos_mkt, pos_acct, margin, hold, h_fund, h_bs, prices, vs, vdk, vdq, dt):
+    """One step of funding for every market (module docstring). ``c0`` is the first column of
+    the funding block in ``mkt`` (the pack's market table), ``c_*`` the other columns it reads;
+    ``h_fund``/``h_bs`` the fund's and the vault's cash in ``hold``. Writes the settled rate to
+    the block's ``FD_RATE`` (0 when nothing settled) and adds the longs' payment (quote) to
+    ``FD_PAID``."""
     n_m = mkt.shape[0]
     for m in range(n_m):
-        kind = int(mkt[m, c_kind])
+        kind = int(mkt[m, c0 + FD_KIND])
         if kind == FD_NONE:
             continue
-        par = mkt[m, c_par:c_par + NFP]
-        st = mkt[m, c_st:c_st + NFS]
+        par = mkt[m, c0 + FD_PAR:c0 + FD_PAR + NFP]
+        st = mkt[m, c0 + FD_ST:c0 + FD_ST + NFS]
         index = prices[int(mkt[m, c_asset])]
-        v = int(mkt[m, c_venue])
-        bid, ask = impact_prices(vs, vdk, vdq, v, mkt[m, c_impact])
-        prem = step_premium(kind, par, bid, ask, index)
+        if int(mkt[m, c0 + FD_SRC]) == SRC_CALIBRATED:
+            if mkt[m, c0 + FD_I0] <= 0.0:
+                mkt[m, c0 + FD_I0] = index
+            ret = math.log(index / mkt[m, c0 + FD_I0]) if index > 0.0 else 0.0
+            prem = mkt[m, c0 + FD_A] + mkt[m, c0 + FD_PHI] * mkt[m, c0 + FD_PPREV] + mkt[m, c0 + FD_BETA] * ret
+        else:
+            v = int(mkt[m, c_venue])
+            bid, ask = impact_prices(vs, vdk, vdq, v, mkt[m, c0 + FD_IMPACT])
+            prem = step_premium(kind, par, bid, ask, index)
+        before = st[ELAPSED_SLOT[kind]]
         if kind == FD_BINANCE:
             rate = binance_step(st, par, dt, prem)
             px = mkt[m, c_mark]
         else:
             rate = hl_step(st, par, dt, prem)
             px = index
-        mkt[m, c_rate] = rate
+        mkt[m, c0 + FD_PSUM] += prem
+        mkt[m, c0 + FD_PN] += 1.0
+        if st[ELAPSED_SLOT[kind]] < before + dt - 1e-9:  # an interval closed in this step
+            mkt[m, c0 + FD_PPREV] = mkt[m, c0 + FD_PSUM] / mkt[m, c0 + FD_PN]
+            mkt[m, c0 + FD_PSUM] = 0.0
+            mkt[m, c0 + FD_PN] = 0.0
+            mkt[m, c0 + FD_I0] = index
+        mkt[m, c0 + FD_RATE] = rate
         if rate == 0.0 or not (px > 0.0):
             continue
         k = rate * px
@@ -95,4 +131,4 @@ def perp_funding(mkt, c_kind, c_par, c_st, c_impact, c_paid, c_rate, c_mark, c_a
         mkt[m, c_book_cash] -= mkt[m, c_book_pos] * k
         hold[h_fund] -= mkt[m, c_fund_pos] * k
         hold[h_bs] -= mkt[m, c_bs_pos] * k
-        mkt[m, c_paid] += longs
+        mkt[m, c0 + FD_PAID] += longs

@@ -139,7 +139,9 @@ from liqcascade.protocols.kernel import (
     ACC_REPAID,
     LQ_MAX,
 )
-from liqcascade.protocols.perp.funding import NFP, NFS, perp_funding
+from liqcascade.protocols.perp.funding import (
+    FD_IMPACT, FD_KIND, FD_PAID, FD_PAR, FD_RATE, FD_ST, NFD, perp_funding,
+)
 from liqcascade.venues.book.kernel import _book_buy_asset, _book_tail_density
 from liqcascade.venues.cpmm.kernel import cpmm_buy, cpmm_buy_to_price
 from liqcascade.venues.dispatch import venue_sell, venue_sell_to_price, venue_spot
@@ -220,15 +222,15 @@ M_BS_POS = 9
 M_BOOK_POS = 10
 M_BOOK_CASH = 11
 M_NTIER = 12
-# funding (protocols/perp/funding.py): rule (0 none, 1 Binance, 2 Hyperliquid), impact notional,
-# longs' payments so far (quote), the rate settled this step, the rule's parameters and state
-M_FD_KIND = 13
-M_FD_IMPACT = 14
-M_FD_PAID = 15
-M_FD_RATE = 16
-M_FD_PAR = 17  # NFP slots
-M_FD_ST = M_FD_PAR + NFP  # NFS slots
-NMKT = M_FD_ST + NFS
+# funding (protocols/perp/funding.py): a block of NFD columns from M_FD (layout FD_* there)
+M_FD = 13
+M_FD_KIND = M_FD + FD_KIND
+M_FD_IMPACT = M_FD + FD_IMPACT
+M_FD_PAID = M_FD + FD_PAID
+M_FD_RATE = M_FD + FD_RATE
+M_FD_PAR = M_FD + FD_PAR
+M_FD_ST = M_FD + FD_ST
+NMKT = M_FD + NFD
 
 # tier columns
 T_LB = 0
@@ -842,9 +844,8 @@ def perp_step(pack, t, dt_seconds, prices, vs, vdk, vdq, av_ptr, av_idx,
      acct_ptr, acct_pos, mkt, tiers, hold, adl_u) = pack
     now = t * dt_seconds
     _update_marks(params, mkt, prices, vs, dt_seconds)
-    perp_funding(mkt, M_FD_KIND, M_FD_PAR, M_FD_ST, M_FD_IMPACT, M_FD_PAID, M_FD_RATE, M_MARK, M_ASSET, M_VENUE,
-                 M_FUND_POS, M_BS_POS, M_BOOK_POS, M_BOOK_CASH, side, size, pos_mkt, pos_acct, margin, hold,
-                 H_FUND_CASH, H_BS_CASH, prices, vs, vdk, vdq, dt_seconds)
+    perp_funding(mkt, M_FD, M_MARK, M_ASSET, M_VENUE, M_FUND_POS, M_BS_POS, M_BOOK_POS, M_BOOK_CASH, side, size,
+                 pos_mkt, pos_acct, margin, hold, H_FUND_CASH, H_BS_CASH, prices, vs, vdk, vdq, dt_seconds)
     for m in range(mkt.shape[0]):
         _unwind(vs, vdk, vdq, mkt, hold, m, M_FUND_POS, H_FUND_CASH, params[P_UNWIND_FUND])
         _unwind(vs, vdk, vdq, mkt, hold, m, M_BS_POS, H_BS_CASH, params[P_UNWIND_BS])

@@ -31,9 +31,12 @@ from liqcascade.protocols.kernel import (
     ACC_REPAID,
     LQ_MAX,
 )
-from liqcascade.protocols.perp.funding import NFP
+from liqcascade.protocols.perp.funding import (
+    FD_A, FD_BETA, FD_I0, FD_PHI, FD_PN, FD_PPREV, FD_PSUM, FD_SRC, NFP, SRC_CALIBRATED,
+)
 from liqcascade.venues.kernel import VENUE_CPMM
 from liqcascade.protocols.perp.kernel import (
+    M_FD,
     M_FD_IMPACT,
     M_FD_KIND,
     M_FD_PAID,
@@ -339,11 +342,17 @@ class _Twin:
                 prem = 0.5 * (bid + ask) / index - 1.0
             else:
                 prem = (max(0.0, bid - index) - max(0.0, index - ask)) / index
+            fd = M_FD
+            if int(d[fd + FD_SRC]) == SRC_CALIBRATED:  # the fitted response replaces the book's premium
+                if d[fd + FD_I0] <= 0:
+                    d[fd + FD_I0] = index
+                prem = d[fd + FD_A] + d[fd + FD_PHI] * d[fd + FD_PPREV] + d[fd + FD_BETA] * math.log(index / d[fd + FD_I0])
             if kind == 1:
                 interest, damper, interval, cap, floor, sample, _, mode = par[:8]
             else:
                 interest, damper, cap, interval, sample, _, mode, _ = par[:8]
             rate = 0.0
+            closed = mode == 1.0
             if mode == 1.0:
                 f8 = prem + min(max(interest - prem, -damper), damper)
                 if kind == 1:
@@ -368,6 +377,7 @@ class _Twin:
                         d[st + 2] += sample
                         done = d[st + 2] >= interval - 1e-9
                     if done:
+                        closed = True
                         if kind == 1:
                             p_avg = d[st + 0] / d[st + 1]
                             f8 = p_avg + min(max(interest - p_avg, -damper), damper)
@@ -378,6 +388,12 @@ class _Twin:
                             f8 = p_avg + min(max(interest - p_avg, -damper), damper)
                             rate += min(max(f8 / 8.0, -cap), cap) * interval / 3600.0
                             d[st + 0] = d[st + 1] = d[st + 2] = 0.0
+            d[fd + FD_PSUM] += prem
+            d[fd + FD_PN] += 1.0
+            if closed:
+                d[fd + FD_PPREV] = d[fd + FD_PSUM] / d[fd + FD_PN]
+                d[fd + FD_PSUM] = d[fd + FD_PN] = 0.0
+                d[fd + FD_I0] = index
             d[M_FD_RATE] = rate
             px = d[M_MARK] if kind == 1 else index
             if rate == 0.0 or not px > 0:
