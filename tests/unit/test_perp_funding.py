@@ -1,4 +1,4 @@
-"""Perp funding inside the perp unit (``protocols/perp/funding.py``): the premium from the perp's
+"""Perp funding inside the perp unit (``funding/kernel.py``): the premium from the perp's
 book against the index, the venues' formulas, payments that move margin and conserve cash, and
 funding that liquidates."""
 

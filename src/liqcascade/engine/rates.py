@@ -17,13 +17,10 @@ from ..timebase import whole_steps
 
 KIND_CODE = {"aave_v3": KA.RK_AAVE, "comet": KA.RK_COMET, "fixed": KA.RK_FIXED, "liquity": KA.RK_LIQUITY}
 
-#: per-step columns of the rates table (``RunResult.rates_steps``)
-STEP_COLUMNS = ("utilization", "borrow_rate", "supply_rate", "borrow_index", "debt_factor", "available", "supplied",
-                "borrowed", "withdrawn", "locked_out", "interest", "liquidator_liquidity")
-#: per-row totals (``RunResult.rates``)
-TOTAL_COLUMNS = ("interest_accrued", "repaid_by_liquidations", "bad_debt", "repaid_by_borrowers", "debt_left",
-                 "debt_factor", "withdrawn", "locked_out_max", "locked_out_end", "locked_out_steps",
-                 "utilization_max", "borrow_rate_max", "steps_at_full_utilization")
+#: per-step columns of the rates table (``RunResult.rates_steps``) and per-row totals
+#: (``RunResult.rates``), in the kernel's column order (``kernels.accrual`` RR_* / RT_*)
+STEP_COLUMNS = KA.STEP_NAMES
+TOTAL_COLUMNS = KA.TOTAL_NAMES
 
 
 def has_rates(sc) -> bool:

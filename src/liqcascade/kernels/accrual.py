@@ -98,6 +98,14 @@ RT_FULL_STEPS = 12  # steps at 100 % utilization (no liquidity left)
 NRT = 13
 
 
+#: names of the RR_* and RT_* columns (the run's rates table and totals)
+STEP_NAMES = ("utilization", "borrow_rate", "supply_rate", "borrow_index", "debt_factor", "available", "supplied",
+              "borrowed", "withdrawn", "locked_out", "interest", "liquidator_liquidity")
+TOTAL_NAMES = ("interest_accrued", "repaid_by_liquidations", "bad_debt", "repaid_by_borrowers", "debt_left",
+               "debt_factor", "withdrawn", "locked_out_max", "locked_out_end", "locked_out_steps",
+               "utilization_max", "borrow_rate_max", "steps_at_full_utilization")
+
+
 class Rates(NamedTuple):
     """Rate rows (constant except ``rec``/``tot``, which the loop writes). ``on`` false: no rows,
     nothing runs. ``pool_cap``: liquidators source the debt asset from the pool (capped by its

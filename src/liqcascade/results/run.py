@@ -46,8 +46,8 @@ class RunResult:
     unit_totals: dict = field(default_factory=dict)  # path 0: protocol name -> unit totals()
     notes: list[str] = field(default_factory=list)
     #: interest rates (``[protocols.rates.ASSET]``; empty without): path 0's totals per
-    #: "protocol/asset" (engine.rates.TOTAL_COLUMNS), the recorded paths' per-step pool state
-    #: ``[recorded, T+1, R, NRR]`` (engine.rates.STEP_COLUMNS) and the row names
+    #: "protocol/asset" (kernels.accrual.TOTAL_NAMES), the recorded paths' per-step pool state
+    #: ``[recorded, T+1, R, NRR]`` (kernels.accrual.STEP_NAMES) and the row names
     rates: dict = field(default_factory=dict)
     rates_steps: np.ndarray | None = None
     rates_rows: list[str] = field(default_factory=list)
@@ -60,8 +60,8 @@ class RunResult:
 
     def rates_table(self) -> dict:
         """The recorded paths' per-step pool state as columns (path, step, pool, one column per
-        :data:`liqcascade.engine.rates.STEP_COLUMNS`); empty without rates."""
-        from ..engine.rates import STEP_COLUMNS as RC
+        :data:`liqcascade.kernels.accrual.STEP_NAMES`); empty without rates."""
+        from ..kernels.accrual import STEP_NAMES as RC
 
         if self.rates_steps is None:
             return {}

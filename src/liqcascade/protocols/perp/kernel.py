@@ -69,7 +69,7 @@ What is modelled
 Simplifications (also in ``protocols/perp/README.md``)
 ----------------------------------------------------
 * Funding (``config.funding``, Binance or Hyperliquid rules) is paid by every holder at the
-  start of a step, after the marks and before the margin checks (``protocols/perp/funding.py``);
+  start of a step, after the marks and before the margin checks (``funding/kernel.py``);
   without it there are no funding payments. No trading fees, no new positions opened by agents; one shared
   insurance fund and one backstop vault for all markets (Binance has per-symbol funds).
 * Accounts are checked once per step in index order, in three phases (book orders for every
@@ -139,7 +139,7 @@ from liqcascade.protocols.kernel import (
     ACC_REPAID,
     LQ_MAX,
 )
-from liqcascade.protocols.perp.funding import (
+from liqcascade.funding.kernel import (
     FD_IMPACT, FD_KIND, FD_PAID, FD_PAR, FD_RATE, FD_ST, NFD, perp_funding,
 )
 from liqcascade.venues.book.kernel import _book_buy_asset, _book_tail_density
@@ -222,7 +222,7 @@ M_BS_POS = 9
 M_BOOK_POS = 10
 M_BOOK_CASH = 11
 M_NTIER = 12
-# funding (protocols/perp/funding.py): a block of NFD columns from M_FD (layout FD_* there)
+# funding (funding/kernel.py): a block of NFD columns from M_FD (layout FD_* there)
 M_FD = 13
 M_FD_KIND = M_FD + FD_KIND
 M_FD_IMPACT = M_FD + FD_IMPACT

@@ -85,7 +85,7 @@ class PerpConfig(Strict):
     mark_price: Literal["index", "ema_basis", "hyperliquid", "binance"] = "ema_basis"
     basis_ema_seconds: PosFloat = 150.0
     book_ema_seconds: PosFloat = 30.0
-    # funding (protocols/perp/funding.py); None: no funding payments
+    # funding (funding/kernel.py); None: no funding payments
     funding_premium: str = Field(
         "book", description="premium source: 'book' (impact prices on the perp's book), a fitted response "
         f"({', '.join(sorted(PREMIUM_FITS))}) or 'custom' (premium_a, premium_phi, premium_beta)")

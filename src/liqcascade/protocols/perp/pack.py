@@ -347,9 +347,11 @@ def run_unit(pack, index_path, vs, vdk, vdq, book_venue, liq=None, dt_seconds: f
 
 def fill_funding(mkt: np.ndarray, funding, premium=None) -> None:
     """Write a funding rule (``BinanceFunding``/``HyperliquidFunding``, or None) into every
-    market's funding columns (``protocols/perp/funding.py``); each interval starts at t = 0.
+    market's funding columns (``funding/kernel.py``); each interval starts at t = 0.
     ``premium``: ``(a, phi, beta)`` of a fitted premium response, or None (the book's premium)."""
-    from .funding import FD_A, FD_BETA, FD_BINANCE, FD_HYPERLIQUID, FD_NONE, FD_PHI, FD_SRC, SRC_CALIBRATED
+    from liqcascade.funding.kernel import (
+        FD_A, FD_BETA, FD_BINANCE, FD_HYPERLIQUID, FD_NONE, FD_PHI, FD_SRC, SRC_CALIBRATED,
+    )
 
     mkt[:, K.M_FD_KIND] = FD_NONE
     if funding is None:

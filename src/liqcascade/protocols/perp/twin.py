@@ -31,7 +31,7 @@ from liqcascade.protocols.kernel import (
     ACC_REPAID,
     LQ_MAX,
 )
-from liqcascade.protocols.perp.funding import (
+from liqcascade.funding.kernel import (
     FD_A, FD_BETA, FD_I0, FD_PHI, FD_PN, FD_PPREV, FD_PSUM, FD_SRC, NFP, SRC_CALIBRATED,
 )
 from liqcascade.venues.kernel import VENUE_CPMM
@@ -317,7 +317,7 @@ class _Twin:
 
     # ------------------------------------------------------------------ funding
     def funding(self, prices, dt):
-        """Funding sample by sample (``protocols/perp/funding.py``): every ``sample`` seconds the
+        """Funding sample by sample (``funding/kernel.py``): every ``sample`` seconds the
         step's premium joins the interval's list of samples (Binance: weights 1, 2, 3, …;
         Hyperliquid: equal); when the clock reaches the interval's end the rate is settled from
         the explicit average and every holder pays ``position · price · rate``. The running
