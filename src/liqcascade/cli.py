@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import math
 import sys
 from pathlib import Path
@@ -11,12 +10,12 @@ from typing import Optional
 import typer
 import typer.core
 
+from . import jsonout
 from .commands._common import (
     check_out_path,
     console,
     escape,
     guard,
-    json_default,
     load_compiled,
     scenario_file,
     warn_start,
@@ -128,7 +127,15 @@ def parse_shocks(spec: str):
 @guard
 def validate(scenario: Path = typer.Argument(..., help="scenario TOML")):
     """Validate a scenario and its position files; print what it contains."""
-    c = load_compiled(scenario)
+    from .scenario.load import load_scenario
+
+    sc, base = load_scenario(scenario)
+    if sc.flow is not None:
+        from .commands.flow import validate_flow
+
+        typer.echo(validate_flow(scenario, sc, base))
+        return
+    c = load_compiled(scenario, ids=False)  # every id is checked; none is printed
     b = c.book
     n_units = sum(u.n for u in c.units)
     warn_start(c)
@@ -155,7 +162,7 @@ def curve(
     if mode not in ("mechanical", "rational"):
         raise InputError(None, "--mode", "must be mechanical or rational")
     grid = parse_shocks(shocks)
-    c = load_compiled(scenario)
+    c = load_compiled(scenario, ids=False)  # the curve names no position: ids are checked, not kept
     warn_start(c)
     if asset is not None and asset not in c.assets:
         raise InputError(None, "--asset", f"unknown asset {asset!r}")
@@ -178,7 +185,7 @@ def curve(
         check_out_path(report.parent, "--report")
         write_report(report, curve=res, compiled=c, title=f"liqcascade — {c.scenario.name} cascade curve")
     if as_json:
-        typer.echo(json.dumps(res.as_dict(), default=json_default))
+        typer.echo(jsonout.dumps(res.as_dict()))
         return
     from rich.table import Table
 
@@ -186,7 +193,7 @@ def curve(
     for col in ("shock", "final price", "rounds", "liquidations", "liquidated coll.", "repaid debt", "bad debt", "amplif."):
         t.add_column(col, justify="right")
     for p in res.points:
-        t.add_row(f"{p.shock:.3f}", f"{p.final_price:,.2f}", str(p.rounds), str(p.liquidations),
+        t.add_row(f"{p.shock:.3f}", _price(p.final_price), str(p.rounds), str(p.liquidations),
                   f"{p.liquidated_collateral:,.0f}", f"{p.repaid_debt:,.0f}", f"{p.bad_debt:,.0f}",
                   "-" if p.amplification is None else f"{p.amplification:.3f}")
     con = console()
@@ -217,12 +224,17 @@ def run(
     max_events: Optional[int] = typer.Option(None, min=0, help="override simulation.max_events: the most "
                                              "liquidation events kept per recorded path"),
 ):
-    """Dynamic time-stepped simulation."""
+    """Dynamic time-stepped simulation (or, for a scenario with a [flow] table, the external-flow run)."""
     from .engine.compile import compile_scenario
     from .engine.dynamic import run_dynamic
     from .scenario.load import load_scenario
 
     sc, base = load_scenario(scenario)
+    if sc.flow is not None:
+        from .commands.flow import run_flow_command
+
+        run_flow_command(scenario, sc, base, paths=paths, seed=seed, out=out, as_json=as_json, report=report)
+        return
     if paths is not None:
         sc.simulation.paths = paths
     if seed is not None:
@@ -254,11 +266,17 @@ def run(
 
         write_report(report, run=res, compiled=c, title=f"liqcascade — {sc.name}")
     if as_json:
-        typer.echo(json.dumps(res.as_dict(), default=json_default))
+        typer.echo(jsonout.dumps(res.as_dict()))
         return
     _print_run(res, out)
     if report is not None:
         console().print(f"report: {report}")
+
+
+def _price(p: float) -> str:
+    """A price for a table: two decimals, or three significant digits under one cent (a venue
+    at its floor)."""
+    return f"{p:,.2f}" if not 0.0 < abs(p) < 0.01 else f"{p:.3g}"
 
 
 def _print_run(res, out):
@@ -291,7 +309,7 @@ def _print_run(res, out):
         if v > 0:
             rows.append((f"max drawdown {a}", f"{v:.2%}"))
     for a, v in tot["final_price"].items():
-        rows.append((f"final price {a}", f"{v:,.2f}"))
+        rows.append((f"final price {a}", _price(v)))
     if "bad_debt_p95" in tot:
         rows.append(("bad debt, 95th percentile", f"{tot['bad_debt_p95']:,.2f}"))
         rows.append(("probability of bad debt", f"{tot['probability_bad_debt']:.2%}"))
@@ -332,8 +350,7 @@ def positions_synth(
     lt: float = typer.Option(0.86, help="liquidation threshold the health factors refer to"),
 ):
     """Synthetic book calibrated on real Compound v2 borrowers."""
-    import numpy as np
-
+    from .positions.ids import PositionIds
     from .positions.io import PositionTable, write_positions
     from .positions.synth import synth_book
 
@@ -346,8 +363,8 @@ def positions_synth(
         raise InputError(None, "--lt/--price", "need 0 < lt < 1 and a positive price")
     coll, debt = synth_book(n, seed, price, lt)
     out.parent.mkdir(parents=True, exist_ok=True)
-    ids = np.array([str(i) for i in range(n)], dtype=object)
-    table = PositionTable(ids=ids, assets=("collateral", "debt"), wide=True, collateral=coll, debt=debt)
+    table = PositionTable(ids=PositionIds.synthetic("", n), assets=("collateral", "debt"), wide=True,
+                          collateral=coll, debt=debt)
     write_positions(out, table)
     typer.echo(f"wrote {n} positions to {out}")
 
@@ -391,7 +408,7 @@ def demo(
             res = run_dynamic(c)
             cur = solve_static(c, grid, mode=sc.liquidators.mode)
         write_run(out, res)
-        (out / "curve.json").write_text(json.dumps(cur.as_dict(), indent=2, default=json_default))
+        (out / "curve.json").write_text(jsonout.dumps(cur.as_dict(), indent=2))
         report = write_report(out / "report.html", run=res, curve=cur, compiled=c,
                               title=f"liqcascade — {sc.name}")
     _print_run(res, out)

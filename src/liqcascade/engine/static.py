@@ -12,6 +12,7 @@ from ..protocols.aave.kernel import RULE_V33
 from ..results.curve import CurvePoint, CurveResult
 from ..venues import kernel as K_v
 from .compile import Compiled
+from .extremes import check_status, curve_floor_notes, parallel_call
 
 
 def static_arrays(c: Compiled):
@@ -82,7 +83,8 @@ def _quote_keys(c: Compiled, book, idx, invert: bool = False, chunk: int = 1 << 
         for a in range(lo, hi, chunk):
             e = min(a + chunk, hi)
             t = buf[: e - a]
-            np.take(b0.key, idx[a:e], out=t) if idx is not None else np.copyto(t, b0.key[a:e])
+            # the book's key, read or derived (c.book need not hold it)
+            b0.derive_key(a, e, idx=idx[a:e] if idx is not None else None, out=t)
             np.multiply(t, pd, out=key[a:e])
             if invert:
                 with np.errstate(divide="ignore"):
@@ -139,7 +141,8 @@ def _agg_view(c: Compiled):
         else:
             import dataclasses
 
-            seg = dataclasses.replace(b0, seg_bin=np.full(b0.seg_asset.shape[0], KA.BIN_NONE, dtype=np.int64))
+            seg = dataclasses.replace(b0, seg_bin=np.full(b0.seg_asset.shape[0], KA.BIN_NONE, dtype=np.int64),
+                                      key=b0.__dict__.get("key"))  # (a derived key stays underived)
             idx = None
         cache["agg"] = (seg, idx, _quote_keys(c, seg, idx, invert=True), _prefix_sums(c, seg, idx))
     return cache["agg"]
@@ -193,8 +196,11 @@ def solve_static(c: Compiled, shocks, mode: str = "mechanical", asset: str | Non
                 *b.multi_args())
     def call(sh):
         if engine == "aggregated":
-            return solver(sh, *args, KA.interleaved_order(sh.shape[0], threads))
-        return solver(sh, *args)
+            run = lambda: solver(sh, *args, KA.interleaved_order(sh.shape[0], threads))  # noqa: E731
+        else:
+            run = lambda: solver(sh, *args)  # noqa: E731
+        return parallel_call(run, "static solver", sh.shape[0], lambda i: f"shock {sh[i]:g}",
+                             lambda i: final_state(c, float(sh[i]), mode=mode, engine=engine))
 
     if progress is None:
         out = call(shocks)
@@ -206,7 +212,9 @@ def solve_static(c: Compiled, shocks, mode: str = "mechanical", asset: str | Non
             parts.append(call(np.ascontiguousarray(shocks[i:i + step])))
             progress(min(step, shocks.shape[0] - i))
         out = tuple(np.concatenate([p[k] for p in parts]) for k in range(len(parts[0])))
-    final_price, units, rounds, n_liq, liq_value, repaid, bad, fees, bonus, conv = out
+    final_price, units, rounds, n_liq, liq_value, repaid, bad, fees, bonus, conv, status = out
+    check_status(status, "static solver", lambda i: f"shock {shocks[i]:g}",
+                 lambda i: final_state(c, float(shocks[i]), mode=mode, engine=engine))
     name = asset or c.scenario.curve.asset or next(n for n, s in zip(c.assets, c.stable) if not s)
     a = c.assets.index(name)
     p0 = float(c.p0[a])
@@ -235,6 +243,7 @@ def solve_static(c: Compiled, shocks, mode: str = "mechanical", asset: str | Non
                      + ") take part in `run` but not here")
     if not all(p.converged for p in points):
         notes.append("some shocks hit simulation.max_rounds before reaching a fixed point")
+    notes += curve_floor_notes(c.assets, c.stable, vs[:, K_v.FLOOR], shocks, final_price)
     return CurveResult(asset=name, p0=p0, points=points, critical_shock=crit, critical_jump=jump,
                        mode=mode, notes=notes, start=c.start, source=(c.scenario, c.base_dir))
 
