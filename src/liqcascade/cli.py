@@ -280,6 +280,8 @@ def _price(p: float) -> str:
 
 
 def _print_run(res, out):
+    import numpy as np
+
     from rich.table import Table
 
     tot = res.totals()
@@ -311,12 +313,29 @@ def _print_run(res, out):
     if "bad_debt_p95" in tot:
         rows.append(("bad debt, 95th percentile", f"{tot['bad_debt_p95']:,.2f}"))
         rows.append(("probability of bad debt", f"{tot['probability_bad_debt']:.2%}"))
+    for name, ut in (getattr(res, "unit_totals", None) or {}).items():
+        paid = ut.get("funding_paid_by_longs") if isinstance(ut, dict) else None
+        if paid is not None and np.any(np.asarray(paid) != 0.0):
+            rows.append((f"{name}: funding paid by longs (path 0)", f"{float(np.sum(paid)):,.2f}"))
+    for pool, d in (getattr(res, "rates", None) or {}).items():
+        rows.append((f"{pool}: interest accrued (path 0)", f"{d['interest_accrued']:,.2f}"))
+        if d.get("utilization_max") is not None:
+            rows.append((f"{pool}: peak utilization / borrow rate",
+                         f"{d['utilization_max']:.2%} / {d['borrow_rate_max']:.2%}"))
+            rows.append((f"{pool}: steps at 100 % utilization", f"{d['steps_at_full_utilization']:,.0f}"))
+            rows.append((f"{pool}: withdrawals locked out (max / end)",
+                         f"{d['locked_out_max']:,.2f} / {d['locked_out_end']:,.2f}"))
+        if d.get("underwater_debt_end"):
+            rows.append((f"{pool}: open debt above its collateral at the end", f"{d['underwater_debt_end']:,.2f}"))
+        if d.get("repaid_by_borrowers"):
+            rows.append((f"{pool}: repaid by reacting borrowers", f"{d['repaid_by_borrowers']:,.2f}"))
     for r in rows:
         t.add_row(*r)
     con = console()
     con.print(t)
     if out is not None:
-        con.print(f"wrote {out}/summary.json, events.parquet, steps.parquet")
+        extra = ", rates.parquet" if getattr(res, "rates", None) else ""
+        con.print(f"wrote {out}/summary.json, events.parquet, steps.parquet{extra}")
     for n in res.notes:
         con.print(f"[dim]note: {escape(n)}[/dim]")
 

@@ -308,7 +308,7 @@ def compile_scenario(sc: Scenario, base_dir: Path, source: str | None = None, bo
 
     start = start_state(book, p0, lt_pa, [p.name for p in sc.protocols])
     notes += start_notes(start)
-    return Compiled(
+    c = Compiled(
         scenario=sc, base_dir=base_dir, assets=assets, p0=p0, stable=stable,
         venue_names=[v.name for v in sc.venues], vs0=vs0, vdk=vdk, vdq=vdq, venue_asset=venue_asset,
         av_ptr=av_ptr, av_idx=av_idx,
@@ -319,6 +319,17 @@ def compile_scenario(sc: Scenario, base_dir: Path, source: str | None = None, bo
         rules=rules, oracle_of=oracle_of, book=book, notes=notes + tb.notes, units=units, start=start,
         timebase=tb,
     )
+    from .rates import check_rates
+
+    c.notes += check_rates(c, source)
+    for pr in sc.protocols:
+        fd = pr.config.get("funding") if pr.kind == "perp" else None
+        if isinstance(fd, dict):
+            notes_f = (f"{pr.name}: {fd.get('kind')} funding — premium from the perp's own book (impact prices) against "
+                       "the index (the protocol's oracle), paid per interval by every holder at the start of a step; "
+                       "it moves margin and cash only between holders")
+            c.notes.append(notes_f)
+    return c
 
 
 def apply_oracle_guard(sc: Scenario, assets, stable, venue_asset, oracle_of, o_kind, o_params, srcs, o_asset):
@@ -683,13 +694,16 @@ class KernelInputs:
     mechanisms: object
     agents: object
     units: object
+    rates: object
     setup: object
     units_list: list
     engine_book: Book
 
-    def args(self) -> tuple:
-        """``(market, oracles, rules, book, liquidators, mechanisms, agents)``."""
-        return (self.market, self.oracles, self.rules, self.book, self.liquidators, self.mechanisms, self.agents)
+    def args(self, rates=None) -> tuple:
+        """``(market, oracles, rules, book, liquidators, mechanisms, agents, rates)`` (``rates``:
+        a layout with outputs of its own, default the shared one)."""
+        return (self.market, self.oracles, self.rules, self.book, self.liquidators, self.mechanisms, self.agents,
+                self.rates if rates is None else rates)
 
     def fresh_units(self):
         """The units layout with copies of every pack (a path mutates its packs)."""
@@ -779,4 +793,8 @@ def kernel_inputs(c: Compiled) -> KernelInputs:
         packs[kind] = kernel_pack(u.pack)
         ordered.append(u)
     units = KL.Units(packs["comet"], packs["liquity"], packs["perp"], packs["maker"], packs["llamma"], meta)
-    return KernelInputs(market, oracles, rules, book, liquidators, mechanisms, agents, units, setup, ordered, b)
+    from .rates import build_rates
+
+    rates = build_rates(c, b)
+    return KernelInputs(market, oracles, rules, book, liquidators, mechanisms, agents, units, rates, setup, ordered,
+                        b)

@@ -58,6 +58,7 @@ from .agents import (
     agents_priority,
 )
 from .cascade import marginal_proceeds
+from .accrual import rates_after_scan, rates_cap, rates_segment_price
 from ..protocols.comet.kernel import comet_step
 from .events import EV_LIMIT, EV_N, ev_push
 from .layouts import (
@@ -332,14 +333,18 @@ def thresholds(ratio, lt0, bonus0, pr, a, mp, mk, mmult, bon, bcount, restricted
 
 
 @inlined
-def liquidate_books(t, mkt, rules, book, liqs, mechs, mst, st, store, ev, out):
+def liquidate_books(t, mkt, rules, book, liqs, mechs, mst, st, store, ev, out, rates, rs):
     """Stage 4: the Aave-rule single-pair positions at step ``t``. Returns the store (a grown
     copy when it needed room).
 
     Order: first the cohorts of the store that are still open (finished ones dropped, order
     kept), then the untouched rest of every segment in segment order; inside each, positions in
     stored order (highest key first) while ``key > thr_scan`` (:func:`thresholds`, at the
-    prices ``st.pprice`` of the segment's protocol). The scan stops for the whole step once
+    prices ``st.pprice`` of the segment's protocol; with interest rates, a segment whose debt
+    asset has a rate row holds scaled debt, priced at ``pd · fac[r]``, its scan may use no more
+    than the pool's liquidity left to the liquidators (:func:`rates_cap`), and what it repaid
+    and wrote off is booked on the pool afterwards (:func:`rates_after_scan`,
+    :mod:`liqcascade.kernels.accrual`). The scan stops for the whole step once
     ``liqs.max_per_step`` liquidations happened (``st.sc[SC_FULL]``). Each position is read at
     most once per step (:func:`scan_source` says what happens to it); positions appended to the
     store during the step are not read again in it."""
@@ -364,6 +369,7 @@ def liquidate_books(t, mkt, rules, book, liqs, mechs, mst, st, store, ev, out):
     bcount = mst.bcount
     restricted = mst.restricted
     ag_on, bo_react = agents_on(st.ag)
+    rates_on = rates.on
     for src in range(n_c0 + seg_asset.shape[0]):
         if sc[SC_FULL] > 0.0:
             break
@@ -382,6 +388,10 @@ def liquidate_books(t, mkt, rules, book, liqs, mechs, mst, st, store, ev, out):
         pr = seg_proto[seg]
         pc = pprice[pr, a]
         pd = pprice[pr, seg_debt[seg]]
+        pd_raw = pd
+        r_row = -1
+        if rates_on:
+            pd, r_row = rates_segment_price(rates, rs, pr, seg_debt[seg], pd)
         skip, thr, thr_hf, thr_scan, lt_now, bonus_now, ba_here = thresholds(
             pc / pd, lt[pr, a], bonus[pr, a], pr, a, mp, mk, mmult, bon, bcount, restricted, bo_react)
         if skip:
@@ -397,8 +407,19 @@ def liquidate_books(t, mkt, rules, book, liqs, mechs, mst, st, store, ev, out):
         store = store_reserve(store, room, room + 1)
         s = Source(src, from_store, seg, h, e, a, pr, pc, pd, thr, thr_hf, thr_scan, lt[pr, a], lt_now, bonus_now,
                    pfee[pr, a], ba_here)
+        cap_global = rep0 = bad0 = 0.0
+        ev0 = 0
+        if r_row >= 0:
+            cap_global = sc[SC_CAP_LEFT]
+            sc[SC_CAP_LEFT] = rates_cap(rs, r_row, pd_raw, cap_global)
+            rep0 = sc[SC_REPAID]
+            bad0 = sc[SC_BAD]
+            ev0 = ev.n[EV_N]
         # the store and the events are owned by this frame for the read: ownerless views
         scan_source(t, s, mkt, borrow(rl[pr]), book, liqs, mechs, mst, st, borrow(store), borrow(ev), out)
+        if r_row >= 0:
+            rates_after_scan(rates, rs, r_row, pd_raw, cap_global, rep0, bad0, sc, SC_CAP_LEFT, SC_REPAID, SC_BAD,
+                             ev, ev0)
     keep(ev)
     return store
 

@@ -204,6 +204,9 @@ class Liquidators(Strict):
     gas_cost: NonNegFloat = Field(0.0, description="quote cost per liquidation")
     capital: float = Field(math.inf, gt=0, description="quote repaid per step, at most (inf = unlimited)")
     max_per_step: int = Field(0, ge=0, description="liquidations per step (0 = unlimited)")
+    debt_source: Literal["own", "pool"] = Field(
+        "own", description="where liquidators get the debt asset: their own capital, or borrowed / flash-loaned "
+        "from the protocol's pool of that asset (capped by its available liquidity; needs [protocols.rates.ASSET])")
 
     @field_validator("capital")
     @classmethod
@@ -303,6 +306,9 @@ class Scenario(Strict):
             for asset in p.params:
                 if asset not in known:
                     raise ValueError(f"protocols[{i}].params: unknown asset {asset!r}")
+            for asset in p.rates:
+                if asset not in known:
+                    raise ValueError(f"protocols[{i}].rates: unknown asset {asset!r}")
             if p.collateral is not None and p.collateral not in p.params:
                 raise ValueError(f"protocols[{i}].params: no parameters for collateral {p.collateral!r}")
             for asset, oname in p.oracles.items():
