@@ -127,6 +127,14 @@ def compile_scenario(sc: Scenario, base_dir: Path, source: str | None = None, bo
         if v.kind == "cpmm":
             d["reserve_asset"] = v.reserve_asset
             d["reserve_quote"] = v.reserve_asset * price
+        elif v.kind == "stableswap":
+            d.update(reserve_asset=v.reserve_asset, price=price, rate=v.rate, amp=v.amp,
+                     offpeg_fee_multiplier=v.offpeg_fee_multiplier, admin_fee=v.admin_fee)
+        elif v.kind == "concentrated":
+            d.update(price=price, tick_spacing=v.tick_spacing, asset_is_token0=v.asset_is_token0,
+                     decimals0=v.decimals0, decimals1=v.decimals1,
+                     ticks_file=str(Path(base_dir) / v.ticks_file) if v.ticks_file else None,
+                     synthetic=v.synthetic.model_dump() if v.synthetic else None)
         else:
             d["mid"] = price
             d["depth"] = [tuple(x) for x in v.depth]

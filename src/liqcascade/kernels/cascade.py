@@ -31,10 +31,8 @@ import numpy as np
 
 from ._jit import njit, prange
 from ..protocols.aave.kernel import liquidate_pair, liquidate_position
-from ..venues.book.kernel import book_sell, book_sell_to_price
-from ..venues.cpmm.kernel import cpmm_sell, cpmm_sell_to_price
-from ..venues.dispatch import venue_sell, venue_spot
-from ..venues.kernel import FEE, KIND, MID, NK, VENUE_BOOK, VENUE_CPMM, X, Y
+from ..venues.dispatch import _venue_preview_sell, venue_sell, venue_sell_to_price, venue_spot
+from ..venues.kernel import KIND, MID
 from .store import (
     L_BAD, L_BONUS, L_FEES, L_LIQ_VALUE, L_NLIQ, L_REPAID, NLEDGER, SN_COHORTS, SN_ENTRIES, book_liquidation,
     cohort_close, crossing_count, settle, store_new, store_reserve, store_write_back,
@@ -54,15 +52,9 @@ def _spot(vs, a, p_fixed):
 @njit
 def _sale_quote(vs, vdk, vdq, a, q):
     """Quote received for selling ``q`` into venue ``a`` without changing it."""
-    kind = int(vs[a, KIND])
-    if kind == VENUE_CPMM:
-        r = cpmm_sell(vs[a, X], vs[a, Y], vs[a, FEE], q)
-        return r[2]
-    if kind == VENUE_BOOK:
-        nk = int(vs[a, NK])
-        r = book_sell(vs[a, MID], vdk[a], vdq[a], nk, q)
-        return r[1]
-    return q * vs[a, MID]
+    if vs[a, KIND] < 0:
+        return q * vs[a, MID]
+    return _venue_preview_sell(vs, vdk, vdq, a, q)[0]
 
 
 @njit
@@ -115,13 +107,9 @@ def multi_round(mc, md, m_open, m_ptr, m_asset, m_proto, price, lt_pa, bonus_pa,
 @njit
 def apply_shock(vs, vdk, vdq, a, target):
     """Exogenous seller: sell into venue ``a`` until its spot is ``target``."""
-    kind = int(vs[a, KIND])
-    if kind == VENUE_CPMM:
-        dq = cpmm_sell_to_price(vs[a, X], vs[a, Y], vs[a, FEE], target)
-    elif kind == VENUE_BOOK:
-        dq = book_sell_to_price(vs[a, MID], vdk[a], vdq[a], int(vs[a, NK]), target)
-    else:
+    if vs[a, KIND] < 0:
         return
+    dq = venue_sell_to_price(vs, vdk, vdq, a, target)
     if dq > 0.0:
         venue_sell(vs, vdk, vdq, a, dq)
 

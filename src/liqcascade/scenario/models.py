@@ -20,6 +20,7 @@ from ..protocols.aave.model import Protocol
 from ..prices import KINDS as price_kinds
 from ..strict import Fraction, NonNegFloat, PosFloat, Strict
 from ..venues import KINDS as venue_kinds
+from ..venues.concentrated.model import FEE_TICK_SPACING, SyntheticRanges
 from .mechanisms import Agents, Mechanisms
 
 
@@ -97,11 +98,30 @@ class Venue(Strict):
     half_life_seconds: NonNegFloat = Field(
         0.0, description="transient impact half-life (0 = no recovery); on a book the mid recovers towards the "
                          "reference, on a cpmm > 0 makes it a pool re-centred on the reference price")
+    # StableSwap pool (two coins: the asset and the quote coin; reserve_asset as for a cpmm)
+    amp: float | None = Field(None, gt=0, lt=1e6, description="stableswap: amplification A as A() returns it")
+    rate: PosFloat | None = Field(None, description="stableswap: the asset coin's rate multiplier (e.g. stETH per wstETH; default 1)")
+    offpeg_fee_multiplier: NonNegFloat = Field(1.0, description="stableswap: NG off-peg fee multiplier (<= 1: constant fee)")
+    admin_fee: float = Field(0.5, ge=0, le=1, description="stableswap: admin share of the fee (leaves the pool)")
+    # concentrated liquidity (Uniswap v3)
+    ticks_file: str | None = Field(None, description="concentrated: CSV tick_lower,tick_upper,liquidity (raw units)")
+    synthetic: SyntheticRanges | None = Field(None, description="concentrated: ranges from a normal density in log price")
+    tick_spacing: int | None = Field(None, ge=1, le=16384, description="concentrated: default the fee tier's spacing")
+    asset_is_token0: bool = Field(True, description="concentrated: the asset is the pool's token0")
+    decimals0: int = Field(0, ge=0, le=36, description="concentrated: token0 decimals of the raw tick file")
+    decimals1: int = Field(0, ge=0, le=36, description="concentrated: token1 decimals of the raw tick file")
 
     @model_validator(mode="after")
     def _check_kind(self):
-        if self.kind == "cpmm" and self.reserve_asset is None:
-            raise ValueError("a cpmm venue needs reserve_asset")
+        if self.kind in ("cpmm", "stableswap") and self.reserve_asset is None:
+            raise ValueError(f"a {self.kind} venue needs reserve_asset")
+        if self.kind == "stableswap" and self.amp is None:
+            raise ValueError("a stableswap venue needs amp")
+        if self.kind == "concentrated":
+            if (self.ticks_file is None) == (self.synthetic is None):
+                raise ValueError("a concentrated venue needs exactly one of ticks_file or synthetic")
+            if self.tick_spacing is None and self.fee not in FEE_TICK_SPACING:
+                raise ValueError(f"fee {self.fee} is not a v3 tier {sorted(FEE_TICK_SPACING)}: give tick_spacing")
         if self.kind == "book":
             if not self.depth:
                 raise ValueError("a book venue needs depth = [[fraction, cumulative_quote], ...]")

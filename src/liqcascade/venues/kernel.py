@@ -3,7 +3,10 @@
 All venues of a simulation live in ``vs[V, NCOL]`` (float64) with the column constants below,
 plus padded depth rows ``vdk[V, K]``, ``vdq[V, K]`` (only the first ``int(vs[v, NK])`` entries
 of a book's row are read; pool rows are unused). ``ASSET`` is the asset index a venue trades
-against the quote; ``KIND`` holds the venue kind code.
+against the quote; ``KIND`` holds the venue kind code. ``UNSOLD`` counts the asset a venue could
+not take (a StableSwap pool at its balance floor, a concentrated pool below its lowest range):
+that part of a sale pays nothing. ``AUX`` … ``AUX + NAUX - 1`` hold a kind's own scalars (a
+StableSwap pool's rates and parameters, a concentrated pool's ``cs`` vector), read as a slice.
 """
 
 from __future__ import annotations
@@ -20,8 +23,13 @@ REF = 5
 HALF = 6
 NK = 7
 ASSET = 8
-NCOL = 9
+UNSOLD = 9
+AUX = 10
+NAUX = 7
+NCOL = AUX + NAUX
 
 # --- venue kind codes (a kind's position in the registry) ---------------------------------
 VENUE_CPMM = KINDS.index("cpmm")
 VENUE_BOOK = KINDS.index("book")
+VENUE_STABLESWAP = KINDS.index("stableswap")
+VENUE_CONCENTRATED = KINDS.index("concentrated")

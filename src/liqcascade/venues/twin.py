@@ -28,8 +28,9 @@ import numpy as np
 
 from liqcascade.venues import KINDS
 
-KIND, X, Y, FEE, MID, REF, HALF, NK, ASSET = range(9)
-NCOL = 9
+KIND, X, Y, FEE, MID, REF, HALF, NK, ASSET, UNSOLD, AUX = range(11)
+NAUX = 7
+NCOL = AUX + NAUX
 VENUE_CPMM = KINDS.index("cpmm")
 VENUE_BOOK = KINDS.index("book")
 
@@ -103,10 +104,10 @@ def venue_follows_reference(vs, v):
     return bool(_kind(vs, v).follows_reference(vs, v))
 
 
-def venue_apply_return(vs, v, ret):
+def venue_apply_return(vs, vdk, vdq, v, ret):
     if ret <= 0 or ret == 1.0:
         return
-    _kind(vs, v).apply_return(vs, v, ret)
+    _kind(vs, v).apply_return(vs, vdk, vdq, v, ret)
 
 
 def venue_decay(vs, v):

@@ -249,7 +249,7 @@ def buy_to_price(vs, vdk, vdq, v, p_target):
 
 
 @njit
-def apply_return(vs, v, ret):
+def apply_return(vs, vdk, vdq, v, ret):
     """``REF`` and ``MID`` are both multiplied (the endogenous impact is unchanged)."""
     vs[v, REF] *= ret
     vs[v, MID] *= ret
