@@ -225,11 +225,23 @@ def compile_scenario(sc: Scenario, base_dir: Path, source: str | None = None, bo
             if any(u.kind == pr.kind for u in units):
                 raise InputError(source, f"protocols[{k}].kind",
                                  f"one {pr.kind} protocol per scenario in this version")
+            if pr.kind == "llamma" and any(v.kind in ("stableswap", "concentrated") for v in sc.venues):
+                raise InputError(source, f"protocols[{k}].kind",
+                                 "the llamma unit's arbitrageur trades cpmm and book venues only in this "
+                                 "version (not stableswap or concentrated)")
             units.append(build_unit(pr, k, aidx, p0, [v.name for v in sc.venues], venue_asset, base_dir))
     notes = [
         "amounts are real numbers, not fixed-point integers (Aave's floor/ceil rounding is not reproduced)",
         "all collateral seized in a step or round is sold into the venues (liquidator and treasury shares alike)",
     ]
+    for v in sc.venues:
+        if v.kind == "stableswap":
+            notes.append(f"{v.name}: StableSwap pool of two coins ({v.asset} and the scenario's quote unit, amp "
+                         f"{v.amp:g}, fee {v.fee:g}); a sale past the pool's balance floor pays nothing for the rest, "
+                         "which stays with the seller")
+        elif v.kind == "concentrated":
+            notes.append(f"{v.name}: concentrated-liquidity pool (Uniswap v3 ticks); a sale below its lowest range "
+                         "pays nothing for the rest, which stays with the seller")
     for pr in sc.protocols:
         inc = getattr(pr, "incentive", "fixed")
         if inc == "morpho":
