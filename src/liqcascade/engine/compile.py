@@ -18,6 +18,7 @@ from ..venues import kernel as K_v
 from ..kernels.cascade_agg import BIN_NONE, BIN_SMALL
 from ..protocols.aave.incentives.kernel import morpho_lif as morpho_lif_value
 from ..oracles.kernel import NPARAM
+from ..pegs.model import YEAR_SECONDS
 from ..venues.pack import make_venue_state
 from ..oracles.pack import ORACLE_KINDS, oracle_params
 from ..positions.io import load_positions
@@ -97,6 +98,8 @@ class Compiled:
     oracle_of: np.ndarray  # int64[P, A]: oracle index, -1 = mean venue spot (risky) / fixed (stable)
     book: Book
     notes: list[str] = field(default_factory=list)
+    #: asset index -> its reference path from a peg's recorded ratio (``simulation.steps + 1``)
+    peg_paths: dict = field(default_factory=dict)
     units: list = field(default_factory=list)  # engine.units.Unit, one per non-Aave protocol
     timebase: Timebase | None = None  # the scenario's durations in steps (timebase.Timebase.of)
 
@@ -150,11 +153,16 @@ def compile_scenario(sc: Scenario, base_dir: Path, source: str | None = None, bo
 
     dt = sc.simulation.dt_seconds
     o_kind, o_params, srcs, o_asset = [], [], [], []
+    peg_of = {g.asset: g for g in sc.pegs}
     for o in sc.oracles:
-        o_kind.append(ORACLE_KINDS[o.kind])
+        okind = "fundamental" if o.reads == "fundamental" else o.kind
+        peg = peg_of.get(o.asset)
+        o_kind.append(ORACLE_KINDS[okind])
         o_params.append(
             oracle_params(
-                o.kind,
+                okind,
+                fundamental=peg.fundamental if peg is not None and okind == "fundamental" else 0.0,
+                fundamental_growth_per_s=peg.drift_per_year / YEAR_SECONDS if peg is not None else 0.0,
                 dt_seconds=dt,
                 lag_s=o.lag_seconds,
                 heartbeat_s=o.heartbeat_seconds,
@@ -234,6 +242,26 @@ def compile_scenario(sc: Scenario, base_dir: Path, source: str | None = None, bo
         "amounts are real numbers, not fixed-point integers (Aave's floor/ceil rounding is not reproduced)",
         "all collateral seized in a step or round is sold into the venues (liquidator and treasury shares alike)",
     ]
+    peg_paths = {}
+    for i, g in enumerate(sc.pegs):
+        a = aidx[g.asset]
+        reads = sorted({o.name + ": " + ("fundamental" if (o.reads == "fundamental" or o.kind == "fundamental")
+                                          else "market") for o in sc.oracles if o.asset == g.asset})
+        notes.append(f"peg {g.asset}: fundamental {g.fundamental:g} growing {g.drift_per_year:g}/year; oracles "
+                     f"{', '.join(reads) or 'none (protocols read the mean venue spot: market)'}")
+        for o in sc.oracles:
+            if o.asset == g.asset and o.reads == "fundamental" and o.kind not in ("spot", "fundamental"):
+                notes.append(f"oracle {o.name} reads the fundamental: published every step (lag and max_jump "
+                             f"apply); its kind {o.kind!r} and that kind's update rule are not used")
+        if g.series is not None:
+            from ..pegs.series import peg_path
+
+            peg_paths[a] = peg_path(g, float(p0[a]), base_dir, sc.simulation.steps, sc.simulation.dt_seconds,
+                                    f"pegs[{i}]")
+            notes.append(f"peg {g.asset}: its venues follow fundamental × the recorded ratio "
+                         f"{g.series.numerator}{' / ' + g.series.denominator if g.series.denominator else ''} from "
+                         f"{g.series.start} (an outside trader moves each pool there every step: the exogenous flow); "
+                         "the [price] model's path for it is replaced")
     for v in sc.venues:
         if v.kind == "stableswap":
             notes.append(f"{v.name}: StableSwap pool of two coins ({v.asset} and the scenario's quote unit, amp "
@@ -259,6 +287,7 @@ def compile_scenario(sc: Scenario, base_dir: Path, source: str | None = None, bo
         o_src_ptr=o_src_ptr, o_src=o_src, o_asset=np.array(o_asset, dtype=np.int64),
         protocols=[p.name for p in sc.protocols], lt_pa=lt_pa, bonus_pa=bonus_pa, pfee_pa=pfee_pa,
         rules=rules, oracle_of=oracle_of, book=book, notes=notes + tb.notes, units=units, timebase=tb,
+        peg_paths=peg_paths,
     )
 
 

@@ -19,6 +19,7 @@ from ..protocols.configs import unit_config
 from ..protocols.aave.model import Protocol
 from ..prices import KINDS as price_kinds
 from ..strict import Fraction, NonNegFloat, PosFloat, Strict
+from ..pegs.model import Peg
 from ..venues import KINDS as venue_kinds
 from ..venues.concentrated.model import FEE_TICK_SPACING, SyntheticRanges
 from .mechanisms import Agents, Mechanisms
@@ -150,6 +151,9 @@ class Oracle(Strict):
     hop_seconds: PosFloat = Field(3600.0, description="osm: poke interval (at least one step)")
     half_life_seconds: PosFloat = Field(600.0, description="ema: half-life")
     max_jump: Fraction = Field(0.0, description="reject a candidate further than this from the published price (0 = off)")
+    reads: Literal["market", "fundamental"] = Field(
+        "market", description="market: the venues' prices through `kind`; fundamental: the asset's peg value "
+                              "(its [[pegs]] entry: redemption or exchange rate), whatever the venues quote")
 
 
 #: the protocol kinds run as units in the time loop (every registered kind but Aave v3)
@@ -236,6 +240,7 @@ class Scenario(Strict):
     curve: Curve = Field(default_factory=Curve)
     mechanisms: Mechanisms = Field(default_factory=Mechanisms, description="prevention mechanisms switched on")
     agents: Agents = Field(default_factory=Agents, description="market participants and adversaries")
+    pegs: list[Peg] = Field(default_factory=list, description="pegged assets: fundamental value, recorded discount")
 
     @model_validator(mode="after")
     def _references(self):
@@ -254,9 +259,20 @@ class Scenario(Strict):
         for a in self.assets:
             if not a.stable and not any(v.asset == a.name for v in self.venues):
                 raise ValueError(f"assets: {a.name!r} is not stable and has no venue")
+        pegged = set()
+        for i, g in enumerate(self.pegs):
+            if g.asset not in known:
+                raise ValueError(f"pegs[{i}].asset: unknown asset {g.asset!r}")
+            if g.asset in pegged:
+                raise ValueError(f"pegs[{i}].asset: {g.asset!r} has two pegs")
+            if g.asset in {a.name for a in self.assets if a.stable}:
+                raise ValueError(f"pegs[{i}].asset: {g.asset!r} is stable (fixed price); a pegged asset trades")
+            pegged.add(g.asset)
         for i, o in enumerate(self.oracles):
             if o.asset not in known:
                 raise ValueError(f"oracles[{i}].asset: unknown asset {o.asset!r}")
+            if (o.reads == "fundamental" or o.kind == "fundamental") and o.asset not in pegged:
+                raise ValueError(f"oracles[{i}].reads: {o.asset!r} has no [[pegs]] entry to read a fundamental from")
             for s in o.sources or []:
                 if s not in venue_names:
                     raise ValueError(f"oracles[{i}].sources: unknown venue {s!r}")
