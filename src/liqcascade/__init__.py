@@ -2,7 +2,8 @@
 
 ``import liqcascade as lc`` gives the Python API (``docs/api.md``): ``lc.load``, ``lc.Scenario``,
 ``lc.curve``, ``lc.run``, ``lc.compare``, ``lc.mc``, ``lc.sweep``, ``lc.replay``, ``lc.run_many``
-and the result types. They are loaded on first use, so ``import liqcascade`` itself stays light
+and the result types; ``lc.protocols.<family>`` the protocol actions (``liquidation_call``,
+``absorb``, ...). They are loaded on first use, so ``import liqcascade`` itself stays light
 (no numpy, numba, pyarrow or plotly until a study runs).
 
 Layers (importing only downward): ``kernels`` (numba loops, arrays in and out) → ``engine``
@@ -34,12 +35,12 @@ def __getattr__(name: str):
         value = getattr(api, name)
         globals()[name] = value
         return value
-    if name == "replay":
+    if name in ("replay", "protocols"):
         import importlib
 
-        return importlib.import_module(".replay", __name__)
+        return importlib.import_module(f".{name}", __name__)
     raise AttributeError(f"module 'liqcascade' has no attribute {name!r}")
 
 
 def __dir__():
-    return sorted(set(globals()) | set(_API) | {"replay"})
+    return sorted(set(globals()) | set(_API) | {"replay", "protocols"})

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Optional
 
 import typer
+import typer.core
 
 from .commands._common import (
     check_out_path,
@@ -18,10 +19,81 @@ from .commands._common import (
     json_default,
     load_compiled,
     scenario_file,
+    warn_start,
 )
 from .errors import InputError
 
-app = typer.Typer(add_completion=False, no_args_is_help=True,
+def _flags_without_type() -> None:
+    """``--help`` lists an on/off flag without a type: Typer (≥ 0.24) writes ``<bool>`` beside
+    every flag (``--json <bool>``), which reads as if the flag took a value."""
+    opt = typer.core.TyperOption
+    if getattr(opt.display_type_rich, "_liqcascade", False):
+        return
+    orig = opt.display_type_rich
+
+    def display_type_rich(self, ctx):
+        if getattr(self, "is_flag", False):
+            return None
+        return orig(self, ctx)
+
+    display_type_rich._liqcascade = True
+    opt.display_type_rich = display_type_rich
+
+
+_flags_without_type()
+
+
+def _click():
+    """The click Typer runs on (Typer ≥ 0.24 vendors it as ``typer._click``)."""
+    import typer.core
+
+    return getattr(typer.core, "_click", None) or __import__("click")
+
+
+class OneLineErrors(typer.core.TyperGroup):
+    """The command group: usage errors (a bad option value, an unknown option, a missing
+    argument) print one line ``error: OPTION: REASON`` and exit with status 2, like bad input in
+    a file, instead of click's usage box."""
+
+    def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra):
+        E = _click().exceptions
+        if not standalone_mode:
+            return super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
+        try:
+            rv = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
+        except E.NoArgsIsHelpError as exc:  # no arguments: the help, as before
+            exc.show()
+            sys.exit(exc.exit_code)
+        except E.UsageError as exc:
+            typer.echo(f"error: {usage_message(exc)}", err=True)
+            sys.exit(2)
+        except E.ClickException as exc:
+            typer.echo(f"error: {exc.format_message()}", err=True)
+            sys.exit(exc.exit_code)
+        except (typer.Abort, getattr(E, "Abort", typer.Abort)):
+            typer.echo("aborted", err=True)
+            sys.exit(1)
+        sys.exit(rv if isinstance(rv, int) else 0)
+
+
+def usage_message(exc) -> str:
+    """``OPTION: REASON`` for a bad parameter, click's own sentence otherwise, and the command
+    whose ``--help`` lists the options."""
+    E = _click().exceptions
+    msg = exc.format_message()
+    if isinstance(exc, E.BadParameter) and not isinstance(exc, E.MissingParameter):
+        hint = exc.param_hint
+        if hint is None and exc.param is not None:
+            opts = getattr(exc.param, "opts", None) or [getattr(exc.param, "name", "")]
+            hint = " / ".join(opts)
+        if hint:
+            msg = f"{str(hint).strip(chr(39)).replace(chr(39) + ' / ' + chr(39), ' / ')}: {exc.message}"
+    sub = exc.ctx.command_path.split(" ", 1)[1:] if exc.ctx is not None else []
+    cmd = " ".join(["liqcascade", *sub])  # the program's name, however it was started
+    return f"{msg.rstrip('.')} (see '{cmd} --help')"
+
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, cls=OneLineErrors,
                   help="Simulate, measure and prevent liquidation cascades.")
 positions_app = typer.Typer(no_args_is_help=True, help="Position books: synthetic generation.")
 app.add_typer(positions_app, name="positions")
@@ -59,6 +131,7 @@ def validate(scenario: Path = typer.Argument(..., help="scenario TOML")):
     c = load_compiled(scenario)
     b = c.book
     n_units = sum(u.n for u in c.units)
+    warn_start(c)
     typer.echo(
         f"ok: {scenario}: {len(c.assets)} assets, {len(c.venue_names)} venues, {len(c.oracle_names)} oracles, "
         f"{len(c.protocols)} protocols, {b.n + b.idle_coll.shape[0] + b.n_multi + n_units} positions "
@@ -83,6 +156,7 @@ def curve(
         raise InputError(None, "--mode", "must be mechanical or rational")
     grid = parse_shocks(shocks)
     c = load_compiled(scenario)
+    warn_start(c)
     if asset is not None and asset not in c.assets:
         raise InputError(None, "--asset", f"unknown asset {asset!r}")
     if all(p.kind != "aave_v3" for p in c.scenario.protocols):
@@ -117,6 +191,10 @@ def curve(
                   "-" if p.amplification is None else f"{p.amplification:.3f}")
     con = console()
     con.print(t)
+    pb = res.as_dict()["pre_existing_bad_debt"]
+    if pb["positions"]:
+        con.print(f"pre-existing bad debt: {pb['value']:,.2f} ({pb['positions']:,} position(s) with debt and no "
+                  "collateral; not in the bad debt column)")
     if res.critical_shock is None:
         con.print("critical shock: none on this grid (no jump of 1% of the price or more)")
     else:
@@ -158,6 +236,7 @@ def run(
     n = sc.simulation.paths
     with scenario_file(scenario):
         c = compile_scenario(sc, base)
+        warn_start(c)
         if n > 1 and not as_json and sys.stderr.isatty():
             from rich.progress import Progress
 
@@ -196,6 +275,10 @@ def _print_run(res, out):
         ("collateral liquidated (oracle value)", f"{tot['liquidated_collateral']:,.2f}"),
         ("debt repaid", f"{tot['repaid_debt']:,.2f}"),
         ("bad debt", f"{tot['bad_debt']:,.2f}"),
+    ]
+    if tot.get("pre_existing_bad_debt"):
+        rows.append(("pre-existing bad debt (debt without collateral)", f"{tot['pre_existing_bad_debt']:,.2f}"))
+    rows += [
         ("liquidator bonus (oracle value)", f"{tot['liquidator_bonus']:,.2f}"),
         ("protocol fees", f"{tot['protocol_fees']:,.2f}"),
         ("sale proceeds", f"{tot['sale_proceeds']:,.2f}"),

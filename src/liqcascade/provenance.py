@@ -69,7 +69,11 @@ def file_digests(sc, base_dir) -> dict:
         if not p.is_absolute():
             p = Path(base_dir) / p
         try:
-            out[name] = hashlib.sha256(p.read_bytes()).hexdigest()
+            h = hashlib.sha256()
+            with open(p, "rb") as fh:  # in blocks: a 10M-position book is not read into memory at once
+                for block in iter(lambda: fh.read(1 << 20), b""):
+                    h.update(block)
+            out[name] = h.hexdigest()
         except OSError:
             out[name] = None
     return out
@@ -133,6 +137,22 @@ def record(kind: str, sc, base_dir, *, seed: int | None, scenario_hash_: str | N
     for k, v in extra.items():
         out[k] = v
     return out
+
+
+def of_scenario(kind: str, sc, base_dir, *, seed: int | None, **extra) -> dict:
+    """:func:`record` for the engine's own results (``liqcascade run/curve --json``,
+    ``summary.json``, Parquet metadata, reports); the hash is computed once per scenario object."""
+    key = (id(sc), str(base_dir))
+    h = _HASHES.get(key)
+    if h is None or h[0] is not sc:
+        h = (sc, scenario_hash(sc, base_dir))
+        if len(_HASHES) > 32:
+            _HASHES.clear()
+        _HASHES[key] = h
+    return record(kind, sc, base_dir, seed=seed, scenario_hash_=h[1], **extra)
+
+
+_HASHES: dict = {}
 
 
 def clean(x):

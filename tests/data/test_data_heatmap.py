@@ -212,3 +212,30 @@ def test_aave_book_block_option():
     have = sum(bool(((h.block <= 11_500_000) & (h.total_collateral_eth > 0) & (h.total_debt_eth > 0)).any()) for h in hs)
     left_out = sum("left out" in n for n in early.notes)  # per-asset columns miss part of the collateral
     assert early.n_accounts + left_out == have and 0 < early.n_accounts < 10
+
+
+def test_cli_accepts_the_shared_data_folders(app, tmp_path):
+    """The folders as ../shared/data lays them out: ``aave_v2_borrowers_2021/`` (details files one
+    level down, in ``aave_user_details_v2/``) and ``compound_v2_borrowers_2023/`` (both snapshot
+    files), the same books as the files themselves."""
+    need("aave_v2_borrowers_2021", "aave_user_details_v2")
+    need("compound_v2_borrowers_2023")
+    for folder, direct in ((DATA / "aave_v2_borrowers_2021", DATA / "aave_v2_borrowers_2021" / "aave_user_details_v2"),
+                           (DATA / "compound_v2_borrowers_2023",
+                            DATA / "compound_v2_borrowers_2023" / "compound_v2_account_ctoken_positions.csv")):
+        code, o, e = invoke(app, "heatmap", folder, "--out", tmp_path / "f.html", "--json")
+        assert code == 0, e
+        code2, o2, e2 = invoke(app, "heatmap", direct, "--out", tmp_path / "d.html", "--json")
+        assert code2 == 0, e2
+        a, b = json.loads(o), json.loads(o2)
+        assert a["accounts"] == b["accounts"] and a["assets"] == b["assets"]
+
+
+def test_cli_folder_says_which_files_it_expected(app, tmp_path):
+    (tmp_path / "bars").mkdir()
+    (tmp_path / "bars" / "BTCUSDT-1m.zip").write_bytes(b"")
+    code, o, e = invoke(app, "heatmap", tmp_path / "bars", "--out", tmp_path / "x.html")
+    msg = (e or o).strip()
+    assert code == 2 and msg.startswith("error: ") and len(msg.splitlines()) == 1
+    assert "*_details_v2.csv" in msg and "compound_v2_accounts_with_borrows.csv" in msg and "BTCUSDT-1m.zip" in msg
+    assert not (tmp_path / "x.html").exists()

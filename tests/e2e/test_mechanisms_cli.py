@@ -162,6 +162,12 @@ def test_compare_prints_every_configuration_and_metric_and_writes_files(small, t
     rep = report.read_text()
     assert "<script" in rep and "fig-compare" in rep and "Paired difference to none" in rep
     assert "src=\"http" not in rep  # self-contained
+    # no attacker here: its panel is left out of the figure and named in the caption
+    assert "Not plotted, 0 in every configuration: attacker profit" in rep
+    import re
+
+    titles = re.findall(r'"text":"([^"]+)","x"', rep)
+    assert "attacker profit (USD)" not in titles and "bad debt (USD)" in titles
 
 
 def test_compare_json_is_one_document_and_reproducible(small):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import duckdb
+import numpy as np
 import pytest
 from typer.testing import CliRunner
 
@@ -184,3 +185,31 @@ def test_unreachable_scheduler_leaves_nothing(tmp_path):
     assert f"error: --scheduler: cannot connect to tcp://127.0.0.1:{port}" in err
     assert "Traceback" not in err and err.count("\n") == 1
     assert not store.exists()
+
+
+def test_distribution_plot_names_points_and_replaces_an_all_zero_histogram(tmp_path):
+    """``mc --plot``: a run that varies no parameter names its histogram by the scenario (not a
+    point hash); a quantity that is 0 on every path is a one-line note, not a bar at 0."""
+    from liqcascade.montecarlo.plot import distribution_figure
+
+    scen = write_scenario(tmp_path / "scen")
+    store = tmp_path / "store"
+    d = invoke_json("mc", scen, "--paths", 12, "--chunk-paths", 6, "--workers", 0, "--store", store, "--json")
+    pts = d["points"]
+    fig = distribution_figure(store, d["run_id"], pts, scenario="mc-test")
+    names = {tr.name for tr in fig.data}
+    assert names == {"mc-test"} and pts[0]["point_id"] not in str(fig.to_dict()["data"])
+    # a book that never goes bad: the bad-debt panel is a note naming the scenario
+    zero = [{**p, "metrics": {}} for p in pts]
+    import liqcascade.montecarlo.runner as R
+
+    orig = R.load_point
+    try:
+        R.load_point = lambda *a, **k: {c: np.zeros(12) for c in k.get("columns", ["bad_debt", "liquidated_value"])}
+        fig = distribution_figure(store, d["run_id"], zero, scenario="mc-test")
+    finally:
+        R.load_point = orig
+    notes = [a.text for a in fig.layout.annotations]
+    assert "no bad debt on any of the 12 paths of mc-test" in notes
+    assert "no liquidated value on any of the 12 paths of mc-test" in notes
+    assert not fig.data

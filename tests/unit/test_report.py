@@ -80,7 +80,12 @@ def test_report_contains_summary_numbers(report, run, curve):
     t = run.totals()
     assert f'<tr data-key="liquidations"><td>liquidations</td><td class="num">{int(t["liquidations"]):,}</td>' in text
     for key in ("liquidated_collateral", "repaid_debt", "bad_debt", "sale_proceeds", "protocol_fees"):
-        assert f'<td class="num">{t[key]:,.2f}</td>' in text, key
+        assert f'<td class="num">{H.format_value(t[key], "money")}</td>' in text, key
+    # bad debt is the first row of the summary, and is split per protocol
+    first = re.search(r'<table class="summary"><tbody><tr data-key="([^"]+)"', text).group(1)
+    assert first == "bad_debt"
+    assert '<tr data-protocol="aave"><td>aave</td><td class="num">' in text and "Bad debt per protocol" in text
+    assert "(USD)" in text and "22054382" not in text
     assert f'{t["max_drawdown"]["WETH"]:.2%}' in text
     assert f'{t["final_price"]["WETH"]:,.2f}' in text
     assert 'data-key="final_price.USDC"' not in text  # stable assets are left out of per-asset rows
@@ -134,8 +139,10 @@ def test_report_write_is_atomic(tmp_path, monkeypatch, run):
 
 def test_format_value():
     assert H.format_value(52.0, "count") == "52"
-    assert H.format_value(52.5, "count") == "52.50"
-    assert H.format_value(1234567.891, "money") == "1,234,567.89"
+    assert H.format_value(52.5, "count") == "52.5"  # a mean over paths
+    assert H.format_value(22054382.796274155, "money") == "22,054,383"  # no cents on large amounts
+    assert H.format_value(999.456, "money") == "999.46"
+    assert H.format_value(1234.5678, "price") == "1,234.57" and H.format_value(0.0123456, "price") == "0.01235"
     assert H.format_value(0.5, "pct") == "50.00%"
     assert H.format_value(None, "money") == "—"
 
@@ -281,7 +288,7 @@ def test_report_many_paths(compiled, tmp_path):
     text = H.write_report(tmp_path / "many.html", run=r, compiled=compiled).read_text(encoding="utf-8")
     t = r.totals()
     assert 'data-key="probability_bad_debt"' in text
-    assert f'{t["bad_debt_p95"]:,.2f}' in text
+    assert H.format_value(t["bad_debt_p95"], "money") in text
     assert "Means over 4 simulated paths" in text
     assert "<th class=\"num\">path</th>" in text  # event table shows the path column
 

@@ -145,9 +145,14 @@ class CurveResult(Result):
             crit = "critical shock: none on this grid (no jump of 1% of the price or more)"
         else:
             crit = f"critical shock: {r.critical_shock:.3f} (endogenous drop jumps by {r.critical_jump:.1%} of p0)"
+        head = [crit]
+        pb = r.as_dict()["pre_existing_bad_debt"]
+        if pb["positions"]:
+            head.append(f"pre-existing bad debt: {_money(pb['value'])} ({pb['positions']:,} position(s) with debt "
+                        "and no collateral; not in the bad debt column)")
         return Summary(f"cascade curve — {self.meta['scenario']} ({r.asset}, p0 = {r.p0:,.2f}, {r.mode})",
                        ["shock", "final price", "rounds", "liquidations", "liquidated coll.", "repaid debt",
-                        "bad debt", "amplif."], rows, [crit] + self._footer(notes))
+                        "bad debt", "amplif."], rows, head + self._footer(notes))
 
     def plot(self):
         """Final price against the shock, the no-cascade line, bad debt and the critical shock."""
@@ -183,6 +188,10 @@ def run_rows(tot: dict, paths: int) -> list[list[str]]:
         ["collateral liquidated (oracle value)", _money(tot["liquidated_collateral"])],
         ["debt repaid", _money(tot["repaid_debt"])],
         ["bad debt", _money(tot["bad_debt"])],
+    ]
+    if tot.get("pre_existing_bad_debt"):
+        rows.append(["pre-existing bad debt (debt without collateral)", _money(tot["pre_existing_bad_debt"])])
+    rows += [
         ["liquidator bonus (oracle value)", _money(tot["liquidator_bonus"])],
         ["protocol fees", _money(tot["protocol_fees"])],
         ["sale proceeds", _money(tot["sale_proceeds"])],
@@ -489,7 +498,7 @@ class _StoredRun(Result):
         from ..montecarlo.plot import distribution_figure
 
         return distribution_figure(self.store, self.run_id, self.raw.points,
-                                   title=f"{self.meta['scenario']} — run {self.run_id}")
+                                   title=f"{self.meta['scenario']} — run {self.run_id}", scenario=self.meta["scenario"])
 
     def to_dict(self) -> dict:
         return {"meta": self.meta, **self.raw.as_dict()}

@@ -47,6 +47,19 @@ class scenario_file:
         return False
 
 
+def warn_start(c) -> None:
+    """One ``warning:`` line on stderr for positions already liquidatable at t = 0 and for debt
+    without collateral (``engine.start``); the same facts are in the notes and the JSON."""
+    st = getattr(c, "start", None) or {}
+    n = st.get("liquidatable_at_start", {}).get("positions", 0)
+    if n:
+        typer.echo(f"warning: {n:,} position(s) are liquidatable at t = 0 (HF < 1 at the initial prices)", err=True)
+    pb = st.get("pre_existing_bad_debt", {})
+    if pb.get("positions"):
+        typer.echo(f"warning: {pb['positions']:,} position(s) have debt and no collateral: "
+                   f"{pb['value']:,.2f} of pre-existing bad debt", err=True)
+
+
 def load_compiled(path: Path):
     from ..engine.compile import compile_scenario
     from ..scenario.load import load_scenario

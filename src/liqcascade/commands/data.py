@@ -39,11 +39,15 @@ def book_for(positions: Path, *, scenario: Optional[Path] = None, price: Optiona
     from ..errors import InputError
 
     if positions.is_dir():
-        from ..calibration.params import aave_v2_lt
-        from ..data.aave import load_aave_details_dir
+        kind, found = _folder_layout(positions)
+        if kind == "compound":
+            positions, accounts = found  # the snapshot's two files, handled below
+        else:
+            from ..calibration.params import aave_v2_lt
+            from ..data.aave import load_aave_details_dir
 
-        _no_scenario(scenario, price, lt, "an Aave v2 details folder")
-        return LP.book_from_aave(load_aave_details_dir(positions), aave_v2_lt, block=block)
+            _no_scenario(scenario, price, lt, "an Aave v2 details folder")
+            return LP.book_from_aave(load_aave_details_dir(found), aave_v2_lt, block=block)
     fmt = sniff(positions)
     if fmt == "aave_details":
         from ..calibration.params import aave_v2_lt
@@ -87,6 +91,32 @@ def book_for(positions: Path, *, scenario: Optional[Path] = None, price: Optiona
     if not table.wide:
         raise InputError(str(positions), None, "a long (id,asset,collateral,debt) file needs --scenario for its prices")
     return LP.book_from_positions(table, {asset: price, "USD": 1.0}, lt, label=str(positions))
+
+
+def _folder_layout(folder: Path):
+    """What a POSITIONS folder holds, as the shared data folders lay it out: Aave v2 details
+    files (``*_details_v2.csv``) in the folder or one level down (``aave_v2_borrowers_2021/``
+    holds ``aave_user_details_v2/``), or a Compound v2 snapshot (its accounts and per-cToken
+    positions files). Returns ``("aave", folder)`` or ``("compound", (positions, accounts))``;
+    anything else is an input error saying which files were expected."""
+    from ..errors import InputError
+
+    if any(folder.glob("*_details_v2.csv")):
+        return "aave", folder
+    subs = sorted(d for d in folder.iterdir() if d.is_dir() and any(d.glob("*_details_v2.csv")))
+    if len(subs) == 1:
+        return "aave", subs[0]
+    if len(subs) > 1:
+        raise InputError(str(folder), None, "several folders of Aave v2 details files ("
+                         + ", ".join(d.name for d in subs) + "): give one of them")
+    pos, acc = folder / COMPOUND_POSITIONS, folder / COMPOUND_ACCOUNTS
+    if pos.is_file() and acc.is_file():
+        return "compound", (pos, acc)
+    have = sorted(p.name + ("/" if p.is_dir() else "") for p in folder.iterdir())
+    shown = ", ".join(have[:8]) + (f" … ({len(have)} entries)" if len(have) > 8 else "") if have else "nothing"
+    raise InputError(str(folder), None, "expected Aave v2 details files (*_details_v2.csv, in the folder or one level "
+                     f"down, e.g. aave_user_details_v2/) or a Compound v2 snapshot ({COMPOUND_ACCOUNTS} and "
+                     f"{COMPOUND_POSITIONS}); found {shown}")
 
 
 def _no_scenario(scenario, price, lt, what):
@@ -280,8 +310,8 @@ def register(app: typer.Typer) -> None:
         file: Path = typer.Argument(..., help="a price series, OHLCV bars, klines or quotes file"),
         out: Path = typer.Option(..., "--out", help="the time,price CSV to write (Unix seconds)"),
     ):
-        """Convert a downloaded price file to the ``time,price`` CSV that the ``historical``,
-        ``garch`` and ``bootstrap`` price kinds read."""
+        """Convert a downloaded price file to the time,price CSV that the historical,
+        garch and bootstrap price kinds read."""
         from ._common import check_out_path
         from ..data.formats import price_series, write_price_csv
         from ..errors import InputError

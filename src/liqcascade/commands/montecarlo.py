@@ -257,6 +257,11 @@ def _run(scenario, params, paths, seed, random, workers, dask, scheduler, store,
 
         check_out_path(plot.parent, "--plot")
     plan = plan_run(scenario, params, paths=paths, seed=seed, random=random, chunk_paths=chunk_paths, kind=kind)
+    from ..montecarlo.runner import identical_paths_note
+
+    same = identical_paths_note(plan)
+    for w in ([same] if same else []) + plan.start_notes:
+        typer.echo(f"warning: {w}", err=True)
     show_bar = progress if progress is not None else (sys.stderr.isatty() and not as_json)
     try:
         with _progress_ctx(show_bar) as cb:
@@ -267,7 +272,8 @@ def _run(scenario, params, paths, seed, random, workers, dask, scheduler, store,
     if plot is not None:
         from ..montecarlo.plot import write_distribution_html
 
-        write_distribution_html(plot, rep.store, rep.run_id, rep.points, title=f"{plan.scenario_name} — run {rep.run_id}")
+        write_distribution_html(plot, rep.store, rep.run_id, rep.points, title=f"{plan.scenario_name} — run {rep.run_id}",
+                                scenario=plan.scenario_name)
     if as_json:
         d = rep.as_dict()
         d["parameters"] = plan.parameters()
@@ -371,6 +377,11 @@ def register(app: typer.Typer) -> None:
             check_out_path(out, "--out")
         rp = plan_recommend(scenario, param, paths=paths, seed=seed, random=random, chunk_paths=chunk_paths,
                             min_capacity=min_capacity, defaults=defaults)
+        from ..montecarlo.runner import identical_paths_note
+
+        same = identical_paths_note(rp.plan)
+        if same:
+            typer.echo(f"warning: {same}", err=True)
         show_bar = progress if progress is not None else (sys.stderr.isatty() and not as_json)
         try:
             with _progress_ctx(show_bar) as cb:
@@ -381,7 +392,8 @@ def register(app: typer.Typer) -> None:
             raise typer.Exit(1)
         files = write_outputs(out, res) if out is not None else None
         if as_json:
-            typer.echo(_dumps({**res, "execution": {"store": rep.store, "executor": rep.executor,
+            typer.echo(_dumps({"provenance": rep.as_dict()["provenance"], **res,
+                               "execution": {"store": rep.store, "executor": rep.executor,
                                                     "workers": rep.workers, "chunks": rep.chunks,
                                                     "timings": rep.timings, "files": files}}))
             return
@@ -448,7 +460,7 @@ def register(app: typer.Typer) -> None:
 
             check_out_path(plot.parent, "--plot")
             write_distribution_html(plot, store, run["run_id"], rep["points"],
-                                    title=f"{run['scenario_name']} — run {run['run_id']}")
+                                    title=f"{run['scenario_name']} — run {run['run_id']}", scenario=run["scenario_name"])
         if as_json:
             typer.echo(_dumps(rep))
             return

@@ -627,7 +627,8 @@ def create_app(store="liqcascade-runs", examples_dir=None, *, max_upload_bytes: 
             run = rep["run"]
             panels = [figure_panel("fig-run-dist", "Distributions over paths",
                                    distribution_figure(dash.store, run["run_id"], rep["points"],
-                                                       title=f"{run['scenario_name']} — run {run['run_id']}"))]
+                                                       title=f"{run['scenario_name']} — run {run['run_id']}",
+                                                       scenario=run["scenario_name"]))]
             return {"run": clean(run), "points": clean(rep["points"]), "chunks": rep["chunks"], "panels": panels}
 
         return await asyncio.to_thread(work)

@@ -22,8 +22,8 @@ Health factor (Aave v2 and v3, see ``protocols/aave/README.md`` §1.1)::
 
     HF = Σ_i collateral_i · price_i · LT_i / Σ_j debt_j · price_j
 
-:func:`aave_health_factor` computes it exactly as :func:`liqcascade.protocols.aave.kernel.liquidate_position`
-does (collateral counts only where its LT and value are > 0). The file carries no liquidation
+:func:`aave_health_factor` is :func:`liqcascade.protocols.aave.health.health_factors` (the formula
+lives beside the Aave kernel; collateral counts only where its LT and value are > 0). The file carries no liquidation
 thresholds; pass them per asset (``liqcascade.calibration.params.AAVE_V2_LT`` holds the values
 that reproduce the recorded health factors).
 """
@@ -38,6 +38,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import InputError
+from ..protocols.aave.health import health_factors as aave_health_factor
 from ._util import float_column, read_csv
 
 __all__ = ["AaveUserHistory", "load_aave_details", "load_aave_details_dir", "aave_health_factor",
@@ -160,24 +161,6 @@ def load_aave_details_dir(path) -> list[AaveUserHistory]:
     if not files:
         raise InputError(str(path), None, "no *_details_v2.csv files in the folder")
     return [load_aave_details(f) for f in files]
-
-
-def aave_health_factor(collateral, debt, prices, lt) -> np.ndarray:
-    """``Σ c·p·LT / Σ d·p`` over the last axis (assets); ``inf`` where there is no debt.
-
-    ``collateral``, ``debt``: ``[..., A]`` asset units; ``prices``: ``[..., A]`` or ``[A]``;
-    ``lt``: ``[A]`` liquidation thresholds. Collateral counts only where ``LT > 0`` and its value
-    is > 0, as in :func:`liqcascade.protocols.aave.kernel.liquidate_position`.
-    """
-    c = np.asarray(collateral, dtype=np.float64)
-    d = np.asarray(debt, dtype=np.float64)
-    p = np.asarray(prices, dtype=np.float64)
-    lt = np.asarray(lt, dtype=np.float64)
-    v = c * p
-    wv = np.where((v > 0) & (lt > 0), v * lt, 0.0).sum(axis=-1)
-    dv = np.where(d * p > 0, d * p, 0.0).sum(axis=-1)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        return np.where(dv > 0, wv / np.where(dv > 0, dv, 1.0), math.inf)
 
 
 def oracle_health_factor(hist: AaveUserHistory, lt: dict[str, float], *, min_coverage: float = 0.9) -> np.ndarray:

@@ -101,6 +101,8 @@ class Compiled:
     #: asset index -> its reference path from a peg's recorded ratio (``simulation.steps + 1``)
     peg_paths: dict = field(default_factory=dict)
     units: list = field(default_factory=list)  # engine.units.Unit, one per non-Aave protocol
+    #: the book at the initial prices (engine.start): pre-existing bad debt, liquidatable at t = 0
+    start: dict = field(default_factory=dict)
     timebase: Timebase | None = None  # the scenario's durations in steps (timebase.Timebase.of)
 
     @property
@@ -124,12 +126,17 @@ def compile_scenario(sc: Scenario, base_dir: Path, source: str | None = None, bo
     tb.walk(sc)  # every duration once: roundings become notes before anything runs
 
     vlist = []
-    for v in sc.venues:
+    for j, v in enumerate(sc.venues):
         d = {"kind": v.kind, "asset": aidx[v.asset], "fee": v.fee}
         price = p0[aidx[v.asset]]
         if v.kind == "cpmm":
             d["reserve_asset"] = v.reserve_asset
-            d["reserve_quote"] = v.reserve_asset * price
+            with np.errstate(over="ignore", invalid="ignore"):
+                d["reserve_quote"] = v.reserve_asset * price
+            if not np.isfinite(d["reserve_quote"]):  # reported against what the user wrote
+                raise InputError(source, f"assets[{aidx[v.asset]}].price",
+                                 f"{float(price):g} × venues[{j}].reserve_asset {v.reserve_asset:g} is beyond "
+                                 "float64: the pool's quote reserve would be infinite")
         elif v.kind == "stableswap":
             d.update(reserve_asset=v.reserve_asset, price=price, rate=v.rate, amp=v.amp,
                      offpeg_fee_multiplier=v.offpeg_fee_multiplier, admin_fee=v.admin_fee)
@@ -278,6 +285,10 @@ def compile_scenario(sc: Scenario, base_dir: Path, source: str | None = None, bo
         elif inc == "euler":
             notes.append(f"{pr.name}: Euler v2 discount 1 − HF capped at {pr.euler_max_discount}; no close factor; "
                          "cool-off, LLTV ramp and the liquidator taking on the debt are not modelled")
+    from .start import start_notes, start_state
+
+    start = start_state(book, p0, lt_pa, [p.name for p in sc.protocols])
+    notes += start_notes(start)
     return Compiled(
         scenario=sc, base_dir=base_dir, assets=assets, p0=p0, stable=stable,
         venue_names=[v.name for v in sc.venues], vs0=vs0, vdk=vdk, vdq=vdq, venue_asset=venue_asset,
@@ -286,8 +297,8 @@ def compile_scenario(sc: Scenario, base_dir: Path, source: str | None = None, bo
         o_params=np.array(o_params, dtype=np.float64).reshape(len(o_kind), NPARAM),
         o_src_ptr=o_src_ptr, o_src=o_src, o_asset=np.array(o_asset, dtype=np.int64),
         protocols=[p.name for p in sc.protocols], lt_pa=lt_pa, bonus_pa=bonus_pa, pfee_pa=pfee_pa,
-        rules=rules, oracle_of=oracle_of, book=book, notes=notes + tb.notes, units=units, timebase=tb,
-        peg_paths=peg_paths,
+        rules=rules, oracle_of=oracle_of, book=book, notes=notes + tb.notes, units=units, start=start,
+        timebase=tb, peg_paths=peg_paths,
     )
 
 
@@ -343,7 +354,7 @@ def build_book(sc: Scenario, base_dir: Path, assets, p0, lt_pa) -> Book:
         path = Path(pr.positions)
         if not path.is_absolute():
             path = base_dir / path
-        table = load_positions(path, assets=None)
+        table = _book_file(load_positions, path, k, assets=None)
         if table.wide:
             if pr.collateral is None:
                 raise InputError(str(path), "protocols." + pr.name + ".collateral",
@@ -443,6 +454,24 @@ def build_book(sc: Scenario, base_dir: Path, assets, p0, lt_pa) -> Book:
         book.m_proto = np.array(ep, dtype=np.int64)
         book.m_ids = np.array(eids, dtype=object)
     return book
+
+
+def _book_file(load, path: Path, k: int, **kw):
+    """``load(path, **kw)`` for ``protocols[k].positions``: a file that is missing, a folder or of
+    the wrong type is reported against that key (with the path), and a file with a header and
+    no rows is refused."""
+    where = f"protocols[{k}].positions"
+    if path.is_dir():
+        raise InputError(None, where, f"{path}: is a directory, expected a .csv or .parquet file")
+    try:
+        table = load(path, **kw)
+    except InputError as exc:
+        if exc.where is None:
+            raise InputError(None, where, f"{path}: {exc.reason}") from None
+        raise
+    if getattr(table, "n", None) == 0:
+        raise InputError(None, where, f"{path}: no positions (the file has a header and no rows)")
+    return table
 
 
 def _synth_part(pr, k, aidx, p0, lt_pa):

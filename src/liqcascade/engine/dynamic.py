@@ -142,7 +142,8 @@ def run_dynamic(c: Compiled, paths: np.ndarray | None = None, record_paths: int 
         paths=n_paths, steps=T, dt_seconds=sim.dt_seconds, summary=summary, min_spot=min_spot,
         final_spot=final_spot, p0=c.p0, stable=c.stable.copy(), events=events, steps_asset=steps_asset,
         steps_scalar=steps_scalar, final_coll=final_coll, final_debt=final_debt, final_mcoll=final_mcoll,
-        final_mdebt=final_mdebt, notes=notes, unit_totals=unit_totals,
+        final_mdebt=final_mdebt, notes=notes, unit_totals=unit_totals, start=c.start, seed=int(sim.seed),
+        source=(c.scenario, c.base_dir),
     )
 
 

@@ -236,7 +236,7 @@ def solve_static(c: Compiled, shocks, mode: str = "mechanical", asset: str | Non
     if not all(p.converged for p in points):
         notes.append("some shocks hit simulation.max_rounds before reaching a fixed point")
     return CurveResult(asset=name, p0=p0, points=points, critical_shock=crit, critical_jump=jump,
-                       mode=mode, notes=notes)
+                       mode=mode, notes=notes, start=c.start, source=(c.scenario, c.base_dir))
 
 
 def _seg_of(b) -> np.ndarray:

@@ -61,7 +61,9 @@ def build_unit(up, proto_id: int, aidx: dict, p0: np.ndarray, venue_names: list[
     path = _resolve(base_dir, up.positions)
     if up.kind == "perp":
         return _build_perp(up, cfg, mod, proto_id, aidx, p0, venue_names, venue_asset, path)
-    table = load_positions(path)
+    from .compile import _book_file
+
+    table = _book_file(load_positions, path, proto_id)
     if up.kind == "comet":
         names = list(cfg.assets)
         for n in [cfg.base, *names]:
@@ -162,7 +164,9 @@ def _build_perp(up, cfg, mod, proto_id, aidx, p0, venue_names, venue_asset, path
     books = [j for j, va in enumerate(venue_asset) if va == a]
     if not books:
         raise InputError(None, f"{where}.collateral", f"no venue trades {up.collateral!r}: the perp needs its order book")
-    ids, sides, sizes, entries, margins, accounts = load_perp_positions(path)
+    from .compile import _book_file
+
+    ids, sides, sizes, entries, margins, accounts = _book_file(load_perp_positions, path, proto_id)
     pack = mod.build_pack(cfg, sides, sizes, entries, margins, accounts, assets=[a], book_venues=[books[0]],
                           marks=[float(p0[a])])
     return Unit("perp", proto_id, pack, np.asarray(ids, dtype=object), mod)

@@ -74,10 +74,38 @@ class InProcessExecutor:
             yield fn(t)
 
 
-def _init_worker(cache_dir: str | None) -> None:
-    """Point the worker at the coordinator's numba cache before any kernel is imported."""
+#: how often a pool worker checks that its coordinator is still alive (seconds)
+PARENT_POLL_S = 0.5
+
+
+def _init_worker(cache_dir: str | None, parent_pid: int | None = None) -> None:
+    """Point the worker at the coordinator's numba cache before any kernel is imported, and
+    make it exit when the coordinator dies (:func:`exit_with_parent`)."""
     if cache_dir:
         os.environ.setdefault("NUMBA_CACHE_DIR", cache_dir)
+    if parent_pid is not None:
+        exit_with_parent(parent_pid)
+
+
+def exit_with_parent(parent_pid: int, poll_s: float = PARENT_POLL_S) -> None:
+    """A worker whose coordinator is killed (``kill -9`` gives it no chance to stop its pool)
+    must not keep running chunks and writing them to the store: a daemon thread checks every
+    ``poll_s`` seconds that the process's parent is still ``parent_pid`` and ends the worker at
+    once (``os._exit``) when it is not (the orphan was re-parented). With the workers gone, the
+    multiprocessing resource tracker sees its pipe close and exits too."""
+    import threading
+    import time
+
+    if os.getppid() != parent_pid:
+        os._exit(1)
+
+    def watch():
+        while True:
+            time.sleep(poll_s)
+            if os.getppid() != parent_pid:
+                os._exit(1)
+
+    threading.Thread(target=watch, name="liqcascade-parent-watch", daemon=True).start()
 
 
 class ProcessPoolExecutor:
@@ -106,7 +134,7 @@ class ProcessPoolExecutor:
 
         ctx = mp.get_context(self.start_method)
         self._pool = cf.ProcessPoolExecutor(max_workers=self.workers, mp_context=ctx,
-                                            initializer=_init_worker, initargs=(self.cache_dir,))
+                                            initializer=_init_worker, initargs=(self.cache_dir, os.getpid()))
         return self
 
     def __exit__(self, typ, exc, tb):

@@ -81,6 +81,9 @@ class Plan:
     random_k: int | None
     points: list[Point]
     code_version: str
+    #: notes on the base scenario's book at the initial prices (engine.start): pre-existing bad
+    #: debt, positions liquidatable at t = 0 (constant over paths, so not in the per-path metrics)
+    start_notes: list = field(default_factory=list)
 
     @property
     def valid_points(self) -> list[Point]:
@@ -125,9 +128,15 @@ class RunReport:
     timings: dict
     code_version: str
     notes: list[str] = field(default_factory=list)
+    scenario_hash: str | None = None
 
     def as_dict(self) -> dict:
-        return dict(self.__dict__)
+        from ..provenance import SCHEMA_VERSION, package_version
+
+        prov = {"kind": self.kind, "scenario": self.scenario, "scenario_hash": self.scenario_hash,
+                "seed": self.seed, "package_version": package_version(), "schema_version": SCHEMA_VERSION,
+                "code_version": self.code_version, "run_id": self.run_id}
+        return {"provenance": prov, **self.__dict__}
 
 
 # ------------------------------------------------------------------------------------------
@@ -178,13 +187,16 @@ def plan_run(scenario, params: Sequence[str | ParamSpec] = (), *, paths: int | N
     base_dict["simulation"]["seed"] = root_seed
     sc = _validated(base_dict, file)
 
+    start_notes: list[str] = []
     if check_compile:  # the base scenario's files and price process, as `liqcascade run` checks them
         from ..engine.compile import compile_scenario
         from ..engine.dynamic import make_paths
+        from ..engine.start import start_notes as _start_notes
 
         try:
             c = compile_scenario(sc, base)
             make_paths(c, n_paths=1)
+            start_notes = [f"base scenario: {n}" for n in _start_notes(c.start)]
         except InputError as exc:
             if exc.file is None:
                 raise InputError(file, exc.where, exc.reason) from None
@@ -230,7 +242,7 @@ def plan_run(scenario, params: Sequence[str | ParamSpec] = (), *, paths: int | N
     }))[:12]
     return Plan(kind=kind, run_id=run_id, scenario_name=sc.name, scenario_file=file, base_dir=str(base),
                 base_hash=base_hash, seed=root_seed, paths=n_paths, chunk_paths=int(chunk_paths), specs=specs,
-                random_k=random, points=points, code_version=cv)
+                random_k=random, points=points, code_version=cv, start_notes=start_notes)
 
 
 def _validated(d: dict, file):
@@ -362,6 +374,21 @@ def execute(plan: Plan, store=None, *, workers: int | None = None, dask: str | N
     if preflight is not None:
         preflight()  # e.g. an unreachable --scheduler: fail before the store or catalog exists
 
+    # one process computes a run at a time: a second one refuses instead of repeating chunks,
+    # and a run marked running whose lock nobody holds shows as interrupted (results.lock)
+    from ..results.lock import RunLock
+
+    lock = RunLock(store, plan.run_id).acquire()
+    try:
+        return _execute_locked(plan, store, executor, progress, warm, t0)
+    finally:
+        lock.release()
+
+
+def _execute_locked(plan: Plan, store: Path, executor, progress, warm: bool, t0: float) -> RunReport:
+    from ..results.catalog import Catalog
+    from .executors import DaskExecutor, InProcessExecutor, ProcessPoolExecutor
+
     with Catalog(store, wait_s=FINAL_WAIT_S) as cat:
         row = cat.get_run(plan.run_id)
         base_row = {
@@ -480,6 +507,10 @@ def execute(plan: Plan, store=None, *, workers: int | None = None, dask: str | N
     notes = ["every parameter point uses the same seed (common random numbers): path p draws from "
              "SeedSequence(seed) child p at every point"] if len(plan.valid_points) > 1 else []
     notes += _price_notes(plan)
+    same = identical_paths_note(plan)
+    if same:
+        notes.append(same)
+    notes += plan.start_notes
     invalid = [p for p in plan.points if p.status != "ok"]
     if invalid:
         notes.append(f"{len(invalid)} invalid parameter point(s) reported and skipped (validated before any work)")
@@ -489,8 +520,30 @@ def execute(plan: Plan, store=None, *, workers: int | None = None, dask: str | N
         workers=executor.workers, points=point_rows,
         chunks={"total": total, "ran": ran, "skipped": total - ran, "recovered_from_files": len(add),
                 "dropped_without_file": len(drop), "stored": stats["chunks"]},
-        timings=timings, code_version=plan.code_version, notes=notes,
+        timings=timings, code_version=plan.code_version, notes=notes, scenario_hash=plan.base_hash,
     )
+
+
+#: price kinds that draw nothing: every path is the same path
+DETERMINISTIC_PRICES = ("crash", "historical")
+
+
+def identical_paths_note(plan: Plan) -> str | None:
+    """A warning when every path of every point is the same path: a deterministic price process
+    (``crash``, ``historical``) and nothing else random (random execution hashes the path
+    number), so statistics over paths are one path's numbers repeated."""
+    pts = [p for p in plan.valid_points if p.scenario is not None]
+    if plan.paths <= 1 or not pts:
+        return None
+    kinds = {p.scenario["price"]["kind"] for p in pts}
+    if not kinds <= set(DETERMINISTIC_PRICES):
+        return None
+    if any((p.scenario.get("mechanisms") or {}).get("random_execution") for p in pts):
+        return None
+    k = ", ".join(sorted(kinds))
+    return (f"price.kind = {k} is deterministic: all {plan.paths:,} paths of each point are identical, so VaR, "
+            "ES and the probabilities are those of one path; use --paths 1, or a random price process "
+            "(gbm, jump, garch, bootstrap)")
 
 
 def _price_notes(plan: Plan) -> list[str]:
@@ -545,4 +598,9 @@ def run_report_from_catalog(store, run_id_prefix: str) -> dict:
     for k in ("parameters", "timings"):
         if run.get(k):
             run[k] = json.loads(run[k])
-    return {"run": run, "points": out_pts, "chunks": stats}
+    from ..provenance import SCHEMA_VERSION, package_version
+
+    prov = {"kind": run.get("kind"), "scenario": run.get("scenario_name"), "scenario_hash": run.get("scenario_hash"),
+            "seed": run.get("seed"), "package_version": package_version(), "schema_version": SCHEMA_VERSION,
+            "code_version": run.get("code_version"), "run_id": run.get("run_id")}
+    return {"provenance": prov, "run": run, "points": out_pts, "chunks": stats}

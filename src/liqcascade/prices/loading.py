@@ -251,10 +251,18 @@ def load_returns(files: Mapping[int, Path], n_assets: int, min_returns: int):
     return out
 
 
-def resolve_file(f, base_dir) -> Path:
+def resolve_file(f, base_dir, where: str | None = None) -> Path:
+    """``f`` relative to the scenario's folder. With ``where`` (the scenario key naming it, e.g.
+    ``price.file``), a missing file or a directory is an input error against that key."""
     fp = Path(f)
     if base_dir is not None and not fp.is_absolute():
         fp = Path(base_dir) / fp
+    if where is not None:
+        if not fp.exists():
+            raise InputError(None, where, f"{fp}: file not found")
+        if not fp.is_file():
+            raise InputError(None, where, f"{fp}: is a directory, expected a file" if fp.is_dir()
+                             else f"{fp}: not a regular file")
     return fp
 
 

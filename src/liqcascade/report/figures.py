@@ -132,7 +132,7 @@ def price_figure(run, path: int = 0, stable=None):
             fig.add_trace(go.Scatter(
                 x=t, y=sa[:, col], mode="lines", name=f"{name} {label}", legendgroup=label,
                 line=dict(color=color, dash=dash, width=2, shape="hv" if col == K.ST_ORACLE else "linear"),
-                hovertemplate=f"{label}: %{{y:,.2f}}<extra>{name}</extra>",
+                hovertemplate=f"{label}: $%{{y:,.2f}}<extra>{name}</extra>",
             ), row=row, col=1)
         steps, n, price, repaid = _liquidations_by_step(ev, name)
         size = np.zeros(0) if repaid.size == 0 else 8 + 22 * np.sqrt(repaid / max(float(repaid.max()), 1e-300))
@@ -141,10 +141,10 @@ def price_figure(run, path: int = 0, stable=None):
             marker=dict(color=C_LIQ, size=size, opacity=0.75, line=dict(color="white", width=1),
                         symbol="triangle-down"),
             customdata=np.column_stack([n, repaid]) if n.size else None,
-            hovertemplate="liquidations: %{customdata[0]:.0f}<br>debt repaid: %{customdata[1]:,.0f}"
-                          "<br>avg execution price: %{y:,.2f}<extra>" + name + "</extra>",
+            hovertemplate="liquidations: %{customdata[0]:.0f}<br>debt repaid: $%{customdata[1]:,.0f}"
+                          "<br>avg execution price: $%{y:,.2f}<extra>" + name + "</extra>",
         ), row=row, col=1)
-        fig.update_yaxes(title_text=f"price ({name})", row=row, col=1)
+        fig.update_yaxes(title_text=f"{name} price (USD)", tickprefix="$", tickformat=",.2f", row=row, col=1)
     fig.update_xaxes(title_text=_step_title(run), row=len(risky), col=1)
     _layout(fig, title, max(420, 60 + 320 * len(risky)))
     return fig
@@ -190,7 +190,7 @@ def liquidations_figure(run, path: int = 0, stable=None):
     risky = risky_assets(run, stable)
     fig = make_subplots(rows=3, cols=1, shared_xaxes=True, vertical_spacing=0.07,
                         subplot_titles=("liquidations per step", "collateral sold per step (asset units)",
-                                        "cumulative debt repaid and bad debt (quote)"))
+                                        "cumulative debt repaid and bad debt (USD)"))
     fig.add_trace(go.Bar(x=t, y=ss[:, K.SS_NLIQ], name="liquidations", marker_color=C_LIQ,
                          hovertemplate="liquidations: %{y:.0f}<extra></extra>"), row=1, col=1)
     for j, a in enumerate(risky):
@@ -198,18 +198,18 @@ def liquidations_figure(run, path: int = 0, stable=None):
         fig.add_trace(go.Bar(x=t, y=sa[:, a, K.ST_SEIZED], name=f"{name} sold",
                              marker_color=ASSET_COLORS[j % len(ASSET_COLORS)],
                              customdata=sa[:, a, K.ST_PROCEEDS],
-                             hovertemplate=f"{name} sold: %{{y:,.4g}}<br>proceeds: %{{customdata:,.0f}}<extra></extra>"),
+                             hovertemplate=f"{name} sold: %{{y:,.4g}}<br>proceeds: $%{{customdata:,.0f}}<extra></extra>"),
                       row=2, col=1)
     fig.add_trace(go.Scatter(x=t, y=np.cumsum(ss[:, K.SS_REPAID]), name="cumulative debt repaid",
                              mode="lines", line=dict(color=C_REPAID, width=2, shape="hv"),
-                             hovertemplate="debt repaid: %{y:,.0f}<extra></extra>"), row=3, col=1)
+                             hovertemplate="debt repaid: $%{y:,.0f}<extra></extra>"), row=3, col=1)
     fig.add_trace(go.Scatter(x=t, y=np.cumsum(ss[:, K.SS_BAD]), name="cumulative bad debt",
                              mode="lines", line=dict(color=C_BAD, width=2, shape="hv"),
                              fill="tozeroy", fillcolor="rgba(148,103,189,0.15)",
-                             hovertemplate="bad debt: %{y:,.0f}<extra></extra>"), row=3, col=1)
+                             hovertemplate="bad debt: $%{y:,.0f}<extra></extra>"), row=3, col=1)
     fig.update_yaxes(title_text="count", row=1, col=1)
     fig.update_yaxes(title_text="units", row=2, col=1)
-    fig.update_yaxes(title_text="quote", row=3, col=1)
+    fig.update_yaxes(title_text="USD", tickprefix="$", tickformat=",.3~s", row=3, col=1)
     fig.update_xaxes(title_text=_step_title(run), row=3, col=1)
     _layout(fig, title, 760, barmode="group")
     return fig
@@ -236,14 +236,14 @@ def curve_figure(curve):
     rounds = np.array([p.rounds for p in pts])
     fig = make_subplots(specs=[[{"secondary_y": True}]])
     fig.add_trace(go.Bar(x=x, y=bad, name="bad debt", marker_color=C_BAD, opacity=0.35,
-                         hovertemplate="bad debt: %{y:,.0f}<extra></extra>"), secondary_y=True)
+                         hovertemplate="bad debt: $%{y:,.0f}<extra></extra>"), secondary_y=True)
     fig.add_trace(go.Scatter(x=x, y=shocked, name="no cascade", mode="lines",
                              line=dict(color=C_REF, dash="dash", width=2),
-                             hovertemplate="p0·(1−δ): %{y:,.2f}<extra></extra>"), secondary_y=False)
+                             hovertemplate="p0·(1−δ): $%{y:,.2f}<extra></extra>"), secondary_y=False)
     fig.add_trace(go.Scatter(x=x, y=final, name="final price", mode="lines+markers",
                              line=dict(color=C_VENUE, width=2.5), marker=dict(size=5),
                              customdata=np.column_stack([nliq, rounds]),
-                             hovertemplate="final price: %{y:,.2f}<br>liquidations: %{customdata[0]}"
+                             hovertemplate="final price: $%{y:,.2f}<br>liquidations: %{customdata[0]}"
                                            "<br>rounds: %{customdata[1]}<extra></extra>"),
                   secondary_y=False)
     if curve.critical_shock is not None:
@@ -253,8 +253,9 @@ def curve_figure(curve):
                            text=f" critical shock {curve.critical_shock:.1%}<br> (jump {curve.critical_jump:.1%} of p0)",
                            font=dict(color=C_LIQ))
     fig.update_xaxes(title_text="exogenous shock δ (%)", ticksuffix="%")
-    fig.update_yaxes(title_text=f"{curve.asset} price", rangemode="tozero", secondary_y=False)
-    fig.update_yaxes(title_text="bad debt (quote)", rangemode="tozero", showgrid=False, secondary_y=True)
+    fig.update_yaxes(title_text=f"{curve.asset} price (USD)", tickprefix="$", rangemode="tozero", secondary_y=False)
+    fig.update_yaxes(title_text="bad debt (USD)", tickprefix="$", tickformat=",.3~s", rangemode="tozero",
+                     showgrid=False, secondary_y=True)
     _layout(fig, title, 480)
     return fig
 
@@ -292,6 +293,62 @@ def liquidation_buckets(compiled, asset: int, bucket: float = 0.01):
     return edges, width, per, cum
 
 
+def unit_liquidation_points(compiled, asset: int):
+    """``(liquidation prices, debt values)`` of the protocol units' positions on collateral
+    ``asset`` at the initial prices: Maker vaults ``art·rate·mat / ink``, Liquity troves
+    ``debt·MCR / coll``, Comet accounts with that single collateral ``debt·P_base / (coll·liqCF)``
+    (other units and multi-collateral Comet accounts are left out). None when there are none."""
+    prices, values = [], []
+    for u in getattr(compiled, "units", ()):
+        pk = u.pack
+        if u.kind == "maker":
+            from ..protocols.maker import kernel as MK
+
+            ilk, vilk, ink, art = pk[1], pk[2], pk[3], pk[4]
+            for i in range(ilk.shape[0]):
+                if int(ilk[i, MK.IK_ASSET]) != asset:
+                    continue
+                m = (vilk == i) & (ink > 0) & (art > 0)
+                debt = art[m] * ilk[i, MK.IK_RATE]
+                prices.append(debt * ilk[i, MK.IK_MAT] / ink[m])
+                values.append(debt)
+        elif u.kind == "liquity":
+            from ..protocols.liquity import kernel as LK
+
+            par, coll, debt = pk[LK.PK_PAR], pk[LK.PK_COLL], pk[LK.PK_DEBT]
+            if int(par[LK.P_ASSET]) != asset:
+                continue
+            m = (coll > 0) & (debt > 0)
+            prices.append(debt[m] * par[LK.P_MCR] / coll[m])
+            values.append(debt[m])
+        elif u.kind == "comet":
+            from ..protocols.comet import kernel as CK
+
+            par, slots, fac, principal, coll = pk[CK.PK_PAR], pk[CK.PK_ASSET], pk[CK.PK_FAC], pk[CK.PK_PRINCIPAL], pk[CK.PK_COLL]
+            pb = float(compiled.p0[int(par[CK.P_BASE])])
+            for k in np.flatnonzero(slots == asset):
+                only = (coll[:, k] > 0) & ((coll > 0).sum(axis=1) == 1) & (principal < 0)
+                debt = -principal[only] * pb
+                prices.append(debt / (coll[only, k] * fac[k, CK.F_LIQ_CF]))
+                values.append(debt)
+    if not prices:
+        return None
+    lp, dv = np.concatenate(prices), np.concatenate(values)
+    return (lp, dv) if lp.size else None
+
+
+def _bucket(liq_price, debt_value, p0: float, bucket: float):
+    lo = float(min(liq_price.min(), p0))
+    hi = float(max(liq_price.max(), p0))
+    width = max(bucket * p0, (hi - lo) / 200.0, 1e-12)
+    start = math.floor(lo / width) * width
+    n = max(int(math.floor((hi - start) / width)) + 1, 1)
+    idx = np.clip(((liq_price - start) / width).astype(np.int64), 0, n - 1)
+    per = np.bincount(idx, weights=debt_value, minlength=n)
+    cum = np.cumsum(per[::-1])[::-1]
+    return start + width * np.arange(n), width, per, cum
+
+
 def heatmap_figure(compiled, bucket: float = 0.01):
     """Liquidation-price clusters per risky collateral asset.
 
@@ -308,10 +365,14 @@ def heatmap_figure(compiled, bucket: float = 0.01):
         if compiled.stable[a]:
             continue
         r = liquidation_buckets(compiled, a, bucket)
+        if r is None:  # the protocol units' vaults, troves and accounts instead of an Aave book
+            pts = unit_liquidation_points(compiled, a)
+            if pts is not None:
+                r = _bucket(pts[0], pts[1], float(compiled.p0[a]), bucket)
         if r is not None:
             rows.append((a, r))
     if not rows:
-        return _empty(go, title, "no booked positions")
+        return _empty(go, title, "no position has a liquidation price to plot")
     fig = make_subplots(rows=len(rows), cols=1, vertical_spacing=min(0.12, 0.9 / max(len(rows) - 1, 1)),
                         subplot_titles=[compiled.assets[a] for a, _ in rows],
                         specs=[[{"secondary_y": True}] for _ in rows])
@@ -324,21 +385,22 @@ def heatmap_figure(compiled, bucket: float = 0.01):
         fig.add_trace(go.Bar(x=centers, y=per, width=width * 0.95, name=f"{name} debt per bucket",
                              marker_color=color, opacity=0.8,
                              customdata=np.column_stack([edges, edges + width]),
-                             hovertemplate="liquidation price %{customdata[0]:,.2f}–%{customdata[1]:,.2f}"
-                                           "<br>debt: %{y:,.0f}<extra>" + name + "</extra>"),
+                             hovertemplate="liquidation price $%{customdata[0]:,.2f}–$%{customdata[1]:,.2f}"
+                                           "<br>debt: $%{y:,.0f}<extra>" + name + "</extra>"),
                       row=row, col=1, secondary_y=False)
         fig.add_trace(go.Scatter(x=edges, y=cum, name=f"{name} cumulative debt", mode="lines",
                                  line=dict(color=C_LIQ, width=2, shape="hv"), customdata=drop,
-                                 hovertemplate="price ≤ %{x:,.2f} (drop %{customdata:.1f}%)"
-                                               "<br>liquidatable debt: %{y:,.0f}<extra>" + name + "</extra>"),
+                                 hovertemplate="price ≤ $%{x:,.2f} (drop %{customdata:.1f}%)"
+                                               "<br>liquidatable debt: $%{y:,.0f}<extra>" + name + "</extra>"),
                       row=row, col=1, secondary_y=True)
         fig.add_vline(x=p0, line=dict(color="black", dash="dash", width=1.5), row=row, col=1,
                       annotation_text=f"current price {p0:,.2f}", annotation_position="top left",
                       annotation_font_size=11)
-        fig.update_yaxes(title_text="debt per bucket", row=row, col=1, secondary_y=False)
-        fig.update_yaxes(title_text="cumulative debt", rangemode="tozero", showgrid=False,
-                         row=row, col=1, secondary_y=True)
-        fig.update_xaxes(title_text=f"liquidation price of {name} (quote)", row=row, col=1)
+        fig.update_yaxes(title_text="debt per bucket (USD)", tickprefix="$", tickformat=",.3~s", row=row, col=1,
+                         secondary_y=False)
+        fig.update_yaxes(title_text="cumulative debt (USD)", tickprefix="$", tickformat=",.3~s", rangemode="tozero",
+                         showgrid=False, row=row, col=1, secondary_y=True)
+        fig.update_xaxes(title_text=f"liquidation price of {name} (USD)", tickprefix="$", row=row, col=1)
     _layout(fig, title, max(440, 60 + 380 * len(rows)), hovermode="closest", bargap=0.05)
     return fig
 

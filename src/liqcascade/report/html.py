@@ -33,20 +33,21 @@ FIG_CLUSTERS = "fig-clusters"
 _PLOTLY_CONFIG = {"displaylogo": False, "responsive": True, "modeBarButtonsToRemove": ["lasso2d", "select2d"]}
 
 # run totals: key -> (label, kind); kind: "count", "money", "pct", "int"
-TOTAL_ROWS = (
-    ("liquidations", "liquidations", "count"),
-    ("liquidated_collateral", "collateral seized (oracle value)", "money"),
-    ("repaid_debt", "debt repaid", "money"),
-    ("bad_debt", "bad debt", "money"),
-    ("bad_debt_p95", "bad debt, 95th percentile over paths", "money"),
+TOTAL_ROWS = (  # bad debt first: what a risk team reads the report for
+    ("bad_debt", "bad debt (USD)", "money"),
+    ("bad_debt_p95", "bad debt, 95th percentile over paths (USD)", "money"),
     ("probability_bad_debt", "probability of bad debt", "pct"),
-    ("protocol_fees", "protocol fees", "money"),
-    ("liquidator_bonus", "liquidator bonus (oracle value)", "money"),
-    ("sale_proceeds", "sale proceeds", "money"),
-    ("gas_spent", "gas spent", "money"),
-    ("liquidator_profit", "liquidator profit", "money"),
+    ("pre_existing_bad_debt", "pre-existing bad debt, debt without collateral (USD)", "money"),
+    ("liquidations", "liquidations", "count"),
+    ("liquidated_collateral", "collateral seized, oracle value (USD)", "money"),
+    ("repaid_debt", "debt repaid (USD)", "money"),
+    ("protocol_fees", "protocol fees (USD)", "money"),
+    ("liquidator_bonus", "liquidator bonus, oracle value (USD)", "money"),
+    ("sale_proceeds", "sale proceeds (USD)", "money"),
+    ("gas_spent", "gas spent (USD)", "money"),
+    ("liquidator_profit", "liquidator profit (USD)", "money"),
     ("max_drawdown", "max drawdown", "pct"),
-    ("final_price", "final venue price", "money"),
+    ("final_price", "final venue price (USD)", "price"),
     ("events_not_recorded", "events not recorded (buffer full)", "int"),
 )
 
@@ -100,6 +101,9 @@ def render_report(run=None, curve=None, compiled=None, title: str | None = None,
     figs = []  # (div id, figure)
     if run is not None:
         sections.append(_section("Run summary", _totals_table(run, stable), _run_caption(run)))
+        sections.append(_section("Bad debt per protocol", _per_protocol_table(run),
+                                 "From the liquidation events of the recorded paths (means per recorded path); "
+                                 "pre-existing bad debt is debt that had no collateral before the run."))
         fig = F.price_figure(run, stable=stable)
         figs.append((FIG_PRICES, fig))
         sections.append(_section("Prices", _fig_placeholder(FIG_PRICES),
@@ -113,12 +117,14 @@ def render_report(run=None, curve=None, compiled=None, title: str | None = None,
                                  _fig_placeholder(FIG_CURVE) + _curve_table(curve),
                                  "Final price after the cascade reaches its fixed point, for each exogenous "
                                  "shock δ; the dashed line is the price without any cascade, p0·(1−δ)."))
-    if compiled is not None:
-        figs.append((FIG_CLUSTERS, F.heatmap_figure(compiled)))
+    hm = F.heatmap_figure(compiled) if compiled is not None else None
+    if hm is not None and len(hm.data):  # no empty panel: only when some position has a liquidation price
+        figs.append((FIG_CLUSTERS, hm))
+        units = "vaults, troves and accounts of the protocol units" if compiled.book.n == 0 else "position books"
         sections.append(_section("Liquidation-price clusters", _fig_placeholder(FIG_CLUSTERS),
-                                 "Debt of the position books by the collateral price at which it becomes "
-                                 "liquidatable (HF = 1); the line is the debt liquidatable if the price falls "
-                                 "to that level."))
+                                 f"Debt of the {units} by the collateral price at which it becomes "
+                                 "liquidatable (HF = 1, a Maker vault's liquidation ratio, Liquity's MCR); the "
+                                 "line is the debt liquidatable if the price falls to that level."))
     if run is not None:
         sections.append(_section(f"Top {top_n} liquidation events by debt repaid", _events_table(run, top_n)))
     sections.append(_section("Modelling notes", _ul(_notes(run, curve))))
@@ -187,11 +193,27 @@ def _header(title, run, curve, compiled, generated) -> str:
         meta += [("paths", f"{sim.paths:,}"), ("steps", f"{sim.steps:,}"), ("step", f"{sim.dt_seconds:g} s")]
     if curve is not None:
         meta.append(("curve asset", curve.asset))
+    prov = _provenance(run, curve)
+    if prov:
+        meta += [("seed", "-" if prov.get("seed") is None else str(prov["seed"])),
+                 ("liqcascade", str(prov.get("package_version"))), ("schema", str(prov.get("schema_version"))),
+                 ("scenario hash", str(prov.get("scenario_hash") or "")[:12])]
     desc = ""
     if compiled is not None and getattr(compiled.scenario, "description", None):
         desc = f"<p>{_e(compiled.scenario.description)}</p>"
     items = "".join(f'<div><dt>{_e(k)}</dt><dd data-key="{_e(k)}">{_e(v)}</dd></div>' for k, v in meta)
     return f'<header><h1>{_e(title)}</h1>{desc}<dl class="meta">{items}</dl></header>'
+
+
+def _provenance(run, curve) -> dict:
+    """The provenance block (seed, versions, scenario hash) of the run, else of the curve."""
+    for res in (run, curve):
+        f = getattr(res, "provenance", None)
+        if callable(f):
+            d = f()
+            if d:
+                return d
+    return {}
 
 
 def _section(title: str, content: str, caption: str | None = None) -> str:
@@ -218,7 +240,9 @@ def _ul(items) -> str:
 
 
 def format_value(v, kind: str) -> str:
-    """How the report writes a number (``kind``: count, money, pct, int, price)."""
+    """How the report writes a number (``kind``: count, money, pct, int, price): amounts of
+    1,000 or more without cents (22,054,383 rather than 22054382.796274155), smaller ones with
+    two decimals; prices with two decimals (four below 1); means of counts with one decimal."""
     if v is None:
         return "—"
     v = float(v)
@@ -228,23 +252,50 @@ def format_value(v, kind: str) -> str:
         return f"{v:.2%}"
     if kind == "int" or (kind == "count" and v.is_integer()):
         return f"{int(round(v)):,}"
+    if kind == "count":
+        return f"{v:,.1f}"
+    if kind == "price":
+        return f"{v:,.2f}" if abs(v) >= 1 or v == 0 else f"{v:,.4g}"
+    if abs(v) >= 1_000:
+        return f"{v:,.0f}"
     return f"{v:,.2f}"
 
 
 def _run_caption(run) -> str:
     if run.paths > 1:
-        return (f"Means over {run.paths:,} simulated paths (quote unit), except where stated; "
+        return (f"Means over {run.paths:,} simulated paths (USD, the unit asset prices are quoted in), except where stated; "
                 "max drawdown is the worst path. Figures show recorded path 0.")
-    return "One simulated path; amounts in the quote unit."
+    return "One simulated path; amounts in USD (the unit asset prices are quoted in)."
+
+
+def _auction_rows(run) -> list:
+    """Auction protocols count every bark/bite, take and deal as a liquidation action: the
+    auctions themselves are rows of their own (from the unit totals of path 0)."""
+    rows = []
+    for name, ut in (getattr(run, "unit_totals", None) or {}).items():
+        if not isinstance(ut, dict) or "n_kick" not in ut:
+            continue
+        rows.append((f"{name}: auctions started (barks / bites)", format_value(ut["n_kick"], "int"), f"{name}.n_kick"))
+        rows.append((f"{name}: takes and bids", format_value(ut.get("n_take", 0) + ut.get("n_bid", 0), "int"),
+                     f"{name}.n_take"))
+        rows.append((f"{name}: flip auctions dealt", format_value(ut.get("n_deal", 0), "int"), f"{name}.n_deal"))
+    return rows
 
 
 def _totals_table(run, stable=None) -> str:
     t = run.totals()
     risky = {run.assets[a] for a in F.risky_assets(run, stable)}
+    auctions = _auction_rows(run)
     rows = []
     for key, label, kind in TOTAL_ROWS:
         if key not in t:
             continue
+        if key == "pre_existing_bad_debt" and not t[key]:
+            continue  # only when the book had debt without collateral
+        if key == "liquidations" and auctions:
+            label = "liquidation actions (each bark/bite, take and deal counts once)"
+        if key == "liquidator_bonus" and auctions:
+            label = "liquidator bonus / keeper gain, oracle value (USD; negative when keepers paid above it)"
         v = t[key]
         if isinstance(v, dict):
             for asset, x in v.items():
@@ -253,9 +304,32 @@ def _totals_table(run, stable=None) -> str:
                 rows.append((f"{label} ({asset})", format_value(x, kind), f"{key}.{asset}"))
         else:
             rows.append((label, format_value(v, kind), key))
+        if key == "liquidations":
+            rows += auctions
     body = "".join(f'<tr data-key="{_e(k)}"><td>{_e(lbl)}</td><td class="num">{_e(val)}</td></tr>'
                    for lbl, val, k in rows)
     return f'<table class="summary"><tbody>{body}</tbody></table>'
+
+
+def _per_protocol_table(run) -> str:
+    """Bad debt, liquidations and debt repaid per protocol, from the recorded events."""
+    ev = run.events
+    rec = int(run.steps_scalar.shape[0]) if getattr(run, "steps_scalar", None) is not None else 0
+    rec = max(rec, 1)
+    pre = ((getattr(run, "start", None) or {}).get("pre_existing_bad_debt") or {}).get("by_protocol", {})
+    rows = []
+    for name in run.protocols:
+        e = ev[np.asarray(ev["protocol"]) == name] if len(ev) else ev
+        rows.append((name, float(np.sum(e["bad_debt"])) / rec if len(e) else 0.0, len(e) / rec,
+                     float(np.sum(e["debt_repaid"])) / rec if len(e) else 0.0,
+                     float(pre.get(name, {}).get("value", 0.0))))
+    head = ("protocol", "bad debt (USD)", "liquidations", "debt repaid", "pre-existing bad debt (USD)")
+    body = "".join(
+        f'<tr data-protocol="{_e(n)}"><td>{_e(n)}</td><td class="num">{_e(format_value(b, "money"))}</td>'
+        f'<td class="num">{_e(format_value(k, "count"))}</td><td class="num">{_e(format_value(r, "money"))}</td>'
+        f'<td class="num">{_e(format_value(pb, "money"))}</td></tr>' for n, b, k, r, pb in rows)
+    return ('<table class="per-protocol"><thead><tr>' + "".join(f"<th>{_e(h)}</th>" for h in head)
+            + f"</tr></thead><tbody>{body}</tbody></table>")
 
 
 def _curve_table(curve, max_rows: int = 21) -> str:
@@ -266,21 +340,22 @@ def _curve_table(curve, max_rows: int = 21) -> str:
     keep = set(range(0, len(pts), step)) | {len(pts) - 1}
     if curve.critical_shock is not None:
         keep |= {i for i, p in enumerate(pts) if p.shock == curve.critical_shock}
-    head = ("shock", "no-cascade price", "final price", "amplification", "rounds", "liquidations",
-            "debt repaid", "bad debt")
+    head = ("shock", "bad debt (USD)", "no-cascade price", "final price", "amplification", "rounds",
+            "liquidations", "debt repaid (USD)")
     rows = []
     for i in sorted(keep):
         p = pts[i]
         crit = curve.critical_shock is not None and p.shock == curve.critical_shock
-        cells = (f"{p.shock:.1%}", format_value(p.shocked_price, "money"), format_value(p.final_price, "money"),
+        cells = (f"{p.shock:.1%}", format_value(p.bad_debt, "money"), format_value(p.shocked_price, "price"),
+                 format_value(p.final_price, "price"),
                  "—" if p.amplification is None else f"{float(p.amplification):.2f}×", f"{p.rounds:,}",
-                 f"{p.liquidations:,}", format_value(p.repaid_debt, "money"), format_value(p.bad_debt, "money"))
+                 f"{p.liquidations:,}", format_value(p.repaid_debt, "money"))
         style = ' style="font-weight:600;background:#fdeeee"' if crit else ""
         rows.append(f"<tr{style}>" + "".join(f'<td class="num">{_e(c)}</td>' for c in cells) + "</tr>")
     crit = ("none on this grid (largest jump "
             f"{curve.critical_jump:.1%} of p0)" if curve.critical_shock is None
             else f"{curve.critical_shock:.1%} (price jump {curve.critical_jump:.1%} of p0)")
-    summary = (f'<p class="caption">Asset {_e(curve.asset)}, initial price {_e(format_value(curve.p0, "money"))}, '
+    summary = (f'<p class="caption">Asset {_e(curve.asset)}, initial price {_e(format_value(curve.p0, "price"))} USD, '
                f'{_e(curve.mode)} liquidators. Critical shock: <b data-key="critical_shock">{_e(crit)}</b>.</p>')
     return summary + ('<div class="scroll"><table class="curve"><thead><tr>'
                       + "".join(f'<th class="num">{_e(h)}</th>' for h in head)
@@ -307,7 +382,12 @@ def _events_table(run, n: int) -> str:
                 cells.append(f"<td>{_e(x)}</td>")
         rows.append("<tr>" + "".join(cells) + "</tr>")
     total = len(run.events)
-    cap = f'<p class="caption">{min(n, total)} of {total:,} recorded events.</p>'
+    cap = f'<p class="caption">{min(n, total)} of {total:,} recorded events.'
+    if _auction_rows(run):
+        cap += (" In auction protocols (Maker) a bark/bite is an event that seizes nothing yet, and the "
+                "bonus paid of a take or deal is the keeper's gain: the oracle value of the collateral won "
+                "minus the DAI paid, negative when keepers paid above the oracle price.")
+    cap += "</p>"
     return (cap + f'<div class="scroll"><table class="events"><thead><tr>{head}</tr></thead><tbody>'
             + "".join(rows) + "</tbody></table></div>")
 

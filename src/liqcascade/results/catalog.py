@@ -16,7 +16,9 @@ Tables (JSON held as VARCHAR; cast with ``::JSON`` in queries):
 ``metrics``  one row per point of a finished run (see :mod:`liqcascade.montecarlo.metrics`).
 
 Only the coordinating process writes the catalog, in short transactions (open, write, close),
-so read-only commands can look in between. :meth:`Catalog.sql` runs read-only ``SELECT``
+so read-only commands can look in between. One process at a time computes a given run (a lock
+per run, :mod:`.lock`); a run recorded as ``running`` whose process died reads as
+``interrupted``. :meth:`Catalog.sql` runs read-only ``SELECT``
 queries with the chunk files exposed as the view ``paths``.
 """
 
@@ -166,8 +168,17 @@ class Catalog:
         self.con.executemany(sql, [[r.get(n) for n in names] for r in rows])
 
     # -- runs --------------------------------------------------------------------------------
+    def _live(self, rows: list[dict]) -> list[dict]:
+        """Rows with the status users see: a ``running`` run whose process is gone (no one holds
+        its lock, :mod:`.lock`) is ``interrupted``."""
+        from .lock import effective_status
+
+        for r in rows:
+            r["status"] = effective_status(self.store, r)
+        return rows
+
     def get_run(self, run_id: str) -> dict | None:
-        rows = self._rows("SELECT * FROM runs WHERE run_id = ?", [run_id])
+        rows = self._live(self._rows("SELECT * FROM runs WHERE run_id = ?", [run_id]))
         return rows[0] if rows else None
 
     def find_run(self, prefix: str) -> dict:
@@ -175,7 +186,7 @@ class Catalog:
         exact = self.get_run(prefix)
         if exact:
             return exact
-        rows = self._rows("SELECT * FROM runs WHERE starts_with(run_id, ?) ORDER BY created", [prefix])
+        rows = self._live(self._rows("SELECT * FROM runs WHERE starts_with(run_id, ?) ORDER BY created", [prefix]))
         if not rows:
             raise InputError(None, "ID", f"no run {prefix!r} in {self.path}")
         if len(rows) > 1:
@@ -193,7 +204,7 @@ class Catalog:
         self.con.execute(f"UPDATE runs SET {sets} WHERE run_id = ?", [*fields.values(), run_id])
 
     def list_runs(self) -> list[dict]:
-        return self._rows("SELECT * FROM runs ORDER BY created, run_id")
+        return self._live(self._rows("SELECT * FROM runs ORDER BY created, run_id"))
 
     # -- points, chunks, metrics -------------------------------------------------------------
     def put_points(self, rows: list[dict]):

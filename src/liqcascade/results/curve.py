@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from .start import empty_state
+
 
 @dataclass
 class CurvePoint:
@@ -33,14 +35,34 @@ class CurveResult:
     critical_jump: float
     mode: str
     notes: list[str] = field(default_factory=list)
+    #: engine.start: debt without collateral before any shock, positions liquidatable at t = 0
+    start: dict = field(default_factory=dict)
+    #: (validated scenario, base folder) the curve came from, for :meth:`provenance`
+    source: tuple | None = field(default=None, repr=False)
+    #: the provenance read back from a ``curve.json`` (when there is no source)
+    recorded: dict = field(default_factory=dict, repr=False)
+
+    def provenance(self) -> dict:
+        """Package and schema version, scenario hash (the curve is deterministic: its seed is
+        the scenario's, recorded for completeness)."""
+        if self.source is None:
+            return dict(self.recorded)
+        from ..provenance import of_scenario
+
+        sc, base = self.source
+        return of_scenario("curve", sc, base, seed=sc.simulation.seed, shocks=len(self.points), mode=self.mode)
 
     def as_dict(self) -> dict:
+        st = self.start or empty_state()
         return {
+            "provenance": self.provenance(),
             "asset": self.asset,
             "initial_price": self.p0,
             "mode": self.mode,
             "points": [p.as_dict() for p in self.points],
             "critical_shock": self.critical_shock,
             "critical_jump": self.critical_jump,
+            "pre_existing_bad_debt": st["pre_existing_bad_debt"],
+            "liquidatable_at_start": st["liquidatable_at_start"],
             "notes": self.notes,
         }

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..kernels import dynamic as K
+from .start import empty_state
 
 EVENT_DTYPE = np.dtype([
     ("path", np.int64), ("step", np.int64), ("position", "O"), ("protocol", "O"), ("asset", "O"),
@@ -44,6 +45,20 @@ class RunResult:
     final_mdebt: np.ndarray | None = None
     unit_totals: dict = field(default_factory=dict)  # path 0: protocol name -> unit totals()
     notes: list[str] = field(default_factory=list)
+    #: engine.start: debt without collateral before the run, positions liquidatable at t = 0
+    start: dict = field(default_factory=dict)
+    seed: int | None = None
+    #: (validated scenario, base folder) the run came from, for :meth:`provenance`
+    source: tuple | None = field(default=None, repr=False)
+
+    def provenance(self) -> dict:
+        """Seed, package and schema version, scenario hash (:mod:`liqcascade.provenance`)."""
+        if self.source is None:
+            return {}
+        from ..provenance import of_scenario
+
+        sc, base = self.source
+        return of_scenario("run", sc, base, seed=self.seed, paths=self.paths, steps=self.steps)
 
     def totals(self) -> dict:
         s = self.summary
@@ -75,7 +90,12 @@ class RunResult:
             "attacker_pnl": float(s[:, K.SUM_ATTACKER_PNL].mean()),
             "priority_fees": float(s[:, K.SUM_PRIORITY].mean()),
             "borrower_topups": float(s[:, K.SUM_TOPUP].mean()),
+            # engine.start: debt that had no collateral behind it before the run (not in bad_debt)
+            "pre_existing_bad_debt": float((self.start or {}).get("pre_existing_bad_debt", {}).get("value", 0.0)),
         }
+        if self.paths == 1:  # counts of one path are whole numbers; over paths they are means
+            for k in ("liquidations", "positions_liquidated", "dislocation_steps", "paused_steps"):
+                out[k] = int(round(out[k]))
         if self.unit_totals:
             out["fund_draw"] = float(s[:, K.SUM_FUND_DRAW].mean())
             # proceeds − repaid − gas is the Aave liquidator's account; units repay from stability
@@ -88,7 +108,9 @@ class RunResult:
         return out
 
     def as_dict(self) -> dict:
+        st = self.start or empty_state()
         return {
+            "provenance": self.provenance(),
             "scenario": self.scenario,
             "paths": self.paths,
             "steps": self.steps,
@@ -98,11 +120,13 @@ class RunResult:
             "assets": self.assets,
             "totals": self.totals(),
             "per_path": {
-                "liquidations": self.summary[:, K.SUM_NLIQ].tolist(),
+                "liquidations": self.summary[:, K.SUM_NLIQ].astype(np.int64).tolist(),
                 "bad_debt": self.summary[:, K.SUM_BAD].tolist(),
                 "liquidated_collateral": self.summary[:, K.SUM_LIQ_VALUE].tolist(),
             } if self.paths <= 1000 else None,
             "protocol_units": plain(self.unit_totals) if self.unit_totals else None,
+            "pre_existing_bad_debt": st["pre_existing_bad_debt"],
+            "liquidatable_at_start": st["liquidatable_at_start"],
             "notes": self.notes,
         }
 

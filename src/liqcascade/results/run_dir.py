@@ -57,6 +57,18 @@ class RunView:
     def as_dict(self) -> dict:
         return dict(self.summary)
 
+    def provenance(self) -> dict:
+        """The run's provenance as ``summary.json`` recorded it."""
+        return dict(self.summary.get("provenance") or {})
+
+    @property
+    def start(self) -> dict:
+        return {k: self.summary[k] for k in ("pre_existing_bad_debt", "liquidatable_at_start") if k in self.summary}
+
+    @property
+    def unit_totals(self) -> dict:
+        return dict(self.summary.get("protocol_units") or {})
+
 
 @dataclass(eq=False)
 class RunDir:
@@ -119,7 +131,9 @@ def read_curve_json(path) -> object:
     cs = d.get("critical_shock")
     return CurveResult(asset=str(d["asset"]), p0=float(d["initial_price"]), points=pts,
                        critical_shock=None if cs is None else float(cs), critical_jump=float(d["critical_jump"]),
-                       mode=str(d["mode"]), notes=list(d.get("notes") or []))
+                       mode=str(d["mode"]), notes=list(d.get("notes") or []),
+                       start={k: d[k] for k in ("pre_existing_bad_debt", "liquidatable_at_start") if k in d},
+                       recorded=dict(d.get("provenance") or {}))
 
 
 def read_run_dir(path) -> RunDir:

@@ -50,9 +50,14 @@ def write_run(out: Path, res) -> None:
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
     try:
-        pq.write_table(pa.table(events_columns(res)), tmp / "events.parquet")
-        pq.write_table(pa.table(steps_columns(res)), tmp / "steps.parquet")
-        (tmp / "summary.json").write_text(json.dumps(res.as_dict(), indent=2, default=_default))
+        summary = res.as_dict()
+        meta = json.dumps(summary.get("provenance") or {}, default=_default).encode()
+        for name, cols in (("events", events_columns(res)), ("steps", steps_columns(res))):
+            t = pa.table(cols)
+            # the run's provenance (seed, versions, scenario hash) in the schema metadata, as the API's tables
+            t = t.replace_schema_metadata({**(t.schema.metadata or {}), b"liqcascade": meta})
+            pq.write_table(t, tmp / f"{name}.parquet")
+        (tmp / "summary.json").write_text(json.dumps(summary, indent=2, default=_default))
         out.mkdir(exist_ok=True)
         for f in ("events.parquet", "steps.parquet", "summary.json"):
             (tmp / f).replace(out / f)

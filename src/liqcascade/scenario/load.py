@@ -33,11 +33,64 @@ def _loc(loc) -> str:
     return out
 
 
+def _models_in(annotation) -> list:
+    """The pydantic model classes an annotation can hold (through Optional, Union, list, dict,
+    Annotated)."""
+    import typing
+
+    from pydantic import BaseModel
+
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return [annotation]
+    out = []
+    for a in typing.get_args(annotation):
+        out += _models_in(a)
+    return out
+
+
+def known_keys(loc) -> list[str]:
+    """The field names allowed where ``loc`` (a pydantic error location) ends: the fields of the
+    model(s) holding the last part."""
+    models = [Scenario]
+    for part in loc[:-1]:
+        if isinstance(part, int) or not models:
+            continue
+        nxt = []
+        for m in models:
+            f = m.model_fields.get(part) if isinstance(part, str) else None
+            if f is not None:
+                nxt += _models_in(f.annotation)
+        if nxt:
+            models = nxt
+        elif isinstance(part, str) and part in _UNION_TAGS:
+            models = [m for m in models if "kind" in m.model_fields] or models
+        # otherwise a dict key (an asset name): stay on the dict's value models
+    keys = []
+    for m in models:
+        keys += [k for k in m.model_fields if k not in keys]
+    return keys
+
+
+def _unknown_key_message(err: dict) -> tuple[str, str | None]:
+    """The message for an unknown key and the key it probably meant (or None)."""
+    import difflib
+
+    loc = err.get("loc", ())
+    key = str(loc[-1]) if loc else "?"
+    have = known_keys(loc)
+    near = difflib.get_close_matches(key, have, n=1, cutoff=0.6)
+    hint = f"did you mean {near[0]!r}? " if near else ""
+    return f"unknown key {key!r} ({hint}allowed here: {', '.join(have) or 'none'})", (near[0] if near else None)
+
+
 def validate_dict(data: dict, file: str | None = None) -> Scenario:
     try:
         return Scenario.model_validate(data)
     except ValidationError as exc:
-        err = exc.errors()[0]
+        errs = exc.errors()
+        # an unknown key first: a misspelt key also makes its correct name "missing"
+        extra = [e for e in errs if e.get("type") == "extra_forbidden"]
+        err = extra[0] if extra else errs[0]
         where = _loc(err.get("loc", ())) or "scenario"
         msg = err.get("msg", "invalid")
         if msg.startswith("Value error, "):
@@ -46,10 +99,14 @@ def validate_dict(data: dict, file: str | None = None) -> Scenario:
             if m and where == "scenario":
                 where, msg = m.group(1), m.group(2)
         if err.get("type") == "extra_forbidden":
-            msg = "unknown key (not part of the scenario schema)"
+            msg, meant = _unknown_key_message(err)
+            # the key it meant is "missing" because of the typo: not another problem
+            parent = tuple(err.get("loc", ()))[:-1]
+            errs = [e for e in errs if not (e.get("type") == "missing" and tuple(e.get("loc", ()))[:-1] == parent
+                                            and str(e["loc"][-1]) == meant)]
         elif err.get("type") == "missing":
             msg = "required field is missing"
-        more = len(exc.errors()) - 1
+        more = len(errs) - 1
         if more:
             msg += f" (and {more} more problem{'s' if more > 1 else ''})"
         raise InputError(file, where, msg) from None

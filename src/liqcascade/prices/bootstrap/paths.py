@@ -98,7 +98,8 @@ def bootstrap_setup(spec: Mapping, n_assets: int, base_dir, read_files: bool, dt
         raise input_error("price.returns_file", "required for kind 'bootstrap' (the price file(s) whose returns are resampled)")
     if not read_files:  # keys only (a sweep's points may still name assets, not indices)
         return {"block_steps": block_steps}
-    files = {a: resolve_file(f, base_dir) for a, f in asset_files(rf, n_assets, "price.returns_file").items()}
+    files = {a: resolve_file(f, base_dir, "price.returns_file")
+             for a, f in asset_files(rf, n_assets, "price.returns_file").items()}
     if not files:
         raise input_error("price.returns_file", "no file given")
     R, interval, info, names = load_returns(files, n_assets, BOOTSTRAP_MIN_RETURNS)

@@ -157,7 +157,8 @@ def garch_setup(spec: Mapping, n_assets: int, dt_seconds: float, base_dir, read_
         if not read_files:  # keys only (a sweep's points may still name assets, not indices)
             return {"mu": mu, "omega": zeros + 1.0, "alpha": zeros, "beta": zeros, "interval": dt_seconds,
                     "fitted": None}
-        files = {a: resolve_file(f, base_dir) for a, f in asset_files(rf, n_assets, "price.returns_file").items()}
+        files = {a: resolve_file(f, base_dir, "price.returns_file")
+             for a, f in asset_files(rf, n_assets, "price.returns_file").items()}
         if not files:
             raise input_error("price.returns_file", "no file given")
         R, interval, info, names = load_returns(files, n_assets, GARCH_MIN_RETURNS)

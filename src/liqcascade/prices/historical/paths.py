@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 
 from liqcascade.prices.common import PathRequest, as_int, finite_float, input_error
-from liqcascade.prices.loading import asset_files, load_price_csv
+from liqcascade.prices.loading import asset_files, load_price_csv, resolve_file
 
 #: the ``[price]`` keys this model reads (besides ``kind``)
 KEYS = {"file", "method"}
@@ -69,9 +67,7 @@ def generate(req: PathRequest) -> np.ndarray:
     base = np.empty((steps + 1, n_assets))
     base[:] = req.p0
     for a, f in files.items():
-        fp = Path(f)
-        if req.base_dir is not None and not fp.is_absolute():
-            fp = Path(req.base_dir) / fp
+        fp = resolve_file(f, req.base_dir, "price.file")
         times, prices = load_price_csv(fp)
         base[:, a] = historical_paths(times, prices, req.p0[a], steps, req.dt_seconds, method=method)
     out = req.empty()

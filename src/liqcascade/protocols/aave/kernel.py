@@ -29,6 +29,8 @@ not revert (leaves exactly US$1,000 of collateral).
 
 from __future__ import annotations
 
+import numpy as np
+
 from liqcascade.kernels._jit import njit
 
 RULE_FIXED = 0
@@ -214,3 +216,79 @@ def liquidate_position(cs, ds, assets, prices, lt_row, bonus_row, pfee_row, rule
     elif left_debt <= 0.0:
         closed = True
     return best_c, best_d, seize, repay, bad, fee, closed
+
+
+# --- one ``liquidationCall`` with the caller's ``debtToCover`` (lc.protocols.aave) -----------
+CALL_OK = 0
+CALL_DUST = 1  # MustNotLeaveDust (v3.3+)
+
+
+@njit
+def health_factor(coll, debt, prices, lt):
+    """§1.1 ``HF = Σ c·p·LT / Σ d·p`` over dense per-asset vectors; ``inf`` without debt.
+
+    Collateral counts only where its LT and its value are > 0 (as in :func:`liquidate_position`).
+    """
+    wv = 0.0
+    dv = 0.0
+    for a in range(coll.shape[0]):
+        v = coll[a] * prices[a]
+        if v > 0.0 and lt[a] > 0.0:
+            wv += v * lt[a]
+        dd = debt[a] * prices[a]
+        if dd > 0.0:
+            dv += dd
+    if dv > 0.0:
+        return wv / dv
+    return np.inf
+
+
+@njit
+def max_liquidatable_debt(rules, hf, coll_value, debt_bal, p_debt, total_debt_value):
+    """§1.3 the close-factor cap of one call, in units of the debt asset.
+
+    ``coll_value``: the chosen collateral reserve's value; ``debt_bal``: the chosen debt
+    reserve's balance; ``total_debt_value``: the position's whole debt value. v3.2: CF of the
+    reserve's debt (50 % while HF > 0.95); v3.3+: the whole reserve debt unless both reserves
+    are worth ≥ ``MIN_BASE`` and HF > 0.95, then 50 % of the *total* debt value when the
+    reserve's debt is worth more than that.
+    """
+    rule = int(rules[R_RULE])
+    if rule == RULE_FIXED:
+        return rules[R_CF] * debt_bal
+    if rule == RULE_V32:
+        return (rules[R_CF] if hf > rules[R_HF_CF] else 1.0) * debt_bal
+    debt_value = debt_bal * p_debt
+    if coll_value >= rules[R_MIN_BASE] and debt_value >= rules[R_MIN_BASE] and hf > rules[R_HF_CF]:
+        cap = rules[R_CF] * total_debt_value
+        if debt_value > cap:
+            return cap / p_debt
+    return debt_bal
+
+
+@njit
+def liquidation_call_amounts(rules, hf, coll_bal, p_coll, debt_bal, p_debt, total_debt_value, lb, pfee,
+                             debt_to_cover):
+    """Amounts of one ``liquidationCall`` (§1.3–1.4) for a caller asking to cover ``debt_to_cover``.
+
+    ``lb`` is ``1 + bonus`` in force (:func:`incentive_lb`), ``pfee`` the protocol fee share of
+    the bonus. Returns ``(code, max_debt, repaid, seized, fee)``: ``code`` is :data:`CALL_OK` or
+    :data:`CALL_DUST` (v3.3+ ``MustNotLeaveDust``: a partial liquidation that leaves the reserve's
+    debt or the collateral reserve worth less than ``MIN_LEFTOVER``); ``max_debt`` the close-factor
+    cap; ``repaid`` the debt repaid; ``seized`` the collateral taken from the borrower (``fee`` of
+    it to the treasury, the rest to the liquidator). Amounts in asset units.
+    """
+    coll_value = coll_bal * p_coll
+    max_debt = max_liquidatable_debt(rules, hf, coll_value, debt_bal, p_debt, total_debt_value)
+    d = debt_to_cover if debt_to_cover < max_debt else max_debt
+    seized = d * p_debt * lb / p_coll
+    repaid = d
+    if seized > coll_bal:
+        seized = coll_bal
+        repaid = coll_bal * p_coll / (p_debt * lb)
+    fee = (seized - seized / lb) * pfee
+    if int(rules[R_RULE]) == RULE_V33 and repaid < debt_bal and seized < coll_bal:
+        left = rules[R_MIN_LEFTOVER]
+        if (debt_bal - repaid) * p_debt < left or (coll_bal - seized) * p_coll < left:
+            return CALL_DUST, max_debt, 0.0, 0.0, 0.0
+    return CALL_OK, max_debt, repaid, seized, fee
