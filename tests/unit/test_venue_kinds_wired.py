@@ -134,3 +134,16 @@ def test_tick_file_loads(tmp_path, kit, book_arrays):
     assert int(c.vs0[0, 7]) == 6  # six initialized ticks
     res = run_dynamic(c, paths=make_paths(c), record_paths=1)
     assert np.isfinite(res.summary).all()
+
+
+def test_cli_bad_pool_table_is_one_line_exit_2(tmp_path):
+    from typer.testing import CliRunner
+
+    from liqcascade.cli import app
+
+    text = (Path(__file__).resolve().parents[2] / "examples" / "steth_depeg.toml").read_text()
+    bad = tmp_path / "bad.toml"
+    bad.write_text(text.replace("amp = 50\n", ""))
+    r = CliRunner().invoke(app, ["run", str(bad)])
+    assert r.exit_code == 2
+    assert "error:" in r.output and "amp" in r.output and "Traceback" not in r.output
