@@ -82,7 +82,7 @@ def test_interface_matches_twin(v):
     assert K.arbitrage_to_reference(a, vdk, vdq, v, 1.0, 0.001) == pytest.approx(
         P.arbitrage_to_reference(b, vdk, vdq, v, 1.0, 0.001), rel=1e-7, abs=1e-9)
     assert K.venue_spot(a, v) == pytest.approx(P.venue_spot(b, v), rel=rel)
-    q, _ = K._venue_preview_sell(a, vdk, vdq, v, 50.0)
+    q, _ = K.venue_preview_sell(a, vdk, vdq, v, 50.0)
     assert q == pytest.approx(P._load(b, vdk, vdq, v).sell(50.0), rel=rel)
 
 

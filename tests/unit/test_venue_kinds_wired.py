@@ -16,6 +16,7 @@ from liqcascade.errors import InputError
 from liqcascade.kernels import dynamic as KD
 from liqcascade.scenario.models import Scenario
 from liqcascade.venues import dispatch as K
+from liqcascade.venues.kernel import UNSOLD
 from liqcascade.venues.pack import make_venue_state
 
 P0 = 100.0
@@ -37,16 +38,16 @@ def test_concentrated_fills_better_in_range_and_far_worse_once_the_price_leaves_
     specs[1]["price"] = P0
     vs, vdk, vdq = make_venue_state(specs)
     dq = 0.01 * TVL / P0  # a sale worth 1 % of either pool
-    q_in = [K._venue_preview_sell(vs, vdk, vdq, v, dq)[0] for v in (0, 1)]
+    q_in = [K.venue_preview_sell(vs, vdk, vdq, v, dq)[0] for v in (0, 1)]
     assert q_in[1] > q_in[0]  # concentrated depth: better fills near the price
     # the market moves both pools 6 % down, past the concentrated pool's active ticks (±4 %)
     for v in (0, 1):
         K.venue_apply_return(vs, vdk, vdq, v, 0.94)
-    q_out = [K._venue_preview_sell(vs, vdk, vdq, v, dq)[0] for v in (0, 1)]
+    q_out = [K.venue_preview_sell(vs, vdk, vdq, v, dq)[0] for v in (0, 1)]
     assert q_out[1] < q_out[0]  # nothing left to sell into
     a = vs.copy()
     K.venue_sell(a, vdk, vdq, 1, dq)
-    assert a[1, 9] > 0.0  # UNSOLD: the rest stayed with the seller
+    assert a[1, UNSOLD] > 0.0  # the pool could not take the rest (the stub bid at the floor did)
 
 
 def _scenario(venue: dict, *, static_venue=False) -> Scenario:

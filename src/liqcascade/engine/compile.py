@@ -127,7 +127,7 @@ def compile_scenario(sc: Scenario, base_dir: Path, source: str | None = None, bo
 
     vlist = []
     for j, v in enumerate(sc.venues):
-        d = {"kind": v.kind, "asset": aidx[v.asset], "fee": v.fee}
+        d = {"kind": v.kind, "asset": aidx[v.asset], "fee": v.fee, "min_price": v.min_price}
         price = p0[aidx[v.asset]]
         if v.kind == "cpmm":
             d["reserve_asset"] = v.reserve_asset
@@ -272,11 +272,11 @@ def compile_scenario(sc: Scenario, base_dir: Path, source: str | None = None, bo
     for v in sc.venues:
         if v.kind == "stableswap":
             notes.append(f"{v.name}: StableSwap pool of two coins ({v.asset} and the scenario's quote unit, amp "
-                         f"{v.amp:g}, fee {v.fee:g}); a sale past the pool's balance floor pays nothing for the rest, "
-                         "which stays with the seller")
+                         f"{v.amp:g}, fee {v.fee:g}); what a sale cannot place in the pool (its balance floor) goes to the "
+                         "venue's stub bid at its floor price (min_price)")
         elif v.kind == "concentrated":
-            notes.append(f"{v.name}: concentrated-liquidity pool (Uniswap v3 ticks); a sale below its lowest range "
-                         "pays nothing for the rest, which stays with the seller")
+            notes.append(f"{v.name}: concentrated-liquidity pool (Uniswap v3 ticks); what a sale cannot place "
+                         "above its lowest range goes to the venue's stub bid at its floor price (min_price)")
     if sc.agents.flash_attacker is not None:
         notes.append("agents.flash_attacker is not a step of the time loop yet: `liqcascade attack S.toml --flash` "
                      "evaluates its one-block bundle on the start state (engine.flash.BundleSolver.step is the per-step entry point)")

@@ -3,10 +3,12 @@
 All venues of a simulation live in ``vs[V, NCOL]`` (float64) with the column constants below,
 plus padded depth rows ``vdk[V, K]``, ``vdq[V, K]`` (only the first ``int(vs[v, NK])`` entries
 of a book's row are read; pool rows are unused). ``ASSET`` is the asset index a venue trades
-against the quote; ``KIND`` holds the venue kind code. ``UNSOLD`` counts the asset a venue could
-not take (a StableSwap pool at its balance floor, a concentrated pool below its lowest range):
-that part of a sale pays nothing. ``AUX`` … ``AUX + NAUX - 1`` hold a kind's own scalars (a
-StableSwap pool's rates and parameters, a concentrated pool's ``cs`` vector), read as a slice.
+against the quote; ``KIND`` holds the venue kind code; ``FLOOR`` the floor price, where the
+venue's bids end (:mod:`liqcascade.venues.dispatch`). ``UNSOLD`` counts the asset a pool could not
+take itself (a StableSwap pool at its balance floor, a concentrated pool below its lowest range),
+which went to the stub bid at the floor price. ``AUX`` … ``AUX + NAUX - 1`` hold a kind's own
+scalars (a StableSwap pool's rates and parameters, a concentrated pool's ``cs`` vector), read as
+a slice.
 """
 
 from __future__ import annotations
@@ -23,8 +25,9 @@ REF = 5
 HALF = 6
 NK = 7
 ASSET = 8
-UNSOLD = 9
-AUX = 10
+FLOOR = 9  # the venue's floor price: no bids below it, a stub bid at it (0: none; see venues.dispatch)
+UNSOLD = 10
+AUX = 11
 NAUX = 7
 NCOL = AUX + NAUX
 

@@ -58,7 +58,7 @@ from __future__ import annotations
 import math
 
 from ...kernels._jit import njit
-from ..kernel import AUX, NK, UNSOLD
+from ..kernel import AUX, FLOOR, NK, UNSOLD
 
 CS_SQRT = 0
 CS_L = 1
@@ -364,8 +364,8 @@ def cl_reserves(cs, tk_sqrt, tk_net):
 # =============================================================================================
 # The state vector ``cs`` is the slice ``vs[v, AUX:AUX + NCS]``; the initialized ticks are the
 # first ``NK`` entries of the padded rows ``vdk[v]`` (``√P``) and ``vdq[v]`` (``liquidityNet``).
-# What a sale cannot place (below the lowest range) is added to ``vs[v, UNSOLD]`` and pays
-# nothing.
+# What a sale cannot place (below the lowest range, or under the venue's floor price
+# ``vs[v, FLOOR]``) fills at the floor price (the stub bid) and is added to ``vs[v, UNSOLD]``.
 
 
 @njit
@@ -386,12 +386,28 @@ def gross(vs, v):
 
 
 @njit
-def sell(vs, vdk, vdq, v, dq):
-    """Sell ``dq`` asset (state updated); what finds no liquidity is counted in ``UNSOLD``.
-    Returns the quote received."""
+def _sell_floored(vs, vdk, vdq, v, cs, dq):
+    """Sell ``dq`` on the state ``cs`` (updated): through the ticks down to the venue's floor
+    price ``vs[v, FLOOR]`` (0: none) or the last liquidity, the rest to the stub bid at the floor
+    price. Returns ``(quote_out, taken_by_the_stub_bid)``."""
+    if not dq > 0.0:
+        return 0.0, 0.0
     m = int(vs[v, NK])
-    out, unsold = cl_sell(_cs(vs, v), vdk[v, :m], vdq[v, :m], dq)
-    vs[v, UNSOLD] += unsold
+    floor = vs[v, FLOOR]
+    cap = dq
+    if floor > 0.0:
+        cap = min(dq, cl_sell_to_price(cs, vdk[v, :m], vdq[v, :m], floor))
+    out, unsold = cl_sell(cs, vdk[v, :m], vdq[v, :m], cap)
+    rest = (dq - cap) + unsold
+    return out + rest * floor, rest
+
+
+@njit
+def sell(vs, vdk, vdq, v, dq):
+    """Sell ``dq`` asset (state updated); what the pool cannot take above the venue's floor
+    fills at the floor price and is counted in ``UNSOLD``. Returns the quote received."""
+    out, rest = _sell_floored(vs, vdk, vdq, v, _cs(vs, v), dq)
+    vs[v, UNSOLD] += rest
     return out
 
 
@@ -406,9 +422,9 @@ def buy(vs, vdk, vdq, v, dy):
 @njit
 def preview_sell(vs, vdk, vdq, v, dq):
     """``(quote_out, spot_after)`` of selling ``dq``, without changing the pool."""
-    m = int(vs[v, NK])
-    out, _, after = cl_quote_sell(_cs(vs, v), vdk[v, :m], vdq[v, :m], dq)
-    return out, after
+    c = _cs(vs, v).copy()
+    out, _ = _sell_floored(vs, vdk, vdq, v, c, dq)
+    return out, cl_spot(c)
 
 
 @njit
@@ -439,6 +455,8 @@ def apply_return(vs, vdk, vdq, v, ret):
     m = int(vs[v, NK])
     cs = _cs(vs, v)
     target = cl_spot(cs) * ret
+    if target < vs[v, FLOOR]:
+        target = vs[v, FLOOR]
     if ret < 1.0:
         dq = cl_sell_to_price(cs, vdk[v, :m], vdq[v, :m], target)
         cl_sell(cs, vdk[v, :m], vdq[v, :m], dq)

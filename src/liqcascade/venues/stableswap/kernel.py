@@ -67,7 +67,7 @@ import math
 import numpy as np
 
 from ...kernels._jit import njit
-from ..kernel import AUX, UNSOLD, X, Y
+from ..kernel import AUX, FLOOR, UNSOLD, X, Y
 
 # --- parameter vector --------------------------------------------------------------------------
 SS_AMP = 0
@@ -560,8 +560,8 @@ def ss_invariant(bal, rates, par):
 # (asset) and ``vs[v, Y]`` (quote), read as the slice ``vs[v, X:Y + 1]``; the rate multipliers
 # are ``vs[v, AUX:AUX + 2]`` and the parameter vector ``vs[v, AUX + 2:AUX + 2 + NSS]``.
 # Prices are in quote-coin units, which the scenario's quote unit must be (``venues/stableswap/
-# README.md``). What a sale cannot place above the balance floor is added to ``vs[v, UNSOLD]``
-# and pays nothing.
+# README.md``). What a sale cannot place in the pool (the balance floor, or the venue's floor
+# price ``vs[v, FLOOR]``) fills at the floor price (the stub bid) and is added to ``vs[v, UNSOLD]``.
 
 V_RATES = AUX
 V_PAR = AUX + 2
@@ -598,11 +598,30 @@ def gross(vs, v):
 
 
 @njit
+def _sell_floored(vs, v, bal, dq):
+    """Sell ``dq`` on the balances ``bal`` (updated): through the pool down to the venue's floor
+    price ``vs[v, FLOOR]`` (0: none) or the pool's balance floor, the rest to the stub bid at the
+    floor price. Returns ``(quote_out, taken_by_the_stub_bid)``."""
+    if not dq > 0.0:
+        return 0.0, 0.0
+    rates = _rates(vs, v)
+    par = _par(vs, v)
+    floor = vs[v, FLOOR]
+    cap = dq
+    if floor > 0.0:
+        cap = min(dq, ss_sell_to_price(bal, rates, par, 0, 1, floor))
+    out, _, unsold = ss_exchange(bal, rates, par, 0, 1, cap)
+    rest = (dq - cap) + unsold
+    return out + rest * floor, rest
+
+
+@njit
 def sell(vs, vdk, vdq, v, dq):
-    """Sell ``dq`` asset for the quote coin (state updated); the part past the floor is counted
-    in ``UNSOLD``. Returns the quote received."""
-    out, _, unsold = ss_sell(_bal(vs, v), _rates(vs, v), _par(vs, v), 0, 1, dq)
-    vs[v, UNSOLD] += unsold
+    """Sell ``dq`` asset for the quote coin (state updated); what the pool cannot take above the
+    venue's floor fills at the floor price and is counted in ``UNSOLD``. Returns the quote
+    received."""
+    out, rest = _sell_floored(vs, v, _bal(vs, v), dq)
+    vs[v, UNSOLD] += rest
     return out
 
 
@@ -617,7 +636,7 @@ def buy(vs, vdk, vdq, v, dy):
 def preview_sell(vs, vdk, vdq, v, dq):
     """``(quote_out, spot_after)`` of selling ``dq``, without changing the pool."""
     bal = _bal(vs, v).copy()
-    out, _, _ = ss_exchange(bal, _rates(vs, v), _par(vs, v), 0, 1, dq)
+    out, _ = _sell_floored(vs, v, bal, dq)
     return out, ss_spot(bal, _rates(vs, v), _par(vs, v), 0, 1)
 
 
@@ -651,6 +670,8 @@ def apply_return(vs, vdk, vdq, v, ret):
     rates = _rates(vs, v)
     par = _par(vs, v)
     target = ss_spot(bal, rates, par, 0, 1) * ret
+    if target < vs[v, FLOOR]:
+        target = vs[v, FLOOR]
     if ret < 1.0:
         dq = ss_sell_to_price(bal, rates, par, 0, 1, target)
         ss_exchange(bal, rates, par, 0, 1, dq)
