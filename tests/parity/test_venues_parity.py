@@ -278,8 +278,8 @@ def test_floored_route_sell_parity(state, size):
 def test_floored_return_decay_and_arbitrage_parity(state, ret, steps, threshold):
     vs, vdk, vdq = state
     a, b = vs.copy(), vs.copy()
-    K.venue_apply_return(a, 0, ret)
-    P.venue_apply_return(b, 0, ret)
+    K.venue_apply_return(a, vdk, vdq, 0, ret)
+    P.venue_apply_return(b, vdk, vdq, 0, ret)
     for _ in range(steps):
         K.venue_decay(a, 0)
         P.venue_decay(b, 0)

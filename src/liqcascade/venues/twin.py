@@ -60,7 +60,7 @@ def bisect(f, lo, hi, iters=2000, rtol=4e-16):
 # --- state-array functions -----------------------------------------------------------------
 # Each registered kind's twin (``venues/<kind>/twin.py``) provides ``load(vs, vdk, vdq, v)`` (an
 # object with ``spot``, ``gross``, ``sell``, ``buy``, ``sell_to_price``, ``buy_to_price``),
-# ``spot(vs, v)``, ``store(vs, v, venue)``, ``apply_return(vs, v, ret)``, ``decay(vs, v)`` and
+# ``spot(vs, v)``, ``store(vs, v, venue)``, ``apply_return(vs, vdk, vdq, v, ret)``, ``decay(vs, v)`` and
 # ``follows_reference(vs, v)``. The kinds' twins
 # import ``bisect`` from here, so they are looked up when called.
 
