@@ -127,7 +127,7 @@ def parse_shocks(spec: str):
 @guard
 def validate(scenario: Path = typer.Argument(..., help="scenario TOML")):
     """Validate a scenario and its position files; print what it contains."""
-    c = load_compiled(scenario)
+    c = load_compiled(scenario, ids=False)  # every id is checked; none is printed
     b = c.book
     n_units = sum(u.n for u in c.units)
     warn_start(c)
@@ -154,7 +154,7 @@ def curve(
     if mode not in ("mechanical", "rational"):
         raise InputError(None, "--mode", "must be mechanical or rational")
     grid = parse_shocks(shocks)
-    c = load_compiled(scenario)
+    c = load_compiled(scenario, ids=False)  # the curve names no position: ids are checked, not kept
     warn_start(c)
     if asset is not None and asset not in c.assets:
         raise InputError(None, "--asset", f"unknown asset {asset!r}")
@@ -318,8 +318,7 @@ def positions_synth(
     lt: float = typer.Option(0.86, help="liquidation threshold the health factors refer to"),
 ):
     """Synthetic book calibrated on real Compound v2 borrowers."""
-    import numpy as np
-
+    from .positions.ids import PositionIds
     from .positions.io import PositionTable, write_positions
     from .positions.synth import synth_book
 
@@ -332,8 +331,8 @@ def positions_synth(
         raise InputError(None, "--lt/--price", "need 0 < lt < 1 and a positive price")
     coll, debt = synth_book(n, seed, price, lt)
     out.parent.mkdir(parents=True, exist_ok=True)
-    ids = np.array([str(i) for i in range(n)], dtype=object)
-    table = PositionTable(ids=ids, assets=("collateral", "debt"), wide=True, collateral=coll, debt=debt)
+    table = PositionTable(ids=PositionIds.synthetic("", n), assets=("collateral", "debt"), wide=True,
+                          collateral=coll, debt=debt)
     write_positions(out, table)
     typer.echo(f"wrote {n} positions to {out}")
 

@@ -361,3 +361,6 @@ def warm(groups=ALL, workers: int | None = None) -> None:
     (in parallel where possible)."""
     compile_groups(groups, workers)
     _load(groups)
+    from ..positions.fastread import warm as warm_loader
+
+    warm_loader()  # the position-file reader's id kernels (every command reading a file; <1 s to compile)
