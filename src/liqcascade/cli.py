@@ -127,6 +127,14 @@ def parse_shocks(spec: str):
 @guard
 def validate(scenario: Path = typer.Argument(..., help="scenario TOML")):
     """Validate a scenario and its position files; print what it contains."""
+    from .scenario.load import load_scenario
+
+    sc, base = load_scenario(scenario)
+    if sc.flow is not None:
+        from .commands.flow import validate_flow
+
+        typer.echo(validate_flow(scenario, sc, base))
+        return
     c = load_compiled(scenario, ids=False)  # every id is checked; none is printed
     b = c.book
     n_units = sum(u.n for u in c.units)
@@ -216,12 +224,17 @@ def run(
     max_events: Optional[int] = typer.Option(None, min=0, help="override simulation.max_events: the most "
                                              "liquidation events kept per recorded path"),
 ):
-    """Dynamic time-stepped simulation."""
+    """Dynamic time-stepped simulation (or, for a scenario with a [flow] table, the external-flow run)."""
     from .engine.compile import compile_scenario
     from .engine.dynamic import run_dynamic
     from .scenario.load import load_scenario
 
     sc, base = load_scenario(scenario)
+    if sc.flow is not None:
+        from .commands.flow import run_flow_command
+
+        run_flow_command(scenario, sc, base, paths=paths, seed=seed, out=out, as_json=as_json, report=report)
+        return
     if paths is not None:
         sc.simulation.paths = paths
     if seed is not None:

@@ -179,6 +179,9 @@ def compile_scenario(sc: Scenario, base_dir: Path, source: str | None = None, bo
                      ids: bool = True) -> Compiled:
     """``ids=False`` checks the position files' ids but does not keep them (``book.ids`` is
     absent): for callers that name no position in their output, such as the cascade curve."""
+    if sc.flow is not None:
+        raise InputError(None, "flow", "a flow study ([flow]) has no position book to compile: run it with "
+                         "`liqcascade run` or `liqcascade sweep` (see docs/external-flow.md)")
     assets = [a.name for a in sc.assets]
     aidx = {n: i for i, n in enumerate(assets)}
     p0 = np.array([a.price for a in sc.assets], dtype=np.float64)
