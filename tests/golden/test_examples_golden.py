@@ -115,6 +115,16 @@ def _has_aave_protocol(scenario: Path) -> bool:
     return any(p.get("kind", "aave_v3") == "aave_v3" for p in data.get("protocols", []))
 
 
+def _missing_data(scenario: Path) -> list[str]:
+    """Files a depeg example reads from the shared data folder that are absent here."""
+    import tomllib
+
+    data = tomllib.loads(scenario.read_text(encoding="utf-8"))
+    files = [f for g in data.get("pegs", []) for f in (g.get("series") or {}).values()
+             if isinstance(f, str) and f.endswith(".csv")]
+    return [f for f in files if not (scenario.parent / f).exists()]
+
+
 def _invoke(args):
     return CliRunner().invoke(app, args)
 
@@ -143,6 +153,9 @@ def test_example_matches_golden(scenario, kind):
         return
     if flow_file is not None and not flow_file.exists():
         pytest.skip(f"needs {flow_file.name} (the shared data beside the repository; absent here)")
+    missing = _missing_data(scenario)
+    if missing:
+        pytest.skip(f"examples/{scenario.name} reads {missing[0]} (the shared data beside the repository; absent here)")
     if kind == "curve" and not _has_aave_protocol(scenario):
         # the static curve covers Aave-rule protocols; units-only scenarios are refused (exit 2)
         assert not golden_path(scenario, kind).exists(), "remove the stale curve golden of a units-only example"

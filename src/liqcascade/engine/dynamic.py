@@ -19,10 +19,20 @@ def price_spec(c: Compiled) -> dict:
 
 def make_paths(c: Compiled, n_paths: int | None = None, path_offset: int = 0, steps: int | None = None) -> np.ndarray:
     sim = c.scenario.simulation
-    return generate_paths(
+    paths = generate_paths(
         price_spec(c), c.p0, steps or sim.steps, sim.dt_seconds, n_paths or sim.paths, sim.seed,
         path_offset=path_offset, stable=c.stable, base_dir=c.base_dir,
     )
+    if c.peg_paths:  # pegged assets with a recorded ratio follow it on every path
+        from ..pegs.series import peg_path
+
+        T = paths.shape[1] - 1
+        for a, pp in c.peg_paths.items():
+            if pp.shape[0] != T + 1:
+                g = next(g for g in c.scenario.pegs if g.asset == c.assets[a])
+                pp = peg_path(g, float(c.p0[a]), c.base_dir, T, sim.dt_seconds, f"pegs[{c.assets[a]}]")
+            paths[:, :, a] = pp
+    return paths
 
 
 def run_dynamic(c: Compiled, paths: np.ndarray | None = None, record_paths: int | None = None,

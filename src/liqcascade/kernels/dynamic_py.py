@@ -164,7 +164,7 @@ def simulate_path_py(path, vs0, vdk, vdq, venue_asset, av_ptr, av_idx, arb_on, a
         # 1. exogenous flow, impact decay
         for v in range(nV):
             a = int(venue_asset[v])
-            V.venue_apply_return(vs, v, path[t, a] / path[t - 1, a])
+            V.venue_apply_return(vs, vdk, vdq, v, path[t, a] / path[t - 1, a])
             V.venue_decay(vs, v)
         # 2. arbitrage between venues, then pools toward the reference
         for a in range(A):
@@ -173,7 +173,7 @@ def simulate_path_py(path, vs0, vdk, vdq, venue_asset, av_ptr, av_idx, arb_on, a
                 V.arbitrage(vs, vdk, vdq, ids, arb_thr)
             if ref_on:
                 for v in ids:
-                    if int(vs[v, V.KIND]) == V.VENUE_CPMM and not V.venue_follows_reference(vs, v):
+                    if not V.venue_follows_reference(vs, v):
                         V.arbitrage_to_reference(vs, vdk, vdq, v, path[t, a], arb_thr)
         # 3. oracles
         for v in range(nV):

@@ -89,7 +89,6 @@ from ..protocols.kernel import (
 )
 from ..venues.dispatch import arbitrage, arbitrage_to_reference, best_venue, route_sell
 from ..venues.dispatch import venue_apply_return, venue_decay, venue_follows_reference, venue_spot
-from ..venues.kernel import KIND, VENUE_CPMM
 
 
 # ---- small shared pieces ----------------------------------------------------------------------
@@ -154,7 +153,7 @@ def move_market(t, path, mkt, st, out):
     ag = st.ag
     for v in range(vs.shape[0]):
         a = venue_asset[v]
-        venue_apply_return(vs, v, path[t, a] / path[t - 1, a])
+        venue_apply_return(vs, vdk, vdq, v, path[t, a] / path[t - 1, a])
         venue_decay(vs, v)
     if ag.shape[0] > 0:
         agents_flow(ag, t, path, vs, vdk, vdq, av_ptr, av_idx, out.summary)
@@ -169,7 +168,7 @@ def move_market(t, path, mkt, st, out):
             arbitrage(vs, vdk, vdq, ids, thr)
         if ref_on:
             for j in range(ids.shape[0]):
-                if int(vs[ids[j], KIND]) == VENUE_CPMM and not venue_follows_reference(vs, ids[j]):
+                if not venue_follows_reference(vs, ids[j]):
                     arbitrage_to_reference(vs, vdk, vdq, ids[j], path[t, a], thr)
 
 

@@ -21,7 +21,9 @@ from ..protocols.configs import unit_config
 from ..protocols.aave.model import Protocol
 from ..prices import KINDS as price_kinds
 from ..strict import Fraction, NonNegFloat, PosFloat, Strict
+from ..pegs.model import Peg
 from ..venues import KINDS as venue_kinds
+from ..venues.concentrated.model import FEE_TICK_SPACING, SyntheticRanges
 from .mechanisms import Agents, Mechanisms
 
 
@@ -122,11 +124,30 @@ class Venue(Strict):
     min_price: PosFloat | None = Field(
         None, description="floor price: no bids below it, a stub bid at it takes what is left of a sale "
         "(default 1e-9 × the asset's price; at least 1e-12 × it, below it)")
+    # StableSwap pool (two coins: the asset and the quote coin; reserve_asset as for a cpmm)
+    amp: float | None = Field(None, gt=0, lt=1e6, description="stableswap: amplification A as A() returns it")
+    rate: PosFloat | None = Field(None, description="stableswap: the asset coin's rate multiplier (e.g. stETH per wstETH; default 1)")
+    offpeg_fee_multiplier: NonNegFloat = Field(1.0, description="stableswap: NG off-peg fee multiplier (<= 1: constant fee)")
+    admin_fee: float = Field(0.5, ge=0, le=1, description="stableswap: admin share of the fee (leaves the pool)")
+    # concentrated liquidity (Uniswap v3)
+    ticks_file: str | None = Field(None, description="concentrated: CSV tick_lower,tick_upper,liquidity (raw units)")
+    synthetic: SyntheticRanges | None = Field(None, description="concentrated: ranges from a normal density in log price")
+    tick_spacing: int | None = Field(None, ge=1, le=16384, description="concentrated: default the fee tier's spacing")
+    asset_is_token0: bool = Field(True, description="concentrated: the asset is the pool's token0")
+    decimals0: int = Field(0, ge=0, le=36, description="concentrated: token0 decimals of the raw tick file")
+    decimals1: int = Field(0, ge=0, le=36, description="concentrated: token1 decimals of the raw tick file")
 
     @model_validator(mode="after")
     def _check_kind(self):
-        if self.kind == "cpmm" and self.reserve_asset is None:
-            raise ValueError("a cpmm venue needs reserve_asset")
+        if self.kind in ("cpmm", "stableswap") and self.reserve_asset is None:
+            raise ValueError(f"a {self.kind} venue needs reserve_asset")
+        if self.kind == "stableswap" and self.amp is None:
+            raise ValueError("a stableswap venue needs amp")
+        if self.kind == "concentrated":
+            if (self.ticks_file is None) == (self.synthetic is None):
+                raise ValueError("a concentrated venue needs exactly one of ticks_file or synthetic")
+            if self.tick_spacing is None and self.fee not in FEE_TICK_SPACING:
+                raise ValueError(f"fee {self.fee} is not a v3 tier {sorted(FEE_TICK_SPACING)}: give tick_spacing")
         if self.kind == "book":
             if not self.depth:
                 raise ValueError("a book venue needs depth = [[fraction, cumulative_quote], ...]")
@@ -155,6 +176,9 @@ class Oracle(Strict):
     hop_seconds: PosFloat = Field(3600.0, description="osm: poke interval (at least one step)")
     half_life_seconds: PosFloat = Field(600.0, description="ema: half-life")
     max_jump: Fraction = Field(0.0, description="reject a candidate further than this from the published price (0 = off)")
+    reads: Literal["market", "fundamental"] = Field(
+        "market", description="market: the venues' prices through `kind`; fundamental: the asset's peg value "
+                              "(its [[pegs]] entry: redemption or exchange rate), whatever the venues quote")
 
 
 #: the protocol kinds run as units in the time loop (every registered kind but Aave v3)
@@ -245,6 +269,7 @@ class Scenario(Strict):
     curve: Curve = Field(default_factory=Curve)
     mechanisms: Mechanisms = Field(default_factory=Mechanisms, description="prevention mechanisms switched on")
     agents: Agents = Field(default_factory=Agents, description="market participants and adversaries")
+    pegs: list[Peg] = Field(default_factory=list, description="pegged assets: fundamental value, recorded discount")
     flow: Flow | None = Field(None, description="an external liquidation-volume series driving one venue")
 
     @model_validator(mode="after")
@@ -280,9 +305,20 @@ class Scenario(Strict):
         for a in self.assets:
             if not a.stable and not any(v.asset == a.name for v in self.venues):
                 raise ValueError(f"assets: {a.name!r} is not stable and has no venue")
+        pegged = set()
+        for i, g in enumerate(self.pegs):
+            if g.asset not in known:
+                raise ValueError(f"pegs[{i}].asset: unknown asset {g.asset!r}")
+            if g.asset in pegged:
+                raise ValueError(f"pegs[{i}].asset: {g.asset!r} has two pegs")
+            if g.asset in {a.name for a in self.assets if a.stable}:
+                raise ValueError(f"pegs[{i}].asset: {g.asset!r} is stable (fixed price); a pegged asset trades")
+            pegged.add(g.asset)
         for i, o in enumerate(self.oracles):
             if o.asset not in known:
                 raise ValueError(f"oracles[{i}].asset: unknown asset {o.asset!r}")
+            if (o.reads == "fundamental" or o.kind == "fundamental") and o.asset not in pegged:
+                raise ValueError(f"oracles[{i}].reads: {o.asset!r} has no [[pegs]] entry to read a fundamental from")
             for s in o.sources or []:
                 if s not in venue_names:
                     raise ValueError(f"oracles[{i}].sources: unknown venue {s!r}")

@@ -332,7 +332,7 @@ def run_unit(pack, index_path, vs, vdk, vdq, book_venue, liq=None, dt_seconds: f
         for m in range(m_count):
             V.venue_decay(vs, venues[m])
             if follow_index:
-                V.venue_apply_return(vs, venues[m], idx[t, assets[m]] / idx[t - 1, assets[m]])
+                V.venue_apply_return(vs, vdk, vdq, venues[m], idx[t, assets[m]] / idx[t - 1, assets[m]])
         n_ev = step(pack, t, float(dt_seconds), idx[t].copy(), vs, vdk, vdq, empty_i, empty_i,
                     sold, acc, liq, ev_step, ev_pos, ev_proto, ev_asset, evf[0], evf[1], evf[2],
                     evf[3], evf[4], evf[5], evf[6], n_ev, proto_id, pos_offset)
