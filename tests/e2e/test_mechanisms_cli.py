@@ -201,3 +201,17 @@ def test_compare_bad_input_is_one_line(small, args, words):
 def test_compare_on_a_missing_scenario(tmp_path):
     code, _, err = run("compare", tmp_path / "nope.toml", "-m", "none")
     assert code == 2 and "file not found" in err
+
+
+def test_every_mechanism_says_whether_it_reduces_or_moves_the_loss():
+    """`liqcascade mechanisms` and docs/mechanisms.md carry the same one-line verdict."""
+    code, out, _ = run("mechanisms", "--json")
+    assert code == 0
+    text = " ".join(DOCS.read_text().split())
+    for m in json.loads(out):
+        if m["kind"] != "mechanism":
+            continue
+        assert m["verdict"], m["name"]
+        assert f"**Bad debt:** {m['verdict']}." in text, m["name"]
+    code, out, _ = run("mechanisms", "oracle-guard")
+    assert code == 0 and "liquidators" in " ".join(out.split())

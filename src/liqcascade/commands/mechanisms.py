@@ -40,6 +40,31 @@ REAL_SYSTEMS: dict[str, str] = {
     "borrowers": "borrowers (or their automation) topping up or deleveraging near HF 1",
 }
 
+#: field name -> one line: does it reduce bad debt, or only move the loss (and to whom)? The
+#: measurements behind each line are in docs/mechanisms.md ("Who bears the loss").
+VERDICTS: dict[str, str] = {
+    "circuit_breaker": "moves the loss in time: liquidations wait out the pause; bad debt falls only if the price "
+                       "recovers during it, and rises if it keeps falling",
+    "throttle": "reduces forced selling and drawdown; bad debt unchanged within noise: the positions it holds back "
+                "carry the risk, so a fall that continues moves the loss to lenders",
+    "twap_exit": "moves price risk to the liquidators (they hold the unsold slices); does not reduce bad debt",
+    "buffer_pool": "moves the loss to the pool's depositors (they buy at a discount and hold); softens the "
+                   "drawdown, bad debt unchanged within noise",
+    "insurance_fund": "only moves the loss: the fund pays bad debt that lenders would otherwise bear; bad debt "
+                      "itself is unchanged",
+    "dutch_auction": "reduces bad debt and borrower loss: a lower bonus seizes less collateral per debt repaid; "
+                     "liquidators earn less (rational ones wait until it pays)",
+    "partial": "slower liquidation: on a fall that continues it adds bad debt (liquidators gain); it spares "
+               "borrowers on a fall that recovers",
+    "oracle_guard": "moves the loss to liquidators: positions are liquidated at the stale, higher price, which "
+                    "mechanical liquidators pay; rational liquidators wait instead, and bad debt falls less",
+    "dynamic_margin": "tightens thresholds on the existing book at once: creates liquidations and drawdown; "
+                      "not a loss reducer as configured",
+    "random_execution": "against hunting, not bad debt: delaying liquidation adds bad debt on a falling price",
+    "batch": "a per-step count cap: delays liquidation and adds bad debt on a falling price",
+    "volatility_fee": "raises the bonus in high volatility: adds bad debt and borrower loss (liquidators gain)",
+}
+
 #: field name -> protocol units with their own built-in version
 BUILT_IN: dict[str, str] = {
     "circuit_breaker": "maker (ClipperMom / clip `stopped`)",
@@ -117,6 +142,7 @@ def catalogue() -> list[dict]:
                 "table": f"[{group}.{name}]",
                 "summary": first_sentence(cls.__doc__), "description": " ".join((cls.__doc__ or "").split()).replace("``", ""),
                 "real_system": REAL_SYSTEMS.get(name, ""), "built_in": BUILT_IN.get(name, ""),
+                "verdict": VERDICTS.get(name, ""),
                 "parameters": params,
             })
     return out
@@ -180,13 +206,18 @@ def register(app: typer.Typer) -> None:
                 t = Table(title=escape(title), show_lines=True)
                 t.add_column("name", no_wrap=True)
                 t.add_column("what it does")
+                if kind == "mechanism":
+                    t.add_column("bad debt: reduced or moved?")
                 t.add_column("real system")
                 t.add_column("parameters (default)")
                 for m in cat:
                     if m["kind"] != kind:
                         continue
                     prm = "\n".join(f"{p['name']} = {_default_text(p['default'])}" for p in m["parameters"])
-                    t.add_row(m["name"], escape(m["summary"]), escape(m["real_system"]), escape(prm))
+                    cells = [m["name"], escape(m["summary"])]
+                    if kind == "mechanism":
+                        cells.append(escape(m["verdict"]))
+                    t.add_row(*cells, escape(m["real_system"]), escape(prm))
                 con.print(t)
             con.print("[dim]`liqcascade mechanisms NAME` shows one with its parameters' descriptions; "
                       "docs/mechanisms.md explains each[/dim]")
@@ -194,6 +225,8 @@ def register(app: typer.Typer) -> None:
         m = cat[0]
         con.print(f"[bold]{m['name']}[/bold] ({m['kind']}, scenario table {escape(m['table'])})")
         con.print(escape(m["description"]))
+        if m["verdict"]:
+            con.print(f"bad debt: {escape(m['verdict'])}")
         con.print(f"real system: {escape(m['real_system'])}")
         if m["built_in"]:
             con.print(f"built into protocol units: {escape(m['built_in'])}")
