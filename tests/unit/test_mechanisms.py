@@ -185,8 +185,8 @@ def test_partial_liquidates_a_smaller_share_per_event(kit):
 def test_dynamic_margin_liquidates_earlier_when_vol_is_high(kit):
     price = {"kind": "crash", "shock": 0.3, "start_seconds": 180, "over_seconds": 1200}
     base, _ = run(kit, price=price, depth=30.0)
-    dm, _ = run(kit, {"dynamic_margin": {"vol_window_seconds": 600, "vol_ref": 0.5, "lt_per_vol": 0.05}},
-                price=price, depth=30.0)
+    dm, _ = run(kit, {"dynamic_margin": {"vol_window_seconds": 600, "vol_ref": 0.5, "lt_per_vol": 0.05,
+                                         "apply": "at_once"}}, price=price, depth=30.0)
     assert n_by(dm, 5) > n_by(base, 5)
     # with a flat price the realized vol is 0 and nothing changes
     flat = {"kind": "crash", "shock": 0.0}
@@ -195,11 +195,30 @@ def test_dynamic_margin_liquidates_earlier_when_vol_is_high(kit):
     np.testing.assert_array_equal(a.summary, b.summary)
 
 
+def test_dynamic_margin_ramp_tightens_the_book_gradually(kit):
+    """Same seeded crash: tightening at once liquidates more than the ramp, the ramp no less than
+    no mechanism (it only tightens), and new_positions leaves the existing book alone."""
+    price = {"kind": "crash", "shock": 0.3, "start_seconds": 180, "over_seconds": 1200}
+    dm = {"vol_window_seconds": 600, "vol_ref": 0.5, "lt_per_vol": 0.05, "size_tiers": [[1e4, 0.9]]}
+    base, _ = run(kit, price=price, depth=30.0)
+    now, _ = run(kit, {"dynamic_margin": {**dm, "apply": "at_once"}}, price=price, depth=30.0)
+    ramp, _ = run(kit, {"dynamic_margin": {**dm, "ramp_seconds": 1800}}, price=price, depth=30.0)
+    new, _ = run(kit, {"dynamic_margin": {**dm, "apply": "new_positions"}}, price=price, depth=30.0)
+    liq = lambda r: r.summary[0, KD.SUM_LIQ_VALUE]  # noqa: E731
+    assert liq(now) > liq(ramp) >= liq(base)
+    assert n_by(now, 5) > n_by(ramp, 5)
+    np.testing.assert_array_equal(new.summary, base.summary)
+    assert any("apply = new_positions" in n for n in new.notes)
+    assert any(n.startswith("warning: dynamic_margin.apply = at_once") for n in now.notes)
+    assert not any("at_once" in n for n in ramp.notes)
+
+
 def test_size_tiers_liquidate_large_positions_earlier(kit):
     price = {"kind": "crash", "shock": 0.3, "start_seconds": 180, "over_seconds": 1200}
     base, c = run(kit, price=price, depth=30.0)
     big = float(np.median(c.book.coll)) * kit.P0
-    tier, _ = run(kit, {"dynamic_margin": {"vol_ref": 1e6, "size_tiers": [[big, 0.9]]}}, price=price, depth=30.0)
+    tier, _ = run(kit, {"dynamic_margin": {"vol_ref": 1e6, "size_tiers": [[big, 0.9]], "apply": "at_once"}},
+                  price=price, depth=30.0)
     assert tier.summary[0, KD.SUM_NLIQ] > base.summary[0, KD.SUM_NLIQ] or first_liq_step(tier) < first_liq_step(base)
     # the final state comes back in the compiled book's order: conservation per position
     ev = tier.events
@@ -231,7 +250,7 @@ ALL_ON = {
     "dutch_auction": {"start_bonus": 0.01, "max_bonus": 0.08, "rise_seconds": 300},
     "partial": {"close_factor": 0.3, "cooldown_seconds": 60},
     "oracle_guard": {"kind": "ema", "half_life_seconds": 120.0},
-    "dynamic_margin": {"vol_window_seconds": 600, "vol_ref": 0.5, "size_tiers": [[1e4, 0.95]]},
+    "dynamic_margin": {"vol_window_seconds": 600, "vol_ref": 0.5, "size_tiers": [[1e4, 0.95]], "ramp_seconds": 600},
     "random_execution": {"window_seconds": 240},
     "batch": {"max_per_step": 10},
     "volatility_fee": {"k": 0.5, "vol_ref": 0.5, "vol_window_seconds": 600},
@@ -378,3 +397,20 @@ def test_mechanism_on_a_units_only_scenario_says_it_has_no_effect():
     d["mechanisms"] = {"batch": {"max_per_step": 3, "applies_to": []}}
     with pytest.raises(ValueError, match="applies_to"):
         Scenario.model_validate(d)
+
+
+def test_compare_example_ramp_liquidates_less_than_at_once():
+    """`compare` on the example's seeded paths: the default ramp liquidates less than tightening
+    at once, path by path. It does not liquidate less than `none`: a ramp only slows a tightening
+    (docs/mechanisms.md, dynamic-margin)."""
+    from liqcascade.engine.compare import run_compare
+    from liqcascade.scenario.load import load_scenario
+
+    sc, base = load_scenario(REPO / "examples" / "compare.toml")
+    ramp = run_compare(sc, base, "none,dynamic-margin", paths=6, seed=3)
+    now = run_compare(sc, base, "none,dynamic-margin", ["dynamic_margin.apply=at_once"], paths=6, seed=3)
+    lr = ramp.configs[1].per_path["liquidated_value"]
+    ln = now.configs[1].per_path["liquidated_value"]
+    l0 = ramp.configs[0].per_path["liquidated_value"]
+    assert np.all(lr <= ln) and lr.sum() < ln.sum()
+    assert (lr - l0).sum() < (ln - l0).sum()

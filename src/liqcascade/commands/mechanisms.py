@@ -28,8 +28,9 @@ REAL_SYSTEMS: dict[str, str] = {
     "partial": "Hyperliquid 20 % partial liquidation and 30 s cooldown (§6.1, §8.8); Euler v2 cool-off (§8.4)",
     "oracle_guard": "crvUSD oracle change limiter (§5.3, §8.6); Liquity PriceFeed 50 % rule (§4.7, §8.7); "
                     "Uniswap v3 TWAP oracles (§7.2)",
-    "dynamic_margin": "size tiers: Hyperliquid/Binance/Bybit margin tiers (§6.1–6.3); volatility, congestion and "
-                      "depth terms: a design (risk managers change LTs by governance, not by rule)",
+    "dynamic_margin": "size tiers: Hyperliquid/Binance/Bybit margin tiers (§6.1–6.3); the ramp: Euler v2's "
+                      "liquidation-LTV ramp (EVK LTVConfig.getLTV/setLTV, §8.4); volatility, congestion and depth "
+                      "terms: a design (risk managers change LTs by governance, not by rule)",
     "random_execution": "no deployed lending protocol: a design against liquidation hunting",
     "batch": "dYdX v4 per-block liquidation limits (§8.8)",
     "volatility_fee": "crvUSD dynamic fee (§5.3, §8.6), applied here to the liquidation bonus",
@@ -58,8 +59,9 @@ VERDICTS: dict[str, str] = {
                "borrowers on a fall that recovers",
     "oracle_guard": "moves the loss to liquidators: positions are liquidated at the stale, higher price, which "
                     "mechanical liquidators pay; rational liquidators wait instead, and bad debt falls less",
-    "dynamic_margin": "tightens thresholds on the existing book at once: creates liquidations and drawdown; "
-                      "not a loss reducer as configured",
+    "dynamic_margin": "a tightening, so never fewer liquidations than none: the default ramp reaches the existing "
+                      "book slowly (within noise of none in a crash of hours); apply = at_once liquidates the book "
+                      "at once and deepens the drawdown",
     "random_execution": "against hunting, not bad debt: delaying liquidation adds bad debt on a falling price",
     "batch": "a per-step count cap: delays liquidation and adds bad debt on a falling price",
     "volatility_fee": "raises the bonus in high volatility: adds bad debt and borrower loss (liquidators gain)",

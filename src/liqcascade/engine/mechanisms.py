@@ -54,13 +54,20 @@ NOTES = {
                      "position recovers)",
     "partial": "partial: fixed close factor (no v3.3 dust rule) and a per-position cooldown",
     "dynamic_margin": "dynamic margin: LT × multiplier from realized oracle volatility, buffer, gas multiple and "
-                      "venue depth lost (within 2 %); size tiers by collateral value at the initial prices",
+                      "venue depth lost (within 2 %); size tiers by collateral value at the initial prices; with "
+                      "apply = ramp a tighter multiplier (and the tiers, from the start) reaches the book linearly "
+                      "over ramp_seconds (Euler v2's LTV ramp; each step whose target changes is a new setting)",
     "random_execution": "random execution: delay uniform in 0…window steps from a hash of (seed, path, position)",
     "batch": "batch: at most max_per_step liquidations per step per protocol",
     "volatility_fee": "volatility fee: bonus × (1 + k·max(0, σ − σ_ref)), capped, never below the base bonus",
     "oracle_guard": "oracle guard: the protocols it applies to read a TWAP/EMA/median of all venues of each "
                     "asset instead of their own oracles",
 }
+
+
+#: printed (and in the run's notes) when the dynamic margin tightens the existing book at once
+AT_ONCE_WARNING = ("warning: dynamic_margin.apply = at_once tightens the thresholds of the existing book at once: "
+                   "it liquidates the book immediately when they move (use apply = \"ramp\", the default)")
 
 
 @dataclass
@@ -173,7 +180,14 @@ def mechanism_setup(c) -> MechSetup:
         for k in np.flatnonzero(mmask[KM.MK_PA]):
             rules[k, K_aave.R_RULE] = K_aave.RULE_FIXED
             rules[k, K_aave.R_CF] = x.close_factor
-    if (x := M.dynamic_margin) is not None:
+    if (x := M.dynamic_margin) is not None and x.apply == "new_positions":
+        notes.append("mechanism dynamic_margin: apply = new_positions — the thresholds bind new or increased "
+                     "positions only; the simulated book opens none, so it does not act in this run")
+    elif (x := M.dynamic_margin) is not None:
+        if x.apply == "ramp":
+            mech[KM.M_DM_RAMP] = max(x.ramp_seconds / float(sc.simulation.dt_seconds), 1.0)
+        else:
+            notes.append(AT_ONCE_WARNING)
         mech[[KM.M_DM_ON, KM.M_DM_WIN, KM.M_DM_VREF, KM.M_DM_K, KM.M_DM_CONG, KM.M_DM_HAIR, KM.M_DM_BUF,
               KM.M_DM_MIN]] = (1.0, tb.of(x, "vol_window_seconds", "mechanisms.dynamic_margin"), x.vol_ref, x.lt_per_vol, x.congestion_k, x.haircut_k,
                                x.buffer, x.min_multiplier)

@@ -260,7 +260,8 @@ class MechState(NamedTuple):
     ``th_ring[W]`` throttle window; ``th_sold[A]`` / ``depth_cap[A]`` throttle's per-step sales
     and depth room; ``tw_ring[slices, A]`` TWAP exit queue; ``tw_q``, ``bp_q``, ``tb_q``,
     ``bp_q_step``, ``bp_v``, ``bp_units``, ``depth0`` ``[A]`` queue and pool amounts;
-    ``ms[NMS]`` scalars (throttle window used, fund left, pool capital left)."""
+    ``ms[NMS]`` scalars (throttle window used, fund left, pool capital left); ``dm_ramp[P, A, 3]``
+    dynamic-margin ramp (from, target, end step; ``[0, A, 3]`` when off)."""
 
     phist: np.ndarray
     mmult: np.ndarray
@@ -281,6 +282,7 @@ class MechState(NamedTuple):
     bp_units: np.ndarray
     depth0: np.ndarray
     ms: np.ndarray
+    dm_ramp: np.ndarray
 
 
 # ---- empty values (absent parts keep the compiled signature) -----------------------------------

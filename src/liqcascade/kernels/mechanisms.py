@@ -41,13 +41,20 @@ window in steps.
 * **partial** — the engine sets the protocols' close-factor rule to ``fixed`` with
   ``close_factor`` (no dust rule); a position is liquidated at most once per
   ``cooldown + 1`` steps (``M_PA_COOL``: ``cooldown_seconds`` in steps).
-* **dynamic_margin** — LT multiplier per protocol and asset (:func:`lt_multiplier`)
+* **dynamic_margin** — target LT multiplier per protocol and asset (:func:`lt_multiplier`)
   ``m = max(min, 1 − buffer − lt_per_vol·max(0, σ − σ_ref) − congestion_k·max(0, g − 1)
   − haircut_k·lost)``, with ``σ`` the annualized realized volatility of ``p`` over the window
   (:func:`realized_vol`), ``g`` the gas multiple (1 without a gas auction) and ``lost = max(0,
   1 − D_t/D_0)`` the share of the asset's venue depth within 2 % lost since the start. The
   liquidation test is ``key > ratio · m`` and the liquidation uses ``LT · m``. Size tiers are
-  a per-position multiplier folded into the key by the engine.
+  a per-position multiplier folded into the key by the engine. With a ramp (``M_DM_RAMP = R``
+  steps > 0) ``m`` is the multiplier *in force*, not the target: Euler v2's liquidation-LTV
+  ramp (:func:`ramp_set`, :func:`ramp_value`) — a target below the value in force starts a ramp
+  from that value to the target, linear over ``R`` steps; a target at or above it applies at
+  once; each step whose target differs from the ramp's target is a new setting. The size tiers
+  ramp from 1 to their multiplier over the first ``R`` steps (set at ``t = 0``): position ``i``
+  has ``tier_t = 1 − (1 − tier)·min(1, t/R)`` (:func:`tier_in_force`); its key keeps the full
+  tier, so it is liquidatable iff ``key · tier / tier_t > ratio · m``.
 * **random_execution** — a position first seen liquidatable at ``t0`` waits until
   ``t0 + delay``; ``delay`` is uniform on ``0 … W`` from a hash of (seed, path, position)
   (:func:`random_delay`), no RNG state.
@@ -116,7 +123,8 @@ M_VF_K = 41
 M_VF_VREF = 42
 M_VF_WIN = 43
 M_VF_MAX = 44
-NMECH_PARAMS = 45
+M_DM_RAMP = 45  # dynamic margin: ramp length in steps (0 = tighten at once)
+NMECH_PARAMS = 46
 
 # ---- rows of the applicability mask mmask[NMECH, P] (1 = applies) -----------------------------
 MK_CB = 0
@@ -299,6 +307,42 @@ def lt_multiplier(vol, vol_ref, lt_per_vol, gas_mult, congestion_k, depth_lost, 
     return m
 
 
+@njit
+def ramp_value(frm, target, end, t, ramp):
+    """The value in force at step ``t`` of a ramp from ``frm`` to ``target`` ending at step
+    ``end`` and lasting ``ramp`` steps: ``target + (frm − target)·(end − t)/ramp`` before the
+    end when it lowers the value, else ``target`` (Euler v2 ``LTVConfig.getLTV``)."""
+    if t >= end or target >= frm or ramp <= 0.0:
+        return target
+    return target + (frm - target) * (end - t) / ramp
+
+
+@njit
+def ramp_set(rs, t, target, ramp):
+    """A new target for the ramp state ``rs = (from, target, end)`` at step ``t`` (Euler v2
+    ``setLTV``): unchanged target → nothing; a target below the value in force ramps from that
+    value over ``ramp`` steps; otherwise it applies at once. Returns the value in force."""
+    cur = ramp_value(rs[0], rs[1], rs[2], t, ramp)
+    if target != rs[1]:
+        if target < cur and ramp > 0.0:
+            rs[0] = cur
+            rs[2] = t + ramp
+        else:
+            rs[0] = target
+            rs[2] = t
+        rs[1] = target
+    return ramp_value(rs[0], rs[1], rs[2], t, ramp)
+
+
+@njit
+def tier_in_force(tier, t, ramp):
+    """A size tier's multiplier in force at step ``t`` when it ramps in over ``ramp`` steps from
+    the start (``ramp <= 0``: the full tier)."""
+    if ramp <= 0.0 or t >= ramp:
+        return tier
+    return 1.0 - (1.0 - tier) * (t / ramp)
+
+
 # ---- sales: TWAP ring, buffer pool, insurance fund ----------------------------------------------
 
 
@@ -431,7 +475,16 @@ def mech_state_new(mp, T, P, A, bonus):
         np.zeros((T + 1 if need_hist else 1, P, A)), np.ones((P, A)), np.zeros((P, A)), bonus.copy(),
         np.zeros((P, 2), np.int64), np.zeros(P, np.bool_), np.zeros(P, np.int64),
         np.zeros(max(th_win, 1)), np.zeros(A), np.zeros(A), np.zeros((max(tw_slices, 1), A)),
-        np.zeros(A), np.zeros(A), np.zeros(A), np.zeros(A), np.zeros(A), np.zeros(A), np.zeros(A), ms)
+        np.zeros(A), np.zeros(A), np.zeros(A), np.zeros(A), np.zeros(A), np.zeros(A), np.zeros(A), ms,
+        _ramp_state(P if dm_on else 0, A))
+
+
+@internal
+def _ramp_state(P, A):
+    """Dynamic-margin ramp state ``[P, A, 3]`` = (from, target, end step), all at 1 (no tightening)."""
+    rs = np.ones((P, A, 3))
+    rs[:, :, 2] = 0.0
+    return rs
 
 
 @internal
@@ -458,10 +511,11 @@ def breaker_before(mp, mk, t, lt, stable, phist, cb_state, restricted):
 
 @internal
 def dynamic_margin_before(mp, mk, t, gas_mult, stable, phist, mmult, depth0, vs, vdk, vdq, av_ptr, av_idx,
-                          mean_spot):
-    """Dynamic margin at step ``t``: the LT multiplier ``mmult[pr, a]`` of every protocol under it
-    and risky asset, from the realized vol of the price it acts on, the gas multiple and the
-    venue depth lost since the start (``depth0[a]``, quote within 2 %; 0 = not measured)."""
+                          mean_spot, dm_ramp):
+    """Dynamic margin at step ``t``: the LT multiplier ``mmult[pr, a]`` in force for every
+    protocol under it and risky asset: the target from the realized vol of the price it acts on,
+    the gas multiple and the venue depth lost since the start (``depth0[a]``, quote within 2 %;
+    0 = not measured), reached through the ramp ``dm_ramp[pr, a]`` when ``M_DM_RAMP > 0``."""
     for a in range(stable.shape[0]):
         if stable[a]:
             continue
@@ -472,8 +526,11 @@ def dynamic_margin_before(mp, mk, t, gas_mult, stable, phist, mmult, depth0, vs,
         for pr in range(mmult.shape[0]):
             if mk[MK_DM, pr] != 0:
                 vol = realized_vol(phist, t, pr, a, int(mp[M_DM_WIN]), mp[M_DT])
-                mmult[pr, a] = lt_multiplier(vol, mp[M_DM_VREF], mp[M_DM_K], gas_mult, mp[M_DM_CONG], lost,
-                                             mp[M_DM_HAIR], mp[M_DM_BUF], mp[M_DM_MIN])
+                m = lt_multiplier(vol, mp[M_DM_VREF], mp[M_DM_K], gas_mult, mp[M_DM_CONG], lost,
+                                  mp[M_DM_HAIR], mp[M_DM_BUF], mp[M_DM_MIN])
+                if mp[M_DM_RAMP] > 0.0:
+                    m = ramp_set(dm_ramp[pr, a], float(t), m, mp[M_DM_RAMP])
+                mmult[pr, a] = m
 
 
 @internal

@@ -71,10 +71,10 @@ from ..protocols.liquity.kernel import liquity_step
 from ..protocols.llamma.kernel import llamma_step
 from ..protocols.maker.kernel import IK_PEEP, maker_step
 from .mechanisms import (
-    M_BA_MAX, M_CB_EXEMPT, M_DA_MAX, M_DA_START, M_DA_STEPS, M_IF_SHARE, M_PA_COOL, M_RE_WIN, M_SEED,
+    M_BA_MAX, M_CB_EXEMPT, M_DM_RAMP, M_DA_MAX, M_DA_START, M_DA_STEPS, M_IF_SHARE, M_PA_COOL, M_RE_WIN, M_SEED,
     M_TH_DEBT, M_TH_SLIP, M_VF_K, M_VF_MAX, M_VF_VREF, MK_BA, MK_CB, MK_DA, MK_PA, MK_RE, MK_TH, MK_VF,
     account_liquidation, breaker_before, dutch_bonus, dynamic_margin_before, held_units, mechanisms_on,
-    multi_hf, pool_take, queue_sales, random_delay, room_share, scale_liquidation, throttle_before,
+    multi_hf, pool_take, queue_sales, random_delay, room_share, scale_liquidation, throttle_before, tier_in_force,
     vol_fee_bonus, volatility_fee_before,
 )
 from ..oracles.dispatch import oracle_peep, oracle_step
@@ -241,7 +241,7 @@ def mechanisms_before(t, mkt, rules, liqs, mechs, mst, st, out):
     if dm_on:
         gm = agents_gas_multiple(ag, t) if ag.shape[0] > 0 else 1.0
         dynamic_margin_before(mp, mk, t, gm, mkt.stable, mst.phist, mst.mmult, mst.depth0, st.vs, mkt.vdk,
-                              mkt.vdq, mkt.av_ptr, mkt.av_idx, st.mean_spot)
+                              mkt.vdq, mkt.av_ptr, mkt.av_idx, st.mean_spot, mst.dm_ramp)
     if vf_on:
         volatility_fee_before(mp, mk, t, mkt.stable, mst.phist, rules.bonus, mst.volvf, mst.bon)
     if th_on:
@@ -518,6 +518,7 @@ def scan_source(t, s, mkt, rrow, book, liqs, mechs, mst, st, store, ev, out):
     mode = liqs.mode
     max_n = liqs.max_per_step
     ba_max = int(mp[M_BA_MAX])
+    tier_r = mp[M_DM_RAMP] if (dm_on and has_ltm) else 0.0
     a = s.a
     pr = s.pr
     pc = s.pc
@@ -567,16 +568,23 @@ def scan_source(t, s, mkt, rrow, book, liqs, mechs, mst, st, store, ev, out):
         h += 1
         ok = True
         ltp = s.lt * ltm[i] if (mon and has_ltm) else s.lt
+        tsc = 1.0  # key scale of a size tier still ramping in (dynamic margin)
+        if tier_r > 0.0 and t < tier_r:
+            tt = tier_in_force(ltm[i], t, tier_r)
+            ltp = s.lt * tt
+            tsc = ltm[i] / tt
         bon_i = s.bonus
         if bo_react > 0.0:
-            cs_, ds_ = agents_borrower(ag, i, t, s.thr_hf / kk)
+            cs_, ds_ = agents_borrower(ag, i, t, s.thr_hf / (kk * tsc))
             if cs_ != 1.0 or ds_ != 1.0:
                 agents_note_topup(ag, c * (cs_ - 1.0) * pc + d * (1.0 - ds_) * pd)
                 c = c * cs_
                 d = d * ds_
                 kk = d / (c * (lt0 * ltm[i])) if has_ltm else d / (c * lt0)
-            if not (kk > thr):
+            if not (kk * tsc > thr):
                 ok = False  # not liquidatable now: back to the store (not a skip)
+        elif tsc != 1.0 and not (kk * tsc > thr):
+            ok = False  # its size tier is not in force yet: back to the store (not a skip)
         if ok and gated:
             ok, bon_i = pair_gates(t, i, pr, a, mp, mk, pos_first, pos_last, mst.volvf, path_id, lat, ag_on, bon_i)
         seize = 0.0
@@ -598,7 +606,7 @@ def scan_source(t, s, mkt, rrow, book, liqs, mechs, mst, st, store, ev, out):
                                      pc, gas_t)
             ok = profit > 0.0
         if not ok:
-            if kk > thr:
+            if kk * tsc > thr:
                 summary[SUM_SKIPPED] += 1.0
             if from_store and c == t_c[h - 1] and d == t_d[h - 1]:
                 t_pos[wr] = i
@@ -713,6 +721,8 @@ def multi_terms(t, m, im, mkt, rules, book, mechs, mst, st):
     pr = book.m_proto[m]
     A = lt_row.shape[0]
     sc_ = ltm[im] if ltm.shape[0] > 0 else 1.0
+    if dm_on and ltm.shape[0] > 0:
+        sc_ = tier_in_force(sc_, t, mp[M_DM_RAMP])
     for a in range(A):
         lt_row[a] = lt[pr, a] * mmult[pr, a] * sc_
         bn_row[a] = bon[pr, a]

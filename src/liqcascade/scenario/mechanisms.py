@@ -128,9 +128,18 @@ class OracleGuard(_Mechanism):
 class DynamicMargin(_Mechanism):
     """Liquidation thresholds that tighten with realized volatility and network congestion, a
     liquidity-adjusted collateral haircut, a constant liquidation buffer, and leverage tiers by
-    position size."""
+    position size; by default a tighter threshold reaches the existing book over ``ramp_seconds``
+    (Euler v2's liquidation-LTV ramp)."""
 
     RENAMED = {"vol_window_steps": "vol_window_seconds"}
+
+    apply: Literal["ramp", "new_positions", "at_once"] = Field(
+        "ramp", description="how a tighter threshold reaches the book: ramp = the existing book moves linearly to it "
+                            "over ramp_seconds (Euler v2); new_positions = only new or increased positions (the "
+                            "simulated book has none, so it does not act in a run); at_once = the whole book at "
+                            "once (liquidates it immediately)")
+    ramp_seconds: PosFloat = Field(86400.0, description="apply = ramp: time over which the in-force threshold moves "
+                                                        "linearly from its old value to a tighter target")
 
     vol_window_seconds: PosFloat = Field(3600.0, description="window of the realized-volatility estimate (at least two steps)")
     vol_ref: NonNegFloat = Field(0.8, description="annualized volatility below which thresholds do not move")
