@@ -188,6 +188,7 @@ def test_compare_json_is_one_document_and_reproducible(small):
     (("-m", "throttle", "--set", "throttle.window_seconds=-3"), ["--set", "throttle.window_seconds"]),
     (("-m", "throttle", "--set", "nonsense"), ["--set"]),
     (("-m", "none", "--set", "batch.max_per_step=2"), ["--set", "batch"]),
+    (("-m", "batch", "--set", "batch.max_per_step=2"), ["batch", "liquidators.max_per_step"]),
 ])
 def test_compare_bad_input_is_one_line(small, args, words):
     code, out, err = run("compare", small, *args)

@@ -155,12 +155,42 @@ def test_random_execution_spreads_liquidation_steps(kit):
     assert len(np.unique(rnd.events["step"])) > len(np.unique(base.events["step"]))
 
 
-def test_batch_caps_per_step_liquidations(kit):
-    base, _ = run(kit)
-    b, _ = run(kit, {"batch": {"max_per_step": 3}})
-    assert base.steps_scalar[0, :, KD.SS_NLIQ].max() > 3
-    assert b.steps_scalar[0, :, KD.SS_NLIQ].max() <= 3
+def test_batch_auction_clears_at_one_price_per_window_and_spreads_the_sales(kit):
+    """Same seeded crash with and without the batch auction: every window clears at one price,
+    the sales spread under the depth budget let the venue fall less, and the positions'
+    accounts are conserved."""
+    price = {"kind": "crash", "shock": 0.3, "start_seconds": 180, "over_seconds": 60}
+    base, c = run(kit, price=price)
+    b, _ = run(kit, {"batch": {"window_seconds": 300, "depth_slippage": 0.02}}, price=price)
     assert b.summary[0, KD.SUM_NLIQ] > 0
+    ev = b.events
+    assert not np.isnan(ev["execution_price"]).any()
+    window = (ev["step"] - 1) // 5  # clears at steps 5, 10, ...: events of steps 1-5 share one
+    for w in np.unique(window):
+        assert len(np.unique(ev["execution_price"][window == w])) == 1
+    assert drawdown(b) < drawdown(base)
+    # conservation per position: seized + left = before; repaid + bad + left = before
+    where = {int(i): k for k, i in enumerate(c.book.ids)}
+    idx = np.array([where[int(p)] for p in ev["position"]], dtype=np.int64)
+    seized = np.bincount(idx, weights=ev["collateral_seized"], minlength=c.book.n)
+    np.testing.assert_allclose(seized + b.final_coll, c.book.coll, rtol=1e-9)
+    repaid = np.bincount(idx, weights=ev["debt_repaid"], minlength=c.book.n)
+    bad = np.bincount(idx, weights=ev["bad_debt"], minlength=c.book.n)  # quote; the debt asset is at 1
+    np.testing.assert_allclose(repaid + bad + b.final_debt, c.book.debt, rtol=1e-9, atol=1e-6)
+
+
+def test_batch_old_key_names_the_new_one():
+    import pydantic
+
+    with pytest.raises(pydantic.ValidationError, match="liquidators.max_per_step"):
+        Mechanisms.model_validate({"batch": {"max_per_step": 3}})
+
+
+def test_batch_with_twap_exit_on_the_same_protocol_is_refused(kit):
+    from liqcascade.errors import InputError
+
+    with pytest.raises(InputError, match="twap_exit"):
+        run(kit, {"batch": {}, "twap_exit": {"slices": 3}})
 
 
 def test_partial_liquidates_a_smaller_share_per_event(kit):
@@ -252,15 +282,18 @@ ALL_ON = {
     "oracle_guard": {"kind": "ema", "half_life_seconds": 120.0},
     "dynamic_margin": {"vol_window_seconds": 600, "vol_ref": 0.5, "size_tiers": [[1e4, 0.95]], "ramp_seconds": 600},
     "random_execution": {"window_seconds": 240},
-    "batch": {"max_per_step": 10},
     "volatility_fee": {"k": 0.5, "vol_ref": 0.5, "vol_window_seconds": 600},
 }
+#: the batch auction sells seized collateral itself: with everything else but the other two sellers
+ALL_ON_BATCH = {**{k: v for k, v in ALL_ON.items() if k not in ("twap_exit", "buffer_pool")},
+                "batch": {"window_seconds": 300, "depth_slippage": 0.02}}
 
 
-def test_same_seed_identical_output_with_all_on(kit):
+@pytest.mark.parametrize("mech", [ALL_ON, ALL_ON_BATCH], ids=["all", "all-with-batch"])
+def test_same_seed_identical_output_with_all_on(kit, mech):
     price = {"kind": "gbm", "sigma": 3.0, "mu": -2.0}
-    r1, _ = run(kit, ALL_ON, price=price, steps=80)
-    r2, _ = run(kit, ALL_ON, price=price, steps=80)
+    r1, _ = run(kit, mech, price=price, steps=80)
+    r2, _ = run(kit, mech, price=price, steps=80)
     assert r1.summary[0, KD.SUM_NLIQ] > 0
     np.testing.assert_array_equal(r1.summary, r2.summary)
     np.testing.assert_array_equal(r1.steps_asset, r2.steps_asset)
@@ -273,14 +306,15 @@ def test_same_seed_identical_output_with_all_on(kit):
         assert k in t
 
 
-def test_recorded_and_summary_paths_agree_with_all_on(kit):
+@pytest.mark.parametrize("mech", [ALL_ON, ALL_ON_BATCH], ids=["all", "all-with-batch"])
+def test_recorded_and_summary_paths_agree_with_all_on(kit, mech):
     """simulate_path (recorded) and simulate_many (summaries) give the same per-path summaries,
     random execution included (it hashes the path index, not an RNG state)."""
     coll, debt, proto = book(kit)
     total = float(coll.sum())
     sc = kit.scenario(venue="book", book_quote=total * kit.P0 * 0.03, half_life=5.0, protocols=PROTO,
                       price={"kind": "gbm", "sigma": 3.0, "mu": -2.0}, steps=60, paths=4, record_paths=4, seed=3)
-    sc.mechanisms = Mechanisms.model_validate(ALL_ON)
+    sc.mechanisms = Mechanisms.model_validate(mech)
     c = kit.build(sc, coll, debt, proto)
     rec = run_dynamic(c)
     norec = run_dynamic(c, record_paths=0)
@@ -391,10 +425,10 @@ def test_mechanism_on_a_units_only_scenario_says_it_has_no_effect():
 
     sc, base = load_scenario(REPO / "examples" / "comet.toml")
     d = sc.model_dump(mode="python", exclude_none=True)
-    d["mechanisms"] = {"batch": {"max_per_step": 3}}
+    d["mechanisms"] = {"batch": {"window_seconds": 300}}
     r = run_dynamic(compile_scenario(Scenario.model_validate(d), base))
     assert any("batch: no Aave-rule protocol" in n for n in r.notes)
-    d["mechanisms"] = {"batch": {"max_per_step": 3, "applies_to": []}}
+    d["mechanisms"] = {"batch": {"window_seconds": 300, "applies_to": []}}
     with pytest.raises(ValueError, match="applies_to"):
         Scenario.model_validate(d)
 

@@ -32,7 +32,8 @@ REAL_SYSTEMS: dict[str, str] = {
                       "liquidation-LTV ramp (EVK LTVConfig.getLTV/setLTV, §8.4); volatility, congestion and depth "
                       "terms: a design (risk managers change LTs by governance, not by rule)",
     "random_execution": "no deployed lending protocol: a design against liquidation hunting",
-    "batch": "dYdX v4 per-block liquidation limits (§8.8)",
+    "batch": "batch auctions as a remedy for liquidation MEV and fire sales (uniform clearing price per batch); "
+             "dYdX v4 processes liquidations per block (§8.8)",
     "volatility_fee": "crvUSD dynamic fee (§5.3, §8.6), applied here to the liquidation bonus",
     "gas_auction": "Ethereum priority-gas auctions between liquidation bots",
     "hunter": "liquidation hunting: pushing a thin market through a cluster of liquidation prices",
@@ -63,7 +64,9 @@ VERDICTS: dict[str, str] = {
                       "book slowly (within noise of none in a crash of hours); apply = at_once liquidates the book "
                       "at once and deepens the drawdown",
     "random_execution": "against hunting, not bad debt: delaying liquidation adds bad debt on a falling price",
-    "batch": "a per-step count cap: delays liquidation and adds bad debt on a falling price",
+    "batch": "does not change bad debt (liquidation still happens at the oracle price); it moves price risk "
+             "between liquidators (paid the bundle's immediate-sale price) and keepers (resell over the window) "
+             "and spreads the sales, which softens the drawdown",
     "volatility_fee": "raises the bonus in high volatility: adds bad debt and borrower loss (liquidators gain)",
 }
 

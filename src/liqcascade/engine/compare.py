@@ -161,6 +161,8 @@ def parse_sets(sets) -> dict[str, dict[str, object]]:
             raise InputError(None, "--set", f"{key}: unknown mechanism {cli_name(mname)!r} (have: "
                                             f"{', '.join(cli_name(m) for m in MECHANISMS)})")
         cls = model_class("mechanisms", mname)
+        if fname in getattr(cls, "MOVED", {}):
+            raise InputError(None, "--set", f"{key}: {cls.MOVED[fname]}")
         if fname not in cls.model_fields:
             raise InputError(None, "--set", f"{key}: unknown field {fname!r} of {cli_name(mname)} (have: "
                                             f"{', '.join(cls.model_fields)})")

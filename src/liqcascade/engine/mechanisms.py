@@ -58,7 +58,10 @@ NOTES = {
                       "apply = ramp a tighter multiplier (and the tiers, from the start) reaches the book linearly "
                       "over ramp_seconds (Euler v2's LTV ramp; each step whose target changes is a new setting)",
     "random_execution": "random execution: delay uniform in 0…window steps from a hash of (seed, path, position)",
-    "batch": "batch: at most max_per_step liquidations per step per protocol",
+    "batch": "batch: seized collateral is collected over window_seconds and cleared in one uniform-price batch "
+             "auction (price = what the bundle fetches sold at once, less keeper_margin); keepers resell it over "
+             "the next window under the depth budget (their resale is not in liquidator profit); liquidators' "
+             "profitability test (rational) still prices an immediate sale",
     "volatility_fee": "volatility fee: bonus × (1 + k·max(0, σ − σ_ref)), capped, never below the base bonus",
     "oracle_guard": "oracle guard: the protocols it applies to read a TWAP/EMA/median of all venues of each "
                     "asset instead of their own oracles",
@@ -196,7 +199,13 @@ def mechanism_setup(c) -> MechSetup:
     if (x := M.random_execution) is not None:
         mech[[KM.M_RE_ON, KM.M_RE_WIN]] = (1.0, tb.of(x, "window_seconds", "mechanisms.random_execution"))
     if (x := M.batch) is not None:
-        mech[[KM.M_BA_ON, KM.M_BA_MAX]] = (1.0, x.max_per_step)
+        both = [k for k in np.flatnonzero(mmask[KM.MK_BA]) if mmask[KM.MK_BP, k] or mmask[KM.MK_TW, k]]
+        if both:
+            raise InputError(None, "mechanisms.batch", f"protocol {sc.protocols[both[0]].name!r} is also under "
+                             "buffer_pool or twap_exit: each decides how its seized collateral is sold; narrow "
+                             "one with applies_to")
+        mech[[KM.M_BA_ON, KM.M_BA_WIN, KM.M_BA_SLIP, KM.M_BA_MARGIN]] = (
+            1.0, tb.of(x, "window_seconds", "mechanisms.batch"), x.depth_slippage, x.keeper_margin)
     if (x := M.volatility_fee) is not None:
         mech[[KM.M_VF_ON, KM.M_VF_K, KM.M_VF_VREF, KM.M_VF_WIN, KM.M_VF_MAX]] = (
             1.0, x.k, x.vol_ref, tb.of(x, "vol_window_seconds", "mechanisms.volatility_fee"), x.max_bonus)

@@ -58,7 +58,16 @@ window in steps.
 * **random_execution** — a position first seen liquidatable at ``t0`` waits until
   ``t0 + delay``; ``delay`` is uniform on ``0 … W`` from a hash of (seed, path, position)
   (:func:`random_delay`), no RNG state.
-* **batch** — at most ``max_per_step`` liquidations per step for each protocol it applies to.
+* **batch** — a uniform-price batch auction (:func:`batch_sales`). The collateral seized by the
+  protocols it applies to is not sold in the step: it is collected per asset over a window of
+  ``W`` steps and cleared at every step ``t`` with ``t % W == 0`` (and at the last step). At the
+  clearing, keepers bid for the whole bundle ``Q``: the uniform price is what the bundle would
+  fetch sold at once on the venues now (best execution over a copy of the venue state) times
+  ``1 − margin``; every liquidation of the window is executed at that price (the liquidators'
+  proceeds). The keepers then resell ``Q`` over the next window: ``Q_left / W`` per step, capped
+  per step by the depth budget (units the venues absorb before their spot falls by
+  ``slippage``; no cap with ``slippage = 0``); what the cap holds back carries over. The keepers'
+  resale proceeds are not the liquidators' and are not counted in ``SUM_PROCEEDS``.
 * **volatility_fee** — bonus ``min(max(max_bonus, b), b · (1 + k · max(0, σ − σ_ref)))``
   (:func:`vol_fee_bonus`; never below the base bonus ``b``, which is the Dutch bonus when both
   are on).
@@ -70,9 +79,9 @@ import math
 
 import numpy as np
 
-from ..venues.dispatch import venue_sell_to_price, venue_spot
+from ..venues.dispatch import route_sell, venue_sell_to_price, venue_spot
 from ._jit import internal, njit
-from .layouts import MS_BP_CAP, MS_FUND, MS_TH_USED, NMS, MechState
+from .layouts import MS_BP_CAP, MS_FUND, MS_TH_USED, NMS, SUM_PROCEEDS, MechState
 
 SECONDS_PER_YEAR = 365.0 * 86400.0
 DEPTH_REF_SLIPPAGE = 0.02  # dynamic margin: venue depth is measured within 2 % of spot
@@ -117,14 +126,24 @@ M_DM_MIN = 35
 M_RE_ON = 36
 M_RE_WIN = 37
 M_BA_ON = 38
-M_BA_MAX = 39
+M_BA_WIN = 39  # batch auction: window in steps
 M_VF_ON = 40
 M_VF_K = 41
 M_VF_VREF = 42
 M_VF_WIN = 43
 M_VF_MAX = 44
 M_DM_RAMP = 45  # dynamic margin: ramp length in steps (0 = tighten at once)
-NMECH_PARAMS = 46
+M_BA_SLIP = 46  # batch auction: the keepers' resale depth budget, slippage per step (0 = none)
+M_BA_MARGIN = 47  # batch auction: keepers' margin below the bundle's immediate sale value
+NMECH_PARAMS = 48
+
+# ---- columns of the batch auction's state MechState.ba[A + 1, NBA] ----------------------------
+BA_STEP = 0  # units its protocols seized this step
+BA_COLL = 1  # units collected in the current window (the liquidators', not yet cleared)
+BA_LEFT = 2  # units the keepers bought and have not resold yet
+BA_SLICE = 3  # keepers' resale per step (units)
+NBA = 4
+# row A: (T, first event of the current window, batches cleared, 0)
 
 # ---- rows of the applicability mask mmask[NMECH, P] (1 = applies) -----------------------------
 MK_CB = 0
@@ -471,9 +490,12 @@ def mech_state_new(mp, T, P, A, bonus):
     ms = np.zeros(NMS)
     ms[MS_FUND] = mp[M_IF_SIZE]
     ms[MS_BP_CAP] = mp[M_BP_CAP]
+    ba = np.zeros((A + 1 if ba_on else 1, NBA))
+    if ba_on:
+        ba[A, 0] = T
     return MechState(
         np.zeros((T + 1 if need_hist else 1, P, A)), np.ones((P, A)), np.zeros((P, A)), bonus.copy(),
-        np.zeros((P, 2), np.int64), np.zeros(P, np.bool_), np.zeros(P, np.int64),
+        np.zeros((P, 2), np.int64), np.zeros(P, np.bool_), ba,
         np.zeros(max(th_win, 1)), np.zeros(A), np.zeros(A), np.zeros((max(tw_slices, 1), A)),
         np.zeros(A), np.zeros(A), np.zeros(A), np.zeros(A), np.zeros(A), np.zeros(A), np.zeros(A), ms,
         _ramp_state(P if dm_on else 0, A))
@@ -598,6 +620,65 @@ def queue_sales(mp, t, sold, bp_q, bp_v, bp_q_step, bp_units, tw_q, tb_q, tw_rin
             sold[a] += twap_pop(tw_ring, t, a)
             tw_q[a] = 0.0
             tb_q[a] = 0.0
+
+
+@internal
+def batch_sales(mp, t, ba, sold, vs, vdk, vdq, av_ptr, av_idx, p_fixed, summary, evbuf, n_ev, rec):
+    """The batch auction at step ``t`` (see the module docstring), per asset ``a``: its protocols'
+    units of the step ``ba[a, BA_STEP]`` leave ``sold[a]`` and join the window's bundle; the
+    keepers sell their slice (routed over the asset's venues, capped by the depth budget); at a
+    clearing step the bundle is priced (uniform price ``px``), ``SUM_PROCEEDS += px · Q``, every
+    event of the window on ``a`` without an execution price gets ``px`` (when ``rec``) and the
+    keepers take the bundle. ``ba[A]`` holds ``(T, first event of the window, batches, 0)``."""
+    A = sold.shape[0]
+    W = int(mp[M_BA_WIN])
+    T = int(ba[A, 0])
+    clear = (W > 0 and t % W == 0) or t >= T
+    for a in range(A):
+        q = ba[a, BA_STEP]
+        ba[a, BA_STEP] = 0.0
+        if q > 0.0:
+            sold[a] = sold[a] - q if sold[a] > q else 0.0
+            ba[a, BA_COLL] += q
+        ids = av_idx[av_ptr[a]:av_ptr[a + 1]]
+        left = ba[a, BA_LEFT]
+        if left > 0.0:
+            qs = ba[a, BA_SLICE] if ba[a, BA_SLICE] < left else left
+            if mp[M_BA_SLIP] > 0.0 and ids.shape[0] > 0:
+                room = depth_units(vs, vdk, vdq, av_ptr, av_idx, a, mp[M_BA_SLIP])
+                if qs > room:
+                    qs = room if room > 0.0 else 0.0
+            if qs > 0.0:
+                if ids.shape[0] > 0:
+                    route_sell(vs, vdk, vdq, ids, qs)
+                ba[a, BA_LEFT] = left - qs if left > qs else 0.0
+        Q = ba[a, BA_COLL]
+        if clear and Q > 0.0:
+            if ids.shape[0] > 0:
+                r = route_sell(vs.copy(), vdk, vdq, ids, Q)
+                px = r[0] / Q * (1.0 - mp[M_BA_MARGIN])
+            else:
+                px = p_fixed[a] * (1.0 - mp[M_BA_MARGIN])
+            summary[SUM_PROCEEDS] += px * Q
+            if rec:
+                for j in range(int(ba[A, 1]), n_ev):
+                    e = evbuf[j]
+                    if e["asset"] == a and np.isnan(e["execution_price"]):
+                        e["execution_price"] = px
+            ba[a, BA_LEFT] += Q
+            ba[a, BA_SLICE] = ba[a, BA_LEFT] / (W if W > 0 else 1)
+            ba[a, BA_COLL] = 0.0
+    if clear:
+        ba[A, 1] = n_ev
+        ba[A, 2] += 1.0
+
+
+@internal
+def batch_held(ba, a):
+    """Units of asset ``a`` collected by the batch auction and not cleared (the liquidators')."""
+    if ba.shape[0] <= a + 1:
+        return 0.0
+    return ba[a, BA_COLL]
 
 
 @internal

@@ -71,10 +71,10 @@ from ..protocols.liquity.kernel import liquity_step
 from ..protocols.llamma.kernel import llamma_step
 from ..protocols.maker.kernel import IK_PEEP, maker_step
 from .mechanisms import (
-    M_BA_MAX, M_CB_EXEMPT, M_DM_RAMP, M_DA_MAX, M_DA_START, M_DA_STEPS, M_IF_SHARE, M_PA_COOL, M_RE_WIN, M_SEED,
+    M_CB_EXEMPT, M_DM_RAMP, M_DA_MAX, M_DA_START, M_DA_STEPS, M_IF_SHARE, M_PA_COOL, M_RE_WIN, M_SEED,
     M_TH_DEBT, M_TH_SLIP, M_VF_K, M_VF_MAX, M_VF_VREF, MK_BA, MK_CB, MK_DA, MK_PA, MK_RE, MK_TH, MK_VF,
     account_liquidation, breaker_before, dutch_bonus, dynamic_margin_before, held_units, mechanisms_on,
-    multi_hf, pool_take, queue_sales, random_delay, room_share, scale_liquidation, throttle_before, tier_in_force,
+    BA_STEP, batch_sales, batch_held, multi_hf, pool_take, queue_sales, random_delay, room_share, scale_liquidation, throttle_before, tier_in_force,
     vol_fee_bonus, volatility_fee_before,
 )
 from ..oracles.dispatch import oracle_peep, oracle_step
@@ -213,7 +213,7 @@ def mechanisms_before(t, mkt, rules, liqs, mechs, mst, st, out):
     * agents present: ``st.sc[SC_GAS]`` ← ``liqs.gas`` × :func:`agents_gas_multiple` and
       ``st.sc[SC_LAT]`` ← :func:`agents_latency` (else they keep ``liqs.gas`` and 0);
     * mechanisms on (``mechs.p[M_ON]``): ``mst.phist[t]`` ← ``st.pprice`` (when the breaker,
-      the dynamic margin or the volatility fee needs the history); ``mst.bcount`` ← 0; then, for
+      the dynamic margin or the volatility fee needs the history); then, for
       the mechanisms that are on, in this order: the circuit breaker
       (:func:`breaker_before`; ``out.summary[SUM_PAUSED] += 1`` when some protocol is paused),
       the dynamic margin (:func:`dynamic_margin_before`, gas multiple from the agents or 1), the
@@ -234,7 +234,6 @@ def mechanisms_before(t, mkt, rules, liqs, mechs, mst, st, out):
         for pr in range(pprice.shape[0]):
             for a in range(pprice.shape[1]):
                 phist[t, pr, a] = pprice[pr, a]
-    mst.bcount[:] = 0
     if cb_on:
         if breaker_before(mp, mk, t, rules.lt, mkt.stable, mst.phist, mst.cb_state, mst.restricted):
             out.summary[SUM_PAUSED] += 1.0
@@ -287,11 +286,11 @@ class Source(NamedTuple):
     lt: float  # LT in force (dynamic margin)
     bonus: float
     pfee: float
-    ba_here: bool  # the batch limit applies
+    ba_here: bool  # the batch auction takes this segment's seized collateral
 
 
 @internal
-def thresholds(ratio, lt0, bonus0, pr, a, mp, mk, mmult, bon, bcount, restricted, bo_react):
+def thresholds(ratio, lt0, bonus0, pr, a, mp, mk, mmult, bon, restricted, bo_react):
     """The read and liquidation thresholds of a segment of protocol ``pr`` on asset ``a`` at price
     ratio ``ratio = pc / pd``: ``(skip, thr, thr_hf, thr_scan, lt, bonus, batch applies)``.
 
@@ -300,7 +299,8 @@ def thresholds(ratio, lt0, bonus0, pr, a, mp, mk, mmult, bon, bcount, restricted
     ``m = mmult[pr, a]`` (``lt = LT·m``, bonus ``bon[pr, a]``); while the breaker restricts the
     protocol ``thr`` becomes ``max(thr, thr_hf / exempt_hf)`` (``inf`` for ``exempt_hf <= 0``).
     Reactive borrowers (react_hf ``r > 0``) read from ``thr_scan = min(thr, thr_hf / r)``.
-    ``skip``: nothing may be read this step (batch limit reached, or paused without exemption)."""
+    ``skip``: nothing may be read this step (paused without exemption). ``batch applies``: the
+    batch auction collects the collateral this protocol seizes."""
     mon, cb_on, th_on, tw_on, bp_on, if_on, da_on, pa_on, dm_on, re_on, ba_on, vf_on = mechanisms_on(mp)
     thr = ratio
     thr_hf = ratio
@@ -315,8 +315,6 @@ def thresholds(ratio, lt0, bonus0, pr, a, mp, mk, mmult, bon, bcount, restricted
         lt = lt0 * mm
         bonus = bon[pr, a]
         ba_here = ba_on and mk[MK_BA, pr] != 0
-        if ba_here and bcount[pr] >= int(mp[M_BA_MAX]):
-            skip = True  # batch full: everything waits where it is
         if cb_on and mk[MK_CB, pr] != 0 and restricted[pr]:
             ex = mp[M_CB_EXEMPT]
             if ex <= 0.0:
@@ -361,7 +359,6 @@ def liquidate_books(t, mkt, rules, book, liqs, mechs, mst, st, store, ev, out):
     mk = mechs.mask
     mmult = mst.mmult
     bon = mst.bon
-    bcount = mst.bcount
     restricted = mst.restricted
     ag_on, bo_react = agents_on(st.ag)
     for src in range(n_c0 + seg_asset.shape[0]):
@@ -383,7 +380,7 @@ def liquidate_books(t, mkt, rules, book, liqs, mechs, mst, st, store, ev, out):
         pc = pprice[pr, a]
         pd = pprice[pr, seg_debt[seg]]
         skip, thr, thr_hf, thr_scan, lt_now, bonus_now, ba_here = thresholds(
-            pc / pd, lt[pr, a], bonus[pr, a], pr, a, mp, mk, mmult, bon, bcount, restricted, bo_react)
+            pc / pd, lt[pr, a], bonus[pr, a], pr, a, mp, mk, mmult, bon, restricted, bo_react)
         if skip:
             continue
         if from_store:
@@ -510,14 +507,13 @@ def scan_source(t, s, mkt, rrow, book, liqs, mechs, mst, st, store, ev, out):
     mp = mechs.p
     mk = mechs.mask
     ms = mst.ms
-    bcount = mst.bcount
+    ba = mst.ba
     mon, cb_on, th_on, tw_on, bp_on, if_on, da_on, pa_on, dm_on, re_on, ba_on, vf_on = mechanisms_on(mp)
     ag_on, bo_react = agents_on(ag)
     gated = da_on or re_on or ag_on or pa_on
     th_here = th_on and mk[MK_TH, s.pr] != 0
     mode = liqs.mode
     max_n = liqs.max_per_step
-    ba_max = int(mp[M_BA_MAX])
     tier_r = mp[M_DM_RAMP] if (dm_on and has_ltm) else 0.0
     a = s.a
     pr = s.pr
@@ -562,8 +558,6 @@ def scan_source(t, s, mkt, rrow, book, liqs, mechs, mst, st, store, ev, out):
             break
         if max_n > 0 and step_n >= max_n:
             full = True
-            break
-        if ba_here and bcount[pr] >= ba_max:
             break
         h += 1
         ok = True
@@ -635,7 +629,7 @@ def scan_source(t, s, mkt, rrow, book, liqs, mechs, mst, st, store, ev, out):
                 agents_note_liquidation(ag, t)
             if mon:
                 if ba_here:
-                    bcount[pr] += 1
+                    ba[a, BA_STEP] += seize
                 th_add, fund, drawn, soc = account_liquidation(
                     mk, pr, a, t, seize, repay * pd, bad * pd, fee * pc, seize * pc, th_on, bp_on, tw_on,
                     if_on, mp[M_IF_SHARE], mst.th_ring, mst.th_sold, mst.bp_q, mst.bp_v, mst.tw_q, mst.tb_q, fund)
@@ -797,7 +791,7 @@ def liquidate_multi_asset(t, mkt, rules, book, liqs, mechs, mst, st, ev, out):
     pprice = st.pprice
     sold = st.sold
     ms = mst.ms
-    bcount = mst.bcount
+    ba = mst.ba
     lt = rules.lt
     bonus = rules.bonus
     pfee = rules.pfee
@@ -816,8 +810,6 @@ def liquidate_multi_asset(t, mkt, rules, book, liqs, mechs, mst, st, ev, out):
         lt_use = lt[pr]
         bn_use = bonus[pr]
         if mon or ag_on:
-            if mon and ba_on and mk[MK_BA, pr] != 0 and bcount[pr] >= int(mp[M_BA_MAX]):
-                continue
             liquidatable, waits = multi_terms(t, m, im, mkt, rules, book, mechs, mst, st)
             if not liquidatable:
                 continue
@@ -870,7 +862,7 @@ def liquidate_multi_asset(t, mkt, rules, book, liqs, mechs, mst, st, ev, out):
             agents_note_liquidation(ag, t)
         if mon:
             if ba_on and mk[MK_BA, pr] != 0:
-                bcount[pr] += 1
+                ba[a, BA_STEP] += seize
             th_add, fund, drawn, soc = account_liquidation(
                 mk, pr, a, t, seize, repay * pdj, badv, fee * pc, seize * pc, th_on, bp_on, tw_on,
                 if_on, mp[M_IF_SHARE], mst.th_ring, mst.th_sold, mst.bp_q, mst.bp_v, mst.tw_q, mst.tb_q, ms[MS_FUND])
@@ -985,7 +977,9 @@ def step_units(t, mkt, orc, units, liqs, st, ev, out):
 def route_sales(t, mkt, mechs, mst, st, ev, out):
     """Stage 7: the sales of step ``t``.
 
-    ``st.seized`` ← ``st.sold`` (what the step seized, recorded); with the buffer pool or the
+    ``st.seized`` ← ``st.sold`` (what the step seized, recorded); with the batch auction on,
+    :func:`batch_sales` takes its protocols' collateral out of ``st.sold``, clears the batch at
+    the window's end and sells the keepers' slice; with the buffer pool or the
     TWAP exit on, :func:`queue_sales` turns ``st.sold`` into what the venues receive; agents
     present: :func:`agents_pre_sales` (the front-runner sells first). Then for each asset ``a``:
     the pool's purchase ``(pq, pquote)`` (:func:`pool_take`) and, when ``sold[a] > 0``, a sale
@@ -1013,6 +1007,8 @@ def route_sales(t, mkt, mechs, mst, st, ev, out):
     mon, cb_on, th_on, tw_on, bp_on, if_on, da_on, pa_on, dm_on, re_on, ba_on, vf_on = mechanisms_on(mp)
     bp_q = mst.bp_q
     bp_v = mst.bp_v
+    if ba_on:
+        batch_sales(mp, t, mst.ba, sold, vs, vdk, vdq, av_ptr, av_idx, mkt.p_fixed, summary, ev.buf, ev.n[EV_N], rec)
     if bp_on or tw_on:
         queue_sales(mp, t, sold, bp_q, bp_v, mst.bp_q_step, mst.bp_units, mst.tw_q, mst.tb_q, mst.tw_ring, mst.ms)
     ag = st.ag
@@ -1111,9 +1107,9 @@ def finish_path(mkt, mechs, mst, st, store, out):
     (``SUM_HELD_VALUE``), let the agents write their totals (:func:`agents_finish`), and write
     the final book (store entries and multi-asset entries) when ``out`` asks for it."""
     mon, cb_on, th_on, tw_on, bp_on, if_on, da_on, pa_on, dm_on, re_on, ba_on, vf_on = mechanisms_on(mechs.p)
-    if bp_on or tw_on:
+    if bp_on or tw_on or ba_on:
         for a in range(mkt.stable.shape[0]):
-            held = held_units(mst.bp_units, mst.tw_ring, a)
+            held = held_units(mst.bp_units, mst.tw_ring, a) + batch_held(mst.ba, a)
             if held > 0.0:
                 px = mkt.p_fixed[a] if mkt.stable[a] else mean_venue_spot(st.vs, mkt.av_ptr, mkt.av_idx, a)
                 out.summary[SUM_HELD_VALUE] += held * px

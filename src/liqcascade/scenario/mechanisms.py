@@ -11,7 +11,7 @@ Every field has a description: ``liqcascade mechanisms`` prints them.
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, ClassVar, Literal
 
 from pydantic import Field, model_validator
 
@@ -162,10 +162,27 @@ class RandomExecution(_Mechanism):
 
 
 class Batch(_Mechanism):
-    """At most ``max_per_step`` liquidations per step (per block) for each protocol it applies to
-    (dYdX's per-block limits, §8.8)."""
+    """Batch liquidation: the collateral seized over ``window_seconds`` is cleared together in one
+    uniform-price batch auction (keepers bid on the bundle), and the keepers' sales go out over
+    the next window under a depth budget (batch auctions against liquidation MEV; dYdX v4's
+    per-block batching of liquidations, §8.8)."""
 
-    max_per_step: int = Field(20, ge=1, description="liquidations per step per protocol")
+    window_seconds: PosFloat = Field(300.0, description="collection window; the batch clears at its end (at least one step)")
+    depth_slippage: Fraction = Field(0.02, description="keepers' resale per step at most what the venues absorb within this slippage (0 = no budget)")
+    keeper_margin: Fraction = Field(0.0, description="keepers bid this share below what the bundle fetches sold at once")
+
+    #: keys of an older meaning -> the one-line message that names where they went
+    MOVED: ClassVar[dict[str, str]] = {"max_per_step": "the per-step count cap is now liquidators.max_per_step; mechanisms.batch is a "
+                             "batch auction (window_seconds, depth_slippage, keeper_margin)"}
+
+    @model_validator(mode="before")
+    @classmethod
+    def _old_meaning(cls, data):
+        if isinstance(data, dict):
+            for k, msg in cls.MOVED.items():
+                if k in data:
+                    raise ValueError(f"{k}: {msg}")
+        return data
 
 
 class VolatilityFee(_Mechanism):
