@@ -258,10 +258,35 @@ def test_size_tiers_liquidate_large_positions_earlier(kit):
     np.testing.assert_allclose(seized + tier.final_coll, c.book.coll, rtol=1e-9)
 
 
-def test_volatility_fee_raises_the_bonus_when_vol_is_high(kit):
+def test_volatility_bonus_raises_the_bonus_when_vol_is_high(kit):
     base, _ = run(kit)
-    vf, _ = run(kit, {"volatility_fee": {"k": 1.0, "vol_ref": 0.5, "vol_window_seconds": 600, "max_bonus": 0.2}})
+    vf, _ = run(kit, {"volatility_bonus": {"k": 1.0, "vol_ref": 0.5, "vol_window_seconds": 600, "max_bonus": 0.2}})
     assert vf.summary[0, KD.SUM_BORROWER_LOSS] > base.summary[0, KD.SUM_BORROWER_LOSS]
+
+
+def test_volatility_fee_accrues_into_debt_while_vol_is_high(kit):
+    """The leverage fee charges: on a volatile path debt grows (what liquidators repay, in quote,
+    exceeds the scaled debt units the events record), so no fewer positions are liquidated;
+    on a flat path it accrues nothing and the run is identical to none."""
+    price = {"kind": "crash", "shock": 0.3, "start_seconds": 180, "over_seconds": 1200}
+    lf = {"volatility_fee": {"k": 0.5, "vol_ref": 0.5, "vol_window_seconds": 600}}
+    base, _ = run(kit, price=price, depth=30.0)
+    fee, _ = run(kit, lf, price=price, depth=30.0)
+    assert fee.summary[0, KD.SUM_NLIQ] > 0
+    assert fee.summary[0, KD.SUM_REPAID] > fee.events["debt_repaid"].sum()  # the debt asset is at 1
+    np.testing.assert_allclose(base.summary[0, KD.SUM_REPAID], base.events["debt_repaid"].sum(), rtol=1e-12)
+    assert fee.summary[0, KD.SUM_NPOS_LIQ] >= base.summary[0, KD.SUM_NPOS_LIQ]
+    flat = {"kind": "crash", "shock": 0.0}
+    a, _ = run(kit, price=flat)
+    b, _ = run(kit, lf, price=flat)
+    np.testing.assert_array_equal(a.summary, b.summary)
+
+
+def test_volatility_fee_old_bonus_key_names_volatility_bonus():
+    import pydantic
+
+    with pytest.raises(pydantic.ValidationError, match="volatility_bonus"):
+        Mechanisms.model_validate({"volatility_fee": {"max_bonus": 0.2}})
 
 
 def test_oracle_guard_smooths_the_price_protocols_read(kit):
@@ -283,6 +308,7 @@ ALL_ON = {
     "dynamic_margin": {"vol_window_seconds": 600, "vol_ref": 0.5, "size_tiers": [[1e4, 0.95]], "ramp_seconds": 600},
     "random_execution": {"window_seconds": 240},
     "volatility_fee": {"k": 0.5, "vol_ref": 0.5, "vol_window_seconds": 600},
+    "volatility_bonus": {"k": 0.5, "vol_ref": 0.5, "vol_window_seconds": 600},
 }
 #: the batch auction sells seized collateral itself: with everything else but the other two sellers
 ALL_ON_BATCH = {**{k: v for k, v in ALL_ON.items() if k not in ("twap_exit", "buffer_pool")},

@@ -34,7 +34,9 @@ REAL_SYSTEMS: dict[str, str] = {
     "random_execution": "no deployed lending protocol: a design against liquidation hunting",
     "batch": "batch auctions as a remedy for liquidation MEV and fire sales (uniform clearing price per batch); "
              "dYdX v4 processes liquidations per block (§8.8)",
-    "volatility_fee": "crvUSD dynamic fee (§5.3, §8.6), applied here to the liquidation bonus",
+    "volatility_fee": "risk-priced borrow rates: lending protocols raise rates with risk through the rate model "
+                      "(Aave's slope2 above the kink, §1); a volatility-linked add-on is a design",
+    "volatility_bonus": "crvUSD dynamic fee (§5.3, §8.6), applied here to the liquidation bonus",
     "gas_auction": "Ethereum priority-gas auctions between liquidation bots",
     "hunter": "liquidation hunting: pushing a thin market through a cluster of liquidation prices",
     "front_runner": "searchers trading ahead of queued liquidation sales",
@@ -67,7 +69,10 @@ VERDICTS: dict[str, str] = {
     "batch": "does not change bad debt (liquidation still happens at the oracle price); it moves price risk "
              "between liquidators (paid the bundle's immediate-sale price) and keepers (resell over the window) "
              "and spreads the sales, which softens the drawdown",
-    "volatility_fee": "raises the bonus in high volatility: adds bad debt and borrower loss (liquidators gain)",
+    "volatility_fee": "only charges: it adds to debt while volatility is high (more liquidations, not fewer); its "
+                      "intended effect, borrowers cutting leverage before a crash, is a behaviour not modelled",
+    "volatility_bonus": "adds bad debt: a larger bonus seizes more collateral per debt repaid, so positions go "
+                        "underwater sooner; liquidators gain, borrowers lose",
 }
 
 #: field name -> protocol units with their own built-in version

@@ -35,7 +35,7 @@ from ..kernels import mechanisms as KM
 MASK_ROW = {
     "circuit_breaker": KM.MK_CB, "throttle": KM.MK_TH, "twap_exit": KM.MK_TW, "buffer_pool": KM.MK_BP,
     "insurance_fund": KM.MK_IF, "dutch_auction": KM.MK_DA, "partial": KM.MK_PA, "dynamic_margin": KM.MK_DM,
-    "random_execution": KM.MK_RE, "batch": KM.MK_BA, "volatility_fee": KM.MK_VF,
+    "random_execution": KM.MK_RE, "batch": KM.MK_BA, "volatility_fee": KM.MK_LF, "volatility_bonus": KM.MK_VF,
 }
 
 NOTES = {
@@ -62,7 +62,11 @@ NOTES = {
              "auction (price = what the bundle fetches sold at once, less keeper_margin); keepers resell it over "
              "the next window under the depth budget (their resale is not in liquidator profit); liquidators' "
              "profitability test (rational) still prices an immediate sale",
-    "volatility_fee": "volatility fee: bonus × (1 + k·max(0, σ − σ_ref)), capped, never below the base bonus",
+    "volatility_fee": "volatility fee (leverage fee): a borrow-rate add-on k·max(0, σ − σ_ref) a year (capped) accrues "
+                      "into the debt of single-collateral positions as a fee index (its own accrual term, not a "
+                      "protocol rate model); debts in events and the final book are scaled amounts (× the index "
+                      "to get what is owed); multi-asset positions are not charged; borrowers do not react to it",
+    "volatility_bonus": "volatility bonus: bonus × (1 + k·max(0, σ − σ_ref)), capped, never below the base bonus",
     "oracle_guard": "oracle guard: the protocols it applies to read a TWAP/EMA/median of all venues of each "
                     "asset instead of their own oracles",
 }
@@ -207,8 +211,11 @@ def mechanism_setup(c) -> MechSetup:
         mech[[KM.M_BA_ON, KM.M_BA_WIN, KM.M_BA_SLIP, KM.M_BA_MARGIN]] = (
             1.0, tb.of(x, "window_seconds", "mechanisms.batch"), x.depth_slippage, x.keeper_margin)
     if (x := M.volatility_fee) is not None:
+        mech[[KM.M_LF_ON, KM.M_LF_K, KM.M_LF_VREF, KM.M_LF_WIN, KM.M_LF_MAX]] = (
+            1.0, x.k, x.vol_ref, tb.of(x, "vol_window_seconds", "mechanisms.volatility_fee"), x.max_rate)
+    if (x := M.volatility_bonus) is not None:
         mech[[KM.M_VF_ON, KM.M_VF_K, KM.M_VF_VREF, KM.M_VF_WIN, KM.M_VF_MAX]] = (
-            1.0, x.k, x.vol_ref, tb.of(x, "vol_window_seconds", "mechanisms.volatility_fee"), x.max_bonus)
+            1.0, x.k, x.vol_ref, tb.of(x, "vol_window_seconds", "mechanisms.volatility_bonus"), x.max_bonus)
     return MechSetup(mech, mmask, pos_ltm, book, rules, perm, notes)
 
 

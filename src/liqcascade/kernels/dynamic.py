@@ -137,7 +137,7 @@ def new_state(path, path_id, mkt, orc, rules, book, liqs, mechs, agents, units):
     ms0 = np.empty(A)
     for a in range(A):
         ms0[a] = mkt.p_fixed[a] if mkt.stable[a] else mean_venue_spot(vs, mkt.av_ptr, mkt.av_idx, a)
-    if cb_on or dm_on or vf_on:
+    if mst.phist.shape[0] > 1:  # a mechanism reads the price history
         for pr in range(P):
             for a in range(A):
                 mst.phist[0, pr, a] = protocol_price(pr, a, mkt.stable, mkt.p_fixed, orc.of, oprice, ms0)

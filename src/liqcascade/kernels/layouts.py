@@ -263,7 +263,8 @@ class MechState(NamedTuple):
     and depth room; ``tw_ring[slices, A]`` TWAP exit queue; ``tw_q``, ``bp_q``, ``tb_q``,
     ``bp_q_step``, ``bp_v``, ``bp_units``, ``depth0`` ``[A]`` queue and pool amounts;
     ``ms[NMS]`` scalars (throttle window used, fund left, pool capital left); ``dm_ramp[P, A, 3]``
-    dynamic-margin ramp (from, target, end step; ``[0, A, 3]`` when off)."""
+    dynamic-margin ramp (from, target, end step; ``[0, A, 3]`` when off); ``lev_ix[P]`` the
+    leverage fee's index (debt owed = scaled debt × index; 1 when off)."""
 
     phist: np.ndarray
     mmult: np.ndarray
@@ -285,6 +286,7 @@ class MechState(NamedTuple):
     depth0: np.ndarray
     ms: np.ndarray
     dm_ramp: np.ndarray
+    lev_ix: np.ndarray
 
 
 # ---- empty values (absent parts keep the compiled signature) -----------------------------------

@@ -68,7 +68,14 @@ window in steps.
   per step by the depth budget (units the venues absorb before their spot falls by
   ``slippage``; no cap with ``slippage = 0``); what the cap holds back carries over. The keepers'
   resale proceeds are not the liquidators' and are not counted in ``SUM_PROCEEDS``.
-* **volatility_fee** — bonus ``min(max(max_bonus, b), b · (1 + k · max(0, σ − σ_ref)))``
+* **volatility_fee** (leverage fee, ``M_LF_*``) — per protocol under it, a borrow-rate add-on
+  ``r = min(max_rate, k · max(0, σ − σ_ref))`` a year with ``σ`` the largest realized volatility
+  of its risky collateral assets (LT > 0); a fee index ``lev_ix[pr]`` (1 at the start) grows
+  ``× (1 + r · dt / year)`` each step (:func:`leverage_fee_before`). The single-pair positions'
+  debts are scaled amounts (as Aave's scaled balances): the debt owed is ``d · lev_ix`` and the
+  liquidation stage values the debt asset at ``pd · lev_ix``. Multi-asset positions are not
+  charged (*simplification*).
+* **volatility_bonus** (``M_VF_*``) — bonus ``min(max(max_bonus, b), b · (1 + k · max(0, σ − σ_ref)))``
   (:func:`vol_fee_bonus`; never below the base bonus ``b``, which is the Dutch bonus when both
   are on).
 """
@@ -135,7 +142,12 @@ M_VF_MAX = 44
 M_DM_RAMP = 45  # dynamic margin: ramp length in steps (0 = tighten at once)
 M_BA_SLIP = 46  # batch auction: the keepers' resale depth budget, slippage per step (0 = none)
 M_BA_MARGIN = 47  # batch auction: keepers' margin below the bundle's immediate sale value
-NMECH_PARAMS = 48
+M_LF_ON = 48  # leverage fee (volatility_fee): on
+M_LF_K = 49
+M_LF_VREF = 50
+M_LF_WIN = 51
+M_LF_MAX = 52
+NMECH_PARAMS = 53
 
 # ---- columns of the batch auction's state MechState.ba[A + 1, NBA] ----------------------------
 BA_STEP = 0  # units its protocols seized this step
@@ -156,8 +168,9 @@ MK_PA = 6
 MK_DM = 7
 MK_RE = 8
 MK_BA = 9
-MK_VF = 10
-NMECH = 11
+MK_VF = 10  # volatility_bonus (the bonus-raising mechanism)
+MK_LF = 11  # volatility_fee (the leverage fee)
+NMECH = 12
 
 
 def mech_off(n_protocols: int = 1):
@@ -484,7 +497,8 @@ def mech_state_new(mp, T, P, A, bonus):
     mechanisms that are off). ``bonus[P, A]`` is the protocols' bonus (the bonus in force starts
     there)."""
     on, cb_on, th_on, tw_on, bp_on, if_on, da_on, pa_on, dm_on, re_on, ba_on, vf_on = mechanisms_on(mp)
-    need_hist = cb_on or dm_on or vf_on
+    lf_on = on and mp[M_LF_ON] > 0.0
+    need_hist = cb_on or dm_on or vf_on or lf_on
     th_win = int(mp[M_TH_WIN]) if th_on else 1
     tw_slices = int(mp[M_TW_SLICES]) if tw_on else 1
     ms = np.zeros(NMS)
@@ -498,7 +512,7 @@ def mech_state_new(mp, T, P, A, bonus):
         np.zeros((P, 2), np.int64), np.zeros(P, np.bool_), ba,
         np.zeros(max(th_win, 1)), np.zeros(A), np.zeros(A), np.zeros((max(tw_slices, 1), A)),
         np.zeros(A), np.zeros(A), np.zeros(A), np.zeros(A), np.zeros(A), np.zeros(A), np.zeros(A), ms,
-        _ramp_state(P if dm_on else 0, A))
+        _ramp_state(P if dm_on else 0, A), np.ones(P))
 
 
 @internal
@@ -566,6 +580,39 @@ def volatility_fee_before(mp, mk, t, stable, phist, bonus, volvf, bon):
             if not stable[a]:
                 volvf[pr, a] = realized_vol(phist, t, pr, a, int(mp[M_VF_WIN]), mp[M_DT])
                 bon[pr, a] = vol_fee_bonus(bonus[pr, a], volvf[pr, a], mp[M_VF_K], mp[M_VF_VREF], mp[M_VF_MAX])
+
+
+@internal
+def leverage_fee_on(mp):
+    """The leverage fee (``volatility_fee``) is on."""
+    return mp[M_ON] > 0.0 and mp[M_LF_ON] > 0.0
+
+
+@njit
+def leverage_rate(vol, k, vol_ref, max_rate):
+    """Borrow-rate add-on a year: ``min(max_rate, k · max(0, vol − vol_ref))``."""
+    x = vol - vol_ref
+    if x <= 0.0:
+        return 0.0
+    r = k * x
+    return r if r < max_rate else max_rate
+
+
+@internal
+def leverage_fee_before(mp, mk, t, lt, stable, phist, lev_ix):
+    """Leverage fee at step ``t``: each protocol under it accrues ``lev_ix[pr] *= 1 + r · dt/year``
+    with ``r`` from the largest realized volatility of its risky collateral assets (LT > 0)."""
+    for pr in range(lev_ix.shape[0]):
+        if mk[MK_LF, pr] == 0:
+            continue
+        vol = 0.0
+        for a in range(stable.shape[0]):
+            if not stable[a] and lt[pr, a] > 0.0:
+                v = realized_vol(phist, t, pr, a, int(mp[M_LF_WIN]), mp[M_DT])
+                if v > vol:
+                    vol = v
+        r = leverage_rate(vol, mp[M_LF_K], mp[M_LF_VREF], mp[M_LF_MAX])
+        lev_ix[pr] *= 1.0 + r * mp[M_DT] / SECONDS_PER_YEAR
 
 
 @internal

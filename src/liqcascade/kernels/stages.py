@@ -73,9 +73,10 @@ from ..protocols.maker.kernel import IK_PEEP, maker_step
 from .mechanisms import (
     M_CB_EXEMPT, M_DM_RAMP, M_DA_MAX, M_DA_START, M_DA_STEPS, M_IF_SHARE, M_PA_COOL, M_RE_WIN, M_SEED,
     M_TH_DEBT, M_TH_SLIP, M_VF_K, M_VF_MAX, M_VF_VREF, MK_BA, MK_CB, MK_DA, MK_PA, MK_RE, MK_TH, MK_VF,
-    account_liquidation, breaker_before, dutch_bonus, dynamic_margin_before, held_units, mechanisms_on,
-    BA_STEP, batch_sales, batch_held, multi_hf, pool_take, queue_sales, random_delay, room_share, scale_liquidation, throttle_before, tier_in_force,
-    vol_fee_bonus, volatility_fee_before,
+    BA_STEP, account_liquidation, batch_held, batch_sales, breaker_before, dutch_bonus, dynamic_margin_before,
+    held_units, leverage_fee_before, leverage_fee_on, mechanisms_on, multi_hf, pool_take, queue_sales,
+    random_delay, room_share, scale_liquidation, throttle_before, tier_in_force, vol_fee_bonus,
+    volatility_fee_before,
 )
 from ..oracles.dispatch import oracle_peep, oracle_step
 from ..protocols.perp.kernel import perp_step
@@ -217,7 +218,8 @@ def mechanisms_before(t, mkt, rules, liqs, mechs, mst, st, out):
       the mechanisms that are on, in this order: the circuit breaker
       (:func:`breaker_before`; ``out.summary[SUM_PAUSED] += 1`` when some protocol is paused),
       the dynamic margin (:func:`dynamic_margin_before`, gas multiple from the agents or 1), the
-      volatility fee (:func:`volatility_fee_before`), the throttle (:func:`throttle_before`)."""
+      volatility bonus (:func:`volatility_fee_before`), the leverage fee
+      (:func:`leverage_fee_before`), the throttle (:func:`throttle_before`)."""
     ag = st.ag
     if ag.shape[0] > 0:
         sc = st.sc
@@ -229,7 +231,7 @@ def mechanisms_before(t, mkt, rules, liqs, mechs, mst, st, out):
     if not mon:
         return
     pprice = st.pprice
-    if cb_on or dm_on or vf_on:
+    if cb_on or dm_on or vf_on or leverage_fee_on(mp):
         phist = mst.phist
         for pr in range(pprice.shape[0]):
             for a in range(pprice.shape[1]):
@@ -243,6 +245,8 @@ def mechanisms_before(t, mkt, rules, liqs, mechs, mst, st, out):
                               mkt.vdq, mkt.av_ptr, mkt.av_idx, st.mean_spot, mst.dm_ramp)
     if vf_on:
         volatility_fee_before(mp, mk, t, mkt.stable, mst.phist, rules.bonus, mst.volvf, mst.bon)
+    if leverage_fee_on(mp):
+        leverage_fee_before(mp, mk, t, rules.lt, mkt.stable, mst.phist, mst.lev_ix)
     if th_on:
         throttle_before(mp, t, mkt.stable, mst.th_ring, mst.ms, mst.th_sold, mst.depth_cap, st.vs, mkt.vdk,
                         mkt.vdq, mkt.av_ptr, mkt.av_idx)
@@ -360,6 +364,7 @@ def liquidate_books(t, mkt, rules, book, liqs, mechs, mst, st, store, ev, out):
     mmult = mst.mmult
     bon = mst.bon
     restricted = mst.restricted
+    lev_ix = mst.lev_ix
     ag_on, bo_react = agents_on(st.ag)
     for src in range(n_c0 + seg_asset.shape[0]):
         if sc[SC_FULL] > 0.0:
@@ -378,7 +383,7 @@ def liquidate_books(t, mkt, rules, book, liqs, mechs, mst, st, store, ev, out):
         a = seg_asset[seg]
         pr = seg_proto[seg]
         pc = pprice[pr, a]
-        pd = pprice[pr, seg_debt[seg]]
+        pd = pprice[pr, seg_debt[seg]] * lev_ix[pr]  # debt owed = scaled debt × leverage-fee index
         skip, thr, thr_hf, thr_scan, lt_now, bonus_now, ba_here = thresholds(
             pc / pd, lt[pr, a], bonus[pr, a], pr, a, mp, mk, mmult, bon, restricted, bo_react)
         if skip:

@@ -186,8 +186,30 @@ class Batch(_Mechanism):
 
 
 class VolatilityFee(_Mechanism):
+    """A leverage fee: a borrow-rate add-on proportional to realized volatility,
+    ``min(max_rate, k · max(0, σ − σ_ref))`` a year, that accrues into the debt of the positions
+    it applies to step by step (a charge on leverage while markets are volatile)."""
+
+    RENAMED = {"vol_window_steps": "vol_window_seconds"}
+
+    k: NonNegFloat = Field(0.5, description="borrow-rate add-on (per year) per unit of annualized volatility above vol_ref")
+    vol_ref: NonNegFloat = Field(0.8, description="annualized volatility below which no fee accrues")
+    vol_window_seconds: PosFloat = Field(3600.0, description="window of the realized-volatility estimate (at least two steps)")
+    max_rate: NonNegFloat = Field(5.0, description="cap on the add-on, per year")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _old_meaning(cls, data):
+        if isinstance(data, dict) and "max_bonus" in data:
+            raise ValueError("max_bonus: volatility_fee is now a leverage fee (a borrow-rate add-on); the "
+                             "bonus-raising mechanism is mechanisms.volatility_bonus")
+        return data
+
+
+class VolatilityBonus(_Mechanism):
     """Liquidation bonus that scales with realized volatility: ``bonus · (1 + k · max(0, σ − σ_ref))``
-    capped at ``max_bonus`` (crvUSD's dynamic fee, §5.3, applied to the liquidation penalty)."""
+    capped at ``max_bonus`` (crvUSD's dynamic fee, §5.3, applied to the liquidation penalty).
+    It adds bad debt: a larger bonus seizes more collateral per debt repaid."""
 
     k: NonNegFloat = Field(0.5, description="relative bonus increase per unit of annualized volatility above vol_ref")
     RENAMED = {"vol_window_steps": "vol_window_seconds"}
@@ -210,6 +232,7 @@ class Mechanisms(_Strict):
     random_execution: RandomExecution | None = None
     batch: Batch | None = None
     volatility_fee: VolatilityFee | None = None
+    volatility_bonus: VolatilityBonus | None = None
 
     def active(self) -> list[str]:
         return [k for k in type(self).model_fields if getattr(self, k) is not None]
