@@ -175,6 +175,10 @@ def test_depth_units(slip, reserve, depth):
     got = KM.depth_units(vs, vdk, vdq, av_ptr, av_idx, 0, slip)
     want = PY.depth_units([(vs, vdk, vdq, 0), (vs, vdk, vdq, 1)], slip)
     np.testing.assert_allclose(got, want, rtol=1e-9)
+    for target in (90.0, 100.0 * (1 - slip), 100.0, 120.0):  # below, at the band, at and above the spots
+        got = KM.depth_units_to(vs, vdk, vdq, av_ptr, av_idx, 0, target)
+        want = PY.depth_units_to([(vs, vdk, vdq, 0), (vs, vdk, vdq, 1)], target)
+        np.testing.assert_allclose(got, want, rtol=1e-9, atol=1e-12)
 
 
 @settings(deadline=None, max_examples=100)

@@ -54,7 +54,7 @@ NOTES = {
                      "position recovers)",
     "partial": "partial: fixed close factor (no v3.3 dust rule) and a per-position cooldown",
     "dynamic_margin": "dynamic margin: LT × multiplier from realized oracle volatility, buffer, gas multiple and "
-                      "venue depth lost (within 2 %); size tiers by collateral value at the initial prices; with "
+                      "venue depth lost (within haircut_band below the protocol's price, any venue kind); size tiers by collateral value at the initial prices; with "
                       "apply = ramp a tighter multiplier (and the tiers, from the start) reaches the book linearly "
                       "over ramp_seconds (Euler v2's LTV ramp; each step whose target changes is a new setting)",
     "random_execution": "random execution: delay uniform in 0…window steps from a hash of (seed, path, position)",
@@ -195,6 +195,7 @@ def mechanism_setup(c) -> MechSetup:
             mech[KM.M_DM_RAMP] = max(x.ramp_seconds / float(sc.simulation.dt_seconds), 1.0)
         else:
             notes.append(AT_ONCE_WARNING)
+        mech[KM.M_DM_BAND] = x.haircut_band
         mech[[KM.M_DM_ON, KM.M_DM_WIN, KM.M_DM_VREF, KM.M_DM_K, KM.M_DM_CONG, KM.M_DM_HAIR, KM.M_DM_BUF,
               KM.M_DM_MIN]] = (1.0, tb.of(x, "vol_window_seconds", "mechanisms.dynamic_margin"), x.vol_ref, x.lt_per_vol, x.congestion_k, x.haircut_k,
                                x.buffer, x.min_multiplier)

@@ -45,7 +45,13 @@ window in steps.
   ``m = max(min, 1 − buffer − lt_per_vol·max(0, σ − σ_ref) − congestion_k·max(0, g − 1)
   − haircut_k·lost)``, with ``σ`` the annualized realized volatility of ``p`` over the window
   (:func:`realized_vol`), ``g`` the gas multiple (1 without a gas auction) and ``lost = max(0,
-  1 − D_t/D_0)`` the share of the asset's venue depth within 2 % lost since the start. The
+  1 − D_t/D_0)`` the share of depth lost since the start: ``D_t`` is the quote (units × mean
+  spot) the asset's venues absorb before their spot falls below ``(1 − band) · p`` — ``p`` the
+  price the protocol values the collateral at (:func:`depth_units_to`) — and ``D_0`` the same at
+  ``t = 0`` (then ``p`` = the mean spot). Measured against the protocol's price rather than each
+  venue's own spot, it sees the depth an order book has lost to the impact of recent sales as
+  well as a pool's shrinking reserves (a book's depth within a band of its *own* mid never
+  changes). The
   liquidation test is ``key > ratio · m`` and the liquidation uses ``LT · m``. Size tiers are
   a per-position multiplier folded into the key by the engine. With a ramp (``M_DM_RAMP = R``
   steps > 0) ``m`` is the multiplier *in force*, not the target: Euler v2's liquidation-LTV
@@ -91,7 +97,7 @@ from ._jit import internal, njit
 from .layouts import MS_BP_CAP, MS_FUND, MS_TH_USED, NMS, SUM_PROCEEDS, MechState
 
 SECONDS_PER_YEAR = 365.0 * 86400.0
-DEPTH_REF_SLIPPAGE = 0.02  # dynamic margin: venue depth is measured within 2 % of spot
+DEPTH_REF_SLIPPAGE = 0.02  # dynamic margin: the haircut's default depth band
 
 # ---- mech pack (float64[NMECH_PARAMS]) ---------------------------------------------------------
 M_ON = 0  # any mechanism on (1.0) — the time loop's global switch
@@ -147,7 +153,8 @@ M_LF_K = 49
 M_LF_VREF = 50
 M_LF_WIN = 51
 M_LF_MAX = 52
-NMECH_PARAMS = 53
+M_DM_BAND = 53  # dynamic margin: depth band of the haircut (fraction below the protocol's price)
+NMECH_PARAMS = 54
 
 # ---- columns of the batch auction's state MechState.ba[A + 1, NBA] ----------------------------
 BA_STEP = 0  # units its protocols seized this step
@@ -272,6 +279,17 @@ def depth_units(vs, vdk, vdq, av_ptr, av_idx, a, slippage):
     for j in range(av_ptr[a], av_ptr[a + 1]):
         v = av_idx[j]
         s += venue_sell_to_price(vs, vdk, vdq, v, venue_spot(vs, v) * (1.0 - slippage))
+    return s
+
+
+@njit
+def depth_units_to(vs, vdk, vdq, av_ptr, av_idx, a, target):
+    """Asset units the venues of asset ``a`` absorb before each one's spot reaches ``target``
+    (0 for a venue already at or below it): the depth within a band of a price that is not the
+    venue's own spot."""
+    s = 0.0
+    for j in range(av_ptr[a], av_ptr[a + 1]):
+        s += venue_sell_to_price(vs, vdk, vdq, av_idx[j], target)
     return s
 
 
@@ -555,12 +573,13 @@ def dynamic_margin_before(mp, mk, t, gas_mult, stable, phist, mmult, depth0, vs,
     for a in range(stable.shape[0]):
         if stable[a]:
             continue
-        lost = 0.0
-        if depth0[a] > 0.0:
-            dnow = depth_units(vs, vdk, vdq, av_ptr, av_idx, a, DEPTH_REF_SLIPPAGE) * mean_spot[a]
-            lost = 1.0 - dnow / depth0[a]
         for pr in range(mmult.shape[0]):
             if mk[MK_DM, pr] != 0:
+                lost = 0.0
+                if depth0[a] > 0.0:
+                    target = (1.0 - mp[M_DM_BAND]) * phist[t, pr, a]
+                    dnow = depth_units_to(vs, vdk, vdq, av_ptr, av_idx, a, target) * mean_spot[a]
+                    lost = 1.0 - dnow / depth0[a]
                 vol = realized_vol(phist, t, pr, a, int(mp[M_DM_WIN]), mp[M_DT])
                 m = lt_multiplier(vol, mp[M_DM_VREF], mp[M_DM_K], gas_mult, mp[M_DM_CONG], lost,
                                   mp[M_DM_HAIR], mp[M_DM_BUF], mp[M_DM_MIN])

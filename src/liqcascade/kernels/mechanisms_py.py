@@ -83,6 +83,15 @@ def depth_units(venues_list, slippage):
     return total
 
 
+def depth_units_to(venues_list, target):
+    """Units the venues absorb before each one's spot reaches ``target`` (0 when at or below)."""
+    total = 0.0
+    for vs, vdk, vdq, v in venues_list:
+        if venues_py.venue_spot(vs, v) > target:
+            total += venues_py.venue_sell_to_price(vs, vdk, vdq, v, target)
+    return total
+
+
 def scale_liquidation(seize, repay, bad, fee, closed, s):
     if s >= 1.0:
         return seize, repay, bad, fee, closed

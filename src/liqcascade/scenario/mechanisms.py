@@ -145,7 +145,10 @@ class DynamicMargin(_Mechanism):
     vol_ref: NonNegFloat = Field(0.8, description="annualized volatility below which thresholds do not move")
     lt_per_vol: NonNegFloat = Field(0.1, description="LT multiplier lost per unit of annualized volatility above vol_ref")
     congestion_k: NonNegFloat = Field(0.0, description="LT multiplier lost per unit of gas multiple above 1 (with [agents.gas_auction])")
-    haircut_k: NonNegFloat = Field(0.0, description="collateral haircut per unit of venue depth lost since the start")
+    haircut_k: NonNegFloat = Field(0.0, description="LT multiplier lost per unit share of venue depth lost since the start (every venue kind)")
+    haircut_band: Annotated[float, Field(gt=0, lt=1)] = Field(
+        0.02, description="the haircut's depth: quote the venues absorb before their price falls this far below the "
+                          "price the protocol values the collateral at")
     buffer: Fraction = Field(0.0, description="constant reduction of the LT multiplier (liquidation buffer)")
     min_multiplier: Annotated[float, Field(gt=0, le=1)] = Field(0.7, description="floor of the LT multiplier")
     size_tiers: list[tuple[PosFloat, Annotated[float, Field(gt=0, le=1)]]] = Field(
