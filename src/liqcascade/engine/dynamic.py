@@ -120,6 +120,10 @@ def run_dynamic(c: Compiled, paths: np.ndarray | None = None, record_paths: int 
         from .agents import agent_notes
 
         notes += agent_notes(c)
+        if c.scenario.agents.borrowers is not None:
+            from .agents import borrowers_note
+
+            notes += borrowers_note(c, summary)
     lost = int(summary[:rec, K.SUM_EV_LOST].sum())
     if lost:
         msg = (f"{lost:,} liquidation events not recorded: a recorded path reached the limit of {limit:,} events "
