@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 
 PKG = Path(__file__).resolve().parents[2] / "src" / "liqcascade"
-FAMILIES = ("protocols", "venues", "oracles", "prices")
+FAMILIES = ("protocols", "venues", "oracles", "prices", "flashloans", "agents")
 KERNEL_NAMES = ("kernel.py", "dispatch.py", "twin.py")
 STDLIB = set(sys.stdlib_module_names)
 

@@ -42,6 +42,8 @@ REAL_SYSTEMS: dict[str, str] = {
     "front_runner": "searchers trading ahead of queued liquidation sales",
     "hedger": "option dealers short gamma hedging delta (sell into falls, buy into rises)",
     "borrowers": "borrowers (or their automation) topping up or deleveraging near HF 1",
+    "flash_attacker": "flash-loan manipulation of a spot-priced market within one transaction (bZx, Feb 2020; "
+                      "Cream Finance, Oct 2021); loans from Aave v3, Balancer v2, Uniswap v3 pools",
 }
 
 #: field name -> one line: does it reduce bad debt, or only move the loss (and to whom)? The
@@ -112,6 +114,9 @@ def _type_name(info) -> str:
     elif args and type(None) in args:
         base = " | ".join(getattr(a, "__name__", str(a)) if not typing.get_args(a) else str(a).replace("typing.", "")
                           for a in args if a is not type(None)) + " | None"
+    elif typing.get_origin(ann) is list and args and typing.get_origin(args[0]) is typing.Annotated:
+        members = typing.get_args(typing.get_args(args[0])[0])  # list[Annotated[Union[...], ...]]
+        base = "list[" + " | ".join(getattr(m, "__name__", str(m)) for m in members) + "]"
     else:
         base = getattr(ann, "__name__", str(ann)).replace("typing.", "")
         if typing.get_args(ann):

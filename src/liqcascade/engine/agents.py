@@ -25,6 +25,8 @@ from .compile import Compiled
 THROUGH = 0.002
 #: ladder buckets within the hunter's reach
 HUNTER_BUCKETS = 20
+#: agents that act through the engine's bundle solver (``engine/flash.py``), not the loop's pack
+BUNDLE_AGENTS = ("flash_attacker",)
 
 
 @dataclass
@@ -140,7 +142,7 @@ def agent_pack(c: Compiled, hunter=None, seed: int | None = None) -> np.ndarray 
     """
     ags = c.scenario.agents
     hu = hunter if hunter is not None else ags.hunter
-    if not ags.active() and hu is None:
+    if not [a for a in ags.active() if a not in BUNDLE_AGENTS] and hu is None:
         return None
     A = c.n_assets
     n_pos = c.book.n + c.book.n_multi

@@ -229,6 +229,9 @@ def compile_scenario(sc: Scenario, base_dir: Path, source: str | None = None, bo
         "amounts are real numbers, not fixed-point integers (Aave's floor/ceil rounding is not reproduced)",
         "all collateral seized in a step or round is sold into the venues (liquidator and treasury shares alike)",
     ]
+    if sc.agents.flash_attacker is not None:
+        notes.append("agents.flash_attacker is not a step of the time loop yet: `liqcascade attack S.toml --flash` "
+                     "evaluates its one-block bundle on the start state (engine.flash.BundleSolver.step is the per-step entry point)")
     for pr in sc.protocols:
         inc = getattr(pr, "incentive", "fixed")
         if inc == "morpho":
@@ -625,12 +628,12 @@ def kernel_inputs(c: Compiled) -> KernelInputs:
         KL.MODE_RATIONAL if lq.mode == "rational" else KL.MODE_MECHANICAL, float(lq.gas_cost),
         float(lq.capital) if np.isfinite(lq.capital) else 1e300, int(lq.max_per_step), liq)
     mechanisms = KL.Mechanisms(_f64(setup.mech), _i64(setup.mmask))
+    ag = None
     if sc.agents.active():
         from .agents import agent_pack
 
-        agents = KL.Agents(_f64(agent_pack(c)))
-    else:
-        agents = KL.agents_empty()
+        ag = agent_pack(c)  # None when only agents outside the loop (the flash attacker) are on
+    agents = KL.Agents(_f64(ag)) if ag is not None else KL.agents_empty()
     meta = np.full((KL.NUNIT, KL.NUM), -1, dtype=np.int64)
     slot = {"comet": KL.U_COMET, "liquity": KL.U_LIQUITY, "perp": KL.U_PERP, "maker": KL.U_MAKER,
             "llamma": KL.U_LLAMMA}

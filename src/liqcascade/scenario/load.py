@@ -9,11 +9,12 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from ..errors import InputError
+from ..flashloans import SOURCES as flash_sources
 from ..protocols import UNITS as protocol_kinds
 from .models import Scenario
 
 
-_UNION_TAGS = set(protocol_kinds)  # the tags of the protocols' discriminated union
+_UNION_TAGS = set(protocol_kinds) | set(flash_sources)  # the tags of the discriminated unions
 
 
 def _loc(loc) -> str:

@@ -15,6 +15,7 @@ from typing import Annotated, ClassVar, Literal
 
 from pydantic import Field, model_validator
 
+from ..agents.flash_attacker.model import FlashAttacker
 from ..strict import Fraction, NonNegFloat, PosFloat
 from ..strict import Strict as _Strict
 
@@ -309,6 +310,7 @@ class Agents(_Strict):
     front_runner: FrontRunner | None = None
     hedger: Hedger | None = None
     borrowers: Borrowers | None = None
+    flash_attacker: FlashAttacker | None = None
 
     def active(self) -> list[str]:
         return [k for k in type(self).model_fields if getattr(self, k) is not None]

@@ -286,6 +286,23 @@ class Scenario(Strict):
             a = getattr(getattr(self.agents, aname), "asset", None)
             if a is not None and (a not in known or a in stable):
                 raise ValueError(f"agents.{aname}.asset: {a!r} is not a risky asset of the scenario")
+        fa = self.agents.flash_attacker
+        if fa is not None:
+            if fa.venue is not None:
+                if fa.venue not in venue_names:
+                    raise ValueError(f"agents.flash_attacker.venue: unknown venue {fa.venue!r}")
+                if fa.asset is not None and venue_names[fa.venue].asset != fa.asset:
+                    raise ValueError(f"agents.flash_attacker.venue: {fa.venue!r} trades "
+                                     f"{venue_names[fa.venue].asset}, not {fa.asset}")
+            if fa.protocol is not None:
+                kinds = {p.name: p.kind for p in self.protocols}
+                if fa.protocol not in kinds:
+                    raise ValueError(f"agents.flash_attacker.protocol: unknown protocol {fa.protocol!r}")
+                if kinds[fa.protocol] != "aave_v3":
+                    raise ValueError(f"agents.flash_attacker.protocol: {fa.protocol!r} is a {kinds[fa.protocol]} unit; "
+                                     "the bundle liquidates Aave-rule protocols only")
+            elif not any(p.kind == "aave_v3" for p in self.protocols):
+                raise ValueError("agents.flash_attacker: the scenario has no Aave-rule protocol to liquidate")
         if self.price.correlation is not None:
             n = len(self.assets)
             m = self.price.correlation

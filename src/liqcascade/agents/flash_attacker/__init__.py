@@ -1,0 +1,1 @@
+"""Agent ``flash_attacker``: an atomic (one-block) flash-loan liquidation attack."""

@@ -1,0 +1,1 @@
+"""Flash-loan source ``balancer``: Balancer v2 Vault ``flashLoan`` (fee percentage, today 0)."""

@@ -1,0 +1,1 @@
+"""Flash-loan source ``uniswap``: a Uniswap v3 pool's ``flash`` (the pool's fee tier)."""
