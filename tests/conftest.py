@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from hypothesis import settings
+from hypothesis import Phase, settings
 
 # The tests exercise the checkout they live in, even when the virtual environment's editable
 # install points at another one (a second worktree, a copy): its ``src`` goes first on the path,
@@ -26,7 +26,42 @@ os.environ["PYTHONPATH"] = _SRC + (os.pathsep + os.environ["PYTHONPATH"] if os.e
 # lucky draw); HYPOTHESIS_PROFILE=explore draws fresh ones when hunting for bugs locally.
 settings.register_profile("repeatable", derandomize=True, print_blob=True)
 settings.register_profile("explore", derandomize=False, print_blob=True)
+# `make mutate`: the repeatable examples, no shrinking (a mutant only needs one failing example)
+settings.register_profile("mutate", derandomize=True, database=None,
+                          phases=[Phase.explicit, Phase.reuse, Phase.generate])
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "repeatable"))
+
+# LIQCASCADE_HYPOTHESIS_SCALE=K multiplies every property test's max_examples by K (its own
+# @settings included; K may be fractional, at least 1 example each). The nightly-style run in
+# docs/testing.md uses it with the explore profile to draw tens of thousands of fresh examples.
+HYPOTHESIS_SCALE = float(os.environ.get("LIQCASCADE_HYPOTHESIS_SCALE", "1") or "1")
+if not HYPOTHESIS_SCALE > 0:
+    raise pytest.UsageError("LIQCASCADE_HYPOTHESIS_SCALE must be a number > 0")
+
+
+def scaled_examples(n: int, scale: float | None = None) -> int:
+    """``n`` examples scaled by LIQCASCADE_HYPOTHESIS_SCALE (at least 1)."""
+    return max(1, int(round(n * (HYPOTHESIS_SCALE if scale is None else scale))))
+
+
+def pytest_collection_modifyitems(config, items):
+    """Scale every hypothesis test's max_examples (Hypothesis reads a test's settings when it
+    runs, so replacing them here takes effect; parametrized items share one function)."""
+    if HYPOTHESIS_SCALE == 1.0:
+        return
+    done = set()
+    for item in items:
+        fn = getattr(getattr(item, "obj", None), "__func__", getattr(item, "obj", None))
+        if not getattr(fn, "is_hypothesis_test", False) or id(fn) in done:
+            continue
+        done.add(id(fn))
+        current = getattr(fn, "_hypothesis_internal_use_settings", None) or settings.default
+        fn._hypothesis_internal_use_settings = settings(current, max_examples=scaled_examples(current.max_examples))
+
+
+def pytest_report_header(config):
+    return (f"hypothesis: profile {os.environ.get('HYPOTHESIS_PROFILE', 'repeatable')}, "
+            f"examples x {HYPOTHESIS_SCALE:g} (LIQCASCADE_HYPOTHESIS_SCALE)")
 
 from liqcascade.engine.compile import Book, book_from_arrays, compile_scenario
 from liqcascade.scenario.models import Scenario

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import math
 import sys
 from pathlib import Path
@@ -11,12 +10,12 @@ from typing import Optional
 import typer
 import typer.core
 
+from . import jsonout
 from .commands._common import (
     check_out_path,
     console,
     escape,
     guard,
-    json_default,
     load_compiled,
     scenario_file,
     warn_start,
@@ -178,7 +177,7 @@ def curve(
         check_out_path(report.parent, "--report")
         write_report(report, curve=res, compiled=c, title=f"liqcascade — {c.scenario.name} cascade curve")
     if as_json:
-        typer.echo(json.dumps(res.as_dict(), default=json_default))
+        typer.echo(jsonout.dumps(res.as_dict()))
         return
     from rich.table import Table
 
@@ -186,7 +185,7 @@ def curve(
     for col in ("shock", "final price", "rounds", "liquidations", "liquidated coll.", "repaid debt", "bad debt", "amplif."):
         t.add_column(col, justify="right")
     for p in res.points:
-        t.add_row(f"{p.shock:.3f}", f"{p.final_price:,.2f}", str(p.rounds), str(p.liquidations),
+        t.add_row(f"{p.shock:.3f}", _price(p.final_price), str(p.rounds), str(p.liquidations),
                   f"{p.liquidated_collateral:,.0f}", f"{p.repaid_debt:,.0f}", f"{p.bad_debt:,.0f}",
                   "-" if p.amplification is None else f"{p.amplification:.3f}")
     con = console()
@@ -254,11 +253,17 @@ def run(
 
         write_report(report, run=res, compiled=c, title=f"liqcascade — {sc.name}")
     if as_json:
-        typer.echo(json.dumps(res.as_dict(), default=json_default))
+        typer.echo(jsonout.dumps(res.as_dict()))
         return
     _print_run(res, out)
     if report is not None:
         console().print(f"report: {report}")
+
+
+def _price(p: float) -> str:
+    """A price for a table: two decimals, or three significant digits under one cent (a venue
+    at its floor)."""
+    return f"{p:,.2f}" if not 0.0 < abs(p) < 0.01 else f"{p:.3g}"
 
 
 def _print_run(res, out):
@@ -289,7 +294,7 @@ def _print_run(res, out):
         if v > 0:
             rows.append((f"max drawdown {a}", f"{v:.2%}"))
     for a, v in tot["final_price"].items():
-        rows.append((f"final price {a}", f"{v:,.2f}"))
+        rows.append((f"final price {a}", _price(v)))
     if "bad_debt_p95" in tot:
         rows.append(("bad debt, 95th percentile", f"{tot['bad_debt_p95']:,.2f}"))
         rows.append(("probability of bad debt", f"{tot['probability_bad_debt']:.2%}"))
@@ -372,7 +377,7 @@ def demo(
             res = run_dynamic(c)
             cur = solve_static(c, grid, mode=sc.liquidators.mode)
         write_run(out, res)
-        (out / "curve.json").write_text(json.dumps(cur.as_dict(), indent=2, default=json_default))
+        (out / "curve.json").write_text(jsonout.dumps(cur.as_dict(), indent=2))
         report = write_report(out / "report.html", run=res, curve=cur, compiled=c,
                               title=f"liqcascade — {sc.name}")
     _print_run(res, out)

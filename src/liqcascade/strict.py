@@ -1,14 +1,17 @@
 """The base of every scenario and unit configuration model, and the number types they share.
 
-A leaf module (it imports only pydantic): the scenario, the unit folders' ``model.py`` files and
-the registries all build on it without importing each other.
+A leaf module (it imports only pydantic and the leaf :mod:`liqcascade.bounds`): the scenario,
+the unit folders' ``model.py`` files and the registries all build on it without importing each
+other. Every model refuses a finite number beyond what the engine's float64 arithmetic carries.
 """
 
 from __future__ import annotations
 
 from typing import Annotated, ClassVar
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from liqcascade.bounds import check_magnitude
 
 PosFloat = Annotated[float, Field(gt=0, allow_inf_nan=False)]
 NonNegFloat = Annotated[float, Field(ge=0, allow_inf_nan=False)]
@@ -23,6 +26,9 @@ class Strict(BaseModel):
     """
 
     model_config = ConfigDict(extra="forbid", frozen=False)
+
+    # no finite number beyond what float64 arithmetic in the engine carries (liqcascade.bounds)
+    _float64_range = field_validator("*", mode="after")(check_magnitude)
 
     RENAMED: ClassVar[dict[str, str]] = {}
 

@@ -216,6 +216,84 @@ def test_return_and_decay_parity(spec, size, ret, steps):
     assert_states_close(a, b, vs, vdq)
 
 
+# --- floors (a venue that runs out of bids) ---------------------------------------------------
+
+
+@st.composite
+def floored(draw, n=1):
+    """``n`` venues of one asset, each with a floor between 5 % and 90 % of its spot."""
+    specs = [draw(venues) for _ in range(n)]
+    vs, vdk, vdq = make_venue_state(specs)
+    for v in range(n):
+        vs[v, K_layout.FLOOR] = draw(st.floats(0.05, 0.9)) * K.venue_spot(vs, v)
+    return vs, vdk, vdq
+
+
+@SETTINGS
+@given(floored(), st.floats(0.01, 100.0))
+def test_floored_sell_parity(state, size):
+    vs, vdk, vdq = state
+    cap = K.venue_sell_to_price(vs, vdk, vdq, 0, 0.0)  # a target under the floor means the floor
+    assert close(cap, K.venue_sell_to_price(vs, vdk, vdq, 0, vs[0, K_layout.FLOOR]))
+    assert close(cap, P.venue_sell_to_price(vs, vdk, vdq, 0, 0.0), atol=1e-12 * _scales(vs, vdq)[0])
+    dq = size * cap
+    a, b = vs.copy(), vs.copy()
+    qk = K.venue_sell(a, vdk, vdq, 0, dq)
+    qp = P.venue_sell(b, vdk, vdq, 0, dq)
+    assert close(qk, qp, atol=1e-12 * _scales(vs, vdq)[1])
+    assert_states_close(a, b, vs, vdq)
+    floor = vs[0, K_layout.FLOOR]
+    assert K.venue_spot(a, 0) >= floor * (1 - 1e-12)
+    assert qk <= dq * K.venue_spot(vs, 0) * (1 + 1e-12)
+    if size > 1.0:  # past the floor: the rest filled at the floor price
+        assert K.venue_spot(a, 0) == pytest.approx(floor, rel=1e-12)
+        head = K.venue_sell(vs.copy(), vdk, vdq, 0, cap)
+        assert qk == pytest.approx(head + (dq - cap) * floor, rel=1e-12)
+    # a preview agrees with the sale
+    assert K.venue_preview_sell(vs, vdk, vdq, 0, dq)[0] == qk
+
+
+@SETTINGS
+@given(st.integers(2, 4).flatmap(lambda n: floored(n)), st.floats(0.1, 50.0))
+def test_floored_route_sell_parity(state, size):
+    vs, vdk, vdq = state
+    ids = np.arange(vs.shape[0], dtype=np.int64)
+    fmax = vs[:, K_layout.FLOOR].max()
+    dq = size * sum(K.venue_sell_to_price(vs, vdk, vdq, v, fmax) for v in ids)
+    a, b = vs.copy(), vs.copy()
+    qk, pk = K.route_sell(a, vdk, vdq, ids, dq)
+    qp, pp = P.route_sell(b, vdk, vdq, ids, dq)
+    asset, quote = _scales(vs, vdq)
+    assert close(qk, qp, rtol=1e-9, atol=1e-9 * quote)
+    assert close(pk, pp, rtol=1e-9, atol=1e-12 * max(K.venue_spot(vs, v) for v in ids))
+    for v in ids:
+        assert K.venue_spot(a, v) >= vs[v, K_layout.FLOOR] * (1 - 1e-12)
+    if size > 1.0:  # the venues cannot take it above the highest floor: every one ends there
+        for v in ids:
+            assert K.venue_spot(a, v) == pytest.approx(min(fmax, K.venue_spot(vs, v)), rel=1e-9)
+
+
+@SETTINGS
+@given(floored(), st.floats(1e-6, 1.0), st.integers(0, 30), st.floats(0.0, 0.02))
+def test_floored_return_decay_and_arbitrage_parity(state, ret, steps, threshold):
+    vs, vdk, vdq = state
+    a, b = vs.copy(), vs.copy()
+    K.venue_apply_return(a, 0, ret)
+    P.venue_apply_return(b, 0, ret)
+    for _ in range(steps):
+        K.venue_decay(a, 0)
+        P.venue_decay(b, 0)
+    assert_states_close(a, b, vs, vdq)
+    assert K.venue_spot(a, 0) >= vs[0, K_layout.FLOOR] * (1 - 1e-12)
+    # arbitrage toward a reference under the floor stops at the floor
+    ref = vs[0, K_layout.FLOOR] * ret
+    a2, b2 = vs.copy(), vs.copy()
+    pk = K.arbitrage_to_reference(a2, vdk, vdq, 0, ref, threshold)
+    pp = P.arbitrage_to_reference(b2, vdk, vdq, 0, ref, threshold)
+    assert close(pk, pp, atol=1e-9 * _scales(vs, vdq)[1])
+    assert K.venue_spot(a2, 0) >= vs[0, K_layout.FLOOR] * (1 - 1e-12)
+
+
 @SETTINGS
 @given(st.floats(1.0, 1e6), prices, prices)
 def test_cpmm_recentre_parity(x, p0, p1):

@@ -3,13 +3,16 @@ collateral and debt, monotone cascade curve where it must be, reproducibility.""
 
 from __future__ import annotations
 
+from contextlib import contextmanager
+from unittest import mock
+
 import numpy as np
 import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from liqcascade.engine.dynamic import run_dynamic
-from liqcascade.engine.static import final_state, solve_static
+from liqcascade.engine.static import choose_engine, final_state, solve_static
 from liqcascade.kernels import dynamic as KD
 
 RTOL = 1e-9
@@ -56,13 +59,33 @@ def rel_close(a, b, scale):
 # static solver
 
 
+ENGINES = ("per-position", "aggregated")
+
+
+@contextmanager
+def forced_engine(engine):
+    """``solve_static`` on the given kernel (a context manager, not a fixture: hypothesis tests
+    take no function-scoped fixtures)."""
+    import liqcascade.engine.static as S
+
+    with mock.patch.object(S, "choose_engine", lambda c, mode: (engine, "forced by the test")):
+        yield
+
+
+@pytest.mark.parametrize("engine", ENGINES)
 @settings(deadline=None, max_examples=40)
 @given(m=market(), shock=st.floats(0.0, 0.6, exclude_max=True))
-def test_static_conservation(kit, m, shock):
+def test_static_conservation(kit, engine, m, shock):
     c, coll, debt, proto = realise(kit, m)
     b = c.book
-    oc, od, s = final_state(c, shock)
+    if engine == "aggregated" and choose_engine(c, "mechanical")[0] != "aggregated":
+        engine = "per-position"  # a v3.3 segment outside the binned regime
+    oc, od, s = final_state(c, shock, engine=engine)
     assert np.all(oc >= 0.0) and np.all(oc <= b.coll) and np.all(od >= 0.0) and np.all(od <= b.debt)
+    # nothing is left on a position with no collateral; running out of it records bad debt
+    assert not np.any((oc <= 0.0) & (od > 0.0))
+    if np.any(oc <= 0.0) and s["repaid"] + od.sum() < b.debt.sum() * (1 - 1e-9):
+        assert s["bad_debt"] > 0.0
     # collateral seized + left = before; debt repaid + bad + left = before (debt price 1)
     rel_close(s["units"][0] + oc.sum(), b.coll.sum(), b.coll.sum())
     rel_close(s["repaid"] + s["bad_debt"] + od.sum(), b.debt.sum(), b.debt.sum())
@@ -73,9 +96,10 @@ def test_static_conservation(kit, m, shock):
     assert s["final_price"][0] <= kit.P0 * (1.0 - shock) * (1 + 1e-12)
 
 
+@pytest.mark.parametrize("engine", ENGINES)
 @settings(deadline=None, max_examples=30)
 @given(m=market(rules=("fixed",), cfs=(1.0,)), key=st.floats(40.0, 99.0))
-def test_monotone_curve_when_one_round(kit, m, key):
+def test_monotone_curve_when_one_round(kit, engine, m, key):
     """Mechanical, full close factor, every position with the same liquidation price: all of
     them go in one round at the shocked price, so a bigger shock seizes more and ends lower.
     (With several liquidation prices the curve need not be monotone: see
@@ -91,7 +115,8 @@ def test_monotone_curve_when_one_round(kit, m, key):
     c = kit.build(kit.scenario(**kw), coll, debt, proto)
     grid = np.linspace(0.0, 0.59, 40)
     assume(np.all(np.abs(kit.P0 * (1.0 - grid) / key - 1.0) > 1e-9))  # no price exactly at the key
-    res = solve_static(c, grid)
+    with forced_engine(engine):
+        res = solve_static(c, grid)
     final = np.array([p.final_price for p in res.points])
     assert np.all(np.diff(final) <= 1e-12 * final[:-1])
     assert all(p.rounds <= 1 for p in res.points)
@@ -151,6 +176,12 @@ def test_dynamic_conservation(kit, m, dyn):
     rel_close(r.steps_asset[0, :, 0, KD.ST_SEIZED].sum(), seized.sum(), b.coll.sum())
     # every event is a liquidation at a price that makes the position liquidatable, seized <= balance
     assert np.all(ev["collateral_seized"] >= 0.0) and np.all(ev["debt_repaid"] >= 0.0)
+    # nothing is left on a position with no collateral; running out of it records its bad debt
+    assert not np.any((fc <= 0.0) & (fd > 0.0))
+    repaid = np.bincount(idx, weights=ev["debt_repaid"], minlength=b.n)
+    bad = np.bincount(idx, weights=ev["bad_debt"], minlength=b.n)
+    out = (fc <= 0.0) & (repaid < b.debt * (1 - 1e-9))
+    assert np.all(bad[out] > 0.0)
 
 
 def _gbm(kit, seed, paths=3, record_paths=3, **kw):

@@ -28,6 +28,17 @@ def spot_after_sale(x, q):
 V32 = {"lt": 0.8, "bonus": 0.05, "rule": "v3.2", "pfee": 0.1}
 
 
+@pytest.fixture(autouse=True, params=["chosen", "per-position"])
+def static_engine(request, monkeypatch):
+    """Every test here runs twice: with the kernel the engine picks (the aggregated one for these
+    mechanical books) and with the per-position kernel forced."""
+    if request.param == "per-position":
+        import liqcascade.engine.static as S
+
+        monkeypatch.setattr(S, "choose_engine", lambda c, mode: ("per-position", "forced by the test"))
+    return request.param
+
+
 def test_shock_not_crossing_leaves_everything(kit):
     # 10 A, 700 Q, LT 0.8: liquidation price 87.5; a 10 % shock (price 90) crosses nothing
     c = kit.build(kit.scenario(protocols=(V32,)), [10.0], [700.0])

@@ -1,17 +1,19 @@
-"""What every command shares: console, error handling, output paths, scenario loading, JSON.
+"""What every command shares: console, error handling, output paths, scenario loading.
 
 The CLI (``cli.py``) and the command groups in this package import these helpers from here, so
-no command imports ``cli`` (which imports the commands).
+no command imports ``cli`` (which imports the commands). JSON is printed and written through
+:func:`liqcascade.jsonout.dumps` (strict JSON: no ``NaN`` or ``Infinity``).
 """
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
 import typer
 
-from ..errors import InputError
+from ..errors import InputError, KernelError
 
 
 def escape(text: str) -> str:
@@ -44,6 +46,8 @@ class scenario_file:
     def __exit__(self, typ, exc, tb):
         if isinstance(exc, InputError) and exc.file is None and not (exc.where or "").startswith("--"):
             raise InputError(self.path, exc.where, exc.reason) from None
+        if isinstance(exc, KernelError) and exc.file is None:
+            exc.file = self.path
         return False
 
 
@@ -124,13 +128,16 @@ class _compile_progress:
 
 
 def guard(fn):
-    """Run a command body; bad input becomes a one-line message and exit status 2. Engine
-    warnings print as one ``warning: ...`` line; first-run kernel compiles show a progress bar."""
+    """Run a command body; bad input becomes a one-line message and exit status 2, an error
+    inside a compiled kernel (:class:`KernelError`) one line and exit status 1. Engine warnings
+    print as one ``warning: ...`` line; first-run kernel compiles show a progress bar."""
     import functools
 
     @functools.wraps(fn)
     def wrapper(*a, **k):
         import warnings
+
+        import numpy as np
 
         from ..errors import EngineWarning
 
@@ -143,12 +150,19 @@ def guard(fn):
                 previous(message, category, filename, lineno, file, line)
 
         try:
-            with warnings.catch_warnings(), _compile_progress():
+            # NumPy's floating-point warnings never reach the terminal: results are checked for
+            # non-finite values where they are made (KernelError) and JSON carries none
+            with np.errstate(all="ignore"), warnings.catch_warnings(), _compile_progress():
+                warnings.simplefilter("ignore", RuntimeWarning)
                 warnings.simplefilter("always", EngineWarning)
                 warnings.showwarning = show
                 return fn(*a, **k)
         except InputError as exc:
             fail(exc.message())
+        except KernelError as exc:  # a compiled loop stopped: an error, never a partial result
+            if os.environ.get("LIQCASCADE_DEBUG"):
+                raise
+            fail(exc.message(), 1)
         except OSError as exc:  # an output path that cannot be written
             where = exc.filename or "output"
             fail(f"{where}: cannot write: {exc.strerror or exc}")
@@ -156,15 +170,3 @@ def guard(fn):
             raise typer.Exit(130)
 
     return wrapper
-
-
-def json_default(o):
-    import numpy as np
-
-    if isinstance(o, (np.floating,)):
-        return float(o)
-    if isinstance(o, (np.integer,)):
-        return int(o)
-    if isinstance(o, np.ndarray):
-        return o.tolist()
-    raise TypeError(type(o))

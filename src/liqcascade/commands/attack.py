@@ -18,13 +18,14 @@ kinds are exploitable. ``--json`` prints it as one strict JSON object with its p
 
 from __future__ import annotations
 
-import json
 import math
 import sys
 from pathlib import Path
 from typing import Optional
 
 import typer
+
+from .. import jsonout
 
 MAX_LEVELS = 1000
 
@@ -118,7 +119,7 @@ def _table(result: dict):
 
 def attack(scenario: Path, capital: str, target: Optional[float], paths: Optional[int], out: Optional[Path],
            as_json: bool) -> None:
-    from ._common import check_out_path, console, json_default, scenario_file
+    from ._common import check_out_path, console, scenario_file
     from ..engine import attack as A
     from ..engine.compile import compile_scenario
     from ..errors import InputError
@@ -188,11 +189,11 @@ def attack(scenario: Path, capital: str, target: Optional[float], paths: Optiona
             result["notes"].append("figure not written: plotly is not installed (liqcascade[plot])")
         jp = out / "attack.json"
         tmp = jp.with_name(".attack.json.tmp")
-        tmp.write_text(json.dumps(result, default=json_default, indent=1))
+        tmp.write_text(jsonout.dumps(result, indent=1))
         tmp.replace(jp)
         written.insert(0, jp)
     if as_json:
-        typer.echo(json.dumps(result, default=json_default))
+        typer.echo(jsonout.dumps(result))
         return
     con = console()
     con.print(_table(result))
@@ -319,11 +320,11 @@ def attack_flash(scenario: Path, loans: Optional[str], out: Optional[Path], as_j
             result["notes"].append("figure not written: plotly is not installed (liqcascade[plot])")
         jp = out / "attack_flash.json"
         tmp = jp.with_name(".attack_flash.json.tmp")
-        tmp.write_text(json.dumps(result, indent=1, allow_nan=False))
+        tmp.write_text(jsonout.dumps(result, indent=1))
         tmp.replace(jp)
         written.insert(0, jp)
     if as_json:
-        typer.echo(json.dumps(result, allow_nan=False))
+        typer.echo(jsonout.dumps(result))
         return
     con = console()
     t, g = _flash_tables(result)

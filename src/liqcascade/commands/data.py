@@ -6,13 +6,14 @@ Heavy imports (plotly, pyarrow, the engine) happen inside the commands.
 
 from __future__ import annotations
 
-import json
 import math
 import sys
 from pathlib import Path
 from typing import Optional
 
 import typer
+
+from .. import jsonout
 
 COMPOUND_ACCOUNTS = "compound_v2_accounts_with_borrows.csv"
 COMPOUND_POSITIONS = "compound_v2_account_ctoken_positions.csv"
@@ -227,7 +228,7 @@ def register(app: typer.Typer) -> None:
             except RuntimeError as e:
                 png_error = str(e)
         if as_json:
-            typer.echo(json.dumps({"source": book.label, "accounts": book.n_accounts, "html": str(html),
+            typer.echo(jsonout.dumps({"source": book.label, "accounts": book.n_accounts, "html": str(html),
                                    "png": str(png) if png_method else None, "png_method": png_method,
                                    "png_error": png_error, "notes": book.notes,
                                    "assets": [{**r, "debt_at": {str(k): v for k, v in r["debt_at"].items()},
@@ -300,7 +301,7 @@ def register(app: typer.Typer) -> None:
         for f in files:
             d = describe(f)
             if as_json:
-                typer.echo(json.dumps({"file": str(f), **d}))
+                typer.echo(jsonout.dumps({"file": str(f), **d}))
             else:
                 typer.echo(f"{f}: {d['what']}: {d['rows']:,} rows; {d['detail']}")
 

@@ -8,12 +8,13 @@ system uses each mechanism and which protocol units carry their own version (sec
 
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
 from typing import List, Optional
 
 import typer
+
+from .. import jsonout
 
 #: field name -> the real system(s) that use the mechanism (sections of protocol-mechanics.md)
 REAL_SYSTEMS: dict[str, str] = {
@@ -168,7 +169,7 @@ def _default_text(v) -> str:
         return v
     if isinstance(v, float):
         return f"{v:,.0f}" if abs(v) >= 1e5 else f"{v:g}"
-    return json.dumps(v)
+    return jsonout.dumps(v)
 
 
 #: terminal tables of ``compare``: (title, [(metric key, column header), ...], paired difference?)
@@ -210,7 +211,7 @@ def register(app: typer.Typer) -> None:
                 raise InputError(None, "NAME", f"unknown mechanism or agent {name!r} (have: "
                                                f"{', '.join(m['name'] for m in catalogue())})")
         if as_json:
-            typer.echo(json.dumps(cat if name is None else cat[0], default=str))
+            typer.echo(jsonout.dumps(cat if name is None else cat[0]))
             return
         from rich.table import Table
 
@@ -301,7 +302,7 @@ def register(app: typer.Typer) -> None:
             from ..report.compare import compare_figure
 
             out.mkdir(parents=True, exist_ok=True)
-            (out / "compare.json").write_text(json.dumps(res.as_dict(), indent=2, default=_jdefault))
+            (out / "compare.json").write_text(jsonout.dumps(res.as_dict(), indent=2))
             fig = compare_figure(res)
             html = write_html(fig, out / "compare.html")
             written += [out / "compare.json", out / "compare.html"]
@@ -321,7 +322,7 @@ def register(app: typer.Typer) -> None:
             d["files"] = [str(p) for p in written]
             if png_note:
                 d["png"] = png_note
-            typer.echo(json.dumps(d, default=_jdefault))
+            typer.echo(jsonout.dumps(d))
             return
         from rich.table import Table
 
@@ -358,15 +359,3 @@ def register(app: typer.Typer) -> None:
             typer.echo(f"warning: {png_note}", err=True)
         for n in res.notes:
             con.print(f"[dim]note: {escape(n)}[/dim]")
-
-
-def _jdefault(o):
-    import numpy as np
-
-    if isinstance(o, np.generic):
-        return o.item()
-    if isinstance(o, np.ndarray):
-        return o.tolist()
-    if isinstance(o, Path):
-        return str(o)
-    raise TypeError(type(o))

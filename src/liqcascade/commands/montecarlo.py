@@ -6,35 +6,20 @@ Heavy imports (duckdb, pyarrow, dask, plotly) happen inside the commands. Dask o
 
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
 from typing import Optional
 
 import typer
 
+from .. import jsonout
+
 STORE_HELP = "run store folder (Parquet chunks + runs.duckdb catalog)"
 DEFAULT_STORE = Path("liqcascade-runs")
 
 
-def _jdefault(o):
-    import datetime as _dt
-
-    import numpy as np
-
-    if isinstance(o, np.generic):
-        return o.item()
-    if isinstance(o, np.ndarray):
-        return o.tolist()
-    if isinstance(o, (_dt.datetime, _dt.date)):
-        return o.isoformat()
-    if isinstance(o, Path):
-        return str(o)
-    raise TypeError(type(o))
-
-
 def _dumps(obj) -> str:
-    return json.dumps(obj, default=_jdefault)
+    return jsonout.dumps(obj)
 
 
 def _fmt(x, kind="money"):

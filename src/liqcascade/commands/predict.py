@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import json
 import math
 import sys
 import time
@@ -97,7 +96,8 @@ def _render_snapshot(s: dict):
 
 
 def register(app: typer.Typer) -> None:
-    from ._common import check_out_path, guard, json_default
+    from .. import jsonout
+    from ._common import check_out_path, guard
     from ..errors import InputError
 
     warn_app = typer.Typer(cls=_WarnGroup, no_args_is_help=True,
@@ -146,21 +146,21 @@ def register(app: typer.Typer) -> None:
         if watch is None:
             s, _ = once(False)
             if as_json:
-                typer.echo(json.dumps(s, default=json_default, allow_nan=False))
+                typer.echo(jsonout.dumps(s))
                 return
             _console().print(_render_snapshot(s))
             return
         s, n = once(True)
         updates = 1
         if as_json:
-            typer.echo(json.dumps(s, default=json_default, allow_nan=False))
+            typer.echo(jsonout.dumps(s))
             while max_updates == 0 or updates < max_updates:
                 time.sleep(interval)
                 s2, n2 = once(True)
                 if n2 != n:
                     n = n2
                     updates += 1
-                    typer.echo(json.dumps(s2, default=json_default, allow_nan=False))
+                    typer.echo(jsonout.dumps(s2))
             return
         from rich.live import Live
 
@@ -264,7 +264,7 @@ def register(app: typer.Typer) -> None:
         if docs is not None:
             replace_block(docs, (out / "tables.md").read_text())
         if as_json:
-            typer.echo(json.dumps(ev, allow_nan=False))
+            typer.echo(jsonout.dumps(ev))
             return
         typer.echo((out / "tables.md").read_text())
         if docs is not None:
@@ -314,7 +314,7 @@ def register(app: typer.Typer) -> None:
         files = write_outputs(out, res) if out is not None else None
         s = res.summary()
         if as_json:
-            typer.echo(json.dumps(_plain({**s, "files": files}), allow_nan=False))
+            typer.echo(jsonout.dumps(_plain({**s, "files": files})))
             return
         from rich.table import Table
 

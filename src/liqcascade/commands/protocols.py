@@ -14,13 +14,14 @@ Parameters are read from the pydantic models (``Protocol`` for ``aave_v3``, the 
 
 from __future__ import annotations
 
-import json
 import math
 import sys
 import typing
 from typing import Any, Optional
 
 import typer
+
+from .. import jsonout
 
 # what each unit models, its docs page and example scenario (paths relative to the repository)
 UNIT_INFO: dict[str, dict[str, str]] = {
@@ -310,7 +311,7 @@ def protocols(kind: Optional[str] = None, as_json: bool = False) -> None:
     cat = catalog()
     if kind is None:
         if as_json:
-            typer.echo(json.dumps({"protocols": cat}, allow_nan=False))
+            typer.echo(jsonout.dumps({"protocols": cat}))
         else:
             print_overview(cat)
         return
@@ -319,7 +320,7 @@ def protocols(kind: Optional[str] = None, as_json: bool = False) -> None:
         raise InputError(None, "KIND", f"unknown protocol kind {kind!r} (known: {', '.join(by_kind)})")
     presets = preset_values(kind)
     if as_json:
-        typer.echo(json.dumps({**by_kind[kind], "preset_values": presets}, allow_nan=False))
+        typer.echo(jsonout.dumps({**by_kind[kind], "preset_values": presets}))
     else:
         print_kind(by_kind[kind], presets)
 

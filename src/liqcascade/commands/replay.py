@@ -18,12 +18,13 @@ the data folder (``--data``, else ``$LIQCASCADE_DATA``, else ``../shared/data``)
 
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
 from typing import List, Optional
 
 import typer
+
+from .. import jsonout
 
 
 def _console():
@@ -84,7 +85,7 @@ def _missing_message(ev, data_dir: Path) -> str | None:
 
 
 def register(app: typer.Typer) -> None:
-    from ._common import check_out_path, escape, guard, json_default
+    from ._common import check_out_path, escape, guard
 
     @app.command()
     @guard
@@ -121,7 +122,7 @@ def register(app: typer.Typer) -> None:
             rows = [{"name": e.name, "title": e.title, "needs": list(e.needs),
                      "available": not e.missing(data_dir)} for e in evs.values()]
             if as_json:
-                typer.echo(json.dumps({"data": str(data_dir), "events": rows}))
+                typer.echo(jsonout.dumps({"data": str(data_dir), "events": rows}))
                 return
             from rich.table import Table
 
@@ -140,7 +141,7 @@ def register(app: typer.Typer) -> None:
                 raise InputError(None, "--inputs", "lists the inputs; give it without --ensemble")
             rows = [i.as_dict() for i in ev.inputs()]
             if as_json:
-                typer.echo(json.dumps({"event": ev.name, "inputs": rows}, default=json_default))
+                typer.echo(jsonout.dumps({"event": ev.name, "inputs": rows}))
                 return
             _print_inputs(_console(), ev, rows, escape)
             return
@@ -154,8 +155,7 @@ def register(app: typer.Typer) -> None:
         opts = ReplayOptions(data_dir=Path(data_dir), seed=seed, quick=quick, overrides=overrides)
         con = _console()
         if ensemble is not None:
-            _ensemble(con, ev, opts, ensemble, out, store, workers, dask, scheduler, chunk_members, as_json,
-                      json_default, escape)
+            _ensemble(con, ev, opts, ensemble, out, store, workers, dask, scheduler, chunk_members, as_json, escape)
             return
         if not as_json and sys.stderr.isatty():
             with con.status(f"replaying {ev.name} …"):
@@ -163,7 +163,7 @@ def register(app: typer.Typer) -> None:
         else:
             res = ev.run(opts)
         doc = res.as_dict()
-        text = json.dumps(doc, indent=2, default=json_default)
+        text = jsonout.dumps(doc, indent=2)
         out.mkdir(parents=True, exist_ok=True)
         from ..results.store import write_run
 
@@ -182,7 +182,7 @@ def register(app: typer.Typer) -> None:
 
             html = write_replay_report(out / "report.html", ev, res.inputs, point=res)
         if as_json:
-            typer.echo(json.dumps(doc, default=json_default))
+            typer.echo(jsonout.dumps(doc))
             return
         _print(con, res, escape)
         con.print(f"wrote {out}/{{{', '.join(written)}}}")
@@ -190,7 +190,7 @@ def register(app: typer.Typer) -> None:
             con.print(f"report: {html}")
 
 
-def _ensemble(con, ev, opts, n, out, store, workers, dask, scheduler, chunk_members, as_json, jdefault, escape):
+def _ensemble(con, ev, opts, n, out, store, workers, dask, scheduler, chunk_members, as_json, escape):
     from ..replay.ensemble import execute_ensemble, plan_ensemble, summarize
     from ..replay.report import write_replay_report
 
@@ -214,7 +214,7 @@ def _ensemble(con, ev, opts, n, out, store, workers, dask, scheduler, chunk_memb
     out.mkdir(parents=True, exist_ok=True)
     from ..atomic import write_text_atomic
 
-    write_text_atomic(out / "ensemble.json", json.dumps(summary, indent=1, default=jdefault) + "\n")
+    write_text_atomic(out / "ensemble.json", jsonout.dumps(summary, indent=1) + "\n")
     m = summary["member_table"]
     cols = list(m)
     lines = [",".join(cols)] + [",".join(repr(float(m[c][i])) for c in cols) for i in range(len(m["member"]))]
@@ -223,7 +223,7 @@ def _ensemble(con, ev, opts, n, out, store, workers, dask, scheduler, chunk_memb
     if as_json:
         import typer
 
-        typer.echo(json.dumps({k: v for k, v in summary.items() if k != "member_table"}, default=jdefault))
+        typer.echo(jsonout.dumps({k: v for k, v in summary.items() if k != "member_table"}))
         return
     from rich.table import Table
 

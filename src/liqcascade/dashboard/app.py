@@ -29,6 +29,7 @@ from importlib.resources import files
 from pathlib import Path
 
 from ..api.scenario import Scenario, file_refs
+from .. import jsonout
 from ..errors import InputError
 from .jobs import JobManager, QueueFull
 
@@ -563,12 +564,12 @@ def create_app(store="liqcascade-runs", examples_dir=None, *, max_upload_bytes: 
             while True:
                 snap = dash.jobs.snapshot(jid)
                 if snap is None:
-                    yield f"event: gone\ndata: {json.dumps({'id': jid})}\n\n"
+                    yield f"event: gone\ndata: {jsonout.dumps({'id': jid})}\n\n"
                     return
                 if snap["version"] != last:
                     last = snap["version"]
                     idle = 0.0
-                    yield f"data: {json.dumps(snap)}\n\n"
+                    yield f"data: {jsonout.dumps(snap)}\n\n"  # strict JSON: no NaN or Infinity
                     if snap["state"] in ("done", "failed", "cancelled"):
                         return
                 elif idle >= 15.0:

@@ -124,7 +124,7 @@ def compile_scenario(sc: Scenario, base_dir: Path, source: str | None = None, bo
 
     vlist = []
     for j, v in enumerate(sc.venues):
-        d = {"kind": v.kind, "asset": aidx[v.asset], "fee": v.fee}
+        d = {"kind": v.kind, "asset": aidx[v.asset], "fee": v.fee, "min_price": v.min_price}
         price = p0[aidx[v.asset]]
         if v.kind == "cpmm":
             d["reserve_asset"] = v.reserve_asset

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..errors import InputError
 from ..kernels import dynamic as K
-from ..prices.generate import generate_paths, price_notes, spec_from_scenario
+from ..prices.generate import generate_paths, path_bound_notes, price_notes, spec_from_scenario
 from ..results.run import EVENT_DTYPE, RunResult
 from .compile import Compiled
+from .extremes import check_status, floor_notes, kernel_errors
 
 
 def price_spec(c: Compiled) -> dict:
@@ -36,7 +38,16 @@ def run_dynamic(c: Compiled, paths: np.ndarray | None = None, record_paths: int 
     Monte Carlo chunk draws the same delays as a single run).
 
     The layouts are built once (:func:`~liqcascade.engine.compile.kernel_inputs`); recorded paths
-    run one kernel call each, the others in parallel chunks of up to 64 (:func:`run_many`)."""
+    run one kernel call each, the others in parallel chunks of up to 64 (:func:`run_many`).
+
+    An error raised inside the compiled loop, or a path whose summary or spots are not finite,
+    is a :class:`~liqcascade.errors.KernelError` (:mod:`liqcascade.engine.extremes`), never a
+    result."""
+    with kernel_errors("dynamic run"):
+        return _run_dynamic(c, paths, record_paths, progress, ev_cap, path_offset, max_events)
+
+
+def _run_dynamic(c: Compiled, paths, record_paths, progress, ev_cap, path_offset, max_events) -> RunResult:
     import warnings
 
     from ..errors import EngineWarning
@@ -48,6 +59,8 @@ def run_dynamic(c: Compiled, paths: np.ndarray | None = None, record_paths: int 
     if paths is None:
         paths = make_paths(c)
     paths = np.ascontiguousarray(paths, dtype=np.float64)
+    if paths.size and not (np.all(np.isfinite(paths)) and paths.min() > 0.0):
+        raise InputError(None, "paths", "price paths must be finite and > 0")
     n_paths, T1, A = paths.shape
     T = T1 - 1
     rec = min(sim.record_paths if record_paths is None else record_paths, n_paths)
@@ -103,6 +116,8 @@ def run_dynamic(c: Compiled, paths: np.ndarray | None = None, record_paths: int 
     if n_paths > rec:
         run_many(paths, path_offset, np.arange(rec, n_paths, dtype=np.int64), ki, summary, min_spot, final_spot,
                  progress)
+    finite = np.isfinite(summary).all(axis=1) & np.isfinite(min_spot).all(axis=1) & np.isfinite(final_spot).all(axis=1)
+    check_status(np.where(finite, 0, 2), "dynamic run", lambda i: f"path {path_offset + i}")
     events = _events_table(c, ki, ev_parts)
     if setup.perm is not None and final_coll is not None:
         # back to the compiled book's order
@@ -116,6 +131,7 @@ def run_dynamic(c: Compiled, paths: np.ndarray | None = None, record_paths: int 
         "debt assets marked stable keep their fixed price",
     ] + setup.notes
     notes += price_notes(price_spec(c), c.p0, sim.dt_seconds, base_dir=c.base_dir)  # garch/bootstrap: fit, scaling
+    notes += path_bound_notes(paths, c.p0, c.assets) + floor_notes(c, min_spot)
     if c.scenario.agents.active():
         from .agents import agent_notes
 
@@ -156,10 +172,18 @@ def run_many(paths, path_offset, rows, ki, summary, min_spot, final_spot, progre
     args = ki.args()
 
     def one(chunk):
-        if ki.units_list:
-            K.simulate_many_units(paths, path_offset, chunk, *args, ki.units, summary, min_spot, final_spot)
-        else:
-            K.simulate_many(paths, path_offset, chunk, *args, summary, min_spot, final_spot)
+        try:
+            if ki.units_list:
+                K.simulate_many_units(paths, path_offset, chunk, *args, ki.units, summary, min_spot, final_spot)
+            else:
+                K.simulate_many(paths, path_offset, chunk, *args, summary, min_spot, final_spot)
+        except kernel_errors.TYPES as exc:  # name the paths: the threads run several chunks at once
+            from ..errors import KernelError
+
+            first, last = path_offset + int(chunk[0]), path_offset + int(chunk[-1])
+            where = f"path {first}" if first == last else f"paths {first}-{last}"
+            raise KernelError("dynamic run", f"{where} stopped with an error inside the compiled loop: "
+                                             f"{type(exc).__name__}: {exc}") from exc
         return chunk.shape[0]
 
     if n_threads == 1 or len(chunks) == 1:

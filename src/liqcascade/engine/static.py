@@ -12,6 +12,7 @@ from ..protocols.aave.kernel import RULE_V33
 from ..results.curve import CurvePoint, CurveResult
 from ..venues import kernel as K_v
 from .compile import Compiled
+from .extremes import check_status, curve_floor_notes, parallel_call
 
 
 def static_arrays(c: Compiled):
@@ -193,8 +194,11 @@ def solve_static(c: Compiled, shocks, mode: str = "mechanical", asset: str | Non
                 *b.multi_args())
     def call(sh):
         if engine == "aggregated":
-            return solver(sh, *args, KA.interleaved_order(sh.shape[0], threads))
-        return solver(sh, *args)
+            run = lambda: solver(sh, *args, KA.interleaved_order(sh.shape[0], threads))  # noqa: E731
+        else:
+            run = lambda: solver(sh, *args)  # noqa: E731
+        return parallel_call(run, "static solver", sh.shape[0], lambda i: f"shock {sh[i]:g}",
+                             lambda i: final_state(c, float(sh[i]), mode=mode, engine=engine))
 
     if progress is None:
         out = call(shocks)
@@ -206,7 +210,9 @@ def solve_static(c: Compiled, shocks, mode: str = "mechanical", asset: str | Non
             parts.append(call(np.ascontiguousarray(shocks[i:i + step])))
             progress(min(step, shocks.shape[0] - i))
         out = tuple(np.concatenate([p[k] for p in parts]) for k in range(len(parts[0])))
-    final_price, units, rounds, n_liq, liq_value, repaid, bad, fees, bonus, conv = out
+    final_price, units, rounds, n_liq, liq_value, repaid, bad, fees, bonus, conv, status = out
+    check_status(status, "static solver", lambda i: f"shock {shocks[i]:g}",
+                 lambda i: final_state(c, float(shocks[i]), mode=mode, engine=engine))
     name = asset or c.scenario.curve.asset or next(n for n, s in zip(c.assets, c.stable) if not s)
     a = c.assets.index(name)
     p0 = float(c.p0[a])
@@ -235,6 +241,7 @@ def solve_static(c: Compiled, shocks, mode: str = "mechanical", asset: str | Non
                      + ") take part in `run` but not here")
     if not all(p.converged for p in points):
         notes.append("some shocks hit simulation.max_rounds before reaching a fixed point")
+    notes += curve_floor_notes(c.assets, c.stable, vs[:, K_v.FLOOR], shocks, final_price)
     return CurveResult(asset=name, p0=p0, points=points, critical_shock=crit, critical_jump=jump,
                        mode=mode, notes=notes, start=c.start, source=(c.scenario, c.base_dir))
 

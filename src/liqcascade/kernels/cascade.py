@@ -27,14 +27,14 @@ Shocks run in parallel (``prange``); each has its own scratch store.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from ._jit import njit, prange
 from ..protocols.aave.kernel import liquidate_pair, liquidate_position
-from ..venues.book.kernel import book_sell, book_sell_to_price
-from ..venues.cpmm.kernel import cpmm_sell, cpmm_sell_to_price
-from ..venues.dispatch import venue_sell, venue_spot
-from ..venues.kernel import FEE, KIND, MID, NK, VENUE_BOOK, VENUE_CPMM, X, Y
+from ..venues.dispatch import venue_preview_sell, venue_sell, venue_sell_to_price, venue_spot
+from ..venues.kernel import KIND, MID, VENUE_BOOK, VENUE_CPMM
 from .store import (
     L_BAD, L_BONUS, L_FEES, L_LIQ_VALUE, L_NLIQ, L_REPAID, NLEDGER, SN_COHORTS, SN_ENTRIES, book_liquidation,
     cohort_close, crossing_count, settle, store_new, store_reserve, store_write_back,
@@ -53,15 +53,11 @@ def _spot(vs, a, p_fixed):
 
 @njit
 def _sale_quote(vs, vdk, vdq, a, q):
-    """Quote received for selling ``q`` into venue ``a`` without changing it."""
+    """Quote received for selling ``q`` into venue ``a`` without changing it (down to the
+    venue's floor, the rest at the floor price)."""
     kind = int(vs[a, KIND])
-    if kind == VENUE_CPMM:
-        r = cpmm_sell(vs[a, X], vs[a, Y], vs[a, FEE], q)
-        return r[2]
-    if kind == VENUE_BOOK:
-        nk = int(vs[a, NK])
-        r = book_sell(vs[a, MID], vdk[a], vdq[a], nk, q)
-        return r[1]
+    if kind == VENUE_CPMM or kind == VENUE_BOOK:
+        return venue_preview_sell(vs, vdk, vdq, a, q)[0]
     return q * vs[a, MID]
 
 
@@ -115,13 +111,7 @@ def multi_round(mc, md, m_open, m_ptr, m_asset, m_proto, price, lt_pa, bonus_pa,
 @njit
 def apply_shock(vs, vdk, vdq, a, target):
     """Exogenous seller: sell into venue ``a`` until its spot is ``target``."""
-    kind = int(vs[a, KIND])
-    if kind == VENUE_CPMM:
-        dq = cpmm_sell_to_price(vs[a, X], vs[a, Y], vs[a, FEE], target)
-    elif kind == VENUE_BOOK:
-        dq = book_sell_to_price(vs[a, MID], vdk[a], vdq[a], int(vs[a, NK]), target)
-    else:
-        return
+    dq = venue_sell_to_price(vs, vdk, vdq, a, target)  # stops at the venue's floor
     if dq > 0.0:
         venue_sell(vs, vdk, vdq, a, dq)
 
@@ -302,7 +292,8 @@ def solve_curve(
     lt_pa, bonus_pa, pfee_pa, rules, vs0, vdk, vdq, p_fixed, shock_mask,
     mode, gas, max_rounds, m_ptr, m_asset, m_coll0, m_debt0, m_proto,
 ):
-    """Solve every shock of a grid. Returns arrays indexed by shock."""
+    """Solve every shock of a grid. Returns arrays indexed by shock, the last one a status per
+    shock (0 = finished with finite results; see :mod:`liqcascade.engine.extremes`)."""
     S = shocks.shape[0]
     A = vs0.shape[0]
     final_price = np.empty((S, A))
@@ -315,6 +306,7 @@ def solve_curve(
     fees = np.empty(S)
     bonus = np.empty(S)
     conv = np.empty(S, np.bool_)
+    status = np.full(S, 1, np.int64)  # 1 until the shock finishes: an error inside prange is not passed on
     empty = np.empty(0)
     for s in prange(S):
         r = solve_shock(
@@ -331,4 +323,18 @@ def solve_curve(
         fees[s] = r[5]
         bonus[s] = r[6]
         conv[s] = r[7]
-    return final_price, units, rounds, n_liq, liq_value, repaid, bad, fees, bonus, conv
+        status[s] = shock_status(r[2], r[3], r[4], r[5], r[6], final_price[s], units[s])
+    return final_price, units, rounds, n_liq, liq_value, repaid, bad, fees, bonus, conv, status
+
+
+@njit
+def shock_status(liq_value, repaid, bad, fees, bonus, price, units):
+    """Status of one finished shock of a curve kernel: 0, or 2 when a result is not finite
+    (the engine raises on anything but 0)."""
+    if not (math.isfinite(liq_value) and math.isfinite(repaid) and math.isfinite(bad)
+            and math.isfinite(fees) and math.isfinite(bonus)):
+        return 2
+    for a in range(price.shape[0]):
+        if not (math.isfinite(price[a]) and math.isfinite(units[a])):
+            return 2
+    return 0

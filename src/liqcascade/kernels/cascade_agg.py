@@ -13,7 +13,9 @@ uniform LT, bonus, fee and rule; positions sorted by ``key0 = d0·pd / (c0·LT)`
   with one ``(β, γ)``; its sums come from prefix sums of ``c0`` and ``d0``;
 * inside a cohort ``HF = (u + β·LT/pd)·p/γ`` with ``u = 1/key0`` increasing along the array, so
   the crossing set (HF < 1) is a prefix and every rule threshold on HF (the 0.95 close-factor
-  split, "seize ≥ collateral") is one binary search. Each piece has one outcome: collateral
+  split, "seize ≥ collateral") is one binary search. A member within ``EXHAUST_SLACK`` (1e-12,
+  relative) of "seize ≥ collateral" counts as exhausted: the per-position kernel would leave it
+  rounding noise of collateral against real debt, and bad debt one round later. Each piece has one outcome: collateral
   exhausted (bad debt, closes), full repay (closes), or partial (becomes a new cohort).
 
 Aave v3.3's size-dependent close factor is handled by splitting v3.3 segments at load time
@@ -41,7 +43,7 @@ from ..protocols.aave.kernel import (
     R_MIN_LEFTOVER,
     R_RULE,
 )
-from .cascade import MODE_MECHANICAL, _spot, apply_shock, multi_round
+from .cascade import MODE_MECHANICAL, _spot, apply_shock, multi_round, shock_status
 from ..venues.dispatch import venue_sell, venue_spot
 from ..venues.kernel import KIND
 
@@ -55,6 +57,10 @@ ST_REPAID = 2  # closed, debt fully repaid: d = 0, c = c0 + beta·d0
 # columns of the per-segment constants built once per shock
 SP_PD, SP_LT, SP_LB, SP_PFEE, SP_CF, SP_HF_CF = 0, 1, 2, 3, 4, 5  # debt price, LT, 1 + bonus, ...
 SI_ASSET, SI_RULE, SI_BIN = 0, 1, 2
+# relative width of the band around the collateral-exhaustion boundary inside which a member
+# counts as exhausted: far above the rounding of the cohort algebra (~1e-15), far below any
+# economic difference
+EXHAUST_SLACK = 1e-12
 
 
 @njit
@@ -223,7 +229,8 @@ def _push_pending(hv, hk, hn, pend, n_pend, u, ci, cb, sp, si):
     for j in range(n_pend):
         k = pend[j]
         sg = ci[2, k]
-        trig = cb[1, k] / (u[ci[0, k]] + cb[0, k] * sp[sg, SP_LT] / sp[sg, SP_PD])
+        den = u[ci[0, k]] + cb[0, k] * sp[sg, SP_LT] / sp[sg, SP_PD]  # ∝ its first member's collateral
+        trig = cb[1, k] / den if den > 0.0 else np.inf
         _hpush(hv, hk, hn, si[sg, SI_ASSET], trig, k)
 
 
@@ -291,8 +298,11 @@ def _act_cohorts(act, n_pop, pend, u, cs, ci, cb, n_c, sp, si, price, sold, unit
                 cfp = cf_hi
             if a1 <= a0:
                 continue
-            # collateral exhausted when HF <= cfp·lt·(1+b)
-            xb = _first_above(u, a0, a1, cfp * lt * lb * gamma / p - shift)
+            # collateral exhausted when HF <= cfp·lt·(1+b); a member within rounding of that
+            # boundary counts as exhausted (a partial liquidation would leave it rounding noise
+            # of collateral, or none, against positive debt)
+            xe = cfp * lt * lb * gamma / p
+            xb = _first_above(u, a0, a1, xe - shift + EXHAUST_SLACK * (abs(xe) + abs(shift)))
             if xb > a0:
                 sc0 = cs[xb, 0] - cs[a0, 0]
                 sd0 = cs[xb, 1] - cs[a0, 1]
@@ -536,6 +546,7 @@ def solve_curve_agg(
     fees = np.empty(S)
     bonus = np.empty(S)
     conv = np.empty(S, np.bool_)
+    status = np.full(S, 1, np.int64)  # 1 until the shock finishes: an error inside prange is not passed on
     empty = np.empty(0)
     for j in prange(S):
         s = order[j]
@@ -553,4 +564,5 @@ def solve_curve_agg(
         fees[s] = r[5]
         bonus[s] = r[6]
         conv[s] = r[7]
-    return final_price, units, rounds, n_liq, liq_value, repaid, bad, fees, bonus, conv
+        status[s] = shock_status(r[2], r[3], r[4], r[5], r[6], final_price[s], units[s])
+    return final_price, units, rounds, n_liq, liq_value, repaid, bad, fees, bonus, conv, status

@@ -14,6 +14,7 @@ import numpy as np
 from liqcascade.venues.book import twin as book_twin
 from liqcascade.venues.cpmm import twin as cpmm_twin
 from liqcascade.protocols.aave.twin import incentive_lb_py, liquidate_pair_py
+from liqcascade.venues.kernel import FLOOR
 
 MODE_MECHANICAL = 0
 MODE_RATIONAL = 1
@@ -28,14 +29,17 @@ def _spot(venue, p_fixed):
 
 
 def _sell(venue, q, mutate=True):
+    """Sell ``q`` into the venue (down to its floor, the rest at the floor price)."""
     if venue["kind"] == 0:
-        x, y, out = cpmm_twin.cpmm_sell(venue["x"], venue["y"], venue["fee"], q)
+        pool = cpmm_twin.Pool(venue["x"], venue["y"], venue["fee"], venue["floor"])
+        out = pool.sell(q)
         if mutate:
-            venue["x"], venue["y"] = x, y
+            venue["x"], venue["y"] = pool.x, pool.y
         return out
-    mid, out = book_twin.book_sell(venue["mid"], venue["dk"], venue["dq"], venue["nk"], q)
+    book = book_twin.Book(venue["mid"], venue["dk"], venue["dq"], venue["nk"], venue["floor"])
+    out = book.sell(q)
     if mutate:
-        venue["mid"] = mid
+        venue["mid"] = book.mid
     return out
 
 
@@ -46,11 +50,12 @@ def _venues_from_arrays(vs, vdk, vdq):
         if kind < 0:
             out.append(None)
         elif kind == 0:
-            out.append({"kind": 0, "x": float(vs[a, 1]), "y": float(vs[a, 2]), "fee": float(vs[a, 3])})
+            out.append({"kind": 0, "x": float(vs[a, 1]), "y": float(vs[a, 2]), "fee": float(vs[a, 3]),
+                        "floor": float(vs[a, FLOOR])})
         else:
             nk = int(vs[a, 7])
             out.append({"kind": 1, "mid": float(vs[a, 4]), "dk": [float(v) for v in vdk[a, :nk]],
-                        "dq": [float(v) for v in vdq[a, :nk]], "nk": nk})
+                        "dq": [float(v) for v in vdq[a, :nk]], "nk": nk, "floor": float(vs[a, FLOOR])})
     return out
 
 
@@ -68,7 +73,7 @@ def solve_shock_py(shock, coll, debt, pos_asset, pos_proto, pos_pdebt, lt_pa, bo
     A = len(venues)
     for a in range(A):
         if shock_mask[a] and venues[a] is not None:
-            target = _spot(venues[a], p_fixed[a]) * (1.0 - shock)
+            target = max(_spot(venues[a], p_fixed[a]) * (1.0 - shock), venues[a]["floor"])
             if venues[a]["kind"] == 0:
                 dq = cpmm_twin.cpmm_sell_to_price(venues[a]["x"], venues[a]["y"], venues[a]["fee"], target)
             else:

@@ -587,20 +587,14 @@ def frontier_figure(result: dict):
 
 def write_outputs(out_dir, result: dict) -> dict:
     """``recommend.json`` and ``frontier.html`` in ``out_dir``."""
-    import json
+    from .. import jsonout
 
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     js = out / "recommend.json"
-    js.write_text(json.dumps(result, indent=2, default=_jdefault, allow_nan=True) + "\n")
+    js.write_text(jsonout.dumps(result, indent=2) + "\n")
     html = out / "frontier.html"
     tmp = out / ".frontier.html.tmp"
     frontier_figure(result).write_html(str(tmp), include_plotlyjs=True, full_html=True)
     tmp.replace(html)
     return {"json": str(js), "html": str(html)}
-
-
-def _jdefault(o):
-    if isinstance(o, np.generic):
-        return o.item()
-    raise TypeError(type(o))

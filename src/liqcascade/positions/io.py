@@ -345,6 +345,7 @@ def _parse_amounts(fname: str, rows: _Rows, col: str) -> np.ndarray:
             i = int(bad[0])
             kind = "NaN" if np.isnan(vals[i]) else "infinite amount" if np.isinf(vals[i]) else "negative amount"
             raise InputError(fname, rows.where(i, col), f"{kind} is not allowed (got {vals[i]!r})")
+        _check_bounds(fname, rows, col, vals)
         return vals
     try:
         arr = np.array(vals, dtype=np.float64)
@@ -370,7 +371,17 @@ def _parse_amounts(fname: str, rows: _Rows, col: str) -> np.ndarray:
         else:
             why = f"negative amount is not allowed (got {vals[i]!r})"
         raise InputError(fname, rows.where(i, col), why)
+    _check_bounds(fname, rows, col, arr)
     return arr
+
+
+def _check_bounds(fname: str, rows: "_Rows", col: str, arr: np.ndarray) -> None:
+    """Amounts beyond what the engine's float64 arithmetic carries (:mod:`liqcascade.bounds`)."""
+    from ..bounds import first_bad_amount
+
+    bad = first_bad_amount(arr)
+    if bad is not None:
+        raise InputError(fname, rows.where(bad[0], col), bad[1])
 
 
 def _parse_ids(fname: str, rows: _Rows) -> list[str]:

@@ -4,7 +4,6 @@ days — written as ``evaluation.json``, ``tables.md`` (the tables of ``docs/pre
 
 from __future__ import annotations
 
-import json
 import math
 import platform
 import time
@@ -12,6 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .. import jsonout
 from .evaluate import N_BOOT
 
 __all__ = ["run_evaluation", "render_tables", "write_html", "replace_block", "BEGIN", "END"]
@@ -381,7 +381,7 @@ def run_evaluation(out_dir, *, families=None, scale: float = 1.0, data_dir=None,
     ev = _clean(ev)
     from ..atomic import write_text_atomic
 
-    write_text_atomic(out / "evaluation.json", json.dumps(ev, indent=1) + "\n")
+    write_text_atomic(out / "evaluation.json", jsonout.dumps(ev, indent=1) + "\n")  # strict JSON: no NaN
     md = render_tables(ev)
     write_text_atomic(out / "tables.md", md)
     write_html(out / "report.html", ev, md)

@@ -191,4 +191,39 @@ def generate_paths(
     out[:, 0, :] = p0
     if stable_mask.any():
         out[:, :, stable_mask] = p0[stable_mask]
+    clamp_paths(out, p0)
+    return out
+
+
+def clamp_paths(paths: np.ndarray, p0) -> int:
+    """Clamp price paths in place to ``[PATH_REL_MIN, PATH_REL_MAX] × p0`` (per asset), the
+    range the engine's float64 arithmetic carries (:mod:`liqcascade.bounds`; a GBM with a
+    large sigma over a long horizon can otherwise underflow to 0 or overflow). Returns how many
+    entries were moved; NaN raises."""
+    from liqcascade.bounds import PATH_REL_MAX, PATH_REL_MIN
+
+    p0 = np.asarray(p0, dtype=np.float64)
+    if np.isnan(paths).any():
+        raise input_error("price", "the price model produced NaN prices (parameters out of range)")
+    lo = p0 * PATH_REL_MIN
+    hi = p0 * PATH_REL_MAX
+    n = int(np.count_nonzero((paths < lo) | (paths > hi)))
+    if n:
+        np.clip(paths, lo, hi, out=paths)
+    return n
+
+
+def path_bound_notes(paths: np.ndarray, p0, assets) -> list[str]:
+    """A note for every asset whose reference path touches the clamp of :func:`clamp_paths`."""
+    from liqcascade.bounds import PATH_REL_MAX, PATH_REL_MIN
+
+    out = []
+    p0 = np.asarray(p0, dtype=np.float64)
+    for a, name in enumerate(assets):
+        col = paths[:, :, a]
+        lo = bool((col <= p0[a] * PATH_REL_MIN).any())
+        hi = bool((col >= p0[a] * PATH_REL_MAX).any())
+        if lo or hi:
+            out.append(f"{name}: the reference price path reached the engine's bound "
+                       f"({'1e-9' if lo else '1e9'} × the initial price) and was held there")
     return out

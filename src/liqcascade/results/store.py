@@ -6,7 +6,6 @@ of them are complete, so a failure leaves nothing half-written.
 
 from __future__ import annotations
 
-import json
 import shutil
 import tempfile
 from pathlib import Path
@@ -14,6 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from ..kernels import dynamic as K
+from .. import jsonout
 
 
 def steps_columns(res) -> dict:
@@ -51,23 +51,15 @@ def write_run(out: Path, res) -> None:
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
     try:
         summary = res.as_dict()
-        meta = json.dumps(summary.get("provenance") or {}, default=_default).encode()
+        meta = jsonout.dumps(summary.get("provenance") or {}).encode()
         for name, cols in (("events", events_columns(res)), ("steps", steps_columns(res))):
             t = pa.table(cols)
             # the run's provenance (seed, versions, scenario hash) in the schema metadata, as the API's tables
             t = t.replace_schema_metadata({**(t.schema.metadata or {}), b"liqcascade": meta})
             pq.write_table(t, tmp / f"{name}.parquet")
-        (tmp / "summary.json").write_text(json.dumps(summary, indent=2, default=_default))
+        (tmp / "summary.json").write_text(jsonout.dumps(summary, indent=2))
         out.mkdir(exist_ok=True)
         for f in ("events.parquet", "steps.parquet", "summary.json"):
             (tmp / f).replace(out / f)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
-
-
-def _default(o):
-    if isinstance(o, np.generic):
-        return o.item()
-    if isinstance(o, np.ndarray):
-        return o.tolist()
-    raise TypeError(type(o))

@@ -11,8 +11,9 @@ from __future__ import annotations
 import math
 from typing import Annotated, Literal, Union
 
-from pydantic import Discriminator, Field, Tag, field_validator, model_validator
+from pydantic import AfterValidator, Discriminator, Field, Tag, field_validator, model_validator
 
+from .. import bounds as B
 from ..oracles import KINDS as oracle_kinds
 from ..protocols import UNIT_KINDS as unit_kinds
 from ..protocols.configs import unit_config
@@ -21,6 +22,25 @@ from ..prices import KINDS as price_kinds
 from ..strict import Fraction, NonNegFloat, PosFloat, Strict
 from ..venues import KINDS as venue_kinds
 from .mechanisms import Agents, Mechanisms
+
+
+def _within(problem):
+    """An after-validator raising ``problem(x)`` (liqcascade.bounds) as the field's error."""
+    def check(x):
+        why = problem(x)
+        if why:
+            raise ValueError(why)
+        return x
+    return AfterValidator(check)
+
+
+# bounds of liqcascade.bounds: what the engine's float64 arithmetic carries (a value <= 0 gets
+# pydantic's usual "greater than 0" first)
+Price = Annotated[float, Field(gt=0, allow_inf_nan=False), _within(B.price_problem)]
+Amount = Annotated[float, Field(gt=0, allow_inf_nan=False), _within(B.amount_problem)]
+QuoteAmount = Annotated[float, Field(gt=0, le=B.QUOTE_MAX, allow_inf_nan=False)]
+Sigma = Annotated[float, Field(ge=0, le=B.SIGMA_MAX, allow_inf_nan=False)]
+Drift = Annotated[float, Field(ge=-B.MU_MAX, le=B.MU_MAX, allow_inf_nan=False)]
 
 
 class Simulation(Strict):
@@ -38,7 +58,7 @@ class Simulation(Strict):
 
 class Asset(Strict):
     name: str = Field(min_length=1)
-    price: PosFloat
+    price: Price
     stable: bool = Field(False, description="price fixed at `price` (no venue needed)")
 
 
@@ -53,15 +73,16 @@ class PriceProcess(Strict):
     over_seconds: PosFloat | None = Field(None, description="crash: duration of the fall (default: one step)")
     recovery: Fraction = 0.0
     recovery_seconds: NonNegFloat = Field(0.0, description="crash: duration of the recovery")
-    mu: Union[float, list[float]] = 0.0
-    sigma: Union[NonNegFloat, list[NonNegFloat]] = 0.8
-    lam: NonNegFloat = 0.0
-    jump_mean: float = 0.0
-    jump_std: NonNegFloat = 0.0
+    mu: Union[Drift, list[Drift]] = Field(0.0, description="annualised drift, |mu| <= 10,000")
+    sigma: Union[Sigma, list[Sigma]] = Field(0.8, description="annualised volatility, <= 100")
+    lam: Annotated[float, Field(ge=0, le=1e6, allow_inf_nan=False)] = Field(0.0, description="jumps per year, <= 1e6")
+    jump_mean: Annotated[float, Field(ge=-B.LOG_RETURN_MAX, le=B.LOG_RETURN_MAX, allow_inf_nan=False)] = 0.0
+    jump_std: Annotated[float, Field(ge=0, le=B.LOG_RETURN_MAX, allow_inf_nan=False)] = 0.0
     file: Union[str, list[str], dict[str, str], None] = None
     correlation: list[list[float]] | None = None
     # garch: omega/alpha/beta (and mu) per interval_seconds, or fitted on returns_file with `arch`
-    omega: Union[PosFloat, list[PosFloat], None] = None
+    omega: Union[Annotated[float, Field(gt=0, le=B.LOG_RETURN_MAX, allow_inf_nan=False)],
+                 list[Annotated[float, Field(gt=0, le=B.LOG_RETURN_MAX, allow_inf_nan=False)]], None] = None
     alpha: Union[NonNegFloat, list[NonNegFloat], None] = None
     beta: Union[NonNegFloat, list[NonNegFloat], None] = None
     interval_seconds: PosFloat | None = Field(None, description="garch: the interval omega/alpha/beta/mu refer to (default dt_seconds)")
@@ -88,15 +109,18 @@ class Venue(Strict):
     asset: str
     kind: Literal[venue_kinds]
     # constant-product pool
-    reserve_asset: PosFloat | None = Field(None, description="pool asset reserve; quote reserve = reserve_asset·price")
+    reserve_asset: Amount | None = Field(None, description="pool asset reserve; quote reserve = reserve_asset·price")
     fee: Fraction = 0.0
     # order book as a depth curve
-    depth: list[tuple[PosFloat, PosFloat]] | None = Field(
+    depth: list[tuple[PosFloat, QuoteAmount]] | None = Field(
         None, description="[[fraction from mid, cumulative quote depth], ...]"
     )
     half_life_seconds: NonNegFloat = Field(
         0.0, description="transient impact half-life (0 = no recovery); on a book the mid recovers towards the "
                          "reference, on a cpmm > 0 makes it a pool re-centred on the reference price")
+    min_price: PosFloat | None = Field(
+        None, description="floor price: no bids below it, a stub bid at it takes what is left of a sale "
+        "(default 1e-9 × the asset's price; at least 1e-12 × it, below it)")
 
     @model_validator(mode="after")
     def _check_kind(self):
@@ -227,9 +251,14 @@ class Scenario(Strict):
         known = set(names)
         venue_names = {v.name: v for v in self.venues}
         oracle_names = {o.name: o for o in self.oracles}
+        price_of = {a.name: a.price for a in self.assets}
         for i, v in enumerate(self.venues):
             if v.asset not in known:
                 raise ValueError(f"venues[{i}].asset: unknown asset {v.asset!r}")
+            p = price_of[v.asset]
+            if v.min_price is not None and not (B.FLOOR_REL_MIN * p <= v.min_price < p):
+                raise ValueError(f"venues[{i}].min_price: must be below the asset's price {p:g} and at least "
+                                 f"{B.FLOOR_REL_MIN:g} × it, got {v.min_price:g}")
         stable = {a.name for a in self.assets if a.stable}
         for a in self.assets:
             if not a.stable and not any(v.asset == a.name for v in self.venues):

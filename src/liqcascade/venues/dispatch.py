@@ -13,6 +13,20 @@ branch per registered kind (``literal_unroll`` over the tuple of those functions
 the row's ``KIND`` code (the kind's position in the registry). Adding a kind is a folder with
 that interface plus one registry entry.
 
+Floor price (a venue out of bids)
+---------------------------------
+``FLOOR`` (:mod:`liqcascade.venues.kernel`) is the lowest price at which a venue holds bids:
+below it there are none, at it a stub bid (the exchange's last tick, the penny quotes hit in the
+2010 flash crash) takes any amount. A sale that would push the spot under the floor fills down
+to the floor through the venue and the rest at the floor price; the spot then sits at the floor
+and never reaches zero, so no kernel ever divides by a zero price. The exogenous flow and impact
+decay stop at the floor too. Every kind honours the floor in its ``sell``, ``preview_sell``,
+``apply_return`` and ``decay`` (a new kind must too: ``tests/parity/test_venues_parity.py``
+checks each registered kind); the dispatch below clamps the "to price" maps at the floor, and
+routing stops at the highest floor of the venues it splits over. ``FLOOR = 0`` (hand-built test
+states) means no floor; the engine always sets one (``Venue.min_price``, default ``1e-9 ×`` the
+initial price).
+
 Routing and arbitrage
 ---------------------
 :func:`route_sell` splits one sell order over several venues of the same asset by equalising
@@ -32,7 +46,7 @@ import math
 
 from liqcascade.kernels._jit import literal_unroll, njit
 from liqcascade.venues import KINDS
-from liqcascade.venues.kernel import KIND, MID
+from liqcascade.venues.kernel import FLOOR, KIND, MID
 
 # every registered kind's interface, in registry order (a kind's code is its position)
 _MODULES = tuple(importlib.import_module(f"liqcascade.venues.{k}.kernel") for k in KINDS)
@@ -86,7 +100,8 @@ def _venue_gross(vs, v):
 
 @njit
 def venue_sell(vs, vdk, vdq, v, dq):
-    """Sell ``dq`` asset into venue ``v`` (state updated in place). Returns the quote received."""
+    """Sell ``dq`` asset into venue ``v`` (state updated in place). Returns the quote received
+    (what the venue cannot take above its floor fills at the floor price)."""
     if dq <= 0.0:
         return 0.0
     kind = int(vs[v, KIND])
@@ -116,7 +131,10 @@ def venue_buy(vs, vdk, vdq, v, dy):
 
 @njit
 def venue_sell_to_price(vs, vdk, vdq, v, p_target):
-    """Asset to sell into venue ``v`` to bring its spot down to ``p_target`` (no state change)."""
+    """Asset to sell into venue ``v`` to bring its spot down to ``p_target`` (no state change);
+    a target under the venue's floor counts as the floor."""
+    if p_target < vs[v, FLOOR]:
+        p_target = vs[v, FLOOR]
     kind = int(vs[v, KIND])
     out = 0.0
     i = 0
@@ -148,7 +166,8 @@ def venue_apply_return(vs, v, ret):
     Pool: an outside trader trades it to ``spot · ret`` (sell-/buy-to-price; the fee is paid
     by that trader and stays in the pool); the trader's proceeds leave the model. A re-centred
     pool (``HALF > 0``, :func:`venue_follows_reference`) is moved without a trade: ``REF`` is
-    multiplied and the reserves are re-centred on ``spot · ret`` at the same ``x · y``.
+    multiplied and the reserves are re-centred on ``spot · ret`` at the same ``x · y``. The
+    spot stops at the floor.
     """
     if ret <= 0.0 or ret == 1.0:
         return
@@ -179,7 +198,8 @@ def venue_follows_reference(vs, v):
 def venue_decay(vs, v):
     """One step of transient-impact recovery, ``I ← I · 0.5 ** (1 / HALF)`` with
     ``I = 1 − spot / REF``: a book sets ``MID = REF · (1 − I)``, a re-centred pool moves its
-    reserves to that spot at the same ``x · y``; ordinary pools and ``HALF <= 0``: no-op."""
+    reserves to that spot at the same ``x · y``, not under the floor; ordinary pools and
+    ``HALF <= 0``: no-op."""
     kind = int(vs[v, KIND])
     i = 0
     for f in literal_unroll(_DECAY):
@@ -203,13 +223,44 @@ def _route_need(vs, vdk, vdq, venue_ids, p):
 
 
 @njit
+def _route_to_floor(vs, vdk, vdq, venue_ids, dq, fmax):
+    """:func:`route_sell` when the venues cannot absorb ``dq`` above the highest floor ``fmax``:
+    every venue is sold down to ``fmax`` (or its own higher floor) and the rest goes to the
+    stub bid of the venue whose floor is ``fmax``."""
+    n = venue_ids.shape[0]
+    quote = 0.0
+    sold = 0.0
+    vstub = venue_ids[0]
+    for i in range(n):
+        v = venue_ids[i]
+        if vs[v, FLOOR] == fmax:
+            vstub = v
+            break
+    for i in range(n):
+        v = venue_ids[i]
+        s = venue_sell_to_price(vs, vdk, vdq, v, fmax)
+        if s > 0.0:
+            if sold + s > dq:
+                s = dq - sold
+            quote += venue_sell(vs, vdk, vdq, v, s)
+            sold += s
+    if dq > sold:
+        quote += venue_sell(vs, vdk, vdq, vstub, dq - sold)
+    best = venue_spot(vs, venue_ids[0])
+    for i in range(1, n):
+        best = max(best, venue_spot(vs, venue_ids[i]))
+    return quote, best
+
+
+@njit
 def route_sell(vs, vdk, vdq, venue_ids, dq):
     """Sell ``dq`` asset across the venues ``venue_ids`` (same asset) with best execution.
 
     Finds the common marginal spot ``P`` at which the asset needed to bring every venue above
     ``P`` down to ``P`` sums to ``dq`` (bracketed root search on ``log P`` — Illinois regula
     falsi with a bisection safeguard — to ~1e-15 relative, taking the side where the sum is
-    ``<= dq``), sells each venue its slice, and sells the rounding residual on
+    ``<= dq``; the search stops at the highest venue floor, whose stub bid then takes what the
+    venues cannot), sells each venue its slice, and sells the rounding residual on
     the venue with the best price afterwards (all venues that traded sit at ``P``; the one that
     took the largest slice), so the slices sum to ``dq`` up to floating-point addition. Venues
     already at or below ``P`` get nothing. Routing equalises spots (pool fees are not part of
@@ -230,20 +281,29 @@ def route_sell(vs, vdk, vdq, venue_ids, dq):
             best = max(best, venue_spot(vs, venue_ids[i]))
         return quote, best
 
-    # Bracket: g(p) = need(p) - dq is decreasing; g(lo) >= 0 > g(hi).
+    # Bracket: g(p) = need(p) - dq is decreasing; g(lo) >= 0 > g(hi). The search stops at the
+    # highest floor: below it that venue's stub bid is the best price for whatever is left.
     hi = venue_spot(vs, venue_ids[0])
+    fmax = vs[venue_ids[0], FLOOR]
     for i in range(1, n):
         hi = max(hi, venue_spot(vs, venue_ids[i]))
+        fmax = max(fmax, vs[venue_ids[i], FLOOR])
     ghi = -dq
     lo = 0.5 * hi
+    if lo < fmax:
+        lo = fmax
     glo = _route_need(vs, vdk, vdq, venue_ids, lo) - dq
     for _ in range(2000):
-        if glo >= 0.0 or lo == 0.0:
+        if glo >= 0.0 or lo == 0.0 or lo <= fmax:
             break
         hi = lo
         ghi = glo
         lo *= 0.5
+        if lo < fmax:
+            lo = fmax
         glo = _route_need(vs, vdk, vdq, venue_ids, lo) - dq
+    if glo < 0.0 and fmax > 0.0:
+        return _route_to_floor(vs, vdk, vdq, venue_ids, dq, fmax)
     # Illinois regula falsi on log p with a bisection safeguard, keeping the bracket.
     side = 0
     stuck = 0
@@ -389,8 +449,9 @@ def route_buy(vs, vdk, vdq, ids, dy):
 
 
 @njit
-def _venue_preview_sell(vs, vdk, vdq, v, dq):
-    """``(quote_out, spot_after)`` of selling ``dq`` into venue ``v``, without changing it."""
+def venue_preview_sell(vs, vdk, vdq, v, dq):
+    """``(quote_out, spot_after)`` of selling ``dq`` into venue ``v``, without changing it (what
+    the venue cannot take above its floor fills at the floor price)."""
     kind = int(vs[v, KIND])
     out, after = 0.0, vs[v, MID]
     i = 0
@@ -419,7 +480,7 @@ def _arb_gap(vs, vdk, vdq, vlo, vhi, g_lo, g_hi, up, dy):
     """``bid_hi - ask_lo · up`` after spending ``dy`` on ``vlo`` and selling the asset on ``vhi``
     (decreasing in ``dy``)."""
     asset, s_lo = _venue_preview_buy(vs, vdk, vdq, vlo, dy)
-    _, s_hi = _venue_preview_sell(vs, vdk, vdq, vhi, asset)
+    _, s_hi = venue_preview_sell(vs, vdk, vdq, vhi, asset)
     return s_hi * g_hi - s_lo / g_lo * up
 
 

@@ -3,7 +3,8 @@
 All venues of a simulation live in ``vs[V, NCOL]`` (float64) with the column constants below,
 plus padded depth rows ``vdk[V, K]``, ``vdq[V, K]`` (only the first ``int(vs[v, NK])`` entries
 of a book's row are read; pool rows are unused). ``ASSET`` is the asset index a venue trades
-against the quote; ``KIND`` holds the venue kind code.
+against the quote; ``KIND`` holds the venue kind code; ``FLOOR`` the floor price, where the
+venue's bids end (:mod:`liqcascade.venues.dispatch`).
 """
 
 from __future__ import annotations
@@ -20,7 +21,8 @@ REF = 5
 HALF = 6
 NK = 7
 ASSET = 8
-NCOL = 9
+FLOOR = 9  # the venue's floor price: no bids below it, a stub bid at it (0: none; see venues.dispatch)
+NCOL = 10
 
 # --- venue kind codes (a kind's position in the registry) ---------------------------------
 VENUE_CPMM = KINDS.index("cpmm")

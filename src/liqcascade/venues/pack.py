@@ -13,9 +13,10 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from liqcascade.bounds import FLOOR_REL_DEFAULT
 from liqcascade.errors import InputError
 from liqcascade.venues import KINDS
-from liqcascade.venues.kernel import ASSET, KIND, NCOL
+from liqcascade.venues.kernel import ASSET, FLOOR, KIND, NCOL
 
 __all__ = ["make_venue_state", "depth_from_cpmm"]
 
@@ -37,6 +38,10 @@ def _asset_index(spec: dict, where: str) -> int:
     return int(asset)
 
 
+def _spot(vs, i: int) -> float:
+    """The initial spot of row ``i`` (its kind's ``spot``, run as plain Python)."""
+    f = importlib.import_module(f"liqcascade.venues.{KINDS[int(vs[i, KIND])]}.kernel").spot
+    return float(getattr(f, "py_func", f)(vs, i))
 def half_life(spec: dict, where: str) -> float:
     """``half_life_steps`` of a venue dict (default or ``None``: 0), finite."""
     try:
@@ -63,6 +68,10 @@ def make_venue_state(venues: list[dict]) -> tuple[np.ndarray, np.ndarray, np.nda
       > 0, and ``half_life_steps`` (default or ``None``: 0 = impact never recovers). A ``fee``
       is ignored.
 
+    Any venue may give ``min_price``, its floor price (> 0, below the initial spot): no bids
+    below it, a stub bid at it (see :mod:`liqcascade.venues.dispatch`). Default (missing or
+    ``None``): ``1e-9 ×`` the initial spot (:data:`liqcascade.bounds.FLOOR_REL_DEFAULT`).
+
     ``K`` is the longest depth list (at least 1); shorter rows are zero-padded and pool rows
     are all zero. A book starts without impact (``REF = MID = mid``). Raises
     :class:`~liqcascade.errors.InputError` (``file=None``, ``where='venues[i].field'``).
@@ -88,6 +97,14 @@ def make_venue_state(venues: list[dict]) -> tuple[np.ndarray, np.ndarray, np.nda
                              f"must be {' or '.join(repr(k) for k in KINDS)}, got {spec.get('kind')!r}")
         vs[i, KIND] = KINDS.index(spec["kind"])
         mods[i].fill(vs, vdk, vdq, i, spec, depths[i], where)
+        spot = _spot(vs, i)
+        floor = spec.get("min_price")
+        if floor is None:
+            floor = FLOOR_REL_DEFAULT * spot
+        floor = positive(floor, f"{where}.min_price")
+        if not floor < spot:
+            raise InputError(None, f"{where}.min_price", f"must be below the initial price {spot:g}, got {floor:g}")
+        vs[i, FLOOR] = floor
     return vs, vdk, vdq
 
 

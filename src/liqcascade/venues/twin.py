@@ -11,6 +11,9 @@ this module holds the state-array functions, routing and arbitrage.
   of rectangles; the asset absorbed ``∫ D'(u) / (m (1 ∓ u)) du`` is integrated numerically
   (Gauss–Legendre on pieces that shrink geometrically towards the ``u = 1`` singularity); the
   inverse maps are found by bisection on ``k``.
+* A venue's floor (``FLOOR``: no bids below it, a stub bid at it) is checked after the fact: a
+  sale that would end under the floor is redone as "down to the floor, the rest at the floor
+  price".
 * Routing and arbitrage follow the same rules as the kernels (spot-equalising routing,
   fee-aware arbitrage to the threshold edge) with linear-space bisection (routing on the
   common price, arbitrage on the quote spent, trying each candidate on copies of the venues).
@@ -28,8 +31,8 @@ import numpy as np
 
 from liqcascade.venues import KINDS
 
-KIND, X, Y, FEE, MID, REF, HALF, NK, ASSET = range(9)
-NCOL = 9
+KIND, X, Y, FEE, MID, REF, HALF, NK, ASSET, FLOOR = range(10)
+NCOL = 10
 VENUE_CPMM = KINDS.index("cpmm")
 VENUE_BOOK = KINDS.index("book")
 
@@ -127,18 +130,27 @@ def route_sell(vs, vdk, vdq, venue_ids, dq):
                 return sum(ven.sell_to_price(p) for ven in venues)
 
             hi = max(ven.spot for ven in venues)
+            fmax = max(ven.floor for ven in venues)
             lo = hi / 2.0
-            while need(lo) < dq:
+            while need(lo) < dq and lo > fmax:
                 hi = lo
                 lo /= 2.0
-            lo, hi = bisect(lambda p: dq - need(p), lo, hi)
-            slices = [ven.sell_to_price(hi) for ven in venues]
+            if need(max(lo, fmax)) < dq:
+                # down to the highest floor the venues cannot take it: the rest at its stub bid
+                slices = [ven.sell_to_price(fmax) for ven in venues]
+                hi = fmax
+            else:
+                lo, hi = bisect(lambda p: dq - need(p), max(lo, fmax), hi)
+                slices = [ven.sell_to_price(hi) for ven in venues]
             for ven, s in zip(venues, slices):
                 quote += ven.sell(s)
             residual = dq - sum(slices)
             if residual > 0:
-                # all venues that traded sit at the best price; the largest slice takes it
+                # all venues that traded sit at the best price; the largest slice takes it (at
+                # the floor: the venue with the highest floor, whose stub bid is the best)
                 best = venues[int(np.argmax(slices))] if max(slices) > 0 else None
+                if hi == fmax and fmax > 0:
+                    best = max(venues, key=lambda ven: ven.floor)
                 if best is None:
                     best = max(venues, key=lambda ven: ven.spot)
                 quote += best.sell(residual)

@@ -62,7 +62,7 @@ from liqcascade.kernels._jit import njit
 from liqcascade.oracles.dispatch import oracle_step
 from liqcascade.oracles.kernel import ORACLE_HEARTBEAT, NSTATE
 from liqcascade.protocols.aave.kernel import liquidate_pair
-from liqcascade.venues.dispatch import _venue_preview_buy, _venue_preview_sell, venue_buy, venue_sell, venue_spot
+from liqcascade.venues.dispatch import _venue_preview_buy, venue_preview_sell, venue_buy, venue_sell, venue_spot
 
 # --- attacker parameters (float64[NA]) --------------------------------------------------------
 A_GAS_BUNDLE = 0  # quote: gas of the flash loan, the swaps and the repayment
@@ -142,7 +142,7 @@ def _unwind_value(vs, vdk, vdq, v, have, need):
     if have < need:
         return -_quote_for(vs, vdk, vdq, v, need - have)
     if have > need:
-        q, _after = _venue_preview_sell(vs, vdk, vdq, v, have - need)
+        q, _after = venue_preview_sell(vs, vdk, vdq, v, have - need)
         return q
     return 0.0
 

@@ -24,7 +24,7 @@ Simplifications (stated in the docs and the run output): amounts are real number
 fixed-point integers with Aave's floor/ceil rounding; a single debt asset per position in this
 kernel (the engine handles multi-asset positions by picking the pair); when the v3.3 dust rule
 would revert a 50 % liquidation, the mechanical liquidator repays the largest amount that does
-not revert (leaves exactly US$1,000 of collateral).
+not revert (leaves exactly US$1,000 of collateral, or of debt when that side binds).
 """
 
 from __future__ import annotations
@@ -111,10 +111,14 @@ def liquidate_pair(coll, debt, p_coll, p_debt, lt, bonus, pfee, rules):
             if cf >= 1.0:
                 pass  # full repay already chosen above; unreachable
             else:
-                # largest non-reverting repay: leave exactly MIN_LEFTOVER of collateral
+                # largest non-reverting repay: leave exactly MIN_LEFTOVER of collateral, and of
+                # debt (the debt side binds only when MIN_LEFTOVER > MIN_BASE / 2)
                 repay = (coll_value - left) / (lb * p_debt)
                 if repay > cf * debt:
                     repay = cf * debt
+                r_debt = debt - left / p_debt
+                if repay > r_debt:
+                    repay = r_debt
                 if repay < 0.0:
                     repay = 0.0
                 seize = repay * p_debt * lb / p_coll

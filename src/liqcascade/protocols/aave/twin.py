@@ -44,7 +44,7 @@ def liquidate_pair_py(coll, debt, p_coll, p_debt, lt, bonus, pfee, rules):
     elif rule == 2:
         leaves_dust = (debt - repay) * p_debt < min_left or (coll - seize) * p_coll < min_left
         if leaves_dust:
-            repay = max(min((coll_value - min_left) / (lb * p_debt), cf * debt), 0.0)
+            repay = max(min((coll_value - min_left) / (lb * p_debt), cf * debt, debt - min_left / p_debt), 0.0)
             seize = repay * p_debt * lb / p_coll
     fee = (seize - seize / lb) * pfee
     return seize, repay, bad, fee, closed

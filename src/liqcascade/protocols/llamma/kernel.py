@@ -112,9 +112,9 @@ from liqcascade.protocols.kernel import (
     LQ_MAX,
     LQ_MODE,
 )
-from liqcascade.venues.book.kernel import book_buy, book_sell
-from liqcascade.venues.cpmm.kernel import cpmm_buy, cpmm_sell
-from liqcascade.venues.dispatch import best_venue as _best_bid_venue, venue_buy, venue_sell, venue_spot
+from liqcascade.venues.book.kernel import book_buy
+from liqcascade.venues.cpmm.kernel import cpmm_buy
+from liqcascade.venues.dispatch import best_venue as _best_bid_venue, venue_buy, venue_preview_sell, venue_sell, venue_spot
 from liqcascade.venues.kernel import FEE, KIND, MID, NK, VENUE_CPMM, X, Y
 
 # --- rule constants (AMM.vy / Controller.vy v1) --------------------------------------------
@@ -451,11 +451,9 @@ def _preview_sell(vs, vdk, vdq, v, p_ext, dq):
     at ``p_ext``), without changing it."""
     if v < 0:
         return dq * p_ext, p_ext
-    if int(vs[v, KIND]) == VENUE_CPMM:
-        x, y, out = cpmm_sell(vs[v, X], vs[v, Y], vs[v, FEE], dq)
-        return out, y / x
-    m, out = book_sell(vs[v, MID], vdk[v], vdq[v], int(vs[v, NK]), dq)
-    return out, m
+    if not dq > 0.0:
+        return 0.0, venue_spot(vs, v)
+    return venue_preview_sell(vs, vdk, vdq, v, dq)  # honours the venue's floor
 
 
 @njit

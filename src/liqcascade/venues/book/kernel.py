@@ -14,7 +14,7 @@ from __future__ import annotations
 import math
 
 from liqcascade.kernels._jit import njit
-from liqcascade.venues.kernel import HALF, MID, NK, REF
+from liqcascade.venues.kernel import FLOOR, HALF, MID, NK, REF
 
 
 @njit
@@ -209,9 +209,30 @@ def gross(vs, v):
 
 
 @njit
+def _after_sell(vs, vdk, vdq, v, dq):
+    """``(mid_after, quote_out)`` of selling ``dq`` without changing the book. Honours the floor
+    (``vs[v, FLOOR]``, 0: none): what the bids cannot take above it fills at the floor price (the
+    stub bid) and the mid stops exactly at the floor."""
+    mid = vs[v, MID]
+    if not dq > 0.0:
+        return mid * 1.0, 0.0
+    nk = int(vs[v, NK])
+    floor = vs[v, FLOOR]
+    m1, out = book_sell(mid, vdk[v], vdq[v], nk, dq)
+    if floor > 0.0 and not (m1 >= floor):
+        cap = book_sell_to_price(mid, vdk[v], vdq[v], nk, floor)
+        if cap > dq:
+            cap = dq
+        out = book_sell(mid, vdk[v], vdq[v], nk, cap)[1] + (dq - cap) * floor
+        m1 = floor
+    return m1, out
+
+
+@njit
 def sell(vs, vdk, vdq, v, dq):
-    """Sell ``dq`` asset through the bids (state updated in place); returns the quote received."""
-    m, out = book_sell(vs[v, MID], vdk[v], vdq[v], int(vs[v, NK]), dq)
+    """Sell ``dq`` asset through the bids (state updated in place); returns the quote received
+    (what the bids cannot take above the floor fills at the floor price)."""
+    m, out = _after_sell(vs, vdk, vdq, v, dq)
     vs[v, MID] = m
     return out
 
@@ -226,8 +247,8 @@ def buy(vs, vdk, vdq, v, dy):
 
 @njit
 def preview_sell(vs, vdk, vdq, v, dq):
-    """``(quote_out, mid_after)`` of selling ``dq``, without changing the book."""
-    m, out = book_sell(vs[v, MID], vdk[v], vdq[v], int(vs[v, NK]), dq)
+    """``(quote_out, mid_after)`` of selling ``dq``, without changing the book (floor honoured)."""
+    m, out = _after_sell(vs, vdk, vdq, v, dq)
     return out, m
 
 
@@ -250,22 +271,26 @@ def buy_to_price(vs, vdk, vdq, v, p_target):
 
 @njit
 def apply_return(vs, v, ret):
-    """``REF`` and ``MID`` are both multiplied (the endogenous impact is unchanged)."""
+    """``REF`` and ``MID`` are both multiplied (the endogenous impact is unchanged); the mid
+    stops at the floor."""
     vs[v, REF] *= ret
     vs[v, MID] *= ret
+    if vs[v, MID] < vs[v, FLOOR]:
+        vs[v, MID] = vs[v, FLOOR]
 
 
 @njit
 def decay(vs, v):
     """One step of transient-impact recovery: ``I ← I · 0.5 ** (1 / HALF)``,
-    ``MID = REF · (1 - I)``; no-op for ``HALF <= 0``."""
+    ``MID = REF · (1 - I)``, not under the floor; no-op for ``HALF <= 0``."""
     half = vs[v, HALF]
     if half <= 0.0:
         return
     ref = vs[v, REF]
     impact = 1.0 - vs[v, MID] / ref
     impact *= 0.5 ** (1.0 / half)
-    vs[v, MID] = ref * (1.0 - impact)
+    m = ref * (1.0 - impact)
+    vs[v, MID] = m if m >= vs[v, FLOOR] else vs[v, FLOOR]
 
 
 @njit

@@ -53,8 +53,9 @@ def _integrate_ask(a, b):
 class Book:
     """Depth-curve book: piecewise-constant quote density over fractions from the mid."""
 
-    def __init__(self, mid, depth_k, depth_q, nk):
+    def __init__(self, mid, depth_k, depth_q, nk, floor=0.0):
         self.mid = float(mid)
+        self.floor = float(floor)  # no bids under it, a stub bid at it (0: none)
         nk = int(nk)
         ks = [float(depth_k[j]) for j in range(nk)]
         qs = [float(depth_q[j]) for j in range(nk)]
@@ -95,6 +96,12 @@ class Book:
         """Sell ``dq`` asset; returns the quote, moves the mid."""
         if dq <= 0:
             return 0.0
+        if self.floor > 0:
+            cap = self.sell_to_price(self.floor)
+            if cap < dq:  # under the floor: down to it through the bids, the rest at the floor price
+                quote = self.depth(1.0 - self.floor / self.mid) if self.floor < self.mid else 0.0
+                self.mid = self.floor
+                return quote + (dq - cap) * self.floor
         hi = 0.5
         while self.sell_asset(hi) < dq:
             hi = 1.0 - 0.5 * (1.0 - hi)
@@ -117,6 +124,7 @@ class Book:
         return asset
 
     def sell_to_price(self, p):
+        p = max(p, self.floor)
         if p >= self.mid:
             return 0.0
         if p <= 0:
@@ -172,11 +180,11 @@ def book_buy_to_price(mid, depth_k, depth_q, nk, p_target):
 
 # --- the kind interface used by ``venues/twin.py`` (columns of ``vs`` as in ``venues/kernel.py``)
 
-MID, REF, HALF, NK = 4, 5, 6, 7
+MID, REF, HALF, NK, FLOOR = 4, 5, 6, 7, 9
 
 
 def load(vs, vdk, vdq, v):
-    return Book(vs[v, MID], vdk[v], vdq[v], int(vs[v, NK]))
+    return Book(vs[v, MID], vdk[v], vdq[v], int(vs[v, NK]), vs[v, FLOOR])
 
 
 def spot(vs, v):
@@ -189,7 +197,7 @@ def store(vs, v, book):
 
 def apply_return(vs, v, ret):
     vs[v, REF] *= ret
-    vs[v, MID] *= ret
+    vs[v, MID] = max(vs[v, MID] * ret, vs[v, FLOOR])
 
 
 def decay(vs, v):
@@ -197,7 +205,7 @@ def decay(vs, v):
         return
     impact = (vs[v, REF] - vs[v, MID]) / vs[v, REF]
     impact = impact * math.exp(-math.log(2.0) / vs[v, HALF])
-    vs[v, MID] = vs[v, REF] - impact * vs[v, REF]
+    vs[v, MID] = max(vs[v, REF] - impact * vs[v, REF], vs[v, FLOOR])
 
 
 def follows_reference(vs, v):

@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 
 from liqcascade.kernels._jit import njit
-from liqcascade.venues.kernel import FEE, HALF, REF, X, Y
+from liqcascade.venues.kernel import FEE, FLOOR, HALF, REF, X, Y
 
 
 @njit
@@ -105,9 +105,31 @@ def gross(vs, v):
 
 
 @njit
+def _after_sell(vs, v, dq):
+    """``(x, y, quote_out)`` after selling ``dq``, without changing the pool. Honours the floor
+    (``vs[v, FLOOR]``, 0: none): what the pool cannot take above it fills at the floor price
+    (the stub bid)."""
+    x = vs[v, X]
+    y = vs[v, Y]
+    if not dq > 0.0:
+        return x, y, 0.0
+    fee = vs[v, FEE]
+    floor = vs[v, FLOOR]
+    x1, y1, out = cpmm_sell(x, y, fee, dq)
+    if floor > 0.0 and not (y1 / x1 >= floor):
+        cap = cpmm_sell_to_price(x, y, fee, floor)
+        if cap > dq:
+            cap = dq
+        x1, y1, out = cpmm_sell(x, y, fee, cap)
+        out += (dq - cap) * floor
+    return x1, y1, out
+
+
+@njit
 def sell(vs, vdk, vdq, v, dq):
-    """Sell ``dq`` asset into the pool (state updated in place); returns the quote received."""
-    x, y, out = cpmm_sell(vs[v, X], vs[v, Y], vs[v, FEE], dq)
+    """Sell ``dq`` asset into the pool (state updated in place); returns the quote received
+    (what the pool cannot take above the floor fills at the floor price)."""
+    x, y, out = _after_sell(vs, v, dq)
     vs[v, X] = x
     vs[v, Y] = y
     return out
@@ -124,8 +146,8 @@ def buy(vs, vdk, vdq, v, dy):
 
 @njit
 def preview_sell(vs, vdk, vdq, v, dq):
-    """``(quote_out, spot_after)`` of selling ``dq``, without changing the pool."""
-    x, y, out = cpmm_sell(vs[v, X], vs[v, Y], vs[v, FEE], dq)
+    """``(quote_out, spot_after)`` of selling ``dq``, without changing the pool (floor honoured)."""
+    x, y, out = _after_sell(vs, v, dq)
     return out, y / x
 
 
@@ -149,16 +171,22 @@ def buy_to_price(vs, vdk, vdq, v, p_target):
 @njit
 def apply_return(vs, v, ret):
     """An outside trader trades the pool to ``spot · ret`` (the fee stays in the pool; the
-    trader's proceeds leave the model). A re-centred pool (``HALF > 0``) moves without a trade:
-    ``REF`` is multiplied and the reserves are re-centred on ``spot · ret`` at the same ``x · y``."""
+    trader's proceeds leave the model); not under the floor. A re-centred pool (``HALF > 0``)
+    moves without a trade: ``REF`` is multiplied and the reserves are re-centred on
+    ``spot · ret`` (not under the floor) at the same ``x · y``."""
     if vs[v, HALF] > 0.0:
         vs[v, REF] *= ret
-        vs[v, X], vs[v, Y] = cpmm_recentre(vs[v, X], vs[v, Y], (vs[v, Y] / vs[v, X]) * ret)
+        target = (vs[v, Y] / vs[v, X]) * ret
+        if target < vs[v, FLOOR]:
+            target = vs[v, FLOOR]
+        vs[v, X], vs[v, Y] = cpmm_recentre(vs[v, X], vs[v, Y], target)
         return
     x = vs[v, X]
     y = vs[v, Y]
     fee = vs[v, FEE]
     target = (y / x) * ret
+    if target < vs[v, FLOOR]:
+        target = vs[v, FLOOR]
     if ret < 1.0:
         dq = cpmm_sell_to_price(x, y, fee, target)
         x, y, _ = cpmm_sell(x, y, fee, dq)
@@ -173,14 +201,18 @@ def apply_return(vs, v, ret):
 def decay(vs, v):
     """A re-centred pool (``HALF > 0``) recovers its impact ``I = 1 − spot / REF`` as a book does,
     ``I ← I · 0.5 ** (1 / HALF)``, its reserves re-centred on ``REF · (1 − I)`` at the same
-    ``x · y``. An ordinary pool (``HALF <= 0``) has no transient impact: no-op."""
+    ``x · y``, not under the floor. An ordinary pool (``HALF <= 0``) has no transient impact:
+    no-op."""
     half = vs[v, HALF]
     if half <= 0.0:
         return
     ref = vs[v, REF]
     impact = 1.0 - (vs[v, Y] / vs[v, X]) / ref
     impact *= 0.5 ** (1.0 / half)
-    vs[v, X], vs[v, Y] = cpmm_recentre(vs[v, X], vs[v, Y], ref * (1.0 - impact))
+    target = ref * (1.0 - impact)
+    if target < vs[v, FLOOR]:
+        target = vs[v, FLOOR]
+    vs[v, X], vs[v, Y] = cpmm_recentre(vs[v, X], vs[v, Y], target)
 
 
 @njit

@@ -15,10 +15,11 @@ from liqcascade.venues.twin import bisect as _bisect
 class Pool:
     """Constant-product pool with the fee on the input amount kept in the pool."""
 
-    def __init__(self, x, y, fee):
+    def __init__(self, x, y, fee, floor=0.0):
         self.x = float(x)
         self.y = float(y)
         self.fee = float(fee)
+        self.floor = float(floor)  # no bids under it, a stub bid at it (0: none)
 
     @property
     def spot(self):
@@ -39,7 +40,13 @@ class Pool:
         if dq <= 0:
             return 0.0
         x_new, y_new = self.after_sell(dq)
-        out = self.y - y_new
+        rest = 0.0
+        if self.floor > 0 and not y_new / x_new >= self.floor:
+            # under the floor: down to it through the pool, the rest at the floor price
+            cap = min(self.sell_to_price(self.floor), dq)
+            rest = dq - cap
+            x_new, y_new = self.after_sell(cap)
+        out = self.y - y_new + rest * self.floor
         self.x, self.y = x_new, y_new
         return out
 
@@ -52,6 +59,7 @@ class Pool:
         return out
 
     def sell_to_price(self, p):
+        p = max(p, self.floor)
         if p >= self.spot:
             return 0.0
         if p <= 0:
@@ -114,11 +122,11 @@ def cpmm_recentre(x, y, spot):
 
 # --- the kind interface used by ``venues/twin.py`` (columns of ``vs`` as in ``venues/kernel.py``)
 
-X, Y, FEE, REF, HALF = 1, 2, 3, 5, 6
+X, Y, FEE, REF, HALF, FLOOR = 1, 2, 3, 5, 6, 9
 
 
 def load(vs, vdk, vdq, v):
-    return Pool(vs[v, X], vs[v, Y], vs[v, FEE])
+    return Pool(vs[v, X], vs[v, Y], vs[v, FEE], vs[v, FLOOR])
 
 
 def spot(vs, v):
@@ -134,10 +142,10 @@ def apply_return(vs, v, ret):
     if vs[v, HALF] > 0:  # re-centred pool: reference and spot move together, no trade
         spot = vs[v, Y] / vs[v, X]
         vs[v, REF] *= ret
-        vs[v, X], vs[v, Y] = cpmm_recentre(vs[v, X], vs[v, Y], spot * ret)
+        vs[v, X], vs[v, Y] = cpmm_recentre(vs[v, X], vs[v, Y], max(spot * ret, vs[v, FLOOR]))
         return
-    pool = Pool(vs[v, X], vs[v, Y], vs[v, FEE])
-    target = pool.spot * ret
+    pool = load(vs, None, None, v)
+    target = max(pool.spot * ret, vs[v, FLOOR])
     if ret < 1:
         pool.sell(pool.sell_to_price(target))
     else:
@@ -150,7 +158,7 @@ def decay(vs, v):
         return
     impact = (vs[v, REF] - vs[v, Y] / vs[v, X]) / vs[v, REF]
     impact = impact * math.exp(-math.log(2.0) / vs[v, HALF])
-    vs[v, X], vs[v, Y] = cpmm_recentre(vs[v, X], vs[v, Y], vs[v, REF] - impact * vs[v, REF])
+    vs[v, X], vs[v, Y] = cpmm_recentre(vs[v, X], vs[v, Y], max(vs[v, REF] - impact * vs[v, REF], vs[v, FLOOR]))
 
 
 def follows_reference(vs, v):
