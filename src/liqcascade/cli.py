@@ -127,7 +127,15 @@ def parse_shocks(spec: str):
 @guard
 def validate(scenario: Path = typer.Argument(..., help="scenario TOML")):
     """Validate a scenario and its position files; print what it contains."""
-    c = load_compiled(scenario)
+    from .scenario.load import load_scenario
+
+    sc, base = load_scenario(scenario)
+    if sc.flow is not None:
+        from .commands.flow import validate_flow
+
+        typer.echo(validate_flow(scenario, sc, base))
+        return
+    c = load_compiled(scenario, ids=False)  # every id is checked; none is printed
     b = c.book
     n_units = sum(u.n for u in c.units)
     warn_start(c)
@@ -154,7 +162,7 @@ def curve(
     if mode not in ("mechanical", "rational"):
         raise InputError(None, "--mode", "must be mechanical or rational")
     grid = parse_shocks(shocks)
-    c = load_compiled(scenario)
+    c = load_compiled(scenario, ids=False)  # the curve names no position: ids are checked, not kept
     warn_start(c)
     if asset is not None and asset not in c.assets:
         raise InputError(None, "--asset", f"unknown asset {asset!r}")
@@ -216,12 +224,17 @@ def run(
     max_events: Optional[int] = typer.Option(None, min=0, help="override simulation.max_events: the most "
                                              "liquidation events kept per recorded path"),
 ):
-    """Dynamic time-stepped simulation."""
+    """Dynamic time-stepped simulation (or, for a scenario with a [flow] table, the external-flow run)."""
     from .engine.compile import compile_scenario
     from .engine.dynamic import run_dynamic
     from .scenario.load import load_scenario
 
     sc, base = load_scenario(scenario)
+    if sc.flow is not None:
+        from .commands.flow import run_flow_command
+
+        run_flow_command(scenario, sc, base, paths=paths, seed=seed, out=out, as_json=as_json, report=report)
+        return
     if paths is not None:
         sc.simulation.paths = paths
     if seed is not None:
@@ -318,8 +331,7 @@ def positions_synth(
     lt: float = typer.Option(0.86, help="liquidation threshold the health factors refer to"),
 ):
     """Synthetic book calibrated on real Compound v2 borrowers."""
-    import numpy as np
-
+    from .positions.ids import PositionIds
     from .positions.io import PositionTable, write_positions
     from .positions.synth import synth_book
 
@@ -332,8 +344,8 @@ def positions_synth(
         raise InputError(None, "--lt/--price", "need 0 < lt < 1 and a positive price")
     coll, debt = synth_book(n, seed, price, lt)
     out.parent.mkdir(parents=True, exist_ok=True)
-    ids = np.array([str(i) for i in range(n)], dtype=object)
-    table = PositionTable(ids=ids, assets=("collateral", "debt"), wide=True, collateral=coll, debt=debt)
+    table = PositionTable(ids=PositionIds.synthetic("", n), assets=("collateral", "debt"), wide=True,
+                          collateral=coll, debt=debt)
     write_positions(out, table)
     typer.echo(f"wrote {n} positions to {out}")
 

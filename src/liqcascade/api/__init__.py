@@ -19,11 +19,11 @@ from .results import (
     SweepResult,
 )
 from .scenario import Scenario, load
-from .studies import compare, curve, mc, replay, run, run_many, sweep
+from .studies import compare, curve, mc, replay, run, run_flow, run_many, sweep
 from .tables import Summary, Table
 
 __all__ = [
     "BatchResult", "CompareResult", "CurveResult", "InputError", "MonteCarloResult", "ReplayResult", "Result",
     "RunResult", "Scenario", "Summary", "SweepResult", "Table", "compare", "curve", "load", "mc", "replay", "run",
-    "run_many", "sweep",
+    "run_flow", "run_many", "sweep",
 ]

@@ -64,13 +64,14 @@ def warn_start(c) -> None:
                    f"{pb['value']:,.2f} of pre-existing bad debt", err=True)
 
 
-def load_compiled(path: Path):
+def load_compiled(path: Path, ids: bool = True):
+    """Load and compile a scenario; ``ids=False`` when the command names no position."""
     from ..engine.compile import compile_scenario
     from ..scenario.load import load_scenario
 
     sc, base = load_scenario(path)
     with scenario_file(path):
-        return compile_scenario(sc, base)
+        return compile_scenario(sc, base, ids=ids)
 
 
 def check_out_path(out: Path, option: str = "--out") -> None:

@@ -20,6 +20,7 @@ from ..protocols.aave.incentives.kernel import morpho_lif as morpho_lif_value
 from ..oracles.kernel import NPARAM
 from ..venues.pack import make_venue_state
 from ..oracles.pack import ORACLE_KINDS, oracle_params
+from ..positions.ids import PositionIds
 from ..positions.io import load_positions
 from ..scenario.models import Scenario
 from ..timebase import Timebase
@@ -29,16 +30,21 @@ RULE_CODES = {"fixed": K_aave.RULE_FIXED, "v3.2": K_aave.RULE_V32, "v3.3": K_aav
 
 @dataclass
 class Book:
-    """Simple positions (one collateral asset, one debt asset) sorted into segments."""
+    """Simple positions (one collateral asset, one debt asset) sorted into segments.
+
+    ``key`` may be passed as None together with ``key_lt`` (the LT of each segment): it is then
+    derived data, ``debt / (coll · LT)`` — the same expression, element by element, that sorted
+    the book, so the same bits — computed when first read. The cascade curve never reads it
+    (it derives what it needs in chunks), which saves 8 B per position there."""
 
     coll: np.ndarray  # float64[N] collateral units, sorted
     debt: np.ndarray  # float64[N] debt units, sorted
-    key: np.ndarray  # float64[N] liquidation ratio debt/(coll·LT) (price of coll in debt units)
+    key: np.ndarray | None  # float64[N] liquidation ratio debt/(coll·LT) (price of coll in debt units)
     seg_ptr: np.ndarray  # int64[S+1]
     seg_asset: np.ndarray  # int64[S] collateral asset
     seg_proto: np.ndarray  # int64[S]
     seg_debt_asset: np.ndarray  # int64[S]
-    ids: np.ndarray  # str[N] original ids, in sorted order
+    ids: PositionIds  # original ids, in sorted order (lazy; absent when compiled with ids=False)
     seg_bin: np.ndarray | None = None  # int64[S] debt-size bin (v3.3 segments), see kernels.cascade_agg
     # positions left out of the books (never liquidatable): no debt, or no collateral
     idle_coll: np.ndarray = field(default_factory=lambda: np.zeros(0))
@@ -52,7 +58,58 @@ class Book:
     m_coll: np.ndarray = field(default_factory=lambda: np.zeros(0))
     m_debt: np.ndarray = field(default_factory=lambda: np.zeros(0))
     m_proto: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
-    m_ids: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=object))
+    m_ids: PositionIds = field(default_factory=lambda: PositionIds.from_values(np.zeros(0, dtype=object)))
+    key_lt: np.ndarray | None = None  # float64[S] LT of each segment, when ``key`` is derived
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.ids, PositionIds):
+            self.ids = PositionIds.from_values(self.ids)
+        if not isinstance(self.m_ids, PositionIds):
+            self.m_ids = PositionIds.from_values(self.m_ids)
+        if self.key is None:
+            if self.key_lt is None or self.key_lt.shape[0] != self.seg_asset.shape[0]:
+                raise ValueError("a book without keys needs key_lt, one LT per segment")
+            del self.key  # read through __getattr__, computed once
+
+    def __getattr__(self, name):
+        # only reached for attributes not set on the instance: the derived key
+        if name != "key" or "coll" not in self.__dict__:
+            raise AttributeError(name)
+        key = self.derive_key(0, self.coll.shape[0])
+        self.__dict__["key"] = key
+        return key
+
+    @property
+    def has_key(self) -> bool:
+        """True when ``key`` is held (given, or derived and kept)."""
+        return self.__dict__.get("key") is not None
+
+    def derive_key(self, lo: int, hi: int, idx: np.ndarray | None = None, out: np.ndarray | None = None) -> np.ndarray:
+        """``key[lo:hi]``, or ``key[idx]`` for positions ``idx`` of one segment, without
+        building the whole array: read when held, computed when derived."""
+        n = idx.shape[0] if idx is not None else hi - lo
+        out = np.empty(n) if out is None else out
+        if n == 0:
+            return out
+        if self.has_key:
+            src = self.__dict__["key"]
+            if idx is not None:
+                np.take(src, idx, out=out)
+            else:
+                np.copyto(out, src[lo:hi])
+            return out
+        if idx is not None:
+            seg = int(np.searchsorted(self.seg_ptr, idx[0], side="right")) - 1
+            np.take(self.coll, idx, out=out)
+            out *= self.key_lt[seg]
+            return np.divide(np.take(self.debt, idx), out, out=out)
+        for s in range(self.seg_asset.shape[0]):
+            a, b = max(lo, int(self.seg_ptr[s])), min(hi, int(self.seg_ptr[s + 1]))
+            if a < b:
+                o = out[a - lo:b - lo]
+                np.multiply(self.coll[a:b], self.key_lt[s], out=o)
+                np.divide(self.debt[a:b], o, out=o)
+        return out
 
     @property
     def n_multi(self) -> int:
@@ -66,7 +123,8 @@ class Book:
         return int(self.coll.shape[0])
 
     def nbytes(self) -> int:
-        return sum(a.nbytes for a in (self.coll, self.debt, self.key, self.seg_ptr))
+        held = (self.coll, self.debt, self.__dict__.get("key"), self.seg_ptr)
+        return sum(a.nbytes for a in held if a is not None)
 
 
 @dataclass
@@ -114,7 +172,13 @@ class Compiled:
         return len(self.assets)
 
 
-def compile_scenario(sc: Scenario, base_dir: Path, source: str | None = None, book: Book | None = None) -> Compiled:
+def compile_scenario(sc: Scenario, base_dir: Path, source: str | None = None, book: Book | None = None,
+                     ids: bool = True) -> Compiled:
+    """``ids=False`` checks the position files' ids but does not keep them (``book.ids`` is
+    absent): for callers that name no position in their output, such as the cascade curve."""
+    if sc.flow is not None:
+        raise InputError(None, "flow", "a flow study ([flow]) has no position book to compile: run it with "
+                         "`liqcascade run` or `liqcascade sweep` (see docs/external-flow.md)")
     assets = [a.name for a in sc.assets]
     aidx = {n: i for i, n in enumerate(assets)}
     p0 = np.array([a.price for a in sc.assets], dtype=np.float64)
@@ -215,7 +279,7 @@ def compile_scenario(sc: Scenario, base_dir: Path, source: str | None = None, bo
         check_mechanisms(sc)
 
     if book is None:
-        book = build_book(sc, base_dir, assets, p0, lt_pa)
+        book = build_book(sc, base_dir, assets, p0, lt_pa, ids=ids)
     from .units import build_unit
 
     units = []
@@ -294,27 +358,33 @@ def _csr(lists):
     return ptr, flat
 
 
-def build_book(sc: Scenario, base_dir: Path, assets, p0, lt_pa) -> Book:
-    """Load every protocol's positions and sort them into segments."""
+def build_book(sc: Scenario, base_dir: Path, assets, p0, lt_pa, ids: bool = True) -> Book:
+    """Load every protocol's positions and sort them into segments.
+
+    Memory: a loaded file costs its 16 B of amounts per position; each part is sorted with one
+    index array and one gathered copy alive at a time (at most ~40 B per position next to the
+    other parts), and no loaded array outlives the part built from it. ``ids=False`` keeps no
+    ids (see :func:`compile_scenario`)."""
     aidx = {n: i for i, n in enumerate(assets)}
-    parts = []  # (proto, coll_asset, debt_asset, coll, debt, ids)
+    parts = []  # [proto, coll_asset, debt_asset, coll, debt, ids]
     multi = []  # (proto, table, entry asset, mask of multi positions)
     for k, pr in enumerate(sc.protocols):
         if pr.kind != "aave_v3":
             continue  # protocol units load their own positions (engine.units)
         debt_a = aidx[pr.debt]
         if pr.positions.startswith("synth:"):
-            parts.append(_synth_part(pr, k, aidx, p0, lt_pa))
+            parts.append(_synth_part(pr, k, aidx, p0, lt_pa, ids))
             continue
         path = Path(pr.positions)
         if not path.is_absolute():
             path = base_dir / path
-        table = _book_file(load_positions, path, k, assets=None)
+        table = _book_file(load_positions, path, k, assets=None, keep_ids=ids)
         if table.wide:
             if pr.collateral is None:
                 raise InputError(str(path), "protocols." + pr.name + ".collateral",
                                  "a wide position file (id,collateral,debt) needs `collateral` set in the protocol")
-            parts.append((k, aidx[pr.collateral], debt_a, table.collateral, table.debt, table.ids))
+            parts.append([k, aidx[pr.collateral], debt_a, table.collateral, table.debt, table.ids])
+            del table  # the part holds the arrays now; sorting it frees them
             continue
         # long format: one row per (position, asset). A position with one collateral asset and
         # one debt asset joins a sorted segment; one with several goes to the multi-asset list.
@@ -344,46 +414,64 @@ def build_book(sc: Scenario, base_dir: Path, assets, p0, lt_pa) -> Book:
         for a in np.unique(casset[simple]):
             for da in np.unique(dasset[simple & (casset == a)]):
                 sel = simple & (casset == a) & (dasset == da)
-                parts.append((k, int(a), int(da), coll[sel], debt[sel], table.ids[sel]))
+                parts.append([k, int(a), int(da), coll[sel], debt[sel], table.ids[sel]])
         if (~simple).any():
             multi.append((k, table, ent_asset, ~simple))
+        del table, coll, debt
 
-    segs = []
+    segs = []  # [proto, asset, debt asset, coll, debt, key, ids]
     idle = []
-    for k, a, da, c, d, ids in parts:
+    parts.reverse()
+    while parts:
+        k, a, da, c, d, pids = parts.pop()  # the list lets go of the part: sorting frees its arrays
         c = np.asarray(c, dtype=np.float64)
         d = np.asarray(d, dtype=np.float64)
         live = (c > 0) & (d > 0) & (lt_pa[k, a] > 0)
-        if (~live).any():
-            idle.append((k, a, da, c[~live], d[~live]))
-        c, d, ids = c[live], d[live], ids[live]
-        # one segment per part; the static solver splits v3.3 segments into debt-size bins itself
-        # (engine.static), since more segments only slow the time loop down
-        bins = np.full(c.shape[0], BIN_NONE, dtype=np.int64)
-        for b in np.unique(bins):
-            sel = bins == b
-            cb, db, ib = c[sel], d[sel], ids[sel]
-            key = db / (cb * lt_pa[k, a])
-            order = np.argsort(-key, kind="stable")
-            segs.append((k, a, da, cb[order], db[order], key[order], ib[order], int(b)))
-    if segs:
-        coll = np.concatenate([s[3] for s in segs])
-        debt = np.concatenate([s[4] for s in segs])
-        key = np.concatenate([s[5] for s in segs])
-        ids = np.concatenate([np.asarray(s[6], dtype=object) for s in segs])
+        if not live.all():
+            dead = ~live
+            idle.append((k, a, da, c[dead], d[dead]))
+            c, d, pids = c[live], d[live], pids[live]
+            del dead
+        del live
+        # key = d / (c·LT); sorted by -key, stable (one segment per part: the static solver
+        # splits v3.3 segments into debt-size bins itself, in engine.static, since more
+        # segments only slow the time loop down)
+        # the key is not kept: the book derives it from the sorted arrays, the same bits
+        key = np.multiply(c, lt_pa[k, a])
+        np.divide(d, key, out=key)
+        np.negative(key, out=key)
+        order = stable_argsort(key)
+        del key
+        c = c[order]
+        d = d[order]
+        pids = pids[order]
+        del order
+        segs.append([k, a, da, c, d, float(lt_pa[k, a]), pids])
+    if len(segs) == 1:
+        coll, debt = segs[0][3], segs[0][4]
+    elif segs:
+        # one array at a time, letting go of the pieces: at most one extra array alive
+        out = []
+        for j in (3, 4):
+            out.append(np.concatenate([s[j] for s in segs]))
+            for s in segs:
+                s[j] = None
+        coll, debt = out
+        del out
     else:
-        coll = debt = key = np.zeros(0)
-        ids = np.zeros(0, dtype=object)
+        coll = debt = np.zeros(0)
+    book_ids = PositionIds.concat([s[6] for s in segs]) if segs else PositionIds.from_values(np.zeros(0, dtype=object))
     seg_ptr = np.zeros(len(segs) + 1, dtype=np.int64)
     for j, s in enumerate(segs):
-        seg_ptr[j + 1] = seg_ptr[j] + s[3].shape[0]
+        seg_ptr[j + 1] = seg_ptr[j] + len(s[6])
     book = Book(
-        coll=coll, debt=debt, key=key, seg_ptr=seg_ptr,
+        coll=coll, debt=debt, key=None, key_lt=np.array([s[5] for s in segs], dtype=np.float64), seg_ptr=seg_ptr,
         seg_asset=np.array([s[1] for s in segs], dtype=np.int64),
         seg_proto=np.array([s[0] for s in segs], dtype=np.int64),
         seg_debt_asset=np.array([s[2] for s in segs], dtype=np.int64),
-        ids=ids, seg_bin=np.array([s[7] for s in segs], dtype=np.int64),
+        ids=book_ids, seg_bin=np.full(len(segs), BIN_NONE, dtype=np.int64),
     )
+    del segs, coll, debt
     if idle:
         book.idle_coll = np.concatenate([x[3] for x in idle])
         book.idle_debt = np.concatenate([x[4] for x in idle])
@@ -394,21 +482,52 @@ def build_book(sc: Scenario, base_dir: Path, assets, p0, lt_pa) -> Book:
         ptr = [0]
         ea, ec, ed, ep, eids = [], [], [], [], []
         for k, table, ent_asset, mask in multi:
-            for i in np.flatnonzero(mask):
+            sel = np.flatnonzero(mask)
+            for i in sel:
                 s0, s1 = table.ptr[i], table.ptr[i + 1]
                 ea.append(ent_asset[s0:s1])
                 ec.append(table.collateral[s0:s1])
                 ed.append(table.debt[s0:s1])
                 ptr.append(ptr[-1] + (s1 - s0))
                 ep.append(k)
-                eids.append(table.ids[i])
+            eids.append(table.ids[sel])
         book.m_ptr = np.array(ptr, dtype=np.int64)
         book.m_asset = np.concatenate(ea).astype(np.int64)
         book.m_coll = np.concatenate(ec).astype(np.float64)
         book.m_debt = np.concatenate(ed).astype(np.float64)
         book.m_proto = np.array(ep, dtype=np.int64)
-        book.m_ids = np.array(eids, dtype=object)
+        book.m_ids = PositionIds.concat(eids)
     return book
+
+
+def stable_argsort(x: np.ndarray, chunk: int = 1 << 16) -> np.ndarray:
+    """``np.argsort(x, kind="stable")``, the same permutation, usually 2–3 x faster.
+
+    NumPy's default argsort uses SIMD sorting networks but is not stable; equal values are then
+    put back in index order, which is what a stable sort gives. Ties are found in chunks (no
+    temporary spans the array); with many of them (over 1 %) the stable sort runs instead. ``x``
+    must hold no NaN."""
+    n = x.shape[0]
+    order = np.argsort(x)
+    runs = []
+    count = 0
+    for a in range(0, n - 1, chunk):
+        k = x[order[a:min(a + chunk + 1, n)]]
+        eq = np.flatnonzero(k[1:] == k[:-1])
+        if eq.size:
+            runs.append(eq + a)
+            count += eq.size
+            if count > n // 100:
+                return np.argsort(x, kind="stable")
+    if not runs:
+        return order
+    eq = np.concatenate(runs)  # i such that sorted values i and i + 1 are equal
+    cut = np.flatnonzero(np.diff(eq) != 1)
+    starts = eq[np.concatenate(([0], cut + 1))]
+    ends = eq[np.concatenate((cut, [eq.size - 1]))] + 2
+    for s, e in zip(starts.tolist(), ends.tolist()):
+        order[s:e].sort()
+    return order
 
 
 def _book_file(load, path: Path, k: int, **kw):
@@ -429,8 +548,9 @@ def _book_file(load, path: Path, k: int, **kw):
     return table
 
 
-def _synth_part(pr, k, aidx, p0, lt_pa):
-    """``positions = "synth:N:SEED"``: a synthetic book calibrated on real borrowers."""
+def _synth_part(pr, k, aidx, p0, lt_pa, ids: bool = True):
+    """``positions = "synth:N:SEED"``: a synthetic book calibrated on real borrowers. Its ids
+    (``<protocol>-<i>``) are a rule, generated only for the positions an output names."""
     from ..positions.synth import synth_book
 
     where = f"protocols.{pr.name}.positions"
@@ -448,8 +568,8 @@ def _synth_part(pr, k, aidx, p0, lt_pa):
     a = aidx[pr.collateral]
     da = aidx[pr.debt]
     coll, debt = synth_book(n, seed, float(p0[a]), float(lt_pa[k, a]), debt_price=float(p0[da]))
-    ids = np.array([f"{pr.name}-{i}" for i in range(n)], dtype=object)
-    return (k, a, da, coll, debt, ids)
+    pids = PositionIds.synthetic(f"{pr.name}-", n) if ids else PositionIds.absent(n)
+    return [k, a, da, coll, debt, pids]
 
 
 def split_bins(b: Book, sc: Scenario, p0, with_ids: bool = True, arrays: bool = True) -> tuple[Book, np.ndarray]:
@@ -461,7 +581,7 @@ def split_bins(b: Book, sc: Scenario, p0, with_ids: bool = True, arrays: bool = 
     so temporaries stay small next to the book."""
     n = b.coll.shape[0]
     idx = np.empty(n, dtype=np.int32 if n < 2**31 else np.int64)
-    seg_rows = []  # (proto, asset, debt asset, count, bin)
+    seg_rows = []  # (proto, asset, debt asset, count, bin, segment of b)
     chunk = 1 << 16
     for s in range(b.seg_asset.shape[0]):
         lo, hi = int(b.seg_ptr[s]), int(b.seg_ptr[s + 1])
@@ -469,7 +589,7 @@ def split_bins(b: Book, sc: Scenario, p0, with_ids: bool = True, arrays: bool = 
         pr = sc.protocols[k] if k < len(sc.protocols) else None
         if pr is None or getattr(pr, "close_factor_rule", None) != "v3.3":
             idx[lo:hi] = np.arange(lo, hi)
-            seg_rows.append((k, a, da, hi - lo, BIN_NONE))
+            seg_rows.append((k, a, da, hi - lo, BIN_NONE, s))
             continue
         bins = np.empty(hi - lo, dtype=np.int16)
         for c0 in range(lo, hi, chunk):
@@ -479,7 +599,7 @@ def split_bins(b: Book, sc: Scenario, p0, with_ids: bool = True, arrays: bool = 
         idx[lo:hi] = order + lo
         vals, counts = np.unique(bins, return_counts=True)
         for v, cnt in zip(vals, counts):
-            seg_rows.append((k, a, da, int(cnt), int(v)))
+            seg_rows.append((k, a, da, int(cnt), int(v), s))
         del order, bins
     seg_ptr = np.zeros(len(seg_rows) + 1, dtype=np.int64)
     for j, r in enumerate(seg_rows):
@@ -488,8 +608,9 @@ def split_bins(b: Book, sc: Scenario, p0, with_ids: bool = True, arrays: bool = 
 
     return dataclasses.replace(
         b, coll=b.coll[idx] if arrays else np.zeros(0), debt=b.debt[idx] if arrays else np.zeros(0),
-        key=b.key[idx] if arrays else np.zeros(0),
-        ids=np.asarray(b.ids)[idx] if (with_ids and arrays) else np.zeros(0, dtype=object), seg_ptr=seg_ptr,
+        key=(b.key[idx] if b.has_key else None) if arrays else np.zeros(0),
+        key_lt=None if b.key_lt is None else np.array([b.key_lt[r[5]] for r in seg_rows], dtype=np.float64),
+        ids=b.ids[idx] if (with_ids and arrays) else PositionIds.absent(0), seg_ptr=seg_ptr,
         seg_asset=np.array([r[1] for r in seg_rows], dtype=np.int64),
         seg_proto=np.array([r[0] for r in seg_rows], dtype=np.int64),
         seg_debt_asset=np.array([r[2] for r in seg_rows], dtype=np.int64),
@@ -520,17 +641,16 @@ def book_from_arrays(coll, debt, lt, proto=0, asset=0, debt_asset=1, ids=None) -
     """A one-segment book from arrays (tests, benchmarks, synthetic books)."""
     coll = np.asarray(coll, dtype=np.float64)
     debt = np.asarray(debt, dtype=np.float64)
-    if ids is None:
-        ids = np.arange(coll.shape[0])
+    ids = PositionIds.arange(coll.shape[0]) if ids is None else PositionIds.from_values(ids)
     live = (coll > 0) & (debt > 0)
     key = debt[live] / (coll[live] * lt)
-    order = np.argsort(-key, kind="stable")
+    order = stable_argsort(-key)
     b = Book(
         coll=np.ascontiguousarray(coll[live][order]), debt=np.ascontiguousarray(debt[live][order]),
         key=np.ascontiguousarray(key[order]),
         seg_ptr=np.array([0, int(live.sum())], dtype=np.int64),
         seg_asset=np.array([asset], dtype=np.int64), seg_proto=np.array([proto], dtype=np.int64),
-        seg_debt_asset=np.array([debt_asset], dtype=np.int64), ids=np.asarray(ids)[live][order],
+        seg_debt_asset=np.array([debt_asset], dtype=np.int64), ids=ids[live][order],
     )
     if (~live).any():
         b.idle_coll = coll[~live]

@@ -206,10 +206,12 @@ def _events_table(c: Compiled, ki, parts) -> np.ndarray:
     """The recorded paths' events with names: position ids, protocol and asset names."""
     total = sum(ev.shape[0] for _, ev in parts)
     out = np.zeros(total, dtype=EVENT_DTYPE)
-    unit_ids = [np.asarray(u.ids, dtype=object) for u in ki.units_list]
+    from ..positions.ids import PositionIds
+
     b = ki.engine_book  # the order the kernel ran on (size tiers re-sort the book)
-    all_ids = np.concatenate([np.asarray(b.ids, dtype=object), np.asarray(b.m_ids, dtype=object),
-                              *unit_ids, np.array(["(protocol)"], dtype=object)])
+    # lazy: only the ids of positions that appear in events become text
+    all_ids = PositionIds.concat([b.ids, b.m_ids, *(u.ids for u in ki.units_list),
+                                  np.array(["(protocol)"], dtype=object)])
     protos = np.array(c.protocols, dtype=object)
     assets = np.array(c.assets, dtype=object)
     k = 0
@@ -218,7 +220,7 @@ def _events_table(c: Compiled, ki, parts) -> np.ndarray:
         sl = slice(k, k + n)
         out["path"][sl] = p
         out["step"][sl] = ev["step"]
-        out["position"][sl] = all_ids[ev["position"]] if n else []
+        out["position"][sl] = all_ids[ev["position"]].to_numpy() if n else []
         out["protocol"][sl] = protos[ev["protocol"]] if n else []
         out["asset"][sl] = assets[ev["asset"]] if n else []
         for name in ("collateral_seized", "debt_repaid", "oracle_price", "execution_price", "bonus_paid",

@@ -243,5 +243,5 @@ def _tiered_book(c, protos, tiers):
             s0, s1 = b.m_ptr[j], b.m_ptr[j + 1]
             value = float((b.m_coll[s0:s1] * c.p0[b.m_asset[s0:s1]]).sum())
             ltm[n + j] = size_tier_multiplier(np.array([value]), tiers)[0]
-    nb = dataclasses.replace(b, coll=b.coll[perm], debt=b.debt[perm], key=key, ids=np.asarray(b.ids)[perm])
+    nb = dataclasses.replace(b, coll=b.coll[perm], debt=b.debt[perm], key=key, ids=b.ids[perm])
     return nb, perm, ltm

@@ -21,6 +21,20 @@ import numpy as np
 from ..results.start import empty_state  # noqa: F401  (the state of a book with neither)
 
 
+def _count_above(b, lo: int, hi: int, ratio: float, chunk: int = 1 << 16) -> int:
+    """Positions ``lo:hi`` of the book whose key (``debt / (collateral · LT)``) exceeds
+    ``ratio``. A book may derive its key instead of holding it (``Book.derive_key``): then it is
+    read in chunks, so counting does not make the book keep 8 B per position."""
+    if not hasattr(b, "derive_key") or b.has_key:
+        return int(np.count_nonzero(ratio < b.key[lo:hi]))
+    buf = np.empty(min(chunk, hi - lo))
+    n = 0
+    for a in range(lo, hi, chunk):
+        e = min(a + chunk, hi)
+        n += int(np.count_nonzero(ratio < b.derive_key(a, e, out=buf[: e - a])))
+    return n
+
+
 def start_state(book, p0, lt_pa, protocols) -> dict:
     """``{"pre_existing_bad_debt": {"positions", "value", "by_protocol"}, "liquidatable_at_start":
     {"positions", "by_protocol"}}`` for a compiled book at the initial prices ``p0``."""
@@ -39,7 +53,7 @@ def start_state(book, p0, lt_pa, protocols) -> dict:
         if hi == lo:
             continue
         ratio = p0[int(b.seg_asset[s])] / p0[int(b.seg_debt_asset[s])]
-        liq_n[int(b.seg_proto[s])] += int(np.count_nonzero(ratio < b.key[lo:hi]))
+        liq_n[int(b.seg_proto[s])] += _count_above(b, lo, hi, ratio)
     for i in range(b.n_multi):
         s0, s1 = int(b.m_ptr[i]), int(b.m_ptr[i + 1])
         k = int(b.m_proto[i])

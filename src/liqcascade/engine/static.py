@@ -83,7 +83,8 @@ def _quote_keys(c: Compiled, book, idx, invert: bool = False, chunk: int = 1 << 
         for a in range(lo, hi, chunk):
             e = min(a + chunk, hi)
             t = buf[: e - a]
-            np.take(b0.key, idx[a:e], out=t) if idx is not None else np.copyto(t, b0.key[a:e])
+            # the book's key, read or derived (c.book need not hold it)
+            b0.derive_key(a, e, idx=idx[a:e] if idx is not None else None, out=t)
             np.multiply(t, pd, out=key[a:e])
             if invert:
                 with np.errstate(divide="ignore"):
@@ -140,7 +141,8 @@ def _agg_view(c: Compiled):
         else:
             import dataclasses
 
-            seg = dataclasses.replace(b0, seg_bin=np.full(b0.seg_asset.shape[0], KA.BIN_NONE, dtype=np.int64))
+            seg = dataclasses.replace(b0, seg_bin=np.full(b0.seg_asset.shape[0], KA.BIN_NONE, dtype=np.int64),
+                                      key=b0.__dict__.get("key"))  # (a derived key stays underived)
             idx = None
         cache["agg"] = (seg, idx, _quote_keys(c, seg, idx, invert=True), _prefix_sums(c, seg, idx))
     return cache["agg"]

@@ -23,7 +23,15 @@ a missing, non-numeric, NaN, infinite or negative amount; an empty id; a duplica
 duplicate (id, asset) pair (long); an asset name not in ``assets`` (long, when given).
 A position whose collateral and debt are all zero is accepted and counted in ``n_empty``.
 
-pyarrow is imported only when a Parquet file is read or written.
+Reading goes through pyarrow (a core dependency), batch by batch, straight into the float64
+arrays the engine uses: memory grows by the 16 B of amounts per position (wide), plus, only when
+``keep_ids`` is set, the ids as one Arrow string array. Ids are checked (present, no surrounding
+whitespace, unique) through 64-bit hashes (:mod:`liqcascade.kernels.ids`), never as one Python
+string per position. A file that this fast path does not accept as it stands — any problem
+above, and also valid but unusual input such as ids with surrounding spaces, numbers written
+with spaces or ``_``, whitespace-only lines — is read again by the exact reader (Python's
+``csv`` module), which gives the messages above or the same table. So every message and every
+accepted file is as the exact reader has it; the fast path only decides how quickly.
 """
 
 from __future__ import annotations
@@ -38,6 +46,7 @@ import numpy as np
 
 from liqcascade.atomic import atomic_path
 from liqcascade.errors import InputError
+from liqcascade.positions.ids import PositionIds
 
 __all__ = ["PositionTable", "load_positions", "write_positions", "WIDE_COLUMNS", "LONG_COLUMNS"]
 
@@ -55,8 +64,10 @@ class PositionTable:
 
     Attributes
     ----------
-    ids : ndarray of str, shape (n,)
-        The original ids, as text (a Parquet integer id ``7`` becomes ``"7"``).
+    ids : PositionIds, n entries
+        The original ids, as text (a Parquet integer id ``7`` becomes ``"7"``), held compactly
+        (:class:`liqcascade.positions.ids.PositionIds`); absent when the file was read with
+        ``keep_ids=False``.
     assets : tuple of str
         Asset names. Wide: ``(collateral_asset, debt_asset)``. Long: the caller's ``assets`` list
         when given (so ``asset`` indexes into it), otherwise the names in order of first appearance.
@@ -77,7 +88,7 @@ class PositionTable:
         The file the table was read from.
     """
 
-    ids: np.ndarray
+    ids: PositionIds
     assets: tuple[str, ...]
     wide: bool
     collateral: np.ndarray
@@ -90,7 +101,7 @@ class PositionTable:
     @property
     def n(self) -> int:
         """Number of positions."""
-        return int(self.ids.shape[0])
+        return len(self.ids)
 
     @property
     def nnz(self) -> int:
@@ -101,7 +112,9 @@ class PositionTable:
         return self.n
 
     def __post_init__(self) -> None:
-        n = self.ids.shape[0]
+        if not isinstance(self.ids, PositionIds):
+            object.__setattr__(self, "ids", PositionIds.from_values(self.ids))
+        n = len(self.ids)
         if self.collateral.shape != self.debt.shape:
             raise ValueError("collateral and debt must have the same shape")
         if self.wide:
@@ -135,7 +148,7 @@ class PositionTable:
         _check_amounts_array(c, "collateral")
         _check_amounts_array(d, "debt")
         ids_arr = _ids_array(ids, c.shape[0])
-        if len(set(ids_arr.tolist())) != ids_arr.shape[0]:
+        if not isinstance(ids_arr, PositionIds) and len(set(ids_arr.tolist())) != ids_arr.shape[0]:
             raise ValueError("ids must be unique")
         return cls(
             ids=ids_arr,
@@ -179,12 +192,14 @@ class PositionTable:
 # ---------------------------------------------------------------------------------------------
 
 
-def load_positions(path, assets: Sequence[str] | None = None) -> PositionTable:
+def load_positions(path, assets: Sequence[str] | None = None, *, keep_ids: bool = True) -> PositionTable:
     """Read a position file (see the module docstring for formats and checks).
 
     ``assets``: wide files — ``[collateral_asset, debt_asset]`` (names only; default
     ``("collateral", "debt")``); long files — the allowed asset names, whose order defines the
     ``asset`` indices (a row naming any other asset is an error). ``None`` accepts any name.
+    ``keep_ids``: False checks the ids but does not keep them (``table.ids`` is absent), for
+    callers that report no position by name.
     """
     p = Path(path)
     fname = str(path)
@@ -206,11 +221,20 @@ def load_positions(path, assets: Sequence[str] | None = None) -> PositionTable:
     if size == 0:
         raise InputError(fname, "line 1" if ext in _CSV_EXT else None,
                          "file is empty; expected a header " + _expected_text())
+    from . import fastread
+
+    table = fastread.read_positions(p, fname, assets, keep_ids)
+    if table is not None:
+        return table
+    # the exact reader: every message, and the same table for valid files the fast path passed on
     if ext in _CSV_EXT:
         cols, rows = _read_csv(p, fname)
     else:
         cols, rows = _read_parquet(p, fname)
-    return _build(fname, cols, rows, assets)
+    table = _build(fname, cols, rows, assets)
+    if not keep_ids:
+        object.__setattr__(table, "ids", PositionIds.absent(table.n))
+    return table
 
 
 def _expected_text() -> str:
@@ -467,9 +491,13 @@ def _build(fname: str, cols: tuple[str, ...], rows: _Rows, assets) -> PositionTa
     )
 
 
-def _ids_array(ids, n: int) -> np.ndarray:
+def _ids_array(ids, n: int):
     if ids is None:
-        return np.arange(n).astype(str)
+        return PositionIds.synthetic("", n)
+    if isinstance(ids, PositionIds):
+        if len(ids) != n:
+            raise ValueError(f"expected {n} ids, got {len(ids)}")
+        return ids
     if not isinstance(ids, list) or not all(type(x) is str for x in ids):
         ids = [str(x) for x in ids]
     arr = np.asarray(ids, dtype=str) if n else np.empty(0, dtype=str)
@@ -514,33 +542,40 @@ def write_positions(path, table: PositionTable) -> None:
     atomic_path(p, write, mkdir=False)
 
 
-def _long_rows(table: PositionTable):
-    counts = np.diff(table.ptr)
-    ids = np.repeat(table.ids, counts)
-    names = np.asarray(table.assets, dtype=str)
-    return ids, names[table.asset] if table.nnz else np.empty(0, dtype=str)
+_WRITE_CHUNK = 1 << 16
+
+
+def _row_ids(table: PositionTable) -> PositionIds:
+    """One id per row of the file: per position (wide) or per entry (long)."""
+    if table.wide:
+        return table.ids
+    pos = np.repeat(np.arange(table.n, dtype=np.int64), np.diff(table.ptr))
+    return table.ids[pos]
 
 
 def _write_csv(fh, table: PositionTable) -> None:
     w = csv.writer(fh, lineterminator="\n")
-    if table.wide:
-        w.writerow(WIDE_COLUMNS)
-        w.writerows(zip(table.ids.tolist(), table.collateral.tolist(), table.debt.tolist()))
-    else:
-        ids, names = _long_rows(table)
-        w.writerow(LONG_COLUMNS)
-        w.writerows(zip(ids.tolist(), names.tolist(), table.collateral.tolist(), table.debt.tolist()))
+    ids = _row_ids(table)
+    names = np.asarray(table.assets, dtype=object)
+    w.writerow(WIDE_COLUMNS if table.wide else LONG_COLUMNS)
+    for a in range(0, table.nnz, _WRITE_CHUNK):
+        b = min(a + _WRITE_CHUNK, table.nnz)
+        cols = [ids[a:b].tolist()]
+        if not table.wide:
+            cols.append(names[table.asset[a:b]].tolist())
+        cols += [table.collateral[a:b].tolist(), table.debt[a:b].tolist()]
+        w.writerows(zip(*cols))
 
 
 def _write_parquet(tmp: str, table: PositionTable) -> None:
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    if table.wide:
-        cols = {"id": pa.array(table.ids.tolist(), pa.string())}
-    else:
-        ids, names = _long_rows(table)
-        cols = {"id": pa.array(ids.tolist(), pa.string()), "asset": pa.array(names.tolist(), pa.string())}
+    cols = {"id": _row_ids(table).to_arrow()}
+    if not table.wide:
+        names = pa.array(list(table.assets), pa.string())
+        cols["asset"] = names.take(pa.array(table.asset)) if table.nnz else pa.array([], pa.string())
     cols["collateral"] = pa.array(table.collateral, pa.float64())
     cols["debt"] = pa.array(table.debt, pa.float64())
-    pq.write_table(pa.table(cols), tmp)
+    # row groups of 128k rows: a reader decodes one group at a time
+    pq.write_table(pa.table(cols), tmp, row_group_size=1 << 17)

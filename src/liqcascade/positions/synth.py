@@ -281,7 +281,8 @@ def synth_book(
     coll = np.empty(n)
     debt = np.empty(n)
     i = 0
-    for c, d in iter_synth_book(n, seed, price, lt, debt_price, min_hf=min_hf, chunk=max(n, 1)):
+    # in chunks: the book's 16 B per position plus one chunk's draws are all that is alive
+    for c, d in iter_synth_book(n, seed, price, lt, debt_price, min_hf=min_hf, chunk=BLOCK * 16):
         coll[i:i + c.size] = c
         debt[i:i + d.size] = d
         i += c.size

@@ -14,6 +14,7 @@ from typing import Annotated, Literal, Union
 from pydantic import AfterValidator, Discriminator, Field, Tag, field_validator, model_validator
 
 from .. import bounds as B
+from ..flow.model import Flow
 from ..oracles import KINDS as oracle_kinds
 from ..protocols import UNIT_KINDS as unit_kinds
 from ..protocols.configs import unit_config
@@ -234,15 +235,28 @@ class Scenario(Strict):
     price: PriceProcess = Field(default_factory=PriceProcess)
     venues: list[Venue] = Field(default_factory=list)
     oracles: list[Oracle] = Field(default_factory=list)
-    protocols: list[ProtocolEntry] = Field(min_length=1)
+    protocols: list[ProtocolEntry] = Field(
+        default_factory=list, description="at least one, unless the scenario is a flow study ([flow])")
     liquidators: Liquidators = Field(default_factory=Liquidators)
     arbitrage: Arbitrage = Field(default_factory=Arbitrage)
     curve: Curve = Field(default_factory=Curve)
     mechanisms: Mechanisms = Field(default_factory=Mechanisms, description="prevention mechanisms switched on")
     agents: Agents = Field(default_factory=Agents, description="market participants and adversaries")
+    flow: Flow | None = Field(None, description="an external liquidation-volume series driving one venue")
 
     @model_validator(mode="after")
     def _references(self):
+        if not self.protocols and self.flow is None:
+            raise ValueError("protocols: required field is missing (a scenario without protocols is a "
+                             "flow study and needs a [flow] table)")
+        if self.flow is not None:
+            if self.protocols:
+                raise ValueError("flow: a [flow] study drives a venue with a real series instead of a simulated "
+                                 "book; it cannot be combined with [[protocols]] (yet)")
+            fv = next((v for v in self.venues if v.name == self.flow.venue), None)
+            if fv is None:
+                raise ValueError(f"flow.venue: unknown venue {self.flow.venue!r} "
+                                 f"(have: {', '.join(v.name for v in self.venues) or 'none'})")
         names = [a.name for a in self.assets]
         _unique(names, "assets")
         _unique([v.name for v in self.venues], "venues")
