@@ -160,6 +160,10 @@ def _run_dynamic(c: Compiled, paths, record_paths, progress, ev_cap, path_offset
         from .agents import agent_notes
 
         notes += agent_notes(c)
+        if c.scenario.agents.borrowers is not None:
+            from .agents import borrowers_note
+
+            notes += borrowers_note(c, summary)
     lost = int(summary[:rec, K.SUM_EV_LOST].sum())
     if lost:
         msg = (f"{lost:,} liquidation events not recorded: a recorded path reached the limit of {limit:,} events "

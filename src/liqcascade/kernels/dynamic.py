@@ -44,7 +44,7 @@ from .layouts import (  # noqa: F401  (the engine reads these through this modul
     SUM_REPAID, SUM_SKIPPED, SUM_SOCIALIZED, SUM_TOPUP, U_COMET, U_LIQUITY, U_LLAMMA, U_MAKER, U_PERP,
     UM_PEEP, UM_PROTO, UM_ROOM, Out, State, Units,
 )
-from .mechanisms import DEPTH_REF_SLIPPAGE, M_DM_HAIR, M_ON, depth_units, mech_state_new, mechanisms_on
+from .mechanisms import M_DM_BAND, M_DM_HAIR, M_ON, depth_units, mech_state_new, mechanisms_on
 from ..oracles.dispatch import oracle_init
 from ..oracles.kernel import NSTATE
 from ..protocols.perp.kernel import perp_mark_init
@@ -139,7 +139,7 @@ def new_state(path, path_id, mkt, orc, rules, book, liqs, mechs, agents, units):
     ms0 = np.empty(A)
     for a in range(A):
         ms0[a] = mkt.p_fixed[a] if mkt.stable[a] else mean_venue_spot(vs, mkt.av_ptr, mkt.av_idx, a)
-    if cb_on or dm_on or vf_on:
+    if mst.phist.shape[0] > 1:  # a mechanism reads the price history
         for pr in range(P):
             for a in range(A):
                 mst.phist[0, pr, a] = protocol_price(pr, a, mkt.stable, mkt.p_fixed, orc.of, oprice, ms0)
@@ -147,7 +147,7 @@ def new_state(path, path_id, mkt, orc, rules, book, liqs, mechs, agents, units):
         for a in range(A):
             if not mkt.stable[a]:
                 mst.depth0[a] = depth_units(vs, mkt.vdk, mkt.vdq, mkt.av_ptr, mkt.av_idx, a,
-                                            DEPTH_REF_SLIPPAGE) * mean_venue_spot(vs, mkt.av_ptr, mkt.av_idx, a)
+                                            mp[M_DM_BAND]) * mean_venue_spot(vs, mkt.av_ptr, mkt.av_idx, a)
     if units is not None and units.meta[U_PERP, UM_PROTO] >= 0:
         p0row = np.empty(A)
         for a in range(A):
