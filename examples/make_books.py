@@ -15,7 +15,9 @@ Files written next to this script:
 * ``two_protocols_aave_positions.csv`` — long ``id,asset,collateral,debt``: 90 WETH and 40 WBTC
   borrowers of USDC, one collateral asset per position, two rows each (``two_protocols.toml``);
 * ``two_protocols_fork_positions.csv`` — wide: 200 WETH/USDC borrowers of the riskier fork,
-  drawn against its higher liquidation threshold 0.90 (``two_protocols.toml``).
+  drawn against its higher liquidation threshold 0.90 (``two_protocols.toml``);
+* ``rates_positions.csv``            — wide: 1,000 WETH/USDC borrowers at HF >= 1.005, close enough
+  to 1 that a month of interest liquidates some of them (``rates.toml``).
 """
 
 from __future__ import annotations
@@ -81,8 +83,17 @@ def two_protocols_fork() -> Path:
     return out
 
 
+def rates() -> Path:
+    coll, debt = synth_book(1000, 20251010, WETH_PRICE, 0.86, min_hf=1.005)
+    coll, debt = np.round(coll, 6), np.round(debt, 2)
+    ids = [f"r{i:03d}" for i in range(coll.size)]
+    out = HERE / "rates_positions.csv"
+    write_positions(out, PositionTable.from_wide(coll, debt, ids=ids, assets=("WETH", "USDC")))
+    return out
+
+
 def main() -> None:
-    for f in (multi_venue(), two_protocols_aave(), two_protocols_fork()):
+    for f in (multi_venue(), two_protocols_aave(), two_protocols_fork(), rates()):
         rows = sum(1 for _ in open(f, encoding="utf-8")) - 1
         print(f"wrote {f.name} ({rows} rows)")
 

@@ -1,7 +1,7 @@
 """liqcascade — simulate, measure and prevent liquidation cascades.
 
 ``import liqcascade as lc`` gives the Python API (``docs/api.md``): ``lc.load``, ``lc.Scenario``,
-``lc.curve``, ``lc.run``, ``lc.compare``, ``lc.contagion``, ``lc.mc``, ``lc.sweep``, ``lc.replay``, ``lc.run_many``
+``lc.curve``, ``lc.run``, ``lc.run_flow``, ``lc.compare``, ``lc.contagion``, ``lc.mc``, ``lc.sweep``, ``lc.replay``, ``lc.run_many``
 and the result types; ``lc.protocols.<family>`` the protocol actions (``liquidation_call``,
 ``absorb``, ...). They are loaded on first use, so ``import liqcascade`` itself stays light
 (no numpy, numba, pyarrow or plotly until a study runs).
@@ -17,14 +17,15 @@ __version__ = "0.1.0"
 _API = (
     "BatchResult", "CompareResult", "ContagionResult", "CurveResult", "InputError", "MonteCarloResult",
     "ReplayResult", "Result", "RunResult", "Scenario", "Summary", "SweepResult", "Table", "compare", "contagion",
-    "curve", "load", "mc", "run", "run_many", "sweep",
+    "curve", "load", "mc", "run", "run_flow", "run_many", "sweep",
 )
 
 TYPE_CHECKING = False  # (not typing.TYPE_CHECKING: importing typing alone costs more than this module)
 if TYPE_CHECKING:  # pragma: no cover
     from .api import (  # noqa: F401
         BatchResult, CompareResult, ContagionResult, CurveResult, InputError, MonteCarloResult, ReplayResult, Result,
-        RunResult, Scenario, Summary, SweepResult, Table, compare, contagion, curve, load, mc, run, run_many, sweep,
+        RunResult, Scenario, Summary, SweepResult, Table, compare, contagion, curve, load, mc, run, run_flow, run_many,
+        sweep,
     )
 
 

@@ -127,6 +127,14 @@ def parse_shocks(spec: str):
 @guard
 def validate(scenario: Path = typer.Argument(..., help="scenario TOML")):
     """Validate a scenario and its position files; print what it contains."""
+    from .scenario.load import load_scenario
+
+    sc, base = load_scenario(scenario)
+    if sc.flow is not None:
+        from .commands.flow import validate_flow
+
+        typer.echo(validate_flow(scenario, sc, base))
+        return
     c = load_compiled(scenario, ids=False)  # every id is checked; none is printed
     b = c.book
     n_units = sum(u.n for u in c.units)
@@ -216,12 +224,17 @@ def run(
     max_events: Optional[int] = typer.Option(None, min=0, help="override simulation.max_events: the most "
                                              "liquidation events kept per recorded path"),
 ):
-    """Dynamic time-stepped simulation."""
+    """Dynamic time-stepped simulation (or, for a scenario with a [flow] table, the external-flow run)."""
     from .engine.compile import compile_scenario
     from .engine.dynamic import run_dynamic
     from .scenario.load import load_scenario
 
     sc, base = load_scenario(scenario)
+    if sc.flow is not None:
+        from .commands.flow import run_flow_command
+
+        run_flow_command(scenario, sc, base, paths=paths, seed=seed, out=out, as_json=as_json, report=report)
+        return
     if paths is not None:
         sc.simulation.paths = paths
     if seed is not None:
@@ -267,6 +280,8 @@ def _price(p: float) -> str:
 
 
 def _print_run(res, out):
+    import numpy as np
+
     from rich.table import Table
 
     tot = res.totals()
@@ -298,6 +313,22 @@ def _print_run(res, out):
     if "bad_debt_p95" in tot:
         rows.append(("bad debt, 95th percentile", f"{tot['bad_debt_p95']:,.2f}"))
         rows.append(("probability of bad debt", f"{tot['probability_bad_debt']:.2%}"))
+    for name, ut in (getattr(res, "unit_totals", None) or {}).items():
+        paid = ut.get("funding_paid_by_longs") if isinstance(ut, dict) else None
+        if paid is not None and np.any(np.asarray(paid) != 0.0):
+            rows.append((f"{name}: funding paid by longs (path 0)", f"{float(np.sum(paid)):,.2f}"))
+    for pool, d in (getattr(res, "rates", None) or {}).items():
+        rows.append((f"{pool}: interest accrued (path 0)", f"{d['interest_accrued']:,.2f}"))
+        if d.get("utilization_max") is not None:
+            rows.append((f"{pool}: peak utilization / borrow rate",
+                         f"{d['utilization_max']:.2%} / {d['borrow_rate_max']:.2%}"))
+            rows.append((f"{pool}: steps at 100 % utilization", f"{d['steps_at_full_utilization']:,.0f}"))
+            rows.append((f"{pool}: withdrawals locked out (max / end)",
+                         f"{d['locked_out_max']:,.2f} / {d['locked_out_end']:,.2f}"))
+        if d.get("underwater_debt_end"):
+            rows.append((f"{pool}: open debt above its collateral at the end", f"{d['underwater_debt_end']:,.2f}"))
+        if d.get("repaid_by_borrowers"):
+            rows.append((f"{pool}: repaid by reacting borrowers", f"{d['repaid_by_borrowers']:,.2f}"))
     for r in rows:
         t.add_row(*r)
     con = console()
@@ -312,7 +343,8 @@ def _print_run(res, out):
                        f"{a['price_move']:,.4f}", f"{a['relative_move']:+.2%}", f"{a['move_share']:.1%}")
         con.print(ta)
     if out is not None:
-        con.print(f"wrote {out}/summary.json, events.parquet, sales.parquet, steps.parquet")
+        extra = ", rates.parquet" if getattr(res, "rates", None) else ""
+        con.print(f"wrote {out}/summary.json, events.parquet, sales.parquet, steps.parquet{extra}")
     for n in res.notes:
         con.print(f"[dim]note: {escape(n)}[/dim]")
 

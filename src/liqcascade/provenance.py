@@ -57,6 +57,9 @@ def scenario_files(sc) -> list[str]:
             files.extend(x for x in f if x)
         elif isinstance(f, dict):
             files.extend(x for x in f.values() if x)
+    flow = getattr(sc, "flow", None)
+    if flow is not None:
+        files.append(flow.file)
     return files
 
 
@@ -88,7 +91,7 @@ def scenario_hash(sc, base_dir) -> str:
 
 
 #: what results depend on: these packages (every file, unit folders included) and modules
-_CODE_DIRS = ("kernels", "engine", "oracles", "positions", "prices", "protocols", "scenario", "venues")
+_CODE_DIRS = ("kernels", "engine", "flow", "oracles", "positions", "prices", "protocols", "scenario", "venues")
 _CODE_FILES = ("strict.py", "timebase.py", "montecarlo/chunk.py")
 
 

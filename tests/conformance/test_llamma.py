@@ -290,7 +290,7 @@ def test_soft_liquidation_trades_the_venue():
     run = Stepper(pack, venues)
     n1 = int(pack[5][0])
     p = K.p_oracle_down(P0, 100.0, n1 + 1)  # oracle inside the user's second band
-    VK.venue_apply_return(vs, 0, p / P0)  # an outside seller brings the pool to the oracle price
+    VK.venue_apply_return(vs, venues[1], venues[2], 0, p / P0)  # an outside seller brings the pool to the oracle price
     x0, y0 = vs[0, VK_layout.X], vs[0, VK_layout.Y]
     run(p)
     t = assert_conserved(pack)
@@ -307,7 +307,7 @@ def test_soft_liquidation_trades_the_venue():
     assert bid <= spot / 0.997 * (1 + 1e-9)
     # price back up: the pool sells collateral back to the AMM (de-liquidation)
     x1, y1 = vs[0, VK_layout.X], vs[0, VK_layout.Y]
-    VK.venue_apply_return(vs, 0, P0 / (vs[0, VK_layout.Y] / vs[0, VK_layout.X]))
+    VK.venue_apply_return(vs, venues[1], venues[2], 0, P0 / (vs[0, VK_layout.Y] / vs[0, VK_layout.X]))
     x0 += vs[0, VK_layout.X] - x1
     run(P0)
     t = assert_conserved(pack)
@@ -329,7 +329,7 @@ def test_book_venue_and_two_venues():
     path = np.geomspace(P0, 0.7 * P0, 12)
     for t in range(1, len(path)):
         for v in (0, 1):  # exogenous: both venues follow the price
-            VK.venue_apply_return(vs, v, path[t] / path[t - 1])
+            VK.venue_apply_return(vs, vdk, vdq, v, path[t] / path[t - 1])
         run(path[t])
         assert_conserved(pack)
     t = assert_conserved(pack)

@@ -1,4 +1,4 @@
-"""The three historical replays on the real data files (``../shared/data``; skipped without it).
+"""The four historical replays on the real data files (``../shared/data``; skipped without it).
 
 Each event runs one quick point member (module-scoped fixture; numba compiles each protocol mix
 once, which dominates the time): every headline outcome is there and finite, the records are
@@ -19,13 +19,13 @@ import numpy as np
 import pytest
 
 from liqcascade.errors import InputError
-from liqcascade.replay import ReplayOptions, maker_2020, may_2021, perp_2025
+from liqcascade.replay import ReplayOptions, maker_2020, may_2021, perp_2025, steth_2022
 from liqcascade.replay.priors import central_draw
 
 from data_helpers import DATA, need
 
 REL = 1e-6
-MODS = {"maker": maker_2020, "may": may_2021, "perp": perp_2025}
+MODS = {"maker": maker_2020, "may": may_2021, "steth": steth_2022, "perp": perp_2025}
 
 
 def _needs(mod):
@@ -46,6 +46,11 @@ def maker():
 @pytest.fixture(scope="module")
 def may():
     return may_2021.EVENT.run(_opts(may_2021))
+
+
+@pytest.fixture(scope="module")
+def steth():
+    return steth_2022.EVENT.run(_opts(steth_2022))
 
 
 @pytest.fixture(scope="module")
@@ -267,3 +272,19 @@ def test_perp_unreadable_files_name_them(tmp_path):
     with pytest.raises(InputError) as e:
         perp_2025.EVENT.run(ReplayOptions(data_dir=tmp_path / "b", quick=True))
     assert "candles.parquet" in str(e.value)
+
+
+# ------------------------------------------------------------------------------------------
+# 2022-06-18
+
+
+def test_steth_loops_conserve_and_the_oracle_decides(steth):
+    c, res = steth.runs["loops"]
+    ev = res.events
+    m = ev["position"] != "(protocol)"
+    assert float(np.sum(ev["collateral_seized"][m])) + float(res.final_coll.sum()) == pytest.approx(
+        float(c.book.coll.sum()), rel=1e-12)
+    assert steth.headline["loops_liquidated"] > 0
+    calm = steth_2022.EVENT.run(_opts(steth_2022, fundamental_oracle="1"))
+    assert calm.headline["loops_liquidated"] == 0
+    assert calm.headline["end_gap"] == pytest.approx(0.0, abs=1e-9)  # the pool stays on the recorded path

@@ -95,7 +95,7 @@ def test_mechanisms_lists_every_mechanism_agent_and_field():
     cat = json.loads(out)
     names = [m["name"] for m in cat]
     assert names == [cli_name(m) for m in MECHANISMS] + [cli_name(a) for a in AGENTS]
-    assert len(names) == 18
+    assert len(names) == 19
     for m in cat:
         group = "mechanisms" if m["kind"] == "mechanism" else "agents"
         cls = model_class(group, m["field"])
@@ -188,6 +188,7 @@ def test_compare_json_is_one_document_and_reproducible(small):
     (("-m", "throttle", "--set", "throttle.window_seconds=-3"), ["--set", "throttle.window_seconds"]),
     (("-m", "throttle", "--set", "nonsense"), ["--set"]),
     (("-m", "none", "--set", "batch.max_per_step=2"), ["--set", "batch"]),
+    (("-m", "batch", "--set", "batch.max_per_step=2"), ["batch", "liquidators.max_per_step"]),
 ])
 def test_compare_bad_input_is_one_line(small, args, words):
     code, out, err = run("compare", small, *args)
@@ -201,3 +202,17 @@ def test_compare_bad_input_is_one_line(small, args, words):
 def test_compare_on_a_missing_scenario(tmp_path):
     code, _, err = run("compare", tmp_path / "nope.toml", "-m", "none")
     assert code == 2 and "file not found" in err
+
+
+def test_every_mechanism_says_whether_it_reduces_or_moves_the_loss():
+    """`liqcascade mechanisms` and docs/mechanisms.md carry the same one-line verdict."""
+    code, out, _ = run("mechanisms", "--json")
+    assert code == 0
+    text = " ".join(DOCS.read_text().split())
+    for m in json.loads(out):
+        if m["kind"] != "mechanism":
+            continue
+        assert m["verdict"], m["name"]
+        assert f"**Bad debt:** {m['verdict']}." in text, m["name"]
+    code, out, _ = run("mechanisms", "oracle-guard")
+    assert code == 0 and "liquidators" in " ".join(out.split())

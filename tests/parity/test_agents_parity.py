@@ -109,7 +109,7 @@ def test_hooks_match_twin(world, drop, capital, sell, hold, buy_disc, gamma, act
     for t in range(1, T + 1):
         for vs in (vs_k, vs_p):
             for v in range(vs.shape[0]):
-                KV.venue_apply_return(vs, v, path[t, 0] / path[t - 1, 0])
+                KV.venue_apply_return(vs, vdk, vdq, v, path[t, 0] / path[t - 1, 0])
                 KV.venue_decay(vs, v)
         K.agents_flow(ag_k, t, path, vs_k, vdk, vdq, av_ptr, av_idx, sum_k)
         P.agents_flow(ag_p, t, path, vs_p, vdk, vdq, av_ptr, av_idx, sum_p)

@@ -175,3 +175,31 @@ def test_depth_units(slip, reserve, depth):
     got = KM.depth_units(vs, vdk, vdq, av_ptr, av_idx, 0, slip)
     want = PY.depth_units([(vs, vdk, vdq, 0), (vs, vdk, vdq, 1)], slip)
     np.testing.assert_allclose(got, want, rtol=1e-9)
+    for target in (90.0, 100.0 * (1 - slip), 100.0, 120.0):  # below, at the band, at and above the spots
+        got = KM.depth_units_to(vs, vdk, vdq, av_ptr, av_idx, 0, target)
+        want = PY.depth_units_to([(vs, vdk, vdq, 0), (vs, vdk, vdq, 1)], target)
+        np.testing.assert_allclose(got, want, rtol=1e-9, atol=1e-12)
+
+
+@settings(deadline=None, max_examples=100)
+@given(targets=st.lists(st.floats(0.3, 1.0), min_size=1, max_size=40),
+       ramp=st.one_of(st.just(0.0), st.floats(1.0, 30.0)))  # the engine ramps over at least one step
+def test_ramp_follows_euler_ltv_ramp(targets, ramp):
+    """The dynamic margin's ramp against the twin written from Euler v2's LTVConfig: linear from
+    the value in force to a lower target over the ramp, a higher target at once."""
+    rs = np.array([1.0, 1.0, 0.0])
+    tw = PY.Ramp()
+    prev = 1.0
+    for t, target in enumerate(targets, start=1):
+        v = KM.ramp_set(rs, float(t), target, ramp)
+        _close(v, tw.set(float(t), target, ramp))
+        assert min(target, prev) - 1e-12 <= v <= max(target, prev) + 1e-12  # never overshoots
+        prev = v
+    for t in range(len(targets) + 1, len(targets) + 40):
+        _close(KM.ramp_value(rs[0], rs[1], rs[2], float(t), ramp), tw.value(float(t), ramp))
+
+
+@settings(deadline=None, max_examples=100)
+@given(tier=st.floats(0.1, 1.0), t=st.integers(0, 100), ramp=st.floats(0.0, 60.0))
+def test_tier_in_force(tier, t, ramp):
+    _close(KM.tier_in_force(tier, t, ramp), PY.tier_in_force(tier, t, ramp))

@@ -205,8 +205,8 @@ def test_return_and_decay_parity(spec, size, ret, steps):
     dq = size * _depth_scale(vs, vdk, vdq, 0)
     a, b = vs.copy(), vs.copy()
     assert close(K.venue_sell(a, vdk, vdq, 0, dq), P.venue_sell(b, vdk, vdq, 0, dq))
-    K.venue_apply_return(a, 0, ret)
-    P.venue_apply_return(b, 0, ret)
+    K.venue_apply_return(a, vdk, vdq, 0, ret)
+    P.venue_apply_return(b, vdk, vdq, 0, ret)
     for _ in range(steps):
         K.venue_decay(a, 0)
         P.venue_decay(b, 0)
@@ -278,8 +278,8 @@ def test_floored_route_sell_parity(state, size):
 def test_floored_return_decay_and_arbitrage_parity(state, ret, steps, threshold):
     vs, vdk, vdq = state
     a, b = vs.copy(), vs.copy()
-    K.venue_apply_return(a, 0, ret)
-    P.venue_apply_return(b, 0, ret)
+    K.venue_apply_return(a, vdk, vdq, 0, ret)
+    P.venue_apply_return(b, vdk, vdq, 0, ret)
     for _ in range(steps):
         K.venue_decay(a, 0)
         P.venue_decay(b, 0)

@@ -102,6 +102,24 @@ def test_reactive_borrowers_reduce_liquidations_and_topups_recorded():
     assert ev["debt_repaid"].sum() + ev["bad_debt"].sum() + left == pytest.approx(d0, rel=1e-9)
 
 
+def test_borrowers_outrun_by_a_fast_crash_say_so():
+    """Default borrowers (300 s delay) against mechanical liquidators on a fast crash: when they
+    make no top-up the run says why; with no delay they act and the note is absent."""
+    fast = {"kind": "crash", "shock": 0.3, "start_seconds": 300, "over_seconds": 60}  # one step
+    late = run(price=fast, agents={"borrowers": {}})
+    assert late.totals()["liquidations"] > 0 and late.totals()["borrower_topups"] == 0
+    idle = [n for n in late.notes if n.startswith("agents.borrowers: 0 top-ups")]
+    assert len(idle) == 1 and "delay_seconds = 300" in idle[0] and "outran" in idle[0]
+    quick = run(price=fast, agents={"borrowers": {"delay_seconds": 0}})
+    assert quick.totals()["borrower_topups"] > 0
+    assert quick.totals()["liquidations"] < late.totals()["liquidations"]
+    assert not any(n.startswith("agents.borrowers: 0 top-ups") for n in quick.notes)
+    # a slower crash leaves the default borrowers time: they act, and no note
+    slow = run(price=CRASH, agents={"borrowers": {}})
+    assert slow.totals()["borrower_topups"] > 0
+    assert not any(n.startswith("agents.borrowers: 0 top-ups") for n in slow.notes)
+
+
 def test_deleveraging_borrowers_repay_debt():
     plain = run(price=CRASH)
     dl = run(price=CRASH, agents={"borrowers": {"share": 1.0, "delay_seconds": 0, "action": "deleverage"}})

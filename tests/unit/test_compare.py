@@ -56,7 +56,7 @@ def sc():
 
 def test_none_clears_mechanisms_but_keeps_agents():
     s = validate_dict(_scenario_dict(
-        mechanisms={"circuit_breaker": {"threshold": 0.2}, "batch": {"max_per_step": 3}},
+        mechanisms={"circuit_breaker": {"threshold": 0.2}, "batch": {"window_seconds": 600}},
         agents={"borrowers": {"share": 0.5}}))
     cfg = dict(C.configurations(s, "none,scenario", total_debt=1e6))
     assert cfg["none"].mechanisms.active() == []
@@ -74,7 +74,7 @@ def test_name_uses_the_scenario_table_else_the_defaults():
     assert cb.active() == ["circuit_breaker"]
     assert (cb.circuit_breaker.threshold, cb.circuit_breaker.pause_seconds) == (0.2, 420)
     assert cfg["batch"].mechanisms.active() == ["batch"]
-    assert cfg["batch"].mechanisms.batch.max_per_step == C.model_class("mechanisms", "batch")().max_per_step
+    assert cfg["batch"].mechanisms.batch.window_seconds == C.model_class("mechanisms", "batch")().window_seconds
     assert cfg["twap_exit"].mechanisms.twap_exit.slices == 10
 
 
@@ -104,7 +104,7 @@ def test_every_mechanism_alone_validates():
     assert [lab for lab, _ in cfg] == [C.cli_name(m) for m in C.MECHANISMS]
     for (lab, x), m in zip(cfg, C.MECHANISMS):
         assert x.mechanisms.active() == [m], lab
-    assert len(C.MECHANISMS) == 12 and len(C.AGENTS) == 6
+    assert len(C.MECHANISMS) == 13 and len(C.AGENTS) == 6
 
 
 def test_plus_combines():
@@ -125,7 +125,7 @@ def test_set_overrides_with_typed_values():
     both = cfg["circuit-breaker+throttle"].mechanisms
     assert both.circuit_breaker.applies_to == ["aave"] and both.circuit_breaker.exempt_hf == 0.95
     assert both.throttle.window_seconds == 720  # every configuration that switches it on
-    assert C.parse_sets(["batch.max_per_step=3"]) == {"batch": {"max_per_step": 3}}
+    assert C.parse_sets(["batch.window_seconds=600"]) == {"batch": {"window_seconds": 600}}
 
 
 @pytest.mark.parametrize("sets, words", [
@@ -135,7 +135,8 @@ def test_set_overrides_with_typed_values():
     (["throttle=3"], ["--set", "NAME.FIELD"]),
     (["teleport.x=1"], ["--set", "unknown mechanism 'teleport'"]),
     (["hunter.capital=1"], ["--set", "hunter is an agent"]),
-    (["batch.max_per_step=2"], ["--set", "batch: not switched on"]),
+    (["batch.window_seconds=2"], ["--set", "batch: not switched on"]),
+    (["batch.max_per_step=2"], ["--set", "liquidators.max_per_step"]),
     (["throttle.applies_to=[\"nowhere\"]"], ["--set", "unknown protocol 'nowhere'"]),
     (["oracle-guard.kind=median3"], ["--set", "oracle-guard.kind"]),
 ])
@@ -208,7 +209,7 @@ def book_dir(tmp_path_factory):
 
 
 def test_none_inside_compare_equals_a_plain_run(book_dir):
-    s = validate_dict(_scenario_dict(mechanisms={"batch": {"max_per_step": 1}}))
+    s = validate_dict(_scenario_dict(mechanisms={"batch": {"window_seconds": 120}}))
     res = C.run_compare(s, book_dir, "none,batch,circuit-breaker+twap-exit", paths=4, seed=9)
     assert [c.label for c in res.configs] == ["none", "batch", "circuit-breaker+twap-exit"]
     plain_sc = validate_dict(_scenario_dict(paths=4, seed=9))
@@ -234,16 +235,22 @@ def test_none_inside_compare_equals_a_plain_run(book_dir):
         assert d["mean"] == pytest.approx((cfg.per_path["bad_debt"] - pm["bad_debt"]).mean(), abs=1e-6)
 
 
-def test_batch_of_one_changes_the_outcome(book_dir):
-    """At most one liquidation per step: on paths with a crash, fewer positions are liquidated."""
+def test_batch_auction_changes_the_outcome_and_the_count_cap_lives_on_the_liquidators(book_dir):
+    """The batch auction changes how the collateral is sold (the outcome differs on paths that
+    liquidate); the old per-step count cap is the liquidators' max_per_step."""
     s = validate_dict(_scenario_dict())
-    res = C.run_compare(s, book_dir, "none,batch", ["batch.max_per_step=1"], paths=4, seed=9)
+    res = C.run_compare(s, book_dir, "none,batch", ["batch.window_seconds=300"], paths=4, seed=9)
     none, batch = res.configs
+    assert none.per_path["positions_liquidated"].sum() > 4  # the paths do liquidate
+    assert not np.array_equal(none.per_path["liquidator_profit"], batch.per_path["liquidator_profit"])
+    assert batch.mechanisms == {"batch": {"applies_to": None, "window_seconds": 300, "depth_slippage": 0.02,
+                                          "keeper_margin": 0.0}}
+    capped = validate_dict(_scenario_dict())
+    capped.liquidators.max_per_step = 1
+    one = C.run_compare(capped, book_dir, "none", paths=4, seed=9).configs[0]
     n0 = none.per_path["positions_liquidated"]
-    n1 = batch.per_path["positions_liquidated"]
-    assert n0.sum() > 4  # the paths do liquidate
-    assert np.all(n1 <= n0) and n1.sum() < n0.sum()
-    assert batch.mechanisms == {"batch": {"applies_to": None, "max_per_step": 1}}
+    assert np.all(one.per_path["positions_liquidated"] <= n0)
+    assert one.per_path["positions_liquidated"].sum() < n0.sum()
 
 
 def test_none_is_added_and_same_seed_gives_the_same_table(book_dir):

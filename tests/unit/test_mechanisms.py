@@ -155,12 +155,42 @@ def test_random_execution_spreads_liquidation_steps(kit):
     assert len(np.unique(rnd.events["step"])) > len(np.unique(base.events["step"]))
 
 
-def test_batch_caps_per_step_liquidations(kit):
-    base, _ = run(kit)
-    b, _ = run(kit, {"batch": {"max_per_step": 3}})
-    assert base.steps_scalar[0, :, KD.SS_NLIQ].max() > 3
-    assert b.steps_scalar[0, :, KD.SS_NLIQ].max() <= 3
+def test_batch_auction_clears_at_one_price_per_window_and_spreads_the_sales(kit):
+    """Same seeded crash with and without the batch auction: every window clears at one price,
+    the sales spread under the depth budget let the venue fall less, and the positions'
+    accounts are conserved."""
+    price = {"kind": "crash", "shock": 0.3, "start_seconds": 180, "over_seconds": 60}
+    base, c = run(kit, price=price)
+    b, _ = run(kit, {"batch": {"window_seconds": 300, "depth_slippage": 0.02}}, price=price)
     assert b.summary[0, KD.SUM_NLIQ] > 0
+    ev = b.events
+    assert not np.isnan(ev["execution_price"]).any()
+    window = (ev["step"] - 1) // 5  # clears at steps 5, 10, ...: events of steps 1-5 share one
+    for w in np.unique(window):
+        assert len(np.unique(ev["execution_price"][window == w])) == 1
+    assert drawdown(b) < drawdown(base)
+    # conservation per position: seized + left = before; repaid + bad + left = before
+    where = {int(i): k for k, i in enumerate(c.book.ids)}
+    idx = np.array([where[int(p)] for p in ev["position"]], dtype=np.int64)
+    seized = np.bincount(idx, weights=ev["collateral_seized"], minlength=c.book.n)
+    np.testing.assert_allclose(seized + b.final_coll, c.book.coll, rtol=1e-9)
+    repaid = np.bincount(idx, weights=ev["debt_repaid"], minlength=c.book.n)
+    bad = np.bincount(idx, weights=ev["bad_debt"], minlength=c.book.n)  # quote; the debt asset is at 1
+    np.testing.assert_allclose(repaid + bad + b.final_debt, c.book.debt, rtol=1e-9, atol=1e-6)
+
+
+def test_batch_old_key_names_the_new_one():
+    import pydantic
+
+    with pytest.raises(pydantic.ValidationError, match="liquidators.max_per_step"):
+        Mechanisms.model_validate({"batch": {"max_per_step": 3}})
+
+
+def test_batch_with_twap_exit_on_the_same_protocol_is_refused(kit):
+    from liqcascade.errors import InputError
+
+    with pytest.raises(InputError, match="twap_exit"):
+        run(kit, {"batch": {}, "twap_exit": {"slices": 3}})
 
 
 def test_partial_liquidates_a_smaller_share_per_event(kit):
@@ -185,8 +215,8 @@ def test_partial_liquidates_a_smaller_share_per_event(kit):
 def test_dynamic_margin_liquidates_earlier_when_vol_is_high(kit):
     price = {"kind": "crash", "shock": 0.3, "start_seconds": 180, "over_seconds": 1200}
     base, _ = run(kit, price=price, depth=30.0)
-    dm, _ = run(kit, {"dynamic_margin": {"vol_window_seconds": 600, "vol_ref": 0.5, "lt_per_vol": 0.05}},
-                price=price, depth=30.0)
+    dm, _ = run(kit, {"dynamic_margin": {"vol_window_seconds": 600, "vol_ref": 0.5, "lt_per_vol": 0.05,
+                                         "apply": "at_once"}}, price=price, depth=30.0)
     assert n_by(dm, 5) > n_by(base, 5)
     # with a flat price the realized vol is 0 and nothing changes
     flat = {"kind": "crash", "shock": 0.0}
@@ -195,11 +225,55 @@ def test_dynamic_margin_liquidates_earlier_when_vol_is_high(kit):
     np.testing.assert_array_equal(a.summary, b.summary)
 
 
+def test_dynamic_margin_ramp_tightens_the_book_gradually(kit):
+    """Same seeded crash: tightening at once liquidates more than the ramp, the ramp no less than
+    no mechanism (it only tightens), and new_positions leaves the existing book alone."""
+    price = {"kind": "crash", "shock": 0.3, "start_seconds": 180, "over_seconds": 1200}
+    dm = {"vol_window_seconds": 600, "vol_ref": 0.5, "lt_per_vol": 0.05, "size_tiers": [[1e4, 0.9]]}
+    base, _ = run(kit, price=price, depth=30.0)
+    now, _ = run(kit, {"dynamic_margin": {**dm, "apply": "at_once"}}, price=price, depth=30.0)
+    ramp, _ = run(kit, {"dynamic_margin": {**dm, "ramp_seconds": 1800}}, price=price, depth=30.0)
+    new, _ = run(kit, {"dynamic_margin": {**dm, "apply": "new_positions"}}, price=price, depth=30.0)
+    liq = lambda r: r.summary[0, KD.SUM_LIQ_VALUE]  # noqa: E731
+    assert liq(now) > liq(ramp) >= liq(base)
+    assert n_by(now, 5) > n_by(ramp, 5)
+    np.testing.assert_array_equal(new.summary, base.summary)
+    assert any("apply = new_positions" in n for n in new.notes)
+    assert any(n.startswith("warning: dynamic_margin.apply = at_once") for n in now.notes)
+    assert not any("at_once" in n for n in ramp.notes)
+
+
+@pytest.mark.parametrize("venue", ["book", "cpmm"])
+def test_haircut_acts_on_every_venue_kind(kit, venue):
+    """The depth haircut alone (no volatility term) changes the outcome on a book venue as on a
+    pool, and in the direction of a tightening: no fewer liquidations, earlier. The oracle lags
+    (heartbeat) so the protocol's price sits above a venue pushed down by the sales."""
+    coll, debt, proto = book(kit)
+    total = float(coll.sum())
+    oracle = {"kind": "heartbeat", "deviation": 0.05, "heartbeat_seconds": 3600}
+    price = {"kind": "crash", "shock": 0.3, "start_seconds": 180, "over_seconds": 600}
+
+    def go(mech):
+        sc = kit.scenario(venue=venue, book_quote=total * kit.P0 * 0.3 / 10.0, reserve=total, half_life=5.0, protocols=PROTO,
+                          price=price, steps=60, oracle=oracle, record_paths=1)
+        sc.mechanisms = Mechanisms.model_validate(mech)
+        return run_dynamic(kit.build(sc, coll, debt, proto))
+
+    off = {"dynamic_margin": {"vol_ref": 1e6, "apply": "at_once"}}
+    on = {"dynamic_margin": {"vol_ref": 1e6, "apply": "at_once", "haircut_k": 0.5}}
+    a, b = go(off), go(on)
+    assert a.summary[0, KD.SUM_NLIQ] > 0
+    assert not np.array_equal(a.summary, b.summary)
+    assert b.summary[0, KD.SUM_NPOS_LIQ] >= a.summary[0, KD.SUM_NPOS_LIQ]
+    assert first_liq_step(b) <= first_liq_step(a)
+
+
 def test_size_tiers_liquidate_large_positions_earlier(kit):
     price = {"kind": "crash", "shock": 0.3, "start_seconds": 180, "over_seconds": 1200}
     base, c = run(kit, price=price, depth=30.0)
     big = float(np.median(c.book.coll)) * kit.P0
-    tier, _ = run(kit, {"dynamic_margin": {"vol_ref": 1e6, "size_tiers": [[big, 0.9]]}}, price=price, depth=30.0)
+    tier, _ = run(kit, {"dynamic_margin": {"vol_ref": 1e6, "size_tiers": [[big, 0.9]], "apply": "at_once"}},
+                  price=price, depth=30.0)
     assert tier.summary[0, KD.SUM_NLIQ] > base.summary[0, KD.SUM_NLIQ] or first_liq_step(tier) < first_liq_step(base)
     # the final state comes back in the compiled book's order: conservation per position
     ev = tier.events
@@ -209,10 +283,35 @@ def test_size_tiers_liquidate_large_positions_earlier(kit):
     np.testing.assert_allclose(seized + tier.final_coll, c.book.coll, rtol=1e-9)
 
 
-def test_volatility_fee_raises_the_bonus_when_vol_is_high(kit):
+def test_volatility_bonus_raises_the_bonus_when_vol_is_high(kit):
     base, _ = run(kit)
-    vf, _ = run(kit, {"volatility_fee": {"k": 1.0, "vol_ref": 0.5, "vol_window_seconds": 600, "max_bonus": 0.2}})
+    vf, _ = run(kit, {"volatility_bonus": {"k": 1.0, "vol_ref": 0.5, "vol_window_seconds": 600, "max_bonus": 0.2}})
     assert vf.summary[0, KD.SUM_BORROWER_LOSS] > base.summary[0, KD.SUM_BORROWER_LOSS]
+
+
+def test_volatility_fee_accrues_into_debt_while_vol_is_high(kit):
+    """The leverage fee charges: on a volatile path debt grows (what liquidators repay, in quote,
+    exceeds the scaled debt units the events record), so no fewer positions are liquidated;
+    on a flat path it accrues nothing and the run is identical to none."""
+    price = {"kind": "crash", "shock": 0.3, "start_seconds": 180, "over_seconds": 1200}
+    lf = {"volatility_fee": {"k": 0.5, "vol_ref": 0.5, "vol_window_seconds": 600}}
+    base, _ = run(kit, price=price, depth=30.0)
+    fee, _ = run(kit, lf, price=price, depth=30.0)
+    assert fee.summary[0, KD.SUM_NLIQ] > 0
+    assert fee.summary[0, KD.SUM_REPAID] > fee.events["debt_repaid"].sum()  # the debt asset is at 1
+    np.testing.assert_allclose(base.summary[0, KD.SUM_REPAID], base.events["debt_repaid"].sum(), rtol=1e-12)
+    assert fee.summary[0, KD.SUM_NPOS_LIQ] >= base.summary[0, KD.SUM_NPOS_LIQ]
+    flat = {"kind": "crash", "shock": 0.0}
+    a, _ = run(kit, price=flat)
+    b, _ = run(kit, lf, price=flat)
+    np.testing.assert_array_equal(a.summary, b.summary)
+
+
+def test_volatility_fee_old_bonus_key_names_volatility_bonus():
+    import pydantic
+
+    with pytest.raises(pydantic.ValidationError, match="volatility_bonus"):
+        Mechanisms.model_validate({"volatility_fee": {"max_bonus": 0.2}})
 
 
 def test_oracle_guard_smooths_the_price_protocols_read(kit):
@@ -231,17 +330,21 @@ ALL_ON = {
     "dutch_auction": {"start_bonus": 0.01, "max_bonus": 0.08, "rise_seconds": 300},
     "partial": {"close_factor": 0.3, "cooldown_seconds": 60},
     "oracle_guard": {"kind": "ema", "half_life_seconds": 120.0},
-    "dynamic_margin": {"vol_window_seconds": 600, "vol_ref": 0.5, "size_tiers": [[1e4, 0.95]]},
+    "dynamic_margin": {"vol_window_seconds": 600, "vol_ref": 0.5, "size_tiers": [[1e4, 0.95]], "ramp_seconds": 600},
     "random_execution": {"window_seconds": 240},
-    "batch": {"max_per_step": 10},
     "volatility_fee": {"k": 0.5, "vol_ref": 0.5, "vol_window_seconds": 600},
+    "volatility_bonus": {"k": 0.5, "vol_ref": 0.5, "vol_window_seconds": 600},
 }
+#: the batch auction sells seized collateral itself: with everything else but the other two sellers
+ALL_ON_BATCH = {**{k: v for k, v in ALL_ON.items() if k not in ("twap_exit", "buffer_pool")},
+                "batch": {"window_seconds": 300, "depth_slippage": 0.02}}
 
 
-def test_same_seed_identical_output_with_all_on(kit):
+@pytest.mark.parametrize("mech", [ALL_ON, ALL_ON_BATCH], ids=["all", "all-with-batch"])
+def test_same_seed_identical_output_with_all_on(kit, mech):
     price = {"kind": "gbm", "sigma": 3.0, "mu": -2.0}
-    r1, _ = run(kit, ALL_ON, price=price, steps=80)
-    r2, _ = run(kit, ALL_ON, price=price, steps=80)
+    r1, _ = run(kit, mech, price=price, steps=80)
+    r2, _ = run(kit, mech, price=price, steps=80)
     assert r1.summary[0, KD.SUM_NLIQ] > 0
     np.testing.assert_array_equal(r1.summary, r2.summary)
     np.testing.assert_array_equal(r1.steps_asset, r2.steps_asset)
@@ -254,14 +357,15 @@ def test_same_seed_identical_output_with_all_on(kit):
         assert k in t
 
 
-def test_recorded_and_summary_paths_agree_with_all_on(kit):
+@pytest.mark.parametrize("mech", [ALL_ON, ALL_ON_BATCH], ids=["all", "all-with-batch"])
+def test_recorded_and_summary_paths_agree_with_all_on(kit, mech):
     """simulate_path (recorded) and simulate_many (summaries) give the same per-path summaries,
     random execution included (it hashes the path index, not an RNG state)."""
     coll, debt, proto = book(kit)
     total = float(coll.sum())
     sc = kit.scenario(venue="book", book_quote=total * kit.P0 * 0.03, half_life=5.0, protocols=PROTO,
                       price={"kind": "gbm", "sigma": 3.0, "mu": -2.0}, steps=60, paths=4, record_paths=4, seed=3)
-    sc.mechanisms = Mechanisms.model_validate(ALL_ON)
+    sc.mechanisms = Mechanisms.model_validate(mech)
     c = kit.build(sc, coll, debt, proto)
     rec = run_dynamic(c)
     norec = run_dynamic(c, record_paths=0)
@@ -372,9 +476,26 @@ def test_mechanism_on_a_units_only_scenario_says_it_has_no_effect():
 
     sc, base = load_scenario(REPO / "examples" / "comet.toml")
     d = sc.model_dump(mode="python", exclude_none=True)
-    d["mechanisms"] = {"batch": {"max_per_step": 3}}
+    d["mechanisms"] = {"batch": {"window_seconds": 300}}
     r = run_dynamic(compile_scenario(Scenario.model_validate(d), base))
     assert any("batch: no Aave-rule protocol" in n for n in r.notes)
-    d["mechanisms"] = {"batch": {"max_per_step": 3, "applies_to": []}}
+    d["mechanisms"] = {"batch": {"window_seconds": 300, "applies_to": []}}
     with pytest.raises(ValueError, match="applies_to"):
         Scenario.model_validate(d)
+
+
+def test_compare_example_ramp_liquidates_less_than_at_once():
+    """`compare` on the example's seeded paths: the default ramp liquidates less than tightening
+    at once, path by path. It does not liquidate less than `none`: a ramp only slows a tightening
+    (docs/mechanisms.md, dynamic-margin)."""
+    from liqcascade.engine.compare import run_compare
+    from liqcascade.scenario.load import load_scenario
+
+    sc, base = load_scenario(REPO / "examples" / "compare.toml")
+    ramp = run_compare(sc, base, "none,dynamic-margin", paths=6, seed=3)
+    now = run_compare(sc, base, "none,dynamic-margin", ["dynamic_margin.apply=at_once"], paths=6, seed=3)
+    lr = ramp.configs[1].per_path["liquidated_value"]
+    ln = now.configs[1].per_path["liquidated_value"]
+    l0 = ramp.configs[0].per_path["liquidated_value"]
+    assert np.all(lr <= ln) and lr.sum() < ln.sum()
+    assert (lr - l0).sum() < (ln - l0).sum()

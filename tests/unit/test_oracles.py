@@ -314,7 +314,7 @@ def test_step_all_matches_single_runs():
 
 
 def test_registry_codes():
-    assert ORACLE_KINDS == {"spot": 0, "heartbeat": 1, "twap": 2, "median": 3, "osm": 4, "ema": 5}
+    assert ORACLE_KINDS == {"spot": 0, "heartbeat": 1, "twap": 2, "median": 3, "osm": 4, "ema": 5, "fundamental": 6}
     assert oracle_kind("OSM") == ok_layout.ORACLE_OSM and oracle_kind(1) == 1
     with pytest.raises(ValueError):
         oracle_kind("pyth")

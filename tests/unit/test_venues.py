@@ -65,7 +65,7 @@ def test_kernels_are_compiled():
         "venue_buy": (vs, vdk, vdq, 1, 1.0),
         "venue_sell_to_price": (vs, vdk, vdq, 1, 1900.0),
         "venue_buy_to_price": (vs, vdk, vdq, 1, 2100.0),
-        "venue_apply_return": (vs, 0, 1.01),
+        "venue_apply_return": (vs, vdk, vdq, 0, 1.01),
         "venue_decay": (vs, 1),
         "route_sell": (vs, vdk, vdq, ids, 10.0),
         "arbitrage": (vs, vdk, vdq, ids, 0.0),
@@ -273,13 +273,13 @@ def test_apply_return():
     vs, vdk, vdq = make_venue_state([_book(half=5.0), _pool()])
     K.venue_sell(vs, vdk, vdq, 0, 300.0)
     impact = 1 - vs[0, K_layout.MID] / vs[0, K_layout.REF]
-    K.venue_apply_return(vs, 0, 0.9)
+    K.venue_apply_return(vs, vdk, vdq, 0, 0.9)
     assert vs[0, K_layout.REF] == pytest.approx(MID0 * 0.9, rel=1e-15)
     assert 1 - vs[0, K_layout.MID] / vs[0, K_layout.REF] == pytest.approx(impact, rel=1e-12)
     for ret in (0.9, 1.2, 0.5, 1.0):
         spot = K.venue_spot(vs, 1)
         kprod = vs[1, K_layout.X] * vs[1, K_layout.Y]
-        K.venue_apply_return(vs, 1, ret)
+        K.venue_apply_return(vs, vdk, vdq, 1, ret)
         assert K.venue_spot(vs, 1) == pytest.approx(spot * ret, rel=1e-12)
         assert vs[1, K_layout.X] * vs[1, K_layout.Y] >= kprod * (1 - 1e-15)
 
@@ -491,7 +491,7 @@ def test_recentred_pool_follows_the_reference_and_recovers_by_half_life():
     vs, vdk, vdq = make_venue_state([spec, _pool()])
     assert K.venue_follows_reference(vs, 0) and not K.venue_follows_reference(vs, 1)
     k0 = vs[0, K_layout.X] * vs[0, K_layout.Y]
-    K.venue_apply_return(vs, 0, 0.8)
+    K.venue_apply_return(vs, vdk, vdq, 0, 0.8)
     assert vs[0, K_layout.REF] == pytest.approx(2000.0 * 0.8, rel=1e-15)
     assert K.venue_spot(vs, 0) == pytest.approx(2000.0 * 0.8, rel=1e-13)
     assert vs[0, K_layout.X] * vs[0, K_layout.Y] == pytest.approx(k0, rel=1e-13)

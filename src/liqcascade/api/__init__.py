@@ -20,11 +20,11 @@ from .results import (
     SweepResult,
 )
 from .scenario import Scenario, load
-from .studies import compare, contagion, curve, mc, replay, run, run_many, sweep
+from .studies import compare, contagion, curve, mc, replay, run, run_flow, run_many, sweep
 from .tables import Summary, Table
 
 __all__ = [
     "BatchResult", "CompareResult", "ContagionResult", "CurveResult", "InputError", "MonteCarloResult", "ReplayResult", "Result",
     "RunResult", "Scenario", "Summary", "SweepResult", "Table", "compare", "contagion", "curve", "load", "mc", "replay", "run",
-    "run_many", "sweep",
+    "run_flow", "run_many", "sweep",
 ]

@@ -290,6 +290,16 @@ class RunResult(Result):
         return Table(rows, "attribution", {**self.meta, "note": "means per recorded path, from the sales ledger"},
                      {"amount": "asset", "proceeds": "quote", "price_move": "quote"})
 
+    @property
+    def rates(self) -> Table:
+        """Lending pools per (recorded path, step, pool) — utilization, borrow and supply rate,
+        borrow index, debt factor, liquidity, withdrawals locked out (empty without a
+        ``[protocols.rates.ASSET]`` table; ``raw.rates`` has path 0's totals per pool)."""
+        return Table(self.raw.rates_table() or {"path": [], "step": [], "pool": []}, "rates", self.meta,
+                     {"borrow_rate": "per year", "supply_rate": "per year", "available": "debt asset",
+                      "supplied": "debt asset", "borrowed": "debt asset", "withdrawn": "debt asset",
+                      "locked_out": "debt asset", "interest": "debt asset", "liquidator_liquidity": "debt asset"})
+
     def per_path(self) -> Table:
         """One row per path: the summary counters and, per risky asset, the max drawdown and the
         final venue price."""

@@ -176,6 +176,8 @@ def run(scenario: ScenarioLike, *, paths: int | None = None, seed: int | None = 
 
     s = _with_sim(as_scenario(scenario), paths, seed, record_paths)
     model = s.model
+    if model.flow is not None:
+        raise _with_file(InputError(None, "flow", "a flow study ([flow]) runs with lc.run_flow(scenario)"), s)
     c = s.compile()
     n = model.simulation.paths
     with _progress(progress, n, "paths") as cb:
@@ -187,6 +189,23 @@ def run(scenario: ScenarioLike, *, paths: int | None = None, seed: int | None = 
     meta = record("run", model, s.base_dir, seed=model.simulation.seed, scenario_hash_=s.hash,
                   paths=n, steps=model.simulation.steps, record_paths=min(model.simulation.record_paths, n))
     return RunResult(res, meta, compiled=c, kinds=_kinds(s))
+
+
+# ---- external flow ----------------------------------------------------------------------------------
+
+
+def run_flow(scenario: ScenarioLike):
+    """The external-flow run of a scenario with a ``[flow]`` table (as ``liqcascade run`` on it):
+    the flow and the no-flow runs over the series. Returns the engine's
+    :class:`~liqcascade.results.flow.FlowResult` (``.max_drop``, ``.summary``, ``.steps`` as NumPy
+    columns, ``.conservation()``, ``.notes``, ``.meta``); docs/external-flow.md."""
+    from ..engine import flow as F
+
+    s = as_scenario(scenario)
+    try:
+        return F.run_flow(F.compile_flow(s.model, s.base_dir))
+    except InputError as exc:
+        raise _with_file(exc, s) from None
 
 
 # ---- compare --------------------------------------------------------------------------------------

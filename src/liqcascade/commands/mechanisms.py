@@ -29,11 +29,15 @@ REAL_SYSTEMS: dict[str, str] = {
     "partial": "Hyperliquid 20 % partial liquidation and 30 s cooldown (§6.1, §8.8); Euler v2 cool-off (§8.4)",
     "oracle_guard": "crvUSD oracle change limiter (§5.3, §8.6); Liquity PriceFeed 50 % rule (§4.7, §8.7); "
                     "Uniswap v3 TWAP oracles (§7.2)",
-    "dynamic_margin": "size tiers: Hyperliquid/Binance/Bybit margin tiers (§6.1–6.3); volatility, congestion and "
-                      "depth terms: a design (risk managers change LTs by governance, not by rule)",
+    "dynamic_margin": "size tiers: Hyperliquid/Binance/Bybit margin tiers (§6.1–6.3); the ramp: Euler v2's "
+                      "liquidation-LTV ramp (EVK LTVConfig.getLTV/setLTV, §8.4); volatility, congestion and depth "
+                      "terms: a design (risk managers change LTs by governance, not by rule)",
     "random_execution": "no deployed lending protocol: a design against liquidation hunting",
-    "batch": "dYdX v4 per-block liquidation limits (§8.8)",
-    "volatility_fee": "crvUSD dynamic fee (§5.3, §8.6), applied here to the liquidation bonus",
+    "batch": "batch auctions as a remedy for liquidation MEV and fire sales (uniform clearing price per batch); "
+             "dYdX v4 processes liquidations per block (§8.8)",
+    "volatility_fee": "risk-priced borrow rates: lending protocols raise rates with risk through the rate model "
+                      "(Aave's slope2 above the kink, §1); a volatility-linked add-on is a design",
+    "volatility_bonus": "crvUSD dynamic fee (§5.3, §8.6), applied here to the liquidation bonus",
     "gas_auction": "Ethereum priority-gas auctions between liquidation bots",
     "hunter": "liquidation hunting: pushing a thin market through a cluster of liquidation prices",
     "front_runner": "searchers trading ahead of queued liquidation sales",
@@ -41,6 +45,37 @@ REAL_SYSTEMS: dict[str, str] = {
     "borrowers": "borrowers (or their automation) topping up or deleveraging near HF 1",
     "flash_attacker": "flash-loan manipulation of a spot-priced market within one transaction (bZx, Feb 2020; "
                       "Cream Finance, Oct 2021); loans from Aave v3, Balancer v2, Uniswap v3 pools",
+}
+
+#: field name -> one line: does it reduce bad debt, or only move the loss (and to whom)? The
+#: measurements behind each line are in docs/mechanisms.md ("Who bears the loss").
+VERDICTS: dict[str, str] = {
+    "circuit_breaker": "moves the loss in time: liquidations wait out the pause; bad debt falls only if the price "
+                       "recovers during it, and rises if it keeps falling",
+    "throttle": "reduces forced selling and drawdown; bad debt unchanged within noise: the positions it holds back "
+                "carry the risk, so a fall that continues moves the loss to lenders",
+    "twap_exit": "moves price risk to the liquidators (they hold the unsold slices); does not reduce bad debt",
+    "buffer_pool": "moves the loss to the pool's depositors (they buy at a discount and hold); softens the "
+                   "drawdown, bad debt unchanged within noise",
+    "insurance_fund": "only moves the loss: the fund pays bad debt that lenders would otherwise bear; bad debt "
+                      "itself is unchanged",
+    "dutch_auction": "reduces bad debt and borrower loss: a lower bonus seizes less collateral per debt repaid; "
+                     "liquidators earn less (rational ones wait until it pays)",
+    "partial": "slower liquidation: on a fall that continues it adds bad debt (liquidators gain); it spares "
+               "borrowers on a fall that recovers",
+    "oracle_guard": "moves the loss to liquidators: positions are liquidated at the stale, higher price, which "
+                    "mechanical liquidators pay; rational liquidators wait instead, and bad debt falls less",
+    "dynamic_margin": "a tightening, so never fewer liquidations than none: the default ramp reaches the existing "
+                      "book slowly (within noise of none in a crash of hours); apply = at_once liquidates the book "
+                      "at once and deepens the drawdown",
+    "random_execution": "against hunting, not bad debt: delaying liquidation adds bad debt on a falling price",
+    "batch": "does not change bad debt (liquidation still happens at the oracle price); it moves price risk "
+             "between liquidators (paid the bundle's immediate-sale price) and keepers (resell over the window) "
+             "and spreads the sales, which softens the drawdown",
+    "volatility_fee": "only charges: it adds to debt while volatility is high (more liquidations, not fewer); its "
+                      "intended effect, borrowers cutting leverage before a crash, is a behaviour not modelled",
+    "volatility_bonus": "adds bad debt: a larger bonus seizes more collateral per debt repaid, so positions go "
+                        "underwater sooner; liquidators gain, borrowers lose",
 }
 
 #: field name -> protocol units with their own built-in version
@@ -123,6 +158,7 @@ def catalogue() -> list[dict]:
                 "table": f"[{group}.{name}]",
                 "summary": first_sentence(cls.__doc__), "description": " ".join((cls.__doc__ or "").split()).replace("``", ""),
                 "real_system": REAL_SYSTEMS.get(name, ""), "built_in": BUILT_IN.get(name, ""),
+                "verdict": VERDICTS.get(name, ""),
                 "parameters": params,
             })
     return out
@@ -186,13 +222,18 @@ def register(app: typer.Typer) -> None:
                 t = Table(title=escape(title), show_lines=True)
                 t.add_column("name", no_wrap=True)
                 t.add_column("what it does")
+                if kind == "mechanism":
+                    t.add_column("bad debt: reduced or moved?")
                 t.add_column("real system")
                 t.add_column("parameters (default)")
                 for m in cat:
                     if m["kind"] != kind:
                         continue
                     prm = "\n".join(f"{p['name']} = {_default_text(p['default'])}" for p in m["parameters"])
-                    t.add_row(m["name"], escape(m["summary"]), escape(m["real_system"]), escape(prm))
+                    cells = [m["name"], escape(m["summary"])]
+                    if kind == "mechanism":
+                        cells.append(escape(m["verdict"]))
+                    t.add_row(*cells, escape(m["real_system"]), escape(prm))
                 con.print(t)
             con.print("[dim]`liqcascade mechanisms NAME` shows one with its parameters' descriptions; "
                       "docs/mechanisms.md explains each[/dim]")
@@ -200,6 +241,8 @@ def register(app: typer.Typer) -> None:
         m = cat[0]
         con.print(f"[bold]{m['name']}[/bold] ({m['kind']}, scenario table {escape(m['table'])})")
         con.print(escape(m["description"]))
+        if m["verdict"]:
+            con.print(f"bad debt: {escape(m['verdict'])}")
         con.print(f"real system: {escape(m['real_system'])}")
         if m["built_in"]:
             con.print(f"built into protocol units: {escape(m['built_in'])}")

@@ -47,11 +47,54 @@ def _pm(m, mean, lo, hi):
     return f"{_fmt(m[mean])} ± {_fmt((m[hi] - m[lo]) / 2)}"
 
 
-def points_table(title: str, points: list[dict], param_paths: list[str]):
-    """One row per parameter point with the risk metrics; invalid points say so (reasons go
-    under the table, see :func:`invalid_lines`)."""
+def _flow_metrics(m: dict) -> dict | None:
+    """An external-flow point's metrics (top level, or under ``assets`` as the catalog keeps them)."""
+    if not m:
+        return None
+    if "max_drop" in m and m["max_drop"] is not None:
+        return m
+    for v in (m.get("assets") or {}).values():
+        if isinstance(v, dict) and "max_drop" in v:
+            return v
+    return None
+
+
+FLOW_LEGEND = ("max_drop = largest drop of the venue's price right after a step's forced sells, against the "
+               "same run without the flow; sells/buys in asset units; backstop in quote")
+
+
+def flow_points_table(title: str, points: list[dict], param_paths: list[str]):
+    """One row per parameter point of an external-flow sweep: max_drop and the flow's accounting."""
     from rich.table import Table
 
+    t = Table(title=title)
+    t.add_column("#", justify="right", no_wrap=True)
+    for lab in param_labels(param_paths):
+        t.add_column(lab, justify="right", no_wrap=True)
+    cols = ("max_drop", "sells in", "absorbed", "sold", "unfilled", "backstop end")
+    for col in cols:
+        t.add_column(col, justify="right", no_wrap=True)
+    for pt in points:
+        vals = [f"{pt['params'][p]:g}" if isinstance(pt["params"].get(p), (int, float)) else str(pt["params"].get(p, ""))
+                for p in param_paths]
+        m = _flow_metrics(pt.get("metrics") or {})
+        if pt["status"] != "ok" or m is None:
+            t.add_row(str(pt["index"]), *vals, "[red]invalid[/red]" if pt["status"] != "ok" else "-",
+                      *["-"] * (len(cols) - 1))
+            continue
+        t.add_row(str(pt["index"]), *vals, f"{m['max_drop']:.2%}", _short(m.get("sell_in")), _short(m.get("absorbed")),
+                  _short(m.get("sold")), _short((m.get("sell_unfilled") or 0.0) + (m.get("buy_unfilled") or 0.0)),
+                  _short(m.get("backstop_end")))
+    return t
+
+
+def points_table(title: str, points: list[dict], param_paths: list[str]):
+    """One row per parameter point with the risk metrics; invalid points say so (reasons go
+    under the table, see :func:`invalid_lines`). External-flow points: :func:`flow_points_table`."""
+    from rich.table import Table
+
+    if any(_flow_metrics(pt.get("metrics") or {}) for pt in points):
+        return flow_points_table(title, points, param_paths)
     t = Table(title=title)
     t.add_column("#", justify="right", no_wrap=True)
     for lab in param_labels(param_paths):
@@ -85,7 +128,8 @@ LEGEND = ("VaR95 = 95th percentile of bad debt per path; ES95 = mean bad debt of
 def table_footer(con, points: list[dict], param_paths: list[str]) -> None:
     from rich.markup import escape
 
-    con.print(f"[dim]{LEGEND}[/dim]")
+    flow = any(_flow_metrics(pt.get("metrics") or {}) for pt in points)
+    con.print(f"[dim]{FLOW_LEGEND if flow else LEGEND}[/dim]")
     labels = param_labels(param_paths)
     if any(lab != p for lab, p in zip(labels, param_paths)):
         con.print("parameters: " + "; ".join(f"{lab} = {p}" for lab, p in zip(labels, param_paths)))

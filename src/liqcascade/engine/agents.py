@@ -208,6 +208,27 @@ def agent_pack(c: Compiled, hunter=None, seed: int | None = None) -> np.ndarray 
     return ag
 
 
+#: the start of the note a run carries when reactive borrowers never acted (compare lifts it)
+BORROWERS_IDLE = "agents.borrowers: 0 top-ups"
+
+
+def borrowers_note(c: Compiled, summary) -> list[str]:
+    """A line when reactive borrowers made no top-up although positions were liquidated: on a
+    fast crash the liquidators take a position before the borrowers' reaction delay runs out."""
+    from ..kernels import dynamic as K
+
+    bo = c.scenario.agents.borrowers
+    if summary[:, K.SUM_TOPUP].sum() > 0.0 or summary[:, K.SUM_NLIQ].sum() == 0.0:
+        return []
+    dt = float(c.scenario.simulation.dt_seconds)
+    steps = max(0, round(bo.delay_seconds / dt))
+    return [f"{BORROWERS_IDLE} while {int(summary[:, K.SUM_NLIQ].sum()):,} liquidations happened: a borrower acts "
+            f"after its position has stayed below HF {bo.react_hf:g} for delay_seconds = {bo.delay_seconds:g} "
+            f"({steps} steps), and the crash outran that delay — every such position was liquidated (or recovered) "
+            "first. delay_seconds = 0 models automated top-ups; [agents.gas_auction] latency_seconds or a "
+            "slower liquidator gives borrowers time"]
+
+
 def agent_notes(c: Compiled, hunter=None) -> list[str]:
     """Lines for the run's ``notes`` describing the active agents and their simplifications."""
     ags = c.scenario.agents

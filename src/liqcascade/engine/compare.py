@@ -70,6 +70,7 @@ from ..scenario.models import Scenario
 from .compile import Compiled, compile_scenario
 from ..results.run import RunResult
 from .dynamic import make_paths, run_dynamic
+from .agents import BORROWERS_IDLE
 
 Z95 = 1.959963984540054  # two-sided 95 % quantile of the standard normal
 
@@ -161,6 +162,8 @@ def parse_sets(sets) -> dict[str, dict[str, object]]:
             raise InputError(None, "--set", f"{key}: unknown mechanism {cli_name(mname)!r} (have: "
                                             f"{', '.join(cli_name(m) for m in MECHANISMS)})")
         cls = model_class("mechanisms", mname)
+        if fname in getattr(cls, "MOVED", {}):
+            raise InputError(None, "--set", f"{key}: {cls.MOVED[fname]}")
         if fname not in cls.model_fields:
             raise InputError(None, "--set", f"{key}: unknown field {fname!r} of {cli_name(mname)} (have: "
                                             f"{', '.join(cls.model_fields)})")
@@ -495,6 +498,9 @@ def run_compare(scenario: Scenario, base_dir: Path, names, sets=(), *, paths: in
         res = run_dynamic(c, paths=price_paths, progress=progress)
         asset = primary_asset(res, sc)
         pm = path_metrics(res, asset, has_units)
+        for n in res.notes:
+            if n.startswith(BORROWERS_IDLE) and f"{label}: {n}" not in notes:
+                notes.append(f"{label}: {n}")
         if fields == []:
             none_metrics = pm
         results.append(ConfigResult(label=label, mechanisms={m: getattr(sc.mechanisms, m).model_dump()

@@ -18,6 +18,7 @@ from ..venues import kernel as K_v
 from ..kernels.cascade_agg import BIN_NONE, BIN_SMALL
 from ..protocols.aave.incentives.kernel import morpho_lif as morpho_lif_value
 from ..oracles.kernel import NPARAM
+from ..pegs.model import YEAR_SECONDS
 from ..venues.pack import make_venue_state
 from ..oracles.pack import ORACLE_KINDS, oracle_params
 from ..positions.ids import PositionIds
@@ -155,6 +156,8 @@ class Compiled:
     oracle_of: np.ndarray  # int64[P, A]: oracle index, -1 = mean venue spot (risky) / fixed (stable)
     book: Book
     notes: list[str] = field(default_factory=list)
+    #: asset index -> its reference path from a peg's recorded ratio (``simulation.steps + 1``)
+    peg_paths: dict = field(default_factory=dict)
     units: list = field(default_factory=list)  # engine.units.Unit, one per non-Aave protocol
     #: the book at the initial prices (engine.start): pre-existing bad debt, liquidatable at t = 0
     start: dict = field(default_factory=dict)
@@ -176,6 +179,9 @@ def compile_scenario(sc: Scenario, base_dir: Path, source: str | None = None, bo
                      ids: bool = True) -> Compiled:
     """``ids=False`` checks the position files' ids but does not keep them (``book.ids`` is
     absent): for callers that name no position in their output, such as the cascade curve."""
+    if sc.flow is not None:
+        raise InputError(None, "flow", "a flow study ([flow]) has no position book to compile: run it with "
+                         "`liqcascade run` or `liqcascade sweep` (see docs/external-flow.md)")
     assets = [a.name for a in sc.assets]
     aidx = {n: i for i, n in enumerate(assets)}
     p0 = np.array([a.price for a in sc.assets], dtype=np.float64)
@@ -195,6 +201,14 @@ def compile_scenario(sc: Scenario, base_dir: Path, source: str | None = None, bo
                 raise InputError(source, f"assets[{aidx[v.asset]}].price",
                                  f"{float(price):g} × venues[{j}].reserve_asset {v.reserve_asset:g} is beyond "
                                  "float64: the pool's quote reserve would be infinite")
+        elif v.kind == "stableswap":
+            d.update(reserve_asset=v.reserve_asset, price=price, rate=v.rate, amp=v.amp,
+                     offpeg_fee_multiplier=v.offpeg_fee_multiplier, admin_fee=v.admin_fee)
+        elif v.kind == "concentrated":
+            d.update(price=price, tick_spacing=v.tick_spacing, asset_is_token0=v.asset_is_token0,
+                     decimals0=v.decimals0, decimals1=v.decimals1,
+                     ticks_file=str(Path(base_dir) / v.ticks_file) if v.ticks_file else None,
+                     synthetic=v.synthetic.model_dump() if v.synthetic else None)
         else:
             d["mid"] = price
             d["depth"] = [tuple(x) for x in v.depth]
@@ -210,11 +224,16 @@ def compile_scenario(sc: Scenario, base_dir: Path, source: str | None = None, bo
 
     dt = sc.simulation.dt_seconds
     o_kind, o_params, srcs, o_asset = [], [], [], []
+    peg_of = {g.asset: g for g in sc.pegs}
     for o in sc.oracles:
-        o_kind.append(ORACLE_KINDS[o.kind])
+        okind = "fundamental" if o.reads == "fundamental" else o.kind
+        peg = peg_of.get(o.asset)
+        o_kind.append(ORACLE_KINDS[okind])
         o_params.append(
             oracle_params(
-                o.kind,
+                okind,
+                fundamental=peg.fundamental if peg is not None and okind == "fundamental" else 0.0,
+                fundamental_growth_per_s=peg.drift_per_year / YEAR_SECONDS if peg is not None else 0.0,
                 dt_seconds=dt,
                 lag_s=o.lag_seconds,
                 heartbeat_s=o.heartbeat_seconds,
@@ -285,11 +304,43 @@ def compile_scenario(sc: Scenario, base_dir: Path, source: str | None = None, bo
             if any(u.kind == pr.kind for u in units):
                 raise InputError(source, f"protocols[{k}].kind",
                                  f"one {pr.kind} protocol per scenario in this version")
+            if pr.kind == "llamma" and any(v.kind in ("stableswap", "concentrated") for v in sc.venues):
+                raise InputError(source, f"protocols[{k}].kind",
+                                 "the llamma unit's arbitrageur trades cpmm and book venues only in this "
+                                 "version (not stableswap or concentrated)")
             units.append(build_unit(pr, k, aidx, p0, [v.name for v in sc.venues], venue_asset, base_dir))
     notes = [
         "amounts are real numbers, not fixed-point integers (Aave's floor/ceil rounding is not reproduced)",
         "all collateral seized in a step or round is sold into the venues (liquidator and treasury shares alike)",
     ]
+    peg_paths = {}
+    for i, g in enumerate(sc.pegs):
+        a = aidx[g.asset]
+        reads = sorted({o.name + ": " + ("fundamental" if (o.reads == "fundamental" or o.kind == "fundamental")
+                                          else "market") for o in sc.oracles if o.asset == g.asset})
+        notes.append(f"peg {g.asset}: fundamental {g.fundamental:g} growing {g.drift_per_year:g}/year; oracles "
+                     f"{', '.join(reads) or 'none (protocols read the mean venue spot: market)'}")
+        for o in sc.oracles:
+            if o.asset == g.asset and o.reads == "fundamental" and o.kind not in ("spot", "fundamental"):
+                notes.append(f"oracle {o.name} reads the fundamental: published every step (lag and max_jump "
+                             f"apply); its kind {o.kind!r} and that kind's update rule are not used")
+        if g.series is not None:
+            from ..pegs.series import peg_path
+
+            peg_paths[a] = peg_path(g, float(p0[a]), base_dir, sc.simulation.steps, sc.simulation.dt_seconds,
+                                    f"pegs[{i}]")
+            notes.append(f"peg {g.asset}: its venues follow fundamental × the recorded ratio "
+                         f"{g.series.numerator}{' / ' + g.series.denominator if g.series.denominator else ''} from "
+                         f"{g.series.start} (an outside trader moves each pool there every step: the exogenous flow); "
+                         "the [price] model's path for it is replaced")
+    for v in sc.venues:
+        if v.kind == "stableswap":
+            notes.append(f"{v.name}: StableSwap pool of two coins ({v.asset} and the scenario's quote unit, amp "
+                         f"{v.amp:g}, fee {v.fee:g}); what a sale cannot place in the pool (its balance floor) goes to the "
+                         "venue's stub bid at its floor price (min_price)")
+        elif v.kind == "concentrated":
+            notes.append(f"{v.name}: concentrated-liquidity pool (Uniswap v3 ticks); what a sale cannot place "
+                         "above its lowest range goes to the venue's stub bid at its floor price (min_price)")
     if sc.agents.flash_attacker is not None:
         notes.append("agents.flash_attacker is not a step of the time loop yet: `liqcascade attack S.toml --flash` "
                      "evaluates its one-block bundle on the start state (engine.flash.BundleSolver.step is the per-step entry point)")
@@ -305,7 +356,7 @@ def compile_scenario(sc: Scenario, base_dir: Path, source: str | None = None, bo
 
     start = start_state(book, p0, lt_pa, [p.name for p in sc.protocols])
     notes += start_notes(start)
-    return Compiled(
+    c = Compiled(
         scenario=sc, base_dir=base_dir, assets=assets, p0=p0, stable=stable,
         venue_names=[v.name for v in sc.venues], vs0=vs0, vdk=vdk, vdq=vdq, venue_asset=venue_asset,
         av_ptr=av_ptr, av_idx=av_idx,
@@ -314,8 +365,19 @@ def compile_scenario(sc: Scenario, base_dir: Path, source: str | None = None, bo
         o_src_ptr=o_src_ptr, o_src=o_src, o_asset=np.array(o_asset, dtype=np.int64),
         protocols=[p.name for p in sc.protocols], lt_pa=lt_pa, bonus_pa=bonus_pa, pfee_pa=pfee_pa,
         rules=rules, oracle_of=oracle_of, book=book, notes=notes + tb.notes, units=units, start=start,
-        timebase=tb,
+        timebase=tb, peg_paths=peg_paths,
     )
+    from .rates import check_rates
+
+    c.notes += check_rates(c, source)
+    for pr in sc.protocols:
+        fd = pr.config.get("funding") if pr.kind == "perp" else None
+        if isinstance(fd, dict):
+            notes_f = (f"{pr.name}: {fd.get('kind')} funding — premium from the perp's own book (impact prices) against "
+                       "the index (the protocol's oracle), paid per interval by every holder at the start of a step; "
+                       "it moves margin and cash only between holders")
+            c.notes.append(notes_f)
+    return c
 
 
 def apply_oracle_guard(sc: Scenario, assets, stable, venue_asset, oracle_of, o_kind, o_params, srcs, o_asset):
@@ -680,13 +742,16 @@ class KernelInputs:
     mechanisms: object
     agents: object
     units: object
+    rates: object
     setup: object
     units_list: list
     engine_book: Book
 
-    def args(self) -> tuple:
-        """``(market, oracles, rules, book, liquidators, mechanisms, agents)``."""
-        return (self.market, self.oracles, self.rules, self.book, self.liquidators, self.mechanisms, self.agents)
+    def args(self, rates=None) -> tuple:
+        """``(market, oracles, rules, book, liquidators, mechanisms, agents, rates)`` (``rates``:
+        a layout with outputs of its own, default the shared one)."""
+        return (self.market, self.oracles, self.rules, self.book, self.liquidators, self.mechanisms, self.agents,
+                self.rates if rates is None else rates)
 
     def fresh_units(self):
         """The units layout with copies of every pack (a path mutates its packs)."""
@@ -777,4 +842,8 @@ def kernel_inputs(c: Compiled) -> KernelInputs:
         packs[kind] = kernel_pack(u.pack)
         ordered.append(u)
     units = KL.Units(packs["comet"], packs["liquity"], packs["perp"], packs["maker"], packs["llamma"], meta)
-    return KernelInputs(market, oracles, rules, book, liquidators, mechanisms, agents, units, setup, ordered, b)
+    from .rates import build_rates
+
+    rates = build_rates(c, b)
+    return KernelInputs(market, oracles, rules, book, liquidators, mechanisms, agents, units, rates, setup, ordered,
+                        b)

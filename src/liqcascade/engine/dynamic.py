@@ -19,10 +19,20 @@ def price_spec(c: Compiled) -> dict:
 
 def make_paths(c: Compiled, n_paths: int | None = None, path_offset: int = 0, steps: int | None = None) -> np.ndarray:
     sim = c.scenario.simulation
-    return generate_paths(
+    paths = generate_paths(
         price_spec(c), c.p0, steps or sim.steps, sim.dt_seconds, n_paths or sim.paths, sim.seed,
         path_offset=path_offset, stable=c.stable, base_dir=c.base_dir,
     )
+    if c.peg_paths:  # pegged assets with a recorded ratio follow it on every path
+        from ..pegs.series import peg_path
+
+        T = paths.shape[1] - 1
+        for a, pp in c.peg_paths.items():
+            if pp.shape[0] != T + 1:
+                g = next(g for g in c.scenario.pegs if g.asset == c.assets[a])
+                pp = peg_path(g, float(c.p0[a]), c.base_dir, T, sim.dt_seconds, f"pegs[{c.assets[a]}]")
+            paths[:, :, a] = pp
+    return paths
 
 
 def run_dynamic(c: Compiled, paths: np.ndarray | None = None, record_paths: int | None = None,
@@ -102,6 +112,10 @@ def _run_dynamic(c: Compiled, paths, record_paths, progress, ev_cap, path_offset
     start_cap = ev_cap if ev_cap is not None else 4 * ki.n_positions + 1024
     reruns = 0
     sales_lost = 0
+    from .rates import for_record, totals_dict
+
+    rates_rec = None
+    rates_tot = {}
     for p in range(rec):
         cap = start_cap
         while True:
@@ -109,12 +123,14 @@ def _run_dynamic(c: Compiled, paths, record_paths, progress, ev_cap, path_offset
             omc, omd = b.m_coll.copy(), b.m_debt.copy()
             units = ki.fresh_units()
             out = KL.Out(summary[p], steps_asset[p], steps_scalar[p], True, oc, od, omc, omd)
+            rl = for_record(ki.rates, T)
+            pargs = ki.args(rl)
             sl = KS.sales_new(cap, limit, unit_mask, A)
             if ki.units_list:
-                ev, sl = K.simulate_path_units(paths[p], path_offset + p, *args, units, out, KE.events_new(cap, limit),
+                ev, sl = K.simulate_path_units(paths[p], path_offset + p, *pargs, units, out, KE.events_new(cap, limit),
                                                sl)
             else:
-                ev, sl = K.simulate_path(paths[p], path_offset + p, *args, out, KE.events_new(cap, limit), sl)
+                ev, sl = K.simulate_path(paths[p], path_offset + p, *pargs, out, KE.events_new(cap, limit), sl)
             n_ev, lost = int(ev.n[KE.EV_N]), int(summary[p, K.SUM_EV_LOST])
             # a unit that outgrew its reserved rows lost events the limit had room for: run the path
             # again (the kernel is deterministic) with every row it needs from the start
@@ -132,9 +148,17 @@ def _run_dynamic(c: Compiled, paths, record_paths, progress, ev_cap, path_offset
         sp = steps_asset[p, :, :, K.ST_SPOT]
         min_spot[p] = sp.min(axis=0)
         final_spot[p] = sp[-1]
+        if ki.rates.on:
+            if rates_rec is None:
+                rates_rec = np.zeros((rec,) + rl.rec.shape)
+            rates_rec[p] = rl.rec
+            _debt_now(b, ki.rates, rl.tot, od)
         if p == 0:
             final_coll, final_debt = oc, od
             final_mcoll, final_mdebt = omc, omd
+            if ki.rates.on:
+                rates_tot = totals_dict(c, ki.rates, rl.tot)
+                _shortfall(b, ki.rates, oc, od, steps_asset[0, -1, :, K.ST_ORACLE], c, rates_tot)
         if progress:
             progress(1)
     if n_paths > rec:
@@ -162,6 +186,10 @@ def _run_dynamic(c: Compiled, paths, record_paths, progress, ev_cap, path_offset
         from .agents import agent_notes
 
         notes += agent_notes(c)
+        if c.scenario.agents.borrowers is not None:
+            from .agents import borrowers_note
+
+            notes += borrowers_note(c, summary)
     lost = int(summary[:rec, K.SUM_EV_LOST].sum())
     if lost:
         msg = (f"{lost:,} liquidation events not recorded: a recorded path reached the limit of {limit:,} events "
@@ -188,8 +216,41 @@ def _run_dynamic(c: Compiled, paths, record_paths, progress, ev_cap, path_offset
         steps_scalar=steps_scalar, final_coll=final_coll, final_debt=final_debt, final_mcoll=final_mcoll,
         final_mdebt=final_mdebt, notes=notes, unit_totals=unit_totals, sales=sales,
         protocol_paths=protocol_paths, start=c.start, seed=int(sim.seed),
-        source=(c.scenario, c.base_dir),
+        source=(c.scenario, c.base_dir), rates=rates_tot, rates_steps=rates_rec,
+        rates_rows=[f"{pn}/{an}" for pn, an in _rows(c, ki.rates)],
     )
+
+
+def _rows(c, rates):
+    from .rates import row_names
+
+    return row_names(c, rates) if rates.on else []
+
+
+def _shortfall(b, rates, oc, od, px, c, out):
+    """Per rate row: open debt above its collateral's value at the last step's prices (protocol
+    0's; the fixed price of a stable asset), quote — bad debt no liquidation has written off."""
+    for s in range(b.seg_asset.shape[0]):
+        k, a, da = int(b.seg_proto[s]), int(b.seg_asset[s]), int(b.seg_debt_asset[s])
+        r = rates.row_of[k, da]
+        if r < 0:
+            continue
+        pc = c.p0[a] if c.stable[a] else px[a]
+        pd = c.p0[da] if c.stable[da] else px[da]
+        sl = slice(b.seg_ptr[s], b.seg_ptr[s + 1])
+        gap = np.maximum(od[sl] * pd - oc[sl] * pc, 0.0)
+        key = f"{c.protocols[k]}/{c.assets[da]}"
+        out[key]["underwater_debt_end"] = out[key].get("underwater_debt_end", 0.0) + float(gap.sum())
+
+
+def _debt_now(b, rates, tot, od):
+    """The final book's debt in units of debt: the kernel keeps it scaled (× the row's factor)."""
+    from ..kernels.accrual import RT_FACTOR
+
+    for s in range(b.seg_asset.shape[0]):
+        r = rates.row_of[int(b.seg_proto[s]), int(b.seg_debt_asset[s])]
+        if r >= 0:
+            od[b.seg_ptr[s]:b.seg_ptr[s + 1]] *= tot[r, RT_FACTOR]
 
 
 def run_many(paths, path_offset, rows, ki, summary, min_spot, final_spot, progress=None, threads=None):

@@ -35,7 +35,7 @@ from ..kernels import mechanisms as KM
 MASK_ROW = {
     "circuit_breaker": KM.MK_CB, "throttle": KM.MK_TH, "twap_exit": KM.MK_TW, "buffer_pool": KM.MK_BP,
     "insurance_fund": KM.MK_IF, "dutch_auction": KM.MK_DA, "partial": KM.MK_PA, "dynamic_margin": KM.MK_DM,
-    "random_execution": KM.MK_RE, "batch": KM.MK_BA, "volatility_fee": KM.MK_VF,
+    "random_execution": KM.MK_RE, "batch": KM.MK_BA, "volatility_fee": KM.MK_LF, "volatility_bonus": KM.MK_VF,
 }
 
 NOTES = {
@@ -54,13 +54,27 @@ NOTES = {
                      "position recovers)",
     "partial": "partial: fixed close factor (no v3.3 dust rule) and a per-position cooldown",
     "dynamic_margin": "dynamic margin: LT × multiplier from realized oracle volatility, buffer, gas multiple and "
-                      "venue depth lost (within 2 %); size tiers by collateral value at the initial prices",
+                      "venue depth lost (within haircut_band below the protocol's price, any venue kind); size tiers by collateral value at the initial prices; with "
+                      "apply = ramp a tighter multiplier (and the tiers, from the start) reaches the book linearly "
+                      "over ramp_seconds (Euler v2's LTV ramp; each step whose target changes is a new setting)",
     "random_execution": "random execution: delay uniform in 0…window steps from a hash of (seed, path, position)",
-    "batch": "batch: at most max_per_step liquidations per step per protocol",
-    "volatility_fee": "volatility fee: bonus × (1 + k·max(0, σ − σ_ref)), capped, never below the base bonus",
+    "batch": "batch: seized collateral is collected over window_seconds and cleared in one uniform-price batch "
+             "auction (price = what the bundle fetches sold at once, less keeper_margin); keepers resell it over "
+             "the next window under the depth budget (their resale is not in liquidator profit); liquidators' "
+             "profitability test (rational) still prices an immediate sale",
+    "volatility_fee": "volatility fee (leverage fee): a borrow-rate add-on k·max(0, σ − σ_ref) a year (capped) accrues "
+                      "into the debt of single-collateral positions as a fee index (its own accrual term, not a "
+                      "protocol rate model); debts in events and the final book are scaled amounts (× the index "
+                      "to get what is owed); multi-asset positions are not charged; borrowers do not react to it",
+    "volatility_bonus": "volatility bonus: bonus × (1 + k·max(0, σ − σ_ref)), capped, never below the base bonus",
     "oracle_guard": "oracle guard: the protocols it applies to read a TWAP/EMA/median of all venues of each "
                     "asset instead of their own oracles",
 }
+
+
+#: printed (and in the run's notes) when the dynamic margin tightens the existing book at once
+AT_ONCE_WARNING = ("warning: dynamic_margin.apply = at_once tightens the thresholds of the existing book at once: "
+                   "it liquidates the book immediately when they move (use apply = \"ramp\", the default)")
 
 
 @dataclass
@@ -173,7 +187,15 @@ def mechanism_setup(c) -> MechSetup:
         for k in np.flatnonzero(mmask[KM.MK_PA]):
             rules[k, K_aave.R_RULE] = K_aave.RULE_FIXED
             rules[k, K_aave.R_CF] = x.close_factor
-    if (x := M.dynamic_margin) is not None:
+    if (x := M.dynamic_margin) is not None and x.apply == "new_positions":
+        notes.append("mechanism dynamic_margin: apply = new_positions — the thresholds bind new or increased "
+                     "positions only; the simulated book opens none, so it does not act in this run")
+    elif (x := M.dynamic_margin) is not None:
+        if x.apply == "ramp":
+            mech[KM.M_DM_RAMP] = max(x.ramp_seconds / float(sc.simulation.dt_seconds), 1.0)
+        else:
+            notes.append(AT_ONCE_WARNING)
+        mech[KM.M_DM_BAND] = x.haircut_band
         mech[[KM.M_DM_ON, KM.M_DM_WIN, KM.M_DM_VREF, KM.M_DM_K, KM.M_DM_CONG, KM.M_DM_HAIR, KM.M_DM_BUF,
               KM.M_DM_MIN]] = (1.0, tb.of(x, "vol_window_seconds", "mechanisms.dynamic_margin"), x.vol_ref, x.lt_per_vol, x.congestion_k, x.haircut_k,
                                x.buffer, x.min_multiplier)
@@ -182,10 +204,19 @@ def mechanism_setup(c) -> MechSetup:
     if (x := M.random_execution) is not None:
         mech[[KM.M_RE_ON, KM.M_RE_WIN]] = (1.0, tb.of(x, "window_seconds", "mechanisms.random_execution"))
     if (x := M.batch) is not None:
-        mech[[KM.M_BA_ON, KM.M_BA_MAX]] = (1.0, x.max_per_step)
+        both = [k for k in np.flatnonzero(mmask[KM.MK_BA]) if mmask[KM.MK_BP, k] or mmask[KM.MK_TW, k]]
+        if both:
+            raise InputError(None, "mechanisms.batch", f"protocol {sc.protocols[both[0]].name!r} is also under "
+                             "buffer_pool or twap_exit: each decides how its seized collateral is sold; narrow "
+                             "one with applies_to")
+        mech[[KM.M_BA_ON, KM.M_BA_WIN, KM.M_BA_SLIP, KM.M_BA_MARGIN]] = (
+            1.0, tb.of(x, "window_seconds", "mechanisms.batch"), x.depth_slippage, x.keeper_margin)
     if (x := M.volatility_fee) is not None:
+        mech[[KM.M_LF_ON, KM.M_LF_K, KM.M_LF_VREF, KM.M_LF_WIN, KM.M_LF_MAX]] = (
+            1.0, x.k, x.vol_ref, tb.of(x, "vol_window_seconds", "mechanisms.volatility_fee"), x.max_rate)
+    if (x := M.volatility_bonus) is not None:
         mech[[KM.M_VF_ON, KM.M_VF_K, KM.M_VF_VREF, KM.M_VF_WIN, KM.M_VF_MAX]] = (
-            1.0, x.k, x.vol_ref, tb.of(x, "vol_window_seconds", "mechanisms.volatility_fee"), x.max_bonus)
+            1.0, x.k, x.vol_ref, tb.of(x, "vol_window_seconds", "mechanisms.volatility_bonus"), x.max_bonus)
     return MechSetup(mech, mmask, pos_ltm, book, rules, perm, notes)
 
 

@@ -7,7 +7,8 @@ cache). The kernels come in *groups*, each compiled by one tiny run (:data:`GROU
 * ``loop`` — the time loop without protocol units (``simulate_path``);
 * ``many`` — many paths without units (``simulate_many``, Monte Carlo and unrecorded paths);
 * ``loop_units`` / ``many_units`` — the same with the protocol units;
-* ``static`` — the static solver (aggregated and per-position kernels, both modes).
+* ``static`` — the static solver (aggregated and per-position kernels, both modes);
+* ``flow`` — the external-flow loop on both venue kinds, with its backstop (``engine/flow.py``).
 
 **Cold cache.** After a group compiles, a stamp ``warm-<group>.json`` goes into the cache folder
 (with the numba version and the compile time). A group without its stamp is *cold*: the next
@@ -40,6 +41,7 @@ GROUPS: dict[str, tuple[str, float, int]] = {
     "loop_units": ("time loop with protocol units", 75.0, 320),
     "many_units": ("time loop with protocol units, many paths", 75.0, 320),
     "static": ("static solver", 10.0, 60),
+    "flow": ("external-flow loop", 8.0, 55),
 }
 ALL = tuple(GROUPS)
 
@@ -158,8 +160,14 @@ def _warm_static():
     solve_static(c, np.array([0.1]), mode="rational")  # per-position kernel
 
 
+def _warm_flow():
+    from .flow import warm_kernels
+
+    warm_kernels()
+
+
 _RUN = {"loop": _warm_loop, "many": _warm_many, "loop_units": _warm_loop_units,
-        "many_units": _warm_many_units, "static": _warm_static}
+        "many_units": _warm_many_units, "static": _warm_static, "flow": _warm_flow}
 
 
 # ---- stamps ----------------------------------------------------------------------------------------

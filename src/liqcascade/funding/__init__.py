@@ -1,7 +1,8 @@
 """Perpetual funding models, one folder per venue: ``model.py`` (pydantic config), ``kernel.py``
 (premium, funding rate, settlement, mark price), ``twin.py`` (naive twin), ``README.md``.
 
-Not yet wired into the engine (see the READMEs' *Wiring*). The free part of the formulas — how
+The perp unit runs them through ``kernel.py`` (premium from the perp's book or a fitted response,
+payments that move margin; ``[protocols.config.funding]``). The free part of the formulas — how
 the premium responds to the market — is calibrated by :mod:`liqcascade.calibration.funding`.
 ``KINDS`` maps a scenario's ``kind`` to its folder.
 """

@@ -34,7 +34,7 @@ import numpy as np
 from ._jit import njit, prange
 from ..protocols.aave.kernel import liquidate_pair, liquidate_position
 from ..venues.dispatch import venue_preview_sell, venue_sell, venue_sell_to_price, venue_spot
-from ..venues.kernel import KIND, MID, VENUE_BOOK, VENUE_CPMM
+from ..venues.kernel import KIND, MID
 from .store import (
     L_BAD, L_BONUS, L_FEES, L_LIQ_VALUE, L_NLIQ, L_REPAID, NLEDGER, SN_COHORTS, SN_ENTRIES, book_liquidation,
     cohort_close, crossing_count, settle, store_new, store_reserve, store_write_back,
@@ -55,10 +55,9 @@ def _spot(vs, a, p_fixed):
 def _sale_quote(vs, vdk, vdq, a, q):
     """Quote received for selling ``q`` into venue ``a`` without changing it (down to the
     venue's floor, the rest at the floor price)."""
-    kind = int(vs[a, KIND])
-    if kind == VENUE_CPMM or kind == VENUE_BOOK:
-        return venue_preview_sell(vs, vdk, vdq, a, q)[0]
-    return q * vs[a, MID]
+    if vs[a, KIND] < 0:
+        return q * vs[a, MID]
+    return venue_preview_sell(vs, vdk, vdq, a, q)[0]
 
 
 @njit
@@ -111,6 +110,8 @@ def multi_round(mc, md, m_open, m_ptr, m_asset, m_proto, price, lt_pa, bonus_pa,
 @njit
 def apply_shock(vs, vdk, vdq, a, target):
     """Exogenous seller: sell into venue ``a`` until its spot is ``target``."""
+    if vs[a, KIND] < 0:
+        return
     dq = venue_sell_to_price(vs, vdk, vdq, a, target)  # stops at the venue's floor
     if dq > 0.0:
         venue_sell(vs, vdk, vdq, a, dq)

@@ -9,6 +9,7 @@ layouts of :mod:`liqcascade.kernels.layouts`::
         read_oracles           venue spots → oracles → the price each protocol acts on
         mechanisms_before      agents' gas and latency; breaker, dynamic margin, volatility fee, throttle
         open_step              the step's sales and counters start at zero
+        rates_before           (only with interest rates) accrual, borrowers' repayments, withdrawals
         liquidate_books        Aave-rule single-pair positions (store cohorts, then segment heads)
         liquidate_multi_asset  Aave-rule multi-asset positions
         step_units             protocol units (Compound v3, Liquity, perps, Maker, crvUSD)
@@ -43,7 +44,7 @@ from .layouts import (  # noqa: F401  (the engine reads these through this modul
     SUM_REPAID, SUM_SKIPPED, SUM_SOCIALIZED, SUM_TOPUP, U_COMET, U_LIQUITY, U_LLAMMA, U_MAKER, U_PERP,
     SC_EV_FIRST, UM_PEEP, UM_PROTO, UM_ROOM, Out, State, Units,
 )
-from .mechanisms import DEPTH_REF_SLIPPAGE, M_DM_HAIR, M_ON, depth_units, mech_state_new, mechanisms_on
+from .mechanisms import M_DM_BAND, M_DM_HAIR, M_ON, depth_units, mech_state_new, mechanisms_on
 from ..oracles.dispatch import oracle_init
 from ..oracles.kernel import NSTATE
 from ..protocols.perp.kernel import perp_mark_init
@@ -52,6 +53,7 @@ from .stages import (
     open_step, protocol_price, read_oracles, record, record_start, route_sales, step_units,
 )
 from .borrow import borrow, keep
+from .accrual import rates_before, rates_finish, rates_fresh, rates_record, rates_start, rates_state_new
 from .store import store_new
 from .sales import sale_room, sales_off_k, sales_reserve
 from ..protocols.kernel import NACC
@@ -138,7 +140,7 @@ def new_state(path, path_id, mkt, orc, rules, book, liqs, mechs, agents, units):
     ms0 = np.empty(A)
     for a in range(A):
         ms0[a] = mkt.p_fixed[a] if mkt.stable[a] else mean_venue_spot(vs, mkt.av_ptr, mkt.av_idx, a)
-    if cb_on or dm_on or vf_on:
+    if mst.phist.shape[0] > 1:  # a mechanism reads the price history
         for pr in range(P):
             for a in range(A):
                 mst.phist[0, pr, a] = protocol_price(pr, a, mkt.stable, mkt.p_fixed, orc.of, oprice, ms0)
@@ -146,7 +148,7 @@ def new_state(path, path_id, mkt, orc, rules, book, liqs, mechs, agents, units):
         for a in range(A):
             if not mkt.stable[a]:
                 mst.depth0[a] = depth_units(vs, mkt.vdk, mkt.vdq, mkt.av_ptr, mkt.av_idx, a,
-                                            DEPTH_REF_SLIPPAGE) * mean_venue_spot(vs, mkt.av_ptr, mkt.av_idx, a)
+                                            mp[M_DM_BAND]) * mean_venue_spot(vs, mkt.av_ptr, mkt.av_idx, a)
     if units is not None and units.meta[U_PERP, UM_PROTO] >= 0:
         p0row = np.empty(A)
         for a in range(A):
@@ -156,7 +158,7 @@ def new_state(path, path_id, mkt, orc, rules, book, liqs, mechs, agents, units):
 
 
 @internal
-def _run_path(path, path_id, mkt, orc, rules, book, liqs, mechs, agents, units, out, ev, sl):
+def _run_path(path, path_id, mkt, orc, rules, book, liqs, mechs, agents, rates, units, out, ev, sl):
     """The loop of :func:`simulate_path` / :func:`simulate_path_units` (``units`` None: the
     protocol units' stage is not compiled in)."""
     T = path.shape[0] - 1
@@ -175,6 +177,10 @@ def _run_path(path, path_id, mkt, orc, rules, book, liqs, mechs, agents, units, 
     ou = borrow(out)
     store = store_new(1024, 64)
     record_start(path, mk, oc, st, ou)
+    rs = rates_state_new(rates)
+    rates_on = rates.on
+    if rates_on:
+        rates_start(rates, rs)
     room = bk.coll.shape[0] + bk.m_proto.shape[0]
     if units is not None:
         un = borrow(units)
@@ -189,8 +195,10 @@ def _run_path(path, path_id, mkt, orc, rules, book, liqs, mechs, agents, units, 
         if before:
             mechanisms_before(t, mk, ru, lq, me, mst, st, ou)
         open_step(lq, st, ev)
+        if rates_on:
+            rates_before(t, mk.dt_seconds, rates, rs)
         ev = events_reserve(ev, room)
-        store = liquidate_books(t, mk, ru, bk, lq, me, mst, st, store, ev, ou)
+        store = liquidate_books(t, mk, ru, bk, lq, me, mst, st, store, ev, ou, rates, rs)
         if multi:
             liquidate_multi_asset(t, mk, ru, bk, lq, me, mst, st, ev, ou)
         if units is not None:
@@ -200,19 +208,25 @@ def _run_path(path, path_id, mkt, orc, rules, book, liqs, mechs, agents, units, 
                                          ru.lt.shape[0]))
         route_sales(t, mk, me, mst, st, ev, sl, ou)
         record(t, path, mk, st, ou)
+        if rates_on:
+            rates_record(t, rates, rs)
     finish_path(mk, me, mst, st, store, ou)
+    if rates_on:
+        rates_finish(rates, rs)
     ou.summary[SUM_EV_LOST] += ev.n[EV_LOST]
-    keep(st_own, mst_own, mkt, orc, rules, book, liqs, mechs, out, units)
+    keep(st_own, mst_own, mkt, orc, rules, book, liqs, mechs, out, units, rates, rs)
     return ev, sl
 
 
 @njit
-def simulate_path(path, path_id, mkt, orc, rules, book, liqs, mechs, agents, out, ev, sl):
+def simulate_path(path, path_id, mkt, orc, rules, book, liqs, mechs, agents, rates, out, ev, sl):
     """One path ``path[T+1, A]`` (global index ``path_id``) of a run without protocol units.
 
     Inputs are the constant layouts (``mkt`` :class:`Market`, ``orc`` :class:`Oracles`,
     ``rules`` :class:`Rules`, ``book`` :class:`Book`, ``liqs`` :class:`Liquidators`, ``mechs``
-    :class:`Mechanisms`, ``agents`` :class:`Agents`), the outputs ``out`` (:class:`Out`;
+    :class:`Mechanisms`, ``agents`` :class:`Agents`, ``rates``
+    :class:`~liqcascade.kernels.accrual.Rates`: interest and pools, whose ``rec``/``tot`` the
+    path writes), the outputs ``out`` (:class:`Out`;
     ``summary`` is zeroed first) and the event buffer ``ev``
     (:class:`~liqcascade.kernels.events.Events`). Events of single-pair position ``i`` carry
     ``position = i``, of multi-asset position ``m`` ``N + m``.
@@ -225,19 +239,19 @@ def simulate_path(path, path_id, mkt, orc, rules, book, liqs, mechs, agents, out
     Aave-rule position (each is liquidated at most once per step) and the units' reserved rows,
     so the stages never reallocate it; events past its limit are counted in
     ``SUM_EV_LOST``."""
-    return _run_path(path, path_id, mkt, orc, rules, book, liqs, mechs, agents, None, out, ev, sl)
+    return _run_path(path, path_id, mkt, orc, rules, book, liqs, mechs, agents, rates, None, out, ev, sl)
 
 
 @njit
-def simulate_path_units(path, path_id, mkt, orc, rules, book, liqs, mechs, agents, units, out, ev, sl):
+def simulate_path_units(path, path_id, mkt, orc, rules, book, liqs, mechs, agents, rates, units, out, ev, sl):
     """:func:`simulate_path` with the protocol units (:class:`Units`, fresh packs: the path
     mutates them); their events carry ``position = offset + local index``. A separate kernel
     so that a scenario without units never compiles the units' code."""
-    return _run_path(path, path_id, mkt, orc, rules, book, liqs, mechs, agents, units, out, ev, sl)
+    return _run_path(path, path_id, mkt, orc, rules, book, liqs, mechs, agents, rates, units, out, ev, sl)
 
 
 @internal
-def _run_many(paths, path0, rows, mkt, orc, rules, book, liqs, mechs, agents, units, summary, min_spot,
+def _run_many(paths, path0, rows, mkt, orc, rules, book, liqs, mechs, agents, rates, units, summary, min_spot,
               final_spot):
     T = paths.shape[1] - 1
     A = paths.shape[2]
@@ -249,11 +263,11 @@ def _run_many(paths, path0, rows, mkt, orc, rules, book, liqs, mechs, agents, un
         p = rows[j]
         out = Out(summary[p], steps_asset, steps_scalar, True, empty, empty, empty, empty)
         if units is None:
-            _run_path(paths[p], path0 + p, mkt, orc, rules, book, liqs, mechs, agents, None, out,
-                      events_new_k(0, -1), sales_off_k(P, A))
+            _run_path(paths[p], path0 + p, mkt, orc, rules, book, liqs, mechs, agents, rates_fresh(rates, False),
+                      None, out, events_new_k(0, -1), sales_off_k(P, A))
         else:
-            _run_path(paths[p], path0 + p, mkt, orc, rules, book, liqs, mechs, agents, units_fresh(units), out,
-                      events_new_k(0, -1), sales_off_k(P, A))
+            _run_path(paths[p], path0 + p, mkt, orc, rules, book, liqs, mechs, agents, rates_fresh(rates, False),
+                      units_fresh(units), out, events_new_k(0, -1), sales_off_k(P, A))
         for a in range(A):
             m = np.inf
             for t in range(T + 1):
@@ -264,7 +278,8 @@ def _run_many(paths, path0, rows, mkt, orc, rules, book, liqs, mechs, agents, un
 
 
 @njit
-def simulate_many(paths, path0, rows, mkt, orc, rules, book, liqs, mechs, agents, summary, min_spot, final_spot):
+def simulate_many(paths, path0, rows, mkt, orc, rules, book, liqs, mechs, agents, rates, summary, min_spot,
+                  final_spot):
     """Paths ``rows`` of ``paths``, summaries only (no events, no final book): the Monte Carlo
     workhorse. Row ``p`` is path ``path0 + p`` of the run. Writes ``summary[p, NSUM]``,
     ``min_spot[p, A]`` and ``final_spot[p, A]`` (mean venue spot; the fixed price for stable
@@ -272,11 +287,13 @@ def simulate_many(paths, path0, rows, mkt, orc, rules, book, liqs, mechs, agents
 
     It runs the rows one after another and releases the GIL: the engine runs disjoint rows on
     several threads (a ``prange`` cannot carry the layouts into its parallel region)."""
-    _run_many(paths, path0, rows, mkt, orc, rules, book, liqs, mechs, agents, None, summary, min_spot, final_spot)
+    _run_many(paths, path0, rows, mkt, orc, rules, book, liqs, mechs, agents, rates, None, summary, min_spot,
+              final_spot)
 
 
 @njit
-def simulate_many_units(paths, path0, rows, mkt, orc, rules, book, liqs, mechs, agents, units, summary, min_spot,
+def simulate_many_units(paths, path0, rows, mkt, orc, rules, book, liqs, mechs, agents, rates, units, summary, min_spot,
                         final_spot):
     """:func:`simulate_many` with the protocol units (each path gets fresh copies of their packs)."""
-    _run_many(paths, path0, rows, mkt, orc, rules, book, liqs, mechs, agents, units, summary, min_spot, final_spot)
+    _run_many(paths, path0, rows, mkt, orc, rules, book, liqs, mechs, agents, rates, units, summary, min_spot,
+              final_spot)

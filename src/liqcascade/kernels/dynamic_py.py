@@ -4,8 +4,9 @@ Written the obvious way for the parity test ``tests/parity/test_dynamic_parity.p
 scans every open position one by one (no segments pointers, no cohorts, no store), with the
 ``*_py`` twins of the venues, oracles and Aave rules. Covered: Aave-rule single-pair and
 multi-asset positions, mechanical and rational liquidators (gas), liquidator capital and
-``max_per_step``; not covered: prevention mechanisms, agents and protocol units (Compound,
-Liquity, perps, Maker, crvUSD) — scenarios with those are out of scope here.
+``max_per_step``. :func:`simulate_loop_py` (below) is the whole-loop twin: it takes the kernel's
+own layouts and adds the mechanisms and protocol units it lists; what neither covers raises
+``NotImplementedError`` naming it (:data:`NOT_COVERED`).
 
 One step ``t = 1 … T`` (the kernel's docstring):
 
@@ -97,9 +98,17 @@ def _proceeds(vs, vdk, vdq, ids, queued, got, pc):
 def simulate_path_py(path, vs0, vdk, vdq, venue_asset, av_ptr, av_idx, arb_on, arb_thr, ref_on,
                      o_kind, o_params, o_src_ptr, o_src, lt_pa, bonus_pa, pfee_pa, rules, oracle_of, stable,
                      p_fixed, pos_coll, pos_debt, pos_proto, pos_asset, pos_debt_asset, multi, mode, gas,
-                     capital, max_per_step):
+                     capital, max_per_step, rates=None, pool_cap=False, dt_seconds=3600.0):
     """One path. ``pos_*``: single-pair positions in book order; ``multi``: list of
     ``(protocol, [[asset, coll, debt], ...])`` (position index ``N + m`` in events).
+
+    ``rates``: a list of :class:`Pool` (interest and lending pools; None: no accrual);
+    ``pool_cap``: liquidators source the debt asset from the pool; ``dt_seconds`` the step.
+    Each step, after the oracles and before the liquidations, every pool accrues and the debt
+    of every position borrowing from it is multiplied by the growth (one by one, no index);
+    reacting borrowers repay a fraction of each position; queued withdrawals are served up to
+    the available liquidity. After the liquidations each pool takes the repaid debt back and
+    writes off the bad debt. Returned as ``rates``: per pool the totals and per-step records.
 
     Returns a dict: ``sales`` (tuples ``(step, venue, asset, protocol, position, amount,
     proceeds, price before, price after, impact)``, the ledger), ``summary`` (keys
@@ -131,6 +140,7 @@ def simulate_path_py(path, vs0, vdk, vdq, venue_asset, av_ptr, av_idx, arb_on, a
     ents = [[pr, [list(e) for e in es]] for pr, es in multi]
     m_open = [True] * len(ents)
     ever = set()
+    pools = [copy.deepcopy(pl) for pl in (rates or [])]
     S = dict.fromkeys(SUMMARY_KEYS, 0.0)
     events = []
     sales = []
@@ -164,7 +174,7 @@ def simulate_path_py(path, vs0, vdk, vdq, venue_asset, av_ptr, av_idx, arb_on, a
         # 1. exogenous flow, impact decay
         for v in range(nV):
             a = int(venue_asset[v])
-            V.venue_apply_return(vs, v, path[t, a] / path[t - 1, a])
+            V.venue_apply_return(vs, vdk, vdq, v, path[t, a] / path[t - 1, a])
             V.venue_decay(vs, v)
         # 2. arbitrage between venues, then pools toward the reference
         for a in range(A):
@@ -173,7 +183,7 @@ def simulate_path_py(path, vs0, vdk, vdq, venue_asset, av_ptr, av_idx, arb_on, a
                 V.arbitrage(vs, vdk, vdq, ids, arb_thr)
             if ref_on:
                 for v in ids:
-                    if int(vs[v, V.KIND]) == V.VENUE_CPMM and not V.venue_follows_reference(vs, v):
+                    if not V.venue_follows_reference(vs, v):
                         V.arbitrage_to_reference(vs, vdk, vdq, v, path[t, a], arb_thr)
         # 3. oracles
         for v in range(nV):
@@ -182,6 +192,24 @@ def simulate_path_py(path, vs0, vdk, vdq, venue_asset, av_ptr, av_idx, arb_on, a
         for o in range(len(oracles)):
             oprice[o] = oracles[o].step(t, [hist[v] for v in osrc[o]])
         pp = [[price_of(pr, a, mean_spot) for a in range(A)] for pr in range(P)]
+        # 3b. interest, borrowers' repayments, withdrawals
+        pool_left = {}
+        for pl in pools:
+            g = pl.accrue(dt_seconds)
+            mine = [i for i in range(n) if (int(pos_proto[i]), int(pos_debt_asset[i])) == (pl.proto, pl.asset)]
+            for i in mine:
+                pl.interest += d[i] * (g - 1.0)
+                d[i] *= g
+            if pl.react_rate > 0.0 and pl.borrow_rate() > pl.react_rate and pl.react_repay > 0.0:
+                paid = 0.0
+                for i in mine:
+                    x = d[i] * pl.react_repay
+                    d[i] -= x
+                    paid += x
+                pl.repay(paid)
+                pl.borrower_repaid += paid
+            pl.step_queue(t)
+            pool_left[(pl.proto, pl.asset)] = pl.available() if (pool_cap and pl.has_pool) else math.inf
         # 4. liquidations
         sold = [0.0] * A
         first_event = len(events)
@@ -195,6 +223,7 @@ def simulate_path_py(path, vs0, vdk, vdq, venue_asset, av_ptr, av_idx, arb_on, a
             pc, pd = pp[pr][a], pp[pr][da]
             lt = float(lt_pa[pr, a])
             hf = c[i] * pc * lt / (d[i] * pd)
+            room = min(cap_left, pool_left.get((pr, da), math.inf) * pd)
             if not hf < 1.0:
                 continue
             if max_per_step > 0 and step_n >= max_per_step:
@@ -203,7 +232,7 @@ def simulate_path_py(path, vs0, vdk, vdq, venue_asset, av_ptr, av_idx, arb_on, a
             seize, repay, bad, fee, closed = liquidate_pair_py(c[i], d[i], pc, pd, lt, float(bonus_pa[pr, a]),
                                                                float(pfee_pa[pr, a]), rules[pr])
             ok = repay > 0.0 or bad > 0.0
-            if ok and repay * pd > cap_left:
+            if ok and repay * pd > room:
                 ok = False
             if ok and mode == MODE_RATIONAL:
                 profit = _proceeds(vs, vdk, vdq, ids_of[a], sold[a], seize - fee, pc) - repay * pd - gas
@@ -215,6 +244,14 @@ def simulate_path_py(path, vs0, vdk, vdq, venue_asset, av_ptr, av_idx, arb_on, a
                     counter += 1
                 continue
             cap_left -= repay * pd
+            if (pr, da) in pool_left:
+                pool_left[(pr, da)] -= repay
+                for pl in pools:
+                    if (pl.proto, pl.asset) == (pr, da):
+                        pl.repay(repay)
+                        pl.burn(bad)
+                        pl.repaid += repay
+                        pl.bad += bad
             step_n += 1
             c[i] -= seize
             d[i] -= repay + bad
@@ -278,8 +315,12 @@ def simulate_path_py(path, vs0, vdk, vdq, venue_asset, av_ptr, av_idx, arb_on, a
                 dislocated = True
         if dislocated:
             S["dislocation_steps"] += 1
-    return {"sales": sales, "summary": S, "events": [tuple(e) for e in events], "coll": np.array(c), "debt": np.array(d),
-            "multi": ents, "spot": spots, "seized": seized_steps}
+        for pl in pools:
+            pl.record(t)
+    out_rates = [pl.result(sum(d[i] for i in range(n) if (int(pos_proto[i]), int(pos_debt_asset[i]))
+                               == (pl.proto, pl.asset))) for pl in pools]
+    return {"sales": sales, "summary": S, "events": [tuple(e) for e in events], "coll": np.array(c),
+            "debt": np.array(d), "multi": ents, "spot": spots, "seized": seized_steps, "rates": out_rates}
 
 
 def _ledger_py(t, a, x, proceeds, pre_vs, vs, vdk, vdq, ids, p_fixed, step_events):
@@ -336,3 +377,524 @@ def _ledger_py(t, a, x, proceeds, pre_vs, vs, vdk, vdq, ids, p_fixed, step_event
                 g = e[4] / owners[p]
                 rows.append((t, v, a, p, e[1], f * amount, f * quote, p0, p1, g * phi[p]))
     return rows
+
+
+
+# ---- lending pools (interest rates) ------------------------------------------------------------------
+
+
+class Pool:
+    """A rate row for the twin: protocol ``proto``, debt asset ``asset``, rate ``kind``
+    (``aave_v3``, ``comet``, ``fixed``, ``liquity``) with its parameter vector ``par`` (the kind's
+    ``pack()``), ``supplied``/``borrowed`` at the start (pool kinds), withdrawal intent
+    ``(fraction per step, first step, last step)`` and borrowers' reaction ``(rate per year,
+    fraction repaid per step)``. Built on the rate kinds' own twins."""
+
+    def __init__(self, proto, asset, kind, par, supplied=0.0, borrowed=0.0, withdraw=(0.0, 0, -1),
+                 react=(0.0, 0.0)):
+        from ..rates.aave_v3.twin import Reserve
+        from ..rates.comet.twin import Market
+        from ..rates.fixed.twin import Ilk
+
+        self.proto, self.asset, self.kind = int(proto), int(asset), kind
+        self.has_pool = kind in ("aave_v3", "comet")
+        if kind == "aave_v3":
+            self.p = Reserve(list(par)[:5], supplied, borrowed)
+        elif kind == "comet":
+            self.p = Market(list(par)[:8], supplied, borrowed)
+        elif kind == "fixed":
+            self.p = Ilk(par[0], par[1])
+        else:
+            self.p = None
+        self.w_frac, self.w_start, self.w_end = float(withdraw[0]), withdraw[1], withdraw[2]
+        self.react_rate, self.react_repay = float(react[0]), float(react[1])
+        self.queue = 0.0
+        self.interest = self.repaid = self.bad = self.borrower_repaid = self.withdrawn = 0.0
+        self.records = []
+
+    def accrue(self, dt):
+        if self.kind in ("aave_v3", "comet"):
+            return self.p.accrue(dt)
+        if self.kind == "fixed":
+            return self.p.drip(dt)
+        return 1.0
+
+    def borrow_rate(self):
+        if self.kind == "aave_v3":
+            return self.p.vr
+        if self.kind == "comet":
+            return self.p.rates()[1] * 31_536_000
+        if self.kind == "fixed":
+            return (1.0 + self.p.r + self.p.base) ** 31_536_000 - 1.0
+        return 0.0
+
+    def available(self):
+        if self.kind == "aave_v3":
+            return self.p.available
+        if self.kind == "comet":
+            return self.p.cash
+        return math.inf
+
+    def supplied(self):
+        if self.kind == "aave_v3":
+            return self.p.supply_scaled * self.p.li
+        if self.kind == "comet":
+            return self.p.supplied()
+        return 0.0
+
+    def utilization(self):
+        if self.kind == "aave_v3":
+            dd = self.p.debt()
+            return 0.0 if dd == 0 else dd / (self.p.available + dd)
+        if self.kind == "comet":
+            return self.p.utilization()
+        return math.nan
+
+    def repay(self, x):
+        if self.has_pool and x > 0.0:
+            self.p.repay(x)
+
+    def burn(self, x):
+        if not self.has_pool or x <= 0.0:
+            return
+        if self.kind == "aave_v3":
+            self.p.debt_scaled = max(self.p.debt_scaled - x / self.p.vi, 0.0)
+            self.p.unbacked += x
+            self.p._rates(0.0, 0.0)
+        else:
+            self.p.bp = max(self.p.bp - x / self.p.bi, 0.0)
+
+    def step_queue(self, t):
+        if self.has_pool and self.w_frac > 0.0 and self.w_start <= t <= self.w_end:
+            free = self.supplied() - self.queue
+            if free > 0.0:
+                self.queue += self.w_frac * free
+        if self.queue > 0.0:
+            got = self.p.withdraw(self.queue)
+            self.queue = max(self.queue - got, 0.0)
+            self.withdrawn += got
+
+    def record(self, t):
+        self.records.append((t, self.utilization(), self.borrow_rate(), self.queue))
+
+    def result(self, left):
+        return {"interest": self.interest, "repaid": self.repaid, "bad": self.bad,
+                "borrower_repaid": self.borrower_repaid, "left": left, "withdrawn": self.withdrawn,
+                "locked_end": self.queue, "records": self.records}
+
+
+
+
+# ---- the whole loop ------------------------------------------------------------------------------
+
+#: what :func:`simulate_loop_py` does not cover yet; a scenario using one of them raises
+#: ``NotImplementedError`` naming it (no silent partial parity)
+NOT_COVERED = ("dynamic_margin", "batch", "volatility_fee", "volatility_bonus", "agents", "liquity unit", "crvusd (llamma) unit",
+               "interest rates")
+
+LOOP_SUMMARY_KEYS = SUMMARY_KEYS + ("fund_draw", "paused", "held_value")
+
+
+def _unit_twins():
+    from ..protocols.comet.twin import comet_step
+    from ..protocols.maker.twin import maker_step_py
+    from ..protocols.perp.twin import perp_step_py
+
+    return comet_step, maker_step_py, perp_step_py
+
+
+def simulate_loop_py(path, path_id, ki):
+    """One path of the whole time loop, from the kernel's own inputs ``ki``
+    (:class:`liqcascade.engine.compile.KernelInputs`: the layouts the compiled loop takes),
+    written the obvious way: every step scans every open position in the scan order of
+    :func:`simulate_path_py` (its module docstring), then calls the protocol units' plain-Python
+    twins, then routes the sales.
+
+    Covered: everything :func:`simulate_path_py` covers, on the mechanisms' re-keyed book (size
+    tiers ``book.ltm``, the partial-liquidation close factor in ``rules.rules``); the
+    mechanisms circuit breaker (a protocol under it pauses when one of its risky collateral
+    prices fell more than the threshold within the window; during the pause and the grace
+    period only positions with HF below ``exempt_hf`` are liquidatable), throttle (a rolling
+    window of repaid debt and a per-step cap of what the venues absorb within a slippage; a
+    single-pair liquidation is scaled to the room left, a multi-asset one waits), TWAP exit and
+    buffer pool (the pool buys what its protocols seized at the oracle less a discount while its
+    capital lasts; the TWAP exit sells the rest in equal slices over the next steps), random
+    execution delay (a position waits ``random_delay(seed, path, position,
+    window)`` steps after it is first seen liquidatable), Dutch auction (the bonus grows with the
+    age since first seen liquidatable), partial liquidation (a cooldown after each
+    liquidation) and insurance fund (a share of the protocol fees feeds it; it absorbs bad debt
+    first, the rest is socialized); the protocol units Compound v3, perps and Maker (through
+    ``protocols/<family>/twin.py``, in the loop's order, after the Aave-rule positions).
+
+    Not covered (``NotImplementedError`` naming it): the mechanisms dynamic margin, batch and
+    volatility fee (their semantics are being changed); the loop's agents; the
+    Liquity and crvUSD units (their twins keep their own state objects, not the kernel's
+    pack). See :data:`NOT_COVERED`.
+
+    Returns the dict of :func:`simulate_path_py` with ``summary`` keyed by
+    :data:`LOOP_SUMMARY_KEYS`; events carry positions in the kernel's book order (units:
+    ``offset + local index``)."""
+    from ..kernels import layouts as KL
+    from ..kernels import mechanisms as KM
+    from ..kernels.mechanisms_py import (Breaker, RollingSum, TwapRing, depth_units, dutch_bonus, fund_absorb,
+                                         pool_buy, random_delay, room_share, scale_liquidation, window_fall)
+    from ..protocols.kernel import (ACC_BAD, ACC_BONUS, ACC_FEES, ACC_FUND_DRAW, ACC_GAS, ACC_LIQ_VALUE,
+                                    ACC_NLIQ, ACC_REPAID, NACC)
+    from ..protocols.maker.kernel import IK_PEEP
+
+    mkt, orc, rules, book, liqs, mechs, agents, rates = ki.args()
+    if rates.on:
+        raise NotImplementedError("simulate_loop_py does not cover interest rates (simulate_path_py does)")
+    units = ki.fresh_units()
+    mp = [float(x) for x in mechs.p]
+    mk = mechs.mask
+    on = mp[KM.M_ON] > 0.0
+    flag = {name: on and mp[idx] > 0.0 for name, idx in (
+        ("circuit_breaker", KM.M_CB_ON), ("throttle", KM.M_TH_ON), ("twap_exit", KM.M_TW_ON),
+        ("buffer_pool", KM.M_BP_ON), ("insurance_fund", KM.M_IF_ON), ("dutch_auction", KM.M_DA_ON),
+        ("partial", KM.M_PA_ON), ("dynamic_margin", KM.M_DM_ON), ("random_execution", KM.M_RE_ON),
+        ("batch", KM.M_BA_ON), ("volatility_bonus", KM.M_VF_ON), ("volatility_fee", KM.M_LF_ON))}
+    for name in NOT_COVERED:
+        if flag.get(name):
+            raise NotImplementedError(f"simulate_loop_py does not cover the mechanism {name!r}")
+    if agents.pack.shape[0] > 0:
+        raise NotImplementedError("simulate_loop_py does not cover the loop's agents")
+    meta = units.meta
+    if meta[KL.U_LIQUITY, KL.UM_PROTO] >= 0:
+        raise NotImplementedError("simulate_loop_py does not cover the 'liquity' unit")
+    if meta[KL.U_LLAMMA, KL.UM_PROTO] >= 0:
+        raise NotImplementedError("simulate_loop_py does not cover the 'llamma' (crvUSD) unit")
+    comet_py, maker_py, perp_py = _unit_twins()
+
+    path = np.asarray(path, dtype=float)
+    T, A = path.shape[0] - 1, path.shape[1]
+    vs = np.array(mkt.vs0, dtype=float, copy=True)
+    vdk, vdq = mkt.vdk, mkt.vdq
+    nV = vs.shape[0]
+    stable = [bool(x) for x in mkt.stable]
+    p_fixed = [float(x) for x in mkt.p_fixed]
+    ids_of = [[int(v) for v in mkt.av_idx[mkt.av_ptr[a]:mkt.av_ptr[a + 1]]] for a in range(A)]
+    hist = [[V.venue_spot(vs, v)] for v in range(nV)]
+    oracles, oprice, osrc = [], [], []
+    for o in range(len(orc.kind)):
+        src = [int(v) for v in orc.src[orc.src_ptr[o]:orc.src_ptr[o + 1]]]
+        p0 = sum(hist[v][0] for v in src) / len(src) if src else 1.0
+        oracles.append(make_oracle_py(int(orc.kind[o]), [float(x) for x in orc.params[o]], p0))
+        oprice.append(p0)
+        osrc.append(src)
+    P = rules.lt.shape[0]
+
+    def price_of(pr, a, mean_spot):
+        if stable[a]:
+            return p_fixed[a]
+        o = int(orc.of[pr, a])
+        return oprice[o] if o >= 0 else mean_spot[a]
+
+    # positions: single-pair in the kernel's book order, then multi-asset
+    seg = np.repeat(np.arange(book.seg_asset.shape[0]), np.diff(book.seg_ptr))
+    n = book.coll.shape[0]
+    c = [float(x) for x in book.coll]
+    d = [float(x) for x in book.debt]
+    p_pr = [int(book.seg_proto[s]) for s in seg]
+    p_a = [int(book.seg_asset[s]) for s in seg]
+    p_da = [int(book.seg_debt_asset[s]) for s in seg]
+    ltm = [float(x) for x in book.ltm] if book.ltm.shape[0] > 0 else None
+    is_open = [True] * n
+    seq = [None] * n
+    counter = 0
+    ents = []
+    for m in range(book.m_proto.shape[0]):
+        ents.append((int(book.m_proto[m]), [[int(book.m_asset[e]), float(book.m_coll[e]), float(book.m_debt[e])]
+                                           for e in range(book.m_ptr[m], book.m_ptr[m + 1])]))
+    m_open = [True] * len(ents)
+    first_seen = {}  # position -> step first seen liquidatable (random delay, Dutch auction)
+    last_liq = {}  # position -> step of its last liquidation
+    fund = mp[KM.M_IF_SIZE]
+    breakers = [Breaker() for _ in range(P)]
+    restricted = [False] * P
+    phist = []  # protocol prices per step (breaker)
+    window = RollingSum(max(1, int(mp[KM.M_TH_WIN]))) if flag["throttle"] else None
+    pool_cap = mp[KM.M_BP_CAP]
+    pool_units = [0.0] * A
+    twap = TwapRing()
+    slices = max(1, int(mp[KM.M_TW_SLICES]))
+    th_sold, bp_q, bp_v, tw_q, tb_q = [0.0] * A, [0.0] * A, [0.0] * A, [0.0] * A, [0.0] * A
+
+    def under(row, pr):
+        return bool(mk[row, pr])
+    mode, gas, capital, max_n = int(liqs.mode), float(liqs.gas), float(liqs.capital), int(liqs.max_per_step)
+    S = dict.fromkeys(LOOP_SUMMARY_KEYS, 0.0)
+    events = []
+    spots = np.zeros((T + 1, A))
+    seized_steps = np.zeros((T + 1, A))
+    for a in range(A):
+        spots[0, a] = p_fixed[a] if stable[a] else _mean_spot(vs, ids_of[a])
+    phist.append([[price_of(pr, a, spots[0]) for a in range(A)] for pr in range(P)])
+    if meta[KL.U_PERP, KL.UM_PROTO] >= 0:
+        from ..protocols.perp.twin import perp_mark_init_py
+
+        pr_ = int(meta[KL.U_PERP, KL.UM_PROTO])
+        perp_mark_init_py(units.perp, [price_of(pr_, a, spots[0]) for a in range(A)], vs)
+
+    def gates(t, pos, pr, bonus):
+        """(waits, bonus in force) of a liquidatable position under the covered mechanisms."""
+        waits = False
+        if flag["random_execution"] or flag["dutch_auction"]:
+            first_seen.setdefault(pos, t)
+            age = t - first_seen[pos]
+            if flag["random_execution"] and mk[KM.MK_RE, pr] and \
+                    age < random_delay(int(mp[KM.M_SEED]), path_id, pos, int(mp[KM.M_RE_WIN])):
+                waits = True
+            if flag["dutch_auction"] and mk[KM.MK_DA, pr]:
+                bonus = dutch_bonus(mp[KM.M_DA_START], mp[KM.M_DA_MAX], int(mp[KM.M_DA_STEPS]), age)
+        if flag["partial"] and mk[KM.MK_PA, pr] and pos in last_liq and t - last_liq[pos] <= int(mp[KM.M_PA_COOL]):
+            waits = True
+        return waits, bonus
+
+    def book_event(t, pos, pr, a, seize, repay, pc, pd, bad_q, fee):
+        nonlocal fund
+        S["liquidations"] += 1
+        S["liquidated_value"] += seize * pc
+        S["repaid"] += repay * pd
+        S["bad_debt"] += bad_q
+        S["fees"] += fee * pc
+        S["bonus"] += (seize - fee) * pc - repay * pd
+        S["gas"] += gas
+        S["borrower_loss"] += seize * pc - repay * pd
+        if flag["throttle"] and under(KM.MK_TH, pr):
+            window.add(t, repay * pd)
+            th_sold[a] += seize
+        if flag["buffer_pool"] and under(KM.MK_BP, pr):
+            bp_q[a] += seize
+            bp_v[a] += seize * pc
+        if flag["twap_exit"] and under(KM.MK_TW, pr):
+            tw_q[a] += seize
+            if flag["buffer_pool"] and under(KM.MK_BP, pr):
+                tb_q[a] += seize
+        if flag["insurance_fund"] and mk[KM.MK_IF, pr]:
+            fund, drawn, soc = fund_absorb(fund + mp[KM.M_IF_SHARE] * fee * pc, bad_q)
+            S["fund_draw"] += drawn
+            S["socialized"] += soc
+        else:
+            S["socialized"] += bad_q
+        if pos not in last_liq:
+            S["positions_liquidated"] += 1
+        last_liq[pos] = t
+        events.append([t, pos, pr, a, seize, repay, pc, math.nan, (seize - fee) * pc - repay * pd, bad_q, fee])
+
+    for t in range(1, T + 1):
+        # move_market
+        for v in range(nV):
+            a = int(mkt.venue_asset[v])
+            V.venue_apply_return(vs, v, path[t, a] / path[t - 1, a])
+            V.venue_decay(vs, v)
+        for a in range(A):
+            ids = ids_of[a]
+            if mkt.arb_on and len(ids) > 1:
+                V.arbitrage(vs, vdk, vdq, ids, mkt.arb_thr)
+            if mkt.ref_on:
+                for v in ids:
+                    if int(vs[v, V.KIND]) == V.VENUE_CPMM and not V.venue_follows_reference(vs, v):
+                        V.arbitrage_to_reference(vs, vdk, vdq, v, path[t, a], mkt.arb_thr)
+        # read_oracles
+        for v in range(nV):
+            hist[v].append(V.venue_spot(vs, v))
+        mean_spot = [p_fixed[a] if stable[a] else _mean_spot(vs, ids_of[a]) for a in range(A)]
+        for o in range(len(oracles)):
+            oprice[o] = oracles[o].step(t, [hist[v] for v in osrc[o]])
+        pp = [[price_of(pr, a, mean_spot) for a in range(A)] for pr in range(P)]
+        # mechanisms_before
+        phist.append(pp)
+        if flag["circuit_breaker"]:
+            any_paused = False
+            for pr in range(P):
+                if not under(KM.MK_CB, pr):
+                    continue
+                falls = [window_fall([h[pr][a] for h in phist], t, int(mp[KM.M_CB_WIN])) for a in range(A)
+                         if not stable[a] and rules.lt[pr, a] > 0.0]
+                paused, restricted[pr] = breakers[pr].step(t, max(falls + [0.0]), mp[KM.M_CB_THR],
+                                                           int(mp[KM.M_CB_PAUSE]), int(mp[KM.M_CB_GRACE]))
+                any_paused = any_paused or paused
+            if any_paused:
+                S["paused"] += 1
+        depth_cap = [math.inf] * A
+        for a in range(A):
+            th_sold[a] = 0.0
+            if flag["throttle"] and mp[KM.M_TH_SLIP] > 0.0 and not stable[a] and ids_of[a]:
+                depth_cap[a] = depth_units([(vs, vdk, vdq, v) for v in ids_of[a]], mp[KM.M_TH_SLIP])
+        # liquidate_books
+        sold = [0.0] * A
+        first_event = len(events)
+        step_n = 0
+        cap_left = capital
+        full = False
+        watched = sorted((seq[i], i) for i in range(n) if is_open[i] and seq[i] is not None)
+        order = [i for _, i in watched] + [i for i in range(n) if is_open[i] and seq[i] is None]
+        for i in order:
+            pr, a, da = p_pr[i], p_a[i], p_da[i]
+            pc, pd = pp[pr][a], pp[pr][da]
+            lt = float(rules.lt[pr, a]) * (ltm[i] if ltm is not None else 1.0)
+            hf = c[i] * pc * lt / (d[i] * pd)
+            if not hf < 1.0:
+                continue
+            if flag["circuit_breaker"] and under(KM.MK_CB, pr) and restricted[pr] and not hf < mp[KM.M_CB_EXEMPT]:
+                continue  # paused, or in grace and not below exempt_hf: not read, not a skip
+            if max_n > 0 and step_n >= max_n:
+                full = True
+                break
+            waits, bonus = gates(t, i, pr, float(rules.bonus[pr, a]))
+            ok = not waits
+            if ok:
+                seize, repay, bad, fee, closed = liquidate_pair_py(c[i], d[i], pc, pd, lt, bonus,
+                                                                   float(rules.pfee[pr, a]), rules.rules[pr])
+                ok = repay > 0.0 or bad > 0.0
+            if ok and flag["throttle"] and under(KM.MK_TH, pr):
+                share = 1.0
+                if mp[KM.M_TH_DEBT] > 0.0:
+                    share = room_share(mp[KM.M_TH_DEBT] - window.used(t), repay * pd)
+                if mp[KM.M_TH_SLIP] > 0.0:
+                    share = min(share, room_share(depth_cap[a] - th_sold[a], seize))
+                if share <= 0.0:
+                    ok = False
+                elif share < 1.0:
+                    seize, repay, bad, fee, closed = scale_liquidation(seize, repay, bad, fee, closed, share)
+            if ok and repay * pd > cap_left:
+                ok = False
+            if ok and mode == MODE_RATIONAL:
+                ok = _proceeds(vs, vdk, vdq, ids_of[a], sold[a], seize - fee, pc) - repay * pd - gas > 0.0
+            if not ok:
+                S["skipped"] += 1
+                if seq[i] is None:
+                    seq[i] = counter
+                    counter += 1
+                continue
+            cap_left -= repay * pd
+            step_n += 1
+            c[i] -= seize
+            d[i] -= repay + bad
+            if closed:
+                c[i] = max(c[i], 0.0)
+                d[i] = max(d[i], 0.0)
+            sold[a] += seize
+            book_event(t, i, pr, a, seize, repay, pc, pd, bad * pd, fee)
+            if closed or d[i] <= 0.0:
+                is_open[i] = False
+                d[i] = max(d[i], 0.0)
+            else:
+                seq[i] = counter
+                counter += 1
+        # liquidate_multi_asset
+        for m, (pr, es) in enumerate(ents):
+            if full or (max_n > 0 and step_n >= max_n):
+                break
+            if not m_open[m]:
+                continue
+            im = n + m
+            lt_row = [float(x) for x in rules.lt[pr]]
+            bn_row = [float(x) for x in rules.bonus[pr]]
+            if on:
+                sc_ = ltm[im] if ltm is not None else 1.0
+                lt_row = [x * sc_ for x in lt_row]
+                wv = sum(cc * pp[pr][ea] * lt_row[ea] for ea, cc, _ in es)
+                dv = sum(dd * pp[pr][ea] for ea, _, dd in es)
+                if not (dv > 0 and wv / dv < 1.0):
+                    continue
+                waits, b_ = gates(t, im, pr, None)
+                if flag["circuit_breaker"] and under(KM.MK_CB, pr) and restricted[pr] and \
+                        not wv / dv < mp[KM.M_CB_EXEMPT]:
+                    waits = True
+                if b_ is not None:
+                    bn_row = [b_] * A
+                if waits:
+                    S["skipped"] += 1
+                    continue
+            saved = copy.deepcopy(es)
+            r = liquidate_multi_py(es, pp[pr], lt_row, bn_row, rules.pfee[pr], rules.rules[pr])
+            if r is None:
+                continue
+            a, aj, seize, repay, bad_q, fee, closed = r
+            pc, pdj = pp[pr][a], pp[pr][aj]
+            ok = repay * pdj <= cap_left
+            if ok and flag["throttle"] and under(KM.MK_TH, pr):
+                if mp[KM.M_TH_DEBT] > 0.0 and repay * pdj > mp[KM.M_TH_DEBT] - window.used(t):
+                    ok = False
+                if mp[KM.M_TH_SLIP] > 0.0 and seize > depth_cap[a] - th_sold[a]:
+                    ok = False
+            if ok and mode == MODE_RATIONAL:
+                ok = _proceeds(vs, vdk, vdq, ids_of[a], sold[a], seize - fee, pc) - repay * pdj - gas > 0.0
+            if not ok:
+                es[:] = saved
+                S["skipped"] += 1
+                continue
+            cap_left -= repay * pdj
+            step_n += 1
+            if closed:
+                m_open[m] = False
+            sold[a] += seize
+            book_event(t, im, pr, a, seize, repay, pc, pdj, bad_q, fee)
+        # step_units: Compound v3, (Liquity), perps, Maker, (crvUSD)
+        sold_arr = np.array(sold)
+        for u, fn, pack in ((KL.U_COMET, comet_py, units.comet), (KL.U_PERP, perp_py, units.perp),
+                            (KL.U_MAKER, maker_py, units.maker)):
+            pr = int(meta[u, KL.UM_PROTO])
+            if pr < 0:
+                continue
+            if u == KL.U_MAKER:
+                po = int(meta[u, KL.UM_PEEP])
+                pack[1][:, IK_PEEP] = oracles[po].peep() if po >= 0 else math.nan
+            acc = np.zeros(NACC)
+            cap = 8 * int(meta[u, KL.UM_ROOM]) + 64
+            cols = [np.zeros(cap, np.int64) for _ in range(4)] + [np.full(cap, math.nan) for _ in range(7)]
+            k = fn(pack, t, float(mkt.dt_seconds), np.array(pp[pr]), vs, vdk, vdq, mkt.av_ptr, mkt.av_idx,
+                   sold_arr, acc, liqs.liq, *cols, 0, pr, int(meta[u, KL.UM_OFFSET]))
+            for j in range(int(k)):
+                events.append([int(cols[0][j]), int(cols[1][j]), int(cols[2][j]), int(cols[3][j])]
+                              + [float(col[j]) for col in cols[4:]])
+            for key_, col in (("liquidations", ACC_NLIQ), ("liquidated_value", ACC_LIQ_VALUE),
+                              ("repaid", ACC_REPAID), ("bad_debt", ACC_BAD), ("fees", ACC_FEES),
+                              ("bonus", ACC_BONUS), ("gas", ACC_GAS), ("fund_draw", ACC_FUND_DRAW)):
+                S[key_] += float(acc[col])
+        sold = [float(x) for x in sold_arr]
+        # route_sales: the pool buys first, the TWAP exit holds back the rest of its share
+        for a in range(A):
+            seized_steps[t, a] = sold[a]
+            pq = pquote = 0.0
+            if flag["buffer_pool"] and bp_q[a] > 0.0:
+                pq, pquote = pool_buy(bp_q[a], bp_v[a], pool_cap, mp[KM.M_BP_DISC])
+                pool_cap -= pquote
+                pool_units[a] += pq
+                sold[a] = max(sold[a] - pq, 0.0)
+            if flag["twap_exit"]:
+                from_twap = pq * tb_q[a] / bp_q[a] if pq > 0.0 and tb_q[a] > 0.0 else 0.0
+                held = min(tw_q[a] - from_twap, sold[a])
+                if held > 0.0:
+                    sold[a] -= held
+                    twap.push(t, a, held, slices)
+                sold[a] += twap.pop(t, a)
+            bp_q[a] = bp_v[a] = tw_q[a] = tb_q[a] = 0.0
+            if sold[a] <= 0.0 and pq <= 0.0:
+                continue
+            proceeds = 0.0
+            if sold[a] > 0.0:
+                if ids_of[a]:
+                    proceeds = V.route_sell(vs, vdk, vdq, ids_of[a], sold[a])[0]
+                else:
+                    proceeds = sold[a] * p_fixed[a]
+            S["proceeds"] += proceeds + pquote
+            for ev in events[first_event:]:
+                if ev[3] == a and math.isnan(ev[7]):
+                    ev[7] = (proceeds + pquote) / (sold[a] + pq)
+        # record
+        dislocated = False
+        for a in range(A):
+            spots[t, a] = p_fixed[a] if stable[a] else _mean_spot(vs, ids_of[a])
+            if not stable[a] and spots[t, a] < (1.0 - DISLOCATION) * path[t, a]:
+                dislocated = True
+        if dislocated:
+            S["dislocation_steps"] += 1
+    for a in range(A):  # what the mechanisms still hold, at the final mean venue spot
+        held = pool_units[a] + twap.left(a)
+        if held > 0.0:
+            S["held_value"] += held * (p_fixed[a] if stable[a] else _mean_spot(vs, ids_of[a]))
+    return {"summary": S, "events": [tuple(e) for e in events], "coll": np.array(c), "debt": np.array(d),
+            "multi": ents, "spot": spots, "seized": seized_steps, "units": units}

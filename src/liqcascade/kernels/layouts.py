@@ -263,11 +263,15 @@ class MechState(NamedTuple):
     off). ``phist[T+1, P, A]`` prices the protocols acted on (breaker, dynamic margin, volatility
     fee); ``mmult[P, A]`` dynamic-margin LT multiplier; ``volvf[P, A]`` volatility-fee realized
     vol; ``bon[P, A]`` bonus in force; ``cb_state[P, 2]`` breaker (pause end, grace end);
-    ``restricted[P]`` breaker active this step; ``bcount[P]`` batch count this step;
+    ``restricted[P]`` breaker active this step; ``ba[A + 1, NBA]`` batch auction (units of the
+    step, of the window, the keepers' inventory and slice per asset; run length, first event of
+    the window and batches cleared in row ``A``; ``[1, NBA]`` when off);
     ``th_ring[W]`` throttle window; ``th_sold[A]`` / ``depth_cap[A]`` throttle's per-step sales
     and depth room; ``tw_ring[slices, A]`` TWAP exit queue; ``tw_q``, ``bp_q``, ``tb_q``,
     ``bp_q_step``, ``bp_v``, ``bp_units``, ``depth0`` ``[A]`` queue and pool amounts;
-    ``ms[NMS]`` scalars (throttle window used, fund left, pool capital left)."""
+    ``ms[NMS]`` scalars (throttle window used, fund left, pool capital left); ``dm_ramp[P, A, 3]``
+    dynamic-margin ramp (from, target, end step; ``[0, A, 3]`` when off); ``lev_ix[P]`` the
+    leverage fee's index (debt owed = scaled debt × index; 1 when off)."""
 
     phist: np.ndarray
     mmult: np.ndarray
@@ -275,7 +279,7 @@ class MechState(NamedTuple):
     bon: np.ndarray
     cb_state: np.ndarray
     restricted: np.ndarray
-    bcount: np.ndarray
+    ba: np.ndarray
     th_ring: np.ndarray
     th_sold: np.ndarray
     depth_cap: np.ndarray
@@ -288,6 +292,8 @@ class MechState(NamedTuple):
     bp_units: np.ndarray
     depth0: np.ndarray
     ms: np.ndarray
+    dm_ramp: np.ndarray
+    lev_ix: np.ndarray
 
 
 # ---- empty values (absent parts keep the compiled signature) -----------------------------------

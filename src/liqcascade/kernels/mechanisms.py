@@ -41,18 +41,47 @@ window in steps.
 * **partial** — the engine sets the protocols' close-factor rule to ``fixed`` with
   ``close_factor`` (no dust rule); a position is liquidated at most once per
   ``cooldown + 1`` steps (``M_PA_COOL``: ``cooldown_seconds`` in steps).
-* **dynamic_margin** — LT multiplier per protocol and asset (:func:`lt_multiplier`)
+* **dynamic_margin** — target LT multiplier per protocol and asset (:func:`lt_multiplier`)
   ``m = max(min, 1 − buffer − lt_per_vol·max(0, σ − σ_ref) − congestion_k·max(0, g − 1)
   − haircut_k·lost)``, with ``σ`` the annualized realized volatility of ``p`` over the window
   (:func:`realized_vol`), ``g`` the gas multiple (1 without a gas auction) and ``lost = max(0,
-  1 − D_t/D_0)`` the share of the asset's venue depth within 2 % lost since the start. The
+  1 − D_t/D_0)`` the share of depth lost since the start: ``D_t`` is the quote (units × mean
+  spot) the asset's venues absorb before their spot falls below ``(1 − band) · p`` — ``p`` the
+  price the protocol values the collateral at (:func:`depth_units_to`) — and ``D_0`` the same at
+  ``t = 0`` (then ``p`` = the mean spot). Measured against the protocol's price rather than each
+  venue's own spot, it sees the depth an order book has lost to the impact of recent sales as
+  well as a pool's shrinking reserves (a book's depth within a band of its *own* mid never
+  changes). The
   liquidation test is ``key > ratio · m`` and the liquidation uses ``LT · m``. Size tiers are
-  a per-position multiplier folded into the key by the engine.
+  a per-position multiplier folded into the key by the engine. With a ramp (``M_DM_RAMP = R``
+  steps > 0) ``m`` is the multiplier *in force*, not the target: Euler v2's liquidation-LTV
+  ramp (:func:`ramp_set`, :func:`ramp_value`) — a target below the value in force starts a ramp
+  from that value to the target, linear over ``R`` steps; a target at or above it applies at
+  once; each step whose target differs from the ramp's target is a new setting. The size tiers
+  ramp from 1 to their multiplier over the first ``R`` steps (set at ``t = 0``): position ``i``
+  has ``tier_t = 1 − (1 − tier)·min(1, t/R)`` (:func:`tier_in_force`); its key keeps the full
+  tier, so it is liquidatable iff ``key · tier / tier_t > ratio · m``.
 * **random_execution** — a position first seen liquidatable at ``t0`` waits until
   ``t0 + delay``; ``delay`` is uniform on ``0 … W`` from a hash of (seed, path, position)
   (:func:`random_delay`), no RNG state.
-* **batch** — at most ``max_per_step`` liquidations per step for each protocol it applies to.
-* **volatility_fee** — bonus ``min(max(max_bonus, b), b · (1 + k · max(0, σ − σ_ref)))``
+* **batch** — a uniform-price batch auction (:func:`batch_sales`). The collateral seized by the
+  protocols it applies to is not sold in the step: it is collected per asset over a window of
+  ``W`` steps and cleared at every step ``t`` with ``t % W == 0`` (and at the last step). At the
+  clearing, keepers bid for the whole bundle ``Q``: the uniform price is what the bundle would
+  fetch sold at once on the venues now (best execution over a copy of the venue state) times
+  ``1 − margin``; every liquidation of the window is executed at that price (the liquidators'
+  proceeds). The keepers then resell ``Q`` over the next window: ``Q_left / W`` per step, capped
+  per step by the depth budget (units the venues absorb before their spot falls by
+  ``slippage``; no cap with ``slippage = 0``); what the cap holds back carries over. The keepers'
+  resale proceeds are not the liquidators' and are not counted in ``SUM_PROCEEDS``.
+* **volatility_fee** (leverage fee, ``M_LF_*``) — per protocol under it, a borrow-rate add-on
+  ``r = min(max_rate, k · max(0, σ − σ_ref))`` a year with ``σ`` the largest realized volatility
+  of its risky collateral assets (LT > 0); a fee index ``lev_ix[pr]`` (1 at the start) grows
+  ``× (1 + r · dt / year)`` each step (:func:`leverage_fee_before`). The single-pair positions'
+  debts are scaled amounts (as Aave's scaled balances): the debt owed is ``d · lev_ix`` and the
+  liquidation stage values the debt asset at ``pd · lev_ix``. Multi-asset positions are not
+  charged (*simplification*).
+* **volatility_bonus** (``M_VF_*``) — bonus ``min(max(max_bonus, b), b · (1 + k · max(0, σ − σ_ref)))``
   (:func:`vol_fee_bonus`; never below the base bonus ``b``, which is the Dutch bonus when both
   are on).
 """
@@ -63,12 +92,12 @@ import math
 
 import numpy as np
 
-from ..venues.dispatch import venue_sell_to_price, venue_spot
+from ..venues.dispatch import route_sell, venue_sell_to_price, venue_spot
 from ._jit import internal, njit
-from .layouts import MS_BP_CAP, MS_FUND, MS_TH_USED, NMS, MechState
+from .layouts import MS_BP_CAP, MS_FUND, MS_TH_USED, NMS, SUM_PROCEEDS, MechState
 
 SECONDS_PER_YEAR = 365.0 * 86400.0
-DEPTH_REF_SLIPPAGE = 0.02  # dynamic margin: venue depth is measured within 2 % of spot
+DEPTH_REF_SLIPPAGE = 0.02  # dynamic margin: the haircut's default depth band
 
 # ---- mech pack (float64[NMECH_PARAMS]) ---------------------------------------------------------
 M_ON = 0  # any mechanism on (1.0) — the time loop's global switch
@@ -110,13 +139,30 @@ M_DM_MIN = 35
 M_RE_ON = 36
 M_RE_WIN = 37
 M_BA_ON = 38
-M_BA_MAX = 39
+M_BA_WIN = 39  # batch auction: window in steps
 M_VF_ON = 40
 M_VF_K = 41
 M_VF_VREF = 42
 M_VF_WIN = 43
 M_VF_MAX = 44
-NMECH_PARAMS = 45
+M_DM_RAMP = 45  # dynamic margin: ramp length in steps (0 = tighten at once)
+M_BA_SLIP = 46  # batch auction: the keepers' resale depth budget, slippage per step (0 = none)
+M_BA_MARGIN = 47  # batch auction: keepers' margin below the bundle's immediate sale value
+M_LF_ON = 48  # leverage fee (volatility_fee): on
+M_LF_K = 49
+M_LF_VREF = 50
+M_LF_WIN = 51
+M_LF_MAX = 52
+M_DM_BAND = 53  # dynamic margin: depth band of the haircut (fraction below the protocol's price)
+NMECH_PARAMS = 54
+
+# ---- columns of the batch auction's state MechState.ba[A + 1, NBA] ----------------------------
+BA_STEP = 0  # units its protocols seized this step
+BA_COLL = 1  # units collected in the current window (the liquidators', not yet cleared)
+BA_LEFT = 2  # units the keepers bought and have not resold yet
+BA_SLICE = 3  # keepers' resale per step (units)
+NBA = 4
+# row A: (T, first event of the current window, batches cleared, 0)
 
 # ---- rows of the applicability mask mmask[NMECH, P] (1 = applies) -----------------------------
 MK_CB = 0
@@ -129,8 +175,9 @@ MK_PA = 6
 MK_DM = 7
 MK_RE = 8
 MK_BA = 9
-MK_VF = 10
-NMECH = 11
+MK_VF = 10  # volatility_bonus (the bonus-raising mechanism)
+MK_LF = 11  # volatility_fee (the leverage fee)
+NMECH = 12
 
 
 def mech_off(n_protocols: int = 1):
@@ -236,6 +283,17 @@ def depth_units(vs, vdk, vdq, av_ptr, av_idx, a, slippage):
 
 
 @njit
+def depth_units_to(vs, vdk, vdq, av_ptr, av_idx, a, target):
+    """Asset units the venues of asset ``a`` absorb before each one's spot reaches ``target``
+    (0 for a venue already at or below it): the depth within a band of a price that is not the
+    venue's own spot."""
+    s = 0.0
+    for j in range(av_ptr[a], av_ptr[a + 1]):
+        s += venue_sell_to_price(vs, vdk, vdq, av_idx[j], target)
+    return s
+
+
+@njit
 def scale_liquidation(seize, repay, bad, fee, closed, s):
     """The liquidation ``(seize, repay, bad, fee, closed)`` scaled by ``s`` in [0, 1]: seized,
     repaid and fee in proportion, no bad debt, the position stays open (when ``s < 1``)."""
@@ -246,12 +304,19 @@ def scale_liquidation(seize, repay, bad, fee, closed, s):
     return seize * s, repay * s, 0.0, fee * s, False
 
 
+#: share of a liquidation below which the throttle's room counts as none (see :func:`room_share`)
+ROOM_DUST = 1e-9
+
+
 @njit
 def room_share(room, amount):
-    """Share of ``amount`` that fits in ``room`` (1 when it all fits, 0 when no room)."""
+    """Share of ``amount`` that fits in ``room`` (1 when it all fits, 0 when no room). A room of
+    at most :data:`ROOM_DUST` of the amount counts as none: it is the rounding residue of a
+    window that an earlier, scaled liquidation filled exactly (``cap − used`` a few ulps off
+    zero), and would otherwise become a dust liquidation that still pays full gas."""
     if amount <= room:
         return 1.0
-    if room <= 0.0:
+    if room <= ROOM_DUST * amount:
         return 0.0
     return room / amount
 
@@ -297,6 +362,42 @@ def lt_multiplier(vol, vol_ref, lt_per_vol, gas_mult, congestion_k, depth_lost, 
     if m < min_mult:
         m = min_mult
     return m
+
+
+@njit
+def ramp_value(frm, target, end, t, ramp):
+    """The value in force at step ``t`` of a ramp from ``frm`` to ``target`` ending at step
+    ``end`` and lasting ``ramp`` steps: ``target + (frm − target)·(end − t)/ramp`` before the
+    end when it lowers the value, else ``target`` (Euler v2 ``LTVConfig.getLTV``)."""
+    if t >= end or target >= frm or ramp <= 0.0:
+        return target
+    return target + (frm - target) * (end - t) / ramp
+
+
+@njit
+def ramp_set(rs, t, target, ramp):
+    """A new target for the ramp state ``rs = (from, target, end)`` at step ``t`` (Euler v2
+    ``setLTV``): unchanged target → nothing; a target below the value in force ramps from that
+    value over ``ramp`` steps; otherwise it applies at once. Returns the value in force."""
+    cur = ramp_value(rs[0], rs[1], rs[2], t, ramp)
+    if target != rs[1]:
+        if target < cur and ramp > 0.0:
+            rs[0] = cur
+            rs[2] = t + ramp
+        else:
+            rs[0] = target
+            rs[2] = t
+        rs[1] = target
+    return ramp_value(rs[0], rs[1], rs[2], t, ramp)
+
+
+@njit
+def tier_in_force(tier, t, ramp):
+    """A size tier's multiplier in force at step ``t`` when it ramps in over ``ramp`` steps from
+    the start (``ramp <= 0``: the full tier)."""
+    if ramp <= 0.0 or t >= ramp:
+        return tier
+    return 1.0 - (1.0 - tier) * (t / ramp)
 
 
 # ---- sales: TWAP ring, buffer pool, insurance fund ----------------------------------------------
@@ -421,17 +522,30 @@ def mech_state_new(mp, T, P, A, bonus):
     mechanisms that are off). ``bonus[P, A]`` is the protocols' bonus (the bonus in force starts
     there)."""
     on, cb_on, th_on, tw_on, bp_on, if_on, da_on, pa_on, dm_on, re_on, ba_on, vf_on = mechanisms_on(mp)
-    need_hist = cb_on or dm_on or vf_on
+    lf_on = on and mp[M_LF_ON] > 0.0
+    need_hist = cb_on or dm_on or vf_on or lf_on
     th_win = int(mp[M_TH_WIN]) if th_on else 1
     tw_slices = int(mp[M_TW_SLICES]) if tw_on else 1
     ms = np.zeros(NMS)
     ms[MS_FUND] = mp[M_IF_SIZE]
     ms[MS_BP_CAP] = mp[M_BP_CAP]
+    ba = np.zeros((A + 1 if ba_on else 1, NBA))
+    if ba_on:
+        ba[A, 0] = T
     return MechState(
         np.zeros((T + 1 if need_hist else 1, P, A)), np.ones((P, A)), np.zeros((P, A)), bonus.copy(),
-        np.zeros((P, 2), np.int64), np.zeros(P, np.bool_), np.zeros(P, np.int64),
+        np.zeros((P, 2), np.int64), np.zeros(P, np.bool_), ba,
         np.zeros(max(th_win, 1)), np.zeros(A), np.zeros(A), np.zeros((max(tw_slices, 1), A)),
-        np.zeros(A), np.zeros(A), np.zeros(A), np.zeros(A), np.zeros(A), np.zeros(A), np.zeros(A), ms)
+        np.zeros(A), np.zeros(A), np.zeros(A), np.zeros(A), np.zeros(A), np.zeros(A), np.zeros(A), ms,
+        _ramp_state(P if dm_on else 0, A), np.ones(P))
+
+
+@internal
+def _ramp_state(P, A):
+    """Dynamic-margin ramp state ``[P, A, 3]`` = (from, target, end step), all at 1 (no tightening)."""
+    rs = np.ones((P, A, 3))
+    rs[:, :, 2] = 0.0
+    return rs
 
 
 @internal
@@ -458,22 +572,27 @@ def breaker_before(mp, mk, t, lt, stable, phist, cb_state, restricted):
 
 @internal
 def dynamic_margin_before(mp, mk, t, gas_mult, stable, phist, mmult, depth0, vs, vdk, vdq, av_ptr, av_idx,
-                          mean_spot):
-    """Dynamic margin at step ``t``: the LT multiplier ``mmult[pr, a]`` of every protocol under it
-    and risky asset, from the realized vol of the price it acts on, the gas multiple and the
-    venue depth lost since the start (``depth0[a]``, quote within 2 %; 0 = not measured)."""
+                          mean_spot, dm_ramp):
+    """Dynamic margin at step ``t``: the LT multiplier ``mmult[pr, a]`` in force for every
+    protocol under it and risky asset: the target from the realized vol of the price it acts on,
+    the gas multiple and the venue depth lost since the start (``depth0[a]``, quote within 2 %;
+    0 = not measured), reached through the ramp ``dm_ramp[pr, a]`` when ``M_DM_RAMP > 0``."""
     for a in range(stable.shape[0]):
         if stable[a]:
             continue
-        lost = 0.0
-        if depth0[a] > 0.0:
-            dnow = depth_units(vs, vdk, vdq, av_ptr, av_idx, a, DEPTH_REF_SLIPPAGE) * mean_spot[a]
-            lost = 1.0 - dnow / depth0[a]
         for pr in range(mmult.shape[0]):
             if mk[MK_DM, pr] != 0:
+                lost = 0.0
+                if depth0[a] > 0.0:
+                    target = (1.0 - mp[M_DM_BAND]) * phist[t, pr, a]
+                    dnow = depth_units_to(vs, vdk, vdq, av_ptr, av_idx, a, target) * mean_spot[a]
+                    lost = 1.0 - dnow / depth0[a]
                 vol = realized_vol(phist, t, pr, a, int(mp[M_DM_WIN]), mp[M_DT])
-                mmult[pr, a] = lt_multiplier(vol, mp[M_DM_VREF], mp[M_DM_K], gas_mult, mp[M_DM_CONG], lost,
-                                             mp[M_DM_HAIR], mp[M_DM_BUF], mp[M_DM_MIN])
+                m = lt_multiplier(vol, mp[M_DM_VREF], mp[M_DM_K], gas_mult, mp[M_DM_CONG], lost,
+                                  mp[M_DM_HAIR], mp[M_DM_BUF], mp[M_DM_MIN])
+                if mp[M_DM_RAMP] > 0.0:
+                    m = ramp_set(dm_ramp[pr, a], float(t), m, mp[M_DM_RAMP])
+                mmult[pr, a] = m
 
 
 @internal
@@ -487,6 +606,39 @@ def volatility_fee_before(mp, mk, t, stable, phist, bonus, volvf, bon):
             if not stable[a]:
                 volvf[pr, a] = realized_vol(phist, t, pr, a, int(mp[M_VF_WIN]), mp[M_DT])
                 bon[pr, a] = vol_fee_bonus(bonus[pr, a], volvf[pr, a], mp[M_VF_K], mp[M_VF_VREF], mp[M_VF_MAX])
+
+
+@internal
+def leverage_fee_on(mp):
+    """The leverage fee (``volatility_fee``) is on."""
+    return mp[M_ON] > 0.0 and mp[M_LF_ON] > 0.0
+
+
+@njit
+def leverage_rate(vol, k, vol_ref, max_rate):
+    """Borrow-rate add-on a year: ``min(max_rate, k · max(0, vol − vol_ref))``."""
+    x = vol - vol_ref
+    if x <= 0.0:
+        return 0.0
+    r = k * x
+    return r if r < max_rate else max_rate
+
+
+@internal
+def leverage_fee_before(mp, mk, t, lt, stable, phist, lev_ix):
+    """Leverage fee at step ``t``: each protocol under it accrues ``lev_ix[pr] *= 1 + r · dt/year``
+    with ``r`` from the largest realized volatility of its risky collateral assets (LT > 0)."""
+    for pr in range(lev_ix.shape[0]):
+        if mk[MK_LF, pr] == 0:
+            continue
+        vol = 0.0
+        for a in range(stable.shape[0]):
+            if not stable[a] and lt[pr, a] > 0.0:
+                v = realized_vol(phist, t, pr, a, int(mp[M_LF_WIN]), mp[M_DT])
+                if v > vol:
+                    vol = v
+        r = leverage_rate(vol, mp[M_LF_K], mp[M_LF_VREF], mp[M_LF_MAX])
+        lev_ix[pr] *= 1.0 + r * mp[M_DT] / SECONDS_PER_YEAR
 
 
 @internal
@@ -541,6 +693,65 @@ def queue_sales(mp, t, sold, bp_q, bp_v, bp_q_step, bp_units, tw_q, tb_q, tw_rin
             sold[a] += twap_pop(tw_ring, t, a)
             tw_q[a] = 0.0
             tb_q[a] = 0.0
+
+
+@internal
+def batch_sales(mp, t, ba, sold, vs, vdk, vdq, av_ptr, av_idx, p_fixed, summary, evbuf, n_ev, rec):
+    """The batch auction at step ``t`` (see the module docstring), per asset ``a``: its protocols'
+    units of the step ``ba[a, BA_STEP]`` leave ``sold[a]`` and join the window's bundle; the
+    keepers sell their slice (routed over the asset's venues, capped by the depth budget); at a
+    clearing step the bundle is priced (uniform price ``px``), ``SUM_PROCEEDS += px · Q``, every
+    event of the window on ``a`` without an execution price gets ``px`` (when ``rec``) and the
+    keepers take the bundle. ``ba[A]`` holds ``(T, first event of the window, batches, 0)``."""
+    A = sold.shape[0]
+    W = int(mp[M_BA_WIN])
+    T = int(ba[A, 0])
+    clear = (W > 0 and t % W == 0) or t >= T
+    for a in range(A):
+        q = ba[a, BA_STEP]
+        ba[a, BA_STEP] = 0.0
+        if q > 0.0:
+            sold[a] = sold[a] - q if sold[a] > q else 0.0
+            ba[a, BA_COLL] += q
+        ids = av_idx[av_ptr[a]:av_ptr[a + 1]]
+        left = ba[a, BA_LEFT]
+        if left > 0.0:
+            qs = ba[a, BA_SLICE] if ba[a, BA_SLICE] < left else left
+            if mp[M_BA_SLIP] > 0.0 and ids.shape[0] > 0:
+                room = depth_units(vs, vdk, vdq, av_ptr, av_idx, a, mp[M_BA_SLIP])
+                if qs > room:
+                    qs = room if room > 0.0 else 0.0
+            if qs > 0.0:
+                if ids.shape[0] > 0:
+                    route_sell(vs, vdk, vdq, ids, qs)
+                ba[a, BA_LEFT] = left - qs if left > qs else 0.0
+        Q = ba[a, BA_COLL]
+        if clear and Q > 0.0:
+            if ids.shape[0] > 0:
+                r = route_sell(vs.copy(), vdk, vdq, ids, Q)
+                px = r[0] / Q * (1.0 - mp[M_BA_MARGIN])
+            else:
+                px = p_fixed[a] * (1.0 - mp[M_BA_MARGIN])
+            summary[SUM_PROCEEDS] += px * Q
+            if rec:
+                for j in range(int(ba[A, 1]), n_ev):
+                    e = evbuf[j]
+                    if e["asset"] == a and np.isnan(e["execution_price"]):
+                        e["execution_price"] = px
+            ba[a, BA_LEFT] += Q
+            ba[a, BA_SLICE] = ba[a, BA_LEFT] / (W if W > 0 else 1)
+            ba[a, BA_COLL] = 0.0
+    if clear:
+        ba[A, 1] = n_ev
+        ba[A, 2] += 1.0
+
+
+@internal
+def batch_held(ba, a):
+    """Units of asset ``a`` collected by the batch auction and not cleared (the liquidators')."""
+    if ba.shape[0] <= a + 1:
+        return 0.0
+    return ba[a, BA_COLL]
 
 
 @internal

@@ -83,6 +83,15 @@ def depth_units(venues_list, slippage):
     return total
 
 
+def depth_units_to(venues_list, target):
+    """Units the venues absorb before each one's spot reaches ``target`` (0 when at or below)."""
+    total = 0.0
+    for vs, vdk, vdq, v in venues_list:
+        if venues_py.venue_spot(vs, v) > target:
+            total += venues_py.venue_sell_to_price(vs, vdk, vdq, v, target)
+    return total
+
+
 def scale_liquidation(seize, repay, bad, fee, closed, s):
     if s >= 1.0:
         return seize, repay, bad, fee, closed
@@ -93,7 +102,9 @@ def scale_liquidation(seize, repay, bad, fee, closed, s):
 def room_share(room, amount):
     if amount <= room:
         return 1.0
-    return max(0.0, room) / amount
+    if room <= 1e-9 * amount:  # a rounding residue of a window filled exactly: no room
+        return 0.0
+    return room / amount
 
 
 def dutch_bonus(start, max_bonus, steps_to_max, age):
@@ -176,3 +187,35 @@ def multi_hf(cs, ds, assets, prices, lt_row, lt_scale):
     wv = sum(c * prices[a] * lt_row[a] * lt_scale[a] for c, a in zip(cs, assets))
     dv = sum(d * prices[a] for d, a in zip(ds, assets))
     return math.inf if dv <= 0 else wv / dv
+
+
+class Ramp:
+    """Euler v2's liquidation-LTV ramp, written as the contract states it: a setting remembers
+    the value in force, the target, and when the ramp ends."""
+
+    def __init__(self):
+        self.original, self.target, self.end = 1.0, 1.0, 0.0
+
+    def value(self, t, ramp):
+        if t >= self.end or self.target >= self.original or ramp <= 0:
+            return self.target
+        remaining = self.end - t
+        return self.target + (self.original - self.target) * remaining / ramp
+
+    def set(self, t, target, ramp):
+        if target == self.target:
+            return self.value(t, ramp)
+        now = self.value(t, ramp)
+        if target < now and ramp > 0:
+            self.original, self.end = now, t + ramp
+        else:
+            self.original, self.end = target, t
+        self.target = target
+        return self.value(t, ramp)
+
+
+def tier_in_force(tier, t, ramp):
+    if ramp <= 0:
+        return tier
+    share = min(1.0, t / ramp)
+    return 1.0 - share * (1.0 - tier)

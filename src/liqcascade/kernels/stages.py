@@ -58,6 +58,7 @@ from .agents import (
     agents_priority,
 )
 from .cascade import marginal_proceeds
+from .accrual import rates_after_scan, rates_cap, rates_segment_price
 from ..protocols.comet.kernel import comet_step
 from .events import EV_LIMIT, EV_N, ev_push
 from .layouts import (
@@ -71,11 +72,12 @@ from ..protocols.liquity.kernel import liquity_step
 from ..protocols.llamma.kernel import llamma_step
 from ..protocols.maker.kernel import IK_PEEP, maker_step
 from .mechanisms import (
-    M_BA_MAX, M_CB_EXEMPT, M_DA_MAX, M_DA_START, M_DA_STEPS, M_IF_SHARE, M_PA_COOL, M_RE_WIN, M_SEED,
+    M_CB_EXEMPT, M_DM_RAMP, M_DA_MAX, M_DA_START, M_DA_STEPS, M_IF_SHARE, M_PA_COOL, M_RE_WIN, M_SEED,
     M_TH_DEBT, M_TH_SLIP, M_VF_K, M_VF_MAX, M_VF_VREF, MK_BA, MK_CB, MK_DA, MK_PA, MK_RE, MK_TH, MK_VF,
-    account_liquidation, breaker_before, dutch_bonus, dynamic_margin_before, held_units, mechanisms_on,
-    multi_hf, pool_take, queue_sales, random_delay, room_share, scale_liquidation, throttle_before,
-    vol_fee_bonus, volatility_fee_before,
+    BA_STEP, account_liquidation, batch_held, batch_sales, breaker_before, dutch_bonus, dynamic_margin_before,
+    held_units, leverage_fee_before, leverage_fee_on, mechanisms_on, multi_hf, pool_take, queue_sales,
+    random_delay, room_share, scale_liquidation, throttle_before, tier_in_force, vol_fee_bonus,
+    volatility_fee_before,
 )
 from ..oracles.dispatch import oracle_peep, oracle_step
 from ..protocols.perp.kernel import perp_step
@@ -89,7 +91,6 @@ from ..protocols.kernel import (
 )
 from ..venues.dispatch import arbitrage, arbitrage_to_reference, best_venue
 from ..venues.dispatch import venue_apply_return, venue_decay, venue_follows_reference, venue_spot
-from ..venues.kernel import KIND, VENUE_CPMM
 
 
 # ---- small shared pieces ----------------------------------------------------------------------
@@ -154,7 +155,7 @@ def move_market(t, path, mkt, st, out):
     ag = st.ag
     for v in range(vs.shape[0]):
         a = venue_asset[v]
-        venue_apply_return(vs, v, path[t, a] / path[t - 1, a])
+        venue_apply_return(vs, vdk, vdq, v, path[t, a] / path[t - 1, a])
         venue_decay(vs, v)
     if ag.shape[0] > 0:
         agents_flow(ag, t, path, vs, vdk, vdq, av_ptr, av_idx, out.summary)
@@ -169,7 +170,7 @@ def move_market(t, path, mkt, st, out):
             arbitrage(vs, vdk, vdq, ids, thr)
         if ref_on:
             for j in range(ids.shape[0]):
-                if int(vs[ids[j], KIND]) == VENUE_CPMM and not venue_follows_reference(vs, ids[j]):
+                if not venue_follows_reference(vs, ids[j]):
                     arbitrage_to_reference(vs, vdk, vdq, ids[j], path[t, a], thr)
 
 
@@ -214,11 +215,12 @@ def mechanisms_before(t, mkt, rules, liqs, mechs, mst, st, out):
     * agents present: ``st.sc[SC_GAS]`` ← ``liqs.gas`` × :func:`agents_gas_multiple` and
       ``st.sc[SC_LAT]`` ← :func:`agents_latency` (else they keep ``liqs.gas`` and 0);
     * mechanisms on (``mechs.p[M_ON]``): ``mst.phist[t]`` ← ``st.pprice`` (when the breaker,
-      the dynamic margin or the volatility fee needs the history); ``mst.bcount`` ← 0; then, for
+      the dynamic margin or the volatility fee needs the history); then, for
       the mechanisms that are on, in this order: the circuit breaker
       (:func:`breaker_before`; ``out.summary[SUM_PAUSED] += 1`` when some protocol is paused),
       the dynamic margin (:func:`dynamic_margin_before`, gas multiple from the agents or 1), the
-      volatility fee (:func:`volatility_fee_before`), the throttle (:func:`throttle_before`)."""
+      volatility bonus (:func:`volatility_fee_before`), the leverage fee
+      (:func:`leverage_fee_before`), the throttle (:func:`throttle_before`)."""
     ag = st.ag
     if ag.shape[0] > 0:
         sc = st.sc
@@ -230,21 +232,22 @@ def mechanisms_before(t, mkt, rules, liqs, mechs, mst, st, out):
     if not mon:
         return
     pprice = st.pprice
-    if cb_on or dm_on or vf_on:
+    if cb_on or dm_on or vf_on or leverage_fee_on(mp):
         phist = mst.phist
         for pr in range(pprice.shape[0]):
             for a in range(pprice.shape[1]):
                 phist[t, pr, a] = pprice[pr, a]
-    mst.bcount[:] = 0
     if cb_on:
         if breaker_before(mp, mk, t, rules.lt, mkt.stable, mst.phist, mst.cb_state, mst.restricted):
             out.summary[SUM_PAUSED] += 1.0
     if dm_on:
         gm = agents_gas_multiple(ag, t) if ag.shape[0] > 0 else 1.0
         dynamic_margin_before(mp, mk, t, gm, mkt.stable, mst.phist, mst.mmult, mst.depth0, st.vs, mkt.vdk,
-                              mkt.vdq, mkt.av_ptr, mkt.av_idx, st.mean_spot)
+                              mkt.vdq, mkt.av_ptr, mkt.av_idx, st.mean_spot, mst.dm_ramp)
     if vf_on:
         volatility_fee_before(mp, mk, t, mkt.stable, mst.phist, rules.bonus, mst.volvf, mst.bon)
+    if leverage_fee_on(mp):
+        leverage_fee_before(mp, mk, t, rules.lt, mkt.stable, mst.phist, mst.lev_ix)
     if th_on:
         throttle_before(mp, t, mkt.stable, mst.th_ring, mst.ms, mst.th_sold, mst.depth_cap, st.vs, mkt.vdk,
                         mkt.vdq, mkt.av_ptr, mkt.av_idx)
@@ -288,11 +291,11 @@ class Source(NamedTuple):
     lt: float  # LT in force (dynamic margin)
     bonus: float
     pfee: float
-    ba_here: bool  # the batch limit applies
+    ba_here: bool  # the batch auction takes this segment's seized collateral
 
 
 @internal
-def thresholds(ratio, lt0, bonus0, pr, a, mp, mk, mmult, bon, bcount, restricted, bo_react):
+def thresholds(ratio, lt0, bonus0, pr, a, mp, mk, mmult, bon, restricted, bo_react):
     """The read and liquidation thresholds of a segment of protocol ``pr`` on asset ``a`` at price
     ratio ``ratio = pc / pd``: ``(skip, thr, thr_hf, thr_scan, lt, bonus, batch applies)``.
 
@@ -301,7 +304,8 @@ def thresholds(ratio, lt0, bonus0, pr, a, mp, mk, mmult, bon, bcount, restricted
     ``m = mmult[pr, a]`` (``lt = LT·m``, bonus ``bon[pr, a]``); while the breaker restricts the
     protocol ``thr`` becomes ``max(thr, thr_hf / exempt_hf)`` (``inf`` for ``exempt_hf <= 0``).
     Reactive borrowers (react_hf ``r > 0``) read from ``thr_scan = min(thr, thr_hf / r)``.
-    ``skip``: nothing may be read this step (batch limit reached, or paused without exemption)."""
+    ``skip``: nothing may be read this step (paused without exemption). ``batch applies``: the
+    batch auction collects the collateral this protocol seizes."""
     mon, cb_on, th_on, tw_on, bp_on, if_on, da_on, pa_on, dm_on, re_on, ba_on, vf_on = mechanisms_on(mp)
     thr = ratio
     thr_hf = ratio
@@ -316,8 +320,6 @@ def thresholds(ratio, lt0, bonus0, pr, a, mp, mk, mmult, bon, bcount, restricted
         lt = lt0 * mm
         bonus = bon[pr, a]
         ba_here = ba_on and mk[MK_BA, pr] != 0
-        if ba_here and bcount[pr] >= int(mp[M_BA_MAX]):
-            skip = True  # batch full: everything waits where it is
         if cb_on and mk[MK_CB, pr] != 0 and restricted[pr]:
             ex = mp[M_CB_EXEMPT]
             if ex <= 0.0:
@@ -333,14 +335,18 @@ def thresholds(ratio, lt0, bonus0, pr, a, mp, mk, mmult, bon, bcount, restricted
 
 
 @inlined
-def liquidate_books(t, mkt, rules, book, liqs, mechs, mst, st, store, ev, out):
+def liquidate_books(t, mkt, rules, book, liqs, mechs, mst, st, store, ev, out, rates, rs):
     """Stage 4: the Aave-rule single-pair positions at step ``t``. Returns the store (a grown
     copy when it needed room).
 
     Order: first the cohorts of the store that are still open (finished ones dropped, order
     kept), then the untouched rest of every segment in segment order; inside each, positions in
     stored order (highest key first) while ``key > thr_scan`` (:func:`thresholds`, at the
-    prices ``st.pprice`` of the segment's protocol). The scan stops for the whole step once
+    prices ``st.pprice`` of the segment's protocol; with interest rates, a segment whose debt
+    asset has a rate row holds scaled debt, priced at ``pd · fac[r]``, its scan may use no more
+    than the pool's liquidity left to the liquidators (:func:`rates_cap`), and what it repaid
+    and wrote off is booked on the pool afterwards (:func:`rates_after_scan`,
+    :mod:`liqcascade.kernels.accrual`). The scan stops for the whole step once
     ``liqs.max_per_step`` liquidations happened (``st.sc[SC_FULL]``). Each position is read at
     most once per step (:func:`scan_source` says what happens to it); positions appended to the
     store during the step are not read again in it."""
@@ -362,9 +368,10 @@ def liquidate_books(t, mkt, rules, book, liqs, mechs, mst, st, store, ev, out):
     mk = mechs.mask
     mmult = mst.mmult
     bon = mst.bon
-    bcount = mst.bcount
     restricted = mst.restricted
+    lev_ix = mst.lev_ix
     ag_on, bo_react = agents_on(st.ag)
+    rates_on = rates.on
     for src in range(n_c0 + seg_asset.shape[0]):
         if sc[SC_FULL] > 0.0:
             break
@@ -383,8 +390,13 @@ def liquidate_books(t, mkt, rules, book, liqs, mechs, mst, st, store, ev, out):
         pr = seg_proto[seg]
         pc = pprice[pr, a]
         pd = pprice[pr, seg_debt[seg]]
+        pd_raw = pd
+        r_row = -1
+        if rates_on:
+            pd, r_row = rates_segment_price(rates, rs, pr, seg_debt[seg], pd)
+        pd = pd * lev_ix[pr]  # debt owed = scaled debt × leverage-fee index (1.0 when the fee is off)
         skip, thr, thr_hf, thr_scan, lt_now, bonus_now, ba_here = thresholds(
-            pc / pd, lt[pr, a], bonus[pr, a], pr, a, mp, mk, mmult, bon, bcount, restricted, bo_react)
+            pc / pd, lt[pr, a], bonus[pr, a], pr, a, mp, mk, mmult, bon, restricted, bo_react)
         if skip:
             continue
         if from_store:
@@ -398,8 +410,19 @@ def liquidate_books(t, mkt, rules, book, liqs, mechs, mst, st, store, ev, out):
         store = store_reserve(store, room, room + 1)
         s = Source(src, from_store, seg, h, e, a, pr, pc, pd, thr, thr_hf, thr_scan, lt[pr, a], lt_now, bonus_now,
                    pfee[pr, a], ba_here)
+        cap_global = rep0 = bad0 = 0.0
+        ev0 = 0
+        if r_row >= 0:
+            cap_global = sc[SC_CAP_LEFT]
+            sc[SC_CAP_LEFT] = rates_cap(rs, r_row, pd_raw, cap_global)
+            rep0 = sc[SC_REPAID]
+            bad0 = sc[SC_BAD]
+            ev0 = ev.n[EV_N]
         # the store and the events are owned by this frame for the read: ownerless views
         scan_source(t, s, mkt, borrow(rl[pr]), book, liqs, mechs, mst, st, borrow(store), borrow(ev), out)
+        if r_row >= 0:
+            rates_after_scan(rates, rs, r_row, pd_raw, cap_global, rep0, bad0, sc, SC_CAP_LEFT, SC_REPAID, SC_BAD,
+                             ev, ev0)
     keep(ev)
     return store
 
@@ -512,14 +535,14 @@ def scan_source(t, s, mkt, rrow, book, liqs, mechs, mst, st, store, ev, out):
     mp = mechs.p
     mk = mechs.mask
     ms = mst.ms
-    bcount = mst.bcount
+    ba = mst.ba
     mon, cb_on, th_on, tw_on, bp_on, if_on, da_on, pa_on, dm_on, re_on, ba_on, vf_on = mechanisms_on(mp)
     ag_on, bo_react = agents_on(ag)
     gated = da_on or re_on or ag_on or pa_on
     th_here = th_on and mk[MK_TH, s.pr] != 0
     mode = liqs.mode
     max_n = liqs.max_per_step
-    ba_max = int(mp[M_BA_MAX])
+    tier_r = mp[M_DM_RAMP] if (dm_on and has_ltm) else 0.0
     a = s.a
     pr = s.pr
     pc = s.pc
@@ -564,21 +587,26 @@ def scan_source(t, s, mkt, rrow, book, liqs, mechs, mst, st, store, ev, out):
         if max_n > 0 and step_n >= max_n:
             full = True
             break
-        if ba_here and bcount[pr] >= ba_max:
-            break
         h += 1
         ok = True
         ltp = s.lt * ltm[i] if (mon and has_ltm) else s.lt
+        tsc = 1.0  # key scale of a size tier still ramping in (dynamic margin)
+        if tier_r > 0.0 and t < tier_r:
+            tt = tier_in_force(ltm[i], t, tier_r)
+            ltp = s.lt * tt
+            tsc = ltm[i] / tt
         bon_i = s.bonus
         if bo_react > 0.0:
-            cs_, ds_ = agents_borrower(ag, i, t, s.thr_hf / kk)
+            cs_, ds_ = agents_borrower(ag, i, t, s.thr_hf / (kk * tsc))
             if cs_ != 1.0 or ds_ != 1.0:
                 agents_note_topup(ag, c * (cs_ - 1.0) * pc + d * (1.0 - ds_) * pd)
                 c = c * cs_
                 d = d * ds_
                 kk = d / (c * (lt0 * ltm[i])) if has_ltm else d / (c * lt0)
-            if not (kk > thr):
+            if not (kk * tsc > thr):
                 ok = False  # not liquidatable now: back to the store (not a skip)
+        elif tsc != 1.0 and not (kk * tsc > thr):
+            ok = False  # its size tier is not in force yet: back to the store (not a skip)
         if ok and gated:
             ok, bon_i = pair_gates(t, i, pr, a, mp, mk, pos_first, pos_last, mst.volvf, path_id, lat, ag_on, bon_i)
         seize = 0.0
@@ -600,7 +628,7 @@ def scan_source(t, s, mkt, rrow, book, liqs, mechs, mst, st, store, ev, out):
                                      pc, gas_t)
             ok = profit > 0.0
         if not ok:
-            if kk > thr:
+            if kk * tsc > thr:
                 summary[SUM_SKIPPED] += 1.0
             if from_store and c == t_c[h - 1] and d == t_d[h - 1]:
                 t_pos[wr] = i
@@ -630,7 +658,7 @@ def scan_source(t, s, mkt, rrow, book, liqs, mechs, mst, st, store, ev, out):
                 agents_note_liquidation(ag, t)
             if mon:
                 if ba_here:
-                    bcount[pr] += 1
+                    ba[a, BA_STEP] += seize
                 th_add, fund, drawn, soc = account_liquidation(
                     mk, pr, a, t, seize, repay * pd, bad * pd, fee * pc, seize * pc, th_on, bp_on, tw_on,
                     if_on, mp[M_IF_SHARE], mst.th_ring, mst.th_sold, mst.bp_q, mst.bp_v, mst.tw_q, mst.tb_q, fund)
@@ -716,6 +744,8 @@ def multi_terms(t, m, im, mkt, rules, book, mechs, mst, st):
     pr = book.m_proto[m]
     A = lt_row.shape[0]
     sc_ = ltm[im] if ltm.shape[0] > 0 else 1.0
+    if dm_on and ltm.shape[0] > 0:
+        sc_ = tier_in_force(sc_, t, mp[M_DM_RAMP])
     for a in range(A):
         lt_row[a] = lt[pr, a] * mmult[pr, a] * sc_
         bn_row[a] = bon[pr, a]
@@ -791,7 +821,7 @@ def liquidate_multi_asset(t, mkt, rules, book, liqs, mechs, mst, st, ev, out):
     sold = st.sold
     sold_by = st.sold_by  # the sales ledger's owners (kernels.sales)
     ms = mst.ms
-    bcount = mst.bcount
+    ba = mst.ba
     lt = rules.lt
     bonus = rules.bonus
     pfee = rules.pfee
@@ -810,8 +840,6 @@ def liquidate_multi_asset(t, mkt, rules, book, liqs, mechs, mst, st, ev, out):
         lt_use = lt[pr]
         bn_use = bonus[pr]
         if mon or ag_on:
-            if mon and ba_on and mk[MK_BA, pr] != 0 and bcount[pr] >= int(mp[M_BA_MAX]):
-                continue
             liquidatable, waits = multi_terms(t, m, im, mkt, rules, book, mechs, mst, st)
             if not liquidatable:
                 continue
@@ -865,7 +893,7 @@ def liquidate_multi_asset(t, mkt, rules, book, liqs, mechs, mst, st, ev, out):
             agents_note_liquidation(ag, t)
         if mon:
             if ba_on and mk[MK_BA, pr] != 0:
-                bcount[pr] += 1
+                ba[a, BA_STEP] += seize
             th_add, fund, drawn, soc = account_liquidation(
                 mk, pr, a, t, seize, repay * pdj, badv, fee * pc, seize * pc, th_on, bp_on, tw_on,
                 if_on, mp[M_IF_SHARE], mst.th_ring, mst.th_sold, mst.bp_q, mst.bp_v, mst.tw_q, mst.tb_q, ms[MS_FUND])
@@ -1019,7 +1047,9 @@ def step_units(t, mkt, orc, units, liqs, st, ev, sl, out):
 def route_sales(t, mkt, mechs, mst, st, ev, sl, out):
     """Stage 7: the sales of step ``t``.
 
-    ``st.seized`` ← ``st.sold`` (what the step seized, recorded); with the buffer pool or the
+    ``st.seized`` ← ``st.sold`` (what the step seized, recorded); with the batch auction on,
+    :func:`batch_sales` takes its protocols' collateral out of ``st.sold``, clears the batch at
+    the window's end and sells the keepers' slice; with the buffer pool or the
     TWAP exit on, :func:`queue_sales` turns ``st.sold`` into what the venues receive; agents
     present: :func:`agents_pre_sales` (the front-runner sells first). Then for each asset ``a``:
     the pool's purchase ``(pq, pquote)`` (:func:`pool_take`) and, when ``sold[a] > 0``, a sale
@@ -1054,6 +1084,8 @@ def route_sales(t, mkt, mechs, mst, st, ev, sl, out):
     mon, cb_on, th_on, tw_on, bp_on, if_on, da_on, pa_on, dm_on, re_on, ba_on, vf_on = mechanisms_on(mp)
     bp_q = mst.bp_q
     bp_v = mst.bp_v
+    if ba_on:
+        batch_sales(mp, t, mst.ba, sold, vs, vdk, vdq, av_ptr, av_idx, mkt.p_fixed, summary, ev.buf, ev.n[EV_N], rec)
     if bp_on or tw_on:
         queue_sales(mp, t, sold, bp_q, bp_v, mst.bp_q_step, mst.bp_units, mst.tw_q, mst.tb_q, mst.tw_ring, mst.ms)
     ag = st.ag
@@ -1148,9 +1180,9 @@ def finish_path(mkt, mechs, mst, st, store, out):
     (``SUM_HELD_VALUE``), let the agents write their totals (:func:`agents_finish`), and write
     the final book (store entries and multi-asset entries) when ``out`` asks for it."""
     mon, cb_on, th_on, tw_on, bp_on, if_on, da_on, pa_on, dm_on, re_on, ba_on, vf_on = mechanisms_on(mechs.p)
-    if bp_on or tw_on:
+    if bp_on or tw_on or ba_on:
         for a in range(mkt.stable.shape[0]):
-            held = held_units(mst.bp_units, mst.tw_ring, a)
+            held = held_units(mst.bp_units, mst.tw_ring, a) + batch_held(mst.ba, a)
             if held > 0.0:
                 px = mkt.p_fixed[a] if mkt.stable[a] else mean_venue_spot(st.vs, mkt.av_ptr, mkt.av_idx, a)
                 out.summary[SUM_HELD_VALUE] += held * px

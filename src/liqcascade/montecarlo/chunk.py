@@ -109,7 +109,12 @@ def _compiled(chunk: Chunk):
         from ..scenario.load import validate_dict
 
         sc = validate_dict(chunk.scenario)
-        c = compile_scenario(sc, Path(chunk.base_dir))
+        if sc.flow is not None:
+            from ..engine.flow import compile_flow
+
+            c = compile_flow(sc, Path(chunk.base_dir))
+        else:
+            c = compile_scenario(sc, Path(chunk.base_dir))
         while len(_CACHE) >= _CACHE_MAX:
             _CACHE.pop(next(iter(_CACHE)))
         _CACHE[chunk.scenario_hash] = c
@@ -154,6 +159,31 @@ def chunk_columns(c, run_id: str, point_id: str, index: int, p0: int, summary, m
     return cols
 
 
+def flow_chunk_columns(fc, run_id: str, point_id: str, index: int, p0: int, p1: int) -> dict:
+    """Per-path columns of an external-flow point: the run is deterministic, so every path of the
+    range holds the same values (a flow scenario is planned with one path)."""
+    from ..engine.flow import run_flow
+
+    s = run_flow(fc).summary
+    b = s.get("backstop") or {}
+    n = p1 - p0
+    vals = {k: s[k] for k in ("max_drop", "mean_drop", "sell_in", "absorbed", "sold", "sell_unfilled", "buy_in",
+                              "bought", "buy_unfilled", "proceeds")}
+    vals["backstop_end"] = b.get("balance_end", 0.0)
+    vals["backstop_min"] = b.get("min_balance", 0.0)
+    vals["backstop_paid"] = b.get("paid", 0.0)
+    cols = {
+        "run_id": np.full(n, run_id, dtype=object),
+        "point_id": np.full(n, point_id, dtype=object),
+        "chunk": np.full(n, index, dtype=np.int64),
+        "path": np.arange(p0, p1, dtype=np.int64),
+        "flow_asset": np.full(n, fc.asset, dtype=object),
+    }
+    for k, v in vals.items():
+        cols[k] = np.full(n, float(v))
+    return cols
+
+
 def write_parquet_atomic(final: Path, cols: dict, metadata: dict | None = None) -> None:
     """Write ``cols`` to ``final`` via a unique temporary name in the same folder + rename."""
     import pyarrow as pa
@@ -191,8 +221,11 @@ def run_chunk(chunk: Chunk) -> ChunkOutcome:
         except ImportError:  # pragma: no cover
             pass
     c = _compiled(chunk)
-    summary, min_spot, final_spot = simulate_range(c, chunk.p0, chunk.p1)
-    cols = chunk_columns(c, chunk.run_id, chunk.point_id, chunk.index, chunk.p0, summary, min_spot, final_spot)
+    if hasattr(c, "series"):  # an external-flow point (engine.flow.FlowCompiled)
+        cols = flow_chunk_columns(c, chunk.run_id, chunk.point_id, chunk.index, chunk.p0, chunk.p1)
+    else:
+        summary, min_spot, final_spot = simulate_range(c, chunk.p0, chunk.p1)
+        cols = chunk_columns(c, chunk.run_id, chunk.point_id, chunk.index, chunk.p0, summary, min_spot, final_spot)
     write_parquet_atomic(final, cols, {
         "liqcascade.run_id": chunk.run_id, "liqcascade.point_id": chunk.point_id,
         "liqcascade.chunk": chunk.index, "liqcascade.paths": f"{chunk.p0}:{chunk.p1}",

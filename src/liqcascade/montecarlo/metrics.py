@@ -61,9 +61,32 @@ def expected_shortfall(x: np.ndarray, alpha: float = ALPHA) -> float:
     return float(np.sort(x)[n - k:].mean())
 
 
+#: the per-path columns of an external-flow point (``[flow]`` scenarios), averaged over paths
+FLOW_KEYS = ("max_drop", "mean_drop", "sell_in", "absorbed", "sold", "sell_unfilled", "buy_in", "bought",
+             "buy_unfilled", "proceeds", "backstop_end", "backstop_min", "backstop_paid")
+
+
+def compute_flow(cols: dict) -> dict:
+    """Metrics of an external-flow point: each of :data:`FLOW_KEYS` (one path: its value; several:
+    their mean), at the top level and under ``assets[<asset>]`` (where the run catalog keeps them)."""
+    n = int(np.asarray(cols["max_drop"]).shape[0])
+    out: dict = {"paths": n}
+    if n == 0:
+        return out
+    for k in FLOW_KEYS:
+        if k in cols:
+            out[k] = float(np.asarray(cols[k], dtype=np.float64).mean())
+    asset = str(np.asarray(cols["flow_asset"])[0]) if "flow_asset" in cols else "asset"
+    out["assets"] = {asset: {k: out[k] for k in FLOW_KEYS if k in out}}
+    return out
+
+
 def compute(cols: dict, alpha: float = ALPHA) -> dict:
     """Metrics from per-path columns (``bad_debt``, ``liquidated_value``, …), plus the mean
-    drawdown and final price of every asset column present (``max_drawdown_<A>``, ``final_price_<A>``)."""
+    drawdown and final price of every asset column present (``max_drawdown_<A>``, ``final_price_<A>``).
+    An external-flow point (a ``max_drop`` column) gets :func:`compute_flow`."""
+    if "max_drop" in cols and "bad_debt" not in cols:
+        return compute_flow(cols)
     bad = np.asarray(cols["bad_debt"], dtype=np.float64)
     liq = np.asarray(cols["liquidated_value"], dtype=np.float64)
     n = int(bad.shape[0])

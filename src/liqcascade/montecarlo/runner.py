@@ -180,7 +180,11 @@ def plan_run(scenario, params: Sequence[str | ParamSpec] = (), *, paths: int | N
         raise InputError(None, "--paths", "must be >= 1")
     if seed is not None and seed < 0:
         raise InputError(None, "--seed", "must be >= 0")
-    n_paths = int(paths if paths is not None else sc.simulation.paths)
+    flow = getattr(sc, "flow", None) is not None
+    if flow and paths is not None and paths != 1:
+        raise InputError(None, "--paths", f"a [flow] scenario is deterministic (the series is the path): "
+                         f"one path per point, got {paths}")
+    n_paths = 1 if flow else int(paths if paths is not None else sc.simulation.paths)
     root_seed = int(seed if seed is not None else sc.simulation.seed)
     base_dict = sc.model_dump(mode="python")
     base_dict["simulation"]["paths"] = n_paths
@@ -188,7 +192,16 @@ def plan_run(scenario, params: Sequence[str | ParamSpec] = (), *, paths: int | N
     sc = _validated(base_dict, file)
 
     start_notes: list[str] = []
-    if check_compile:  # the base scenario's files and price process, as `liqcascade run` checks them
+    if check_compile and flow:  # the series file and the venue, as `liqcascade run` reads them
+        from ..engine.flow import compile_flow
+
+        try:
+            compile_flow(sc, base)
+        except InputError as exc:
+            if exc.file is None:
+                raise InputError(file, exc.where, exc.reason) from None
+            raise
+    elif check_compile:  # the base scenario's files and price process, as `liqcascade run` checks them
         from ..engine.compile import compile_scenario
         from ..engine.dynamic import make_paths
         from ..engine.start import start_notes as _start_notes
@@ -504,8 +517,14 @@ def _execute_locked(plan: Plan, store: Path, executor, progress, warm: bool, t0:
     for pt in plan.points:
         point_rows.append({"point_id": pt.point_id, "index": pt.index, "params": pt.params, "status": pt.status,
                            "reason": pt.reason, "metrics": mets.get(pt.point_id)})
-    notes = ["every parameter point uses the same seed (common random numbers): path p draws from "
-             "SeedSequence(seed) child p at every point"] if len(plan.valid_points) > 1 else []
+    flow = bool(plan.valid_points) and plan.valid_points[0].scenario.get("flow") is not None
+    if flow:
+        notes = ["external flow: each point is one deterministic run over the series; max_drop = the largest "
+                 "drop of the venue's price right after a step's forced sells below the same run without the "
+                 "flow (docs/external-flow.md)"]
+    else:
+        notes = ["every parameter point uses the same seed (common random numbers): path p draws from "
+                 "SeedSequence(seed) child p at every point"] if len(plan.valid_points) > 1 else []
     notes += _price_notes(plan)
     same = identical_paths_note(plan)
     if same:

@@ -12,4 +12,4 @@ This module imports nothing heavy: kernels may import it.
 from __future__ import annotations
 
 #: oracle kinds; a kind's code in the kernels is its position here
-KINDS: tuple[str, ...] = ("spot", "heartbeat", "twap", "median", "osm", "ema")
+KINDS: tuple[str, ...] = ("spot", "heartbeat", "twap", "median", "osm", "ema", "fundamental")

@@ -31,7 +31,8 @@ Parameters (float64[NPARAM]); step counts are read with ``int()`` (truncation), 
 layer (:func:`liqcascade.oracles.pack.oracle_params`) stores them as whole numbers:
 ``P_LAG`` (steps), ``P_HEARTBEAT`` (steps), ``P_DEVIATION`` (fraction), ``P_WINDOW`` (steps,
 TWAP, < 1 read as 1), ``P_HOP`` (steps, OSM, < 1 read as 1), ``P_HALFLIFE`` (steps, EMA,
-float), ``P_MAXJUMP`` (fraction, 0 = off), ``P_SPARE``.
+float), ``P_MAXJUMP`` (fraction, 0 = off), ``P_FUND`` (a pegged asset's fundamental value at step 0)
+and ``P_FUND_G`` (its continuous growth per step), read by the ``fundamental`` kind.
 
 State (float64[NSTATE]): ``S_PRICE`` (last published price; the OSM's ``cur``), ``S_LAST``
 (step of the last accepted publication), ``S_NXT`` (OSM ``nxt``), ``S_ZZZ`` (OSM last poke
@@ -62,8 +63,9 @@ P_WINDOW = 3
 P_HOP = 4
 P_HALFLIFE = 5
 P_MAXJUMP = 6
-P_SPARE = 7
-NPARAM = 8
+P_FUND = 7
+P_FUND_G = 8
+NPARAM = 9
 
 # --- state vector layout ---------------------------------------------------------------------
 S_PRICE = 0

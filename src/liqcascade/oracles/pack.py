@@ -39,6 +39,8 @@ from liqcascade.oracles import KINDS
 from liqcascade.oracles.kernel import (
     NPARAM,
     P_DEVIATION,
+    P_FUND,
+    P_FUND_G,
     P_HALFLIFE,
     P_HEARTBEAT,
     P_HOP,
@@ -62,6 +64,8 @@ ORACLE_DEFAULTS: dict[str, float] = {
     "hop_s": 3600.0,
     "halflife_s": 600.0,
     "max_jump": 0.0,
+    "fundamental": 0.0,
+    "fundamental_growth_per_s": 0.0,
 }
 
 
@@ -101,6 +105,8 @@ def oracle_params(kind: str | int, *, dt_seconds: float, **kw: float) -> np.ndar
     * ``hop_s`` — OSM hop (§3.7); 3600 s; at least one step.
     * ``halflife_s`` — EMA half-life; kept as fractional steps (0 = no smoothing).
     * ``max_jump`` — deviation guard as a fraction, 0 = off (Liquity's rule is 0.5, §4.7).
+    * ``fundamental``, ``fundamental_growth_per_s`` — a pegged asset's fundamental value at
+      step 0 and its continuous growth per second (the ``fundamental`` kind; kept per step).
 
     Every setting is stored for every kind (unused ones are ignored by the kernel), so a vector
     can be inspected or changed later. Seconds are rounded to the nearest step; a heartbeat
@@ -129,6 +135,12 @@ def oracle_params(kind: str | int, *, dt_seconds: float, **kw: float) -> np.ndar
         raise ValueError(f"halflife_s must be >= 0, got {s['halflife_s']!r}")
     p[P_HALFLIFE] = s["halflife_s"] / dt_seconds
     p[P_MAXJUMP] = _fraction(s["max_jump"], "max_jump")
+    if not math.isfinite(s["fundamental"]) or s["fundamental"] < 0:
+        raise ValueError(f"fundamental must be >= 0, got {s['fundamental']!r}")
+    if not math.isfinite(s["fundamental_growth_per_s"]):
+        raise ValueError("fundamental_growth_per_s must be finite")
+    p[P_FUND] = s["fundamental"]
+    p[P_FUND_G] = s["fundamental_growth_per_s"] * dt_seconds
     return p
 
 

@@ -51,6 +51,8 @@ class Base:
         self.hop = int(params[4])
         self.halflife = float(params[5])
         self.max_jump = float(params[6])
+        self.fund = float(params[7]) if len(params) > 7 else 0.0
+        self.fund_g = float(params[8]) if len(params) > 8 else 0.0
         self.published = float(p0)
         self.last_update = 0
 

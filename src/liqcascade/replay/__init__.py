@@ -45,7 +45,7 @@ __all__ = ["ReplayOptions", "ReplayEvent", "ReplayResult", "MemberResult", "Sens
 SCHEMA_VERSION = 2  # replay.json and ensemble.json (2: priors, inputs, records, ensembles)
 
 # modules defining EVENT, in the order ``replay --list`` shows them
-_MODULES = ("maker_2020", "may_2021", "perp_2025")
+_MODULES = ("maker_2020", "may_2021", "steth_2022", "perp_2025")
 
 
 @dataclass

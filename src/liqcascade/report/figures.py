@@ -433,3 +433,31 @@ def events_table_figure(run, n: int = 20, by: str = "debt_repaid"):
     fig.update_layout(title=f"Top {len(ev)} liquidation events by {by.replace('_', ' ')}",
                       height=120 + 28 * max(len(ev), 1), margin=dict(l=20, r=20, t=50, b=20))
     return fig
+
+
+def rates_figure(run, path: int = 0):
+    """Interest rates and lending pools (``[protocols.rates.ASSET]``): per pool, utilization and
+    the borrow rate (top), and the withdrawals locked out (bottom), per step of a recorded path.
+    None when the run has no pool."""
+    rs = getattr(run, "rates_steps", None)
+    if rs is None or rs.shape[0] == 0:
+        return None
+    import plotly.graph_objects as go
+    from plotly.subplots import make_subplots
+
+    x = _time_axis(run)
+    fig = make_subplots(rows=2, cols=1, shared_xaxes=True, vertical_spacing=0.12,
+                        subplot_titles=("utilization and borrow rate (per year)", "withdrawals locked out"))
+    for r, name in enumerate(run.rates_rows):
+        col = ASSET_COLORS[r % len(ASSET_COLORS)]
+        util = rs[path, :, r, 0]
+        if np.isfinite(util).any():
+            fig.add_trace(go.Scatter(x=x, y=util, name=f"{name} utilization", line=dict(color=col)), row=1, col=1)
+        fig.add_trace(go.Scatter(x=x, y=rs[path, :, r, 1], name=f"{name} borrow rate",
+                                 line=dict(color=col, dash="dot")), row=1, col=1)
+        fig.add_trace(go.Scatter(x=x, y=rs[path, :, r, 9], name=f"{name} locked out", line=dict(color=col),
+                                 fill="tozeroy", showlegend=True), row=2, col=1)
+    _layout(fig, "Lending pools", 560)
+    fig.update_yaxes(tickformat=".0%", row=1, col=1)
+    fig.update_xaxes(title_text=_step_title(run), row=2, col=1)
+    return fig

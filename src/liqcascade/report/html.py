@@ -111,6 +111,15 @@ def render_report(run=None, curve=None, compiled=None, title: str | None = None,
                                  "triangles mark liquidations (average execution price, size ∝ debt repaid)."))
         figs.append((FIG_LIQUIDATIONS, F.liquidations_figure(run, stable=stable)))
         sections.append(_section("Liquidations", _fig_placeholder(FIG_LIQUIDATIONS)))
+        rfig = F.rates_figure(run)
+        if rfig is not None:
+            figs.append(("fig-rates", rfig))
+            sections.append(_section("Interest rates and lending pools",
+                                     _fig_placeholder("fig-rates") + _rates_table(run),
+                                     "Per pool (protocol/debt asset), path 0: interest is created debt — debt "
+                                     "before + interest = repaid by liquidations + repaid by borrowers + bad debt "
+                                     "+ left. Locked out: withdrawals lenders asked for that the pool's available "
+                                     "liquidity could not serve (they stay queued)."))
     if curve is not None:
         figs.append((FIG_CURVE, F.curve_figure(curve)))
         sections.append(_section("Static cascade curve",
@@ -330,6 +339,35 @@ def _per_protocol_table(run) -> str:
         f'<td class="num">{_e(format_value(pb, "money"))}</td></tr>' for n, b, k, r, pb in rows)
     return ('<table class="per-protocol"><thead><tr>' + "".join(f"<th>{_e(h)}</th>" for h in head)
             + f"</tr></thead><tbody>{body}</tbody></table>")
+
+
+def _rates_table(run) -> str:
+    rows = [("kind", "kind"), ("debt before", "debt_before"), ("interest accrued", "interest_accrued"),
+            ("repaid by liquidations", "repaid_by_liquidations"), ("repaid by borrowers", "repaid_by_borrowers"),
+            ("bad debt", "bad_debt"), ("debt left", "debt_left"), ("debt factor (index)", "debt_factor"),
+            ("open debt above its collateral at the end", "underwater_debt_end"),
+            ("peak utilization", "utilization_max"), ("peak borrow rate", "borrow_rate_max"),
+            ("steps at 100 % utilization", "steps_at_full_utilization"), ("withdrawn", "withdrawn"),
+            ("locked out, largest", "locked_out_max"), ("locked out, at the end", "locked_out_end")]
+    pools = list((getattr(run, "rates", None) or {}).items())
+    head = "<tr><th>pool</th>" + "".join(f"<th>{_e(p)}</th>" for p, _ in pools) + "</tr>"
+    body = ""
+    for label, key in rows:
+        cells = []
+        for _, d in pools:
+            v = d.get(key)
+            if v is None:
+                cells.append("–")
+            elif isinstance(v, str):
+                cells.append(_e(v))
+            elif key in ("utilization_max", "borrow_rate_max"):
+                cells.append(f"{v:.2%}")
+            elif key == "debt_factor":
+                cells.append(f"{v:.6f}")
+            else:
+                cells.append(f"{v:,.2f}")
+        body += f"<tr><td>{_e(label)}</td>" + "".join(f"<td class=\"num\">{c}</td>" for c in cells) + "</tr>"
+    return f"<table>{head}{body}</table>"
 
 
 def _curve_table(curve, max_rows: int = 21) -> str:

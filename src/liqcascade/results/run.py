@@ -56,11 +56,33 @@ class RunResult:
     sales: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=SALE_DTYPE))  # SALE_DTYPE, recorded paths
     # [recorded path, protocol, (liquidations, liquidated value, bad debt)] (engine.dynamic._protocol_paths)
     protocol_paths: np.ndarray | None = None
+    #: interest rates (``[protocols.rates.ASSET]``; empty without): path 0's totals per
+    #: "protocol/asset" (kernels.accrual.TOTAL_NAMES), the recorded paths' per-step pool state
+    #: ``[recorded, T+1, R, NRR]`` (kernels.accrual.STEP_NAMES) and the row names
+    rates: dict = field(default_factory=dict)
+    rates_steps: np.ndarray | None = None
+    rates_rows: list[str] = field(default_factory=list)
+
     #: engine.start: debt without collateral before the run, positions liquidatable at t = 0
     start: dict = field(default_factory=dict)
     seed: int | None = None
     #: (validated scenario, base folder) the run came from, for :meth:`provenance`
     source: tuple | None = field(default=None, repr=False)
+
+    def rates_table(self) -> dict:
+        """The recorded paths' per-step pool state as columns (path, step, pool, one column per
+        :data:`liqcascade.kernels.accrual.STEP_NAMES`); empty without rates."""
+        from ..kernels.accrual import STEP_NAMES as RC
+
+        if self.rates_steps is None:
+            return {}
+        rec, T1, R, _ = self.rates_steps.shape
+        pp, tt, rr = np.meshgrid(np.arange(rec), np.arange(T1), np.arange(R), indexing="ij")
+        out = {"path": pp.ravel(), "step": tt.ravel(),
+               "pool": np.asarray(self.rates_rows, dtype=object)[rr.ravel()]}
+        for j, name in enumerate(RC):
+            out[name] = self.rates_steps[:, :, :, j].ravel()
+        return out
 
     def provenance(self) -> dict:
         """Seed, package and schema version, scenario hash (:mod:`liqcascade.provenance`)."""
@@ -150,6 +172,7 @@ class RunResult:
             "attribution": self.attribution(),
             "pre_existing_bad_debt": st["pre_existing_bad_debt"],
             "liquidatable_at_start": st["liquidatable_at_start"],
+            **({"rates": plain(self.rates)} if self.rates else {}),
             "notes": self.notes,
         }
 

@@ -156,6 +156,9 @@ def read_run_dir(path) -> RunDir:
                                               "and no curve.json")
         return RunDir(d, None, curve)
     missing = [f for f in run_files if not have[f]]
+    if missing and have["summary.json"] and not have["events.parquet"] and _is_flow_summary(d / "summary.json"):
+        raise InputError(str(d), None, "a flow run folder (`liqcascade run --out` of a [flow] scenario): HTML "
+                                       "reports are not available for flow runs; read summary.json and steps.parquet")
     if missing:
         raise InputError(str(d / missing[0]), None, "missing (a run folder has summary.json, events.parquet and "
                                                     "steps.parquet)")
@@ -220,3 +223,11 @@ def read_run_dir(path) -> RunDir:
         notes=[str(x) for x in s.get("notes") or []],
     )
     return RunDir(d, run, curve)
+
+
+def _is_flow_summary(path: Path) -> bool:
+    """Whether ``summary.json`` is an external-flow run's (``"kind": "flow"``)."""
+    try:
+        return json.loads(path.read_text(encoding="utf-8")).get("kind") == "flow"
+    except (OSError, ValueError, AttributeError):
+        return False

@@ -72,8 +72,18 @@ def write_run(out: Path, res) -> None:
             t = t.replace_schema_metadata({**(t.schema.metadata or {}), b"liqcascade": meta})
             pq.write_table(t, tmp / f"{name}.parquet")
         (tmp / "summary.json").write_text(jsonout.dumps(summary, indent=2))
+        files = ["events.parquet", "sales.parquet", "steps.parquet", "summary.json"]
+        rt = res.rates_table() if hasattr(res, "rates_table") else {}
+        if rt:
+            # a value a pool kind does not have (a fixed fee's utilization, an uncapped liquidator) is null
+            cols = {k: (pa.array(v, mask=~np.isfinite(v)) if v.dtype.kind == "f" else pa.array(v))
+                    for k, v in rt.items()}
+            t = pa.table(cols)
+            t = t.replace_schema_metadata({**(t.schema.metadata or {}), b"liqcascade": meta})
+            pq.write_table(t, tmp / "rates.parquet")
+            files.append("rates.parquet")
         out.mkdir(exist_ok=True)
-        for f in ("events.parquet", "sales.parquet", "steps.parquet", "summary.json"):
+        for f in files:
             (tmp / f).replace(out / f)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)

@@ -11,7 +11,7 @@ Every field has a description: ``liqcascade mechanisms`` prints them.
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, ClassVar, Literal
 
 from pydantic import Field, model_validator
 
@@ -129,15 +129,27 @@ class OracleGuard(_Mechanism):
 class DynamicMargin(_Mechanism):
     """Liquidation thresholds that tighten with realized volatility and network congestion, a
     liquidity-adjusted collateral haircut, a constant liquidation buffer, and leverage tiers by
-    position size."""
+    position size; by default a tighter threshold reaches the existing book over ``ramp_seconds``
+    (Euler v2's liquidation-LTV ramp)."""
 
     RENAMED = {"vol_window_steps": "vol_window_seconds"}
+
+    apply: Literal["ramp", "new_positions", "at_once"] = Field(
+        "ramp", description="how a tighter threshold reaches the book: ramp = the existing book moves linearly to it "
+                            "over ramp_seconds (Euler v2); new_positions = only new or increased positions (the "
+                            "simulated book has none, so it does not act in a run); at_once = the whole book at "
+                            "once (liquidates it immediately)")
+    ramp_seconds: PosFloat = Field(86400.0, description="apply = ramp: time over which the in-force threshold moves "
+                                                        "linearly from its old value to a tighter target")
 
     vol_window_seconds: PosFloat = Field(3600.0, description="window of the realized-volatility estimate (at least two steps)")
     vol_ref: NonNegFloat = Field(0.8, description="annualized volatility below which thresholds do not move")
     lt_per_vol: NonNegFloat = Field(0.1, description="LT multiplier lost per unit of annualized volatility above vol_ref")
     congestion_k: NonNegFloat = Field(0.0, description="LT multiplier lost per unit of gas multiple above 1 (with [agents.gas_auction])")
-    haircut_k: NonNegFloat = Field(0.0, description="collateral haircut per unit of venue depth lost since the start")
+    haircut_k: NonNegFloat = Field(0.0, description="LT multiplier lost per unit share of venue depth lost since the start (every venue kind)")
+    haircut_band: Annotated[float, Field(gt=0, lt=1)] = Field(
+        0.02, description="the haircut's depth: quote the venues absorb before their price falls this far below the "
+                          "price the protocol values the collateral at")
     buffer: Fraction = Field(0.0, description="constant reduction of the LT multiplier (liquidation buffer)")
     min_multiplier: Annotated[float, Field(gt=0, le=1)] = Field(0.7, description="floor of the LT multiplier")
     size_tiers: list[tuple[PosFloat, Annotated[float, Field(gt=0, le=1)]]] = Field(
@@ -154,15 +166,54 @@ class RandomExecution(_Mechanism):
 
 
 class Batch(_Mechanism):
-    """At most ``max_per_step`` liquidations per step (per block) for each protocol it applies to
-    (dYdX's per-block limits, §8.8)."""
+    """Batch liquidation: the collateral seized over ``window_seconds`` is cleared together in one
+    uniform-price batch auction (keepers bid on the bundle), and the keepers' sales go out over
+    the next window under a depth budget (batch auctions against liquidation MEV; dYdX v4's
+    per-block batching of liquidations, §8.8)."""
 
-    max_per_step: int = Field(20, ge=1, description="liquidations per step per protocol")
+    window_seconds: PosFloat = Field(300.0, description="collection window; the batch clears at its end (at least one step)")
+    depth_slippage: Fraction = Field(0.02, description="keepers' resale per step at most what the venues absorb within this slippage (0 = no budget)")
+    keeper_margin: Fraction = Field(0.0, description="keepers bid this share below what the bundle fetches sold at once")
+
+    #: keys of an older meaning -> the one-line message that names where they went
+    MOVED: ClassVar[dict[str, str]] = {"max_per_step": "the per-step count cap is now liquidators.max_per_step; mechanisms.batch is a "
+                             "batch auction (window_seconds, depth_slippage, keeper_margin)"}
+
+    @model_validator(mode="before")
+    @classmethod
+    def _old_meaning(cls, data):
+        if isinstance(data, dict):
+            for k, msg in cls.MOVED.items():
+                if k in data:
+                    raise ValueError(f"{k}: {msg}")
+        return data
 
 
 class VolatilityFee(_Mechanism):
+    """A leverage fee: a borrow-rate add-on proportional to realized volatility,
+    ``min(max_rate, k · max(0, σ − σ_ref))`` a year, that accrues into the debt of the positions
+    it applies to step by step (a charge on leverage while markets are volatile)."""
+
+    RENAMED = {"vol_window_steps": "vol_window_seconds"}
+
+    k: NonNegFloat = Field(0.5, description="borrow-rate add-on (per year) per unit of annualized volatility above vol_ref")
+    vol_ref: NonNegFloat = Field(0.8, description="annualized volatility below which no fee accrues")
+    vol_window_seconds: PosFloat = Field(3600.0, description="window of the realized-volatility estimate (at least two steps)")
+    max_rate: NonNegFloat = Field(5.0, description="cap on the add-on, per year")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _old_meaning(cls, data):
+        if isinstance(data, dict) and "max_bonus" in data:
+            raise ValueError("max_bonus: volatility_fee is now a leverage fee (a borrow-rate add-on); the "
+                             "bonus-raising mechanism is mechanisms.volatility_bonus")
+        return data
+
+
+class VolatilityBonus(_Mechanism):
     """Liquidation bonus that scales with realized volatility: ``bonus · (1 + k · max(0, σ − σ_ref))``
-    capped at ``max_bonus`` (crvUSD's dynamic fee, §5.3, applied to the liquidation penalty)."""
+    capped at ``max_bonus`` (crvUSD's dynamic fee, §5.3, applied to the liquidation penalty).
+    It adds bad debt: a larger bonus seizes more collateral per debt repaid."""
 
     k: NonNegFloat = Field(0.5, description="relative bonus increase per unit of annualized volatility above vol_ref")
     RENAMED = {"vol_window_steps": "vol_window_seconds"}
@@ -185,6 +236,7 @@ class Mechanisms(_Strict):
     random_execution: RandomExecution | None = None
     batch: Batch | None = None
     volatility_fee: VolatilityFee | None = None
+    volatility_bonus: VolatilityBonus | None = None
 
     def active(self) -> list[str]:
         return [k for k in type(self).model_fields if getattr(self, k) is not None]

@@ -14,13 +14,16 @@ from typing import Annotated, Literal, Union
 from pydantic import AfterValidator, Discriminator, Field, Tag, field_validator, model_validator
 
 from .. import bounds as B
+from ..flow.model import Flow
 from ..oracles import KINDS as oracle_kinds
 from ..protocols import UNIT_KINDS as unit_kinds
 from ..protocols.configs import unit_config
 from ..protocols.aave.model import Protocol
 from ..prices import KINDS as price_kinds
 from ..strict import Fraction, NonNegFloat, PosFloat, Strict
+from ..pegs.model import Peg
 from ..venues import KINDS as venue_kinds
+from ..venues.concentrated.model import FEE_TICK_SPACING, SyntheticRanges
 from .mechanisms import Agents, Mechanisms
 
 
@@ -121,11 +124,30 @@ class Venue(Strict):
     min_price: PosFloat | None = Field(
         None, description="floor price: no bids below it, a stub bid at it takes what is left of a sale "
         "(default 1e-9 × the asset's price; at least 1e-12 × it, below it)")
+    # StableSwap pool (two coins: the asset and the quote coin; reserve_asset as for a cpmm)
+    amp: float | None = Field(None, gt=0, lt=1e6, description="stableswap: amplification A as A() returns it")
+    rate: PosFloat | None = Field(None, description="stableswap: the asset coin's rate multiplier (e.g. stETH per wstETH; default 1)")
+    offpeg_fee_multiplier: NonNegFloat = Field(1.0, description="stableswap: NG off-peg fee multiplier (<= 1: constant fee)")
+    admin_fee: float = Field(0.5, ge=0, le=1, description="stableswap: admin share of the fee (leaves the pool)")
+    # concentrated liquidity (Uniswap v3)
+    ticks_file: str | None = Field(None, description="concentrated: CSV tick_lower,tick_upper,liquidity (raw units)")
+    synthetic: SyntheticRanges | None = Field(None, description="concentrated: ranges from a normal density in log price")
+    tick_spacing: int | None = Field(None, ge=1, le=16384, description="concentrated: default the fee tier's spacing")
+    asset_is_token0: bool = Field(True, description="concentrated: the asset is the pool's token0")
+    decimals0: int = Field(0, ge=0, le=36, description="concentrated: token0 decimals of the raw tick file")
+    decimals1: int = Field(0, ge=0, le=36, description="concentrated: token1 decimals of the raw tick file")
 
     @model_validator(mode="after")
     def _check_kind(self):
-        if self.kind == "cpmm" and self.reserve_asset is None:
-            raise ValueError("a cpmm venue needs reserve_asset")
+        if self.kind in ("cpmm", "stableswap") and self.reserve_asset is None:
+            raise ValueError(f"a {self.kind} venue needs reserve_asset")
+        if self.kind == "stableswap" and self.amp is None:
+            raise ValueError("a stableswap venue needs amp")
+        if self.kind == "concentrated":
+            if (self.ticks_file is None) == (self.synthetic is None):
+                raise ValueError("a concentrated venue needs exactly one of ticks_file or synthetic")
+            if self.tick_spacing is None and self.fee not in FEE_TICK_SPACING:
+                raise ValueError(f"fee {self.fee} is not a v3 tier {sorted(FEE_TICK_SPACING)}: give tick_spacing")
         if self.kind == "book":
             if not self.depth:
                 raise ValueError("a book venue needs depth = [[fraction, cumulative_quote], ...]")
@@ -154,6 +176,9 @@ class Oracle(Strict):
     hop_seconds: PosFloat = Field(3600.0, description="osm: poke interval (at least one step)")
     half_life_seconds: PosFloat = Field(600.0, description="ema: half-life")
     max_jump: Fraction = Field(0.0, description="reject a candidate further than this from the published price (0 = off)")
+    reads: Literal["market", "fundamental"] = Field(
+        "market", description="market: the venues' prices through `kind`; fundamental: the asset's peg value "
+                              "(its [[pegs]] entry: redemption or exchange rate), whatever the venues quote")
 
 
 #: the protocol kinds run as units in the time loop (every registered kind but Aave v3)
@@ -203,6 +228,9 @@ class Liquidators(Strict):
     gas_cost: NonNegFloat = Field(0.0, description="quote cost per liquidation")
     capital: float = Field(math.inf, gt=0, description="quote repaid per step, at most (inf = unlimited)")
     max_per_step: int = Field(0, ge=0, description="liquidations per step (0 = unlimited)")
+    debt_source: Literal["own", "pool"] = Field(
+        "own", description="where liquidators get the debt asset: their own capital, or borrowed / flash-loaned "
+        "from the protocol's pool of that asset (capped by its available liquidity; needs [protocols.rates.ASSET])")
 
     @field_validator("capital")
     @classmethod
@@ -234,15 +262,29 @@ class Scenario(Strict):
     price: PriceProcess = Field(default_factory=PriceProcess)
     venues: list[Venue] = Field(default_factory=list)
     oracles: list[Oracle] = Field(default_factory=list)
-    protocols: list[ProtocolEntry] = Field(min_length=1)
+    protocols: list[ProtocolEntry] = Field(
+        default_factory=list, description="at least one, unless the scenario is a flow study ([flow])")
     liquidators: Liquidators = Field(default_factory=Liquidators)
     arbitrage: Arbitrage = Field(default_factory=Arbitrage)
     curve: Curve = Field(default_factory=Curve)
     mechanisms: Mechanisms = Field(default_factory=Mechanisms, description="prevention mechanisms switched on")
     agents: Agents = Field(default_factory=Agents, description="market participants and adversaries")
+    pegs: list[Peg] = Field(default_factory=list, description="pegged assets: fundamental value, recorded discount")
+    flow: Flow | None = Field(None, description="an external liquidation-volume series driving one venue")
 
     @model_validator(mode="after")
     def _references(self):
+        if not self.protocols and self.flow is None:
+            raise ValueError("protocols: required field is missing (a scenario without protocols is a "
+                             "flow study and needs a [flow] table)")
+        if self.flow is not None:
+            if self.protocols:
+                raise ValueError("flow: a [flow] study drives a venue with a real series instead of a simulated "
+                                 "book; it cannot be combined with [[protocols]] (yet)")
+            fv = next((v for v in self.venues if v.name == self.flow.venue), None)
+            if fv is None:
+                raise ValueError(f"flow.venue: unknown venue {self.flow.venue!r} "
+                                 f"(have: {', '.join(v.name for v in self.venues) or 'none'})")
         names = [a.name for a in self.assets]
         _unique(names, "assets")
         _unique([v.name for v in self.venues], "venues")
@@ -263,9 +305,20 @@ class Scenario(Strict):
         for a in self.assets:
             if not a.stable and not any(v.asset == a.name for v in self.venues):
                 raise ValueError(f"assets: {a.name!r} is not stable and has no venue")
+        pegged = set()
+        for i, g in enumerate(self.pegs):
+            if g.asset not in known:
+                raise ValueError(f"pegs[{i}].asset: unknown asset {g.asset!r}")
+            if g.asset in pegged:
+                raise ValueError(f"pegs[{i}].asset: {g.asset!r} has two pegs")
+            if g.asset in {a.name for a in self.assets if a.stable}:
+                raise ValueError(f"pegs[{i}].asset: {g.asset!r} is stable (fixed price); a pegged asset trades")
+            pegged.add(g.asset)
         for i, o in enumerate(self.oracles):
             if o.asset not in known:
                 raise ValueError(f"oracles[{i}].asset: unknown asset {o.asset!r}")
+            if (o.reads == "fundamental" or o.kind == "fundamental") and o.asset not in pegged:
+                raise ValueError(f"oracles[{i}].reads: {o.asset!r} has no [[pegs]] entry to read a fundamental from")
             for s in o.sources or []:
                 if s not in venue_names:
                     raise ValueError(f"oracles[{i}].sources: unknown venue {s!r}")
@@ -289,6 +342,9 @@ class Scenario(Strict):
             for asset in p.params:
                 if asset not in known:
                     raise ValueError(f"protocols[{i}].params: unknown asset {asset!r}")
+            for asset in p.rates:
+                if asset not in known:
+                    raise ValueError(f"protocols[{i}].rates: unknown asset {asset!r}")
             if p.collateral is not None and p.collateral not in p.params:
                 raise ValueError(f"protocols[{i}].params: no parameters for collateral {p.collateral!r}")
             for asset, oname in p.oracles.items():

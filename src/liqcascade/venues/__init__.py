@@ -12,4 +12,4 @@ This module imports nothing heavy: kernels may import it.
 from __future__ import annotations
 
 #: venue kinds; a kind's code in the state array (``vs[v, KIND]``) is its position here
-KINDS: tuple[str, ...] = ("cpmm", "book")
+KINDS: tuple[str, ...] = ("cpmm", "book", "stableswap", "concentrated")

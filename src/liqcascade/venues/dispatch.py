@@ -159,7 +159,7 @@ def venue_buy_to_price(vs, vdk, vdq, v, p_target):
 
 
 @njit
-def venue_apply_return(vs, v, ret):
+def venue_apply_return(vs, vdk, vdq, v, ret):
     """Move venue ``v`` by the exogenous multiplicative return ``ret`` (> 0).
 
     Book: ``REF`` and ``MID`` are both multiplied (the endogenous impact ``I`` is unchanged).
@@ -175,7 +175,7 @@ def venue_apply_return(vs, v, ret):
     i = 0
     for f in literal_unroll(_RETURN):
         if i == kind:
-            f(vs, v, ret)
+            f(vs, vdk, vdq, v, ret)
         i += 1
 
 

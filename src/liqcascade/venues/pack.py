@@ -67,13 +67,19 @@ def make_venue_state(venues: list[dict]) -> tuple[np.ndarray, np.ndarray, np.nda
       with fractions strictly increasing in ``(0, 1)`` and cumulative quote non-decreasing and
       > 0, and ``half_life_steps`` (default or ``None``: 0 = impact never recovers). A ``fee``
       is ignored.
+    * ``kind='stableswap'``: ``reserve_asset``, ``price`` (the asset's start price; the quote
+      balance is solved for it), ``rate``, ``amp``, ``fee``, ``offpeg_fee_multiplier``,
+      ``admin_fee`` (:mod:`liqcascade.venues.stableswap.pack`); or
+    * ``kind='concentrated'``: ``price``, ``fee``, ``tick_spacing``, ``asset_is_token0``,
+      ``decimals0``/``decimals1`` and ``ticks_file`` or ``synthetic``
+      (:mod:`liqcascade.venues.concentrated.pack`; the ticks fill the depth rows).
 
     Any venue may give ``min_price``, its floor price (> 0, below the initial spot): no bids
     below it, a stub bid at it (see :mod:`liqcascade.venues.dispatch`). Default (missing or
     ``None``): ``1e-9 ×`` the initial spot (:data:`liqcascade.bounds.FLOOR_REL_DEFAULT`).
 
-    ``K`` is the longest depth list (at least 1); shorter rows are zero-padded and pool rows
-    are all zero. A book starts without impact (``REF = MID = mid``). Raises
+    ``K`` is the longest depth list (at least 1); shorter rows are zero-padded and rows of kinds
+    without one are all zero. A book starts without impact (``REF = MID = mid``). Raises
     :class:`~liqcascade.errors.InputError` (``file=None``, ``where='venues[i].field'``).
     """
     n = len(venues)

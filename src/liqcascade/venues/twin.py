@@ -31,8 +31,9 @@ import numpy as np
 
 from liqcascade.venues import KINDS
 
-KIND, X, Y, FEE, MID, REF, HALF, NK, ASSET, FLOOR = range(10)
-NCOL = 10
+KIND, X, Y, FEE, MID, REF, HALF, NK, ASSET, FLOOR, UNSOLD, AUX = range(12)
+NAUX = 7
+NCOL = AUX + NAUX
 VENUE_CPMM = KINDS.index("cpmm")
 VENUE_BOOK = KINDS.index("book")
 
@@ -59,7 +60,7 @@ def bisect(f, lo, hi, iters=2000, rtol=4e-16):
 # --- state-array functions -----------------------------------------------------------------
 # Each registered kind's twin (``venues/<kind>/twin.py``) provides ``load(vs, vdk, vdq, v)`` (an
 # object with ``spot``, ``gross``, ``sell``, ``buy``, ``sell_to_price``, ``buy_to_price``),
-# ``spot(vs, v)``, ``store(vs, v, venue)``, ``apply_return(vs, v, ret)``, ``decay(vs, v)`` and
+# ``spot(vs, v)``, ``store(vs, v, venue)``, ``apply_return(vs, vdk, vdq, v, ret)``, ``decay(vs, v)`` and
 # ``follows_reference(vs, v)``. The kinds' twins
 # import ``bisect`` from here, so they are looked up when called.
 
@@ -106,10 +107,10 @@ def venue_follows_reference(vs, v):
     return bool(_kind(vs, v).follows_reference(vs, v))
 
 
-def venue_apply_return(vs, v, ret):
+def venue_apply_return(vs, vdk, vdq, v, ret):
     if ret <= 0 or ret == 1.0:
         return
-    _kind(vs, v).apply_return(vs, v, ret)
+    _kind(vs, v).apply_return(vs, vdk, vdq, v, ret)
 
 
 def venue_decay(vs, v):

@@ -11,6 +11,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field, model_validator
 
+from liqcascade.rates.pool import RatePool
 from liqcascade.strict import Fraction, NonNegFloat, PosFloat, Strict
 
 __all__ = ["AssetParams", "Protocol"]
@@ -56,6 +57,8 @@ class Protocol(Strict):
         1.15, description="Morpho MAX_LIQUIDATION_INCENTIVE_FACTOR")
     euler_max_discount: Annotated[float, Field(gt=0, lt=1, allow_inf_nan=False)] = Field(
         0.15, description="Euler maxLiquidationDiscount")
+    rates: dict[str, RatePool] = Field(
+        default_factory=dict, description="debt asset -> interest-rate model and lending pool (none: no accrual)")
 
     @model_validator(mode="after")
     def _check_bonus(self):

@@ -203,7 +203,7 @@ def run_unit(pack, prices_path, vs, vdk, vdq, av_ptr, av_idx, liq, dt_seconds, *
         if move_venues:
             for a in range(A):
                 for v in av_idx[av_ptr[a]:av_ptr[a + 1]]:
-                    move(vs, int(v), path[t, a] / path[t - 1, a])
+                    move(vs, vdk, vdq, int(v), path[t, a] / path[t - 1, a])
         sold[:] = 0.0
         first = n_ev
         n_ev = step(pack, t, float(dt_seconds), path[t], vs, vdk, vdq, av_ptr, av_idx, sold, acc, liq,

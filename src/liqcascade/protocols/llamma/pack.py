@@ -254,7 +254,7 @@ def run_unit(pack, prices_path, vs, vdk, vdq, av_ptr, av_idx, liq, dt_seconds, *
         if move_venues:
             for v in range(vs.shape[0]):
                 a = int(vs[v, ASSET])
-                venue_apply_return(vs, v, path[t, a] / path[t - 1, a])
+                venue_apply_return(vs, vdk, vdq, v, path[t, a] / path[t - 1, a])
                 venue_decay(vs, v)
         sold[:] = 0.0
         first = n_ev

@@ -565,7 +565,7 @@ def run_unit_py(m, prices_path, vs, vdk, vdq, av_ptr, av_idx, liq, dt_seconds, m
         if move_venues:
             for v in range(vs.shape[0]):
                 a = int(vs[v, V.ASSET])
-                V.venue_apply_return(vs, v, path[t, a] / path[t - 1, a])
+                V.venue_apply_return(vs, vdk, vdq, v, path[t, a] / path[t - 1, a])
                 V.venue_decay(vs, v)
         sold = [0.0] * path.shape[1]
         llamma_step_py(m, t, dt_seconds, path[t], vs, vdk, vdq, av_ptr, av_idx, sold, acc, liq, events)

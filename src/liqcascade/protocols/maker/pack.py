@@ -306,7 +306,7 @@ def run_unit(pack, prices_path, vs, vdk, vdq, av_ptr, av_idx, liq, dt_seconds, o
             a = int(vs[v, ASSET])
             prev = path[t - 1, a]
             if prev > 0:
-                venue_apply_return(vs, v, path[t, a] / prev)
+                venue_apply_return(vs, vdk, vdq, v, path[t, a] / prev)
             venue_decay(vs, v)
         nxt = np.full(A, np.nan)
         for a in range(A):

@@ -22,7 +22,7 @@ What is modelled
   the basis (book mid − index); ``MARK_HL`` Hyperliquid's median of (index + 150 s basis EMA,
   book median, 30 s EMA of the book median) — the rule for when only two inputs exist, since
   the other exchanges' perp mids are not modelled; ``MARK_BINANCE`` median(index, index +
-  basis EMA, book price) (``P1 = index`` because funding is not modelled). The EMA update is
+  basis EMA, book price) (``P1 = index``: the funding term of Price 1 is not used). The EMA update is
   §6.1's ``num ← num·e^(−dt/τ) + sample·dt``, ``den ← den·e^(−dt/τ) + dt``. The book median
   (best bid, best ask, last trade) is the book mid: a depth-curve book has no spread and every
   fill ends at the new mid. The mark is updated once, at the start of each step, from the
@@ -68,7 +68,9 @@ What is modelled
 
 Simplifications (also in ``protocols/perp/README.md``)
 ----------------------------------------------------
-* No funding payments, no trading fees, no new positions opened by agents; one shared
+* Funding (``config.funding``, Binance or Hyperliquid rules) is paid by every holder at the
+  start of a step, after the marks and before the margin checks (``funding/kernel.py``);
+  without it there are no funding payments. No trading fees, no new positions opened by agents; one shared
   insurance fund and one backstop vault for all markets (Binance has per-symbol funds).
 * Accounts are checked once per step in index order, in three phases (book orders for every
   account, then backstop takeovers, then fund / ADL; see :func:`perp_step`); ``liq[LQ_MAX]``
@@ -136,6 +138,9 @@ from liqcascade.protocols.kernel import (
     ACC_NLIQ,
     ACC_REPAID,
     LQ_MAX,
+)
+from liqcascade.funding.kernel import (
+    FD_IMPACT, FD_KIND, FD_PAID, FD_PAR, FD_RATE, FD_ST, NFD, perp_funding,
 )
 from liqcascade.venues.book.kernel import _book_buy_asset, _book_tail_density
 from liqcascade.venues.cpmm.kernel import cpmm_buy, cpmm_buy_to_price
@@ -217,7 +222,15 @@ M_BS_POS = 9
 M_BOOK_POS = 10
 M_BOOK_CASH = 11
 M_NTIER = 12
-NMKT = 13
+# funding (funding/kernel.py): a block of NFD columns from M_FD (layout FD_* there)
+M_FD = 13
+M_FD_KIND = M_FD + FD_KIND
+M_FD_IMPACT = M_FD + FD_IMPACT
+M_FD_PAID = M_FD + FD_PAID
+M_FD_RATE = M_FD + FD_RATE
+M_FD_PAR = M_FD + FD_PAR
+M_FD_ST = M_FD + FD_ST
+NMKT = M_FD + NFD
 
 # tier columns
 T_LB = 0
@@ -831,6 +844,8 @@ def perp_step(pack, t, dt_seconds, prices, vs, vdk, vdq, av_ptr, av_idx,
      acct_ptr, acct_pos, mkt, tiers, hold, adl_u) = pack
     now = t * dt_seconds
     _update_marks(params, mkt, prices, vs, dt_seconds)
+    perp_funding(mkt, M_FD, M_MARK, M_ASSET, M_VENUE, M_FUND_POS, M_BS_POS, M_BOOK_POS, M_BOOK_CASH, side, size,
+                 pos_mkt, pos_acct, margin, hold, H_FUND_CASH, H_BS_CASH, prices, vs, vdk, vdq, dt_seconds)
     for m in range(mkt.shape[0]):
         _unwind(vs, vdk, vdq, mkt, hold, m, M_FUND_POS, H_FUND_CASH, params[P_UNWIND_FUND])
         _unwind(vs, vdk, vdq, mkt, hold, m, M_BS_POS, H_BS_CASH, params[P_UNWIND_BS])

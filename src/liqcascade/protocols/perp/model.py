@@ -7,16 +7,32 @@ rules and sources are in ``README.md`` in this folder, the state pack in :mod:`.
 from __future__ import annotations
 
 import math
-from typing import Annotated, Literal, Sequence
+from typing import Annotated, Literal, Sequence, Union
 
 import numpy as np
 from pydantic import Field, model_validator
 
+from liqcascade.funding.binance.model import BinanceFunding
+from liqcascade.funding.hyperliquid.model import HyperliquidFunding
 from liqcascade.protocols.perp import kernel as K
 from liqcascade.strict import Fraction, NonNegFloat, PosFloat, Strict
 
 __all__ = ["Tier", "PerpConfig", "PRESETS", "hyperliquid_tiers", "describe"]
 OpenFraction = Annotated[float, Field(gt=0, lt=1, allow_inf_nan=False)]
+
+
+#: the premium's fitted response ``P = a + phi · P_prev + beta · r`` per funding interval, from
+#: ``calibration/funding.py`` on ``perp_venues_2025/funding_rates.parquet`` (+ candles), the
+#: "returns" fits of the tables in ``funding/hyperliquid/README.md`` (hourly, 2025-03..2026-03) and
+#: ``funding/binance/README.md`` (8-hourly); their out-of-sample errors are there too
+PREMIUM_FITS: dict[str, tuple[float, float, float]] = {
+    "hyperliquid_btc": (-3.80e-05, 0.905, 4.0e-03),
+    "hyperliquid_eth": (-4.02e-05, 0.904, 2.9e-03),
+    "hyperliquid_sol": (-5.90e-05, 0.835, 4.5e-03),
+    "binance_btc": (-3.99e-04, 0.144, 1.5e-05),
+    "binance_eth": (-3.97e-04, 0.155, 8.9e-04),
+    "binance_sol": (-2.98e-04, 0.422, 2.2e-03),
+}
 
 
 class Tier(Strict):
@@ -69,6 +85,31 @@ class PerpConfig(Strict):
     mark_price: Literal["index", "ema_basis", "hyperliquid", "binance"] = "ema_basis"
     basis_ema_seconds: PosFloat = 150.0
     book_ema_seconds: PosFloat = 30.0
+    # funding (funding/kernel.py); None: no funding payments
+    funding_premium: str = Field(
+        "book", description="premium source: 'book' (impact prices on the perp's book), a fitted response "
+        f"({', '.join(sorted(PREMIUM_FITS))}) or 'custom' (premium_a, premium_phi, premium_beta)")
+    premium_a: float = Field(0.0, allow_inf_nan=False, description="custom fitted premium: intercept")
+    premium_phi: float = Field(0.0, allow_inf_nan=False, description="custom fitted premium: weight of the previous interval's premium")
+    premium_beta: float = Field(0.0, allow_inf_nan=False, description="custom fitted premium: weight of the log return since the interval's start")
+    funding: Annotated[Union[BinanceFunding, HyperliquidFunding], Field(discriminator="kind")] | None = Field(
+        None, description="funding rule of every market: Binance or Hyperliquid (premium from the book, clamp, "
+        "interest, paid per interval); none: no funding")
+
+    @model_validator(mode="after")
+    def _check_premium(self):
+        if self.funding_premium not in ("book", "custom") and self.funding_premium not in PREMIUM_FITS:
+            raise ValueError(f"funding_premium: unknown {self.funding_premium!r}; known: book, custom, "
+                             f"{', '.join(sorted(PREMIUM_FITS))}")
+        return self
+
+    def premium_coefficients(self) -> tuple[float, float, float] | None:
+        """``(a, phi, beta)`` of the fitted premium, or None for the book's premium."""
+        if self.funding_premium == "book":
+            return None
+        if self.funding_premium == "custom":
+            return (self.premium_a, self.premium_phi, self.premium_beta)
+        return PREMIUM_FITS[self.funding_premium]
 
     @model_validator(mode="after")
     def _check_tiers(self):

@@ -157,6 +157,7 @@ def build_pack(config: PerpConfig, sides, sizes, entries, margins, accounts=None
         net = float(np.sum(side[sel] * size[sel]))
         mkt[m, K.M_BOOK_POS] = -net
         mkt[m, K.M_BOOK_CASH] = float(np.sum(side[sel] * size[sel] * entry[sel]))
+    fill_funding(mkt, config.funding, config.premium_coefficients())
     mark0 = np.full(m_count, np.nan) if marks is None else _vec("marks", marks, m_count)
     mkt[:, K.M_MARK] = mark0
     mkt[:, K.M_MARK_PREV] = mark0
@@ -247,6 +248,7 @@ def totals(pack) -> dict:
         "fees": float(hold[K.H_FEES]),
         "fund_drawn": float(hold[K.H_FUND_DRAWN]),
         "socialized": float(hold[K.H_SOCIAL]),
+        "funding_paid_by_longs": mkt[:, K.M_FD_PAID].copy(),
         "adl_fills": int(hold[K.H_ADL_FILLS]),
         "adl_quantity": float(hold[K.H_ADL_QTY]),
         "adl_notional": float(hold[K.H_ADL_NOTIONAL]),
@@ -330,7 +332,7 @@ def run_unit(pack, index_path, vs, vdk, vdq, book_venue, liq=None, dt_seconds: f
         for m in range(m_count):
             V.venue_decay(vs, venues[m])
             if follow_index:
-                V.venue_apply_return(vs, venues[m], idx[t, assets[m]] / idx[t - 1, assets[m]])
+                V.venue_apply_return(vs, vdk, vdq, venues[m], idx[t, assets[m]] / idx[t - 1, assets[m]])
         n_ev = step(pack, t, float(dt_seconds), idx[t].copy(), vs, vdk, vdq, empty_i, empty_i,
                     sold, acc, liq, ev_step, ev_pos, ev_proto, ev_asset, evf[0], evf[1], evf[2],
                     evf[3], evf[4], evf[5], evf[6], n_ev, proto_id, pos_offset)
@@ -341,3 +343,25 @@ def run_unit(pack, index_path, vs, vdk, vdq, book_venue, liq=None, dt_seconds: f
               "asset": ev_asset[:n_ev]}
     events.update({k: a[:n_ev] for k, a in zip(names, evf)})
     return {"events": events, "acc": acc, "n_ev": n_ev, "marks": marks, "mids": mids}
+
+
+def fill_funding(mkt: np.ndarray, funding, premium=None) -> None:
+    """Write a funding rule (``BinanceFunding``/``HyperliquidFunding``, or None) into every
+    market's funding columns (``funding/kernel.py``); each interval starts at t = 0.
+    ``premium``: ``(a, phi, beta)`` of a fitted premium response, or None (the book's premium)."""
+    from liqcascade.funding.kernel import (
+        FD_A, FD_BETA, FD_BINANCE, FD_HYPERLIQUID, FD_NONE, FD_PHI, FD_SRC, SRC_CALIBRATED,
+    )
+
+    mkt[:, K.M_FD_KIND] = FD_NONE
+    if funding is None:
+        return
+    par = funding.pack()
+    st = funding.initial_state()
+    mkt[:, K.M_FD_KIND] = FD_BINANCE if funding.kind == "binance" else FD_HYPERLIQUID
+    mkt[:, K.M_FD_IMPACT] = funding.impact_notional
+    mkt[:, K.M_FD_PAR:K.M_FD_PAR + par.shape[0]] = par
+    mkt[:, K.M_FD_ST:K.M_FD_ST + st.shape[0]] = st
+    if premium is not None:
+        mkt[:, K.M_FD + FD_SRC] = SRC_CALIBRATED
+        mkt[:, K.M_FD + FD_A], mkt[:, K.M_FD + FD_PHI], mkt[:, K.M_FD + FD_BETA] = premium

@@ -31,7 +31,18 @@ from liqcascade.protocols.kernel import (
     ACC_REPAID,
     LQ_MAX,
 )
+from liqcascade.funding.kernel import (
+    FD_A, FD_BETA, FD_I0, FD_PHI, FD_PN, FD_PPREV, FD_PSUM, FD_SRC, NFP, SRC_CALIBRATED,
+)
+from liqcascade.venues.kernel import VENUE_CPMM
 from liqcascade.protocols.perp.kernel import (
+    M_FD,
+    M_FD_IMPACT,
+    M_FD_KIND,
+    M_FD_PAID,
+    M_FD_PAR,
+    M_FD_RATE,
+    M_FD_ST,
     ADL_AT_PREV_MARK,
     ADL_HL,
     ADL_PNL_LEV,
@@ -304,6 +315,100 @@ class _Twin:
             d[M_MARK_PREV] = new if math.isnan(d[M_MARK]) else d[M_MARK]
             d[M_MARK] = new
 
+    # ------------------------------------------------------------------ funding
+    def funding(self, prices, dt):
+        """Funding sample by sample (``funding/kernel.py``): every ``sample`` seconds the
+        step's premium joins the interval's list of samples (Binance: weights 1, 2, 3, …;
+        Hyperliquid: equal); when the clock reaches the interval's end the rate is settled from
+        the explicit average and every holder pays ``position · price · rate``. The running
+        sums live in the market's state columns between steps (sum of w·P, sum of w, count,
+        elapsed)."""
+        from liqcascade.funding.binance.kernel import impact_prices_book, impact_prices_cpmm
+
+        for m, d in enumerate(self.mk):
+            kind = int(d[M_FD_KIND])
+            if kind == 0:
+                continue
+            par = [d[M_FD_PAR + j] for j in range(NFP)]
+            st = M_FD_ST
+            index = float(prices[int(d[M_ASSET])])
+            v = int(d[M_VENUE])
+            if int(self.vs[v, 0]) == VENUE_CPMM:
+                bid, ask = impact_prices_cpmm(self.vs[v, 1], self.vs[v, 2], self.vs[v, 3], d[M_FD_IMPACT])
+            else:
+                bid, ask = impact_prices_book(self.vs[v, 4], self.vdk[v], self.vdq[v], int(self.vs[v, 7]),
+                                              d[M_FD_IMPACT])
+            if kind == 2 and par[7] != 0.0:
+                prem = 0.5 * (bid + ask) / index - 1.0
+            else:
+                prem = (max(0.0, bid - index) - max(0.0, index - ask)) / index
+            fd = M_FD
+            if int(d[fd + FD_SRC]) == SRC_CALIBRATED:  # the fitted response replaces the book's premium
+                if d[fd + FD_I0] <= 0:
+                    d[fd + FD_I0] = index
+                prem = d[fd + FD_A] + d[fd + FD_PHI] * d[fd + FD_PPREV] + d[fd + FD_BETA] * math.log(index / d[fd + FD_I0])
+            if kind == 1:
+                interest, damper, interval, cap, floor, sample, _, mode = par[:8]
+            else:
+                interest, damper, cap, interval, sample, _, mode, _ = par[:8]
+            rate = 0.0
+            closed = mode == 1.0
+            if mode == 1.0:
+                f8 = prem + min(max(interest - prem, -damper), damper)
+                if kind == 1:
+                    r = min(max(f8 * interval / 28_800.0, floor), cap)
+                else:
+                    r = min(max(f8 / 8.0, -cap), cap) * interval / 3600.0
+                rate = r * dt / interval
+            else:
+                n_samples = int(round(dt / sample))
+                for _ in range(n_samples):
+                    # kernel slots: Binance (ΣwP, Σw, n, elapsed); Hyperliquid (ΣP, n, elapsed)
+                    if kind == 1:
+                        w = d[st + 2] + 1.0
+                        d[st + 0] += w * prem
+                        d[st + 1] += w
+                        d[st + 2] += 1.0
+                        d[st + 3] += sample
+                        done = d[st + 3] >= interval - 1e-9
+                    else:
+                        d[st + 0] += prem
+                        d[st + 1] += 1.0
+                        d[st + 2] += sample
+                        done = d[st + 2] >= interval - 1e-9
+                    if done:
+                        closed = True
+                        if kind == 1:
+                            p_avg = d[st + 0] / d[st + 1]
+                            f8 = p_avg + min(max(interest - p_avg, -damper), damper)
+                            rate += min(max(f8 * interval / 28_800.0, floor), cap)
+                            d[st + 0] = d[st + 1] = d[st + 2] = d[st + 3] = 0.0
+                        else:
+                            p_avg = d[st + 0] / d[st + 1]
+                            f8 = p_avg + min(max(interest - p_avg, -damper), damper)
+                            rate += min(max(f8 / 8.0, -cap), cap) * interval / 3600.0
+                            d[st + 0] = d[st + 1] = d[st + 2] = 0.0
+            d[fd + FD_PSUM] += prem
+            d[fd + FD_PN] += 1.0
+            if closed:
+                d[fd + FD_PPREV] = d[fd + FD_PSUM] / d[fd + FD_PN]
+                d[fd + FD_PSUM] = d[fd + FD_PN] = 0.0
+                d[fd + FD_I0] = index
+            d[M_FD_RATE] = rate
+            px = d[M_MARK] if kind == 1 else index
+            if rate == 0.0 or not px > 0:
+                continue
+            for q in self.pos:
+                if q.mkt != m or q.size <= 0:
+                    continue
+                pay = q.side * q.size * px * rate
+                self.margin[q.acct] -= pay
+                if q.side > 0:
+                    d[M_FD_PAID] += pay
+            d[M_BOOK_CASH] -= d[M_BOOK_POS] * px * rate
+            self.hold[H_FUND_CASH] -= d[M_FUND_POS] * px * rate
+            self.hold[H_BS_CASH] -= d[M_BS_POS] * px * rate
+
     def unwind(self):
         for d in self.mk:
             v = int(d[M_VENUE])
@@ -520,6 +625,7 @@ class _Twin:
     def run(self, prices, dt, liq):
         now = self.t * dt
         self.update_marks(prices, dt)
+        self.funding(prices, dt)
         self.unwind()
         cap = int(liq[LQ_MAX]) if len(liq) > LQ_MAX else 0
         acted = 0

@@ -270,7 +270,7 @@ def buy_to_price(vs, vdk, vdq, v, p_target):
 
 
 @njit
-def apply_return(vs, v, ret):
+def apply_return(vs, vdk, vdq, v, ret):
     """``REF`` and ``MID`` are both multiplied (the endogenous impact is unchanged); the mid
     stops at the floor."""
     vs[v, REF] *= ret

@@ -195,7 +195,7 @@ def store(vs, v, book):
     vs[v, MID] = book.mid
 
 
-def apply_return(vs, v, ret):
+def apply_return(vs, vdk, vdq, v, ret):
     vs[v, REF] *= ret
     vs[v, MID] = max(vs[v, MID] * ret, vs[v, FLOOR])
 

@@ -58,6 +58,7 @@ from __future__ import annotations
 import math
 
 from ...kernels._jit import njit
+from ..kernel import AUX, FLOOR, NK, UNSOLD
 
 CS_SQRT = 0
 CS_L = 1
@@ -356,3 +357,121 @@ def cl_reserves(cs, tk_sqrt, tk_net):
             a0 += amount0_delta(sp, sb, liq)
             a1 += amount1_delta(sa, sp, liq)
     return a0, a1
+
+
+# =============================================================================================
+# The venue-kind interface (a row ``v`` of ``vs``; called by ``venues/dispatch.py``)
+# =============================================================================================
+# The state vector ``cs`` is the slice ``vs[v, AUX:AUX + NCS]``; the initialized ticks are the
+# first ``NK`` entries of the padded rows ``vdk[v]`` (``√P``) and ``vdq[v]`` (``liquidityNet``).
+# What a sale cannot place (below the lowest range, or under the venue's floor price
+# ``vs[v, FLOOR]``) fills at the floor price (the stub bid) and is added to ``vs[v, UNSOLD]``.
+
+
+@njit
+def _cs(vs, v):
+    return vs[v, AUX:AUX + NCS]
+
+
+@njit
+def spot(vs, v):
+    """Spot of the asset in quote units."""
+    return cl_spot(_cs(vs, v))
+
+
+@njit
+def gross(vs, v):
+    """``1 − fee`` (the fee is taken on the input)."""
+    return 1.0 - vs[v, AUX + CS_FEE]
+
+
+@njit
+def _sell_floored(vs, vdk, vdq, v, cs, dq):
+    """Sell ``dq`` on the state ``cs`` (updated): through the ticks down to the venue's floor
+    price ``vs[v, FLOOR]`` (0: none) or the last liquidity, the rest to the stub bid at the floor
+    price. Returns ``(quote_out, taken_by_the_stub_bid)``."""
+    if not dq > 0.0:
+        return 0.0, 0.0
+    m = int(vs[v, NK])
+    floor = vs[v, FLOOR]
+    cap = dq
+    if floor > 0.0:
+        cap = min(dq, cl_sell_to_price(cs, vdk[v, :m], vdq[v, :m], floor))
+    out, unsold = cl_sell(cs, vdk[v, :m], vdq[v, :m], cap)
+    rest = (dq - cap) + unsold
+    return out + rest * floor, rest
+
+
+@njit
+def sell(vs, vdk, vdq, v, dq):
+    """Sell ``dq`` asset (state updated); what the pool cannot take above the venue's floor
+    fills at the floor price and is counted in ``UNSOLD``. Returns the quote received."""
+    out, rest = _sell_floored(vs, vdk, vdq, v, _cs(vs, v), dq)
+    vs[v, UNSOLD] += rest
+    return out
+
+
+@njit
+def buy(vs, vdk, vdq, v, dy):
+    """Spend ``dy`` quote on the asset (state updated); returns the asset received."""
+    m = int(vs[v, NK])
+    out, _ = cl_buy(_cs(vs, v), vdk[v, :m], vdq[v, :m], dy)
+    return out
+
+
+@njit
+def preview_sell(vs, vdk, vdq, v, dq):
+    """``(quote_out, spot_after)`` of selling ``dq``, without changing the pool."""
+    c = _cs(vs, v).copy()
+    out, _ = _sell_floored(vs, vdk, vdq, v, c, dq)
+    return out, cl_spot(c)
+
+
+@njit
+def preview_buy(vs, vdk, vdq, v, dy):
+    """``(asset_out, spot_after)`` of spending ``dy``, without changing the pool."""
+    m = int(vs[v, NK])
+    c = _cs(vs, v).copy()
+    out, _ = cl_buy(c, vdk[v, :m], vdq[v, :m], dy)
+    return out, cl_spot(c)
+
+
+@njit
+def sell_to_price(vs, vdk, vdq, v, p_target):
+    m = int(vs[v, NK])
+    return cl_sell_to_price(_cs(vs, v), vdk[v, :m], vdq[v, :m], p_target)
+
+
+@njit
+def buy_to_price(vs, vdk, vdq, v, p_target):
+    m = int(vs[v, NK])
+    return cl_buy_to_price(_cs(vs, v), vdk[v, :m], vdq[v, :m], p_target)
+
+
+@njit
+def apply_return(vs, vdk, vdq, v, ret):
+    """An outside trader trades the pool to ``spot · ret`` across ticks (up to the last
+    liquidity on that side); its proceeds leave the model."""
+    m = int(vs[v, NK])
+    cs = _cs(vs, v)
+    target = cl_spot(cs) * ret
+    if target < vs[v, FLOOR]:
+        target = vs[v, FLOOR]
+    if ret < 1.0:
+        dq = cl_sell_to_price(cs, vdk[v, :m], vdq[v, :m], target)
+        cl_sell(cs, vdk[v, :m], vdq[v, :m], dq)
+    else:
+        dy = cl_buy_to_price(cs, vdk[v, :m], vdq[v, :m], target)
+        cl_buy(cs, vdk[v, :m], vdq[v, :m], dy)
+
+
+@njit
+def decay(vs, v):
+    """A pool has no transient impact: no-op."""
+    return
+
+
+@njit
+def follows_reference(vs, v):
+    """A pool does not return to a reference by itself (arbitrage toward it trades it)."""
+    return False

@@ -8,7 +8,6 @@ from typing import Annotated, Literal
 from pydantic import Field, model_validator
 
 from ...strict import Strict
-from . import snapshot as S
 
 PosFloat = Annotated[float, Field(gt=0, allow_inf_nan=False)]
 
@@ -68,7 +67,9 @@ class ConcentratedVenue(Strict):
         """token1 per token0."""
         return self.price if self.asset_is_token0 else 1.0 / self.price
 
-    def snapshot(self, base_dir: Path | str = ".") -> S.Snapshot:
+    def snapshot(self, base_dir: Path | str = "."):
+        from . import snapshot as S  # NumPy and the kernels: loaded when a snapshot is built
+
         if self.ticks_file is not None:
             return S.load_tick_csv(Path(base_dir) / self.ticks_file, tick_spacing=self.spacing)
         syn = self.synthetic
@@ -80,6 +81,8 @@ class ConcentratedVenue(Strict):
 
     def pack(self, base_dir: Path | str = "."):
         """``(cs, tk_sqrt, tk_net, tk_tick)`` for the kernels."""
+        from . import snapshot as S
+
         return S.build_state(self.snapshot(base_dir), self.pool_price, self.fee,
                              asset_is_token0=self.asset_is_token0, decimals0=self.decimals0,
                              decimals1=self.decimals1)

@@ -156,3 +156,90 @@ class Pool:
         with localcontext() as ctx:
             ctx.prec = _PREC
             return float(self.x_at(self.s)), float(self.y_at(self.s))
+
+
+# --- the kind interface used by ``venues/twin.py``: ``cs`` is ``vs[v, AUX:AUX + 7]``, the ticks the
+# first ``NK`` entries of ``vdk[v]`` / ``vdq[v]``; the twin rebuilds the ranges from them ----------
+
+NK, FLOOR, UNSOLD, AUX = 7, 9, 10, 11
+CS_SQRT, CS_FEE, CS_FEES0, CS_FEES1, CS_ASSET0 = 0, 3, 4, 5, 6
+
+
+class Venue:
+    """The pool as a venue (asset against quote), with the unsold counter."""
+
+    def __init__(self, pool: Pool, unsold: float = 0.0, floor: float = 0.0):
+        self.pool = pool
+        self.unsold = float(unsold)
+        self.floor = float(floor)  # the venue's floor price (0: none): a stub bid at it
+
+    def __copy__(self):
+        q = Pool([], 1.0, 0.0, self.pool.asset0)
+        q.pos, q.s, q.fee, q.fees = list(self.pool.pos), self.pool.s, self.pool.fee, list(self.pool.fees)
+        return Venue(q, self.unsold, self.floor)
+
+    @property
+    def spot(self):
+        return self.pool.spot()
+
+    @property
+    def gross(self):
+        return 1.0 - float(self.pool.fee)
+
+    def sell(self, dq):
+        if dq <= 0:
+            return 0.0
+        cap = min(dq, self.pool.sell_to_price(self.floor)) if self.floor > 0 else dq
+        out, unsold = self.pool.sell(cap)
+        rest = dq - cap + unsold
+        self.unsold += rest
+        return out + rest * self.floor
+
+    def buy(self, dy):
+        return self.pool.buy(dy)[0]
+
+    def sell_to_price(self, p):
+        return self.pool.sell_to_price(max(p, self.floor))
+
+    def buy_to_price(self, p):
+        return self.pool.buy_to_price(p)
+
+
+def load(vs, vdk, vdq, v):
+    """Ranges between consecutive initialized ticks, each with the running sum of the nets."""
+    m = int(vs[v, NK])
+    positions, liq = [], 0.0
+    for k in range(m - 1):
+        liq += float(vdq[v, k])
+        if liq > 0:
+            positions.append((float(vdk[v, k]), float(vdk[v, k + 1]), liq))
+    pool = Pool(positions, vs[v, AUX + CS_SQRT], vs[v, AUX + CS_FEE], vs[v, AUX + CS_ASSET0] != 0)
+    return Venue(pool, vs[v, UNSOLD], vs[v, FLOOR])
+
+
+def spot(vs, v):
+    p = float(vs[v, AUX + CS_SQRT]) ** 2
+    return p if vs[v, AUX + CS_ASSET0] != 0 else 1.0 / p
+
+
+def store(vs, v, venue):
+    vs[v, AUX + CS_SQRT] = float(venue.pool.s)
+    vs[v, UNSOLD] = venue.unsold
+
+
+def apply_return(vs, vdk, vdq, v, ret):
+    ven = load(vs, vdk, vdq, v)
+    target = max(ven.spot * ret, vs[v, FLOOR])
+    if ret < 1:
+        ven.pool.sell(ven.sell_to_price(target))
+    else:
+        ven.pool.buy(ven.buy_to_price(target))
+    store(vs, v, ven)
+
+
+def decay(vs, v):
+    return None
+
+
+def follows_reference(vs, v):
+    return False

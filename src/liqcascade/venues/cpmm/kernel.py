@@ -169,7 +169,7 @@ def buy_to_price(vs, vdk, vdq, v, p_target):
 
 
 @njit
-def apply_return(vs, v, ret):
+def apply_return(vs, vdk, vdq, v, ret):
     """An outside trader trades the pool to ``spot · ret`` (the fee stays in the pool; the
     trader's proceeds leave the model); not under the floor. A re-centred pool (``HALF > 0``)
     moves without a trade: ``REF`` is multiplied and the reserves are re-centred on

@@ -138,7 +138,7 @@ def store(vs, v, pool):
     vs[v, Y] = pool.y
 
 
-def apply_return(vs, v, ret):
+def apply_return(vs, vdk, vdq, v, ret):
     if vs[v, HALF] > 0:  # re-centred pool: reference and spot move together, no trade
         spot = vs[v, Y] / vs[v, X]
         vs[v, REF] *= ret

@@ -67,6 +67,7 @@ import math
 import numpy as np
 
 from ...kernels._jit import njit
+from ..kernel import AUX, FLOOR, UNSOLD, X, Y
 
 # --- parameter vector --------------------------------------------------------------------------
 SS_AMP = 0
@@ -550,3 +551,142 @@ def ss_invariant(bal, rates, par):
     xp = np.empty(n)
     _fill_xp(bal, rates, xp)
     return get_D(xp, par[SS_AMP])
+
+
+# =============================================================================================
+# The venue-kind interface (a row ``v`` of ``vs``; called by ``venues/dispatch.py``)
+# =============================================================================================
+# A two-coin pool in the loop: the asset is coin 0, the quote coin 1. Balances are ``vs[v, X]``
+# (asset) and ``vs[v, Y]`` (quote), read as the slice ``vs[v, X:Y + 1]``; the rate multipliers
+# are ``vs[v, AUX:AUX + 2]`` and the parameter vector ``vs[v, AUX + 2:AUX + 2 + NSS]``.
+# Prices are in quote-coin units, which the scenario's quote unit must be (``venues/stableswap/
+# README.md``). What a sale cannot place in the pool (the balance floor, or the venue's floor
+# price ``vs[v, FLOOR]``) fills at the floor price (the stub bid) and is added to ``vs[v, UNSOLD]``.
+
+V_RATES = AUX
+V_PAR = AUX + 2
+
+
+@njit
+def _bal(vs, v):
+    return vs[v, X:Y + 1]
+
+
+@njit
+def _rates(vs, v):
+    return vs[v, V_RATES:V_RATES + 2]
+
+
+@njit
+def _par(vs, v):
+    return vs[v, V_PAR:V_PAR + NSS]
+
+
+@njit
+def spot(vs, v):
+    """Marginal price of the asset in the quote coin, without fee."""
+    return ss_spot(_bal(vs, v), _rates(vs, v), _par(vs, v), 0, 1)
+
+
+@njit
+def gross(vs, v):
+    """``1 − fee`` at the current balances (NG's dynamic fee when ``offpeg > 1``)."""
+    bal = _bal(vs, v)
+    rates = _rates(vs, v)
+    par = _par(vs, v)
+    return 1.0 - dynamic_fee(bal[0] * rates[0], bal[1] * rates[1], par[SS_FEE], par[SS_OFFPEG])
+
+
+@njit
+def _sell_floored(vs, v, bal, dq):
+    """Sell ``dq`` on the balances ``bal`` (updated): through the pool down to the venue's floor
+    price ``vs[v, FLOOR]`` (0: none) or the pool's balance floor, the rest to the stub bid at the
+    floor price. Returns ``(quote_out, taken_by_the_stub_bid)``."""
+    if not dq > 0.0:
+        return 0.0, 0.0
+    rates = _rates(vs, v)
+    par = _par(vs, v)
+    floor = vs[v, FLOOR]
+    cap = dq
+    if floor > 0.0:
+        cap = min(dq, ss_sell_to_price(bal, rates, par, 0, 1, floor))
+    out, _, unsold = ss_exchange(bal, rates, par, 0, 1, cap)
+    rest = (dq - cap) + unsold
+    return out + rest * floor, rest
+
+
+@njit
+def sell(vs, vdk, vdq, v, dq):
+    """Sell ``dq`` asset for the quote coin (state updated); what the pool cannot take above the
+    venue's floor fills at the floor price and is counted in ``UNSOLD``. Returns the quote
+    received."""
+    out, rest = _sell_floored(vs, v, _bal(vs, v), dq)
+    vs[v, UNSOLD] += rest
+    return out
+
+
+@njit
+def buy(vs, vdk, vdq, v, dy):
+    """Spend ``dy`` quote coin on the asset (state updated); returns the asset received."""
+    out, _, _ = ss_buy(_bal(vs, v), _rates(vs, v), _par(vs, v), 0, 1, dy)
+    return out
+
+
+@njit
+def preview_sell(vs, vdk, vdq, v, dq):
+    """``(quote_out, spot_after)`` of selling ``dq``, without changing the pool."""
+    bal = _bal(vs, v).copy()
+    out, _ = _sell_floored(vs, v, bal, dq)
+    return out, ss_spot(bal, _rates(vs, v), _par(vs, v), 0, 1)
+
+
+@njit
+def preview_buy(vs, vdk, vdq, v, dy):
+    """``(asset_out, spot_after)`` of spending ``dy``, without changing the pool."""
+    bal = _bal(vs, v).copy()
+    out, _, _ = ss_exchange(bal, _rates(vs, v), _par(vs, v), 1, 0, dy)
+    return out, ss_spot(bal, _rates(vs, v), _par(vs, v), 0, 1)
+
+
+@njit
+def sell_to_price(vs, vdk, vdq, v, p_target):
+    """Asset to sell to bring the spot to ``p_target`` (the whole capacity if the floor comes
+    first; finite)."""
+    return ss_sell_to_price(_bal(vs, v), _rates(vs, v), _par(vs, v), 0, 1, p_target)
+
+
+@njit
+def buy_to_price(vs, vdk, vdq, v, p_target):
+    """Quote coin to spend to lift the spot to ``p_target``."""
+    return ss_buy_to_price(_bal(vs, v), _rates(vs, v), _par(vs, v), 0, 1, p_target)
+
+
+@njit
+def apply_return(vs, vdk, vdq, v, ret):
+    """An outside trader trades the pool to ``spot · ret`` (an exogenous flow: it sells the
+    asset when ``ret < 1``, buys it otherwise; fees stay with the LPs, the admin share leaves,
+    the trader's proceeds leave the model)."""
+    bal = _bal(vs, v)
+    rates = _rates(vs, v)
+    par = _par(vs, v)
+    target = ss_spot(bal, rates, par, 0, 1) * ret
+    if target < vs[v, FLOOR]:
+        target = vs[v, FLOOR]
+    if ret < 1.0:
+        dq = ss_sell_to_price(bal, rates, par, 0, 1, target)
+        ss_exchange(bal, rates, par, 0, 1, dq)
+    else:
+        dy = ss_buy_to_price(bal, rates, par, 0, 1, target)
+        ss_exchange(bal, rates, par, 1, 0, dy)
+
+
+@njit
+def decay(vs, v):
+    """A pool has no transient impact: no-op."""
+    return
+
+
+@njit
+def follows_reference(vs, v):
+    """A pool does not return to a reference by itself (arbitrage toward it trades it)."""
+    return False

@@ -193,3 +193,83 @@ class Pool:
 
 
 __all__ = ["Pool", "invariant_int", "balance_for_int", "fee_at"]
+
+
+# --- the kind interface used by ``venues/twin.py`` (columns of ``vs`` as in ``venues/kernel.py``:
+# balances in X (asset) and Y (quote), rates in AUX, AUX + 1, parameters from AUX + 2) ----------
+
+X, Y, FLOOR, UNSOLD, AUX = 1, 2, 9, 10, 11
+
+
+class Venue:
+    """The two-coin pool as a venue (asset = coin 0, quote = coin 1)."""
+
+    def __init__(self, pool: Pool, unsold: float = 0.0, floor: float = 0.0):
+        self.pool = pool
+        self.unsold = float(unsold)
+        self.floor = float(floor)  # the venue's floor price (0: none): a stub bid at it
+
+    def __copy__(self):
+        return Venue(self.pool.copy(), self.unsold, self.floor)
+
+    @property
+    def spot(self):
+        return self.pool.spot(0, 1)
+
+    @property
+    def gross(self):
+        p = self.pool
+        return 1.0 - fee_at(p.bal[0] * p.rates[0], p.bal[1] * p.rates[1], p.fee, p.offpeg)
+
+    def sell(self, dq):
+        if dq <= 0:
+            return 0.0
+        cap = min(dq, self.pool.sell_to_price(0, 1, self.floor)) if self.floor > 0 else dq
+        out, _, unsold = self.pool.exchange(0, 1, cap)
+        rest = dq - cap + unsold
+        self.unsold += rest
+        return out + rest * self.floor
+
+    def buy(self, dy):
+        out, _, _ = self.pool.exchange(1, 0, dy)
+        return out
+
+    def sell_to_price(self, p):
+        return self.pool.sell_to_price(0, 1, max(p, self.floor))
+
+    def buy_to_price(self, p):
+        return self.pool.buy_to_price(0, 1, p)
+
+
+def load(vs, vdk, vdq, v):
+    pool = Pool([vs[v, X], vs[v, Y]], [vs[v, AUX], vs[v, AUX + 1]], vs[v, AUX + 2], vs[v, AUX + 3],
+                vs[v, AUX + 4], vs[v, AUX + 5])
+    return Venue(pool, vs[v, UNSOLD], vs[v, FLOOR])
+
+
+def spot(vs, v):
+    return load(vs, None, None, v).spot
+
+
+def store(vs, v, venue):
+    vs[v, X] = venue.pool.bal[0]
+    vs[v, Y] = venue.pool.bal[1]
+    vs[v, UNSOLD] = venue.unsold
+
+
+def apply_return(vs, vdk, vdq, v, ret):
+    ven = load(vs, vdk, vdq, v)
+    target = max(ven.spot * ret, vs[v, FLOOR])
+    if ret < 1:
+        ven.pool.exchange(0, 1, ven.sell_to_price(target))
+    else:
+        ven.pool.exchange(1, 0, ven.buy_to_price(target))
+    store(vs, v, ven)
+
+
+def decay(vs, v):
+    return None
+
+
+def follows_reference(vs, v):
+    return False

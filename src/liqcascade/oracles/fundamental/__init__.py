@@ -1,0 +1,1 @@
+"""Oracle kind `fundamental`: a pegged asset's fundamental value (redemption or exchange rate)."""
