@@ -616,7 +616,7 @@ def simulate_loop_py(path, path_id, ki):
         # move_market
         for v in range(nV):
             a = int(mkt.venue_asset[v])
-            V.venue_apply_return(vs, v, path[t, a] / path[t - 1, a])
+            V.venue_apply_return(vs, vdk, vdq, v, path[t, a] / path[t - 1, a])
             V.venue_decay(vs, v)
         for a in range(A):
             ids = ids_of[a]
