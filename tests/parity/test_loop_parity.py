@@ -306,7 +306,7 @@ def test_uncovered_parts_raise():
     """A scenario using a part the twin does not cover is refused by name, never run partially."""
     from liqcascade.scenario.mechanisms import Batch
     c = scenario(base_config(1, steps=5))
-    c.scenario.mechanisms.batch = Batch(max_per_step=2)
+    c.scenario.mechanisms.batch = Batch()
     with pytest.raises(NotImplementedError, match="batch"):
         simulate_loop_py(make_paths(c)[0], 0, kernel_inputs(c))
 

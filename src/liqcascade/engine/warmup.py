@@ -65,6 +65,10 @@ def tiny_scenario():
         "venues": [
             {"name": "pool", "asset": "A", "kind": "cpmm", "reserve_asset": 1000.0, "fee": 0.003},
             {"name": "book", "asset": "A", "kind": "book", "depth": [[0.01, 1e4], [0.05, 1e5]], "half_life_seconds": 120.0},
+            # the pool kinds whose packs call their kernels from Python (quote balance, ticks)
+            {"name": "ss", "asset": "A", "kind": "stableswap", "reserve_asset": 1000.0, "amp": 50.0, "fee": 0.0004},
+            {"name": "cl", "asset": "A", "kind": "concentrated", "fee": 0.003,
+             "synthetic": {"tvl": 1e5, "sigma": 0.15, "cut": 2.5, "full_range_share": 0.0}},
         ],
         "oracles": [{"name": "o", "asset": "A", "kind": "spot"}],
         "protocols": [{"name": "p", "positions": "-", "collateral": "A", "debt": "Q",

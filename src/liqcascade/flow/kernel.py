@@ -135,7 +135,7 @@ def flow_run(vs, vdk, vdq, v, mid, dt, sells, buys, multiplier, max_slippage, ha
         ref = mid[i]
         set_half_life(vs, v, dt[i], half_s)
         if i > 0:
-            venue_apply_return(vs, v, ref / mid[i - 1])
+            venue_apply_return(vs, vdk, vdq, v, ref / mid[i - 1])
         venue_decay(vs, v)
         if has_backstop:
             w, a = backstop_tick(bparams, bstate, ref, dt[i])

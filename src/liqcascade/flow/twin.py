@@ -51,7 +51,7 @@ def run_twin(vs, vdk, vdq, v, mid, dt, sells, buys, multiplier, max_slippage, ha
                              "refilled", "spot_pre"), 0.0)
         vs[v, V.HALF] = half_s / dt[i] if (half_s > 0 and dt[i] > 0) else 0.0
         if i > 0:
-            V.venue_apply_return(vs, v, ref / float(mid[i - 1]))
+            V.venue_apply_return(vs, vdk, vdq, v, ref / float(mid[i - 1]))
         V.venue_decay(vs, v)
         if backstop is not None:
             row["withdrawn"], row["refilled"] = backstop.tick(ref, float(dt[i]))
