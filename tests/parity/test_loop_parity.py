@@ -158,7 +158,7 @@ def scenario(cfg: dict):
         "arbitrage": {"enabled": cfg["arb"], "to_reference": cfg["arb"], "threshold": 0.002},
         "mechanisms": {name: MECHANISMS[name](rng) for name in cfg["mechanisms"]},
     }
-    from conftest import join_books
+    join_books = _root_conftest().join_books
 
     book = None
     if n_proto:
@@ -172,6 +172,24 @@ def scenario(cfg: dict):
             book.m_proto = np.zeros(3, np.int64)
             book.m_ids = np.array(["m0", "m1", "m2"], dtype=object)
     return compile_scenario(Scenario.model_validate(sc), EXAMPLES, book=book)
+
+
+def _root_conftest():
+    """tests/conftest.py as pytest loaded it (a plain ``import conftest`` can name another
+    folder's conftest.py when one worker runs several folders)."""
+    import importlib.util
+    import sys
+
+    path = Path(__file__).resolve().parents[1] / "conftest.py"
+    for m in list(sys.modules.values()):
+        f = getattr(m, "__file__", None)
+        if f and Path(f).resolve() == path:
+            return m
+    spec = importlib.util.spec_from_file_location("_tests_root_conftest", path)
+    m = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = m  # (dataclasses look their module up while it executes)
+    spec.loader.exec_module(m)
+    return m
 
 
 def run_kernel(c, path):
