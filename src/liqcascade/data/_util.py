@@ -10,12 +10,12 @@ import csv
 import io
 import json
 import math
-from datetime import datetime, timezone
 from pathlib import Path
 
 import numpy as np
 
 from ..errors import InputError
+from ..flow.series import parse_time as _parse_time
 
 __all__ = ["check_file", "read_text", "read_json", "CsvTable", "read_csv", "read_csv_text",
            "parse_float", "parse_time", "float_column", "time_column", "check_increasing"]
@@ -178,29 +178,7 @@ def parse_time(fname: str, where: str, value) -> float:
     after the year 5138 in seconds), so Binance's ``open_time`` (ms) and ``timestamp_x`` (µs)
     work as they are.
     """
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
-        x = float(value)
-    else:
-        s = str(value).strip() if value is not None else ""
-        if not s:
-            raise InputError(fname, where, "missing time")
-        try:
-            x = float(s)
-        except ValueError:
-            try:
-                d = datetime.fromisoformat(s)
-            except ValueError:
-                raise InputError(fname, where, f"not a time: {value!r} (expected ISO 8601 or epoch seconds/ms)") from None
-            if d.tzinfo is None:
-                d = d.replace(tzinfo=timezone.utc)
-            return d.timestamp()
-    if not math.isfinite(x) or x < 0:
-        raise InputError(fname, where, f"not a valid epoch time: {value!r}")
-    if x > 1e14:
-        return x / 1e6
-    if x > 1e11:
-        return x / 1e3
-    return x
+    return _parse_time(value, fname, where)
 
 
 def float_column(t: CsvTable, name: str, **kw) -> np.ndarray:
