@@ -95,7 +95,7 @@ def test_mechanisms_lists_every_mechanism_agent_and_field():
     cat = json.loads(out)
     names = [m["name"] for m in cat]
     assert names == [cli_name(m) for m in MECHANISMS] + [cli_name(a) for a in AGENTS]
-    assert len(names) == 19
+    assert len(names) == 20
     for m in cat:
         group = "mechanisms" if m["kind"] == "mechanism" else "agents"
         cls = model_class(group, m["field"])

@@ -30,13 +30,18 @@ import numpy as np
 from ..errors import InputError
 from ..protocols.aave import kernel as K_aave
 from ..kernels import mechanisms as KM
+from ..mechanisms.clearinghouse import pack as ch_pack
 
 #: mechanism field -> row of the applicability mask
 MASK_ROW = {
     "circuit_breaker": KM.MK_CB, "throttle": KM.MK_TH, "twap_exit": KM.MK_TW, "buffer_pool": KM.MK_BP,
     "insurance_fund": KM.MK_IF, "dutch_auction": KM.MK_DA, "partial": KM.MK_PA, "dynamic_margin": KM.MK_DM,
     "random_execution": KM.MK_RE, "batch": KM.MK_BA, "volatility_fee": KM.MK_LF, "volatility_bonus": KM.MK_VF,
+    "clearinghouse": KM.MK_CH,
 }
+
+#: mechanisms that act on protocol units too (the others act on Aave-rule protocols only)
+UNITS_TOO = ("oracle_guard", "clearinghouse")
 
 NOTES = {
     "circuit_breaker": "circuit breaker: per protocol, trips on the oracle's fall from its window high; "
@@ -69,6 +74,7 @@ NOTES = {
     "volatility_bonus": "volatility bonus: bonus × (1 + k·max(0, σ − σ_ref)), capped, never below the base bonus",
     "oracle_guard": "oracle guard: the protocols it applies to read a TWAP/EMA/median of all venues of each "
                     "asset instead of their own oracles",
+    "clearinghouse": ch_pack.NOTE,
 }
 
 
@@ -100,6 +106,9 @@ def applicable(c, name: str) -> list[int]:
     for k, pr in enumerate(sc.protocols):
         if names is not None and pr.name not in names:
             continue
+        if name in UNITS_TOO:
+            out.append(k)
+            continue
         if pr.kind != "aave_v3":
             if names is not None:
                 raise InputError(None, f"mechanisms.{name}.applies_to",
@@ -114,7 +123,7 @@ def check_mechanisms(sc) -> None:
     """Raise :class:`InputError` for a mechanism that names a protocol unit in ``applies_to``
     (``oracle_guard`` excepted: it applies to units too)."""
     for name in sc.mechanisms.active():
-        if name == "oracle_guard":
+        if name in UNITS_TOO:
             continue
         m = getattr(sc.mechanisms, name)
         for k, pr in enumerate(sc.protocols):
@@ -154,6 +163,8 @@ def mechanism_setup(c) -> MechSetup:
         on = applicable(c, name)
         for k in on:
             mmask[MASK_ROW[name], k] = 1
+        if name == "clearinghouse":
+            continue  # its pack.py writes its notes
         if not on:
             notes.append(f"mechanism {name}: no Aave-rule protocol in this scenario, so it has no effect here "
                          "(protocol units keep their own built-in versions; see docs/mechanisms.md)")
@@ -214,6 +225,8 @@ def mechanism_setup(c) -> MechSetup:
     if (x := M.volatility_fee) is not None:
         mech[[KM.M_LF_ON, KM.M_LF_K, KM.M_LF_VREF, KM.M_LF_WIN, KM.M_LF_MAX]] = (
             1.0, x.k, x.vol_ref, tb.of(x, "vol_window_seconds", "mechanisms.volatility_fee"), x.max_rate)
+    if (x := M.clearinghouse) is not None:
+        ch_pack.pack(x, c, mech, mmask, notes)
     if (x := M.volatility_bonus) is not None:
         mech[[KM.M_VF_ON, KM.M_VF_K, KM.M_VF_VREF, KM.M_VF_WIN, KM.M_VF_MAX]] = (
             1.0, x.k, x.vol_ref, tb.of(x, "vol_window_seconds", "mechanisms.volatility_bonus"), x.max_bonus)

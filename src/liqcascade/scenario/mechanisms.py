@@ -16,6 +16,7 @@ from typing import Annotated, ClassVar, Literal
 from pydantic import Field, model_validator
 
 from ..agents.flash_attacker.model import FlashAttacker
+from ..mechanisms.clearinghouse.model import Clearinghouse
 from ..strict import Fraction, NonNegFloat, PosFloat
 from ..strict import Strict as _Strict
 
@@ -237,6 +238,7 @@ class Mechanisms(_Strict):
     batch: Batch | None = None
     volatility_fee: VolatilityFee | None = None
     volatility_bonus: VolatilityBonus | None = None
+    clearinghouse: Clearinghouse | None = None
 
     def active(self) -> list[str]:
         return [k for k in type(self).model_fields if getattr(self, k) is not None]
