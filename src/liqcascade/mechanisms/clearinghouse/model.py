@@ -6,7 +6,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field, model_validator
 
-from ...strict import Fraction, NonNegFloat, PosFloat, Strict
+from ...strict import Fraction, PosFloat, Strict
 
 Move = Annotated[float, Field(gt=0, lt=1, allow_inf_nan=False)]
 
@@ -40,8 +40,9 @@ class Clearinghouse(Strict):
     netting: bool = Field(True, description="cross a participating perp venue's forced buys (short liquidations, "
                                             "backstop and fund unwinds) against the others' sales, off the venue")
     backstop: Backstop | None = Field(None, description="optional shared backstop fund ([mechanisms.clearinghouse.backstop])")
-    backstop_capital: NonNegFloat | None = Field(None, description="shorthand for backstop.capital")
-    backstop_discount: Fraction | None = Field(None, description="shorthand for backstop.discount")
+    backstop_capital: float | None = Field(None, ge=0, allow_inf_nan=False, description="shorthand for backstop.capital")
+    backstop_discount: float | None = Field(None, ge=0, lt=1, allow_inf_nan=False,
+                                            description="shorthand for backstop.discount")
 
     @model_validator(mode="after")
     def _backstop(self):
