@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from liqcascade.kernels import layouts as KL
-from liqcascade.kernels import mechanisms as KM
+from liqcascade.mechanisms import kernel as KM
 from liqcascade.mechanisms.clearinghouse import kernel as CK
 from liqcascade.mechanisms.clearinghouse import twin as CT
 from liqcascade.venues import kernel as VK

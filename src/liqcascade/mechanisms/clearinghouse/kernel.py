@@ -3,7 +3,7 @@
 State: the clearinghouse's arrays of :class:`~liqcascade.kernels.layouts.MechState`
 (``ch_q``, ``ch_key``, ``ch_acc``, ``ch_ring``, ``ch_bs``, ``ch_hf``); parameters: the
 ``M_CH_*`` slots of the mechanisms' pack and row ``MK_CH`` of their mask
-(:mod:`liqcascade.kernels.mechanisms`). The time loop calls
+(:mod:`liqcascade.mechanisms.kernel`). The time loop calls
 
 * :func:`ch_note_hf` for every Aave-rule liquidation of a participating protocol (urgency);
 * :func:`ch_offer` / :func:`ch_crossed` around a participating perp venue's step (netting: its
@@ -26,7 +26,7 @@ from ...kernels.layouts import (
     CA_BS, CA_HELD_VIN, CA_IN, CA_NET, CA_QUOTE, CA_RISK, CA_SOLD, CA_VIN, SUM_CH_BS, SUM_CH_BS_PNL, SUM_CH_CONS,
     SUM_CH_HELD, SUM_CH_HELD_VALUE, SUM_CH_IN, SUM_CH_NET, SUM_CH_RISK, SUM_CH_SHORTFALL, SUM_CH_SOLD,
 )
-from ...kernels.mechanisms import (
+from ..kernel import (
     M_CH_ALLOC, M_CH_BS_DISC, M_CH_NET, M_CH_ON, M_CH_STEP, M_CH_WMOVE, M_ON, MK_CH, depth_units_to,
 )
 from ...kernels.sales import (

@@ -7,6 +7,7 @@ from typing import Annotated, Literal
 from pydantic import Field, model_validator
 
 from ...strict import Fraction, PosFloat, Strict
+from ..base import Mechanism
 
 Move = Annotated[float, Field(gt=0, lt=1, allow_inf_nan=False)]
 
@@ -19,7 +20,7 @@ class Backstop(Strict):
     discount: Fraction = Field(0.05, description="discount to the mean venue spot at which it buys")
 
 
-class Clearinghouse(Strict):
+class Clearinghouse(Mechanism):
     """A cross-protocol clearinghouse: each step it collects the forced sales of the protocols it
     applies to, nets a perp venue's forced buys against them, sells the rest into the shared
     venues under one impact budget (a largest price move per step and per window, from venue

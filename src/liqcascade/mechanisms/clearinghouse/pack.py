@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from ...errors import InputError
-from ...kernels import mechanisms as KM
+from .. import kernel as KM
 
 #: its row of the applicability mask
 MASK_ROW = KM.MK_CH
@@ -24,11 +24,12 @@ NOTE = ("clearinghouse: the participants' forced sales are pooled per asset; a p
 EXCLUSIVE = (("twap_exit", KM.MK_TW), ("buffer_pool", KM.MK_BP), ("batch", KM.MK_BA))
 
 
-def pack(x, c, mech: np.ndarray, mmask: np.ndarray, notes: list) -> None:
-    """Write the configuration ``x`` into ``mech`` (durations through the compiled scenario's
-    timebase ``c.time``). A protocol may not be under both the clearinghouse and a mechanism of
+def pack(x, c, s) -> None:
+    """Write the configuration ``x`` into the setup ``s`` (:class:`liqcascade.mechanisms.pack.MechSetup`;
+    durations through the compiled scenario's timebase ``c.time``). A protocol may not be under both the clearinghouse and a mechanism of
     :data:`EXCLUSIVE`: :class:`InputError` naming both."""
     sc = c.scenario
+    mech, mmask, notes = s.mech, s.mmask, s.notes
     w = "mechanisms.clearinghouse"
     for other, row in EXCLUSIVE:
         both = [k for k in np.flatnonzero(mmask[MASK_ROW]) if mmask[row, k]]
