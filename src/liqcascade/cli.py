@@ -100,27 +100,9 @@ app.add_typer(positions_app, name="positions")
 
 def parse_shocks(spec: str):
     """``start:stop:step`` (stop included when on the grid) or a comma list."""
-    import numpy as np
+    from .results.curve import parse_shock_grid
 
-    try:
-        if ":" in spec:
-            parts = [float(x) for x in spec.split(":")]
-            if len(parts) != 3:
-                raise ValueError
-            start, stop, step = parts
-            if not step > 0 or stop < start:
-                raise InputError(None, "--shocks", "need start:stop:step with step > 0 and stop >= start")
-            n = int(math.floor((stop - start) / step + 1e-9)) + 1
-            if n > 100_000:
-                raise InputError(None, "--shocks", f"{n} shocks is too many (at most 100,000)")
-            vals = np.round(start + step * np.arange(n), 12)
-        else:
-            vals = np.array([float(x) for x in spec.split(",") if x.strip()])
-    except ValueError:
-        raise InputError(None, "--shocks", f"cannot parse {spec!r}; use start:stop:step or a,b,c") from None
-    if vals.size == 0 or np.any(~np.isfinite(vals)) or np.any(vals < 0) or np.any(vals >= 1):
-        raise InputError(None, "--shocks", "shocks must be fractions in [0, 1)")
-    return vals
+    return parse_shock_grid(spec, "--shocks")
 
 
 @app.command()
