@@ -379,7 +379,8 @@ def demo(
 
     from .engine.compile import compile_scenario
     from .engine.dynamic import run_dynamic
-    from .engine.static import solve_static
+    from .engine.static import choose_engine, solve_static, static_group
+    from .engine.warmup import ensure
     from .report.html import write_report
     from .results.store import write_run
     from .scenario.load import load_scenario
@@ -388,14 +389,15 @@ def demo(
     check_out_path(out)
     path = scenario or flagship_path()
     t0 = time.perf_counter()
-    from .engine.warmup import ensure
-
-    ensure(["loop", "static"])  # on an empty cache: both groups at once, in parallel
+    sc, base = load_scenario(path)
+    with scenario_file(path):
+        c = compile_scenario(sc, base)
+    # on an empty cache: the kernels of the run and of the curve at once, in parallel (only the
+    # groups this scenario uses)
+    ensure(["loop_units" if c.units else "loop", static_group(choose_engine(c, sc.liquidators.mode)[0])])
     con = console()
     with con.status(f"running {path.name} …"):
-        sc, base = load_scenario(path)
         with scenario_file(path):
-            c = compile_scenario(sc, base)
             res = run_dynamic(c)
             cur = solve_static(c, grid, mode=sc.liquidators.mode)
         write_run(out, res)
