@@ -322,7 +322,7 @@ def test_every_mechanism_liquidates_in_parity(unit):
 
 def test_uncovered_parts_raise():
     """A scenario using a part the twin does not cover is refused by name, never run partially."""
-    from liqcascade.scenario.mechanisms import Batch
+    from liqcascade.mechanisms.batch.model import Batch
     c = scenario(base_config(1, steps=5))
     c.scenario.mechanisms.batch = Batch()
     with pytest.raises(NotImplementedError, match="batch"):

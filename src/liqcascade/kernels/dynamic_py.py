@@ -535,9 +535,15 @@ def simulate_loop_py(path, path_id, ki):
     :data:`LOOP_SUMMARY_KEYS`; events carry positions in the kernel's book order (units:
     ``offset + local index``)."""
     from ..kernels import layouts as KL
-    from ..kernels import mechanisms as KM
-    from ..kernels.mechanisms_py import (Breaker, RollingSum, TwapRing, depth_units, dutch_bonus, fund_absorb,
-                                         pool_buy, random_delay, room_share, scale_liquidation, window_fall)
+    from ..mechanisms import kernel as KM
+    from ..mechanisms.buffer_pool.twin import pool_buy
+    from ..mechanisms.circuit_breaker.twin import Breaker, window_fall
+    from ..mechanisms.dutch_auction.twin import dutch_bonus
+    from ..mechanisms.insurance_fund.twin import fund_absorb
+    from ..mechanisms.random_execution.twin import random_delay
+    from ..mechanisms.throttle.twin import room_share, scale_liquidation
+    from ..mechanisms.twap_exit.twin import TwapRing
+    from ..mechanisms.twin import RollingSum, depth_units
     from ..protocols.kernel import (ACC_BAD, ACC_BONUS, ACC_FEES, ACC_FUND_DRAW, ACC_GAS, ACC_LIQ_VALUE,
                                     ACC_NLIQ, ACC_REPAID, NACC)
     from ..protocols.maker.kernel import IK_PEEP
