@@ -490,7 +490,7 @@ class Pool:
 #: what :func:`simulate_loop_py` does not cover yet; a scenario using one of them raises
 #: ``NotImplementedError`` naming it (no silent partial parity)
 NOT_COVERED = ("dynamic_margin", "batch", "volatility_fee", "volatility_bonus", "agents", "liquity unit", "crvusd (llamma) unit",
-               "interest rates")
+               "interest rates", "clearinghouse")
 
 LOOP_SUMMARY_KEYS = SUMMARY_KEYS + ("fund_draw", "paused", "held_value")
 
@@ -559,7 +559,8 @@ def simulate_loop_py(path, path_id, ki):
         ("circuit_breaker", KM.M_CB_ON), ("throttle", KM.M_TH_ON), ("twap_exit", KM.M_TW_ON),
         ("buffer_pool", KM.M_BP_ON), ("insurance_fund", KM.M_IF_ON), ("dutch_auction", KM.M_DA_ON),
         ("partial", KM.M_PA_ON), ("dynamic_margin", KM.M_DM_ON), ("random_execution", KM.M_RE_ON),
-        ("batch", KM.M_BA_ON), ("volatility_bonus", KM.M_VF_ON), ("volatility_fee", KM.M_LF_ON))}
+        ("batch", KM.M_BA_ON), ("volatility_bonus", KM.M_VF_ON), ("volatility_fee", KM.M_LF_ON),
+        ("clearinghouse", KM.M_CH_ON))}
     for name in NOT_COVERED:
         if flag.get(name):
             raise NotImplementedError(f"simulate_loop_py does not cover the mechanism {name!r}")
