@@ -18,10 +18,11 @@ from __future__ import annotations
 
 import argparse
 import gc
-import json
 import os
 import time
 from pathlib import Path
+
+from _machine import write_section
 
 import numpy as np
 
@@ -97,10 +98,7 @@ def main(argv=None):
           f"{res['overhead_ms_per_run']:.3f} ms (target <= 1 ms); one-day windows: {res['ms_per_one_day_run']:.2f} ms "
           f"each, 500k projected {res['projected_500k_one_day_runs_s']:.0f} s; run_dynamic per window: "
           f"{res['run_dynamic_per_window_ms']:.2f} ms")
-    data = json.loads(args.out.read_text()) if args.out.exists() else {}
-    data["batch"] = res
-    args.out.write_text(json.dumps(data, indent=2) + "\n")
-    print(f"wrote {args.out} (batch)")
+    write_section(args.out, "batch", res)
 
 
 if __name__ == "__main__":

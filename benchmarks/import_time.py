@@ -21,6 +21,8 @@ import sys
 import time
 from pathlib import Path
 
+from _machine import cpu_model
+
 REPO = Path(__file__).resolve().parents[1]
 
 CASES = {
@@ -32,16 +34,6 @@ CASES = {
                                         "f('examples/minimal.toml')",
     "engine imported (numpy, numba)": "import liqcascade.engine.static, liqcascade.engine.dynamic",
 }
-
-
-def cpu_model() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown"
 
 
 def once(code: str, src: str) -> float | None:

@@ -31,22 +31,14 @@ import threading
 import time
 from pathlib import Path
 
+from _machine import cpu_model
+
 HERE = Path(__file__).resolve().parent
 
 
 def _load() -> float:
     with open("/proc/loadavg") as fh:
         return float(fh.read().split()[0])
-
-
-def _cpu() -> str:
-    try:
-        for line in open("/proc/cpuinfo"):
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown"
 
 
 def main(argv=None) -> int:
@@ -116,7 +108,7 @@ def main(argv=None) -> int:
               f"{cpu_children:.1f} s, coordinator {cpu_self:.1f} s → quiet estimate {row['quiet_estimate_s']:.0f} s; "
               f"load average {row['load_avg_mean']:.1f} (max {row['load_avg_max']:.1f}); "
               f"checks {'ok' if n_ok and finite else 'FAILED'}")
-    doc = {"machine": {"cpu": _cpu(), "cpus": os.cpu_count(), "python": platform.python_version()},
+    doc = {"machine": {"cpu": cpu_model(), "cpus": os.cpu_count(), "python": platform.python_version()},
            "measured": time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime()), "rows": rows}
     args.out.write_text(json.dumps(doc, indent=1) + "\n")
     print(f"wrote {args.out}")

@@ -15,11 +15,12 @@ from __future__ import annotations
 
 import argparse
 import json
-import platform
 import statistics
 import sys
 import time
 from pathlib import Path
+
+from _machine import cpu_model
 
 import numpy as np
 
@@ -31,16 +32,6 @@ from liqcascade.kernels._jit import njit  # noqa: E402
 from liqcascade.venues.concentrated import kernel as C  # noqa: E402
 from liqcascade.venues.concentrated.model import ConcentratedVenue  # noqa: E402
 from liqcascade.venues.stableswap import kernel as S  # noqa: E402
-
-
-def cpu_model() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown"
 
 
 # --- loops (compiled, so that the timing is the kernel and not Python's call overhead) -----------

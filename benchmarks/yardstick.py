@@ -32,11 +32,12 @@ from __future__ import annotations
 
 import argparse
 import gc
-import json
 import math
 import os
 import time
 from pathlib import Path
+
+from _machine import write_section
 
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
@@ -456,10 +457,7 @@ def main(argv=None):
               f"(target <= 30 s)")
     gc.enable()
     res["machine"]["loadavg_end"] = list(os.getloadavg())
-    data = json.loads(args.out.read_text()) if args.out.exists() else {}
-    data["loop_yardstick"] = res  # "yardstick" is the static sort of run.py
-    args.out.write_text(json.dumps(data, indent=2) + "\n")
-    print(f"wrote {args.out} (loop_yardstick)")
+    write_section(args.out, "loop_yardstick", res)  # "yardstick" is the static sort of run.py
 
 
 if __name__ == "__main__":

@@ -25,6 +25,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+from _books import print_written
 
 from liqcascade.positions.io import PositionTable, write_positions
 from liqcascade.positions.synth import synth_book
@@ -41,13 +42,16 @@ def _book(n: int, seed: int, price: float, lt: float) -> tuple[np.ndarray, np.nd
     return np.round(coll, 6), np.round(debt, 2)
 
 
-def multi_venue() -> Path:
-    coll, debt = _book(250, 20250519, WETH_PRICE, 0.86)
-    ids = [f"mv{i:03d}" for i in range(coll.size)]
-    table = PositionTable.from_wide(coll, debt, ids=ids, assets=("WETH", "USDC"))
-    out = HERE / "multi_venue_positions.csv"
-    write_positions(out, table)
+def _wide(name: str, prefix: str, coll: np.ndarray, debt: np.ndarray) -> Path:
+    """A wide WETH/USDC file, ids ``<prefix>000`` …"""
+    ids = [f"{prefix}{i:03d}" for i in range(coll.size)]
+    out = HERE / name
+    write_positions(out, PositionTable.from_wide(coll, debt, ids=ids, assets=("WETH", "USDC")))
     return out
+
+
+def multi_venue() -> Path:
+    return _wide("multi_venue_positions.csv", "mv", *_book(250, 20250519, WETH_PRICE, 0.86))
 
 
 def two_protocols_aave() -> Path:
@@ -75,27 +79,16 @@ def two_protocols_aave() -> Path:
 
 
 def two_protocols_fork() -> Path:
-    coll, debt = _book(200, 1003, WETH_PRICE, 0.90)
-    ids = [f"fork{i:03d}" for i in range(coll.size)]
-    table = PositionTable.from_wide(coll, debt, ids=ids, assets=("WETH", "USDC"))
-    out = HERE / "two_protocols_fork_positions.csv"
-    write_positions(out, table)
-    return out
+    return _wide("two_protocols_fork_positions.csv", "fork", *_book(200, 1003, WETH_PRICE, 0.90))
 
 
 def rates() -> Path:
     coll, debt = synth_book(1000, 20251010, WETH_PRICE, 0.86, min_hf=1.005)
-    coll, debt = np.round(coll, 6), np.round(debt, 2)
-    ids = [f"r{i:03d}" for i in range(coll.size)]
-    out = HERE / "rates_positions.csv"
-    write_positions(out, PositionTable.from_wide(coll, debt, ids=ids, assets=("WETH", "USDC")))
-    return out
+    return _wide("rates_positions.csv", "r", np.round(coll, 6), np.round(debt, 2))
 
 
 def main() -> None:
-    for f in (multi_venue(), two_protocols_aave(), two_protocols_fork(), rates()):
-        rows = sum(1 for _ in open(f, encoding="utf-8")) - 1
-        print(f"wrote {f.name} ({rows} rows)")
+    print_written((multi_venue(), two_protocols_aave(), two_protocols_fork(), rates()))
 
 
 if __name__ == "__main__":

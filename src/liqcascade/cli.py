@@ -100,27 +100,9 @@ app.add_typer(positions_app, name="positions")
 
 def parse_shocks(spec: str):
     """``start:stop:step`` (stop included when on the grid) or a comma list."""
-    import numpy as np
+    from .results.curve import parse_shock_grid
 
-    try:
-        if ":" in spec:
-            parts = [float(x) for x in spec.split(":")]
-            if len(parts) != 3:
-                raise ValueError
-            start, stop, step = parts
-            if not step > 0 or stop < start:
-                raise InputError(None, "--shocks", "need start:stop:step with step > 0 and stop >= start")
-            n = int(math.floor((stop - start) / step + 1e-9)) + 1
-            if n > 100_000:
-                raise InputError(None, "--shocks", f"{n} shocks is too many (at most 100,000)")
-            vals = np.round(start + step * np.arange(n), 12)
-        else:
-            vals = np.array([float(x) for x in spec.split(",") if x.strip()])
-    except ValueError:
-        raise InputError(None, "--shocks", f"cannot parse {spec!r}; use start:stop:step or a,b,c") from None
-    if vals.size == 0 or np.any(~np.isfinite(vals)) or np.any(vals < 0) or np.any(vals >= 1):
-        raise InputError(None, "--shocks", "shocks must be fractions in [0, 1)")
-    return vals
+    return parse_shock_grid(spec, "--shocks")
 
 
 @app.command()
@@ -407,7 +389,8 @@ def demo(
 
     from .engine.compile import compile_scenario
     from .engine.dynamic import run_dynamic
-    from .engine.static import solve_static
+    from .engine.static import choose_engine, solve_static, static_group
+    from .engine.warmup import ensure
     from .report.html import write_report
     from .results.store import write_run
     from .scenario.load import load_scenario
@@ -416,14 +399,15 @@ def demo(
     check_out_path(out)
     path = scenario or flagship_path()
     t0 = time.perf_counter()
-    from .engine.warmup import ensure
-
-    ensure(["loop", "static"])  # on an empty cache: both groups at once, in parallel
+    sc, base = load_scenario(path)
+    with scenario_file(path):
+        c = compile_scenario(sc, base)
+    # on an empty cache: the kernels of the run and of the curve at once, in parallel (only the
+    # groups this scenario uses)
+    ensure(["loop_units" if c.units else "loop", static_group(choose_engine(c, sc.liquidators.mode)[0])])
     con = console()
     with con.status(f"running {path.name} …"):
-        sc, base = load_scenario(path)
         with scenario_file(path):
-            c = compile_scenario(sc, base)
             res = run_dynamic(c)
             cur = solve_static(c, grid, mode=sc.liquidators.mode)
         write_run(out, res)

@@ -41,6 +41,23 @@ def plain(o: Any) -> Any:
     raise TypeError(f"not JSON serialisable: {type(o).__name__}")
 
 
+def scalars(x: Any) -> Any:
+    """``x`` with numpy scalars made Python numbers and non-finite floats ``None``, through dicts
+    (keys made strings), lists and tuples (made lists); anything else (arrays included) is left
+    as it is. The lenient sibling of :func:`plain`, for results that are still used in Python
+    before they are written."""
+    if isinstance(x, dict):
+        return {str(k): scalars(v) for k, v in x.items()}
+    if isinstance(x, (list, tuple)):
+        return [scalars(v) for v in x]
+    np = sys.modules.get("numpy")
+    if np is not None and isinstance(x, np.generic):
+        x = x.item()
+    if isinstance(x, float) and not math.isfinite(x):
+        return None
+    return x
+
+
 def dumps(obj: Any, **kw) -> str:
     """``json.dumps`` of :func:`plain` ``(obj)`` with ``allow_nan=False`` (``kw``: ``indent``,
     ``sort_keys`` …; no ``default``: :func:`plain` already made everything plain)."""

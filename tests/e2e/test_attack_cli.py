@@ -7,9 +7,8 @@ import json
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
+from cli_helpers import run
 
-from liqcascade.cli import app
 
 REPO = Path(__file__).resolve().parents[2]
 ATTACK = REPO / "examples" / "attack.toml"
@@ -17,19 +16,6 @@ MINIMAL = REPO / "examples" / "minimal.toml"
 
 LEVEL_KEYS = {"capital", "liquidations", "liquidated_value", "triggered_liquidations", "triggered_value",
               "bad_debt", "max_drawdown", "attacker_pnl", "attacker_pnl_min", "attacker_pnl_max"}
-
-_runner = CliRunner()
-
-
-def run(*args):
-    r = _runner.invoke(app, [str(a) for a in args])
-    try:
-        out, err = r.stdout, r.stderr
-    except ValueError:
-        out, err = r.output, ""
-    if r.exception is not None and not isinstance(r.exception, SystemExit):
-        raise AssertionError(f"liqcascade {' '.join(map(str, args))} raised {r.exception!r}") from r.exception
-    return r.exit_code, out, err
 
 
 def test_attack_json_shape_and_determinism():

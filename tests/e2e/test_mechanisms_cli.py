@@ -7,9 +7,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from typer.testing import CliRunner
+from cli_helpers import run
 
-from liqcascade.cli import app
 from liqcascade.commands.mechanisms import CLEARING_TABLE, TABLES
 from liqcascade.engine.compare import AGENTS, MECHANISMS, METRICS, cli_name, model_class
 
@@ -59,19 +58,6 @@ debt = "USDC"
 liquidation_threshold = 0.86
 liquidation_bonus = 0.05
 """
-
-_runner = CliRunner()
-
-
-def run(*args):
-    r = _runner.invoke(app, [str(a) for a in args])
-    try:
-        out, err = r.stdout, r.stderr
-    except ValueError:
-        out, err = r.output, ""
-    if r.exception is not None and not isinstance(r.exception, SystemExit):
-        raise AssertionError(f"liqcascade {' '.join(map(str, args))} raised {r.exception!r}") from r.exception
-    return r.exit_code, out, err
 
 
 @pytest.fixture(scope="module")

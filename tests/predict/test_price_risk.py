@@ -8,22 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from typer.testing import CliRunner
-
-from liqcascade.cli import app
-
-_runner = CliRunner()
-
-
-def run(*args):
-    r = _runner.invoke(app, [str(a) for a in args])
-    try:
-        out, err = r.stdout, r.stderr
-    except ValueError:
-        out, err = r.output, ""
-    if r.exception is not None and not isinstance(r.exception, SystemExit):
-        raise AssertionError(f"{args} raised {r.exception!r}") from r.exception
-    return r.exit_code, out, err
+from cli_helpers import run
 
 
 SCENARIO = """name = "premium-test"

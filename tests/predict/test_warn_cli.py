@@ -9,24 +9,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from typer.testing import CliRunner
+from cli_helpers import run
 
-from liqcascade.cli import app
 
 REPO = Path(__file__).resolve().parents[2]
 EX = REPO / "examples"
-_runner = CliRunner()
-
-
-def run(*args):
-    r = _runner.invoke(app, [str(a) for a in args])
-    try:
-        out, err = r.stdout, r.stderr
-    except ValueError:
-        out, err = r.output, ""
-    if r.exception is not None and not isinstance(r.exception, SystemExit):
-        raise AssertionError(f"{args} raised {r.exception!r}") from r.exception
-    return r.exit_code, out, err
 
 
 def price_file(path: Path, n: int = 200, start: float = 2000.0, seed: int = 0) -> Path:

@@ -1,7 +1,7 @@
 """Every generator in ``examples/`` (``make_*.py``) reproduces the files it wrote, byte for byte:
 the committed books are what their scripts make, so a change to the samplers cannot leave them
-stale unnoticed. Each script runs on a copy in a temporary folder (they write next to
-themselves)."""
+stale unnoticed. Each script runs on a copy in a temporary folder, with the helper modules they
+share (``_*.py``; they write next to themselves)."""
 
 from __future__ import annotations
 
@@ -29,6 +29,8 @@ def _generate(script: Path, tmp_path: Path) -> dict[str, Path]:
     work = tmp_path / script.stem
     work.mkdir()
     shutil.copy(script, work / script.name)
+    for helper in EXAMPLES.glob("_*.py"):  # what the generators share (_books.py)
+        shutil.copy(helper, work / helper.name)
     out = subprocess.run([sys.executable, str(work / script.name)], capture_output=True, text=True, timeout=600,
                          cwd=work)
     assert out.returncode == 0, out.stderr

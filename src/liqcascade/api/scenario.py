@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import copy
 import os
-import tomllib
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -47,28 +46,18 @@ class Scenario:
     @classmethod
     def load(cls, path: str | os.PathLike) -> "Scenario":
         """Read and validate a scenario TOML file (relative files resolve against its folder)."""
-        p = Path(path)
-        if not p.exists():
-            raise InputError(str(p), None, "file not found")
-        if p.is_dir():
-            raise InputError(str(p), None, "is a directory, expected a .toml scenario file")
-        try:
-            text = p.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as exc:
-            raise InputError(str(p), None, f"cannot read: {exc}") from None
+        from ..scenario.load import read_scenario_text
+
+        text, p = read_scenario_text(path)
         return cls.from_toml(text, base_dir=p.resolve().parent, source=str(path))
 
     @classmethod
     def from_toml(cls, text: str, base_dir: str | os.PathLike | None = None, source: str | None = None) -> "Scenario":
         """A scenario from TOML text; ``base_dir`` is where its relative files resolve (default:
         the current folder)."""
-        if not text.strip():
-            raise InputError(source, None, "empty file")
-        try:
-            data = tomllib.loads(text)
-        except tomllib.TOMLDecodeError as exc:
-            raise InputError(source, None, f"malformed TOML: {exc}") from None
-        return cls(data, base_dir, source)
+        from ..scenario.load import parse_toml
+
+        return cls(parse_toml(text, source), base_dir, source)
 
     @classmethod
     def from_dict(cls, data: Mapping, base_dir: str | os.PathLike | None = None) -> "Scenario":

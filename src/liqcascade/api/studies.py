@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import contextlib
 import itertools
-import math
 import os
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
@@ -29,7 +28,6 @@ Progress = Callable[[int, int], None] | bool | None
 
 DEFAULT_SHOCKS = "0:0.5:0.01"  # as `liqcascade curve`
 DEFAULT_STORE = "liqcascade-runs"  # as `liqcascade mc / sweep`
-MAX_SHOCKS = 100_000
 
 
 def as_scenario(s: ScenarioLike) -> Scenario:
@@ -80,34 +78,17 @@ def parse_shocks(shocks) -> list[float]:
     """``"start:stop:step"`` (stop included when on the grid), ``"a,b,c"`` or a sequence of fractions."""
     import numpy as np
 
+    from ..results.curve import check_shocks, parse_shock_grid
+
     where = "shocks"
     if isinstance(shocks, str):
-        spec = shocks
-        try:
-            if ":" in spec:
-                parts = [float(x) for x in spec.split(":")]
-                if len(parts) != 3:
-                    raise ValueError
-                start, stop, step = parts
-                if not step > 0 or stop < start:
-                    raise InputError(None, where, "need start:stop:step with step > 0 and stop >= start")
-                n = int(math.floor((stop - start) / step + 1e-9)) + 1
-                if n > MAX_SHOCKS:
-                    raise InputError(None, where, f"{n} shocks is too many (at most {MAX_SHOCKS:,})")
-                vals = np.round(start + step * np.arange(n), 12)
-            else:
-                vals = np.array([float(x) for x in spec.split(",") if x.strip()])
-        except ValueError:
-            raise InputError(None, where, f"cannot parse {spec!r}; use start:stop:step or a,b,c") from None
+        vals = parse_shock_grid(shocks, where)
     else:
         try:
             vals = np.asarray(shocks, dtype=np.float64).reshape(-1)
         except (TypeError, ValueError):
             raise InputError(None, where, "expected fractions in [0, 1)") from None
-    if vals.size == 0 or not np.all(np.isfinite(vals)) or np.any(vals < 0) or np.any(vals >= 1):
-        raise InputError(None, where, "shocks must be fractions in [0, 1)")
-    if vals.size > MAX_SHOCKS:
-        raise InputError(None, where, f"{vals.size} shocks is too many (at most {MAX_SHOCKS:,})")
+        check_shocks(vals, where)
     return [float(v) for v in vals]
 
 

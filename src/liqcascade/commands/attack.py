@@ -26,6 +26,7 @@ from typing import Optional
 import typer
 
 from .. import jsonout
+from ..atomic import write_text_atomic
 
 MAX_LEVELS = 1000
 
@@ -187,11 +188,7 @@ def attack(scenario: Path, capital: str, target: Optional[float], paths: Optiona
                 result["notes"].append(f"attack.png not written: {e}")
         except ImportError:
             result["notes"].append("figure not written: plotly is not installed (liqcascade[plot])")
-        jp = out / "attack.json"
-        tmp = jp.with_name(".attack.json.tmp")
-        tmp.write_text(jsonout.dumps(result, indent=1))
-        tmp.replace(jp)
-        written.insert(0, jp)
+        written.insert(0, write_text_atomic(out / "attack.json", jsonout.dumps(result, indent=1)))
     if as_json:
         typer.echo(jsonout.dumps(result))
         return
@@ -318,11 +315,7 @@ def attack_flash(scenario: Path, loans: Optional[str], out: Optional[Path], as_j
             written.append(write_html(flash_figure(result), out / "attack_flash.html"))
         except ImportError:
             result["notes"].append("figure not written: plotly is not installed (liqcascade[plot])")
-        jp = out / "attack_flash.json"
-        tmp = jp.with_name(".attack_flash.json.tmp")
-        tmp.write_text(jsonout.dumps(result, indent=1))
-        tmp.replace(jp)
-        written.insert(0, jp)
+        written.insert(0, write_text_atomic(out / "attack_flash.json", jsonout.dumps(result, indent=1)))
     if as_json:
         typer.echo(jsonout.dumps(result))
         return

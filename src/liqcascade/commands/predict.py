@@ -290,7 +290,8 @@ def register(app: typer.Typer) -> None:
         as_json: bool = typer.Option(False, "--json", help="print the summary as one JSON object"),
     ):
         """Cascade risk premium per position: ES contribution + externality, as a rate add-on and an LT haircut."""
-        from ..predict.premium import _plain, price_risk, write_outputs
+        from ..jsonout import scalars
+        from ..predict.premium import price_risk, write_outputs
 
         def edges(s, name):
             try:
@@ -314,7 +315,7 @@ def register(app: typer.Typer) -> None:
         files = write_outputs(out, res) if out is not None else None
         s = res.summary()
         if as_json:
-            typer.echo(jsonout.dumps(_plain({**s, "files": files})))
+            typer.echo(jsonout.dumps(scalars({**s, "files": files})))
             return
         from rich.table import Table
 

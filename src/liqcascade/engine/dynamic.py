@@ -63,9 +63,6 @@ def run_dynamic(c: Compiled, paths: np.ndarray | None = None, record_paths: int 
 
 
 def _run_dynamic(c: Compiled, paths, record_paths, progress, ev_cap, path_offset, max_events, sink) -> RunResult:
-    import warnings
-
-    from ..errors import EngineWarning
     from ..kernels import events as KE
     from ..kernels import layouts as KL
     from .compile import kernel_inputs
@@ -191,17 +188,8 @@ def _run_dynamic(c: Compiled, paths, record_paths, progress, ev_cap, path_offset
             from ..agents.borrowers.pack import borrowers_note
 
             notes += borrowers_note(c, summary)
-    lost = int(summary[:rec, K.SUM_EV_LOST].sum())
-    if lost:
-        msg = (f"{lost:,} liquidation events not recorded: a recorded path reached the limit of {limit:,} events "
-               f"(raise it with --max-events or simulation.max_events); totals still count them")
-        notes.append(msg)
-        warnings.warn(msg, EngineWarning, stacklevel=2)
-    if sales_lost:
-        msg = (f"{sales_lost:,} sales-ledger rows not recorded: a recorded path reached the limit of {limit:,} rows "
-               f"(raise it with --max-events or simulation.max_events); totals still count the sales")
-        notes.append(msg)
-        warnings.warn(msg, EngineWarning, stacklevel=2)
+    _not_recorded(notes, int(summary[:rec, K.SUM_EV_LOST].sum()), "liquidation events", limit, "events", "them")
+    _not_recorded(notes, sales_lost, "sales-ledger rows", limit, "rows", "the sales")
     if rec > 0:
         notes.append(f"sales ledger: each step's move of each venue is split over the protocols that sold into it by "
                      f"their Shapley value (exact up to {KS.SHAPLEY_MAX} sellers of one asset in one step, in "
@@ -220,6 +208,20 @@ def _run_dynamic(c: Compiled, paths, record_paths, progress, ev_cap, path_offset
         source=(c.scenario, c.base_dir), rates=rates_tot, rates_steps=rates_rec,
         rates_rows=[f"{pn}/{an}" for pn, an in _rows(c, ki.rates)], clearing=clearing,
     )
+
+
+def _not_recorded(notes: list, lost: int, what: str, limit: int, unit: str, counted: str) -> None:
+    """Note and warn that ``lost`` rows of a record buffer (events, sales ledger) did not fit under
+    its limit; nothing when none was lost."""
+    import warnings
+
+    from ..errors import EngineWarning
+
+    if lost:
+        msg = (f"{lost:,} {what} not recorded: a recorded path reached the limit of {limit:,} {unit} "
+               f"(raise it with --max-events or simulation.max_events); totals still count {counted}")
+        notes.append(msg)
+        warnings.warn(msg, EngineWarning, stacklevel=3)  # the same frame as from _run_dynamic itself
 
 
 #: the clearinghouse's per-protocol columns (after the ledger's base columns, kernels.sales.NPA)

@@ -63,6 +63,11 @@ def choose_engine(c: Compiled, mode: str) -> tuple[str, str]:
     return "aggregated", "mechanical mode, close factor a function of HF and debt bin"
 
 
+def static_group(engine: str) -> str:
+    """The warm-up group (:mod:`liqcascade.engine.warmup`) that compiles ``engine``'s kernel."""
+    return "static_agg" if engine == "aggregated" else "static"
+
+
 def _prefix(x: np.ndarray) -> np.ndarray:
     out = np.zeros(x.shape[0] + 1)
     np.cumsum(x, out=out[1:])
@@ -170,10 +175,10 @@ def solve_static(c: Compiled, shocks, mode: str = "mechanical", asset: str | Non
         raise InputError(None, "--shocks", "shocks must be fractions in [0, 1)")
     vs, vdk, vdq, mask = static_arrays(c)
     mcode = K.MODE_RATIONAL if mode == "rational" else K.MODE_MECHANICAL
+    engine, why = choose_engine(c, mode)
     from .warmup import ensure
 
-    ensure(["static"])
-    engine, why = choose_engine(c, mode)
+    ensure([static_group(engine)])
     if engine == "aggregated":
         b, _, u, cs = _agg_view(c)
         pd = c.p0[b.seg_debt_asset].astype(np.float64)

@@ -7,7 +7,9 @@ cache). The kernels come in *groups*, each compiled by one tiny run (:data:`GROU
 * ``loop`` — the time loop without protocol units (``simulate_path``);
 * ``many`` — many paths without units (``simulate_many``, Monte Carlo and unrecorded paths);
 * ``loop_units`` / ``many_units`` — the same with the protocol units;
-* ``static`` — the static solver (aggregated and per-position kernels, both modes);
+* ``static`` — the static solver's per-position kernel (rational mode, and mechanical mode where
+  the aggregated one does not apply; the flagship's);
+* ``static_agg`` — its aggregated kernel (mechanical mode);
 * ``flow`` — the external-flow loop on both venue kinds, with its backstop (``engine/flow.py``).
 
 **Cold cache.** After a group compiles, a stamp ``warm-<group>.json`` goes into the cache folder
@@ -40,7 +42,8 @@ GROUPS: dict[str, tuple[str, float, int]] = {
     "many": ("time loop, many paths", 40.0, 160),
     "loop_units": ("time loop with protocol units", 75.0, 320),
     "many_units": ("time loop with protocol units, many paths", 75.0, 320),
-    "static": ("static solver", 10.0, 60),
+    "static": ("static solver, per-position kernel", 10.0, 60),
+    "static_agg": ("static solver, aggregated kernel", 10.0, 60),
     "flow": ("external-flow loop", 8.0, 55),
 }
 ALL = tuple(GROUPS)
@@ -159,9 +162,13 @@ def _warm_many_units():
 def _warm_static():
     from .static import solve_static
 
-    c = _tiny_compiled()
-    solve_static(c, np.array([0.0, 0.1]))  # aggregated kernel (mechanical)
-    solve_static(c, np.array([0.1]), mode="rational")  # per-position kernel
+    solve_static(_tiny_compiled(), np.array([0.1]), mode="rational")  # per-position kernel
+
+
+def _warm_static_agg():
+    from .static import solve_static
+
+    solve_static(_tiny_compiled(), np.array([0.0, 0.1]))  # aggregated kernel (mechanical)
 
 
 def _warm_flow():
@@ -171,7 +178,8 @@ def _warm_flow():
 
 
 _RUN = {"loop": _warm_loop, "many": _warm_many, "loop_units": _warm_loop_units,
-        "many_units": _warm_many_units, "static": _warm_static, "flow": _warm_flow}
+        "many_units": _warm_many_units, "static": _warm_static, "static_agg": _warm_static_agg,
+        "flow": _warm_flow}
 
 
 # ---- stamps ----------------------------------------------------------------------------------------

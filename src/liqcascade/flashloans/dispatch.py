@@ -3,7 +3,8 @@
 :func:`borrow` fills an amount from the sources in the order given (the engine orders them by
 fee, cheapest first), each up to its available liquidity for that side (the pushed asset or
 the quote), and returns the total fee owed. Each source's fee rule is its own ``kernel.py``
-(``literal_unroll`` over the registered sources, as in :mod:`liqcascade.venues.dispatch`).
+(:func:`liqcascade.kernels._jit.by_kind` over the registered sources, as in
+:mod:`liqcascade.venues.dispatch`).
 """
 
 from __future__ import annotations
@@ -12,21 +13,23 @@ import importlib
 
 from liqcascade.flashloans import SOURCES
 from liqcascade.flashloans.kernel import FP_AVAIL_ASSET, FP_AVAIL_QUOTE
-from liqcascade.kernels._jit import literal_unroll, njit
+from liqcascade.kernels._jit import by_kind, internal, njit
 
 _FEES = tuple(importlib.import_module(f"liqcascade.flashloans.{k}.kernel").fee for k in SOURCES)
+
+
+@internal
+def _no_fee(params, amount):
+    return 0.0
+
+
+_fee_k = by_kind(_FEES, _no_fee)
 
 
 @njit
 def source_fee(kind, params, amount):
     """The fee source ``kind`` charges on ``amount`` (0 for an unregistered code)."""
-    out = 0.0
-    i = 0
-    for f in literal_unroll(_FEES):
-        if i == kind:
-            out = f(params, amount)
-        i += 1
-    return out
+    return _fee_k(kind, params, amount)
 
 
 @njit

@@ -114,3 +114,32 @@ else:
 #: Python-callable wrapper is compiled for them. The wrapper would unbox every array of every
 #: layout argument and costs most of such a function's compile time.
 internal = njit(no_cpython_wrapper=True, no_cfunc_wrapper=True)
+
+
+def by_kind(fns, fallback):
+    """A kernel ``call(kind, *args)`` that runs ``fns[kind](*args)``: one compiled branch per
+    function of the tuple ``fns`` (``literal_unroll``; a family's kinds in registry order, so a
+    kind's code is its position), ``fallback(*args)`` for a code outside it.
+
+    The families' dispatch (venues, flash-loan sources) builds its ``venue_*``-style functions on
+    it instead of writing the same unrolled loop once per interface function. The result is an
+    :data:`internal` kernel (called from other kernels; numba types each tuple of functions as a
+    distinct closure, so every ``by_kind`` result has its own single signature).
+
+    Not cached on disk by itself: numba keys a closure's cache entry on its captured functions
+    pickled with a per-process id, so the entry could never be found again; the kernels that
+    call it are cached with its code inlined.
+    """
+
+    def call(kind, *args):
+        out = fallback(*args)
+        i = 0
+        for f in literal_unroll(fns):
+            if i == kind:
+                out = f(*args)
+            i += 1
+        return out
+
+    if DISABLED:
+        return call
+    return njit(call, cache=False, no_cpython_wrapper=True, no_cfunc_wrapper=True)

@@ -48,13 +48,20 @@ class Events(NamedTuple):
     n: np.ndarray
 
 
-def events_new(capacity: int, limit: int) -> Events:
-    """An empty buffer of ``capacity`` rows that may grow to ``limit`` rows (``limit < 0``: no
-    recording; the buffer then has no rows)."""
+def records_new(capacity: int, limit: int, dtype) -> tuple[np.ndarray, np.ndarray]:
+    """``(buf, n)`` of an empty record buffer of ``dtype`` with ``capacity`` rows that may grow
+    to ``limit`` rows (``limit < 0``: no recording; the buffer then has no rows). Shared by the
+    event buffer and the sales ledger (:mod:`~liqcascade.kernels.sales`)."""
     cap = 0 if limit < 0 else max(0, min(int(capacity), int(limit)))
     n = np.zeros(NEV, np.int64)
     n[EV_LIMIT] = int(limit)
-    return Events(np.zeros(cap, dtype=EVENT), n)
+    return np.zeros(cap, dtype=dtype), n
+
+
+def events_new(capacity: int, limit: int) -> Events:
+    """An empty buffer of ``capacity`` rows that may grow to ``limit`` rows (``limit < 0``: no
+    recording; the buffer then has no rows)."""
+    return Events(*records_new(capacity, limit, EVENT))
 
 
 def events_off() -> Events:
@@ -70,23 +77,30 @@ def events_new_k(capacity, limit):
         cap = capacity if capacity < limit else limit
         if cap < 0:
             cap = 0
-    n = np.zeros(NEV, np.int64)
-    n[EV_LIMIT] = limit
-    return Events(np.zeros(cap, dtype=EVENT), n)
+    return Events(np.zeros(cap, dtype=EVENT), counts_k(limit))
 
 
 @internal
-def events_reserve(ev, room):
-    """``ev`` with room for ``room`` more rows (a new, larger buffer holding the same rows when
-    the current one is too small; capped at the limit). Returns ``ev`` itself when it already
-    has the room or when the path records nothing."""
-    lim = ev.n[EV_LIMIT]
+def counts_k(limit):
+    """The counts ``n[NEV]`` of an empty record buffer that may grow to ``limit`` rows, inside a
+    kernel."""
+    n = np.zeros(NEV, np.int64)
+    n[EV_LIMIT] = limit
+    return n
+
+
+@internal
+def grown_capacity(n, cap, room):
+    """The rows a record buffer of ``cap`` rows with counts ``n`` needs for ``room`` more rows:
+    doubling, at least 64, never past the limit ``n[EV_LIMIT]``; ``cap`` itself when it already
+    has the room, has reached its limit or records nothing. Shared by :func:`events_reserve` and
+    :func:`~liqcascade.kernels.sales.sales_reserve`."""
+    lim = n[EV_LIMIT]
     if lim < 0:
-        return ev
-    need = ev.n[EV_N] + room
-    cap = ev.buf.shape[0]
+        return cap
+    need = n[EV_N] + room
     if need <= cap or cap >= lim:
-        return ev
+        return cap
     new_cap = 2 * cap
     if new_cap < need:
         new_cap = need
@@ -94,6 +108,18 @@ def events_reserve(ev, room):
         new_cap = 64
     if new_cap > lim:
         new_cap = lim
+    return new_cap
+
+
+@internal
+def events_reserve(ev, room):
+    """``ev`` with room for ``room`` more rows (a new, larger buffer holding the same rows when
+    the current one is too small; capped at the limit). Returns ``ev`` itself when it already
+    has the room or when the path records nothing."""
+    cap = ev.buf.shape[0]
+    new_cap = grown_capacity(ev.n, cap, room)
+    if new_cap == cap:
+        return ev
     buf = np.zeros(new_cap, dtype=EVENT)
     n = ev.n[EV_N]
     buf[:n] = ev.buf[:n]

@@ -67,7 +67,7 @@ from typing import NamedTuple
 import numpy as np
 
 from ._jit import internal
-from .events import EV_LIMIT, EV_LOST, EV_N, NEV
+from .events import EV_LIMIT, EV_LOST, EV_N, counts_k, grown_capacity, records_new
 from ..venues.dispatch import (
     route_sell, venue_buy, venue_buy_to_price, venue_sell, venue_sell_to_price, venue_spot,
 )
@@ -122,38 +122,25 @@ class Sales(NamedTuple):
 
 def sales_new(capacity: int, limit: int, unit: np.ndarray, A: int) -> Sales:
     """An empty ledger of ``capacity`` rows that may grow to ``limit`` (``< 0``: records nothing)."""
-    cap = 0 if limit < 0 else max(0, min(int(capacity), int(limit)))
-    n = np.zeros(NEV, np.int64)
-    n[EV_LIMIT] = int(limit)
+    buf, n = records_new(capacity, limit, SALE)
     unit = np.ascontiguousarray(unit, dtype=np.bool_)
-    return Sales(np.zeros(cap, dtype=SALE), n, np.zeros((unit.shape[0], A)), unit, np.zeros((unit.shape[0], NPA + NPA_CH)))
+    return Sales(buf, n, np.zeros((unit.shape[0], A)), unit, np.zeros((unit.shape[0], NPA + NPA_CH)))
 
 
 @internal
 def sales_off_k(P, A):
     """A ledger that records nothing, inside a kernel (the many-paths runs)."""
-    n = np.zeros(NEV, np.int64)
-    n[EV_LIMIT] = -1
-    return Sales(np.zeros(0, dtype=SALE), n, np.zeros((P, A)), np.zeros(P, np.bool_), np.zeros((P, NPA + NPA_CH)))
+    return Sales(np.zeros(0, dtype=SALE), counts_k(-1), np.zeros((P, A)), np.zeros(P, np.bool_),
+                 np.zeros((P, NPA + NPA_CH)))
 
 
 @internal
 def sales_reserve(sl, room):
     """``sl`` with room for ``room`` more rows (grown by doubling, never past its limit)."""
-    lim = sl.n[EV_LIMIT]
-    if lim < 0:
-        return sl
-    need = sl.n[EV_N] + room
     cap = sl.buf.shape[0]
-    if need <= cap or cap >= lim:
+    new_cap = grown_capacity(sl.n, cap, room)
+    if new_cap == cap:
         return sl
-    new_cap = 2 * cap
-    if new_cap < need:
-        new_cap = need
-    if new_cap < 64:
-        new_cap = 64
-    if new_cap > lim:
-        new_cap = lim
     buf = np.zeros(new_cap, dtype=SALE)
     k = sl.n[EV_N]
     buf[:k] = sl.buf[:k]
@@ -280,7 +267,7 @@ def sell_recorded(t, a, ids, x, vs, vdk, vdq, p_fixed, sl, queued, evbuf, ev_fir
                 big = p
         share[big] += other
     players = np.empty(P + 1, np.int64)
-    n = 0
+    n = np.int64(0)  # not the constant 0: _shapley would be compiled once more for it
     for p in range(P + 1):
         if share[p] > 0.0:
             players[n] = p

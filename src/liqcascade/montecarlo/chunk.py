@@ -203,6 +203,21 @@ def write_parquet_atomic(final: Path, cols: dict, metadata: dict | None = None) 
             tmp.unlink()
 
 
+def prepare_worker(numba_cache_dir: str | None, numba_threads: int) -> None:
+    """In a worker process, before any kernel is imported: share the parent's numba cache folder
+    (``NUMBA_CACHE_DIR``; without effect once the kernels are imported) and use
+    ``numba_threads`` threads (> 0)."""
+    if numba_cache_dir and "liqcascade.kernels._jit" not in sys.modules:
+        os.environ.setdefault("NUMBA_CACHE_DIR", numba_cache_dir)
+    if numba_threads > 0:
+        try:
+            import numba
+
+            numba.set_num_threads(min(numba_threads, numba.config.NUMBA_NUM_THREADS))
+        except ImportError:  # pragma: no cover
+            pass
+
+
 def run_chunk(chunk: Chunk) -> ChunkOutcome:
     """Simulate one chunk and write its Parquet file (skipped when the file already exists)."""
     t0 = time.perf_counter()
@@ -211,15 +226,7 @@ def run_chunk(chunk: Chunk) -> ChunkOutcome:
     if final.exists():
         return ChunkOutcome(chunk.run_id, chunk.point_id, chunk.index, chunk.p0, chunk.p1, chunk.rel_file,
                             chunk.p1 - chunk.p0, 0.0, worker, existed=True)
-    if chunk.numba_cache_dir and "liqcascade.kernels._jit" not in sys.modules:
-        os.environ.setdefault("NUMBA_CACHE_DIR", chunk.numba_cache_dir)
-    if chunk.numba_threads > 0:
-        try:
-            import numba
-
-            numba.set_num_threads(min(chunk.numba_threads, numba.config.NUMBA_NUM_THREADS))
-        except ImportError:  # pragma: no cover
-            pass
+    prepare_worker(chunk.numba_cache_dir, chunk.numba_threads)
     c = _compiled(chunk)
     if hasattr(c, "series"):  # an external-flow point (engine.flow.FlowCompiled)
         cols = flow_chunk_columns(c, chunk.run_id, chunk.point_id, chunk.index, chunk.p0, chunk.p1)

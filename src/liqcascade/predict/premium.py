@@ -52,6 +52,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import InputError
+from ..jsonout import scalars
 
 __all__ = ["price_risk", "PremiumResult", "LEV_EDGES", "SIZE_EDGES", "write_outputs"]
 
@@ -513,18 +514,6 @@ def write_outputs(out_dir, res: PremiumResult) -> dict:
                                        "version": s["version"], "schema_version": 1}).encode()}
     tab = pa.table({k: np.asarray(v) for k, v in res.positions.items()}).replace_schema_metadata(meta)
     pq_path = atomic_path(out / "positions.parquet", lambda tmp: pq.write_table(tab, tmp))
-    js = write_text_atomic(out / "price_risk.json", json.dumps(_plain(s), indent=1, allow_nan=False) + "\n")
+    js = write_text_atomic(out / "price_risk.json", json.dumps(scalars(s), indent=1, allow_nan=False) + "\n")
     html = write_text_atomic(out / "report.html", render_html(res))
     return {"parquet": str(pq_path), "json": str(js), "html": str(html)}
-
-
-def _plain(x):
-    if isinstance(x, dict):
-        return {str(k): _plain(v) for k, v in x.items()}
-    if isinstance(x, (list, tuple)):
-        return [_plain(v) for v in x]
-    if isinstance(x, np.generic):
-        x = x.item()
-    if isinstance(x, float) and not math.isfinite(x):
-        return None
-    return x

@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 
 from .. import jsonout
+from ..jsonout import scalars
 from .evaluate import N_BOOT
 
 __all__ = ["run_evaluation", "render_tables", "write_html", "replace_block", "BEGIN", "END"]
@@ -285,18 +286,6 @@ def _cpu() -> str:
     return platform.processor() or "unknown CPU"
 
 
-def _clean(x):
-    if isinstance(x, dict):
-        return {str(k): _clean(v) for k, v in x.items()}
-    if isinstance(x, (list, tuple)):
-        return [_clean(v) for v in x]
-    if isinstance(x, np.generic):
-        x = x.item()
-    if isinstance(x, float) and not math.isfinite(x):
-        return None
-    return x
-
-
 def _thr(m) -> float:
     t = m.meta.get("alarm_threshold")
     return math.inf if t is None else float(t)
@@ -378,7 +367,7 @@ def run_evaluation(out_dir, *, families=None, scale: float = 1.0, data_dir=None,
         say("real data", 3, 3)
     ev["meta"] = {"command": command, "version": __version__, "seed": seed, "bootstrap": n_boot, "scale": scale,
                   "cpu": _cpu(), "seconds": time.perf_counter() - t0, "schema_version": 1}
-    ev = _clean(ev)
+    ev = scalars(ev)
     from ..atomic import write_text_atomic
 
     write_text_atomic(out / "evaluation.json", jsonout.dumps(ev, indent=1) + "\n")  # strict JSON: no NaN

@@ -36,6 +36,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import InputError
+from ..jsonout import scalars
 from . import features as F
 
 __all__ = ["Market", "read_market", "Book", "load_book", "snapshot", "default_model_path", "MARKET_COLUMNS"]
@@ -365,7 +366,7 @@ def snapshot(model, market: Market, book: Book | None, *, top: int = 5) -> dict:
     lab = (model.meta or {}).get("label") or {}
     import datetime as _dt
 
-    return _plain({
+    return scalars({
         "schema_version": 1, "version": __version__,
         "time": _dt.datetime.fromtimestamp(float(market.time_s[t]), _dt.timezone.utc).isoformat(),
         "bars": len(market), "bar_seconds": dt, "price": spot,
@@ -388,16 +389,3 @@ def snapshot(model, market: Market, book: Book | None, *, top: int = 5) -> dict:
             "utilization and borrow rate: not available (no interest-rate model in the engine yet)"],
         "imputed_contribution": float(sum(v for k, v in contrib.items() if k in missing)),
     })
-
-
-def _plain(x):
-    """JSON-ready: NumPy scalars to Python, NaN/inf to None."""
-    if isinstance(x, dict):
-        return {str(k): _plain(v) for k, v in x.items()}
-    if isinstance(x, (list, tuple)):
-        return [_plain(v) for v in x]
-    if isinstance(x, np.generic):
-        x = x.item()
-    if isinstance(x, float) and not math.isfinite(x):
-        return None
-    return x

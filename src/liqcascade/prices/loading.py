@@ -6,7 +6,6 @@ import); ``liqcascade data series FILE --out prices.csv`` converts them.
 
 from __future__ import annotations
 
-import csv
 import math
 import os
 from collections.abc import Mapping, Sequence
@@ -17,6 +16,7 @@ import numpy as np
 
 from liqcascade.errors import InputError
 from liqcascade.prices.common import input_error
+from liqcascade.textfiles import check_file, headed_rows
 
 
 def _parse_time(text: str):
@@ -46,38 +46,10 @@ def load_price_csv(path) -> tuple[np.ndarray, np.ndarray]:
     be strictly increasing. Any violation raises :class:`InputError` naming the file and the
     1-based line.
     """
-    fname = os.fspath(path)
-    p = Path(fname)
-    if not p.exists():
-        raise InputError(fname, None, "file not found")
-    if not p.is_file():
-        raise InputError(fname, None, "not a regular file")
-    try:
-        text = p.read_text(encoding="utf-8-sig")
-    except UnicodeDecodeError:
-        raise InputError(fname, None, "not UTF-8 text") from None
-    except OSError as e:
-        raise InputError(fname, None, f"cannot read file: {e.strerror or e}") from None
-    if not text.strip():
-        raise InputError(fname, "line 1", "empty file (expected header 'time,price')")
-
     times: list[float] = []
     prices: list[float] = []
-    header_seen = False
     iso_kind: bool | None = None
-    reader = csv.reader(text.splitlines())
-    for lineno, row in enumerate(reader, start=1):
-        where = f"line {lineno}"
-        if not row or all(not c.strip() for c in row):
-            continue
-        cells = [c.strip() for c in row]
-        if not header_seen:
-            if [c.lower() for c in cells] != ["time", "price"]:
-                raise InputError(fname, where, f"expected header 'time,price', got {','.join(row)!r}")
-            header_seen = True
-            continue
-        if len(cells) != 2:
-            raise InputError(fname, where, f"expected 2 columns 'time,price', got {len(cells)}")
+    for fname, where, cells in headed_rows(path, ("time", "price")):
         t_txt, p_txt = cells
         try:
             t, is_iso = _parse_time(t_txt)
@@ -103,8 +75,6 @@ def load_price_csv(path) -> tuple[np.ndarray, np.ndarray]:
             raise InputError(fname, where, f"time {t_txt!r} is not after the previous row's time")
         times.append(t)
         prices.append(price)
-    if not times:
-        raise InputError(fname, "line 2", "no data rows after the header")
     return np.asarray(times, dtype=np.float64), np.asarray(prices, dtype=np.float64)
 
 
@@ -116,12 +86,7 @@ def load_returns_series(path) -> tuple[np.ndarray, np.ndarray]:
     surface layer this engine module does not import: ``liqcascade data series FILE --out
     prices.csv`` converts them. Anything else raises :class:`InputError` naming the file.
     """
-    fname = os.fspath(path)
-    p = Path(fname)
-    if not p.exists():
-        raise InputError(fname, None, "file not found")
-    if not p.is_file():
-        raise InputError(fname, None, "not a regular file")
+    p, fname = check_file(path)
     try:
         with p.open("r", encoding="utf-8-sig", errors="replace") as fh:
             first = next((line for line in fh if line.strip()), "")

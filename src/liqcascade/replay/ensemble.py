@@ -177,16 +177,9 @@ def run_member_chunk(chunk: MemberChunk) -> dict:
     final = Path(chunk.file)
     if final.exists():
         return {"index": chunk.index, "wall_s": 0.0, "existed": True, "worker": os.getpid()}
-    if chunk.numba_cache_dir:
-        os.environ.setdefault("NUMBA_CACHE_DIR", chunk.numba_cache_dir)
-    if chunk.numba_threads > 0:
-        try:
-            import numba
+    from ..montecarlo.chunk import prepare_worker, write_parquet_atomic
 
-            numba.set_num_threads(min(chunk.numba_threads, numba.config.NUMBA_NUM_THREADS))
-        except ImportError:  # pragma: no cover
-            pass
-    from ..montecarlo.chunk import write_parquet_atomic
+    prepare_worker(chunk.numba_cache_dir, chunk.numba_threads)
 
     ev = get_event(chunk.event)
     ctx = _context(chunk)

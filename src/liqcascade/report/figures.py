@@ -278,19 +278,7 @@ def liquidation_buckets(compiled, asset: int, bucket: float = 0.01):
     if not sel.any():
         return None
     pdebt = compiled.p0[b.seg_debt_asset[seg[sel]]]
-    liq_price = b.key[sel] * pdebt
-    debt_value = b.debt[sel] * pdebt
-    p0 = float(compiled.p0[asset])
-    lo = float(min(liq_price.min(), p0))
-    hi = float(max(liq_price.max(), p0))
-    width = max(bucket * p0, (hi - lo) / 200.0, 1e-12)
-    start = math.floor(lo / width) * width
-    n = max(int(math.floor((hi - start) / width)) + 1, 1)
-    idx = np.clip(((liq_price - start) / width).astype(np.int64), 0, n - 1)
-    per = np.bincount(idx, weights=debt_value, minlength=n)
-    cum = np.cumsum(per[::-1])[::-1]
-    edges = start + width * np.arange(n)
-    return edges, width, per, cum
+    return _bucket(b.key[sel] * pdebt, b.debt[sel] * pdebt, float(compiled.p0[asset]), bucket)
 
 
 def unit_liquidation_points(compiled, asset: int):

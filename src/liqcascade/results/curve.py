@@ -6,6 +6,51 @@ from dataclasses import dataclass, field
 
 from .start import empty_state
 
+#: the most shocks one curve takes
+MAX_SHOCKS = 100_000
+
+
+def parse_shock_grid(spec: str, where: str):
+    """The shocks of ``"start:stop:step"`` (stop included when on the grid) or ``"a,b,c"``, a
+    float64 array of fractions in ``[0, 1)``; bad input is an :class:`InputError` against
+    ``where`` (``--shocks``, ``shocks``)."""
+    import math
+
+    import numpy as np
+
+    from ..errors import InputError
+
+    try:
+        if ":" in spec:
+            parts = [float(x) for x in spec.split(":")]
+            if len(parts) != 3:
+                raise ValueError
+            start, stop, step = parts
+            if not step > 0 or stop < start:
+                raise InputError(None, where, "need start:stop:step with step > 0 and stop >= start")
+            n = int(math.floor((stop - start) / step + 1e-9)) + 1
+            if n > MAX_SHOCKS:
+                raise InputError(None, where, f"{n} shocks is too many (at most {MAX_SHOCKS:,})")
+            vals = np.round(start + step * np.arange(n), 12)
+        else:
+            vals = np.array([float(x) for x in spec.split(",") if x.strip()])
+    except ValueError:
+        raise InputError(None, where, f"cannot parse {spec!r}; use start:stop:step or a,b,c") from None
+    check_shocks(vals, where)
+    return vals
+
+
+def check_shocks(vals, where: str) -> None:
+    """At least one shock, every one a fraction in ``[0, 1)``, at most :data:`MAX_SHOCKS`."""
+    import numpy as np
+
+    from ..errors import InputError
+
+    if vals.size == 0 or not np.all(np.isfinite(vals)) or np.any(vals < 0) or np.any(vals >= 1):
+        raise InputError(None, where, "shocks must be fractions in [0, 1)")
+    if vals.size > MAX_SHOCKS:
+        raise InputError(None, where, f"{vals.size} shocks is too many (at most {MAX_SHOCKS:,})")
+
 
 @dataclass
 class CurvePoint:

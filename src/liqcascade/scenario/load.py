@@ -113,21 +113,30 @@ def validate_dict(data: dict, file: str | None = None) -> Scenario:
         raise InputError(file, where, msg) from None
 
 
-def load_scenario(path: str | Path) -> tuple[Scenario, Path]:
-    """Read and validate ``path``; return the scenario and the folder relative paths use."""
+def read_scenario_text(path: str | Path) -> tuple[str, Path]:
+    """The text of the scenario file ``path`` and its path (an existing file, UTF-8)."""
     p = Path(path)
     if not p.exists():
         raise InputError(str(p), None, "file not found")
     if p.is_dir():
         raise InputError(str(p), None, "is a directory, expected a .toml scenario file")
     try:
-        text = p.read_text(encoding="utf-8")
+        return p.read_text(encoding="utf-8"), p
     except (OSError, UnicodeDecodeError) as exc:
         raise InputError(str(p), None, f"cannot read: {exc}") from None
+
+
+def parse_toml(text: str, source: str | None) -> dict:
+    """The tables of scenario TOML ``text`` (``source``: the file name for messages)."""
     if not text.strip():
-        raise InputError(str(p), None, "empty file")
+        raise InputError(source, None, "empty file")
     try:
-        data = tomllib.loads(text)
+        return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        raise InputError(str(p), None, f"malformed TOML: {exc}") from None
-    return validate_dict(data, str(p)), p.resolve().parent
+        raise InputError(source, None, f"malformed TOML: {exc}") from None
+
+
+def load_scenario(path: str | Path) -> tuple[Scenario, Path]:
+    """Read and validate ``path``; return the scenario and the folder relative paths use."""
+    text, p = read_scenario_text(path)
+    return validate_dict(parse_toml(text, str(p)), str(p)), p.resolve().parent

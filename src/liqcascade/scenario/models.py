@@ -348,13 +348,6 @@ class Scenario(Strict):
                     raise ValueError(f"protocols[{i}].rates: unknown asset {asset!r}")
             if p.collateral is not None and p.collateral not in p.params:
                 raise ValueError(f"protocols[{i}].params: no parameters for collateral {p.collateral!r}")
-            for asset, oname in p.oracles.items():
-                if asset not in known:
-                    raise ValueError(f"protocols[{i}].oracles: unknown asset {asset!r}")
-                if oname not in oracle_names:
-                    raise ValueError(f"protocols[{i}].oracles: unknown oracle {oname!r}")
-                if oracle_names[oname].asset != asset:
-                    raise ValueError(f"protocols[{i}].oracles: oracle {oname!r} prices {oracle_names[oname].asset}, not {asset}")
         if self.curve.asset is not None and self.curve.asset not in known:
             raise ValueError(f"curve.asset: unknown asset {self.curve.asset!r}")
         for a in self.curve.shock_assets or []:

@@ -9,9 +9,9 @@ other or against the reference price.
 Dispatch: every kind registered in :data:`liqcascade.venues.KINDS` provides, in its
 ``kernel.py``, ``spot``, ``gross``, ``sell``, ``buy``, ``preview_sell``, ``preview_buy``, ``sell_to_price``,
 ``buy_to_price``, ``apply_return``, ``decay`` and ``follows_reference`` on a row of ``vs``; each ``venue_*`` function below compiles one
-branch per registered kind (``literal_unroll`` over the tuple of those functions), selected by
-the row's ``KIND`` code (the kind's position in the registry). Adding a kind is a folder with
-that interface plus one registry entry.
+branch per registered kind (:func:`liqcascade.kernels._jit.by_kind` over the tuple of those
+functions), selected by the row's ``KIND`` code (the kind's position in the registry). Adding a
+kind is a folder with that interface plus one registry entry.
 
 Floor price (a venue out of bids)
 ---------------------------------
@@ -44,7 +44,9 @@ from __future__ import annotations
 import importlib
 import math
 
-from liqcascade.kernels._jit import literal_unroll, njit
+import numpy as np
+
+from liqcascade.kernels._jit import by_kind, internal, njit
 from liqcascade.venues import KINDS
 from liqcascade.venues.kernel import FLOOR, KIND, MID
 
@@ -72,30 +74,65 @@ _ARB_SLACK = 1e-12  # relative slack on the arbitrage stop test (rounding of the
 # ===========================================================================================
 
 
+@internal
+def _mid(vs, v):
+    return vs[v, MID]
+
+
+@internal
+def _one(vs, v):
+    return 1.0
+
+
+@internal
+def _no(vs, v):
+    return False
+
+
+@internal
+def _nothing2(vs, v):
+    return None
+
+
+@internal
+def _zero(vs, vdk, vdq, v, x):
+    return 0.0
+
+
+@internal
+def _nothing(vs, vdk, vdq, v, x):
+    return None
+
+
+@internal
+def _no_trade(vs, vdk, vdq, v, x):
+    return 0.0, vs[v, MID]
+
+
+# one compiled branch per registered kind; a row of an unregistered kind gets the fallback
+_spot_k = by_kind(_SPOT, _mid)
+_gross_k = by_kind(_GROSS, _one)
+_sell_k = by_kind(_SELL, _zero)
+_buy_k = by_kind(_BUY, _zero)
+_sell_to_k = by_kind(_SELL_TO, _zero)
+_buy_to_k = by_kind(_BUY_TO, _zero)
+_return_k = by_kind(_RETURN, _nothing)
+_follows_k = by_kind(_FOLLOWS, _no)
+_decay_k = by_kind(_DECAY, _nothing2)
+_preview_sell_k = by_kind(_PREVIEW_SELL, _no_trade)
+_preview_buy_k = by_kind(_PREVIEW_BUY, _no_trade)
+
+
 @njit
 def venue_spot(vs, v):
     """Spot price of venue ``v`` (a row of an unregistered kind reads ``MID``)."""
-    kind = int(vs[v, KIND])
-    out = vs[v, MID]
-    i = 0
-    for f in literal_unroll(_SPOT):
-        if i == kind:
-            out = f(vs, v)
-        i += 1
-    return out
+    return _spot_k(int(vs[v, KIND]), vs, v)
 
 
 @njit
 def _venue_gross(vs, v):
     """``1 - fee`` for a pool, 1 for a book (and for a row of an unregistered kind)."""
-    kind = int(vs[v, KIND])
-    out = 1.0
-    i = 0
-    for f in literal_unroll(_GROSS):
-        if i == kind:
-            out = f(vs, v)
-        i += 1
-    return out
+    return _gross_k(int(vs[v, KIND]), vs, v)
 
 
 @njit
@@ -104,14 +141,7 @@ def venue_sell(vs, vdk, vdq, v, dq):
     (what the venue cannot take above its floor fills at the floor price)."""
     if dq <= 0.0:
         return 0.0
-    kind = int(vs[v, KIND])
-    out = 0.0
-    i = 0
-    for f in literal_unroll(_SELL):
-        if i == kind:
-            out = f(vs, vdk, vdq, v, dq)
-        i += 1
-    return out
+    return _sell_k(int(vs[v, KIND]), vs, vdk, vdq, v, dq)
 
 
 @njit
@@ -119,14 +149,7 @@ def venue_buy(vs, vdk, vdq, v, dy):
     """Spend ``dy`` quote on venue ``v`` (state updated in place). Returns the asset received."""
     if dy <= 0.0:
         return 0.0
-    kind = int(vs[v, KIND])
-    out = 0.0
-    i = 0
-    for f in literal_unroll(_BUY):
-        if i == kind:
-            out = f(vs, vdk, vdq, v, dy)
-        i += 1
-    return out
+    return _buy_k(int(vs[v, KIND]), vs, vdk, vdq, v, dy)
 
 
 @njit
@@ -135,27 +158,13 @@ def venue_sell_to_price(vs, vdk, vdq, v, p_target):
     a target under the venue's floor counts as the floor."""
     if p_target < vs[v, FLOOR]:
         p_target = vs[v, FLOOR]
-    kind = int(vs[v, KIND])
-    out = 0.0
-    i = 0
-    for f in literal_unroll(_SELL_TO):
-        if i == kind:
-            out = f(vs, vdk, vdq, v, p_target)
-        i += 1
-    return out
+    return _sell_to_k(int(vs[v, KIND]), vs, vdk, vdq, v, p_target)
 
 
 @njit
 def venue_buy_to_price(vs, vdk, vdq, v, p_target):
     """Quote to spend on venue ``v`` to lift its spot to ``p_target`` (no state change)."""
-    kind = int(vs[v, KIND])
-    out = 0.0
-    i = 0
-    for f in literal_unroll(_BUY_TO):
-        if i == kind:
-            out = f(vs, vdk, vdq, v, p_target)
-        i += 1
-    return out
+    return _buy_to_k(int(vs[v, KIND]), vs, vdk, vdq, v, p_target)
 
 
 @njit
@@ -171,12 +180,7 @@ def venue_apply_return(vs, vdk, vdq, v, ret):
     """
     if ret <= 0.0 or ret == 1.0:
         return
-    kind = int(vs[v, KIND])
-    i = 0
-    for f in literal_unroll(_RETURN):
-        if i == kind:
-            f(vs, vdk, vdq, v, ret)
-        i += 1
+    _return_k(int(vs[v, KIND]), vs, vdk, vdq, v, ret)
 
 
 @njit
@@ -184,14 +188,7 @@ def venue_follows_reference(vs, v):
     """True for a venue that returns to its reference by itself (the kind's
     ``follows_reference``: a book, or a re-centred pool with ``HALF > 0``). Arbitrage toward the
     reference price leaves these alone."""
-    kind = int(vs[v, KIND])
-    out = False
-    i = 0
-    for f in literal_unroll(_FOLLOWS):
-        if i == kind:
-            out = f(vs, v)
-        i += 1
-    return out
+    return _follows_k(int(vs[v, KIND]), vs, v)
 
 
 @njit
@@ -200,12 +197,7 @@ def venue_decay(vs, v):
     ``I = 1 − spot / REF``: a book sets ``MID = REF · (1 − I)``, a re-centred pool moves its
     reserves to that spot at the same ``x · y``, not under the floor; ordinary pools and
     ``HALF <= 0``: no-op."""
-    kind = int(vs[v, KIND])
-    i = 0
-    for f in literal_unroll(_DECAY):
-        if i == kind:
-            f(vs, v)
-        i += 1
+    _decay_k(int(vs[v, KIND]), vs, v)
 
 
 # ===========================================================================================
@@ -345,7 +337,7 @@ def route_sell(vs, vdk, vdq, venue_ids, dq):
 
     quote = 0.0
     sold = 0.0
-    vbig = -1
+    vbig = np.int64(-1)  # not the constant -1: the venue kernels would be compiled again for it
     sbig = 0.0
     for i in range(n):
         v = venue_ids[i]
@@ -452,27 +444,13 @@ def route_buy(vs, vdk, vdq, ids, dy):
 def venue_preview_sell(vs, vdk, vdq, v, dq):
     """``(quote_out, spot_after)`` of selling ``dq`` into venue ``v``, without changing it (what
     the venue cannot take above its floor fills at the floor price)."""
-    kind = int(vs[v, KIND])
-    out, after = 0.0, vs[v, MID]
-    i = 0
-    for f in literal_unroll(_PREVIEW_SELL):
-        if i == kind:
-            out, after = f(vs, vdk, vdq, v, dq)
-        i += 1
-    return out, after
+    return _preview_sell_k(int(vs[v, KIND]), vs, vdk, vdq, v, dq)
 
 
 @njit
 def _venue_preview_buy(vs, vdk, vdq, v, dy):
     """``(asset_out, spot_after)`` of spending ``dy`` on venue ``v``, without changing it."""
-    kind = int(vs[v, KIND])
-    out, after = 0.0, vs[v, MID]
-    i = 0
-    for f in literal_unroll(_PREVIEW_BUY):
-        if i == kind:
-            out, after = f(vs, vdk, vdq, v, dy)
-        i += 1
-    return out, after
+    return _preview_buy_k(int(vs[v, KIND]), vs, vdk, vdq, v, dy)
 
 
 @njit
@@ -565,8 +543,8 @@ def arbitrage(vs, vdk, vdq, venue_ids, threshold):
     if n < 2:
         return 0.0
     for _ in range(4 * n):
-        ihi = -1
-        ilo = -1
+        ihi = np.int64(-1)  # (np.int64: see route_sell)
+        ilo = np.int64(-1)
         bid = -math.inf
         ask = math.inf
         for i in range(n):

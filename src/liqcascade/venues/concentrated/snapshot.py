@@ -15,15 +15,13 @@ Units. On-chain values are raw: prices in token1-wei per token0-wei and ``L`` in
 
 from __future__ import annotations
 
-import csv
 import math
-import os
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 
 from ...errors import InputError
+from ...textfiles import headed_rows
 from . import kernel as K
 
 __all__ = ["Snapshot", "load_tick_csv", "synthetic_ranges", "build_state", "range_value"]
@@ -68,55 +66,27 @@ def load_tick_csv(path, *, tick_spacing: int | None = None) -> Snapshot:
     units; integers or decimals). Any violation raises :class:`InputError` naming the file, the
     line and the field; nothing is dropped silently.
     """
-    fname = os.fspath(path)
-    p = Path(fname)
-    if not p.exists():
-        raise InputError(fname, None, "file not found")
-    if not p.is_file():
-        raise InputError(fname, None, "not a regular file")
-    try:
-        text = p.read_text(encoding="utf-8-sig")
-    except UnicodeDecodeError:
-        raise InputError(fname, None, "not UTF-8 text") from None
-    except OSError as e:
-        raise InputError(fname, None, f"cannot read file: {e.strerror or e}") from None
-    if not text.strip():
-        raise InputError(fname, "line 1", "empty file (expected header 'tick_lower,tick_upper,liquidity')")
     lo: list[int] = []
     hi: list[int] = []
     liq: list[float] = []
-    header_seen = False
-    for lineno, row in enumerate(csv.reader(text.splitlines()), start=1):
-        if not row or all(not c.strip() for c in row):
-            continue
-        cells = [c.strip() for c in row]
-        if not header_seen:
-            if [c.lower() for c in cells] != HEADER:
-                raise InputError(fname, f"line {lineno}",
-                                 f"expected header 'tick_lower,tick_upper,liquidity', got {','.join(row)!r}")
-            header_seen = True
-            continue
-        if len(cells) != 3:
-            raise InputError(fname, f"line {lineno}", f"expected 3 columns 'tick_lower,tick_upper,liquidity', got {len(cells)}")
-        a = _int_cell(fname, f"line {lineno}: tick_lower", cells[0])
-        b = _int_cell(fname, f"line {lineno}: tick_upper", cells[1])
+    for fname, line, cells in headed_rows(path, HEADER):
+        a = _int_cell(fname, f"{line}: tick_lower", cells[0])
+        b = _int_cell(fname, f"{line}: tick_upper", cells[1])
         if a >= b:
-            raise InputError(fname, f"line {lineno}: tick_upper", f"must be > tick_lower ({a}), got {b}")
+            raise InputError(fname, f"{line}: tick_upper", f"must be > tick_lower ({a}), got {b}")
         if tick_spacing:
             for name, t in (("tick_lower", a), ("tick_upper", b)):
                 if t % tick_spacing:
-                    raise InputError(fname, f"line {lineno}: {name}", f"{t} is not a multiple of tick_spacing {tick_spacing}")
+                    raise InputError(fname, f"{line}: {name}", f"{t} is not a multiple of tick_spacing {tick_spacing}")
         try:
             v = float(cells[2])
         except ValueError:
-            raise InputError(fname, f"line {lineno}: liquidity", f"{cells[2]!r} is not a number") from None
+            raise InputError(fname, f"{line}: liquidity", f"{cells[2]!r} is not a number") from None
         if not math.isfinite(v) or v <= 0:
-            raise InputError(fname, f"line {lineno}: liquidity", f"must be a finite number > 0, got {cells[2]!r}")
+            raise InputError(fname, f"{line}: liquidity", f"must be a finite number > 0, got {cells[2]!r}")
         lo.append(a)
         hi.append(b)
         liq.append(v)
-    if not liq:
-        raise InputError(fname, "line 2", "no data rows after the header")
     return Snapshot(np.asarray(lo, np.int64), np.asarray(hi, np.int64), np.asarray(liq, np.float64))
 
 
