@@ -489,8 +489,7 @@ class Pool:
 
 #: what :func:`simulate_loop_py` does not cover yet; a scenario using one of them raises
 #: ``NotImplementedError`` naming it (no silent partial parity)
-NOT_COVERED = ("dynamic_margin", "batch", "volatility_fee", "volatility_bonus", "agents", "liquity unit", "crvusd (llamma) unit",
-               "interest rates")
+NOT_COVERED = ("dynamic_margin", "batch", "volatility_fee", "volatility_bonus", "agents", "interest rates")
 
 LOOP_SUMMARY_KEYS = SUMMARY_KEYS + ("fund_draw", "paused", "held_value")
 
@@ -501,6 +500,98 @@ def _unit_twins():
     from ..protocols.perp.twin import perp_step_py
 
     return comet_step, maker_step_py, perp_step_py
+
+
+# ---- Liquity and crvUSD: their twins' own state objects, built from the kernel's packs ----------
+
+
+def _liquity_from_pack(pack):
+    """The Liquity twin (:class:`~liqcascade.protocols.liquity.twin.LiquityPy`) of a fresh pack:
+    its troves, depositors and parameters read slot by slot (``protocols/liquity/README.md``,
+    "Pack and step"); a pack that is not fresh (rewards, liquidated troves) is refused."""
+    from ..protocols.liquity import kernel as LK
+    from ..protocols.liquity.twin import LiquityPy
+
+    par, sysv = pack[LK.PK_PAR], pack[LK.PK_SYS]
+    if sysv[LK.S_L_ETH] != 0.0 or sysv[LK.S_NLIQ] != 0.0 or not np.array_equal(pack[LK.PK_STAKE], pack[LK.PK_COLL]):
+        raise NotImplementedError("simulate_loop_py builds the Liquity twin from a fresh pack only")
+    batch = (float(par[LK.P_GAS_BASE]), float(par[LK.P_GAS_TROVE])) if par[LK.P_BATCH] > 0.0 else None
+    tw = LiquityPy(list(pack[LK.PK_COLL]), list(pack[LK.PK_DEBT]), list(pack[LK.PK_DEP]), mcr=float(par[LK.P_MCR]),
+                   ccr=float(par[LK.P_CCR]), gas_compensation=float(par[LK.P_GAS_COMP]),
+                   percent_divisor=float(par[LK.P_PCT_DIV]),
+                   variant="2025" if int(par[LK.P_VARIANT]) == LK.VARIANT_2025 else "2021",
+                   min_lusd_in_sp=float(par[LK.P_MIN_SP]), sp_sells=float(par[LK.P_SP_SELLS]),
+                   sequences_per_step=int(par[LK.P_SEQS]), batch_gas=batch)
+    tw.asset = int(par[LK.P_ASSET])
+    return tw
+
+
+def _liquity_step_loop(tw, t, prices, vs, vdk, vdq, ids_of, sold, liq, proto, offset, events, S):
+    """One step of the Liquity unit in the loop: the twin's ``step`` at the protocol's price,
+    each compensation quoted on the venue of the asset with the highest spot after what the
+    step already queued (at the price without a venue); its new events become the loop's
+    (position ``offset + trove``), its collateral for sale is added to ``sold``. Gas: the
+    liquidators' gas per trove, or the batch rule's part per trove plus its fixed part once per
+    call that liquidated."""
+    a = tw.asset
+    price = float(prices[a])
+    best = _best_venue(vs, ids_of[a]) if a < len(ids_of) else -1
+
+    def quote(queued, q):
+        if best < 0:
+            return q * price
+        if queued <= 0.0:
+            return _quote(vs, vdk, vdq, best, q)
+        return _quote(vs, vdk, vdq, best, queued + q) - _quote(vs, vdk, vdq, best, queued)
+
+    mode, gas, nmax = int(liq[0]), float(liq[1]), int(liq[3])
+    calls = []
+    call = tw.liquidate_troves
+
+    def counted(*args, **kw):
+        r = call(*args, **kw)
+        calls.append(r[0])
+        return r
+
+    n0 = len(tw.events)
+    tw.liquidate_troves = counted
+    try:
+        sold[a] += tw.step(price, nmax, rational=mode == 1, gas_cost=gas, quote=quote, queued=float(sold[a]), t=t)
+    finally:
+        del tw.liquidate_troves
+    for e in tw.events[n0:]:
+        events.append([t, offset + e.trove, proto, a, e.seized, e.repaid, e.price, math.nan, e.bonus, 0.0, 0.0])
+        S["liquidations"] += 1
+        S["liquidated_value"] += e.seized * e.price
+        S["repaid"] += e.repaid
+        S["bonus"] += e.bonus
+        S["fund_draw"] += e.repaid  # the Stability Pool pays
+    for k in calls:
+        if k > 0:
+            S["gas"] += tw.batch_gas[0] + tw.batch_gas[1] * k if tw.batch_gas is not None else gas * k
+
+
+def _llamma_from_pack(pack):
+    """The crvUSD twin market (:class:`~liqcascade.protocols.llamma.twin.Market`) of a pack."""
+    from ..protocols.llamma.twin import Market
+
+    return Market.from_pack(pack)
+
+
+def _llamma_step_loop(m, t, dt, prices, vs, vdk, vdq, av_ptr, av_idx, sold, liq, proto, offset, events, S):
+    """One step of the crvUSD unit in the loop: the twin's oracle write, soft liquidation
+    (trading ``vs``) and hard liquidations; events and accumulators into the loop's."""
+    from ..protocols.llamma.twin import llamma_step_py
+
+    acc = [0.0] * 9
+    evs = []
+    llamma_step_py(m, t, dt, prices, vs, vdk, vdq, av_ptr, av_idx, sold, acc, liq, evs, proto, offset)
+    for e in evs:
+        events.append([e["step"], e["pos"], e["proto"], e["asset"], e["seized"], e["repaid"], e["price"], math.nan,
+                       e["bonus"], e["bad"], e["fee"]])
+    for key_, k in (("liquidations", 0), ("liquidated_value", 1), ("repaid", 2), ("bad_debt", 3), ("fees", 4),
+                    ("bonus", 5), ("gas", 6), ("fund_draw", 7)):
+        S[key_] += acc[k]
 
 
 def simulate_loop_py(path, path_id, ki):
@@ -523,13 +614,13 @@ def simulate_loop_py(path, path_id, ki):
     window)`` steps after it is first seen liquidatable), Dutch auction (the bonus grows with the
     age since first seen liquidatable), partial liquidation (a cooldown after each
     liquidation) and insurance fund (a share of the protocol fees feeds it; it absorbs bad debt
-    first, the rest is socialized); the protocol units Compound v3, perps and Maker (through
-    ``protocols/<family>/twin.py``, in the loop's order, after the Aave-rule positions).
+    first, the rest is socialized); the protocol units Compound v3, Liquity, perps, Maker and
+    crvUSD (through ``protocols/<family>/twin.py``, in the loop's order, after the Aave-rule
+    positions; Liquity's and crvUSD's twins keep their own state objects, built from the packs
+    at ``t = 0``).
 
     Not covered (``NotImplementedError`` naming it): the mechanisms dynamic margin, batch and
-    volatility fee (their semantics are being changed); the loop's agents; the
-    Liquity and crvUSD units (their twins keep their own state objects, not the kernel's
-    pack). See :data:`NOT_COVERED`.
+    volatility fee; the loop's agents; interest rates. See :data:`NOT_COVERED`.
 
     Returns the dict of :func:`simulate_path_py` with ``summary`` keyed by
     :data:`LOOP_SUMMARY_KEYS`; events carry positions in the kernel's book order (units:
@@ -560,11 +651,9 @@ def simulate_loop_py(path, path_id, ki):
     if agents.pack.shape[0] > 0:
         raise NotImplementedError("simulate_loop_py does not cover the loop's agents")
     meta = units.meta
-    if meta[KL.U_LIQUITY, KL.UM_PROTO] >= 0:
-        raise NotImplementedError("simulate_loop_py does not cover the 'liquity' unit")
-    if meta[KL.U_LLAMMA, KL.UM_PROTO] >= 0:
-        raise NotImplementedError("simulate_loop_py does not cover the 'llamma' (crvUSD) unit")
     comet_py, maker_py, perp_py = _unit_twins()
+    trove_sys = _liquity_from_pack(units.liquity) if meta[KL.U_LIQUITY, KL.UM_PROTO] >= 0 else None
+    amm = _llamma_from_pack(units.llamma) if meta[KL.U_LLAMMA, KL.UM_PROTO] >= 0 else None
 
     path = np.asarray(path, dtype=float)
     T, A = path.shape[0] - 1, path.shape[1]
@@ -832,12 +921,21 @@ def simulate_loop_py(path, path_id, ki):
                 m_open[m] = False
             sold[a] += seize
             book_event(t, im, pr, a, seize, repay, pc, pdj, bad_q, fee)
-        # step_units: Compound v3, (Liquity), perps, Maker, (crvUSD)
+        # step_units: Compound v3, Liquity, perps, Maker, crvUSD
         sold_arr = np.array(sold)
-        for u, fn, pack in ((KL.U_COMET, comet_py, units.comet), (KL.U_PERP, perp_py, units.perp),
-                            (KL.U_MAKER, maker_py, units.maker)):
+        for u, fn, pack in ((KL.U_COMET, comet_py, units.comet), (KL.U_LIQUITY, None, None),
+                            (KL.U_PERP, perp_py, units.perp), (KL.U_MAKER, maker_py, units.maker),
+                            (KL.U_LLAMMA, None, None)):
             pr = int(meta[u, KL.UM_PROTO])
             if pr < 0:
+                continue
+            if u == KL.U_LIQUITY:
+                _liquity_step_loop(trove_sys, t, pp[pr], vs, vdk, vdq, ids_of, sold_arr, liqs.liq, pr,
+                                   int(meta[u, KL.UM_OFFSET]), events, S)
+                continue
+            if u == KL.U_LLAMMA:
+                _llamma_step_loop(amm, t, float(mkt.dt_seconds), pp[pr], vs, vdk, vdq, mkt.av_ptr, mkt.av_idx,
+                                  sold_arr, liqs.liq, pr, int(meta[u, KL.UM_OFFSET]), events, S)
                 continue
             if u == KL.U_MAKER:
                 po = int(meta[u, KL.UM_PEEP])
