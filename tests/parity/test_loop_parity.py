@@ -88,6 +88,15 @@ MECHANISMS.update({
 #: and Liquity's redistribution then makes troves' ICRs equal to the last bit (the twin and the
 #: kernel would order such ties by a last-bit difference of the oracle price, not by a rule)
 DEEP = ("liquity", "llamma")
+#: rate tables drawn for the last Aave-rule protocol (steep, so that a run of a few hours moves
+#: health factors; 10-minute steps when rates are drawn)
+RATES = {
+    "aave_v3": lambda rng: {"kind": "aave_v3", "optimal_usage": 0.8, "slope1": 0.05,
+                            "slope2": float(rng.choice([3.0, 9.0])), "utilization": float(rng.uniform(0.85, 0.99))},
+    "comet": lambda rng: {"kind": "comet", "borrow_slope_high": float(rng.choice([5.0, 50.0])),
+                          "utilization": float(rng.uniform(0.85, 0.99))},
+    "fixed": lambda rng: {"kind": "fixed", "annual": float(rng.choice([2.0, 20.0]))},
+}
 UNITS = {"comet": "comet.toml", "maker": "maker.toml", "perp": "perp.toml", "liquity": "liquity.toml",
          "llamma": "llamma.toml"}
 
@@ -169,12 +178,34 @@ def scenario(cfg: dict):
         "arbitrage": {"enabled": cfg["arb"], "to_reference": cfg["arb"], "threshold": 0.002},
         "mechanisms": {name: MECHANISMS[name](rng) for name in cfg["mechanisms"]},
     }
+    rk = cfg.get("rates")
+    if rk and n_proto:  # a lending pool (or a fixed fee) for the last Aave-rule protocol's debt asset
+        k = n_proto - 1
+        d0 = float(debt[proto == k].sum()) + 1.0
+        bits = cfg.get("rates_opts", 0)
+        rt = RATES[rk](rng)
+        if rk != "fixed":
+            rt["supply"] = d0 * 1.05
+            rt["utilization"] = max(rt["utilization"], d0 / rt["supply"])
+            if bits & 1:
+                rt.update(withdraw_per_step=0.1, withdraw_start_seconds=3.0, withdraw_for_seconds=6.0)
+            if bits & 4:
+                liq["debt_source"] = "pool"
+        if bits & 2:
+            rt.update(react_rate=0.5, react_repay=0.05)
+        sc["protocols"][k]["rates"] = {qa: rt}
+    dt = float(cfg.get("dt", 1.0))
+    if dt != 1.0:  # the durations above are in steps
+        _scale_seconds(sc, dt)
+        sc["simulation"]["dt_seconds"] = dt
+        if sc["price"]["kind"] == "gbm":
+            sc["price"]["sigma"] = 60.0 / dt ** 0.5
     join_books = _root_conftest().join_books
 
     book = None
     if n_proto:
         book = join_books(coll, debt, proto, [p["lt"] for p in protos])
-        if cfg["multi"]:
+        if cfg["multi"] and not (rk and n_proto == 1):  # rates run on single-pair books only
             book.m_ptr = np.array([0, 2, 5, 7])
             book.m_asset = np.array([0, 1, 0, 1, 1, 0, 1])
             s = price0 / 100.0
@@ -183,6 +214,19 @@ def scenario(cfg: dict):
             book.m_proto = np.zeros(3, np.int64)
             book.m_ids = np.array(["m0", "m1", "m2"], dtype=object)
     return compile_scenario(Scenario.model_validate(sc), EXAMPLES, book=book)
+
+
+def _scale_seconds(x, dt):
+    """Every ``*_seconds`` value in the scenario dict ``x`` times ``dt`` (in place)."""
+    if isinstance(x, dict):
+        for k, v in x.items():
+            if k.endswith("_seconds") and isinstance(v, (int, float)):
+                x[k] = float(v) * dt
+            else:
+                _scale_seconds(v, dt)
+    elif isinstance(x, list):
+        for v in x:
+            _scale_seconds(v, dt)
 
 
 def _root_conftest():
@@ -252,6 +296,15 @@ def check_parity(c):
         assert _close(summary[col], tw["summary"][key], scale), \
             f"{key}: kernel {summary[col]!r} twin {tw['summary'][key]!r}"
     np.testing.assert_allclose(spot, tw["spot"], rtol=RTOL)
+    if ki.rates.on:  # the pools' totals (debt-asset units)
+        from liqcascade.kernels import accrual as KA
+
+        for r, pool in enumerate(tw["rates"]):
+            for col, key in ((KA.RT_INTEREST, "interest"), (KA.RT_REPAID, "repaid"), (KA.RT_BAD, "bad"),
+                             (KA.RT_BORROWER_REPAID, "borrower_repaid"), (KA.RT_LEFT, "left"),
+                             (KA.RT_WITHDRAWN, "withdrawn"), (KA.RT_LOCKED_END, "locked_end")):
+                assert _close(ki.rates.tot[r, col], pool[key], scale), \
+                    f"rates row {r} {key}: kernel {ki.rates.tot[r, col]!r} twin {pool[key]!r}"
     return len(ev)
 
 
@@ -287,7 +340,16 @@ def configs(draw, unit=None):
         "steps": draw(st.integers(10, 30)),
         "mechanisms": draw(st.lists(st.sampled_from(sorted(MECHANISMS)), unique=True, max_size=5)),
         "multi": n_proto > 0 and draw(st.booleans()),
+        **_draw_rates(draw, n_proto),
     }
+
+
+def _draw_rates(draw, n_proto):
+    """Interest rates for the last Aave-rule protocol, on 10-minute steps (or none)."""
+    rk = draw(st.sampled_from([None, None, None, *sorted(RATES)])) if n_proto else None
+    if rk is None:
+        return {}
+    return {"rates": rk, "rates_opts": draw(st.integers(0, 7)), "dt": 600.0}
 
 
 @settings(deadline=None, max_examples=60, suppress_health_check=[HealthCheck.too_slow])
@@ -345,6 +407,16 @@ def test_every_mechanism_liquidates_in_parity(unit):
         assert check_parity(scenario(base_config(3, unit, mechanisms=[mech]))) > 0, mech
 
 
+
+
+@pytest.mark.parametrize("rk", sorted(RATES))
+def test_interest_rates_in_parity(rk):
+    """Each rate kind on the fixed crash (10-minute steps), with withdrawals, reacting
+    borrowers and liquidators sourcing the pool in turn, next to a protocol without rates and
+    multi-asset positions; the pools' totals agree too."""
+    for bits in (1, 2, 5, 6):
+        cfg = base_config(bits, rates=rk, rates_opts=bits, dt=600.0, n_proto=2, multi=True)
+        assert check_parity(scenario(cfg)) > 0, bits
 
 
 def test_uncovered_parts_raise():

@@ -193,23 +193,8 @@ def simulate_path_py(path, vs0, vdk, vdq, venue_asset, av_ptr, av_idx, arb_on, a
             oprice[o] = oracles[o].step(t, [hist[v] for v in osrc[o]])
         pp = [[price_of(pr, a, mean_spot) for a in range(A)] for pr in range(P)]
         # 3b. interest, borrowers' repayments, withdrawals
-        pool_left = {}
-        for pl in pools:
-            g = pl.accrue(dt_seconds)
-            mine = [i for i in range(n) if (int(pos_proto[i]), int(pos_debt_asset[i])) == (pl.proto, pl.asset)]
-            for i in mine:
-                pl.interest += d[i] * (g - 1.0)
-                d[i] *= g
-            if pl.react_rate > 0.0 and pl.borrow_rate() > pl.react_rate and pl.react_repay > 0.0:
-                paid = 0.0
-                for i in mine:
-                    x = d[i] * pl.react_repay
-                    d[i] -= x
-                    paid += x
-                pl.repay(paid)
-                pl.borrower_repaid += paid
-            pl.step_queue(t)
-            pool_left[(pl.proto, pl.asset)] = pl.available() if (pool_cap and pl.has_pool) else math.inf
+        pool_left = _rates_step(pools, t, dt_seconds, d, [(int(pos_proto[i]), int(pos_debt_asset[i])) for i in range(n)],
+                                pool_cap)
         # 4. liquidations
         sold = [0.0] * A
         first_event = len(events)
@@ -321,6 +306,53 @@ def simulate_path_py(path, vs0, vdk, vdq, venue_asset, av_ptr, av_idx, arb_on, a
                                == (pl.proto, pl.asset))) for pl in pools]
     return {"sales": sales, "summary": S, "events": [tuple(e) for e in events], "coll": np.array(c),
             "debt": np.array(d), "multi": ents, "spot": spots, "seized": seized_steps, "rates": out_rates}
+
+
+def _rates_step(pools, t, dt_seconds, d, owner, pool_cap):
+    """Step ``t`` of the lending pools: each accrues, the debt ``d[i]`` of every position ``i``
+    whose ``owner[i]`` (protocol, debt asset) is the pool's is multiplied by the growth (one by
+    one), reacting borrowers repay a fraction of each position, queued withdrawals are served.
+    Returns the pool liquidity left to the liquidators per (protocol, asset) (``inf``: not
+    capped)."""
+    pool_left = {}
+    for pl in pools:
+        g = pl.accrue(dt_seconds)
+        mine = [i for i in range(len(d)) if owner[i] == (pl.proto, pl.asset)]
+        for i in mine:
+            pl.interest += d[i] * (g - 1.0)
+            d[i] *= g
+        if pl.react_rate > 0.0 and pl.borrow_rate() > pl.react_rate and pl.react_repay > 0.0:
+            paid = 0.0
+            for i in mine:
+                x = d[i] * pl.react_repay
+                d[i] -= x
+                paid += x
+            pl.repay(paid)
+            pl.borrower_repaid += paid
+        pl.step_queue(t)
+        pool_left[(pl.proto, pl.asset)] = pl.available() if (pool_cap and pl.has_pool) else math.inf
+    return pool_left
+
+
+def _pools_of(rates):
+    """The twin's pools (:class:`Pool`) of the kernel's rates layout at ``t = 0`` (kind codes of
+    :mod:`liqcascade.kernels.accrual`; a fresh pool's claims and borrows are its principals)."""
+    from . import accrual as KA
+
+    names = {KA.RK_AAVE: "aave_v3", KA.RK_COMET: "comet", KA.RK_FIXED: "fixed", KA.RK_LIQUITY: "liquity"}
+    out = []
+    for r in range(rates.kind.shape[0]):
+        kind = names[int(rates.kind[r])]
+        st0 = [float(x) for x in rates.st0[r]]
+        supplied = borrowed = 0.0
+        if kind == "aave_v3":
+            supplied, borrowed = st0[4], st0[5]  # supply and debt scaled, indices 1
+        elif kind == "comet":
+            supplied, borrowed = st0[2], st0[3]  # principals, indices 1
+        cfg = [float(x) for x in rates.cfg[r]]
+        out.append(Pool(int(rates.proto[r]), int(rates.asset[r]), kind, [float(x) for x in rates.par[r]],
+                        supplied=supplied, borrowed=borrowed, withdraw=(cfg[0], cfg[1], cfg[2]), react=(cfg[3], cfg[4])))
+    return out
 
 
 def _ledger_py(t, a, x, proceeds, pre_vs, vs, vdk, vdq, ids, p_fixed, step_events):
@@ -489,7 +521,7 @@ class Pool:
 
 #: what :func:`simulate_loop_py` does not cover yet; a scenario using one of them raises
 #: ``NotImplementedError`` naming it (no silent partial parity)
-NOT_COVERED = ("dynamic_margin", "batch", "volatility_fee", "volatility_bonus", "agents", "interest rates")
+NOT_COVERED = ("dynamic_margin", "batch", "volatility_fee", "volatility_bonus", "agents")
 
 LOOP_SUMMARY_KEYS = SUMMARY_KEYS + ("fund_draw", "paused", "held_value")
 
@@ -620,7 +652,7 @@ def simulate_loop_py(path, path_id, ki):
     at ``t = 0``).
 
     Not covered (``NotImplementedError`` naming it): the mechanisms dynamic margin, batch and
-    volatility fee; the loop's agents; interest rates. See :data:`NOT_COVERED`.
+    volatility fee; the loop's agents. See :data:`NOT_COVERED`.
 
     Returns the dict of :func:`simulate_path_py` with ``summary`` keyed by
     :data:`LOOP_SUMMARY_KEYS`; events carry positions in the kernel's book order (units:
@@ -634,8 +666,6 @@ def simulate_loop_py(path, path_id, ki):
     from ..protocols.maker.kernel import IK_PEEP
 
     mkt, orc, rules, book, liqs, mechs, agents, rates = ki.args()
-    if rates.on:
-        raise NotImplementedError("simulate_loop_py does not cover interest rates (simulate_path_py does)")
     units = ki.fresh_units()
     mp = [float(x) for x in mechs.p]
     mk = mechs.mask
@@ -696,6 +726,8 @@ def simulate_loop_py(path, path_id, ki):
         ents.append((int(book.m_proto[m]), [[int(book.m_asset[e]), float(book.m_coll[e]), float(book.m_debt[e])]
                                            for e in range(book.m_ptr[m], book.m_ptr[m + 1])]))
     m_open = [True] * len(ents)
+    pools = _pools_of(rates) if rates.on else []
+    owner = list(zip(p_pr, p_da))
     first_seen = {}  # position -> step first seen liquidatable (random delay, Dutch auction)
     last_liq = {}  # position -> step of its last liquidation
     fund = mp[KM.M_IF_SIZE]
@@ -811,6 +843,8 @@ def simulate_loop_py(path, path_id, ki):
             th_sold[a] = 0.0
             if flag["throttle"] and mp[KM.M_TH_SLIP] > 0.0 and not stable[a] and ids_of[a]:
                 depth_cap[a] = depth_units([(vs, vdk, vdq, v) for v in ids_of[a]], mp[KM.M_TH_SLIP])
+        # rates: interest, borrowers' repayments, withdrawals, the pools' liquidity
+        pool_left = _rates_step(pools, t, float(mkt.dt_seconds), d, owner, bool(rates.pool_cap))
         # liquidate_books
         sold = [0.0] * A
         first_event = len(events)
@@ -847,7 +881,7 @@ def simulate_loop_py(path, path_id, ki):
                     ok = False
                 elif share < 1.0:
                     seize, repay, bad, fee, closed = scale_liquidation(seize, repay, bad, fee, closed, share)
-            if ok and repay * pd > cap_left:
+            if ok and repay * pd > min(cap_left, pool_left.get((pr, da), math.inf) * pd):
                 ok = False
             if ok and mode == MODE_RATIONAL:
                 ok = _proceeds(vs, vdk, vdq, ids_of[a], sold[a], seize - fee, pc) - repay * pd - gas > 0.0
@@ -858,6 +892,13 @@ def simulate_loop_py(path, path_id, ki):
                     counter += 1
                 continue
             cap_left -= repay * pd
+            for pl in pools:
+                if (pl.proto, pl.asset) == (pr, da):
+                    pool_left[(pr, da)] -= repay
+                    pl.repay(repay)
+                    pl.burn(bad)
+                    pl.repaid += repay
+                    pl.bad += bad
             step_n += 1
             c[i] -= seize
             d[i] -= repay + bad
@@ -990,9 +1031,12 @@ def simulate_loop_py(path, path_id, ki):
                 dislocated = True
         if dislocated:
             S["dislocation_steps"] += 1
+        for pl in pools:
+            pl.record(t)
     for a in range(A):  # what the mechanisms still hold, at the final mean venue spot
         held = pool_units[a] + twap.left(a)
         if held > 0.0:
             S["held_value"] += held * (p_fixed[a] if stable[a] else _mean_spot(vs, ids_of[a]))
     return {"summary": S, "events": [tuple(e) for e in events], "coll": np.array(c), "debt": np.array(d),
-            "multi": ents, "spot": spots, "seized": seized_steps, "units": units}
+            "multi": ents, "spot": spots, "seized": seized_steps, "units": units,
+            "rates": [pl.result(sum(d[i] for i in range(n) if owner[i] == (pl.proto, pl.asset))) for pl in pools]}
