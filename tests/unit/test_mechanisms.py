@@ -290,16 +290,20 @@ def test_volatility_bonus_raises_the_bonus_when_vol_is_high(kit):
 
 
 def test_volatility_fee_accrues_into_debt_while_vol_is_high(kit):
-    """The leverage fee charges: on a volatile path debt grows (what liquidators repay, in quote,
-    exceeds the scaled debt units the events record), so no fewer positions are liquidated;
+    """The leverage fee charges: on a volatile path debt grows, so no fewer positions are
+    liquidated; the events record the debt owed (what liquidators repay, in quote, is their
+    debt_repaid at the debt asset's price of 1, as without the fee), and so does the final book;
     on a flat path it accrues nothing and the run is identical to none."""
     price = {"kind": "crash", "shock": 0.3, "start_seconds": 180, "over_seconds": 1200}
     lf = {"volatility_fee": {"k": 0.5, "vol_ref": 0.5, "vol_window_seconds": 600}}
     base, _ = run(kit, price=price, depth=30.0)
-    fee, _ = run(kit, lf, price=price, depth=30.0)
+    fee, c_ = run(kit, lf, price=price, depth=30.0)
     assert fee.summary[0, KD.SUM_NLIQ] > 0
-    assert fee.summary[0, KD.SUM_REPAID] > fee.events["debt_repaid"].sum()  # the debt asset is at 1
+    np.testing.assert_allclose(fee.summary[0, KD.SUM_REPAID], fee.events["debt_repaid"].sum(), rtol=1e-9)
     np.testing.assert_allclose(base.summary[0, KD.SUM_REPAID], base.events["debt_repaid"].sum(), rtol=1e-12)
+    never = ~np.isin(np.asarray(c_.book.ids), fee.events["position"])  # never liquidated in either run
+    never &= ~np.isin(np.asarray(c_.book.ids), base.events["position"])
+    assert never.any() and np.all(fee.final_debt[never] > base.final_debt[never])
     assert fee.summary[0, KD.SUM_NPOS_LIQ] >= base.summary[0, KD.SUM_NPOS_LIQ]
     flat = {"kind": "crash", "shock": 0.0}
     a, _ = run(kit, price=flat)

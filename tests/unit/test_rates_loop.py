@@ -147,6 +147,34 @@ def test_conservation_with_interest_as_created_debt(kit, case):
         assert t["interest_accrued"] == 0.0
 
 
+def test_leverage_fee_on_a_rate_row_is_debt_owed_everywhere(kit):
+    """With the leverage fee on top of a rate row the debt owed is the scaled debt × the pool's
+    factor × the fee's index: the events' debt_repaid, the final book, the pool's repaid and
+    debt left and the summary's repaid all say the same, interest accrues on the debt owed (more
+    than without the fee), and the fee is created debt beyond the interest."""
+    from liqcascade.scenario.mechanisms import Mechanisms
+
+    coll, debt = book(kit, 7)
+    price = {"kind": "crash", "shock": 0.3, "start_seconds": 6 * 3600.0, "over_seconds": 4 * 3600.0}
+    out = {}
+    for fee in (False, True):
+        sc = scenario({"kind": "fixed", "annual": 2.0}, price=price)
+        if fee:
+            sc.mechanisms = Mechanisms.model_validate(
+                {"volatility_fee": {"k": 0.5, "vol_ref": 0.5, "vol_window_seconds": 4 * 3600.0}})
+        c, res, _ = run(kit, sc, coll, debt)
+        t = res.rates["p0/Q"]
+        assert res.summary[0, KD.SUM_NLIQ] > 0
+        assert res.events["debt_repaid"].sum() == pytest.approx(t["repaid_by_liquidations"], rel=1e-9)
+        assert res.summary[0, KD.SUM_REPAID] == pytest.approx(t["repaid_by_liquidations"], rel=1e-9)
+        assert res.final_debt.sum() == pytest.approx(t["debt_left"], rel=1e-9)
+        out[fee] = t
+    assert out[True]["interest_accrued"] > out[False]["interest_accrued"]
+    t = out[True]
+    rhs = t["repaid_by_liquidations"] + t["repaid_by_borrowers"] + t["bad_debt"] + t["debt_left"]
+    assert rhs > float(debt.sum()) + t["interest_accrued"] * (1 + 1e-9)
+
+
 def _horizon(kit, slope2, seed):
     coll, debt = book(kit, seed, n=80, hf_lo=1.0, hf_hi=1.1)
     rt = {"kind": "aave_v3", "slope2": slope2, "supply": float(debt.sum()) / 0.96, "utilization": 0.96}

@@ -346,7 +346,9 @@ def liquidate_books(t, mkt, rules, book, liqs, mechs, mst, st, store, ev, out, r
     asset has a rate row holds scaled debt, priced at ``pd · fac[r]``, its scan may use no more
     than the pool's liquidity left to the liquidators (:func:`rates_cap`), and what it repaid
     and wrote off is booked on the pool afterwards (:func:`rates_after_scan`,
-    :mod:`liqcascade.kernels.accrual`). The scan stops for the whole step once
+    :mod:`liqcascade.kernels.accrual`). Under the leverage fee a segment's debts are scaled by
+    the protocol's fee index (priced at ``pd · lev_ix[pr]``); the events of its scan get their
+    ``debt_repaid`` in units owed (× ``lev_ix[pr]``). The scan stops for the whole step once
     ``liqs.max_per_step`` liquidations happened (``st.sc[SC_FULL]``). Each position is read at
     most once per step (:func:`scan_source` says what happens to it); positions appended to the
     store during the step are not read again in it."""
@@ -411,18 +413,21 @@ def liquidate_books(t, mkt, rules, book, liqs, mechs, mst, st, store, ev, out, r
         s = Source(src, from_store, seg, h, e, a, pr, pc, pd, thr, thr_hf, thr_scan, lt[pr, a], lt_now, bonus_now,
                    pfee[pr, a], ba_here)
         cap_global = rep0 = bad0 = 0.0
-        ev0 = 0
+        ev0 = ev.n[EV_N]
         if r_row >= 0:
             cap_global = sc[SC_CAP_LEFT]
             sc[SC_CAP_LEFT] = rates_cap(rs, r_row, pd_raw, cap_global)
             rep0 = sc[SC_REPAID]
             bad0 = sc[SC_BAD]
-            ev0 = ev.n[EV_N]
         # the store and the events are owned by this frame for the read: ownerless views
         scan_source(t, s, mkt, borrow(rl[pr]), book, liqs, mechs, mst, st, borrow(store), borrow(ev), out)
         if r_row >= 0:
             rates_after_scan(rates, rs, r_row, pd_raw, cap_global, rep0, bad0, sc, SC_CAP_LEFT, SC_REPAID, SC_BAD,
-                             ev, ev0)
+                             ev, ev0, lev_ix[pr])
+        if lev_ix[pr] != 1.0:  # the events' debt_repaid (scaled by the leverage fee) in units owed
+            evb = ev.buf
+            for j in range(ev0, ev.n[EV_N]):
+                evb[j]["debt_repaid"] = evb[j]["debt_repaid"] * lev_ix[pr]
     keep(ev)
     return store
 
@@ -1175,10 +1180,12 @@ def record_start(path, mkt, orc, st, out):
 
 
 @internal
-def finish_path(mkt, mechs, mst, st, store, out):
+def finish_path(mkt, book, mechs, mst, st, store, out):
     """After the last step: value what the mechanisms hold unsold at the final mean venue spot
     (``SUM_HELD_VALUE``), let the agents write their totals (:func:`agents_finish`), and write
-    the final book (store entries and multi-asset entries) when ``out`` asks for it."""
+    the final book (store entries and multi-asset entries) when ``out`` asks for it; under the
+    leverage fee a single-pair debt is written as owed (scaled debt × the protocol's fee
+    index)."""
     mon, cb_on, th_on, tw_on, bp_on, if_on, da_on, pa_on, dm_on, re_on, ba_on, vf_on = mechanisms_on(mechs.p)
     if bp_on or tw_on or ba_on:
         for a in range(mkt.stable.shape[0]):
@@ -1190,6 +1197,12 @@ def finish_path(mkt, mechs, mst, st, store, out):
         agents_finish(st.ag, st.vs, mkt.vdk, mkt.vdq, mkt.av_ptr, mkt.av_idx, out.summary)
     if out.out_coll.shape[0] > 0:
         store_write_back(store, out.out_coll, out.out_debt)
+        lev_ix = mst.lev_ix
+        for seg in range(book.seg_asset.shape[0]):
+            f = lev_ix[book.seg_proto[seg]]
+            if f != 1.0:
+                for i in range(book.seg_ptr[seg], book.seg_ptr[seg + 1]):
+                    out.out_debt[i] *= f
     if out.out_mcoll.shape[0] > 0:
         out.out_mcoll[:] = st.mc
         out.out_mdebt[:] = st.md
