@@ -521,7 +521,7 @@ class Pool:
 
 #: what :func:`simulate_loop_py` does not cover yet; a scenario using one of them raises
 #: ``NotImplementedError`` naming it (no silent partial parity)
-NOT_COVERED = ("dynamic_margin", "batch", "volatility_fee", "volatility_bonus", "agents")
+NOT_COVERED = ("agents",)
 
 LOOP_SUMMARY_KEYS = SUMMARY_KEYS + ("fund_draw", "paused", "held_value")
 
@@ -659,8 +659,10 @@ def simulate_loop_py(path, path_id, ki):
     ``offset + local index``)."""
     from ..kernels import layouts as KL
     from ..kernels import mechanisms as KM
-    from ..kernels.mechanisms_py import (Breaker, RollingSum, TwapRing, depth_units, dutch_bonus, fund_absorb,
-                                         pool_buy, random_delay, room_share, scale_liquidation, window_fall)
+    from ..kernels.mechanisms_py import (YEAR, Breaker, Ramp, RollingSum, TwapRing, depth_units, depth_units_to,
+                                         dutch_bonus, fund_absorb, lt_multiplier, pool_buy, random_delay,
+                                         realized_vol, room_share, scale_liquidation, tier_in_force, vol_fee_bonus,
+                                         window_fall)
     from ..protocols.kernel import (ACC_BAD, ACC_BONUS, ACC_FEES, ACC_FUND_DRAW, ACC_GAS, ACC_LIQ_VALUE,
                                     ACC_NLIQ, ACC_REPAID, NACC)
     from ..protocols.maker.kernel import IK_PEEP
@@ -676,7 +678,7 @@ def simulate_loop_py(path, path_id, ki):
         ("partial", KM.M_PA_ON), ("dynamic_margin", KM.M_DM_ON), ("random_execution", KM.M_RE_ON),
         ("batch", KM.M_BA_ON), ("volatility_bonus", KM.M_VF_ON), ("volatility_fee", KM.M_LF_ON))}
     for name in NOT_COVERED:
-        if flag.get(name):
+        if flag.get(name):  # (a mechanism that enters this list is refused here by its flag name)
             raise NotImplementedError(f"simulate_loop_py does not cover the mechanism {name!r}")
     if agents.pack.shape[0] > 0:
         raise NotImplementedError("simulate_loop_py does not cover the loop's agents")
@@ -740,6 +742,17 @@ def simulate_loop_py(path, path_id, ki):
     twap = TwapRing()
     slices = max(1, int(mp[KM.M_TW_SLICES]))
     th_sold, bp_q, bp_v, tw_q, tb_q = [0.0] * A, [0.0] * A, [0.0] * A, [0.0] * A, [0.0] * A
+    # dynamic margin: LT multiplier in force per (protocol, asset), its ramps, the size tiers' ramp
+    mmult = [[1.0] * A for _ in range(P)]
+    ramps = [[Ramp() for _ in range(A)] for _ in range(P)]
+    dm_ramp = mp[KM.M_DM_RAMP] if flag["dynamic_margin"] else 0.0
+    tier_ramp = dm_ramp if ltm is not None else 0.0
+    # volatility bonus: realized vol and the bonus in force per (protocol, asset)
+    volvf = [[0.0] * A for _ in range(P)]
+    bon = [[float(rules.bonus[pr, a]) for a in range(A)] for pr in range(P)]
+    # batch auction: per asset this step's units, the window's bundle, the keepers' units and slice
+    ba_step, ba_coll, ba_left, ba_slice = [0.0] * A, [0.0] * A, [0.0] * A, [0.0] * A
+    ba_first = 0  # first event of the batch window
 
     def under(row, pr):
         return bool(mk[row, pr])
@@ -751,15 +764,21 @@ def simulate_loop_py(path, path_id, ki):
     for a in range(A):
         spots[0, a] = p_fixed[a] if stable[a] else _mean_spot(vs, ids_of[a])
     phist.append([[price_of(pr, a, spots[0]) for a in range(A)] for pr in range(P)])
+    depth0 = [0.0] * A  # dynamic margin's haircut: quote the venues absorb within the band at t = 0
+    if flag["dynamic_margin"] and mp[KM.M_DM_HAIR] > 0.0:
+        for a in range(A):
+            if not stable[a] and ids_of[a]:
+                depth0[a] = depth_units([(vs, vdk, vdq, v) for v in ids_of[a]], mp[KM.M_DM_BAND]) * spots[0, a]
     if meta[KL.U_PERP, KL.UM_PROTO] >= 0:
         from ..protocols.perp.twin import perp_mark_init_py
 
         pr_ = int(meta[KL.U_PERP, KL.UM_PROTO])
         perp_mark_init_py(units.perp, [price_of(pr_, a, spots[0]) for a in range(A)], vs)
 
-    def gates(t, pos, pr, bonus):
-        """(waits, bonus in force) of a liquidatable position under the covered mechanisms."""
+    def gates(t, pos, pr):
+        """(waits, the Dutch bonus or None) of a liquidatable position under the covered mechanisms."""
         waits = False
+        dutch = None
         if flag["random_execution"] or flag["dutch_auction"]:
             first_seen.setdefault(pos, t)
             age = t - first_seen[pos]
@@ -767,10 +786,19 @@ def simulate_loop_py(path, path_id, ki):
                     age < random_delay(int(mp[KM.M_SEED]), path_id, pos, int(mp[KM.M_RE_WIN])):
                 waits = True
             if flag["dutch_auction"] and mk[KM.MK_DA, pr]:
-                bonus = dutch_bonus(mp[KM.M_DA_START], mp[KM.M_DA_MAX], int(mp[KM.M_DA_STEPS]), age)
+                dutch = dutch_bonus(mp[KM.M_DA_START], mp[KM.M_DA_MAX], int(mp[KM.M_DA_STEPS]), age)
         if flag["partial"] and mk[KM.MK_PA, pr] and pos in last_liq and t - last_liq[pos] <= int(mp[KM.M_PA_COOL]):
             waits = True
-        return waits, bonus
+        return waits, dutch
+
+    def raised(b, pr, a):
+        """A Dutch bonus ``b`` as the volatility bonus raises it (when it applies to ``pr``)."""
+        if flag["volatility_bonus"] and under(KM.MK_VF, pr):
+            return vol_fee_bonus(b, volvf[pr][a], mp[KM.M_VF_K], mp[KM.M_VF_VREF], mp[KM.M_VF_MAX])
+        return b
+
+    def series(pr, a):
+        return [h[pr][a] for h in phist]
 
     def book_event(t, pos, pr, a, seize, repay, pc, pd, bad_q, fee):
         nonlocal fund
@@ -785,6 +813,8 @@ def simulate_loop_py(path, path_id, ki):
         if flag["throttle"] and under(KM.MK_TH, pr):
             window.add(t, repay * pd)
             th_sold[a] += seize
+        if flag["batch"] and under(KM.MK_BA, pr):
+            ba_step[a] += seize
         if flag["buffer_pool"] and under(KM.MK_BP, pr):
             bp_q[a] += seize
             bp_v[a] += seize * pc
@@ -838,6 +868,39 @@ def simulate_loop_py(path, path_id, ki):
                 any_paused = any_paused or paused
             if any_paused:
                 S["paused"] += 1
+        if flag["dynamic_margin"]:
+            for a in range(A):
+                if stable[a]:
+                    continue
+                for pr in range(P):
+                    if not under(KM.MK_DM, pr):
+                        continue
+                    lost = 0.0
+                    if depth0[a] > 0.0:
+                        band_low = (1.0 - mp[KM.M_DM_BAND]) * pp[pr][a]
+                        lost = 1.0 - depth_units_to([(vs, vdk, vdq, v) for v in ids_of[a]], band_low) * mean_spot[a] \
+                            / depth0[a]
+                    vol = realized_vol(series(pr, a), t, int(mp[KM.M_DM_WIN]), mp[KM.M_DT])
+                    target = lt_multiplier(vol, mp[KM.M_DM_VREF], mp[KM.M_DM_K], 1.0, mp[KM.M_DM_CONG], lost,
+                                           mp[KM.M_DM_HAIR], mp[KM.M_DM_BUF], mp[KM.M_DM_MIN])
+                    mmult[pr][a] = ramps[pr][a].set(t, target, dm_ramp) if dm_ramp > 0.0 else target
+        if flag["volatility_bonus"]:
+            for pr in range(P):
+                for a in range(A):
+                    if under(KM.MK_VF, pr) and not stable[a]:
+                        volvf[pr][a] = realized_vol(series(pr, a), t, int(mp[KM.M_VF_WIN]), mp[KM.M_DT])
+                        bon[pr][a] = vol_fee_bonus(float(rules.bonus[pr, a]), volvf[pr][a], mp[KM.M_VF_K],
+                                                   mp[KM.M_VF_VREF], mp[KM.M_VF_MAX])
+        if flag["volatility_fee"]:  # the leverage fee: every single-pair debt of the protocol grows
+            for pr in range(P):
+                if not under(KM.MK_LF, pr):
+                    continue
+                vol = max([realized_vol(series(pr, a), t, int(mp[KM.M_LF_WIN]), mp[KM.M_DT]) for a in range(A)
+                           if not stable[a] and rules.lt[pr, a] > 0.0] + [0.0])
+                rate = min(mp[KM.M_LF_MAX], mp[KM.M_LF_K] * (vol - mp[KM.M_LF_VREF])) if vol > mp[KM.M_LF_VREF] else 0.0
+                for i in range(n):
+                    if p_pr[i] == pr:
+                        d[i] *= 1.0 + rate * mp[KM.M_DT] / YEAR
         depth_cap = [math.inf] * A
         for a in range(A):
             th_sold[a] = 0.0
@@ -856,16 +919,26 @@ def simulate_loop_py(path, path_id, ki):
         for i in order:
             pr, a, da = p_pr[i], p_a[i], p_da[i]
             pc, pd = pp[pr][a], pp[pr][da]
-            lt = float(rules.lt[pr, a]) * (ltm[i] if ltm is not None else 1.0)
+            tier = ltm[i] if ltm is not None else 1.0
+            tier_now = tier_in_force(tier, t, tier_ramp) if t < tier_ramp else tier
+            lt = float(rules.lt[pr, a]) * mmult[pr][a] * tier_now
             hf = c[i] * pc * lt / (d[i] * pd)
-            if not hf < 1.0:
-                continue
-            if flag["circuit_breaker"] and under(KM.MK_CB, pr) and restricted[pr] and not hf < mp[KM.M_CB_EXEMPT]:
-                continue  # paused, or in grace and not below exempt_hf: not read, not a skip
+            hf_full = hf * tier / tier_now  # the liquidators watch the full size tier
+            bar = 1.0  # liquidatable below
+            if flag["circuit_breaker"] and under(KM.MK_CB, pr) and restricted[pr]:
+                bar = min(1.0, mp[KM.M_CB_EXEMPT])  # paused, or in grace: only HF below exempt_hf
+            if not hf_full < bar:
+                continue  # not read, not a skip
             if max_n > 0 and step_n >= max_n:
                 full = True
                 break
-            waits, bonus = gates(t, i, pr, float(rules.bonus[pr, a]))
+            if not hf < bar:  # its size tier is still ramping in: watched, not a skip
+                if seq[i] is None:
+                    seq[i] = counter
+                    counter += 1
+                continue
+            waits, dutch = gates(t, i, pr)
+            bonus = bon[pr][a] if dutch is None else raised(dutch, pr, a)
             ok = not waits
             if ok:
                 seize, repay, bad, fee, closed = liquidate_pair_py(c[i], d[i], pc, pd, lt, bonus,
@@ -924,17 +997,20 @@ def simulate_loop_py(path, path_id, ki):
             bn_row = [float(x) for x in rules.bonus[pr]]
             if on:
                 sc_ = ltm[im] if ltm is not None else 1.0
-                lt_row = [x * sc_ for x in lt_row]
+                if t < tier_ramp:
+                    sc_ = tier_in_force(sc_, t, tier_ramp)
+                lt_row = [lt_row[ea] * mmult[pr][ea] * sc_ for ea in range(A)]
+                bn_row = list(bon[pr])
                 wv = sum(cc * pp[pr][ea] * lt_row[ea] for ea, cc, _ in es)
                 dv = sum(dd * pp[pr][ea] for ea, _, dd in es)
                 if not (dv > 0 and wv / dv < 1.0):
                     continue
-                waits, b_ = gates(t, im, pr, None)
+                waits, dutch = gates(t, im, pr)
                 if flag["circuit_breaker"] and under(KM.MK_CB, pr) and restricted[pr] and \
                         not wv / dv < mp[KM.M_CB_EXEMPT]:
                     waits = True
-                if b_ is not None:
-                    bn_row = [b_] * A
+                if dutch is not None:
+                    bn_row = [raised(dutch, pr, ea) for ea in range(A)]
                 if waits:
                     S["skipped"] += 1
                     continue
@@ -994,9 +1070,43 @@ def simulate_loop_py(path, path_id, ki):
                               ("bonus", ACC_BONUS), ("gas", ACC_GAS), ("fund_draw", ACC_FUND_DRAW)):
                 S[key_] += float(acc[col])
         sold = [float(x) for x in sold_arr]
-        # route_sales: the pool buys first, the TWAP exit holds back the rest of its share
         for a in range(A):
             seized_steps[t, a] = sold[a]
+        # route_sales: the batch auction collects its protocols' units, its keepers sell their
+        # slice, and at a clearing step the bundle is priced as sold at once
+        if flag["batch"]:
+            W = int(mp[KM.M_BA_WIN])
+            clearing = (W > 0 and t % W == 0) or t >= T
+            for a in range(A):
+                if ba_step[a] > 0.0:
+                    sold[a] = max(sold[a] - ba_step[a], 0.0)
+                    ba_coll[a] += ba_step[a]
+                    ba_step[a] = 0.0
+                if ba_left[a] > 0.0:
+                    qs = min(ba_slice[a], ba_left[a])
+                    if mp[KM.M_BA_SLIP] > 0.0 and ids_of[a]:
+                        qs = max(min(qs, depth_units([(vs, vdk, vdq, v) for v in ids_of[a]], mp[KM.M_BA_SLIP])), 0.0)
+                    if qs > 0.0:
+                        if ids_of[a]:
+                            V.route_sell(vs, vdk, vdq, ids_of[a], qs)
+                        ba_left[a] = max(ba_left[a] - qs, 0.0)
+                Q = ba_coll[a]
+                if clearing and Q > 0.0:
+                    if ids_of[a]:
+                        px = V.route_sell(vs.copy(), vdk, vdq, ids_of[a], Q)[0] / Q * (1.0 - mp[KM.M_BA_MARGIN])
+                    else:
+                        px = p_fixed[a] * (1.0 - mp[KM.M_BA_MARGIN])
+                    S["proceeds"] += px * Q
+                    for ev in events[ba_first:]:
+                        if ev[3] == a and math.isnan(ev[7]):
+                            ev[7] = px
+                    ba_left[a] += Q
+                    ba_slice[a] = ba_left[a] / (W if W > 0 else 1)
+                    ba_coll[a] = 0.0
+            if clearing:
+                ba_first = len(events)
+        # the buffer pool buys first, the TWAP exit holds back the rest of its share
+        for a in range(A):
             pq = pquote = 0.0
             if flag["buffer_pool"] and bp_q[a] > 0.0:
                 pq, pquote = pool_buy(bp_q[a], bp_v[a], pool_cap, mp[KM.M_BP_DISC])
@@ -1034,7 +1144,7 @@ def simulate_loop_py(path, path_id, ki):
         for pl in pools:
             pl.record(t)
     for a in range(A):  # what the mechanisms still hold, at the final mean venue spot
-        held = pool_units[a] + twap.left(a)
+        held = pool_units[a] + twap.left(a) + ba_coll[a]
         if held > 0.0:
             S["held_value"] += held * (p_fixed[a] if stable[a] else _mean_spot(vs, ids_of[a]))
     return {"summary": S, "events": [tuple(e) for e in events], "coll": np.array(c), "debt": np.array(d),
