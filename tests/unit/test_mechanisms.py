@@ -396,6 +396,25 @@ def test_mechanism_naming_a_protocol_unit_is_refused_and_oracle_guard_rewrites_u
     assert c.oracle_of[0, c.assets.index("WETH")] == g
 
 
+def test_maker_breaker_reads_a_next_price_only_from_an_osm():
+    """ClipperMom compares the OSM's next price (peep) with the current one. Under the oracle
+    guard the Maker unit reads a TWAP, which has no next price: the unit gets none (NaN, the
+    breaker does not act) rather than the TWAP's peep slot, which holds its start price forever
+    (a rise above start / tolerance would trip the breaker)."""
+    from liqcascade.engine.compile import compile_scenario, kernel_inputs
+    from liqcascade.kernels import layouts as KL
+    from liqcascade.oracles.kernel import ORACLE_OSM
+    from liqcascade.scenario.load import load_scenario
+
+    sc, base = load_scenario(REPO / "examples" / "maker.toml")
+    c = compile_scenario(sc, base)
+    o = kernel_inputs(c).units.meta[KL.U_MAKER, KL.UM_PEEP]
+    assert o >= 0 and c.o_kind[o] == ORACLE_OSM
+    sc.mechanisms = Mechanisms.model_validate({"oracle_guard": {"kind": "twap"}})
+    c = compile_scenario(sc, base)
+    assert kernel_inputs(c).units.meta[KL.U_MAKER, KL.UM_PEEP] == -1
+
+
 # ---- fixes from review: stable collateral, own assets, applicability notes -------------------
 
 
