@@ -53,7 +53,8 @@ COLUMNS = {
     KD.SUM_GAS: "gas", KD.SUM_SKIPPED: "skipped", KD.SUM_NPOS_LIQ: "positions_liquidated",
     KD.SUM_SOCIALIZED: "socialized", KD.SUM_BORROWER_LOSS: "borrower_loss",
     KD.SUM_DISLOCATION: "dislocation_steps", KD.SUM_FUND_DRAW: "fund_draw", KD.SUM_PAUSED: "paused",
-    KD.SUM_HELD_VALUE: "held_value",
+    KD.SUM_HELD_VALUE: "held_value", KD.SUM_ATTACKER_PNL: "attacker_pnl", KD.SUM_PRIORITY: "priority",
+    KD.SUM_TOPUP: "topup",
 }
 EVENT_FLOATS = ("collateral_seized", "debt_repaid", "oracle_price", "execution_price", "bonus_paid", "bad_debt",
                 "protocol_fee")
@@ -96,6 +97,9 @@ MECHANISMS.update({
                           "keeper_margin": float(rng.uniform(0, 0.05))},
     "volatility_fee": lambda rng: {"k": float(rng.choice([0.01, 0.5])), "vol_ref": float(rng.choice([0.8, 50.0, 300.0])),
                                    "vol_window_seconds": float(rng.integers(2, 6)), "max_rate": float(rng.choice([5.0, 500.0]))},
+    "oracle_guard": lambda rng: {"kind": str(rng.choice(["twap", "ema", "median"])),
+                                 "window_seconds": float(rng.integers(1, 5)), "half_life_seconds": float(rng.integers(1, 5)),
+                                 "max_jump": float(rng.choice([0.0, 0.05]))},
     "volatility_bonus": lambda rng: {"k": float(rng.choice([1e-3, 1e-2])), "vol_ref": float(rng.choice([0.8, 50.0, 300.0])),
                                      "vol_window_seconds": float(rng.integers(2, 6)),
                                      "max_bonus": float(rng.uniform(0.1, 0.3))},
@@ -107,6 +111,22 @@ MECHANISMS.update({
 #: and Liquity's redistribution then makes troves' ICRs equal to the last bit (the twin and the
 #: kernel would order such ties by a last-bit difference of the oracle price, not by a rule)
 DEEP = ("liquity", "llamma")
+#: the loop's agents (``[agents.*]``), sized to the book's value ``total``
+AGENTS = {
+    "gas_auction": lambda rng, total: {
+        "competitors": int(rng.integers(1, 6)), "priority_share": float(rng.uniform(0, 1)),
+        "latency_seconds": float(rng.integers(0, 3)), "congestion_k": float(rng.choice([0.0, 0.2, 1.0])),
+        "congestion_window_seconds": float(rng.integers(1, 5)), "max_gas_multiple": float(rng.choice([3.0, 50.0]))},
+    "hunter": lambda rng, total: {
+        "capital": total * float(rng.choice([0.01, 0.1])), "start_seconds": 2.0, "sell_seconds": float(rng.integers(1, 4)),
+        "hold_seconds": float(rng.integers(1, 5)), "reach": 0.3, "buy_discounted": bool(rng.integers(2))},
+    "front_runner": lambda rng, total: {"capital": total * float(rng.choice([0.01, 0.1])),
+                                        "share": float(rng.uniform(0.1, 1.0))},
+    "hedger": lambda rng, total: {"gamma_notional": total * float(rng.choice([0.1, 1.0]))},
+    "borrowers": lambda rng, total: {
+        "share": float(rng.uniform(0.2, 0.8)), "react_hf": float(rng.choice([1.02, 1.1])), "target_hf": 1.3,
+        "delay_seconds": float(rng.integers(0, 3)), "action": str(rng.choice(["topup", "deleverage"]))},
+}
 #: rate tables drawn for the last Aave-rule protocol (steep, so that a run of a few hours moves
 #: health factors; 10-minute steps when rates are drawn)
 RATES = {
@@ -198,6 +218,8 @@ def scenario(cfg: dict):
         "mechanisms": {name: MECHANISMS[name](rng) for name in cfg["mechanisms"]
                        if name not in ("buffer_pool", "twap_exit") or "batch" not in cfg["mechanisms"]},
     }
+    if cfg.get("agents"):
+        sc["agents"] = {name: AGENTS[name](rng, total) for name in cfg["agents"]}
     rk = cfg.get("rates")
     if rk and n_proto:  # a lending pool (or a fixed fee) for the last Aave-rule protocol's debt asset
         k = n_proto - 1
@@ -361,6 +383,7 @@ def configs(draw, unit=None):
         "mechanisms": draw(st.lists(st.sampled_from(sorted(MECHANISMS)), unique=True, max_size=5)),
         "multi": n_proto > 0 and draw(st.booleans()),
         **_draw_rates(draw, n_proto),
+        "agents": draw(st.lists(st.sampled_from(sorted(AGENTS)), unique=True, max_size=3)),
     }
 
 
@@ -429,6 +452,17 @@ def test_every_mechanism_liquidates_in_parity(unit):
 
 
 
+@pytest.mark.parametrize("unit", [None, "maker"])
+def test_every_agent_in_parity(unit):
+    """Each agent on the fixed crash (mechanical and rational liquidators, next to a unit) agrees,
+    its summary columns included."""
+    for name in AGENTS:
+        for mode in ("mechanical", "rational"):
+            cfg = base_config(4, unit, agents=[name], mode=mode, gas=5.0, n_proto=2 if unit is None else 1,
+                              multi=unit is None)
+            assert check_parity(scenario(cfg)) > 0, (name, mode)
+
+
 @pytest.mark.parametrize("rk", sorted(RATES))
 def test_interest_rates_in_parity(rk):
     """Each rate kind on the fixed crash (10-minute steps), with withdrawals, reacting
@@ -439,13 +473,16 @@ def test_interest_rates_in_parity(rk):
         assert check_parity(scenario(cfg)) > 0, bits
 
 
-def test_uncovered_parts_raise():
-    """A scenario using a part the twin does not cover is refused by name, never run partially."""
-    from liqcascade.scenario.mechanisms import Hedger
-    c = scenario(base_config(1, steps=5))
-    c.scenario.agents.hedger = Hedger(gamma_notional=1e4)
-    with pytest.raises(NotImplementedError, match="agents"):
-        simulate_loop_py(make_paths(c)[0], 0, kernel_inputs(c))
+def test_nothing_is_left_uncovered():
+    """The twin covers every mechanism, agent, protocol unit and rate model of the loop (a part it
+    did not cover would be listed in NOT_COVERED and refused by name, never run partially)."""
+    from liqcascade.engine.agents import BUNDLE_AGENTS
+    from liqcascade.kernels.dynamic_py import NOT_COVERED
+    from liqcascade.scenario.mechanisms import Agents, Mechanisms
+
+    assert NOT_COVERED == ()
+    assert set(MECHANISMS) == set(Mechanisms.model_fields)
+    assert set(AGENTS) == set(Agents.model_fields) - set(BUNDLE_AGENTS)  # (the flash attacker is not in the loop)
 
 
 @pytest.mark.parametrize("seed", range(12))

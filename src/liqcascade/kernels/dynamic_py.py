@@ -521,9 +521,9 @@ class Pool:
 
 #: what :func:`simulate_loop_py` does not cover yet; a scenario using one of them raises
 #: ``NotImplementedError`` naming it (no silent partial parity)
-NOT_COVERED = ("agents",)
+NOT_COVERED = ()
 
-LOOP_SUMMARY_KEYS = SUMMARY_KEYS + ("fund_draw", "paused", "held_value")
+LOOP_SUMMARY_KEYS = SUMMARY_KEYS + ("fund_draw", "paused", "held_value", "attacker_pnl", "priority", "topup")
 
 
 def _unit_twins():
@@ -680,8 +680,13 @@ def simulate_loop_py(path, path_id, ki):
     for name in NOT_COVERED:
         if flag.get(name):  # (a mechanism that enters this list is refused here by its flag name)
             raise NotImplementedError(f"simulate_loop_py does not cover the mechanism {name!r}")
-    if agents.pack.shape[0] > 0:
-        raise NotImplementedError("simulate_loop_py does not cover the loop's agents")
+    from . import agents_py as AG
+    from .agents import BO_ON, BO_REACT
+
+    ag = np.array(agents.pack, dtype=float, copy=True)  # parameters and state: the path's own copy
+    ag_on = ag.shape[0] > 0
+    react = float(ag[BO_REACT]) if ag_on and ag[BO_ON] > 0.0 else 0.0  # reactive borrowers' HF
+    agsum = np.zeros(KL.NSUM)  # the summary columns the agents write (by their column index)
     meta = units.meta
     comet_py, maker_py, perp_py = _unit_twins()
     trove_sys = _liquity_from_pack(units.liquity) if meta[KL.U_LIQUITY, KL.UM_PROTO] >= 0 else None
@@ -757,6 +762,7 @@ def simulate_loop_py(path, path_id, ki):
     def under(row, pr):
         return bool(mk[row, pr])
     mode, gas, capital, max_n = int(liqs.mode), float(liqs.gas), float(liqs.capital), int(liqs.max_per_step)
+    now = {"gas": gas, "lat": 0}  # the step's gas per liquidation and latency (gas auction)
     S = dict.fromkeys(LOOP_SUMMARY_KEYS, 0.0)
     events = []
     spots = np.zeros((T + 1, A))
@@ -779,9 +785,11 @@ def simulate_loop_py(path, path_id, ki):
         """(waits, the Dutch bonus or None) of a liquidatable position under the covered mechanisms."""
         waits = False
         dutch = None
-        if flag["random_execution"] or flag["dutch_auction"]:
+        if flag["random_execution"] or flag["dutch_auction"] or ag_on:
             first_seen.setdefault(pos, t)
             age = t - first_seen[pos]
+            if ag_on and age < now["lat"]:
+                waits = True  # the liquidators' latency
             if flag["random_execution"] and mk[KM.MK_RE, pr] and \
                     age < random_delay(int(mp[KM.M_SEED]), path_id, pos, int(mp[KM.M_RE_WIN])):
                 waits = True
@@ -808,7 +816,7 @@ def simulate_loop_py(path, path_id, ki):
         S["bad_debt"] += bad_q
         S["fees"] += fee * pc
         S["bonus"] += (seize - fee) * pc - repay * pd
-        S["gas"] += gas
+        S["gas"] += now["gas"]
         S["borrower_loss"] += seize * pc - repay * pd
         if flag["throttle"] and under(KM.MK_TH, pr):
             window.add(t, repay * pd)
@@ -839,6 +847,8 @@ def simulate_loop_py(path, path_id, ki):
             a = int(mkt.venue_asset[v])
             V.venue_apply_return(vs, vdk, vdq, v, path[t, a] / path[t - 1, a])
             V.venue_decay(vs, v)
+        if ag_on:  # the hedger and the hunter trade before the arbitrage
+            AG.agents_flow(ag, t, path, vs, vdk, vdq, mkt.av_ptr, mkt.av_idx, agsum)
         for a in range(A):
             ids = ids_of[a]
             if mkt.arb_on and len(ids) > 1:
@@ -855,6 +865,9 @@ def simulate_loop_py(path, path_id, ki):
             oprice[o] = oracles[o].step(t, [hist[v] for v in osrc[o]])
         pp = [[price_of(pr, a, mean_spot) for a in range(A)] for pr in range(P)]
         # mechanisms_before
+        if ag_on:
+            now["gas"] = gas * AG.agents_gas_multiple(ag, t)
+            now["lat"] = AG.agents_latency(ag)
         phist.append(pp)
         if flag["circuit_breaker"]:
             any_paused = False
@@ -881,7 +894,8 @@ def simulate_loop_py(path, path_id, ki):
                         lost = 1.0 - depth_units_to([(vs, vdk, vdq, v) for v in ids_of[a]], band_low) * mean_spot[a] \
                             / depth0[a]
                     vol = realized_vol(series(pr, a), t, int(mp[KM.M_DM_WIN]), mp[KM.M_DT])
-                    target = lt_multiplier(vol, mp[KM.M_DM_VREF], mp[KM.M_DM_K], 1.0, mp[KM.M_DM_CONG], lost,
+                    gm = AG.agents_gas_multiple(ag, t) if ag_on else 1.0
+                    target = lt_multiplier(vol, mp[KM.M_DM_VREF], mp[KM.M_DM_K], gm, mp[KM.M_DM_CONG], lost,
                                            mp[KM.M_DM_HAIR], mp[KM.M_DM_BUF], mp[KM.M_DM_MIN])
                     mmult[pr][a] = ramps[pr][a].set(t, target, dm_ramp) if dm_ramp > 0.0 else target
         if flag["volatility_bonus"]:
@@ -927,13 +941,22 @@ def simulate_loop_py(path, path_id, ki):
             bar = 1.0  # liquidatable below
             if flag["circuit_breaker"] and under(KM.MK_CB, pr) and restricted[pr]:
                 bar = min(1.0, mp[KM.M_CB_EXEMPT])  # paused, or in grace: only HF below exempt_hf
-            if not hf_full < bar:
+            if not (hf_full < bar or hf_full < react):
                 continue  # not read, not a skip
             if max_n > 0 and step_n >= max_n:
                 full = True
                 break
-            if not hf < bar:  # its size tier is still ramping in: watched, not a skip
-                if seq[i] is None:
+            reacted = False
+            if react > 0.0:  # a reactive borrower may top up or deleverage first
+                cs, ds = AG.agents_borrower(ag, i, t, hf)
+                if cs != 1.0 or ds != 1.0:
+                    AG.agents_note_topup(ag, c[i] * (cs - 1.0) * pc + d[i] * (1.0 - ds) * pd)
+                    c[i] *= cs
+                    d[i] *= ds
+                    reacted = True
+                    hf = c[i] * pc * lt / (d[i] * pd)
+            if not hf < bar:  # not liquidatable now (borrower acted, size tier ramping in): watched, not a skip
+                if reacted or seq[i] is None:
                     seq[i] = counter
                     counter += 1
                 continue
@@ -956,14 +979,20 @@ def simulate_loop_py(path, path_id, ki):
                     seize, repay, bad, fee, closed = scale_liquidation(seize, repay, bad, fee, closed, share)
             if ok and repay * pd > min(cap_left, pool_left.get((pr, da), math.inf) * pd):
                 ok = False
+            profit = 0.0
             if ok and mode == MODE_RATIONAL:
-                ok = _proceeds(vs, vdk, vdq, ids_of[a], sold[a], seize - fee, pc) - repay * pd - gas > 0.0
+                profit = _proceeds(vs, vdk, vdq, ids_of[a], sold[a], seize - fee, pc) - repay * pd - now["gas"]
+                ok = profit > 0.0
             if not ok:
                 S["skipped"] += 1
-                if seq[i] is None:
+                if reacted or seq[i] is None:
                     seq[i] = counter
                     counter += 1
                 continue
+            if ag_on:
+                if mode == MODE_RATIONAL:
+                    AG.agents_priority(ag, profit)
+                AG.agents_note_liquidation(ag, t)
             cap_left -= repay * pd
             for pl in pools:
                 if (pl.proto, pl.asset) == (pr, da):
@@ -995,7 +1024,7 @@ def simulate_loop_py(path, path_id, ki):
             im = n + m
             lt_row = [float(x) for x in rules.lt[pr]]
             bn_row = [float(x) for x in rules.bonus[pr]]
-            if on:
+            if on or ag_on:
                 sc_ = ltm[im] if ltm is not None else 1.0
                 if t < tier_ramp:
                     sc_ = tier_in_force(sc_, t, tier_ramp)
@@ -1003,6 +1032,16 @@ def simulate_loop_py(path, path_id, ki):
                 bn_row = list(bon[pr])
                 wv = sum(cc * pp[pr][ea] * lt_row[ea] for ea, cc, _ in es)
                 dv = sum(dd * pp[pr][ea] for ea, _, dd in es)
+                if react > 0.0 and dv > 0 and wv / dv < react:
+                    cs, ds = AG.agents_borrower(ag, im, t, wv / dv)
+                    if cs != 1.0 or ds != 1.0:
+                        AG.agents_note_topup(ag, sum(cc * (cs - 1.0) * pp[pr][ea] + dd * (1.0 - ds) * pp[pr][ea]
+                                                     for ea, cc, dd in es))
+                        for e_ in es:
+                            e_[1] *= cs
+                            e_[2] *= ds
+                        wv = sum(cc * pp[pr][ea] * lt_row[ea] for ea, cc, _ in es)
+                        dv = sum(dd * pp[pr][ea] for ea, _, dd in es)
                 if not (dv > 0 and wv / dv < 1.0):
                     continue
                 waits, dutch = gates(t, im, pr)
@@ -1026,12 +1065,18 @@ def simulate_loop_py(path, path_id, ki):
                     ok = False
                 if mp[KM.M_TH_SLIP] > 0.0 and seize > depth_cap[a] - th_sold[a]:
                     ok = False
+            profit = 0.0
             if ok and mode == MODE_RATIONAL:
-                ok = _proceeds(vs, vdk, vdq, ids_of[a], sold[a], seize - fee, pc) - repay * pdj - gas > 0.0
+                profit = _proceeds(vs, vdk, vdq, ids_of[a], sold[a], seize - fee, pc) - repay * pdj - now["gas"]
+                ok = profit > 0.0
             if not ok:
                 es[:] = saved
                 S["skipped"] += 1
                 continue
+            if ag_on:
+                if mode == MODE_RATIONAL:
+                    AG.agents_priority(ag, profit)
+                AG.agents_note_liquidation(ag, t)
             cap_left -= repay * pdj
             step_n += 1
             if closed:
@@ -1106,6 +1151,7 @@ def simulate_loop_py(path, path_id, ki):
             if clearing:
                 ba_first = len(events)
         # the buffer pool buys first, the TWAP exit holds back the rest of its share
+        bought = [(0.0, 0.0)] * A
         for a in range(A):
             pq = pquote = 0.0
             if flag["buffer_pool"] and bp_q[a] > 0.0:
@@ -1121,6 +1167,11 @@ def simulate_loop_py(path, path_id, ki):
                     twap.push(t, a, held, slices)
                 sold[a] += twap.pop(t, a)
             bp_q[a] = bp_v[a] = tw_q[a] = tb_q[a] = 0.0
+            bought[a] = (pq, pquote)
+        if ag_on:  # the front-runner sells ahead of the step's sales
+            AG.agents_pre_sales(ag, sold, vs, vdk, vdq, mkt.av_ptr, mkt.av_idx, agsum)
+        for a in range(A):
+            pq, pquote = bought[a]
             if sold[a] <= 0.0 and pq <= 0.0:
                 continue
             proceeds = 0.0
@@ -1133,6 +1184,8 @@ def simulate_loop_py(path, path_id, ki):
             for ev in events[first_event:]:
                 if ev[3] == a and math.isnan(ev[7]):
                     ev[7] = (proceeds + pquote) / (sold[a] + pq)
+        if ag_on:  # the front-runner buys back, the hunter buys the dip
+            AG.agents_post_sales(ag, sold, vs, vdk, vdq, mkt.av_ptr, mkt.av_idx, agsum)
         # record
         dislocated = False
         for a in range(A):
@@ -1147,6 +1200,11 @@ def simulate_loop_py(path, path_id, ki):
         held = pool_units[a] + twap.left(a) + ba_coll[a]
         if held > 0.0:
             S["held_value"] += held * (p_fixed[a] if stable[a] else _mean_spot(vs, ids_of[a]))
+    if ag_on:
+        AG.agents_finish(ag, vs, vdk, vdq, mkt.av_ptr, mkt.av_idx, agsum)
+        S["attacker_pnl"] = float(agsum[KL.SUM_ATTACKER_PNL])
+        S["priority"] = float(agsum[KL.SUM_PRIORITY])
+        S["topup"] = float(agsum[KL.SUM_TOPUP])
     return {"summary": S, "events": [tuple(e) for e in events], "coll": np.array(c), "debt": np.array(d),
             "multi": ents, "spot": spots, "seized": seized_steps, "units": units,
             "rates": [pl.result(sum(d[i] for i in range(n) if owner[i] == (pl.proto, pl.asset))) for pl in pools]}
