@@ -8,8 +8,14 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from liqcascade.kernels import agents as K
-from liqcascade.kernels import agents_py as P
+from liqcascade.agents import hooks as KH
+from liqcascade.agents import hooks_twin as PH
+from liqcascade.agents import kernel as K
+from liqcascade.agents import twin as P
+from liqcascade.agents.borrowers import kernel as KBO
+from liqcascade.agents.borrowers import twin as PBO
+from liqcascade.agents.gas_auction import kernel as KGA
+from liqcascade.agents.gas_auction import twin as PGA
 from liqcascade.venues import dispatch as KV
 from liqcascade.venues.pack import make_venue_state
 
@@ -19,7 +25,7 @@ RTOL = 1e-8
 
 def make_pack(A=1, n_pos=0, *, gas=None, hunter=None, front=None, hedger=None, borrowers=None,
               cols=(0, 1, 2, 3)):
-    """A pack in the layout of :func:`liqcascade.engine.agents.agent_pack`, from plain dicts."""
+    """A pack in the layout of :func:`liqcascade.agents.pack.agent_pack`, from plain dicts."""
     win = gas["window"] if gas else 0
     nb = n_pos if borrowers else 0
     ring = K.NHEAD
@@ -111,30 +117,30 @@ def test_hooks_match_twin(world, drop, capital, sell, hold, buy_disc, gamma, act
             for v in range(vs.shape[0]):
                 KV.venue_apply_return(vs, vdk, vdq, v, path[t, 0] / path[t - 1, 0])
                 KV.venue_decay(vs, v)
-        K.agents_flow(ag_k, t, path, vs_k, vdk, vdq, av_ptr, av_idx, sum_k)
-        P.agents_flow(ag_p, t, path, vs_p, vdk, vdq, av_ptr, av_idx, sum_p)
-        assert K.agents_latency(ag_k) == P.agents_latency(ag_p) == 2
+        KH.agents_flow(ag_k, t, path, vs_k, vdk, vdq, av_ptr, av_idx, sum_k)
+        PH.agents_flow(ag_p, t, path, vs_p, vdk, vdq, av_ptr, av_idx, sum_p)
+        assert KGA.agents_latency(ag_k) == PGA.agents_latency(ag_p) == 2
         for _ in range(int(rng.integers(0, 4))):
-            K.agents_note_liquidation(ag_k, t)
-            P.agents_note_liquidation(ag_p, t)
-            assert K.agents_gas_multiple(ag_k, t) == pytest.approx(P.agents_gas_multiple(ag_p, t), rel=1e-12)
+            KGA.agents_note_liquidation(ag_k, t)
+            PGA.agents_note_liquidation(ag_p, t)
+            assert KGA.agents_gas_multiple(ag_k, t) == pytest.approx(PGA.agents_gas_multiple(ag_p, t), rel=1e-12)
             profit = float(rng.normal(100.0, 200.0))
-            assert K.agents_priority(ag_k, profit) == pytest.approx(P.agents_priority(ag_p, profit), rel=1e-12)
+            assert KGA.agents_priority(ag_k, profit) == pytest.approx(PGA.agents_priority(ag_p, profit), rel=1e-12)
         sold = np.array([float(rng.uniform(0, 3)) * capital / spot0 / 10])
-        K.agents_pre_sales(ag_k, sold, vs_k, vdk, vdq, av_ptr, av_idx, sum_k)
-        P.agents_pre_sales(ag_p, sold, vs_p, vdk, vdq, av_ptr, av_idx, sum_p)
+        KH.agents_pre_sales(ag_k, sold, vs_k, vdk, vdq, av_ptr, av_idx, sum_k)
+        PH.agents_pre_sales(ag_p, sold, vs_p, vdk, vdq, av_ptr, av_idx, sum_p)
         KV.route_sell(vs_k, vdk, vdq, av_idx, sold[0])
         KV.route_sell(vs_p, vdk, vdq, av_idx, sold[0])
-        K.agents_post_sales(ag_k, sold, vs_k, vdk, vdq, av_ptr, av_idx, sum_k)
-        P.agents_post_sales(ag_p, sold, vs_p, vdk, vdq, av_ptr, av_idx, sum_p)
+        KH.agents_post_sales(ag_k, sold, vs_k, vdk, vdq, av_ptr, av_idx, sum_k)
+        PH.agents_post_sales(ag_p, sold, vs_p, vdk, vdq, av_ptr, av_idx, sum_p)
         for i in range(n_pos):
             hf = float(rng.uniform(0.9, 1.2))
-            assert K.agents_borrower(ag_k, i, t, hf) == pytest.approx(P.agents_borrower(ag_p, i, t, hf), rel=1e-12)
+            assert KBO.agents_borrower(ag_k, i, t, hf) == pytest.approx(PBO.agents_borrower(ag_p, i, t, hf), rel=1e-12)
         np.testing.assert_allclose(vs_k, vs_p, rtol=RTOL)
         np.testing.assert_allclose(ag_k, ag_p, rtol=RTOL, atol=1e-9 * (1 + capital))
         np.testing.assert_allclose(sum_k, sum_p, rtol=RTOL, atol=1e-9 * (1 + capital))
-    K.agents_finish(ag_k, vs_k, vdk, vdq, av_ptr, av_idx, sum_k)
-    P.agents_finish(ag_p, vs_p, vdk, vdq, av_ptr, av_idx, sum_p)
+    KH.agents_finish(ag_k, vs_k, vdk, vdq, av_ptr, av_idx, sum_k)
+    PH.agents_finish(ag_p, vs_p, vdk, vdq, av_ptr, av_idx, sum_p)
     np.testing.assert_allclose(sum_k, sum_p, rtol=RTOL, atol=1e-9 * (1 + capital))
     # the hunter has closed its short by the last step
     assert ag_k[K.HU_OWED] == 0.0 or ag_k[K.HU_SOLD] == 0.0
@@ -143,8 +149,8 @@ def test_hooks_match_twin(world, drop, capital, sell, hold, buy_disc, gamma, act
 @given(st.integers(0, 2**40), st.integers(0, 2**32 - 1))
 @settings(deadline=None, max_examples=200)
 def test_position_draw_matches(i, seed):
-    u = K.position_draw(i, seed)
-    assert u == P.position_draw(i, seed)
+    u = KBO.position_draw(i, seed)
+    assert u == PBO.position_draw(i, seed)
     assert 0.0 <= u < 1.0
 
 

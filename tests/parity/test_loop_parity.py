@@ -476,9 +476,10 @@ def test_interest_rates_in_parity(rk):
 def test_nothing_is_left_uncovered():
     """The twin covers every mechanism, agent, protocol unit and rate model of the loop (a part it
     did not cover would be listed in NOT_COVERED and refused by name, never run partially)."""
-    from liqcascade.engine.agents import BUNDLE_AGENTS
+    from liqcascade.agents import BUNDLE_AGENTS
+    from liqcascade.agents.model import Agents
     from liqcascade.kernels.dynamic_py import NOT_COVERED
-    from liqcascade.scenario.mechanisms import Agents, Mechanisms
+    from liqcascade.mechanisms.model import Mechanisms
 
     assert NOT_COVERED == ()
     assert set(MECHANISMS) == set(Mechanisms.model_fields)

@@ -12,7 +12,7 @@ from test_conservation import dynamics, market, realise
 
 from liqcascade.engine.dynamic import run_dynamic
 from liqcascade.kernels import dynamic as KD
-from liqcascade.scenario.mechanisms import Mechanisms
+from liqcascade.mechanisms.model import Mechanisms
 
 RTOL = 1e-9
 

@@ -11,10 +11,11 @@ import numpy as np
 import pytest
 
 from liqcascade.engine import attack as A
-from liqcascade.engine.agents import agent_pack, hunter_target, liquidation_ladder, liquidation_prices
+from liqcascade.agents.hunter.pack import hunter_target, liquidation_ladder, liquidation_prices
+from liqcascade.agents.pack import agent_pack
 from liqcascade.engine.compile import compile_scenario
 from liqcascade.engine.dynamic import run_dynamic
-from liqcascade.kernels import agents as KA
+from liqcascade.agents import kernel as KA
 from liqcascade.kernels import dynamic as KD
 from liqcascade.scenario.load import validate_dict
 

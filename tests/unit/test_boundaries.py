@@ -15,7 +15,7 @@ import pytest
 
 from liqcascade.engine.dynamic import run_dynamic
 from liqcascade.engine.static import final_state
-from liqcascade.kernels import mechanisms as KM
+from liqcascade.mechanisms.circuit_breaker import kernel as KM
 from liqcascade.oracles import dispatch as ok_run
 from liqcascade.oracles import kernel as ok
 from liqcascade.oracles import twin as op

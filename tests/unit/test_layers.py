@@ -2,10 +2,11 @@
 
 Read from the source (every ``import`` statement, those inside functions included):
 
-* kernel-layer files (``kernels/*``, every ``kernel.py``, ``dispatch.py``, ``twin.py``) import
+* kernel-layer files (``kernels/*``, every ``kernel.py``, ``dispatch.py``, ``twin.py``, and the
+  mechanisms' and agents' ``hooks.py``/``hooks_twin.py``) import
   only the standard library, numpy, numba and other kernel-layer modules or registries;
-* a family registry (the ``__init__.py`` of ``protocols``, ``venues``, ``oracles``, ``prices``
-  and of their unit folders) imports only the standard library (kernels read it);
+* a family registry (the ``__init__.py`` of ``protocols``, ``venues``, ``oracles``, ``prices``,
+  ``flashloans``, ``agents``, ``mechanisms`` and of their unit folders) imports only the standard library (kernels read it);
 * a unit's ``model.py`` imports neither ``scenario`` nor ``engine``;
 * ``data/`` imports neither ``engine`` nor ``report``;
 * nothing but ``cli.py`` and ``commands/`` imports ``cli`` or ``commands``;
@@ -21,8 +22,8 @@ from pathlib import Path
 import pytest
 
 PKG = Path(__file__).resolve().parents[2] / "src" / "liqcascade"
-FAMILIES = ("protocols", "venues", "oracles", "prices", "flashloans", "agents")
-KERNEL_NAMES = ("kernel.py", "dispatch.py", "twin.py")
+FAMILIES = ("protocols", "venues", "oracles", "prices", "flashloans", "agents", "mechanisms")
+KERNEL_NAMES = ("kernel.py", "dispatch.py", "twin.py", "hooks.py", "hooks_twin.py")
 STDLIB = set(sys.stdlib_module_names)
 
 

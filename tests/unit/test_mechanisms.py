@@ -10,7 +10,7 @@ import pytest
 
 from liqcascade.engine.dynamic import run_dynamic
 from liqcascade.kernels import dynamic as KD
-from liqcascade.scenario.mechanisms import Mechanisms
+from liqcascade.mechanisms.model import Mechanisms
 from liqcascade.scenario.models import Scenario
 
 REPO = Path(__file__).resolve().parents[2]

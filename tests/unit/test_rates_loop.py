@@ -152,7 +152,7 @@ def test_leverage_fee_on_a_rate_row_is_debt_owed_everywhere(kit):
     factor × the fee's index: the events' debt_repaid, the final book, the pool's repaid and
     debt left and the summary's repaid all say the same, interest accrues on the debt owed (more
     than without the fee), and the fee is created debt beyond the interest."""
-    from liqcascade.scenario.mechanisms import Mechanisms
+    from liqcascade.mechanisms.model import Mechanisms
 
     coll, debt = book(kit, 7)
     price = {"kind": "crash", "shock": 0.3, "start_seconds": 6 * 3600.0, "over_seconds": 4 * 3600.0}

@@ -166,7 +166,7 @@ def attack(scenario: Path, capital: str, target: Optional[float], paths: Optiona
         finally:
             if prog is not None:
                 prog.stop()
-    from ..engine.agents import agent_notes
+    from ..agents.pack import agent_notes
 
     result["notes"] = agent_notes(A.with_hunter(c, hunter)) + [
         "each level reruns the scenario on the same seeded paths; triggered = liquidated value above the no-attack baseline",

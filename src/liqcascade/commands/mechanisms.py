@@ -1,9 +1,11 @@
 """Mechanism commands: ``mechanisms`` (the catalogue) and ``compare`` (mechanisms side by side).
 
-The catalogue is read from the scenario models (:mod:`liqcascade.scenario.mechanisms`): every
-field with its default and description; :data:`REAL_SYSTEMS` and :data:`BUILT_IN` add which real
-system uses each mechanism and which protocol units carry their own version (sections of
-``shared/reference/protocol-mechanics.md``; prose in ``docs/mechanisms.md``).
+The catalogue is read from the registries (:data:`liqcascade.mechanisms.MECHANISMS`,
+:data:`liqcascade.agents.AGENTS`) and each unit's ``model.py``: every field with its default and
+description; ``REAL_SYSTEM``, ``BUILT_IN`` and ``VERDICT`` there add which real system uses each
+mechanism, which protocol units carry their own version (sections of
+``shared/reference/protocol-mechanics.md``; prose in ``docs/mechanisms.md``) and whether it
+reduces a loss or only moves it.
 """
 
 from __future__ import annotations
@@ -16,78 +18,13 @@ import typer
 
 from .. import jsonout
 
-#: field name -> the real system(s) that use the mechanism (sections of protocol-mechanics.md)
-REAL_SYSTEMS: dict[str, str] = {
-    "circuit_breaker": "Aave v3 reserve pause + liquidation grace period (§1.7, §8.1); Aave PriceOracleSentinel "
-                       "with its HF < 0.95 exemption (§1.8); Maker ClipperMom tripBreaker (§3.5, §8.2)",
-    "throttle": "Maker Liquidations 2.0 Hole/hole limits on DAI in auctions (§3.2, §8.2)",
-    "twap_exit": "keepers and liquidators splitting sales over time on thin books (practice, not a protocol rule)",
-    "buffer_pool": "Liquity v1 Stability Pool (§4.5); Hyperliquid's HLP liquidator vault backstop (§6.1)",
-    "insurance_fund": "Aave deficit covered by Umbrella (§1.6); perp insurance funds (Binance, dYdX, §6.2, §6.4, §8.8); "
-                      "Compound v3 reserves absorbing shortfalls (§2.2)",
-    "dutch_auction": "Euler v2 reverse Dutch auction discount (§8.4); Maker clip auction price curves (§3.3–3.4)",
-    "partial": "Hyperliquid 20 % partial liquidation and 30 s cooldown (§6.1, §8.8); Euler v2 cool-off (§8.4)",
-    "oracle_guard": "crvUSD oracle change limiter (§5.3, §8.6); Liquity PriceFeed 50 % rule (§4.7, §8.7); "
-                    "Uniswap v3 TWAP oracles (§7.2)",
-    "dynamic_margin": "size tiers: Hyperliquid/Binance/Bybit margin tiers (§6.1–6.3); the ramp: Euler v2's "
-                      "liquidation-LTV ramp (EVK LTVConfig.getLTV/setLTV, §8.4); volatility, congestion and depth "
-                      "terms: a design (risk managers change LTs by governance, not by rule)",
-    "random_execution": "no deployed lending protocol: a design against liquidation hunting",
-    "batch": "batch auctions as a remedy for liquidation MEV and fire sales (uniform clearing price per batch); "
-             "dYdX v4 processes liquidations per block (§8.8)",
-    "volatility_fee": "risk-priced borrow rates: lending protocols raise rates with risk through the rate model "
-                      "(Aave's slope2 above the kink, §1); a volatility-linked add-on is a design",
-    "volatility_bonus": "crvUSD dynamic fee (§5.3, §8.6), applied here to the liquidation bonus",
-    "gas_auction": "Ethereum priority-gas auctions between liquidation bots",
-    "hunter": "liquidation hunting: pushing a thin market through a cluster of liquidation prices",
-    "front_runner": "searchers trading ahead of queued liquidation sales",
-    "hedger": "option dealers short gamma hedging delta (sell into falls, buy into rises)",
-    "borrowers": "borrowers (or their automation) topping up or deleveraging near HF 1",
-    "flash_attacker": "flash-loan manipulation of a spot-priced market within one transaction (bZx, Feb 2020; "
-                      "Cream Finance, Oct 2021); loans from Aave v3, Balancer v2, Uniswap v3 pools",
-}
+def unit_text(group: str, name: str, const: str) -> str:
+    """``REAL_SYSTEM``, ``VERDICT`` or ``BUILT_IN`` of mechanism or agent ``name`` (its folder's
+    ``model.py``; "" when it has none)."""
+    from .. import agents, mechanisms
 
-#: field name -> one line: does it reduce bad debt, or only move the loss (and to whom)? The
-#: measurements behind each line are in docs/mechanisms.md ("Who bears the loss").
-VERDICTS: dict[str, str] = {
-    "circuit_breaker": "moves the loss in time: liquidations wait out the pause; bad debt falls only if the price "
-                       "recovers during it, and rises if it keeps falling",
-    "throttle": "reduces forced selling and drawdown; bad debt unchanged within noise: the positions it holds back "
-                "carry the risk, so a fall that continues moves the loss to lenders",
-    "twap_exit": "moves price risk to the liquidators (they hold the unsold slices); does not reduce bad debt",
-    "buffer_pool": "moves the loss to the pool's depositors (they buy at a discount and hold); softens the "
-                   "drawdown, bad debt unchanged within noise",
-    "insurance_fund": "only moves the loss: the fund pays bad debt that lenders would otherwise bear; bad debt "
-                      "itself is unchanged",
-    "dutch_auction": "reduces bad debt and borrower loss: a lower bonus seizes less collateral per debt repaid; "
-                     "liquidators earn less (rational ones wait until it pays)",
-    "partial": "slower liquidation: on a fall that continues it adds bad debt (liquidators gain); it spares "
-               "borrowers on a fall that recovers",
-    "oracle_guard": "moves the loss to liquidators: positions are liquidated at the stale, higher price, which "
-                    "mechanical liquidators pay; rational liquidators wait instead, and bad debt falls less",
-    "dynamic_margin": "a tightening, so never fewer liquidations than none: the default ramp reaches the existing "
-                      "book slowly (within noise of none in a crash of hours); apply = at_once liquidates the book "
-                      "at once and deepens the drawdown",
-    "random_execution": "against hunting, not bad debt: delaying liquidation adds bad debt on a falling price",
-    "batch": "does not change bad debt (liquidation still happens at the oracle price); it moves price risk "
-             "between liquidators (paid the bundle's immediate-sale price) and keepers (resell over the window) "
-             "and spreads the sales, which softens the drawdown",
-    "volatility_fee": "only charges: it adds to debt while volatility is high (more liquidations, not fewer); its "
-                      "intended effect, borrowers cutting leverage before a crash, is a behaviour not modelled",
-    "volatility_bonus": "adds bad debt: a larger bonus seizes more collateral per debt repaid, so positions go "
-                        "underwater sooner; liquidators gain, borrowers lose",
-}
-
-#: field name -> protocol units with their own built-in version
-BUILT_IN: dict[str, str] = {
-    "circuit_breaker": "maker (ClipperMom / clip `stopped`)",
-    "throttle": "maker (Hole/hole)",
-    "buffer_pool": "liquity (stability pool); perp (backstop)",
-    "insurance_fund": "perp (insurance fund, then ADL); comet (reserves absorb)",
-    "dutch_auction": "maker (clip auction)",
-    "partial": "llamma (soft liquidation); perp (partial liquidation)",
-    "oracle_guard": "maker (OSM delay)",
-}
+    registry = mechanisms if group == "mechanisms" else agents
+    return getattr(registry.module(name, "model"), const, "")
 
 
 def first_sentence(doc: str | None) -> str:
@@ -157,8 +94,8 @@ def catalogue() -> list[dict]:
                 "name": cli_name(name), "field": name, "kind": group[:-1],
                 "table": f"[{group}.{name}]",
                 "summary": first_sentence(cls.__doc__), "description": " ".join((cls.__doc__ or "").split()).replace("``", ""),
-                "real_system": REAL_SYSTEMS.get(name, ""), "built_in": BUILT_IN.get(name, ""),
-                "verdict": VERDICTS.get(name, ""),
+                "real_system": unit_text(group, name, "REAL_SYSTEM"), "built_in": unit_text(group, name, "BUILT_IN"),
+                "verdict": unit_text(group, name, "VERDICT"),
                 "parameters": params,
             })
     return out

@@ -4,7 +4,7 @@ net profit, and the least capital that triggers a cascade of a given size.
 Every level reruns the scenario's dynamic simulation on the *same* seeded price paths with the
 hunter (``[agents.hunter]``, or defaults with the given capital) at that capital; everything else
 in the scenario (other agents, mechanisms) stays as it is. The baseline is the same run without a
-hunter. The hunter model and its simplifications are in :mod:`liqcascade.kernels.agents`.
+hunter. The hunter model and its simplifications are in :mod:`liqcascade.agents.hunter.kernel`.
 """
 
 from __future__ import annotations
@@ -17,8 +17,9 @@ import numpy as np
 
 from ..errors import InputError
 from ..kernels import dynamic as KD
-from ..scenario.mechanisms import Hunter
-from .agents import asset_index, hunter_target
+from ..agents.hunter.model import Hunter
+from ..agents.hunter.pack import hunter_target
+from ..agents.pack import asset_index
 from .compile import Compiled
 from .dynamic import make_paths, run_dynamic
 

@@ -65,12 +65,13 @@ from pydantic import ValidationError
 from ..errors import InputError
 from ..kernels import dynamic as K
 from ..scenario.load import validate_dict
-from ..scenario.mechanisms import Agents, Mechanisms
+from ..agents.model import Agents
+from ..mechanisms.model import Mechanisms
 from ..scenario.models import Scenario
 from .compile import Compiled, compile_scenario
 from ..results.run import RunResult
 from .dynamic import make_paths, run_dynamic
-from .agents import BORROWERS_IDLE
+from ..agents.borrowers.pack import BORROWERS_IDLE
 
 Z95 = 1.959963984540054  # two-sided 95 % quantile of the standard normal
 

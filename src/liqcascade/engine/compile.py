@@ -287,10 +287,12 @@ def compile_scenario(sc: Scenario, base_dir: Path, source: str | None = None, bo
 
     guard_names = []
     if sc.mechanisms.oracle_guard is not None:
+        from ..mechanisms.oracle_guard.pack import apply_oracle_guard
+
         guard_names = apply_oracle_guard(sc, assets, stable, venue_asset, oracle_of, o_kind, o_params, srcs, o_asset)
         o_src_ptr, o_src = _csr(srcs)
     if sc.mechanisms.active():
-        from .mechanisms import check_mechanisms
+        from ..mechanisms.pack import check_mechanisms
 
         check_mechanisms(sc)
 
@@ -378,35 +380,6 @@ def compile_scenario(sc: Scenario, base_dir: Path, source: str | None = None, bo
                        "it moves margin and cash only between holders")
             c.notes.append(notes_f)
     return c
-
-
-def apply_oracle_guard(sc: Scenario, assets, stable, venue_asset, oracle_of, o_kind, o_params, srcs, o_asset):
-    """``[mechanisms.oracle_guard]``: the protocols it applies to (default every protocol, units
-    included) read, for each risky asset, a new oracle of the guard's kind (TWAP, EMA or median)
-    over every venue of the asset, with the guard's ``max_jump``, instead of their own oracles.
-    Appends the new oracles to the oracle lists (in place) and rewrites ``oracle_of``; returns
-    their names (``guard:<asset>``)."""
-    g = sc.mechanisms.oracle_guard
-    dt = sc.simulation.dt_seconds
-    names = []
-    new_of = {}
-    for a, name in enumerate(assets):
-        vs = [j for j in range(len(venue_asset)) if int(venue_asset[j]) == a]
-        if stable[a] or not vs:
-            continue
-        new_of[a] = len(o_kind)
-        o_kind.append(ORACLE_KINDS[g.kind])
-        o_params.append(oracle_params(g.kind, dt_seconds=dt, window_s=g.window_seconds,
-                                      halflife_s=g.half_life_seconds, max_jump=g.max_jump))
-        srcs.append(vs)
-        o_asset.append(a)
-        names.append(f"guard:{name}")
-    for k, pr in enumerate(sc.protocols):
-        if g.applies_to is not None and pr.name not in g.applies_to:
-            continue
-        for a, o in new_of.items():
-            oracle_of[k, a] = o
-    return names
 
 
 def _csr(lists):
@@ -784,7 +757,7 @@ def kernel_inputs(c: Compiled) -> KernelInputs:
     once (:mod:`liqcascade.kernels.layouts`)."""
     from ..kernels import layouts as KL
     from ..protocols import kernel as KU
-    from .mechanisms import mechanism_setup
+    from ..mechanisms.pack import mechanism_setup
     from .units import FAMILY_ORDER, empty_pack, kernel_pack
 
     sc = c.scenario
@@ -813,7 +786,7 @@ def kernel_inputs(c: Compiled) -> KernelInputs:
     mechanisms = KL.Mechanisms(_f64(setup.mech), _i64(setup.mmask))
     ag = None
     if sc.agents.active():
-        from .agents import agent_pack
+        from ..agents.pack import agent_pack
 
         ag = agent_pack(c)  # None when only agents outside the loop (the flash attacker) are on
     agents = KL.Agents(_f64(ag)) if ag is not None else KL.agents_empty()

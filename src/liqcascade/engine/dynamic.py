@@ -183,11 +183,11 @@ def _run_dynamic(c: Compiled, paths, record_paths, progress, ev_cap, path_offset
     notes += price_notes(price_spec(c), c.p0, sim.dt_seconds, base_dir=c.base_dir)  # garch/bootstrap: fit, scaling
     notes += path_bound_notes(paths, c.p0, c.assets) + floor_notes(c, min_spot)
     if c.scenario.agents.active():
-        from .agents import agent_notes
+        from ..agents.pack import agent_notes
 
         notes += agent_notes(c)
         if c.scenario.agents.borrowers is not None:
-            from .agents import borrowers_note
+            from ..agents.borrowers.pack import borrowers_note
 
             notes += borrowers_note(c, summary)
     lost = int(summary[:rec, K.SUM_EV_LOST].sum())

@@ -27,14 +27,15 @@ DISABLED = os.environ.get("LIQCASCADE_DISABLE_JIT", "") not in ("", "0")
 PACKAGE = Path(__file__).resolve().parents[1]
 
 #: file names that make a module part of the kernel layer wherever it lives
-KERNEL_LAYER_NAMES = ("kernel.py", "dispatch.py", "twin.py")
+KERNEL_LAYER_NAMES = ("kernel.py", "dispatch.py", "twin.py", "hooks.py", "hooks_twin.py")
 
 
 def kernel_layer_files(root: Path = PACKAGE) -> list[Path]:
     """Every kernel-layer source file under the package folder ``root``, sorted.
 
-    That is ``kernels/*.py``, every ``kernel.py``, ``dispatch.py`` and ``twin.py`` (a unit's
-    kernel, a family's compiled dispatch, the twins), and the ``__init__.py`` of every family
+    That is ``kernels/*.py``, every ``kernel.py``, ``dispatch.py``, ``twin.py``, ``hooks.py`` and
+    ``hooks_twin.py`` (a unit's kernel, a family's compiled dispatch, the twins, the mechanisms'
+    and agents' shared hooks), and the ``__init__.py`` of every family
     with a ``dispatch.py`` (its registry decides which kind a code selects).
     """
     root = Path(root)

@@ -34,7 +34,6 @@ from __future__ import annotations
 import numpy as np
 
 from ._jit import DISABLED, internal, njit
-from .agents import BO_ON, BO_REACT  # noqa: F401  (re-exported for the engine)
 from .events import EV_LOST, EV_N, events_new_k, events_reserve  # noqa: F401
 from .layouts import (  # noqa: F401  (the engine reads these through this module)
     DISLOCATION, MODE_MECHANICAL, MODE_RATIONAL, NSC, NSS, NST, NSUM, NUM, NUNIT, SC_GAS, SC_PATH, SS_BAD,
@@ -44,7 +43,7 @@ from .layouts import (  # noqa: F401  (the engine reads these through this modul
     SUM_REPAID, SUM_SKIPPED, SUM_SOCIALIZED, SUM_TOPUP, U_COMET, U_LIQUITY, U_LLAMMA, U_MAKER, U_PERP,
     SC_EV_FIRST, UM_PEEP, UM_PROTO, UM_ROOM, Out, State, Units,
 )
-from .mechanisms import M_DM_BAND, M_DM_HAIR, M_ON, depth_units, mech_state_new, mechanisms_on
+from ..mechanisms.kernel import M_DM_BAND, M_DM_HAIR, M_ON, depth_units, mech_state_new, mechanisms_on
 from ..oracles.dispatch import oracle_init
 from ..oracles.kernel import NSTATE
 from ..protocols.perp.kernel import perp_mark_init

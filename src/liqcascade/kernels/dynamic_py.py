@@ -658,11 +658,17 @@ def simulate_loop_py(path, path_id, ki):
     :data:`LOOP_SUMMARY_KEYS`; events carry positions in the kernel's book order (units:
     ``offset + local index``)."""
     from ..kernels import layouts as KL
-    from ..kernels import mechanisms as KM
-    from ..kernels.mechanisms_py import (YEAR, Breaker, Ramp, RollingSum, TwapRing, depth_units, depth_units_to,
-                                         dutch_bonus, fund_absorb, lt_multiplier, pool_buy, random_delay,
-                                         realized_vol, room_share, scale_liquidation, tier_in_force, vol_fee_bonus,
-                                         window_fall)
+    from ..mechanisms import kernel as KM
+    from ..mechanisms.buffer_pool.twin import pool_buy
+    from ..mechanisms.circuit_breaker.twin import Breaker, window_fall
+    from ..mechanisms.dutch_auction.twin import dutch_bonus
+    from ..mechanisms.dynamic_margin.twin import Ramp, lt_multiplier, tier_in_force
+    from ..mechanisms.insurance_fund.twin import fund_absorb
+    from ..mechanisms.random_execution.twin import random_delay
+    from ..mechanisms.throttle.twin import room_share, scale_liquidation
+    from ..mechanisms.twap_exit.twin import TwapRing
+    from ..mechanisms.twin import YEAR, RollingSum, depth_units, depth_units_to, realized_vol
+    from ..mechanisms.volatility_bonus.twin import vol_fee_bonus
     from ..protocols.kernel import (ACC_BAD, ACC_BONUS, ACC_FEES, ACC_FUND_DRAW, ACC_GAS, ACC_LIQ_VALUE,
                                     ACC_NLIQ, ACC_REPAID, NACC)
     from ..protocols.maker.kernel import IK_PEEP
@@ -680,8 +686,19 @@ def simulate_loop_py(path, path_id, ki):
     for name in NOT_COVERED:
         if flag.get(name):  # (a mechanism that enters this list is refused here by its flag name)
             raise NotImplementedError(f"simulate_loop_py does not cover the mechanism {name!r}")
-    from . import agents_py as AG
-    from .agents import BO_ON, BO_REACT
+    from types import SimpleNamespace
+
+    from ..agents import hooks_twin as _hooks
+    from ..agents.borrowers import twin as _borrowers
+    from ..agents.gas_auction import twin as _gas
+    from ..agents.kernel import BO_ON, BO_REACT
+
+    AG = SimpleNamespace(  # the agents' hook twins, as the loop calls them
+        agents_flow=_hooks.agents_flow, agents_pre_sales=_hooks.agents_pre_sales,
+        agents_post_sales=_hooks.agents_post_sales, agents_finish=_hooks.agents_finish,
+        agents_gas_multiple=_gas.agents_gas_multiple, agents_latency=_gas.agents_latency,
+        agents_priority=_gas.agents_priority, agents_note_liquidation=_gas.agents_note_liquidation,
+        agents_borrower=_borrowers.agents_borrower, agents_note_topup=_borrowers.agents_note_topup)
 
     ag = np.array(agents.pack, dtype=float, copy=True)  # parameters and state: the path's own copy
     ag_on = ag.shape[0] > 0

@@ -41,8 +41,8 @@ Constant layouts (never written by a kernel):
   ``capital`` (quote per step; 1e300 = unlimited), ``max_per_step`` (0 = unlimited) and the same
   as the float vector ``liq[NLIQ]`` the protocol units read.
 * :class:`Mechanisms` — ``p[NMECH_PARAMS]`` and ``mask[NMECH, max(P, 1)]``
-  (:mod:`liqcascade.kernels.mechanisms`); ``p[M_ON] = 0`` switches them all off.
-* :class:`Agents` — ``pack``, the float pack of :mod:`liqcascade.kernels.agents` (parameters
+  (:mod:`liqcascade.mechanisms.kernel`); ``p[M_ON] = 0`` switches them all off.
+* :class:`Agents` — ``pack``, the float pack of :mod:`liqcascade.agents.kernel` (parameters
   and initial state; the loop works on a copy per path). Empty = no agents.
 * :class:`Units` — the protocol units' packs ``comet``, ``liquity``, ``perp``, ``maker``,
   ``llamma`` (tuples of arrays, layouts in each family's kernel module; an absent family has
@@ -81,7 +81,7 @@ SUM_DISLOCATION = 13  # steps with the mean venue spot of a risky asset > 1 % be
 SUM_PAUSED = 14  # steps with liquidations paused by the circuit breaker (pause, not grace)
 SUM_HELD_VALUE = 15  # collateral held unsold (TWAP exit queue, buffer pool holdings) at the final spot
 SUM_BORROWER_LOSS = 16  # Aave-rule: collateral seized at the oracle price − debt repaid, quote
-SUM_ATTACKER_PNL = 17  # agents (kernels.agents): hunter and front-runner PnL
+SUM_ATTACKER_PNL = 17  # agents (agents/): hunter and front-runner PnL
 SUM_PRIORITY = 18  # agents: priority fees paid by liquidators
 SUM_TOPUP = 19  # agents: collateral added / debt repaid by reacting borrowers
 NSUM = 20
@@ -259,7 +259,7 @@ class State(NamedTuple):
 
 class MechState(NamedTuple):
     """Per-path state of the prevention mechanisms (built by
-    :func:`liqcascade.kernels.mechanisms.mech_state_new`; arrays of size 1 when a mechanism is
+    :func:`liqcascade.mechanisms.kernel.mech_state_new`; arrays of size 1 when a mechanism is
     off). ``phist[T+1, P, A]`` prices the protocols acted on (breaker, dynamic margin, volatility
     fee); ``mmult[P, A]`` dynamic-margin LT multiplier; ``volvf[P, A]`` volatility-fee realized
     vol; ``bon[P, A]`` bonus in force; ``cb_state[P, 2]`` breaker (pause end, grace end);

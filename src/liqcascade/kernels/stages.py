@@ -43,20 +43,10 @@ from .borrow import borrow, keep
 #: step does not pass the layouts to them as call arguments (hundreds of words per call)
 inlined = njit(inline="always", no_cpython_wrapper=True, no_cfunc_wrapper=True)
 from ..protocols.aave.kernel import liquidate_pair, liquidate_position
-from .agents import (
-    BO_ON,
-    BO_REACT,
-    agents_borrower,
-    agents_finish,
-    agents_flow,
-    agents_gas_multiple,
-    agents_latency,
-    agents_note_liquidation,
-    agents_note_topup,
-    agents_post_sales,
-    agents_pre_sales,
-    agents_priority,
-)
+from ..agents.borrowers.kernel import agents_borrower, agents_note_topup
+from ..agents.gas_auction.kernel import agents_gas_multiple, agents_latency, agents_note_liquidation, agents_priority
+from ..agents.hooks import agents_finish, agents_flow, agents_post_sales, agents_pre_sales
+from ..agents.kernel import BO_ON, BO_REACT
 from .cascade import marginal_proceeds
 from .accrual import rates_after_scan, rates_cap, rates_segment_price
 from ..protocols.comet.kernel import comet_step
@@ -71,14 +61,22 @@ from .layouts import (
 from ..protocols.liquity.kernel import liquity_step
 from ..protocols.llamma.kernel import llamma_step
 from ..protocols.maker.kernel import IK_PEEP, maker_step
-from .mechanisms import (
-    M_CB_EXEMPT, M_DM_RAMP, M_DA_MAX, M_DA_START, M_DA_STEPS, M_IF_SHARE, M_PA_COOL, M_RE_WIN, M_SEED,
-    M_TH_DEBT, M_TH_SLIP, M_VF_K, M_VF_MAX, M_VF_VREF, MK_BA, MK_CB, MK_DA, MK_PA, MK_RE, MK_TH, MK_VF,
-    BA_STEP, account_liquidation, batch_held, batch_sales, breaker_before, dutch_bonus, dynamic_margin_before,
-    held_units, leverage_fee_before, leverage_fee_on, mechanisms_on, multi_hf, pool_take, queue_sales,
-    random_delay, room_share, scale_liquidation, throttle_before, tier_in_force, vol_fee_bonus,
-    volatility_fee_before,
+from ..mechanisms.batch.kernel import batch_held, batch_sales
+from ..mechanisms.circuit_breaker.kernel import breaker_before
+from ..mechanisms.dutch_auction.kernel import dutch_bonus
+from ..mechanisms.dynamic_margin.kernel import dynamic_margin_before, tier_in_force
+from ..mechanisms.buffer_pool.kernel import pool_take
+from ..mechanisms.hooks import account_liquidation, held_units, queue_sales
+from ..mechanisms.kernel import (
+    M_CB_EXEMPT, M_DM_RAMP, M_DA_MAX, M_DA_START, M_DA_STEPS, M_IF_SHARE, M_RE_WIN, M_SEED,
+    M_TH_DEBT, M_TH_SLIP, M_VF_K, M_VF_MAX, M_VF_VREF, MK_BA, MK_CB, MK_DA, MK_RE, MK_TH, MK_VF,
+    BA_STEP, mechanisms_on, multi_hf,
 )
+from ..mechanisms.partial.kernel import cooldown_holds
+from ..mechanisms.random_execution.kernel import random_delay
+from ..mechanisms.throttle.kernel import room_share, scale_liquidation, throttle_before
+from ..mechanisms.volatility_bonus.kernel import vol_fee_bonus, volatility_fee_before
+from ..mechanisms.volatility_fee.kernel import leverage_fee_before, leverage_fee_on
 from ..oracles.dispatch import oracle_peep, oracle_step
 from ..protocols.perp.kernel import perp_step
 from .sales import direct_watch, note_direct_trades, note_unit_totals, sales_open, sell_recorded
@@ -454,7 +452,7 @@ def pair_gates(t, i, pr, a, mp, mk, pos_first, pos_last, volvf, path_id, lat, ag
             bon_i = dutch_bonus(mp[M_DA_START], mp[M_DA_MAX], int(mp[M_DA_STEPS]), age)
             if vf_on and mk[MK_VF, pr] != 0:
                 bon_i = vol_fee_bonus(bon_i, volvf[pr, a], mp[M_VF_K], mp[M_VF_VREF], mp[M_VF_MAX])
-    if pa_on and mk[MK_PA, pr] != 0 and pos_last[i] >= 0 and t - pos_last[i] <= int(mp[M_PA_COOL]):
+    if pa_on and cooldown_holds(mp, mk, pr, pos_last[i], t):
         ok = False
     return ok, bon_i
 
@@ -787,7 +785,7 @@ def multi_terms(t, m, im, mkt, rules, book, mechs, mst, st):
                     if (vf_on and mk[MK_VF, pr] != 0) else b_
     if cb_on and mk[MK_CB, pr] != 0 and mst.restricted[pr] and not (hf < mp[M_CB_EXEMPT]):
         waits = True
-    if pa_on and mk[MK_PA, pr] != 0 and pos_last[im] >= 0 and t - pos_last[im] <= int(mp[M_PA_COOL]):
+    if pa_on and cooldown_holds(mp, mk, pr, pos_last[im], t):
         waits = True
     return True, waits
 

@@ -130,7 +130,7 @@ class RunResult:
             "paused_steps": float(s[:, K.SUM_PAUSED].mean()),
             "held_value": float(s[:, K.SUM_HELD_VALUE].mean()),
             "borrower_loss": float(s[:, K.SUM_BORROWER_LOSS].mean()),
-            # agents (kernels.agents)
+            # agents (agents/)
             "attacker_pnl": float(s[:, K.SUM_ATTACKER_PNL].mean()),
             "priority_fees": float(s[:, K.SUM_PRIORITY].mean()),
             "borrower_topups": float(s[:, K.SUM_TOPUP].mean()),

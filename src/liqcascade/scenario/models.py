@@ -24,7 +24,8 @@ from ..strict import Fraction, NonNegFloat, PosFloat, Strict
 from ..pegs.model import Peg
 from ..venues import KINDS as venue_kinds
 from ..venues.concentrated.model import FEE_TICK_SPACING, SyntheticRanges
-from .mechanisms import Agents, Mechanisms
+from ..agents.model import Agents
+from ..mechanisms.model import Mechanisms
 
 
 def _within(problem):

@@ -31,3 +31,13 @@ class FlashAttacker(Strict):
     gas_per_liquidation: NonNegFloat = Field(12.0, description="quote: gas of one liquidationCall (≈ 300k gas)")
     max_liquidations: int = Field(200, ge=1, le=100_000, description="most liquidation calls in one bundle")
     min_profit: NonNegFloat = Field(0.0, description="quote: least profit for which the attacker acts")
+
+
+#: the table's model (the registry reads it)
+CONFIG = FlashAttacker
+
+#: the real system(s) that use it (sections of protocol-mechanics.md)
+REAL_SYSTEM = (
+    'flash-loan manipulation of a spot-priced market within one transaction (bZx, Feb 2020; Cream '
+    'Finance, Oct 2021); loans from Aave v3, Balancer v2, Uniswap v3 pools'
+)

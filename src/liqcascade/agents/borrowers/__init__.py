@@ -1,0 +1,2 @@
+"""Borrowers (``[agents.borrowers]``):
+``model.py``, ``pack.py``, ``kernel.py``, ``twin.py``, ``README.md``."""

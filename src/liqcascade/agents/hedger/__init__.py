@@ -1,0 +1,2 @@
+"""Hedger (``[agents.hedger]``):
+``model.py``, ``pack.py``, ``kernel.py``, ``twin.py``, ``README.md``."""

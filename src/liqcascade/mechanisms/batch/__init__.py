@@ -1,0 +1,2 @@
+"""Batch auction (``[mechanisms.batch]``):
+``model.py``, ``pack.py``, ``kernel.py``, ``README.md``."""

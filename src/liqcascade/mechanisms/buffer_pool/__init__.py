@@ -1,0 +1,2 @@
+"""Buffer pool (``[mechanisms.buffer_pool]``):
+``model.py``, ``pack.py``, ``kernel.py``, ``twin.py``, ``README.md``."""

@@ -1,0 +1,2 @@
+"""Dynamic margin (``[mechanisms.dynamic_margin]``):
+``model.py``, ``pack.py``, ``kernel.py``, ``twin.py``, ``README.md``."""

@@ -1,0 +1,2 @@
+"""Oracle guard (``[mechanisms.oracle_guard]``):
+``model.py``, ``pack.py``, ``README.md``."""

@@ -1,0 +1,2 @@
+"""Partial liquidation (``[mechanisms.partial]``):
+``model.py``, ``pack.py``, ``kernel.py``, ``twin.py``, ``README.md``."""

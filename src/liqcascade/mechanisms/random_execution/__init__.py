@@ -1,0 +1,2 @@
+"""Random execution (``[mechanisms.random_execution]``):
+``model.py``, ``pack.py``, ``kernel.py``, ``twin.py``, ``README.md``."""

@@ -1,0 +1,2 @@
+"""Volatility bonus (``[mechanisms.volatility_bonus]``):
+``model.py``, ``pack.py``, ``kernel.py``, ``twin.py``, ``README.md``."""
