@@ -25,7 +25,9 @@ Per step (stage :func:`rates_before`, after the oracles and before the liquidati
 
 After each segment's scan (:func:`rates_after_scan`) the repaid debt goes back to the pool, bad
 debt is burned from it (Aave: booked as the reserve's deficit; Compound: absorbed by reserves),
-and the events' ``debt_repaid`` (written in scaled units) are multiplied by ``fac``.
+and the events' ``debt_repaid`` (written in scaled units) are multiplied by ``fac``; debt that the
+loop's reactive borrowers (``[agents.borrowers]``, deleverage) repaid during the scan goes back to
+the pool too and counts as repaid by borrowers (:func:`rates_borrowers_repaid`).
 
 Conservation, per row and in debt-asset units: ``book debt at t=0 + RT_INTEREST =
 liquidations' repaid + RT_BORROWER_REPAID + bad debt + book debt left`` (``RT_REPAID``,
@@ -337,6 +339,19 @@ def rates_after_scan(rates, rs, r, pd_raw, cap_global, rep0, bad0, sc, i_cap, i_
     for j in range(ev0, ev.n[EV_N]):
         e = buf[j]
         e["debt_repaid"] = e["debt_repaid"] * fac
+
+
+@internal
+def rates_borrowers_repaid(rates, rs, r, units, lev):
+    """Debt that reactive borrowers (``[agents.borrowers]``, deleverage) repaid during a scan of a
+    segment of row ``r``, in units: it goes back to the pool, counts as repaid by borrowers
+    (``RT_BORROWER_REPAID``) and leaves the book's scaled debt (over ``fac · lev``, ``lev`` the
+    protocol's leverage-fee index)."""
+    pool_repay(rates.kind[r], rs.st[r], rates.par[r], units)
+    rs.acc[r, RT_BORROWER_REPAID] += units
+    rs.bsc[r] -= units / (rs.fac[r] * lev)
+    if rs.bsc[r] < 0.0:
+        rs.bsc[r] = 0.0
 
 
 @internal

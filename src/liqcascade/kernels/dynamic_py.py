@@ -968,6 +968,10 @@ def simulate_loop_py(path, path_id, ki):
                 cs, ds = AG.agents_borrower(ag, i, t, hf)
                 if cs != 1.0 or ds != 1.0:
                     AG.agents_note_topup(ag, c[i] * (cs - 1.0) * pc + d[i] * (1.0 - ds) * pd)
+                    for pl in pools:  # a repayment goes to the pool the position borrows from
+                        if (pl.proto, pl.asset) == (pr, da) and ds != 1.0:
+                            pl.repay(d[i] * (1.0 - ds))
+                            pl.borrower_repaid += d[i] * (1.0 - ds)
                     c[i] *= cs
                     d[i] *= ds
                     reacted = True

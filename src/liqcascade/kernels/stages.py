@@ -48,12 +48,13 @@ from ..agents.gas_auction.kernel import agents_gas_multiple, agents_latency, age
 from ..agents.hooks import agents_finish, agents_flow, agents_post_sales, agents_pre_sales
 from ..agents.kernel import BO_ON, BO_REACT
 from .cascade import marginal_proceeds
-from .accrual import rates_after_scan, rates_cap, rates_segment_price
+from .accrual import rates_after_scan, rates_borrowers_repaid, rates_cap, rates_segment_price
 from ..protocols.comet.kernel import comet_step
 from .events import EV_LIMIT, EV_N, ev_push
 from .layouts import (
     MODE_RATIONAL, MS_FUND, MS_TH_USED, NSS, NST, SC_BAD, SC_CAP_LEFT, SC_EV_FIRST, SC_FULL, SC_GAS, SC_LAT,
-    SC_N, SC_PATH, SC_REPAID, SS_BAD, SS_NLIQ, SS_REPAID, ST_ORACLE, ST_PROCEEDS, ST_REF, ST_SEIZED, ST_SPOT,
+    SC_BO_REPAID, SC_N, SC_PATH, SC_REPAID, SS_BAD, SS_NLIQ, SS_REPAID, ST_ORACLE, ST_PROCEEDS, ST_REF, ST_SEIZED,
+    ST_SPOT,
     SUM_BORROWER_LOSS, SUM_DISLOCATION, SUM_EV_LOST, SUM_FUND_DRAW, SUM_GAS, SUM_HELD_VALUE, SUM_NPOS_LIQ,
     SUM_PAUSED, SUM_PRIORITY, SUM_PROCEEDS, SUM_SKIPPED, SUM_SOCIALIZED, DISLOCATION, U_COMET, U_LIQUITY,
     U_LLAMMA, U_MAKER, U_PERP, UM_OFFSET, UM_PEEP, UM_PROTO,
@@ -412,6 +413,7 @@ def liquidate_books(t, mkt, rules, book, liqs, mechs, mst, st, store, ev, out, r
                    pfee[pr, a], ba_here)
         cap_global = rep0 = bad0 = 0.0
         ev0 = ev.n[EV_N]
+        bo0 = sc[SC_BO_REPAID]
         if r_row >= 0:
             cap_global = sc[SC_CAP_LEFT]
             sc[SC_CAP_LEFT] = rates_cap(rs, r_row, pd_raw, cap_global)
@@ -422,6 +424,8 @@ def liquidate_books(t, mkt, rules, book, liqs, mechs, mst, st, store, ev, out, r
         if r_row >= 0:
             rates_after_scan(rates, rs, r_row, pd_raw, cap_global, rep0, bad0, sc, SC_CAP_LEFT, SC_REPAID, SC_BAD,
                              ev, ev0, lev_ix[pr])
+            if sc[SC_BO_REPAID] > bo0:  # what reactive borrowers repaid goes back to the pool
+                rates_borrowers_repaid(rates, rs, r_row, (sc[SC_BO_REPAID] - bo0) / pd_raw, lev_ix[pr])
         if lev_ix[pr] != 1.0:  # the events' debt_repaid (scaled by the leverage fee) in units owed
             evb = ev.buf
             for j in range(ev0, ev.n[EV_N]):
@@ -603,6 +607,7 @@ def scan_source(t, s, mkt, rrow, book, liqs, mechs, mst, st, store, ev, out):
             cs_, ds_ = agents_borrower(ag, i, t, s.thr_hf / (kk * tsc))
             if cs_ != 1.0 or ds_ != 1.0:
                 agents_note_topup(ag, c * (cs_ - 1.0) * pc + d * (1.0 - ds_) * pd)
+                sc[SC_BO_REPAID] += d * (1.0 - ds_) * pd
                 c = c * cs_
                 d = d * ds_
                 kk = d / (c * (lt0 * ltm[i])) if has_ltm else d / (c * lt0)
