@@ -4,9 +4,9 @@ Written the obvious way for the parity test ``tests/parity/test_dynamic_parity.p
 scans every open position one by one (no segments pointers, no cohorts, no store), with the
 ``*_py`` twins of the venues, oracles and Aave rules. Covered: Aave-rule single-pair and
 multi-asset positions, mechanical and rational liquidators (gas), liquidator capital and
-``max_per_step``. :func:`simulate_loop_py` (below) is the whole-loop twin: it takes the kernel's
-own layouts and adds the mechanisms and protocol units it lists; what neither covers raises
-``NotImplementedError`` naming it (:data:`NOT_COVERED`).
+``max_per_step``, interest rates. :func:`simulate_loop_py` (below) is the whole-loop twin: it
+takes the kernel's own layouts and adds the mechanisms, agents, rates and protocol units it
+lists; what it does not cover raises ``NotImplementedError`` naming it (:data:`NOT_COVERED`).
 
 One step ``t = 1 … T`` (the kernel's docstring):
 
@@ -519,8 +519,9 @@ class Pool:
 
 # ---- the whole loop ------------------------------------------------------------------------------
 
-#: what :func:`simulate_loop_py` does not cover yet; a scenario using one of them raises
-#: ``NotImplementedError`` naming it (no silent partial parity)
+#: what :func:`simulate_loop_py` does not cover (a mechanism's flag name); a scenario using one
+#: of them raises ``NotImplementedError`` naming it (no silent partial parity). Empty: the twin
+#: covers every mechanism, agent, rate model and protocol unit of the loop
 NOT_COVERED = ()
 
 LOOP_SUMMARY_KEYS = SUMMARY_KEYS + ("fund_draw", "paused", "held_value", "attacker_pnl", "priority", "topup")
@@ -646,13 +647,25 @@ def simulate_loop_py(path, path_id, ki):
     window)`` steps after it is first seen liquidatable), Dutch auction (the bonus grows with the
     age since first seen liquidatable), partial liquidation (a cooldown after each
     liquidation) and insurance fund (a share of the protocol fees feeds it; it absorbs bad debt
-    first, the rest is socialized); the protocol units Compound v3, Liquity, perps, Maker and
-    crvUSD (through ``protocols/<family>/twin.py``, in the loop's order, after the Aave-rule
-    positions; Liquity's and crvUSD's twins keep their own state objects, built from the packs
-    at ``t = 0``).
+    first, the rest is socialized); dynamic margin (an LT multiplier per protocol and asset from
+    the realized volatility of its price, the gas multiple and the venue depth lost since the
+    start, reached through the Euler ramp; size tiers ramping in: a position under its full
+    tier but not under the tier in force is watched, not skipped), volatility bonus (the bonus,
+    and a Dutch bonus, raised with realized volatility), leverage fee (every single-pair debt
+    of a protocol under it multiplied each step by ``1 + rate · dt / year``), batch auction (its
+    protocols' units collected over the window and priced at the clearing step as sold at once,
+    the keepers' slices sold over the next window), oracle guard (an oracle like the others);
+    the loop's agents (gas auction: gas multiple, latency, priority fees; hunter and hedger
+    before the arbitrage; front-runner around the sales; reactive borrowers, who act on a
+    position the liquidators read below ``react_hf``, repaying its pool when they deleverage)
+    through their hook twins; interest rates (:class:`Pool` per rate row, every position's debt
+    grown one by one, liquidators capped by the pool's liquidity); the protocol units Compound
+    v3, Liquity, perps, Maker and crvUSD (through ``protocols/<family>/twin.py``, in the loop's
+    order, after the Aave-rule positions; Liquity's and crvUSD's twins keep their own state
+    objects, built from the packs at ``t = 0``).
 
-    Not covered (``NotImplementedError`` naming it): the mechanisms dynamic margin, batch and
-    volatility fee; the loop's agents. See :data:`NOT_COVERED`.
+    Not covered: what :data:`NOT_COVERED` lists (``NotImplementedError`` naming it; today
+    nothing).
 
     Returns the dict of :func:`simulate_path_py` with ``summary`` keyed by
     :data:`LOOP_SUMMARY_KEYS`; events carry positions in the kernel's book order (units:
