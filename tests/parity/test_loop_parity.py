@@ -336,7 +336,16 @@ def check_parity(c):
             else:
                 ok = _close(float(e[name]), v, 1.0)
             assert ok, f"event {k} {name}: kernel {e[name]!r} twin {v!r}"
+    # a step whose mean venue spot sits on the dislocation line (to rounding) may count on one
+    # side only: allow one step of difference per such step
+    risky = ~np.asarray(ki.market.stable, dtype=bool)
+    on_line = np.abs(spot[1:] - (1.0 - KD.DISLOCATION) * path[1:]) <= 1e-12 * np.abs(path[1:])
+    ties = int(np.any(on_line[:, risky], axis=1).sum()) if risky.any() else 0
     for col, key in COLUMNS.items():
+        if col == KD.SUM_DISLOCATION:
+            assert abs(summary[col] - tw["summary"][key]) <= ties, \
+                f"{key}: kernel {summary[col]!r} twin {tw['summary'][key]!r} ({ties} steps on the line)"
+            continue
         assert _close(summary[col], tw["summary"][key], scale), \
             f"{key}: kernel {summary[col]!r} twin {tw['summary'][key]!r}"
     np.testing.assert_allclose(spot, tw["spot"], rtol=RTOL)
