@@ -522,3 +522,19 @@ def test_compare_example_ramp_liquidates_less_than_at_once():
     l0 = ramp.configs[0].per_path["liquidated_value"]
     assert np.all(lr <= ln) and lr.sum() < ln.sum()
     assert (lr - l0).sum() < (ln - l0).sum()
+
+
+def test_dynamic_margin_ramp_ignores_rounding_dust_in_its_target():
+    """The dynamic margin recomputes its target every step; a target that differs from the ramp's
+    by rounding dust is the same setting and does not restart the ramp from the value in force
+    (a restart moved the multiplier by 6e-4 on a 7-step ramp; found by the whole-loop twin,
+    whose depth arithmetic rounds differently)."""
+    from liqcascade.mechanisms.dynamic_margin.kernel import ramp_set, ramp_value
+
+    rs = np.array([1.0, 1.0, 0.0])
+    target = 0.9683145783057054
+    assert ramp_set(rs, 1.0, target, 7.0) == 1.0 and rs[2] == 8.0
+    v = ramp_set(rs, 2.0, np.nextafter(target, 0.0), 7.0)
+    assert rs[2] == 8.0 and v == ramp_value(1.0, target, 8.0, 2.0, 7.0)
+    ramp_set(rs, 3.0, 0.7, 7.0)  # a real change starts a new ramp from the value in force
+    assert rs[2] == 10.0 and rs[1] == 0.7
