@@ -317,6 +317,16 @@ def _print_run(res, out):
         paid = ut.get("funding_paid_by_longs") if isinstance(ut, dict) else None
         if paid is not None and np.any(np.asarray(paid) != 0.0):
             rows.append((f"{name}: funding paid by longs (path 0)", f"{float(np.sum(paid)):,.2f}"))
+    ch = getattr(res, "clearing", None) or {}
+    if ch:
+        ct = ch["totals"]
+        rows += [
+            ("clearinghouse: units in / netted / sold / backstop / held",
+             " / ".join(f"{ct[k]:,.4g}" for k in ("units_in", "netted", "sold", "backstop", "held"))),
+            ("clearinghouse: held value / price risk / queue shortfall",
+             " / ".join(f"{ct[k]:,.2f}" for k in ("held_value", "price_risk", "shortfall"))),
+            ("clearinghouse: backstop P&L", f"{ct['backstop_pnl']:,.2f}"),
+        ]
     for pool, d in (getattr(res, "rates", None) or {}).items():
         rows.append((f"{pool}: interest accrued (path 0)", f"{d['interest_accrued']:,.2f}"))
         if d.get("utilization_max") is not None:

@@ -10,7 +10,7 @@ import pytest
 from typer.testing import CliRunner
 
 from liqcascade.cli import app
-from liqcascade.commands.mechanisms import TABLES
+from liqcascade.commands.mechanisms import CLEARING_TABLE, TABLES
 from liqcascade.engine.compare import AGENTS, MECHANISMS, METRICS, cli_name, model_class
 
 REPO = Path(__file__).resolve().parents[2]
@@ -95,7 +95,7 @@ def test_mechanisms_lists_every_mechanism_agent_and_field():
     cat = json.loads(out)
     names = [m["name"] for m in cat]
     assert names == [cli_name(m) for m in MECHANISMS] + [cli_name(a) for a in AGENTS]
-    assert len(names) == 19
+    assert len(names) == 20
     for m in cat:
         group = "mechanisms" if m["kind"] == "mechanism" else "agents"
         cls = model_class(group, m["field"])
@@ -148,7 +148,9 @@ def test_compare_prints_every_configuration_and_metric_and_writes_files(small, t
         for _, head in cols:
             for word in head.replace("-\n", "").split():
                 assert word.strip("Δ") in out, head
-    assert {k for _, cols, diff in TABLES if not diff for k, _ in cols} == {k for k, _, _ in METRICS}
+    # every metric is in a table (the clearinghouse's own table only when a configuration has it)
+    assert {k for _, cols, diff in TABLES + (CLEARING_TABLE,) if not diff for k, _ in cols} == {k for k, _, _ in METRICS}
+    assert "netted" not in out  # no clearinghouse here: no clearinghouse table
     assert "4 path(s)" in out and "paired difference to none" in out
     d = json.loads((out_dir / "compare.json").read_text())
     assert d["paths"] == 4 and [c["label"] for c in d["configurations"]][0] == "none"
@@ -216,3 +218,23 @@ def test_every_mechanism_says_whether_it_reduces_or_moves_the_loss():
         assert f"**Bad debt:** {m['verdict']}." in text, m["name"]
     code, out, _ = run("mechanisms", "oracle-guard")
     assert code == 0 and "liquidators" in " ".join(out.split())
+
+
+def test_compare_shows_the_clearinghouse_against_uncoordinated_liquidation(tmp_path):
+    """`compare` of the clearinghouse example: its table, per-protocol bad debt, the largest step
+    fall and the time to recovery, in the terminal and in --json."""
+    example = REPO / "examples" / "clearinghouse.toml"
+    code, out, err = run("compare", example, "--paths", 2, "-m", "none,scenario")
+    assert code == 0, err
+    for word in ("netted", "backstop", "shortfall", "per protocol", "aave", "maker", "perp", "largest", "recovery"):
+        assert word in out, word
+    code, out, err = run("compare", example, "--paths", 2, "-m", "none,scenario", "--json")
+    assert code == 0, err
+    d = json.loads(out)
+    none, ch = d["configurations"]
+    assert set(ch["per_protocol"]["stats"]["bad_debt"]) == {"aave", "maker", "perp"}
+    assert ch["per_protocol"]["diff_vs_none"]["bad_debt"]["perp"]["n"] == 2
+    assert ch["stats"]["ch_sold"]["mean"] > 0 and none["stats"]["ch_sold"]["mean"] == 0
+    assert "clearinghouse" in ch["mechanisms"]
+    for key in ("max_step_move", "recovery_time", "not_recovered"):
+        assert key in ch["stats"]

@@ -104,7 +104,7 @@ def test_every_mechanism_alone_validates():
     assert [lab for lab, _ in cfg] == [C.cli_name(m) for m in C.MECHANISMS]
     for (lab, x), m in zip(cfg, C.MECHANISMS):
         assert x.mechanisms.active() == [m], lab
-    assert len(C.MECHANISMS) == 13 and len(C.AGENTS) == 6
+    assert len(C.MECHANISMS) == 14 and len(C.AGENTS) == 6
 
 
 def test_plus_combines():

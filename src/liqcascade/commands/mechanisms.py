@@ -114,16 +114,25 @@ TABLES = (
     ("mean ± 95% CI", (("bad_debt", "bad debt"), ("liquidated_value", "liquidated"), ("max_drawdown", "drawdown"),
                        ("borrower_loss", "borrower\nloss"), ("liquidator_profit", "liquidator\nprofit"),
                        ("attacker_profit", "attacker\nprofit"), ("fund_draw", "fund\ndraw"),
-                       ("time_to_recovery", "time to\nrecovery"), ("positions_saved", "positions\nsaved")), False),
+                       ("time_to_recovery", "time\ndislocated"), ("recovery_time", "time to\nrecovery"),
+                       ("max_step_move", "largest\nstep fall"), ("positions_saved", "positions\nsaved")), False),
     ("more metrics, mean ± 95% CI", (("socialized", "socialized"), ("paused_steps", "steps\npaused"),
                                     ("held_value", "held\nunsold"), ("topups", "top-ups"),
-                                    ("positions_liquidated", "positions\nliquidated")), False),
+                                    ("positions_liquidated", "positions\nliquidated"),
+                                    ("not_recovered", "still\ndislocated\nat the end")), False),
     ("paired difference to none (same path), mean ± 95% CI",
      (("bad_debt", "Δ bad\ndebt"), ("liquidated_value", "Δ liqui-\ndated"), ("max_drawdown", "Δ draw-\ndown"),
       ("borrower_loss", "Δ borrower\nloss"), ("liquidator_profit", "Δ liquidator\nprofit"),
       ("attacker_profit", "Δ attacker\nprofit"), ("fund_draw", "Δ fund\ndraw"), ("socialized", "Δ socia-\nlized"),
-      ("time_to_recovery", "Δ time to\nrecovery")), True),
+      ("time_to_recovery", "Δ time\ndislocated"), ("recovery_time", "Δ time to\nrecovery"),
+      ("max_step_move", "Δ largest\nstep fall")), True),
 )
+#: the clearinghouse's table (shown when a configuration has it)
+CLEARING_TABLE = ("clearinghouse, mean ± 95% CI (units of collateral; quote)",
+                  (("ch_netted", "netted"), ("ch_sold", "sold"), ("ch_backstop", "backstop\nbought"),
+                   ("ch_held", "held at\nthe end"), ("ch_held_value", "held\nvalue"),
+                   ("ch_price_risk", "price\nrisk"), ("ch_shortfall", "queue\nshortfall"),
+                   ("ch_backstop_pnl", "backstop\nP&L")), False)
 
 
 def register(app: typer.Typer) -> None:
@@ -271,7 +280,8 @@ def register(app: typer.Typer) -> None:
         con.print(f"[bold]compare — {escape(res.scenario)}[/bold]: {res.paths} path(s) × {res.steps} steps of "
                   f"{res.dt_seconds:g} s, seed {res.seed}, the same paths for every configuration"
                   + ("" if res.paths > 1 else " (one path: means only, no CI)"))
-        for title, cols, diff in TABLES:
+        has_ch = any("clearinghouse" in c.mechanisms for c in res.configs)
+        for title, cols, diff in TABLES + ((CLEARING_TABLE,) if has_ch else ()):
             cfgs = [c for c in res.configs if not (diff and c.label == "none")]
             if not cfgs:
                 continue
@@ -296,7 +306,24 @@ def register(app: typer.Typer) -> None:
                 t.add_row(escape(c.label), *[f"{att[p]['relative_move']:+.2%} ({att[p]['share']:.0%})" if p in att
                                              else "–" for p in protos])
             con.print(t)
-        con.print(f"max drawdown and time to recovery: {escape(res.asset)}")
+        pm = [k for k, _ in (("bad_debt", 0), ("liquidations", 0)) if any(k in c.protocol_stats for c in res.configs)]
+        for key in pm:
+            protos_k = sorted({p for c in res.configs for p in c.protocol_stats.get(key, {})})
+            t = Table(title=f"{key.replace('_', ' ')} per protocol, mean ± 95% CI (Δ: paired difference to none)",
+                      show_lines=res.paths > 1)
+            t.add_column("configuration", overflow="fold")
+            for p in protos_k:
+                t.add_column(escape(p), justify="right")
+            unit = "quote" if key == "bad_debt" else "count"
+            for c in res.configs:
+                st, df = c.protocol_stats.get(key, {}), c.protocol_diff.get(key, {})
+                t.add_row(escape(c.label), *[
+                    compact_ci(st[p], unit) + ("" if c.label == "none" or p not in df else
+                                                "\nΔ " + compact_ci(df[p], unit, " "))
+                    if p in st else "–" for p in protos_k])
+            con.print(t)
+        con.print(f"max drawdown: {escape(res.asset)}; time dislocated, time to recovery and largest step fall: "
+                  "any risky asset")
         for c in res.configs:
             if c.mechanisms:
                 prm = "; ".join(f"{cli_name(k)}(" + ", ".join(f"{a}={_default_text(v)}" for a, v in p.items()

@@ -37,14 +37,32 @@ attacker_profit        ``SUM_ATTACKER_PNL``: hunter and front-runner PnL
 fund_draw              ``SUM_FUND_DRAW``: insurance fund / reserves / stability pool drawn
 socialized             ``SUM_SOCIALIZED``: bad debt passed on to lenders once the fund is dry
 time_to_recovery       ``SUM_DISLOCATION · dt``: seconds during which the spot is more than 1 % below
-                       the reference path (a count of dislocated steps, not the first recovery)
+                       the reference path (a count of dislocated steps, not the first recovery; the
+                       key is kept for existing readers, the label says "time dislocated")
 paused_steps           ``SUM_PAUSED``: steps with liquidations paused by the circuit breaker
 held_value             ``SUM_HELD_VALUE``: collateral held unsold (TWAP-exit queue, buffer-pool holdings)
                        at the final spot
 topups                 ``SUM_TOPUP``: collateral value borrowers added / debt they repaid in reaction
 positions_liquidated   ``SUM_NPOS_LIQ``: distinct positions liquidated at least once
 positions_saved        ``positions_liquidated`` of ``none`` minus this configuration's, path by path
+max_step_move          ``SUM_MAX_MOVE``: the largest one-step fall of a risky asset's mean venue spot,
+                       relative to the step before (exogenous move and forced sales together)
+recovery_time          seconds from the first dislocated step (a risky asset's mean venue spot more
+                       than 1 % below the reference path) to the first step after the last one:
+                       ``(SUM_DISL_LAST − SUM_DISL_FIRST + 1) · dt``; 0 when never dislocated; NaN
+                       (``None`` in JSON) when still dislocated at the last step — its mean and CI
+                       are over the paths that recovered (``n`` says how many)
+not_recovered          1 on a path still dislocated at the last step, else 0 (mean: the share)
+ch_netted … ch_*       the clearinghouse (``SUM_CH_*``; 0 without it): units netted against a perp
+                       venue's forced buys, units sold by it into the venues, units its backstop
+                       bought, units still queued at the end and their end value, the queue's price
+                       risk and its shortfall (bad debt if the queue outlives the crash), the
+                       backstop's P&L
 =====================  ==============================================================================
+
+Per protocol (``ConfigResult.per_protocol``, over the recorded paths: every path up to
+:data:`RECORD_MAX`): bad debt, liquidations and liquidated value of each protocol, from the
+run's ``protocol_paths``; with the clearinghouse also its per-protocol accounting.
 
 Statistics: the mean over paths and a 95 % confidence interval ``mean ± 1.96 · s / √n`` with the
 sample standard deviation ``s`` (normal approximation; NaN for one path). For each
@@ -104,13 +122,31 @@ METRICS: tuple[tuple[str, str, str], ...] = (
     ("attacker_profit", "attacker profit", "quote"),
     ("fund_draw", "insurance-fund draw (units: their fund, reserves or stability pool)", "quote"),
     ("socialized", "socialized to lenders", "quote"),
-    ("time_to_recovery", "time to recovery (spot >1% below reference)", "seconds"),
+    ("time_to_recovery", "time dislocated (steps with the spot >1% below the reference, × dt)", "seconds"),
     ("paused_steps", "steps paused", "steps"),
     ("held_value", "collateral held unsold, end value", "quote"),
     ("topups", "borrower top-ups", "quote"),
     ("positions_liquidated", "positions liquidated", "count"),
     ("positions_saved", "positions saved vs none", "count"),
+    ("max_step_move", "largest one-step price fall", "fraction"),
+    ("recovery_time", "time to recovery (back within 1% of the reference for good; paths that recovered)", "seconds"),
+    ("not_recovered", "paths still dislocated at the end", "fraction"),
+    ("ch_netted", "clearinghouse: units netted against a perp's forced buys", "count"),
+    ("ch_sold", "clearinghouse: units sold into the venues", "count"),
+    ("ch_backstop", "clearinghouse: units its backstop bought", "count"),
+    ("ch_held", "clearinghouse: units still queued at the end", "count"),
+    ("ch_held_value", "clearinghouse: queued units' end value", "quote"),
+    ("ch_price_risk", "clearinghouse: value queued units lost while waiting", "quote"),
+    ("ch_shortfall", "clearinghouse: queue's shortfall at the end (its bad debt)", "quote"),
+    ("ch_backstop_pnl", "clearinghouse: backstop P&L at the final spot", "quote"),
 )
+#: metrics whose NaN on a path means "does not apply on this path" (stats over the other paths)
+PARTIAL_METRICS = ("recovery_time",)
+#: compare records (events, ledger) up to this many paths: the per-protocol metrics come from them
+RECORD_MAX = 200
+#: per-protocol metrics (key, label) from RunResult.protocol_paths / .clearing
+PROTOCOL_METRICS = (("bad_debt", "bad debt"), ("liquidations", "liquidations"),
+                    ("liquidated_value", "liquidated value"))
 METRIC_KEYS = tuple(k for k, _, _ in METRICS)
 
 
@@ -312,11 +348,13 @@ def total_debt_value(c: Compiled) -> float:
 # ---- statistics --------------------------------------------------------------------------------
 
 
-def mean_ci(x) -> dict:
+def mean_ci(x, skip_nan: bool = False) -> dict:
     """``{"mean", "ci_lo", "ci_hi", "std", "n"}``: mean and 95 % CI ``mean ± 1.96·s/√n`` (sample
     std, ``ddof = 1``; normal approximation). NaN bounds for n < 2; NaN everywhere when ``x``
-    holds a NaN (a metric that does not apply)."""
+    holds a NaN (a metric that does not apply), unless ``skip_nan``: then over the other values."""
     x = np.asarray(x, dtype=np.float64)
+    if skip_nan:
+        x = x[~np.isnan(x)]
     n = int(x.shape[0])
     nan = math.nan
     if n == 0 or np.isnan(x).any():
@@ -330,8 +368,10 @@ def mean_ci(x) -> dict:
 
 
 def _col(name: str) -> int:
+    from ..kernels import layouts as KL
+
     try:
-        return int(getattr(K, name))
+        return int(getattr(K, name, None) if hasattr(K, name) else getattr(KL, name))
     except AttributeError:
         raise RuntimeError(f"liqcascade.kernels.dynamic has no per-path summary column {name}: "
                            "`compare` needs the mechanism and agent columns of the dynamic engine") from None
@@ -385,7 +425,47 @@ def path_metrics(res: RunResult, asset: int, has_units: bool) -> dict[str, np.nd
         "held_value": c("SUM_HELD_VALUE").copy(),
         "topups": c("SUM_TOPUP").copy(),
         "positions_liquidated": c("SUM_NPOS_LIQ").copy(),
+        "max_step_move": c("SUM_MAX_MOVE").copy(),
+        "recovery_time": recovery_time(s, res.steps, res.dt_seconds),
+        "not_recovered": (s[:, _col("SUM_DISL_LAST")] >= res.steps).astype(np.float64),
+        "ch_netted": c("SUM_CH_NET").copy(),
+        "ch_sold": c("SUM_CH_SOLD").copy(),
+        "ch_backstop": c("SUM_CH_BS").copy(),
+        "ch_held": c("SUM_CH_HELD").copy(),
+        "ch_held_value": c("SUM_CH_HELD_VALUE").copy(),
+        "ch_price_risk": c("SUM_CH_RISK").copy(),
+        "ch_shortfall": c("SUM_CH_SHORTFALL").copy(),
+        "ch_backstop_pnl": c("SUM_CH_BS_PNL").copy(),
     }
+
+
+def recovery_time(summary: np.ndarray, steps: int, dt_seconds: float) -> np.ndarray:
+    """Per path: seconds from the first dislocated step to the first step after the last one
+    (``(last − first + 1) · dt``); 0 when never dislocated; NaN when still dislocated at the
+    last step (it never recovered within the run)."""
+    first = summary[:, _col("SUM_DISL_FIRST")]
+    last = summary[:, _col("SUM_DISL_LAST")]
+    out = np.where(first > 0, (last - first + 1.0) * dt_seconds, 0.0)
+    return np.where(last >= steps, np.nan, out)
+
+
+def protocol_metrics(res: RunResult) -> dict[str, dict[str, np.ndarray]]:
+    """``{metric: {protocol: per recorded path}}``: bad debt, liquidations and liquidated value of
+    each protocol (``RunResult.protocol_paths``), and with the clearinghouse its per-protocol
+    accounting (``RunResult.clearing``)."""
+    from ..kernels import sales as KS
+
+    pp = res.protocol_paths
+    out: dict[str, dict[str, np.ndarray]] = {}
+    if pp is None or pp.shape[0] == 0:
+        return out
+    for key, col in (("bad_debt", KS.PA_BAD), ("liquidations", KS.PA_NLIQ), ("liquidated_value", KS.PA_VALUE)):
+        out[key] = {p: pp[:, k, col].copy() for k, p in enumerate(res.protocols)}
+    ch = getattr(res, "clearing", None)
+    if ch:
+        for key, per in ch["per_path"].items():
+            out[f"ch_{key}"] = {p: np.asarray(v, dtype=np.float64) for p, v in per.items()}
+    return out
 
 
 # ---- results -----------------------------------------------------------------------------------
@@ -399,6 +479,9 @@ class ConfigResult:
     stats: dict  # metric -> mean_ci dict
     diff: dict  # metric -> mean_ci dict of (this − none), paired by path
     run: RunResult
+    per_protocol: dict = field(default_factory=dict)  # metric -> protocol -> float64[recorded paths]
+    protocol_stats: dict = field(default_factory=dict)  # metric -> protocol -> mean_ci dict
+    protocol_diff: dict = field(default_factory=dict)  # metric -> protocol -> mean_ci of (this − none)
 
     def attribution(self) -> dict:
         """``{"protocol @ venue": {"price_move", "relative_move", "share"}}``: the price move the
@@ -419,6 +502,7 @@ class ConfigResult:
             "stats": _clean(self.stats),
             "diff_vs_none": _clean(self.diff),
             "attribution": _clean(self.attribution()),
+            "per_protocol": _clean({"stats": self.protocol_stats, "diff_vs_none": self.protocol_diff}),
             "notes": self.run.notes,
         }
         if per_path:
@@ -482,7 +566,8 @@ def run_compare(scenario: Scenario, base_dir: Path, names, sets=(), *, paths: in
         base.simulation.paths = int(paths)
     if seed is not None:
         base.simulation.seed = int(seed)
-    base.simulation.record_paths = min(record_paths, base.simulation.paths)
+    # every path up to RECORD_MAX is recorded: the per-protocol metrics come from the recorded paths
+    base.simulation.record_paths = min(max(record_paths, RECORD_MAX), base.simulation.paths)
 
     none_sc = base.model_copy(deep=True)
     none_sc.mechanisms = Mechanisms()
@@ -504,19 +589,28 @@ def run_compare(scenario: Scenario, base_dir: Path, names, sets=(), *, paths: in
                 notes.append(f"{label}: {n}")
         if fields == []:
             none_metrics = pm
+            none_run = res
         results.append(ConfigResult(label=label, mechanisms={m: getattr(sc.mechanisms, m).model_dump()
                                                               for m in sc.mechanisms.active()},
                                     per_path=pm, stats={}, diff={}, run=res))
+    none_protocols = protocol_metrics(none_run)
     for r in results:
         r.per_path["positions_saved"] = none_metrics["positions_liquidated"] - r.per_path["positions_liquidated"]
-        r.stats = {k: mean_ci(r.per_path[k]) for k in METRIC_KEYS}
-        r.diff = {k: mean_ci(r.per_path[k] - none_metrics[k]) for k in METRIC_KEYS}
+        r.stats = {k: mean_ci(r.per_path[k], k in PARTIAL_METRICS) for k in METRIC_KEYS}
+        r.diff = {k: mean_ci(r.per_path[k] - none_metrics[k], k in PARTIAL_METRICS) for k in METRIC_KEYS}
+        r.per_protocol = protocol_metrics(r.run)
+        r.protocol_stats = {k: {p: mean_ci(v) for p, v in d.items()} for k, d in r.per_protocol.items()}
+        r.protocol_diff = {k: {p: mean_ci(v - none_protocols[k][p]) for p, v in d.items()}
+                           for k, d in r.per_protocol.items() if k in none_protocols}
     sim = base.simulation
     notes += [
         f"every configuration runs the same {sim.paths} price path(s) (seed {sim.seed}); differences are paired by path",
         "95% CI: mean ± 1.96·s/√n with the sample standard deviation (normal approximation); none for one path",
-        "time to recovery counts the steps in which the mean venue spot is more than 1% below the reference "
-        "path, times dt (not the time of the first recovery)",
+        "time to recovery: from the first step a risky asset's mean venue spot is more than 1% below the "
+        "reference path to the first step after the last such step; paths still dislocated at the end count in "
+        "'paths still dislocated at the end', not in its mean",
+        f"per-protocol metrics are over the recorded paths (the first {min(RECORD_MAX, sim.paths)} of "
+        f"{sim.paths})" if sim.paths > RECORD_MAX else "per-protocol metrics are over every path",
         "positions saved: distinct positions liquidated under `none` minus under the configuration, path by path",
         "mechanisms act on the Aave-rule protocols; protocol units keep their own built-in versions "
         "(see docs/mechanisms.md)",

@@ -166,6 +166,7 @@ def _run_dynamic(c: Compiled, paths, record_paths, progress, ev_cap, path_offset
                  progress)
     finite = np.isfinite(summary).all(axis=1) & np.isfinite(min_spot).all(axis=1) & np.isfinite(final_spot).all(axis=1)
     check_status(np.where(finite, 0, 2), "dynamic run", lambda i: f"path {path_offset + i}")
+    clearing = clearing_result(c, ki, summary, unit_acc)
     events = _events_table(c, ki, ev_parts)
     sales = _sales_table(c, ki, sale_parts)
     protocol_paths = _protocol_paths(c, ev_parts, unit_acc, unit_mask)
@@ -217,8 +218,56 @@ def _run_dynamic(c: Compiled, paths, record_paths, progress, ev_cap, path_offset
         final_mdebt=final_mdebt, notes=notes, unit_totals=unit_totals, sales=sales,
         protocol_paths=protocol_paths, start=c.start, seed=int(sim.seed),
         source=(c.scenario, c.base_dir), rates=rates_tot, rates_steps=rates_rec,
-        rates_rows=[f"{pn}/{an}" for pn, an in _rows(c, ki.rates)],
+        rates_rows=[f"{pn}/{an}" for pn, an in _rows(c, ki.rates)], clearing=clearing,
     )
+
+
+#: the clearinghouse's per-protocol columns (after the ledger's base columns, kernels.sales.NPA)
+CLEARING_KEYS = ("units_in", "netted", "sold", "backstop", "held", "value_in", "quote", "held_value", "price_risk",
+                 "shortfall")
+#: relative tolerance of the clearinghouse's unit conservation (in = netted + sold + backstop + held)
+CLEARING_TOL = 1e-9
+
+
+def clearing_result(c: Compiled, ki, summary: np.ndarray, unit_acc) -> dict:
+    """The clearinghouse's results (empty when it is off), after checking its conservation on
+    every path (the kernel's largest step error, ``SUM_CH_CONS``) and per protocol on the
+    recorded paths; a violation is a :class:`~liqcascade.errors.KernelError`."""
+    from ..errors import KernelError
+    from ..mechanisms import kernel as KM
+    from ..kernels import sales as KS
+
+    mech = ki.setup.mech
+    if not (mech[KM.M_ON] > 0 and mech[KM.M_CH_ON] > 0):
+        return {}
+    from ..kernels import layouts as KL
+
+    scale = np.maximum(1.0, summary[:, KL.SUM_CH_IN])
+    bad = np.flatnonzero(summary[:, KL.SUM_CH_CONS] > CLEARING_TOL * scale)
+    if bad.size:
+        raise KernelError("dynamic run", f"clearinghouse conservation broken on path {int(bad[0])}: |in − netted − sold "
+                                         f"− backstop − held| = {summary[bad[0], KL.SUM_CH_CONS]:.3g} units")
+    part = [c.protocols[k] for k in np.flatnonzero(ki.setup.mmask[KM.MK_CH])]
+    per_path = {key: {p: [] for p in part} for key in CLEARING_KEYS}
+    for acc in unit_acc:
+        for p in part:
+            row = acc[c.protocols.index(p), KS.NPA:]
+            for j, key in enumerate(CLEARING_KEYS):
+                per_path[key][p].append(float(row[j]))
+            err = abs(row[0] - row[1] - row[2] - row[3] - row[4])
+            if err > CLEARING_TOL * max(1.0, row[0]):
+                raise KernelError("dynamic run", f"clearinghouse conservation broken for {p}: in {row[0]:.6g} ≠ "
+                                                 f"netted + sold + backstop + held ({row[1] + row[2] + row[3] + row[4]:.6g})")
+    cols = (("units_in", KL.SUM_CH_IN), ("netted", KL.SUM_CH_NET), ("sold", KL.SUM_CH_SOLD),
+            ("backstop", KL.SUM_CH_BS), ("held", KL.SUM_CH_HELD), ("held_value", KL.SUM_CH_HELD_VALUE),
+            ("price_risk", KL.SUM_CH_RISK), ("shortfall", KL.SUM_CH_SHORTFALL), ("backstop_pnl", KL.SUM_CH_BS_PNL),
+            ("conservation_error", KL.SUM_CH_CONS))
+    totals = {k: float(summary[:, col].mean()) for k, col in cols}
+    per_protocol = {p: {key: float(np.mean(per_path[key][p])) for key in CLEARING_KEYS} for p in part} \
+        if unit_acc else {}
+    return {"participants": part, "totals": totals, "per_protocol": per_protocol, "per_path": per_path,
+            "units": "asset units summed over assets; quote in the quote unit",
+            "loss_bearer": "each protocol bears the price risk and shortfall of the units it put in"}
 
 
 def _rows(c, rates):
@@ -338,7 +387,8 @@ def _sales_table(c: Compiled, ki, parts) -> np.ndarray:
     all_ids = np.concatenate([np.asarray(b.ids, dtype=object), np.asarray(b.m_ids, dtype=object), *unit_ids,
                               np.array([""], dtype=object)])  # position -1: not tied to one position
     protos = np.array(list(c.protocols) + [""], dtype=object)  # protocol -1: other
-    venues = np.array(list(c.venue_names) + ["(sink)", "(fixed price)"], dtype=object)  # -2, -1
+    # -4 .. -1: the clearinghouse's backstop and internal cross, the counterfactual sink, a fixed price
+    venues = np.array(list(c.venue_names) + ["(backstop)", "(clearinghouse)", "(sink)", "(fixed price)"], dtype=object)
     assets = np.array(c.assets, dtype=object)
     sources = np.array(KS.SOURCES, dtype=object)
     k = 0
@@ -370,7 +420,7 @@ def _protocol_paths(c: Compiled, ev_parts, unit_acc, unit_mask) -> np.ndarray:
     P = len(c.protocols)
     out = np.zeros((len(ev_parts), P, KS.NPA))
     for k, ((_, ev), acc) in enumerate(zip(ev_parts, unit_acc)):
-        out[k] = acc
+        out[k] = acc[:, :KS.NPA]
         for pr in np.flatnonzero(~unit_mask):
             m = ev["protocol"] == pr
             out[k, pr, KS.PA_NLIQ] = float(m.sum())

@@ -202,14 +202,14 @@ def _run_path(path, path_id, mkt, orc, rules, book, liqs, mechs, agents, rates, 
             liquidate_multi_asset(t, mk, ru, bk, lq, me, mst, st, ev, ou)
         if units is not None:
             sl = sales_reserve(sl, NUNIT * mk.vs0.shape[0])
-            step_units(t, mk, oc, un, lq, st, ev, sl, ou)
+            step_units(t, mk, oc, un, lq, me, mst, st, ev, sl, ou)
         sl = sales_reserve(sl, sale_room(sl, mk.vs0.shape[0], ev.n[EV_N] - int(st.sc[SC_EV_FIRST]),
                                          ru.lt.shape[0]))
         route_sales(t, mk, me, mst, st, ev, sl, ou)
         record(t, path, mk, st, ou)
         if rates_on:
             rates_record(t, rates, rs)
-    finish_path(mk, bk, me, mst, st, store, ou)
+    finish_path(mk, bk, me, mst, st, store, ou, sl)
     if rates_on:
         rates_finish(rates, rs, mst.lev_ix)
     ou.summary[SUM_EV_LOST] += ev.n[EV_LOST]

@@ -520,9 +520,9 @@ class Pool:
 # ---- the whole loop ------------------------------------------------------------------------------
 
 #: what :func:`simulate_loop_py` does not cover (a mechanism's flag name); a scenario using one
-#: of them raises ``NotImplementedError`` naming it (no silent partial parity). Empty: the twin
-#: covers every mechanism, agent, rate model and protocol unit of the loop
-NOT_COVERED = ()
+#: of them raises ``NotImplementedError`` naming it (no silent partial parity). Every other
+#: mechanism, agent, rate model and protocol unit of the loop is covered
+NOT_COVERED = ("clearinghouse",)
 
 LOOP_SUMMARY_KEYS = SUMMARY_KEYS + ("fund_draw", "paused", "held_value", "attacker_pnl", "priority", "topup")
 
@@ -664,8 +664,8 @@ def simulate_loop_py(path, path_id, ki):
     order, after the Aave-rule positions; Liquity's and crvUSD's twins keep their own state
     objects, built from the packs at ``t = 0``).
 
-    Not covered: what :data:`NOT_COVERED` lists (``NotImplementedError`` naming it; today
-    nothing).
+    Not covered: what :data:`NOT_COVERED` lists (``NotImplementedError`` naming it; today the
+    clearinghouse).
 
     Returns the dict of :func:`simulate_path_py` with ``summary`` keyed by
     :data:`LOOP_SUMMARY_KEYS`; events carry positions in the kernel's book order (units:
@@ -695,7 +695,8 @@ def simulate_loop_py(path, path_id, ki):
         ("circuit_breaker", KM.M_CB_ON), ("throttle", KM.M_TH_ON), ("twap_exit", KM.M_TW_ON),
         ("buffer_pool", KM.M_BP_ON), ("insurance_fund", KM.M_IF_ON), ("dutch_auction", KM.M_DA_ON),
         ("partial", KM.M_PA_ON), ("dynamic_margin", KM.M_DM_ON), ("random_execution", KM.M_RE_ON),
-        ("batch", KM.M_BA_ON), ("volatility_bonus", KM.M_VF_ON), ("volatility_fee", KM.M_LF_ON))}
+        ("batch", KM.M_BA_ON), ("volatility_bonus", KM.M_VF_ON), ("volatility_fee", KM.M_LF_ON),
+        ("clearinghouse", KM.M_CH_ON))}
     for name in NOT_COVERED:
         if flag.get(name):  # (a mechanism that enters this list is refused here by its flag name)
             raise NotImplementedError(f"simulate_loop_py does not cover the mechanism {name!r}")

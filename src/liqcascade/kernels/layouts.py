@@ -84,7 +84,21 @@ SUM_BORROWER_LOSS = 16  # Aave-rule: collateral seized at the oracle price − d
 SUM_ATTACKER_PNL = 17  # agents (agents/): hunter and front-runner PnL
 SUM_PRIORITY = 18  # agents: priority fees paid by liquidators
 SUM_TOPUP = 19  # agents: collateral added / debt repaid by reacting borrowers
-NSUM = 20
+SUM_MAX_MOVE = 20  # largest one-step fall of a risky asset's mean venue spot, relative to the step before
+SUM_DISL_FIRST = 21  # first step with SUM_DISLOCATION's condition (0: never)
+SUM_DISL_LAST = 22  # last such step (0: never)
+# the clearinghouse ([mechanisms.clearinghouse], mechanisms/clearinghouse/kernel.py); units summed over assets
+SUM_CH_IN = 23  # units its protocols put in
+SUM_CH_NET = 24  # units crossed against a perp venue's forced buys (never touched a venue)
+SUM_CH_SOLD = 25  # units it sold into the venues
+SUM_CH_BS = 26  # units its backstop bought
+SUM_CH_HELD = 27  # units still queued at the end
+SUM_CH_HELD_VALUE = 28  # their value at the final mean venue spot
+SUM_CH_RISK = 29  # price risk: value the queued units lost (or gained, < 0) while they waited, quote
+SUM_CH_SHORTFALL = 30  # queue's bad debt: what the units still queued were worth when they came in − end value
+SUM_CH_BS_PNL = 31  # backstop: value of its holdings at the final spot − what it paid
+SUM_CH_CONS = 32  # largest |in − netted − sold − backstop − held| over steps and (protocol, asset), units
+NSUM = 33
 DISLOCATION = 0.01  # SUM_DISLOCATION threshold
 
 # ---- per-step records (Out.steps_asset[t, a, ST_*], Out.steps_scalar[t, SS_*]) ---------------
@@ -134,6 +148,17 @@ MS_TH_USED = 0  # throttle: debt repaid in the rolling window
 MS_FUND = 1  # insurance fund left
 MS_BP_CAP = 2  # buffer pool capital left
 NMS = 3
+
+# ---- clearinghouse accounting (MechState.ch_acc[P, A, CA_*]) ---------------------------------
+CA_IN = 0  # units put in
+CA_NET = 1  # units crossed (netted) against a perp venue's forced buys
+CA_SOLD = 2  # units sold into the venues
+CA_BS = 3  # units the backstop bought
+CA_VIN = 4  # value put in: units × the mean venue spot of the step they came in
+CA_QUOTE = 5  # quote received (netted + sold + backstop)
+CA_HELD_VIN = 6  # value-in of the units still queued (reduced pro rata as they leave)
+CA_RISK = 7  # price risk: Σ over steps of units queued across the step × the fall of the mark
+NCA = 8
 
 
 class Market(NamedTuple):
@@ -272,7 +297,12 @@ class MechState(NamedTuple):
     ``bp_q_step``, ``bp_v``, ``bp_units``, ``depth0`` ``[A]`` queue and pool amounts;
     ``ms[NMS]`` scalars (throttle window used, fund left, pool capital left); ``dm_ramp[P, A, 3]``
     dynamic-margin ramp (from, target, end step; ``[0, A, 3]`` when off); ``lev_ix[P]`` the
-    leverage fee's index (debt owed = scaled debt × index; 1 when off)."""
+    leverage fee's index (debt owed = scaled debt × index; 1 when off). The clearinghouse
+    (``[1, 1]``-sized when off; :mod:`liqcascade.mechanisms.clearinghouse.kernel`): ``ch_q[P, A]``
+    units queued per protocol and asset, ``ch_key[P, A]`` their urgency (lowest HF), ``ch_acc[P, A,
+    NCA]`` its accounting, ``ch_ring[W + 1, A]`` the window's pre-sale spots and the last mark,
+    ``ch_bs[A + 1, 2]`` the backstop (units held and quote paid per asset; capital left and the
+    largest conservation error in row ``A``), ``ch_hf[P, A]`` the lowest HF liquidated this step."""
 
     phist: np.ndarray
     mmult: np.ndarray
@@ -295,6 +325,12 @@ class MechState(NamedTuple):
     ms: np.ndarray
     dm_ramp: np.ndarray
     lev_ix: np.ndarray
+    ch_q: np.ndarray
+    ch_key: np.ndarray
+    ch_acc: np.ndarray
+    ch_ring: np.ndarray
+    ch_bs: np.ndarray
+    ch_hf: np.ndarray
 
 
 # ---- empty values (absent parts keep the compiled signature) -----------------------------------

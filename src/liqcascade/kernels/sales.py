@@ -83,15 +83,23 @@ SRC_UNIT = 1
 SRC_QUEUE = 2
 SRC_OTHER = 3
 SRC_DIRECT = 4
-SOURCES = ("liquidation", "unit", "queue", "other", "direct")
+SRC_NETTED = 5  # the clearinghouse crossed the units against a perp venue's forced buys (no venue touched)
+SRC_CLEARING = 6  # the clearinghouse released the units into the venues
+SRC_BACKSTOP = 7  # the clearinghouse's backstop fund bought the units
+SOURCES = ("liquidation", "unit", "queue", "other", "direct", "netted", "clearing", "backstop")
 
 PA_NLIQ = 0
 PA_VALUE = 1
 PA_BAD = 2
 NPA = 3
+#: the clearinghouse's per-protocol totals, after the base columns of ``Sales.acc``
+#: (:mod:`liqcascade.mechanisms.clearinghouse.kernel`, ``PC_*``)
+NPA_CH = 10
 
 VENUE_NONE = -1  # an asset without venues (sold at its fixed price)
 VENUE_SINK = -2  # the counterfactual sink
+VENUE_CLEARING = -3  # the clearinghouse's internal cross (netting)
+VENUE_BACKSTOP = -4  # the clearinghouse's backstop fund
 
 #: the most sellers of one asset in one step whose split is computed as an exact Shapley value
 #: (2^n − 2 routings); more are split in proportion to their amounts
@@ -118,7 +126,7 @@ def sales_new(capacity: int, limit: int, unit: np.ndarray, A: int) -> Sales:
     n = np.zeros(NEV, np.int64)
     n[EV_LIMIT] = int(limit)
     unit = np.ascontiguousarray(unit, dtype=np.bool_)
-    return Sales(np.zeros(cap, dtype=SALE), n, np.zeros((unit.shape[0], A)), unit, np.zeros((unit.shape[0], NPA)))
+    return Sales(np.zeros(cap, dtype=SALE), n, np.zeros((unit.shape[0], A)), unit, np.zeros((unit.shape[0], NPA + NPA_CH)))
 
 
 @internal
@@ -126,7 +134,7 @@ def sales_off_k(P, A):
     """A ledger that records nothing, inside a kernel (the many-paths runs)."""
     n = np.zeros(NEV, np.int64)
     n[EV_LIMIT] = -1
-    return Sales(np.zeros(0, dtype=SALE), n, np.zeros((P, A)), np.zeros(P, np.bool_), np.zeros((P, NPA)))
+    return Sales(np.zeros(0, dtype=SALE), n, np.zeros((P, A)), np.zeros(P, np.bool_), np.zeros((P, NPA + NPA_CH)))
 
 
 @internal

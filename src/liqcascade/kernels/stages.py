@@ -54,8 +54,8 @@ from .events import EV_LIMIT, EV_N, ev_push
 from .layouts import (
     MODE_RATIONAL, MS_FUND, MS_TH_USED, NSS, NST, SC_BAD, SC_CAP_LEFT, SC_EV_FIRST, SC_FULL, SC_GAS, SC_LAT,
     SC_BO_REPAID, SC_N, SC_PATH, SC_REPAID, SS_BAD, SS_NLIQ, SS_REPAID, ST_ORACLE, ST_PROCEEDS, ST_REF, ST_SEIZED,
-    ST_SPOT,
-    SUM_BORROWER_LOSS, SUM_DISLOCATION, SUM_EV_LOST, SUM_FUND_DRAW, SUM_GAS, SUM_HELD_VALUE, SUM_NPOS_LIQ,
+    ST_SPOT, SUM_BORROWER_LOSS, SUM_DISL_FIRST, SUM_DISL_LAST, SUM_DISLOCATION, SUM_EV_LOST, SUM_MAX_MOVE,
+    SUM_FUND_DRAW, SUM_GAS, SUM_HELD_VALUE, SUM_NPOS_LIQ,
     SUM_PAUSED, SUM_PRIORITY, SUM_PROCEEDS, SUM_SKIPPED, SUM_SOCIALIZED, DISLOCATION, U_COMET, U_LIQUITY,
     U_LLAMMA, U_MAKER, U_PERP, UM_OFFSET, UM_PEEP, UM_PROTO,
 )
@@ -81,6 +81,10 @@ from ..mechanisms.volatility_fee.kernel import leverage_fee_before, leverage_fee
 from ..oracles.dispatch import oracle_peep, oracle_step
 from ..protocols.perp.kernel import perp_step
 from .sales import direct_watch, note_direct_trades, note_unit_totals, sales_open, sell_recorded
+from ..mechanisms.clearinghouse.kernel import (
+    ch_after_sale, ch_check, ch_finish, ch_note_hf, ch_perp_after, ch_perp_before, ch_step_fills, clearing_on,
+    clearinghouse_sales,
+)
 from .store import (
     SN_COHORTS, SN_ENTRIES, book_liquidation, cohort_close, crossing_count, settle, store_drop_finished,
     store_reserve, store_write_back,
@@ -667,6 +671,8 @@ def scan_source(t, s, mkt, rrow, book, liqs, mechs, mst, st, store, ev, out):
             if mon:
                 if ba_here:
                     ba[a, BA_STEP] += seize
+                if clearing_on(mp):
+                    ch_note_hf(mst.ch_hf, pr, a, s.thr_hf / (kk * tsc))
                 th_add, fund, drawn, soc = account_liquidation(
                     mk, pr, a, t, seize, repay * pd, bad * pd, fee * pc, seize * pc, th_on, bp_on, tw_on,
                     if_on, mp[M_IF_SHARE], mst.th_ring, mst.th_sold, mst.bp_q, mst.bp_v, mst.tw_q, mst.tb_q, fund)
@@ -902,6 +908,8 @@ def liquidate_multi_asset(t, mkt, rules, book, liqs, mechs, mst, st, ev, out):
         if mon:
             if ba_on and mk[MK_BA, pr] != 0:
                 ba[a, BA_STEP] += seize
+            if clearing_on(mp):
+                ch_note_hf(mst.ch_hf, pr, a, multi_hf(save_c, save_d, m_asset[s0:s1], pprice[pr], lt_use, st.ones_a))
             th_add, fund, drawn, soc = account_liquidation(
                 mk, pr, a, t, seize, repay * pdj, badv, fee * pc, seize * pc, th_on, bp_on, tw_on,
                 if_on, mp[M_IF_SHARE], mst.th_ring, mst.th_sold, mst.bp_q, mst.bp_v, mst.tw_q, mst.tb_q, ms[MS_FUND])
@@ -946,7 +954,7 @@ def _take_acc(summary, acc, sc, ev):
 
 
 @internal
-def step_units(t, mkt, orc, units, liqs, st, ev, sl, out):
+def step_units(t, mkt, orc, units, liqs, mechs, mst, st, ev, sl, out):
     """Stage 6: the protocol units at step ``t``, in the order Compound v3, Liquity, perps,
     Maker, crvUSD (the present ones: ``units.meta[u, UM_PROTO] >= 0``).
 
@@ -958,7 +966,9 @@ def step_units(t, mkt, orc, units, liqs, st, ev, sl, out):
     reads the next price of its OSM (``oracle_peep`` of oracle ``meta[U_MAKER, UM_PEEP]``, NaN
     when none). After each unit the sales ledger ``sl`` notes what it queued for sale
     (:func:`note_unit_sales`) and, when the ledger records or a counterfactual sink is set, what
-    it traded on the venues itself (:func:`note_direct_trades`)."""
+    it traded on the venues itself (:func:`note_direct_trades`). With the clearinghouse on, a
+    participating perp venue's forced buys are first filled from its inventory
+    (:func:`ch_perp_before`, :func:`ch_perp_after`: netting)."""
     acc = st.acc
     meta = units.meta
     dt = mkt.dt_seconds
@@ -1007,6 +1017,9 @@ def step_units(t, mkt, orc, units, liqs, st, ev, sl, out):
     if meta[U_PERP, UM_PROTO] >= 0:
         acc[:] = 0.0
         p = meta[U_PERP, UM_PROTO]
+        ch_on = clearing_on(mechs.p)
+        if ch_on:  # netting: its forced buys are filled from the clearinghouse first
+            ch_perp_before(mechs, mst, units.perp[11], p, st.sold_by, vs, mkt.sink)
         ev.n[EV_N] = perp_step(units.perp, t, dt, st.pprice[p], vs, mkt.vdk, mkt.vdq, mkt.av_ptr, mkt.av_idx,
                                st.sold, acc, liq, e_step, e_pos, e_proto, e_asset, e_seized, e_repaid, e_price,
                                e_exec, e_bonus, e_bad, e_fee, ev.n[EV_N], p, meta[U_PERP, UM_OFFSET])
@@ -1016,6 +1029,9 @@ def step_units(t, mkt, orc, units, liqs, st, ev, sl, out):
         if watch:
             note_direct_trades(t, p, pre_vs, vs, mkt.vdk, mkt.vdq, mkt.venue_asset, mkt.sink, sl)
             pre_vs[:] = vs
+        if ch_on:  # the netted units leave st.sold / st.sold_by (after the perp's own sales are noted)
+            ch_perp_after(t, mkt, mechs, mst, units.perp[11], p, st, sl)
+            before[:] = st.sold
     if meta[U_MAKER, UM_PROTO] >= 0:
         acc[:] = 0.0
         p = meta[U_MAKER, UM_PROTO]
@@ -1087,11 +1103,16 @@ def route_sales(t, mkt, mechs, mst, st, ev, sl, out):
     A = sold.shape[0]
     for a in range(A):
         seized[a] = sold[a]
-    sales_open(t, mkt.sink, st.sold_by, sold, vs, av_ptr, av_idx, p_fixed, mkt.stable, sl, summary, SUM_PROCEEDS)
     mp = mechs.p
+    ch_on = clearing_on(mp)
+    by = st.sold_by.copy() if ch_on else st.sold_by  # the clearinghouse's intake (sales_open clears sold_by)
+    sales_open(t, mkt.sink, st.sold_by, sold, vs, av_ptr, av_idx, p_fixed, mkt.stable, sl, summary, SUM_PROCEEDS)
     mon, cb_on, th_on, tw_on, bp_on, if_on, da_on, pa_on, dm_on, re_on, ba_on, vf_on = mechanisms_on(mp)
     bp_q = mst.bp_q
     bp_v = mst.bp_v
+    rel = np.zeros(mst.ch_q.shape if ch_on else (0, 0))
+    if ch_on:
+        clearinghouse_sales(t, mkt, mechs, mst, st, by, sl, summary, rel)
     if ba_on:
         batch_sales(mp, t, mst.ba, sold, vs, vdk, vdq, av_ptr, av_idx, mkt.p_fixed, summary, ev.buf, ev.n[EV_N], rec)
     if bp_on or tw_on:
@@ -1108,9 +1129,16 @@ def route_sales(t, mkt, mechs, mst, st, ev, sl, out):
         pquote = 0.0
         if bp_on:
             pq, pquote = pool_take(bp_q, bp_v, a)
+        if ch_on:  # the clearinghouse's in-house fills (netted, backstop) count like the pool's
+            cq, cquote = ch_step_fills(mst.ch_bs, a)
+            pq += cq
+            pquote += cquote
+        n0 = sl.n[EV_N]
         if sold[a] > 0.0:
             proceeds = sell_recorded(t, a, av_idx[av_ptr[a]:av_ptr[a + 1]], sold[a], vs, vdk, vdq, p_fixed, sl,
-                                     bp_on or tw_on, buf, ev_first, n_ev)
+                                     bp_on or tw_on or ch_on, buf, ev_first, n_ev)
+        if ch_on:
+            ch_after_sale(a, sold[a], proceeds, rel, mst.ch_acc, sl, n0, mechs.mask, sl.unit, not (bp_on or tw_on))
         if sold[a] > 0.0 or pq > 0.0:
             summary[SUM_PROCEEDS] += proceeds + pquote
             if rec:
@@ -1123,6 +1151,8 @@ def route_sales(t, mkt, mechs, mst, st, ev, sl, out):
             steps_asset[t, a, ST_PROCEEDS] = proceeds + pquote
     if ag.shape[0] > 0:
         agents_post_sales(ag, sold, vs, vdk, vdq, av_ptr, av_idx, summary)
+    if ch_on:
+        ch_check(mst)
 
 
 # ---- 8. record ----------------------------------------------------------------------------------
@@ -1131,7 +1161,9 @@ def route_sales(t, mkt, mechs, mst, st, ev, sl, out):
 @inlined
 def record(t, path, mkt, st, out):
     """Stage 8: the step's records. ``SUM_DISLOCATION += 1`` when some risky asset's mean venue
-    spot is below ``(1 − DISLOCATION) · path[t, a]``; when ``out.record``:
+    spot is below ``(1 − DISLOCATION) · path[t, a]`` (``SUM_DISL_FIRST``/``SUM_DISL_LAST``: the
+    first and last such step); when ``out.record``, ``SUM_MAX_MOVE`` ← the largest one-step fall
+    ``(spot[t−1] − spot[t]) / spot[t−1]`` of a risky asset's mean venue spot so far; when ``out.record``:
     ``steps_asset[t, a]`` ← (reference, mean venue spot (fixed for stable assets), protocol 0's
     price, units seized) and ``steps_scalar[t]`` ← (liquidations, repaid, bad debt) of the
     step."""
@@ -1145,17 +1177,25 @@ def record(t, path, mkt, st, out):
     vs = st.vs
     pprice = st.pprice
     seized = st.seized
+    summary = out.summary
     for a in range(stable.shape[0]):
         sp_a = p_fixed[a] if stable[a] else mean_venue_spot(vs, av_ptr, av_idx, a)
         if not stable[a] and sp_a < (1.0 - DISLOCATION) * path[t, a]:
             dislocated = True
+        if rec and not stable[a] and sa[t - 1, a, ST_SPOT] > 0.0:
+            mv = (sa[t - 1, a, ST_SPOT] - sp_a) / sa[t - 1, a, ST_SPOT]
+            if mv > summary[SUM_MAX_MOVE]:
+                summary[SUM_MAX_MOVE] = mv
         if rec:
             sa[t, a, ST_REF] = path[t, a]
             sa[t, a, ST_SPOT] = sp_a
             sa[t, a, ST_ORACLE] = pprice[0, a] if pprice.shape[0] > 0 else np.nan
             sa[t, a, ST_SEIZED] = seized[a]
     if dislocated:
-        out.summary[SUM_DISLOCATION] += 1.0
+        summary[SUM_DISLOCATION] += 1.0
+        if summary[SUM_DISL_FIRST] == 0.0:
+            summary[SUM_DISL_FIRST] = t
+        summary[SUM_DISL_LAST] = t
     if rec:
         sc = st.sc
         ss = out.steps_scalar
@@ -1183,9 +1223,10 @@ def record_start(path, mkt, orc, st, out):
 
 
 @internal
-def finish_path(mkt, book, mechs, mst, st, store, out):
+def finish_path(mkt, book, mechs, mst, st, store, out, sl):
     """After the last step: value what the mechanisms hold unsold at the final mean venue spot
-    (``SUM_HELD_VALUE``), let the agents write their totals (:func:`agents_finish`), and write
+    (``SUM_HELD_VALUE``), close the clearinghouse's books (:func:`ch_finish`, into ``summary``
+    and the ledger's ``sl.acc``), let the agents write their totals (:func:`agents_finish`), and write
     the final book (store entries and multi-asset entries) when ``out`` asks for it; under the
     leverage fee a single-pair debt is written as owed (scaled debt × the protocol's fee
     index)."""
@@ -1196,6 +1237,8 @@ def finish_path(mkt, book, mechs, mst, st, store, out):
             if held > 0.0:
                 px = mkt.p_fixed[a] if mkt.stable[a] else mean_venue_spot(st.vs, mkt.av_ptr, mkt.av_idx, a)
                 out.summary[SUM_HELD_VALUE] += held * px
+    if clearing_on(mechs.p):
+        ch_finish(mkt, mst, st.vs, out.summary, sl)
     if st.ag.shape[0] > 0:
         agents_finish(st.ag, st.vs, mkt.vdk, mkt.vdq, mkt.av_ptr, mkt.av_idx, out.summary)
     if out.out_coll.shape[0] > 0:

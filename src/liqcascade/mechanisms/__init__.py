@@ -38,6 +38,7 @@ MECHANISMS: dict[str, str] = {
     "batch": "batch",
     "volatility_fee": "volatility_fee",
     "volatility_bonus": "volatility_bonus",
+    "clearinghouse": "clearinghouse",
 }
 
 

@@ -24,7 +24,7 @@ import math
 import numpy as np
 
 from ..kernels._jit import internal, njit
-from ..kernels.layouts import MS_BP_CAP, MS_FUND, NMS, MechState
+from ..kernels.layouts import MS_BP_CAP, MS_FUND, NCA, NMS, MechState
 from ..venues.dispatch import venue_sell_to_price, venue_spot
 
 SECONDS_PER_YEAR = 365.0 * 86400.0
@@ -85,7 +85,16 @@ M_LF_VREF = 50
 M_LF_WIN = 51
 M_LF_MAX = 52
 M_DM_BAND = 53  # dynamic margin: depth band of the haircut (fraction below the protocol's price)
-NMECH_PARAMS = 54
+# the cross-protocol clearinghouse (mechanisms/clearinghouse/kernel.py)
+M_CH_ON = 54
+M_CH_STEP = 55  # largest fall of the mean venue spot the clearinghouse's sales may cause in one step (fraction)
+M_CH_WMOVE = 56  # largest fall below the window's high (fraction)
+M_CH_WIN = 57  # window in steps
+M_CH_ALLOC = 58  # 0 urgency (lowest HF first), 1 pro rata
+M_CH_NET = 59  # netting of a perp venue's forced buys against the others' sales (1.0 on)
+M_CH_BS_CAP = 60  # shared backstop capital, quote (0 = no backstop)
+M_CH_BS_DISC = 61  # backstop's discount to the mean venue spot
+NMECH_PARAMS = 62
 
 # ---- columns of the batch auction's state MechState.ba[A + 1, NBA] ----------------------------
 BA_STEP = 0  # units its protocols seized this step
@@ -108,7 +117,8 @@ MK_RE = 8
 MK_BA = 9
 MK_VF = 10  # volatility_bonus (the bonus-raising mechanism)
 MK_LF = 11  # volatility_fee (the leverage fee)
-NMECH = 12
+MK_CH = 12  # clearinghouse (participating protocols, units included)
+NMECH = 13
 
 
 def mech_off(n_protocols: int = 1):
@@ -214,12 +224,27 @@ def mech_state_new(mp, T, P, A, bonus):
     ba = np.zeros((A + 1 if ba_on else 1, NBA))
     if ba_on:
         ba[A, 0] = T
+    ch_q, ch_key, ch_acc, ch_ring, ch_bs, ch_hf = _clearing_state(mp, P, A)
     return MechState(
         np.zeros((T + 1 if need_hist else 1, P, A)), np.ones((P, A)), np.zeros((P, A)), bonus.copy(),
         np.zeros((P, 2), np.int64), np.zeros(P, np.bool_), ba,
         np.zeros(max(th_win, 1)), np.zeros(A), np.zeros(A), np.zeros((max(tw_slices, 1), A)),
         np.zeros(A), np.zeros(A), np.zeros(A), np.zeros(A), np.zeros(A), np.zeros(A), np.zeros(A), ms,
-        _ramp_state(P if dm_on else 0, A), np.ones(P))
+        _ramp_state(P if dm_on else 0, A), np.ones(P), ch_q, ch_key, ch_acc, ch_ring, ch_bs, ch_hf)
+
+
+@internal
+def _clearing_state(mp, P, A):
+    """The clearinghouse's per-path arrays (``[1, …]``-sized when it is off; see
+    :class:`~liqcascade.kernels.layouts.MechState`)."""
+    on = mp[M_ON] > 0.0 and mp[M_CH_ON] > 0.0
+    p = P if on else 1
+    a = A if on else 1
+    w = max(int(mp[M_CH_WIN]), 1) if on else 1
+    bs = np.zeros((a + 1, 4))
+    bs[a, 0] = mp[M_CH_BS_CAP] if on else 0.0
+    return (np.zeros((p, a)), np.full((p, a), np.inf), np.zeros((p, a, NCA)), np.zeros((w + 1, a)), bs,
+            np.full((p, a), np.inf))
 
 
 @internal

@@ -48,14 +48,22 @@ class MechSetup:
         return self.mech, self.mmask, self.pos_ltm
 
 
+#: mechanisms that act on protocol units too (the others act on Aave-rule protocols only)
+UNITS_TOO = ("oracle_guard", "clearinghouse")
+
+
 def applicable(c, name: str) -> list[int]:
-    """Protocol indices mechanism ``name`` applies to (Aave-rule protocols only)."""
+    """Protocol indices mechanism ``name`` applies to (Aave-rule protocols only, but for the
+    mechanisms of :data:`UNITS_TOO`)."""
     sc = c.scenario
     m = getattr(sc.mechanisms, name)
     names = m.applies_to
     out = []
     for k, pr in enumerate(sc.protocols):
         if names is not None and pr.name not in names:
+            continue
+        if name in UNITS_TOO:
+            out.append(k)
             continue
         if pr.kind != "aave_v3":
             if names is not None:
@@ -71,7 +79,7 @@ def check_mechanisms(sc) -> None:
     """Raise :class:`InputError` for a mechanism that names a protocol unit in ``applies_to``
     (``oracle_guard`` excepted: it applies to units too)."""
     for name in sc.mechanisms.active():
-        if name == "oracle_guard":
+        if name in UNITS_TOO:
             continue
         m = getattr(sc.mechanisms, name)
         for k, pr in enumerate(sc.protocols):
@@ -100,6 +108,8 @@ def mechanism_setup(c) -> MechSetup:
         on = applicable(c, name)
         for k in on:
             mmask[pk.MASK_ROW, k] = 1
+        if name in UNITS_TOO:
+            continue  # its pack.py writes its notes
         if not on:
             s.notes.append(f"mechanism {name}: no Aave-rule protocol in this scenario, so it has no effect here "
                            "(protocol units keep their own built-in versions; see docs/mechanisms.md)")

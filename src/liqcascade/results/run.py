@@ -62,6 +62,10 @@ class RunResult:
     rates: dict = field(default_factory=dict)
     rates_steps: np.ndarray | None = None
     rates_rows: list[str] = field(default_factory=list)
+    #: the clearinghouse ([mechanisms.clearinghouse]; empty without): ``totals`` (means over paths of
+    #: the SUM_CH_* columns), ``per_protocol`` (means over the recorded paths) and ``per_path``
+    #: (``{key: {protocol: [recorded paths]}}``) — engine.dynamic.clearing_result
+    clearing: dict = field(default_factory=dict)
 
     #: engine.start: debt without collateral before the run, positions liquidatable at t = 0
     start: dict = field(default_factory=dict)
@@ -173,6 +177,8 @@ class RunResult:
             "pre_existing_bad_debt": st["pre_existing_bad_debt"],
             "liquidatable_at_start": st["liquidatable_at_start"],
             **({"rates": plain(self.rates)} if self.rates else {}),
+            **({"clearinghouse": plain({k: v for k, v in self.clearing.items() if k != "per_path"})}
+               if self.clearing else {}),
             "notes": self.notes,
         }
 

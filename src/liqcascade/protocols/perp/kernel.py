@@ -230,7 +230,12 @@ M_FD_PAID = M_FD + FD_PAID
 M_FD_RATE = M_FD + FD_RATE
 M_FD_PAR = M_FD + FD_PAR
 M_FD_ST = M_FD + FD_ST
-NMKT = M_FD + NFD
+# netting through a cross-protocol clearinghouse ([mechanisms.clearinghouse]; set by the loop around
+# the step, 0 otherwise): forced buys are filled first from M_X_AVAIL units at M_X_PX, off the book
+M_X_AVAIL = M_FD + NFD  # units the clearinghouse offers this step
+M_X_PX = M_X_AVAIL + 1  # its price (the book's spot before the step)
+M_X_FILL = M_X_AVAIL + 2  # units the step bought from it
+NMKT = M_X_AVAIL + 3
 
 # tier columns
 T_LB = 0
@@ -481,10 +486,12 @@ def _venue_buy_cap(vs, vdk, vdq, v, p_limit):
 
 
 @njit
-def _close_on_book(vs, vdk, vdq, v, s, dq, p_limit):
+def _close_on_book(vs, vdk, vdq, v, s, dq, p_limit, mkt, m):
     """Market order closing ``dq`` of a position of side ``s`` on venue ``v``, not beyond
     ``p_limit`` (NaN: no limit) nor a venue's per-order buy cap (:func:`_venue_buy_cap`).
-    Returns ``(filled, quote)``."""
+    A buy (``s < 0``) first takes what a clearinghouse offers market ``m`` (``M_X_AVAIL`` units
+    at ``M_X_PX``, when that price is within the limit), off the book. Returns
+    ``(filled, quote)``."""
     d = dq
     if s > 0.0:
         if p_limit == p_limit:
@@ -494,12 +501,21 @@ def _close_on_book(vs, vdk, vdq, v, s, dq, p_limit):
         if d <= 0.0:
             return 0.0, 0.0
         return d, venue_sell(vs, vdk, vdq, v, d)
+    x = 0.0
+    qx = 0.0
+    av = mkt[m, M_X_AVAIL]
+    if av > 0.0 and d > 0.0 and not (mkt[m, M_X_PX] > p_limit):
+        x = d if d < av else av
+        qx = x * mkt[m, M_X_PX]
+        mkt[m, M_X_AVAIL] = av - x
+        mkt[m, M_X_FILL] += x
+        d -= x
     cap = _venue_buy_cap(vs, vdk, vdq, v, p_limit)
     if cap < d:
         d = cap
     if d <= 0.0:
-        return 0.0, 0.0
-    return d, _venue_buy_exact(vs, vdk, vdq, v, d)
+        return x, qx
+    return x + d, qx + _venue_buy_exact(vs, vdk, vdq, v, d)
 
 
 @njit
@@ -511,7 +527,7 @@ def _unwind(vs, vdk, vdq, mkt, hold, m, col, cash_idx, frac):
     v = int(mkt[m, M_VENUE])
     d = frac * abs(pos)
     s = 1.0 if pos > 0.0 else -1.0
-    d, quote = _close_on_book(vs, vdk, vdq, v, s, d, math.nan)
+    d, quote = _close_on_book(vs, vdk, vdq, v, s, d, math.nan, mkt, m)
     if d <= 0.0:
         return
     mkt[m, col] -= s * d
@@ -914,7 +930,7 @@ def perp_step(pack, t, dt_seconds, prices, vs, vdk, vdq, av_ptr, av_idx,
                     abr = params[P_DYDX_BA] * (1.0 - e0 / mm0)
                     abr = min(max(abr, 0.0), 1.0)
                     p_lim = p - s * abr * params[P_DYDX_SMMR] * maintenance_margin(tiers[m], nt, q * p) / q
-                d, quote = _close_on_book(vs, vdk, vdq, v, s, dq, p_lim)
+                d, quote = _close_on_book(vs, vdk, vdq, v, s, dq, p_lim, mkt, m)
                 if d < dq:
                     unfilled = True
                 if d <= 0.0:

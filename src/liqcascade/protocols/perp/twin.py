@@ -37,6 +37,9 @@ from liqcascade.funding.kernel import (
 from liqcascade.venues.kernel import VENUE_CPMM
 from liqcascade.protocols.perp.kernel import (
     M_FD,
+    M_X_AVAIL,
+    M_X_FILL,
+    M_X_PX,
     M_FD_IMPACT,
     M_FD_KIND,
     M_FD_PAID,
@@ -209,18 +212,27 @@ def _buy_cap(vs, vdk, vdq, v, p_limit):
     return venue.buy_asset(k)
 
 
-def _market_close(vs, vdk, vdq, v, s, amount, limit):
-    """Close ``amount`` of a side-``s`` position on the book; ``limit`` None = market."""
+def _market_close(vs, vdk, vdq, v, s, amount, limit, d=None):
+    """Close ``amount`` of a side-``s`` position on the book; ``limit`` None = market. A buy first
+    takes what a clearinghouse offers the market (``d``: its columns; ``M_X_AVAIL`` units at
+    ``M_X_PX`` when within the limit), off the book."""
     if s > 0:
         if limit is not None:
             amount = min(amount, V.venue_sell_to_price(vs, vdk, vdq, v, limit))
         if amount <= 0:
             return 0.0, 0.0
         return amount, V.venue_sell(vs, vdk, vdq, v, amount)
+    crossed, cquote = 0.0, 0.0
+    if d is not None and d[M_X_AVAIL] > 0 and amount > 0 and (limit is None or d[M_X_PX] <= limit):
+        crossed = min(amount, d[M_X_AVAIL])
+        cquote = crossed * d[M_X_PX]
+        d[M_X_AVAIL] -= crossed
+        d[M_X_FILL] += crossed
+        amount -= crossed
     amount = min(amount, _buy_cap(vs, vdk, vdq, v, limit))
     if amount <= 0:
-        return 0.0, 0.0
-    return amount, _buy_exact(vs, vdk, vdq, v, amount)
+        return crossed, cquote
+    return crossed + amount, cquote + _buy_exact(vs, vdk, vdq, v, amount)
 
 
 # --- the twin --------------------------------------------------------------------------------
@@ -417,7 +429,7 @@ class _Twin:
                 if frac <= 0 or d[col] == 0:
                     continue
                 s = 1.0 if d[col] > 0 else -1.0
-                got, quote = _market_close(self.vs, self.vdk, self.vdq, v, s, frac * abs(d[col]), None)
+                got, quote = _market_close(self.vs, self.vdk, self.vdq, v, s, frac * abs(d[col]), None, d)
                 if got <= 0:
                     continue
                 d[col] -= s * got
@@ -572,7 +584,7 @@ class _Twin:
                 pmmr = mm_py(self.rows[q.mkt], q.size * p)
                 limit = p - q.side * abr * self.P[P_DYDX_SMMR] * pmmr / q.size
             got, quote = _market_close(self.vs, self.vdk, self.vdq, int(self.mk[q.mkt][M_VENUE]),
-                                       q.side, want, limit)
+                                       q.side, want, limit, self.mk[q.mkt])
             if got < want:
                 short_fill = True
             if got <= 0:

@@ -1,0 +1,1 @@
+"""The cross-protocol clearinghouse ``[mechanisms.clearinghouse]`` (see ``README.md``)."""
