@@ -439,30 +439,73 @@ def liquidate_books(t, mkt, rules, book, liqs, mechs, mst, st, store, ev, out, r
 
 
 @internal
-def pair_gates(t, i, pr, a, mp, mk, pos_first, pos_last, volvf, path_id, lat, ag_on, bonus):
-    """Waits and bonus of single-pair position ``i`` (protocol ``pr``, asset ``a``) that the
-    agents and mechanisms set at step ``t``: ``(ok, bonus in force)``. Not ok while the
-    liquidators' latency (agents, ``lat`` steps since first seen liquidatable), the random delay
-    or the partial-liquidation cooldown holds it back; the bonus is the Dutch auction's (raised
-    by the volatility fee) when that applies. Records the step it was first seen liquidatable."""
+def first_seen_waits(t, i, pr, mp, mk, pos_first, path_id, lat, ag_on, re_on):
+    """Position ``i`` of protocol ``pr`` is liquidatable at step ``t``: record ``t`` as the step it
+    was first seen so (once), and return ``(age, waits)`` — ``age`` the steps since then,
+    ``waits`` while the liquidators' latency (agents present, ``age < lat``) or the random
+    execution delay (:func:`random_delay` of ``(seed, path_id, i)``) holds it back."""
+    if pos_first[i] < 0:
+        pos_first[i] = t
+    age = t - pos_first[i]
+    waits = False
+    if ag_on and age < lat:
+        waits = True
+    if re_on and mk[MK_RE, pr] != 0 and age < random_delay(int(mp[M_SEED]), path_id, i, int(mp[M_RE_WIN])):
+        waits = True
+    return age, waits
+
+
+@internal
+def pair_gates(t, i, pr, mp, mk, pos_first, pos_last, vol, path_id, lat, ag_on, bonus):
+    """Waits and bonus of single-pair position ``i`` (protocol ``pr``) that the agents and
+    mechanisms set at step ``t``: ``(ok, bonus in force)``. Not ok while the liquidators'
+    latency or the random delay (:func:`first_seen_waits`) or the partial-liquidation cooldown
+    holds it back; the bonus is the Dutch auction's (raised by the volatility bonus at the
+    segment's realized volatility ``vol``) when that applies."""
     mon, cb_on, th_on, tw_on, bp_on, if_on, da_on, pa_on, dm_on, re_on, ba_on, vf_on = mechanisms_on(mp)
     ok = True
     bon_i = bonus
     if da_on or re_on or ag_on:
-        if pos_first[i] < 0:
-            pos_first[i] = t
-        age = t - pos_first[i]
-        if ag_on and age < lat:
-            ok = False
-        if re_on and mk[MK_RE, pr] != 0 and age < random_delay(int(mp[M_SEED]), path_id, i, int(mp[M_RE_WIN])):
+        age, waits = first_seen_waits(t, i, pr, mp, mk, pos_first, path_id, lat, ag_on, re_on)
+        if waits:
             ok = False
         if da_on and mk[MK_DA, pr] != 0:
             bon_i = dutch_bonus(mp[M_DA_START], mp[M_DA_MAX], int(mp[M_DA_STEPS]), age)
             if vf_on and mk[MK_VF, pr] != 0:
-                bon_i = vol_fee_bonus(bon_i, volvf[pr, a], mp[M_VF_K], mp[M_VF_VREF], mp[M_VF_MAX])
+                bon_i = vol_fee_bonus(bon_i, vol, mp[M_VF_K], mp[M_VF_VREF], mp[M_VF_MAX])
     if pa_on and cooldown_holds(mp, mk, pr, pos_last[i], t):
         ok = False
     return ok, bon_i
+
+
+@inlined
+def agents_after_liquidation(ag, t, profit, rational, summary):
+    """Agents present: the winning liquidator's priority fee (rational liquidators, out of
+    ``profit``) into ``SUM_PRIORITY``, and the liquidation noted for the congestion window."""
+    if ag.shape[0] > 0:
+        if rational:
+            summary[SUM_PRIORITY] += agents_priority(ag, profit)
+        agents_note_liquidation(ag, t)
+
+
+@inlined
+def mechanisms_after_liquidation(t, pr, a, seize, repay_v, bad_v, fee, pc, mechs, mst, fund, summary):
+    """Mechanisms on: one liquidation of protocol ``pr`` on asset ``a`` (``repay_v``, ``bad_v`` in
+    quote) into the batch auction's bundle when it applies, and into the throttle, buffer pool,
+    TWAP exit and insurance fund (:func:`account_liquidation`). Returns ``(throttle debt added,
+    fund left)``; ``SUM_FUND_DRAW`` and ``SUM_SOCIALIZED`` take what the fund paid and what it
+    left to lenders."""
+    mp = mechs.p
+    mk = mechs.mask
+    mon, cb_on, th_on, tw_on, bp_on, if_on, da_on, pa_on, dm_on, re_on, ba_on, vf_on = mechanisms_on(mp)
+    if ba_on and mk[MK_BA, pr] != 0:
+        mst.ba[a, BA_STEP] += seize
+    th_add, fund, drawn, soc = account_liquidation(
+        mk, pr, a, t, seize, repay_v, bad_v, fee * pc, seize * pc, th_on, bp_on, tw_on, if_on, mp[M_IF_SHARE],
+        mst.th_ring, mst.th_sold, mst.bp_q, mst.bp_v, mst.tw_q, mst.tb_q, fund)
+    summary[SUM_FUND_DRAW] += drawn
+    summary[SUM_SOCIALIZED] += soc
+    return th_add, fund
 
 
 @internal
@@ -498,26 +541,122 @@ def rational_profit(vs, vdk, vdq, av_ptr, av_idx, sold, a, got, repay_value, pc,
     return proceeds - repay_value - gas
 
 
+@inlined
+def entry_terms(t, s, i, c, d, kk, ltm, mon, tier_r, ag, bo_react):
+    """An entry ``(i, c, d, kk)`` of source ``s`` read at step ``t``, before any gate:
+    ``(ok, c, d, kk, lt, tsc)``. ``lt`` is the LT in force (× its size tier ``ltm[i]`` with
+    mechanisms on; × the tier in force while it ramps in, :func:`tier_in_force`, when ``tier_r >
+    0``), ``tsc`` the key's scale while the tier ramps in (1 otherwise). Reactive borrowers
+    (``bo_react > 0``) may top up or deleverage first (:func:`agents_borrower`, value noted
+    with :func:`agents_note_topup`; ``c``, ``d`` and the key ``kk`` change). Not ok when the
+    entry is no longer liquidatable at ``s.thr`` after that, or while its ramping tier keeps it
+    above: back to the store, not a skip."""
+    has_ltm = ltm.shape[0] > 0
+    ok = True
+    ltp = s.lt * ltm[i] if (mon and has_ltm) else s.lt
+    tsc = 1.0  # key scale of a size tier still ramping in (dynamic margin)
+    if tier_r > 0.0 and t < tier_r:
+        tt = tier_in_force(ltm[i], t, tier_r)
+        ltp = s.lt * tt
+        tsc = ltm[i] / tt
+    if bo_react > 0.0:
+        cs_, ds_ = agents_borrower(ag, i, t, s.thr_hf / (kk * tsc))
+        if cs_ != 1.0 or ds_ != 1.0:
+            agents_note_topup(ag, c * (cs_ - 1.0) * s.pc + d * (1.0 - ds_) * s.pd)
+            c = c * cs_
+            d = d * ds_
+            kk = d / (c * (s.lt0 * ltm[i])) if has_ltm else d / (c * s.lt0)
+        if not (kk * tsc > s.thr):
+            ok = False  # not liquidatable now: back to the store (not a skip)
+    elif tsc != 1.0 and not (kk * tsc > s.thr):
+        ok = False  # its size tier is not in force yet: back to the store (not a skip)
+    return ok, c, d, kk, ltp, tsc
+
+
+@inlined
+def pair_liquidation(c, d, s, ltp, bonus, rrow, th_here, mp, th_used, depth_cap, th_sold):
+    """What :func:`liquidate_pair` takes from ``(c, d)`` at source ``s``'s prices with LT ``ltp``
+    and ``bonus``, cut to the throttle's room when the throttle applies (:func:`throttle_room`):
+    ``(ok, seize, repay, bad, fee, closed)``; not ok when the rule or the throttle gives
+    nothing."""
+    seize, repay, bad, fee, closed = liquidate_pair(c, d, s.pc, s.pd, ltp, bonus, s.pfee, rrow)
+    ok = repay > 0.0 or bad > 0.0
+    if ok and th_here:
+        ok, seize, repay, bad, fee, closed = throttle_room(mp, s.a, s.pd, seize, repay, bad, fee, closed, th_used,
+                                                           depth_cap, th_sold)
+    return ok, seize, repay, bad, fee, closed
+
+
+@inlined
+def close_source(s, h, wr, head0, n_t, n_c, new_start, store, ptr):
+    """End of the read of source ``s`` at entry ``h``: a store cohort moves its skipped entries
+    (``[head0, wr)``) next to its unread rest ``[h, e)`` and starts there; a segment's untouched
+    rest starts at ``h`` (``ptr``). The cohort being appended to is closed and the store's
+    counts written back."""
+    t_pos = store.pos
+    t_c = store.c
+    t_d = store.d
+    t_k = store.k
+    if s.from_store:
+        nskip = wr - head0
+        for j in range(nskip - 1, -1, -1):
+            dst = h - nskip + j
+            t_pos[dst] = t_pos[head0 + j]
+            t_c[dst] = t_c[head0 + j]
+            t_d[dst] = t_d[head0 + j]
+            t_k[dst] = t_k[head0 + j]
+        store.c_head[s.src] = h - nskip
+    else:
+        ptr[s.seg] = h
+    sn = store.n
+    sn[SN_COHORTS] = cohort_close(store.c_head, store.c_end, store.c_seg, n_c, new_start, n_t, s.seg)
+    sn[SN_ENTRIES] = n_t
+
+
+@inlined
+def put_entry(t_pos, t_c, t_d, t_k, j, i, c, d, k):
+    """Write entry ``j`` of the store: position ``i`` with collateral ``c``, debt ``d``, key ``k``."""
+    t_pos[j] = i
+    t_c[j] = c
+    t_d[j] = d
+    t_k[j] = k
+
+
+@inlined
+def book_pair(t, i, s, seize, repay, bad, fee, gas, summary, sold, sold_by, pos_last):
+    """Book the liquidation of single-pair position ``i`` of source ``s`` at step ``t``: its
+    collateral queued for sale (``sold``, owner ``sold_by``), the ledger
+    (:func:`book_liquidation`), gas, the borrower's loss, its first liquidation (``pos_last``)."""
+    a = s.a
+    pr = s.pr
+    pc = s.pc
+    pd = s.pd
+    sold[a] += seize
+    sold_by[pr, a] += seize
+    book_liquidation(summary, seize, repay, bad * pd, fee, pc, pd)
+    summary[SUM_GAS] += gas
+    summary[SUM_BORROWER_LOSS] += seize * pc - repay * pd
+    if pos_last[i] < 0:
+        summary[SUM_NPOS_LIQ] += 1.0
+    pos_last[i] = t
+
+
 @njit(inline="always", no_cpython_wrapper=True, no_cfunc_wrapper=True)
 def scan_source(t, s, mkt, rrow, book, liqs, mechs, mst, st, store, ev, out):
     """Read source ``s`` (:class:`Source`) of step ``t``; the hot loop of the time loop
     (inlined into :func:`liquidate_books`). ``rrow`` is the protocol's rule vector.
 
-    For each entry, in order, while ``key > s.thr_scan`` (and the step is not full, and the
-    batch limit of the protocol is not reached — then the rest waits): reactive borrowers may
-    top up or deleverage first (:func:`agents_borrower`; the key is recomputed and a position
-    no longer above ``s.thr`` goes back to the store as it is, not counted as skipped). Then it
-    is liquidated by :func:`liquidate_pair` at ``(pc, pd)`` with the LT (× size tier) and bonus
-    in force, unless: a gate holds it (:func:`pair_gates`), the rule gives nothing, the
-    throttle leaves no room (:func:`throttle_room`; or scales it), the repaid value exceeds
-    the capital left, or (rational) :func:`rational_profit` ``<= 0``. A position that is not
-    liquidated is *skipped* (``SUM_SKIPPED += 1`` when its key is above ``s.thr``): an unchanged
-    store entry keeps its place in its cohort, anything else is appended to the store. A
-    liquidated position books the ledger (:func:`book_liquidation`), gas, borrower loss, first
-    liquidation, the agents' priority fee and congestion, the mechanisms' queues and fund
-    (:func:`account_liquidation`, else its bad debt is socialized), and one event; it leaves
+    For each entry, in order, while ``key > s.thr_scan`` (and the step is not full): its terms
+    (:func:`entry_terms`: LT and size tier in force, reactive borrowers first), its gates
+    (:func:`pair_gates`), the rule and the throttle (:func:`pair_liquidation`), the capital
+    left, and (rational) :func:`rational_profit` ``> 0`` decide whether it is liquidated. A
+    position that is not is *skipped* (``SUM_SKIPPED += 1`` when its key is above ``s.thr``):
+    an unchanged store entry keeps its place in its cohort, anything else is appended to the
+    store. A liquidated one is booked (:func:`book_pair`, :func:`agents_after_liquidation`,
+    :func:`mechanisms_after_liquidation`, else its bad debt is socialized; one event); it leaves
     the books when closed (or its debt is gone), else it is appended to the store with its new
-    key. Appends keep key order inside a cohort (a new cohort starts when the key rises)."""
+    key, in key order inside a cohort (a new cohort starts when the key rises). The read ends
+    with :func:`close_source`."""
     key = book.key
     coll = book.coll
     debt = book.debt
@@ -530,7 +669,6 @@ def scan_source(t, s, mkt, rrow, book, liqs, mechs, mst, st, store, ev, out):
     c_head = store.c_head
     c_end = store.c_end
     c_seg = store.c_seg
-    sn = store.n
     summary = out.summary
     out_coll = out.out_coll
     out_debt = out.out_debt
@@ -546,24 +684,20 @@ def scan_source(t, s, mkt, rrow, book, liqs, mechs, mst, st, store, ev, out):
     mp = mechs.p
     mk = mechs.mask
     ms = mst.ms
-    ba = mst.ba
+    depth_cap = mst.depth_cap
+    th_sold = mst.th_sold
     mon, cb_on, th_on, tw_on, bp_on, if_on, da_on, pa_on, dm_on, re_on, ba_on, vf_on = mechanisms_on(mp)
     ag_on, bo_react = agents_on(ag)
     gated = da_on or re_on or ag_on or pa_on
     th_here = th_on and mk[MK_TH, s.pr] != 0
-    mode = liqs.mode
+    rational = liqs.mode == MODE_RATIONAL
     max_n = liqs.max_per_step
     tier_r = mp[M_DM_RAMP] if (dm_on and has_ltm) else 0.0
+    vol = mst.volvf[s.pr, s.a]  # the volatility bonus's realized volatility (set before the scan)
     a = s.a
     pr = s.pr
     pc = s.pc
     pd = s.pd
-    thr = s.thr
-    thr_scan = s.thr_scan
-    lt0 = s.lt0
-    seg = s.seg
-    from_store = s.from_store
-    ba_here = s.ba_here
     step_n = int(sc[SC_N])
     cap_left = sc[SC_CAP_LEFT]
     step_repaid = sc[SC_REPAID]
@@ -573,17 +707,15 @@ def scan_source(t, s, mkt, rrow, book, liqs, mechs, mst, st, store, ev, out):
     path_id = int(sc[SC_PATH])
     th_used = ms[MS_TH_USED]
     fund = ms[MS_FUND]
-    n_t = sn[SN_ENTRIES]
-    n_c = sn[SN_COHORTS]
-    full = False
+    n_t = store.n[SN_ENTRIES]
+    n_c = store.n[SN_COHORTS]
     h = s.h
     e = s.e
-    head0 = h
-    wr = h  # compaction write index for skipped store entries
+    wr = head0 = h  # wr: compaction write index for skipped store entries
     new_start = n_t
     last_key = np.inf
     while h < e:
-        if from_store:
+        if s.from_store:
             kk = t_k[h]
             c = t_c[h]
             d = t_d[h]
@@ -593,60 +725,36 @@ def scan_source(t, s, mkt, rrow, book, liqs, mechs, mst, st, store, ev, out):
             c = coll[h]
             d = debt[h]
             i = h
-        if not (kk > thr_scan):
+        if not (kk > s.thr_scan):
             break
         if max_n > 0 and step_n >= max_n:
-            full = True
+            sc[SC_FULL] = 1.0  # the step is full: the rest waits
             break
         h += 1
-        ok = True
-        ltp = s.lt * ltm[i] if (mon and has_ltm) else s.lt
-        tsc = 1.0  # key scale of a size tier still ramping in (dynamic margin)
-        if tier_r > 0.0 and t < tier_r:
-            tt = tier_in_force(ltm[i], t, tier_r)
-            ltp = s.lt * tt
-            tsc = ltm[i] / tt
+        d_in = d
+        ok, c, d, kk, ltp, tsc = entry_terms(t, s, i, c, d, kk, ltm, mon, tier_r, ag, bo_react)
+        if d != d_in:  # a reactive borrower repaid debt (a rate row takes it back)
+            sc[SC_BO_REPAID] += (d_in - d) * s.pd
         bon_i = s.bonus
-        if bo_react > 0.0:
-            cs_, ds_ = agents_borrower(ag, i, t, s.thr_hf / (kk * tsc))
-            if cs_ != 1.0 or ds_ != 1.0:
-                agents_note_topup(ag, c * (cs_ - 1.0) * pc + d * (1.0 - ds_) * pd)
-                sc[SC_BO_REPAID] += d * (1.0 - ds_) * pd
-                c = c * cs_
-                d = d * ds_
-                kk = d / (c * (lt0 * ltm[i])) if has_ltm else d / (c * lt0)
-            if not (kk * tsc > thr):
-                ok = False  # not liquidatable now: back to the store (not a skip)
-        elif tsc != 1.0 and not (kk * tsc > thr):
-            ok = False  # its size tier is not in force yet: back to the store (not a skip)
         if ok and gated:
-            ok, bon_i = pair_gates(t, i, pr, a, mp, mk, pos_first, pos_last, mst.volvf, path_id, lat, ag_on, bon_i)
-        seize = 0.0
-        repay = 0.0
-        bad = 0.0
-        fee = 0.0
+            ok, bon_i = pair_gates(t, i, pr, mp, mk, pos_first, pos_last, vol, path_id, lat, ag_on, bon_i)
+        seize = repay = bad = fee = 0.0
         closed = False
         if ok:
-            seize, repay, bad, fee, closed = liquidate_pair(c, d, pc, pd, ltp, bon_i, s.pfee, rrow)
-            ok = repay > 0.0 or bad > 0.0
-        if ok and th_here:
-            ok, seize, repay, bad, fee, closed = throttle_room(mp, a, pd, seize, repay, bad, fee, closed, th_used,
-                                                               mst.depth_cap, mst.th_sold)
+            ok, seize, repay, bad, fee, closed = pair_liquidation(c, d, s, ltp, bon_i, rrow, th_here, mp, th_used,
+                                                                  depth_cap, th_sold)
         if ok and repay * pd > cap_left:
             ok = False
         profit = 0.0
-        if ok and mode == MODE_RATIONAL:
+        if ok and rational:
             profit = rational_profit(vs, mkt.vdk, mkt.vdq, mkt.av_ptr, mkt.av_idx, sold, a, seize - fee, repay * pd,
                                      pc, gas_t)
             ok = profit > 0.0
         if not ok:
-            if kk * tsc > thr:
+            if kk * tsc > s.thr:
                 summary[SUM_SKIPPED] += 1.0
-            if from_store and c == t_c[h - 1] and d == t_d[h - 1]:
-                t_pos[wr] = i
-                t_c[wr] = c
-                t_d[wr] = d
-                t_k[wr] = kk
+            if s.from_store and c == t_c[h - 1] and d == t_d[h - 1]:
+                put_entry(t_pos, t_c, t_d, t_k, wr, i, c, d, kk)
                 wr += 1
                 continue
             nk_ = kk  # first skip of an untouched position (or a changed one): to the store
@@ -654,31 +762,16 @@ def scan_source(t, s, mkt, rrow, book, liqs, mechs, mst, st, store, ev, out):
             cap_left -= repay * pd
             step_n += 1
             c, d = settle(c, d, seize, repay, bad, closed)
-            sold[a] += seize
-            sold_by[pr, a] += seize
-            book_liquidation(summary, seize, repay, bad * pd, fee, pc, pd)
-            summary[SUM_GAS] += gas_t
-            summary[SUM_BORROWER_LOSS] += seize * pc - repay * pd
-            if pos_last[i] < 0:
-                summary[SUM_NPOS_LIQ] += 1.0
-            pos_last[i] = t
+            book_pair(t, i, s, seize, repay, bad, fee, gas_t, summary, sold, sold_by, pos_last)
             step_repaid += repay * pd
             step_bad += bad * pd
-            if ag_on:
-                if mode == MODE_RATIONAL:
-                    summary[SUM_PRIORITY] += agents_priority(ag, profit)
-                agents_note_liquidation(ag, t)
+            agents_after_liquidation(ag, t, profit, rational, summary)
             if mon:
-                if ba_here:
-                    ba[a, BA_STEP] += seize
                 if clearing_on(mp):
                     ch_note_hf(mst.ch_hf, pr, a, s.thr_hf / (kk * tsc))
-                th_add, fund, drawn, soc = account_liquidation(
-                    mk, pr, a, t, seize, repay * pd, bad * pd, fee * pc, seize * pc, th_on, bp_on, tw_on,
-                    if_on, mp[M_IF_SHARE], mst.th_ring, mst.th_sold, mst.bp_q, mst.bp_v, mst.tw_q, mst.tb_q, fund)
+                th_add, fund = mechanisms_after_liquidation(t, pr, a, seize, repay * pd, bad * pd, fee, pc, mechs, mst,
+                                                            fund, summary)
                 th_used += th_add
-                summary[SUM_FUND_DRAW] += drawn
-                summary[SUM_SOCIALIZED] += soc
             else:
                 summary[SUM_SOCIALIZED] += bad * pd
             ev_push(evbuf, evn, t, i, pr, a, seize, repay, pc, (seize - fee) * pc - repay * pd, bad * pd, fee)
@@ -687,40 +780,19 @@ def scan_source(t, s, mkt, rrow, book, liqs, mechs, mst, st, store, ev, out):
                     out_coll[i] = c
                     out_debt[i] = d if d > 0.0 else 0.0
                 continue
-            if c > 0.0:
-                nk_ = d / (c * (lt0 * ltm[i])) if has_ltm else d / (c * lt0)
-            else:
-                nk_ = np.inf
+            nk_ = (d / (c * (s.lt0 * ltm[i])) if has_ltm else d / (c * s.lt0)) if c > 0.0 else np.inf
         # still open: append to the store
         if nk_ > last_key and n_t > new_start:
-            n_c = cohort_close(c_head, c_end, c_seg, n_c, new_start, n_t, seg)
+            n_c = cohort_close(c_head, c_end, c_seg, n_c, new_start, n_t, s.seg)
             new_start = n_t
-        t_pos[n_t] = i
-        t_c[n_t] = c
-        t_d[n_t] = d
-        t_k[n_t] = nk_
+        put_entry(t_pos, t_c, t_d, t_k, n_t, i, c, d, nk_)
         last_key = nk_
         n_t += 1
-    if from_store:
-        # skipped entries sit in [head0, wr); move them next to the unread rest [h, e)
-        nskip = wr - head0
-        for j in range(nskip - 1, -1, -1):
-            dst = h - nskip + j
-            t_pos[dst] = t_pos[head0 + j]
-            t_c[dst] = t_c[head0 + j]
-            t_d[dst] = t_d[head0 + j]
-            t_k[dst] = t_k[head0 + j]
-        c_head[s.src] = h - nskip
-    else:
-        st.ptr[seg] = h
-    sn[SN_COHORTS] = cohort_close(c_head, c_end, c_seg, n_c, new_start, n_t, seg)
-    sn[SN_ENTRIES] = n_t
+    close_source(s, h, wr, head0, n_t, n_c, new_start, store, st.ptr)
     sc[SC_N] = step_n
     sc[SC_CAP_LEFT] = cap_left
     sc[SC_REPAID] = step_repaid
     sc[SC_BAD] = step_bad
-    if full:
-        sc[SC_FULL] = 1.0
     ms[MS_TH_USED] = th_used
     ms[MS_FUND] = fund
 
@@ -781,14 +853,8 @@ def multi_terms(t, m, im, mkt, rules, book, mechs, mst, st):
     pos_first = st.pos_first
     pos_last = st.pos_last
     if da_on or re_on or ag_on:
-        if pos_first[im] < 0:
-            pos_first[im] = t
-        age = t - pos_first[im]
-        if ag_on and age < int(st.sc[SC_LAT]):
-            waits = True
-        if re_on and mk[MK_RE, pr] != 0 and age < random_delay(int(mp[M_SEED]), int(st.sc[SC_PATH]), im,
-                                                               int(mp[M_RE_WIN])):
-            waits = True
+        age, waits = first_seen_waits(t, im, pr, mp, mk, pos_first, int(st.sc[SC_PATH]), int(st.sc[SC_LAT]), ag_on,
+                                      re_on)
         if da_on and mk[MK_DA, pr] != 0:
             b_ = dutch_bonus(mp[M_DA_START], mp[M_DA_MAX], int(mp[M_DA_STEPS]), age)
             for a in range(A):
@@ -835,7 +901,6 @@ def liquidate_multi_asset(t, mkt, rules, book, liqs, mechs, mst, st, ev, out):
     sold = st.sold
     sold_by = st.sold_by  # the sales ledger's owners (kernels.sales)
     ms = mst.ms
-    ba = mst.ba
     lt = rules.lt
     bonus = rules.bonus
     pfee = rules.pfee
@@ -901,22 +966,14 @@ def liquidate_multi_asset(t, mkt, rules, book, liqs, mechs, mst, st, ev, out):
         pos_last[im] = t
         sc[SC_REPAID] += repay * pdj
         sc[SC_BAD] += badv
-        if ag_on:
-            if liqs.mode == MODE_RATIONAL:
-                summary[SUM_PRIORITY] += agents_priority(ag, profit)
-            agents_note_liquidation(ag, t)
+        agents_after_liquidation(ag, t, profit, liqs.mode == MODE_RATIONAL, summary)
         if mon:
-            if ba_on and mk[MK_BA, pr] != 0:
-                ba[a, BA_STEP] += seize
             if clearing_on(mp):
                 ch_note_hf(mst.ch_hf, pr, a, multi_hf(save_c, save_d, m_asset[s0:s1], pprice[pr], lt_use, st.ones_a))
-            th_add, fund, drawn, soc = account_liquidation(
-                mk, pr, a, t, seize, repay * pdj, badv, fee * pc, seize * pc, th_on, bp_on, tw_on,
-                if_on, mp[M_IF_SHARE], mst.th_ring, mst.th_sold, mst.bp_q, mst.bp_v, mst.tw_q, mst.tb_q, ms[MS_FUND])
+            th_add, fund = mechanisms_after_liquidation(t, pr, a, seize, repay * pdj, badv, fee, pc, mechs, mst,
+                                                        ms[MS_FUND], summary)
             ms[MS_TH_USED] += th_add
             ms[MS_FUND] = fund
-            summary[SUM_FUND_DRAW] += drawn
-            summary[SUM_SOCIALIZED] += soc
         else:
             summary[SUM_SOCIALIZED] += badv
         ev_push(ev.buf, ev.n, t, im, pr, a, seize, repay, pc, (seize - fee) * pc - repay * pdj, badv, fee)
@@ -951,6 +1008,23 @@ def _take_acc(summary, acc, sc, ev):
     sc[SC_N] += int(acc[ACC_NLIQ])
     sc[SC_REPAID] += acc[ACC_REPAID]
     sc[SC_BAD] += acc[ACC_BAD]
+
+
+@internal
+def _after_unit(t, p, mkt, st, ev, sl, out, before, watch, pre_vs):
+    """What follows the step of the unit of protocol ``p``: its accumulators into the summary
+    and the step's counters (:func:`_take_acc`), its queued sales and totals into the sales
+    ledger (:func:`note_unit_sales`, :func:`note_unit_totals`) and, when ``watch``, what it
+    traded on the venues itself since ``pre_vs`` (:func:`note_direct_trades`; ``pre_vs`` then
+    follows the venues)."""
+    acc = st.acc
+    _take_acc(out.summary, acc, st.sc, ev)
+    note_unit_sales(st.sold, before, st.sold_by, p)
+    note_unit_totals(sl, acc, ACC_NLIQ, ACC_LIQ_VALUE, ACC_BAD, p)
+    if watch:
+        vs = st.vs
+        note_direct_trades(t, p, pre_vs, vs, mkt.vdk, mkt.vdq, mkt.venue_asset, mkt.sink, sl)
+        pre_vs[:] = vs
 
 
 @internal
@@ -995,12 +1069,7 @@ def step_units(t, mkt, orc, units, liqs, mechs, mst, st, ev, sl, out):
         ev.n[EV_N] = comet_step(units.comet, t, dt, st.pprice[p], vs, mkt.vdk, mkt.vdq, mkt.av_ptr, mkt.av_idx,
                                 st.sold, acc, liq, e_step, e_pos, e_proto, e_asset, e_seized, e_repaid, e_price,
                                 e_exec, e_bonus, e_bad, e_fee, ev.n[EV_N], p, meta[U_COMET, UM_OFFSET])
-        _take_acc(out.summary, acc, st.sc, ev)
-        note_unit_sales(st.sold, before, st.sold_by, p)
-        note_unit_totals(sl, acc, ACC_NLIQ, ACC_LIQ_VALUE, ACC_BAD, p)
-        if watch:
-            note_direct_trades(t, p, pre_vs, vs, mkt.vdk, mkt.vdq, mkt.venue_asset, mkt.sink, sl)
-            pre_vs[:] = vs
+        _after_unit(t, p, mkt, st, ev, sl, out, before, watch, pre_vs)
     if meta[U_LIQUITY, UM_PROTO] >= 0:
         acc[:] = 0.0
         p = meta[U_LIQUITY, UM_PROTO]
@@ -1008,12 +1077,7 @@ def step_units(t, mkt, orc, units, liqs, mechs, mst, st, ev, sl, out):
                                   mkt.av_idx, st.sold, acc, liq, e_step, e_pos, e_proto, e_asset, e_seized,
                                   e_repaid, e_price, e_exec, e_bonus, e_bad, e_fee, ev.n[EV_N], p,
                                   meta[U_LIQUITY, UM_OFFSET])
-        _take_acc(out.summary, acc, st.sc, ev)
-        note_unit_sales(st.sold, before, st.sold_by, p)
-        note_unit_totals(sl, acc, ACC_NLIQ, ACC_LIQ_VALUE, ACC_BAD, p)
-        if watch:
-            note_direct_trades(t, p, pre_vs, vs, mkt.vdk, mkt.vdq, mkt.venue_asset, mkt.sink, sl)
-            pre_vs[:] = vs
+        _after_unit(t, p, mkt, st, ev, sl, out, before, watch, pre_vs)
     if meta[U_PERP, UM_PROTO] >= 0:
         acc[:] = 0.0
         p = meta[U_PERP, UM_PROTO]
@@ -1023,12 +1087,7 @@ def step_units(t, mkt, orc, units, liqs, mechs, mst, st, ev, sl, out):
         ev.n[EV_N] = perp_step(units.perp, t, dt, st.pprice[p], vs, mkt.vdk, mkt.vdq, mkt.av_ptr, mkt.av_idx,
                                st.sold, acc, liq, e_step, e_pos, e_proto, e_asset, e_seized, e_repaid, e_price,
                                e_exec, e_bonus, e_bad, e_fee, ev.n[EV_N], p, meta[U_PERP, UM_OFFSET])
-        _take_acc(out.summary, acc, st.sc, ev)
-        note_unit_sales(st.sold, before, st.sold_by, p)
-        note_unit_totals(sl, acc, ACC_NLIQ, ACC_LIQ_VALUE, ACC_BAD, p)
-        if watch:
-            note_direct_trades(t, p, pre_vs, vs, mkt.vdk, mkt.vdq, mkt.venue_asset, mkt.sink, sl)
-            pre_vs[:] = vs
+        _after_unit(t, p, mkt, st, ev, sl, out, before, watch, pre_vs)
         if ch_on:  # the netted units leave st.sold / st.sold_by (after the perp's own sales are noted)
             ch_perp_after(t, mkt, mechs, mst, units.perp[11], p, st, sl)
             before[:] = st.sold
@@ -1043,12 +1102,7 @@ def step_units(t, mkt, orc, units, liqs, mechs, mst, st, ev, sl, out):
         ev.n[EV_N] = maker_step(units.maker, t, dt, st.pprice[p], vs, mkt.vdk, mkt.vdq, mkt.av_ptr, mkt.av_idx,
                                 st.sold, acc, liq, e_step, e_pos, e_proto, e_asset, e_seized, e_repaid, e_price,
                                 e_exec, e_bonus, e_bad, e_fee, ev.n[EV_N], p, meta[U_MAKER, UM_OFFSET])
-        _take_acc(out.summary, acc, st.sc, ev)
-        note_unit_sales(st.sold, before, st.sold_by, p)
-        note_unit_totals(sl, acc, ACC_NLIQ, ACC_LIQ_VALUE, ACC_BAD, p)
-        if watch:
-            note_direct_trades(t, p, pre_vs, vs, mkt.vdk, mkt.vdq, mkt.venue_asset, mkt.sink, sl)
-            pre_vs[:] = vs
+        _after_unit(t, p, mkt, st, ev, sl, out, before, watch, pre_vs)
     if meta[U_LLAMMA, UM_PROTO] >= 0:
         acc[:] = 0.0
         p = meta[U_LLAMMA, UM_PROTO]
@@ -1056,12 +1110,7 @@ def step_units(t, mkt, orc, units, liqs, mechs, mst, st, ev, sl, out):
                                  mkt.av_idx, st.sold, acc, liq, e_step, e_pos, e_proto, e_asset, e_seized,
                                  e_repaid, e_price, e_exec, e_bonus, e_bad, e_fee, ev.n[EV_N], p,
                                  meta[U_LLAMMA, UM_OFFSET])
-        _take_acc(out.summary, acc, st.sc, ev)
-        note_unit_sales(st.sold, before, st.sold_by, p)
-        note_unit_totals(sl, acc, ACC_NLIQ, ACC_LIQ_VALUE, ACC_BAD, p)
-        if watch:
-            note_direct_trades(t, p, pre_vs, vs, mkt.vdk, mkt.vdq, mkt.venue_asset, mkt.sink, sl)
-            pre_vs[:] = vs
+        _after_unit(t, p, mkt, st, ev, sl, out, before, watch, pre_vs)
 
 
 # ---- 7. sales -----------------------------------------------------------------------------------
