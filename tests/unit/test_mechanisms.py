@@ -290,16 +290,20 @@ def test_volatility_bonus_raises_the_bonus_when_vol_is_high(kit):
 
 
 def test_volatility_fee_accrues_into_debt_while_vol_is_high(kit):
-    """The leverage fee charges: on a volatile path debt grows (what liquidators repay, in quote,
-    exceeds the scaled debt units the events record), so no fewer positions are liquidated;
+    """The leverage fee charges: on a volatile path debt grows, so no fewer positions are
+    liquidated; the events record the debt owed (what liquidators repay, in quote, is their
+    debt_repaid at the debt asset's price of 1, as without the fee), and so does the final book;
     on a flat path it accrues nothing and the run is identical to none."""
     price = {"kind": "crash", "shock": 0.3, "start_seconds": 180, "over_seconds": 1200}
     lf = {"volatility_fee": {"k": 0.5, "vol_ref": 0.5, "vol_window_seconds": 600}}
     base, _ = run(kit, price=price, depth=30.0)
-    fee, _ = run(kit, lf, price=price, depth=30.0)
+    fee, c_ = run(kit, lf, price=price, depth=30.0)
     assert fee.summary[0, KD.SUM_NLIQ] > 0
-    assert fee.summary[0, KD.SUM_REPAID] > fee.events["debt_repaid"].sum()  # the debt asset is at 1
+    np.testing.assert_allclose(fee.summary[0, KD.SUM_REPAID], fee.events["debt_repaid"].sum(), rtol=1e-9)
     np.testing.assert_allclose(base.summary[0, KD.SUM_REPAID], base.events["debt_repaid"].sum(), rtol=1e-12)
+    never = ~np.isin(np.asarray(c_.book.ids), fee.events["position"])  # never liquidated in either run
+    never &= ~np.isin(np.asarray(c_.book.ids), base.events["position"])
+    assert never.any() and np.all(fee.final_debt[never] > base.final_debt[never])
     assert fee.summary[0, KD.SUM_NPOS_LIQ] >= base.summary[0, KD.SUM_NPOS_LIQ]
     flat = {"kind": "crash", "shock": 0.0}
     a, _ = run(kit, price=flat)
@@ -390,6 +394,25 @@ def test_mechanism_naming_a_protocol_unit_is_refused_and_oracle_guard_rewrites_u
     c = compile_scenario(sc, base)
     g = c.oracle_names.index("guard:WETH")
     assert c.oracle_of[0, c.assets.index("WETH")] == g
+
+
+def test_maker_breaker_reads_a_next_price_only_from_an_osm():
+    """ClipperMom compares the OSM's next price (peep) with the current one. Under the oracle
+    guard the Maker unit reads a TWAP, which has no next price: the unit gets none (NaN, the
+    breaker does not act) rather than the TWAP's peep slot, which holds its start price forever
+    (a rise above start / tolerance would trip the breaker)."""
+    from liqcascade.engine.compile import compile_scenario, kernel_inputs
+    from liqcascade.kernels import layouts as KL
+    from liqcascade.oracles.kernel import ORACLE_OSM
+    from liqcascade.scenario.load import load_scenario
+
+    sc, base = load_scenario(REPO / "examples" / "maker.toml")
+    c = compile_scenario(sc, base)
+    o = kernel_inputs(c).units.meta[KL.U_MAKER, KL.UM_PEEP]
+    assert o >= 0 and c.o_kind[o] == ORACLE_OSM
+    sc.mechanisms = Mechanisms.model_validate({"oracle_guard": {"kind": "twap"}})
+    c = compile_scenario(sc, base)
+    assert kernel_inputs(c).units.meta[KL.U_MAKER, KL.UM_PEEP] == -1
 
 
 # ---- fixes from review: stable collateral, own assets, applicability notes -------------------
@@ -499,3 +522,19 @@ def test_compare_example_ramp_liquidates_less_than_at_once():
     l0 = ramp.configs[0].per_path["liquidated_value"]
     assert np.all(lr <= ln) and lr.sum() < ln.sum()
     assert (lr - l0).sum() < (ln - l0).sum()
+
+
+def test_dynamic_margin_ramp_ignores_rounding_dust_in_its_target():
+    """The dynamic margin recomputes its target every step; a target that differs from the ramp's
+    by rounding dust is the same setting and does not restart the ramp from the value in force
+    (a restart moved the multiplier by 6e-4 on a 7-step ramp; found by the whole-loop twin,
+    whose depth arithmetic rounds differently)."""
+    from liqcascade.mechanisms.dynamic_margin.kernel import ramp_set, ramp_value
+
+    rs = np.array([1.0, 1.0, 0.0])
+    target = 0.9683145783057054
+    assert ramp_set(rs, 1.0, target, 7.0) == 1.0 and rs[2] == 8.0
+    v = ramp_set(rs, 2.0, np.nextafter(target, 0.0), 7.0)
+    assert rs[2] == 8.0 and v == ramp_value(1.0, target, 8.0, 2.0, 7.0)
+    ramp_set(rs, 3.0, 0.7, 7.0)  # a real change starts a new ramp from the value in force
+    assert rs[2] == 10.0 and rs[1] == 0.7

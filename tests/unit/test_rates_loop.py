@@ -147,6 +147,56 @@ def test_conservation_with_interest_as_created_debt(kit, case):
         assert t["interest_accrued"] == 0.0
 
 
+def test_leverage_fee_on_a_rate_row_is_debt_owed_everywhere(kit):
+    """With the leverage fee on top of a rate row the debt owed is the scaled debt × the pool's
+    factor × the fee's index: the events' debt_repaid, the final book, the pool's repaid and
+    debt left and the summary's repaid all say the same, interest accrues on the debt owed (more
+    than without the fee), and the fee is created debt beyond the interest."""
+    from liqcascade.mechanisms.model import Mechanisms
+
+    coll, debt = book(kit, 7)
+    price = {"kind": "crash", "shock": 0.3, "start_seconds": 6 * 3600.0, "over_seconds": 4 * 3600.0}
+    out = {}
+    for fee in (False, True):
+        sc = scenario({"kind": "fixed", "annual": 2.0}, price=price)
+        if fee:
+            sc.mechanisms = Mechanisms.model_validate(
+                {"volatility_fee": {"k": 0.5, "vol_ref": 0.5, "vol_window_seconds": 4 * 3600.0}})
+        c, res, _ = run(kit, sc, coll, debt)
+        t = res.rates["p0/Q"]
+        assert res.summary[0, KD.SUM_NLIQ] > 0
+        assert res.events["debt_repaid"].sum() == pytest.approx(t["repaid_by_liquidations"], rel=1e-9)
+        assert res.summary[0, KD.SUM_REPAID] == pytest.approx(t["repaid_by_liquidations"], rel=1e-9)
+        assert res.final_debt.sum() == pytest.approx(t["debt_left"], rel=1e-9)
+        out[fee] = t
+    assert out[True]["interest_accrued"] > out[False]["interest_accrued"]
+    t = out[True]
+    rhs = t["repaid_by_liquidations"] + t["repaid_by_borrowers"] + t["bad_debt"] + t["debt_left"]
+    assert rhs > float(debt.sum()) + t["interest_accrued"] * (1 + 1e-9)
+
+
+def test_reactive_borrowers_repay_the_pool_and_the_identity_holds(kit):
+    """Borrowers of the loop's agents who deleverage repay debt from outside: it goes back to the
+    pool and counts as repaid by borrowers, so the row's identity (debt before + interest =
+    repaid + repaid by borrowers + bad + left) still holds and the final book agrees with debt
+    left (before, the pool's book kept the repaid debt: interest on it, and in debt left)."""
+    from liqcascade.agents.model import Agents
+
+    coll, debt = book(kit, 11)
+    price = {"kind": "crash", "shock": 0.2, "start_seconds": 6 * 3600.0, "over_seconds": 4 * 3600.0}
+    sc = scenario({"kind": "aave_v3", "slope2": 3.0, "utilization": 0.95, "supply": float(debt.sum()) / 0.95},
+                  price=price)
+    sc.agents = Agents.model_validate({"borrowers": {"share": 0.6, "react_hf": 1.1, "target_hf": 1.3,
+                                                     "delay_seconds": 0.0, "action": "deleverage"}})
+    c, res, _ = run(kit, sc, coll, debt)
+    t = res.rates["p0/Q"]
+    assert res.summary[0, KD.SUM_TOPUP] > 0.0 and t["repaid_by_borrowers"] > 0.0
+    rhs = t["repaid_by_liquidations"] + t["repaid_by_borrowers"] + t["bad_debt"] + t["debt_left"]
+    assert float(debt.sum()) + t["interest_accrued"] == pytest.approx(rhs, rel=1e-9)
+    assert res.final_debt.sum() == pytest.approx(t["debt_left"], rel=1e-9)
+    assert t["repaid_by_borrowers"] == pytest.approx(res.summary[0, KD.SUM_TOPUP], rel=1e-9)  # the debt asset is at 1
+
+
 def _horizon(kit, slope2, seed):
     coll, debt = book(kit, seed, n=80, hf_lo=1.0, hf_hi=1.1)
     rt = {"kind": "aave_v3", "slope2": slope2, "supply": float(debt.sum()) / 0.96, "utilization": 0.96}

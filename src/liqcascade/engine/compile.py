@@ -17,7 +17,7 @@ from ..protocols.aave import kernel as K_aave
 from ..venues import kernel as K_v
 from ..kernels.cascade_agg import BIN_NONE, BIN_SMALL
 from ..protocols.aave.incentives.kernel import morpho_lif as morpho_lif_value
-from ..oracles.kernel import NPARAM
+from ..oracles.kernel import NPARAM, ORACLE_OSM
 from ..pegs.model import YEAR_SECONDS
 from ..venues.pack import make_venue_state
 from ..oracles.pack import ORACLE_KINDS, oracle_params
@@ -809,6 +809,8 @@ def kernel_inputs(c: Compiled) -> KernelInputs:
             if c.oracle_of[u.proto_id, a] >= 0 and not c.stable[a]:
                 o = int(c.oracle_of[u.proto_id, a])
                 break
+        if o >= 0 and int(c.o_kind[o]) != ORACLE_OSM:
+            o = -1  # only an OSM has a next price; any other oracle's peep slot holds its start price
         meta[j, KL.UM_PEEP] = o
         meta[j, KL.UM_ROOM] = UNIT_EVENT_ROOM[0] * u.n + UNIT_EVENT_ROOM[1]
         offset += u.n

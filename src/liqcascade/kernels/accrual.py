@@ -25,11 +25,16 @@ Per step (stage :func:`rates_before`, after the oracles and before the liquidati
 
 After each segment's scan (:func:`rates_after_scan`) the repaid debt goes back to the pool, bad
 debt is burned from it (Aave: booked as the reserve's deficit; Compound: absorbed by reserves),
-and the events' ``debt_repaid`` (written in scaled units) are multiplied by ``fac``.
+and the events' ``debt_repaid`` (written in scaled units) are multiplied by ``fac``; debt that the
+loop's reactive borrowers (``[agents.borrowers]``, deleverage) repaid during the scan goes back to
+the pool too and counts as repaid by borrowers (:func:`rates_borrowers_repaid`).
 
 Conservation, per row and in debt-asset units: ``book debt at t=0 + RT_INTEREST =
 liquidations' repaid + RT_BORROWER_REPAID + bad debt + book debt left`` (``RT_REPAID``,
-``RT_BAD``, ``RT_LEFT``).
+``RT_BAD``, ``RT_LEFT``). Under the leverage fee (``mechanisms.volatility_fee``) the debt owed is
+``bsc · fac · lev_ix``: interest and borrowers' repayments are fractions of it, ``RT_LEFT`` is
+it, and the fee's own accrual is a third source of debt on the left of the identity (not
+interest, not recorded here).
 """
 
 from __future__ import annotations
@@ -237,9 +242,11 @@ def pool_accrue(kind, st, par, dt):
 
 
 @internal
-def rates_before(t, dt, rates, rs):
+def rates_before(t, dt, rates, rs, lev_ix):
     """Stage ``rates`` of step ``t`` (see the module docstring): accrual, borrower reaction,
-    withdrawals, liquidators' pool liquidity."""
+    withdrawals, liquidators' pool liquidity. ``lev_ix[P]`` is the leverage fee's index per
+    protocol (1.0 when the fee is off): the book's debt owed is ``bsc · fac · lev_ix``, and the
+    interest and the borrowers' repayments are fractions of that."""
     kind = rates.kind
     par = rates.par
     cfg = rates.cfg
@@ -257,13 +264,14 @@ def rates_before(t, dt, rates, rs):
         row = st[r]
         pr = par[r]
         g = pool_accrue(k, row, pr, dt)
-        interest = bsc[r] * fac[r] * (g - 1.0)
+        lev = lev_ix[rates.proto[r]]
+        interest = bsc[r] * fac[r] * lev * (g - 1.0)
         acc[r, RT_INTEREST] += interest
         fac[r] *= g
         u, brate, srate, idx, avail, supplied, borrowed = pool_view(k, row, pr)
         if cfg[r, RW_REACT] > 0.0 and brate > cfg[r, RW_REACT] and cfg[r, RW_REPAY] > 0.0 and bsc[r] > 0.0:
             f = cfg[r, RW_REPAY]
-            paid = bsc[r] * fac[r] * f
+            paid = bsc[r] * fac[r] * lev * f
             pool_repay(k, row, pr, paid)
             acc[r, RT_BORROWER_REPAID] += paid
             fac[r] *= 1.0 - f
@@ -298,13 +306,14 @@ def rates_segment_price(rates, rs, pr, da, pd):
 
 
 @internal
-def rates_after_scan(rates, rs, r, pd_raw, cap_global, rep0, bad0, sc, i_cap, i_rep, i_bad, ev, ev0):
+def rates_after_scan(rates, rs, r, pd_raw, cap_global, rep0, bad0, sc, i_cap, i_rep, i_bad, ev, ev0, lev):
     """Book one segment's scan on row ``r``: ``rep0``/``bad0`` were the step's repaid and bad
     debt (quote, ``sc[i_rep]``, ``sc[i_bad]``) before it, ``cap_global`` the liquidators' own
     capital left. The repaid debt goes back to the pool and comes off the pool liquidity left
     to the liquidators (``sc[i_cap]`` ← their own capital less what they repaid, when the pool
     capped the scan; untouched otherwise), the bad debt is burned, the events' ``debt_repaid``
-    (scaled units) become units of debt."""
+    (scaled units) become units of debt. ``lev`` is the protocol's leverage-fee index (the
+    scaled debt repaid is the units repaid over ``fac · lev``)."""
     k = rates.kind[r]
     row = rs.st[r]
     pr = rates.par[r]
@@ -318,7 +327,7 @@ def rates_after_scan(rates, rs, r, pd_raw, cap_global, rep0, bad0, sc, i_cap, i_
     if bad_u > 0.0:
         pool_burn(k, row, pr, bad_u)
         rs.acc[r, RT_BAD] += bad_u
-    rs.bsc[r] -= (rep_u + bad_u) / fac
+    rs.bsc[r] -= (rep_u + bad_u) / (fac * lev)
     if rs.bsc[r] < 0.0:
         rs.bsc[r] = 0.0
     if rs.cap[r] < np.inf:
@@ -330,6 +339,19 @@ def rates_after_scan(rates, rs, r, pd_raw, cap_global, rep0, bad0, sc, i_cap, i_
     for j in range(ev0, ev.n[EV_N]):
         e = buf[j]
         e["debt_repaid"] = e["debt_repaid"] * fac
+
+
+@internal
+def rates_borrowers_repaid(rates, rs, r, units, lev):
+    """Debt that reactive borrowers (``[agents.borrowers]``, deleverage) repaid during a scan of a
+    segment of row ``r``, in units: it goes back to the pool, counts as repaid by borrowers
+    (``RT_BORROWER_REPAID``) and leaves the book's scaled debt (over ``fac · lev``, ``lev`` the
+    protocol's leverage-fee index)."""
+    pool_repay(rates.kind[r], rs.st[r], rates.par[r], units)
+    rs.acc[r, RT_BORROWER_REPAID] += units
+    rs.bsc[r] -= units / (rs.fac[r] * lev)
+    if rs.bsc[r] < 0.0:
+        rs.bsc[r] = 0.0
 
 
 @internal
@@ -397,12 +419,13 @@ def rates_start(rates, rs):
 
 
 @internal
-def rates_finish(rates, rs):
-    """After the last step: totals into ``rates.tot`` (the book's debt left, the final factor)."""
+def rates_finish(rates, rs, lev_ix):
+    """After the last step: totals into ``rates.tot`` (the book's debt left, owed with the
+    leverage fee's index ``lev_ix``; the final factor, without it)."""
     tot = rates.tot
     for r in range(rates.kind.shape[0]):
         for j in range(NRT):
             tot[r, j] = rs.acc[r, j]
-        tot[r, RT_LEFT] = rs.bsc[r] * rs.fac[r]
+        tot[r, RT_LEFT] = rs.bsc[r] * rs.fac[r] * lev_ix[rates.proto[r]]
         tot[r, RT_FACTOR] = rs.fac[r]
         tot[r, RT_LOCKED_END] = rs.pend[r]

@@ -195,7 +195,7 @@ def _run_path(path, path_id, mkt, orc, rules, book, liqs, mechs, agents, rates, 
             mechanisms_before(t, mk, ru, lq, me, mst, st, ou)
         open_step(lq, st, ev)
         if rates_on:
-            rates_before(t, mk.dt_seconds, rates, rs)
+            rates_before(t, mk.dt_seconds, rates, rs, mst.lev_ix)
         ev = events_reserve(ev, room)
         store = liquidate_books(t, mk, ru, bk, lq, me, mst, st, store, ev, ou, rates, rs)
         if multi:
@@ -209,9 +209,9 @@ def _run_path(path, path_id, mkt, orc, rules, book, liqs, mechs, agents, rates, 
         record(t, path, mk, st, ou)
         if rates_on:
             rates_record(t, rates, rs)
-    finish_path(mk, me, mst, st, store, ou, sl)
+    finish_path(mk, bk, me, mst, st, store, ou, sl)
     if rates_on:
-        rates_finish(rates, rs)
+        rates_finish(rates, rs, mst.lev_ix)
     ou.summary[SUM_EV_LOST] += ev.n[EV_LOST]
     keep(st_own, mst_own, mkt, orc, rules, book, liqs, mechs, out, units, rates, rs)
     return ev, sl

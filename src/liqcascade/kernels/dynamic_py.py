@@ -4,9 +4,9 @@ Written the obvious way for the parity test ``tests/parity/test_dynamic_parity.p
 scans every open position one by one (no segments pointers, no cohorts, no store), with the
 ``*_py`` twins of the venues, oracles and Aave rules. Covered: Aave-rule single-pair and
 multi-asset positions, mechanical and rational liquidators (gas), liquidator capital and
-``max_per_step``. :func:`simulate_loop_py` (below) is the whole-loop twin: it takes the kernel's
-own layouts and adds the mechanisms and protocol units it lists; what neither covers raises
-``NotImplementedError`` naming it (:data:`NOT_COVERED`).
+``max_per_step``, interest rates. :func:`simulate_loop_py` (below) is the whole-loop twin: it
+takes the kernel's own layouts and adds the mechanisms, agents, rates and protocol units it
+lists; what it does not cover raises ``NotImplementedError`` naming it (:data:`NOT_COVERED`).
 
 One step ``t = 1 … T`` (the kernel's docstring):
 
@@ -193,23 +193,8 @@ def simulate_path_py(path, vs0, vdk, vdq, venue_asset, av_ptr, av_idx, arb_on, a
             oprice[o] = oracles[o].step(t, [hist[v] for v in osrc[o]])
         pp = [[price_of(pr, a, mean_spot) for a in range(A)] for pr in range(P)]
         # 3b. interest, borrowers' repayments, withdrawals
-        pool_left = {}
-        for pl in pools:
-            g = pl.accrue(dt_seconds)
-            mine = [i for i in range(n) if (int(pos_proto[i]), int(pos_debt_asset[i])) == (pl.proto, pl.asset)]
-            for i in mine:
-                pl.interest += d[i] * (g - 1.0)
-                d[i] *= g
-            if pl.react_rate > 0.0 and pl.borrow_rate() > pl.react_rate and pl.react_repay > 0.0:
-                paid = 0.0
-                for i in mine:
-                    x = d[i] * pl.react_repay
-                    d[i] -= x
-                    paid += x
-                pl.repay(paid)
-                pl.borrower_repaid += paid
-            pl.step_queue(t)
-            pool_left[(pl.proto, pl.asset)] = pl.available() if (pool_cap and pl.has_pool) else math.inf
+        pool_left = _rates_step(pools, t, dt_seconds, d, [(int(pos_proto[i]), int(pos_debt_asset[i])) for i in range(n)],
+                                pool_cap)
         # 4. liquidations
         sold = [0.0] * A
         first_event = len(events)
@@ -321,6 +306,53 @@ def simulate_path_py(path, vs0, vdk, vdq, venue_asset, av_ptr, av_idx, arb_on, a
                                == (pl.proto, pl.asset))) for pl in pools]
     return {"sales": sales, "summary": S, "events": [tuple(e) for e in events], "coll": np.array(c),
             "debt": np.array(d), "multi": ents, "spot": spots, "seized": seized_steps, "rates": out_rates}
+
+
+def _rates_step(pools, t, dt_seconds, d, owner, pool_cap):
+    """Step ``t`` of the lending pools: each accrues, the debt ``d[i]`` of every position ``i``
+    whose ``owner[i]`` (protocol, debt asset) is the pool's is multiplied by the growth (one by
+    one), reacting borrowers repay a fraction of each position, queued withdrawals are served.
+    Returns the pool liquidity left to the liquidators per (protocol, asset) (``inf``: not
+    capped)."""
+    pool_left = {}
+    for pl in pools:
+        g = pl.accrue(dt_seconds)
+        mine = [i for i in range(len(d)) if owner[i] == (pl.proto, pl.asset)]
+        for i in mine:
+            pl.interest += d[i] * (g - 1.0)
+            d[i] *= g
+        if pl.react_rate > 0.0 and pl.borrow_rate() > pl.react_rate and pl.react_repay > 0.0:
+            paid = 0.0
+            for i in mine:
+                x = d[i] * pl.react_repay
+                d[i] -= x
+                paid += x
+            pl.repay(paid)
+            pl.borrower_repaid += paid
+        pl.step_queue(t)
+        pool_left[(pl.proto, pl.asset)] = pl.available() if (pool_cap and pl.has_pool) else math.inf
+    return pool_left
+
+
+def _pools_of(rates):
+    """The twin's pools (:class:`Pool`) of the kernel's rates layout at ``t = 0`` (kind codes of
+    :mod:`liqcascade.kernels.accrual`; a fresh pool's claims and borrows are its principals)."""
+    from . import accrual as KA
+
+    names = {KA.RK_AAVE: "aave_v3", KA.RK_COMET: "comet", KA.RK_FIXED: "fixed", KA.RK_LIQUITY: "liquity"}
+    out = []
+    for r in range(rates.kind.shape[0]):
+        kind = names[int(rates.kind[r])]
+        st0 = [float(x) for x in rates.st0[r]]
+        supplied = borrowed = 0.0
+        if kind == "aave_v3":
+            supplied, borrowed = st0[4], st0[5]  # supply and debt scaled, indices 1
+        elif kind == "comet":
+            supplied, borrowed = st0[2], st0[3]  # principals, indices 1
+        cfg = [float(x) for x in rates.cfg[r]]
+        out.append(Pool(int(rates.proto[r]), int(rates.asset[r]), kind, [float(x) for x in rates.par[r]],
+                        supplied=supplied, borrowed=borrowed, withdraw=(cfg[0], cfg[1], cfg[2]), react=(cfg[3], cfg[4])))
+    return out
 
 
 def _ledger_py(t, a, x, proceeds, pre_vs, vs, vdk, vdq, ids, p_fixed, step_events):
@@ -487,12 +519,12 @@ class Pool:
 
 # ---- the whole loop ------------------------------------------------------------------------------
 
-#: what :func:`simulate_loop_py` does not cover yet; a scenario using one of them raises
-#: ``NotImplementedError`` naming it (no silent partial parity)
-NOT_COVERED = ("dynamic_margin", "batch", "volatility_fee", "volatility_bonus", "agents", "liquity unit", "crvusd (llamma) unit",
-               "interest rates", "clearinghouse")
+#: what :func:`simulate_loop_py` does not cover (a mechanism's flag name); a scenario using one
+#: of them raises ``NotImplementedError`` naming it (no silent partial parity). Every other
+#: mechanism, agent, rate model and protocol unit of the loop is covered
+NOT_COVERED = ("clearinghouse",)
 
-LOOP_SUMMARY_KEYS = SUMMARY_KEYS + ("fund_draw", "paused", "held_value")
+LOOP_SUMMARY_KEYS = SUMMARY_KEYS + ("fund_draw", "paused", "held_value", "attacker_pnl", "priority", "topup")
 
 
 def _unit_twins():
@@ -501,6 +533,98 @@ def _unit_twins():
     from ..protocols.perp.twin import perp_step_py
 
     return comet_step, maker_step_py, perp_step_py
+
+
+# ---- Liquity and crvUSD: their twins' own state objects, built from the kernel's packs ----------
+
+
+def _liquity_from_pack(pack):
+    """The Liquity twin (:class:`~liqcascade.protocols.liquity.twin.LiquityPy`) of a fresh pack:
+    its troves, depositors and parameters read slot by slot (``protocols/liquity/README.md``,
+    "Pack and step"); a pack that is not fresh (rewards, liquidated troves) is refused."""
+    from ..protocols.liquity import kernel as LK
+    from ..protocols.liquity.twin import LiquityPy
+
+    par, sysv = pack[LK.PK_PAR], pack[LK.PK_SYS]
+    if sysv[LK.S_L_ETH] != 0.0 or sysv[LK.S_NLIQ] != 0.0 or not np.array_equal(pack[LK.PK_STAKE], pack[LK.PK_COLL]):
+        raise NotImplementedError("simulate_loop_py builds the Liquity twin from a fresh pack only")
+    batch = (float(par[LK.P_GAS_BASE]), float(par[LK.P_GAS_TROVE])) if par[LK.P_BATCH] > 0.0 else None
+    tw = LiquityPy(list(pack[LK.PK_COLL]), list(pack[LK.PK_DEBT]), list(pack[LK.PK_DEP]), mcr=float(par[LK.P_MCR]),
+                   ccr=float(par[LK.P_CCR]), gas_compensation=float(par[LK.P_GAS_COMP]),
+                   percent_divisor=float(par[LK.P_PCT_DIV]),
+                   variant="2025" if int(par[LK.P_VARIANT]) == LK.VARIANT_2025 else "2021",
+                   min_lusd_in_sp=float(par[LK.P_MIN_SP]), sp_sells=float(par[LK.P_SP_SELLS]),
+                   sequences_per_step=int(par[LK.P_SEQS]), batch_gas=batch)
+    tw.asset = int(par[LK.P_ASSET])
+    return tw
+
+
+def _liquity_step_loop(tw, t, prices, vs, vdk, vdq, ids_of, sold, liq, proto, offset, events, S):
+    """One step of the Liquity unit in the loop: the twin's ``step`` at the protocol's price,
+    each compensation quoted on the venue of the asset with the highest spot after what the
+    step already queued (at the price without a venue); its new events become the loop's
+    (position ``offset + trove``), its collateral for sale is added to ``sold``. Gas: the
+    liquidators' gas per trove, or the batch rule's part per trove plus its fixed part once per
+    call that liquidated."""
+    a = tw.asset
+    price = float(prices[a])
+    best = _best_venue(vs, ids_of[a]) if a < len(ids_of) else -1
+
+    def quote(queued, q):
+        if best < 0:
+            return q * price
+        if queued <= 0.0:
+            return _quote(vs, vdk, vdq, best, q)
+        return _quote(vs, vdk, vdq, best, queued + q) - _quote(vs, vdk, vdq, best, queued)
+
+    mode, gas, nmax = int(liq[0]), float(liq[1]), int(liq[3])
+    calls = []
+    call = tw.liquidate_troves
+
+    def counted(*args, **kw):
+        r = call(*args, **kw)
+        calls.append(r[0])
+        return r
+
+    n0 = len(tw.events)
+    tw.liquidate_troves = counted
+    try:
+        sold[a] += tw.step(price, nmax, rational=mode == 1, gas_cost=gas, quote=quote, queued=float(sold[a]), t=t)
+    finally:
+        del tw.liquidate_troves
+    for e in tw.events[n0:]:
+        events.append([t, offset + e.trove, proto, a, e.seized, e.repaid, e.price, math.nan, e.bonus, 0.0, 0.0])
+        S["liquidations"] += 1
+        S["liquidated_value"] += e.seized * e.price
+        S["repaid"] += e.repaid
+        S["bonus"] += e.bonus
+        S["fund_draw"] += e.repaid  # the Stability Pool pays
+    for k in calls:
+        if k > 0:
+            S["gas"] += tw.batch_gas[0] + tw.batch_gas[1] * k if tw.batch_gas is not None else gas * k
+
+
+def _llamma_from_pack(pack):
+    """The crvUSD twin market (:class:`~liqcascade.protocols.llamma.twin.Market`) of a pack."""
+    from ..protocols.llamma.twin import Market
+
+    return Market.from_pack(pack)
+
+
+def _llamma_step_loop(m, t, dt, prices, vs, vdk, vdq, av_ptr, av_idx, sold, liq, proto, offset, events, S):
+    """One step of the crvUSD unit in the loop: the twin's oracle write, soft liquidation
+    (trading ``vs``) and hard liquidations; events and accumulators into the loop's."""
+    from ..protocols.llamma.twin import llamma_step_py
+
+    acc = [0.0] * 9
+    evs = []
+    llamma_step_py(m, t, dt, prices, vs, vdk, vdq, av_ptr, av_idx, sold, acc, liq, evs, proto, offset)
+    for e in evs:
+        events.append([e["step"], e["pos"], e["proto"], e["asset"], e["seized"], e["repaid"], e["price"], math.nan,
+                       e["bonus"], e["bad"], e["fee"]])
+    for key_, k in (("liquidations", 0), ("liquidated_value", 1), ("repaid", 2), ("bad_debt", 3), ("fees", 4),
+                    ("bonus", 5), ("gas", 6), ("fund_draw", 7)):
+        S[key_] += acc[k]
 
 
 def simulate_loop_py(path, path_id, ki):
@@ -523,13 +647,25 @@ def simulate_loop_py(path, path_id, ki):
     window)`` steps after it is first seen liquidatable), Dutch auction (the bonus grows with the
     age since first seen liquidatable), partial liquidation (a cooldown after each
     liquidation) and insurance fund (a share of the protocol fees feeds it; it absorbs bad debt
-    first, the rest is socialized); the protocol units Compound v3, perps and Maker (through
-    ``protocols/<family>/twin.py``, in the loop's order, after the Aave-rule positions).
+    first, the rest is socialized); dynamic margin (an LT multiplier per protocol and asset from
+    the realized volatility of its price, the gas multiple and the venue depth lost since the
+    start, reached through the Euler ramp; size tiers ramping in: a position under its full
+    tier but not under the tier in force is watched, not skipped), volatility bonus (the bonus,
+    and a Dutch bonus, raised with realized volatility), leverage fee (every single-pair debt
+    of a protocol under it multiplied each step by ``1 + rate · dt / year``), batch auction (its
+    protocols' units collected over the window and priced at the clearing step as sold at once,
+    the keepers' slices sold over the next window), oracle guard (an oracle like the others);
+    the loop's agents (gas auction: gas multiple, latency, priority fees; hunter and hedger
+    before the arbitrage; front-runner around the sales; reactive borrowers, who act on a
+    position the liquidators read below ``react_hf``, repaying its pool when they deleverage)
+    through their hook twins; interest rates (:class:`Pool` per rate row, every position's debt
+    grown one by one, liquidators capped by the pool's liquidity); the protocol units Compound
+    v3, Liquity, perps, Maker and crvUSD (through ``protocols/<family>/twin.py``, in the loop's
+    order, after the Aave-rule positions; Liquity's and crvUSD's twins keep their own state
+    objects, built from the packs at ``t = 0``).
 
-    Not covered (``NotImplementedError`` naming it): the mechanisms dynamic margin, batch and
-    volatility fee (their semantics are being changed); the loop's agents; the
-    Liquity and crvUSD units (their twins keep their own state objects, not the kernel's
-    pack). See :data:`NOT_COVERED`.
+    Not covered: what :data:`NOT_COVERED` lists (``NotImplementedError`` naming it; today the
+    clearinghouse).
 
     Returns the dict of :func:`simulate_path_py` with ``summary`` keyed by
     :data:`LOOP_SUMMARY_KEYS`; events carry positions in the kernel's book order (units:
@@ -539,18 +675,18 @@ def simulate_loop_py(path, path_id, ki):
     from ..mechanisms.buffer_pool.twin import pool_buy
     from ..mechanisms.circuit_breaker.twin import Breaker, window_fall
     from ..mechanisms.dutch_auction.twin import dutch_bonus
+    from ..mechanisms.dynamic_margin.twin import Ramp, lt_multiplier, tier_in_force
     from ..mechanisms.insurance_fund.twin import fund_absorb
     from ..mechanisms.random_execution.twin import random_delay
     from ..mechanisms.throttle.twin import room_share, scale_liquidation
     from ..mechanisms.twap_exit.twin import TwapRing
-    from ..mechanisms.twin import RollingSum, depth_units
+    from ..mechanisms.twin import YEAR, RollingSum, depth_units, depth_units_to, realized_vol
+    from ..mechanisms.volatility_bonus.twin import vol_fee_bonus
     from ..protocols.kernel import (ACC_BAD, ACC_BONUS, ACC_FEES, ACC_FUND_DRAW, ACC_GAS, ACC_LIQ_VALUE,
                                     ACC_NLIQ, ACC_REPAID, NACC)
     from ..protocols.maker.kernel import IK_PEEP
 
     mkt, orc, rules, book, liqs, mechs, agents, rates = ki.args()
-    if rates.on:
-        raise NotImplementedError("simulate_loop_py does not cover interest rates (simulate_path_py does)")
     units = ki.fresh_units()
     mp = [float(x) for x in mechs.p]
     mk = mechs.mask
@@ -562,16 +698,30 @@ def simulate_loop_py(path, path_id, ki):
         ("batch", KM.M_BA_ON), ("volatility_bonus", KM.M_VF_ON), ("volatility_fee", KM.M_LF_ON),
         ("clearinghouse", KM.M_CH_ON))}
     for name in NOT_COVERED:
-        if flag.get(name):
+        if flag.get(name):  # (a mechanism that enters this list is refused here by its flag name)
             raise NotImplementedError(f"simulate_loop_py does not cover the mechanism {name!r}")
-    if agents.pack.shape[0] > 0:
-        raise NotImplementedError("simulate_loop_py does not cover the loop's agents")
+    from types import SimpleNamespace
+
+    from ..agents import hooks_twin as _hooks
+    from ..agents.borrowers import twin as _borrowers
+    from ..agents.gas_auction import twin as _gas
+    from ..agents.kernel import BO_ON, BO_REACT
+
+    AG = SimpleNamespace(  # the agents' hook twins, as the loop calls them
+        agents_flow=_hooks.agents_flow, agents_pre_sales=_hooks.agents_pre_sales,
+        agents_post_sales=_hooks.agents_post_sales, agents_finish=_hooks.agents_finish,
+        agents_gas_multiple=_gas.agents_gas_multiple, agents_latency=_gas.agents_latency,
+        agents_priority=_gas.agents_priority, agents_note_liquidation=_gas.agents_note_liquidation,
+        agents_borrower=_borrowers.agents_borrower, agents_note_topup=_borrowers.agents_note_topup)
+
+    ag = np.array(agents.pack, dtype=float, copy=True)  # parameters and state: the path's own copy
+    ag_on = ag.shape[0] > 0
+    react = float(ag[BO_REACT]) if ag_on and ag[BO_ON] > 0.0 else 0.0  # reactive borrowers' HF
+    agsum = np.zeros(KL.NSUM)  # the summary columns the agents write (by their column index)
     meta = units.meta
-    if meta[KL.U_LIQUITY, KL.UM_PROTO] >= 0:
-        raise NotImplementedError("simulate_loop_py does not cover the 'liquity' unit")
-    if meta[KL.U_LLAMMA, KL.UM_PROTO] >= 0:
-        raise NotImplementedError("simulate_loop_py does not cover the 'llamma' (crvUSD) unit")
     comet_py, maker_py, perp_py = _unit_twins()
+    trove_sys = _liquity_from_pack(units.liquity) if meta[KL.U_LIQUITY, KL.UM_PROTO] >= 0 else None
+    amm = _llamma_from_pack(units.llamma) if meta[KL.U_LLAMMA, KL.UM_PROTO] >= 0 else None
 
     path = np.asarray(path, dtype=float)
     T, A = path.shape[0] - 1, path.shape[1]
@@ -614,6 +764,8 @@ def simulate_loop_py(path, path_id, ki):
         ents.append((int(book.m_proto[m]), [[int(book.m_asset[e]), float(book.m_coll[e]), float(book.m_debt[e])]
                                            for e in range(book.m_ptr[m], book.m_ptr[m + 1])]))
     m_open = [True] * len(ents)
+    pools = _pools_of(rates) if rates.on else []
+    owner = list(zip(p_pr, p_da))
     first_seen = {}  # position -> step first seen liquidatable (random delay, Dutch auction)
     last_liq = {}  # position -> step of its last liquidation
     fund = mp[KM.M_IF_SIZE]
@@ -626,10 +778,22 @@ def simulate_loop_py(path, path_id, ki):
     twap = TwapRing()
     slices = max(1, int(mp[KM.M_TW_SLICES]))
     th_sold, bp_q, bp_v, tw_q, tb_q = [0.0] * A, [0.0] * A, [0.0] * A, [0.0] * A, [0.0] * A
+    # dynamic margin: LT multiplier in force per (protocol, asset), its ramps, the size tiers' ramp
+    mmult = [[1.0] * A for _ in range(P)]
+    ramps = [[Ramp() for _ in range(A)] for _ in range(P)]
+    dm_ramp = mp[KM.M_DM_RAMP] if flag["dynamic_margin"] else 0.0
+    tier_ramp = dm_ramp if ltm is not None else 0.0
+    # volatility bonus: realized vol and the bonus in force per (protocol, asset)
+    volvf = [[0.0] * A for _ in range(P)]
+    bon = [[float(rules.bonus[pr, a]) for a in range(A)] for pr in range(P)]
+    # batch auction: per asset this step's units, the window's bundle, the keepers' units and slice
+    ba_step, ba_coll, ba_left, ba_slice = [0.0] * A, [0.0] * A, [0.0] * A, [0.0] * A
+    ba_first = 0  # first event of the batch window
 
     def under(row, pr):
         return bool(mk[row, pr])
     mode, gas, capital, max_n = int(liqs.mode), float(liqs.gas), float(liqs.capital), int(liqs.max_per_step)
+    now = {"gas": gas, "lat": 0}  # the step's gas per liquidation and latency (gas auction)
     S = dict.fromkeys(LOOP_SUMMARY_KEYS, 0.0)
     events = []
     spots = np.zeros((T + 1, A))
@@ -637,26 +801,43 @@ def simulate_loop_py(path, path_id, ki):
     for a in range(A):
         spots[0, a] = p_fixed[a] if stable[a] else _mean_spot(vs, ids_of[a])
     phist.append([[price_of(pr, a, spots[0]) for a in range(A)] for pr in range(P)])
+    depth0 = [0.0] * A  # dynamic margin's haircut: quote the venues absorb within the band at t = 0
+    if flag["dynamic_margin"] and mp[KM.M_DM_HAIR] > 0.0:
+        for a in range(A):
+            if not stable[a] and ids_of[a]:
+                depth0[a] = depth_units([(vs, vdk, vdq, v) for v in ids_of[a]], mp[KM.M_DM_BAND]) * spots[0, a]
     if meta[KL.U_PERP, KL.UM_PROTO] >= 0:
         from ..protocols.perp.twin import perp_mark_init_py
 
         pr_ = int(meta[KL.U_PERP, KL.UM_PROTO])
         perp_mark_init_py(units.perp, [price_of(pr_, a, spots[0]) for a in range(A)], vs)
 
-    def gates(t, pos, pr, bonus):
-        """(waits, bonus in force) of a liquidatable position under the covered mechanisms."""
+    def gates(t, pos, pr):
+        """(waits, the Dutch bonus or None) of a liquidatable position under the covered mechanisms."""
         waits = False
-        if flag["random_execution"] or flag["dutch_auction"]:
+        dutch = None
+        if flag["random_execution"] or flag["dutch_auction"] or ag_on:
             first_seen.setdefault(pos, t)
             age = t - first_seen[pos]
+            if ag_on and age < now["lat"]:
+                waits = True  # the liquidators' latency
             if flag["random_execution"] and mk[KM.MK_RE, pr] and \
                     age < random_delay(int(mp[KM.M_SEED]), path_id, pos, int(mp[KM.M_RE_WIN])):
                 waits = True
             if flag["dutch_auction"] and mk[KM.MK_DA, pr]:
-                bonus = dutch_bonus(mp[KM.M_DA_START], mp[KM.M_DA_MAX], int(mp[KM.M_DA_STEPS]), age)
+                dutch = dutch_bonus(mp[KM.M_DA_START], mp[KM.M_DA_MAX], int(mp[KM.M_DA_STEPS]), age)
         if flag["partial"] and mk[KM.MK_PA, pr] and pos in last_liq and t - last_liq[pos] <= int(mp[KM.M_PA_COOL]):
             waits = True
-        return waits, bonus
+        return waits, dutch
+
+    def raised(b, pr, a):
+        """A Dutch bonus ``b`` as the volatility bonus raises it (when it applies to ``pr``)."""
+        if flag["volatility_bonus"] and under(KM.MK_VF, pr):
+            return vol_fee_bonus(b, volvf[pr][a], mp[KM.M_VF_K], mp[KM.M_VF_VREF], mp[KM.M_VF_MAX])
+        return b
+
+    def series(pr, a):
+        return [h[pr][a] for h in phist]
 
     def book_event(t, pos, pr, a, seize, repay, pc, pd, bad_q, fee):
         nonlocal fund
@@ -666,11 +847,13 @@ def simulate_loop_py(path, path_id, ki):
         S["bad_debt"] += bad_q
         S["fees"] += fee * pc
         S["bonus"] += (seize - fee) * pc - repay * pd
-        S["gas"] += gas
+        S["gas"] += now["gas"]
         S["borrower_loss"] += seize * pc - repay * pd
         if flag["throttle"] and under(KM.MK_TH, pr):
             window.add(t, repay * pd)
             th_sold[a] += seize
+        if flag["batch"] and under(KM.MK_BA, pr):
+            ba_step[a] += seize
         if flag["buffer_pool"] and under(KM.MK_BP, pr):
             bp_q[a] += seize
             bp_v[a] += seize * pc
@@ -695,6 +878,8 @@ def simulate_loop_py(path, path_id, ki):
             a = int(mkt.venue_asset[v])
             V.venue_apply_return(vs, vdk, vdq, v, path[t, a] / path[t - 1, a])
             V.venue_decay(vs, v)
+        if ag_on:  # the hedger and the hunter trade before the arbitrage
+            AG.agents_flow(ag, t, path, vs, vdk, vdq, mkt.av_ptr, mkt.av_idx, agsum)
         for a in range(A):
             ids = ids_of[a]
             if mkt.arb_on and len(ids) > 1:
@@ -711,6 +896,9 @@ def simulate_loop_py(path, path_id, ki):
             oprice[o] = oracles[o].step(t, [hist[v] for v in osrc[o]])
         pp = [[price_of(pr, a, mean_spot) for a in range(A)] for pr in range(P)]
         # mechanisms_before
+        if ag_on:
+            now["gas"] = gas * AG.agents_gas_multiple(ag, t)
+            now["lat"] = AG.agents_latency(ag)
         phist.append(pp)
         if flag["circuit_breaker"]:
             any_paused = False
@@ -724,11 +912,47 @@ def simulate_loop_py(path, path_id, ki):
                 any_paused = any_paused or paused
             if any_paused:
                 S["paused"] += 1
+        if flag["dynamic_margin"]:
+            for a in range(A):
+                if stable[a]:
+                    continue
+                for pr in range(P):
+                    if not under(KM.MK_DM, pr):
+                        continue
+                    lost = 0.0
+                    if depth0[a] > 0.0:
+                        band_low = (1.0 - mp[KM.M_DM_BAND]) * pp[pr][a]
+                        lost = 1.0 - depth_units_to([(vs, vdk, vdq, v) for v in ids_of[a]], band_low) * mean_spot[a] \
+                            / depth0[a]
+                    vol = realized_vol(series(pr, a), t, int(mp[KM.M_DM_WIN]), mp[KM.M_DT])
+                    gm = AG.agents_gas_multiple(ag, t) if ag_on else 1.0
+                    target = lt_multiplier(vol, mp[KM.M_DM_VREF], mp[KM.M_DM_K], gm, mp[KM.M_DM_CONG], lost,
+                                           mp[KM.M_DM_HAIR], mp[KM.M_DM_BUF], mp[KM.M_DM_MIN])
+                    mmult[pr][a] = ramps[pr][a].set(t, target, dm_ramp) if dm_ramp > 0.0 else target
+        if flag["volatility_bonus"]:
+            for pr in range(P):
+                for a in range(A):
+                    if under(KM.MK_VF, pr) and not stable[a]:
+                        volvf[pr][a] = realized_vol(series(pr, a), t, int(mp[KM.M_VF_WIN]), mp[KM.M_DT])
+                        bon[pr][a] = vol_fee_bonus(float(rules.bonus[pr, a]), volvf[pr][a], mp[KM.M_VF_K],
+                                                   mp[KM.M_VF_VREF], mp[KM.M_VF_MAX])
+        if flag["volatility_fee"]:  # the leverage fee: every single-pair debt of the protocol grows
+            for pr in range(P):
+                if not under(KM.MK_LF, pr):
+                    continue
+                vol = max([realized_vol(series(pr, a), t, int(mp[KM.M_LF_WIN]), mp[KM.M_DT]) for a in range(A)
+                           if not stable[a] and rules.lt[pr, a] > 0.0] + [0.0])
+                rate = min(mp[KM.M_LF_MAX], mp[KM.M_LF_K] * (vol - mp[KM.M_LF_VREF])) if vol > mp[KM.M_LF_VREF] else 0.0
+                for i in range(n):
+                    if p_pr[i] == pr:
+                        d[i] *= 1.0 + rate * mp[KM.M_DT] / YEAR
         depth_cap = [math.inf] * A
         for a in range(A):
             th_sold[a] = 0.0
             if flag["throttle"] and mp[KM.M_TH_SLIP] > 0.0 and not stable[a] and ids_of[a]:
                 depth_cap[a] = depth_units([(vs, vdk, vdq, v) for v in ids_of[a]], mp[KM.M_TH_SLIP])
+        # rates: interest, borrowers' repayments, withdrawals, the pools' liquidity
+        pool_left = _rates_step(pools, t, float(mkt.dt_seconds), d, owner, bool(rates.pool_cap))
         # liquidate_books
         sold = [0.0] * A
         first_event = len(events)
@@ -740,16 +964,39 @@ def simulate_loop_py(path, path_id, ki):
         for i in order:
             pr, a, da = p_pr[i], p_a[i], p_da[i]
             pc, pd = pp[pr][a], pp[pr][da]
-            lt = float(rules.lt[pr, a]) * (ltm[i] if ltm is not None else 1.0)
+            tier = ltm[i] if ltm is not None else 1.0
+            tier_now = tier_in_force(tier, t, tier_ramp) if t < tier_ramp else tier
+            lt = float(rules.lt[pr, a]) * mmult[pr][a] * tier_now
             hf = c[i] * pc * lt / (d[i] * pd)
-            if not hf < 1.0:
-                continue
-            if flag["circuit_breaker"] and under(KM.MK_CB, pr) and restricted[pr] and not hf < mp[KM.M_CB_EXEMPT]:
-                continue  # paused, or in grace and not below exempt_hf: not read, not a skip
+            hf_full = hf * tier / tier_now  # the liquidators watch the full size tier
+            bar = 1.0  # liquidatable below
+            if flag["circuit_breaker"] and under(KM.MK_CB, pr) and restricted[pr]:
+                bar = min(1.0, mp[KM.M_CB_EXEMPT])  # paused, or in grace: only HF below exempt_hf
+            if not (hf_full < bar or hf_full < react):
+                continue  # not read, not a skip
             if max_n > 0 and step_n >= max_n:
                 full = True
                 break
-            waits, bonus = gates(t, i, pr, float(rules.bonus[pr, a]))
+            reacted = False
+            if react > 0.0:  # a reactive borrower may top up or deleverage first
+                cs, ds = AG.agents_borrower(ag, i, t, hf)
+                if cs != 1.0 or ds != 1.0:
+                    AG.agents_note_topup(ag, c[i] * (cs - 1.0) * pc + d[i] * (1.0 - ds) * pd)
+                    for pl in pools:  # a repayment goes to the pool the position borrows from
+                        if (pl.proto, pl.asset) == (pr, da) and ds != 1.0:
+                            pl.repay(d[i] * (1.0 - ds))
+                            pl.borrower_repaid += d[i] * (1.0 - ds)
+                    c[i] *= cs
+                    d[i] *= ds
+                    reacted = True
+                    hf = c[i] * pc * lt / (d[i] * pd)
+            if not hf < bar:  # not liquidatable now (borrower acted, size tier ramping in): watched, not a skip
+                if reacted or seq[i] is None:
+                    seq[i] = counter
+                    counter += 1
+                continue
+            waits, dutch = gates(t, i, pr)
+            bonus = bon[pr][a] if dutch is None else raised(dutch, pr, a)
             ok = not waits
             if ok:
                 seize, repay, bad, fee, closed = liquidate_pair_py(c[i], d[i], pc, pd, lt, bonus,
@@ -765,17 +1012,30 @@ def simulate_loop_py(path, path_id, ki):
                     ok = False
                 elif share < 1.0:
                     seize, repay, bad, fee, closed = scale_liquidation(seize, repay, bad, fee, closed, share)
-            if ok and repay * pd > cap_left:
+            if ok and repay * pd > min(cap_left, pool_left.get((pr, da), math.inf) * pd):
                 ok = False
+            profit = 0.0
             if ok and mode == MODE_RATIONAL:
-                ok = _proceeds(vs, vdk, vdq, ids_of[a], sold[a], seize - fee, pc) - repay * pd - gas > 0.0
+                profit = _proceeds(vs, vdk, vdq, ids_of[a], sold[a], seize - fee, pc) - repay * pd - now["gas"]
+                ok = profit > 0.0
             if not ok:
                 S["skipped"] += 1
-                if seq[i] is None:
+                if reacted or seq[i] is None:
                     seq[i] = counter
                     counter += 1
                 continue
+            if ag_on:
+                if mode == MODE_RATIONAL:
+                    AG.agents_priority(ag, profit)
+                AG.agents_note_liquidation(ag, t)
             cap_left -= repay * pd
+            for pl in pools:
+                if (pl.proto, pl.asset) == (pr, da):
+                    pool_left[(pr, da)] -= repay
+                    pl.repay(repay)
+                    pl.burn(bad)
+                    pl.repaid += repay
+                    pl.bad += bad
             step_n += 1
             c[i] -= seize
             d[i] -= repay + bad
@@ -799,19 +1059,32 @@ def simulate_loop_py(path, path_id, ki):
             im = n + m
             lt_row = [float(x) for x in rules.lt[pr]]
             bn_row = [float(x) for x in rules.bonus[pr]]
-            if on:
+            if on or ag_on:
                 sc_ = ltm[im] if ltm is not None else 1.0
-                lt_row = [x * sc_ for x in lt_row]
+                if t < tier_ramp:
+                    sc_ = tier_in_force(sc_, t, tier_ramp)
+                lt_row = [lt_row[ea] * mmult[pr][ea] * sc_ for ea in range(A)]
+                bn_row = list(bon[pr])
                 wv = sum(cc * pp[pr][ea] * lt_row[ea] for ea, cc, _ in es)
                 dv = sum(dd * pp[pr][ea] for ea, _, dd in es)
+                if react > 0.0 and dv > 0 and wv / dv < react:
+                    cs, ds = AG.agents_borrower(ag, im, t, wv / dv)
+                    if cs != 1.0 or ds != 1.0:
+                        AG.agents_note_topup(ag, sum(cc * (cs - 1.0) * pp[pr][ea] + dd * (1.0 - ds) * pp[pr][ea]
+                                                     for ea, cc, dd in es))
+                        for e_ in es:
+                            e_[1] *= cs
+                            e_[2] *= ds
+                        wv = sum(cc * pp[pr][ea] * lt_row[ea] for ea, cc, _ in es)
+                        dv = sum(dd * pp[pr][ea] for ea, _, dd in es)
                 if not (dv > 0 and wv / dv < 1.0):
                     continue
-                waits, b_ = gates(t, im, pr, None)
+                waits, dutch = gates(t, im, pr)
                 if flag["circuit_breaker"] and under(KM.MK_CB, pr) and restricted[pr] and \
                         not wv / dv < mp[KM.M_CB_EXEMPT]:
                     waits = True
-                if b_ is not None:
-                    bn_row = [b_] * A
+                if dutch is not None:
+                    bn_row = [raised(dutch, pr, ea) for ea in range(A)]
                 if waits:
                     S["skipped"] += 1
                     continue
@@ -827,24 +1100,39 @@ def simulate_loop_py(path, path_id, ki):
                     ok = False
                 if mp[KM.M_TH_SLIP] > 0.0 and seize > depth_cap[a] - th_sold[a]:
                     ok = False
+            profit = 0.0
             if ok and mode == MODE_RATIONAL:
-                ok = _proceeds(vs, vdk, vdq, ids_of[a], sold[a], seize - fee, pc) - repay * pdj - gas > 0.0
+                profit = _proceeds(vs, vdk, vdq, ids_of[a], sold[a], seize - fee, pc) - repay * pdj - now["gas"]
+                ok = profit > 0.0
             if not ok:
                 es[:] = saved
                 S["skipped"] += 1
                 continue
+            if ag_on:
+                if mode == MODE_RATIONAL:
+                    AG.agents_priority(ag, profit)
+                AG.agents_note_liquidation(ag, t)
             cap_left -= repay * pdj
             step_n += 1
             if closed:
                 m_open[m] = False
             sold[a] += seize
             book_event(t, im, pr, a, seize, repay, pc, pdj, bad_q, fee)
-        # step_units: Compound v3, (Liquity), perps, Maker, (crvUSD)
+        # step_units: Compound v3, Liquity, perps, Maker, crvUSD
         sold_arr = np.array(sold)
-        for u, fn, pack in ((KL.U_COMET, comet_py, units.comet), (KL.U_PERP, perp_py, units.perp),
-                            (KL.U_MAKER, maker_py, units.maker)):
+        for u, fn, pack in ((KL.U_COMET, comet_py, units.comet), (KL.U_LIQUITY, None, None),
+                            (KL.U_PERP, perp_py, units.perp), (KL.U_MAKER, maker_py, units.maker),
+                            (KL.U_LLAMMA, None, None)):
             pr = int(meta[u, KL.UM_PROTO])
             if pr < 0:
+                continue
+            if u == KL.U_LIQUITY:
+                _liquity_step_loop(trove_sys, t, pp[pr], vs, vdk, vdq, ids_of, sold_arr, liqs.liq, pr,
+                                   int(meta[u, KL.UM_OFFSET]), events, S)
+                continue
+            if u == KL.U_LLAMMA:
+                _llamma_step_loop(amm, t, float(mkt.dt_seconds), pp[pr], vs, vdk, vdq, mkt.av_ptr, mkt.av_idx,
+                                  sold_arr, liqs.liq, pr, int(meta[u, KL.UM_OFFSET]), events, S)
                 continue
             if u == KL.U_MAKER:
                 po = int(meta[u, KL.UM_PEEP])
@@ -862,9 +1150,44 @@ def simulate_loop_py(path, path_id, ki):
                               ("bonus", ACC_BONUS), ("gas", ACC_GAS), ("fund_draw", ACC_FUND_DRAW)):
                 S[key_] += float(acc[col])
         sold = [float(x) for x in sold_arr]
-        # route_sales: the pool buys first, the TWAP exit holds back the rest of its share
         for a in range(A):
             seized_steps[t, a] = sold[a]
+        # route_sales: the batch auction collects its protocols' units, its keepers sell their
+        # slice, and at a clearing step the bundle is priced as sold at once
+        if flag["batch"]:
+            W = int(mp[KM.M_BA_WIN])
+            clearing = (W > 0 and t % W == 0) or t >= T
+            for a in range(A):
+                if ba_step[a] > 0.0:
+                    sold[a] = max(sold[a] - ba_step[a], 0.0)
+                    ba_coll[a] += ba_step[a]
+                    ba_step[a] = 0.0
+                if ba_left[a] > 0.0:
+                    qs = min(ba_slice[a], ba_left[a])
+                    if mp[KM.M_BA_SLIP] > 0.0 and ids_of[a]:
+                        qs = max(min(qs, depth_units([(vs, vdk, vdq, v) for v in ids_of[a]], mp[KM.M_BA_SLIP])), 0.0)
+                    if qs > 0.0:
+                        if ids_of[a]:
+                            V.route_sell(vs, vdk, vdq, ids_of[a], qs)
+                        ba_left[a] = max(ba_left[a] - qs, 0.0)
+                Q = ba_coll[a]
+                if clearing and Q > 0.0:
+                    if ids_of[a]:
+                        px = V.route_sell(vs.copy(), vdk, vdq, ids_of[a], Q)[0] / Q * (1.0 - mp[KM.M_BA_MARGIN])
+                    else:
+                        px = p_fixed[a] * (1.0 - mp[KM.M_BA_MARGIN])
+                    S["proceeds"] += px * Q
+                    for ev in events[ba_first:]:
+                        if ev[3] == a and math.isnan(ev[7]):
+                            ev[7] = px
+                    ba_left[a] += Q
+                    ba_slice[a] = ba_left[a] / (W if W > 0 else 1)
+                    ba_coll[a] = 0.0
+            if clearing:
+                ba_first = len(events)
+        # the buffer pool buys first, the TWAP exit holds back the rest of its share
+        bought = [(0.0, 0.0)] * A
+        for a in range(A):
             pq = pquote = 0.0
             if flag["buffer_pool"] and bp_q[a] > 0.0:
                 pq, pquote = pool_buy(bp_q[a], bp_v[a], pool_cap, mp[KM.M_BP_DISC])
@@ -879,6 +1202,11 @@ def simulate_loop_py(path, path_id, ki):
                     twap.push(t, a, held, slices)
                 sold[a] += twap.pop(t, a)
             bp_q[a] = bp_v[a] = tw_q[a] = tb_q[a] = 0.0
+            bought[a] = (pq, pquote)
+        if ag_on:  # the front-runner sells ahead of the step's sales
+            AG.agents_pre_sales(ag, sold, vs, vdk, vdq, mkt.av_ptr, mkt.av_idx, agsum)
+        for a in range(A):
+            pq, pquote = bought[a]
             if sold[a] <= 0.0 and pq <= 0.0:
                 continue
             proceeds = 0.0
@@ -891,6 +1219,8 @@ def simulate_loop_py(path, path_id, ki):
             for ev in events[first_event:]:
                 if ev[3] == a and math.isnan(ev[7]):
                     ev[7] = (proceeds + pquote) / (sold[a] + pq)
+        if ag_on:  # the front-runner buys back, the hunter buys the dip
+            AG.agents_post_sales(ag, sold, vs, vdk, vdq, mkt.av_ptr, mkt.av_idx, agsum)
         # record
         dislocated = False
         for a in range(A):
@@ -899,9 +1229,17 @@ def simulate_loop_py(path, path_id, ki):
                 dislocated = True
         if dislocated:
             S["dislocation_steps"] += 1
+        for pl in pools:
+            pl.record(t)
     for a in range(A):  # what the mechanisms still hold, at the final mean venue spot
-        held = pool_units[a] + twap.left(a)
+        held = pool_units[a] + twap.left(a) + ba_coll[a]
         if held > 0.0:
             S["held_value"] += held * (p_fixed[a] if stable[a] else _mean_spot(vs, ids_of[a]))
+    if ag_on:
+        AG.agents_finish(ag, vs, vdk, vdq, mkt.av_ptr, mkt.av_idx, agsum)
+        S["attacker_pnl"] = float(agsum[KL.SUM_ATTACKER_PNL])
+        S["priority"] = float(agsum[KL.SUM_PRIORITY])
+        S["topup"] = float(agsum[KL.SUM_TOPUP])
     return {"summary": S, "events": [tuple(e) for e in events], "coll": np.array(c), "debt": np.array(d),
-            "multi": ents, "spot": spots, "seized": seized_steps, "units": units}
+            "multi": ents, "spot": spots, "seized": seized_steps, "units": units,
+            "rates": [pl.result(sum(d[i] for i in range(n) if owner[i] == (pl.proto, pl.asset))) for pl in pools]}

@@ -140,7 +140,8 @@ SC_LAT = 5  # steps a position must have been liquidatable before a liquidator a
 SC_EV_FIRST = 6  # first event of this step (execution prices are filled from here)
 SC_FULL = 7  # 1.0 when max_per_step stopped this step's scan
 SC_PATH = 8  # the path's index in the run (random execution hashes it)
-NSC = 9
+SC_BO_REPAID = 9  # debt reactive borrowers (agents) repaid this step, quote (a rate row takes it back)
+NSC = 10
 
 # ---- mechanism scalars (MechState.ms[MS_*]) --------------------------------------------------
 MS_TH_USED = 0  # throttle: debt repaid in the rolling window

@@ -48,13 +48,14 @@ from ..agents.gas_auction.kernel import agents_gas_multiple, agents_latency, age
 from ..agents.hooks import agents_finish, agents_flow, agents_post_sales, agents_pre_sales
 from ..agents.kernel import BO_ON, BO_REACT
 from .cascade import marginal_proceeds
-from .accrual import rates_after_scan, rates_cap, rates_segment_price
+from .accrual import rates_after_scan, rates_borrowers_repaid, rates_cap, rates_segment_price
 from ..protocols.comet.kernel import comet_step
 from .events import EV_LIMIT, EV_N, ev_push
 from .layouts import (
     MODE_RATIONAL, MS_FUND, MS_TH_USED, NSS, NST, SC_BAD, SC_CAP_LEFT, SC_EV_FIRST, SC_FULL, SC_GAS, SC_LAT,
-    SC_N, SC_PATH, SC_REPAID, SS_BAD, SS_NLIQ, SS_REPAID, ST_ORACLE, ST_PROCEEDS, ST_REF, ST_SEIZED, ST_SPOT,
-    SUM_BORROWER_LOSS, SUM_DISL_FIRST, SUM_DISL_LAST, SUM_DISLOCATION, SUM_EV_LOST, SUM_MAX_MOVE, SUM_FUND_DRAW, SUM_GAS, SUM_HELD_VALUE, SUM_NPOS_LIQ,
+    SC_BO_REPAID, SC_N, SC_PATH, SC_REPAID, SS_BAD, SS_NLIQ, SS_REPAID, ST_ORACLE, ST_PROCEEDS, ST_REF, ST_SEIZED,
+    ST_SPOT, SUM_BORROWER_LOSS, SUM_DISL_FIRST, SUM_DISL_LAST, SUM_DISLOCATION, SUM_EV_LOST, SUM_MAX_MOVE,
+    SUM_FUND_DRAW, SUM_GAS, SUM_HELD_VALUE, SUM_NPOS_LIQ,
     SUM_PAUSED, SUM_PRIORITY, SUM_PROCEEDS, SUM_SKIPPED, SUM_SOCIALIZED, DISLOCATION, U_COMET, U_LIQUITY,
     U_LLAMMA, U_MAKER, U_PERP, UM_OFFSET, UM_PEEP, UM_PROTO,
 )
@@ -348,7 +349,9 @@ def liquidate_books(t, mkt, rules, book, liqs, mechs, mst, st, store, ev, out, r
     asset has a rate row holds scaled debt, priced at ``pd · fac[r]``, its scan may use no more
     than the pool's liquidity left to the liquidators (:func:`rates_cap`), and what it repaid
     and wrote off is booked on the pool afterwards (:func:`rates_after_scan`,
-    :mod:`liqcascade.kernels.accrual`). The scan stops for the whole step once
+    :mod:`liqcascade.kernels.accrual`). Under the leverage fee a segment's debts are scaled by
+    the protocol's fee index (priced at ``pd · lev_ix[pr]``); the events of its scan get their
+    ``debt_repaid`` in units owed (× ``lev_ix[pr]``). The scan stops for the whole step once
     ``liqs.max_per_step`` liquidations happened (``st.sc[SC_FULL]``). Each position is read at
     most once per step (:func:`scan_source` says what happens to it); positions appended to the
     store during the step are not read again in it."""
@@ -413,18 +416,24 @@ def liquidate_books(t, mkt, rules, book, liqs, mechs, mst, st, store, ev, out, r
         s = Source(src, from_store, seg, h, e, a, pr, pc, pd, thr, thr_hf, thr_scan, lt[pr, a], lt_now, bonus_now,
                    pfee[pr, a], ba_here)
         cap_global = rep0 = bad0 = 0.0
-        ev0 = 0
+        ev0 = ev.n[EV_N]
+        bo0 = sc[SC_BO_REPAID]
         if r_row >= 0:
             cap_global = sc[SC_CAP_LEFT]
             sc[SC_CAP_LEFT] = rates_cap(rs, r_row, pd_raw, cap_global)
             rep0 = sc[SC_REPAID]
             bad0 = sc[SC_BAD]
-            ev0 = ev.n[EV_N]
         # the store and the events are owned by this frame for the read: ownerless views
         scan_source(t, s, mkt, borrow(rl[pr]), book, liqs, mechs, mst, st, borrow(store), borrow(ev), out)
         if r_row >= 0:
             rates_after_scan(rates, rs, r_row, pd_raw, cap_global, rep0, bad0, sc, SC_CAP_LEFT, SC_REPAID, SC_BAD,
-                             ev, ev0)
+                             ev, ev0, lev_ix[pr])
+            if sc[SC_BO_REPAID] > bo0:  # what reactive borrowers repaid goes back to the pool
+                rates_borrowers_repaid(rates, rs, r_row, (sc[SC_BO_REPAID] - bo0) / pd_raw, lev_ix[pr])
+        if lev_ix[pr] != 1.0:  # the events' debt_repaid (scaled by the leverage fee) in units owed
+            evb = ev.buf
+            for j in range(ev0, ev.n[EV_N]):
+                evb[j]["debt_repaid"] = evb[j]["debt_repaid"] * lev_ix[pr]
     keep(ev)
     return store
 
@@ -722,7 +731,10 @@ def scan_source(t, s, mkt, rrow, book, liqs, mechs, mst, st, store, ev, out):
             sc[SC_FULL] = 1.0  # the step is full: the rest waits
             break
         h += 1
+        d_in = d
         ok, c, d, kk, ltp, tsc = entry_terms(t, s, i, c, d, kk, ltm, mon, tier_r, ag, bo_react)
+        if d != d_in:  # a reactive borrower repaid debt (a rate row takes it back)
+            sc[SC_BO_REPAID] += (d_in - d) * s.pd
         bon_i = s.bonus
         if ok and gated:
             ok, bon_i = pair_gates(t, i, pr, mp, mk, pos_first, pos_last, vol, path_id, lat, ag_on, bon_i)
@@ -1260,11 +1272,13 @@ def record_start(path, mkt, orc, st, out):
 
 
 @internal
-def finish_path(mkt, mechs, mst, st, store, out, sl):
+def finish_path(mkt, book, mechs, mst, st, store, out, sl):
     """After the last step: value what the mechanisms hold unsold at the final mean venue spot
     (``SUM_HELD_VALUE``), close the clearinghouse's books (:func:`ch_finish`, into ``summary``
     and the ledger's ``sl.acc``), let the agents write their totals (:func:`agents_finish`), and write
-    the final book (store entries and multi-asset entries) when ``out`` asks for it."""
+    the final book (store entries and multi-asset entries) when ``out`` asks for it; under the
+    leverage fee a single-pair debt is written as owed (scaled debt × the protocol's fee
+    index)."""
     mon, cb_on, th_on, tw_on, bp_on, if_on, da_on, pa_on, dm_on, re_on, ba_on, vf_on = mechanisms_on(mechs.p)
     if bp_on or tw_on or ba_on:
         for a in range(mkt.stable.shape[0]):
@@ -1278,6 +1292,12 @@ def finish_path(mkt, mechs, mst, st, store, out, sl):
         agents_finish(st.ag, st.vs, mkt.vdk, mkt.vdq, mkt.av_ptr, mkt.av_idx, out.summary)
     if out.out_coll.shape[0] > 0:
         store_write_back(store, out.out_coll, out.out_debt)
+        lev_ix = mst.lev_ix
+        for seg in range(book.seg_asset.shape[0]):
+            f = lev_ix[book.seg_proto[seg]]
+            if f != 1.0:
+                for i in range(book.seg_ptr[seg], book.seg_ptr[seg + 1]):
+                    out.out_debt[i] *= f
     if out.out_mcoll.shape[0] > 0:
         out.out_mcoll[:] = st.mc
         out.out_mdebt[:] = st.md

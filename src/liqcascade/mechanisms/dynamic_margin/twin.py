@@ -23,7 +23,7 @@ class Ramp:
         return self.target + (self.original - self.target) * remaining / ramp
 
     def set(self, t, target, ramp):
-        if target == self.target:
+        if abs(target - self.target) <= 1e-12 * abs(self.target):  # the same setting, to rounding
             return self.value(t, ramp)
         now = self.value(t, ramp)
         if target < now and ramp > 0:

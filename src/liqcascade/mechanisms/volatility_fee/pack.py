@@ -11,8 +11,8 @@ MASK_ROW = KM.MK_LF
 NOTE = (
     'volatility fee (leverage fee): a borrow-rate add-on k·max(0, σ − σ_ref) a year (capped) '
     'accrues into the debt of single-collateral positions as a fee index (its own accrual term, '
-    'not a protocol rate model); debts in events and the final book are scaled amounts (× the '
-    'index to get what is owed); multi-asset positions are not charged; borrowers do not react to'
+    'not a protocol rate model); debts in events and the final book are what is owed (the scaled '
+    'amounts × the index); multi-asset positions are not charged; borrowers do not react to'
     ' it'
 )
 
