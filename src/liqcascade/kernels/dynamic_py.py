@@ -49,6 +49,8 @@ from ..venues import twin as V
 from ..protocols.aave.twin import liquidate_pair_py
 from .cascade_py import liquidate_multi_py
 from ..oracles.twin import make_oracle_py
+from ..mechanisms.clearinghouse.twin import allocate_py, budget_py
+from ..mechanisms.clearinghouse.kernel import DUST as CH_DUST
 
 MODE_MECHANICAL = 0
 MODE_RATIONAL = 1
@@ -522,9 +524,11 @@ class Pool:
 #: what :func:`simulate_loop_py` does not cover (a mechanism's flag name); a scenario using one
 #: of them raises ``NotImplementedError`` naming it (no silent partial parity). Every other
 #: mechanism, agent, rate model and protocol unit of the loop is covered
-NOT_COVERED = ("clearinghouse",)
+NOT_COVERED = ()
 
-LOOP_SUMMARY_KEYS = SUMMARY_KEYS + ("fund_draw", "paused", "held_value", "attacker_pnl", "priority", "topup")
+LOOP_SUMMARY_KEYS = SUMMARY_KEYS + ("fund_draw", "paused", "held_value", "attacker_pnl", "priority", "topup",
+                                    "max_move", "disl_first", "disl_last", "ch_in", "ch_net", "ch_sold", "ch_bs",
+                                    "ch_held", "ch_held_value", "ch_risk", "ch_shortfall", "ch_bs_pnl", "ch_cons")
 
 
 def _unit_twins():
@@ -627,6 +631,176 @@ def _llamma_step_loop(m, t, dt, prices, vs, vdk, vdq, av_ptr, av_idx, sold, liq,
         S[key_] += acc[k]
 
 
+class _ClearingLoop:
+    """The clearinghouse in the whole-loop twin, written from its rules
+    (``mechanisms/clearinghouse/README.md``) with lists per protocol and asset: the queue, the
+    urgency keys, the accounting, the window of pre-sale spots and the backstop. The budget and
+    the allocation are the clearinghouse twin's own (:func:`budget_py`, :func:`allocate_py`)."""
+
+    def __init__(self, mp, part, P, A, p0, stable, ids_of):
+        from ..mechanisms import kernel as KM
+
+        self.part = part  # participates, per protocol
+        self.P, self.A = P, A
+        self.step_move, self.window_move = mp[KM.M_CH_STEP], mp[KM.M_CH_WMOVE]
+        self.W = max(int(mp[KM.M_CH_WIN]), 1)
+        self.urgency = mp[KM.M_CH_ALLOC] == 0.0
+        self.netting = mp[KM.M_CH_NET] > 0.0
+        self.capital, self.discount = mp[KM.M_CH_BS_CAP], mp[KM.M_CH_BS_DISC]
+        self.fixed = [stable[a] or not ids_of[a] for a in range(A)]
+        self.ring = [[p0[a]] * self.W for a in range(A)]  # the window starts filled with the price at t = 0
+        self.mark = list(p0)
+        self.q = [[0.0] * A for _ in range(P)]
+        self.key = [[math.inf] * A for _ in range(P)]
+        self.acc = [[dict(inp=0.0, net=0.0, sold=0.0, bs=0.0, vin=0.0, held_vin=0.0, risk=0.0) for _ in range(A)]
+                    for _ in range(P)]
+        self.bs_units, self.bs_paid = [0.0] * A, [0.0] * A
+        self.fills = [[0.0, 0.0] for _ in range(A)]  # the step's in-house fills (units, quote)
+        self.worst = 0.0
+        self.new_step()
+
+    def new_step(self):
+        self.by = [[0.0] * self.A for _ in range(self.P)]  # what each protocol queued for sale this step
+        self.hf = [[math.inf] * self.A for _ in range(self.P)]  # its lowest HF liquidated this step
+
+    def note(self, pr, a, units, hf=None):
+        self.by[pr][a] += units
+        if hf is not None:
+            self.hf[pr][a] = min(self.hf[pr][a], hf)
+
+    def _leave(self, take, a, col):
+        """Units ``take`` (``{p: units}``) leave the queues of asset ``a`` into column ``col``;
+        the value-in still held shrinks in proportion."""
+        for p, x in take.items():
+            if x <= 0.0:
+                continue
+            h, b = self.q[p][a], self.acc[p][a]
+            if x >= h:
+                x = h
+                b["held_vin"] = 0.0
+                self.q[p][a] = 0.0
+                self.key[p][a] = math.inf
+            else:
+                b["held_vin"] *= 1.0 - x / h
+                self.q[p][a] = h - x
+            take[p] = x
+            b[col] += x
+        return take
+
+    def offer(self, perp, a):
+        """Units of asset ``a`` the perp venue ``perp``'s forced buys may take: the others'
+        queues and what they queued this step."""
+        if not self.netting or not self.part[perp]:
+            return 0.0
+        return sum(self.q[p][a] + self.by[p][a] for p in range(self.P) if p != perp and self.part[p])
+
+    def crossed(self, perp, a, x, px, sold):
+        """The perp venue bought ``x`` units of asset ``a`` at ``px``: first from the others'
+        fresh sales of the step (in proportion), then from their queues (by the allocation rule)."""
+        fresh = sum(self.by[p][a] for p in range(self.P) if p != perp and self.part[p])
+        from_fresh = min(x, fresh)
+        got = 0.0
+        if from_fresh > 0.0:
+            for p in range(self.P):
+                if p != perp and self.part[p] and self.by[p][a] > 0.0:
+                    y = self.by[p][a] * (from_fresh / fresh)
+                    self.by[p][a] -= y
+                    sold[a] = max(sold[a] - y, 0.0)
+                    b = self.acc[p][a]
+                    b["inp"] += y
+                    b["vin"] += y * px
+                    b["net"] += y
+                    got += y
+            if sold[a] <= CH_DUST * from_fresh:  # rounding, not a sale (the kernel's DUST)
+                sold[a] = 0.0
+        rest = x - from_fresh
+        if rest > 0.0:
+            queue = {p: self.q[p][a] for p in range(self.P) if p != perp}
+            keys = {p: self.key[p][a] for p in queue}
+            got += sum(self._leave(allocate_py(queue, keys, rest, self.urgency), a, "net").values())
+        self.fills[a][0] += got
+        self.fills[a][1] += got * px
+
+    def sales(self, t, a, spot, sold, vs, vdk, vdq, ids):
+        """Step ``t`` for asset ``a`` before the routed sales: mark, intake, budget, allocation,
+        backstop; ``sold`` (the routed units) loses the intake and gains what is released."""
+        for p in range(self.P):
+            if self.q[p][a] > 0.0:
+                self.acc[p][a]["risk"] += self.q[p][a] * (self.mark[a] - spot)
+        xin = 0.0
+        for p in range(self.P):
+            x = self.by[p][a]
+            if self.part[p] and x > 0.0:
+                xin += x
+                sold[a] = max(sold[a] - x, 0.0)
+                self.q[p][a] += x
+                b = self.acc[p][a]
+                b["inp"] += x
+                b["vin"] += x * spot
+                b["held_vin"] += x * spot
+                k = self.hf[p][a] if self.hf[p][a] < math.inf else 1.0  # a unit's sales count as HF 1
+                self.key[p][a] = min(self.key[p][a], k)
+        if sold[a] <= CH_DUST * xin:  # rounding, not a sale (the kernel's DUST)
+            sold[a] = 0.0
+        self.mark[a] = spot
+        if self.fixed[a]:
+            cap = math.inf
+        else:
+            self.ring[a][t % self.W] = spot
+            cap = budget_py(vs, vdk, vdq, ids, spot, self.ring[a], self.step_move, self.window_move) - sold[a]
+        queue = {p: self.q[p][a] for p in range(self.P)}
+        keys = {p: self.key[p][a] for p in range(self.P)}
+        released = self._leave(allocate_py(queue, keys, cap, self.urgency), a, "sold")
+        sold[a] += sum(released.values())
+        px = spot * (1.0 - self.discount)
+        total = sum(self.q[p][a] for p in range(self.P))
+        if self.capital > 0.0 and total > 0.0 and px > 0.0:
+            n = total if total * px <= self.capital else self.capital / px
+            queue = {p: self.q[p][a] for p in range(self.P)}
+            keys = {p: self.key[p][a] for p in range(self.P)}
+            got = sum(self._leave(allocate_py(queue, keys, n, self.urgency), a, "bs").values())
+            if got > 0.0:
+                self.capital = max(self.capital - got * px, 0.0)
+                self.bs_units[a] += got
+                self.bs_paid[a] += got * px
+                self.fills[a][0] += got
+                self.fills[a][1] += got * px
+
+    def take_fills(self, a):
+        u, v = self.fills[a]
+        self.fills[a] = [0.0, 0.0]
+        return u, v
+
+    def check(self):
+        for p in range(self.P):
+            for a in range(self.A):
+                b = self.acc[p][a]
+                self.worst = max(self.worst, abs(b["inp"] - b["net"] - b["sold"] - b["bs"] - self.q[p][a]))
+
+    def finish(self, final_spot):
+        """The totals of the run (the summary's ``SUM_CH_*``), the queue marked at the final spots."""
+        self.check()
+        out = dict.fromkeys(("ch_in", "ch_net", "ch_sold", "ch_bs", "ch_held", "ch_held_value", "ch_risk",
+                             "ch_shortfall", "ch_bs_pnl"), 0.0)
+        for a in range(self.A):
+            px = final_spot[a]
+            for p in range(self.P):
+                h, b = self.q[p][a], self.acc[p][a]
+                if h > 0.0:
+                    b["risk"] += h * (self.mark[a] - px)
+                out["ch_in"] += b["inp"]
+                out["ch_net"] += b["net"]
+                out["ch_sold"] += b["sold"]
+                out["ch_bs"] += b["bs"]
+                out["ch_held"] += h
+                out["ch_held_value"] += h * px
+                out["ch_risk"] += b["risk"]
+                out["ch_shortfall"] += b["held_vin"] - h * px if h > 0.0 else 0.0
+            out["ch_bs_pnl"] += self.bs_units[a] * px - self.bs_paid[a]
+        out["ch_cons"] = self.worst
+        return out
+
+
 def simulate_loop_py(path, path_id, ki):
     """One path of the whole time loop, from the kernel's own inputs ``ki``
     (:class:`liqcascade.engine.compile.KernelInputs`: the layouts the compiled loop takes),
@@ -664,8 +838,13 @@ def simulate_loop_py(path, path_id, ki):
     order, after the Aave-rule positions; Liquity's and crvUSD's twins keep their own state
     objects, built from the packs at ``t = 0``).
 
-    Not covered: what :data:`NOT_COVERED` lists (``NotImplementedError`` naming it; today the
-    clearinghouse).
+    the clearinghouse (:class:`_ClearingLoop`: its participants' sales noted per protocol with
+    the HF of each Aave-rule liquidation, netting offered to a participating perp unit's forced
+    buys through its market columns ``M_X_*``, intake, budget, allocation and backstop before the
+    routed sales, its books closed at the end: the summary's ``ch_*`` keys).
+
+    Not covered: what :data:`NOT_COVERED` lists (``NotImplementedError`` naming it; today
+    nothing). The sales ledger is not kept.
 
     Returns the dict of :func:`simulate_path_py` with ``summary`` keyed by
     :data:`LOOP_SUMMARY_KEYS`; events carry positions in the kernel's book order (units:
@@ -801,6 +980,9 @@ def simulate_loop_py(path, path_id, ki):
     for a in range(A):
         spots[0, a] = p_fixed[a] if stable[a] else _mean_spot(vs, ids_of[a])
     phist.append([[price_of(pr, a, spots[0]) for a in range(A)] for pr in range(P)])
+    ch = None
+    if flag["clearinghouse"]:
+        ch = _ClearingLoop(mp, [bool(x) for x in mk[KM.MK_CH]], mk.shape[1], A, p_fixed, stable, ids_of)
     depth0 = [0.0] * A  # dynamic margin's haircut: quote the venues absorb within the band at t = 0
     if flag["dynamic_margin"] and mp[KM.M_DM_HAIR] > 0.0:
         for a in range(A):
@@ -956,6 +1138,8 @@ def simulate_loop_py(path, path_id, ki):
         # liquidate_books
         sold = [0.0] * A
         first_event = len(events)
+        if ch is not None:
+            ch.new_step()
         step_n = 0
         cap_left = capital
         full = False
@@ -1043,6 +1227,8 @@ def simulate_loop_py(path, path_id, ki):
                 c[i] = max(c[i], 0.0)
                 d[i] = max(d[i], 0.0)
             sold[a] += seize
+            if ch is not None:  # its urgency: the HF at liquidation
+                ch.note(pr, a, seize, hf)
             book_event(t, i, pr, a, seize, repay, pc, pd, bad * pd, fee)
             if closed or d[i] <= 0.0:
                 is_open[i] = False
@@ -1117,6 +1303,9 @@ def simulate_loop_py(path, path_id, ki):
             if closed:
                 m_open[m] = False
             sold[a] += seize
+            if ch is not None:  # its urgency: the full HF before the liquidation
+                ch.note(pr, a, seize, sum(cc * pp[pr][ea] * lt_row[ea] for ea, cc, _ in saved)
+                        / sum(dd * pp[pr][ea] for ea, _, dd in saved))
             book_event(t, im, pr, a, seize, repay, pc, pdj, bad_q, fee)
         # step_units: Compound v3, Liquity, perps, Maker, crvUSD
         sold_arr = np.array(sold)
@@ -1126,13 +1315,30 @@ def simulate_loop_py(path, path_id, ki):
             pr = int(meta[u, KL.UM_PROTO])
             if pr < 0:
                 continue
+            before = sold_arr.copy()
+            if ch is not None and u == KL.U_PERP:  # netting: the others' sales offered to its forced buys
+                from ..protocols.perp.kernel import M_ASSET, M_VENUE, M_X_AVAIL, M_X_FILL, M_X_PX
+
+                pmkt = pack[11]
+                for m in range(pmkt.shape[0]):
+                    a = int(pmkt[m, M_ASSET])
+                    first = all(int(pmkt[m2, M_ASSET]) != a for m2 in range(m))  # the inventory is offered once
+                    pmkt[m, M_X_AVAIL] = ch.offer(pr, a) if first else 0.0
+                    pmkt[m, M_X_PX] = V.venue_spot(vs, int(pmkt[m, M_VENUE]))
+                    pmkt[m, M_X_FILL] = 0.0
             if u == KL.U_LIQUITY:
                 _liquity_step_loop(trove_sys, t, pp[pr], vs, vdk, vdq, ids_of, sold_arr, liqs.liq, pr,
                                    int(meta[u, KL.UM_OFFSET]), events, S)
+                if ch is not None:
+                    for a in range(A):
+                        ch.note(pr, a, float(sold_arr[a] - before[a]))
                 continue
             if u == KL.U_LLAMMA:
                 _llamma_step_loop(amm, t, float(mkt.dt_seconds), pp[pr], vs, vdk, vdq, mkt.av_ptr, mkt.av_idx,
                                   sold_arr, liqs.liq, pr, int(meta[u, KL.UM_OFFSET]), events, S)
+                if ch is not None:
+                    for a in range(A):
+                        ch.note(pr, a, float(sold_arr[a] - before[a]))
                 continue
             if u == KL.U_MAKER:
                 po = int(meta[u, KL.UM_PEEP])
@@ -1149,10 +1355,26 @@ def simulate_loop_py(path, path_id, ki):
                               ("repaid", ACC_REPAID), ("bad_debt", ACC_BAD), ("fees", ACC_FEES),
                               ("bonus", ACC_BONUS), ("gas", ACC_GAS), ("fund_draw", ACC_FUND_DRAW)):
                 S[key_] += float(acc[col])
+            if ch is not None:
+                for a in range(A):
+                    ch.note(pr, a, float(sold_arr[a] - before[a]))
+                if u == KL.U_PERP:  # what its forced buys took from the offer
+                    for m in range(pmkt.shape[0]):
+                        if pmkt[m, M_X_FILL] > 0.0:
+                            ch.crossed(pr, int(pmkt[m, M_ASSET]), float(pmkt[m, M_X_FILL]), float(pmkt[m, M_X_PX]),
+                                       sold_arr)
+                        pmkt[m, M_X_AVAIL] = 0.0
+                        pmkt[m, M_X_FILL] = 0.0
         sold = [float(x) for x in sold_arr]
         for a in range(A):
             seized_steps[t, a] = sold[a]
-        # route_sales: the batch auction collects its protocols' units, its keepers sell their
+        # route_sales: the clearinghouse takes in its participants' units, releases what its
+        # budget allows, its backstop buys from the queue
+        if ch is not None:
+            for a in range(A):
+                spot_a = p_fixed[a] if stable[a] or not ids_of[a] else _mean_spot(vs, ids_of[a])
+                ch.sales(t, a, spot_a, sold, vs, vdk, vdq, ids_of[a])
+        # the batch auction collects its protocols' units, its keepers sell their
         # slice, and at a clearing step the bundle is priced as sold at once
         if flag["batch"]:
             W = int(mp[KM.M_BA_WIN])
@@ -1202,6 +1424,9 @@ def simulate_loop_py(path, path_id, ki):
                     twap.push(t, a, held, slices)
                 sold[a] += twap.pop(t, a)
             bp_q[a] = bp_v[a] = tw_q[a] = tb_q[a] = 0.0
+            if ch is not None:  # its in-house fills (netted, backstop) count like the pool's
+                cq, cquote = ch.take_fills(a)
+                pq, pquote = pq + cq, pquote + cquote
             bought[a] = (pq, pquote)
         if ag_on:  # the front-runner sells ahead of the step's sales
             AG.agents_pre_sales(ag, sold, vs, vdk, vdq, mkt.av_ptr, mkt.av_idx, agsum)
@@ -1221,20 +1446,30 @@ def simulate_loop_py(path, path_id, ki):
                     ev[7] = (proceeds + pquote) / (sold[a] + pq)
         if ag_on:  # the front-runner buys back, the hunter buys the dip
             AG.agents_post_sales(ag, sold, vs, vdk, vdq, mkt.av_ptr, mkt.av_idx, agsum)
+        if ch is not None:
+            ch.check()
         # record
         dislocated = False
         for a in range(A):
             spots[t, a] = p_fixed[a] if stable[a] else _mean_spot(vs, ids_of[a])
             if not stable[a] and spots[t, a] < (1.0 - DISLOCATION) * path[t, a]:
                 dislocated = True
+            if not stable[a] and spots[t - 1, a] > 0.0:  # the largest one-step fall so far
+                S["max_move"] = max(S["max_move"], (spots[t - 1, a] - spots[t, a]) / spots[t - 1, a])
         if dislocated:
             S["dislocation_steps"] += 1
+            if S["disl_first"] == 0.0:
+                S["disl_first"] = t
+            S["disl_last"] = t
         for pl in pools:
             pl.record(t)
     for a in range(A):  # what the mechanisms still hold, at the final mean venue spot
         held = pool_units[a] + twap.left(a) + ba_coll[a]
         if held > 0.0:
             S["held_value"] += held * (p_fixed[a] if stable[a] else _mean_spot(vs, ids_of[a]))
+    if ch is not None:  # the clearinghouse's books, the queue marked at the final mean venue spot
+        S.update(ch.finish([p_fixed[a] if stable[a] or not ids_of[a] else _mean_spot(vs, ids_of[a])
+                            for a in range(A)]))
     if ag_on:
         AG.agents_finish(ag, vs, vdk, vdq, mkt.av_ptr, mkt.av_idx, agsum)
         S["attacker_pnl"] = float(agsum[KL.SUM_ATTACKER_PNL])

@@ -51,6 +51,10 @@ NPC = NPA_CH
 
 #: urgency key of units whose seller has no health factor in the unit interface (protocol units)
 UNIT_HF = 1.0
+#: what is left of the step's routed sale after the clearinghouse took units out of it, relative to
+#: what it took, below which the rest is rounding (``Σ by`` and ``sold`` summed in other orders),
+#: not a sale: it is set to 0 (else a dust sale of ~1e-13 units would price the step's events)
+DUST = 1e-12
 
 
 @internal
@@ -251,6 +255,8 @@ def ch_crossed(mp, t, a, x, px, perp_p, q, key, acc, by, sold, sl, mk, sink, ch_
                 acc[p, a, CA_NET] += y
                 acc[p, a, CA_QUOTE] += y * px
                 take[p] = y
+        if sold[a] <= DUST * from_fresh:  # the rounding left of a sale crossed whole is no sale
+            sold[a] = 0.0
     rest = x - from_fresh
     if rest > 0.0:
         urgency = mp[M_CH_ALLOC] == 0.0
@@ -327,6 +333,7 @@ def clearinghouse_sales(t, mkt, mechs, mst, st, by, sl, summary, rel):
             if q[p, a] > 0.0:
                 acc[p, a, CA_RISK] += q[p, a] * (mark - spot)
         # 2. intake
+        xin = 0.0
         for p in range(P):
             x = by[p, a]
             if mk[MK_CH, p] == 0 or (sink.shape[0] > 0 and sink[p]):
@@ -336,6 +343,7 @@ def clearinghouse_sales(t, mkt, mechs, mst, st, by, sl, summary, rel):
                 sold[a] -= x
                 if sold[a] < 0.0:
                     sold[a] = 0.0
+                xin += x
                 q[p, a] += x
                 acc[p, a, CA_IN] += x
                 acc[p, a, CA_VIN] += x * spot
@@ -346,6 +354,8 @@ def clearinghouse_sales(t, mkt, mechs, mst, st, by, sl, summary, rel):
                 if rec:
                     sl.q[p, a] = 0.0
             hf[p, a] = np.inf
+        if sold[a] <= DUST * xin:  # the rounding left of a sale the intake took whole is no sale
+            sold[a] = 0.0
         # 3. budget
         fixed = stable[a] or av_ptr[a + 1] == av_ptr[a]
         if fixed:
