@@ -267,7 +267,7 @@ def scenario(cfg: dict):
         sc["simulation"]["dt_seconds"] = dt
         if sc["price"]["kind"] == "gbm":
             sc["price"]["sigma"] = 60.0 / dt ** 0.5
-    join_books = _root_conftest().join_books
+    join_books = _JOIN_BOOKS
 
     book = None
     if n_proto:
@@ -313,6 +313,10 @@ def _root_conftest():
     spec.loader.exec_module(m)
     return m
 
+
+# loaded at import: executing tests/conftest.py inside a test would register its hypothesis
+# profiles under a test's @settings, which hypothesis warns about
+_JOIN_BOOKS = _root_conftest().join_books
 
 def run_kernel(c, path):
     """The compiled loop on one path, called as the engine calls it: (summary, events, spots)."""
