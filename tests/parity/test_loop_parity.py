@@ -40,7 +40,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from liqcascade.engine.compile import compile_scenario, kernel_inputs
-from liqcascade.engine.dynamic import make_paths
+from liqcascade.engine.dynamic import VARIANTS, loop_variant, make_paths, variant_args
 from liqcascade.kernels import dynamic as KD
 from liqcascade.kernels import events as KE
 from liqcascade.kernels import layouts as KL
@@ -333,10 +333,10 @@ def run_kernel(c, path):
     for u in ki.units_list:
         unit_mask[u.proto_id] = True
     sl = KSL.sales_new(4 * ki.n_positions + 1024, 10**7, unit_mask, A)
-    if ki.units_list:
-        ev, sl = KD.simulate_path_units(path, 0, *ki.args(), ki.fresh_units(), out, ev, sl)
-    else:
-        ev, sl = KD.simulate_path(path, 0, *ki.args(), out, ev, sl)
+    variant = loop_variant(ki)  # the kernel the engine picks for this scenario
+    kernel = getattr(KD, VARIANTS[variant][0])
+    ev, sl = kernel(path, 0, *variant_args(ki, variant), ki.fresh_units() if variant == "units" else None, out, ev,
+                    sl)
     run_kernel.sa = sa
     return ki, summary, ev.buf[:int(ev.n[KE.EV_N])], sa[:, :, KD.ST_SPOT]
 

@@ -64,7 +64,7 @@ def run_batch(c: Compiled, wins, asset: str | None = None, *, block: int = 4096,
     window. ``progress(k)`` is called as windows finish."""
     from ..kernels import dynamic as K
     from .compile import kernel_inputs
-    from .dynamic import run_many
+    from .dynamic import loop_groups, run_many
     from .warmup import ensure
 
     n = len(wins)
@@ -82,7 +82,7 @@ def run_batch(c: Compiled, wins, asset: str | None = None, *, block: int = 4096,
         a0 = c.assets.index(asset)
     A = c.n_assets
     ki = kernel_inputs(c)
-    ensure(["many_units" if ki.units_list else "many"])
+    ensure(loop_groups(ki, recorded=False, many=True))
     summary = np.zeros((n, K.NSUM))
     min_spot = np.zeros((n, A))
     final_spot = np.zeros((n, A))

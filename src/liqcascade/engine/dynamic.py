@@ -35,6 +35,50 @@ def make_paths(c: Compiled, n_paths: int | None = None, path_offset: int = 0, st
     return paths
 
 
+#: the time loop's compiled variants (kernels/dynamic.py): (recorded-path kernel, many-path kernel)
+VARIANTS = {"lean": ("simulate_path_lean", "simulate_many_lean"), "full": ("simulate_path", "simulate_many"),
+            "units": ("simulate_path_units", "simulate_many_units")}
+#: the warm-up groups of each variant (engine/warmup.py): (recorded path, many paths)
+VARIANT_GROUPS = {"lean": ("loop", "many"), "full": ("loop_full", "many_full"),
+                  "units": ("loop_units", "many_units")}
+
+
+def loop_variant(ki) -> str:
+    """Which compiled time loop runs the kernel inputs ``ki``
+    (:class:`~liqcascade.engine.compile.KernelInputs`): ``"units"`` with protocol units, else
+    ``"lean"`` when no mechanism is on, no agent acts inside the loop, no interest rate is
+    modelled and no position is multi-asset (the kernel without their code, much quicker to
+    compile), else ``"full"``. The three give the same results wherever the lean one applies."""
+    from ..mechanisms.kernel import M_ON
+
+    if ki.units_list:
+        return "units"
+    lean = (ki.mechanisms.p[M_ON] == 0.0 and ki.agents.pack.shape[0] == 0 and not ki.rates.on
+            and ki.book.m_proto.shape[0] == 0)
+    return "lean" if lean else "full"
+
+
+def loop_groups(c, recorded: bool = True, many: bool = False) -> list[str]:
+    """The warm-up groups (:mod:`liqcascade.engine.warmup`) a run of ``c`` needs: the variant's
+    recorded-path group when ``recorded``, its many-path group when ``many``. ``c`` is a
+    :class:`Compiled` scenario (its kernel inputs are built to decide, once) or the
+    :class:`~liqcascade.engine.compile.KernelInputs` of one. Every caller that asks
+    :func:`~liqcascade.engine.warmup.ensure` for a time-loop group takes it from here."""
+    from .compile import KernelInputs, kernel_inputs
+
+    ki = c if isinstance(c, KernelInputs) else kernel_inputs(c)
+    loop, many_g = VARIANT_GROUPS[loop_variant(ki)]
+    return ([loop] if recorded else []) + ([many_g] if many else [])
+
+
+def variant_args(ki, variant: str, rates=None) -> tuple:
+    """``ki.args(rates)`` as the variant's kernels take them: the lean one gets None for the
+    mechanisms, the agents and the rates (their code is not compiled in), the others every
+    layout."""
+    args = ki.args(rates)
+    return args[:5] + (None, None, None) if variant == "lean" else args
+
+
 def run_dynamic(c: Compiled, paths: np.ndarray | None = None, record_paths: int | None = None,
                 progress=None, ev_cap: int | None = None, path_offset: int = 0,
                 max_events: int | None = None, sink=()) -> RunResult:
@@ -86,9 +130,9 @@ def _run_dynamic(c: Compiled, paths, record_paths, progress, ev_cap, path_offset
         ki.market = ki.market._replace(sink=mask)
     from .warmup import ensure
 
-    suffix = "_units" if ki.units_list else ""
-    ensure((["loop" + suffix] if rec > 0 else []) + (["many" + suffix] if n_paths > rec else []))
-    args = ki.args()
+    variant = loop_variant(ki)
+    ensure(loop_groups(ki, recorded=rec > 0, many=n_paths > rec))
+    path_kernel = getattr(K, VARIANTS[variant][0])
     setup = ki.setup
     b = ki.engine_book
     summary = np.zeros((n_paths, K.NSUM))
@@ -121,13 +165,10 @@ def _run_dynamic(c: Compiled, paths, record_paths, progress, ev_cap, path_offset
             units = ki.fresh_units()
             out = KL.Out(summary[p], steps_asset[p], steps_scalar[p], True, oc, od, omc, omd)
             rl = for_record(ki.rates, T)
-            pargs = ki.args(rl)
+            pargs = variant_args(ki, variant, rl)
             sl = KS.sales_new(cap, limit, unit_mask, A)
-            if ki.units_list:
-                ev, sl = K.simulate_path_units(paths[p], path_offset + p, *pargs, units, out, KE.events_new(cap, limit),
-                                               sl)
-            else:
-                ev, sl = K.simulate_path(paths[p], path_offset + p, *pargs, out, KE.events_new(cap, limit), sl)
+            ev, sl = path_kernel(paths[p], path_offset + p, *pargs, units if variant == "units" else None, out,
+                                 KE.events_new(cap, limit), sl)
             n_ev, lost = int(ev.n[KE.EV_N]), int(summary[p, K.SUM_EV_LOST])
             # a unit that outgrew its reserved rows lost events the limit had room for: run the path
             # again (the kernel is deterministic) with every row it needs from the start
@@ -304,9 +345,12 @@ def _debt_now(b, rates, tot, od):
             od[b.seg_ptr[s]:b.seg_ptr[s + 1]] *= tot[r, RT_FACTOR]
 
 
-def run_many(paths, path_offset, rows, ki, summary, min_spot, final_spot, progress=None, threads=None):
+def run_many(paths, path_offset, rows, ki, summary, min_spot, final_spot, progress=None, threads=None,
+             variant=None):
     """Paths ``rows`` of ``paths`` (summaries only) on ``threads`` threads (default numba's thread
-    count): chunks of paths go to whichever thread is free (the kernel releases the GIL)."""
+    count): chunks of paths go to whichever thread is free (the kernel releases the GIL).
+    ``variant``: the compiled loop to use (default :func:`loop_variant`; ``"full"`` runs a lean
+    scenario on the full kernel, for benchmarks and tests)."""
     from concurrent.futures import ThreadPoolExecutor
 
     import numba
@@ -316,14 +360,13 @@ def run_many(paths, path_offset, rows, ki, summary, min_spot, final_spot, progre
     n_threads = max(1, int(threads or numba.get_num_threads()))
     size = max(1, min(64, -(-rows.shape[0] // (4 * n_threads))))
     chunks = [rows[i:i + size] for i in range(0, rows.shape[0], size)]
-    args = ki.args()
+    variant = variant or loop_variant(ki)
+    args = variant_args(ki, variant) + (ki.units if variant == "units" else None,)
+    kernel = getattr(K, VARIANTS[variant][1])
 
     def one(chunk):
         try:
-            if ki.units_list:
-                K.simulate_many_units(paths, path_offset, chunk, *args, ki.units, summary, min_spot, final_spot)
-            else:
-                K.simulate_many(paths, path_offset, chunk, *args, summary, min_spot, final_spot)
+            kernel(paths, path_offset, chunk, *args, summary, min_spot, final_spot)
         except kernel_errors.TYPES as exc:  # name the paths: the threads run several chunks at once
             from ..errors import KernelError
 

@@ -4,16 +4,21 @@ numba compiles a kernel the first time it is called and keeps the result in an o
 (``kernels/_jit.py``: the cache folder is keyed on the kernel sources, so an edit starts a clean
 cache). The kernels come in *groups*, each compiled by one tiny run (:data:`GROUPS`):
 
-* ``loop`` — the time loop without protocol units (``simulate_path``);
-* ``many`` — many paths without units (``simulate_many``, Monte Carlo and unrecorded paths);
-* ``loop_units`` / ``many_units`` — the same with the protocol units;
+* ``loop`` — the lean time loop (``simulate_path_lean``): no mechanism, no agent in the loop, no
+  interest rate, no multi-asset position, no protocol unit (the flagship; ``liqcascade demo``);
+* ``many`` — the same for many paths (``simulate_many_lean``, Monte Carlo and unrecorded paths);
+* ``loop_full`` / ``many_full`` — the full time loop without protocol units (``simulate_path``,
+  ``simulate_many``): mechanisms, agents, interest rates, multi-asset positions;
+* ``loop_units`` / ``many_units`` — the full loop with the protocol units;
 * ``static`` — the static solver's per-position kernel (rational mode, and mechanical mode where
   the aggregated one does not apply; the flagship's);
 * ``static_agg`` — its aggregated kernel (mechanical mode);
 * ``flow`` — the external-flow loop on both venue kinds, with its backstop (``engine/flow.py``).
 
 **Cold cache.** After a group compiles, a stamp ``warm-<group>.json`` goes into the cache folder
-(with the numba version and the compile time). A group without its stamp is *cold*: the next
+(with the numba version and the compile time). Which time-loop groups a scenario needs is
+decided in one place, :func:`liqcascade.engine.dynamic.loop_groups` (every caller of
+:func:`ensure` takes them from there). A group without its stamp is *cold*: the next
 call of :func:`ensure` compiles it with a progress report (the CLI shows ``compiling kernels
 (first run only, ~N s)`` and a progress bar) instead of stalling inside the first kernel call.
 The stamp lives next to the compiled code, so a kernel edit (a new cache folder), a new numba
@@ -38,8 +43,10 @@ import numpy as np
 #: compiles for it); the estimates seed the progress bar and are replaced by the measured time
 #: once a group has compiled on this machine
 GROUPS: dict[str, tuple[str, float, int]] = {
-    "loop": ("time loop", 40.0, 160),
-    "many": ("time loop, many paths", 40.0, 160),
+    "loop": ("time loop", 50.0, 310),
+    "many": ("time loop, many paths", 55.0, 330),
+    "loop_full": ("time loop with mechanisms, agents, rates", 90.0, 455),
+    "many_full": ("time loop with mechanisms, agents, rates, many paths", 100.0, 480),
     "loop_units": ("time loop with protocol units", 75.0, 320),
     "many_units": ("time loop with protocol units, many paths", 75.0, 320),
     "static": ("static solver, per-position kernel", 10.0, 60),
@@ -57,7 +64,8 @@ REPORTER = None
 # ---- tiny inputs --------------------------------------------------------------------------------
 
 
-def tiny_scenario():
+def tiny_scenario(extra: dict | None = None):
+    """A three-position scenario on every pool kind; ``extra``: more top-level keys."""
     from ..scenario.models import Scenario
 
     return Scenario.model_validate({
@@ -76,14 +84,18 @@ def tiny_scenario():
         "oracles": [{"name": "o", "asset": "A", "kind": "spot"}],
         "protocols": [{"name": "p", "positions": "-", "collateral": "A", "debt": "Q",
                        "params": {"A": {"liquidation_threshold": 0.8, "liquidation_bonus": 0.05}}}],
+        **(extra or {}),
     })
 
 
-def _tiny_compiled():
+def _tiny_compiled(full: bool = False):
+    """The tiny scenario compiled (the lean loop runs it); ``full``: with a circuit breaker, so
+    that the full loop runs it (:func:`liqcascade.engine.dynamic.loop_variant`)."""
     from .compile import book_from_arrays, compile_scenario
 
+    sc = tiny_scenario({"mechanisms": {"circuit_breaker": {}}} if full else None)
     book = book_from_arrays(np.array([1.0, 2.0, 3.0]), np.array([85.0, 100.0, 200.0]), 0.8)
-    return compile_scenario(tiny_scenario(), Path("."), book=book)
+    return compile_scenario(sc, Path("."), book=book)
 
 
 #: the five protocol units in one scenario (their presets), for the ``*_units`` groups
@@ -139,6 +151,19 @@ def _warm_many():
     run_dynamic(c, paths=make_paths(c, n_paths=2), record_paths=0)
 
 
+def _warm_loop_full():
+    from .dynamic import run_dynamic
+
+    run_dynamic(_tiny_compiled(full=True), record_paths=1)
+
+
+def _warm_many_full():
+    from .dynamic import make_paths, run_dynamic
+
+    c = _tiny_compiled(full=True)
+    run_dynamic(c, paths=make_paths(c, n_paths=2), record_paths=0)
+
+
 def _units_compiled():
     from .compile import compile_scenario
 
@@ -177,7 +202,8 @@ def _warm_flow():
     warm_kernels()
 
 
-_RUN = {"loop": _warm_loop, "many": _warm_many, "loop_units": _warm_loop_units,
+_RUN = {"loop": _warm_loop, "many": _warm_many, "loop_full": _warm_loop_full, "many_full": _warm_many_full,
+        "loop_units": _warm_loop_units,
         "many_units": _warm_many_units, "static": _warm_static, "static_agg": _warm_static_agg,
         "flow": _warm_flow}
 

@@ -116,6 +116,29 @@ else:
 internal = njit(no_cpython_wrapper=True, no_cfunc_wrapper=True)
 
 
+def variant(fn, name):
+    """A copy of the plain function ``fn`` under the name ``name`` (``__name__`` and
+    ``__qualname__``; same code, globals, defaults and docstring), to be compiled into a dispatcher
+    of its own.
+
+    The time loop compiles one body into several kernels, one per variant (lean, full, with
+    units; recorded path or many paths), each with one signature. numba's on-disk cache keeps one
+    index per function, named after its module and qualified name, and keys the entries in it by
+    signature and bytecode only, not by the dispatcher's options: two dispatchers of one function
+    with the same signature (a Python-callable kernel and an :data:`internal` one, say) would
+    overwrite each other's entries, and several signatures in one index can lose an entry when
+    worker processes compile them at once. A copy per dispatcher gives each its own index.
+    """
+    import types
+
+    g = types.FunctionType(fn.__code__, fn.__globals__, name, fn.__defaults__, fn.__closure__)
+    g.__qualname__ = name
+    g.__doc__ = fn.__doc__
+    g.__module__ = fn.__module__
+    g.__kwdefaults__ = fn.__kwdefaults__
+    return g
+
+
 def by_kind(fns, fallback):
     """A kernel ``call(kind, *args)`` that runs ``fns[kind](*args)``: one compiled branch per
     function of the tuple ``fns`` (``literal_unroll``; a family's kinds in registry order, so a

@@ -1,6 +1,6 @@
 """Dynamic simulation — the compiled time loop.
 
-:func:`simulate_path` runs one path as a short loop of named stages
+:func:`run_path` runs one path as a short loop of named stages
 (:mod:`liqcascade.kernels.stages`, each with the exact rules in its docstring) over the named
 layouts of :mod:`liqcascade.kernels.layouts`::
 
@@ -22,18 +22,48 @@ their own sales; those sales reach the oracles at ``t + 1`` at the earliest.
 Positions use the store and segments of :mod:`liqcascade.kernels.store`, shared with the static
 solver: the liquidation key ``debt / (coll · LT)`` is compared to ``p_coll / p_debt``.
 Liquidatable positions that the liquidators skip stay in the store and are re-examined every
-step. :func:`simulate_many` runs many paths in parallel (summaries only, no events), copying the
-protocol units' packs for each path.
+step. :func:`run_many` runs many paths (summaries only, no events), copying the protocol units'
+packs for each path.
 
-Every kernel here has one compiled signature: absent parts of a scenario are empty layouts of the
-same types (see :mod:`liqcascade.kernels.layouts`).
+Variants
+--------
+The two bodies are compiled into one kernel per *variant*, each with one signature (absent
+parts of a scenario are empty layouts of the same types, :mod:`liqcascade.kernels.layouts`):
+
+=========  ===========================================  ========================================
+variant    kernels (recorded path, many paths)          arguments passed as None
+=========  ===========================================  ========================================
+lean       :data:`simulate_path_lean`,                  ``mechs``, ``agents``, ``rates``, ``units``
+           :data:`simulate_many_lean`
+full       :data:`simulate_path`, :data:`simulate_many`  ``units``
+units      :data:`simulate_path_units`,                 none
+           :data:`simulate_many_units`
+=========  ===========================================  ========================================
+
+numba removes a branch on ``x is None`` / ``x is not None`` (also through one alias such as
+``full = mechs is not None``) when ``x`` is a None-typed argument, before typing: the code in
+the removed branch is never typed or compiled, nor is anything it calls. ``mechs`` None is the
+lean switch: every stage keeps the code of the mechanisms, the loop's agents, interest rates and
+multi-asset positions (and the :class:`~liqcascade.kernels.layouts.MechState` reads, None in
+the lean variant) under ``mechs is not None``; the units' code sits under ``units is not None``.
+An inlined stage tests the loop's own ``mechs`` argument (the test cannot see through the
+borrowed copy); a separately compiled one (``@internal``) tests its own argument. The engine
+runs the lean variant when no mechanism is on, the agents' pack is empty, no interest rate is
+modelled, no position is multi-asset and there is no unit
+(:func:`liqcascade.engine.dynamic.loop_variant`); its results are the full variant's, bit for
+bit (``tests/parity/test_lean_variant.py``).
+
+Each kernel is its own copy of the body (:func:`~liqcascade.kernels._jit.variant`): the entry
+kernels compile the loop directly (a wrapper kernel around an ``@internal`` one would re-link,
+re-optimize and re-emit the whole loop once more), and each has a cache index of its own (numba
+keys a function's cache by module and qualified name, its entries by signature only).
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from ._jit import DISABLED, internal, njit
+from ._jit import DISABLED, internal, njit, variant
 from .events import EV_LOST, EV_N, events_new_k, events_reserve  # noqa: F401
 from .layouts import (  # noqa: F401  (the engine reads these through this module)
     DISLOCATION, MODE_MECHANICAL, MODE_RATIONAL, NSC, NSS, NST, NSUM, NUM, NUNIT, SC_GAS, SC_PATH, SS_BAD,
@@ -94,7 +124,8 @@ def units_fresh(units):
 @internal
 def new_state(path, path_id, mkt, orc, rules, book, liqs, mechs, agents, units):
     """The path's :class:`~liqcascade.kernels.layouts.State` and
-    :class:`~liqcascade.kernels.layouts.MechState` at ``t = 0``.
+    :class:`~liqcascade.kernels.layouts.MechState` at ``t = 0`` (the lean variant, ``mechs``
+    None: no MechState, None in its place, and no agents).
 
     Venues start at ``mkt.vs0`` (copied); ``hist[v, 0]`` is each venue's spot; each oracle
     starts at the mean of its sources' spots (1.0 without sources); the mean spots start at
@@ -123,10 +154,15 @@ def new_state(path, path_id, mkt, orc, rules, book, liqs, mechs, agents, units):
         p0 = s / src.shape[0] if src.shape[0] > 0 else 1.0
         oracle_init(orc.kind[o], orc.params[o], ostate[o], p0)
         oprice[o] = p0
-    mp = mechs.p
-    mon, cb_on, th_on, tw_on, bp_on, if_on, da_on, pa_on, dm_on, re_on, ba_on, vf_on = mechanisms_on(mp)
-    ag = agents.pack.copy()
-    need_first = da_on or re_on or ag.shape[0] > 0
+    full = mechs is not None
+    need_first = False
+    if full:
+        mp = mechs.p
+        mon, cb_on, th_on, tw_on, bp_on, if_on, da_on, pa_on, dm_on, re_on, ba_on, vf_on = mechanisms_on(mp)
+        ag = agents.pack.copy()
+        need_first = da_on or re_on or ag.shape[0] > 0
+    else:
+        ag = np.zeros(0)
     sc = np.zeros(NSC)
     sc[SC_GAS] = liqs.gas
     sc[SC_PATH] = path_id
@@ -135,32 +171,55 @@ def new_state(path, path_id, mkt, orc, rules, book, liqs, mechs, agents, units):
                np.ones(book.m_proto.shape[0], np.bool_), np.full(n_pos, -1, np.int64),
                np.full(n_pos if need_first else 0, -1, np.int64), ag, np.zeros(NACC), sc,
                np.zeros(A), np.zeros(A), np.ones(A), np.zeros((P, A)))
-    mst = mech_state_new(mp, T, P, A, rules.bonus)
-    ms0 = np.empty(A)
-    for a in range(A):
-        ms0[a] = mkt.p_fixed[a] if mkt.stable[a] else mean_venue_spot(vs, mkt.av_ptr, mkt.av_idx, a)
-    if mst.phist.shape[0] > 1:  # a mechanism reads the price history
-        for pr in range(P):
+    if full:
+        mst = mech_state_new(mp, T, P, A, rules.bonus)
+        ms0 = np.empty(A)
+        for a in range(A):
+            ms0[a] = mkt.p_fixed[a] if mkt.stable[a] else mean_venue_spot(vs, mkt.av_ptr, mkt.av_idx, a)
+        if mst.phist.shape[0] > 1:  # a mechanism reads the price history
+            for pr in range(P):
+                for a in range(A):
+                    mst.phist[0, pr, a] = protocol_price(pr, a, mkt.stable, mkt.p_fixed, orc.of, oprice, ms0)
+        if dm_on and mp[M_DM_HAIR] > 0.0:
             for a in range(A):
-                mst.phist[0, pr, a] = protocol_price(pr, a, mkt.stable, mkt.p_fixed, orc.of, oprice, ms0)
-    if dm_on and mp[M_DM_HAIR] > 0.0:
-        for a in range(A):
-            if not mkt.stable[a]:
-                mst.depth0[a] = depth_units(vs, mkt.vdk, mkt.vdq, mkt.av_ptr, mkt.av_idx, a,
-                                            mp[M_DM_BAND]) * mean_venue_spot(vs, mkt.av_ptr, mkt.av_idx, a)
-    if units is not None and units.meta[U_PERP, UM_PROTO] >= 0:
-        p0row = np.empty(A)
-        for a in range(A):
-            p0row[a] = protocol_price(units.meta[U_PERP, UM_PROTO], a, mkt.stable, mkt.p_fixed, orc.of, oprice, ms0)
-        perp_mark_init(units.perp, p0row, vs)
-    return st, mst
+                if not mkt.stable[a]:
+                    mst.depth0[a] = depth_units(vs, mkt.vdk, mkt.vdq, mkt.av_ptr, mkt.av_idx, a,
+                                                mp[M_DM_BAND]) * mean_venue_spot(vs, mkt.av_ptr, mkt.av_idx, a)
+        if units is not None and units.meta[U_PERP, UM_PROTO] >= 0:
+            p0row = np.empty(A)
+            for a in range(A):
+                p0row[a] = protocol_price(units.meta[U_PERP, UM_PROTO], a, mkt.stable, mkt.p_fixed, orc.of, oprice, ms0)
+            perp_mark_init(units.perp, p0row, vs)
+        return st, mst
+    return st, None
 
 
-@internal
-def _run_path(path, path_id, mkt, orc, rules, book, liqs, mechs, agents, rates, units, out, ev, sl):
-    """The loop of :func:`simulate_path` / :func:`simulate_path_units` (``units`` None: the
-    protocol units' stage is not compiled in)."""
+def run_path(path, path_id, mkt, orc, rules, book, liqs, mechs, agents, rates, units, out, ev, sl):
+    """One path ``path[T+1, A]`` (global index ``path_id``): the body of every path kernel
+    (:data:`simulate_path_lean`, :data:`simulate_path`, :data:`simulate_path_units` and the
+    many-path kernels' per-path calls), compiled once per variant (see the module docstring).
+
+    Inputs are the constant layouts (``mkt`` :class:`Market`, ``orc`` :class:`Oracles`,
+    ``rules`` :class:`Rules`, ``book`` :class:`Book`, ``liqs`` :class:`Liquidators`, ``mechs``
+    :class:`Mechanisms`, ``agents`` :class:`Agents`, ``rates``
+    :class:`~liqcascade.kernels.accrual.Rates`: interest and pools, whose ``rec``/``tot`` the
+    path writes; ``units`` :class:`Units` with fresh packs, the path mutates them), the outputs
+    ``out`` (:class:`Out`; ``summary`` is zeroed first) and the event buffer ``ev``
+    (:class:`~liqcascade.kernels.events.Events`). Events of single-pair position ``i`` carry
+    ``position = i``, of multi-asset position ``m`` ``N + m``, of a unit's position ``offset +
+    local index``. ``mechs``, ``agents``, ``rates`` None (all three: the lean variant) and
+    ``units`` None leave their code out of the compiled kernel.
+
+    ``sl`` is the path's sales ledger (:class:`~liqcascade.kernels.sales.Sales`; a limit ``< 0``
+    records nothing), given room before each step's sales the same way.
+
+    Returns the event buffer and the ledger (grown copies when the path needed more rows; their
+    ``n`` say how many were written and lost). Before each step the buffer is given room for one
+    event per Aave-rule position (each is liquidated at most once per step) and the units'
+    reserved rows, so the stages never reallocate it; events past its limit are counted in
+    ``SUM_EV_LOST``."""
     T = path.shape[0] - 1
+    full = mechs is not None  # the variant switch (pruned at compile time: module docstring)
     out.summary[:] = 0.0
     st_own, mst_own = new_state(path, path_id, mkt, orc, rules, book, liqs, mechs, agents, units)
     # the loop works on ownerless views (kernels.borrow): no atomic reference counting per
@@ -176,82 +235,62 @@ def _run_path(path, path_id, mkt, orc, rules, book, liqs, mechs, agents, rates, 
     ou = borrow(out)
     store = store_new(1024, 64)
     record_start(path, mk, oc, st, ou)
-    rs = rates_state_new(rates)
-    rates_on = rates.on
-    if rates_on:
-        rates_start(rates, rs)
+    rs = rates_state_new(rates) if full else None
+    rates_on = False
+    before = False
+    multi = False
+    if full:
+        rates_on = rates.on
+        if rates_on:
+            rates_start(rates, rs)
+        before = mechs.p[M_ON] > 0.0 or agents.pack.shape[0] > 0
+        multi = book.m_proto.shape[0] > 0
     room = bk.coll.shape[0] + bk.m_proto.shape[0]
     if units is not None:
         un = borrow(units)
         for u in range(NUNIT):
             if un.meta[u, UM_PROTO] >= 0:
                 room += un.meta[u, UM_ROOM]
-    before = mechs.p[M_ON] > 0.0 or agents.pack.shape[0] > 0
-    multi = book.m_proto.shape[0] > 0
     for t in range(1, T + 1):
-        move_market(t, path, mk, st, ou)
+        move_market(t, path, mk, mechs, st, ou)
         read_oracles(t, mk, oc, st)
-        if before:
+        if full and before:
             mechanisms_before(t, mk, ru, lq, me, mst, st, ou)
         open_step(lq, st, ev)
-        if rates_on:
+        if full and rates_on:
             rates_before(t, mk.dt_seconds, rates, rs, mst.lev_ix)
         ev = events_reserve(ev, room)
-        store = liquidate_books(t, mk, ru, bk, lq, me, mst, st, store, ev, ou, rates, rs)
-        if multi:
+        store = liquidate_books(t, mk, ru, bk, lq, mechs, mst, st, store, ev, ou, rates, rs)
+        if full and multi:
             liquidate_multi_asset(t, mk, ru, bk, lq, me, mst, st, ev, ou)
         if units is not None:
             sl = sales_reserve(sl, NUNIT * mk.vs0.shape[0])
             step_units(t, mk, oc, un, lq, me, mst, st, ev, sl, ou)
         sl = sales_reserve(sl, sale_room(sl, mk.vs0.shape[0], ev.n[EV_N] - int(st.sc[SC_EV_FIRST]),
                                          ru.lt.shape[0]))
-        route_sales(t, mk, me, mst, st, ev, sl, ou)
+        route_sales(t, mk, mechs, mst, st, ev, sl, ou)
         record(t, path, mk, st, ou)
-        if rates_on:
+        if full and rates_on:
             rates_record(t, rates, rs)
     finish_path(mk, bk, me, mst, st, store, ou, sl)
-    if rates_on:
+    if full and rates_on:
         rates_finish(rates, rs, mst.lev_ix)
     ou.summary[SUM_EV_LOST] += ev.n[EV_LOST]
     keep(st_own, mst_own, mkt, orc, rules, book, liqs, mechs, out, units, rates, rs)
     return ev, sl
 
 
-@njit
-def simulate_path(path, path_id, mkt, orc, rules, book, liqs, mechs, agents, rates, out, ev, sl):
-    """One path ``path[T+1, A]`` (global index ``path_id``) of a run without protocol units.
+def run_many(paths, path0, rows, mkt, orc, rules, book, liqs, mechs, agents, rates, units, summary, min_spot,
+             final_spot):
+    """Paths ``rows`` of ``paths``, summaries only (no events, no final book): the Monte Carlo
+    workhorse, the body of every many-path kernel (:data:`simulate_many_lean`,
+    :data:`simulate_many`, :data:`simulate_many_units`). Row ``p`` is path ``path0 + p`` of the
+    run. Writes ``summary[p, NSUM]``, ``min_spot[p, A]`` and ``final_spot[p, A]`` (mean venue
+    spot; the fixed price for stable assets) for every ``p`` in ``rows``; each path gets fresh
+    copies of the units' packs.
 
-    Inputs are the constant layouts (``mkt`` :class:`Market`, ``orc`` :class:`Oracles`,
-    ``rules`` :class:`Rules`, ``book`` :class:`Book`, ``liqs`` :class:`Liquidators`, ``mechs``
-    :class:`Mechanisms`, ``agents`` :class:`Agents`, ``rates``
-    :class:`~liqcascade.kernels.accrual.Rates`: interest and pools, whose ``rec``/``tot`` the
-    path writes), the outputs ``out`` (:class:`Out`;
-    ``summary`` is zeroed first) and the event buffer ``ev``
-    (:class:`~liqcascade.kernels.events.Events`). Events of single-pair position ``i`` carry
-    ``position = i``, of multi-asset position ``m`` ``N + m``.
-
-    ``sl`` is the path's sales ledger (:class:`~liqcascade.kernels.sales.Sales`; a limit ``< 0``
-    records nothing), given room before each step's sales the same way.
-
-    Returns the event buffer and the ledger (grown copies when the path needed more rows; their
-    ``n`` say how many were written and lost). Before each step the buffer is given room for one event per
-    Aave-rule position (each is liquidated at most once per step) and the units' reserved rows,
-    so the stages never reallocate it; events past its limit are counted in
-    ``SUM_EV_LOST``."""
-    return _run_path(path, path_id, mkt, orc, rules, book, liqs, mechs, agents, rates, None, out, ev, sl)
-
-
-@njit
-def simulate_path_units(path, path_id, mkt, orc, rules, book, liqs, mechs, agents, rates, units, out, ev, sl):
-    """:func:`simulate_path` with the protocol units (:class:`Units`, fresh packs: the path
-    mutates them); their events carry ``position = offset + local index``. A separate kernel
-    so that a scenario without units never compiles the units' code."""
-    return _run_path(path, path_id, mkt, orc, rules, book, liqs, mechs, agents, rates, units, out, ev, sl)
-
-
-@internal
-def _run_many(paths, path0, rows, mkt, orc, rules, book, liqs, mechs, agents, rates, units, summary, min_spot,
-              final_spot):
+    It runs the rows one after another and releases the GIL: the engine runs disjoint rows on
+    several threads (a ``prange`` cannot carry the layouts into its parallel region)."""
     T = paths.shape[1] - 1
     A = paths.shape[2]
     empty = np.zeros(0)
@@ -261,12 +300,15 @@ def _run_many(paths, path0, rows, mkt, orc, rules, book, liqs, mechs, agents, ra
     for j in range(rows.shape[0]):
         p = rows[j]
         out = Out(summary[p], steps_asset, steps_scalar, True, empty, empty, empty, empty)
-        if units is None:
-            _run_path(paths[p], path0 + p, mkt, orc, rules, book, liqs, mechs, agents, rates_fresh(rates, False),
-                      None, out, events_new_k(0, -1), sales_off_k(P, A))
+        if mechs is None:
+            _path_lean(paths[p], path0 + p, mkt, orc, rules, book, liqs, None, None, None, None, out,
+                       events_new_k(0, -1), sales_off_k(P, A))
+        elif units is None:
+            _path_full(paths[p], path0 + p, mkt, orc, rules, book, liqs, mechs, agents, rates_fresh(rates, False),
+                       None, out, events_new_k(0, -1), sales_off_k(P, A))
         else:
-            _run_path(paths[p], path0 + p, mkt, orc, rules, book, liqs, mechs, agents, rates_fresh(rates, False),
-                      units_fresh(units), out, events_new_k(0, -1), sales_off_k(P, A))
+            _path_units(paths[p], path0 + p, mkt, orc, rules, book, liqs, mechs, agents, rates_fresh(rates, False),
+                        units_fresh(units), out, events_new_k(0, -1), sales_off_k(P, A))
         for a in range(A):
             m = np.inf
             for t in range(T + 1):
@@ -276,23 +318,22 @@ def _run_many(paths, path0, rows, mkt, orc, rules, book, liqs, mechs, agents, ra
             final_spot[p, a] = steps_asset[T, a, ST_SPOT]
 
 
-@njit
-def simulate_many(paths, path0, rows, mkt, orc, rules, book, liqs, mechs, agents, rates, summary, min_spot,
-                  final_spot):
-    """Paths ``rows`` of ``paths``, summaries only (no events, no final book): the Monte Carlo
-    workhorse. Row ``p`` is path ``path0 + p`` of the run. Writes ``summary[p, NSUM]``,
-    ``min_spot[p, A]`` and ``final_spot[p, A]`` (mean venue spot; the fixed price for stable
-    assets) for every ``p`` in ``rows``.
+# ---- the kernels: one dispatcher per variant, each compiling its body directly ----------------
 
-    It runs the rows one after another and releases the GIL: the engine runs disjoint rows on
-    several threads (a ``prange`` cannot carry the layouts into its parallel region)."""
-    _run_many(paths, path0, rows, mkt, orc, rules, book, liqs, mechs, agents, rates, None, summary, min_spot,
-              final_spot)
+#: the per-path calls of the many-path kernels (no Python wrapper)
+_path_lean = internal(variant(run_path, "_path_lean"))
+_path_full = internal(variant(run_path, "_path_full"))
+_path_units = internal(variant(run_path, "_path_units"))
 
+#: one recorded path: ``(path, path_id, mkt, orc, rules, book, liqs, mechs, agents, rates, units,
+#: out, ev, sl) -> (ev, sl)`` (:func:`run_path`); lean: ``mechs``, ``agents``, ``rates``,
+#: ``units`` None; full: ``units`` None; units: every layout
+simulate_path_lean = njit(variant(run_path, "simulate_path_lean"))
+simulate_path = njit(variant(run_path, "simulate_path"))
+simulate_path_units = njit(variant(run_path, "simulate_path_units"))
 
-@njit
-def simulate_many_units(paths, path0, rows, mkt, orc, rules, book, liqs, mechs, agents, rates, units, summary, min_spot,
-                        final_spot):
-    """:func:`simulate_many` with the protocol units (each path gets fresh copies of their packs)."""
-    _run_many(paths, path0, rows, mkt, orc, rules, book, liqs, mechs, agents, rates, units, summary, min_spot,
-              final_spot)
+#: many paths, summaries only: ``(paths, path0, rows, mkt, orc, rules, book, liqs, mechs, agents,
+#: rates, units, summary, min_spot, final_spot)`` (:func:`run_many`), the same None pattern
+simulate_many_lean = njit(variant(run_many, "simulate_many_lean"))
+simulate_many = njit(variant(run_many, "simulate_many"))
+simulate_many_units = njit(variant(run_many, "simulate_many_units"))

@@ -134,14 +134,14 @@ def agents_on(ag):
 
 
 @inlined
-def move_market(t, path, mkt, st, out):
+def move_market(t, path, mkt, mechs, st, out):
     """Stage 1: the exogenous flow and the arbitrage of step ``t``.
 
     1. every venue ``v`` moves by ``r = path[t, a] / path[t-1, a]`` of its asset ``a``
        (:func:`venue_apply_return`) and then decays its impact by one step
        (:func:`venue_decay`), venue by venue in index order;
-    2. agents present: :func:`agents_flow` (hedger, hunter) trades ``st.vs`` and writes its
-       summary columns;
+    2. agents present (never in the lean variant, ``mechs`` None): :func:`agents_flow` (hedger,
+       hunter) trades ``st.vs`` and writes its summary columns;
     3. for each asset ``a`` in order: if ``mkt.arb_on`` and it has more than one venue,
        :func:`arbitrage` among its venues at ``mkt.arb_thr``; then, if ``mkt.ref_on``, every
        pool of the asset that does not follow the reference by itself
@@ -160,7 +160,7 @@ def move_market(t, path, mkt, st, out):
         a = venue_asset[v]
         venue_apply_return(vs, vdk, vdq, v, path[t, a] / path[t - 1, a])
         venue_decay(vs, v)
-    if ag.shape[0] > 0:
+    if mechs is not None and ag.shape[0] > 0:
         agents_flow(ag, t, path, vs, vdk, vdq, av_ptr, av_idx, out.summary)
     arb_on = mkt.arb_on
     ref_on = mkt.ref_on
@@ -308,27 +308,29 @@ def thresholds(ratio, lt0, bonus0, pr, a, mp, mk, mmult, bon, restricted, bo_rea
     protocol ``thr`` becomes ``max(thr, thr_hf / exempt_hf)`` (``inf`` for ``exempt_hf <= 0``).
     Reactive borrowers (react_hf ``r > 0``) read from ``thr_scan = min(thr, thr_hf / r)``.
     ``skip``: nothing may be read this step (paused without exemption). ``batch applies``: the
-    batch auction collects the collateral this protocol seizes."""
-    mon, cb_on, th_on, tw_on, bp_on, if_on, da_on, pa_on, dm_on, re_on, ba_on, vf_on = mechanisms_on(mp)
+    batch auction collects the collateral this protocol seizes. The lean variant passes None for
+    ``mp``, ``mk``, ``mmult``, ``bon``, ``restricted`` (the mechanisms' part is not compiled)."""
     thr = ratio
     thr_hf = ratio
     lt = lt0
     bonus = bonus0
     ba_here = False
     skip = False
-    if mon:
-        mm = mmult[pr, a]
-        thr = ratio * mm
-        thr_hf = thr
-        lt = lt0 * mm
-        bonus = bon[pr, a]
-        ba_here = ba_on and mk[MK_BA, pr] != 0
-        if cb_on and mk[MK_CB, pr] != 0 and restricted[pr]:
-            ex = mp[M_CB_EXEMPT]
-            if ex <= 0.0:
-                thr = np.inf  # paused: nothing is liquidatable
-            elif thr_hf / ex > thr:
-                thr = thr_hf / ex  # only HF = thr_hf/key < exempt_hf
+    if mp is not None:
+        mon, cb_on, th_on, tw_on, bp_on, if_on, da_on, pa_on, dm_on, re_on, ba_on, vf_on = mechanisms_on(mp)
+        if mon:
+            mm = mmult[pr, a]
+            thr = ratio * mm
+            thr_hf = thr
+            lt = lt0 * mm
+            bonus = bon[pr, a]
+            ba_here = ba_on and mk[MK_BA, pr] != 0
+            if cb_on and mk[MK_CB, pr] != 0 and restricted[pr]:
+                ex = mp[M_CB_EXEMPT]
+                if ex <= 0.0:
+                    thr = np.inf  # paused: nothing is liquidatable
+                elif thr_hf / ex > thr:
+                    thr = thr_hf / ex  # only HF = thr_hf/key < exempt_hf
     thr_scan = thr
     if bo_react > 0.0 and thr_hf / bo_react < thr_scan:
         thr_scan = thr_hf / bo_react
@@ -354,7 +356,9 @@ def liquidate_books(t, mkt, rules, book, liqs, mechs, mst, st, store, ev, out, r
     ``debt_repaid`` in units owed (× ``lev_ix[pr]``). The scan stops for the whole step once
     ``liqs.max_per_step`` liquidations happened (``st.sc[SC_FULL]``). Each position is read at
     most once per step (:func:`scan_source` says what happens to it); positions appended to the
-    store during the step are not read again in it."""
+    store during the step are not read again in it. In the lean variant (``mechs`` None) none of
+    the mechanisms', agents' or interest rates' code is compiled in."""
+    full = mechs is not None
     store_drop_finished(store)
     n_c0 = store.n[SN_COHORTS]
     key = book.key
@@ -369,14 +373,15 @@ def liquidate_books(t, mkt, rules, book, liqs, mechs, mst, st, store, ev, out, r
     pprice = st.pprice
     sc = st.sc
     ptr = st.ptr
-    mp = mechs.p
-    mk = mechs.mask
-    mmult = mst.mmult
-    bon = mst.bon
-    restricted = mst.restricted
-    lev_ix = mst.lev_ix
-    ag_on, bo_react = agents_on(st.ag)
-    rates_on = rates.on
+    if full:
+        mp = mechs.p
+        mk = mechs.mask
+        mmult = mst.mmult
+        bon = mst.bon
+        restricted = mst.restricted
+        lev_ix = mst.lev_ix
+        ag_on, bo_react = agents_on(st.ag)
+        rates_on = rates.on
     for src in range(n_c0 + seg_asset.shape[0]):
         if sc[SC_FULL] > 0.0:
             break
@@ -397,11 +402,15 @@ def liquidate_books(t, mkt, rules, book, liqs, mechs, mst, st, store, ev, out, r
         pd = pprice[pr, seg_debt[seg]]
         pd_raw = pd
         r_row = -1
-        if rates_on:
-            pd, r_row = rates_segment_price(rates, rs, pr, seg_debt[seg], pd)
-        pd = pd * lev_ix[pr]  # debt owed = scaled debt × leverage-fee index (1.0 when the fee is off)
-        skip, thr, thr_hf, thr_scan, lt_now, bonus_now, ba_here = thresholds(
-            pc / pd, lt[pr, a], bonus[pr, a], pr, a, mp, mk, mmult, bon, restricted, bo_react)
+        if full:
+            if rates_on:
+                pd, r_row = rates_segment_price(rates, rs, pr, seg_debt[seg], pd)
+            pd = pd * lev_ix[pr]  # debt owed = scaled debt × leverage-fee index (1.0 when the fee is off)
+            skip, thr, thr_hf, thr_scan, lt_now, bonus_now, ba_here = thresholds(
+                pc / pd, lt[pr, a], bonus[pr, a], pr, a, mp, mk, mmult, bon, restricted, bo_react)
+        else:
+            skip, thr, thr_hf, thr_scan, lt_now, bonus_now, ba_here = thresholds(
+                pc / pd, lt[pr, a], bonus[pr, a], pr, a, None, None, None, None, None, 0.0)
         if skip:
             continue
         if from_store:
@@ -418,22 +427,23 @@ def liquidate_books(t, mkt, rules, book, liqs, mechs, mst, st, store, ev, out, r
         cap_global = rep0 = bad0 = 0.0
         ev0 = ev.n[EV_N]
         bo0 = sc[SC_BO_REPAID]
-        if r_row >= 0:
+        if full and r_row >= 0:
             cap_global = sc[SC_CAP_LEFT]
             sc[SC_CAP_LEFT] = rates_cap(rs, r_row, pd_raw, cap_global)
             rep0 = sc[SC_REPAID]
             bad0 = sc[SC_BAD]
         # the store and the events are owned by this frame for the read: ownerless views
         scan_source(t, s, mkt, borrow(rl[pr]), book, liqs, mechs, mst, st, borrow(store), borrow(ev), out)
-        if r_row >= 0:
-            rates_after_scan(rates, rs, r_row, pd_raw, cap_global, rep0, bad0, sc, SC_CAP_LEFT, SC_REPAID, SC_BAD,
-                             ev, ev0, lev_ix[pr])
-            if sc[SC_BO_REPAID] > bo0:  # what reactive borrowers repaid goes back to the pool
-                rates_borrowers_repaid(rates, rs, r_row, (sc[SC_BO_REPAID] - bo0) / pd_raw, lev_ix[pr])
-        if lev_ix[pr] != 1.0:  # the events' debt_repaid (scaled by the leverage fee) in units owed
-            evb = ev.buf
-            for j in range(ev0, ev.n[EV_N]):
-                evb[j]["debt_repaid"] = evb[j]["debt_repaid"] * lev_ix[pr]
+        if full:
+            if r_row >= 0:
+                rates_after_scan(rates, rs, r_row, pd_raw, cap_global, rep0, bad0, sc, SC_CAP_LEFT, SC_REPAID,
+                                 SC_BAD, ev, ev0, lev_ix[pr])
+                if sc[SC_BO_REPAID] > bo0:  # what reactive borrowers repaid goes back to the pool
+                    rates_borrowers_repaid(rates, rs, r_row, (sc[SC_BO_REPAID] - bo0) / pd_raw, lev_ix[pr])
+            if lev_ix[pr] != 1.0:  # the events' debt_repaid (scaled by the leverage fee) in units owed
+                evb = ev.buf
+                for j in range(ev0, ev.n[EV_N]):
+                    evb[j]["debt_repaid"] = evb[j]["debt_repaid"] * lev_ix[pr]
     keep(ev)
     return store
 
@@ -656,7 +666,10 @@ def scan_source(t, s, mkt, rrow, book, liqs, mechs, mst, st, store, ev, out):
     :func:`mechanisms_after_liquidation`, else its bad debt is socialized; one event); it leaves
     the books when closed (or its debt is gone), else it is appended to the store with its new
     key, in key order inside a cohort (a new cohort starts when the key rises). The read ends
-    with :func:`close_source`."""
+    with :func:`close_source`. The lean variant (``mechs`` None) compiles none of the terms,
+    gates, throttle and bookings of the agents and the mechanisms: an entry is liquidated by the
+    rule alone (:func:`liquidate_pair`) and its bad debt is socialized."""
+    full = mechs is not None
     key = book.key
     coll = book.coll
     debt = book.debt
@@ -681,19 +694,24 @@ def scan_source(t, s, mkt, rrow, book, liqs, mechs, mst, st, store, ev, out):
     vs = st.vs
     evbuf = ev.buf
     evn = ev.n
-    mp = mechs.p
-    mk = mechs.mask
-    ms = mst.ms
-    depth_cap = mst.depth_cap
-    th_sold = mst.th_sold
-    mon, cb_on, th_on, tw_on, bp_on, if_on, da_on, pa_on, dm_on, re_on, ba_on, vf_on = mechanisms_on(mp)
-    ag_on, bo_react = agents_on(ag)
-    gated = da_on or re_on or ag_on or pa_on
-    th_here = th_on and mk[MK_TH, s.pr] != 0
+    if full:
+        mp = mechs.p
+        mk = mechs.mask
+        ms = mst.ms
+        depth_cap = mst.depth_cap
+        th_sold = mst.th_sold
+        mon, cb_on, th_on, tw_on, bp_on, if_on, da_on, pa_on, dm_on, re_on, ba_on, vf_on = mechanisms_on(mp)
+        ag_on, bo_react = agents_on(ag)
+        gated = da_on or re_on or ag_on or pa_on
+        th_here = th_on and mk[MK_TH, s.pr] != 0
+        tier_r = mp[M_DM_RAMP] if (dm_on and has_ltm) else 0.0
+        vol = mst.volvf[s.pr, s.a]  # the volatility bonus's realized volatility (set before the scan)
+        lat = int(sc[SC_LAT])
+        path_id = int(sc[SC_PATH])
+        th_used = ms[MS_TH_USED]
+        fund = ms[MS_FUND]
     rational = liqs.mode == MODE_RATIONAL
     max_n = liqs.max_per_step
-    tier_r = mp[M_DM_RAMP] if (dm_on and has_ltm) else 0.0
-    vol = mst.volvf[s.pr, s.a]  # the volatility bonus's realized volatility (set before the scan)
     a = s.a
     pr = s.pr
     pc = s.pc
@@ -703,10 +721,6 @@ def scan_source(t, s, mkt, rrow, book, liqs, mechs, mst, st, store, ev, out):
     step_repaid = sc[SC_REPAID]
     step_bad = sc[SC_BAD]
     gas_t = sc[SC_GAS]
-    lat = int(sc[SC_LAT])
-    path_id = int(sc[SC_PATH])
-    th_used = ms[MS_TH_USED]
-    fund = ms[MS_FUND]
     n_t = store.n[SN_ENTRIES]
     n_c = store.n[SN_COHORTS]
     h = s.h
@@ -731,18 +745,26 @@ def scan_source(t, s, mkt, rrow, book, liqs, mechs, mst, st, store, ev, out):
             sc[SC_FULL] = 1.0  # the step is full: the rest waits
             break
         h += 1
-        d_in = d
-        ok, c, d, kk, ltp, tsc = entry_terms(t, s, i, c, d, kk, ltm, mon, tier_r, ag, bo_react)
-        if d != d_in:  # a reactive borrower repaid debt (a rate row takes it back)
-            sc[SC_BO_REPAID] += (d_in - d) * s.pd
+        ok = True
+        ltp = s.lt
+        tsc = 1.0
         bon_i = s.bonus
-        if ok and gated:
-            ok, bon_i = pair_gates(t, i, pr, mp, mk, pos_first, pos_last, vol, path_id, lat, ag_on, bon_i)
+        if full:
+            d_in = d
+            ok, c, d, kk, ltp, tsc = entry_terms(t, s, i, c, d, kk, ltm, mon, tier_r, ag, bo_react)
+            if d != d_in:  # a reactive borrower repaid debt (a rate row takes it back)
+                sc[SC_BO_REPAID] += (d_in - d) * s.pd
+            if ok and gated:
+                ok, bon_i = pair_gates(t, i, pr, mp, mk, pos_first, pos_last, vol, path_id, lat, ag_on, bon_i)
         seize = repay = bad = fee = 0.0
         closed = False
         if ok:
-            ok, seize, repay, bad, fee, closed = pair_liquidation(c, d, s, ltp, bon_i, rrow, th_here, mp, th_used,
-                                                                  depth_cap, th_sold)
+            if full:
+                ok, seize, repay, bad, fee, closed = pair_liquidation(c, d, s, ltp, bon_i, rrow, th_here, mp,
+                                                                      th_used, depth_cap, th_sold)
+            else:
+                seize, repay, bad, fee, closed = liquidate_pair(c, d, pc, pd, ltp, bon_i, s.pfee, rrow)
+                ok = repay > 0.0 or bad > 0.0
         if ok and repay * pd > cap_left:
             ok = False
         profit = 0.0
@@ -765,13 +787,16 @@ def scan_source(t, s, mkt, rrow, book, liqs, mechs, mst, st, store, ev, out):
             book_pair(t, i, s, seize, repay, bad, fee, gas_t, summary, sold, sold_by, pos_last)
             step_repaid += repay * pd
             step_bad += bad * pd
-            agents_after_liquidation(ag, t, profit, rational, summary)
-            if mon:
-                if clearing_on(mp):
-                    ch_note_hf(mst.ch_hf, pr, a, s.thr_hf / (kk * tsc))
-                th_add, fund = mechanisms_after_liquidation(t, pr, a, seize, repay * pd, bad * pd, fee, pc, mechs, mst,
-                                                            fund, summary)
-                th_used += th_add
+            if full:
+                agents_after_liquidation(ag, t, profit, rational, summary)
+                if mon:
+                    if clearing_on(mp):
+                        ch_note_hf(mst.ch_hf, pr, a, s.thr_hf / (kk * tsc))
+                    th_add, fund = mechanisms_after_liquidation(t, pr, a, seize, repay * pd, bad * pd, fee, pc, mechs,
+                                                                mst, fund, summary)
+                    th_used += th_add
+                else:
+                    summary[SUM_SOCIALIZED] += bad * pd
             else:
                 summary[SUM_SOCIALIZED] += bad * pd
             ev_push(evbuf, evn, t, i, pr, a, seize, repay, pc, (seize - fee) * pc - repay * pd, bad * pd, fee)
@@ -793,8 +818,9 @@ def scan_source(t, s, mkt, rrow, book, liqs, mechs, mst, st, store, ev, out):
     sc[SC_CAP_LEFT] = cap_left
     sc[SC_REPAID] = step_repaid
     sc[SC_BAD] = step_bad
-    ms[MS_TH_USED] = th_used
-    ms[MS_FUND] = fund
+    if full:
+        ms[MS_TH_USED] = th_used
+        ms[MS_FUND] = fund
 
 
 # ---- 5. multi-asset positions -----------------------------------------------------------------
@@ -1137,7 +1163,11 @@ def route_sales(t, mkt, mechs, mst, st, ev, sl, out):
     run's numbers alone: :func:`sales_open` right after ``st.seized`` is set (the counterfactual
     sink takes its protocols' units out of ``sold``; the rest of ``st.sold_by`` enters the
     ledger's pipeline), and :func:`sell_recorded`, which makes the routed sale (or the fixed-price
-    one) and writes the asset's rows with their Shapley share of each venue's move."""
+    one) and writes the asset's rows with their Shapley share of each venue's move.
+
+    The lean variant (``mechs`` None) compiles none of the mechanisms' and agents' parts: the
+    step's sales go straight to the routed sale."""
+    full = mechs is not None
     sold = st.sold
     seized = st.seized
     vs = st.vs
@@ -1152,23 +1182,28 @@ def route_sales(t, mkt, mechs, mst, st, ev, sl, out):
     A = sold.shape[0]
     for a in range(A):
         seized[a] = sold[a]
-    mp = mechs.p
-    ch_on = clearing_on(mp)
-    by = st.sold_by.copy() if ch_on else st.sold_by  # the clearinghouse's intake (sales_open clears sold_by)
+    if full:
+        mp = mechs.p
+        ch_on = clearing_on(mp)
+        by = st.sold_by.copy() if ch_on else st.sold_by  # the clearinghouse's intake (sales_open clears sold_by)
     sales_open(t, mkt.sink, st.sold_by, sold, vs, av_ptr, av_idx, p_fixed, mkt.stable, sl, summary, SUM_PROCEEDS)
-    mon, cb_on, th_on, tw_on, bp_on, if_on, da_on, pa_on, dm_on, re_on, ba_on, vf_on = mechanisms_on(mp)
-    bp_q = mst.bp_q
-    bp_v = mst.bp_v
-    rel = np.zeros(mst.ch_q.shape if ch_on else (0, 0))
-    if ch_on:
-        clearinghouse_sales(t, mkt, mechs, mst, st, by, sl, summary, rel)
-    if ba_on:
-        batch_sales(mp, t, mst.ba, sold, vs, vdk, vdq, av_ptr, av_idx, mkt.p_fixed, summary, ev.buf, ev.n[EV_N], rec)
-    if bp_on or tw_on:
-        queue_sales(mp, t, sold, bp_q, bp_v, mst.bp_q_step, mst.bp_units, mst.tw_q, mst.tb_q, mst.tw_ring, mst.ms)
-    ag = st.ag
-    if ag.shape[0] > 0:
-        agents_pre_sales(ag, sold, vs, vdk, vdq, av_ptr, av_idx, summary)
+    queued = False  # some of the step's sales wait in a mechanism's queue
+    if full:
+        mon, cb_on, th_on, tw_on, bp_on, if_on, da_on, pa_on, dm_on, re_on, ba_on, vf_on = mechanisms_on(mp)
+        queued = bp_on or tw_on or ch_on
+        bp_q = mst.bp_q
+        bp_v = mst.bp_v
+        rel = np.zeros(mst.ch_q.shape if ch_on else (0, 0))
+        if ch_on:
+            clearinghouse_sales(t, mkt, mechs, mst, st, by, sl, summary, rel)
+        if ba_on:
+            batch_sales(mp, t, mst.ba, sold, vs, vdk, vdq, av_ptr, av_idx, mkt.p_fixed, summary, ev.buf, ev.n[EV_N],
+                        rec)
+        if bp_on or tw_on:
+            queue_sales(mp, t, sold, bp_q, bp_v, mst.bp_q_step, mst.bp_units, mst.tw_q, mst.tb_q, mst.tw_ring, mst.ms)
+        ag = st.ag
+        if ag.shape[0] > 0:
+            agents_pre_sales(ag, sold, vs, vdk, vdq, av_ptr, av_idx, summary)
     buf = ev.buf
     ev_first = int(st.sc[SC_EV_FIRST])
     n_ev = ev.n[EV_N]
@@ -1176,17 +1211,18 @@ def route_sales(t, mkt, mechs, mst, st, ev, sl, out):
         proceeds = 0.0
         pq = 0.0
         pquote = 0.0
-        if bp_on:
-            pq, pquote = pool_take(bp_q, bp_v, a)
-        if ch_on:  # the clearinghouse's in-house fills (netted, backstop) count like the pool's
-            cq, cquote = ch_step_fills(mst.ch_bs, a)
-            pq += cq
-            pquote += cquote
+        if full:
+            if bp_on:
+                pq, pquote = pool_take(bp_q, bp_v, a)
+            if ch_on:  # the clearinghouse's in-house fills (netted, backstop) count like the pool's
+                cq, cquote = ch_step_fills(mst.ch_bs, a)
+                pq += cq
+                pquote += cquote
         n0 = sl.n[EV_N]
         if sold[a] > 0.0:
             proceeds = sell_recorded(t, a, av_idx[av_ptr[a]:av_ptr[a + 1]], sold[a], vs, vdk, vdq, p_fixed, sl,
-                                     bp_on or tw_on or ch_on, buf, ev_first, n_ev)
-        if ch_on:
+                                     queued, buf, ev_first, n_ev)
+        if full and ch_on:
             ch_after_sale(a, sold[a], proceeds, rel, mst.ch_acc, sl, n0, mechs.mask, sl.unit, not (bp_on or tw_on))
         if sold[a] > 0.0 or pq > 0.0:
             summary[SUM_PROCEEDS] += proceeds + pquote
@@ -1198,10 +1234,11 @@ def route_sales(t, mkt, mechs, mst, st, ev, sl, out):
                         e["execution_price"] = px
         if rec:
             steps_asset[t, a, ST_PROCEEDS] = proceeds + pquote
-    if ag.shape[0] > 0:
-        agents_post_sales(ag, sold, vs, vdk, vdq, av_ptr, av_idx, summary)
-    if ch_on:
-        ch_check(mst)
+    if full:
+        if ag.shape[0] > 0:
+            agents_post_sales(ag, sold, vs, vdk, vdq, av_ptr, av_idx, summary)
+        if ch_on:
+            ch_check(mst)
 
 
 # ---- 8. record ----------------------------------------------------------------------------------
@@ -1278,26 +1315,29 @@ def finish_path(mkt, book, mechs, mst, st, store, out, sl):
     and the ledger's ``sl.acc``), let the agents write their totals (:func:`agents_finish`), and write
     the final book (store entries and multi-asset entries) when ``out`` asks for it; under the
     leverage fee a single-pair debt is written as owed (scaled debt × the protocol's fee
-    index)."""
-    mon, cb_on, th_on, tw_on, bp_on, if_on, da_on, pa_on, dm_on, re_on, ba_on, vf_on = mechanisms_on(mechs.p)
-    if bp_on or tw_on or ba_on:
-        for a in range(mkt.stable.shape[0]):
-            held = held_units(mst.bp_units, mst.tw_ring, a) + batch_held(mst.ba, a)
-            if held > 0.0:
-                px = mkt.p_fixed[a] if mkt.stable[a] else mean_venue_spot(st.vs, mkt.av_ptr, mkt.av_idx, a)
-                out.summary[SUM_HELD_VALUE] += held * px
-    if clearing_on(mechs.p):
-        ch_finish(mkt, mst, st.vs, out.summary, sl)
-    if st.ag.shape[0] > 0:
-        agents_finish(st.ag, st.vs, mkt.vdk, mkt.vdq, mkt.av_ptr, mkt.av_idx, out.summary)
+    index). The lean variant (``mechs`` None) only writes the final book."""
+    full = mechs is not None
+    if full:
+        mon, cb_on, th_on, tw_on, bp_on, if_on, da_on, pa_on, dm_on, re_on, ba_on, vf_on = mechanisms_on(mechs.p)
+        if bp_on or tw_on or ba_on:
+            for a in range(mkt.stable.shape[0]):
+                held = held_units(mst.bp_units, mst.tw_ring, a) + batch_held(mst.ba, a)
+                if held > 0.0:
+                    px = mkt.p_fixed[a] if mkt.stable[a] else mean_venue_spot(st.vs, mkt.av_ptr, mkt.av_idx, a)
+                    out.summary[SUM_HELD_VALUE] += held * px
+        if clearing_on(mechs.p):
+            ch_finish(mkt, mst, st.vs, out.summary, sl)
+        if st.ag.shape[0] > 0:
+            agents_finish(st.ag, st.vs, mkt.vdk, mkt.vdq, mkt.av_ptr, mkt.av_idx, out.summary)
     if out.out_coll.shape[0] > 0:
         store_write_back(store, out.out_coll, out.out_debt)
-        lev_ix = mst.lev_ix
-        for seg in range(book.seg_asset.shape[0]):
-            f = lev_ix[book.seg_proto[seg]]
-            if f != 1.0:
-                for i in range(book.seg_ptr[seg], book.seg_ptr[seg + 1]):
-                    out.out_debt[i] *= f
+        if full:
+            lev_ix = mst.lev_ix
+            for seg in range(book.seg_asset.shape[0]):
+                f = lev_ix[book.seg_proto[seg]]
+                if f != 1.0:
+                    for i in range(book.seg_ptr[seg], book.seg_ptr[seg + 1]):
+                        out.out_debt[i] *= f
     if out.out_mcoll.shape[0] > 0:
         out.out_mcoll[:] = st.mc
         out.out_mdebt[:] = st.md
