@@ -163,9 +163,16 @@ def rates_fresh(rates, record):
 
 @internal
 def rates_state_new(rates):
-    R = rates.kind.shape[0]
-    return RateState(rates.st0.copy(), np.ones(R), rates.book0.copy(), np.zeros(R), np.full(R, np.inf),
-                     np.zeros((R, NRT)))
+    """The path's :class:`RateState`; ``rates`` None (the lean time loop): one without rows, of
+    the same type (a None here would make the full loop's state an optional)."""
+    if rates is None:
+        st0 = np.zeros((0, NRS))
+        book0 = np.zeros(0)
+    else:
+        st0 = rates.st0.copy()
+        book0 = rates.book0.copy()
+    R = book0.shape[0]
+    return RateState(st0, np.ones(R), book0, np.zeros(R), np.full(R, np.inf), np.zeros((R, NRT)))
 
 
 # ---- one row's pool -------------------------------------------------------------------------------

@@ -122,18 +122,12 @@ def units_fresh(units):
 
 
 @internal
-def new_state(path, path_id, mkt, orc, rules, book, liqs, mechs, agents, units):
-    """The path's :class:`~liqcascade.kernels.layouts.State` and
-    :class:`~liqcascade.kernels.layouts.MechState` at ``t = 0`` (the lean variant, ``mechs``
-    None: no MechState, None in its place, and no agents).
+def new_state(path, path_id, mkt, orc, rules, book, liqs, mechs, agents):
+    """The path's :class:`~liqcascade.kernels.layouts.State` at ``t = 0``.
 
     Venues start at ``mkt.vs0`` (copied); ``hist[v, 0]`` is each venue's spot; each oracle
     starts at the mean of its sources' spots (1.0 without sources); the mean spots start at
-    ``p_fixed``; the agents' pack is copied. When the breaker, the dynamic margin or the
-    volatility fee is on, ``mst.phist[0]`` holds the protocols' prices at ``t = 0`` (oracle, or
-    the mean venue spot); when the dynamic margin has a depth haircut, ``mst.depth0[a]`` holds
-    each risky asset's venue depth within 2 % in quote. A perp unit's marks start at its
-    protocol's prices."""
+    ``p_fixed``; the agents' pack is copied (empty in the lean loop, ``mechs`` None)."""
     T = path.shape[0] - 1
     A = path.shape[1]
     V = mkt.vs0.shape[0]
@@ -154,11 +148,9 @@ def new_state(path, path_id, mkt, orc, rules, book, liqs, mechs, agents, units):
         p0 = s / src.shape[0] if src.shape[0] > 0 else 1.0
         oracle_init(orc.kind[o], orc.params[o], ostate[o], p0)
         oprice[o] = p0
-    full = mechs is not None
     need_first = False
-    if full:
-        mp = mechs.p
-        mon, cb_on, th_on, tw_on, bp_on, if_on, da_on, pa_on, dm_on, re_on, ba_on, vf_on = mechanisms_on(mp)
+    if mechs is not None:
+        mon, cb_on, th_on, tw_on, bp_on, if_on, da_on, pa_on, dm_on, re_on, ba_on, vf_on = mechanisms_on(mechs.p)
         ag = agents.pack.copy()
         need_first = da_on or re_on or ag.shape[0] > 0
     else:
@@ -166,32 +158,64 @@ def new_state(path, path_id, mkt, orc, rules, book, liqs, mechs, agents, units):
     sc = np.zeros(NSC)
     sc[SC_GAS] = liqs.gas
     sc[SC_PATH] = path_id
-    st = State(vs, hist, ostate, oprice, mkt.p_fixed.copy(), np.zeros((P, A)), np.zeros(A), np.zeros(A),
-               book.seg_ptr[:-1].copy(), book.m_coll.copy(), book.m_debt.copy(),
-               np.ones(book.m_proto.shape[0], np.bool_), np.full(n_pos, -1, np.int64),
-               np.full(n_pos if need_first else 0, -1, np.int64), ag, np.zeros(NACC), sc,
-               np.zeros(A), np.zeros(A), np.ones(A), np.zeros((P, A)))
-    if full:
-        mst = mech_state_new(mp, T, P, A, rules.bonus)
-        ms0 = np.empty(A)
+    return State(vs, hist, ostate, oprice, mkt.p_fixed.copy(), np.zeros((P, A)), np.zeros(A), np.zeros(A),
+                 book.seg_ptr[:-1].copy(), book.m_coll.copy(), book.m_debt.copy(),
+                 np.ones(book.m_proto.shape[0], np.bool_), np.full(n_pos, -1, np.int64),
+                 np.full(n_pos if need_first else 0, -1, np.int64), ag, np.zeros(NACC), sc,
+                 np.zeros(A), np.zeros(A), np.ones(A), np.zeros((P, A)))
+
+
+@internal
+def mech_state_start(path, mkt, orc, rules, mechs, st, units):
+    """The path's :class:`~liqcascade.kernels.layouts.MechState` at ``t = 0`` (``st`` the path's
+    new state). When the breaker, the dynamic margin or the volatility fee is on,
+    ``mst.phist[0]`` holds the protocols' prices at ``t = 0`` (oracle, or the mean venue spot);
+    when the dynamic margin has a depth haircut, ``mst.depth0[a]`` holds each risky asset's
+    venue depth within 2 % in quote. A perp unit's marks start at its protocol's prices."""
+    T = path.shape[0] - 1
+    A = path.shape[1]
+    P = rules.lt.shape[0]
+    vs = st.vs
+    mp = mechs.p
+    mon, cb_on, th_on, tw_on, bp_on, if_on, da_on, pa_on, dm_on, re_on, ba_on, vf_on = mechanisms_on(mp)
+    mst = mech_state_new(mp, T, P, A, rules.bonus)
+    ms0 = np.empty(A)
+    for a in range(A):
+        ms0[a] = mkt.p_fixed[a] if mkt.stable[a] else mean_venue_spot(vs, mkt.av_ptr, mkt.av_idx, a)
+    if mst.phist.shape[0] > 1:  # a mechanism reads the price history
+        for pr in range(P):
+            for a in range(A):
+                mst.phist[0, pr, a] = protocol_price(pr, a, mkt.stable, mkt.p_fixed, orc.of, st.oprice, ms0)
+    if dm_on and mp[M_DM_HAIR] > 0.0:
         for a in range(A):
-            ms0[a] = mkt.p_fixed[a] if mkt.stable[a] else mean_venue_spot(vs, mkt.av_ptr, mkt.av_idx, a)
-        if mst.phist.shape[0] > 1:  # a mechanism reads the price history
-            for pr in range(P):
-                for a in range(A):
-                    mst.phist[0, pr, a] = protocol_price(pr, a, mkt.stable, mkt.p_fixed, orc.of, oprice, ms0)
-        if dm_on and mp[M_DM_HAIR] > 0.0:
-            for a in range(A):
-                if not mkt.stable[a]:
-                    mst.depth0[a] = depth_units(vs, mkt.vdk, mkt.vdq, mkt.av_ptr, mkt.av_idx, a,
-                                                mp[M_DM_BAND]) * mean_venue_spot(vs, mkt.av_ptr, mkt.av_idx, a)
-        if units is not None and units.meta[U_PERP, UM_PROTO] >= 0:
-            p0row = np.empty(A)
-            for a in range(A):
-                p0row[a] = protocol_price(units.meta[U_PERP, UM_PROTO], a, mkt.stable, mkt.p_fixed, orc.of, oprice, ms0)
-            perp_mark_init(units.perp, p0row, vs)
-        return st, mst
-    return st, None
+            if not mkt.stable[a]:
+                mst.depth0[a] = depth_units(vs, mkt.vdk, mkt.vdq, mkt.av_ptr, mkt.av_idx, a,
+                                            mp[M_DM_BAND]) * mean_venue_spot(vs, mkt.av_ptr, mkt.av_idx, a)
+    if units is not None and units.meta[U_PERP, UM_PROTO] >= 0:
+        p0row = np.empty(A)
+        for a in range(A):
+            p0row[a] = protocol_price(units.meta[U_PERP, UM_PROTO], a, mkt.stable, mkt.p_fixed, orc.of, st.oprice,
+                                      ms0)
+        perp_mark_init(units.perp, p0row, vs)
+    return mst
+
+
+def mech_state_or_none(path, mkt, orc, rules, mechs, st, units):
+    """:func:`mech_state_start`, or None in the lean loop (``mechs`` None). Chosen while typing
+    (an overload), not by a branch: the full loop must never see a None here, or numba would type
+    the MechState as optional and check it on every access."""
+    return None if mechs is None else mech_state_start(path, mkt, orc, rules, mechs, st, units)
+
+
+if not DISABLED:
+    from numba.core import types as _types
+
+    @overload(mech_state_or_none)
+    def _mech_state_or_none_impl(path, mkt, orc, rules, mechs, st, units):
+        if isinstance(mechs, _types.NoneType):
+            return lambda path, mkt, orc, rules, mechs, st, units: None
+        return lambda path, mkt, orc, rules, mechs, st, units: mech_state_start(path, mkt, orc, rules, mechs, st,
+                                                                               units)
 
 
 def run_path(path, path_id, mkt, orc, rules, book, liqs, mechs, agents, rates, units, out, ev, sl):
@@ -221,7 +245,8 @@ def run_path(path, path_id, mkt, orc, rules, book, liqs, mechs, agents, rates, u
     T = path.shape[0] - 1
     full = mechs is not None  # the variant switch (pruned at compile time: module docstring)
     out.summary[:] = 0.0
-    st_own, mst_own = new_state(path, path_id, mkt, orc, rules, book, liqs, mechs, agents, units)
+    st_own = new_state(path, path_id, mkt, orc, rules, book, liqs, mechs, agents)
+    mst_own = mech_state_or_none(path, mkt, orc, rules, mechs, st_own, units)
     # the loop works on ownerless views (kernels.borrow): no atomic reference counting per
     # stage call; the owners (the arguments, st_own, mst_own) stay alive to the end
     st = borrow(st_own)
@@ -235,7 +260,7 @@ def run_path(path, path_id, mkt, orc, rules, book, liqs, mechs, agents, rates, u
     ou = borrow(out)
     store = store_new(1024, 64)
     record_start(path, mk, oc, st, ou)
-    rs = rates_state_new(rates) if full else None
+    rs = rates_state_new(rates)  # lean (rates None): an empty state of the same type
     rates_on = False
     before = False
     multi = False

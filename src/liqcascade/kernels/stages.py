@@ -26,6 +26,15 @@ never reads ``layout.field[...]`` inside a loop. numba pays a reference-count in
 decrement (atomic) on each field read of a tuple argument it cannot prove redundant; a local
 bound once costs one pair per call.
 
+Variants (:mod:`liqcascade.kernels.dynamic`): in the lean loop ``mechs`` is None (and the
+MechState ``mst`` with it); a stage keeps the code of the mechanisms, the loop's agents, interest
+rates and multi-asset positions under ``mechs is not None`` (``full = mechs is not None``), which
+numba removes before typing when ``mechs`` is None. An inlined stage must receive the loop's own
+``mechs`` argument for that test to resolve, so it takes an ownerless view of it itself
+(``me = borrow(mechs)``) before its hot loop passes the arrays on. In the full loop the branches
+stay (the test is a constant there): a variable must never be None on one branch and a layout on
+the other, or numba types it as an optional.
+
 Prices: ``pprice[pr, a]`` is what protocol ``pr`` acts on: ``p_fixed[a]`` for a stable asset,
 else its oracle ``oprice[of[pr, a]]``, else (``of = -1``) the mean venue spot of the asset.
 """
@@ -374,8 +383,9 @@ def liquidate_books(t, mkt, rules, book, liqs, mechs, mst, st, store, ev, out, r
     sc = st.sc
     ptr = st.ptr
     if full:
-        mp = mechs.p
-        mk = mechs.mask
+        me = borrow(mechs)  # mechs itself is the loop's argument (the lean switch), not an ownerless view
+        mp = me.p
+        mk = me.mask
         mmult = mst.mmult
         bon = mst.bon
         restricted = mst.restricted
@@ -695,8 +705,9 @@ def scan_source(t, s, mkt, rrow, book, liqs, mechs, mst, st, store, ev, out):
     evbuf = ev.buf
     evn = ev.n
     if full:
-        mp = mechs.p
-        mk = mechs.mask
+        me = borrow(mechs)  # the hot loop passes mp on to inlined helpers: no reference counting
+        mp = me.p
+        mk = me.mask
         ms = mst.ms
         depth_cap = mst.depth_cap
         th_sold = mst.th_sold
@@ -792,7 +803,7 @@ def scan_source(t, s, mkt, rrow, book, liqs, mechs, mst, st, store, ev, out):
                 if mon:
                     if clearing_on(mp):
                         ch_note_hf(mst.ch_hf, pr, a, s.thr_hf / (kk * tsc))
-                    th_add, fund = mechanisms_after_liquidation(t, pr, a, seize, repay * pd, bad * pd, fee, pc, mechs,
+                    th_add, fund = mechanisms_after_liquidation(t, pr, a, seize, repay * pd, bad * pd, fee, pc, me,
                                                                 mst, fund, summary)
                     th_used += th_add
                 else:
@@ -1183,7 +1194,8 @@ def route_sales(t, mkt, mechs, mst, st, ev, sl, out):
     for a in range(A):
         seized[a] = sold[a]
     if full:
-        mp = mechs.p
+        me = borrow(mechs)
+        mp = me.p
         ch_on = clearing_on(mp)
         by = st.sold_by.copy() if ch_on else st.sold_by  # the clearinghouse's intake (sales_open clears sold_by)
     sales_open(t, mkt.sink, st.sold_by, sold, vs, av_ptr, av_idx, p_fixed, mkt.stable, sl, summary, SUM_PROCEEDS)
@@ -1195,7 +1207,7 @@ def route_sales(t, mkt, mechs, mst, st, ev, sl, out):
         bp_v = mst.bp_v
         rel = np.zeros(mst.ch_q.shape if ch_on else (0, 0))
         if ch_on:
-            clearinghouse_sales(t, mkt, mechs, mst, st, by, sl, summary, rel)
+            clearinghouse_sales(t, mkt, me, mst, st, by, sl, summary, rel)
         if ba_on:
             batch_sales(mp, t, mst.ba, sold, vs, vdk, vdq, av_ptr, av_idx, mkt.p_fixed, summary, ev.buf, ev.n[EV_N],
                         rec)
@@ -1223,7 +1235,7 @@ def route_sales(t, mkt, mechs, mst, st, ev, sl, out):
             proceeds = sell_recorded(t, a, av_idx[av_ptr[a]:av_ptr[a + 1]], sold[a], vs, vdk, vdq, p_fixed, sl,
                                      queued, buf, ev_first, n_ev)
         if full and ch_on:
-            ch_after_sale(a, sold[a], proceeds, rel, mst.ch_acc, sl, n0, mechs.mask, sl.unit, not (bp_on or tw_on))
+            ch_after_sale(a, sold[a], proceeds, rel, mst.ch_acc, sl, n0, me.mask, sl.unit, not (bp_on or tw_on))
         if sold[a] > 0.0 or pq > 0.0:
             summary[SUM_PROCEEDS] += proceeds + pquote
             if rec:
