@@ -158,3 +158,18 @@ def test_a_run_uses_the_chosen_kernel(monkeypatch):
     c = full
     run_dynamic(c, paths=make_paths(c, n_paths=2, steps=20), record_paths=1)
     assert called == ["simulate_path", "simulate_many"]
+
+
+def test_each_loop_kernel_is_its_own_function_with_one_signature():
+    """One dispatcher per variant, each compiled from its own copy of the body: distinct names
+    give each its own on-disk cache index (numba keys an index by module and qualified name and
+    its entries by signature only), so no two share an entry; each holds at most one signature."""
+    names = ["simulate_path_lean", "simulate_path", "simulate_path_units", "simulate_many_lean", "simulate_many",
+             "simulate_many_units", "_path_lean", "_path_full", "_path_units"]
+    kernels = [getattr(KD, n) for n in names]
+    if not hasattr(kernels[0], "signatures"):
+        pytest.skip("JIT disabled")
+    assert [k.py_func.__qualname__ for k in kernels] == names
+    assert len({k._cache._impl.filename_base for k in kernels}) == len(names)
+    for n, k in zip(names, kernels):
+        assert len(k.signatures) <= 1, f"{n} compiled {len(k.signatures)} signatures"
