@@ -116,10 +116,10 @@ else:
 internal = njit(no_cpython_wrapper=True, no_cfunc_wrapper=True)
 
 
-def variant(fn, name):
+def variant(fn, name, **bind):
     """A copy of the plain function ``fn`` under the name ``name`` (``__name__`` and
-    ``__qualname__``; same code, globals, defaults and docstring), to be compiled into a dispatcher
-    of its own.
+    ``__qualname__``; same code, defaults and docstring; its globals with the names in ``bind``
+    bound to those values), to be compiled into a dispatcher of its own.
 
     The time loop compiles one body into several kernels, one per variant (lean, full, with
     units; recorded path or many paths), each with one signature. numba's on-disk cache keeps one
@@ -131,7 +131,8 @@ def variant(fn, name):
     """
     import types
 
-    g = types.FunctionType(fn.__code__, fn.__globals__, name, fn.__defaults__, fn.__closure__)
+    glob = {**fn.__globals__, **bind} if bind else fn.__globals__
+    g = types.FunctionType(fn.__code__, glob, name, fn.__defaults__, fn.__closure__)
     g.__qualname__ = name
     g.__doc__ = fn.__doc__
     g.__module__ = fn.__module__

@@ -315,7 +315,8 @@ def run_many(paths, path0, rows, mkt, orc, rules, book, liqs, mechs, agents, rat
     copies of the units' packs.
 
     It runs the rows one after another and releases the GIL: the engine runs disjoint rows on
-    several threads (a ``prange`` cannot carry the layouts into its parallel region)."""
+    several threads (a ``prange`` cannot carry the layouts into its parallel region). ``one_path``
+    is the variant's per-path call (bound in each kernel's copy of this function)."""
     T = paths.shape[1] - 1
     A = paths.shape[2]
     empty = np.zeros(0)
@@ -325,15 +326,8 @@ def run_many(paths, path0, rows, mkt, orc, rules, book, liqs, mechs, agents, rat
     for j in range(rows.shape[0]):
         p = rows[j]
         out = Out(summary[p], steps_asset, steps_scalar, True, empty, empty, empty, empty)
-        if mechs is None:
-            _path_lean(paths[p], path0 + p, mkt, orc, rules, book, liqs, None, None, None, None, out,
-                       events_new_k(0, -1), sales_off_k(P, A))
-        elif units is None:
-            _path_full(paths[p], path0 + p, mkt, orc, rules, book, liqs, mechs, agents, rates_fresh(rates, False),
-                       None, out, events_new_k(0, -1), sales_off_k(P, A))
-        else:
-            _path_units(paths[p], path0 + p, mkt, orc, rules, book, liqs, mechs, agents, rates_fresh(rates, False),
-                        units_fresh(units), out, events_new_k(0, -1), sales_off_k(P, A))
+        one_path(paths[p], path0 + p, mkt, orc, rules, book, liqs, mechs, agents, rates, units, out,
+                 events_new_k(0, -1), sales_off_k(P, A))
         for a in range(A):
             m = np.inf
             for t in range(T + 1):
@@ -341,6 +335,27 @@ def run_many(paths, path0, rows, mkt, orc, rules, book, liqs, mechs, agents, rat
                     m = steps_asset[t, a, ST_SPOT]
             min_spot[p, a] = m
             final_spot[p, a] = steps_asset[T, a, ST_SPOT]
+
+
+#: inlined into the many-path kernels (IR level: no call, no compile of its own)
+inlined = njit(inline="always", no_cpython_wrapper=True, no_cfunc_wrapper=True)
+
+
+@inlined
+def _one_lean(path, path_id, mkt, orc, rules, book, liqs, mechs, agents, rates, units, out, ev, sl):
+    return _path_lean(path, path_id, mkt, orc, rules, book, liqs, None, None, None, None, out, ev, sl)
+
+
+@inlined
+def _one_full(path, path_id, mkt, orc, rules, book, liqs, mechs, agents, rates, units, out, ev, sl):
+    return _path_full(path, path_id, mkt, orc, rules, book, liqs, mechs, agents, rates_fresh(rates, False), None,
+                      out, ev, sl)
+
+
+@inlined
+def _one_units(path, path_id, mkt, orc, rules, book, liqs, mechs, agents, rates, units, out, ev, sl):
+    return _path_units(path, path_id, mkt, orc, rules, book, liqs, mechs, agents, rates_fresh(rates, False),
+                       units_fresh(units), out, ev, sl)
 
 
 # ---- the kernels: one dispatcher per variant, each compiling its body directly ----------------
@@ -359,6 +374,9 @@ simulate_path_units = njit(variant(run_path, "simulate_path_units"))
 
 #: many paths, summaries only: ``(paths, path0, rows, mkt, orc, rules, book, liqs, mechs, agents,
 #: rates, units, summary, min_spot, final_spot)`` (:func:`run_many`), the same None pattern
-simulate_many_lean = njit(variant(run_many, "simulate_many_lean"))
-simulate_many = njit(variant(run_many, "simulate_many"))
-simulate_many_units = njit(variant(run_many, "simulate_many_units"))
+#: rates outputs and unit packs of its own for each path: ``one_path`` is bound per kernel (a branch
+#: on ``mechs is None`` is removed only where ``mechs`` *is* None: the full kernels would compile the
+#: lean loop beside their own)
+simulate_many_lean = njit(variant(run_many, "simulate_many_lean", one_path=_one_lean))
+simulate_many = njit(variant(run_many, "simulate_many", one_path=_one_full))
+simulate_many_units = njit(variant(run_many, "simulate_many_units", one_path=_one_units))
