@@ -22,22 +22,25 @@ segment is consumed by a pointer. A position that stays open after a liquidation
 a *cohort* in a small store; within a cohort the liquidation price keeps the segment's order
 (a partial liquidation at one price is a monotone map of HF), so each round reads only the
 crossing prefix of each cohort. Work per shock is O(liquidation events + rounds · cohorts).
-Shocks run in parallel on Python threads (:func:`solve_rows` over disjoint rows of the grid,
-without the GIL; ``engine/static.py`` splits the rows); each shock has its own scratch store.
+Shocks run in parallel (``prange``); each has its own scratch store.
 
 Compile cost
 ------------
 This module is what a cold ``curve`` or ``demo`` compiles first, so its kernels are shaped for
 that as much as for speed:
 
-* **a lean variant.** :func:`solve_rows` / :func:`solve_shock` take ``extras`` last: ``None``
+* **a lean variant.** :func:`solve_curve` / :func:`solve_shock` take ``extras`` last: ``None``
   for a scenario whose static venues are all core kinds (:data:`liqcascade.venues.CORE_KINDS`:
   cpmm, book) and that has no multi-asset positions, ``True`` otherwise. numba prunes the
   ``extras is None`` branches before typing, so the lean variant compiles neither the other venue
   kinds' code nor the multi-asset round (:func:`multi_round`): about half the code. Two
   signatures per kernel, never more (:func:`liqcascade.engine.static.static_extras` picks one).
-* **threads, not ``prange``.** A parfor costs a gufunc of its own, a second copy of the whole
-  callee tree and the parfor passes (~4 s of compile); the rows run on Python threads instead.
+* **still ``prange``.** The parfor costs ~1.5 s of the lean variant's compile (a gufunc and
+  one more copy of the callee tree). Python threads over a ``nogil`` kernel (as the time loop
+  runs its paths) compile without it but ran the lean kernel ~40 % slower: inside a gufunc the
+  arrays carry no reference count (their ``meminfo`` is null), while a kernel called from Python
+  adds and drops a reference, two atomic operations, around every call that passes an array
+  (the protocol's rule row into the liquidation sizing, once per liquidation).
 * **helpers without a CPython wrapper** (:data:`liqcascade.kernels._jit.internal`), and one call
   site of the scan (:func:`_scan_static`, for cohorts and segment heads alike), since numba
   links, re-optimises and re-emits a callee's whole tree at each call level.
@@ -49,7 +52,7 @@ import math
 
 import numpy as np
 
-from ._jit import internal, njit
+from ._jit import internal, njit, prange
 from ..protocols.aave.kernel import liquidate_pair, liquidate_position
 from ..venues.dispatch import venue_preview_sell, venue_sell, venue_sell_to_price, venue_spot
 from ..venues.kernel import KIND, MID
@@ -318,21 +321,30 @@ def solve_shock(
             converged)
 
 
-@njit
-def solve_rows(
-    rows, shocks, coll, debt, key, seg_ptr, seg_asset, seg_proto, seg_pdebt,
+@njit(parallel=True)
+def solve_curve(
+    shocks, coll, debt, key, seg_ptr, seg_asset, seg_proto, seg_pdebt,
     lt_pa, bonus_pa, pfee_pa, rules, vs0, vdk, vdq, p_fixed, shock_mask,
     mode, gas, max_rounds, m_ptr, m_asset, m_coll0, m_debt0, m_proto, extras,
-    final_price, units, rounds, n_liq, liq_value, repaid, bad, fees, bonus, conv, status,
 ):
-    """Solve the shocks ``shocks[rows]`` of a grid into rows ``rows`` of the outputs (indexed by
-    shock; ``final_price``/``units`` are ``(S, A)``). Threads may run disjoint ``rows`` of the same
-    outputs at once (the kernel releases the GIL); ``status`` gets 0 for a shock that finished
-    with finite results, 2 for one that did not (:mod:`liqcascade.engine.extremes`), and keeps
-    its value for a shock not run."""
+    """Solve every shock of a grid. Returns arrays indexed by shock, the last one a status per
+    shock (0 = finished with finite results; see :mod:`liqcascade.engine.extremes`).
+    ``extras``: the variant, as in :func:`solve_shock`."""
+    S = shocks.shape[0]
+    A = vs0.shape[0]
+    final_price = np.empty((S, A))
+    units = np.empty((S, A))
+    rounds = np.empty(S, np.int64)
+    n_liq = np.empty(S, np.int64)
+    liq_value = np.empty(S)
+    repaid = np.empty(S)
+    bad = np.empty(S)
+    fees = np.empty(S)
+    bonus = np.empty(S)
+    conv = np.empty(S, np.bool_)
+    status = np.full(S, 1, np.int64)  # 1 until the shock finishes: an error inside prange is not passed on
     empty = np.empty(0)
-    for j in range(rows.shape[0]):
-        s = rows[j]
+    for s in prange(S):
         r = solve_shock(
             shocks[s], coll, debt, key, seg_ptr, seg_asset, seg_proto, seg_pdebt,
             lt_pa, bonus_pa, pfee_pa, rules, vs0, vdk, vdq, p_fixed, shock_mask,
@@ -348,6 +360,7 @@ def solve_rows(
         bonus[s] = r[6]
         conv[s] = r[7]
         status[s] = shock_status(r[2], r[3], r[4], r[5], r[6], final_price[s], units[s])
+    return final_price, units, rounds, n_liq, liq_value, repaid, bad, fees, bonus, conv, status
 
 
 @internal
