@@ -1,13 +1,12 @@
 """The per-position static kernel's two compiled variants (lean: core venue kinds, no multi-asset
-positions; full: everything) and its thread counts: same results, bit for bit."""
+positions; full: everything) and its threads: same results, bit for bit."""
 
 from __future__ import annotations
 
-import numba
 import numpy as np
 import pytest
 
-from liqcascade.engine.static import _pp_key, static_arrays, static_extras, static_group
+from liqcascade.engine.static import _pp_key, run_rows, static_arrays, static_extras, static_group
 from liqcascade.kernels import cascade as K
 
 
@@ -29,18 +28,12 @@ def test_lean_and_full_variants_and_thread_counts_agree_bit_for_bit(kit, venue, 
     assert static_extras(c) is None
     shocks = np.linspace(0.0, 0.5, 41)
     args = _args(c, mode)
-    threads = numba.get_num_threads()
-    try:
-        numba.set_num_threads(1)
-        ref = K.solve_curve(shocks, *args, None)
-        assert ref[2].sum() > 0 and np.all(ref[-1] == 0)  # rounds happened, every shock finished
-        for extras, n in ((True, 1), (None, threads), (True, threads)):
-            numba.set_num_threads(n)
-            out = K.solve_curve(shocks, *args, extras)
-            for x, y in zip(ref, out):
-                assert np.array_equal(x, y), (extras, n)
-    finally:
-        numba.set_num_threads(threads)
+    ref = run_rows(shocks, args, None, threads=1)
+    assert ref[2].sum() > 0 and np.all(ref[-1] == 0)  # rounds happened, every shock finished
+    for extras, threads in ((True, 1), (None, 3), (True, 2)):
+        out = run_rows(shocks, args, extras, threads=threads)
+        for x, y in zip(ref, out):
+            assert np.array_equal(x, y), (extras, threads)
 
 
 def test_the_variant_follows_the_venue_kinds_and_multi_asset_positions(kit):

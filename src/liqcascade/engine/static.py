@@ -84,6 +84,34 @@ def static_group(engine: str, extras=None) -> str:
     return "static" if extras is None else "static_full"
 
 
+def run_rows(shocks: np.ndarray, args: tuple, extras, threads: int | None = None):
+    """:func:`liqcascade.kernels.cascade.solve_rows` over every shock of ``shocks`` on
+    ``threads`` Python threads (default numba's thread count; the kernel releases the GIL): thread
+    ``t`` runs the shocks ``t, t + threads, …`` (interleaved, since deeper shocks cost more).
+    ``args`` are the kernel's arguments between ``shocks`` and ``extras``. Returns the outputs
+    indexed by shock, as the kernel fills them (status 1 for a shock not run)."""
+    import numba
+
+    S = shocks.shape[0]
+    A = args[12].shape[0]  # vs0: one row per asset
+    out = (np.empty((S, A)), np.empty((S, A)), np.empty(S, np.int64), np.empty(S, np.int64), np.empty(S),
+           np.empty(S), np.empty(S), np.empty(S), np.empty(S), np.empty(S, np.bool_), np.full(S, 1, np.int64))
+    n = max(1, min(S, int(threads or numba.get_num_threads())))
+
+    def run(t):
+        K.solve_rows(np.arange(t, S, n, dtype=np.int64), shocks, *args, extras, *out)
+
+    if n == 1:
+        run(0)
+    else:
+        from concurrent.futures import ThreadPoolExecutor
+
+        with ThreadPoolExecutor(max_workers=n) as pool:
+            for f in [pool.submit(run, t) for t in range(n)]:
+                f.result()  # an error inside the kernel reaches the caller (parallel_call)
+    return out
+
+
 def _prefix(x: np.ndarray) -> np.ndarray:
     out = np.zeros(x.shape[0] + 1)
     np.cumsum(x, out=out[1:])
@@ -211,16 +239,15 @@ def solve_static(c: Compiled, shocks, mode: str = "mechanical", asset: str | Non
         b = c.book
         key = _pp_key(c)
         pd = c.p0[b.seg_debt_asset].astype(np.float64)
-        solver = K.solve_curve
         args = (b.coll, b.debt, key, b.seg_ptr, b.seg_asset, b.seg_proto, pd,
                 c.lt_pa, c.bonus_pa, c.pfee_pa, c.rules, vs, vdk, vdq, c.p0.copy(), mask,
                 mcode, float(c.scenario.liquidators.gas_cost), int(c.scenario.simulation.max_rounds),
-                *b.multi_args(), extras)
+                *b.multi_args())
     def call(sh):
         if engine == "aggregated":
             run = lambda: solver(sh, *args, KA.interleaved_order(sh.shape[0], threads))  # noqa: E731
         else:
-            run = lambda: solver(sh, *args)  # noqa: E731
+            run = lambda: run_rows(sh, args, extras)  # noqa: E731
         return parallel_call(run, "static solver", sh.shape[0], lambda i: f"shock {sh[i]:g}",
                              lambda i: final_state(c, float(sh[i]), mode=mode, engine=engine))
 

@@ -22,28 +22,37 @@ segment is consumed by a pointer. A position that stays open after a liquidation
 a *cohort* in a small store; within a cohort the liquidation price keeps the segment's order
 (a partial liquidation at one price is a monotone map of HF), so each round reads only the
 crossing prefix of each cohort. Work per shock is O(liquidation events + rounds · cohorts).
-Shocks run in parallel (``prange``); each has its own scratch store.
+Shocks run in parallel on Python threads (:func:`solve_rows` over disjoint rows of the grid,
+without the GIL; ``engine/static.py`` splits the rows); each shock has its own scratch store.
 
 Compile cost
 ------------
 This module is what a cold ``curve`` or ``demo`` compiles first, so its kernels are shaped for
 that as much as for speed:
 
-* **a lean variant.** :func:`solve_curve` / :func:`solve_shock` take ``extras`` last: ``None``
+* **a lean variant.** :func:`solve_rows` / :func:`solve_shock` take ``extras`` last: ``None``
   for a scenario whose static venues are all core kinds (:data:`liqcascade.venues.CORE_KINDS`:
   cpmm, book) and that has no multi-asset positions, ``True`` otherwise. numba prunes the
   ``extras is None`` branches before typing, so the lean variant compiles neither the other venue
   kinds' code nor the multi-asset round (:func:`multi_round`): about half the code. Two
   signatures per kernel, never more (:func:`liqcascade.engine.static.static_extras` picks one).
-* **still ``prange``.** The parfor costs ~1.5 s of the lean variant's compile (a gufunc and
-  one more copy of the callee tree). Python threads over a ``nogil`` kernel (as the time loop
-  runs its paths) compile without it but ran the lean kernel ~40 % slower: inside a gufunc the
-  arrays carry no reference count (their ``meminfo`` is null), while a kernel called from Python
-  adds and drops a reference, two atomic operations, around every call that passes an array
-  (the protocol's rule row into the liquidation sizing, once per liquidation).
+* **threads, not ``prange``.** A parfor costs a gufunc of its own, one more copy of the whole
+  callee tree and the parfor passes (~3 s of the lean variant's compile); the rows run on Python
+  threads instead (``engine/static.py`` :func:`~liqcascade.engine.static.run_rows`). A kernel
+  called from Python holds a reference count on each array argument, and numba adds and drops a
+  reference (two atomic operations) around every compiled call that passes one — once per
+  liquidation in the scan, where a gufunc's arrays have none. :func:`solve_rows` therefore
+  borrows its inputs (ownerless views, :mod:`liqcascade.kernels.borrow`, as the time loop does),
+  and the scan's liquidation sizing is inlined into it; together the lean kernel takes ~17 %
+  less CPU than the parfor did (1M positions × 200 shocks, one thread).
 * **helpers without a CPython wrapper** (:data:`liqcascade.kernels._jit.internal`), and one call
   site of the scan (:func:`_scan_static`, for cohorts and segment heads alike), since numba
-  links, re-optimises and re-emits a callee's whole tree at each call level.
+  links, re-optimises and re-emits a callee's whole tree at each call level; no slice
+  assignment in the store's growth (it compiles numba's shape-mismatch message).
+
+The aggregated kernel (:mod:`liqcascade.kernels.cascade_agg`) shares :func:`_spot`,
+:func:`apply_shock` and :func:`multi_round` with their ``extras`` omitted (every venue kind) and
+keeps its ``prange``.
 """
 
 from __future__ import annotations
@@ -52,7 +61,8 @@ import math
 
 import numpy as np
 
-from ._jit import internal, njit, prange
+from ._jit import internal, njit
+from .borrow import borrow
 from ..protocols.aave.kernel import liquidate_pair, liquidate_position
 from ..venues.dispatch import venue_preview_sell, venue_sell, venue_sell_to_price, venue_spot
 from ..venues.kernel import KIND, MID
@@ -63,6 +73,12 @@ from .store import (
 
 MODE_MECHANICAL = 0
 MODE_RATIONAL = 1
+
+# the scan's liquidation sizing inlined into it (numba IR), since it runs once per liquidation:
+# a compiled call returns its five results through memory and checks for an exception (~20 % of
+# the scan). Not cached: it never compiles on its own.
+_liquidate_pair = njit(inline="always", cache=False, no_cpython_wrapper=True, no_cfunc_wrapper=True)(
+    getattr(liquidate_pair, "py_func", liquidate_pair))
 
 
 @internal
@@ -170,7 +186,7 @@ def _scan_static(p, pd, lt, bonus, pfee, rrow, mode, gas, vs, vdk, vdq, a, seg, 
         d = src_d[h]
         i = src_pos[h] if from_store else h
         h += 1
-        seize, repay, bad, fee, closed = liquidate_pair(c, d, p, pd, lt, bonus, pfee, rrow)
+        seize, repay, bad, fee, closed = _liquidate_pair(c, d, p, pd, lt, bonus, pfee, rrow)
         do_it = repay > 0.0 or bad > 0.0
         if do_it and mode == MODE_RATIONAL:
             got = seize - fee
@@ -321,30 +337,27 @@ def solve_shock(
             converged)
 
 
-@njit(parallel=True)
-def solve_curve(
-    shocks, coll, debt, key, seg_ptr, seg_asset, seg_proto, seg_pdebt,
+@njit
+def solve_rows(
+    rows, shocks, coll, debt, key, seg_ptr, seg_asset, seg_proto, seg_pdebt,
     lt_pa, bonus_pa, pfee_pa, rules, vs0, vdk, vdq, p_fixed, shock_mask,
     mode, gas, max_rounds, m_ptr, m_asset, m_coll0, m_debt0, m_proto, extras,
+    final_price, units, rounds, n_liq, liq_value, repaid, bad, fees, bonus, conv, status,
 ):
-    """Solve every shock of a grid. Returns arrays indexed by shock, the last one a status per
-    shock (0 = finished with finite results; see :mod:`liqcascade.engine.extremes`).
-    ``extras``: the variant, as in :func:`solve_shock`."""
-    S = shocks.shape[0]
-    A = vs0.shape[0]
-    final_price = np.empty((S, A))
-    units = np.empty((S, A))
-    rounds = np.empty(S, np.int64)
-    n_liq = np.empty(S, np.int64)
-    liq_value = np.empty(S)
-    repaid = np.empty(S)
-    bad = np.empty(S)
-    fees = np.empty(S)
-    bonus = np.empty(S)
-    conv = np.empty(S, np.bool_)
-    status = np.full(S, 1, np.int64)  # 1 until the shock finishes: an error inside prange is not passed on
+    """Solve the shocks ``shocks[rows]`` of a grid into rows ``rows`` of the outputs (indexed by
+    shock; ``final_price``/``units`` are ``(S, A)``). Threads may run disjoint ``rows`` of the same
+    outputs at once (the kernel releases the GIL); ``status`` gets 0 for a shock that finished
+    with finite results, 2 for one that did not (:mod:`liqcascade.engine.extremes`), and keeps
+    its value for a shock not run."""
     empty = np.empty(0)
-    for s in prange(S):
+    # the inputs as ownerless views (kernels/borrow.py; the caller holds them for the whole call):
+    # no reference counting on them in the scan, which passes them on once per liquidation
+    (coll, debt, key, seg_ptr, seg_asset, seg_proto, seg_pdebt, lt_pa, bonus_pa, pfee_pa, rules, vs0, vdk, vdq,
+     p_fixed, shock_mask, m_ptr, m_asset, m_coll0, m_debt0, m_proto) = borrow(
+        (coll, debt, key, seg_ptr, seg_asset, seg_proto, seg_pdebt, lt_pa, bonus_pa, pfee_pa, rules, vs0, vdk, vdq,
+         p_fixed, shock_mask, m_ptr, m_asset, m_coll0, m_debt0, m_proto))
+    for j in range(rows.shape[0]):
+        s = rows[j]
         r = solve_shock(
             shocks[s], coll, debt, key, seg_ptr, seg_asset, seg_proto, seg_pdebt,
             lt_pa, bonus_pa, pfee_pa, rules, vs0, vdk, vdq, p_fixed, shock_mask,
@@ -360,7 +373,6 @@ def solve_curve(
         bonus[s] = r[6]
         conv[s] = r[7]
         status[s] = shock_status(r[2], r[3], r[4], r[5], r[6], final_price[s], units[s])
-    return final_price, units, rounds, n_liq, liq_value, repaid, bad, fees, bonus, conv, status
 
 
 @internal
