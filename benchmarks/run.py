@@ -280,7 +280,7 @@ def _compare_shock(tag, pt, oc, od, summ, ref) -> None:
           f"{tag}: per-position collateral differs (max |diff| {np.max(np.abs(oc - ref['coll'])):.3g})")
     check(np.allclose(od, ref["debt"], rtol=1e-9, atol=1e-6),
           f"{tag}: per-position debt differs (max |diff| {np.max(np.abs(od - ref['debt'])):.3g})")
-    # solve_curve (prange over shocks) must agree with the single-shock entry point
+    # the curve kernel (all shocks at once) must agree with the single-shock entry point
     check(pt.liquidations == summ["liquidations"] and np.isclose(pt.repaid_debt, summ["repaid"], rtol=1e-12)
           and np.isclose(pt.final_price, summ["final_price"][0], rtol=1e-12),
           f"{tag}: solve_static disagrees with final_state")
@@ -825,7 +825,7 @@ def run(args) -> int:
     from liqcascade.engine import static as static_mod
 
     b = c_static.book
-    kernels = {"per-position": (static_mod.K, "solve_curve"), "aggregated": (static_mod.KA, "solve_curve_agg")}
+    kernels = {"per-position": (static_mod, "run_rows"), "aggregated": (static_mod.KA, "solve_curve_agg")}
     engine_used = static_mod.choose_engine(c_static, "mechanical")[0]
     mod_k, name_k = kernels[engine_used]
     kernel_fn = getattr(mod_k, name_k)

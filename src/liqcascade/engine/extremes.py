@@ -4,7 +4,8 @@ stopped with an error.
 * A venue's floor price (``Venue.min_price``; :mod:`liqcascade.venues.dispatch`) is where its bids
   end: a sale that reaches it fills the rest at the floor price. :func:`floor_notes` and
   :func:`curve_floor_notes` turn "a venue sat at its floor" into a run's or a curve's notes.
-* The static solver's parallel kernels (``prange`` over shocks) return a status code per
+* The static solver's curve kernels (the aggregated one a ``prange`` over shocks, the
+  per-position one on Python threads) return a status code per
   iteration, ``0`` when it finished with finite results; numba does not pass an exception
   raised inside a parallel loop on, so an iteration that raised keeps its initial code and its
   outputs are garbage. :func:`check_status` raises :class:`liqcascade.errors.KernelError` for

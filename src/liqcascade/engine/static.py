@@ -10,6 +10,7 @@ from ..kernels import cascade_agg as KA
 from ..protocols.aave import kernel as K_aave
 from ..protocols.aave.kernel import RULE_V33
 from ..results.curve import CurvePoint, CurveResult
+from ..venues import CORE_KINDS
 from ..venues import kernel as K_v
 from .compile import Compiled
 from .extremes import check_status, curve_floor_notes, parallel_call
@@ -63,9 +64,52 @@ def choose_engine(c: Compiled, mode: str) -> tuple[str, str]:
     return "aggregated", "mechanical mode, close factor a function of HF and debt bin"
 
 
-def static_group(engine: str) -> str:
-    """The warm-up group (:mod:`liqcascade.engine.warmup`) that compiles ``engine``'s kernel."""
-    return "static_agg" if engine == "aggregated" else "static"
+def static_extras(c: Compiled, vs: np.ndarray | None = None):
+    """The per-position kernel's variant for ``c`` (its ``extras`` argument,
+    :mod:`liqcascade.kernels.cascade`): ``None`` (lean) when every venue the static solver sells
+    into is a core kind (:data:`liqcascade.venues.CORE_KINDS`: cpmm, book) and the book has no
+    multi-asset positions, else ``True`` (every venue kind and the multi-asset round compiled)."""
+    if vs is None:
+        vs = static_arrays(c)[0]
+    kinds = vs[:, K_v.KIND]
+    core = bool(np.all(kinds < len(CORE_KINDS)))  # (-1: no venue, a fixed price)
+    return None if core and c.book.m_proto.shape[0] == 0 else True
+
+
+def static_group(engine: str, extras=None) -> str:
+    """The warm-up group (:mod:`liqcascade.engine.warmup`) that compiles ``engine``'s kernel
+    (per-position: its lean variant for ``extras=None``, see :func:`static_extras`)."""
+    if engine == "aggregated":
+        return "static_agg"
+    return "static" if extras is None else "static_full"
+
+
+def run_rows(shocks: np.ndarray, args: tuple, extras, threads: int | None = None):
+    """:func:`liqcascade.kernels.cascade.solve_rows` over every shock of ``shocks`` on
+    ``threads`` Python threads (default numba's thread count; the kernel releases the GIL): thread
+    ``t`` runs the shocks ``t, t + threads, …`` (interleaved, since deeper shocks cost more).
+    ``args`` are the kernel's arguments between ``shocks`` and ``extras``. Returns the outputs
+    indexed by shock, as the kernel fills them (status 1 for a shock not run)."""
+    import numba
+
+    S = shocks.shape[0]
+    A = args[12].shape[0]  # vs0: one row per asset
+    out = (np.empty((S, A)), np.empty((S, A)), np.empty(S, np.int64), np.empty(S, np.int64), np.empty(S),
+           np.empty(S), np.empty(S), np.empty(S), np.empty(S), np.empty(S, np.bool_), np.full(S, 1, np.int64))
+    n = max(1, min(S, int(threads or numba.get_num_threads())))
+
+    def run(t):
+        K.solve_rows(np.arange(t, S, n, dtype=np.int64), shocks, *args, extras, *out)
+
+    if n == 1:
+        run(0)
+    else:
+        from concurrent.futures import ThreadPoolExecutor
+
+        with ThreadPoolExecutor(max_workers=n) as pool:
+            for f in [pool.submit(run, t) for t in range(n)]:
+                f.result()  # an error inside the kernel reaches the caller (parallel_call)
+    return out
 
 
 def _prefix(x: np.ndarray) -> np.ndarray:
@@ -176,9 +220,10 @@ def solve_static(c: Compiled, shocks, mode: str = "mechanical", asset: str | Non
     vs, vdk, vdq, mask = static_arrays(c)
     mcode = K.MODE_RATIONAL if mode == "rational" else K.MODE_MECHANICAL
     engine, why = choose_engine(c, mode)
+    extras = static_extras(c, vs)
     from .warmup import ensure
 
-    ensure([static_group(engine)])
+    ensure([static_group(engine, extras)])
     if engine == "aggregated":
         b, _, u, cs = _agg_view(c)
         pd = c.p0[b.seg_debt_asset].astype(np.float64)
@@ -194,7 +239,6 @@ def solve_static(c: Compiled, shocks, mode: str = "mechanical", asset: str | Non
         b = c.book
         key = _pp_key(c)
         pd = c.p0[b.seg_debt_asset].astype(np.float64)
-        solver = K.solve_curve
         args = (b.coll, b.debt, key, b.seg_ptr, b.seg_asset, b.seg_proto, pd,
                 c.lt_pa, c.bonus_pa, c.pfee_pa, c.rules, vs, vdk, vdq, c.p0.copy(), mask,
                 mcode, float(c.scenario.liquidators.gas_cost), int(c.scenario.simulation.max_rounds),
@@ -203,7 +247,7 @@ def solve_static(c: Compiled, shocks, mode: str = "mechanical", asset: str | Non
         if engine == "aggregated":
             run = lambda: solver(sh, *args, KA.interleaved_order(sh.shape[0], threads))  # noqa: E731
         else:
-            run = lambda: solver(sh, *args)  # noqa: E731
+            run = lambda: run_rows(sh, args, extras)  # noqa: E731
         return parallel_call(run, "static solver", sh.shape[0], lambda i: f"shock {sh[i]:g}",
                              lambda i: final_state(c, float(sh[i]), mode=mode, engine=engine))
 
@@ -309,7 +353,7 @@ def final_state(c: Compiled, shock: float, mode: str = "mechanical", engine: str
             c.lt_pa, c.bonus_pa, c.pfee_pa, c.rules, vs, vdk, vdq, c.p0.copy(), mask,
             K.MODE_RATIONAL if mode == "rational" else K.MODE_MECHANICAL,
             float(c.scenario.liquidators.gas_cost), int(c.scenario.simulation.max_rounds),
-            oc, od, price, units, *b0.multi_args(), omc, omd,
+            oc, od, price, units, *b0.multi_args(), omc, omd, static_extras(c, vs),
         )
     keys = ("rounds", "liquidations", "liquidated_value", "repaid", "bad_debt", "fees", "bonus", "converged")
     summary = dict(zip(keys, r))

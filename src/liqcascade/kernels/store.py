@@ -92,7 +92,10 @@ def store_new(cap, ccap):
 @internal
 def _grown(arr, n_used, need):
     out = np.empty(max(2 * arr.shape[0], need), arr.dtype)
-    out[:n_used] = arr[:n_used]
+    # an element loop, not ``out[:n_used] = arr[:n_used]``: a slice assignment compiles numba's
+    # shape-mismatch error message (string formatting, ~1 s of compile per array type)
+    for j in range(n_used):
+        out[j] = arr[j]
     return out
 
 

@@ -13,3 +13,8 @@ from __future__ import annotations
 
 #: venue kinds; a kind's code in the state array (``vs[v, KIND]``) is its position here
 KINDS: tuple[str, ...] = ("cpmm", "book", "stableswap", "concentrated")
+
+#: the kinds a *lean* compile covers (the first codes of :data:`KINDS`): a kernel that knows its
+#: venues are all of these compiles only their branches of the dispatch (``extras=None`` in
+#: :mod:`liqcascade.venues.dispatch`), about a third of the code of all four
+CORE_KINDS: tuple[str, ...] = KINDS[:2]

@@ -13,6 +13,15 @@ branch per registered kind (:func:`liqcascade.kernels._jit.by_kind` over the tup
 functions), selected by the row's ``KIND`` code (the kind's position in the registry). Adding a
 kind is a folder with that interface plus one registry entry.
 
+Core kinds only: ``venue_spot``, ``venue_sell``, ``venue_sell_to_price`` and
+``venue_preview_sell`` take an optional last argument ``extras``. Omitted (or any value but
+``None``) the call dispatches over every registered kind; ``None`` selects a second dispatch over
+:data:`liqcascade.venues.CORE_KINDS` alone (cpmm, book). numba prunes an ``if extras is None``
+branch before typing when the argument is None-typed, so a kernel compiled with ``extras=None``
+contains no code of the other kinds (the static solver's lean variant,
+:mod:`liqcascade.kernels.cascade`). A row of another kind then reads like an unregistered one
+(the fallback): the caller passes ``None`` only when every venue it touches is a core kind.
+
 Floor price (a venue out of bids)
 ---------------------------------
 ``FLOOR`` (:mod:`liqcascade.venues.kernel`) is the lowest price at which a venue holds bids:
@@ -47,7 +56,7 @@ import math
 import numpy as np
 
 from liqcascade.kernels._jit import by_kind, internal, njit
-from liqcascade.venues import KINDS
+from liqcascade.venues import CORE_KINDS, KINDS
 from liqcascade.venues.kernel import FLOOR, KIND, MID
 
 # every registered kind's interface, in registry order (a kind's code is its position)
@@ -122,10 +131,21 @@ _decay_k = by_kind(_DECAY, _nothing2)
 _preview_sell_k = by_kind(_PREVIEW_SELL, _no_trade)
 _preview_buy_k = by_kind(_PREVIEW_BUY, _no_trade)
 
+# the core kinds alone (codes 0 … len(CORE_KINDS) - 1), for the ``extras=None`` variants
+_NCORE = len(CORE_KINDS)
+assert KINDS[:_NCORE] == CORE_KINDS
+_spot_c = by_kind(_SPOT[:_NCORE], _mid)
+_sell_c = by_kind(_SELL[:_NCORE], _zero)
+_sell_to_c = by_kind(_SELL_TO[:_NCORE], _zero)
+_preview_sell_c = by_kind(_PREVIEW_SELL[:_NCORE], _no_trade)
+
 
 @njit
-def venue_spot(vs, v):
-    """Spot price of venue ``v`` (a row of an unregistered kind reads ``MID``)."""
+def venue_spot(vs, v, extras=True):
+    """Spot price of venue ``v`` (a row of an unregistered kind reads ``MID``; ``extras=None``:
+    core kinds only, see the module docstring)."""
+    if extras is None:
+        return _spot_c(int(vs[v, KIND]), vs, v)
     return _spot_k(int(vs[v, KIND]), vs, v)
 
 
@@ -136,11 +156,13 @@ def _venue_gross(vs, v):
 
 
 @njit
-def venue_sell(vs, vdk, vdq, v, dq):
+def venue_sell(vs, vdk, vdq, v, dq, extras=True):
     """Sell ``dq`` asset into venue ``v`` (state updated in place). Returns the quote received
     (what the venue cannot take above its floor fills at the floor price)."""
     if dq <= 0.0:
         return 0.0
+    if extras is None:
+        return _sell_c(int(vs[v, KIND]), vs, vdk, vdq, v, dq)
     return _sell_k(int(vs[v, KIND]), vs, vdk, vdq, v, dq)
 
 
@@ -153,11 +175,13 @@ def venue_buy(vs, vdk, vdq, v, dy):
 
 
 @njit
-def venue_sell_to_price(vs, vdk, vdq, v, p_target):
+def venue_sell_to_price(vs, vdk, vdq, v, p_target, extras=True):
     """Asset to sell into venue ``v`` to bring its spot down to ``p_target`` (no state change);
     a target under the venue's floor counts as the floor."""
     if p_target < vs[v, FLOOR]:
         p_target = vs[v, FLOOR]
+    if extras is None:
+        return _sell_to_c(int(vs[v, KIND]), vs, vdk, vdq, v, p_target)
     return _sell_to_k(int(vs[v, KIND]), vs, vdk, vdq, v, p_target)
 
 
@@ -441,9 +465,11 @@ def route_buy(vs, vdk, vdq, ids, dy):
 
 
 @njit
-def venue_preview_sell(vs, vdk, vdq, v, dq):
+def venue_preview_sell(vs, vdk, vdq, v, dq, extras=True):
     """``(quote_out, spot_after)`` of selling ``dq`` into venue ``v``, without changing it (what
     the venue cannot take above its floor fills at the floor price)."""
+    if extras is None:
+        return _preview_sell_c(int(vs[v, KIND]), vs, vdk, vdq, v, dq)
     return _preview_sell_k(int(vs[v, KIND]), vs, vdk, vdq, v, dq)
 
 
