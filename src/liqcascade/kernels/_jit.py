@@ -65,6 +65,49 @@ def cache_base() -> Path:
     return Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "liqcascade" / "numba"
 
 
+def serialize_cache_saves() -> bool:
+    """Make numba's cache writes safe when several processes compile into one cache folder.
+
+    numba keeps one index file per function (signature → data file) and names a new entry's
+    data file with the first free number in the index *as that process read it*. Two processes
+    saving different signatures of one function at once (the warm-up's worker processes, pytest
+    workers, two commands started together) can both pick number 1: the index then sends one
+    signature to the other's machine code, which is loaded on every later run — a kernel
+    specialised for a literal argument, or the core-venue-kinds variant, running where the
+    general one should (wrong results, no error). Measured with four processes saving 40
+    signatures each into one index: 8–34 of 160 entries lost and 3–15 pointing at another
+    signature's data.
+
+    This wraps ``IndexDataCacheFile.save`` (read the index, pick a name, write the index, write
+    the data) in an exclusive ``fcntl`` lock on ``<cache folder>/.save.lock``, so the sequence is
+    atomic across processes. Loads stay unlocked: the index and the data files are each replaced
+    atomically, and under the lock a data file only ever holds the signature the index names.
+    Returns False where ``fcntl`` is missing (not POSIX), leaving numba as it is.
+    """
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - not POSIX
+        return False
+    from numba.core import caching
+
+    save = caching.IndexDataCacheFile.save
+    if getattr(save, "_serialized", False):
+        return True
+
+    def locked_save(self, key, data):
+        os.makedirs(self._cache_path, exist_ok=True)
+        with open(os.path.join(self._cache_path, ".save.lock"), "a") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            try:
+                return save(self, key, data)
+            finally:
+                fcntl.flock(lock, fcntl.LOCK_UN)
+
+    locked_save._serialized = True
+    caching.IndexDataCacheFile.save = locked_save
+    return True
+
+
 #: the base folder in use; give it to worker processes as ``NUMBA_CACHE_DIR`` to share the cache
 CACHE_BASE: str | None = None
 #: the cache folder in use (``CACHE_BASE/<hash>``); None when the JIT is disabled
@@ -98,6 +141,7 @@ else:
     CACHE_BASE = str(cache_base())
     CACHE_DIR = str(Path(CACHE_BASE) / kernel_source_hash())
     numba.config.CACHE_DIR = CACHE_DIR
+    serialize_cache_saves()
 
     def njit(*args, **kwargs):
         opts = {"cache": True, "nogil": True}
