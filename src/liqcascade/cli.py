@@ -389,7 +389,7 @@ def demo(
 
     from .engine.compile import compile_scenario
     from .engine.dynamic import loop_groups, run_dynamic
-    from .engine.static import choose_engine, solve_static, static_group
+    from .engine.static import choose_engine, solve_static, static_extras, static_group
     from .engine.warmup import ensure
     from .report.html import write_report
     from .results.store import write_run
@@ -404,7 +404,7 @@ def demo(
         c = compile_scenario(sc, base)
     # on an empty cache: the kernels of the run and of the curve at once, in parallel (only the
     # groups this scenario uses)
-    ensure(loop_groups(c) + [static_group(choose_engine(c, sc.liquidators.mode)[0])])
+    ensure(loop_groups(c) + [static_group(choose_engine(c, sc.liquidators.mode)[0], static_extras(c))])
     con = console()
     with con.status(f"running {path.name} …"):
         with scenario_file(path):

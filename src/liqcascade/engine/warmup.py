@@ -11,7 +11,9 @@ cache). The kernels come in *groups*, each compiled by one tiny run (:data:`GROU
   ``simulate_many``): mechanisms, agents, interest rates, multi-asset positions;
 * ``loop_units`` / ``many_units`` — the full loop with the protocol units;
 * ``static`` — the static solver's per-position kernel (rational mode, and mechanical mode where
-  the aggregated one does not apply; the flagship's);
+  the aggregated one does not apply; the flagship's), lean variant: core venue kinds (cpmm,
+  book), no multi-asset positions (:func:`liqcascade.engine.static.static_extras`);
+* ``static_full`` — the same kernel with every venue kind and the multi-asset round;
 * ``static_agg`` — its aggregated kernel (mechanical mode);
 * ``flow`` — the external-flow loop on both venue kinds, with its backstop (``engine/flow.py``).
 
@@ -49,7 +51,8 @@ GROUPS: dict[str, tuple[str, float, int]] = {
     "many_full": ("time loop with mechanisms, agents, rates, many paths", 100.0, 480),
     "loop_units": ("time loop with protocol units", 75.0, 320),
     "many_units": ("time loop with protocol units, many paths", 75.0, 320),
-    "static": ("static solver, per-position kernel", 10.0, 60),
+    "static": ("static solver, per-position kernel (core venue kinds)", 9.0, 45),
+    "static_full": ("static solver, per-position kernel, every venue kind and multi-asset positions", 18.0, 90),
     "static_agg": ("static solver, aggregated kernel", 10.0, 60),
     "flow": ("external-flow loop", 8.0, 55),
 }
@@ -184,10 +187,32 @@ def _warm_many_units():
     run_dynamic(c, paths=make_paths(c, n_paths=2), record_paths=0)
 
 
-def _warm_static():
-    from .static import solve_static
+def _static_compiled(venue: str | None):
+    """The tiny scenario with the static solver selling into ``venue`` (None: the first venue of
+    the asset, the cpmm pool)."""
+    from .compile import book_from_arrays, compile_scenario
 
-    solve_static(_tiny_compiled(), np.array([0.1]), mode="rational")  # per-position kernel
+    sc = tiny_scenario()
+    if venue is not None:
+        sc = sc.model_copy(update={"curve": sc.curve.model_copy(update={"venue": {"A": venue}})})
+    book = book_from_arrays(np.array([1.0, 2.0, 3.0]), np.array([85.0, 100.0, 200.0]), 0.8)
+    return compile_scenario(sc, Path("."), book=book)
+
+
+def _warm_static():
+    from .static import solve_static, static_extras
+
+    c = _static_compiled(None)
+    assert static_extras(c) is None  # the lean variant (core venue kinds only)
+    solve_static(c, np.array([0.1]), mode="rational")  # per-position kernel
+
+
+def _warm_static_full():
+    from .static import solve_static, static_extras
+
+    c = _static_compiled("ss")  # a StableSwap pool: every venue kind compiled
+    assert static_extras(c) is True
+    solve_static(c, np.array([0.1]), mode="rational")
 
 
 def _warm_static_agg():
@@ -204,7 +229,7 @@ def _warm_flow():
 
 _RUN = {"loop": _warm_loop, "many": _warm_many, "loop_full": _warm_loop_full, "many_full": _warm_many_full,
         "loop_units": _warm_loop_units,
-        "many_units": _warm_many_units, "static": _warm_static, "static_agg": _warm_static_agg,
+        "many_units": _warm_many_units, "static": _warm_static, "static_full": _warm_static_full, "static_agg": _warm_static_agg,
         "flow": _warm_flow}
 
 
