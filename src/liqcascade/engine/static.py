@@ -93,7 +93,7 @@ def run_rows(shocks: np.ndarray, args: tuple, extras, threads: int | None = None
     import numba
 
     S = shocks.shape[0]
-    A = args[12].shape[0]  # vs0: one row per asset
+    A = args[11].shape[0]  # vs: one venue row per asset (args[12] is vdk)
     out = (np.empty((S, A)), np.empty((S, A)), np.empty(S, np.int64), np.empty(S, np.int64), np.empty(S),
            np.empty(S), np.empty(S), np.empty(S), np.empty(S), np.empty(S, np.bool_), np.full(S, 1, np.int64))
     n = max(1, min(S, int(threads or numba.get_num_threads())))

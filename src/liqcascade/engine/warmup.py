@@ -91,14 +91,18 @@ def tiny_scenario(extra: dict | None = None):
     })
 
 
-def _tiny_compiled(full: bool = False):
-    """The tiny scenario compiled (the lean loop runs it); ``full``: with a circuit breaker, so
-    that the full loop runs it (:func:`liqcascade.engine.dynamic.loop_variant`)."""
+#: the tiny scenario's extra keys that make the full time loop run it (a circuit breaker,
+#: :func:`liqcascade.engine.dynamic.loop_variant`)
+_FULL = {"mechanisms": {"circuit_breaker": {}}}
+
+
+def _tiny_compiled(extra: dict | None = None):
+    """The tiny scenario (with ``extra`` top-level keys) compiled on a three-position book; as it
+    is, the lean loop and the lean static kernel run it."""
     from .compile import book_from_arrays, compile_scenario
 
-    sc = tiny_scenario({"mechanisms": {"circuit_breaker": {}}} if full else None)
     book = book_from_arrays(np.array([1.0, 2.0, 3.0]), np.array([85.0, 100.0, 200.0]), 0.8)
-    return compile_scenario(sc, Path("."), book=book)
+    return compile_scenario(tiny_scenario(extra), Path("."), book=book)
 
 
 #: the five protocol units in one scenario (their presets), for the ``*_units`` groups
@@ -157,13 +161,13 @@ def _warm_many():
 def _warm_loop_full():
     from .dynamic import run_dynamic
 
-    run_dynamic(_tiny_compiled(full=True), record_paths=1)
+    run_dynamic(_tiny_compiled(_FULL), record_paths=1)
 
 
 def _warm_many_full():
     from .dynamic import make_paths, run_dynamic
 
-    c = _tiny_compiled(full=True)
+    c = _tiny_compiled(_FULL)
     run_dynamic(c, paths=make_paths(c, n_paths=2), record_paths=0)
 
 
@@ -187,22 +191,10 @@ def _warm_many_units():
     run_dynamic(c, paths=make_paths(c, n_paths=2), record_paths=0)
 
 
-def _static_compiled(venue: str | None):
-    """The tiny scenario with the static solver selling into ``venue`` (None: the first venue of
-    the asset, the cpmm pool)."""
-    from .compile import book_from_arrays, compile_scenario
-
-    sc = tiny_scenario()
-    if venue is not None:
-        sc = sc.model_copy(update={"curve": sc.curve.model_copy(update={"venue": {"A": venue}})})
-    book = book_from_arrays(np.array([1.0, 2.0, 3.0]), np.array([85.0, 100.0, 200.0]), 0.8)
-    return compile_scenario(sc, Path("."), book=book)
-
-
 def _warm_static():
     from .static import solve_static, static_extras
 
-    c = _static_compiled(None)
+    c = _tiny_compiled()
     assert static_extras(c) is None  # the lean variant (core venue kinds only)
     solve_static(c, np.array([0.1]), mode="rational")  # per-position kernel
 
@@ -210,7 +202,7 @@ def _warm_static():
 def _warm_static_full():
     from .static import solve_static, static_extras
 
-    c = _static_compiled("ss")  # a StableSwap pool: every venue kind compiled
+    c = _tiny_compiled({"curve": {"venue": {"A": "ss"}}})  # a StableSwap pool: every venue kind compiled
     assert static_extras(c) is True
     solve_static(c, np.array([0.1]), mode="rational")
 
