@@ -373,10 +373,10 @@ simulate_path = njit(variant(run_path, "simulate_path"))
 simulate_path_units = njit(variant(run_path, "simulate_path_units"))
 
 #: many paths, summaries only: ``(paths, path0, rows, mkt, orc, rules, book, liqs, mechs, agents,
-#: rates, units, summary, min_spot, final_spot)`` (:func:`run_many`), the same None pattern
-#: rates outputs and unit packs of its own for each path: ``one_path`` is bound per kernel (a branch
-#: on ``mechs is None`` is removed only where ``mechs`` *is* None: the full kernels would compile the
-#: lean loop beside their own)
+#: rates, units, summary, min_spot, final_spot)`` (:func:`run_many`), the same None pattern;
+#: each path gets rates outputs and unit packs of its own. ``one_path`` is bound per kernel rather
+#: than chosen by a branch: a branch on ``mechs is None`` is removed only where ``mechs`` *is*
+#: None, so the full kernels would compile the lean loop beside their own
 simulate_many_lean = njit(variant(run_many, "simulate_many_lean", one_path=_one_lean))
 simulate_many = njit(variant(run_many, "simulate_many", one_path=_one_full))
 simulate_many_units = njit(variant(run_many, "simulate_many_units", one_path=_one_units))
