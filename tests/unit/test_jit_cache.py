@@ -136,3 +136,30 @@ def test_concurrent_cache_saves_keep_every_signature_with_its_own_code(tmp_path)
     assert len(index) == procs * n
     wrong = [key for key in index if f.load(key) != ("data",) + key[1:]]
     assert wrong == []
+
+
+def test_dispatch_closures_have_names_of_their_own():
+    """numba's symbol for a compiled function is module + qualified name + argument types + a
+    per-process counter; ``by_kind`` closures with one shared name, compiled in two processes,
+    could carry one symbol with two bodies and be linked to each other's code when a process
+    loads both callers from the cache. Each closure is named after the functions it dispatches
+    to, so different dispatches never share a name."""
+    import importlib
+
+    seen: dict[str, tuple] = {}
+    for mod in ("liqcascade.venues.dispatch", "liqcascade.flashloans.dispatch"):
+        try:
+            m = importlib.import_module(mod)
+        except ModuleNotFoundError:
+            continue
+        for name, v in vars(m).items():
+            f = getattr(v, "py_func", v)
+            q = getattr(f, "__qualname__", "")
+            if not q.startswith("by_kind["):
+                continue
+            cells = tuple(c.cell_contents for c in f.__closure__)
+            assert seen.setdefault(q, cells) == cells, f"{mod}.{name}: {q} names another dispatch"
+    assert len(seen) >= 10
+    a = _jit.by_kind((test_dispatch_closures_have_names_of_their_own,), test_kernel_layer_covers_unit_folders_and_registries)
+    b = _jit.by_kind((test_kernel_layer_covers_unit_folders_and_registries,), test_kernel_layer_covers_unit_folders_and_registries)
+    assert getattr(a, "py_func", a).__qualname__ != getattr(b, "py_func", b).__qualname__

@@ -184,6 +184,17 @@ def variant(fn, name, **bind):
     return g
 
 
+def _fn_name(f) -> str:
+    f = getattr(f, "py_func", f)
+    return f"{f.__module__}.{f.__qualname__}"
+
+
+def by_kind_name(fns, fallback) -> str:
+    """The qualified name :func:`by_kind` gives its closure: the fallback's and the functions'
+    module-qualified names, so two closures with the same name dispatch to the same code."""
+    return f"by_kind[{_fn_name(fallback)}|{','.join(_fn_name(f) for f in fns)}]"
+
+
 def by_kind(fns, fallback):
     """A kernel ``call(kind, *args)`` that runs ``fns[kind](*args)``: one compiled branch per
     function of the tuple ``fns`` (``literal_unroll``; a family's kinds in registry order, so a
@@ -196,7 +207,15 @@ def by_kind(fns, fallback):
 
     Not cached on disk by itself: numba keys a closure's cache entry on its captured functions
     pickled with a per-process id, so the entry could never be found again; the kernels that
-    call it are cached with its code inlined.
+    call it are cached with its code in their machine code.
+
+    Named after what it dispatches to (``by_kind[<fallback>|<fn>,<fn>,…]``): numba's symbol for a
+    compiled function is its module, qualified name, argument types and a per-process counter, and
+    the closures of several ``by_kind`` calls share the module, the qualified name and often the
+    argument types. Two of them compiled in different processes (the warm-up's workers, pytest's
+    workers) could then carry one symbol with two bodies; a process loading both callers from the
+    cache links one body for both — the core-kinds venue dispatch running where the all-kinds one
+    should, say. A name per function tuple keeps the symbols apart.
     """
 
     def call(kind, *args):
@@ -208,6 +227,7 @@ def by_kind(fns, fallback):
             i += 1
         return out
 
+    call.__qualname__ = call.__name__ = by_kind_name(fns, fallback)
     if DISABLED:
         return call
     return njit(call, cache=False, no_cpython_wrapper=True, no_cfunc_wrapper=True)
