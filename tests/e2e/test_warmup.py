@@ -2,7 +2,7 @@
 and every replay compile nothing new.
 
 The check compares the numba dispatchers' ``signatures`` (every kernel-layer module of the
-package) before and after the commands, in one process: a command that needs a kernel or a
+package, and the copies of a kernel family such as the lean loop's ``_core`` stages) before and after the commands, in one process: a command that needs a kernel or a
 specialisation the warmup did not produce adds a signature, and the test names it. The replays
 need the reference data in ``../shared/data``; without it they are skipped (and the test says
 so), the rest still runs.
@@ -39,6 +39,9 @@ def _dispatchers() -> dict[str, object]:
         for name, obj in vars(mod).items():
             if isinstance(obj, CPUDispatcher) and getattr(obj.py_func, "__module__", None) == mod.__name__:
                 out[f"{mod.__name__}.{name}"] = obj
+            elif isinstance(obj, _jit.Rebound):  # a kernel family's copies (the lean loop's ``_core`` ones)
+                for d in obj.copies.values():
+                    out[f"{d.py_func.__module__}.{d.py_func.__qualname__}"] = d
     return out
 
 

@@ -7,7 +7,8 @@ on the full ones (:func:`liqcascade.engine.dynamic.loop_variant`). Where the lea
 the full kernel (given the empty layouts) must give the *same bits*: every event, summary column,
 per-step record, sales-ledger row and the final book — on the flagship (fewer steps) and on
 scenarios hypothesis draws. The chooser is checked on one scenario per feature that needs the
-full kernel.
+full kernel (a venue of a kind other than cpmm and book among them), and the lean kernels' call
+graph on reaching no other venue kind.
 """
 
 from __future__ import annotations
@@ -128,6 +129,65 @@ def test_the_engine_picks_the_lean_kernel_only_without_extras(name, variant):
     c = _example(name)
     assert loop_variant(kernel_inputs(c)) == variant
     assert loop_groups(c, recorded=True, many=True) == list(VARIANT_GROUPS[variant])
+
+
+@pytest.mark.parametrize("venue", [
+    {"kind": "stableswap", "reserve_asset": 1000.0, "amp": 50.0, "fee": 0.0004},
+    {"kind": "concentrated", "fee": 0.003, "synthetic": {"tvl": 1e7, "sigma": 0.15, "cut": 2.5}},
+])
+def test_a_venue_of_another_kind_needs_the_full_kernel(venue):
+    """The lean kernels dispatch over the core venue kinds alone (cpmm, book)."""
+    from liqcascade.scenario.load import load_scenario
+
+    sc, base = load_scenario(EXAMPLES / "minimal.toml")
+    assert loop_variant(kernel_inputs(compile_scenario(sc, base))) == "lean"
+    raw = sc.model_dump(mode="json", exclude_none=True)
+    raw["venues"].append({"name": "extra", "asset": "WETH", **venue})
+    c = compile_scenario(Scenario.model_validate(raw), base)
+    assert loop_variant(kernel_inputs(c)) == "full"
+
+
+def _reachable(fn) -> list:
+    """Every kernel the plain function ``fn`` can call through global names (nested code and the
+    functions a ``by_kind`` dispatch closes over included), ``fn``'s own globals first."""
+    from numba.core.dispatcher import Dispatcher
+
+    seen: dict[int, object] = {}
+    todo = [getattr(fn, "py_func", fn)]
+    while todo:
+        f = todo.pop()
+        names, stack = [], [f.__code__]
+        while stack:
+            code = stack.pop()
+            names.extend(code.co_names)
+            stack.extend(c for c in code.co_consts if hasattr(c, "co_names"))
+        values = [f.__globals__[n] for n in names if n in f.__globals__]
+        for cell in f.__closure__ or ():
+            v = cell.cell_contents
+            values.extend(v if isinstance(v, tuple) else (v,))
+        for v in values:
+            if isinstance(v, Dispatcher) and id(v) not in seen:
+                seen[id(v)] = v
+                todo.append(v.py_func)
+    return list(seen.values())
+
+
+@pytest.mark.parametrize("kernel", ["simulate_path_lean", "simulate_many_lean"])
+def test_the_lean_kernels_reach_no_other_venue_kind(kernel):
+    """Through the ``_core`` copies of the stages, the sales ledger, routing and arbitrage
+    (:class:`liqcascade.kernels._jit.Rebound`), the lean kernels reach the core venue kinds'
+    kernels only; the full kernel reaches every kind."""
+    from liqcascade.venues import CORE_KINDS, KINDS
+
+    k = getattr(KD, kernel)
+    if not hasattr(k, "py_func"):
+        pytest.skip("JIT disabled")
+    others = {f"liqcascade.venues.{kind}.kernel" for kind in KINDS if kind not in CORE_KINDS}
+    assert others
+    lean = {d.py_func.__module__ for d in _reachable(k)}
+    assert {f"liqcascade.venues.{kind}.kernel" for kind in CORE_KINDS} <= lean
+    assert not lean & others, f"{kernel} reaches {sorted(lean & others)}"
+    assert others <= {d.py_func.__module__ for d in _reachable(KD.simulate_path)}
 
 
 def test_multi_asset_positions_need_the_full_kernel():

@@ -67,8 +67,19 @@ REPORTER = None
 # ---- tiny inputs --------------------------------------------------------------------------------
 
 
-def tiny_scenario(extra: dict | None = None):
-    """A three-position scenario on every pool kind; ``extra``: more top-level keys."""
+#: the venues of every kind that the tiny scenario leaves out unless asked for (``every_kind``)
+_EXTRA_KIND_VENUES = [
+    # the pool kinds whose packs call their kernels from Python (quote balance, ticks)
+    {"name": "ss", "asset": "A", "kind": "stableswap", "reserve_asset": 1000.0, "amp": 50.0, "fee": 0.0004},
+    {"name": "cl", "asset": "A", "kind": "concentrated", "fee": 0.003,
+     "synthetic": {"tvl": 1e5, "sigma": 0.15, "cut": 2.5, "full_range_share": 0.0}},
+]
+
+
+def tiny_scenario(extra: dict | None = None, every_kind: bool = False):
+    """A three-position scenario on a cpmm pool and a book (the core venue kinds, what the lean
+    kernels compile), with ``every_kind`` also on a StableSwap and a concentrated-liquidity
+    pool; ``extra``: more top-level keys."""
     from ..scenario.models import Scenario
 
     return Scenario.model_validate({
@@ -79,10 +90,7 @@ def tiny_scenario(extra: dict | None = None):
         "venues": [
             {"name": "pool", "asset": "A", "kind": "cpmm", "reserve_asset": 1000.0, "fee": 0.003},
             {"name": "book", "asset": "A", "kind": "book", "depth": [[0.01, 1e4], [0.05, 1e5]], "half_life_seconds": 120.0},
-            # the pool kinds whose packs call their kernels from Python (quote balance, ticks)
-            {"name": "ss", "asset": "A", "kind": "stableswap", "reserve_asset": 1000.0, "amp": 50.0, "fee": 0.0004},
-            {"name": "cl", "asset": "A", "kind": "concentrated", "fee": 0.003,
-             "synthetic": {"tvl": 1e5, "sigma": 0.15, "cut": 2.5, "full_range_share": 0.0}},
+            *(_EXTRA_KIND_VENUES if every_kind else []),
         ],
         "oracles": [{"name": "o", "asset": "A", "kind": "spot"}],
         "protocols": [{"name": "p", "positions": "-", "collateral": "A", "debt": "Q",
@@ -96,13 +104,14 @@ def tiny_scenario(extra: dict | None = None):
 _FULL = {"mechanisms": {"circuit_breaker": {}}}
 
 
-def _tiny_compiled(extra: dict | None = None):
-    """The tiny scenario (with ``extra`` top-level keys) compiled on a three-position book; as it
-    is, the lean loop and the lean static kernel run it."""
+def _tiny_compiled(extra: dict | None = None, every_kind: bool = False):
+    """The tiny scenario (with ``extra`` top-level keys, on every venue kind with
+    ``every_kind``) compiled on a three-position book; as it is, the lean loop and the lean
+    static kernel run it."""
     from .compile import book_from_arrays, compile_scenario
 
     book = book_from_arrays(np.array([1.0, 2.0, 3.0]), np.array([85.0, 100.0, 200.0]), 0.8)
-    return compile_scenario(tiny_scenario(extra), Path("."), book=book)
+    return compile_scenario(tiny_scenario(extra, every_kind), Path("."), book=book)
 
 
 #: the five protocol units in one scenario (their presets), for the ``*_units`` groups
@@ -161,13 +170,13 @@ def _warm_many():
 def _warm_loop_full():
     from .dynamic import run_dynamic
 
-    run_dynamic(_tiny_compiled(_FULL), record_paths=1)
+    run_dynamic(_tiny_compiled(_FULL, every_kind=True), record_paths=1)
 
 
 def _warm_many_full():
     from .dynamic import make_paths, run_dynamic
 
-    c = _tiny_compiled(_FULL)
+    c = _tiny_compiled(_FULL, every_kind=True)
     run_dynamic(c, paths=make_paths(c, n_paths=2), record_paths=0)
 
 
@@ -202,7 +211,7 @@ def _warm_static():
 def _warm_static_full():
     from .static import solve_static, static_extras
 
-    c = _tiny_compiled({"curve": {"venue": {"A": "ss"}}})  # a StableSwap pool: every venue kind compiled
+    c = _tiny_compiled({"curve": {"venue": {"A": "ss"}}}, every_kind=True)  # a StableSwap pool: every venue kind compiled
     assert static_extras(c) is True
     solve_static(c, np.array([0.1]), mode="rational")
 

@@ -231,3 +231,122 @@ def by_kind(fns, fallback):
     if DISABLED:
         return call
     return njit(call, cache=False, no_cpython_wrapper=True, no_cfunc_wrapper=True)
+
+
+class Rebound:
+    """Copies of the kernels reachable from ``roots`` that reach a name of ``bind``, compiled as
+    a family of their own: each copy is named ``<name><suffix>`` and its global names resolve
+    to ``bind``'s values and to the other copies. ``variant(fn, name, **more)`` gives a copy of
+    the plain function ``fn`` (a loop body) whose globals resolve the same way.
+
+    That is how one source compiles twice with a different function at the bottom of its call
+    tree and nothing else changed: the lean time loop binds each venue dispatch
+    (``venues.dispatch._spot_k`` and the like, every registered venue kind) to the one over the
+    core kinds alone (``_spot_c``), and every kernel between the loop and those dispatches
+    (the stages, the sales ledger, routing and arbitrage) gets a ``_core`` copy calling the
+    copies below it. A kernel that reaches no bound name is shared, not copied.
+
+    The call graph is read from the functions' global names (``co_names`` of their code and of
+    the code nested in it): a kernel reached any other way (through a module attribute, an
+    ``overload``, a closure) keeps calling the original, which compiles every kind again but
+    gives the same results (a test lists the kernels the lean loop compiles). With the JIT
+    disabled nothing is copied (plain Python compiles nothing).
+    """
+
+    def __init__(self, roots, bind: dict, suffix: str):
+        self.bind = dict(bind)
+        self.suffix = suffix
+        self.copies: dict[int, object] = {}  # id(original dispatcher) -> copy
+        if DISABLED:
+            return
+        from numba.core.dispatcher import Dispatcher
+
+        bound = {id(v) for v in self.bind.values()}
+        nodes: dict[int, object] = {}  # id -> dispatcher
+        edges: dict[int, set[int]] = {}
+        direct: set[int] = set()
+
+        def refs(fn):
+            """(name, value) of the global names the code of ``fn`` reads (nested code too)."""
+            seen = []
+            stack = [fn.__code__]
+            while stack:
+                code = stack.pop()
+                seen.extend(code.co_names)
+                stack.extend(c for c in code.co_consts if hasattr(c, "co_names"))
+            g = fn.__globals__
+            return [(n, g[n]) for n in dict.fromkeys(seen) if n in g]
+
+        def visit(fn, key):
+            out = set()
+            for n, v in refs(fn):
+                if n in self.bind and v is not self.bind[n]:
+                    direct.add(key)
+                if isinstance(v, Dispatcher) and id(v) not in bound and n not in self.bind:
+                    out.add(id(v))
+                    if id(v) not in nodes:
+                        nodes[id(v)] = v
+                        edges[id(v)] = set()  # (a cycle stops here)
+                        edges[id(v)] = visit(v.py_func, id(v))
+            return out
+
+        for r in roots:
+            key = ("root", id(r))
+            edges[key] = visit(getattr(r, "py_func", r), key)
+        # a kernel is copied when it reads a bound name or calls a kernel that is copied
+        affected = set(direct)
+        changed = True
+        while changed:
+            changed = False
+            for k, outs in edges.items():
+                if k not in affected and outs & affected:
+                    affected.add(k)
+                    changed = True
+        self._affected = {k for k in affected if not isinstance(k, tuple)}
+        globs: dict[int, dict] = {}  # id(module globals) -> the copies' globals (one per module)
+        for k in self._affected:
+            d = nodes[k]
+            fn = d.py_func
+            g = globs.get(id(fn.__globals__))
+            if g is None:
+                g = globs[id(fn.__globals__)] = {**fn.__globals__}
+            opts = {o: v for o, v in d.targetoptions.items() if o not in ("nopython", "boundscheck")}
+            copy = _copy_function(fn, g, fn.__name__ + suffix)
+            self.copies[k] = njit(copy, **opts)
+        for g in globs.values():
+            self._resolve(g)
+
+    def _resolve(self, g: dict) -> None:
+        """Point the names of ``g`` at the copies (and ``bind``'s values) in place."""
+        for n, v in list(g.items()):
+            c = self.copies.get(id(v))
+            if c is not None:
+                g[n] = c
+        for n, v in self.bind.items():
+            if n in g:
+                g[n] = v
+
+    def kernel(self, d):
+        """The copy of the kernel ``d`` (``d`` itself when it reaches no bound name)."""
+        return self.copies.get(id(d), d)
+
+    def variant(self, fn, name: str, **more):
+        """A copy of the plain function ``fn`` named ``name`` whose globals resolve to the copies
+        (then to ``more``)."""
+        if DISABLED:
+            return variant(fn, name, **more)
+        g = {**fn.__globals__}
+        self._resolve(g)
+        g.update(more)
+        return _copy_function(fn, g, name)
+
+
+def _copy_function(fn, glob: dict, name: str):
+    import types
+
+    g = types.FunctionType(fn.__code__, glob, name, fn.__defaults__, fn.__closure__)
+    g.__qualname__ = name
+    g.__doc__ = fn.__doc__
+    g.__module__ = fn.__module__
+    g.__kwdefaults__ = fn.__kwdefaults__
+    return g

@@ -63,7 +63,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._jit import DISABLED, internal, njit, variant
+from ._jit import DISABLED, Rebound, internal, njit, variant
 from .events import EV_LOST, EV_N, events_new_k, events_reserve  # noqa: F401
 from .layouts import (  # noqa: F401  (the engine reads these through this module)
     DISLOCATION, MODE_MECHANICAL, MODE_RATIONAL, NSC, NSS, NST, NSUM, NUM, NUNIT, SC_GAS, SC_PATH, SS_BAD,
@@ -86,7 +86,7 @@ from .accrual import rates_before, rates_finish, rates_fresh, rates_record, rate
 from .store import store_new
 from .sales import sale_room, sales_off_k, sales_reserve
 from ..protocols.kernel import NACC
-from ..venues.dispatch import venue_spot
+from ..venues.dispatch import CORE_BIND, venue_spot
 
 # ---- copying a unit pack (a tuple of arrays) per path ------------------------------------------
 
@@ -361,14 +361,17 @@ def _one_units(path, path_id, mkt, orc, rules, book, liqs, mechs, agents, rates,
 # ---- the kernels: one dispatcher per variant, each compiling its body directly ----------------
 
 #: the per-path calls of the many-path kernels (no Python wrapper)
-_path_lean = internal(variant(run_path, "_path_lean"))
+#: the lean kernels run scenarios whose venues are all core kinds (cpmm, book): their stages,
+#: sales ledger, routing and arbitrage are ``_core`` copies that dispatch over those kinds alone
+CORE = Rebound((run_path, run_many), CORE_BIND, "_core")
+_path_lean = internal(CORE.variant(run_path, "_path_lean"))
 _path_full = internal(variant(run_path, "_path_full"))
 _path_units = internal(variant(run_path, "_path_units"))
 
 #: one recorded path: ``(path, path_id, mkt, orc, rules, book, liqs, mechs, agents, rates, units,
 #: out, ev, sl) -> (ev, sl)`` (:func:`run_path`); lean: ``mechs``, ``agents``, ``rates``,
 #: ``units`` None; full: ``units`` None; units: every layout
-simulate_path_lean = njit(variant(run_path, "simulate_path_lean"))
+simulate_path_lean = njit(CORE.variant(run_path, "simulate_path_lean"))
 simulate_path = njit(variant(run_path, "simulate_path"))
 simulate_path_units = njit(variant(run_path, "simulate_path_units"))
 
@@ -377,6 +380,6 @@ simulate_path_units = njit(variant(run_path, "simulate_path_units"))
 #: each path gets rates outputs and unit packs of its own. ``one_path`` is bound per kernel rather
 #: than chosen by a branch: a branch on ``mechs is None`` is removed only where ``mechs`` *is*
 #: None, so the full kernels would compile the lean loop beside their own
-simulate_many_lean = njit(variant(run_many, "simulate_many_lean", one_path=_one_lean))
+simulate_many_lean = njit(CORE.variant(run_many, "simulate_many_lean", one_path=_one_lean))
 simulate_many = njit(variant(run_many, "simulate_many", one_path=_one_full))
 simulate_many_units = njit(variant(run_many, "simulate_many_units", one_path=_one_units))
