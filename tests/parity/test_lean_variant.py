@@ -95,6 +95,8 @@ def test_flagship_lean_and_full_kernels_agree_bit_for_bit():
 
 def _lean_config(cfg: dict) -> dict:
     cfg = dict(cfg, mechanisms=[], agents=[], multi=False)
+    if cfg.get("oracle") not in ("none", "spot", "heartbeat"):  # the lean loop's oracle kinds
+        cfg["oracle"] = "heartbeat"
     for k in ("rates", "rates_opts"):
         cfg.pop(k, None)
     return cfg
@@ -131,6 +133,17 @@ def test_the_engine_picks_the_lean_kernel_only_without_extras(name, variant):
     assert loop_groups(c, recorded=True, many=True) == list(VARIANT_GROUPS[variant])
 
 
+def test_an_oracle_of_another_kind_needs_the_full_kernel():
+    """The lean kernels step the core oracle kinds alone (spot, heartbeat)."""
+    from liqcascade.scenario.load import load_scenario
+
+    sc, base = load_scenario(EXAMPLES / "minimal.toml")
+    raw = sc.model_dump(mode="json", exclude_none=True)
+    raw["oracles"][0] = {"name": raw["oracles"][0]["name"], "asset": "WETH", "kind": "twap", "window_seconds": 600.0}
+    c = compile_scenario(Scenario.model_validate(raw), base)
+    assert loop_variant(kernel_inputs(c)) == "full"
+
+
 @pytest.mark.parametrize("venue", [
     {"kind": "stableswap", "reserve_asset": 1000.0, "amp": 50.0, "fee": 0.0004},
     {"kind": "concentrated", "fee": 0.003, "synthetic": {"tvl": 1e7, "sigma": 0.15, "cut": 2.5}},
@@ -162,10 +175,8 @@ def _reachable(fn) -> list:
             names.extend(code.co_names)
             stack.extend(c for c in code.co_consts if hasattr(c, "co_names"))
         values = [f.__globals__[n] for n in names if n in f.__globals__]
-        for cell in f.__closure__ or ():
-            v = cell.cell_contents
-            values.extend(v if isinstance(v, tuple) else (v,))
-        for v in values:
+        values += [cell.cell_contents for cell in f.__closure__ or ()]
+        for v in [x for v in values for x in (v if isinstance(v, tuple) else (v,))]:
             if isinstance(v, Dispatcher) and id(v) not in seen:
                 seen[id(v)] = v
                 todo.append(v.py_func)
@@ -174,18 +185,21 @@ def _reachable(fn) -> list:
 
 @pytest.mark.parametrize("kernel", ["simulate_path_lean", "simulate_many_lean"])
 def test_the_lean_kernels_reach_no_other_venue_kind(kernel):
-    """Through the ``_core`` copies of the stages, the sales ledger, routing and arbitrage
-    (:class:`liqcascade.kernels._jit.Rebound`), the lean kernels reach the core venue kinds'
-    kernels only; the full kernel reaches every kind."""
-    from liqcascade.venues import CORE_KINDS, KINDS
+    """Through the ``_core`` copies of the stages, the sales ledger, routing, arbitrage and the
+    oracle step (:class:`liqcascade.kernels._jit.Rebound`), the lean kernels reach the core venue
+    and oracle kinds' kernels only; the full kernel reaches every kind."""
+    from liqcascade import oracles, venues
 
     k = getattr(KD, kernel)
     if not hasattr(k, "py_func"):
         pytest.skip("JIT disabled")
-    others = {f"liqcascade.venues.{kind}.kernel" for kind in KINDS if kind not in CORE_KINDS}
+    core = {f"liqcascade.{fam.__name__.split('.')[-1]}.{kind}.kernel" for fam in (venues, oracles)
+            for kind in fam.CORE_KINDS}
+    others = {f"liqcascade.{fam.__name__.split('.')[-1]}.{kind}.kernel" for fam in (venues, oracles)
+              for kind in fam.KINDS if kind not in fam.CORE_KINDS}
     assert others
     lean = {d.py_func.__module__ for d in _reachable(k)}
-    assert {f"liqcascade.venues.{kind}.kernel" for kind in CORE_KINDS} <= lean
+    assert core <= lean
     assert not lean & others, f"{kernel} reaches {sorted(lean & others)}"
     assert others <= {d.py_func.__module__ for d in _reachable(KD.simulate_path)}
 

@@ -2,9 +2,9 @@
 
 Toy kernels live in a module of their own (written to a temporary folder) so the family's
 globals are those of a real module, as in the engine: ``top`` calls ``middle``, which calls
-``leaf_all`` by the name ``leaf``; ``side`` calls nothing that is rebound. Rebinding ``leaf`` to
-``leaf_core`` must copy ``middle`` (it reaches ``leaf``) and leave ``side`` shared, and a copy of
-the plain body ``top`` must call the copies.
+``leaf_all`` by the name ``leaf``; ``side`` calls nothing that is rebound. Binding ``leaf_all``
+to ``leaf_core`` (by identity, whatever the name) must copy ``middle`` and leave ``side``
+shared, and a copy of the plain body ``top`` must call the copies.
 """
 
 from __future__ import annotations
@@ -57,7 +57,7 @@ def toy(tmp_path, monkeypatch):
 
 
 def test_the_copies_call_the_bound_kernel_and_the_originals_do_not(toy):
-    fam = _jit.Rebound([toy.top], {"leaf": toy.leaf_core}, "_core")
+    fam = _jit.Rebound([toy.top], [(toy.leaf_all, toy.leaf_core)], "_core")
     top_core = _jit.njit(fam.variant(toy.top, "top_core"))
     top_all = _jit.njit(_jit.variant(toy.top, "top_all"))
     assert top_all(1.0) == 1.0 + 1.0 + 2.0 - 1.0
@@ -66,7 +66,7 @@ def test_the_copies_call_the_bound_kernel_and_the_originals_do_not(toy):
 
 
 def test_only_what_reaches_the_bound_name_is_copied(toy):
-    fam = _jit.Rebound([toy.top], {"leaf": toy.leaf_core}, "_core")
+    fam = _jit.Rebound([toy.top], [(toy.leaf_all, toy.leaf_core)], "_core")
     if _jit.DISABLED:
         pytest.skip("JIT disabled: nothing is copied")
     middle_core = fam.kernel(toy.middle)

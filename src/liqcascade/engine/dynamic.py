@@ -47,18 +47,21 @@ def loop_variant(ki) -> str:
     """Which compiled time loop runs the kernel inputs ``ki``
     (:class:`~liqcascade.engine.compile.KernelInputs`): ``"units"`` with protocol units, else
     ``"lean"`` when no mechanism is on, no agent acts inside the loop, no interest rate is
-    modelled, no position is multi-asset and every venue is a core kind
-    (:data:`liqcascade.venues.CORE_KINDS`: cpmm, book) — the kernel without the code of the rest,
-    much quicker to compile — else ``"full"``. The three give the same results wherever the
-    lean one applies."""
+    modelled, no position is multi-asset, every venue is a core kind
+    (:data:`liqcascade.venues.CORE_KINDS`: cpmm, book) and every oracle too
+    (:data:`liqcascade.oracles.CORE_KINDS`: spot, heartbeat) — the kernel without the code of the
+    rest, much quicker to compile — else ``"full"``. The three give the same results wherever
+    the lean one applies."""
     from ..mechanisms.kernel import M_ON
-    from ..venues import CORE_KINDS
+    from ..oracles import CORE_KINDS as ORACLE_CORE
+    from ..venues import CORE_KINDS as VENUE_CORE
     from ..venues.kernel import KIND
 
     if ki.units_list:
         return "units"
     lean = (ki.mechanisms.p[M_ON] == 0.0 and ki.agents.pack.shape[0] == 0 and not ki.rates.on
-            and ki.book.m_proto.shape[0] == 0 and bool(np.all(ki.market.vs0[:, KIND] < len(CORE_KINDS))))
+            and ki.book.m_proto.shape[0] == 0 and bool(np.all(ki.market.vs0[:, KIND] < len(VENUE_CORE)))
+            and bool(np.all(ki.oracles.kind < len(ORACLE_CORE))))
     return "lean" if lean else "full"
 
 

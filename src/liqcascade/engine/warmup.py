@@ -28,7 +28,11 @@ version or a deleted cache is cold again.
 
 **In parallel.** When several groups are cold, :func:`compile_groups` compiles them in worker
 processes (one per CPU, up to the number of groups) that share the cache folder; the calling
-process then loads them from the cache.
+process then loads them from the cache. A cold ``loop`` gets a helper on another worker
+(:func:`lanes`): the same kernels compiled from the last stage backwards
+(:func:`liqcascade.kernels.dynamic.run_path_backwards`), so the two workers meet in the middle of
+the loop's call tree instead of one compiling all of it; a kernel both need is compiled once
+(:func:`liqcascade.kernels._jit.claim_compiles`).
 """
 
 from __future__ import annotations
@@ -228,6 +232,54 @@ def _warm_flow():
     warm_kernels()
 
 
+def _warm_loop_backwards():
+    """The lean loop's stages compiled from the last to the first (typed, never run):
+    :func:`liqcascade.kernels.dynamic.run_path_backwards`, called the way the engine calls the
+    loop (it stands in for ``simulate_path_lean`` for one tiny run, in a worker process)."""
+    from ..kernels import _jit
+    from ..kernels import dynamic as K
+    from .dynamic import run_dynamic
+
+    loop = K.simulate_path_lean
+    K.simulate_path_lean = K.simulate_path_lean_backwards
+    try:
+        run_dynamic(_tiny_compiled(), record_paths=1)
+    except _jit.TypedOnly:
+        pass  # typed: every callee compiled
+    finally:
+        K.simulate_path_lean = loop
+
+
+def _run_helper(job: str, tick=None) -> None:
+    """Run the helper job ``job`` (:data:`_BACKWARDS`), calling ``tick()`` after each function
+    numba compiles."""
+    from numba.core import event as nev
+
+    class _Listener(nev.Listener):
+        def on_start(self, event):
+            pass
+
+        def on_end(self, event):
+            if tick is not None:
+                tick()
+
+    global _COMPILING
+    listener = _Listener()
+    nev.register("numba:compile", listener)
+    was, _COMPILING = _COMPILING, True
+    try:
+        _HELPERS[job]()
+    finally:
+        _COMPILING = was
+        nev.unregister("numba:compile", listener)
+
+
+#: group -> its helper job, run first in another worker while the group compiles: the group's
+#: kernels compiled from the other end of its call tree
+_BACKWARDS = {"loop": "loop_backwards"}
+_HELPERS = {"loop_backwards": _warm_loop_backwards}
+
+
 _RUN = {"loop": _warm_loop, "many": _warm_many, "loop_full": _warm_loop_full, "many_full": _warm_many_full,
         "loop_units": _warm_loop_units,
         "many_units": _warm_many_units, "static": _warm_static, "static_full": _warm_static_full, "static_agg": _warm_static_agg,
@@ -328,18 +380,46 @@ def _compile_here(group: str, tick=None) -> float:
     return seconds
 
 
-def _worker(group: str, queue) -> None:
-    """A worker process: compile one group into the shared cache, reporting each function."""
+def _worker(jobs: list[str], queue) -> None:
+    """A worker process: run ``jobs`` in order (groups compiled into the shared cache, and
+    helper jobs :data:`_BACKWARDS`), reporting each function and each finished group."""
     try:
-        _compile_here(group, tick=lambda: queue.put(("tick", group)))
-        queue.put(("group", group))
+        for job in jobs:
+            if job in GROUPS:
+                _compile_here(job, tick=lambda: queue.put(("tick", job)))
+                queue.put(("group", job))
+            else:
+                _run_helper(job, tick=lambda: queue.put(("tick", job)))
+        queue.put(("lane", None))
     except BaseException as exc:  # noqa: BLE001 - reported to the parent, which raises
-        queue.put(("error", f"{group}: {exc!r}"))
+        queue.put(("error", f"{jobs}: {exc!r}"))
+
+
+def lanes(cold, n_workers: int) -> list[list[str]]:
+    """The jobs of each worker process for the ``cold`` groups: the groups spread greedily by
+    estimated time (longest first, each to the least loaded worker); then, for a cold group
+    with a helper job (:data:`_BACKWARDS`: its kernels compiled from the other end of the call
+    tree), the helper goes first on the least loaded other worker (the groups after it there
+    then find the kernels they share with the loop compiled)."""
+    out: list[list[str]] = [[] for _ in range(n_workers)]
+    load = [0.0] * n_workers
+    for g in sorted(cold, key=lambda g: -estimate_seconds([g])):
+        i = load.index(min(load))
+        out[i].append(g)
+        load[i] += estimate_seconds([g])
+    if n_workers > 1:
+        for g, helper in _BACKWARDS.items():
+            if g in cold:
+                here = next(i for i, lane in enumerate(out) if g in lane)
+                other = min((i for i in range(n_workers) if i != here), key=lambda i: load[i])
+                out[other].insert(0, helper)
+    return [lane for lane in out if lane]
 
 
 def compile_groups(groups, workers: int | None = None) -> None:
     """Compile ``groups`` (the cold ones among them), in parallel worker processes when more than
-    one is cold and more than one CPU is available; then load every group in this process.
+    one is cold and more than one CPU is available (:func:`lanes`; a lone cold time loop gets a
+    second worker compiling it from the other end); then load every group in this process.
     Progress goes to :data:`REPORTER`."""
     from ..kernels import _jit
 
@@ -348,13 +428,19 @@ def compile_groups(groups, workers: int | None = None) -> None:
     if _jit.DISABLED or not cold:
         return
     t0 = time.perf_counter()
-    n_workers = min(len(cold), workers or max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity")
-                                              else (os.cpu_count() or 1)))
+    cpus = workers or max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity")
+                          else (os.cpu_count() or 1))
+    n_workers = min(len(cold) + sum(g in cold for g in _BACKWARDS), cpus)
     total_functions = sum(GROUPS[g][2] for g in cold)
-    lanes = [0.0] * n_workers  # the longest lane of a greedy schedule, plus loading
-    for g in sorted(cold, key=lambda g: -estimate_seconds([g])):
-        lanes[lanes.index(min(lanes))] += estimate_seconds([g])
-    wall_est = max(lanes) + (2.0 if n_workers > 1 else 0.0)
+    plan = lanes(cold, n_workers)
+    # the longest lane of the plan, plus loading; a helper lane halves its group's estimate
+    est = [sum(estimate_seconds([j]) if j in GROUPS else 0.0 for j in lane) for lane in plan]
+    for g in _BACKWARDS:
+        if g in cold and len(plan) > 1:
+            share = 0.4 * estimate_seconds([g])
+            est = [e - share if g in lane else e + share if _BACKWARDS[g] in lane else e
+                   for e, lane in zip(est, plan)]
+    wall_est = max(est) + (2.0 if len(plan) > 1 else 0.0)
     _report("start", cold, wall_est, total_functions)
     done = 0
 
@@ -363,7 +449,7 @@ def compile_groups(groups, workers: int | None = None) -> None:
         done += 1
         _report("tick", done)
 
-    if n_workers > 1:
+    if len(plan) > 1:
         import multiprocessing as mp
 
         ctx = mp.get_context("spawn")
@@ -372,23 +458,19 @@ def compile_groups(groups, workers: int | None = None) -> None:
         os.environ["NUMBA_CACHE_DIR"] = _jit.CACHE_BASE  # workers key it the same way
         procs = []
         try:
-            pending = list(cold)
-            running = 0
+            for lane in plan:
+                p = ctx.Process(target=_worker, args=(lane, queue), daemon=True)
+                p.start()
+                procs.append(p)
             finished = 0
-            while finished < len(cold):
-                while pending and running < n_workers:
-                    g = pending.pop(0)
-                    p = ctx.Process(target=_worker, args=(g, queue), daemon=True)
-                    p.start()
-                    procs.append(p)
-                    running += 1
+            while finished < len(plan):
                 kind, what = queue.get()
                 if kind == "tick":
                     tick()
                 elif kind == "group":
-                    running -= 1
-                    finished += 1
                     _report("group", what)
+                elif kind == "lane":
+                    finished += 1
                 else:
                     raise RuntimeError(f"compiling kernels failed in a worker: {what}")
         finally:

@@ -108,6 +108,55 @@ def serialize_cache_saves() -> bool:
     return True
 
 
+def claim_compiles() -> bool:
+    """Compile each (kernel, signature) once across processes that share a cache folder.
+
+    numba compiles a signature a process lacks unless the on-disk cache already holds it. Two
+    processes that need the same kernel at the same moment (the warm-up's workers, one walking
+    the time loop's call tree from the top and one from the bottom; pytest's workers on a cold
+    cache) would each compile it. This wraps ``Dispatcher.compile``: a signature the process
+    does not hold yet is compiled (or loaded) under an exclusive ``fcntl`` lock on a file named
+    after the kernel's cache index and the signature (``<cache folder>/.claims/``). A process
+    that finds the lock taken waits for it and then loads the other's result from the cache.
+
+    No deadlock: a process holds the locks of the kernels on its current compile stack (a chain
+    of callers) and waits only on a callee of the innermost one; the call graph has no cycle,
+    so no two processes can each wait on a lock the other holds. A kernel without a disk cache
+    (``cache=False``: the ``by_kind`` dispatch closures) is compiled as before. Returns False
+    where ``fcntl`` is missing (not POSIX).
+    """
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - not POSIX
+        return False
+    from numba.core import caching, sigutils
+    from numba.core.dispatcher import Dispatcher
+
+    compile_ = Dispatcher.compile
+    if getattr(compile_, "_claimed", False):
+        return True
+
+    def claimed_compile(self, sig):
+        args, _ = sigutils.normalize_signature(sig)
+        cache = getattr(self, "_cache", None)
+        if tuple(args) in self.overloads or cache is None or isinstance(cache, caching.NullCache):
+            return compile_(self, sig)
+        impl = cache._impl
+        folder = os.path.join(cache._cache_path, ".claims")
+        key = hashlib.sha1(f"{impl.filename_base}|{args}".encode()).hexdigest()[:20]
+        os.makedirs(folder, exist_ok=True)
+        with open(os.path.join(folder, key), "a") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            try:
+                return compile_(self, sig)
+            finally:
+                fcntl.flock(lock, fcntl.LOCK_UN)
+
+    claimed_compile._claimed = True
+    Dispatcher.compile = claimed_compile
+    return True
+
+
 #: the base folder in use; give it to worker processes as ``NUMBA_CACHE_DIR`` to share the cache
 CACHE_BASE: str | None = None
 #: the cache folder in use (``CACHE_BASE/<hash>``); None when the JIT is disabled
@@ -142,6 +191,7 @@ else:
     CACHE_DIR = str(Path(CACHE_BASE) / kernel_source_hash())
     numba.config.CACHE_DIR = CACHE_DIR
     serialize_cache_saves()
+    claim_compiles()
 
     def njit(*args, **kwargs):
         opts = {"cache": True, "nogil": True}
@@ -234,40 +284,41 @@ def by_kind(fns, fallback):
 
 
 class Rebound:
-    """Copies of the kernels reachable from ``roots`` that reach a name of ``bind``, compiled as
-    a family of their own: each copy is named ``<name><suffix>`` and its global names resolve
-    to ``bind``'s values and to the other copies. ``variant(fn, name, **more)`` gives a copy of
-    the plain function ``fn`` (a loop body) whose globals resolve the same way.
+    """Copies of the kernels reachable from ``roots`` that reach a value of ``bind``, compiled as
+    a family of their own: each copy is named ``<name><suffix>``, and in its globals every name
+    bound to an original of ``bind`` (a pair ``(original, replacement)``, matched by identity)
+    resolves to the replacement and every name bound to a copied kernel to its copy.
+    ``variant(fn, name, **more)`` gives a copy of the plain function ``fn`` (a loop body) whose
+    globals resolve the same way.
 
     That is how one source compiles twice with a different function at the bottom of its call
     tree and nothing else changed: the lean time loop binds each venue dispatch
     (``venues.dispatch._spot_k`` and the like, every registered venue kind) to the one over the
     core kinds alone (``_spot_c``), and every kernel between the loop and those dispatches
     (the stages, the sales ledger, routing and arbitrage) gets a ``_core`` copy calling the
-    copies below it. A kernel that reaches no bound name is shared, not copied.
+    copies below it. A kernel that reaches no bound value is shared, not copied.
 
     The call graph is read from the functions' global names (``co_names`` of their code and of
     the code nested in it): a kernel reached any other way (through a module attribute, an
     ``overload``, a closure) keeps calling the original, which compiles every kind again but
-    gives the same results (a test lists the kernels the lean loop compiles). With the JIT
-    disabled nothing is copied (plain Python compiles nothing).
+    gives the same results (a test checks what the lean loop reaches). With the JIT disabled
+    nothing is copied (plain Python compiles nothing).
     """
 
-    def __init__(self, roots, bind: dict, suffix: str):
-        self.bind = dict(bind)
+    def __init__(self, roots, bind, suffix: str):
+        self.bind = {id(orig): new for orig, new in bind}
         self.suffix = suffix
         self.copies: dict[int, object] = {}  # id(original dispatcher) -> copy
         if DISABLED:
             return
         from numba.core.dispatcher import Dispatcher
 
-        bound = {id(v) for v in self.bind.values()}
         nodes: dict[int, object] = {}  # id -> dispatcher
-        edges: dict[int, set[int]] = {}
-        direct: set[int] = set()
+        edges: dict[object, set[int]] = {}
+        direct: set[object] = set()
 
         def refs(fn):
-            """(name, value) of the global names the code of ``fn`` reads (nested code too)."""
+            """The values of the global names the code of ``fn`` reads (nested code too)."""
             seen = []
             stack = [fn.__code__]
             while stack:
@@ -275,14 +326,14 @@ class Rebound:
                 seen.extend(code.co_names)
                 stack.extend(c for c in code.co_consts if hasattr(c, "co_names"))
             g = fn.__globals__
-            return [(n, g[n]) for n in dict.fromkeys(seen) if n in g]
+            return [g[n] for n in dict.fromkeys(seen) if n in g]
 
         def visit(fn, key):
             out = set()
-            for n, v in refs(fn):
-                if n in self.bind and v is not self.bind[n]:
+            for v in refs(fn):
+                if id(v) in self.bind:
                     direct.add(key)
-                if isinstance(v, Dispatcher) and id(v) not in bound and n not in self.bind:
+                elif isinstance(v, Dispatcher):
                     out.add(id(v))
                     if id(v) not in nodes:
                         nodes[id(v)] = v
@@ -293,7 +344,7 @@ class Rebound:
         for r in roots:
             key = ("root", id(r))
             edges[key] = visit(getattr(r, "py_func", r), key)
-        # a kernel is copied when it reads a bound name or calls a kernel that is copied
+        # a kernel is copied when it reads a bound value or calls a kernel that is copied
         affected = set(direct)
         changed = True
         while changed:
@@ -302,29 +353,26 @@ class Rebound:
                 if k not in affected and outs & affected:
                     affected.add(k)
                     changed = True
-        self._affected = {k for k in affected if not isinstance(k, tuple)}
         globs: dict[int, dict] = {}  # id(module globals) -> the copies' globals (one per module)
-        for k in self._affected:
+        for k in affected:
+            if isinstance(k, tuple):  # a root
+                continue
             d = nodes[k]
             fn = d.py_func
             g = globs.get(id(fn.__globals__))
             if g is None:
                 g = globs[id(fn.__globals__)] = {**fn.__globals__}
             opts = {o: v for o, v in d.targetoptions.items() if o not in ("nopython", "boundscheck")}
-            copy = _copy_function(fn, g, fn.__name__ + suffix)
-            self.copies[k] = njit(copy, **opts)
+            self.copies[k] = njit(_copy_function(fn, g, fn.__name__ + suffix), **opts)
         for g in globs.values():
             self._resolve(g)
 
     def _resolve(self, g: dict) -> None:
-        """Point the names of ``g`` at the copies (and ``bind``'s values) in place."""
+        """Point the names of ``g`` at the copies and the replacements, in place."""
         for n, v in list(g.items()):
-            c = self.copies.get(id(v))
-            if c is not None:
-                g[n] = c
-        for n, v in self.bind.items():
-            if n in g:
-                g[n] = v
+            new = self.copies.get(id(v), self.bind.get(id(v)))
+            if new is not None:
+                g[n] = new
 
     def kernel(self, d):
         """The copy of the kernel ``d`` (``d`` itself when it reaches no bound name)."""
@@ -350,3 +398,49 @@ def _copy_function(fn, glob: dict, name: str):
     g.__module__ = fn.__module__
     g.__kwdefaults__ = fn.__kwdefaults__
     return g
+
+
+class TypedOnly(Exception):
+    """Raised by a kernel compiled with :func:`typing_only` once numba has typed it."""
+
+
+def typing_only(fn):
+    """A dispatcher for the plain function ``fn`` whose compile stops after type inference: typing
+    compiles every kernel it calls (each cached as usual), then :class:`TypedOnly` is raised and
+    ``fn`` itself is neither lowered nor optimised nor emitted. For a body that exists only to
+    make numba compile its callees (the warm-up's :func:`~liqcascade.kernels.dynamic.run_path_backwards`).
+    With the JIT disabled, ``fn`` itself (calling it then raises :class:`TypedOnly` at once)."""
+    if DISABLED:
+        def stop(*args, **kwargs):
+            raise TypedOnly(fn.__name__)
+
+        return stop
+    from numba.core.compiler import CompilerBase, DefaultPassBuilder
+    from numba.core.compiler_machinery import FunctionPass, register_pass
+    from numba.core.typed_passes import NopythonTypeInference
+
+    global _STOP
+    if _STOP is None:
+        @register_pass(mutates_CFG=False, analysis_only=True)
+        class StopAfterTyping(FunctionPass):
+            _name = "liqcascade_stop_after_typing"
+
+            def __init__(self):
+                FunctionPass.__init__(self)
+
+            def run_pass(self, state):
+                raise TypedOnly(state.func_id.func_qualname)
+
+        class TypingOnlyCompiler(CompilerBase):
+            def define_pipelines(self):
+                pm = DefaultPassBuilder.define_untyped_pipeline(self.state)
+                pm.add_pass(NopythonTypeInference, "nopython frontend")
+                pm.add_pass(StopAfterTyping, "stop after typing")
+                pm.finalize()
+                return [pm]
+
+        _STOP = TypingOnlyCompiler
+    return njit(fn, cache=False, pipeline_class=_STOP)
+
+
+_STOP = None

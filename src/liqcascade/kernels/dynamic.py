@@ -63,7 +63,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._jit import DISABLED, Rebound, internal, njit, variant
+from ._jit import DISABLED, Rebound, internal, njit, typing_only, variant
 from .events import EV_LOST, EV_N, events_new_k, events_reserve  # noqa: F401
 from .layouts import (  # noqa: F401  (the engine reads these through this module)
     DISLOCATION, MODE_MECHANICAL, MODE_RATIONAL, NSC, NSS, NST, NSUM, NUM, NUNIT, SC_GAS, SC_PATH, SS_BAD,
@@ -74,7 +74,7 @@ from .layouts import (  # noqa: F401  (the engine reads these through this modul
     SC_EV_FIRST, UM_PEEP, UM_PROTO, UM_ROOM, Out, State, Units,
 )
 from ..mechanisms.kernel import M_DM_BAND, M_DM_HAIR, M_ON, depth_units, mech_state_new, mechanisms_on
-from ..oracles.dispatch import oracle_init
+from ..oracles.dispatch import CORE_BIND as ORACLES_CORE, oracle_init
 from ..oracles.kernel import NSTATE
 from ..protocols.perp.kernel import perp_mark_init
 from .stages import (
@@ -86,7 +86,7 @@ from .accrual import rates_before, rates_finish, rates_fresh, rates_record, rate
 from .store import store_new
 from .sales import sale_room, sales_off_k, sales_reserve
 from ..protocols.kernel import NACC
-from ..venues.dispatch import CORE_BIND, venue_spot
+from ..venues.dispatch import CORE_BIND as VENUES_CORE, venue_spot
 
 # ---- copying a unit pack (a tuple of arrays) per path ------------------------------------------
 
@@ -337,6 +337,44 @@ def run_many(paths, path0, rows, mkt, orc, rules, book, liqs, mechs, agents, rat
             final_spot[p, a] = steps_asset[T, a, ST_SPOT]
 
 
+def run_path_backwards(path, path_id, mkt, orc, rules, book, liqs, mechs, agents, rates, units, out, ev, sl):
+    """The lean :func:`run_path`'s stages in reverse order, compiled and never run: the warm-up's
+    second worker compiles this while the first compiles the loop itself
+    (:func:`liqcascade.engine.warmup.compile_groups`). numba compiles a kernel's callees in the
+    order it meets them, so the two start at opposite ends of the loop's call tree and meet in
+    the middle; a callee one of them is compiling the other waits for and loads from the cache
+    (:func:`liqcascade.kernels._jit.claim_compiles`). Same arguments and same stage calls as the
+    loop (so the same callee signatures); returns ``ev`` and ``sl`` untouched."""
+    T = path.shape[0] - 1
+    # first what needs no state: the loop meets these late, and new_state (its first callee) is
+    # then compiled by the loop's worker while this one is busy
+    if T < 0:
+        ev = events_reserve(ev, 0)
+        sl = sales_reserve(sl, 0)
+    st_own = new_state(path, path_id, mkt, orc, rules, book, liqs, mechs, agents)
+    st = borrow(st_own)
+    mk = borrow(mkt)
+    oc = borrow(orc)
+    ru = borrow(rules)
+    bk = borrow(book)
+    lq = borrow(liqs)
+    me = borrow(mechs)
+    ou = borrow(out)
+    mst = mech_state_or_none(path, mkt, orc, rules, mechs, st_own, units)
+    store = store_new(1024, 64)
+    rs = rates_state_new(rates)
+    if T < 0:  # never: a path has a first row
+        finish_path(mk, bk, me, mst, st, store, ou, sl)
+        record(T, path, mk, st, ou)
+        route_sales(T, mk, mechs, mst, st, ev, sl, ou)
+        sl = sales_reserve(sl, sale_room(sl, mk.vs0.shape[0], 0, ru.lt.shape[0]))
+        store = liquidate_books(T, mk, ru, bk, lq, mechs, mst, st, store, ev, ou, rates, rs)
+        open_step(lq, st, ev)
+        read_oracles(T, mk, oc, st)
+    keep(st_own, mst, mkt, orc, rules, book, liqs, mechs, out, units, rates, rs)
+    return ev, sl
+
+
 #: inlined into the many-path kernels (IR level: no call, no compile of its own)
 inlined = njit(inline="always", no_cpython_wrapper=True, no_cfunc_wrapper=True)
 
@@ -361,9 +399,10 @@ def _one_units(path, path_id, mkt, orc, rules, book, liqs, mechs, agents, rates,
 # ---- the kernels: one dispatcher per variant, each compiling its body directly ----------------
 
 #: the per-path calls of the many-path kernels (no Python wrapper)
-#: the lean kernels run scenarios whose venues are all core kinds (cpmm, book): their stages,
-#: sales ledger, routing and arbitrage are ``_core`` copies that dispatch over those kinds alone
-CORE = Rebound((run_path, run_many), CORE_BIND, "_core")
+#: the lean kernels run scenarios whose venues and oracles are all core kinds (cpmm and book; spot
+#: and heartbeat): their stages, sales ledger, routing, arbitrage and oracle step are ``_core``
+#: copies that dispatch over those kinds alone
+CORE = Rebound((run_path, run_many), VENUES_CORE + ORACLES_CORE, "_core")
 _path_lean = internal(CORE.variant(run_path, "_path_lean"))
 _path_full = internal(variant(run_path, "_path_full"))
 _path_units = internal(variant(run_path, "_path_units"))
@@ -372,6 +411,9 @@ _path_units = internal(variant(run_path, "_path_units"))
 #: out, ev, sl) -> (ev, sl)`` (:func:`run_path`); lean: ``mechs``, ``agents``, ``rates``,
 #: ``units`` None; full: ``units`` None; units: every layout
 simulate_path_lean = njit(CORE.variant(run_path, "simulate_path_lean"))
+#: the warm-up's other end of the lean loop (:func:`run_path_backwards`): typed, never compiled
+#: itself (calling it compiles its callees and raises ``_jit.TypedOnly``)
+simulate_path_lean_backwards = typing_only(CORE.variant(run_path_backwards, "simulate_path_lean_backwards"))
 simulate_path = njit(variant(run_path, "simulate_path"))
 simulate_path_units = njit(variant(run_path, "simulate_path_units"))
 

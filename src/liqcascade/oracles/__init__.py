@@ -13,3 +13,6 @@ from __future__ import annotations
 
 #: oracle kinds; a kind's code in the kernels is its position here
 KINDS: tuple[str, ...] = ("spot", "heartbeat", "twap", "median", "osm", "ema", "fundamental")
+#: the kinds the lean time loop compiles (the first of :data:`KINDS`): a scenario with an oracle of
+#: another kind runs on the full loop (:func:`liqcascade.engine.dynamic.loop_variant`)
+CORE_KINDS: tuple[str, ...] = KINDS[:2]

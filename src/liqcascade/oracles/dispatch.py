@@ -20,11 +20,18 @@ import importlib
 import numpy as np
 
 from liqcascade.kernels._jit import literal_unroll, njit
-from liqcascade.oracles import KINDS
+from liqcascade.oracles import CORE_KINDS, KINDS
 from liqcascade.oracles.kernel import NSTATE, P_LAG, S_EMA, S_LAST, S_NXT, S_PRICE, S_ZZZ
 
 #: every kind's ``step``, in registry order: the kind code of ``KINDS[i]`` selects ``_STEPS[i]``
 _STEPS = tuple(importlib.import_module(f"liqcascade.oracles.{k}.kernel").step for k in KINDS)
+assert KINDS[:len(CORE_KINDS)] == CORE_KINDS
+
+#: (every kind's steps, the core kinds' steps): the binding that makes a kernel family's ``_core``
+#: copies (:class:`liqcascade.kernels._jit.Rebound`; the lean time loop) compile the core oracle
+#: kinds alone (an oracle of another kind would then publish nothing: the engine runs such a
+#: scenario on the full loop)
+CORE_BIND = ((_STEPS, _STEPS[:len(CORE_KINDS)]),)
 
 
 @njit

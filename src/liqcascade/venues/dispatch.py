@@ -146,12 +146,12 @@ _decay_c = by_kind(_DECAY[:_NCORE], _nothing2)
 _preview_sell_c = by_kind(_PREVIEW_SELL[:_NCORE], _no_trade)
 _preview_buy_c = by_kind(_PREVIEW_BUY[:_NCORE], _no_trade)
 
-#: every-kind dispatch -> core-kinds dispatch: the bindings that make a kernel family's
+#: (every-kind dispatch, core-kinds dispatch) pairs: the bindings that make a kernel family's
 #: ``_core`` copies (:class:`liqcascade.kernels._jit.Rebound`; the lean time loop) compile the
 #: core kinds alone
-CORE_BIND = {"_spot_k": _spot_c, "_gross_k": _gross_c, "_sell_k": _sell_c, "_buy_k": _buy_c,
-             "_sell_to_k": _sell_to_c, "_buy_to_k": _buy_to_c, "_return_k": _return_c, "_follows_k": _follows_c,
-             "_decay_k": _decay_c, "_preview_sell_k": _preview_sell_c, "_preview_buy_k": _preview_buy_c}
+CORE_BIND = ((_spot_k, _spot_c), (_gross_k, _gross_c), (_sell_k, _sell_c), (_buy_k, _buy_c),
+             (_sell_to_k, _sell_to_c), (_buy_to_k, _buy_to_c), (_return_k, _return_c), (_follows_k, _follows_c),
+             (_decay_k, _decay_c), (_preview_sell_k, _preview_sell_c), (_preview_buy_k, _preview_buy_c))
 
 
 @njit
