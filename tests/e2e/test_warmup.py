@@ -11,6 +11,11 @@ so), the rest still runs.
 from __future__ import annotations
 
 import importlib
+import json
+import os
+import subprocess
+import sys
+import textwrap
 from pathlib import Path
 
 import pytest
@@ -97,3 +102,46 @@ def test_cold_groups_and_stamps(tmp_path, monkeypatch):
     assert "static" not in warmup.cold_groups()
     (tmp_path / "warm-static.json").write_text('{"numba": "0.0"}')
     assert "static" in warmup.cold_groups()
+
+
+_COMPILED = textwrap.dedent("""
+    import json, sys
+    from numba.core import event
+    compiled = []
+    class L(event.Listener):
+        def on_start(self, ev):
+            pass
+        def on_end(self, ev):
+            d = ev.data["dispatcher"]
+            f = d.py_func
+            if (f.__module__ or "").startswith("liqcascade") and type(d._cache).__name__ == "FunctionCache":
+                compiled.append(f"{f.__module__}.{f.__qualname__}{ev.data['args']}")
+    event.register("numba:compile", L())
+    from liqcascade.engine import warmup
+    if sys.argv[1] == "helper":
+        warmup._run_helper("loop_backwards")
+    else:
+        warmup._compile_here("loop")
+    print(json.dumps(compiled))
+""")
+
+
+def test_the_loop_helper_compiles_kernels_the_loop_then_loads(tmp_path):
+    """The warm-up's second worker compiles the lean loop from its last stage backwards
+    (``kernels.dynamic.run_path_backwards``); that only helps if it asks for the same callee
+    signatures as the loop. On an empty cache, after the helper, the loop compiles none of the
+    kernels the helper compiled (it loads them) and still its own top level."""
+    from liqcascade.kernels import _jit
+
+    if _jit.DISABLED:
+        pytest.skip("JIT disabled")
+    env = {**os.environ, "NUMBA_CACHE_DIR": str(tmp_path / "cache"), "PYTHONPATH": str(REPO / "src")}
+    runs = {}
+    for mode in ("helper", "loop"):
+        r = subprocess.run([sys.executable, "-c", _COMPILED, mode], env=env, capture_output=True, text=True,
+                           timeout=900)
+        assert r.returncode == 0, r.stderr[-3000:]
+        runs[mode] = set(json.loads(r.stdout.strip().splitlines()[-1]))
+    assert len(runs["helper"]) >= 30, sorted(runs["helper"])
+    assert not runs["helper"] & runs["loop"], "compiled twice:\n" + "\n".join(sorted(runs["helper"] & runs["loop"]))
+    assert any(".simulate_path_lean(" in k for k in runs["loop"])

@@ -5,7 +5,8 @@ numba compiles a kernel the first time it is called and keeps the result in an o
 cache). The kernels come in *groups*, each compiled by one tiny run (:data:`GROUPS`):
 
 * ``loop`` — the lean time loop (``simulate_path_lean``): no mechanism, no agent in the loop, no
-  interest rate, no multi-asset position, no protocol unit (the flagship; ``liqcascade demo``);
+  interest rate, no multi-asset position, no protocol unit, venues and oracles of the core kinds
+  only (the flagship; ``liqcascade demo``);
 * ``many`` — the same for many paths (``simulate_many_lean``, Monte Carlo and unrecorded paths);
 * ``loop_full`` / ``many_full`` — the full time loop without protocol units (``simulate_path``,
   ``simulate_many``): mechanisms, agents, interest rates, multi-asset positions;
@@ -49,13 +50,13 @@ import numpy as np
 #: compiles for it); the estimates seed the progress bar and are replaced by the measured time
 #: once a group has compiled on this machine
 GROUPS: dict[str, tuple[str, float, int]] = {
-    "loop": ("time loop", 50.0, 310),
-    "many": ("time loop, many paths", 55.0, 330),
+    "loop": ("time loop", 29.0, 250),
+    "many": ("time loop, many paths", 31.0, 245),
     "loop_full": ("time loop with mechanisms, agents, rates", 90.0, 455),
     "many_full": ("time loop with mechanisms, agents, rates, many paths", 100.0, 480),
     "loop_units": ("time loop with protocol units", 75.0, 320),
     "many_units": ("time loop with protocol units, many paths", 75.0, 320),
-    "static": ("static solver, per-position kernel (core venue kinds)", 9.0, 45),
+    "static": ("static solver, per-position kernel (core venue kinds)", 7.5, 72),
     "static_full": ("static solver, per-position kernel, every venue kind and multi-asset positions", 18.0, 90),
     "static_agg": ("static solver, aggregated kernel", 10.0, 60),
     "flow": ("external-flow loop", 8.0, 55),
