@@ -115,7 +115,7 @@ _COMPILED = textwrap.dedent("""
             d = ev.data["dispatcher"]
             f = d.py_func
             if (f.__module__ or "").startswith("liqcascade") and type(d._cache).__name__ == "FunctionCache":
-                compiled.append(f"{f.__module__}.{f.__qualname__}{ev.data['args']}")
+                compiled.append(f"{f.__module__}.{f.__qualname__}")
     event.register("numba:compile", L())
     from liqcascade.engine import warmup
     if sys.argv[1] == "helper":
@@ -130,7 +130,7 @@ def test_the_loop_helper_compiles_kernels_the_loop_then_loads(tmp_path):
     """The warm-up's second worker compiles the lean loop from its last stage backwards
     (``kernels.dynamic.run_path_backwards``); that only helps if it asks for the same callee
     signatures as the loop. On an empty cache, after the helper, the loop compiles none of the
-    kernels the helper compiled (it loads them) and still its own top level."""
+    kernels the helper compiled, in any signature (it loads them), and still its own top level."""
     from liqcascade.kernels import _jit
 
     if _jit.DISABLED:
@@ -144,4 +144,4 @@ def test_the_loop_helper_compiles_kernels_the_loop_then_loads(tmp_path):
         runs[mode] = set(json.loads(r.stdout.strip().splitlines()[-1]))
     assert len(runs["helper"]) >= 30, sorted(runs["helper"])
     assert not runs["helper"] & runs["loop"], "compiled twice:\n" + "\n".join(sorted(runs["helper"] & runs["loop"]))
-    assert any(".simulate_path_lean(" in k for k in runs["loop"])
+    assert "liqcascade.kernels.dynamic.simulate_path_lean" in runs["loop"]

@@ -102,5 +102,7 @@ def test_lanes_put_the_loop_helper_beside_a_cold_loop():
     assert plan(["loop"], 2) == [("loop",), ("loop_backwards",)]
     assert [sorted(lane) for lane in warmup.lanes(["loop", "static"], 1)] == [["loop", "static"]]  # no helper
     assert plan(["static", "flow"], 2) == [("flow",), ("static",)]
+    both = warmup.lanes(["loop", "many"], 2)  # one helper serves the two lean kernels
+    assert sum(lane.count("loop_backwards") for lane in both) == 1
     assert all(h in warmup._HELPERS for h in warmup._BACKWARDS.values())
     assert all(g in warmup.GROUPS for g in warmup._BACKWARDS)

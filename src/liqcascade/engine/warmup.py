@@ -47,11 +47,12 @@ from pathlib import Path
 import numpy as np
 
 #: group -> (what it is, estimated CPU seconds to compile on an empty cache, functions numba
-#: compiles for it); the estimates seed the progress bar and are replaced by the measured time
-#: once a group has compiled on this machine
+#: compiles for it; ``loop`` and ``many`` with their helper beside them, :func:`lanes`); the
+#: estimates seed the progress bar and are replaced by the measured time once a group has
+#: compiled on this machine
 GROUPS: dict[str, tuple[str, float, int]] = {
-    "loop": ("time loop", 29.0, 250),
-    "many": ("time loop, many paths", 31.0, 245),
+    "loop": ("time loop", 21.0, 250),
+    "many": ("time loop, many paths", 23.0, 245),
     "loop_full": ("time loop with mechanisms, agents, rates", 90.0, 455),
     "many_full": ("time loop with mechanisms, agents, rates, many paths", 100.0, 480),
     "loop_units": ("time loop with protocol units", 75.0, 320),
@@ -254,30 +255,13 @@ def _warm_loop_backwards():
 def _run_helper(job: str, tick=None) -> None:
     """Run the helper job ``job`` (:data:`_BACKWARDS`), calling ``tick()`` after each function
     numba compiles."""
-    from numba.core import event as nev
-
-    class _Listener(nev.Listener):
-        def on_start(self, event):
-            pass
-
-        def on_end(self, event):
-            if tick is not None:
-                tick()
-
-    global _COMPILING
-    listener = _Listener()
-    nev.register("numba:compile", listener)
-    was, _COMPILING = _COMPILING, True
-    try:
-        _HELPERS[job]()
-    finally:
-        _COMPILING = was
-        nev.unregister("numba:compile", listener)
+    _ticking(_HELPERS[job], tick)
 
 
 #: group -> its helper job, run first in another worker while the group compiles: the group's
-#: kernels compiled from the other end of its call tree
-_BACKWARDS = {"loop": "loop_backwards"}
+#: kernels compiled from the other end of its call tree (the many-path lean kernel calls the
+#: same stages as the recorded one; one helper serves both)
+_BACKWARDS = {"loop": "loop_backwards", "many": "loop_backwards"}
 _HELPERS = {"loop_backwards": _warm_loop_backwards}
 
 
@@ -353,9 +337,9 @@ def _report(*event) -> None:
         REPORTER(*event)
 
 
-def _compile_here(group: str, tick=None) -> float:
-    """Run ``group``'s tiny workload in this process, calling ``tick()`` after each function numba
-    compiles. Returns the CPU seconds it took and writes the group's stamp."""
+def _ticking(run, tick=None) -> None:
+    """``run()`` with the engine's own warm-up calls switched off (:data:`_COMPILING`), calling
+    ``tick()`` after each function numba compiles."""
     from numba.core import event as nev
 
     class _Listener(nev.Listener):
@@ -367,15 +351,21 @@ def _compile_here(group: str, tick=None) -> float:
                 tick()
 
     global _COMPILING
-    c0 = time.process_time()
     listener = _Listener()
     nev.register("numba:compile", listener)
     was, _COMPILING = _COMPILING, True
     try:
-        _RUN[group]()
+        run()
     finally:
         _COMPILING = was
         nev.unregister("numba:compile", listener)
+
+
+def _compile_here(group: str, tick=None) -> float:
+    """Run ``group``'s tiny workload in this process, calling ``tick()`` after each function numba
+    compiles. Returns the CPU seconds it took and writes the group's stamp."""
+    c0 = time.process_time()
+    _ticking(_RUN[group], tick)
     seconds = time.process_time() - c0
     _write_stamp(group, seconds)
     return seconds
@@ -410,7 +400,7 @@ def lanes(cold, n_workers: int) -> list[list[str]]:
         load[i] += estimate_seconds([g])
     if n_workers > 1:
         for g, helper in _BACKWARDS.items():
-            if g in cold:
+            if g in cold and not any(helper in lane for lane in out):
                 here = next(i for i, lane in enumerate(out) if g in lane)
                 other = min((i for i in range(n_workers) if i != here), key=lambda i: load[i])
                 out[other].insert(0, helper)
@@ -431,16 +421,14 @@ def compile_groups(groups, workers: int | None = None) -> None:
     t0 = time.perf_counter()
     cpus = workers or max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity")
                           else (os.cpu_count() or 1))
-    n_workers = min(len(cold) + sum(g in cold for g in _BACKWARDS), cpus)
+    n_workers = min(len(cold) + len({h for g, h in _BACKWARDS.items() if g in cold}), cpus)
     total_functions = sum(GROUPS[g][2] for g in cold)
     plan = lanes(cold, n_workers)
-    # the longest lane of the plan, plus loading; a helper lane halves its group's estimate
-    est = [sum(estimate_seconds([j]) if j in GROUPS else 0.0 for j in lane) for lane in plan]
-    for g in _BACKWARDS:
-        if g in cold and len(plan) > 1:
-            share = 0.4 * estimate_seconds([g])
-            est = [e - share if g in lane else e + share if _BACKWARDS[g] in lane else e
-                   for e, lane in zip(est, plan)]
+    # the longest lane of the plan, plus loading (a group's estimate is its time with its helper
+    # beside it; the helper's about 40 % of that)
+    est = [sum(estimate_seconds([j]) if j in GROUPS else
+               0.4 * max(estimate_seconds([g]) for g, h in _BACKWARDS.items() if h == j and g in cold)
+               for j in lane) for lane in plan]
     wall_est = max(est) + (2.0 if len(plan) > 1 else 0.0)
     _report("start", cold, wall_est, total_functions)
     done = 0

@@ -223,15 +223,7 @@ def variant(fn, name, **bind):
     overwrite each other's entries, and several signatures in one index can lose an entry when
     worker processes compile them at once. A copy per dispatcher gives each its own index.
     """
-    import types
-
-    glob = {**fn.__globals__, **bind} if bind else fn.__globals__
-    g = types.FunctionType(fn.__code__, glob, name, fn.__defaults__, fn.__closure__)
-    g.__qualname__ = name
-    g.__doc__ = fn.__doc__
-    g.__module__ = fn.__module__
-    g.__kwdefaults__ = fn.__kwdefaults__
-    return g
+    return _copy_function(fn, {**fn.__globals__, **bind} if bind else fn.__globals__, name)
 
 
 def _fn_name(f) -> str:

@@ -51,7 +51,11 @@ borrowed copy); a separately compiled one (``@internal``) tests its own argument
 runs the lean variant when no mechanism is on, the agents' pack is empty, no interest rate is
 modelled, no position is multi-asset and there is no unit
 (:func:`liqcascade.engine.dynamic.loop_variant`); its results are the full variant's, bit for
-bit (``tests/parity/test_lean_variant.py``).
+bit (``tests/parity/test_lean_variant.py``). The lean kernels also dispatch over the core venue
+and oracle kinds alone (cpmm and book; spot and heartbeat): their copies of the stages, the sales
+ledger, routing, arbitrage and the oracle step are the ``_core`` family :data:`CORE`
+(:class:`~liqcascade.kernels._jit.Rebound`), and the engine picks them only when every venue and
+oracle is of a core kind.
 
 Each kernel is its own copy of the body (:func:`~liqcascade.kernels._jit.variant`): the entry
 kernels compile the loop directly (a wrapper kernel around an ``@internal`` one would re-link,
@@ -348,30 +352,22 @@ def run_path_backwards(path, path_id, mkt, orc, rules, book, liqs, mechs, agents
     T = path.shape[0] - 1
     # first what needs no state: the loop meets these late, and new_state (its first callee) is
     # then compiled by the loop's worker while this one is busy
-    if T < 0:
-        ev = events_reserve(ev, 0)
-        sl = sales_reserve(sl, 0)
-    st_own = new_state(path, path_id, mkt, orc, rules, book, liqs, mechs, agents)
-    st = borrow(st_own)
-    mk = borrow(mkt)
-    oc = borrow(orc)
-    ru = borrow(rules)
-    bk = borrow(book)
-    lq = borrow(liqs)
-    me = borrow(mechs)
-    ou = borrow(out)
-    mst = mech_state_or_none(path, mkt, orc, rules, mechs, st_own, units)
+    if T < 0:  # (T, not a constant: the loop passes variables, and a constant is a signature of its own)
+        ev = events_reserve(ev, T)
+        sl = sales_reserve(sl, T)
+    # (the loop passes ownerless views of the layouts: the same types as the layouts themselves)
+    st = new_state(path, path_id, mkt, orc, rules, book, liqs, mechs, agents)
+    mst = mech_state_or_none(path, mkt, orc, rules, mechs, st, units)
     store = store_new(1024, 64)
     rs = rates_state_new(rates)
     if T < 0:  # never: a path has a first row
-        finish_path(mk, bk, me, mst, st, store, ou, sl)
-        record(T, path, mk, st, ou)
-        route_sales(T, mk, mechs, mst, st, ev, sl, ou)
-        sl = sales_reserve(sl, sale_room(sl, mk.vs0.shape[0], 0, ru.lt.shape[0]))
-        store = liquidate_books(T, mk, ru, bk, lq, mechs, mst, st, store, ev, ou, rates, rs)
-        open_step(lq, st, ev)
-        read_oracles(T, mk, oc, st)
-    keep(st_own, mst, mkt, orc, rules, book, liqs, mechs, out, units, rates, rs)
+        finish_path(mkt, book, mechs, mst, st, store, out, sl)
+        record(T, path, mkt, st, out)
+        route_sales(T, mkt, mechs, mst, st, ev, sl, out)
+        sl = sales_reserve(sl, sale_room(sl, mkt.vs0.shape[0], T, rules.lt.shape[0]))
+        store = liquidate_books(T, mkt, rules, book, liqs, mechs, mst, st, store, ev, out, rates, rs)
+        open_step(liqs, st, ev)
+        read_oracles(T, mkt, orc, st)
     return ev, sl
 
 

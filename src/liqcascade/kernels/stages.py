@@ -1308,11 +1308,12 @@ def record_start(path, mkt, orc, st, out):
     initial price; the fixed price where it reads no oracle), nothing seized or sold."""
     if not out.record:
         return
+    pr0 = np.int64(0)  # protocol 0 (not the constant 0: protocol_price would be compiled again for it)
     for a in range(mkt.stable.shape[0]):
         sa = out.steps_asset
         sa[0, a, ST_REF] = path[0, a]
         sa[0, a, ST_SPOT] = mkt.p_fixed[a] if mkt.stable[a] else mean_venue_spot(st.vs, mkt.av_ptr, mkt.av_idx, a)
-        sa[0, a, ST_ORACLE] = protocol_price(0, a, mkt.stable, mkt.p_fixed, orc.of, st.oprice, mkt.p_fixed) \
+        sa[0, a, ST_ORACLE] = protocol_price(pr0, a, mkt.stable, mkt.p_fixed, orc.of, st.oprice, mkt.p_fixed) \
             if orc.of.shape[0] > 0 else np.nan
         for k in range(ST_SEIZED, NST):
             sa[0, a, k] = 0.0

@@ -10,7 +10,10 @@ simplifications are in that folder's ``README.md``.
 The dispatch is built from the registry :data:`liqcascade.oracles.KINDS`: a kind's code is its
 position there, and every registered kind's ``step(params, src_idx, hist, t, s, state)`` gets
 one compiled branch (``literal_unroll`` over the tuple of steps). Adding a kind is a folder with
-that ``step`` plus one registry entry; nothing here changes.
+that ``step`` plus one registry entry; nothing here changes. The lean time loop steps the core
+kinds alone (:data:`liqcascade.oracles.CORE_KINDS`: its copy of :func:`oracle_step` unrolls
+over their steps, :data:`CORE_BIND`); a scenario with an oracle of another kind runs on the full
+loop.
 """
 
 from __future__ import annotations

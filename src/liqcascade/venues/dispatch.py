@@ -21,6 +21,9 @@ branch before typing when the argument is None-typed, so a kernel compiled with 
 contains no code of the other kinds (the static solver's lean variant,
 :mod:`liqcascade.kernels.cascade`). A row of another kind then reads like an unregistered one
 (the fallback): the caller passes ``None`` only when every venue it touches is a core kind.
+The lean time loop gets there another way: its kernels are ``_core`` copies in which every
+``_<fn>_k`` dispatch resolves to the core one ``_<fn>_c`` (:data:`CORE_BIND`,
+:class:`liqcascade.kernels._jit.Rebound`), with no argument to thread through.
 
 Floor price (a venue out of bids)
 ---------------------------------
