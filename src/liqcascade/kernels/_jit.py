@@ -121,7 +121,9 @@ def claim_compiles() -> bool:
 
     No deadlock: a process holds the locks of the kernels on its current compile stack (a chain
     of callers) and waits only on a callee of the innermost one; the call graph has no cycle,
-    so no two processes can each wait on a lock the other holds. A kernel without a disk cache
+    so no two processes can each wait on a lock the other holds. Within a process the claim is
+    taken under numba's compiler lock (one thread compiles at a time; a recursive compile of a
+    claimed signature goes through). A kernel without a disk cache
     (``cache=False``: the ``by_kind`` dispatch closures) is compiled as before. Returns False
     where ``fcntl`` is missing (not POSIX).
     """
@@ -130,27 +132,35 @@ def claim_compiles() -> bool:
     except ImportError:  # pragma: no cover - not POSIX
         return False
     from numba.core import caching, sigutils
+    from numba.core.compiler_lock import global_compiler_lock
     from numba.core.dispatcher import Dispatcher
 
     compile_ = Dispatcher.compile
     if getattr(compile_, "_claimed", False):
         return True
+    held: set[str] = set()  # the claims this process holds (a recursive compile re-enters freely)
 
     def claimed_compile(self, sig):
         args, _ = sigutils.normalize_signature(sig)
         cache = getattr(self, "_cache", None)
         if tuple(args) in self.overloads or cache is None or isinstance(cache, caching.NullCache):
             return compile_(self, sig)
-        impl = cache._impl
         folder = os.path.join(cache._cache_path, ".claims")
-        key = hashlib.sha1(f"{impl.filename_base}|{args}".encode()).hexdigest()[:20]
-        os.makedirs(folder, exist_ok=True)
-        with open(os.path.join(folder, key), "a") as lock:
-            fcntl.flock(lock, fcntl.LOCK_EX)
-            try:
+        key = hashlib.sha1(f"{cache._impl.filename_base}|{args}".encode()).hexdigest()[:20]
+        # numba's compiler lock first: one thread of a process compiles at a time, so a thread
+        # never holds a claim while waiting for a thread of its own process that holds another
+        with global_compiler_lock:
+            if key in held:
                 return compile_(self, sig)
-            finally:
-                fcntl.flock(lock, fcntl.LOCK_UN)
+            os.makedirs(folder, exist_ok=True)
+            with open(os.path.join(folder, key), "a") as lock:
+                fcntl.flock(lock, fcntl.LOCK_EX)
+                held.add(key)
+                try:
+                    return compile_(self, sig)
+                finally:
+                    held.discard(key)
+                    fcntl.flock(lock, fcntl.LOCK_UN)
 
     claimed_compile._claimed = True
     Dispatcher.compile = claimed_compile
