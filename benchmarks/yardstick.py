@@ -25,7 +25,8 @@ engine's to the last bit. :func:`engine_scenario` expresses the same workload as
 ``python benchmarks/yardstick.py`` checks that both give the same liquidations, repaid debt and
 bad debt on a few paths, then times them (alternating, minimum of 3): per path on one thread,
 and the full 100k × 1,000 paths × 1,440 steps on 2 threads. The engine runs the workload on the
-kernel it picks (the lean one: no mechanism, agent, rate, multi-asset position or unit; recorded
+kernel it picks (the lean one: no mechanism, agent, rate, multi-asset position or unit, venues
+and oracles of the core kinds; recorded
 as ``kernel``); the per-path timing also runs the full kernel on it (``ratio_cpu_full``). ``--quick`` shrinks everything.
 Results go to the ``yardstick`` section of ``benchmarks/results.json`` (``--out`` to change).
 """

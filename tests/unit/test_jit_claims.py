@@ -1,9 +1,10 @@
 """Compiling once across processes (``_jit.claim_compiles``) and the typing-only kernels
 (``_jit.typing_only``) that the warm-up uses to compile the lean loop from both ends.
 
-The claims test starts two processes on one fresh cache folder that call the same kernel at the
-same moment; the kernel's typing sleeps (an ``overload`` whose typing function waits), so the two
-overlap for certain. One must compile it and the other load the first's result.
+The claims test starts two processes on one fresh cache folder and lets them call the same
+kernel at the same moment (both wait for a file the test writes once both have imported it);
+the kernel's typing sleeps (an ``overload`` whose typing function waits), so the two overlap for
+certain. One must compile it and the other load the first's result.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import os
 import subprocess
 import sys
 import textwrap
+import time
 from pathlib import Path
 
 import pytest
@@ -41,7 +43,7 @@ SLOW = textwrap.dedent('''
 ''')
 
 RUN = textwrap.dedent('''
-    import json, sys
+    import json, os, sys, time
     sys.path.insert(0, sys.argv[1])
     from numba.core import event
     compiled = []
@@ -52,6 +54,9 @@ RUN = textwrap.dedent('''
             compiled.append(ev.data["dispatcher"].py_func.__name__)
     event.register("numba:compile", L())
     import slow_kernel
+    open(os.path.join(sys.argv[1], f"ready-{os.getpid()}"), "w").close()
+    while not os.path.exists(os.path.join(sys.argv[1], "go")):  # both start the call together
+        time.sleep(0.01)
     print(json.dumps({"result": slow_kernel.kernel(1.0), "compiled": compiled}))
 ''')
 
@@ -61,8 +66,14 @@ def test_two_processes_compile_a_kernel_once(tmp_path):
     (tmp_path / "mod").mkdir()
     (tmp_path / "mod" / "slow_kernel.py").write_text(SLOW)
     env = {**os.environ, "NUMBA_CACHE_DIR": str(tmp_path / "cache"), "PYTHONPATH": str(SRC)}
-    procs = [subprocess.Popen([sys.executable, "-c", RUN, str(tmp_path / "mod")], env=env, stdout=subprocess.PIPE,
+    mod = tmp_path / "mod"
+    procs = [subprocess.Popen([sys.executable, "-c", RUN, str(mod)], env=env, stdout=subprocess.PIPE,
                               stderr=subprocess.PIPE, text=True) for _ in range(2)]
+    for _ in range(30000):  # both imported (up to 5 minutes on a loaded machine)
+        if len(list(mod.glob("ready-*"))) == 2 or any(p.poll() is not None for p in procs):
+            break
+        time.sleep(0.01)
+    (mod / "go").touch()
     outs = []
     for p in procs:
         out, err = p.communicate(timeout=300)

@@ -20,21 +20,21 @@ from liqcascade.kernels import _jit
 SOURCE = textwrap.dedent('''
     from liqcascade.kernels._jit import njit
 
-    @njit
+    @njit(cache=False)
     def leaf_all(x):
         return x + 1.0
 
-    @njit
+    @njit(cache=False)
     def leaf_core(x):
         return x + 100.0
 
     leaf = leaf_all
 
-    @njit
+    @njit(cache=False)
     def side(x):
         return 2.0 * x
 
-    @njit
+    @njit(cache=False)
     def middle(x):
         return leaf(x) + side(x)
 
@@ -44,8 +44,9 @@ SOURCE = textwrap.dedent('''
 
 
 @pytest.fixture()
-def toy(tmp_path, monkeypatch):
-    monkeypatch.setenv("NUMBA_CACHE_DIR", str(tmp_path / "cache"))
+def toy(tmp_path):
+    if _jit.DISABLED:
+        pytest.skip("JIT disabled: nothing is copied")
     path = tmp_path / "toy_rebound.py"
     path.write_text(SOURCE)
     spec = importlib.util.spec_from_file_location("toy_rebound", path)
@@ -67,11 +68,10 @@ def test_the_copies_call_the_bound_kernel_and_the_originals_do_not(toy):
 
 def test_only_what_reaches_the_bound_name_is_copied(toy):
     fam = _jit.Rebound([toy.top], [(toy.leaf_all, toy.leaf_core)], "_core")
-    if _jit.DISABLED:
-        pytest.skip("JIT disabled: nothing is copied")
     middle_core = fam.kernel(toy.middle)
     assert middle_core is not toy.middle
     assert middle_core.py_func.__qualname__ == "middle_core"
     assert fam.kernel(toy.side) is toy.side  # shared: it reaches no bound name
     assert fam.kernel(toy.leaf_all) is toy.leaf_all
     assert middle_core(1.0) == 1.0 + 100.0 + 2.0
+    assert type(middle_core._cache).__name__ == "NullCache"  # cached only where the original is

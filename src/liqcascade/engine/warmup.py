@@ -28,7 +28,7 @@ The stamp lives next to the compiled code, so a kernel edit (a new cache folder)
 version or a deleted cache is cold again.
 
 **In parallel.** When several groups are cold, :func:`compile_groups` compiles them in worker
-processes (one per CPU, up to the number of groups) that share the cache folder; the calling
+processes (one per CPU, up to the number of groups and helpers) that share the cache folder; the calling
 process then loads them from the cache. A cold ``loop`` gets a helper on another worker
 (:func:`lanes`): the same kernels compiled from the last stage backwards
 (:func:`liqcascade.kernels.dynamic.run_path_backwards`), so the two workers meet in the middle of
@@ -371,17 +371,22 @@ def _compile_here(group: str, tick=None) -> float:
     return seconds
 
 
-def _worker(jobs: list[str], queue) -> None:
+def _worker(lane: int, jobs: list[str], queue) -> None:
     """A worker process: run ``jobs`` in order (groups compiled into the shared cache, and
-    helper jobs :data:`_BACKWARDS`), reporting each function and each finished group."""
+    helper jobs :data:`_BACKWARDS`), reporting each function, each finished group and, last,
+    that lane ``lane`` is done. A helper that fails costs time only (its group compiles what the
+    helper did not), so its error is not fatal."""
     try:
         for job in jobs:
             if job in GROUPS:
                 _compile_here(job, tick=lambda: queue.put(("tick", job)))
                 queue.put(("group", job))
             else:
-                _run_helper(job, tick=lambda: queue.put(("tick", job)))
-        queue.put(("lane", None))
+                try:
+                    _run_helper(job, tick=lambda: queue.put(("tick", job)))
+                except Exception:  # noqa: BLE001 - see the docstring
+                    pass
+        queue.put(("lane", lane))
     except BaseException as exc:  # noqa: BLE001 - reported to the parent, which raises
         queue.put(("error", f"{jobs}: {exc!r}"))
 
@@ -421,8 +426,14 @@ def compile_groups(groups, workers: int | None = None) -> None:
     t0 = time.perf_counter()
     cpus = workers or max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity")
                           else (os.cpu_count() or 1))
+    import multiprocessing as mp
+
+    if mp.current_process().daemon:  # a pool's worker (Monte Carlo chunks) may start no process
+        cpus = 1
     n_workers = min(len(cold) + len({h for g, h in _BACKWARDS.items() if g in cold}), cpus)
     total_functions = sum(GROUPS[g][2] for g in cold)
+    if "loop" in cold and "many" in cold:  # one call tree below both: compiled once (claims)
+        total_functions -= GROUPS["loop"][2] - 15
     plan = lanes(cold, n_workers)
     # the longest lane of the plan, plus loading (a group's estimate is its time with its helper
     # beside it; the helper's about 40 % of that)
@@ -439,7 +450,7 @@ def compile_groups(groups, workers: int | None = None) -> None:
         _report("tick", done)
 
     if len(plan) > 1:
-        import multiprocessing as mp
+        import queue as queues
 
         ctx = mp.get_context("spawn")
         queue = ctx.Queue()
@@ -447,19 +458,26 @@ def compile_groups(groups, workers: int | None = None) -> None:
         os.environ["NUMBA_CACHE_DIR"] = _jit.CACHE_BASE  # workers key it the same way
         procs = []
         try:
-            for lane in plan:
-                p = ctx.Process(target=_worker, args=(lane, queue), daemon=True)
+            for i, lane in enumerate(plan):
+                p = ctx.Process(target=_worker, args=(i, lane, queue), daemon=True)
                 p.start()
                 procs.append(p)
-            finished = 0
-            while finished < len(plan):
-                kind, what = queue.get()
+            finished: set[int] = set()
+            while len(finished) < len(plan):
+                try:
+                    kind, what = queue.get(timeout=1.0)
+                except queues.Empty:  # a worker killed (out of memory, a crash) says nothing
+                    dead = [i for i, p in enumerate(procs) if i not in finished and p.exitcode is not None]
+                    if dead and queue.empty():
+                        raise RuntimeError(f"compiling kernels failed: worker process for {plan[dead[0]]} exited "
+                                           f"with status {procs[dead[0]].exitcode}") from None
+                    continue
                 if kind == "tick":
                     tick()
                 elif kind == "group":
                     _report("group", what)
                 elif kind == "lane":
-                    finished += 1
+                    finished.add(what)
                 else:
                     raise RuntimeError(f"compiling kernels failed in a worker: {what}")
         finally:

@@ -108,6 +108,31 @@ def serialize_cache_saves() -> bool:
     return True
 
 
+#: how long a process waits for another's claim before compiling the kernel itself (a process
+#: stopped or hung while it holds one must not block the others for ever)
+CLAIM_WAIT_S = 600.0
+
+
+def _wait_for_lock(fcntl, f, seconds: float) -> bool:
+    """Take an exclusive ``flock`` on ``f``, waiting up to ``seconds``; False if it was not taken
+    (timed out, or the file system does not lock)."""
+    import time
+
+    end = time.monotonic() + seconds
+    pause = 0.005
+    while True:
+        try:
+            fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return True
+        except BlockingIOError:
+            if time.monotonic() >= end:
+                return False
+            time.sleep(pause)
+            pause = min(2 * pause, 0.05)
+        except OSError:
+            return False
+
+
 def claim_compiles() -> bool:
     """Compile each (kernel, signature) once across processes that share a cache folder.
 
@@ -123,7 +148,9 @@ def claim_compiles() -> bool:
     of callers) and waits only on a callee of the innermost one; the call graph has no cycle,
     so no two processes can each wait on a lock the other holds. Within a process the claim is
     taken under numba's compiler lock (one thread compiles at a time; a recursive compile of a
-    claimed signature goes through). A kernel without a disk cache
+    claimed signature goes through). A process that waits :data:`CLAIM_WAIT_S` for a claim (its
+    holder stopped or hung) compiles the kernel itself; a claim file that cannot be made or
+    locked means compiling unclaimed, as numba would. A kernel without a disk cache
     (``cache=False``: the ``by_kind`` dispatch closures) is compiled as before. Returns False
     where ``fcntl`` is missing (not POSIX).
     """
@@ -140,27 +167,42 @@ def claim_compiles() -> bool:
         return True
     held: set[str] = set()  # the claims this process holds (a recursive compile re-enters freely)
 
+    def claim_file(self, args):
+        """The claim's lock file, or None (no disk cache, or numba's cache looks different)."""
+        cache = getattr(self, "_cache", None)
+        if cache is None or isinstance(cache, caching.NullCache):
+            return None
+        try:
+            folder = os.path.join(cache._cache_path, ".claims")
+            key = f"{cache._impl.filename_base}|{args}"
+        except AttributeError:  # pragma: no cover - another numba's cache internals
+            return None
+        return os.path.join(folder, hashlib.sha1(key.encode()).hexdigest()[:20])
+
     def claimed_compile(self, sig):
         args, _ = sigutils.normalize_signature(sig)
-        cache = getattr(self, "_cache", None)
-        if tuple(args) in self.overloads or cache is None or isinstance(cache, caching.NullCache):
+        path = None if tuple(args) in self.overloads else claim_file(self, args)
+        if path is None:
             return compile_(self, sig)
-        folder = os.path.join(cache._cache_path, ".claims")
-        key = hashlib.sha1(f"{cache._impl.filename_base}|{args}".encode()).hexdigest()[:20]
         # numba's compiler lock first: one thread of a process compiles at a time, so a thread
         # never holds a claim while waiting for a thread of its own process that holds another
         with global_compiler_lock:
-            if key in held:
+            if path in held:
                 return compile_(self, sig)
-            os.makedirs(folder, exist_ok=True)
-            with open(os.path.join(folder, key), "a") as lock:
-                fcntl.flock(lock, fcntl.LOCK_EX)
-                held.add(key)
+            try:
+                os.makedirs(os.path.dirname(path), exist_ok=True)
+                lock = open(path, "a")  # noqa: SIM115 - closed below
+            except OSError:  # a folder this process cannot write: compile unclaimed
+                return compile_(self, sig)
+            with lock:
+                got = _wait_for_lock(fcntl, lock, CLAIM_WAIT_S)
+                held.add(path)
                 try:
-                    return compile_(self, sig)
+                    return compile_(self, sig)  # (loads the other's result when it saved one)
                 finally:
-                    held.discard(key)
-                    fcntl.flock(lock, fcntl.LOCK_UN)
+                    held.discard(path)
+                    if got:
+                        fcntl.flock(lock, fcntl.LOCK_UN)
 
     claimed_compile._claimed = True
     Dispatcher.compile = claimed_compile
@@ -365,6 +407,7 @@ class Rebound:
             if g is None:
                 g = globs[id(fn.__globals__)] = {**fn.__globals__}
             opts = {o: v for o, v in d.targetoptions.items() if o not in ("nopython", "boundscheck")}
+            opts["cache"] = type(d._cache).__name__ != "NullCache"  # cached as the original is
             self.copies[k] = njit(_copy_function(fn, g, fn.__name__ + suffix), **opts)
         for g in globs.values():
             self._resolve(g)
@@ -411,7 +454,8 @@ def typing_only(fn):
     compiles every kernel it calls (each cached as usual), then :class:`TypedOnly` is raised and
     ``fn`` itself is neither lowered nor optimised nor emitted. For a body that exists only to
     make numba compile its callees (the warm-up's :func:`~liqcascade.kernels.dynamic.run_path_backwards`).
-    With the JIT disabled, ``fn`` itself (calling it then raises :class:`TypedOnly` at once)."""
+    With the JIT disabled, a function that raises :class:`TypedOnly` at once (plain Python has
+    nothing to compile)."""
     if DISABLED:
         def stop(*args, **kwargs):
             raise TypedOnly(fn.__name__)

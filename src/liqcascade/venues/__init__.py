@@ -16,5 +16,6 @@ KINDS: tuple[str, ...] = ("cpmm", "book", "stableswap", "concentrated")
 
 #: the kinds a *lean* compile covers (the first codes of :data:`KINDS`): a kernel that knows its
 #: venues are all of these compiles only their branches of the dispatch (``extras=None`` in
-#: :mod:`liqcascade.venues.dispatch`), about a third of the code of all four
+#: :mod:`liqcascade.venues.dispatch`, and the lean time loop's ``_core`` copies), about a third
+#: of the code of all four; a scenario with a venue of another kind runs the full time loop
 CORE_KINDS: tuple[str, ...] = KINDS[:2]

@@ -134,7 +134,8 @@ _decay_k = by_kind(_DECAY, _nothing2)
 _preview_sell_k = by_kind(_PREVIEW_SELL, _no_trade)
 _preview_buy_k = by_kind(_PREVIEW_BUY, _no_trade)
 
-# the core kinds alone (codes 0 … len(CORE_KINDS) - 1), for the ``extras=None`` variants
+# the core kinds alone (codes 0 … len(CORE_KINDS) - 1), for the ``extras=None`` variants and the
+# ``_core`` copies of the lean time loop (CORE_BIND below)
 _NCORE = len(CORE_KINDS)
 assert KINDS[:_NCORE] == CORE_KINDS
 _spot_c = by_kind(_SPOT[:_NCORE], _mid)
