@@ -119,7 +119,6 @@ def _wait_for_lock(fcntl, f, seconds: float) -> bool:
     import time
 
     end = time.monotonic() + seconds
-    pause = 0.005
     while True:
         try:
             fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -127,8 +126,7 @@ def _wait_for_lock(fcntl, f, seconds: float) -> bool:
         except BlockingIOError:
             if time.monotonic() >= end:
                 return False
-            time.sleep(pause)
-            pause = min(2 * pause, 0.05)
+            time.sleep(0.002)  # (a waiting compile is on the critical path: poll often, it costs nothing)
         except OSError:
             return False
 
