@@ -342,13 +342,15 @@ def run_many(paths, path0, rows, mkt, orc, rules, book, liqs, mechs, agents, rat
 
 
 def run_path_backwards(path, path_id, mkt, orc, rules, book, liqs, mechs, agents, rates, units, out, ev, sl):
-    """The lean :func:`run_path`'s stages in reverse order, compiled and never run: the warm-up's
+    """The lean :func:`run_path`'s stages in reverse order, typed and never run: the warm-up's
     second worker compiles this while the first compiles the loop itself
     (:func:`liqcascade.engine.warmup.compile_groups`). numba compiles a kernel's callees in the
     order it meets them, so the two start at opposite ends of the loop's call tree and meet in
     the middle; a callee one of them is compiling the other waits for and loads from the cache
     (:func:`liqcascade.kernels._jit.claim_compiles`). Same arguments and same stage calls as the
-    loop (so the same callee signatures); returns ``ev`` and ``sl`` untouched."""
+    loop (so the same callee signatures). Compiled by :func:`~liqcascade.kernels._jit.typing_only`:
+    numba types it, which compiles every callee, and stops; its own code is never generated, and
+    calling it raises :class:`~liqcascade.kernels._jit.TypedOnly`."""
     T = path.shape[0] - 1
     # first what needs no state: the loop meets these late, and new_state (its first callee) is
     # then compiled by the loop's worker while this one is busy
@@ -394,11 +396,12 @@ def _one_units(path, path_id, mkt, orc, rules, book, liqs, mechs, agents, rates,
 
 # ---- the kernels: one dispatcher per variant, each compiling its body directly ----------------
 
-#: the per-path calls of the many-path kernels (no Python wrapper)
 #: the lean kernels run scenarios whose venues and oracles are all core kinds (cpmm and book; spot
 #: and heartbeat): their stages, sales ledger, routing, arbitrage and oracle step are ``_core``
 #: copies that dispatch over those kinds alone
 CORE = Rebound((run_path, run_many), VENUES_CORE + ORACLES_CORE, "_core")
+
+#: the per-path calls of the many-path kernels (no Python wrapper)
 _path_lean = internal(CORE.variant(run_path, "_path_lean"))
 _path_full = internal(variant(run_path, "_path_full"))
 _path_units = internal(variant(run_path, "_path_units"))
