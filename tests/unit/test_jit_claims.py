@@ -117,3 +117,17 @@ def test_lanes_put_the_loop_helper_beside_a_cold_loop():
     assert sum(lane.count("loop_backwards") for lane in both) == 1
     assert all(h in warmup._HELPERS for h in warmup._BACKWARDS.values())
     assert all(g in warmup.GROUPS for g in warmup._BACKWARDS)
+
+
+def test_a_claim_is_waited_for_at_most_its_limit(tmp_path):
+    """``_wait_for_lock`` takes a free lock at once and gives up on a held one after its limit
+    (a process stopped while it holds a claim must not block the others for ever)."""
+    fcntl = pytest.importorskip("fcntl")
+    path = tmp_path / "claim"
+    with open(path, "a") as holder, open(path, "a") as other:
+        fcntl.flock(holder, fcntl.LOCK_EX)
+        t0 = time.monotonic()
+        assert _jit._wait_for_lock(fcntl, other, 0.2) is False
+        assert time.monotonic() - t0 >= 0.2
+        fcntl.flock(holder, fcntl.LOCK_UN)
+        assert _jit._wait_for_lock(fcntl, other, 0.2) is True
